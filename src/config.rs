@@ -1,0 +1,281 @@
+//! Start-up configuration: what the process needs before it can open its
+//! database and sockets.
+//!
+//! Everything an operator edits while the server runs (projects, queues, users,
+//! ...) lives in the database. This file holds only listen addresses, limits,
+//! the database URL and the media folder, and every key has a default, so
+//! `switchboard serve` with no file at all starts a working server.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// Why a configuration file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid configuration in {path}: {source}")]
+    Parse {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// The whole start-up configuration. Unknown keys are refused so a typo does not
+/// silently fall back to a default.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub sip: SipConfig,
+    pub http: HttpConfig,
+    pub database: DatabaseConfig,
+    pub media: MediaConfig,
+    pub auth: AuthConfig,
+    pub registrar: RegistrarConfig,
+    /// A `tracing` filter such as `info` or `switchboard=debug`; `RUST_LOG` wins.
+    pub log: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SipConfig {
+    /// UDP listen addresses (IPv4 and/or IPv6). Port 0 picks a free port.
+    pub udp: Vec<SocketAddr>,
+    /// TCP listen addresses.
+    pub tcp: Vec<SocketAddr>,
+    /// The domain the registrar serves; requests for other domains are not ours.
+    pub domain: String,
+    /// The most TCP and WebSocket connections open at once.
+    pub max_connections: usize,
+    /// A stream connection with no traffic for this long is closed.
+    pub idle_timeout_secs: u64,
+    /// The largest message accepted on a stream (UDP is bounded by the datagram).
+    pub max_message_size: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    /// The HTTP listener: admin API, web pages and the SIP-over-WebSocket upgrade.
+    pub listen: SocketAddr,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://PATH` (created when missing).
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MediaConfig {
+    /// Where hold music and prompts are read from.
+    pub folder: PathBuf,
+    /// The first RTP port handed out (even).
+    pub rtp_port_min: u16,
+    /// The last RTP port handed out.
+    pub rtp_port_max: u16,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// The digest realm; the SIP domain when empty.
+    pub realm: String,
+    /// How long a nonce is accepted before the client is told it is stale.
+    pub nonce_lifetime_secs: u64,
+    /// Failed authentications in a row after which a user is locked.
+    pub max_failed_attempts: u32,
+    /// Failed authentications one source address may make per minute before its
+    /// requests are refused for the rest of that minute.
+    pub failures_per_source_per_minute: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RegistrarConfig {
+    /// Shorter registrations are answered 423 Interval Too Brief.
+    pub min_expires: u32,
+    /// Longer registrations are shortened to this.
+    pub max_expires: u32,
+    /// Used when the client names no expiry.
+    pub default_expires: u32,
+    /// The most contacts one user may have registered at once.
+    pub max_contacts_per_user: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            sip: SipConfig::default(),
+            http: HttpConfig::default(),
+            database: DatabaseConfig::default(),
+            media: MediaConfig::default(),
+            auth: AuthConfig::default(),
+            registrar: RegistrarConfig::default(),
+            log: "info".into(),
+        }
+    }
+}
+
+impl Default for SipConfig {
+    fn default() -> Self {
+        SipConfig {
+            udp: vec!["0.0.0.0:5060".parse().expect("literal address")],
+            tcp: vec!["0.0.0.0:5060".parse().expect("literal address")],
+            domain: "switchboard.local".into(),
+            max_connections: 4096,
+            idle_timeout_secs: 300,
+            max_message_size: 64 * 1024,
+        }
+    }
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            listen: "0.0.0.0:8080".parse().expect("literal address"),
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: "sqlite://switchboard.db".into(),
+        }
+    }
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        MediaConfig {
+            folder: PathBuf::from("media"),
+            rtp_port_min: 20000,
+            rtp_port_max: 29999,
+        }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            realm: String::new(),
+            nonce_lifetime_secs: 300,
+            max_failed_attempts: 5,
+            failures_per_source_per_minute: 60,
+        }
+    }
+}
+
+impl Default for RegistrarConfig {
+    fn default() -> Self {
+        RegistrarConfig {
+            min_expires: 60,
+            max_expires: 7200,
+            default_expires: 3600,
+            max_contacts_per_user: 10,
+        }
+    }
+}
+
+impl Config {
+    /// Reads a TOML file; keys it leaves out keep their defaults.
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let config: Config = toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.to_owned(),
+            source,
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks the relations between keys that serde cannot.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let r = &self.registrar;
+        if r.min_expires > r.max_expires {
+            return Err(ConfigError::Invalid(format!(
+                "registrar.min_expires ({}) is larger than registrar.max_expires ({})",
+                r.min_expires, r.max_expires
+            )));
+        }
+        if self.media.rtp_port_min > self.media.rtp_port_max {
+            return Err(ConfigError::Invalid(
+                "media.rtp_port_min is larger than media.rtp_port_max".into(),
+            ));
+        }
+        if self.sip.udp.is_empty() && self.sip.tcp.is_empty() {
+            return Err(ConfigError::Invalid(
+                "sip.udp and sip.tcp are both empty: the server would not listen for SIP".into(),
+            ));
+        }
+        if self.sip.max_message_size < 1024 {
+            return Err(ConfigError::Invalid(
+                "sip.max_message_size must be at least 1024 bytes".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The digest realm in force.
+    pub fn realm(&self) -> &str {
+        if self.auth.realm.is_empty() {
+            &self.sip.domain
+        } else {
+            &self.auth.realm
+        }
+    }
+
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.sip.idle_timeout_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_file_gives_the_defaults() {
+        let config: Config = toml::from_str("").unwrap();
+        assert_eq!(config.sip.domain, "switchboard.local");
+        assert_eq!(config.registrar.min_expires, 60);
+        config.validate().unwrap();
+    }
+
+    #[test]
+    fn a_partial_file_keeps_other_defaults() {
+        let config: Config =
+            toml::from_str("[sip]\nudp = [\"127.0.0.1:0\"]\n[registrar]\nmin_expires = 30\n")
+                .unwrap();
+        assert_eq!(config.sip.udp, vec!["127.0.0.1:0".parse().unwrap()]);
+        assert_eq!(config.sip.max_connections, 4096);
+        assert_eq!(config.registrar.min_expires, 30);
+        assert_eq!(config.registrar.max_expires, 7200);
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        assert!(toml::from_str::<Config>("[sip]\nudp_port = 5060\n").is_err());
+    }
+
+    #[test]
+    fn inconsistent_expiry_limits_are_refused() {
+        let config: Config =
+            toml::from_str("[registrar]\nmin_expires = 600\nmax_expires = 60\n").unwrap();
+        assert!(config.validate().is_err());
+    }
+}

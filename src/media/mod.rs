@@ -1,0 +1,1 @@
+//! Placeholder module root; filled by its own issue.

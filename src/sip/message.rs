@@ -1,0 +1,1 @@
+//! SIP messages (filled by the message-layer work).

@@ -1,0 +1,3 @@
+//! SIP: messages, transports, transactions, registrar.
+
+pub mod message;
