@@ -1,3 +1,4 @@
 //! SIP: messages, transports, transactions, registrar.
 
 pub mod message;
+pub mod peer;
