@@ -1,4 +1,5 @@
 //! SIP: messages, transports, transactions, registrar.
 
+pub mod auth;
 pub mod message;
 pub mod peer;

@@ -1,1 +1,94 @@
-//! Persistence.
+//! Persistence: configuration, SIP credentials and registrar bindings in SQLite
+//! through sqlx (migrations under `sql/sqlite/`).
+//!
+//! The SQL is kept portable so that a PostgreSQL backend (`sql/postgres/`) can
+//! implement the same operations. Writes that answer a network request (a
+//! REGISTER's bindings, a failed login) are committed before the answer goes
+//! out: nothing acknowledged is lost.
+
+mod bindings;
+mod users;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+
+pub use bindings::BindingRow;
+pub use users::{SipCredential, UserState};
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database URL {0:?}: only sqlite:// is built in")]
+    UnsupportedUrl(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// A handle to the database; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating when missing) the database at `url` and brings its schema
+    /// up to date.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        if !url.starts_with("sqlite:") {
+            return Err(StoreError::UnsupportedUrl(url.to_owned()));
+        }
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./sql/sqlite").run(&pool).await?;
+        Ok(Store { pool })
+    }
+
+    /// Opens a database file by path.
+    pub async fn open_path(path: &Path) -> Result<Store, StoreError> {
+        Store::open(&format!("sqlite://{}", path.display())).await
+    }
+
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Closes every connection, waiting for writes in flight.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Milliseconds since the Unix epoch: the time unit of every stored moment.
+pub fn unix_ms(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::Store;
+
+    /// A store on a fresh database file in a temporary folder.
+    pub async fn temp_store() -> (Store, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_path(&dir.path().join("test.db")).await.unwrap();
+        (store, dir)
+    }
+}

@@ -1,0 +1,238 @@
+//! Users and their SIP credentials (extensions), and the login-failure
+//! counter behind the product's `locked` user state.
+
+use std::time::SystemTime;
+
+use sqlx::Row;
+
+use super::{unix_ms, Store, StoreError};
+
+/// The product's user states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserState {
+    /// Created, never logged in yet.
+    New,
+    Active,
+    /// Too many failed logins in a row; an administrator's password reset unlocks.
+    Locked,
+    /// Kept for history; cannot log in.
+    Passive,
+}
+
+impl UserState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserState::New => "new",
+            UserState::Active => "active",
+            UserState::Locked => "locked",
+            UserState::Passive => "passive",
+        }
+    }
+
+    fn parse(s: &str) -> Result<UserState, StoreError> {
+        match s {
+            "new" => Ok(UserState::New),
+            "active" => Ok(UserState::Active),
+            "locked" => Ok(UserState::Locked),
+            "passive" => Ok(UserState::Passive),
+            other => Err(StoreError::Invalid(format!("unknown user state {other:?}"))),
+        }
+    }
+
+    /// Whether a user in this state may authenticate at all.
+    pub fn may_log_in(self) -> bool {
+        matches!(self, UserState::New | UserState::Active)
+    }
+}
+
+/// What the registrar needs to check a digest response for one SIP username.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SipCredential {
+    pub user_id: i64,
+    pub sip_username: String,
+    pub realm: String,
+    pub ha1_md5: String,
+    pub ha1_sha256: String,
+    pub state: UserState,
+}
+
+impl Store {
+    /// Looks up the credential of a SIP username.
+    pub async fn sip_credential(
+        &self,
+        sip_username: &str,
+    ) -> Result<Option<SipCredential>, StoreError> {
+        let row = sqlx::query(
+            "SELECT e.user_id, e.sip_username, e.realm, e.ha1_md5, e.ha1_sha256, u.state \
+             FROM extensions e JOIN users u ON u.id = e.user_id WHERE e.sip_username = ?",
+        )
+        .bind(sip_username)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|row| {
+            Ok(SipCredential {
+                user_id: row.try_get(0)?,
+                sip_username: row.try_get(1)?,
+                realm: row.try_get(2)?,
+                ha1_md5: row.try_get(3)?,
+                ha1_sha256: row.try_get(4)?,
+                state: UserState::parse(row.try_get::<&str, _>(5)?)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Creates the extension `sip_username` (and its user, of the same username,
+    /// when missing) or replaces its credentials. This is the administrator's
+    /// password reset: it clears the failure counter and unlocks a locked user.
+    /// Returns the user's id.
+    pub async fn set_extension(
+        &self,
+        sip_username: &str,
+        realm: &str,
+        ha1_md5: &str,
+        ha1_sha256: &str,
+    ) -> Result<i64, StoreError> {
+        let now = unix_ms(SystemTime::now());
+        let mut tx = self.pool().begin().await?;
+        let existing: Option<i64> =
+            sqlx::query_scalar("SELECT user_id FROM extensions WHERE sip_username = ?")
+                .bind(sip_username)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let user_id = match existing {
+            Some(id) => id,
+            None => {
+                let found: Option<i64> =
+                    sqlx::query_scalar("SELECT id FROM users WHERE username = ?")
+                        .bind(sip_username)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                match found {
+                    Some(id) => id,
+                    None => {
+                        sqlx::query_scalar(
+                            "INSERT INTO users (username, state, created_at, updated_at) \
+                             VALUES (?, 'new', ?, ?) RETURNING id",
+                        )
+                        .bind(sip_username)
+                        .bind(now)
+                        .bind(now)
+                        .fetch_one(&mut *tx)
+                        .await?
+                    }
+                }
+            }
+        };
+        sqlx::query(
+            "INSERT INTO extensions (user_id, sip_username, realm, ha1_md5, ha1_sha256, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (sip_username) DO UPDATE SET realm = excluded.realm, \
+             ha1_md5 = excluded.ha1_md5, ha1_sha256 = excluded.ha1_sha256, updated_at = excluded.updated_at",
+        )
+        .bind(user_id)
+        .bind(sip_username)
+        .bind(realm)
+        .bind(ha1_md5)
+        .bind(ha1_sha256)
+        .bind(now)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE users SET failed_logins = 0, updated_at = ?, \
+             state = CASE WHEN state = 'locked' THEN 'active' ELSE state END WHERE id = ?",
+        )
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(user_id)
+    }
+
+    /// Counts one failed login of a user; the `max_in_a_row`-th failure in a row
+    /// locks the user. Returns the user's state afterwards.
+    pub async fn record_login_failure(
+        &self,
+        user_id: i64,
+        max_in_a_row: u32,
+    ) -> Result<UserState, StoreError> {
+        let now = unix_ms(SystemTime::now());
+        let state: Option<String> = sqlx::query_scalar(
+            "UPDATE users SET failed_logins = failed_logins + 1, updated_at = ?, \
+             state = CASE WHEN failed_logins + 1 >= ? AND state IN ('new', 'active') \
+                          THEN 'locked' ELSE state END \
+             WHERE id = ? RETURNING state",
+        )
+        .bind(now)
+        .bind(i64::from(max_in_a_row))
+        .bind(user_id)
+        .fetch_optional(self.pool())
+        .await?;
+        match state {
+            Some(s) => UserState::parse(&s),
+            None => Err(StoreError::Invalid(format!("no user with id {user_id}"))),
+        }
+    }
+
+    /// A successful login ends a run of failures and makes a new user active.
+    pub async fn record_login_success(&self, user_id: i64) -> Result<(), StoreError> {
+        let now = unix_ms(SystemTime::now());
+        sqlx::query(
+            "UPDATE users SET failed_logins = 0, state = 'active', updated_at = ? \
+             WHERE id = ? AND (failed_logins <> 0 OR state = 'new')",
+        )
+        .bind(now)
+        .bind(user_id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::test_support::temp_store;
+
+    #[tokio::test]
+    async fn an_extension_is_found_with_its_credentials() {
+        let (store, _dir) = temp_store().await;
+        assert_eq!(store.sip_credential("1001").await.unwrap(), None);
+        let user = store.set_extension("1001", "example.com", "aa", "bb").await.unwrap();
+        let cred = store.sip_credential("1001").await.unwrap().unwrap();
+        assert_eq!(cred.user_id, user);
+        assert_eq!(cred.realm, "example.com");
+        assert_eq!((cred.ha1_md5.as_str(), cred.ha1_sha256.as_str()), ("aa", "bb"));
+        assert_eq!(cred.state, UserState::New);
+    }
+
+    #[tokio::test]
+    async fn failures_in_a_row_lock_and_a_password_reset_unlocks() {
+        let (store, _dir) = temp_store().await;
+        let user = store.set_extension("1001", "r", "a", "b").await.unwrap();
+        assert_eq!(store.record_login_failure(user, 3).await.unwrap(), UserState::New);
+        assert_eq!(store.record_login_failure(user, 3).await.unwrap(), UserState::New);
+        assert_eq!(store.record_login_failure(user, 3).await.unwrap(), UserState::Locked);
+        let cred = store.sip_credential("1001").await.unwrap().unwrap();
+        assert!(!cred.state.may_log_in());
+        // A success does not unlock; only the reset does.
+        store.set_extension("1001", "r", "c", "d").await.unwrap();
+        let cred = store.sip_credential("1001").await.unwrap().unwrap();
+        assert_eq!(cred.state, UserState::Active);
+        assert_eq!(cred.ha1_md5, "c");
+    }
+
+    #[tokio::test]
+    async fn a_success_ends_the_run_of_failures() {
+        let (store, _dir) = temp_store().await;
+        let user = store.set_extension("1001", "r", "a", "b").await.unwrap();
+        store.record_login_failure(user, 3).await.unwrap();
+        store.record_login_failure(user, 3).await.unwrap();
+        store.record_login_success(user).await.unwrap();
+        assert_eq!(store.record_login_failure(user, 3).await.unwrap(), UserState::Active);
+        assert_eq!(store.record_login_failure(user, 3).await.unwrap(), UserState::Active);
+        assert_eq!(store.record_login_failure(user, 3).await.unwrap(), UserState::Locked);
+    }
+}
