@@ -287,7 +287,7 @@ impl Nonces {
         if hex::decode_to_slice(&nonce[..32], &mut stamp).is_err() {
             return NonceStatus::Forged;
         }
-        if !constant_time_eq(self.tag(&stamp).as_bytes(), nonce[32..].as_bytes()) {
+        if !constant_time_eq(self.tag(&stamp).as_bytes(), &nonce.as_bytes()[32..]) {
             return NonceStatus::Forged;
         }
         let mut issued = [0u8; 8];
