@@ -1,1 +1,0 @@
-//! SIP messages (filled by the message-layer work).
