@@ -3,3 +3,4 @@
 pub mod auth;
 pub mod message;
 pub mod peer;
+pub mod transaction;

@@ -1,0 +1,530 @@
+//! Server transaction state machines: INVITE (RFC 3261 section 17.2.1,
+//! figure 7, with the Accepted state of RFC 6026 section 7.1) and non-INVITE
+//! (section 17.2.2, figure 8).
+//!
+//! Like the client machines they see no messages: the layer tells them that a
+//! retransmission of their request arrived, that the TU passed a response with
+//! some status, that an ACK matched, or that time passed, and they answer with
+//! [`ServerAction`]s. The layer keeps the bytes of the last response sent, which
+//! is what `SendResponse` retransmits.
+//!
+//! One deliberate extension of RFC 3261: the INVITE server transaction itself
+//! retransmits a 2xx (section 13.3.1.4 gives that job to the UAS core) from the
+//! RFC 6026 Accepted state, with the Timer G schedule (T1 doubling to T2), until
+//! the ACK arrives or Timer L (64*T1) fires. It does so on every transport,
+//! because a reliable first hop does not make the path to the UAC reliable.
+
+use std::time::Instant;
+
+use super::timer::{earliest, Backoff, Timers};
+
+/// What a server machine asks the layer to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ServerAction {
+    /// Transmit the last response the TU passed (again).
+    SendResponse,
+    /// Timer H fired with no ACK for a non-2xx, or Timer L with no ACK for a 2xx.
+    Timeout,
+}
+
+/// States of the INVITE server transaction (figure 7 and RFC 6026 figure 5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InviteServerState {
+    Proceeding,
+    Completed,
+    Confirmed,
+    Accepted,
+    Terminated,
+}
+
+/// States of the non-INVITE server transaction (figure 8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NonInviteServerState {
+    Trying,
+    Proceeding,
+    Completed,
+    Terminated,
+}
+
+/// The INVITE server transaction.
+#[derive(Debug, Clone)]
+pub(crate) struct InviteServer {
+    state: InviteServerState,
+    timers: Timers,
+    reliable: bool,
+    /// A provisional response has been sent (so a retransmitted INVITE in
+    /// Proceeding is answered with it).
+    has_response: bool,
+    timer_g: Option<Backoff>,
+    timer_h: Option<Instant>,
+    timer_i: Option<Instant>,
+    timer_l: Option<Instant>,
+    /// 2xx retransmission in Accepted, until the ACK.
+    timer_2xx: Option<Backoff>,
+    acked: bool,
+}
+
+impl InviteServer {
+    /// Enters Proceeding. The layer passes the request to the TU and answers
+    /// 100 Trying through [`InviteServer::on_tu_response`].
+    pub fn new(timers: Timers, reliable: bool) -> Self {
+        InviteServer {
+            state: InviteServerState::Proceeding,
+            timers,
+            reliable,
+            has_response: false,
+            timer_g: None,
+            timer_h: None,
+            timer_i: None,
+            timer_l: None,
+            timer_2xx: None,
+            acked: false,
+        }
+    }
+
+    pub fn state(&self) -> InviteServerState {
+        self.state
+    }
+
+    pub fn is_terminated(&self) -> bool {
+        self.state == InviteServerState::Terminated
+    }
+
+    /// No final response has been sent yet: a CANCEL still has an effect.
+    pub fn is_pending(&self) -> bool {
+        self.state == InviteServerState::Proceeding
+    }
+
+    /// A retransmission of the INVITE matched.
+    pub fn on_request(&mut self, out: &mut Vec<ServerAction>) {
+        match self.state {
+            InviteServerState::Proceeding if self.has_response => {
+                out.push(ServerAction::SendResponse)
+            }
+            InviteServerState::Completed | InviteServerState::Accepted => {
+                out.push(ServerAction::SendResponse)
+            }
+            _ => {}
+        }
+    }
+
+    /// The TU passed a response. Returns false when the machine discards it
+    /// (a second final response, or anything after Completed); the layer then
+    /// keeps the previous one as "last response".
+    pub fn on_tu_response(
+        &mut self,
+        now: Instant,
+        status: u16,
+        out: &mut Vec<ServerAction>,
+    ) -> bool {
+        use InviteServerState::*;
+        match (self.state, status) {
+            (Proceeding, 100..=199) => {
+                self.has_response = true;
+            }
+            (Proceeding, 200..=299) => {
+                self.state = Accepted;
+                self.timer_2xx = Some(Backoff::start(now, self.timers.t1, Some(self.timers.t2)));
+                self.timer_l = Some(now + self.timers.t1x64());
+            }
+            (Accepted, 200..=299) => {}
+            (Proceeding, 300..=699) => {
+                self.state = Completed;
+                if !self.reliable {
+                    self.timer_g = Some(Backoff::start(now, self.timers.t1, Some(self.timers.t2)));
+                }
+                self.timer_h = Some(now + self.timers.t1x64());
+            }
+            _ => return false,
+        }
+        out.push(ServerAction::SendResponse);
+        true
+    }
+
+    /// An ACK matched: in Completed it is the ACK for our non-2xx (absorbed,
+    /// Confirmed); in Accepted it acknowledges our 2xx (2xx retransmission
+    /// stops). Returns true when the ACK is for a 2xx and belongs to the TU.
+    pub fn on_ack(&mut self, now: Instant) -> bool {
+        match self.state {
+            InviteServerState::Completed => {
+                self.timer_g = None;
+                self.timer_h = None;
+                if self.reliable {
+                    self.state = InviteServerState::Terminated;
+                } else {
+                    self.state = InviteServerState::Confirmed;
+                    self.timer_i = Some(now + self.timers.t4);
+                }
+                false
+            }
+            InviteServerState::Accepted => {
+                self.acked = true;
+                self.timer_2xx = None;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    pub fn deadline(&self) -> Option<Instant> {
+        earliest([
+            self.timer_g.map(|g| g.at),
+            self.timer_h,
+            self.timer_i,
+            self.timer_l,
+            self.timer_2xx.map(|g| g.at),
+        ])
+    }
+
+    pub fn on_timeout(&mut self, now: Instant, out: &mut Vec<ServerAction>) {
+        while let Some(at) = self.deadline().filter(|&at| at <= now) {
+            if let Some(g) = self.timer_g.as_mut().filter(|g| g.at == at) {
+                g.advance();
+                out.push(ServerAction::SendResponse);
+            } else if let Some(g) = self.timer_2xx.as_mut().filter(|g| g.at == at) {
+                g.advance();
+                out.push(ServerAction::SendResponse);
+            } else if self.timer_h == Some(at) {
+                out.push(ServerAction::Timeout);
+                self.terminate();
+            } else if self.timer_l == Some(at) {
+                if !self.acked {
+                    out.push(ServerAction::Timeout);
+                }
+                self.terminate();
+            } else {
+                // Timer I.
+                self.terminate();
+            }
+        }
+    }
+
+    fn terminate(&mut self) {
+        self.timer_g = None;
+        self.timer_h = None;
+        self.timer_i = None;
+        self.timer_l = None;
+        self.timer_2xx = None;
+        self.state = InviteServerState::Terminated;
+    }
+}
+
+/// The non-INVITE server transaction.
+#[derive(Debug, Clone)]
+pub(crate) struct NonInviteServer {
+    state: NonInviteServerState,
+    timers: Timers,
+    reliable: bool,
+    timer_j: Option<Instant>,
+}
+
+impl NonInviteServer {
+    /// Enters Trying; the layer passes the request to the TU.
+    pub fn new(timers: Timers, reliable: bool) -> Self {
+        NonInviteServer {
+            state: NonInviteServerState::Trying,
+            timers,
+            reliable,
+            timer_j: None,
+        }
+    }
+
+    pub fn state(&self) -> NonInviteServerState {
+        self.state
+    }
+
+    pub fn is_terminated(&self) -> bool {
+        self.state == NonInviteServerState::Terminated
+    }
+
+    /// A retransmission of the request matched: discarded in Trying, answered
+    /// with the last response otherwise.
+    pub fn on_request(&mut self, out: &mut Vec<ServerAction>) {
+        if matches!(
+            self.state,
+            NonInviteServerState::Proceeding | NonInviteServerState::Completed
+        ) {
+            out.push(ServerAction::SendResponse);
+        }
+    }
+
+    pub fn on_tu_response(
+        &mut self,
+        now: Instant,
+        status: u16,
+        out: &mut Vec<ServerAction>,
+    ) -> bool {
+        use NonInviteServerState::*;
+        match (self.state, status) {
+            (Trying | Proceeding, 100..=199) => self.state = Proceeding,
+            (Trying | Proceeding, 200..=699) => {
+                if self.reliable {
+                    self.state = Terminated;
+                } else {
+                    self.state = Completed;
+                    self.timer_j = Some(now + self.timers.t1x64());
+                }
+            }
+            _ => return false,
+        }
+        out.push(ServerAction::SendResponse);
+        true
+    }
+
+    pub fn deadline(&self) -> Option<Instant> {
+        self.timer_j
+    }
+
+    pub fn on_timeout(&mut self, now: Instant, _out: &mut Vec<ServerAction>) {
+        if self.timer_j.is_some_and(|j| j <= now) {
+            self.timer_j = None;
+            self.state = NonInviteServerState::Terminated;
+        }
+    }
+}
+
+/// Either server machine, so the layer can hold them in one table.
+#[derive(Debug, Clone)]
+pub(crate) enum ServerMachine {
+    Invite(InviteServer),
+    NonInvite(NonInviteServer),
+}
+
+impl ServerMachine {
+    pub fn on_request(&mut self, out: &mut Vec<ServerAction>) {
+        match self {
+            ServerMachine::Invite(m) => m.on_request(out),
+            ServerMachine::NonInvite(m) => m.on_request(out),
+        }
+    }
+
+    pub fn on_tu_response(
+        &mut self,
+        now: Instant,
+        status: u16,
+        out: &mut Vec<ServerAction>,
+    ) -> bool {
+        match self {
+            ServerMachine::Invite(m) => m.on_tu_response(now, status, out),
+            ServerMachine::NonInvite(m) => m.on_tu_response(now, status, out),
+        }
+    }
+
+    pub fn on_timeout(&mut self, now: Instant, out: &mut Vec<ServerAction>) {
+        match self {
+            ServerMachine::Invite(m) => m.on_timeout(now, out),
+            ServerMachine::NonInvite(m) => m.on_timeout(now, out),
+        }
+    }
+
+    pub fn deadline(&self) -> Option<Instant> {
+        match self {
+            ServerMachine::Invite(m) => m.deadline(),
+            ServerMachine::NonInvite(m) => m.deadline(),
+        }
+    }
+
+    pub fn is_terminated(&self) -> bool {
+        match self {
+            ServerMachine::Invite(m) => m.is_terminated(),
+            ServerMachine::NonInvite(m) => m.is_terminated(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    use ServerAction::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    fn run(m: &mut ServerMachine, t0: Instant, end: Duration) -> Vec<(Duration, ServerAction)> {
+        let mut log = Vec::new();
+        while let Some(at) = m.deadline().filter(|&at| at <= t0 + end) {
+            let mut out = Vec::new();
+            m.on_timeout(at, &mut out);
+            log.extend(out.into_iter().map(|a| (at - t0, a)));
+        }
+        log
+    }
+
+    fn invite(reliable: bool) -> ServerMachine {
+        ServerMachine::Invite(InviteServer::new(Timers::default(), reliable))
+    }
+
+    fn invite_state(m: &ServerMachine) -> InviteServerState {
+        match m {
+            ServerMachine::Invite(m) => m.state(),
+            ServerMachine::NonInvite(_) => unreachable!(),
+        }
+    }
+
+    fn ack(m: &mut ServerMachine, now: Instant) -> bool {
+        match m {
+            ServerMachine::Invite(m) => m.on_ack(now),
+            ServerMachine::NonInvite(_) => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn retransmitted_invite_before_any_response_is_absorbed() {
+        let t0 = Instant::now();
+        let mut m = invite(false);
+        let mut out = Vec::new();
+        m.on_request(&mut out);
+        assert!(out.is_empty());
+        assert!(m.on_tu_response(t0, 100, &mut out));
+        m.on_request(&mut out);
+        assert_eq!(
+            out,
+            vec![SendResponse, SendResponse],
+            "the 100 is sent, then resent"
+        );
+        assert_eq!(m.deadline(), None, "no timers in Proceeding");
+    }
+
+    #[test]
+    fn non_2xx_on_udp_retransmits_with_timer_g_until_timer_h() {
+        let t0 = Instant::now();
+        let mut m = invite(false);
+        let mut out = Vec::new();
+        assert!(m.on_tu_response(t0, 486, &mut out));
+        assert!(
+            !m.on_tu_response(t0, 200, &mut out),
+            "a second final is discarded"
+        );
+        assert_eq!(out, vec![SendResponse]);
+        let log = run(&mut m, t0, Duration::from_secs(100));
+        let mut expected = vec![500, 1500, 3500];
+        let mut t = 7500;
+        while t < 32_000 {
+            expected.push(t);
+            t += 4000;
+        }
+        let mut expected: Vec<_> = expected
+            .into_iter()
+            .map(|t| (ms(t), SendResponse))
+            .collect();
+        expected.push((ms(32_000), Timeout));
+        assert_eq!(log, expected);
+        assert!(m.is_terminated());
+    }
+
+    #[test]
+    fn ack_confirms_then_timer_i_terminates() {
+        let t0 = Instant::now();
+        let mut m = invite(false);
+        let mut out = Vec::new();
+        m.on_tu_response(t0, 487, &mut out);
+        out.clear();
+        m.on_request(&mut out);
+        assert_eq!(
+            out,
+            vec![SendResponse],
+            "INVITE retransmission answered in Completed"
+        );
+        let log = run(&mut m, t0, ms(600));
+        assert_eq!(log, vec![(ms(500), SendResponse)]);
+        assert!(
+            !ack(&mut m, t0 + ms(700)),
+            "the ACK for a non-2xx is absorbed"
+        );
+        assert_eq!(invite_state(&m), InviteServerState::Confirmed);
+        assert!(!ack(&mut m, t0 + ms(800)));
+        out.clear();
+        m.on_request(&mut out);
+        assert!(out.is_empty(), "nothing is sent in Confirmed");
+        let log = run(&mut m, t0, ms(5699));
+        assert!(log.is_empty() && !m.is_terminated());
+        run(&mut m, t0, ms(5700));
+        assert!(m.is_terminated(), "Timer I = T4 after the ACK");
+    }
+
+    #[test]
+    fn non_2xx_on_tcp_has_no_timer_g_and_terminates_on_ack() {
+        let t0 = Instant::now();
+        let mut m = invite(true);
+        let mut out = Vec::new();
+        m.on_tu_response(t0, 404, &mut out);
+        assert_eq!(m.deadline(), Some(t0 + ms(32_000)), "only Timer H");
+        ack(&mut m, t0 + ms(10));
+        assert!(m.is_terminated(), "Timer I is zero on reliable transports");
+    }
+
+    #[test]
+    fn accepted_retransmits_2xx_until_ack_and_lingers_until_timer_l() {
+        let t0 = Instant::now();
+        let mut m = invite(false);
+        let mut out = Vec::new();
+        m.on_tu_response(t0, 180, &mut out);
+        m.on_tu_response(t0 + ms(1000), 200, &mut out);
+        assert_eq!(invite_state(&m), InviteServerState::Accepted);
+        let log = run(&mut m, t0, ms(4000));
+        assert_eq!(
+            log,
+            vec![(ms(1500), SendResponse), (ms(2500), SendResponse)]
+        );
+        assert!(ack(&mut m, t0 + ms(4000)), "the 2xx ACK goes to the TU");
+        let log = run(&mut m, t0, Duration::from_secs(32));
+        assert!(log.is_empty(), "no more 2xx after the ACK: {log:?}");
+        out.clear();
+        m.on_request(&mut out);
+        assert_eq!(
+            out,
+            vec![SendResponse],
+            "a late INVITE copy gets the 2xx again"
+        );
+        let log = run(&mut m, t0, ms(33_000));
+        assert!(log.is_empty(), "no Timeout when the ACK came");
+        assert!(m.is_terminated(), "Timer L at 1 s + 32 s");
+    }
+
+    #[test]
+    fn accepted_without_ack_times_out_at_timer_l() {
+        let t0 = Instant::now();
+        let mut m = invite(true);
+        let mut out = Vec::new();
+        m.on_tu_response(t0, 200, &mut out);
+        let log = run(&mut m, t0, Duration::from_secs(60));
+        let sends = log.iter().filter(|(_, a)| *a == SendResponse).count();
+        // 0.5, 1.5, 3.5, 7.5, then every 4 s up to 31.5: 10 retransmissions.
+        assert_eq!(sends, 10);
+        assert_eq!(log.last(), Some(&(ms(32_000), Timeout)));
+    }
+
+    #[test]
+    fn non_invite_trying_proceeding_completed_timer_j() {
+        let t0 = Instant::now();
+        let mut m = ServerMachine::NonInvite(NonInviteServer::new(Timers::default(), false));
+        let mut out = Vec::new();
+        m.on_request(&mut out);
+        assert!(out.is_empty(), "retransmission discarded in Trying");
+        m.on_tu_response(t0, 100, &mut out);
+        m.on_request(&mut out);
+        assert_eq!(out, vec![SendResponse, SendResponse]);
+        out.clear();
+        assert!(m.on_tu_response(t0, 200, &mut out));
+        assert!(!m.on_tu_response(t0, 500, &mut out));
+        m.on_request(&mut out);
+        assert_eq!(out, vec![SendResponse, SendResponse]);
+        assert_eq!(m.deadline(), Some(t0 + ms(32_000)), "Timer J = 64*T1");
+        assert!(run(&mut m, t0, ms(31_999)).is_empty());
+        run(&mut m, t0, ms(32_000));
+        assert!(m.is_terminated());
+    }
+
+    #[test]
+    fn non_invite_on_tcp_terminates_on_final() {
+        let t0 = Instant::now();
+        let mut m = ServerMachine::NonInvite(NonInviteServer::new(Timers::default(), true));
+        let mut out = Vec::new();
+        m.on_tu_response(t0, 200, &mut out);
+        assert_eq!(out, vec![SendResponse]);
+        assert!(m.is_terminated());
+    }
+}
