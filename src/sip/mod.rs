@@ -1,5 +1,6 @@
 //! SIP: messages, transports, transactions, registrar.
 
+pub mod dialog;
 pub mod message;
 pub mod peer;
 pub mod transaction;
