@@ -305,7 +305,21 @@ pub(crate) enum ClientMachine {
     NonInvite(NonInviteClient),
 }
 
+/// The state of a client transaction, for inspection and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientState {
+    Invite(InviteClientState),
+    NonInvite(NonInviteClientState),
+}
+
 impl ClientMachine {
+    pub fn state(&self) -> ClientState {
+        match self {
+            ClientMachine::Invite(m) => ClientState::Invite(m.state()),
+            ClientMachine::NonInvite(m) => ClientState::NonInvite(m.state()),
+        }
+    }
+
     pub fn on_response(&mut self, now: Instant, status: u16, out: &mut Vec<ClientAction>) {
         match self {
             ClientMachine::Invite(m) => m.on_response(now, status, out),

@@ -290,7 +290,21 @@ pub(crate) enum ServerMachine {
     NonInvite(NonInviteServer),
 }
 
+/// The state of a server transaction, for inspection and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerState {
+    Invite(InviteServerState),
+    NonInvite(NonInviteServerState),
+}
+
 impl ServerMachine {
+    pub fn state(&self) -> ServerState {
+        match self {
+            ServerMachine::Invite(m) => ServerState::Invite(m.state()),
+            ServerMachine::NonInvite(m) => ServerState::NonInvite(m.state()),
+        }
+    }
+
     pub fn on_request(&mut self, out: &mut Vec<ServerAction>) {
         match self {
             ServerMachine::Invite(m) => m.on_request(out),

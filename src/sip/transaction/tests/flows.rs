@@ -1,0 +1,813 @@
+//! Call flows of the four machines through the whole layer.
+
+use std::time::Instant;
+
+use super::*;
+use crate::sip::message::Response;
+use crate::sip::peer::{Peer, Transport};
+use crate::sip::transaction::*;
+
+// ----- INVITE server transaction (figure 7, RFC 6026 figure 5) -----
+
+#[test]
+fn invite_gets_100_trying_at_once_and_retransmissions_get_the_last_provisional() {
+    let t0 = Instant::now();
+    let mut l = layer();
+    l.handle_incoming(t0, udp_req("INVITE", "z9hG4bKinv1", 1, None), alice());
+    assert_eq!(first_lines(&transmits(&mut l)), vec!["SIP/2.0 100 Trying"]);
+    let evs = events(&mut l);
+    assert_eq!(evs.len(), 1);
+    let tx = new_request_tx(&evs);
+    let invite = request_of(&evs);
+
+    l.handle_incoming(
+        t0 + ms(500),
+        udp_req("INVITE", "z9hG4bKinv1", 1, None),
+        alice(),
+    );
+    assert_eq!(first_lines(&transmits(&mut l)), vec!["SIP/2.0 100 Trying"]);
+    assert!(
+        events(&mut l).is_empty(),
+        "a retransmission is not a new request"
+    );
+
+    l.send_response(
+        t0 + ms(600),
+        tx,
+        Response::for_request(&invite, 180, "Ringing"),
+    )
+    .unwrap();
+    let sent = transmits(&mut l);
+    assert_eq!(first_lines(&sent), vec!["SIP/2.0 180 Ringing"]);
+    let ringing = String::from_utf8_lossy(&sent[0].data).to_string();
+    assert!(
+        header(&ringing, "To").unwrap().contains(";tag="),
+        "the layer tags a 180"
+    );
+
+    l.handle_incoming(
+        t0 + ms(1500),
+        udp_req("INVITE", "z9hG4bKinv1", 1, None),
+        alice(),
+    );
+    assert_eq!(first_lines(&transmits(&mut l)), vec!["SIP/2.0 180 Ringing"]);
+    assert_eq!(l.counters().retransmitted_requests, 2);
+    assert_eq!(l.len(), 1);
+}
+
+#[test]
+fn invite_rejected_on_udp_retransmits_until_ack_then_timer_i() {
+    let t0 = Instant::now();
+    let mut l = layer();
+    l.handle_incoming(t0, udp_req("INVITE", "z9hG4bKinv2", 1, None), alice());
+    transmits(&mut l);
+    let evs = events(&mut l);
+    let tx = new_request_tx(&evs);
+    l.send_response(
+        t0,
+        tx,
+        Response::for_request(&request_of(&evs), 486, "Busy Here"),
+    )
+    .unwrap();
+    let sent = transmits(&mut l);
+    let busy = String::from_utf8_lossy(&sent[0].data).to_string();
+    let to = header(&busy, "To").unwrap();
+    let tag = to.split(";tag=").nth(1).unwrap().to_string();
+
+    // Timer G: 0.5 s, 1.5 s, 3.5 s ... until the ACK at 4 s.
+    let log = run_until(&mut l, t0, ms(4000));
+    let times: Vec<_> = log.iter().map(|(t, _)| *t).collect();
+    assert_eq!(times, vec![ms(500), ms(1500), ms(3500)]);
+    assert!(log.iter().all(|(_, t)| t.data == sent[0].data));
+
+    l.handle_incoming(t0 + ms(4000), ack("z9hG4bKinv2", 1, &tag), alice());
+    assert!(
+        events(&mut l).is_empty(),
+        "the ACK for a non-2xx is absorbed"
+    );
+    assert_eq!(l.counters().absorbed_acks, 1);
+    l.handle_incoming(t0 + ms(4100), ack("z9hG4bKinv2", 1, &tag), alice());
+    assert!(events(&mut l).is_empty());
+    assert!(run_until(&mut l, t0, ms(8999)).is_empty());
+    assert_eq!(l.len(), 1, "Confirmed until Timer I");
+    run_until(&mut l, t0, ms(9000));
+    assert!(l.is_empty(), "Timer I (T4) after the ACK");
+}
+
+#[test]
+fn invite_rejected_without_ack_times_out_with_timer_h() {
+    let t0 = Instant::now();
+    let mut l = layer();
+    l.handle_incoming(t0, udp_req("INVITE", "z9hG4bKinv3", 1, None), alice());
+    let evs = events(&mut l);
+    let tx = new_request_tx(&evs);
+    l.send_response(
+        t0,
+        tx,
+        Response::for_request(&request_of(&evs), 404, "Not Found"),
+    )
+    .unwrap();
+    transmits(&mut l);
+    let log = run_until(&mut l, t0, secs(40));
+    assert_eq!(log.len(), 10, "Timer G retransmissions before H");
+    let evs = events(&mut l);
+    assert!(matches!(evs.as_slice(), [Event::ServerTimeout { tx: t }] if *t == tx));
+    assert!(l.is_empty());
+    assert_eq!(l.counters().server_timeouts, 1);
+}
+
+#[test]
+fn invite_answered_2xx_is_retransmitted_until_its_ack_which_goes_up() {
+    let t0 = Instant::now();
+    let mut l = layer();
+    l.handle_incoming(t0, udp_req("INVITE", "z9hG4bKinv4", 1, None), alice());
+    let evs = events(&mut l);
+    let tx = new_request_tx(&evs);
+    let mut ok = Response::for_request(&request_of(&evs), 200, "OK");
+    ok.set_to_tag("uas1");
+    l.send_response(t0 + ms(100), tx, ok).unwrap();
+    assert_eq!(
+        first_lines(&transmits(&mut l)),
+        vec!["SIP/2.0 100 Trying", "SIP/2.0 200 OK"]
+    );
+    let log = run_until(&mut l, t0, ms(2000));
+    let times: Vec<_> = log.iter().map(|(t, _)| *t).collect();
+    assert_eq!(times, vec![ms(600), ms(1600)], "2xx resent at T1, 2*T1 ...");
+
+    // A retransmitted INVITE gets the 2xx too, and reaches no TU.
+    l.handle_incoming(
+        t0 + ms(1700),
+        udp_req("INVITE", "z9hG4bKinv4", 1, None),
+        alice(),
+    );
+    assert_eq!(first_lines(&transmits(&mut l)), vec!["SIP/2.0 200 OK"]);
+    assert!(events(&mut l).is_empty());
+
+    // The ACK for a 2xx has a branch of its own.
+    l.handle_incoming(t0 + ms(2000), ack("z9hG4bKack4", 1, "uas1"), alice());
+    let evs = events(&mut l);
+    assert!(matches!(evs.as_slice(), [Event::Ack { .. }]), "{evs:?}");
+    assert!(
+        run_until(&mut l, t0, secs(30)).is_empty(),
+        "no 2xx after the ACK"
+    );
+    run_until(&mut l, t0, secs(40));
+    assert!(l.is_empty(), "Timer L ended it");
+    assert!(
+        events(&mut l).is_empty(),
+        "no ServerTimeout when the ACK came"
+    );
+}
+
+#[test]
+fn invite_answered_2xx_without_ack_reports_server_timeout() {
+    let t0 = Instant::now();
+    let mut l = layer();
+    l.handle_incoming(t0, udp_req("INVITE", "z9hG4bKinv5", 1, None), alice());
+    let evs = events(&mut l);
+    let tx = new_request_tx(&evs);
+    l.send_response(t0, tx, Response::for_request(&request_of(&evs), 200, "OK"))
+        .unwrap();
+    run_until(&mut l, t0, secs(40));
+    let evs = events(&mut l);
+    assert!(matches!(evs.as_slice(), [Event::ServerTimeout { tx: t }] if *t == tx));
+    assert!(l.is_empty());
+}
+
+#[test]
+fn stray_ack_goes_to_the_tu() {
+    let t0 = Instant::now();
+    let mut l = layer();
+    l.handle_incoming(t0, ack("z9hG4bKlonely", 3, "x"), alice());
+    assert!(matches!(events(&mut l).as_slice(), [Event::Ack { .. }]));
+    assert!(l.is_empty());
+}
+
+#[test]
+fn invite_on_tcp_has_no_retransmissions_and_ends_at_the_ack() {
+    let t0 = Instant::now();
+    let mut l = layer();
+    let text = req_text("INVITE", "z9hG4bKtcp1", 1, None, "TCP");
+    l.handle_incoming(t0, parse(&text), alice_tcp());
+    let evs = events(&mut l);
+    let tx = new_request_tx(&evs);
+    l.send_response(
+        t0,
+        tx,
+        Response::for_request(&request_of(&evs), 603, "Decline"),
+    )
+    .unwrap();
+    let sent = transmits(&mut l);
+    assert!(
+        sent.iter().all(|t| t.to == alice_tcp()),
+        "answers go back on the connection"
+    );
+    assert!(
+        run_until(&mut l, t0, secs(10)).is_empty(),
+        "no Timer G on TCP"
+    );
+    let tag = String::from_utf8_lossy(&sent[1].data)
+        .split(";tag=")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    let ack_text = req_text("ACK", "z9hG4bKtcp1", 1, Some(&tag), "TCP");
+    l.handle_incoming(t0 + secs(1), parse(&ack_text), alice_tcp());
+    assert!(l.is_empty(), "Timer I is zero on TCP");
+}
+
+// ----- non-INVITE server transaction (figure 8) -----
+
+#[test]
+fn non_invite_server_absorbs_in_trying_and_answers_in_completed_until_timer_j() {
+    let t0 = Instant::now();
+    let mut l = layer();
+    l.handle_incoming(t0, udp_req("OPTIONS", "z9hG4bKopt1", 5, None), alice());
+    assert!(transmits(&mut l).is_empty(), "no 100 for a non-INVITE");
+    let evs = events(&mut l);
+    let tx = new_request_tx(&evs);
+    l.handle_incoming(
+        t0 + ms(500),
+        udp_req("OPTIONS", "z9hG4bKopt1", 5, None),
+        alice(),
+    );
+    assert!(transmits(&mut l).is_empty() && events(&mut l).is_empty());
+
+    l.send_response(
+        t0 + ms(600),
+        tx,
+        Response::for_request(&request_of(&evs), 200, "OK"),
+    )
+    .unwrap();
+    assert_eq!(first_lines(&transmits(&mut l)), vec!["SIP/2.0 200 OK"]);
+    assert_eq!(
+        l.send_response(
+            t0 + ms(700),
+            tx,
+            Response::for_request(&request_of(&evs), 500, "No")
+        ),
+        Err(ResponseError::AlreadyFinal)
+    );
+    l.handle_incoming(
+        t0 + ms(1500),
+        udp_req("OPTIONS", "z9hG4bKopt1", 5, None),
+        alice(),
+    );
+    assert_eq!(first_lines(&transmits(&mut l)), vec!["SIP/2.0 200 OK"]);
+    run_until(&mut l, t0, ms(32_599));
+    assert_eq!(l.len(), 1);
+    run_until(&mut l, t0, ms(32_600));
+    assert!(l.is_empty(), "Timer J = 64*T1 after the final");
+    assert_eq!(
+        l.send_response(
+            t0 + secs(40),
+            tx,
+            Response::for_request(&request_of(&evs), 200, "OK")
+        ),
+        Err(ResponseError::UnknownTransaction)
+    );
+}
+
+#[test]
+fn same_branch_other_sent_by_is_another_transaction() {
+    let t0 = Instant::now();
+    let mut l = layer();
+    l.handle_incoming(t0, udp_req("OPTIONS", "z9hG4bKsame", 1, None), alice());
+    let other = req_text("OPTIONS", "z9hG4bKsame", 1, None, "UDP")
+        .replace("192.0.2.10:5060;branch", "198.51.100.7:5060;branch");
+    l.handle_incoming(t0, parse(&other), alice());
+    assert_eq!(events(&mut l).len(), 2);
+    assert_eq!(l.len(), 2);
+}
+
+// ----- CANCEL (section 9.2) -----
+
+#[test]
+fn cancel_gets_200_and_the_invite_487_with_one_to_tag() {
+    let t0 = Instant::now();
+    let mut l = layer();
+    l.handle_incoming(t0, udp_req("INVITE", "z9hG4bKc1", 1, None), alice());
+    let evs = events(&mut l);
+    let tx = new_request_tx(&evs);
+    l.send_response(
+        t0,
+        tx,
+        Response::for_request(&request_of(&evs), 180, "Ringing"),
+    )
+    .unwrap();
+    transmits(&mut l);
+
+    l.handle_incoming(
+        t0 + secs(2),
+        udp_req("CANCEL", "z9hG4bKc1", 1, None),
+        alice(),
+    );
+    let sent = transmits(&mut l);
+    assert_eq!(
+        first_lines(&sent),
+        vec!["SIP/2.0 200 OK", "SIP/2.0 487 Request Terminated"]
+    );
+    let ok = String::from_utf8_lossy(&sent[0].data).to_string();
+    let terminated = String::from_utf8_lossy(&sent[1].data).to_string();
+    assert_eq!(header(&ok, "CSeq"), Some("1 CANCEL"));
+    assert_eq!(header(&terminated, "CSeq"), Some("1 INVITE"));
+    assert_eq!(
+        header(&ok, "To"),
+        header(&terminated, "To"),
+        "one To tag for both"
+    );
+    let evs = events(&mut l);
+    assert!(
+        matches!(evs.as_slice(), [Event::Cancelled { tx: t }] if *t == tx),
+        "{evs:?}"
+    );
+
+    // The CANCEL retransmitted: its 200 again, nothing else.
+    l.handle_incoming(
+        t0 + secs(3),
+        udp_req("CANCEL", "z9hG4bKc1", 1, None),
+        alice(),
+    );
+    assert_eq!(first_lines(&transmits(&mut l)), vec!["SIP/2.0 200 OK"]);
+    assert!(events(&mut l).is_empty());
+
+    let tag = header(&terminated, "To")
+        .unwrap()
+        .split(";tag=")
+        .nth(1)
+        .unwrap()
+        .to_string();
+    l.handle_incoming(t0 + secs(3), ack("z9hG4bKc1", 1, &tag), alice());
+    assert!(events(&mut l).is_empty(), "the ACK for the 487 is absorbed");
+    run_until(&mut l, t0, secs(60));
+    assert!(l.is_empty());
+}
+
+#[test]
+fn cancel_after_the_final_response_changes_nothing() {
+    let t0 = Instant::now();
+    let mut l = layer();
+    l.handle_incoming(t0, udp_req("INVITE", "z9hG4bKc2", 1, None), alice());
+    let evs = events(&mut l);
+    let tx = new_request_tx(&evs);
+    l.send_response(t0, tx, Response::for_request(&request_of(&evs), 200, "OK"))
+        .unwrap();
+    transmits(&mut l);
+    l.handle_incoming(
+        t0 + ms(10),
+        udp_req("CANCEL", "z9hG4bKc2", 1, None),
+        alice(),
+    );
+    assert_eq!(first_lines(&transmits(&mut l)), vec!["SIP/2.0 200 OK"]);
+    assert!(events(&mut l).is_empty(), "no Cancelled once answered");
+}
+
+#[test]
+fn cancel_matching_nothing_gets_481() {
+    let t0 = Instant::now();
+    let mut l = layer();
+    l.handle_incoming(t0, udp_req("CANCEL", "z9hG4bKnothing", 1, None), alice());
+    let sent = transmits(&mut l);
+    assert_eq!(
+        first_lines(&sent),
+        vec!["SIP/2.0 481 Call/Transaction Does Not Exist"]
+    );
+    assert_eq!(l.counters().unmatched_cancels, 1);
+    assert!(events(&mut l).is_empty());
+    l.handle_incoming(
+        t0 + ms(500),
+        udp_req("CANCEL", "z9hG4bKnothing", 1, None),
+        alice(),
+    );
+    assert_eq!(
+        transmits(&mut l)[0].data,
+        sent[0].data,
+        "the 481 is resent, not recomputed"
+    );
+}
+
+// ----- INVITE client transaction (figure 5, RFC 6026 figure 3) -----
+
+#[test]
+fn invite_client_retransmits_on_timer_a_and_stops_at_the_provisional() {
+    let t0 = Instant::now();
+    let mut l = layer();
+    let tx = l
+        .send_request(t0, our_req("INVITE", "z9hG4bKa1", "UDP"), agent())
+        .unwrap();
+    assert_eq!(transmits(&mut l).len(), 1);
+    let log = run_until(&mut l, t0, ms(2000));
+    assert_eq!(
+        log.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
+        vec![ms(500), ms(1500)]
+    );
+    l.handle_incoming(
+        t0 + ms(2000),
+        agent_resp(180, "z9hG4bKa1", "INVITE", Some("ag1")),
+        agent(),
+    );
+    let evs = events(&mut l);
+    assert!(
+        matches!(evs.as_slice(), [Event::Response { tx: t, response }] if *t == tx && response.status == 180)
+    );
+    assert!(
+        run_until(&mut l, t0, secs(60)).is_empty(),
+        "no retransmission in Proceeding"
+    );
+}
+
+#[test]
+fn invite_client_times_out_with_timer_b_after_seven_sends() {
+    let t0 = Instant::now();
+    let mut l = layer();
+    let tx = l
+        .send_request(t0, our_req("INVITE", "z9hG4bKa2", "UDP"), agent())
+        .unwrap();
+    assert_eq!(transmits(&mut l).len(), 1);
+    let log = run_until(&mut l, t0, secs(60));
+    assert_eq!(1 + log.len(), 7, "the INVITE and six Timer A copies");
+    let evs = events(&mut l);
+    assert!(matches!(evs.as_slice(), [Event::Timeout { tx: t }] if *t == tx));
+    assert!(l.is_empty());
+}
+
+#[test]
+fn invite_client_acks_a_non_2xx_and_reacks_its_retransmissions() {
+    let t0 = Instant::now();
+    let mut l = layer();
+    let tx = l
+        .send_request(t0, our_req("INVITE", "z9hG4bKa3", "UDP"), agent())
+        .unwrap();
+    transmits(&mut l);
+    l.handle_incoming(
+        t0 + ms(100),
+        agent_resp(486, "z9hG4bKa3", "INVITE", Some("ag3")),
+        agent(),
+    );
+    let sent = transmits(&mut l);
+    assert_eq!(
+        first_lines(&sent),
+        vec!["ACK sip:agent1@192.0.2.50:5060 SIP/2.0"]
+    );
+    let ack = String::from_utf8_lossy(&sent[0].data).to_string();
+    assert_eq!(header(&ack, "CSeq"), Some("1 ACK"));
+    assert!(
+        header(&ack, "Via").unwrap().contains("branch=z9hG4bKa3"),
+        "same branch as the INVITE"
+    );
+    assert!(
+        header(&ack, "To").unwrap().contains("tag=ag3"),
+        "To from the response"
+    );
+    assert_eq!(header(&ack, "Call-ID"), Some("agent-leg-1@192.0.2.1"));
+    let evs = events(&mut l);
+    assert!(matches!(evs.as_slice(), [Event::Response { tx: t, .. }] if *t == tx));
+
+    l.handle_incoming(
+        t0 + ms(600),
+        agent_resp(486, "z9hG4bKa3", "INVITE", Some("ag3")),
+        agent(),
+    );
+    assert_eq!(
+        transmits(&mut l)[0].data,
+        sent[0].data,
+        "the same ACK again"
+    );
+    assert!(
+        events(&mut l).is_empty(),
+        "the retransmission is not passed up"
+    );
+    run_until(&mut l, t0, ms(32_099));
+    assert_eq!(l.len(), 1);
+    run_until(&mut l, t0, ms(32_100));
+    assert!(l.is_empty(), "Timer D");
+}
+
+#[test]
+fn invite_client_passes_every_2xx_up_for_the_tu_to_ack() {
+    let t0 = Instant::now();
+    let mut l = layer();
+    let tx = l
+        .send_request(t0, our_req("INVITE", "z9hG4bKa4", "UDP"), agent())
+        .unwrap();
+    transmits(&mut l);
+    for at in [100, 600, 1600] {
+        l.handle_incoming(
+            t0 + ms(at),
+            agent_resp(200, "z9hG4bKa4", "INVITE", Some("ag4")),
+            agent(),
+        );
+    }
+    assert!(transmits(&mut l).is_empty(), "the layer never ACKs a 2xx");
+    let evs = events(&mut l);
+    assert_eq!(evs.len(), 3);
+    assert!(evs
+        .iter()
+        .all(|e| matches!(e, Event::Response { tx: t, .. } if *t == tx)));
+    run_until(&mut l, t0, secs(33));
+    assert!(l.is_empty(), "Timer M");
+}
+
+#[test]
+fn tu_ack_for_2xx_is_sent_without_a_transaction() {
+    let t0 = Instant::now();
+    let mut l = layer();
+    l.send_request(t0, our_req("ACK", "z9hG4bKack", "UDP"), agent())
+        .unwrap();
+    assert_eq!(transmits(&mut l).len(), 1);
+    assert!(l.is_empty());
+}
+
+#[test]
+fn cancel_waits_for_a_provisional_then_goes_out_with_the_invite_branch() {
+    let t0 = Instant::now();
+    let mut l = layer();
+    let inv = l
+        .send_request(t0, our_req("INVITE", "z9hG4bKa5", "UDP"), agent())
+        .unwrap();
+    transmits(&mut l);
+    let cancel = l.cancel(t0 + ms(100), inv).unwrap();
+    assert_eq!(
+        l.cancel(t0 + ms(150), inv),
+        Ok(cancel),
+        "asking twice gives the same CANCEL"
+    );
+    assert!(
+        transmits(&mut l).is_empty(),
+        "no CANCEL before a provisional (section 9.1)"
+    );
+
+    l.handle_incoming(
+        t0 + ms(300),
+        agent_resp(180, "z9hG4bKa5", "INVITE", Some("ag5")),
+        agent(),
+    );
+    let sent = transmits(&mut l);
+    assert_eq!(
+        first_lines(&sent),
+        vec!["CANCEL sip:agent1@192.0.2.50:5060 SIP/2.0"]
+    );
+    let text = String::from_utf8_lossy(&sent[0].data).to_string();
+    assert_eq!(header(&text, "CSeq"), Some("1 CANCEL"));
+    assert!(header(&text, "Via").unwrap().contains("branch=z9hG4bKa5"));
+    assert!(
+        !header(&text, "To").unwrap().contains("tag="),
+        "To as in the INVITE"
+    );
+
+    l.handle_incoming(
+        t0 + ms(400),
+        agent_resp(200, "z9hG4bKa5", "CANCEL", Some("ag5")),
+        agent(),
+    );
+    l.handle_incoming(
+        t0 + ms(450),
+        agent_resp(487, "z9hG4bKa5", "INVITE", Some("ag5")),
+        agent(),
+    );
+    let evs = events(&mut l);
+    let kinds: Vec<_> = evs
+        .iter()
+        .map(|e| match e {
+            Event::Response { tx, response } => (*tx, response.status),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(kinds, vec![(inv, 180), (cancel, 200), (inv, 487)]);
+    assert_eq!(
+        first_lines(&transmits(&mut l)),
+        vec!["ACK sip:agent1@192.0.2.50:5060 SIP/2.0"]
+    );
+    run_until(&mut l, t0, secs(60));
+    assert!(l.is_empty());
+}
+
+#[test]
+fn cancelled_invite_without_final_gives_up_after_64_t1() {
+    let t0 = Instant::now();
+    let mut l = layer();
+    let inv = l
+        .send_request(t0, our_req("INVITE", "z9hG4bKa6", "UDP"), agent())
+        .unwrap();
+    l.handle_incoming(
+        t0 + ms(100),
+        agent_resp(180, "z9hG4bKa6", "INVITE", Some("ag6")),
+        agent(),
+    );
+    l.cancel(t0 + secs(1), inv).unwrap();
+    events(&mut l);
+    run_until(&mut l, t0, secs(40));
+    let evs = events(&mut l);
+    assert!(
+        evs.iter()
+            .any(|e| matches!(e, Event::Timeout { tx } if *tx == inv)),
+        "{evs:?}"
+    );
+    assert!(l.is_empty());
+}
+
+#[test]
+fn cancel_refused_once_the_invite_has_its_final() {
+    let t0 = Instant::now();
+    let mut l = layer();
+    let inv = l
+        .send_request(t0, our_req("INVITE", "z9hG4bKa7", "UDP"), agent())
+        .unwrap();
+    l.handle_incoming(
+        t0,
+        agent_resp(200, "z9hG4bKa7", "INVITE", Some("ag7")),
+        agent(),
+    );
+    assert_eq!(l.cancel(t0, inv), Err(SendError::NotCancellable));
+    let opt = l
+        .send_request(t0, our_req("OPTIONS", "z9hG4bKa8", "UDP"), agent())
+        .unwrap();
+    assert_eq!(l.cancel(t0, opt), Err(SendError::NotCancellable));
+}
+
+#[test]
+fn timer_c_cancels_an_invite_that_rings_forever() {
+    let t0 = Instant::now();
+    let mut l = layer();
+    let inv = l
+        .send_request(t0, our_req("INVITE", "z9hG4bKa9", "UDP"), agent())
+        .unwrap();
+    transmits(&mut l);
+    l.handle_incoming(
+        t0,
+        agent_resp(180, "z9hG4bKa9", "INVITE", Some("ag9")),
+        agent(),
+    );
+    events(&mut l);
+    let log = run_until(&mut l, t0, secs(180));
+    assert_eq!(
+        first_lines(&[log[0].1.clone()]),
+        vec!["CANCEL sip:agent1@192.0.2.50:5060 SIP/2.0"]
+    );
+    l.handle_incoming(
+        t0 + secs(181),
+        agent_resp(200, "z9hG4bKa9", "CANCEL", None),
+        agent(),
+    );
+    assert!(
+        events(&mut l).is_empty(),
+        "the layer's own CANCEL stays inside"
+    );
+    l.handle_incoming(
+        t0 + secs(181),
+        agent_resp(487, "z9hG4bKa9", "INVITE", Some("ag9")),
+        agent(),
+    );
+    let evs = events(&mut l);
+    assert!(
+        matches!(evs.as_slice(), [Event::Response { tx, response }] if *tx == inv && response.status == 487)
+    );
+    run_until(&mut l, t0, secs(300));
+    assert!(l.is_empty());
+}
+
+// ----- non-INVITE client transaction (figure 6) -----
+
+#[test]
+fn non_invite_client_on_udp_retransmits_on_timer_e_and_times_out_on_f() {
+    let t0 = Instant::now();
+    let mut l = layer();
+    let tx = l
+        .send_request(t0, our_req("OPTIONS", "z9hG4bKe1", "UDP"), agent())
+        .unwrap();
+    transmits(&mut l);
+    let log = run_until(&mut l, t0, secs(40));
+    let times: Vec<u64> = log.iter().map(|(t, _)| t.as_millis() as u64).collect();
+    assert_eq!(
+        times,
+        vec![500, 1500, 3500, 7500, 11_500, 15_500, 19_500, 23_500, 27_500, 31_500]
+    );
+    let evs = events(&mut l);
+    assert!(matches!(evs.as_slice(), [Event::Timeout { tx: t }] if *t == tx));
+    assert_eq!(l.counters().client_timeouts, 1);
+    assert!(l.is_empty());
+}
+
+#[test]
+fn non_invite_client_on_tcp_sends_once_and_ends_with_the_final() {
+    let t0 = Instant::now();
+    let mut l = layer();
+    let to = Peer {
+        transport: Transport::Tcp,
+        addr: "192.0.2.50:5060".parse().unwrap(),
+        connection: None,
+    };
+    let tx = l
+        .send_request(t0, our_req("BYE", "z9hG4bKe2", "TCP"), to)
+        .unwrap();
+    assert_eq!(transmits(&mut l).len(), 1);
+    assert_eq!(l.poll_timeout(), Some(t0 + secs(32)), "only Timer F");
+    l.handle_incoming(
+        t0 + ms(50),
+        agent_resp(200, "z9hG4bKe2", "BYE", Some("x")),
+        to,
+    );
+    assert!(matches!(events(&mut l).as_slice(), [Event::Response { tx: t, .. }] if *t == tx));
+    assert!(l.is_empty(), "Timer K is zero on TCP");
+}
+
+#[test]
+fn responses_matching_nothing_are_dropped_and_counted() {
+    let t0 = Instant::now();
+    let mut l = layer();
+    l.send_request(t0, our_req("OPTIONS", "z9hG4bKs1", "UDP"), agent())
+        .unwrap();
+    // Same branch, other method: not ours (section 17.1.3).
+    l.handle_incoming(t0, agent_resp(200, "z9hG4bKs1", "INVITE", None), agent());
+    l.handle_incoming(
+        t0,
+        agent_resp(200, "z9hG4bKother", "OPTIONS", None),
+        agent(),
+    );
+    assert!(events(&mut l).is_empty());
+    assert_eq!(l.counters().stray_responses, 2);
+}
+
+#[test]
+fn send_request_adds_a_branch_when_the_via_has_none() {
+    let t0 = Instant::now();
+    let mut l = layer();
+    let req = our_req("OPTIONS", "x", "UDP");
+    let text = String::from_utf8_lossy(&req.to_bytes()).replace(";branch=x", "");
+    let req = request(&text);
+    l.send_request(t0, req, agent()).unwrap();
+    let sent = transmits(&mut l);
+    let text = String::from_utf8_lossy(&sent[0].data).to_string();
+    let via = header(&text, "Via").unwrap();
+    let branch = via.split("branch=").nth(1).unwrap();
+    assert!(is_rfc3261_branch(branch), "{via}");
+    assert_eq!(branch.len(), 7 + 16);
+}
+
+#[test]
+fn send_request_without_via_is_refused() {
+    let t0 = Instant::now();
+    let mut l = layer();
+    let text = String::from_utf8_lossy(&our_req("OPTIONS", "z9hG4bKnv", "UDP").to_bytes())
+        .lines()
+        .filter(|l| !l.starts_with("Via"))
+        .collect::<Vec<_>>()
+        .join("\r\n");
+    let req = request(&format!("{text}\r\n"));
+    assert_eq!(l.send_request(t0, req, agent()), Err(SendError::NoVia));
+}
+
+// ----- limits, replies -----
+
+#[test]
+fn full_table_refuses_new_server_transactions_with_503() {
+    let t0 = Instant::now();
+    let mut l = TransactionLayer::with_config(Config {
+        max_transactions: 2,
+        seed: Some(1),
+        ..Config::default()
+    });
+    for (i, b) in ["z9hG4bKf1", "z9hG4bKf2", "z9hG4bKf3"]
+        .into_iter()
+        .enumerate()
+    {
+        l.handle_incoming(t0, udp_req("OPTIONS", b, i as u32 + 1, None), alice());
+    }
+    assert_eq!(events(&mut l).len(), 2);
+    let sent = transmits(&mut l);
+    assert_eq!(first_lines(&sent), vec!["SIP/2.0 503 Service Unavailable"]);
+    let text = String::from_utf8_lossy(&sent[0].data).to_string();
+    assert_eq!(header(&text, "Retry-After"), Some("5"));
+    assert_eq!(l.counters().refused_full, 1);
+    assert_eq!(
+        l.send_request(t0, our_req("OPTIONS", "z9hG4bKf4", "UDP"), agent()),
+        Err(SendError::Full)
+    );
+    // A retransmission of a live transaction is still answered.
+    l.handle_incoming(t0, udp_req("OPTIONS", "z9hG4bKf1", 1, None), alice());
+    assert_eq!(l.counters().refused_full, 1);
+}
+
+#[test]
+fn udp_responses_go_to_the_via_port_unless_rport() {
+    let t0 = Instant::now();
+    let mut l = layer();
+    let from = Peer::udp("192.0.2.10:33333".parse().unwrap());
+    l.handle_incoming(t0, udp_req("OPTIONS", "z9hG4bKr1", 1, None), from);
+    let with_rport = req_text("OPTIONS", "z9hG4bKr2", 1, None, "UDP")
+        .replace(";branch=z9hG4bKr2", ";rport;branch=z9hG4bKr2");
+    l.handle_incoming(t0, parse(&with_rport), from);
+    let evs = events(&mut l);
+    for e in evs {
+        if let Event::Request { tx, request, .. } = e {
+            l.send_response(t0, tx, Response::for_request(&request, 200, "OK"))
+                .unwrap();
+        }
+    }
+    let sent = transmits(&mut l);
+    let to: Vec<_> = sent.iter().map(|t| t.to.addr.to_string()).collect();
+    assert_eq!(to, vec!["192.0.2.10:5060", "192.0.2.10:33333"]);
+}
