@@ -98,6 +98,10 @@ pub struct AuthConfig {
     /// Failed authentications one source address may make per minute before its
     /// requests are refused for the rest of that minute.
     pub failures_per_source_per_minute: u32,
+    /// Digest algorithms offered in 401 challenges, in this order (`MD5`,
+    /// `SHA-256`). Clients take the first they support; MD5 comes first by
+    /// default because many phones read only the first challenge.
+    pub algorithms: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -173,6 +177,7 @@ impl Default for AuthConfig {
             nonce_lifetime_secs: 300,
             max_failed_attempts: 5,
             failures_per_source_per_minute: 60,
+            algorithms: vec!["MD5".into(), "SHA-256".into()],
         }
     }
 }
@@ -226,6 +231,16 @@ impl Config {
             return Err(ConfigError::Invalid(
                 "sip.max_message_size must be at least 1024 bytes".into(),
             ));
+        }
+        if self.auth.algorithms.is_empty() {
+            return Err(ConfigError::Invalid("auth.algorithms is empty".into()));
+        }
+        for name in &self.auth.algorithms {
+            if crate::sip::auth::Algorithm::from_param(Some(name)).is_none() {
+                return Err(ConfigError::Invalid(format!(
+                    "auth.algorithms: unknown digest algorithm {name:?} (use MD5 or SHA-256)"
+                )));
+            }
         }
         Ok(())
     }

@@ -185,7 +185,9 @@ impl<'a> Iterator for AuthParams<'a> {
     type Item = (&'a str, Result<String, AuthError>);
 
     fn next(&mut self) -> Option<Self::Item> {
-        let rest = self.rest.trim_start_matches(|c: char| c == ',' || c.is_ascii_whitespace());
+        let rest = self
+            .rest
+            .trim_start_matches(|c: char| c == ',' || c.is_ascii_whitespace());
         if rest.is_empty() {
             return None;
         }
@@ -212,7 +214,10 @@ impl<'a> Iterator for AuthParams<'a> {
                 }
             }
             self.rest = "";
-            Some((name, Err(AuthError::Malformed("unterminated quoted string"))))
+            Some((
+                name,
+                Err(AuthError::Malformed("unterminated quoted string")),
+            ))
         } else {
             let end = after.find(',').unwrap_or(after.len());
             self.rest = &after[end..];
@@ -356,7 +361,12 @@ mod tests {
     #[test]
     fn md5_response_matches_rfc7616_example() {
         let creds = rfc7616_example("MD5");
-        let ha1 = ha1(Algorithm::Md5, "Mufasa", "http-auth@example.org", "Circle of Life");
+        let ha1 = ha1(
+            Algorithm::Md5,
+            "Mufasa",
+            "http-auth@example.org",
+            "Circle of Life",
+        );
         assert_eq!(
             creds.expected_response("GET", &ha1).unwrap(),
             "8ca523f5e9506fed4657c9700eebdbec"
@@ -366,7 +376,12 @@ mod tests {
     #[test]
     fn sha256_response_matches_rfc7616_example() {
         let creds = rfc7616_example("SHA-256");
-        let ha1 = ha1(Algorithm::Sha256, "Mufasa", "http-auth@example.org", "Circle of Life");
+        let ha1 = ha1(
+            Algorithm::Sha256,
+            "Mufasa",
+            "http-auth@example.org",
+            "Circle of Life",
+        );
         assert_eq!(
             creds.expected_response("GET", &ha1).unwrap(),
             "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1"
@@ -377,8 +392,18 @@ mod tests {
     fn a_wrong_password_does_not_verify() {
         let mut creds = rfc7616_example("MD5");
         creds.response = "8ca523f5e9506fed4657c9700eebdbec".into();
-        let right = ha1(Algorithm::Md5, "Mufasa", "http-auth@example.org", "Circle of Life");
-        let wrong = ha1(Algorithm::Md5, "Mufasa", "http-auth@example.org", "circle of life");
+        let right = ha1(
+            Algorithm::Md5,
+            "Mufasa",
+            "http-auth@example.org",
+            "Circle of Life",
+        );
+        let wrong = ha1(
+            Algorithm::Md5,
+            "Mufasa",
+            "http-auth@example.org",
+            "circle of life",
+        );
         assert!(creds.verify("GET", &right).unwrap());
         assert!(!creds.verify("GET", &wrong).unwrap());
         assert!(!creds.verify("POST", &right).unwrap());
@@ -423,8 +448,14 @@ mod tests {
         assert_eq!(nonces.check(&n, Some(2), 1_000_030), NonceStatus::Fresh);
         assert_eq!(nonces.check(&n, Some(3), 1_031_000), NonceStatus::Stale);
         let without_qop = nonces.issue(1_000_000);
-        assert_eq!(nonces.check(&without_qop, None, 1_000_001), NonceStatus::Fresh);
-        assert_eq!(nonces.check(&without_qop, None, 1_000_002), NonceStatus::Replayed);
+        assert_eq!(
+            nonces.check(&without_qop, None, 1_000_001),
+            NonceStatus::Fresh
+        );
+        assert_eq!(
+            nonces.check(&without_qop, None, 1_000_002),
+            NonceStatus::Replayed
+        );
     }
 
     #[test]
@@ -438,7 +469,10 @@ mod tests {
         assert_eq!(nonces.check(&altered, Some(1), 6), NonceStatus::Forged);
         assert_eq!(other.check(&n, Some(1), 6), NonceStatus::Forged);
         assert_eq!(nonces.check("abc", Some(1), 6), NonceStatus::Forged);
-        assert_eq!(nonces.check(&"z".repeat(NONCE_HEX_LEN), Some(1), 6), NonceStatus::Forged);
+        assert_eq!(
+            nonces.check(&"z".repeat(NONCE_HEX_LEN), Some(1), 6),
+            NonceStatus::Forged
+        );
     }
 
     #[test]

@@ -2,7 +2,14 @@
 //! registrar and the location service, and the core task that joins them.
 
 pub mod auth;
+pub mod authenticator;
+pub mod core;
 pub mod dialog;
+pub mod location;
 pub mod message;
+pub mod metrics;
 pub mod peer;
+pub mod registrar;
 pub mod transaction;
+pub mod transport;
+pub mod uas;

@@ -28,7 +28,10 @@ pub struct BindingRow {
 impl Store {
     /// Replaces the binding sets of several addresses-of-record in one
     /// transaction. An empty set removes every binding of its AOR.
-    pub async fn replace_bindings(&self, sets: &[(String, Vec<BindingRow>)]) -> Result<(), StoreError> {
+    pub async fn replace_bindings(
+        &self,
+        sets: &[(String, Vec<BindingRow>)],
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
         for (aor, rows) in sets {
             sqlx::query("DELETE FROM registrations WHERE aor = ?")
@@ -111,7 +114,13 @@ mod tests {
         let (store, dir) = temp_store().await;
         store
             .replace_bindings(&[
-                ("sip:a@x".into(), vec![row("sip:a@x", "sip:a@1", 1000), row("sip:a@x", "sip:a@2", 5000)]),
+                (
+                    "sip:a@x".into(),
+                    vec![
+                        row("sip:a@x", "sip:a@1", 1000),
+                        row("sip:a@x", "sip:a@2", 5000),
+                    ],
+                ),
                 ("sip:b@x".into(), vec![row("sip:b@x", "sip:b@1", 5000)]),
             ])
             .await

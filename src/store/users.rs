@@ -176,6 +176,13 @@ impl Store {
         }
     }
 
+    /// How many users exist (a new database has none).
+    pub async fn user_count(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(self.pool())
+            .await?)
+    }
+
     /// A successful login ends a run of failures and makes a new user active.
     pub async fn record_login_success(&self, user_id: i64) -> Result<(), StoreError> {
         let now = unix_ms(SystemTime::now());
@@ -200,11 +207,17 @@ mod tests {
     async fn an_extension_is_found_with_its_credentials() {
         let (store, _dir) = temp_store().await;
         assert_eq!(store.sip_credential("1001").await.unwrap(), None);
-        let user = store.set_extension("1001", "example.com", "aa", "bb").await.unwrap();
+        let user = store
+            .set_extension("1001", "example.com", "aa", "bb")
+            .await
+            .unwrap();
         let cred = store.sip_credential("1001").await.unwrap().unwrap();
         assert_eq!(cred.user_id, user);
         assert_eq!(cred.realm, "example.com");
-        assert_eq!((cred.ha1_md5.as_str(), cred.ha1_sha256.as_str()), ("aa", "bb"));
+        assert_eq!(
+            (cred.ha1_md5.as_str(), cred.ha1_sha256.as_str()),
+            ("aa", "bb")
+        );
         assert_eq!(cred.state, UserState::New);
     }
 
@@ -212,9 +225,18 @@ mod tests {
     async fn failures_in_a_row_lock_and_a_password_reset_unlocks() {
         let (store, _dir) = temp_store().await;
         let user = store.set_extension("1001", "r", "a", "b").await.unwrap();
-        assert_eq!(store.record_login_failure(user, 3).await.unwrap(), UserState::New);
-        assert_eq!(store.record_login_failure(user, 3).await.unwrap(), UserState::New);
-        assert_eq!(store.record_login_failure(user, 3).await.unwrap(), UserState::Locked);
+        assert_eq!(
+            store.record_login_failure(user, 3).await.unwrap(),
+            UserState::New
+        );
+        assert_eq!(
+            store.record_login_failure(user, 3).await.unwrap(),
+            UserState::New
+        );
+        assert_eq!(
+            store.record_login_failure(user, 3).await.unwrap(),
+            UserState::Locked
+        );
         let cred = store.sip_credential("1001").await.unwrap().unwrap();
         assert!(!cred.state.may_log_in());
         // A success does not unlock; only the reset does.
@@ -231,8 +253,17 @@ mod tests {
         store.record_login_failure(user, 3).await.unwrap();
         store.record_login_failure(user, 3).await.unwrap();
         store.record_login_success(user).await.unwrap();
-        assert_eq!(store.record_login_failure(user, 3).await.unwrap(), UserState::Active);
-        assert_eq!(store.record_login_failure(user, 3).await.unwrap(), UserState::Active);
-        assert_eq!(store.record_login_failure(user, 3).await.unwrap(), UserState::Locked);
+        assert_eq!(
+            store.record_login_failure(user, 3).await.unwrap(),
+            UserState::Active
+        );
+        assert_eq!(
+            store.record_login_failure(user, 3).await.unwrap(),
+            UserState::Active
+        );
+        assert_eq!(
+            store.record_login_failure(user, 3).await.unwrap(),
+            UserState::Locked
+        );
     }
 }

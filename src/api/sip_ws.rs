@@ -1,0 +1,92 @@
+//! SIP over WebSocket (RFC 7118) on the HTTP listener at `/sip`.
+//!
+//! The client must offer the `sip` subprotocol (section 4); each WebSocket
+//! message carries exactly one SIP message, so no Content-Length framing is
+//! needed. The connection joins the same registry as TCP, which is how a
+//! request reaches a browser registered with a `*.invalid` Contact.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use tokio::time::Instant;
+
+use super::AppState;
+use crate::sip::peer::Transport;
+use crate::sip::transport::{ConnectionGuard, Transports};
+
+pub(super) async fn upgrade(
+    ws: WebSocketUpgrade,
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+) -> Response {
+    let ws = ws
+        .protocols(["sip"])
+        .max_message_size(state.transports.limits().max_message_size);
+    if ws.selected_protocol().is_none() {
+        return (
+            StatusCode::BAD_REQUEST,
+            "SIP over WebSocket needs the \"sip\" subprotocol (RFC 7118)\n",
+        )
+            .into_response();
+    }
+    let guard = match state.transports.register(Transport::Ws, remote) {
+        Ok(guard) => guard,
+        Err(_) => {
+            tracing::warn!(%remote, "websocket refused: connection limit reached");
+            return (StatusCode::SERVICE_UNAVAILABLE, "too many connections\n").into_response();
+        }
+    };
+    let transports = state.transports.clone();
+    ws.on_upgrade(move |socket| drive(transports, socket, guard))
+}
+
+async fn drive(transports: Transports, mut socket: WebSocket, mut guard: ConnectionGuard) {
+    let peer = guard.peer;
+    let idle = transports.limits().idle_timeout;
+    let mut idle_deadline = Instant::now() + idle;
+    loop {
+        tokio::select! {
+            incoming = socket.recv() => {
+                let data = match incoming {
+                    Some(Ok(Message::Text(text))) => bytes::Bytes::from(text),
+                    Some(Ok(Message::Binary(data))) => data,
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {
+                        idle_deadline = Instant::now() + idle;
+                        continue;
+                    }
+                    Some(Ok(Message::Close(_))) | None => break,
+                    Some(Err(e)) => {
+                        tracing::debug!(%peer, error = %e, "websocket error");
+                        break;
+                    }
+                };
+                idle_deadline = Instant::now() + idle;
+                if data.iter().all(|b| matches!(b, b'\r' | b'\n')) {
+                    continue;
+                }
+                if !transports.deliver(data, peer).await {
+                    break;
+                }
+            }
+            out = guard.outbound.recv() => {
+                let Some(data) = out else { break };
+                let message = match std::str::from_utf8(&data) {
+                    Ok(_) => Message::Text(data.try_into().expect("checked utf-8")),
+                    Err(_) => Message::Binary(data),
+                };
+                if socket.send(message).await.is_err() {
+                    break;
+                }
+                idle_deadline = Instant::now() + idle;
+            }
+            _ = tokio::time::sleep_until(idle_deadline) => {
+                tracing::debug!(%peer, "idle websocket closed");
+                break;
+            }
+        }
+    }
+}

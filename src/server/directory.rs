@@ -1,0 +1,110 @@
+//! The store seen through the SIP layer's traits: accounts for digest
+//! authentication and durable registrar bindings. The SIP layer knows nothing
+//! of SQL; this adapter is where the two meet.
+
+use std::net::SocketAddr;
+
+use crate::sip::authenticator::{Account, Directory, DirectoryError};
+use crate::sip::location::Binding;
+use crate::sip::peer::{Peer, Transport};
+use crate::sip::registrar::BindingStore;
+use crate::store::{BindingRow, Store, StoreError, UserState};
+
+pub struct StoreDirectory {
+    pub store: Store,
+}
+
+fn unavailable(e: StoreError) -> DirectoryError {
+    DirectoryError(e.to_string())
+}
+
+impl Directory for StoreDirectory {
+    async fn account(&self, username: &str) -> Result<Option<Account>, DirectoryError> {
+        let credential = self
+            .store
+            .sip_credential(username)
+            .await
+            .map_err(unavailable)?;
+        Ok(credential.map(|c| Account {
+            user_id: c.user_id,
+            username: c.sip_username,
+            ha1_md5: c.ha1_md5,
+            ha1_sha256: c.ha1_sha256,
+            may_log_in: c.state.may_log_in(),
+        }))
+    }
+
+    async fn login_failed(&self, user_id: i64, max_in_a_row: u32) -> Result<bool, DirectoryError> {
+        let state = self
+            .store
+            .record_login_failure(user_id, max_in_a_row)
+            .await
+            .map_err(unavailable)?;
+        Ok(state == UserState::Locked)
+    }
+
+    async fn login_succeeded(&self, user_id: i64) -> Result<(), DirectoryError> {
+        self.store
+            .record_login_success(user_id)
+            .await
+            .map_err(unavailable)
+    }
+}
+
+impl BindingStore for StoreDirectory {
+    async fn save(&self, sets: Vec<(String, Vec<Binding>)>) -> Result<(), DirectoryError> {
+        let rows: Vec<(String, Vec<BindingRow>)> = sets
+            .into_iter()
+            .map(|(aor, bindings)| {
+                let rows = bindings.iter().map(|b| to_row(&aor, b)).collect();
+                (aor, rows)
+            })
+            .collect();
+        self.store
+            .replace_bindings(&rows)
+            .await
+            .map_err(unavailable)
+    }
+}
+
+fn to_row(aor: &str, b: &Binding) -> BindingRow {
+    BindingRow {
+        aor: aor.to_owned(),
+        contact: b.contact.clone(),
+        expires_at_ms: i64::try_from(b.expires_at_ms).unwrap_or(i64::MAX),
+        q: b.q,
+        call_id: b.call_id.clone(),
+        cseq: b.cseq,
+        transport: b.source.transport.as_str().to_owned(),
+        source: b.source.addr.to_string(),
+        user_agent: b.user_agent.clone(),
+    }
+}
+
+/// A stored binding back in the location service. Stream connections do not
+/// survive a restart, so the binding keeps only the transport and address; a
+/// row that cannot be read is skipped and logged.
+pub fn from_row(row: BindingRow) -> Option<(String, Binding)> {
+    let transport = Transport::from_token(&row.transport);
+    let addr: Option<SocketAddr> = row.source.parse().ok();
+    let (Some(transport), Some(addr)) = (transport, addr) else {
+        tracing::warn!(aor = %row.aor, contact = %row.contact, "stored binding with an unreadable source skipped");
+        return None;
+    };
+    Some((
+        row.aor,
+        Binding {
+            contact: row.contact,
+            expires_at_ms: u64::try_from(row.expires_at_ms).unwrap_or(0),
+            q: row.q,
+            call_id: row.call_id,
+            cseq: row.cseq,
+            source: Peer {
+                transport,
+                addr,
+                connection: None,
+            },
+            user_agent: row.user_agent,
+        },
+    ))
+}

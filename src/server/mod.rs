@@ -1,0 +1,232 @@
+//! Wiring: opens the store, loads the registrations, binds the SIP and HTTP
+//! listeners, starts the SIP core, and runs until SIGINT or SIGTERM.
+//!
+//! On start-up the server prints one line per listener to standard output,
+//! `listening sip/udp 127.0.0.1:5060` and so on, so scripts and tests that
+//! bind port 0 learn the real addresses.
+
+mod directory;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use rand::Rng;
+
+use crate::api::{self, AppState};
+use crate::config::Config;
+use crate::sip::auth::{ha1, Algorithm};
+use crate::sip::authenticator::{AuthSettings, Authenticator};
+use crate::sip::core::{unix_ms, Core};
+use crate::sip::location::Location;
+use crate::sip::metrics::SipMetrics;
+use crate::sip::registrar::{BindingRules, Registrar};
+use crate::sip::transaction::TransactionLayer;
+use crate::sip::transport::{Limits, Transports};
+use crate::sip::uas::Local;
+use crate::store::Store;
+
+pub use directory::StoreDirectory;
+
+/// Installs the global `tracing` subscriber; `RUST_LOG` overrides `filter`.
+pub fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// How often lapsed registrations are swept.
+const EXPIRY_SWEEP: Duration = Duration::from_secs(5);
+
+/// Runs the server until SIGINT or SIGTERM.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    config.validate()?;
+    let store = Store::open(&config.database.url)
+        .await
+        .with_context(|| format!("opening the database {}", config.database.url))?;
+    seed_demo(&store, &config).await?;
+
+    let metrics = Arc::new(SipMetrics::default());
+    let location = Arc::new(Location::new());
+    let now = unix_ms();
+    let stored = store
+        .load_bindings(i64::try_from(now).unwrap_or(i64::MAX))
+        .await
+        .context("loading registrations")?;
+    let restored = stored.len();
+    location.load(stored.into_iter().filter_map(directory::from_row));
+    tracing::info!(bindings = restored, "registrations restored");
+
+    let (transports, inbound) = Transports::new(
+        Limits {
+            max_connections: config.sip.max_connections,
+            idle_timeout: config.idle_timeout(),
+            max_message_size: config.sip.max_message_size,
+        },
+        16 * 1024,
+    );
+    let mut hosts = vec![config.sip.domain.clone(), "localhost".to_owned()];
+    for addr in &config.sip.udp {
+        let local = transports
+            .bind_udp(*addr)
+            .await
+            .with_context(|| format!("binding SIP UDP {addr}"))?;
+        announce("sip/udp", local);
+        hosts.push(local.ip().to_string());
+    }
+    for addr in &config.sip.tcp {
+        let local = transports
+            .bind_tcp(*addr)
+            .await
+            .with_context(|| format!("binding SIP TCP {addr}"))?;
+        announce("sip/tcp", local);
+        hosts.push(local.ip().to_string());
+    }
+
+    let algorithms = config
+        .auth
+        .algorithms
+        .iter()
+        .filter_map(|a| Algorithm::from_param(Some(a)))
+        .collect();
+    let auth = Arc::new(Authenticator::new(
+        AuthSettings {
+            realm: config.realm().to_owned(),
+            algorithms,
+            nonce_lifetime_ms: config.auth.nonce_lifetime_secs * 1000,
+            max_failed_in_a_row: config.auth.max_failed_attempts,
+            failures_per_source_per_minute: config.auth.failures_per_source_per_minute,
+        },
+        metrics.clone(),
+    ));
+    let directory = Arc::new(StoreDirectory {
+        store: store.clone(),
+    });
+    let registrar = Arc::new(Registrar::start(
+        BindingRules {
+            min_expires: config.registrar.min_expires,
+            max_expires: config.registrar.max_expires,
+            default_expires: config.registrar.default_expires,
+            max_contacts: config.registrar.max_contacts_per_user,
+        },
+        location.clone(),
+        auth,
+        directory,
+        metrics.clone(),
+    ));
+    {
+        let registrar = registrar.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(EXPIRY_SWEEP);
+            loop {
+                tick.tick().await;
+                registrar.expire(unix_ms()).await;
+            }
+        });
+    }
+
+    let core = Core {
+        transports: transports.clone(),
+        inbound,
+        registrar,
+        local: Local { hosts },
+        metrics: metrics.clone(),
+        layer: TransactionLayer::new(Default::default()),
+    };
+    let core_task = tokio::spawn(core.run());
+
+    let app = api::router(Arc::new(AppState {
+        transports,
+        sip_metrics: metrics,
+    }));
+    let listener = tokio::net::TcpListener::bind(config.http.listen)
+        .await
+        .with_context(|| format!("binding HTTP {}", config.http.listen))?;
+    announce("http", listener.local_addr()?);
+    let http = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal());
+
+    tracing::info!(domain = %config.sip.domain, "switchboard running");
+    http.await.context("serving HTTP")?;
+    core_task.abort();
+    store.close().await;
+    tracing::info!("switchboard stopped");
+    Ok(())
+}
+
+fn announce(what: &str, addr: SocketAddr) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "listening {what} {addr}");
+    let _ = out.flush();
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("installing the SIGTERM handler");
+        tokio::select! {
+            _ = interrupt => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}
+
+/// Sets the password of an extension (creating it and its user when missing).
+/// This is also how a locked user is unlocked.
+pub async fn set_extension(config: &Config, username: &str, password: &str) -> anyhow::Result<()> {
+    let store = Store::open(&config.database.url)
+        .await
+        .with_context(|| format!("opening the database {}", config.database.url))?;
+    let realm = config.realm();
+    store
+        .set_extension(
+            username,
+            realm,
+            &ha1(Algorithm::Md5, username, realm, password),
+            &ha1(Algorithm::Sha256, username, realm, password),
+        )
+        .await?;
+    store.close().await;
+    Ok(())
+}
+
+/// A new, empty database gets demo extensions 1001 to 1003, each with a
+/// random password printed once, so a first `switchboard serve` has phones
+/// that can register and nothing guessable.
+async fn seed_demo(store: &Store, config: &Config) -> anyhow::Result<()> {
+    if store.user_count().await? > 0 {
+        return Ok(());
+    }
+    let realm = config.realm();
+    for username in ["1001", "1002", "1003"] {
+        let password: String = rand::thread_rng()
+            .sample_iter(&rand::distributions::Alphanumeric)
+            .take(12)
+            .map(char::from)
+            .collect();
+        store
+            .set_extension(
+                username,
+                realm,
+                &ha1(Algorithm::Md5, username, realm, &password),
+                &ha1(Algorithm::Sha256, username, realm, &password),
+            )
+            .await?;
+        tracing::info!(extension = username, %password, realm, "demo extension created");
+    }
+    Ok(())
+}

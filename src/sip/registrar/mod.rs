@@ -1,0 +1,288 @@
+//! The registrar (RFC 3261 section 10.3): authenticates REGISTER requests,
+//! applies their contacts to the location service and makes the result
+//! durable before answering.
+//!
+//! The address-of-record is the user part of the To URI: Switchboard serves
+//! one domain, and phones name it in many ways (domain, IP address). The
+//! authenticated user must be that user. Changes are written through
+//! [`BindingStore`] by one persister task that commits many addresses-of-record
+//! per transaction (group commit); each REGISTER is answered once its change is
+//! committed, so an acknowledged registration survives a restart.
+
+mod bindings;
+
+pub use bindings::{apply, BindingRules, ContactUpdate, Origin, Refusal, Update};
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::authenticator::{AuthOutcome, Authenticator, Directory, DirectoryError};
+use super::location::{Binding, Location};
+use super::message::{Contacts, HeaderName, Request, Response};
+use super::metrics::SipMetrics;
+use super::peer::Peer;
+
+/// Where bindings are kept across restarts.
+pub trait BindingStore: Send + Sync + 'static {
+    /// Replaces the binding sets of several AORs at once (an empty set removes
+    /// the AOR's bindings).
+    fn save(
+        &self,
+        sets: Vec<(String, Vec<Binding>)>,
+    ) -> impl Future<Output = Result<(), DirectoryError>> + Send;
+}
+
+/// The most AORs one commit carries.
+const BATCH: usize = 512;
+
+struct PersistRequest {
+    aor: String,
+    done: oneshot::Sender<bool>,
+}
+
+/// Handles REGISTER; shared by every request task.
+pub struct Registrar<D> {
+    rules: BindingRules,
+    location: Arc<Location>,
+    auth: Arc<Authenticator>,
+    directory: Arc<D>,
+    persist: mpsc::Sender<PersistRequest>,
+    metrics: Arc<SipMetrics>,
+}
+
+impl<D: Directory + BindingStore> Registrar<D> {
+    /// Creates the registrar and starts its persister task.
+    pub fn start(
+        rules: BindingRules,
+        location: Arc<Location>,
+        auth: Arc<Authenticator>,
+        directory: Arc<D>,
+        metrics: Arc<SipMetrics>,
+    ) -> Registrar<D> {
+        let (tx, rx) = mpsc::channel(BATCH * 8);
+        tokio::spawn(persister(
+            rx,
+            location.clone(),
+            directory.clone(),
+            metrics.clone(),
+        ));
+        Registrar {
+            rules,
+            location,
+            auth,
+            directory,
+            persist: tx,
+            metrics,
+        }
+    }
+
+    pub fn location(&self) -> &Arc<Location> {
+        &self.location
+    }
+
+    /// Answers one REGISTER that arrived from `from` at `now_ms`.
+    pub async fn register(&self, req: &Request, from: Peer, now_ms: u64) -> Response {
+        let authorizations: Vec<&str> = req
+            .headers
+            .get_all(&HeaderName::Authorization)
+            .filter_map(|v| std::str::from_utf8(v).ok())
+            .collect();
+        let account = match self
+            .auth
+            .check(
+                &*self.directory,
+                &authorizations,
+                "REGISTER",
+                from.addr.ip(),
+                now_ms,
+            )
+            .await
+        {
+            AuthOutcome::Authenticated(account) => account,
+            AuthOutcome::Challenge { stale } => {
+                let mut resp = Response::for_request(req, 401, "Unauthorized");
+                for value in self.auth.challenges(stale, now_ms) {
+                    resp.headers.push(HeaderName::WwwAuthenticate, value);
+                }
+                return resp;
+            }
+            AuthOutcome::Forbidden(reason) => return Response::for_request(req, 403, reason),
+            AuthOutcome::Unavailable => {
+                let mut resp = Response::for_request(req, 500, "Directory unavailable");
+                resp.headers.push(HeaderName::RetryAfter, "5");
+                return resp;
+            }
+        };
+        let Ok(to) = req.to() else {
+            return Response::for_request(req, 400, "Invalid To header");
+        };
+        let Some(aor) = to.uri.user().map(str::to_owned) else {
+            return Response::for_request(req, 404, "Address-of-record has no user part");
+        };
+        if account.username != aor {
+            return Response::for_request(req, 403, "Credentials are for another user");
+        }
+
+        let update = match read_update(req) {
+            Ok(update) => update,
+            Err(reason) => return Response::for_request(req, 400, reason),
+        };
+        let origin = Origin {
+            call_id: req.call_id().unwrap_or_default().to_owned(),
+            cseq: req.cseq().map(|c| c.seq).unwrap_or(0),
+            source: from,
+            user_agent: req
+                .headers
+                .get(&HeaderName::UserAgent)
+                .and_then(|v| std::str::from_utf8(v).ok())
+                .unwrap_or("")
+                .to_owned(),
+        };
+        let outcome = self.location.update(&aor, |set| {
+            apply(&self.rules, set, &update, &origin, now_ms)
+        });
+        match outcome {
+            Err(Refusal::IntervalTooBrief { min_expires }) => {
+                let mut resp = Response::for_request(req, 423, "Interval Too Brief");
+                resp.headers
+                    .push(HeaderName::MinExpires, min_expires.to_string());
+                return resp;
+            }
+            Err(Refusal::OutOfOrder) => {
+                return Response::for_request(req, 400, "CSeq out of order for this Call-ID")
+            }
+            Ok(true) => {
+                SipMetrics::bump(&self.metrics.registrations);
+                if !self.persist_now(aor.clone()).await {
+                    let mut resp = Response::for_request(req, 500, "Registration not stored");
+                    resp.headers.push(HeaderName::RetryAfter, "5");
+                    return resp;
+                }
+            }
+            Ok(false) => {}
+        }
+        let mut resp = Response::for_request(req, 200, "OK");
+        for binding in self.location.lookup(&aor, now_ms) {
+            let mut value = format!(
+                "<{}>;expires={}",
+                binding.contact,
+                binding.remaining_secs(now_ms)
+            );
+            if let Some(q) = binding.q {
+                value.push_str(&format!(";q={q}"));
+            }
+            resp.headers.push(HeaderName::Contact, value);
+        }
+        resp
+    }
+
+    /// Queues `aor` for the next commit and waits for it.
+    async fn persist_now(&self, aor: String) -> bool {
+        let (done, committed) = oneshot::channel();
+        if self
+            .persist
+            .send(PersistRequest { aor, done })
+            .await
+            .is_err()
+        {
+            return false;
+        }
+        committed.await.unwrap_or(false)
+    }
+
+    /// Drops lapsed bindings and records the removal; call it periodically.
+    pub async fn expire(&self, now_ms: u64) {
+        let changed = self.location.expire(now_ms);
+        if changed.is_empty() {
+            return;
+        }
+        let removed: usize = changed.len();
+        self.metrics
+            .bindings_expired
+            .fetch_add(removed as u64, std::sync::atomic::Ordering::Relaxed);
+        if let Err(e) = self.directory.save(changed).await {
+            SipMetrics::bump(&self.metrics.persist_failures);
+            tracing::error!(error = %e, "storing expired bindings failed");
+        }
+    }
+}
+
+/// Reads the Contact and Expires headers of a REGISTER (section 10.3 step 6).
+fn read_update(req: &Request) -> Result<Update, &'static str> {
+    let header_expires = req.expires().map_err(|_| "Invalid Expires header")?;
+    match req.contacts().map_err(|_| "Invalid Contact header")? {
+        Contacts::Star => {
+            // Section 10.2.2: `*` only alone and only with Expires: 0.
+            if header_expires != Some(0) {
+                return Err("Contact * requires Expires: 0");
+            }
+            Ok(Update::RemoveAll)
+        }
+        Contacts::List(list) => {
+            let mut updates = Vec::with_capacity(list.len());
+            for contact in list {
+                let expires = match contact.params.get("expires") {
+                    Some(Some(v)) => Some(
+                        v.trim()
+                            .parse::<u64>()
+                            .map_err(|_| "Invalid Contact expires")?,
+                    ),
+                    Some(None) => return Err("Invalid Contact expires"),
+                    None => header_expires.map(u64::from),
+                };
+                let q = match contact.params.get("q") {
+                    Some(Some(v)) => Some(
+                        v.trim()
+                            .parse::<f32>()
+                            .ok()
+                            .filter(|q| (0.0..=1.0).contains(q))
+                            .ok_or("Invalid Contact q")?,
+                    ),
+                    _ => None,
+                };
+                updates.push(ContactUpdate {
+                    uri: contact.uri.to_string(),
+                    // Larger than any limit: clamp rather than refuse.
+                    expires: expires.map(|e| e.min(u64::from(u32::MAX)) as u32),
+                    q,
+                });
+            }
+            Ok(Update::Contacts(updates))
+        }
+    }
+}
+
+async fn persister<D: BindingStore>(
+    mut rx: mpsc::Receiver<PersistRequest>,
+    location: Arc<Location>,
+    store: Arc<D>,
+    metrics: Arc<SipMetrics>,
+) {
+    let mut pending: Vec<PersistRequest> = Vec::with_capacity(BATCH);
+    while rx.recv_many(&mut pending, BATCH).await > 0 {
+        let now_ms = super::core::unix_ms();
+        let mut sets: HashMap<&str, Vec<Binding>> = HashMap::new();
+        for request in &pending {
+            sets.entry(request.aor.as_str())
+                .or_insert_with(|| location.lookup(&request.aor, now_ms));
+        }
+        let batch: Vec<(String, Vec<Binding>)> = sets
+            .into_iter()
+            .map(|(aor, set)| (aor.to_owned(), set))
+            .collect();
+        let ok = match store.save(batch).await {
+            Ok(()) => true,
+            Err(e) => {
+                SipMetrics::bump(&metrics.persist_failures);
+                tracing::error!(error = %e, "storing bindings failed");
+                false
+            }
+        };
+        for request in pending.drain(..) {
+            let _ = request.done.send(ok);
+        }
+    }
+}

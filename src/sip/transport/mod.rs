@@ -1,0 +1,305 @@
+//! SIP transports: UDP, TCP and WebSocket (RFC 7118), IPv4 and IPv6.
+//!
+//! Every transport hands the bytes of one whole message to the SIP core through
+//! one bounded channel, tagged with the [`Peer`] it came from; framing of
+//! streams by Content-Length happens here (RFC 3261 section 18.3), parsing in
+//! the core. Sending takes a `Peer`: UDP answers from the socket of the same
+//! address family, streams answer over the connection the request came on
+//! (section 18.2.2), which is the only way back to a browser whose Contact host
+//! is `*.invalid`. A TCP peer with no open connection gets a new one.
+//!
+//! Connections are bounded in number (`max_connections`); a connection with no
+//! traffic for the idle timeout is closed, and TCP keepalive finds half-open
+//! ones. An overfull inbound channel drops datagrams rather than queueing
+//! without bound; every drop is counted in [`TransportMetrics`].
+
+mod stream;
+mod udp;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+
+use super::peer::{ConnectionId, Peer, Transport};
+
+/// One whole message as it arrived.
+#[derive(Debug)]
+pub struct Inbound {
+    pub data: Bytes,
+    pub from: Peer,
+}
+
+/// Why a message could not be sent.
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    #[error("no {0} socket for this address family")]
+    NoSocket(Transport),
+    #[error("connection {0:?} is closed")]
+    Closed(ConnectionId),
+    #[error("connection {0:?} is too slow to take more")]
+    Congested(ConnectionId),
+    #[error("too many open connections")]
+    TooManyConnections,
+    #[error("{0} transport is not available for sending")]
+    Unsupported(Transport),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// Limits that apply to every stream connection.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_connections: usize,
+    pub idle_timeout: Duration,
+    pub max_message_size: usize,
+}
+
+/// Counters of what the transports did with traffic they could not deliver.
+#[derive(Debug, Default)]
+pub struct TransportMetrics {
+    pub datagrams_received: AtomicU64,
+    pub datagrams_dropped_overload: AtomicU64,
+    pub connections_opened: AtomicU64,
+    pub connections_refused: AtomicU64,
+    pub connections_idle_closed: AtomicU64,
+    pub messages_too_large: AtomicU64,
+    pub stream_framing_errors: AtomicU64,
+    pub send_failures: AtomicU64,
+}
+
+impl TransportMetrics {
+    fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// A stream connection's sending side, as the registry keeps it.
+struct Connection {
+    peer: Peer,
+    outbound: mpsc::Sender<Bytes>,
+}
+
+/// The handle shared by the SIP core and every transport task.
+#[derive(Clone)]
+pub struct Transports {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    udp: Mutex<Vec<Arc<UdpSocket>>>,
+    connections: Mutex<Registry>,
+    next_connection: AtomicU64,
+    inbound: mpsc::Sender<Inbound>,
+    limits: Limits,
+    metrics: TransportMetrics,
+}
+
+#[derive(Default)]
+struct Registry {
+    by_id: HashMap<ConnectionId, Connection>,
+    /// The newest connection to each remote address, for sending to a TCP peer
+    /// by address (section 18.2.2 reuses an existing connection).
+    by_addr: HashMap<(Transport, SocketAddr), ConnectionId>,
+}
+
+/// What a stream connection task owns: its identity and the receiver of what
+/// the core sends on it. Dropping it unregisters the connection.
+pub struct ConnectionGuard {
+    transports: Transports,
+    pub peer: Peer,
+    pub outbound: mpsc::Receiver<Bytes>,
+}
+
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        if let Some(id) = self.peer.connection {
+            self.transports.unregister(id);
+        }
+    }
+}
+
+/// Outbound queue depth per connection; a peer that does not read its socket
+/// loses messages instead of growing our memory.
+const CONNECTION_QUEUE: usize = 256;
+
+impl Transports {
+    /// Creates the registry; messages arrive on the returned receiver.
+    pub fn new(limits: Limits, inbound_capacity: usize) -> (Transports, mpsc::Receiver<Inbound>) {
+        let (tx, rx) = mpsc::channel(inbound_capacity);
+        let transports = Transports {
+            inner: Arc::new(Inner {
+                udp: Mutex::new(Vec::new()),
+                connections: Mutex::new(Registry::default()),
+                next_connection: AtomicU64::new(1),
+                inbound: tx,
+                limits,
+                metrics: TransportMetrics::default(),
+            }),
+        };
+        (transports, rx)
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.inner.limits
+    }
+
+    pub fn metrics(&self) -> &TransportMetrics {
+        &self.inner.metrics
+    }
+
+    /// Open stream connections right now.
+    pub fn connection_count(&self) -> usize {
+        self.lock_registry().by_id.len()
+    }
+
+    /// Binds a UDP socket and starts its receive loop; returns the bound address.
+    pub async fn bind_udp(&self, addr: SocketAddr) -> std::io::Result<SocketAddr> {
+        let socket = Arc::new(udp::bind(addr)?);
+        let local = socket.local_addr()?;
+        self.inner
+            .udp
+            .lock()
+            .expect("udp list lock")
+            .push(socket.clone());
+        tokio::spawn(udp::receive_loop(self.clone(), socket));
+        Ok(local)
+    }
+
+    /// Binds a TCP listener and starts accepting; returns the bound address.
+    pub async fn bind_tcp(&self, addr: SocketAddr) -> std::io::Result<SocketAddr> {
+        let listener = stream::bind_tcp(addr)?;
+        let local = listener.local_addr()?;
+        tokio::spawn(stream::accept_loop(self.clone(), listener));
+        Ok(local)
+    }
+
+    /// Registers a new stream connection from `remote`, or refuses it when the
+    /// connection limit is reached.
+    pub fn register(
+        &self,
+        transport: Transport,
+        remote: SocketAddr,
+    ) -> Result<ConnectionGuard, TransportError> {
+        let mut registry = self.lock_registry();
+        if registry.by_id.len() >= self.inner.limits.max_connections {
+            TransportMetrics::bump(&self.inner.metrics.connections_refused);
+            return Err(TransportError::TooManyConnections);
+        }
+        let id = ConnectionId(self.inner.next_connection.fetch_add(1, Ordering::Relaxed));
+        let peer = Peer {
+            transport,
+            addr: remote,
+            connection: Some(id),
+        };
+        let (tx, rx) = mpsc::channel(CONNECTION_QUEUE);
+        registry.by_id.insert(id, Connection { peer, outbound: tx });
+        registry.by_addr.insert((transport, remote), id);
+        drop(registry);
+        TransportMetrics::bump(&self.inner.metrics.connections_opened);
+        Ok(ConnectionGuard {
+            transports: self.clone(),
+            peer,
+            outbound: rx,
+        })
+    }
+
+    fn unregister(&self, id: ConnectionId) {
+        let mut registry = self.lock_registry();
+        if let Some(conn) = registry.by_id.remove(&id) {
+            let key = (conn.peer.transport, conn.peer.addr);
+            if registry.by_addr.get(&key) == Some(&id) {
+                registry.by_addr.remove(&key);
+            }
+        }
+    }
+
+    /// Hands one whole message from a stream connection to the core, waiting
+    /// while the core is busy (the connection stops reading meanwhile).
+    pub async fn deliver(&self, data: Bytes, from: Peer) -> bool {
+        self.inner
+            .inbound
+            .send(Inbound { data, from })
+            .await
+            .is_ok()
+    }
+
+    /// Sends one message to `to`. On streams the message goes over the named
+    /// connection, else over the newest connection to that address; a TCP peer
+    /// with none gets a new connection.
+    pub async fn send(&self, to: &Peer, data: Bytes) -> Result<(), TransportError> {
+        let result = match to.transport {
+            Transport::Udp => self.send_udp(to.addr, &data).await,
+            Transport::Tcp | Transport::Ws | Transport::Wss | Transport::Tls => {
+                self.send_stream(to, data).await
+            }
+        };
+        if result.is_err() {
+            TransportMetrics::bump(&self.inner.metrics.send_failures);
+        }
+        result
+    }
+
+    async fn send_udp(&self, addr: SocketAddr, data: &[u8]) -> Result<(), TransportError> {
+        let socket = {
+            let sockets = self.inner.udp.lock().expect("udp list lock");
+            sockets
+                .iter()
+                .find(|s| {
+                    s.local_addr()
+                        .map(|l| l.is_ipv4() == addr.is_ipv4())
+                        .unwrap_or(false)
+                })
+                .cloned()
+        };
+        let socket = socket.ok_or(TransportError::NoSocket(Transport::Udp))?;
+        socket.send_to(data, addr).await?;
+        Ok(())
+    }
+
+    async fn send_stream(&self, to: &Peer, data: Bytes) -> Result<(), TransportError> {
+        let sender = {
+            let registry = self.lock_registry();
+            let id = to
+                .connection
+                .filter(|id| registry.by_id.contains_key(id))
+                .or_else(|| registry.by_addr.get(&(to.transport, to.addr)).copied());
+            id.and_then(|id| registry.by_id.get(&id).map(|c| (id, c.outbound.clone())))
+        };
+        let (id, sender) = match sender {
+            Some(found) => found,
+            None if to.transport == Transport::Tcp => {
+                let id = stream::connect_tcp(self, to.addr).await?;
+                let sender = self
+                    .lock_registry()
+                    .by_id
+                    .get(&id)
+                    .map(|c| c.outbound.clone())
+                    .ok_or(TransportError::Closed(id))?;
+                (id, sender)
+            }
+            None => {
+                return Err(match to.connection {
+                    Some(id) => TransportError::Closed(id),
+                    None => TransportError::Unsupported(to.transport),
+                })
+            }
+        };
+        sender.try_send(data).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => TransportError::Congested(id),
+            mpsc::error::TrySendError::Closed(_) => TransportError::Closed(id),
+        })
+    }
+
+    fn lock_registry(&self) -> std::sync::MutexGuard<'_, Registry> {
+        self.inner
+            .connections
+            .lock()
+            .expect("connection registry lock")
+    }
+}

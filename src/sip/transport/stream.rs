@@ -1,0 +1,170 @@
+//! Stream connections (TCP, and WebSocket through the same registry): framing by
+//! Content-Length (RFC 3261 section 18.3), the size bound, idle reaping and
+//! RFC 5626 keep-alive pings.
+//!
+//! One task per connection reads, frames and hands whole messages to the core,
+//! and writes what the core queued for this connection. A message over the size
+//! limit, or a stream that cannot be framed, closes the connection: there is no
+//! way to find the next message boundary after it.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use socket2::{SockRef, TcpKeepalive};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::time::Instant;
+
+use super::{ConnectionGuard, TransportError, TransportMetrics, Transports};
+use crate::sip::message::{frame, skip_keepalive, FrameError};
+use crate::sip::peer::{ConnectionId, Transport};
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub(super) fn bind_tcp(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::STREAM,
+        Some(socket2::Protocol::TCP),
+    )?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(true)?;
+    }
+    socket.set_reuse_address(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    TcpListener::from_std(socket.into())
+}
+
+pub(super) async fn accept_loop(transports: Transports, listener: TcpListener) {
+    loop {
+        let (stream, remote) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                // Out of descriptors or similar: back off instead of spinning.
+                tracing::warn!(error = %e, "tcp accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        match transports.register(Transport::Tcp, remote) {
+            Ok(guard) => {
+                tune(&stream);
+                tokio::spawn(drive(transports.clone(), stream, guard));
+            }
+            Err(_) => {
+                tracing::warn!(%remote, "tcp connection refused: connection limit reached");
+            }
+        }
+    }
+}
+
+/// Opens a connection to a TCP peer we must reach (section 18.2.2, when the
+/// connection a request came on has closed).
+pub(super) async fn connect_tcp(
+    transports: &Transports,
+    addr: SocketAddr,
+) -> Result<ConnectionId, TransportError> {
+    let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr))
+        .await
+        .map_err(|_| {
+            std::io::Error::new(std::io::ErrorKind::TimedOut, "tcp connect timed out")
+        })??;
+    tune(&stream);
+    let guard = transports.register(Transport::Tcp, addr)?;
+    let id = guard
+        .peer
+        .connection
+        .expect("stream peers have a connection");
+    tokio::spawn(drive(transports.clone(), stream, guard));
+    Ok(id)
+}
+
+fn tune(stream: &TcpStream) {
+    let _ = stream.set_nodelay(true);
+    let keepalive = TcpKeepalive::new()
+        .with_time(Duration::from_secs(60))
+        .with_interval(Duration::from_secs(10))
+        .with_retries(3);
+    let _ = SockRef::from(stream).set_tcp_keepalive(&keepalive);
+}
+
+/// Why a connection ended, for the log.
+#[derive(Debug)]
+enum Closed {
+    ByPeer,
+    Idle,
+    TooLarge,
+    Unframeable,
+    CoreGone,
+    Io(std::io::Error),
+}
+
+async fn drive(transports: Transports, stream: TcpStream, mut guard: ConnectionGuard) {
+    let peer = guard.peer;
+    let limits = transports.limits();
+    let metrics = transports.metrics();
+    let (mut reader, mut writer) = stream.into_split();
+    let mut buf = BytesMut::with_capacity(8 * 1024);
+    let mut idle_deadline = Instant::now() + limits.idle_timeout;
+    let closed = 'conn: loop {
+        tokio::select! {
+            read = reader.read_buf(&mut buf) => {
+                match read {
+                    Ok(0) => break 'conn Closed::ByPeer,
+                    Ok(_) => {}
+                    Err(e) => break 'conn Closed::Io(e),
+                }
+                idle_deadline = Instant::now() + limits.idle_timeout;
+                loop {
+                    let skipped = skip_keepalive(&buf);
+                    if skipped > 0 {
+                        let ping = buf.split_to(skipped);
+                        // A double CRLF is a keep-alive ping; answer with one CRLF.
+                        if ping.windows(4).any(|w| w == b"\r\n\r\n") {
+                            if let Err(e) = writer.write_all(b"\r\n").await {
+                                break 'conn Closed::Io(e);
+                            }
+                        }
+                    }
+                    match frame(&buf, limits.max_message_size) {
+                        Ok(Some(n)) => {
+                            let message = buf.split_to(n).freeze();
+                            if !transports.deliver(message, peer).await {
+                                break 'conn Closed::CoreGone;
+                            }
+                        }
+                        Ok(None) => break,
+                        Err(FrameError::TooLarge) => break 'conn Closed::TooLarge,
+                        Err(_) => break 'conn Closed::Unframeable,
+                    }
+                }
+            }
+            out = guard.outbound.recv() => {
+                let Some(data) = out else { break 'conn Closed::CoreGone };
+                if let Err(e) = writer.write_all(&data).await {
+                    break 'conn Closed::Io(e);
+                }
+                idle_deadline = Instant::now() + limits.idle_timeout;
+            }
+            _ = tokio::time::sleep_until(idle_deadline) => break 'conn Closed::Idle,
+        }
+    };
+    match &closed {
+        Closed::Idle => TransportMetrics::bump(&metrics.connections_idle_closed),
+        Closed::TooLarge => {
+            TransportMetrics::bump(&metrics.messages_too_large);
+            tracing::warn!(%peer, limit = limits.max_message_size, "message too large: connection closed");
+        }
+        Closed::Unframeable => {
+            TransportMetrics::bump(&metrics.stream_framing_errors);
+            tracing::warn!(%peer, "stream cannot be framed: connection closed");
+        }
+        Closed::Io(e) => tracing::debug!(%peer, error = %e, "connection failed"),
+        Closed::ByPeer | Closed::CoreGone => {}
+    }
+    tracing::debug!(%peer, reason = ?closed, "connection closed");
+    let _ = writer.shutdown().await;
+}

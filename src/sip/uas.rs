@@ -1,0 +1,151 @@
+//! The UAS core's admission rules (RFC 3261 section 8.2): which handler a
+//! well-formed request goes to, or the error response it gets instead.
+//!
+//! In the order of section 8.2: method inspection (405 with Allow for methods
+//! we know but do not take outside a dialog, 501 for methods we do not know),
+//! Max-Forwards 0 for a target that is not ours (483, section 16.3 as a B2BUA
+//! forwards), extensions (420 with Unsupported, section 8.2.2.3), content (415
+//! with Accept, 406 when the Accept header excludes everything we could send).
+//! Pure functions, no I/O.
+
+use super::message::{HeaderName, Method, Request, Response};
+
+/// The methods Switchboard takes, for Allow headers.
+pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, INFO";
+/// The option tags Switchboard supports, for Supported headers.
+pub const SUPPORTED: &str = "";
+/// The body types Switchboard accepts.
+pub const ACCEPT: &str = "application/sdp";
+
+/// Where an admitted request goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handler {
+    Register,
+    Options,
+    /// A new call (call control joins it later).
+    Invite,
+    /// BYE, INFO, re-INVITE and other requests inside a dialog.
+    InDialog,
+}
+
+/// What the server is, for the "is this request for us" test.
+#[derive(Debug, Clone)]
+pub struct Local {
+    /// The SIP domain and every address the server listens on.
+    pub hosts: Vec<String>,
+}
+
+impl Local {
+    fn is_ours(&self, host: &str) -> bool {
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        self.hosts.iter().any(|h| h.eq_ignore_ascii_case(host))
+    }
+}
+
+/// Decides what happens to a request that parsed and passed the message
+/// layer's validation.
+pub fn admit(req: &Request, local: &Local) -> Result<Handler, Response> {
+    let in_dialog = req.to().ok().and_then(|to| to.tag().map(|_| ())).is_some();
+    let handler = match (&req.method, in_dialog) {
+        (Method::Register, _) => Handler::Register,
+        // An ACK is never answered; one that matched no transaction ends here.
+        (Method::Ack, _) => Handler::InDialog,
+        (Method::Options, false) => Handler::Options,
+        (Method::Invite, false) => Handler::Invite,
+        (Method::Invite | Method::Bye | Method::Info | Method::Options, true) => Handler::InDialog,
+        // Outside a dialog these belong to no call of ours (section 12.2.2).
+        (Method::Bye | Method::Info, false) => {
+            return Err(Response::for_request(
+                req,
+                481,
+                "Call/Transaction Does Not Exist",
+            ))
+        }
+        (Method::Other(_), _) => {
+            return Err(with(req, 501, "Not Implemented", HeaderName::Allow, ALLOW))
+        }
+        _ => {
+            return Err(with(
+                req,
+                405,
+                "Method Not Allowed",
+                HeaderName::Allow,
+                ALLOW,
+            ))
+        }
+    };
+
+    if matches!(req.max_forwards(), Ok(Some(0)))
+        && matches!(handler, Handler::Invite)
+        && !local.is_ours(req.uri.host())
+    {
+        return Err(Response::for_request(req, 483, "Too Many Hops"));
+    }
+
+    // Section 8.2.2.3: every Require tag we do not know is listed back.
+    let unsupported: Vec<&str> = req
+        .tokens(&HeaderName::Require)
+        .into_iter()
+        .filter(|tag| {
+            !SUPPORTED
+                .split(", ")
+                .any(|s| !s.is_empty() && s.eq_ignore_ascii_case(tag))
+        })
+        .collect();
+    if !unsupported.is_empty() && !matches!(req.method, Method::Ack | Method::Cancel) {
+        return Err(with(
+            req,
+            420,
+            "Bad Extension",
+            HeaderName::Unsupported,
+            &unsupported.join(", "),
+        ));
+    }
+
+    if !req.body.is_empty() {
+        let acceptable = match req.content_type() {
+            Some(ct) => ACCEPT.split(", ").any(|a| a == ct),
+            None => false,
+        };
+        if !acceptable {
+            return Err(with(
+                req,
+                415,
+                "Unsupported Media Type",
+                HeaderName::Accept,
+                ACCEPT,
+            ));
+        }
+    }
+
+    // Section 8.2.3 and 21.4.7: a session answer must be something the caller
+    // accepts. An absent Accept means application/sdp.
+    if handler == Handler::Invite {
+        let accept = req.accept();
+        let ok = accept.is_empty()
+            || accept
+                .iter()
+                .any(|a| a == "application/sdp" || a == "application/*" || a == "*/*");
+        if !ok {
+            return Err(Response::for_request(req, 406, "Not Acceptable"));
+        }
+    }
+    Ok(handler)
+}
+
+/// The 200 OK to an OPTIONS for the server itself (section 11.2).
+pub fn options_response(req: &Request) -> Response {
+    let mut resp = Response::for_request(req, 200, "OK");
+    resp.headers.push(HeaderName::Allow, ALLOW);
+    resp.headers.push(HeaderName::Accept, ACCEPT);
+    resp.headers.push(HeaderName::AcceptEncoding, "identity");
+    resp.headers.push(HeaderName::AcceptLanguage, "en");
+    resp.headers.push(HeaderName::Supported, SUPPORTED);
+    resp
+}
+
+fn with(req: &Request, status: u16, reason: &str, name: HeaderName, value: &str) -> Response {
+    let mut resp = Response::for_request(req, status, reason);
+    resp.headers.push(name, value.to_owned());
+    resp
+}
