@@ -39,6 +39,9 @@ enum ExtensionAction {
         #[arg(long)]
         password: String,
     },
+    /// Create or update many extensions from a CSV file of `username,password`
+    /// lines (a header line `username,password` is skipped).
+    Import { file: PathBuf },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -60,6 +63,26 @@ fn main() -> anyhow::Result<()> {
                 &config, &username, &password,
             ))?;
             println!("extension {username} set");
+            Ok(())
+        }
+        Command::Extension {
+            action: ExtensionAction::Import { file },
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let mut pairs = Vec::new();
+            for (n, line) in text.lines().enumerate() {
+                let line = line.trim();
+                if line.is_empty() || (n == 0 && line.eq_ignore_ascii_case("username,password")) {
+                    continue;
+                }
+                let (user, password) = line.split_once(',').with_context(|| {
+                    format!("{}:{}: expected username,password", file.display(), n + 1)
+                })?;
+                pairs.push((user.trim().to_owned(), password.trim().to_owned()));
+            }
+            runtime.block_on(switchboard::server::set_extensions(&config, &pairs))?;
+            println!("{} extensions set", pairs.len());
             Ok(())
         }
     }

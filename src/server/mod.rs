@@ -188,18 +188,26 @@ async fn shutdown_signal() {
 /// Sets the password of an extension (creating it and its user when missing).
 /// This is also how a locked user is unlocked.
 pub async fn set_extension(config: &Config, username: &str, password: &str) -> anyhow::Result<()> {
+    set_extensions(config, &[(username.to_owned(), password.to_owned())]).await
+}
+
+/// [`set_extension`] for many `(username, password)` pairs.
+pub async fn set_extensions(config: &Config, pairs: &[(String, String)]) -> anyhow::Result<()> {
     let store = Store::open(&config.database.url)
         .await
         .with_context(|| format!("opening the database {}", config.database.url))?;
     let realm = config.realm();
-    store
-        .set_extension(
-            username,
-            realm,
-            &ha1(Algorithm::Md5, username, realm, password),
-            &ha1(Algorithm::Sha256, username, realm, password),
-        )
-        .await?;
+    for (username, password) in pairs {
+        store
+            .set_extension(
+                username,
+                realm,
+                &ha1(Algorithm::Md5, username, realm, password),
+                &ha1(Algorithm::Sha256, username, realm, password),
+            )
+            .await
+            .with_context(|| format!("setting extension {username}"))?;
+    }
     store.close().await;
     Ok(())
 }

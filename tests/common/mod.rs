@@ -1,0 +1,247 @@
+//! What the integration tests share: the real `switchboard` binary started on
+//! ephemeral ports with a real SQLite file in a temporary folder, and SIPp
+//! runs against it.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
+
+/// A running server; killed when dropped.
+pub struct TestServer {
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+    pub udp: SocketAddr,
+    pub tcp: SocketAddr,
+    pub http: SocketAddr,
+    child: Child,
+}
+
+impl TestServer {
+    /// Starts a server whose configuration is the test defaults plus `extra`
+    /// (TOML tables, e.g. "[auth]\nmax_failed_attempts = 3"), after creating
+    /// the extensions `users` as `(username, password)`.
+    pub fn start(extra: &str, users: &[(&str, &str)]) -> TestServer {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let config = dir.path().join("switchboard.toml");
+        let db = dir.path().join("switchboard.db");
+        let toml = format!(
+            "log = \"info\"\n{extra}\n[database]\nurl = \"sqlite://{}\"\n",
+            db.display()
+        );
+        let toml = merge_listen_defaults(&toml);
+        std::fs::write(&config, toml).expect("writing the configuration");
+        if !users.is_empty() {
+            let csv = dir.path().join("users.csv");
+            let mut f = std::fs::File::create(&csv).unwrap();
+            for (u, p) in users {
+                writeln!(f, "{u},{p}").unwrap();
+            }
+            let status = Command::new(BIN)
+                .args(["--config"])
+                .arg(&config)
+                .args(["extension", "import"])
+                .arg(&csv)
+                .stdout(Stdio::null())
+                .status()
+                .expect("running switchboard extension import");
+            assert!(status.success(), "extension import failed");
+        }
+        let (child, udp, tcp, http) = spawn(&config);
+        TestServer {
+            dir,
+            config,
+            udp,
+            tcp,
+            http,
+            child,
+        }
+    }
+
+    /// Stops the server (SIGKILL: nothing gets a chance to flush) and starts
+    /// it again on the same database.
+    pub fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let (child, udp, tcp, http) = spawn(&self.config);
+        self.child = child;
+        self.udp = udp;
+        self.tcp = tcp;
+        self.http = http;
+    }
+
+    /// Runs `switchboard extension set` against this server's database.
+    pub fn set_password(&self, user: &str, password: &str) {
+        let status = Command::new(BIN)
+            .arg("--config")
+            .arg(&self.config)
+            .args(["extension", "set", user, "--password", password])
+            .stdout(Stdio::null())
+            .status()
+            .expect("running switchboard extension set");
+        assert!(status.success());
+    }
+
+    /// The value of one counter from `/metrics`.
+    pub fn metric(&self, name: &str) -> u64 {
+        let body = http_get(self.http, "/metrics");
+        body.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no metric {name} in:\n{body}"))
+    }
+
+    /// An injection file for SIPp with `(username, password)` per line.
+    pub fn sipp_users(&self, name: &str, users: &[(&str, &str)]) -> PathBuf {
+        let path = self.dir.path().join(name);
+        let mut f = std::fs::File::create(&path).unwrap();
+        writeln!(f, "SEQUENTIAL").unwrap();
+        for (u, p) in users {
+            writeln!(f, "{u};[authentication username={u} password={p}]").unwrap();
+        }
+        path
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn merge_listen_defaults(toml: &str) -> String {
+    let mut out = String::from(toml);
+    if !toml.contains("[sip]") {
+        out.push_str("[sip]\nudp = [\"127.0.0.1:0\"]\ntcp = [\"127.0.0.1:0\"]\n");
+    } else {
+        out = out.replace(
+            "[sip]\n",
+            "[sip]\nudp = [\"127.0.0.1:0\"]\ntcp = [\"127.0.0.1:0\"]\n",
+        );
+    }
+    if !toml.contains("[http]") {
+        out.push_str("[http]\nlisten = \"127.0.0.1:0\"\n");
+    }
+    out
+}
+
+fn spawn(config: &Path) -> (Child, SocketAddr, SocketAddr, SocketAddr) {
+    let mut child = Command::new(BIN)
+        .arg("--config")
+        .arg(config)
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("starting switchboard serve");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let _ = tx.send(line);
+        }
+    });
+    let (mut udp, mut tcp, mut http) = (None, None, None);
+    while udp.is_none() || tcp.is_none() || http.is_none() {
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("switchboard did not report its listeners");
+        let mut parts = line.split_whitespace();
+        if parts.next() != Some("listening") {
+            continue;
+        }
+        let what = parts.next().unwrap_or("");
+        let addr: SocketAddr = parts
+            .next()
+            .unwrap_or("")
+            .parse()
+            .expect("listener address");
+        match what {
+            "sip/udp" => udp = Some(addr),
+            "sip/tcp" => tcp = Some(addr),
+            "http" => http = Some(addr),
+            _ => {}
+        }
+    }
+    (child, udp.unwrap(), tcp.unwrap(), http.unwrap())
+}
+
+/// A minimal HTTP/1.1 GET over a raw socket.
+pub fn http_get(addr: SocketAddr, path: &str) -> String {
+    use std::io::Read;
+    let mut s = std::net::TcpStream::connect(addr).expect("connecting to HTTP");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or(out)
+}
+
+/// A free local port (for SIPp's own sockets).
+pub fn free_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The outcome of one SIPp run.
+pub struct Sipp {
+    pub success: bool,
+    pub successful_calls: u64,
+    pub failed_calls: u64,
+    pub output: String,
+}
+
+/// Runs `scenario` (a file in tests/sipp) against `target`; `extra` adds
+/// SIPp options such as `-m`, `-r`, `-t t1`.
+pub fn sipp(scenario: &str, target: SocketAddr, users: &Path, extra: &[&str]) -> Sipp {
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/sipp")
+        .join(scenario);
+    let port = free_port().to_string();
+    let media = (free_port() & !1).to_string();
+    let output = Command::new("sipp")
+        .arg("-sf")
+        .arg(&scenario)
+        .arg("-inf")
+        .arg(users)
+        .args(["-i", "127.0.0.1", "-p", &port, "-mp", &media])
+        .args(["-timeout", "120s", "-recv_timeout", "10s", "-nostdin"])
+        .args(extra)
+        .arg(target.to_string())
+        .stdin(Stdio::null())
+        .output()
+        .expect("running sipp (install Debian's sip-tester; tools/test does)");
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let count = |label: &str| -> u64 {
+        text.lines()
+            .filter(|l| l.trim_start().starts_with(label))
+            .filter_map(|l| l.rsplit('|').next()?.trim().parse().ok())
+            .last()
+            .unwrap_or(0)
+    };
+    Sipp {
+        success: output.status.success(),
+        successful_calls: count("Successful call"),
+        failed_calls: count("Failed call"),
+        output: text,
+    }
+}
