@@ -31,7 +31,7 @@ impl TestServer {
         let config = dir.path().join("switchboard.toml");
         let db = dir.path().join("switchboard.db");
         let toml = format!(
-            "log = \"info\"\n{extra}\n[database]\nurl = \"sqlite://{}\"\n",
+            "log = \"warn\"\n{extra}\n[database]\nurl = \"sqlite://{}\"\n",
             db.display()
         );
         let toml = merge_listen_defaults(&toml);
