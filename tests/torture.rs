@@ -186,7 +186,10 @@ fn every_torture_message_is_handled_as_rfc_4475_says() {
         .collect();
     assert_eq!(files.len(), 49, "the testdata holds the 49 messages");
     for f in &files {
-        assert!(TABLE.iter().any(|(n, _)| n == f), "{f} is missing from the table");
+        assert!(
+            TABLE.iter().any(|(n, _)| n == f),
+            "{f} is missing from the table"
+        );
     }
 
     let mut server = TestServer::start("", &[]);

@@ -19,6 +19,8 @@ pub struct TestServer {
     pub udp: SocketAddr,
     pub tcp: SocketAddr,
     pub http: SocketAddr,
+    /// Every listener the server reported, as `(kind, address)`.
+    pub listeners: Vec<(String, SocketAddr)>,
     child: Child,
 }
 
@@ -52,13 +54,21 @@ impl TestServer {
                 .expect("running switchboard extension import");
             assert!(status.success(), "extension import failed");
         }
-        let (child, udp, tcp, http) = spawn(&config);
+        let (child, listeners) = spawn(&config);
+        let find = |kind: &str| {
+            listeners
+                .iter()
+                .find(|(k, _)| k == kind)
+                .map(|(_, a)| *a)
+                .unwrap_or_else(|| panic!("no {kind} listener"))
+        };
         TestServer {
+            udp: find("sip/udp"),
+            tcp: find("sip/tcp"),
+            http: find("http"),
             dir,
             config,
-            udp,
-            tcp,
-            http,
+            listeners,
             child,
         }
     }
@@ -68,11 +78,17 @@ impl TestServer {
     pub fn restart(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let (child, udp, tcp, http) = spawn(&self.config);
+        let (child, listeners) = spawn(&self.config);
         self.child = child;
-        self.udp = udp;
-        self.tcp = tcp;
-        self.http = http;
+        for (kind, addr) in &listeners {
+            match kind.as_str() {
+                "sip/udp" if addr.is_ipv4() => self.udp = *addr,
+                "sip/tcp" if addr.is_ipv4() => self.tcp = *addr,
+                "http" => self.http = *addr,
+                _ => {}
+            }
+        }
+        self.listeners = listeners;
     }
 
     /// Runs `switchboard extension set` against this server's database.
@@ -118,7 +134,7 @@ fn merge_listen_defaults(toml: &str) -> String {
     let mut out = String::from(toml);
     if !toml.contains("[sip]") {
         out.push_str("[sip]\nudp = [\"127.0.0.1:0\"]\ntcp = [\"127.0.0.1:0\"]\n");
-    } else {
+    } else if !toml.contains("udp =") {
         out = out.replace(
             "[sip]\n",
             "[sip]\nudp = [\"127.0.0.1:0\"]\ntcp = [\"127.0.0.1:0\"]\n",
@@ -130,7 +146,7 @@ fn merge_listen_defaults(toml: &str) -> String {
     out
 }
 
-fn spawn(config: &Path) -> (Child, SocketAddr, SocketAddr, SocketAddr) {
+fn spawn(config: &Path) -> (Child, Vec<(String, SocketAddr)>) {
     let mut child = Command::new(BIN)
         .arg("--config")
         .arg(config)
@@ -147,8 +163,9 @@ fn spawn(config: &Path) -> (Child, SocketAddr, SocketAddr, SocketAddr) {
             let _ = tx.send(line);
         }
     });
-    let (mut udp, mut tcp, mut http) = (None, None, None);
-    while udp.is_none() || tcp.is_none() || http.is_none() {
+    let mut listeners = Vec::new();
+    // The server reports its SIP listeners first and HTTP last.
+    loop {
         let line = rx
             .recv_timeout(Duration::from_secs(30))
             .expect("switchboard did not report its listeners");
@@ -162,14 +179,12 @@ fn spawn(config: &Path) -> (Child, SocketAddr, SocketAddr, SocketAddr) {
             .unwrap_or("")
             .parse()
             .expect("listener address");
-        match what {
-            "sip/udp" => udp = Some(addr),
-            "sip/tcp" => tcp = Some(addr),
-            "http" => http = Some(addr),
-            _ => {}
+        listeners.push((what.to_owned(), addr));
+        if what == "http" {
+            break;
         }
     }
-    (child, udp.unwrap(), tcp.unwrap(), http.unwrap())
+    (child, listeners)
 }
 
 /// A minimal HTTP/1.1 GET over a raw socket.
