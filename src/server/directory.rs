@@ -1,8 +1,17 @@
 //! The store seen through the SIP layer's traits: accounts for digest
 //! authentication and durable registrar bindings. The SIP layer knows nothing
 //! of SQL; this adapter is where the two meet.
+//!
+//! Accounts are cached for a few seconds: a phone re-registering or a burst
+//! of registrations then costs no database round trip. Every change the
+//! server itself makes (a failure, a lock, a successful login) drops the
+//! entry at once; a password set by another process (`switchboard extension
+//! set`) takes effect within [`ACCOUNT_TTL`].
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use crate::sip::authenticator::{Account, Directory, DirectoryError};
 use crate::sip::location::Binding;
@@ -10,8 +19,31 @@ use crate::sip::peer::{Peer, Transport};
 use crate::sip::registrar::BindingStore;
 use crate::store::{BindingRow, Store, StoreError, UserState};
 
+/// How long a cached account is trusted.
+pub const ACCOUNT_TTL: Duration = Duration::from_secs(5);
+
+/// The most accounts cached; past it the cache is cleared.
+const CACHE_LIMIT: usize = 100_000;
+
 pub struct StoreDirectory {
-    pub store: Store,
+    store: Store,
+    accounts: Mutex<HashMap<String, (Instant, Account)>>,
+}
+
+impl StoreDirectory {
+    pub fn new(store: Store) -> StoreDirectory {
+        StoreDirectory {
+            store,
+            accounts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn forget(&self, user_id: i64) {
+        self.accounts
+            .lock()
+            .expect("account cache lock")
+            .retain(|_, (_, a)| a.user_id != user_id);
+    }
 }
 
 fn unavailable(e: StoreError) -> DirectoryError {
@@ -20,21 +52,47 @@ fn unavailable(e: StoreError) -> DirectoryError {
 
 impl Directory for StoreDirectory {
     async fn account(&self, username: &str) -> Result<Option<Account>, DirectoryError> {
+        if let Some((at, account)) = self
+            .accounts
+            .lock()
+            .expect("account cache lock")
+            .get(username)
+        {
+            if at.elapsed() < ACCOUNT_TTL {
+                return Ok(Some(account.clone()));
+            }
+        }
         let credential = self
             .store
             .sip_credential(username)
             .await
             .map_err(unavailable)?;
-        Ok(credential.map(|c| Account {
+        let account = credential.map(|c| Account {
             user_id: c.user_id,
             username: c.sip_username,
             ha1_md5: c.ha1_md5,
             ha1_sha256: c.ha1_sha256,
             may_log_in: c.state.may_log_in(),
-        }))
+            success_changes_state: c.failed_logins > 0 || c.state == UserState::New,
+        });
+        // Only accounts in good standing are cached: a locked, new or failing
+        // user, or an unknown name, is read afresh each time, so an unlock
+        // or a new extension takes effect at once.
+        if let Some(a) = account
+            .as_ref()
+            .filter(|a| a.may_log_in && !a.success_changes_state)
+        {
+            let mut cache = self.accounts.lock().expect("account cache lock");
+            if cache.len() >= CACHE_LIMIT {
+                cache.clear();
+            }
+            cache.insert(username.to_owned(), (Instant::now(), a.clone()));
+        }
+        Ok(account)
     }
 
     async fn login_failed(&self, user_id: i64, max_in_a_row: u32) -> Result<bool, DirectoryError> {
+        self.forget(user_id);
         let state = self
             .store
             .record_login_failure(user_id, max_in_a_row)
@@ -44,6 +102,7 @@ impl Directory for StoreDirectory {
     }
 
     async fn login_succeeded(&self, user_id: i64) -> Result<(), DirectoryError> {
+        self.forget(user_id);
         self.store
             .record_login_success(user_id)
             .await

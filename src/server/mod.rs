@@ -103,9 +103,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         },
         metrics.clone(),
     ));
-    let directory = Arc::new(StoreDirectory {
-        store: store.clone(),
-    });
+    let directory = Arc::new(StoreDirectory::new(store.clone()));
     let registrar = Arc::new(Registrar::start(
         BindingRules {
             min_expires: config.registrar.min_expires,

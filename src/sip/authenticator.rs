@@ -30,6 +30,9 @@ pub struct Account {
     pub ha1_sha256: String,
     /// New and active users may log in; locked and passive users may not.
     pub may_log_in: bool,
+    /// Whether a successful login changes anything (failures to forget, or a
+    /// new user to make active); when not, nothing is written.
+    pub success_changes_state: bool,
 }
 
 /// A failure of the directory (the database), not of the client.
@@ -181,8 +184,10 @@ impl Authenticator {
             Algorithm::Sha256 => &account.ha1_sha256,
         };
         if credentials.verify(method, ha1).unwrap_or(false) {
-            if let Err(e) = directory.login_succeeded(account.user_id).await {
-                tracing::error!(error = %e, "recording a successful login failed");
+            if account.success_changes_state {
+                if let Err(e) = directory.login_succeeded(account.user_id).await {
+                    tracing::error!(error = %e, "recording a successful login failed");
+                }
             }
             return AuthOutcome::Authenticated(account);
         }

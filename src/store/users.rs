@@ -54,6 +54,8 @@ pub struct SipCredential {
     pub ha1_md5: String,
     pub ha1_sha256: String,
     pub state: UserState,
+    /// Failed logins in a row so far.
+    pub failed_logins: u32,
 }
 
 impl Store {
@@ -63,7 +65,7 @@ impl Store {
         sip_username: &str,
     ) -> Result<Option<SipCredential>, StoreError> {
         let row = sqlx::query(
-            "SELECT e.user_id, e.sip_username, e.realm, e.ha1_md5, e.ha1_sha256, u.state \
+            "SELECT e.user_id, e.sip_username, e.realm, e.ha1_md5, e.ha1_sha256, u.state, u.failed_logins \
              FROM extensions e JOIN users u ON u.id = e.user_id WHERE e.sip_username = ?",
         )
         .bind(sip_username)
@@ -77,6 +79,7 @@ impl Store {
                 ha1_md5: row.try_get(3)?,
                 ha1_sha256: row.try_get(4)?,
                 state: UserState::parse(row.try_get::<&str, _>(5)?)?,
+                failed_logins: u32::try_from(row.try_get::<i64, _>(6)?).unwrap_or(u32::MAX),
             })
         })
         .transpose()
