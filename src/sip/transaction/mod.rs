@@ -42,6 +42,8 @@ mod key;
 mod layer;
 mod server;
 mod timer;
+mod uac;
+mod uas;
 
 #[cfg(test)]
 mod tests;
