@@ -350,3 +350,7 @@ impl DialogTable {
         Ok(id)
     }
 }
+
+#[cfg(test)]
+#[path = "dialog_tests.rs"]
+mod tests;
