@@ -20,6 +20,7 @@ use super::key::{AckKey, ClientKey, RequestView, ServerKey, MAGIC_COOKIE};
 use super::server::ServerMachine;
 use super::{
     ClientState, ClientTxId, Config, Counters, Event, ServerState, ServerTxId, Timers, Transmit,
+    TxId,
 };
 use crate::sip::message::{Message, Request};
 use crate::sip::peer::Peer;
@@ -182,6 +183,54 @@ impl TransactionLayer {
         match msg {
             Message::Request(req) => self.incoming_request(now, req, from),
             Message::Response(resp) => self.incoming_response(now, resp),
+        }
+    }
+
+    /// A transport could not deliver to `peer` (a refused or closed stream,
+    /// an ICMP error): every transaction sending to it ends with
+    /// [`Event::TransportError`] (sections 17.1.4 and 17.2.4). On streams the
+    /// connection identifies the peer; this scans the table, which is fine
+    /// for an event this rare.
+    pub fn handle_transport_error(&mut self, now: Instant, peer: Peer) {
+        let same = |p: &Peer| match (p.connection, peer.connection) {
+            (Some(a), Some(b)) => a == b,
+            _ => p.transport == peer.transport && p.addr == peer.addr,
+        };
+        let mut clients: Vec<ClientTxId> = self
+            .clients
+            .iter()
+            .filter(|(_, tx)| same(&tx.to))
+            .map(|(id, _)| *id)
+            .collect();
+        clients.sort();
+        for id in clients {
+            if let Some(tx) = self.clients.get_mut(&id) {
+                tx.machine.abort();
+                self.counters.transport_errors += 1;
+                if !tx.internal {
+                    self.events.push_back(Event::TransportError {
+                        tx: TxId::Client(id),
+                    });
+                }
+            }
+            self.after_client(now, id);
+        }
+        let mut servers: Vec<ServerTxId> = self
+            .servers
+            .iter()
+            .filter(|(_, tx)| same(&tx.reply_to))
+            .map(|(id, _)| *id)
+            .collect();
+        servers.sort();
+        for id in servers {
+            if let Some(tx) = self.servers.get_mut(&id) {
+                tx.machine.abort();
+                self.counters.transport_errors += 1;
+                self.events.push_back(Event::TransportError {
+                    tx: TxId::Server(id),
+                });
+            }
+            self.after_server(now, id);
         }
     }
 

@@ -81,6 +81,13 @@ impl fmt::Display for ServerTxId {
     }
 }
 
+/// Either kind of transaction, where an event may concern both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TxId {
+    Client(ClientTxId),
+    Server(ServerTxId),
+}
+
 /// The layer's configuration; every field has a working default.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -138,6 +145,10 @@ pub enum Event {
     /// Timer H fired (no ACK for our non-2xx), or no ACK came for our 2xx
     /// within 64*T1 (the UAS should end the session with a BYE).
     ServerTimeout { tx: ServerTxId },
+    /// The transport reported that it cannot reach the peer of this
+    /// transaction (sections 17.1.4 and 17.2.4); the transaction has ended.
+    /// For a client transaction treat it as 503.
+    TransportError { tx: TxId },
 }
 
 /// Why [`TransactionLayer::send_request`] or [`TransactionLayer::cancel`]
@@ -186,4 +197,6 @@ pub struct Counters {
     pub client_timeouts: u64,
     /// Server transactions that timed out (Timer H, or no ACK for a 2xx).
     pub server_timeouts: u64,
+    /// Transactions ended by a transport error.
+    pub transport_errors: u64,
 }

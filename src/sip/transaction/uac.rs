@@ -48,8 +48,8 @@ impl TransactionLayer {
     /// Starts a client transaction for `req` towards `to` and sends it.
     ///
     /// The request must carry a top Via with our sent-by; a missing branch is
-    /// added. An ACK starts no transaction: it is sent once and the returned
-    /// id never appears in an event.
+    /// added. An ACK (for a 2xx, section 13.2.2.4) starts no transaction: it
+    /// is sent once, and the returned id never appears in an event.
     pub fn send_request(
         &mut self,
         now: Instant,
@@ -57,6 +57,7 @@ impl TransactionLayer {
         to: Peer,
     ) -> Result<ClientTxId, SendError> {
         if req.method == Method::Ack {
+            self.ensure_branch(&mut req)?;
             let id = ClientTxId(self.next_id());
             self.transmits.push_back(Transmit {
                 to,

@@ -238,16 +238,14 @@ impl TransactionLayer {
         }
         entry.last_response = Some(resp.to_bytes());
         if (200..300).contains(&status) && entry.view.method == Method::Invite {
-            if let Some(from_tag) = entry.view.from_tag.clone() {
-                let key = AckKey {
-                    call_id: entry.view.call_id.clone(),
-                    cseq: entry.view.cseq,
-                    from_tag,
-                    to_tag: compose::to_tag_of(&resp).unwrap_or_default(),
-                };
-                entry.ack_key = Some(key.clone());
-                self.ack_index.insert(key, tx);
-            }
+            let key = AckKey {
+                call_id: entry.view.call_id.clone(),
+                cseq: entry.view.cseq,
+                from_tag: entry.view.from_tag.clone().unwrap_or_default(),
+                to_tag: compose::to_tag_of(&resp).unwrap_or_default(),
+            };
+            entry.ack_key = Some(key.clone());
+            self.ack_index.insert(key, tx);
         }
         self.run_server_actions(now, tx, out);
         Ok(())

@@ -378,3 +378,37 @@ fn send_request_without_via_is_refused() {
     let req = request(&format!("{text}\r\n"));
     assert_eq!(l.send_request(t0, req, agent()), Err(SendError::NoVia));
 }
+
+#[test]
+fn tu_ack_without_branch_gets_one() {
+    let t0 = Instant::now();
+    let mut l = layer();
+    let text =
+        String::from_utf8_lossy(&our_req("ACK", "x", "UDP").to_bytes()).replace(";branch=x", "");
+    l.send_request(t0, request(&text), agent()).unwrap();
+    let sent = transmits(&mut l);
+    let text = String::from_utf8_lossy(&sent[0].data).to_string();
+    assert!(header(&text, "Via").unwrap().contains("branch=z9hG4bK"));
+}
+
+#[test]
+fn transport_error_ends_the_client_transactions_to_that_peer() {
+    let t0 = Instant::now();
+    let mut l = layer();
+    let inv = l
+        .send_request(t0, our_req("INVITE", "z9hG4bKt1", "UDP"), agent())
+        .unwrap();
+    let other = Peer::udp("198.51.100.9:5060".parse().unwrap());
+    let opt = l
+        .send_request(t0, our_req("OPTIONS", "z9hG4bKt2", "UDP"), other)
+        .unwrap();
+    l.handle_transport_error(t0 + ms(10), agent());
+    let evs = events(&mut l);
+    assert!(
+        matches!(evs.as_slice(), [Event::TransportError { tx: TxId::Client(t) }] if *t == inv),
+        "{evs:?}"
+    );
+    assert_eq!(l.client_state(inv), None);
+    assert!(l.client_state(opt).is_some(), "other peers are untouched");
+    assert_eq!(l.counters().transport_errors, 1);
+}

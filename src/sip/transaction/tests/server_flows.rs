@@ -442,3 +442,36 @@ fn udp_responses_go_to_the_via_port_unless_rport() {
     let to: Vec<_> = sent.iter().map(|t| t.to.addr.to_string()).collect();
     assert_eq!(to, vec!["192.0.2.10:5060", "192.0.2.10:33333"]);
 }
+
+#[test]
+fn closed_connection_ends_the_server_transactions_on_it() {
+    let t0 = Instant::now();
+    let mut l = layer();
+    let text = req_text("INVITE", "z9hG4bKtc", 1, None, "TCP");
+    l.handle_incoming(t0, parse(&text), alice_tcp());
+    let evs = events(&mut l);
+    let tx = new_request_tx(&evs);
+    assert_eq!(
+        l.server_state(tx),
+        Some(ServerState::Invite(InviteServerState::Proceeding))
+    );
+    // The same connection, whatever address the transport reports.
+    let closed = Peer {
+        addr: "0.0.0.0:0".parse().unwrap(),
+        ..alice_tcp()
+    };
+    l.handle_transport_error(t0 + secs(5), closed);
+    let after = events(&mut l);
+    assert!(
+        matches!(after.as_slice(), [Event::TransportError { tx: TxId::Server(t) }] if *t == tx)
+    );
+    assert!(l.is_empty());
+    assert_eq!(
+        l.send_response(
+            t0 + secs(6),
+            tx,
+            Response::for_request(&request_of(&evs), 200, "OK")
+        ),
+        Err(ResponseError::UnknownTransaction)
+    );
+}
