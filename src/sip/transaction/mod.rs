@@ -15,13 +15,15 @@
 //! ```
 //!
 //! The four state machines live in `client` and `server`, matching in `key`,
-//! and the messages the layer writes itself (ACK for non-2xx, CANCEL, 100, 487,
-//! 481, 503) in `compose`.
+//! the table in `layer` (with its server side in `uas` and client side in
+//! `uac`), and the messages the layer writes itself (ACK for non-2xx, CANCEL,
+//! 100, 487, 481, 503) in `compose`.
 //!
 //! Contract with the TU:
 //! - Every [`Event::Request`] must be answered with a final response through
 //!   [`TransactionLayer::send_response`]; the server transaction lives until
-//!   then. The layer itself sends 100 Trying for an INVITE at once.
+//!   then. The layer itself sends 100 Trying for an INVITE at once, and adds
+//!   a To tag (one per transaction) to any response but 100 that lacks one.
 //! - A CANCEL is answered by the layer: 200 to the CANCEL and, if the INVITE
 //!   had no final response yet, 487 to the INVITE, followed by
 //!   [`Event::Cancelled`]. A CANCEL that matches nothing gets 481. The TU never
@@ -32,9 +34,23 @@
 //!   its ACK arrives or 64*T1 passes ([`Event::ServerTimeout`]).
 //! - Requests sent with [`TransactionLayer::send_request`] must carry a top Via
 //!   with our sent-by; when it has no branch the layer adds one (`z9hG4bK` and
-//!   random characters). An ACK is sent as-is, without a transaction.
+//!   16 random characters). An ACK for a 2xx is sent once, without a
+//!   transaction; the TU re-sends it for each 2xx retransmission it hears of.
+//! - [`TransactionLayer::cancel`] sends a CANCEL for a pending INVITE as soon
+//!   as a provisional response has arrived (section 9.1). An INVITE still in
+//!   Proceeding after Timer C (3 minutes) is cancelled by the layer itself.
 //! - Responses matching no client transaction are dropped and counted
 //!   ([`Counters::stray_responses`]), as RFC 6026 section 8 asks of a UA.
+//! - When a transport cannot reach a peer it calls
+//!   [`TransactionLayer::handle_transport_error`]; the transactions to that
+//!   peer end with [`Event::TransportError`].
+//! - At most [`Config::max_transactions`] live at once: a new request beyond
+//!   that is answered 503 with Retry-After and counted, without a
+//!   transaction. CANCELs the layer sends are never refused.
+//!
+//! Responses go where section 18.2.2 and RFC 3581 say: over the connection the
+//! request came on for streams; for UDP to the source address when the Via has
+//! `rport`, else to the source IP and the Via port.
 
 mod client;
 mod compose;

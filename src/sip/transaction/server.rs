@@ -11,8 +11,9 @@
 //! One deliberate extension of RFC 3261: the INVITE server transaction itself
 //! retransmits a 2xx (section 13.3.1.4 gives that job to the UAS core) from the
 //! RFC 6026 Accepted state, with the Timer G schedule (T1 doubling to T2), until
-//! the ACK arrives or Timer L (64*T1) fires. It does so on every transport,
-//! because a reliable first hop does not make the path to the UAC reliable.
+//! the ACK arrives or Timer L (64*T1) fires. Like section 13.3.1.4 it does so
+//! on every transport: a reliable first hop does not make the path to the UAC
+//! reliable.
 
 use std::time::Instant;
 

@@ -101,10 +101,11 @@ impl TransactionLayer {
             return;
         };
         // Section 9.2: the 200 to the CANCEL carries the INVITE's To tag.
-        let (tag, pending, invite) = {
-            let tx = &self.servers[&invite_tx];
+        let Some((tag, pending, invite)) = self.servers.get(&invite_tx).map(|tx| {
             let pending = matches!(&tx.machine, ServerMachine::Invite(m) if m.is_pending());
             (tx.to_tag.clone(), pending, tx.request.clone())
+        }) else {
+            return;
         };
         let tag = match tag {
             Some(t) => t,
@@ -244,7 +245,10 @@ impl TransactionLayer {
                 from_tag: entry.view.from_tag.clone().unwrap_or_default(),
                 to_tag: compose::to_tag_of(&resp).unwrap_or_default(),
             };
-            entry.ack_key = Some(key.clone());
+            // A second 2xx with another tag replaces the first in the index.
+            if let Some(old) = entry.ack_key.replace(key.clone()) {
+                self.ack_index.remove(&old);
+            }
             self.ack_index.insert(key, tx);
         }
         self.run_server_actions(now, tx, out);
