@@ -56,6 +56,32 @@ pub(crate) fn trim_range(s: &[u8]) -> std::ops::Range<usize> {
     start..end
 }
 
+/// A header value with its folds (CRLF followed by white space) replaced by one
+/// space each (RFC 3261 7.3.1); borrowed when there is nothing to unfold.
+pub(crate) fn unfold(v: &[u8]) -> std::borrow::Cow<'_, str> {
+    use std::borrow::Cow;
+    if !v.contains(&b'\n') {
+        return String::from_utf8_lossy(v);
+    }
+    let mut out = Vec::with_capacity(v.len());
+    let mut i = 0;
+    while i < v.len() {
+        if v[i] == b'\r' || v[i] == b'\n' {
+            while out.last().is_some_and(|&c| c == b' ' || c == b'\t') {
+                out.pop();
+            }
+            while i < v.len() && is_lws(v[i]) {
+                i += 1;
+            }
+            out.push(b' ');
+        } else {
+            out.push(v[i]);
+            i += 1;
+        }
+    }
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
+}
+
 /// Splits a header value at commas that are outside quoted strings and `<...>`,
 /// returning trimmed ranges; empty elements are kept (callers decide).
 pub(crate) fn split_commas(s: &[u8]) -> Vec<std::ops::Range<usize>> {

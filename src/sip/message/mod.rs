@@ -27,10 +27,12 @@ mod validate;
 mod tests;
 #[cfg(test)]
 mod tests_prop;
+#[cfg(test)]
+mod tests_typed;
 
 pub use error::{FrameError, ParseError};
 pub use header::{HeaderName, Headers, Params};
-pub use parse::{frame, parse, skip_keepalive, MAX_HEADERS, MAX_LINE};
+pub use parse::{frame, parse, skip_keepalive, MAX_HEADERS, MAX_LINE, MAX_MESSAGE};
 pub use typed::{CSeq, Contacts, Method, NameAddr, Via};
 pub use uri::{Scheme, Uri, MAX_URI_LEN};
 pub use validate::{validate_request, Rejection};

@@ -15,6 +15,8 @@ use super::uri::Uri;
 use super::{Message, Request, Response};
 use bytes::Bytes;
 
+/// Largest message accepted (datagram or framed), RFC 3261 18.1.1 / 18.3.
+pub const MAX_MESSAGE: usize = 64 * 1024;
 /// At most this many header fields per message.
 pub const MAX_HEADERS: usize = 256;
 /// At most this many octets in the start line or in one header field (folds included).
@@ -53,6 +55,7 @@ fn parse_inner(buf: &Bytes) -> Result<Message, ParseError> {
         return Err(ParseError::drop("Empty message"));
     }
     let (le, next) = line_at(b, i).ok_or_else(|| ParseError::drop("No start line"))?;
+    let too_big = b.len() > MAX_MESSAGE;
     if le - i > MAX_LINE {
         return Err(ParseError::drop("Start line too long"));
     }
@@ -71,6 +74,9 @@ fn parse_inner(buf: &Bytes) -> Result<Message, ParseError> {
         let (m, u) = request_line(buf, line)?;
         Start::Req(m, u)
     };
+    if too_big {
+        return Err(ParseError::bad("Message Too Large").with_status(fail_status.map(|_| 513)));
+    }
     i = next;
     let mut headers = Headers::with_capacity(16);
     let mut content_length: Option<Bytes> = None;

@@ -186,23 +186,27 @@ pub(crate) fn parse_name_addr(src: &Bytes, what: &'static str) -> Result<NameAdd
             return Err(bad());
         }
         true
-    } else if let Some(lt) = memchr::memchr(b'<', &b[c.i..]) {
-        let d = &b[c.i..c.i + lt];
-        if !d.iter().all(|&ch| lex::is_token(ch) || lex::is_lws(ch)) {
-            return Err(bad());
-        }
-        let words: Vec<&str> = std::str::from_utf8(d)
-            .map_err(|_| bad())?
-            .split(|ch: char| ch.is_ascii_whitespace())
-            .filter(|w| !w.is_empty())
-            .collect();
-        if !words.is_empty() {
-            display = Some(words.join(" "));
-        }
-        c.i += lt;
-        true
     } else {
-        false
+        // A display name is tokens and LWS up to `<`; any other octet first means
+        // the addr-spec form (a `<` later on sits in a parameter value).
+        let d = c.b[c.i..]
+            .iter()
+            .take_while(|&&ch| lex::is_token(ch) || lex::is_lws(ch))
+            .count();
+        if b.get(c.i + d) == Some(&b'<') {
+            let words: Vec<&str> = std::str::from_utf8(&b[c.i..c.i + d])
+                .map_err(|_| bad())?
+                .split(|ch: char| ch.is_ascii_whitespace())
+                .filter(|w| !w.is_empty())
+                .collect();
+            if !words.is_empty() {
+                display = Some(words.join(" "));
+            }
+            c.i += d;
+            true
+        } else {
+            false
+        }
     };
     let uri = if angle {
         let start = c.i + 1;

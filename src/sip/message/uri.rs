@@ -268,6 +268,12 @@ impl Uri {
         self.user.map(|s| self.s(s))
     }
 
+    /// The user part with %-escapes decoded (`None` if absent or not UTF-8 once decoded).
+    pub fn user_unescaped(&self) -> Option<String> {
+        let u = unescape(self.user()?.as_bytes())?;
+        String::from_utf8(u).ok()
+    }
+
     pub fn password(&self) -> Option<&str> {
         self.password.map(|s| self.s(s))
     }
