@@ -249,29 +249,27 @@ pub fn frame(buf: &[u8], max: usize) -> Result<Option<usize>, FrameError> {
     if b.is_empty() {
         return Ok(None);
     }
-    let window = &b[..b.len().min(max.saturating_add(4))];
-    let Some(pos) = memchr::memmem::find(window, b"\r\n\r\n") else {
-        return if b.len() > max {
-            Err(FrameError::TooLarge)
-        } else {
-            Ok(None)
-        };
-    };
-    let head_end = pos + 4;
-    if head_end > max {
-        return Err(FrameError::TooLarge);
-    }
-    let head = &b[..pos + 2];
     let mut cl = None;
-    let mut i = match memchr::memchr(b'\n', head) {
-        Some(p) => p + 1,
-        None => head.len(),
-    };
-    while i < head.len() {
-        let le = memchr::memchr(b'\n', &head[i..]).map_or(head.len(), |p| i + p);
-        let line = &head[i..le];
+    let mut i = 0;
+    let head_end = loop {
+        if i > max {
+            return Err(FrameError::TooLarge);
+        }
+        let Some((le, next)) = line_at(b, i) else {
+            return if b.len() > max {
+                Err(FrameError::TooLarge)
+            } else {
+                Ok(None)
+            };
+        };
+        if le == i {
+            break next;
+        }
+        let line = &b[i..le];
         let n = line.iter().take_while(|&&c| lex::is_token(c)).count();
-        if line[..n].eq_ignore_ascii_case(b"l") || line[..n].eq_ignore_ascii_case(b"content-length")
+        let named = &line[..n];
+        if i > 0
+            && (named.eq_ignore_ascii_case(b"l") || named.eq_ignore_ascii_case(b"content-length"))
         {
             let rest = &line[n..];
             let colon = rest
@@ -285,7 +283,10 @@ pub fn frame(buf: &[u8], max: usize) -> Result<Option<usize>, FrameError> {
             }
             cl = Some(v);
         }
-        i = le + 1;
+        i = next;
+    };
+    if head_end > max {
+        return Err(FrameError::TooLarge);
     }
     let cl = cl.ok_or(FrameError::MissingContentLength)?;
     let total = (head_end as u64).saturating_add(cl);

@@ -237,3 +237,54 @@ fn headers_editing() {
         Some("text/x-Odd")
     );
 }
+
+#[test]
+fn authentication_values() {
+    let r = with("Authorization: Digest username=\"a\", realm=\"example.com\",\r\n nonce=\"n\", uri=\"sip:example.com\", response=\"00\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"c\"\r\n");
+    let c = &r.credentials(false).unwrap()[0];
+    assert!(c.is_digest());
+    assert_eq!(
+        c.params.get_unquoted("realm"),
+        Some(Some("example.com".into()))
+    );
+    assert_eq!(c.params.get("nc"), Some(Some("00000001")));
+    let again = AuthValue::parse(&Bytes::from(c.to_string())).unwrap();
+    assert_eq!(&again, c);
+    let odd = with("Authorization: NoOneKnowsThisScheme opaque-data=here\r\n");
+    assert_eq!(
+        odd.credentials(false).unwrap()[0].scheme,
+        "NoOneKnowsThisScheme"
+    );
+    assert!(with("Authorization: Digest realm=\"x\r\n")
+        .credentials(false)
+        .is_err());
+    let mut resp = r.response(401);
+    resp.headers.push(
+        HeaderName::WwwAuthenticate,
+        format!(
+            "Digest realm={}, nonce={}",
+            quoted_string("a\"b"),
+            quoted_string("n")
+        ),
+    );
+    let ch = &resp.challenges(false).unwrap()[0];
+    assert_eq!(ch.params.get_unquoted("realm"), Some(Some("a\"b".into())));
+    assert_eq!(resp.reason_str(), "Unauthorized");
+}
+
+#[test]
+fn trying_copies_timestamp() {
+    let r = with("Timestamp: 54\r\n");
+    assert_eq!(
+        r.response(100)
+            .headers
+            .count(&HeaderName::other("timestamp")),
+        1
+    );
+    assert_eq!(
+        r.response(180)
+            .headers
+            .count(&HeaderName::other("timestamp")),
+        0
+    );
+}
