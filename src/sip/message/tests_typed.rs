@@ -79,7 +79,7 @@ fn via_forms() {
     );
     assert!(Via::parse(Bytes::from_static(b"SIP/2.0/UDP")).is_err());
     assert!(Via::parse(Bytes::from_static(b"SIP/2.0/UDP h:99999")).is_err());
-    assert!(Via::parse(Bytes::from_static(b"HTTP/1.1/UDP h")).is_err());
+    assert!(Via::parse(Bytes::from_static(b"SIP/2.0 UDP h")).is_err());
     let r = with("");
     assert_eq!(r.top_via().unwrap().rport(), Some(None));
 }

@@ -179,7 +179,8 @@ pub(crate) fn parse_name_addr(src: &Bytes, what: &'static str) -> Result<NameAdd
     let mut display = None;
     let angle = if c.peek() == Some(b'"') {
         let q = c.quoted().ok_or_else(bad)?;
-        let inner = lex::unquote(&b[q.start + 1..q.end - 1]);
+        // a fold inside the quotes reads as one space (RFC 3261 7.3.1)
+        let inner = lex::unquote(lex::unfold(&b[q.start + 1..q.end - 1]).as_bytes());
         display = Some(String::from_utf8(inner).map_err(|_| bad())?);
         c.ws();
         if c.peek() != Some(b'<') {
@@ -271,6 +272,14 @@ impl Via {
         std::str::from_utf8(&self.host).unwrap_or("")
     }
 
+    /// `host[:port]` as sent, for transaction matching (RFC 3261 17.2.3).
+    pub fn sent_by(&self) -> String {
+        match self.port {
+            Some(p) => format!("{}:{p}", self.host_str()),
+            None => self.host_str().to_string(),
+        }
+    }
+
     pub fn branch(&self) -> Option<&str> {
         self.params.get("branch").flatten()
     }
@@ -318,12 +327,14 @@ pub(crate) fn parse_via(src: &Bytes) -> Result<Via, ParseError> {
     let b = &src[..];
     let mut c = Cursor::new(b);
     c.ws();
-    let proto = c.token().ok_or_else(bad)?;
-    if !b[proto].eq_ignore_ascii_case(b"SIP") || !c.sep(b'/') {
+    c.token().ok_or_else(bad)?;
+    // sent-protocol = protocol-name / protocol-version / transport, all tokens;
+    // any version is read so that a 505 can still be routed back (RFC 4475 3.1.2.16)
+    if !c.sep(b'/') {
         return Err(bad());
     }
-    let ver = c.token().ok_or_else(bad)?;
-    if &b[ver] != b"2.0" || !c.sep(b'/') {
+    c.token().ok_or_else(bad)?;
+    if !c.sep(b'/') {
         return Err(bad());
     }
     let t = c.token().ok_or_else(bad)?;
