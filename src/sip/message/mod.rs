@@ -15,6 +15,7 @@
 
 mod access;
 mod auth;
+mod construct;
 mod error;
 mod header;
 mod lex;
