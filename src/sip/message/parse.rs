@@ -201,6 +201,9 @@ fn request_line(buf: &Bytes, line: &[u8]) -> Result<(Method, Uri), ParseError> {
     if u.is_empty() || u.contains(&b' ') {
         return Err(ParseError::bad("Malformed Request-Line"));
     }
+    if u.len() > super::uri::MAX_URI_LEN {
+        return Err(ParseError::bad("Request-URI Too Long").with_status(Some(414)));
+    }
     let uri = Uri::parse(buf.slice_ref(u)).map_err(|_| ParseError::bad("Malformed Request-URI"))?;
     if uri.has_headers() {
         return Err(ParseError::bad("Request-URI with headers"));

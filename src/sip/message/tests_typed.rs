@@ -186,6 +186,12 @@ fn unparsable_requests_get_a_response() {
     let e = parse(Bytes::from_static(b"\x16\x03\x01 hello\r\n\r\n")).unwrap_err();
     assert_eq!(e.status(), None);
     assert!(e.response().is_none());
+    let long = BASE.replace(
+        "sip:example.com",
+        &format!("sip:{}", "a".repeat(MAX_URI_LEN)),
+    );
+    let e = parse(Bytes::from(format!("{long}\r\n"))).unwrap_err();
+    assert_eq!(e.response().unwrap().status, 414);
     // too large
     let big = format!("{BASE}X: {}\r\n\r\n", "a".repeat(MAX_MESSAGE));
     assert_eq!(parse(Bytes::from(big)).unwrap_err().status(), Some(513));
