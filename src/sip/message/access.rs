@@ -256,6 +256,8 @@ impl Response {
         for (n, v) in req.headers.iter() {
             let copy = match n {
                 HeaderName::Via => true,
+                // RFC 3261 8.2.6.1
+                HeaderName::Other(o) if status == 100 => o.eq_ignore_ascii_case(b"Timestamp"),
                 HeaderName::From | HeaderName::To | HeaderName::CallId | HeaderName::CSeq => {
                     r.headers.count(n) == 0
                 }
