@@ -6,7 +6,6 @@
 use std::time::Instant;
 
 use super::client::{ClientAction, ClientMachine, InviteClient, NonInviteClient};
-use super::compose;
 use super::key::{ClientKey, ResponseView};
 use super::layer::ClientTx;
 use super::{ClientTxId, Event, SendError, TransactionLayer, Transmit};
@@ -181,7 +180,7 @@ impl TransactionLayer {
             if let ClientMachine::Invite(m) = &mut tx.machine {
                 m.on_cancel_sent(now);
             }
-            (id, compose::cancel_for(&tx.request), tx.to, internal)
+            (id, tx.request.cancel(), tx.to, internal)
         };
         let key = ClientKey {
             branch: self.clients[&invite].key.branch.clone(),
@@ -212,7 +211,7 @@ impl TransactionLayer {
                 ClientAction::SendAck => {
                     if tx.ack.is_none() {
                         if let Some(resp) = &resp {
-                            tx.ack = Some(compose::ack_for(&tx.request, resp).to_bytes());
+                            tx.ack = Some(tx.request.ack_for(resp).to_bytes());
                         }
                     }
                     if let Some(ack) = &tx.ack {

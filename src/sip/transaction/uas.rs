@@ -16,6 +16,9 @@ use super::{Event, ResponseError, ServerTxId, TransactionLayer, Transmit};
 use crate::sip::message::{HeaderName, Method, Request, Response};
 use crate::sip::peer::Peer;
 
+/// At most this many RFC 2543 transactions share one Call-ID and CSeq number.
+const MAX_LEGACY_PER_KEY: usize = 16;
+
 impl TransactionLayer {
     pub(super) fn incoming_request(&mut self, now: Instant, req: Request, from: Peer) {
         let Some(view) = RequestView::of(&req) else {
@@ -35,7 +38,7 @@ impl TransactionLayer {
                     self.run_server_actions(now, id, out);
                     return;
                 }
-                if self.full() {
+                if self.full() || self.legacy_bucket_full(&view) {
                     self.refuse_full(&req, from);
                     return;
                 }
@@ -84,7 +87,7 @@ impl TransactionLayer {
             self.run_server_actions(now, id, out);
             return;
         }
-        if self.full() {
+        if self.full() || self.legacy_bucket_full(&view) {
             self.refuse_full(&req, from);
             return;
         }
@@ -141,6 +144,16 @@ impl TransactionLayer {
             Some(key) => self.server_index.get(&key).copied(),
             None => self.find_legacy(view, rule),
         }
+    }
+
+    /// RFC 2543 matching scans the transactions sharing a Call-ID and CSeq;
+    /// more than a handful of those is abuse, refused like a full table.
+    fn legacy_bucket_full(&self, view: &RequestView) -> bool {
+        view.server_key().is_none()
+            && self
+                .legacy_index
+                .get(&(view.call_id.clone(), view.cseq))
+                .is_some_and(|list| list.len() >= MAX_LEGACY_PER_KEY)
     }
 
     fn find_legacy(&self, view: &RequestView, rule: Legacy) -> Option<ServerTxId> {

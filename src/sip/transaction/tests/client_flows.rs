@@ -412,3 +412,25 @@ fn transport_error_ends_the_client_transactions_to_that_peer() {
     assert!(l.client_state(opt).is_some(), "other peers are untouched");
     assert_eq!(l.counters().transport_errors, 1);
 }
+
+#[test]
+fn timers_follow_a_configured_t1() {
+    let t0 = Instant::now();
+    let timers = Timers {
+        t1: ms(100),
+        t2: ms(400),
+        ..Timers::default()
+    };
+    let mut l = TransactionLayer::new(timers);
+    let tx = l
+        .send_request(t0, our_req("OPTIONS", "z9hG4bKt1x", "UDP"), agent())
+        .unwrap();
+    transmits(&mut l);
+    let log = run_until(&mut l, t0, secs(10));
+    let times: Vec<u64> = log.iter().map(|(t, _)| t.as_millis() as u64).collect();
+    // E: 100, 200, 400, 400 ... ms; F at 64*T1 = 6.4 s.
+    assert_eq!(&times[..5], &[100, 300, 700, 1100, 1500]);
+    assert_eq!(*times.last().unwrap(), 6300);
+    assert!(matches!(events(&mut l).as_slice(), [Event::Timeout { tx: t }] if *t == tx));
+    assert_eq!(l.poll_timeout(), None);
+}
