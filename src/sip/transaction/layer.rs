@@ -271,6 +271,24 @@ impl TransactionLayer {
         }
     }
 
+    /// Stopped timers stay in the heap until their time comes; when they
+    /// outnumber the live ones four to one the heap is rebuilt from the live
+    /// transactions, so a burst of short transactions cannot grow it.
+    fn compact_heap(&mut self) {
+        if self.heap.len() <= 1024 || self.heap.len() <= 4 * self.len() {
+            return;
+        }
+        let clients = self
+            .clients
+            .iter()
+            .filter_map(|(id, tx)| tx.scheduled.map(|at| Reverse((at, TxRef::Client(*id)))));
+        let servers = self
+            .servers
+            .iter()
+            .filter_map(|(id, tx)| tx.scheduled.map(|at| Reverse((at, TxRef::Server(*id)))));
+        self.heap = clients.chain(servers).collect();
+    }
+
     /// Removes a terminated client transaction, or (re)schedules its timer.
     pub(super) fn after_client(&mut self, _now: Instant, id: ClientTxId) {
         let Some(tx) = self.clients.get_mut(&id) else {
@@ -281,6 +299,7 @@ impl TransactionLayer {
             if self.client_index.get(&tx.key) == Some(&id) {
                 self.client_index.remove(&tx.key);
             }
+            self.compact_heap();
             return;
         }
         match tx.machine.deadline() {
@@ -320,6 +339,7 @@ impl TransactionLayer {
                     self.ack_index.remove(k);
                 }
             }
+            self.compact_heap();
             return;
         }
         match tx.machine.deadline() {

@@ -434,3 +434,23 @@ fn timers_follow_a_configured_t1() {
     assert!(matches!(events(&mut l).as_slice(), [Event::Timeout { tx: t }] if *t == tx));
     assert_eq!(l.poll_timeout(), None);
 }
+
+#[test]
+fn timer_heap_stays_small_under_many_short_transactions() {
+    let t0 = Instant::now();
+    let mut l = layer();
+    let to = Peer {
+        transport: Transport::Tcp,
+        addr: "192.0.2.50:5060".parse().unwrap(),
+        connection: Some(crate::sip::peer::ConnectionId(1)),
+    };
+    for i in 0..20_000 {
+        let branch = format!("z9hG4bKmany{i}");
+        l.send_request(t0, our_req("OPTIONS", &branch, "TCP"), to)
+            .unwrap();
+        l.handle_incoming(t0, agent_resp(200, &branch, "OPTIONS", Some("x")), to);
+        assert!(l.heap.len() <= 1024 + 1, "{}", l.heap.len());
+    }
+    assert!(l.is_empty());
+    assert_eq!(events(&mut l).len(), 20_000);
+}

@@ -3,6 +3,7 @@
 //! answered every request and time runs on, every transaction ends and no
 //! timer is left.
 
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
@@ -71,14 +72,27 @@ struct Sim {
     sent: Vec<(ClientTxId, String, &'static str, bool)>,
     pending: Vec<(ServerTxId, crate::sip::message::Request)>,
     max: usize,
+    /// Every id the TU was given, to check that events name only those.
+    servers: HashSet<ServerTxId>,
+    clients: HashSet<ClientTxId>,
 }
 
 impl Sim {
     fn drain(&mut self) {
         while self.l.poll_transmit().is_some() {}
         while let Some(e) = self.l.poll_event() {
-            if let Event::Request { tx, request, .. } = e {
-                self.pending.push((tx, request));
+            match e {
+                Event::Request { tx, request, .. } => {
+                    assert!(self.servers.insert(tx), "a server transaction id reused");
+                    self.pending.push((tx, request));
+                }
+                Event::Cancelled { tx } | Event::ServerTimeout { tx } => {
+                    assert!(self.servers.contains(&tx), "unknown {tx}")
+                }
+                Event::Response { tx, .. } | Event::Timeout { tx } => {
+                    assert!(self.clients.contains(&tx), "unknown {tx}")
+                }
+                Event::TransportError { .. } | Event::Ack { .. } => {}
             }
         }
         // CANCELs we send are never refused (they end a ringing INVITE), so
@@ -150,6 +164,7 @@ impl Sim {
                     self.l
                         .send_request(self.now, our_req(method, &branch, transport), to)
                 {
+                    self.clients.insert(id);
                     self.sent.push((id, branch, method, tcp));
                 }
             }
@@ -169,7 +184,9 @@ impl Sim {
             }
             Op::Cancel { sent } => {
                 if let Some((id, ..)) = self.sent.get(sent) {
-                    let _ = self.l.cancel(self.now, *id);
+                    if let Ok(cancel) = self.l.cancel(self.now, *id) {
+                        self.clients.insert(cancel);
+                    }
                 }
             }
             Op::Advance { ms } => {
@@ -218,6 +235,8 @@ proptest! {
             sent: Vec::new(),
             pending: Vec::new(),
             max,
+            servers: HashSet::new(),
+            clients: HashSet::new(),
         };
         for (n, op) in ops.iter().enumerate() {
             sim.apply(op, n);
