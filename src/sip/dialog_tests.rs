@@ -340,3 +340,28 @@ fn call_through_the_transaction_layer() {
     layer.handle_incoming(t0 + Duration::from_secs(61), Message::Request(bye), alice);
     assert!(layer.poll_event().is_none());
 }
+
+#[test]
+fn a_2xx_to_our_re_invite_refreshes_the_target() {
+    let inv = invite("");
+    let mut d = Dialog::from_uas(&inv, &answer(&inv, 200, "sb1")).unwrap();
+    let reinvite = d.create_request(Method::Invite);
+    let mut ok = Response::for_request(&reinvite, 200, "OK");
+    ok.headers.push(
+        HeaderName::Contact,
+        Bytes::from_static(b"<sip:alice@203.0.113.5:5090>"),
+    );
+    let info = d.create_request(Method::Info);
+    let mut info_ok = Response::for_request(&info, 200, "OK");
+    info_ok
+        .headers
+        .push(HeaderName::Contact, Bytes::from_static(b"<sip:no@where>"));
+    d.on_response(&info_ok);
+    assert_eq!(
+        d.remote_target.to_string(),
+        "sip:alice@192.0.2.10:5062",
+        "INFO refreshes nothing"
+    );
+    d.on_response(&ok);
+    assert_eq!(d.remote_target.to_string(), "sip:alice@203.0.113.5:5090");
+}

@@ -117,7 +117,10 @@ impl InviteClient {
                 self.state = Proceeding;
                 self.timer_a = None;
                 self.timer_b = None;
-                if self.cancel_wait.is_none() {
+                // Section 16.6: Timer C starts with the first provisional and
+                // is reset by every one but 100.
+                let restart = status > 100 || self.timer_c.is_none();
+                if self.cancel_wait.is_none() && restart {
                     self.timer_c = Some(now + self.timers.c);
                 }
                 out.push(ClientAction::PassUp);
