@@ -14,6 +14,20 @@
 //!   shell timer --handle_timeout-->                  --poll_timeout--> shell timer
 //! ```
 //!
+//! A shell drives it like this (one task owns the layer):
+//!
+//! ```text
+//! loop {
+//!     select! {
+//!         (msg, from) = transports.recv() => layer.handle_incoming(Instant::now(), msg, from),
+//!         cmd = from_tu.recv() => /* send_request, send_response or cancel */,
+//!         _ = sleep_until(layer.poll_timeout()) => layer.handle_timeout(Instant::now()),
+//!     }
+//!     while let Some(t) = layer.poll_transmit() { transports.send(t.to, t.data) }
+//!     while let Some(e) = layer.poll_event() { to_tu.send(e) }
+//! }
+//! ```
+//!
 //! The four state machines live in `client` and `server`, matching in `key`,
 //! the table in `layer` (with its server side in `uas` and client side in
 //! `uac`), and the messages the layer writes itself (ACK for non-2xx, CANCEL,
