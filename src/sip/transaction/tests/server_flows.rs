@@ -300,7 +300,7 @@ fn cancel_gets_200_and_the_invite_487_with_one_to_tag() {
         Response::for_request(&request_of(&evs), 180, "Ringing"),
     )
     .unwrap();
-    transmits(&mut l);
+    let ringing = String::from_utf8_lossy(&transmits(&mut l)[1].data).to_string();
 
     l.handle_incoming(
         t0 + secs(2),
@@ -320,6 +320,11 @@ fn cancel_gets_200_and_the_invite_487_with_one_to_tag() {
         header(&ok, "To"),
         header(&terminated, "To"),
         "one To tag for both"
+    );
+    assert_eq!(
+        header(&ringing, "To"),
+        header(&terminated, "To"),
+        "the 180's tag"
     );
     let evs = events(&mut l);
     assert!(
