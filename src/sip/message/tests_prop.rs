@@ -237,7 +237,8 @@ fn check_any(raw: &[u8]) {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 512,
+        // PROPTEST_CASES=100000 turns these into a longer fuzzing run
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(512),
         // failing cases are reported in the test output; no files outside src/sip/message
         failure_persistence: None,
         ..ProptestConfig::default()
