@@ -265,6 +265,11 @@ impl<'a> Cursor<'a> {
                     self.i += 1;
                     return Some(s..self.i);
                 }
+                // CR and LF only as part of a fold (qdtext = LWS / ...)
+                b'\r' if self.b.get(self.i + 1) == Some(&b'\n') => self.i += 1,
+                b'\r' => return None,
+                b'\n' if matches!(self.b.get(self.i + 1), Some(b' ' | b'\t')) => self.i += 1,
+                b'\n' => return None,
                 _ => self.i += 1,
             }
         }

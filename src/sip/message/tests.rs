@@ -295,6 +295,7 @@ fn uri_comparison_rules() {
             "sip:alice@atlanta.com?subject=project%20y&priority=urgent"
         ))
     );
+    assert!(u("sip:a@b;lr;LR=x").equivalent(&u("sip:a@b;lr;LR=x")));
     assert!(u("sip:[2001:db8::10]:5070").port() == Some(5070));
     assert_eq!(u("sip:[2001:db8::10]:5070").host(), "[2001:db8::10]");
     assert_eq!(

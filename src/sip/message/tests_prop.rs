@@ -224,7 +224,23 @@ fn check_any(raw: &[u8]) {
                     let want = r.to().unwrap().tag().unwrap_or("t").to_string();
                     assert_eq!(back.to().unwrap().tag(), Some(want.as_str()));
                 }
-                let _ = (r.contacts(), r.routes(), r.accept(), r.credentials(false));
+                let _ = (r.accept(), r.credentials(false));
+                // typed values print to text that parses back to the same value
+                let mut addrs: Vec<NameAddr> = [r.from(), r.to()].into_iter().flatten().collect();
+                addrs.extend(r.routes().unwrap_or_default());
+                if let Ok(Contacts::List(l)) = r.contacts() {
+                    addrs.extend(l);
+                }
+                for a in addrs {
+                    let back = NameAddr::parse(Bytes::from(a.to_string()))
+                        .expect("printed name-addr parses");
+                    assert_eq!(back, a);
+                    assert!(a.uri.equivalent(&a.uri));
+                }
+                for v in r.vias().unwrap_or_default() {
+                    let back = Via::parse(Bytes::from(v.to_string())).expect("printed Via parses");
+                    assert_eq!(back, v);
+                }
             }
         }
         Err(e) => {
@@ -237,7 +253,8 @@ fn check_any(raw: &[u8]) {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 512,
+        // PROPTEST_CASES=100000 turns these into a longer fuzzing run
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(512),
         // failing cases are reported in the test output; no files outside src/sip/message
         failure_persistence: None,
         ..ProptestConfig::default()

@@ -160,6 +160,16 @@ fn request_checks() {
             .status,
         400
     );
+    assert_eq!(
+        validate_request(&request(&format!("{}\r\n", BASE.replace(";tag=1", ";tag"))))
+            .unwrap_err()
+            .reason,
+        "Malformed From header"
+    );
+    let mut resp = with("").response(200);
+    resp.headers.set(HeaderName::To, "<sip:a@b>;TAG");
+    resp.set_to_tag("x");
+    assert_eq!(resp.to().unwrap().tag(), Some("x"));
     let tel = BASE.replace("REGISTER sip:example.com", "REGISTER tel:+15551234");
     let tel = request(&format!("{tel}l: 0\r\n\r\n"));
     assert_eq!(validate_request(&tel), Ok(()));

@@ -392,10 +392,16 @@ impl Uri {
         if !self.host().eq_ignore_ascii_case(other.host()) || self.port != other.port {
             return false;
         }
+        // a repeated parameter counts once, by its first occurrence
         let decode = |u: &Uri| -> Vec<(String, Option<String>)> {
-            u.params()
-                .map(|(n, v)| (lower_unescaped(n), v.map(lower_unescaped)))
-                .collect()
+            let mut out: Vec<(String, Option<String>)> = Vec::new();
+            for (n, v) in u.params() {
+                let n = lower_unescaped(n);
+                if !out.iter().any(|(m, _)| *m == n) {
+                    out.push((n, v.map(lower_unescaped)));
+                }
+            }
+            out
         };
         let (pa, pb) = (decode(self), decode(other));
         for (n, v) in &pa {

@@ -118,8 +118,13 @@ pub fn validate_request(req: &Request) -> Result<(), Rejection> {
         }
     }
     let bad = |e: ParseError| Rejection::bad(e.what());
-    req.to().map_err(bad)?;
-    req.from().map_err(bad)?;
+    // tag-param = "tag" EQUAL token (RFC 3261 25.1)
+    if req.to().map_err(bad)?.params.get("tag") == Some(None) {
+        return Err(Rejection::bad("Malformed To header"));
+    }
+    if req.from().map_err(bad)?.params.get("tag") == Some(None) {
+        return Err(Rejection::bad("Malformed From header"));
+    }
     if !h.get(&HeaderName::CallId).is_some_and(|v| call_id_ok(v)) {
         return Err(Rejection::bad("Malformed Call-ID header"));
     }
