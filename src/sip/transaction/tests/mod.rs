@@ -5,6 +5,7 @@
 
 mod client_flows;
 mod legacy;
+mod machines;
 mod random;
 mod server_flows;
 
