@@ -1,6 +1,7 @@
-//! Random inputs to each of the four state machines alone: no panic, no
-//! timer left due after `on_timeout`, nothing done after Terminated, and an
-//! end within a bounded time once the TU has given a final response.
+//! Random inputs to each of the four state machines of RFC 3261 section 17
+//! (figures 5 to 8, with RFC 6026 Accepted) alone: no panic, no timer left due
+//! after `on_timeout`, nothing done after Terminated, and an end within a
+//! bounded time once the TU has given a final response.
 
 use std::time::{Duration, Instant};
 

@@ -1,5 +1,7 @@
-//! Random event sequences: whatever arrives in whatever order, the layer
-//! never panics and never holds more than its limit, and once the TU has
+//! Random event sequences through the whole layer (RFC 3261 section 17
+//! matching and machines, section 9 CANCEL, RFC 2543 matching): whatever
+//! arrives in whatever order, the layer never panics and never holds more than
+//! its limit, events name only ids the TU was given, and once the TU has
 //! answered every request and time runs on, every transaction ends and no
 //! timer is left.
 
