@@ -480,3 +480,12 @@ fn closed_connection_ends_the_server_transactions_on_it() {
         Err(ResponseError::UnknownTransaction)
     );
 }
+
+#[test]
+fn layer_and_its_outputs_can_move_between_tasks() {
+    fn send<T: Send + 'static>() {}
+    send::<TransactionLayer>();
+    send::<Event>();
+    send::<Transmit>();
+    send::<crate::sip::dialog::DialogTable>();
+}
