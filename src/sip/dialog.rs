@@ -181,6 +181,23 @@ impl Dialog {
         })
     }
 
+    /// A response to a request we sent in this dialog (section 12.2.1.2): a
+    /// 2xx to a target refresh (re-INVITE, UPDATE) moves the remote target
+    /// to its Contact.
+    pub fn on_response(&mut self, response: &Response) {
+        if !(200..300).contains(&response.status) {
+            return;
+        }
+        let refresh = response
+            .cseq()
+            .is_ok_and(|c| matches!(c.method, Method::Invite | Method::Update));
+        if refresh {
+            if let Some(target) = first_contact(response.contacts()) {
+                self.remote_target = target;
+            }
+        }
+    }
+
     /// A 2xx arrived (UAC) or was sent (UAS) for an early dialog.
     pub fn confirm(&mut self) {
         self.state = DialogState::Confirmed;
@@ -350,3 +367,7 @@ impl DialogTable {
         Ok(id)
     }
 }
+
+#[cfg(test)]
+#[path = "dialog_tests.rs"]
+mod tests;

@@ -256,6 +256,8 @@ impl Response {
         for (n, v) in req.headers.iter() {
             let copy = match n {
                 HeaderName::Via => true,
+                // RFC 3261 8.2.6.1
+                HeaderName::Other(o) if status == 100 => o.eq_ignore_ascii_case(b"Timestamp"),
                 HeaderName::From | HeaderName::To | HeaderName::CallId | HeaderName::CSeq => {
                     r.headers.count(n) == 0
                 }
@@ -273,8 +275,15 @@ impl Response {
         let Some(v) = self.headers.get(&HeaderName::To) else {
             return;
         };
-        if typed::parse_name_addr(v, "To").is_ok_and(|na| na.tag().is_some()) {
-            return;
+        match typed::parse_name_addr(v, "To") {
+            Ok(na) if na.tag().is_some() => return,
+            Ok(mut na) if na.params.get("tag").is_some() => {
+                // a `tag` without a value: replace it rather than add a second one
+                na.params.set("tag", Some(tag));
+                self.headers.set(HeaderName::To, na.to_string());
+                return;
+            }
+            _ => {}
         }
         let mut s = v.to_vec();
         s.extend_from_slice(b";tag=");

@@ -5,7 +5,7 @@ use bytes::Bytes;
 
 /// A message, or one of its header values, could not be parsed.
 ///
-/// `status()` says what a UAS answers: 400, 505 or 513 for a request whose start line
+/// `status()` says what a UAS answers: 400, 414, 505 or 513 for a request whose start line
 /// was recognisable, `None` for responses and for octets that are not a request at all
 /// (those are dropped and counted).
 #[derive(Debug, Clone, thiserror::Error)]
@@ -47,7 +47,7 @@ impl ParseError {
         self
     }
 
-    /// The status a UAS sends back, if any (400, 505, 513).
+    /// The status a UAS sends back, if any (400, 414, 505, 513).
     pub fn status(&self) -> Option<u16> {
         self.status
     }

@@ -228,6 +228,12 @@ impl Headers {
         self.get(n).and_then(|v| std::str::from_utf8(v).ok())
     }
 
+    /// The first value of `n` as text with folds replaced by single spaces
+    /// (invalid UTF-8 replaced), for display-only headers such as Subject.
+    pub fn get_unfolded(&self, n: &HeaderName) -> Option<std::borrow::Cow<'_, str>> {
+        self.get(n).map(|v| super::lex::unfold(v))
+    }
+
     /// Every field value of `n`, in order (comma lists are not split).
     pub fn get_all<'a>(&'a self, n: &'a HeaderName) -> impl Iterator<Item = &'a Bytes> + 'a {
         self.list

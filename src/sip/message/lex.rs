@@ -5,13 +5,27 @@
 //! treats CR and LF as linear white space, which is the same as unfolding first: a
 //! value can only hold a CRLF when the next octet is SP or HT (RFC 3261 section 7.3.1).
 
+const fn token_table() -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
+            );
+        c += 1;
+    }
+    t
+}
+
+static TOKEN: [bool; 256] = token_table();
+
 /// RFC 3261 `token` characters: alphanum and `-.!%*_+`'~`.
+#[inline]
 pub(crate) fn is_token(c: u8) -> bool {
-    c.is_ascii_alphanumeric()
-        || matches!(
-            c,
-            b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
-        )
+    TOKEN[c as usize]
 }
 
 /// `word` characters (Call-ID): token plus `()<>:\"/[]?{}`.
@@ -54,6 +68,32 @@ pub(crate) fn trim_range(s: &[u8]) -> std::ops::Range<usize> {
     let start = s.iter().position(|&c| !is_lws(c)).unwrap_or(s.len());
     let end = s.iter().rposition(|&c| !is_lws(c)).map_or(start, |e| e + 1);
     start..end
+}
+
+/// A header value with its folds (CRLF followed by white space) replaced by one
+/// space each (RFC 3261 7.3.1); borrowed when there is nothing to unfold.
+pub(crate) fn unfold(v: &[u8]) -> std::borrow::Cow<'_, str> {
+    use std::borrow::Cow;
+    if !v.contains(&b'\n') {
+        return String::from_utf8_lossy(v);
+    }
+    let mut out = Vec::with_capacity(v.len());
+    let mut i = 0;
+    while i < v.len() {
+        if v[i] == b'\r' || v[i] == b'\n' {
+            while out.last().is_some_and(|&c| c == b' ' || c == b'\t') {
+                out.pop();
+            }
+            while i < v.len() && is_lws(v[i]) {
+                i += 1;
+            }
+            out.push(b' ');
+        } else {
+            out.push(v[i]);
+            i += 1;
+        }
+    }
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
 /// Splits a header value at commas that are outside quoted strings and `<...>`,
@@ -225,6 +265,11 @@ impl<'a> Cursor<'a> {
                     self.i += 1;
                     return Some(s..self.i);
                 }
+                // CR and LF only as part of a fold (qdtext = LWS / ...)
+                b'\r' if self.b.get(self.i + 1) == Some(&b'\n') => self.i += 1,
+                b'\r' => return None,
+                b'\n' if matches!(self.b.get(self.i + 1), Some(b' ' | b'\t')) => self.i += 1,
+                b'\n' => return None,
                 _ => self.i += 1,
             }
         }

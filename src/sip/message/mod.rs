@@ -14,6 +14,8 @@
 //! ```
 
 mod access;
+mod auth;
+mod construct;
 mod error;
 mod header;
 mod lex;
@@ -27,10 +29,13 @@ mod validate;
 mod tests;
 #[cfg(test)]
 mod tests_prop;
+#[cfg(test)]
+mod tests_typed;
 
+pub use auth::{quoted_string, AuthValue};
 pub use error::{FrameError, ParseError};
 pub use header::{HeaderName, Headers, Params};
-pub use parse::{frame, parse, skip_keepalive, MAX_HEADERS, MAX_LINE};
+pub use parse::{frame, parse, skip_keepalive, MAX_HEADERS, MAX_LINE, MAX_MESSAGE};
 pub use typed::{CSeq, Contacts, Method, NameAddr, Via};
 pub use uri::{Scheme, Uri, MAX_URI_LEN};
 pub use validate::{validate_request, Rejection};
@@ -70,6 +75,12 @@ impl Request {
             headers: Headers::new(),
             body: Bytes::new(),
         }
+    }
+
+    /// A response to this request with the default reason phrase; see
+    /// [`Response::for_request`].
+    pub fn response(&self, status: u16) -> Response {
+        Response::for_request(self, status, Response::reason_for(status))
     }
 
     /// Appends a header field (builder style).
@@ -144,6 +155,18 @@ impl Message {
         match self {
             Message::Request(r) => &r.body,
             Message::Response(r) => &r.body,
+        }
+    }
+
+    /// The CSeq of either kind (responses always have a valid one after `parse`).
+    pub fn cseq(&self) -> Result<CSeq, ParseError> {
+        access::cseq(self.headers())
+    }
+
+    pub fn top_via(&self) -> Result<Via, ParseError> {
+        match self {
+            Message::Request(r) => r.top_via(),
+            Message::Response(r) => r.top_via(),
         }
     }
 

@@ -15,6 +15,8 @@ use super::uri::Uri;
 use super::{Message, Request, Response};
 use bytes::Bytes;
 
+/// Largest message accepted (datagram or framed), RFC 3261 18.1.1 / 18.3.
+pub const MAX_MESSAGE: usize = 64 * 1024;
 /// At most this many header fields per message.
 pub const MAX_HEADERS: usize = 256;
 /// At most this many octets in the start line or in one header field (folds included).
@@ -53,6 +55,7 @@ fn parse_inner(buf: &Bytes) -> Result<Message, ParseError> {
         return Err(ParseError::drop("Empty message"));
     }
     let (le, next) = line_at(b, i).ok_or_else(|| ParseError::drop("No start line"))?;
+    let too_big = b.len() > MAX_MESSAGE;
     if le - i > MAX_LINE {
         return Err(ParseError::drop("Start line too long"));
     }
@@ -71,6 +74,9 @@ fn parse_inner(buf: &Bytes) -> Result<Message, ParseError> {
         let (m, u) = request_line(buf, line)?;
         Start::Req(m, u)
     };
+    if too_big {
+        return Err(ParseError::bad("Message Too Large").with_status(fail_status.map(|_| 513)));
+    }
     i = next;
     let mut headers = Headers::with_capacity(16);
     let mut content_length: Option<Bytes> = None;
@@ -195,6 +201,9 @@ fn request_line(buf: &Bytes, line: &[u8]) -> Result<(Method, Uri), ParseError> {
     if u.is_empty() || u.contains(&b' ') {
         return Err(ParseError::bad("Malformed Request-Line"));
     }
+    if u.len() > super::uri::MAX_URI_LEN {
+        return Err(ParseError::bad("Request-URI Too Long").with_status(Some(414)));
+    }
     let uri = Uri::parse(buf.slice_ref(u)).map_err(|_| ParseError::bad("Malformed Request-URI"))?;
     if uri.has_headers() {
         return Err(ParseError::bad("Request-URI with headers"));
@@ -243,29 +252,27 @@ pub fn frame(buf: &[u8], max: usize) -> Result<Option<usize>, FrameError> {
     if b.is_empty() {
         return Ok(None);
     }
-    let window = &b[..b.len().min(max.saturating_add(4))];
-    let Some(pos) = memchr::memmem::find(window, b"\r\n\r\n") else {
-        return if b.len() > max {
-            Err(FrameError::TooLarge)
-        } else {
-            Ok(None)
-        };
-    };
-    let head_end = pos + 4;
-    if head_end > max {
-        return Err(FrameError::TooLarge);
-    }
-    let head = &b[..pos + 2];
     let mut cl = None;
-    let mut i = match memchr::memchr(b'\n', head) {
-        Some(p) => p + 1,
-        None => head.len(),
-    };
-    while i < head.len() {
-        let le = memchr::memchr(b'\n', &head[i..]).map_or(head.len(), |p| i + p);
-        let line = &head[i..le];
+    let mut i = 0;
+    let head_end = loop {
+        if i > max {
+            return Err(FrameError::TooLarge);
+        }
+        let Some((le, next)) = line_at(b, i) else {
+            return if b.len() > max {
+                Err(FrameError::TooLarge)
+            } else {
+                Ok(None)
+            };
+        };
+        if le == i {
+            break next;
+        }
+        let line = &b[i..le];
         let n = line.iter().take_while(|&&c| lex::is_token(c)).count();
-        if line[..n].eq_ignore_ascii_case(b"l") || line[..n].eq_ignore_ascii_case(b"content-length")
+        let named = &line[..n];
+        if i > 0
+            && (named.eq_ignore_ascii_case(b"l") || named.eq_ignore_ascii_case(b"content-length"))
         {
             let rest = &line[n..];
             let colon = rest
@@ -279,7 +286,10 @@ pub fn frame(buf: &[u8], max: usize) -> Result<Option<usize>, FrameError> {
             }
             cl = Some(v);
         }
-        i = le + 1;
+        i = next;
+    };
+    if head_end > max {
+        return Err(FrameError::TooLarge);
     }
     let cl = cl.ok_or(FrameError::MissingContentLength)?;
     let total = (head_end as u64).saturating_add(cl);

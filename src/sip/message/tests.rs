@@ -194,9 +194,11 @@ fn no_panic_on_byte_flips() {
                 m[i] = v;
                 poke_err(Bytes::from(m));
             }
-            let mut m = b.to_vec();
-            m[i] ^= 0x20;
-            poke_err(Bytes::from(m));
+            for bit in 0..8 {
+                let mut m = b.to_vec();
+                m[i] ^= 1 << bit;
+                poke_err(Bytes::from(m));
+            }
         }
     }
 }
@@ -293,6 +295,7 @@ fn uri_comparison_rules() {
             "sip:alice@atlanta.com?subject=project%20y&priority=urgent"
         ))
     );
+    assert!(u("sip:a@b;lr;LR=x").equivalent(&u("sip:a@b;lr;LR=x")));
     assert!(u("sip:[2001:db8::10]:5070").port() == Some(5070));
     assert_eq!(u("sip:[2001:db8::10]:5070").host(), "[2001:db8::10]");
     assert_eq!(
@@ -534,6 +537,14 @@ fn stream_framing() {
     );
     assert_eq!(frame(&vec![b'a'; 70000], 65536), Err(FrameError::TooLarge));
     assert_eq!(frame(b"\r\n\r\n", 65536), Ok(None));
+    assert_eq!(
+        frame(b"OPTIONS sip:a SIP/2.0\nl: 2\n\nab", 65536),
+        Ok(Some(30))
+    );
+    assert_eq!(
+        frame(b"OPTIONS sip:a SIP/2.0\r\nl: 1\r\nl: 2\r\n\r\nab", 65536),
+        Err(FrameError::BadContentLength)
+    );
 }
 
 #[test]

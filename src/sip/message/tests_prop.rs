@@ -58,7 +58,7 @@ fn lws() -> impl Strategy<Value = &'static str> {
 fn name_addr() -> impl Strategy<Value = String> {
     (
         proptest::option::of(prop_oneof![
-            "\"[ a-zA-Z0-9<>,;:@]{0,10}\"".prop_map(|s| s),
+            "\"([ a-zA-Z0-9<>,;:@é]|\\\\[\"\\\\a]|\r\n ){0,10}\"".prop_map(|s| s),
             "[a-zA-Z]{1,8}( [a-zA-Z]{1,8})?".prop_map(|s| s)
         ]),
         uri(),
@@ -144,9 +144,117 @@ fn message() -> impl Strategy<Value = Vec<u8>> {
         })
 }
 
+const TORTURE: &[&str] = &[
+    "wsinv",
+    "intmeth",
+    "esc01",
+    "escnull",
+    "esc02",
+    "lwsdisp",
+    "longreq",
+    "dblreq",
+    "semiuri",
+    "transports",
+    "mpart01",
+    "unreason",
+    "noreason",
+    "badinv01",
+    "clerr",
+    "ncl",
+    "scalar02",
+    "scalarlg",
+    "quotbal",
+    "ltgtruri",
+    "lwsruri",
+    "lwsstart",
+    "trws",
+    "escruri",
+    "baddate",
+    "regbadct",
+    "badaspec",
+    "baddn",
+    "badvers",
+    "mismatch01",
+    "mismatch02",
+    "bigcode",
+    "badbranch",
+    "insuf",
+    "unkscm",
+    "novelsc",
+    "unksm2",
+    "bext01",
+    "invut",
+    "regaut01",
+    "multi01",
+    "mcl01",
+    "bcast",
+    "zeromf",
+    "cparam01",
+    "cparam02",
+    "regescrt",
+    "sdp01",
+    "inv2543",
+];
+
+/// Everything a server does with received octets, none of which may panic; a
+/// message that parses must print to something that parses to the same message.
+fn check_any(raw: &[u8]) {
+    let _ = frame(raw, 4096);
+    match parse(Bytes::copy_from_slice(raw)) {
+        Ok(m) => {
+            let again = parse(m.to_bytes()).expect("printed message parses");
+            let strip = |m: &Message| {
+                let mut m = m.clone();
+                m.headers_mut().remove(&HeaderName::ContentLength);
+                m
+            };
+            assert_eq!(strip(&m), strip(&again));
+            if let Message::Request(r) = &m {
+                if validate_request(r).is_ok() {
+                    // what validation accepted, the typed accessors can read
+                    assert!(
+                        r.vias().is_ok() && r.from().is_ok() && r.to().is_ok() && r.cseq().is_ok()
+                    );
+                    let mut resp = r.response(486);
+                    resp.set_to_tag("t");
+                    let back = parse(resp.to_bytes()).expect("response parses");
+                    let Message::Response(back) = back else {
+                        panic!("not a response")
+                    };
+                    let want = r.to().unwrap().tag().unwrap_or("t").to_string();
+                    assert_eq!(back.to().unwrap().tag(), Some(want.as_str()));
+                }
+                let _ = (r.accept(), r.credentials(false));
+                // typed values print to text that parses back to the same value
+                let mut addrs: Vec<NameAddr> = [r.from(), r.to()].into_iter().flatten().collect();
+                addrs.extend(r.routes().unwrap_or_default());
+                if let Ok(Contacts::List(l)) = r.contacts() {
+                    addrs.extend(l);
+                }
+                for a in addrs {
+                    let back = NameAddr::parse(Bytes::from(a.to_string()))
+                        .expect("printed name-addr parses");
+                    assert_eq!(back, a);
+                    assert!(a.uri.equivalent(&a.uri));
+                }
+                for v in r.vias().unwrap_or_default() {
+                    let back = Via::parse(Bytes::from(v.to_string())).expect("printed Via parses");
+                    assert_eq!(back, v);
+                }
+            }
+        }
+        Err(e) => {
+            if let Some(r) = e.response() {
+                parse(r.to_bytes()).expect("error response parses");
+            }
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 512,
+        // PROPTEST_CASES=100000 turns these into a longer fuzzing run
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(512),
         // failing cases are reported in the test output; no files outside src/sip/message
         failure_persistence: None,
         ..ProptestConfig::default()
@@ -177,8 +285,30 @@ proptest! {
     }
 
     #[test]
+    fn mutated_torture_messages_never_panic(
+        file in 0usize..TORTURE.len(),
+        edits in proptest::collection::vec((any::<proptest::sample::Index>(), 0u8..4, any::<u8>(), 1usize..40), 1..8),
+    ) {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/testdata/rfc4475/");
+        let mut m = std::fs::read(format!("{dir}{}.dat", TORTURE[file])).unwrap();
+        for (at, op, byte, len) in edits {
+            let i = at.index(m.len() + 1);
+            match op {
+                0 => m.insert(i, byte),
+                1 => { m.drain(i..(i + len).min(m.len())); }
+                2 => {
+                    // duplicate a run (repeated headers, repeated separators)
+                    let run: Vec<u8> = m[i..(i + len).min(m.len())].to_vec();
+                    m.splice(i..i, run);
+                }
+                _ => if i < m.len() { m[i] = byte },
+            }
+        }
+        check_any(&m);
+    }
+
+    #[test]
     fn arbitrary_octets_never_panic(raw in proptest::collection::vec(any::<u8>(), 0..300)) {
-        let _ = parse(Bytes::from(raw.clone()));
-        let _ = frame(&raw, 1024);
+        check_any(&raw);
     }
 }

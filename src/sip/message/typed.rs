@@ -179,30 +179,35 @@ pub(crate) fn parse_name_addr(src: &Bytes, what: &'static str) -> Result<NameAdd
     let mut display = None;
     let angle = if c.peek() == Some(b'"') {
         let q = c.quoted().ok_or_else(bad)?;
-        let inner = lex::unquote(&b[q.start + 1..q.end - 1]);
+        // a fold inside the quotes reads as one space (RFC 3261 7.3.1)
+        let inner = lex::unquote(lex::unfold(&b[q.start + 1..q.end - 1]).as_bytes());
         display = Some(String::from_utf8(inner).map_err(|_| bad())?);
         c.ws();
         if c.peek() != Some(b'<') {
             return Err(bad());
         }
         true
-    } else if let Some(lt) = memchr::memchr(b'<', &b[c.i..]) {
-        let d = &b[c.i..c.i + lt];
-        if !d.iter().all(|&ch| lex::is_token(ch) || lex::is_lws(ch)) {
-            return Err(bad());
-        }
-        let words: Vec<&str> = std::str::from_utf8(d)
-            .map_err(|_| bad())?
-            .split(|ch: char| ch.is_ascii_whitespace())
-            .filter(|w| !w.is_empty())
-            .collect();
-        if !words.is_empty() {
-            display = Some(words.join(" "));
-        }
-        c.i += lt;
-        true
     } else {
-        false
+        // A display name is tokens and LWS up to `<`; any other octet first means
+        // the addr-spec form (a `<` later on sits in a parameter value).
+        let d = c.b[c.i..]
+            .iter()
+            .take_while(|&&ch| lex::is_token(ch) || lex::is_lws(ch))
+            .count();
+        if b.get(c.i + d) == Some(&b'<') {
+            let words: Vec<&str> = std::str::from_utf8(&b[c.i..c.i + d])
+                .map_err(|_| bad())?
+                .split(|ch: char| ch.is_ascii_whitespace())
+                .filter(|w| !w.is_empty())
+                .collect();
+            if !words.is_empty() {
+                display = Some(words.join(" "));
+            }
+            c.i += d;
+            true
+        } else {
+            false
+        }
     };
     let uri = if angle {
         let start = c.i + 1;
@@ -267,6 +272,14 @@ impl Via {
         std::str::from_utf8(&self.host).unwrap_or("")
     }
 
+    /// `host[:port]` as sent, for transaction matching (RFC 3261 17.2.3).
+    pub fn sent_by(&self) -> String {
+        match self.port {
+            Some(p) => format!("{}:{p}", self.host_str()),
+            None => self.host_str().to_string(),
+        }
+    }
+
     pub fn branch(&self) -> Option<&str> {
         self.params.get("branch").flatten()
     }
@@ -314,12 +327,14 @@ pub(crate) fn parse_via(src: &Bytes) -> Result<Via, ParseError> {
     let b = &src[..];
     let mut c = Cursor::new(b);
     c.ws();
-    let proto = c.token().ok_or_else(bad)?;
-    if !b[proto].eq_ignore_ascii_case(b"SIP") || !c.sep(b'/') {
+    c.token().ok_or_else(bad)?;
+    // sent-protocol = protocol-name / protocol-version / transport, all tokens;
+    // any version is read so that a 505 can still be routed back (RFC 4475 3.1.2.16)
+    if !c.sep(b'/') {
         return Err(bad());
     }
-    let ver = c.token().ok_or_else(bad)?;
-    if &b[ver] != b"2.0" || !c.sep(b'/') {
+    c.token().ok_or_else(bad)?;
+    if !c.sep(b'/') {
         return Err(bad());
     }
     let t = c.token().ok_or_else(bad)?;

@@ -72,12 +72,24 @@ impl PartialEq for Uri {
 }
 impl Eq for Uri {}
 
-fn uri_char(c: u8) -> bool {
-    (0x21..0x7f).contains(&c)
-        && !matches!(
-            c,
+const fn uri_table() -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut c = 0x21;
+    while c < 0x7f {
+        t[c] = !matches!(
+            c as u8,
             b'<' | b'>' | b'"' | b'\\' | b'{' | b'}' | b'|' | b'^' | b'`'
-        )
+        );
+        c += 1;
+    }
+    t
+}
+
+static URI_CHARS: [bool; 256] = uri_table();
+
+#[inline]
+fn uri_char(c: u8) -> bool {
+    URI_CHARS[c as usize]
 }
 fn unreserved(c: u8) -> bool {
     c.is_ascii_alphanumeric()
@@ -268,6 +280,12 @@ impl Uri {
         self.user.map(|s| self.s(s))
     }
 
+    /// The user part with %-escapes decoded (`None` if absent or not UTF-8 once decoded).
+    pub fn user_unescaped(&self) -> Option<String> {
+        let u = unescape(self.user()?.as_bytes())?;
+        String::from_utf8(u).ok()
+    }
+
     pub fn password(&self) -> Option<&str> {
         self.password.map(|s| self.s(s))
     }
@@ -374,10 +392,16 @@ impl Uri {
         if !self.host().eq_ignore_ascii_case(other.host()) || self.port != other.port {
             return false;
         }
+        // a repeated parameter counts once, by its first occurrence
         let decode = |u: &Uri| -> Vec<(String, Option<String>)> {
-            u.params()
-                .map(|(n, v)| (lower_unescaped(n), v.map(lower_unescaped)))
-                .collect()
+            let mut out: Vec<(String, Option<String>)> = Vec::new();
+            for (n, v) in u.params() {
+                let n = lower_unescaped(n);
+                if !out.iter().any(|(m, _)| *m == n) {
+                    out.push((n, v.map(lower_unescaped)));
+                }
+            }
+            out
         };
         let (pa, pb) = (decode(self), decode(other));
         for (n, v) in &pa {

@@ -118,8 +118,13 @@ pub fn validate_request(req: &Request) -> Result<(), Rejection> {
         }
     }
     let bad = |e: ParseError| Rejection::bad(e.what());
-    req.to().map_err(bad)?;
-    req.from().map_err(bad)?;
+    // tag-param = "tag" EQUAL token (RFC 3261 25.1)
+    if req.to().map_err(bad)?.params.get("tag") == Some(None) {
+        return Err(Rejection::bad("Malformed To header"));
+    }
+    if req.from().map_err(bad)?.params.get("tag") == Some(None) {
+        return Err(Rejection::bad("Malformed From header"));
+    }
     if !h.get(&HeaderName::CallId).is_some_and(|v| call_id_ok(v)) {
         return Err(Rejection::bad("Malformed Call-ID header"));
     }
@@ -162,7 +167,8 @@ pub fn validate_request(req: &Request) -> Result<(), Rejection> {
 
 impl ParseError {
     /// The error response for a request that failed to parse, when its Via, From,
-    /// To, Call-ID and CSeq can be picked out of the raw octets. `None`: drop it.
+    /// To, Call-ID and CSeq can be picked out of the raw octets and the top Via and
+    /// CSeq are readable. `None`: drop it.
     /// The reason phrase names the problem. No To tag is added.
     pub fn response(&self) -> Option<Response> {
         let status = self.status()?;
@@ -182,6 +188,11 @@ impl ParseError {
         let mut r = Response::new(status, self.what());
         for (n, v) in fields {
             r.headers.push(n, v);
+        }
+        // the response must reach the sender (top Via) and match its
+        // transaction (CSeq); otherwise there is no point in sending it
+        if r.top_via().is_err() || r.cseq().is_err() {
+            return None;
         }
         Some(r)
     }

@@ -96,11 +96,12 @@ impl RequestView {
 
     /// The key a 2xx ACK carries, matched against an Accepted INVITE server
     /// transaction by dialog and CSeq (the ACK has its own branch).
+    /// None without a To tag: such an ACK cannot be for a 2xx we sent.
     pub fn ack_key(&self) -> Option<AckKey> {
         Some(AckKey {
             call_id: self.call_id.clone(),
             cseq: self.cseq,
-            from_tag: self.from_tag.clone()?,
+            from_tag: self.from_tag.clone().unwrap_or_default(),
             to_tag: self.to_tag.clone()?,
         })
     }
@@ -123,7 +124,8 @@ pub(crate) struct ClientKey {
 }
 
 /// Dialog identifiers plus CSeq number: how the ACK for a 2xx finds the
-/// INVITE server transaction that sent the 2xx (RFC 6026 section 7.1).
+/// INVITE server transaction that sent the 2xx (RFC 6026 section 7.1). An
+/// RFC 2543 peer may send no From tag: it is then empty.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct AckKey {
     pub call_id: Bytes,

@@ -14,14 +14,30 @@
 //!   shell timer --handle_timeout-->                  --poll_timeout--> shell timer
 //! ```
 //!
+//! A shell drives it like this (one task owns the layer):
+//!
+//! ```text
+//! loop {
+//!     select! {
+//!         (msg, from) = transports.recv() => layer.handle_incoming(Instant::now(), msg, from),
+//!         cmd = from_tu.recv() => /* send_request, send_response or cancel */,
+//!         _ = sleep_until(layer.poll_timeout()) => layer.handle_timeout(Instant::now()),
+//!     }
+//!     while let Some(t) = layer.poll_transmit() { transports.send(t.to, t.data) }
+//!     while let Some(e) = layer.poll_event() { to_tu.send(e) }
+//! }
+//! ```
+//!
 //! The four state machines live in `client` and `server`, matching in `key`,
-//! and the messages the layer writes itself (ACK for non-2xx, CANCEL, 100, 487,
-//! 481, 503) in `compose`.
+//! the table in `layer` (with its server side in `uas` and client side in
+//! `uac`), and the messages the layer writes itself (ACK for non-2xx, CANCEL,
+//! 100, 487, 481, 503) in `compose`.
 //!
 //! Contract with the TU:
 //! - Every [`Event::Request`] must be answered with a final response through
 //!   [`TransactionLayer::send_response`]; the server transaction lives until
-//!   then. The layer itself sends 100 Trying for an INVITE at once.
+//!   then. The layer itself sends 100 Trying for an INVITE at once, and adds
+//!   a To tag (one per transaction) to any response but 100 that lacks one.
 //! - A CANCEL is answered by the layer: 200 to the CANCEL and, if the INVITE
 //!   had no final response yet, 487 to the INVITE, followed by
 //!   [`Event::Cancelled`]. A CANCEL that matches nothing gets 481. The TU never
@@ -32,9 +48,23 @@
 //!   its ACK arrives or 64*T1 passes ([`Event::ServerTimeout`]).
 //! - Requests sent with [`TransactionLayer::send_request`] must carry a top Via
 //!   with our sent-by; when it has no branch the layer adds one (`z9hG4bK` and
-//!   random characters). An ACK is sent as-is, without a transaction.
+//!   16 random characters). An ACK for a 2xx is sent once, without a
+//!   transaction; the TU re-sends it for each 2xx retransmission it hears of.
+//! - [`TransactionLayer::cancel`] sends a CANCEL for a pending INVITE as soon
+//!   as a provisional response has arrived (section 9.1). An INVITE still in
+//!   Proceeding after Timer C (3 minutes) is cancelled by the layer itself.
 //! - Responses matching no client transaction are dropped and counted
 //!   ([`Counters::stray_responses`]), as RFC 6026 section 8 asks of a UA.
+//! - When a transport cannot reach a peer it calls
+//!   [`TransactionLayer::handle_transport_error`]; the transactions to that
+//!   peer end with [`Event::TransportError`].
+//! - At most [`Config::max_transactions`] live at once: a new request beyond
+//!   that is answered 503 with Retry-After and counted, without a
+//!   transaction. CANCELs the layer sends are never refused.
+//!
+//! Responses go where section 18.2.2 and RFC 3581 say: over the connection the
+//! request came on for streams; for UDP to the source address when the Via has
+//! `rport`, else to the source IP and the Via port.
 
 mod client;
 mod compose;
@@ -42,6 +72,8 @@ mod key;
 mod layer;
 mod server;
 mod timer;
+mod uac;
+mod uas;
 
 #[cfg(test)]
 mod tests;
@@ -77,6 +109,13 @@ impl fmt::Display for ServerTxId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "stx-{}", self.0)
     }
+}
+
+/// Either kind of transaction, where an event may concern both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TxId {
+    Client(ClientTxId),
+    Server(ServerTxId),
 }
 
 /// The layer's configuration; every field has a working default.
@@ -136,6 +175,10 @@ pub enum Event {
     /// Timer H fired (no ACK for our non-2xx), or no ACK came for our 2xx
     /// within 64*T1 (the UAS should end the session with a BYE).
     ServerTimeout { tx: ServerTxId },
+    /// The transport reported that it cannot reach the peer of this
+    /// transaction (sections 17.1.4 and 17.2.4); the transaction has ended.
+    /// For a client transaction treat it as 503.
+    TransportError { tx: TxId },
 }
 
 /// Why [`TransactionLayer::send_request`] or [`TransactionLayer::cancel`]
@@ -184,4 +227,6 @@ pub struct Counters {
     pub client_timeouts: u64,
     /// Server transactions that timed out (Timer H, or no ACK for a 2xx).
     pub server_timeouts: u64,
+    /// Transactions ended by a transport error.
+    pub transport_errors: u64,
 }

@@ -155,3 +155,20 @@ fn inv2543_cancel_is_matched_without_a_branch() {
     assert_eq!(first_lines(&transmits(&mut l)), vec!["SIP/2.0 200 OK"]);
     assert!(events(&mut l).is_empty());
 }
+
+#[test]
+fn many_rfc2543_transactions_on_one_call_id_and_cseq_are_refused() {
+    let t0 = Instant::now();
+    let mut l = layer();
+    let text = testdata("badbranch.dat");
+    for i in 0..20 {
+        let other = text.replace("tag=33242", &format!("tag=t{i}"));
+        l.handle_incoming(t0, raw(&other), alice());
+    }
+    assert_eq!(events(&mut l).len(), 16);
+    assert_eq!(l.counters().refused_full, 4);
+    assert_eq!(
+        first_lines(&transmits(&mut l)),
+        vec!["SIP/2.0 503 Service Unavailable"; 4]
+    );
+}

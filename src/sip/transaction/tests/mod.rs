@@ -3,9 +3,11 @@
 //! section 9 (CANCEL), RFC 6026 (2xx), RFC 4475 section 3.2.1 and 3.4.1 (RFC
 //! 2543 matching).
 
-mod flows;
+mod client_flows;
 mod legacy;
+mod machines;
 mod random;
+mod server_flows;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -13,7 +15,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use super::*;
-use crate::sip::message::{Message, Request, Response};
+use crate::sip::message::{Message, Request};
 use crate::sip::peer::{ConnectionId, Peer, Transport};
 
 pub(super) fn ms(n: u64) -> Duration {
