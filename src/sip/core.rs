@@ -23,7 +23,7 @@ use super::message::{parse, validate_request, HeaderName, Message, Method, Reque
 use super::metrics::SipMetrics;
 use super::peer::Peer;
 use super::registrar::{BindingStore, Registrar};
-use super::transaction::{Event, ServerTxId, TransactionLayer};
+use super::transaction::{reply_peer, Event, ServerTxId, TransactionLayer};
 use super::transport::{Inbound, Transports};
 use super::uas::{self, Handler, Local};
 
@@ -145,6 +145,9 @@ impl<D: Directory + BindingStore> Core<D> {
                 progressed = true;
                 if let Err(e) = self.transports.send(&transmit.to, transmit.data).await {
                     tracing::debug!(to = %transmit.to, error = %e, "send failed");
+                    // Section 17.1.4/17.2.4: the transactions to that peer end.
+                    self.layer
+                        .handle_transport_error(std::time::Instant::now(), transmit.to);
                 }
             }
             while let Some(event) = self.layer.poll_event() {
@@ -211,6 +214,9 @@ impl<D: Directory + BindingStore> Core<D> {
             }
             Event::Timeout { tx } => tracing::debug!(%tx, "our request timed out"),
             Event::ServerTimeout { tx } => tracing::debug!(%tx, "no ACK for our final response"),
+            Event::TransportError { tx } => {
+                tracing::debug!(?tx, "transaction ended by a transport error")
+            }
         }
     }
 
@@ -265,21 +271,6 @@ fn mark_received(req: &mut Request, from: Peer) {
     if changed {
         req.set_top_via(via);
     }
-}
-
-/// Where a response to `req` goes (section 18.2.2 and RFC 3581): back over the
-/// connection on streams; on UDP to the source address when `rport` was
-/// asked for, else to `received` and the sent-by port.
-pub fn reply_peer(req: &Request, from: Peer) -> Peer {
-    if from.transport.is_reliable() {
-        return from;
-    }
-    let Ok(via) = req.top_via() else { return from };
-    if via.rport().is_some() {
-        return from;
-    }
-    let port = via.port.unwrap_or(5060);
-    Peer::udp(std::net::SocketAddr::new(from.addr.ip(), port))
 }
 
 /// Milliseconds since the Unix epoch.

@@ -28,8 +28,9 @@ pub(crate) fn to_tag_of(resp: &Response) -> Option<String> {
 
 /// Section 18.2.2 and RFC 3581: on a stream, back over the connection the
 /// request came on; on UDP to the source address when the Via asked for
-/// rport, else to the source IP and the port in the Via (5060 by default).
-pub(crate) fn reply_peer(req: &Request, from: Peer) -> Peer {
+/// rport, else to the source IP and the port in the Via (5060 by default,
+/// 5061 for TLS, section 18.2.2 and 19.1.2).
+pub fn reply_peer(req: &Request, from: Peer) -> Peer {
     if from.transport.is_reliable() {
         return from;
     }
@@ -39,7 +40,8 @@ pub(crate) fn reply_peer(req: &Request, from: Peer) -> Peer {
     if via.rport().is_some() {
         return from;
     }
-    let port = via.port.unwrap_or(5060);
+    let tls = via.transport.eq_ignore_ascii_case(b"TLS");
+    let port = via.port.unwrap_or(if tls { 5061 } else { 5060 });
     Peer {
         addr: SocketAddr::new(from.addr.ip(), port),
         ..from

@@ -86,6 +86,7 @@ use crate::sip::message::{Request, Response};
 use crate::sip::peer::Peer;
 
 pub use client::{ClientState, InviteClientState, NonInviteClientState};
+pub use compose::reply_peer;
 pub use key::{is_rfc3261_branch, MAGIC_COOKIE};
 pub use layer::TransactionLayer;
 pub use server::{InviteServerState, NonInviteServerState, ServerState};

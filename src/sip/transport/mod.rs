@@ -263,33 +263,46 @@ impl Transports {
     }
 
     async fn send_stream(&self, to: &Peer, data: Bytes) -> Result<(), TransportError> {
-        let sender = {
+        let id = {
             let registry = self.lock_registry();
-            let id = to
-                .connection
+            to.connection
                 .filter(|id| registry.by_id.contains_key(id))
-                .or_else(|| registry.by_addr.get(&(to.transport, to.addr)).copied());
-            id.and_then(|id| registry.by_id.get(&id).map(|c| (id, c.outbound.clone())))
+                .or_else(|| registry.by_addr.get(&(to.transport, to.addr)).copied())
         };
-        let (id, sender) = match sender {
-            Some(found) => found,
+        match id {
+            Some(id) => self.queue_on(id, data),
             None if to.transport == Transport::Tcp => {
-                let id = stream::connect_tcp(self, to.addr).await?;
-                let sender = self
-                    .lock_registry()
-                    .by_id
-                    .get(&id)
-                    .map(|c| c.outbound.clone())
-                    .ok_or(TransportError::Closed(id))?;
-                (id, sender)
+                // Connecting can take seconds; the caller (the SIP core) must
+                // not wait for it. A failure is logged and counted.
+                let transports = self.clone();
+                let addr = to.addr;
+                tokio::spawn(async move {
+                    let sent = match stream::connect_tcp(&transports, addr).await {
+                        Ok(id) => transports.queue_on(id, data),
+                        Err(e) => Err(e),
+                    };
+                    if let Err(e) = sent {
+                        TransportMetrics::bump(&transports.inner.metrics.send_failures);
+                        tracing::info!(%addr, error = %e, "could not reach a TCP peer");
+                    }
+                });
+                Ok(())
             }
-            None => {
-                return Err(match to.connection {
-                    Some(id) => TransportError::Closed(id),
-                    None => TransportError::Unsupported(to.transport),
-                })
-            }
-        };
+            None => Err(match to.connection {
+                Some(id) => TransportError::Closed(id),
+                None => TransportError::Unsupported(to.transport),
+            }),
+        }
+    }
+
+    /// Queues `data` on an open connection without waiting.
+    fn queue_on(&self, id: ConnectionId, data: Bytes) -> Result<(), TransportError> {
+        let sender = self
+            .lock_registry()
+            .by_id
+            .get(&id)
+            .map(|c| c.outbound.clone())
+            .ok_or(TransportError::Closed(id))?;
         sender.try_send(data).map_err(|e| match e {
             mpsc::error::TrySendError::Full(_) => TransportError::Congested(id),
             mpsc::error::TrySendError::Closed(_) => TransportError::Closed(id),
