@@ -248,9 +248,9 @@ pub fn sipp(scenario: &str, target: SocketAddr, users: &Path, extra: &[&str]) ->
     );
     let count = |label: &str| -> u64 {
         text.lines()
+            .rev()
             .filter(|l| l.trim_start().starts_with(label))
-            .filter_map(|l| l.rsplit('|').next()?.trim().parse().ok())
-            .last()
+            .find_map(|l| l.rsplit('|').next()?.trim().parse().ok())
             .unwrap_or(0)
     };
     Sipp {
