@@ -59,6 +59,10 @@ pub struct SipConfig {
     pub idle_timeout_secs: u64,
     /// The largest message accepted on a stream (UDP is bounded by the datagram).
     pub max_message_size: usize,
+    /// Live SIP transactions at most; new requests beyond it get 503. A
+    /// transaction lingers 32 s after its final response on UDP (Timer J), so
+    /// each sustained request per second holds about 32.
+    pub max_transactions: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -140,6 +144,7 @@ impl Default for SipConfig {
             max_connections: 4096,
             idle_timeout_secs: 300,
             max_message_size: 64 * 1024,
+            max_transactions: 262_144,
         }
     }
 }

@@ -22,7 +22,7 @@ use crate::sip::core::{unix_ms, Core};
 use crate::sip::location::Location;
 use crate::sip::metrics::SipMetrics;
 use crate::sip::registrar::{BindingRules, Registrar};
-use crate::sip::transaction::TransactionLayer;
+use crate::sip::transaction::{Config as TransactionConfig, TransactionLayer};
 use crate::sip::transport::{Limits, Transports};
 use crate::sip::uas::Local;
 use crate::store::Store;
@@ -133,7 +133,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         registrar,
         local: Local { hosts },
         metrics: metrics.clone(),
-        layer: TransactionLayer::new(Default::default()),
+        layer: TransactionLayer::with_config(TransactionConfig {
+            max_transactions: config.sip.max_transactions,
+            ..TransactionConfig::default()
+        }),
     };
     let core_task = tokio::spawn(core.run());
 
