@@ -44,7 +44,10 @@ pub(super) struct ClientTx {
 
 pub(super) struct ServerTx {
     pub(super) machine: ServerMachine,
-    pub(super) request: Request,
+    /// The INVITE itself, for the 100 and a 487 the layer writes; other
+    /// requests are not kept (a UDP transaction lingers 32 s after its
+    /// answer, and thousands of them at once must stay small).
+    pub(super) request: Option<Request>,
     pub(super) view: RequestView,
     pub(super) reply_to: Peer,
     pub(super) last_response: Option<Bytes>,

@@ -116,7 +116,8 @@ impl TransactionLayer {
         };
         let ok = compose::response(&req, 200, "OK", &tag);
         let _ = self.send_response(now, cancel_tx, ok);
-        if pending {
+        // Only an INVITE can be pending, and INVITE transactions keep their request.
+        if let (true, Some(invite)) = (pending, invite) {
             let terminated = compose::response(&invite, 487, "Request Terminated", &tag);
             let _ = self.send_response(now, invite_tx, terminated);
             self.events.push_back(Event::Cancelled { tx: invite_tx });
@@ -197,7 +198,7 @@ impl TransactionLayer {
             id,
             ServerTx {
                 machine,
-                request: req,
+                request: invite.then(|| req.clone()),
                 view,
                 reply_to,
                 last_response: None,
@@ -209,7 +210,7 @@ impl TransactionLayer {
         );
         if invite {
             // Section 17.2.1: 100 Trying at once, so the client stops Timer A.
-            let trying = Response::for_request(&self.servers[&id].request, 100, "Trying");
+            let trying = Response::for_request(&req, 100, "Trying");
             let _ = self.send_response(now, id, trying);
         }
         id
