@@ -8,7 +8,10 @@
 //! that sends every playing leg's frame each 20 ms in batches, and the bridge that
 //! relays packets between two legs — are small and own no per-caller task or timer.
 
+pub mod dtmf;
 pub mod g711;
+pub mod goertzel;
 pub mod rtcp;
 pub mod rtp;
+pub mod sdp;
 pub mod stats;
