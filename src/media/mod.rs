@@ -11,7 +11,10 @@
 pub mod dtmf;
 pub mod g711;
 pub mod goertzel;
+pub mod player;
+pub mod prompts;
 pub mod rtcp;
 pub mod rtp;
 pub mod sdp;
+pub mod source;
 pub mod stats;
