@@ -11,7 +11,9 @@
 pub mod dtmf;
 pub mod g711;
 pub mod goertzel;
+pub mod latch;
 pub mod player;
+pub mod ports;
 pub mod prompts;
 pub mod rtcp;
 pub mod rtp;
