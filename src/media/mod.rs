@@ -8,10 +8,12 @@
 //! that sends every playing leg's frame each 20 ms in batches, and the bridge that
 //! relays packets between two legs — are small and own no per-caller task or timer.
 
+pub mod bridge;
 pub mod dtmf;
 pub mod g711;
 pub mod goertzel;
 pub mod latch;
+pub mod net;
 pub mod player;
 pub mod ports;
 pub mod prompts;
