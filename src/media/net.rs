@@ -81,6 +81,13 @@ pub struct SendBatch {
     hdrs: Vec<libc::mmsghdr>,
 }
 
+// SAFETY: the raw pointers in the iovec/msghdr arrays only ever point into buffers
+// owned by the same batch; they are rewritten before every syscall and never
+// dereferenced by us, so moving the batch to another thread is sound.
+unsafe impl Send for SendBatch {}
+// SAFETY: as for SendBatch.
+unsafe impl Send for RecvBatch {}
+
 impl Default for SendBatch {
     fn default() -> Self {
         Self::with_capacity(64)

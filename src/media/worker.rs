@@ -1,0 +1,596 @@
+//! A media worker: one tokio task that owns many legs, with one pacing clock ticking
+//! every 20 ms (ARCHITECTURE.md: no task or timer per caller).
+//!
+//! On each tick the worker drains the sockets of legs that are not bridged (caller
+//! audio, RFC 4733 events, RTCP), then sends the next 20 ms frame of every playing
+//! leg, built from the shared decoded sources (RFC 3550 headers from the leg's own
+//! stream). A late tick sends the frames it owes in one `sendmmsg` per leg. Bridged
+//! legs are read as their sockets become ready and each packet is relayed at once,
+//! rewritten in the receive buffer ([`super::bridge`]).
+//!
+//! The worker is fed through a bounded channel ([`MediaWorker::try_send`] refuses
+//! when it is full, for a 503) and reports digits and playback events through
+//! another; an event that does not fit is dropped and counted.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use futures_util::stream::{SelectAll, Stream, StreamExt};
+use tokio::io::Interest;
+use tokio::sync::{mpsc, oneshot};
+
+use super::dtmf::Digit;
+use super::leg::{Leg, LegConfig, LegId, LegReport, Received};
+use super::net::{send_one, RecvBatch, SendBatch};
+use super::player::PlayerEvent;
+use super::ports::PortLease;
+use super::rtp::HEADER_LEN;
+use super::sdp::Direction;
+use super::source::{MediaSource, FRAME_SAMPLES};
+
+/// The pacing period.
+pub const TICK: Duration = Duration::from_millis(20);
+/// At most this many frames are sent to catch up after a late tick.
+const MAX_CATCH_UP: u32 = 5;
+const LATENESS_BUCKET_US: u64 = 10;
+const LATENESS_BUCKETS: usize = 5000;
+
+/// What the owner of a leg (the call) asks of the worker.
+pub enum Command {
+    /// Takes over a bound socket (see [`super::ports::bind_rtp`]) for a new leg.
+    AddLeg {
+        id: LegId,
+        socket: std::net::UdpSocket,
+        lease: Option<PortLease>,
+        config: LegConfig,
+    },
+    /// New SDP from the peer: moved address, hold or resume.
+    UpdateLeg {
+        id: LegId,
+        remote: Option<SocketAddr>,
+        direction: Direction,
+    },
+    PlayMusic {
+        id: LegId,
+        source: Arc<MediaSource>,
+        looping: bool,
+    },
+    /// Interrupts music (which resumes in place afterwards) with a prompt sequence.
+    Announce {
+        id: LegId,
+        sources: Vec<Arc<MediaSource>>,
+        tag: u64,
+    },
+    StopPlayback {
+        id: LegId,
+    },
+    /// Relays audio between two legs; their players pause until unbridged.
+    Bridge {
+        a: LegId,
+        b: LegId,
+    },
+    Unbridge {
+        id: LegId,
+    },
+    RemoveLeg {
+        id: LegId,
+        reply: Option<oneshot::Sender<LegReport>>,
+    },
+    Report {
+        reply: oneshot::Sender<WorkerReport>,
+    },
+}
+
+/// What the worker tells the owners of its legs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaEvent {
+    Digit {
+        leg: LegId,
+        digit: Digit,
+    },
+    Playback {
+        leg: LegId,
+        event: PlayerEvent,
+    },
+    /// The leg's remote address was latched (symmetric RTP).
+    Latched {
+        leg: LegId,
+        from: SocketAddr,
+    },
+}
+
+/// The worker's counters and pacing figures.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WorkerReport {
+    pub legs: usize,
+    pub ticks: u64,
+    pub packets_sent: u64,
+    pub send_errors: u64,
+    pub relayed: u64,
+    pub relay_dropped: u64,
+    pub events_dropped: u64,
+    /// Ticks that woke a whole period or more late.
+    pub late_ticks: u64,
+    /// Lateness of paced packets against their leg's 20 ms grid, microseconds.
+    pub lateness_p50_us: u64,
+    pub lateness_p99_us: u64,
+    pub lateness_max_us: u64,
+    /// How late the clock itself woke, 99th percentile, microseconds.
+    pub wake_p99_us: u64,
+    /// CPU time of the thread running the worker since it started (meaningful when
+    /// the worker has a current-thread runtime to itself).
+    pub cpu: Duration,
+}
+
+/// The worker's channel is full or it has stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum WorkerError {
+    #[error("media worker overloaded")]
+    Overloaded,
+    #[error("media worker stopped")]
+    Stopped,
+}
+
+/// Handle to a running worker.
+#[derive(Clone)]
+pub struct MediaWorker {
+    tx: mpsc::Sender<Command>,
+}
+
+impl MediaWorker {
+    /// Spawns the worker on the current tokio runtime.
+    pub fn spawn(events: mpsc::Sender<MediaEvent>) -> MediaWorker {
+        let (tx, rx) = mpsc::channel(1024);
+        tokio::spawn(run(rx, events));
+        MediaWorker { tx }
+    }
+
+    /// Queues a command, refusing when the worker is saturated.
+    pub fn try_send(&self, cmd: Command) -> Result<(), WorkerError> {
+        self.tx.try_send(cmd).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => WorkerError::Overloaded,
+            mpsc::error::TrySendError::Closed(_) => WorkerError::Stopped,
+        })
+    }
+
+    /// Queues a command, waiting for room.
+    pub async fn send(&self, cmd: Command) -> Result<(), WorkerError> {
+        self.tx.send(cmd).await.map_err(|_| WorkerError::Stopped)
+    }
+
+    /// Removes a leg and returns its figures for the interaction record.
+    pub async fn remove(&self, id: LegId) -> Option<LegReport> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::RemoveLeg {
+            id,
+            reply: Some(reply),
+        })
+        .await
+        .ok()?;
+        rx.await.ok()
+    }
+
+    pub async fn report(&self) -> Result<WorkerReport, WorkerError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::Report { reply }).await?;
+        rx.await.map_err(|_| WorkerError::Stopped)
+    }
+}
+
+/// Readiness of one bridged leg's socket, as a stream of its id. It ends when the
+/// leg is unbridged, so the worker only polls sockets that have something.
+struct ReadyStream {
+    id: LegId,
+    socket: Arc<tokio::net::UdpSocket>,
+    shared: Arc<ReadyShared>,
+}
+
+#[derive(Default)]
+struct ReadyShared {
+    active: AtomicBool,
+    waker: Mutex<Option<Waker>>,
+}
+
+impl ReadyShared {
+    fn deactivate(&self) {
+        self.active.store(false, Ordering::Release);
+        if let Some(w) = self.waker.lock().ok().and_then(|mut w| w.take()) {
+            w.wake();
+        }
+    }
+}
+
+impl Stream for ReadyStream {
+    type Item = LegId;
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<LegId>> {
+        if !self.shared.active.load(Ordering::Acquire) {
+            return Poll::Ready(None);
+        }
+        match self.socket.poll_recv_ready(cx) {
+            Poll::Ready(Ok(())) => Poll::Ready(Some(self.id)),
+            Poll::Ready(Err(_)) => Poll::Ready(None),
+            Poll::Pending => {
+                if let Ok(mut w) = self.shared.waker.lock() {
+                    if !w.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                        *w = Some(cx.waker().clone());
+                    }
+                }
+                Poll::Pending
+            }
+        }
+    }
+}
+
+struct Worker {
+    legs: Vec<Leg>,
+    index: HashMap<LegId, usize>,
+    ready_flags: HashMap<LegId, Arc<ReadyShared>>,
+    events: mpsc::Sender<MediaEvent>,
+    recv: RecvBatch,
+    batch: SendBatch,
+    report: WorkerReport,
+    lateness: Vec<u64>,
+    wake: Vec<u64>,
+    cpu_start: Duration,
+}
+
+fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: ts is a valid out-pointer.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+fn bucket(d: Duration) -> usize {
+    ((d.as_micros() as u64 / LATENESS_BUCKET_US) as usize).min(LATENESS_BUCKETS - 1)
+}
+
+fn percentile(h: &[u64], p: f64) -> u64 {
+    let total: u64 = h.iter().sum();
+    if total == 0 {
+        return 0;
+    }
+    let want = ((total as f64) * p).ceil() as u64;
+    let mut seen = 0;
+    for (i, &c) in h.iter().enumerate() {
+        seen += c;
+        if seen >= want {
+            return (i as u64 + 1) * LATENESS_BUCKET_US;
+        }
+    }
+    LATENESS_BUCKETS as u64 * LATENESS_BUCKET_US
+}
+
+fn two_mut<T>(v: &mut [T], i: usize, j: usize) -> (&mut T, &mut T) {
+    assert_ne!(i, j);
+    if i < j {
+        let (a, b) = v.split_at_mut(j);
+        (&mut a[i], &mut b[0])
+    } else {
+        let (a, b) = v.split_at_mut(i);
+        (&mut b[0], &mut a[j])
+    }
+}
+
+async fn run(mut rx: mpsc::Receiver<Command>, events: mpsc::Sender<MediaEvent>) {
+    let mut w = Worker {
+        legs: Vec::new(),
+        index: HashMap::new(),
+        ready_flags: HashMap::new(),
+        events,
+        recv: RecvBatch::new(16),
+        batch: SendBatch::with_capacity(MAX_CATCH_UP as usize),
+        report: WorkerReport::default(),
+        lateness: vec![0; LATENESS_BUCKETS],
+        wake: vec![0; LATENESS_BUCKETS],
+        cpu_start: thread_cpu(),
+    };
+    let mut ready: SelectAll<ReadyStream> = SelectAll::new();
+    let mut next = Instant::now() + TICK;
+    let sleep = tokio::time::sleep_until(next.into());
+    tokio::pin!(sleep);
+    loop {
+        tokio::select! {
+            biased;
+            _ = &mut sleep => {
+                let due = w.tick(next);
+                next += TICK * due;
+                sleep.as_mut().reset(next.into());
+            }
+            Some(id) = ready.next(), if !ready.is_empty() => w.on_ready(id),
+            cmd = rx.recv() => match cmd {
+                Some(c) => w.command(c, &mut ready),
+                None => break,
+            },
+        }
+    }
+}
+
+impl Worker {
+    fn emit(&mut self, ev: MediaEvent) {
+        if self.events.try_send(ev).is_err() {
+            self.report.events_dropped += 1;
+        }
+    }
+
+    fn command(&mut self, cmd: Command, ready: &mut SelectAll<ReadyStream>) {
+        let now = Instant::now();
+        match cmd {
+            Command::AddLeg {
+                id,
+                socket,
+                lease,
+                config,
+            } => {
+                if self.index.contains_key(&id) {
+                    return;
+                }
+                let _ = socket.set_nonblocking(true);
+                let Ok(sock) = tokio::net::UdpSocket::from_std(socket) else {
+                    return;
+                };
+                self.index.insert(id, self.legs.len());
+                self.legs.push(Leg::new(id, sock, lease, config, now));
+            }
+            Command::UpdateLeg {
+                id,
+                remote,
+                direction,
+            } => {
+                if let Some(leg) = self.leg(id) {
+                    leg.update(remote, direction);
+                }
+            }
+            Command::PlayMusic {
+                id,
+                source,
+                looping,
+            } => {
+                if let Some(leg) = self.leg(id) {
+                    leg.player.play_music(source, looping);
+                }
+            }
+            Command::Announce { id, sources, tag } => {
+                if let Some(leg) = self.leg(id) {
+                    leg.player.announce(sources, tag);
+                }
+            }
+            Command::StopPlayback { id } => {
+                if let Some(leg) = self.leg(id) {
+                    leg.player.stop();
+                }
+            }
+            Command::Bridge { a, b } => self.bridge(a, b, ready),
+            Command::Unbridge { id } => self.unbridge(id),
+            Command::RemoveLeg { id, reply } => {
+                self.unbridge(id);
+                if let Some(i) = self.index.remove(&id) {
+                    let leg = self.legs.swap_remove(i);
+                    if let Some(moved) = self.legs.get(i) {
+                        self.index.insert(moved.id, i);
+                    }
+                    if let Some(r) = reply {
+                        let _ = r.send(leg.report());
+                    }
+                }
+            }
+            Command::Report { reply } => {
+                let mut r = self.report.clone();
+                r.legs = self.legs.len();
+                r.lateness_p50_us = percentile(&self.lateness, 0.50);
+                r.lateness_p99_us = percentile(&self.lateness, 0.99);
+                r.lateness_max_us = percentile(&self.lateness, 1.0);
+                r.wake_p99_us = percentile(&self.wake, 0.99);
+                r.cpu = thread_cpu().saturating_sub(self.cpu_start);
+                let _ = reply.send(r);
+            }
+        }
+    }
+
+    fn leg(&mut self, id: LegId) -> Option<&mut Leg> {
+        self.index.get(&id).map(|&i| &mut self.legs[i])
+    }
+
+    fn bridge(&mut self, a: LegId, b: LegId, ready: &mut SelectAll<ReadyStream>) {
+        let (Some(&i), Some(&j)) = (self.index.get(&a), self.index.get(&b)) else {
+            return;
+        };
+        if i == j {
+            return;
+        }
+        self.unbridge(a);
+        self.unbridge(b);
+        let (la, lb) = two_mut(&mut self.legs, i, j);
+        la.peer = Some((
+            b,
+            super::bridge::Relay::new(la.config.codec, lb.config.codec),
+        ));
+        lb.peer = Some((
+            a,
+            super::bridge::Relay::new(lb.config.codec, la.config.codec),
+        ));
+        for leg in [la, lb] {
+            leg.out.source_changed();
+            let shared = Arc::new(ReadyShared {
+                active: AtomicBool::new(true),
+                waker: Mutex::new(None),
+            });
+            ready.push(ReadyStream {
+                id: leg.id,
+                socket: leg.socket.clone(),
+                shared: shared.clone(),
+            });
+            self.ready_flags.insert(leg.id, shared);
+        }
+    }
+
+    fn unbridge(&mut self, id: LegId) {
+        let Some(peer) = self.leg(id).and_then(|l| l.peer.take()).map(|(p, _)| p) else {
+            return;
+        };
+        for leg_id in [id, peer] {
+            if let Some(flag) = self.ready_flags.remove(&leg_id) {
+                flag.deactivate();
+            }
+            if let Some(leg) = self.leg(leg_id) {
+                leg.peer = None;
+                leg.out.source_changed();
+            }
+        }
+    }
+
+    /// Reads everything waiting on leg `i`; relays media when it is bridged.
+    fn drain(&mut self, i: usize, now: Instant) {
+        let socket = self.legs[i].socket.clone();
+        let fd = self.legs[i].fd;
+        loop {
+            let rb = &mut self.recv;
+            let n = match socket.try_io(Interest::READABLE, || match rb.recv(fd) {
+                Ok(0) => Err(io::ErrorKind::WouldBlock.into()),
+                r => r,
+            }) {
+                Ok(n) => n,
+                Err(_) => break,
+            };
+            for k in 0..n {
+                let Some((buf, from)) = self.recv.get_mut(k) else {
+                    continue;
+                };
+                let leg = &mut self.legs[i];
+                let got = leg.receive(buf, from, now);
+                if let Received::Media { latched_now } = got {
+                    if latched_now {
+                        let id = leg.id;
+                        if self
+                            .events
+                            .try_send(MediaEvent::Latched { leg: id, from })
+                            .is_err()
+                        {
+                            self.report.events_dropped += 1;
+                        }
+                    }
+                    let Some(peer) = self.legs[i].peer.as_ref().map(|(p, _)| *p) else {
+                        continue;
+                    };
+                    let Some(&j) = self.index.get(&peer) else {
+                        continue;
+                    };
+                    let (src, dst) = two_mut(&mut self.legs, i, j);
+                    let relay = &mut src.peer.as_mut().expect("bridged").1;
+                    match relay.rewrite(buf, &mut dst.out, now) {
+                        Ok(range) => match (dst.config.direction.sends(), dst.latch.remote()) {
+                            (true, Some(to)) => match send_one(dst.fd, &buf[range], &to) {
+                                Ok(()) => self.report.relayed += 1,
+                                Err(_) => self.report.send_errors += 1,
+                            },
+                            _ => self.report.relay_dropped += 1,
+                        },
+                        Err(_) => self.report.relay_dropped += 1,
+                    }
+                }
+            }
+        }
+        self.flush_digits(i, now);
+    }
+
+    fn flush_digits(&mut self, i: usize, now: Instant) {
+        while let Some(digit) = self.legs[i].poll_digit(now) {
+            let leg = self.legs[i].id;
+            self.emit(MediaEvent::Digit { leg, digit });
+        }
+        while let Some(event) = self.legs[i].player.poll_event() {
+            let leg = self.legs[i].id;
+            self.emit(MediaEvent::Playback { leg, event });
+        }
+    }
+
+    fn on_ready(&mut self, id: LegId) {
+        if let Some(&i) = self.index.get(&id) {
+            self.drain(i, Instant::now());
+        }
+    }
+
+    /// One pacing tick for `deadline`; returns how many periods it covered.
+    fn tick(&mut self, deadline: Instant) -> u32 {
+        let woke = Instant::now();
+        let late = woke.saturating_duration_since(deadline);
+        self.wake[bucket(late)] += 1;
+        self.report.ticks += 1;
+        let due = ((late.as_micros() / TICK.as_micros()) as u32 + 1).min(MAX_CATCH_UP);
+        if due > 1 {
+            self.report.late_ticks += 1;
+        }
+        for i in 0..self.legs.len() {
+            if self.legs[i].peer.is_none() {
+                self.drain(i, woke);
+            }
+            self.send_frames(i, deadline, due);
+        }
+        due
+    }
+
+    fn send_frames(&mut self, i: usize, deadline: Instant, due: u32) {
+        let leg = &mut self.legs[i];
+        if leg.peer.is_some() || !leg.config.direction.sends() {
+            return;
+        }
+        let Some(to) = leg.latch.remote() else { return };
+        let codec = leg.config.codec;
+        self.batch.clear();
+        for f in 0..due {
+            let at = deadline + TICK * f;
+            let Some(frame) = leg.player.next_frame(codec.law) else {
+                break;
+            };
+            if frame.new_source {
+                leg.out.source_changed();
+            }
+            let header = leg
+                .out
+                .next_local(codec.payload_type, FRAME_SAMPLES as u32, at);
+            let payload = frame.payload;
+            self.batch.push_with(to, HEADER_LEN + payload.len(), |b| {
+                header.write(b);
+                b[HEADER_LEN..].copy_from_slice(payload);
+            });
+            leg.out.count_sent(payload.len());
+        }
+        if self.batch.is_empty() {
+            return;
+        }
+        match self.batch.send(leg.fd) {
+            Ok(n) => self.report.packets_sent += n as u64,
+            Err(_) => self.report.send_errors += 1,
+        }
+        let offset = Instant::now().saturating_duration_since(deadline);
+        let anchor = *leg.anchor.get_or_insert(offset);
+        self.lateness[bucket(offset.saturating_sub(anchor))] += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_from_the_histogram() {
+        let mut h = vec![0u64; LATENESS_BUCKETS];
+        h[0] = 98;
+        h[10] = 1;
+        h[100] = 1;
+        assert_eq!(percentile(&h, 0.5), 10);
+        assert_eq!(percentile(&h, 0.99), 110);
+        assert_eq!(percentile(&h, 1.0), 1010);
+        assert_eq!(percentile(&[0; 4], 0.99), 0);
+        assert_eq!(bucket(Duration::from_secs(10)), LATENESS_BUCKETS - 1);
+    }
+}
