@@ -552,3 +552,103 @@ async fn a_bridge_relays_and_transcodes_between_pcmu_and_pcma() {
     );
     assert!(first.sequence.wrapping_sub(m_seq) < 10 && first.marker);
 }
+
+#[tokio::test]
+async fn muxed_rtcp_reports_go_both_ways() {
+    use switchboard::media::rtcp::{self, ReportBlock};
+    use switchboard::media::rtp::is_rtcp;
+    let lib = library();
+    let (w, _events) = worker();
+    let (sock, leg_addr) = leg_socket();
+    let (caller, caller_addr) = peer().await;
+    let mut config = mu(caller_addr);
+    config.rtcp_mux = true;
+    config.rtcp_interval = Duration::from_millis(200);
+    w.send(Command::AddLeg {
+        id: 8,
+        socket: sock,
+        lease: None,
+        config,
+    })
+    .await
+    .unwrap();
+    w.send(Command::PlayMusic {
+        id: 8,
+        source: lib.get("music/hold").unwrap().clone(),
+        looping: true,
+    })
+    .await
+    .unwrap();
+    // The caller sends a little audio so our report has a block about it.
+    for i in 0..3u16 {
+        let mut pkt = vec![0u8; 172];
+        RtpHeader {
+            marker: i == 0,
+            payload_type: 0,
+            sequence: i,
+            timestamp: 160 * i as u32,
+            ssrc: 0xc0ffee,
+        }
+        .write(&mut pkt);
+        caller.send_to(&pkt, leg_addr).await.unwrap();
+    }
+    let mut sr = None;
+    let mut our_ssrc = 0;
+    for _ in 0..100 {
+        let Some((p, _)) = recv(&caller).await else {
+            break;
+        };
+        if is_rtcp(&p) {
+            sr = Some(rtcp::parse_compound(&p).unwrap());
+            break;
+        }
+        our_ssrc = RtpPacket::parse(&p).unwrap().ssrc;
+    }
+    let sr = sr.expect("an RTCP report within a few intervals");
+    assert_eq!(sr.ssrc, our_ssrc);
+    let info = sr.sender.expect("we send media, so a sender report");
+    assert!(info.packets > 0);
+    assert_eq!(sr.blocks.len(), 1);
+    assert_eq!(
+        (
+            sr.blocks[0].ssrc,
+            sr.blocks[0].extended_max_seq,
+            sr.blocks[0].cumulative_lost
+        ),
+        (0xc0ffee, 2, 0)
+    );
+    // The caller answers with a receiver report echoing our SR.
+    let block = ReportBlock {
+        ssrc: our_ssrc,
+        fraction_lost: 3,
+        cumulative_lost: 4,
+        extended_max_seq: 100,
+        jitter: 12,
+        last_sr: rtcp::ntp_middle(info.ntp),
+        delay_since_last_sr: 0,
+    };
+    let mut buf = [0u8; 100];
+    let n = rtcp::write_report(&mut buf, 0xc0ffee, None, &[block], "caller", false).unwrap();
+    caller.send_to(&buf[..n], leg_addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    let r = w.remove(8).await.unwrap();
+    assert_eq!(r.rtcp_received, 1);
+    let remote = r.remote.expect("the far end's view");
+    assert_eq!(
+        (remote.fraction_lost, remote.cumulative_lost, remote.jitter),
+        (3, 4, 12)
+    );
+    assert!(
+        remote.rtt.is_some_and(|d| d < Duration::from_secs(1)),
+        "{:?}",
+        remote.rtt
+    );
+    // The leg said goodbye.
+    let mut bye = false;
+    while let Some((p, _)) = recv(&caller).await {
+        if is_rtcp(&p) && rtcp::parse_compound(&p).unwrap().bye {
+            bye = true;
+        }
+    }
+    assert!(bye);
+}

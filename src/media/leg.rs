@@ -8,7 +8,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 
 use super::bridge::{LegCodec, Relay};
 use super::dtmf::{Digit, EventReceiver};
@@ -17,6 +17,7 @@ use super::goertzel::InbandDetector;
 use super::latch::{Latch, LatchCounters, LatchPolicy, Verdict};
 use super::player::Player;
 use super::ports::PortLease;
+use super::rtcp::{self, ReportBlock, SenderInfo};
 use super::rtp::{is_rtcp, OutStream, RtpPacket};
 use super::sdp::Direction;
 use super::source::FRAME_SAMPLES;
@@ -38,6 +39,11 @@ pub struct LegConfig {
     pub direction: Direction,
     /// Listen for DTMF tones in the audio (when no telephone-event was negotiated).
     pub inband_dtmf: bool,
+    /// Send RTCP reports on the RTP port (RFC 5761; from [`super::sdp::Negotiated`]).
+    pub rtcp_mux: bool,
+    /// Mean RTCP report interval (RFC 3550 section 6.2 minimum: 5 s); each
+    /// interval is randomised to 0.5-1.5 times this (section 6.3.1).
+    pub rtcp_interval: Duration,
 }
 
 impl LegConfig {
@@ -59,6 +65,8 @@ impl LegConfig {
             latch: LatchPolicy::KnownPeer,
             direction: Direction::SendRecv,
             inband_dtmf: telephone_event.is_none(),
+            rtcp_mux: false,
+            rtcp_interval: Duration::from_secs(5),
         }
     }
 }
@@ -70,8 +78,21 @@ pub struct LegReport {
     pub latch: LatchCounters,
     pub sent_packets: u64,
     pub sent_octets: u64,
-    /// RTCP packets received (reports are read, not yet acted upon).
+    /// RTCP packets received.
     pub rtcp_received: u64,
+    /// How the far end hears us, from its last RTCP report about our SSRC.
+    pub remote: Option<RemoteReport>,
+}
+
+/// The far end's view of our stream (an RTCP report block, RFC 3550 section 6.4.1).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RemoteReport {
+    pub fraction_lost: u8,
+    pub cumulative_lost: i32,
+    /// Interarrival jitter in timestamp units.
+    pub jitter: u32,
+    /// Round-trip time from LSR/DLSR (section 6.4.1), when the peer echoed our SR.
+    pub rtt: Option<Duration>,
 }
 
 /// What a received datagram turned out to be.
@@ -102,6 +123,12 @@ pub(crate) struct Leg {
     pub rtcp_received: u64,
     /// Offset of this leg's first send from its tick, for lateness figures.
     pub anchor: Option<std::time::Duration>,
+    /// Which quarter of the pacing period serves this leg.
+    pub phase: u8,
+    next_rtcp: Option<Instant>,
+    /// Middle 32 bits of the NTP time of the last SR received, and when it came.
+    last_sr: Option<(u32, Instant)>,
+    remote_report: Option<RemoteReport>,
     pcm: [i16; FRAME_SAMPLES],
 }
 
@@ -129,6 +156,10 @@ impl Leg {
             peer: None,
             rtcp_received: 0,
             anchor: None,
+            phase: 0,
+            next_rtcp: None,
+            last_sr: None,
+            remote_report: None,
             pcm: [0; FRAME_SAMPLES],
         }
     }
@@ -152,6 +183,9 @@ impl Leg {
                 return Received::Dropped;
             }
             self.rtcp_received += 1;
+            if let Ok(report) = rtcp::parse_compound(buf) {
+                self.on_rtcp(&report, now);
+            }
             return Received::Rtcp;
         }
         let codec = self.config.codec;
@@ -182,6 +216,78 @@ impl Leg {
             .or_else(|| self.inband.as_mut().and_then(|d| d.poll_digit()))
     }
 
+    fn on_rtcp(&mut self, report: &rtcp::Report, now: Instant) {
+        if let Some(sender) = report.sender {
+            self.last_sr = Some((rtcp::ntp_middle(sender.ntp), now));
+        }
+        let ours = self.out.ssrc();
+        if let Some(b) = report.blocks.iter().find(|b| b.ssrc == ours) {
+            // RTT = arrival - LSR - DLSR, all in 1/65536 s of the NTP clock.
+            let rtt = (b.last_sr != 0).then(|| {
+                let arrival = rtcp::ntp_middle(ntp_now());
+                let units = arrival
+                    .wrapping_sub(b.last_sr)
+                    .wrapping_sub(b.delay_since_last_sr);
+                Duration::from_micros(units as u64 * 1_000_000 / 65_536)
+            });
+            self.remote_report = Some(RemoteReport {
+                fraction_lost: b.fraction_lost,
+                cumulative_lost: b.cumulative_lost,
+                jitter: b.jitter,
+                rtt: rtt.filter(|d| *d < Duration::from_secs(10)),
+            });
+        }
+    }
+
+    /// Writes an RTCP SR (we have sent media) or RR into `buf` when one is due at
+    /// `now` (or always with `bye`), with a report block for the source we hear.
+    pub fn write_rtcp(&mut self, buf: &mut [u8], now: Instant, bye: bool) -> Option<usize> {
+        if !self.config.rtcp_mux {
+            return None;
+        }
+        let interval = self.config.rtcp_interval;
+        let due = *self.next_rtcp.get_or_insert(now + interval / 2);
+        if now < due && !bye {
+            return None;
+        }
+        let jitter = rand::random::<f64>() + 0.5;
+        self.next_rtcp = Some(now + interval.mul_f64(jitter));
+        let sender = (self.out.packets_sent > 0).then(|| SenderInfo {
+            ntp: ntp_now(),
+            rtp_timestamp: self.out.timestamp_at(now),
+            packets: self.out.packets_sent as u32,
+            octets: self.out.octets_sent as u32,
+        });
+        let block = self.stats.ssrc().map(|ssrc| {
+            let (last_sr, delay) = match self.last_sr {
+                Some((lsr, at)) => {
+                    let d = now.saturating_duration_since(at);
+                    (lsr, (d.as_micros() as u64 * 65_536 / 1_000_000) as u32)
+                }
+                None => (0, 0),
+            };
+            ReportBlock {
+                ssrc,
+                fraction_lost: self.stats.take_fraction_lost(),
+                cumulative_lost: self.stats.lost().clamp(i32::MIN as i64, i32::MAX as i64) as i32,
+                extended_max_seq: self.stats.extended_max(),
+                jitter: self.stats.jitter(),
+                last_sr,
+                delay_since_last_sr: delay,
+            }
+        });
+        let blocks = block.as_slice();
+        rtcp::write_report(
+            buf,
+            self.out.ssrc(),
+            sender.as_ref(),
+            blocks,
+            "switchboard",
+            bye,
+        )
+        .ok()
+    }
+
     pub fn report(&self) -> LegReport {
         LegReport {
             received: self.stats.leg(),
@@ -189,6 +295,15 @@ impl Leg {
             sent_packets: self.out.packets_sent,
             sent_octets: self.out.octets_sent,
             rtcp_received: self.rtcp_received,
+            remote: self.remote_report,
         }
     }
+}
+
+fn ntp_now() -> u64 {
+    rtcp::ntp_from_unix(
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default(),
+    )
 }

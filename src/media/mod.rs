@@ -10,6 +10,7 @@
 
 pub mod bridge;
 pub mod dtmf;
+mod figures;
 pub mod g711;
 pub mod goertzel;
 pub mod latch;
@@ -18,6 +19,7 @@ pub mod net;
 pub mod player;
 pub mod ports;
 pub mod prompts;
+mod readiness;
 pub mod rtcp;
 pub mod rtp;
 pub mod sdp;

@@ -127,6 +127,14 @@ impl SendBatch {
         self.entries.push((at, len, to));
     }
 
+    /// Sends the first datagram alone with `sendto`.
+    pub fn send_single(&self, fd: RawFd) -> io::Result<()> {
+        match self.entries.first() {
+            Some(&(at, len, to)) => send_one(fd, &self.data[at..at + len], &to),
+            None => Ok(()),
+        }
+    }
+
     /// Sends everything on `fd`; returns how many datagrams the kernel took. A full
     /// socket buffer (EAGAIN) stops the batch: media is late, not queued.
     pub fn send(&mut self, fd: RawFd) -> io::Result<usize> {

@@ -102,6 +102,8 @@ pub struct MediaLine {
     pub rtpmap: Vec<(u8, String, u32)>,
     pub ptime: Option<u32>,
     pub direction: Direction,
+    /// `a=rtcp-mux`: RTCP shares the RTP port (RFC 5761 section 5.1.1).
+    pub rtcp_mux: bool,
 }
 
 impl MediaLine {
@@ -175,6 +177,7 @@ pub fn parse(text: &str) -> Result<SessionDesc, SdpError> {
                 rtpmap,
                 ptime,
                 direction: direction_of(attrs).or(session_dir).unwrap_or_default(),
+                rtcp_mux: attrs.iter().any(|a| matches!(a, SdpAttribute::RtcpMux)),
             }
         })
         .collect();
@@ -226,6 +229,8 @@ pub struct Negotiated {
     pub remote_ptime: u32,
     /// What we may do: send when `direction.sends()`, expect audio when `receives()`.
     pub direction: Direction,
+    /// RTCP travels on the RTP port (both sides said `a=rtcp-mux`).
+    pub rtcp_mux: bool,
 }
 
 /// The telephone-event payload type we use in our own offers.
@@ -273,6 +278,7 @@ fn choose(m: &MediaLine, idx: usize, laws: &[Law], te: bool) -> Result<Negotiate
             .map(|ip| SocketAddr::new(ip, m.port)),
         remote_ptime: m.ptime.unwrap_or(20),
         direction: Direction::SendRecv,
+        rtcp_mux: m.rtcp_mux,
     })
 }
 
@@ -345,6 +351,7 @@ fn audio_section(
     codecs: &[(Law, u8)],
     te: Option<u8>,
     dir: Direction,
+    rtcp_mux: bool,
 ) {
     let _ = write!(out, "m=audio {port} {proto}");
     for (_, pt) in codecs {
@@ -364,6 +371,9 @@ fn audio_section(
         );
     }
     let _ = write!(out, "a=ptime:20\r\na={}\r\n", dir.as_str());
+    if rtcp_mux {
+        out.push_str("a=rtcp-mux\r\n");
+    }
 }
 
 /// Writes the answer for `neg` (from [`answer`]): the same `m=` lines in the same
@@ -386,6 +396,7 @@ pub fn write_answer(
                 &codecs,
                 neg.telephone_event,
                 neg.direction,
+                neg.rtcp_mux,
             );
         } else {
             let _ = write!(
@@ -400,13 +411,16 @@ pub fn write_answer(
     out
 }
 
-/// Writes an offer of our laws (static payload types) and telephone-event.
+/// Writes an offer of our laws (static payload types), telephone-event, and
+/// `a=rtcp-mux` (a peer that ignores it sends RTCP to port+1, which we leave unread).
 pub fn write_offer(local: &LocalMedia, direction: Direction, origin: &mut Origin) -> String {
     let mut out = String::with_capacity(300);
     header(&mut out, local, origin);
     let codecs: Vec<(Law, u8)> = local.laws.iter().map(|l| (*l, l.payload_type())).collect();
     let te = local.telephone_event.then_some(OFFER_TELEPHONE_EVENT_PT);
-    audio_section(&mut out, local.port, "RTP/AVP", &codecs, te, direction);
+    audio_section(
+        &mut out, local.port, "RTP/AVP", &codecs, te, direction, true,
+    );
     out
 }
 

@@ -39,6 +39,7 @@ fn answers_the_offerers_first_g711_with_telephone_event() {
     assert!(text.contains("a=rtpmap:8 PCMA/8000\r\n"));
     assert!(text.contains("a=rtpmap:96 telephone-event/8000\r\na=fmtp:96 0-15\r\n"));
     assert!(text.contains("c=IN IP4 192.0.2.10\r\n"));
+    assert!(!text.contains("rtcp-mux"), "not offered, not answered");
     assert!(text.contains("o=switchboard 77 1 IN IP4 192.0.2.10\r\n"));
     // Our own answer parses and negotiates back to the same choice.
     let back = parse(&text).unwrap();
@@ -145,6 +146,11 @@ fn offer_and_answer_from_our_side() {
     );
     let parsed = parse(&offer).unwrap();
     assert_eq!(parsed.media[0].rtpmap.len(), 3);
+    assert!(parsed.media[0].rtcp_mux);
+    // A peer offering rtcp-mux gets it in the answer.
+    let n = answer(&parsed, &local(), Direction::SendRecv).unwrap();
+    assert!(n.rtcp_mux);
+    assert!(write_answer(&parsed, &n, &local(), &mut origin()).contains("a=rtcp-mux\r\n"));
     // The agent's phone answers PCMA only, and puts us on hold later.
     let ans = "v=0\r\no=- 5 5 IN IP4 10.1.1.1\r\ns=-\r\nc=IN IP4 10.1.1.1\r\nt=0 0\r\n\
                m=audio 7000 RTP/AVP 8\r\na=recvonly\r\n";

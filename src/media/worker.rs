@@ -1,9 +1,11 @@
 //! A media worker: one tokio task that owns many legs, with one pacing clock ticking
 //! every 20 ms (ARCHITECTURE.md: no task or timer per caller).
 //!
-//! On each tick the worker drains the sockets of legs that are not bridged (caller
-//! audio, RFC 4733 events, RTCP), then sends the next 20 ms frame of every playing
-//! leg, built from the shared decoded sources (RFC 3550 headers from the leg's own
+//! The clock ticks every 5 ms, a quarter of the 20 ms period; each leg is given the
+//! least loaded quarter when it is added and is served once per period, in its
+//! quarter. On a tick the worker drains the sockets of that quarter's legs that are
+//! not bridged (caller audio, RFC 4733 events, RTCP), then sends the next 20 ms
+//! frame of each of them that is playing, built from the shared decoded sources (RFC 3550 headers from the leg's own
 //! stream). A late tick sends the frames it owes in one `sendmmsg` per leg. Bridged
 //! legs are read as their sockets become ready and each packet is relayed at once,
 //! rewritten in the receive buffer ([`super::bridge`]).
@@ -15,13 +17,15 @@
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use futures_util::stream::{SelectAll, Stream, StreamExt};
+use futures_util::stream::{SelectAll, StreamExt};
+
+pub use super::figures::set_realtime_priority;
+use super::figures::{bucket, percentile, thread_cpu, two_mut, LATENESS_BUCKETS};
+use super::readiness::{ReadyShared, ReadyStream};
 use tokio::io::Interest;
 use tokio::sync::{mpsc, oneshot};
 
@@ -34,12 +38,13 @@ use super::rtp::HEADER_LEN;
 use super::sdp::Direction;
 use super::source::{MediaSource, FRAME_SAMPLES};
 
-/// The pacing period.
+/// The pacing period: every playing leg gets one frame per period.
 pub const TICK: Duration = Duration::from_millis(20);
+/// The period is split into this many phases; each leg belongs to one, so a batch
+/// holds a quarter of the legs and the network never sees one 20 ms burst of all.
+pub const PHASES: u32 = 4;
 /// At most this many frames are sent to catch up after a late tick.
 const MAX_CATCH_UP: u32 = 5;
-const LATENESS_BUCKET_US: u64 = 10;
-const LATENESS_BUCKETS: usize = 5000;
 
 /// What the owner of a leg (the call) asks of the worker.
 pub enum Command {
@@ -183,50 +188,6 @@ impl MediaWorker {
     }
 }
 
-/// Readiness of one bridged leg's socket, as a stream of its id. It ends when the
-/// leg is unbridged, so the worker only polls sockets that have something.
-struct ReadyStream {
-    id: LegId,
-    socket: Arc<tokio::net::UdpSocket>,
-    shared: Arc<ReadyShared>,
-}
-
-#[derive(Default)]
-struct ReadyShared {
-    active: AtomicBool,
-    waker: Mutex<Option<Waker>>,
-}
-
-impl ReadyShared {
-    fn deactivate(&self) {
-        self.active.store(false, Ordering::Release);
-        if let Some(w) = self.waker.lock().ok().and_then(|mut w| w.take()) {
-            w.wake();
-        }
-    }
-}
-
-impl Stream for ReadyStream {
-    type Item = LegId;
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<LegId>> {
-        if !self.shared.active.load(Ordering::Acquire) {
-            return Poll::Ready(None);
-        }
-        match self.socket.poll_recv_ready(cx) {
-            Poll::Ready(Ok(())) => Poll::Ready(Some(self.id)),
-            Poll::Ready(Err(_)) => Poll::Ready(None),
-            Poll::Pending => {
-                if let Ok(mut w) = self.shared.waker.lock() {
-                    if !w.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                        *w = Some(cx.waker().clone());
-                    }
-                }
-                Poll::Pending
-            }
-        }
-    }
-}
-
 struct Worker {
     legs: Vec<Leg>,
     index: HashMap<LegId, usize>,
@@ -238,47 +199,7 @@ struct Worker {
     lateness: Vec<u64>,
     wake: Vec<u64>,
     cpu_start: Duration,
-}
-
-fn thread_cpu() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: ts is a valid out-pointer.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
-}
-
-fn bucket(d: Duration) -> usize {
-    ((d.as_micros() as u64 / LATENESS_BUCKET_US) as usize).min(LATENESS_BUCKETS - 1)
-}
-
-fn percentile(h: &[u64], p: f64) -> u64 {
-    let total: u64 = h.iter().sum();
-    if total == 0 {
-        return 0;
-    }
-    let want = ((total as f64) * p).ceil() as u64;
-    let mut seen = 0;
-    for (i, &c) in h.iter().enumerate() {
-        seen += c;
-        if seen >= want {
-            return (i as u64 + 1) * LATENESS_BUCKET_US;
-        }
-    }
-    LATENESS_BUCKETS as u64 * LATENESS_BUCKET_US
-}
-
-fn two_mut<T>(v: &mut [T], i: usize, j: usize) -> (&mut T, &mut T) {
-    assert_ne!(i, j);
-    if i < j {
-        let (a, b) = v.split_at_mut(j);
-        (&mut a[i], &mut b[0])
-    } else {
-        let (a, b) = v.split_at_mut(i);
-        (&mut b[0], &mut a[j])
-    }
+    phase_load: [usize; PHASES as usize],
 }
 
 async fn run(mut rx: mpsc::Receiver<Command>, events: mpsc::Sender<MediaEvent>) {
@@ -293,17 +214,22 @@ async fn run(mut rx: mpsc::Receiver<Command>, events: mpsc::Sender<MediaEvent>) 
         lateness: vec![0; LATENESS_BUCKETS],
         wake: vec![0; LATENESS_BUCKETS],
         cpu_start: thread_cpu(),
+        phase_load: [0; PHASES as usize],
     };
     let mut ready: SelectAll<ReadyStream> = SelectAll::new();
-    let mut next = Instant::now() + TICK;
+    let step = TICK / PHASES;
+    let mut next = Instant::now() + step;
+    let mut phase = 0u8;
     let sleep = tokio::time::sleep_until(next.into());
     tokio::pin!(sleep);
     loop {
         tokio::select! {
             biased;
             _ = &mut sleep => {
-                let due = w.tick(next);
-                next += TICK * due;
+                // A phase late by whole periods skips them (its legs catch up).
+                let due = w.tick(next, phase);
+                next += TICK * (due - 1) + step;
+                phase = (phase + 1) % PHASES as u8;
                 sleep.as_mut().reset(next.into());
             }
             Some(id) = ready.next(), if !ready.is_empty() => w.on_ready(id),
@@ -338,8 +264,14 @@ impl Worker {
                 let Ok(sock) = tokio::net::UdpSocket::from_std(socket) else {
                     return;
                 };
+                let phase = (0..PHASES as usize)
+                    .min_by_key(|&p| self.phase_load[p])
+                    .unwrap_or(0);
+                self.phase_load[phase] += 1;
                 self.index.insert(id, self.legs.len());
-                self.legs.push(Leg::new(id, sock, lease, config, now));
+                let mut leg = Leg::new(id, sock, lease, config, now);
+                leg.phase = phase as u8;
+                self.legs.push(leg);
             }
             Command::UpdateLeg {
                 id,
@@ -374,7 +306,14 @@ impl Worker {
             Command::RemoveLeg { id, reply } => {
                 self.unbridge(id);
                 if let Some(i) = self.index.remove(&id) {
-                    let leg = self.legs.swap_remove(i);
+                    let mut leg = self.legs.swap_remove(i);
+                    if let Some(to) = leg.latch.remote() {
+                        let mut buf = [0u8; 128];
+                        if let Some(n) = leg.write_rtcp(&mut buf, now, true) {
+                            let _ = send_one(leg.fd, &buf[..n], &to);
+                        }
+                    }
+                    self.phase_load[leg.phase as usize] -= 1;
                     if let Some(moved) = self.legs.get(i) {
                         self.index.insert(moved.id, i);
                     }
@@ -519,8 +458,9 @@ impl Worker {
         }
     }
 
-    /// One pacing tick for `deadline`; returns how many periods it covered.
-    fn tick(&mut self, deadline: Instant) -> u32 {
+    /// One pacing tick for the legs of `phase` at `deadline`; returns how many
+    /// periods it covered.
+    fn tick(&mut self, deadline: Instant, phase: u8) -> u32 {
         let woke = Instant::now();
         let late = woke.saturating_duration_since(deadline);
         self.wake[bucket(late)] += 1;
@@ -530,12 +470,28 @@ impl Worker {
             self.report.late_ticks += 1;
         }
         for i in 0..self.legs.len() {
+            if self.legs[i].phase != phase {
+                continue;
+            }
             if self.legs[i].peer.is_none() {
                 self.drain(i, woke);
             }
             self.send_frames(i, deadline, due);
+            self.send_rtcp(i, woke);
         }
         due
+    }
+
+    /// An RTCP report for leg `i` when one is due (muxed legs only, every ~5 s).
+    fn send_rtcp(&mut self, i: usize, now: Instant) {
+        let leg = &mut self.legs[i];
+        let Some(to) = leg.latch.remote() else { return };
+        let mut buf = [0u8; 128];
+        if let Some(n) = leg.write_rtcp(&mut buf, now, false) {
+            if send_one(leg.fd, &buf[..n], &to).is_err() {
+                self.report.send_errors += 1;
+            }
+        }
     }
 
     fn send_frames(&mut self, i: usize, deadline: Instant, due: u32) {
@@ -564,33 +520,18 @@ impl Worker {
             });
             leg.out.count_sent(payload.len());
         }
-        if self.batch.is_empty() {
-            return;
-        }
-        match self.batch.send(leg.fd) {
+        let sent = match self.batch.len() {
+            0 => return,
+            // The usual case: one frame, one sendto, no message headers to set up.
+            1 => self.batch.send_single(leg.fd).map(|()| 1),
+            _ => self.batch.send(leg.fd),
+        };
+        match sent {
             Ok(n) => self.report.packets_sent += n as u64,
             Err(_) => self.report.send_errors += 1,
         }
         let offset = Instant::now().saturating_duration_since(deadline);
         let anchor = *leg.anchor.get_or_insert(offset);
         self.lateness[bucket(offset.saturating_sub(anchor))] += 1;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn percentiles_from_the_histogram() {
-        let mut h = vec![0u64; LATENESS_BUCKETS];
-        h[0] = 98;
-        h[10] = 1;
-        h[100] = 1;
-        assert_eq!(percentile(&h, 0.5), 10);
-        assert_eq!(percentile(&h, 0.99), 110);
-        assert_eq!(percentile(&h, 1.0), 1010);
-        assert_eq!(percentile(&[0; 4], 0.99), 0);
-        assert_eq!(bucket(Duration::from_secs(10)), LATENESS_BUCKETS - 1);
     }
 }
