@@ -10,6 +10,8 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use tokio::io::unix::AsyncFd;
+
 use super::bridge::{LegCodec, Relay};
 use super::dtmf::{Digit, EventReceiver};
 use super::g711::Law;
@@ -108,7 +110,7 @@ pub enum Received {
 
 pub(crate) struct Leg {
     pub id: LegId,
-    pub socket: Arc<tokio::net::UdpSocket>,
+    pub socket: Arc<AsyncFd<std::net::UdpSocket>>,
     pub fd: RawFd,
     _lease: Option<PortLease>,
     pub config: LegConfig,
@@ -135,7 +137,7 @@ pub(crate) struct Leg {
 impl Leg {
     pub fn new(
         id: LegId,
-        socket: tokio::net::UdpSocket,
+        socket: AsyncFd<std::net::UdpSocket>,
         lease: Option<PortLease>,
         config: LegConfig,
         now: Instant,
@@ -143,7 +145,7 @@ impl Leg {
         let out = OutStream::new(rand::random(), rand::random(), rand::random(), now);
         Leg {
             id,
-            fd: socket.as_raw_fd(),
+            fd: socket.get_ref().as_raw_fd(),
             socket: Arc::new(socket),
             _lease: lease,
             latch: Latch::new(config.remote, config.signalling_ip, config.latch),

@@ -370,6 +370,11 @@ impl RecvBatch {
     pub fn count(&self) -> usize {
         self.count
     }
+
+    /// How many datagrams one call can read.
+    pub fn capacity(&self) -> usize {
+        self.bufs.len()
+    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
 use futures_util::stream::Stream;
+use tokio::io::unix::AsyncFd;
 
 use super::leg::LegId;
 
@@ -16,7 +17,7 @@ use super::leg::LegId;
 /// leg is unbridged, so the worker only polls sockets that have something.
 pub(crate) struct ReadyStream {
     pub id: LegId,
-    pub socket: Arc<tokio::net::UdpSocket>,
+    pub socket: Arc<AsyncFd<std::net::UdpSocket>>,
     pub shared: Arc<ReadyShared>,
 }
 
@@ -41,8 +42,9 @@ impl Stream for ReadyStream {
         if !self.shared.active.load(Ordering::Acquire) {
             return Poll::Ready(None);
         }
-        match self.socket.poll_recv_ready(cx) {
-            Poll::Ready(Ok(())) => Poll::Ready(Some(self.id)),
+        // The guard is dropped without clearing: the worker's read clears it.
+        match self.socket.poll_read_ready(cx) {
+            Poll::Ready(Ok(_guard)) => Poll::Ready(Some(self.id)),
             Poll::Ready(Err(_)) => Poll::Ready(None),
             Poll::Pending => {
                 if let Ok(mut w) = self.shared.waker.lock() {

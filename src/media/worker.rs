@@ -15,7 +15,6 @@
 //! another; an event that does not fit is dropped and counted.
 
 use std::collections::HashMap;
-use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
@@ -26,6 +25,9 @@ use futures_util::stream::{SelectAll, StreamExt};
 pub use super::figures::set_realtime_priority;
 use super::figures::{bucket, percentile, thread_cpu, two_mut, LATENESS_BUCKETS};
 use super::readiness::{ReadyShared, ReadyStream};
+use std::task::{Context, Poll, Waker};
+
+use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 use tokio::sync::{mpsc, oneshot};
 
@@ -261,7 +263,11 @@ impl Worker {
                     return;
                 }
                 let _ = socket.set_nonblocking(true);
-                let Ok(sock) = tokio::net::UdpSocket::from_std(socket) else {
+                // SAFETY: a std UdpSocket owns its descriptor, which stays open and
+                // the same until the AsyncFd (and with it the socket) is dropped.
+                let registered =
+                    unsafe { AsyncFd::register_with_interest(socket, Interest::READABLE) };
+                let Ok(sock) = registered else {
                     return;
                 };
                 let phase = (0..PHASES as usize)
@@ -391,15 +397,29 @@ impl Worker {
     fn drain(&mut self, i: usize, now: Instant) {
         let socket = self.legs[i].socket.clone();
         let fd = self.legs[i].fd;
+        let mut cx = Context::from_waker(Waker::noop());
         loop {
-            let rb = &mut self.recv;
-            let n = match socket.try_io(Interest::READABLE, || match rb.recv(fd) {
-                Ok(0) => Err(io::ErrorKind::WouldBlock.into()),
-                r => r,
-            }) {
-                Ok(n) => n,
-                Err(_) => break,
+            // Ready only if the reactor saw a packet arrive: idle sockets cost no
+            // syscall. A short read empties the socket, so readiness is cleared then
+            // (an arrival after the read re-arms it) instead of by a read that fails.
+            let Poll::Ready(Ok(mut guard)) = socket.poll_read_ready(&mut cx) else {
+                break;
             };
+            let n = match self.recv.recv(fd) {
+                Ok(n) if n == self.recv.capacity() => n,
+                Ok(n) => {
+                    guard.clear_ready();
+                    n
+                }
+                Err(_) => {
+                    guard.clear_ready();
+                    break;
+                }
+            };
+            drop(guard);
+            if n == 0 {
+                break;
+            }
             for k in 0..n {
                 let Some((buf, from)) = self.recv.get_mut(k) else {
                     continue;
