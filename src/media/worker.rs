@@ -398,13 +398,10 @@ impl Worker {
         let socket = self.legs[i].socket.clone();
         let fd = self.legs[i].fd;
         let mut cx = Context::from_waker(Waker::noop());
-        loop {
-            // Ready only if the reactor saw a packet arrive: idle sockets cost no
-            // syscall. A short read empties the socket, so readiness is cleared then
-            // (an arrival after the read re-arms it) instead of by a read that fails.
-            let Poll::Ready(Ok(mut guard)) = socket.poll_read_ready(&mut cx) else {
-                break;
-            };
+        // Ready only if the reactor saw a packet arrive: idle sockets cost no
+        // syscall. A short read empties the socket, so readiness is cleared then
+        // (an arrival after the read re-arms it) instead of by a read that fails.
+        while let Poll::Ready(Ok(mut guard)) = socket.poll_read_ready(&mut cx) {
             let n = match self.recv.recv(fd) {
                 Ok(n) if n == self.recv.capacity() => n,
                 Ok(n) => {
