@@ -652,3 +652,40 @@ async fn muxed_rtcp_reports_go_both_ways() {
     }
     assert!(bye);
 }
+
+#[tokio::test]
+async fn the_engine_opens_legs_on_its_workers_and_refuses_when_ports_run_out() {
+    use switchboard::media::engine::{EngineConfig, MediaEngine};
+    let lib = library();
+    let (tx, _rx) = mpsc::channel(64);
+    let config = EngineConfig {
+        workers: 2,
+        ip: "127.0.0.1".parse().unwrap(),
+        ports: (42_100, 42_105),
+        realtime: false,
+    };
+    let engine = MediaEngine::start(&config, tx).unwrap();
+    let (caller, caller_addr) = peer().await;
+    let a = match engine.open_leg(1, mu(caller_addr), None) {
+        Ok(a) => a,
+        Err(e) => return eprintln!("ports busy on this machine ({e}); skipping"),
+    };
+    assert_eq!(a.port % 2, 0);
+    let w = engine.worker(a.worker).unwrap();
+    w.send(Command::PlayMusic {
+        id: 1,
+        source: lib.get("music/hold").unwrap().clone(),
+        looping: true,
+    })
+    .await
+    .unwrap();
+    assert_eq!(recv_n(&caller, 3).await.len(), 3);
+    let b = engine.open_leg(2, mu(caller_addr), Some(a.worker)).unwrap();
+    assert_eq!(b.worker, a.worker, "a bridge's legs share a worker");
+    let _c = engine.open_leg(3, mu(caller_addr), None).unwrap();
+    let e = engine.open_leg(4, mu(caller_addr), None).unwrap_err();
+    assert_eq!(e.sip_status(), 503);
+    // Ending a leg gives its port back.
+    w.remove(2).await.unwrap();
+    assert!(engine.open_leg(5, mu(caller_addr), None).is_ok());
+}

@@ -10,6 +10,7 @@
 
 pub mod bridge;
 pub mod dtmf;
+pub mod engine;
 mod figures;
 pub mod g711;
 pub mod goertzel;

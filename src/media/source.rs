@@ -294,6 +294,10 @@ impl MediaLibrary {
             }
         }
         errors.sort_by(|a, b| a.path.cmp(&b.path));
+        for e in &errors {
+            tracing::warn!(path = %e.path.display(), reason = %e.reason, "media file skipped");
+        }
+        tracing::info!(dir = %dir.display(), loaded = lib.len(), skipped = errors.len(), "media folder loaded");
         (lib, errors)
     }
 

@@ -153,9 +153,22 @@ pub struct MediaWorker {
 impl MediaWorker {
     /// Spawns the worker on the current tokio runtime.
     pub fn spawn(events: mpsc::Sender<MediaEvent>) -> MediaWorker {
+        let (worker, task) = Self::create(events);
+        tokio::spawn(task);
+        worker
+    }
+
+    /// The handle and the worker's task, for a caller that runs the task itself (on
+    /// a thread of its own, see [`super::engine`]). The task ends when every handle
+    /// is dropped.
+    pub fn create(
+        events: mpsc::Sender<MediaEvent>,
+    ) -> (
+        MediaWorker,
+        impl std::future::Future<Output = ()> + Send + 'static,
+    ) {
         let (tx, rx) = mpsc::channel(1024);
-        tokio::spawn(run(rx, events));
-        MediaWorker { tx }
+        (MediaWorker { tx }, run(rx, events))
     }
 
     /// Queues a command, refusing when the worker is saturated.
@@ -323,8 +336,11 @@ impl Worker {
                     if let Some(moved) = self.legs.get(i) {
                         self.index.insert(moved.id, i);
                     }
+                    // The socket closes and the port returns before the owner hears.
+                    let report = leg.report();
+                    drop(leg);
                     if let Some(r) = reply {
-                        let _ = r.send(leg.report());
+                        let _ = r.send(report);
                     }
                 }
             }
