@@ -52,7 +52,7 @@ proptest! {
         for (i, (seq, ts, payload)) in packets.iter().enumerate() {
             let now = t0 + std::time::Duration::from_millis(i as u64 * 20);
             rx.handle_payload(now, *ts, payload);
-            st.record(*seq, *ts, (ts & 3) as u32, payload.len(), now, 8000);
+            st.record(*seq, *ts, ts & 3, payload.len(), now, 8000);
             rx.handle_timeout(now);
         }
         while rx.poll_digit().is_some() {}
