@@ -3,6 +3,8 @@
 //! - `hold N [secs]`: hold music to N listeners from one media worker on its own
 //!   current-thread runtime; reports the worker thread's CPU time per wall second
 //!   and the lateness of packets against their leg's 20 ms grid.
+//! - `baseline N [secs]`: the same packets from a bare `sendto` loop, for the
+//!   kernel's share of the cost.
 //! - `relay BRIDGES [secs]`: BRIDGES bridged calls, both sides sending 50 packets a
 //!   second (PCMU on one leg, PCMA on the other, so every packet is transcoded);
 //!   reports the worker's CPU time per relayed packet.
@@ -241,6 +243,58 @@ fn relay(bridges: usize, secs: u64) {
     );
 }
 
+/// The kernel's own cost: a bare loop of `sendto`, one 172-byte datagram from each
+/// of `n` sockets per 20 ms to the same 64 receivers, measured as this thread's
+/// CPU time per packet. What the worker adds is its figure minus this one.
+fn baseline(n: usize, secs: u64) {
+    let receivers: Vec<UdpSocket> = (0..64)
+        .map(|_| {
+            let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
+            rx.set_nonblocking(true).unwrap();
+            rx
+        })
+        .collect();
+    let targets: Vec<SocketAddr> = receivers.iter().map(|r| r.local_addr().unwrap()).collect();
+    let senders: Vec<UdpSocket> = (0..n)
+        .map(|_| UdpSocket::bind("127.0.0.1:0").unwrap())
+        .collect();
+    let stop = Arc::new(AtomicBool::new(false));
+    let got = Arc::new(AtomicU64::new(0));
+    let drain = drain_thread(receivers, stop.clone(), got.clone());
+    let cpu = || {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: ts is a valid out-pointer.
+        unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+        Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+    };
+    let pkt = [0x80u8; 172];
+    let (c0, t0) = (cpu(), Instant::now());
+    let mut sent = 0u64;
+    let mut k = 0u32;
+    while t0.elapsed() < Duration::from_secs(secs) {
+        for (i, s) in senders.iter().enumerate() {
+            if s.send_to(&pkt, targets[i % targets.len()]).is_ok() {
+                sent += 1;
+            }
+        }
+        k += 1;
+        std::thread::sleep(
+            (t0 + Duration::from_millis(20) * k).saturating_duration_since(Instant::now()),
+        );
+    }
+    let used = cpu() - c0;
+    stop.store(true, Ordering::Relaxed);
+    drain.join().unwrap();
+    println!(
+        "baseline N={n}: bare sendto loop {:.2} µs CPU per packet ({sent} packets, {:.1}% of one core)",
+        used.as_secs_f64() * 1e6 / sent.max(1) as f64,
+        100.0 * used.as_secs_f64() / t0.elapsed().as_secs_f64()
+    );
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; skip flags.
     let args: Vec<String> = std::env::args()
@@ -251,7 +305,9 @@ fn main() {
     match args.first().map(String::as_str) {
         Some("hold") => hold(num(1, 1000) as usize, num(2, 10)),
         Some("relay") => relay(num(1, 500) as usize, num(2, 10)),
+        Some("baseline") => baseline(num(1, 5000) as usize, num(2, 10)),
         _ => {
+            baseline(5000, 10);
             hold(1000, 10);
             hold(5000, 10);
             relay(500, 10);

@@ -689,3 +689,99 @@ async fn the_engine_opens_legs_on_its_workers_and_refuses_when_ports_run_out() {
     w.remove(2).await.unwrap();
     assert!(engine.open_leg(5, mu(caller_addr), None).is_ok());
 }
+
+#[tokio::test]
+async fn unbridging_gives_the_caller_back_the_music_where_it_was() {
+    let (w, _events) = worker();
+    let (caller_leg, _) = leg_socket();
+    let (agent_leg, _) = leg_socket();
+    let (caller, caller_addr) = peer().await;
+    let (_agent, agent_addr) = peer().await;
+    w.send(Command::AddLeg {
+        id: 20,
+        socket: caller_leg,
+        lease: None,
+        config: mu(caller_addr),
+    })
+    .await
+    .unwrap();
+    w.send(Command::AddLeg {
+        id: 21,
+        socket: agent_leg,
+        lease: None,
+        config: mu(agent_addr),
+    })
+    .await
+    .unwrap();
+    // Music whose frame k is the constant µ-law byte k.
+    let pcm: Vec<i16> = (0..200u32)
+        .flat_map(|k| std::iter::repeat_n(Law::Mu.decode(k as u8), 160))
+        .collect();
+    let music = Arc::new(MediaSource::from_pcm8k("steps", pcm));
+    w.send(Command::PlayMusic {
+        id: 20,
+        source: music,
+        looping: true,
+    })
+    .await
+    .unwrap();
+    let before = recv_n(&caller, 5).await;
+    w.send(Command::Bridge { a: 20, b: 21 }).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut last_music = before
+        .last()
+        .map(|p| RtpPacket::parse(p).unwrap().payload[0])
+        .unwrap();
+    while let Some((p, _)) = recv(&caller).await {
+        last_music = RtpPacket::parse(&p).unwrap().payload[0];
+    }
+    w.send(Command::Unbridge { id: 20 }).await.unwrap();
+    let after = recv_n(&caller, 1).await;
+    let p = RtpPacket::parse(&after[0]).unwrap();
+    assert_eq!(
+        p.payload[0],
+        last_music.wrapping_add(1),
+        "the music continues from where the agent took over"
+    );
+    assert!(p.marker);
+}
+
+#[tokio::test]
+async fn every_leg_on_hold_is_read_even_when_hundreds_receive_at_once() {
+    let (w, _events) = worker();
+    let (phone, phone_addr) = peer().await;
+    let n = 800u64; // 200 per pacing phase, more than tokio's budget of 128
+    let mut addrs = vec![];
+    for id in 0..n {
+        let (sock, addr) = leg_socket();
+        w.send(Command::AddLeg {
+            id,
+            socket: sock,
+            lease: None,
+            config: mu(phone_addr),
+        })
+        .await
+        .unwrap();
+        addrs.push(addr);
+    }
+    // Every leg gets three packets before any tick can read them.
+    let mut pkt = vec![0u8; 172];
+    for seq in 0..3u16 {
+        for a in &addrs {
+            RtpHeader {
+                marker: false,
+                payload_type: 0,
+                sequence: seq,
+                timestamp: 160 * seq as u32,
+                ssrc: 1,
+            }
+            .write(&mut pkt);
+            phone.send_to(&pkt, a).await.unwrap();
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    for id in 0..n {
+        let r = w.remove(id).await.unwrap();
+        assert_eq!(r.received.packets, 3, "leg {id}");
+    }
+}

@@ -119,7 +119,8 @@ pub(crate) struct Leg {
     pub latch: Latch,
     pub stats: ReceiveStats,
     pub dtmf: EventReceiver,
-    pub inband: Option<InbandDetector>,
+    /// In-band detection and its decode buffer, only for legs that need it.
+    pub inband: Option<Box<(InbandDetector, [i16; FRAME_SAMPLES])>>,
     /// The leg this one is bridged to, and the rewrite for packets going there.
     pub peer: Option<(LegId, Relay)>,
     pub rtcp_received: u64,
@@ -131,7 +132,6 @@ pub(crate) struct Leg {
     /// Middle 32 bits of the NTP time of the last SR received, and when it came.
     last_sr: Option<(u32, Instant)>,
     remote_report: Option<RemoteReport>,
-    pcm: [i16; FRAME_SAMPLES],
 }
 
 impl Leg {
@@ -149,7 +149,9 @@ impl Leg {
             socket: Arc::new(socket),
             _lease: lease,
             latch: Latch::new(config.remote, config.signalling_ip, config.latch),
-            inband: config.inband_dtmf.then(InbandDetector::new),
+            inband: config
+                .inband_dtmf
+                .then(|| Box::new((InbandDetector::new(), [0; FRAME_SAMPLES]))),
             config,
             out,
             player: Player::new(),
@@ -162,7 +164,6 @@ impl Leg {
             next_rtcp: None,
             last_sr: None,
             remote_report: None,
-            pcm: [0; FRAME_SAMPLES],
         }
     }
 
@@ -202,10 +203,11 @@ impl Leg {
             .record(p.sequence, p.timestamp, p.ssrc, p.payload.len(), now, 8000);
         if Some(p.payload_type) == codec.telephone_event {
             self.dtmf.handle_payload(now, p.timestamp, p.payload);
-        } else if let Some(det) = &mut self.inband {
+        } else if let Some(inband) = &mut self.inband {
+            let (det, pcm) = &mut **inband;
             let n = p.payload.len().min(FRAME_SAMPLES);
-            codec.law.decode_into(&p.payload[..n], &mut self.pcm[..n]);
-            det.handle_samples(now, &self.pcm[..n]);
+            codec.law.decode_into(&p.payload[..n], &mut pcm[..n]);
+            det.handle_samples(now, &pcm[..n]);
         }
         Received::Media { latched_now }
     }
@@ -215,7 +217,7 @@ impl Leg {
         self.dtmf.handle_timeout(now);
         self.dtmf
             .poll_digit()
-            .or_else(|| self.inband.as_mut().and_then(|d| d.poll_digit()))
+            .or_else(|| self.inband.as_mut().and_then(|d| d.0.poll_digit()))
     }
 
     fn on_rtcp(&mut self, report: &rtcp::Report, now: Instant) {

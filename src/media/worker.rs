@@ -168,7 +168,12 @@ impl MediaWorker {
         impl std::future::Future<Output = ()> + Send + 'static,
     ) {
         let (tx, rx) = mpsc::channel(1024);
-        (MediaWorker { tx }, run(rx, events))
+        // The worker polls many sockets per wake-up and keeps its own fairness;
+        // tokio's cooperative budget (128 ready polls) would leave legs unread.
+        (
+            MediaWorker { tx },
+            tokio::task::unconstrained(run(rx, events)),
+        )
     }
 
     /// Queues a command, refusing when the worker is saturated.
@@ -203,9 +208,23 @@ impl MediaWorker {
     }
 }
 
+/// Where a leg is: its phase and its place in that phase's list.
+type Slot = (u8, usize);
+
+/// Two different legs, mutably (a bridge's two sides).
+fn pair(legs: &mut [Vec<Leg>], a: Slot, b: Slot) -> (&mut Leg, &mut Leg) {
+    if a.0 == b.0 {
+        two_mut(&mut legs[a.0 as usize], a.1, b.1)
+    } else {
+        let (x, y) = two_mut(legs, a.0 as usize, b.0 as usize);
+        (&mut x[a.1], &mut y[b.1])
+    }
+}
+
 struct Worker {
-    legs: Vec<Leg>,
-    index: HashMap<LegId, usize>,
+    /// The legs of each phase, stored together so a tick walks one compact list.
+    legs: [Vec<Leg>; PHASES as usize],
+    index: HashMap<LegId, Slot>,
     ready_flags: HashMap<LegId, Arc<ReadyShared>>,
     events: mpsc::Sender<MediaEvent>,
     recv: RecvBatch,
@@ -214,12 +233,11 @@ struct Worker {
     lateness: Vec<u64>,
     wake: Vec<u64>,
     cpu_start: Duration,
-    phase_load: [usize; PHASES as usize],
 }
 
 async fn run(mut rx: mpsc::Receiver<Command>, events: mpsc::Sender<MediaEvent>) {
     let mut w = Worker {
-        legs: Vec::new(),
+        legs: std::array::from_fn(|_| Vec::new()),
         index: HashMap::new(),
         ready_flags: HashMap::new(),
         events,
@@ -229,7 +247,6 @@ async fn run(mut rx: mpsc::Receiver<Command>, events: mpsc::Sender<MediaEvent>) 
         lateness: vec![0; LATENESS_BUCKETS],
         wake: vec![0; LATENESS_BUCKETS],
         cpu_start: thread_cpu(),
-        phase_load: [0; PHASES as usize],
     };
     let mut ready: SelectAll<ReadyStream> = SelectAll::new();
     let step = TICK / PHASES;
@@ -284,13 +301,12 @@ impl Worker {
                     return;
                 };
                 let phase = (0..PHASES as usize)
-                    .min_by_key(|&p| self.phase_load[p])
+                    .min_by_key(|&p| self.legs[p].len())
                     .unwrap_or(0);
-                self.phase_load[phase] += 1;
-                self.index.insert(id, self.legs.len());
+                self.index.insert(id, (phase as u8, self.legs[phase].len()));
                 let mut leg = Leg::new(id, sock, lease, config, now);
                 leg.phase = phase as u8;
-                self.legs.push(leg);
+                self.legs[phase].push(leg);
             }
             Command::UpdateLeg {
                 id,
@@ -324,17 +340,16 @@ impl Worker {
             Command::Unbridge { id } => self.unbridge(id),
             Command::RemoveLeg { id, reply } => {
                 self.unbridge(id);
-                if let Some(i) = self.index.remove(&id) {
-                    let mut leg = self.legs.swap_remove(i);
+                if let Some((p, i)) = self.index.remove(&id) {
+                    let mut leg = self.legs[p as usize].swap_remove(i);
                     if let Some(to) = leg.latch.remote() {
                         let mut buf = [0u8; 128];
                         if let Some(n) = leg.write_rtcp(&mut buf, now, true) {
                             let _ = send_one(leg.fd, &buf[..n], &to);
                         }
                     }
-                    self.phase_load[leg.phase as usize] -= 1;
-                    if let Some(moved) = self.legs.get(i) {
-                        self.index.insert(moved.id, i);
+                    if let Some(moved) = self.legs[p as usize].get(i) {
+                        self.index.insert(moved.id, (p, i));
                     }
                     // The socket closes and the port returns before the owner hears.
                     let report = leg.report();
@@ -346,7 +361,7 @@ impl Worker {
             }
             Command::Report { reply } => {
                 let mut r = self.report.clone();
-                r.legs = self.legs.len();
+                r.legs = self.legs.iter().map(Vec::len).sum();
                 r.lateness_p50_us = percentile(&self.lateness, 0.50);
                 r.lateness_p99_us = percentile(&self.lateness, 0.99);
                 r.lateness_max_us = percentile(&self.lateness, 1.0);
@@ -358,7 +373,9 @@ impl Worker {
     }
 
     fn leg(&mut self, id: LegId) -> Option<&mut Leg> {
-        self.index.get(&id).map(|&i| &mut self.legs[i])
+        self.index
+            .get(&id)
+            .map(|&(p, i)| &mut self.legs[p as usize][i])
     }
 
     fn bridge(&mut self, a: LegId, b: LegId, ready: &mut SelectAll<ReadyStream>) {
@@ -370,7 +387,7 @@ impl Worker {
         }
         self.unbridge(a);
         self.unbridge(b);
-        let (la, lb) = two_mut(&mut self.legs, i, j);
+        let (la, lb) = pair(&mut self.legs, i, j);
         la.peer = Some((
             b,
             super::bridge::Relay::new(la.config.codec, lb.config.codec),
@@ -410,9 +427,9 @@ impl Worker {
     }
 
     /// Reads everything waiting on leg `i`; relays media when it is bridged.
-    fn drain(&mut self, i: usize, now: Instant) {
-        let socket = self.legs[i].socket.clone();
-        let fd = self.legs[i].fd;
+    fn drain(&mut self, s: Slot, now: Instant) {
+        let socket = self.legs[s.0 as usize][s.1].socket.clone();
+        let fd = self.legs[s.0 as usize][s.1].fd;
         let mut cx = Context::from_waker(Waker::noop());
         // Ready only if the reactor saw a packet arrive: idle sockets cost no
         // syscall. A short read empties the socket, so readiness is cleared then
@@ -437,7 +454,7 @@ impl Worker {
                 let Some((buf, from)) = self.recv.get_mut(k) else {
                     continue;
                 };
-                let leg = &mut self.legs[i];
+                let leg = &mut self.legs[s.0 as usize][s.1];
                 let got = leg.receive(buf, from, now);
                 if let Received::Media { latched_now } = got {
                     if latched_now {
@@ -450,13 +467,14 @@ impl Worker {
                             self.report.events_dropped += 1;
                         }
                     }
-                    let Some(peer) = self.legs[i].peer.as_ref().map(|(p, _)| *p) else {
+                    let Some(peer) = self.legs[s.0 as usize][s.1].peer.as_ref().map(|(p, _)| *p)
+                    else {
                         continue;
                     };
                     let Some(&j) = self.index.get(&peer) else {
                         continue;
                     };
-                    let (src, dst) = two_mut(&mut self.legs, i, j);
+                    let (src, dst) = pair(&mut self.legs, s, j);
                     let relay = &mut src.peer.as_mut().expect("bridged").1;
                     match relay.rewrite(buf, &mut dst.out, now) {
                         Ok(range) => match (dst.config.direction.sends(), dst.latch.remote()) {
@@ -471,23 +489,23 @@ impl Worker {
                 }
             }
         }
-        self.flush_digits(i, now);
+        self.flush_digits(s, now);
     }
 
-    fn flush_digits(&mut self, i: usize, now: Instant) {
-        while let Some(digit) = self.legs[i].poll_digit(now) {
-            let leg = self.legs[i].id;
+    fn flush_digits(&mut self, s: Slot, now: Instant) {
+        while let Some(digit) = self.legs[s.0 as usize][s.1].poll_digit(now) {
+            let leg = self.legs[s.0 as usize][s.1].id;
             self.emit(MediaEvent::Digit { leg, digit });
         }
-        while let Some(event) = self.legs[i].player.poll_event() {
-            let leg = self.legs[i].id;
+        while let Some(event) = self.legs[s.0 as usize][s.1].player.poll_event() {
+            let leg = self.legs[s.0 as usize][s.1].id;
             self.emit(MediaEvent::Playback { leg, event });
         }
     }
 
     fn on_ready(&mut self, id: LegId) {
-        if let Some(&i) = self.index.get(&id) {
-            self.drain(i, Instant::now());
+        if let Some(&s) = self.index.get(&id) {
+            self.drain(s, Instant::now());
         }
     }
 
@@ -502,22 +520,20 @@ impl Worker {
         if due > 1 {
             self.report.late_ticks += 1;
         }
-        for i in 0..self.legs.len() {
-            if self.legs[i].phase != phase {
-                continue;
+        for k in 0..self.legs[phase as usize].len() {
+            let s = (phase, k);
+            if self.legs[phase as usize][k].peer.is_none() {
+                self.drain(s, woke);
             }
-            if self.legs[i].peer.is_none() {
-                self.drain(i, woke);
-            }
-            self.send_frames(i, deadline, due);
-            self.send_rtcp(i, woke);
+            self.send_frames(s, deadline, due);
+            self.send_rtcp(s, woke);
         }
         due
     }
 
     /// An RTCP report for leg `i` when one is due (muxed legs only, every ~5 s).
-    fn send_rtcp(&mut self, i: usize, now: Instant) {
-        let leg = &mut self.legs[i];
+    fn send_rtcp(&mut self, s: Slot, now: Instant) {
+        let leg = &mut self.legs[s.0 as usize][s.1];
         let Some(to) = leg.latch.remote() else { return };
         let mut buf = [0u8; 128];
         if let Some(n) = leg.write_rtcp(&mut buf, now, false) {
@@ -527,8 +543,8 @@ impl Worker {
         }
     }
 
-    fn send_frames(&mut self, i: usize, deadline: Instant, due: u32) {
-        let leg = &mut self.legs[i];
+    fn send_frames(&mut self, s: Slot, deadline: Instant, due: u32) {
+        let leg = &mut self.legs[s.0 as usize][s.1];
         if leg.peer.is_some() || !leg.config.direction.sends() {
             return;
         }
