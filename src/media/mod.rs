@@ -9,6 +9,7 @@
 //! relays packets between two legs — are small and own no per-caller task or timer.
 
 pub mod bridge;
+pub mod clock;
 pub mod dtmf;
 pub mod engine;
 mod figures;

@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::stream::{SelectAll, StreamExt};
 
+use super::clock::PacingClock;
 pub use super::figures::set_realtime_priority;
 use super::figures::{bucket, percentile, thread_cpu, two_mut, LATENESS_BUCKETS};
 use super::readiness::{ReadyShared, ReadyStream};
@@ -252,17 +253,23 @@ async fn run(mut rx: mpsc::Receiver<Command>, events: mpsc::Sender<MediaEvent>) 
     let step = TICK / PHASES;
     let mut next = Instant::now() + step;
     let mut phase = 0u8;
-    let sleep = tokio::time::sleep_until(next.into());
-    tokio::pin!(sleep);
+    let clock = match PacingClock::new() {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!("media worker cannot start its pacing clock: {e}");
+            return;
+        }
+    };
+    let _ = clock.arm(next);
     loop {
         tokio::select! {
             biased;
-            _ = &mut sleep => {
+            _ = clock.wait() => {
                 // A phase late by whole periods skips them (its legs catch up).
                 let due = w.tick(next, phase);
                 next += TICK * (due - 1) + step;
                 phase = (phase + 1) % PHASES as u8;
-                sleep.as_mut().reset(next.into());
+                let _ = clock.arm(next);
             }
             Some(id) = ready.next(), if !ready.is_empty() => w.on_ready(id),
             cmd = rx.recv() => match cmd {
