@@ -418,6 +418,7 @@ async fn hold_stops_our_audio_and_resume_continues_the_same_stream() {
         id: 6,
         remote: Some(caller_addr),
         direction: Direction::RecvOnly,
+        codec: None,
     })
     .await
     .unwrap();
@@ -429,6 +430,7 @@ async fn hold_stops_our_audio_and_resume_continues_the_same_stream() {
         id: 6,
         remote: Some(caller_addr),
         direction: Direction::SendRecv,
+        codec: None,
     })
     .await
     .unwrap();
@@ -784,4 +786,74 @@ async fn every_leg_on_hold_is_read_even_when_hundreds_receive_at_once() {
         let r = w.remove(id).await.unwrap();
         assert_eq!(r.received.packets, 3, "leg {id}");
     }
+}
+
+#[tokio::test]
+async fn a_reinvite_to_the_other_law_changes_what_the_bridge_sends() {
+    use switchboard::media::bridge::LegCodec;
+    let (w, _events) = worker();
+    let (caller_leg, caller_leg_addr) = leg_socket();
+    let (agent_leg, _) = leg_socket();
+    let (caller, caller_addr) = peer().await;
+    let (agent, agent_addr) = peer().await;
+    w.send(Command::AddLeg {
+        id: 30,
+        socket: caller_leg,
+        lease: None,
+        config: mu(caller_addr),
+    })
+    .await
+    .unwrap();
+    w.send(Command::AddLeg {
+        id: 31,
+        socket: agent_leg,
+        lease: None,
+        config: mu(agent_addr),
+    })
+    .await
+    .unwrap();
+    w.send(Command::Bridge { a: 30, b: 31 }).await.unwrap();
+    let send = |seq: u16| {
+        let mut pkt = vec![0u8; 12];
+        RtpHeader {
+            marker: false,
+            payload_type: 0,
+            sequence: seq,
+            timestamp: 160 * seq as u32,
+            ssrc: 9,
+        }
+        .write(&mut pkt);
+        pkt.extend_from_slice(&[0x10; 160]);
+        pkt
+    };
+    caller.send_to(&send(1), caller_leg_addr).await.unwrap();
+    let p = recv_n(&agent, 1).await;
+    assert_eq!(
+        RtpPacket::parse(&p[0]).unwrap().payload_type,
+        0,
+        "PCMU end to end: no transcoding"
+    );
+    // The agent's phone moves to PCMA in a re-INVITE.
+    let pcma = LegCodec {
+        law: Law::A,
+        payload_type: 8,
+        telephone_event: Some(101),
+    };
+    w.send(Command::UpdateLeg {
+        id: 31,
+        remote: Some(agent_addr),
+        direction: Direction::SendRecv,
+        codec: Some(pcma),
+    })
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    caller.send_to(&send(2), caller_leg_addr).await.unwrap();
+    let p = recv_n(&agent, 1).await;
+    let p = RtpPacket::parse(&p[0]).unwrap();
+    assert_eq!(p.payload_type, 8);
+    assert_eq!(
+        p.payload[0],
+        switchboard::media::g711::encode_a(switchboard::media::g711::decode_mu(0x10))
+    );
 }

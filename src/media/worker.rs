@@ -32,6 +32,7 @@ use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 use tokio::sync::{mpsc, oneshot};
 
+use super::bridge::LegCodec;
 use super::dtmf::Digit;
 use super::leg::{Leg, LegConfig, LegId, LegReport, Received};
 use super::net::{send_one, RecvBatch, SendBatch};
@@ -58,11 +59,13 @@ pub enum Command {
         lease: Option<PortLease>,
         config: LegConfig,
     },
-    /// New SDP from the peer: moved address, hold or resume.
+    /// New SDP from the peer: moved address, hold or resume, and a new codec when
+    /// the re-INVITE changed it (a bridge then transcodes accordingly).
     UpdateLeg {
         id: LegId,
         remote: Option<SocketAddr>,
         direction: Direction,
+        codec: Option<LegCodec>,
     },
     PlayMusic {
         id: LegId,
@@ -319,9 +322,14 @@ impl Worker {
                 id,
                 remote,
                 direction,
+                codec,
             } => {
-                if let Some(leg) = self.leg(id) {
-                    leg.update(remote, direction);
+                let Some(leg) = self.leg(id) else { return };
+                leg.update(remote, direction);
+                if let Some(c) = codec.filter(|c| *c != leg.config.codec) {
+                    leg.config.codec = c;
+                    leg.out.source_changed();
+                    self.rebuild_relays(id);
                 }
             }
             Command::PlayMusic {
@@ -416,6 +424,28 @@ impl Worker {
             });
             self.ready_flags.insert(leg.id, shared);
         }
+    }
+
+    /// Re-derives both rewrites of the bridge `id` is in, after a codec change.
+    fn rebuild_relays(&mut self, id: LegId) {
+        let Some(&a) = self.index.get(&id) else {
+            return;
+        };
+        let Some(peer) = self.legs[a.0 as usize][a.1].peer.as_ref().map(|(p, _)| *p) else {
+            return;
+        };
+        let Some(&b) = self.index.get(&peer) else {
+            return;
+        };
+        let (la, lb) = pair(&mut self.legs, a, b);
+        la.peer = Some((
+            peer,
+            super::bridge::Relay::new(la.config.codec, lb.config.codec),
+        ));
+        lb.peer = Some((
+            id,
+            super::bridge::Relay::new(lb.config.codec, la.config.codec),
+        ));
     }
 
     fn unbridge(&mut self, id: LegId) {
