@@ -639,3 +639,55 @@ async fn every_leg_on_hold_is_read_even_when_hundreds_receive_at_once() {
         assert_eq!(r.received.packets, 3, "leg {id}");
     }
 }
+
+#[tokio::test]
+async fn without_rtcp_mux_reports_use_the_port_above() {
+    use switchboard::media::ports::bind_rtp_pair;
+    use switchboard::media::rtcp::{self, ReportBlock};
+    let ip = "127.0.0.1".parse().unwrap();
+    let (Ok((leg_rtp, leg_rtcp, _lease)), Ok((phone_rtp, phone_rtcp, _plase))) = (
+        bind_rtp_pair(&PortPool::new(43_000, 43_099), ip),
+        bind_rtp_pair(&PortPool::new(43_100, 43_199), ip),
+    ) else {
+        return eprintln!("ports busy on this machine; skipping");
+    };
+    let leg_rtcp_addr = leg_rtcp.local_addr().unwrap();
+    let phone_rtp_addr = phone_rtp.local_addr().unwrap();
+    let phone_rtcp = UdpSocket::from_std(phone_rtcp).unwrap();
+    let (w, _events) = worker();
+    let mut config = mu(phone_rtp_addr);
+    config.rtcp_interval = Duration::from_millis(200);
+    w.send(Command::AddLeg {
+        id: 9,
+        socket: leg_rtp,
+        lease: None,
+        config,
+    })
+    .await
+    .unwrap();
+    w.send(Command::AttachRtcp {
+        id: 9,
+        socket: leg_rtcp,
+    })
+    .await
+    .unwrap();
+    // A receiver report arrives at the phone's port+1, from ours.
+    let (report, from) = recv(&phone_rtcp).await.expect("RTCP on port+1");
+    assert_eq!(from, leg_rtcp_addr);
+    let r = rtcp::parse_compound(&report).unwrap();
+    assert!(r.sender.is_none(), "nothing sent yet: a receiver report");
+    // The phone's report about our stream is read from port+1 too.
+    let block = ReportBlock {
+        ssrc: r.ssrc,
+        fraction_lost: 7,
+        ..Default::default()
+    };
+    let mut buf = [0u8; 100];
+    let n = rtcp::write_report(&mut buf, 0x5eed, None, &[block], "phone", false).unwrap();
+    phone_rtcp.send_to(&buf[..n], leg_rtcp_addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    let rep = w.remove(9).await.unwrap();
+    assert_eq!(rep.rtcp_received, 1);
+    assert_eq!(rep.remote.map(|r| r.fraction_lost), Some(7));
+    drop(phone_rtp);
+}

@@ -3,8 +3,9 @@
 //! per worker, no task per caller), the shared RTP port pool, and one channel of
 //! [`MediaEvent`]s for all legs.
 //!
-//! [`MediaEngine::open_leg`] binds an even port from the configured range and hands
-//! the socket to a worker; a full range or a saturated worker is refused with the
+//! [`MediaEngine::open_leg`] binds an even port from the configured range (and the
+//! RTCP port above it unless the leg multiplexes RTCP) and hands the sockets to a
+//! worker; a full range or a saturated worker is refused with the
 //! 503 the call should answer (ARCHITECTURE.md: "Overload is refused"). The two legs
 //! of a bridge must live on one worker: open the second with the first's worker.
 
@@ -14,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::mpsc;
 
 use super::leg::{LegConfig, LegId};
-use super::ports::{bind_rtp, PortPool, PortsExhausted};
+use super::ports::{bind_rtp, bind_rtp_pair, PortPool, PortsExhausted};
 use super::worker::{set_realtime_priority, Command, MediaEvent, MediaWorker, WorkerError};
 
 /// How the engine starts.
@@ -118,14 +119,24 @@ impl MediaEngine {
             Some(w) => return Err(EngineError::NoSuchWorker(w)),
             None => self.next.fetch_add(1, Ordering::Relaxed) % self.workers.len(),
         };
-        let (socket, lease) = bind_rtp(&self.pool, self.ip)?;
+        let (socket, rtcp, lease) = if config.rtcp_mux {
+            let (socket, lease) = bind_rtp(&self.pool, self.ip)?;
+            (socket, None, lease)
+        } else {
+            let (socket, rtcp, lease) = bind_rtp_pair(&self.pool, self.ip)?;
+            (socket, Some(rtcp), lease)
+        };
         let port = lease.port();
-        self.workers[w].try_send(Command::AddLeg {
+        let worker = &self.workers[w];
+        worker.try_send(Command::AddLeg {
             id,
             socket,
             lease: Some(lease),
             config,
         })?;
+        if let Some(socket) = rtcp {
+            worker.try_send(Command::AttachRtcp { id, socket })?;
+        }
         Ok(OpenedLeg {
             id,
             worker: w,

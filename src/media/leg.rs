@@ -42,6 +42,7 @@ pub struct LegConfig {
     /// Listen for DTMF tones in the audio (when no telephone-event was negotiated).
     pub inband_dtmf: bool,
     /// Send RTCP reports on the RTP port (RFC 5761; from [`super::sdp::Negotiated`]).
+    /// Without it, reports use the leg's RTCP socket on port+1 when one is attached.
     pub rtcp_mux: bool,
     /// Mean RTCP report interval (RFC 3550 section 6.2 minimum: 5 s); each
     /// interval is randomised to 0.5-1.5 times this (section 6.3.1).
@@ -108,6 +109,18 @@ pub enum Received {
     Dropped,
 }
 
+/// The RTCP socket of a leg without rtcp-mux: port+1 (RFC 3550 section 11), with
+/// its own latch, since a NAT maps it separately from the RTP port.
+pub(crate) struct RtcpPort {
+    pub socket: Arc<AsyncFd<std::net::UdpSocket>>,
+    pub fd: RawFd,
+    pub latch: Latch,
+}
+
+fn rtcp_address(rtp: Option<SocketAddr>) -> Option<SocketAddr> {
+    rtp.map(|a| SocketAddr::new(a.ip(), a.port().wrapping_add(1)))
+}
+
 pub(crate) struct Leg {
     pub id: LegId,
     pub socket: Arc<AsyncFd<std::net::UdpSocket>>,
@@ -119,6 +132,7 @@ pub(crate) struct Leg {
     pub latch: Latch,
     pub stats: ReceiveStats,
     pub dtmf: EventReceiver,
+    pub rtcp_port: Option<RtcpPort>,
     /// In-band detection and its decode buffer, only for legs that need it.
     pub inband: Option<Box<(InbandDetector, [i16; FRAME_SAMPLES])>>,
     /// The leg this one is bridged to, and the rewrite for packets going there.
@@ -149,6 +163,7 @@ impl Leg {
             socket: Arc::new(socket),
             _lease: lease,
             latch: Latch::new(config.remote, config.signalling_ip, config.latch),
+            rtcp_port: None,
             inband: config
                 .inband_dtmf
                 .then(|| Box::new((InbandDetector::new(), [0; FRAME_SAMPLES]))),
@@ -171,12 +186,54 @@ impl Leg {
     pub fn update(&mut self, remote: Option<SocketAddr>, direction: Direction) {
         if remote != self.config.remote {
             self.latch.reset(remote);
+            if let Some(rp) = &mut self.rtcp_port {
+                rp.latch.reset(rtcp_address(remote));
+            }
             self.config.remote = remote;
         }
         if direction.sends() && !self.config.direction.sends() {
             self.out.source_changed();
         }
         self.config.direction = direction;
+    }
+
+    /// Gives the leg its RTCP socket (port+1) for a peer without rtcp-mux.
+    pub fn attach_rtcp(&mut self, socket: AsyncFd<std::net::UdpSocket>) {
+        let fd = socket.get_ref().as_raw_fd();
+        let latch = Latch::new(
+            rtcp_address(self.config.remote),
+            self.config.signalling_ip,
+            self.config.latch,
+        );
+        self.rtcp_port = Some(RtcpPort {
+            socket: Arc::new(socket),
+            fd,
+            latch,
+        });
+    }
+
+    /// Where RTCP goes: the RTP socket and address when muxed, else port+1.
+    pub fn rtcp_destination(&self) -> Option<(RawFd, SocketAddr)> {
+        if self.config.rtcp_mux {
+            return self.latch.remote().map(|to| (self.fd, to));
+        }
+        let rp = self.rtcp_port.as_ref()?;
+        rp.latch.remote().map(|to| (rp.fd, to))
+    }
+
+    /// Judges one datagram that arrived on the RTCP socket.
+    pub fn receive_rtcp(&mut self, buf: &[u8], from: SocketAddr, now: Instant) -> Received {
+        let Some(rp) = &mut self.rtcp_port else {
+            return Received::Dropped;
+        };
+        if rp.latch.on_packet(from, is_rtcp(buf)) == Verdict::Drop {
+            return Received::Dropped;
+        }
+        self.rtcp_received += 1;
+        if let Ok(report) = rtcp::parse_compound(buf) {
+            self.on_rtcp(&report, now);
+        }
+        Received::Rtcp
     }
 
     /// Judges one datagram from `from` and feeds statistics and DTMF detection.
@@ -246,7 +303,7 @@ impl Leg {
     /// Writes an RTCP SR (we have sent media) or RR into `buf` when one is due at
     /// `now` (or always with `bye`), with a report block for the source we hear.
     pub fn write_rtcp(&mut self, buf: &mut [u8], now: Instant, bye: bool) -> Option<usize> {
-        if !self.config.rtcp_mux {
+        if !self.config.rtcp_mux && self.rtcp_port.is_none() {
             return None;
         }
         let interval = self.config.rtcp_interval;

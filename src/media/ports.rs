@@ -130,6 +130,26 @@ pub fn bind_rtp(pool: &PortPool, ip: IpAddr) -> Result<(UdpSocket, PortLease), P
     Err(pool.exhausted())
 }
 
+/// Binds the RTP socket at an even port and the RTCP socket at the port above it
+/// (RFC 3550 section 11), for a peer that does not multiplex RTCP.
+pub fn bind_rtp_pair(
+    pool: &PortPool,
+    ip: IpAddr,
+) -> Result<(UdpSocket, UdpSocket, PortLease), PortsExhausted> {
+    let attempts = pool.available();
+    for _ in 0..attempts.max(1) {
+        let lease = pool.allocate()?;
+        let rtp = UdpSocket::bind(SocketAddr::new(ip, lease.port()));
+        let rtcp = UdpSocket::bind(SocketAddr::new(ip, lease.port() + 1));
+        if let (Ok(rtp), Ok(rtcp)) = (rtp, rtcp) {
+            if rtp.set_nonblocking(true).is_ok() && rtcp.set_nonblocking(true).is_ok() {
+                return Ok((rtp, rtcp, lease));
+            }
+        }
+    }
+    Err(pool.exhausted())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

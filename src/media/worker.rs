@@ -16,6 +16,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -66,6 +67,11 @@ pub enum Command {
         remote: Option<SocketAddr>,
         direction: Direction,
         codec: Option<LegCodec>,
+    },
+    /// Gives a leg without rtcp-mux its RTCP socket (the port above its RTP port).
+    AttachRtcp {
+        id: LegId,
+        socket: std::net::UdpSocket,
     },
     PlayMusic {
         id: LegId,
@@ -332,6 +338,15 @@ impl Worker {
                     self.rebuild_relays(id);
                 }
             }
+            Command::AttachRtcp { id, socket } => {
+                let _ = socket.set_nonblocking(true);
+                // SAFETY: as for AddLeg, the socket owns its descriptor.
+                let registered =
+                    unsafe { AsyncFd::register_with_interest(socket, Interest::READABLE) };
+                if let (Some(leg), Ok(sock)) = (self.leg(id), registered) {
+                    leg.attach_rtcp(sock);
+                }
+            }
             Command::PlayMusic {
                 id,
                 source,
@@ -357,10 +372,10 @@ impl Worker {
                 self.unbridge(id);
                 if let Some((p, i)) = self.index.remove(&id) {
                     let mut leg = self.legs[p as usize].swap_remove(i);
-                    if let Some(to) = leg.latch.remote() {
+                    if let Some((fd, to)) = leg.rtcp_destination() {
                         let mut buf = [0u8; 128];
                         if let Some(n) = leg.write_rtcp(&mut buf, now, true) {
-                            let _ = send_one(leg.fd, &buf[..n], &to);
+                            let _ = send_one(fd, &buf[..n], &to);
                         }
                     }
                     if let Some(moved) = self.legs[p as usize].get(i) {
@@ -563,6 +578,7 @@ impl Worker {
                 self.drain(s, woke);
             }
             self.send_frames(s, deadline, due);
+            self.drain_rtcp(s, woke);
             self.send_rtcp(s, woke);
         }
         due
@@ -571,11 +587,48 @@ impl Worker {
     /// An RTCP report for leg `i` when one is due (muxed legs only, every ~5 s).
     fn send_rtcp(&mut self, s: Slot, now: Instant) {
         let leg = &mut self.legs[s.0 as usize][s.1];
-        let Some(to) = leg.latch.remote() else { return };
+        let Some((fd, to)) = leg.rtcp_destination() else {
+            return;
+        };
         let mut buf = [0u8; 128];
         if let Some(n) = leg.write_rtcp(&mut buf, now, false) {
-            if send_one(leg.fd, &buf[..n], &to).is_err() {
+            if send_one(fd, &buf[..n], &to).is_err() {
                 self.report.send_errors += 1;
+            }
+        }
+    }
+
+    /// Reads the RTCP socket (port+1) of a leg without rtcp-mux.
+    fn drain_rtcp(&mut self, s: Slot, now: Instant) {
+        let Some(socket) = self.legs[s.0 as usize][s.1]
+            .rtcp_port
+            .as_ref()
+            .map(|r| r.socket.clone())
+        else {
+            return;
+        };
+        let fd = socket.get_ref().as_raw_fd();
+        let mut cx = Context::from_waker(Waker::noop());
+        while let Poll::Ready(Ok(mut guard)) = socket.poll_read_ready(&mut cx) {
+            let n = match self.recv.recv(fd) {
+                Ok(n) if n == self.recv.capacity() => n,
+                Ok(n) => {
+                    guard.clear_ready();
+                    n
+                }
+                Err(_) => {
+                    guard.clear_ready();
+                    break;
+                }
+            };
+            drop(guard);
+            for k in 0..n {
+                if let Some((buf, from)) = self.recv.get_mut(k) {
+                    self.legs[s.0 as usize][s.1].receive_rtcp(buf, from, now);
+                }
+            }
+            if n < self.recv.capacity() {
+                break;
             }
         }
     }
