@@ -133,6 +133,8 @@ pub(crate) struct Leg {
     pub stats: ReceiveStats,
     pub dtmf: EventReceiver,
     pub rtcp_port: Option<RtcpPort>,
+    /// While bridged: the waker the socket is registered under (see readiness).
+    pub ready_waker: Option<(Arc<super::readiness::SocketWaker>, std::task::Waker)>,
     /// In-band detection and its decode buffer, only for legs that need it.
     pub inband: Option<Box<(InbandDetector, [i16; FRAME_SAMPLES])>>,
     /// The leg this one is bridged to, and the rewrite for packets going there.
@@ -164,6 +166,7 @@ impl Leg {
             _lease: lease,
             latch: Latch::new(config.remote, config.signalling_ip, config.latch),
             rtcp_port: None,
+            ready_waker: None,
             inband: config
                 .inband_dtmf
                 .then(|| Box::new((InbandDetector::new(), [0; FRAME_SAMPLES]))),

@@ -17,16 +17,13 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
-use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-use futures_util::stream::{SelectAll, StreamExt};
 
 use super::clock::PacingClock;
 pub use super::figures::set_realtime_priority;
 use super::figures::{bucket, percentile, thread_cpu, two_mut, LATENESS_BUCKETS};
-use super::readiness::{ReadyShared, ReadyStream};
+use super::readiness::{ReadyQueue, SocketWaker};
 use std::task::{Context, Poll, Waker};
 
 use tokio::io::unix::AsyncFd;
@@ -235,7 +232,7 @@ struct Worker {
     /// The legs of each phase, stored together so a tick walks one compact list.
     legs: [Vec<Leg>; PHASES as usize],
     index: HashMap<LegId, Slot>,
-    ready_flags: HashMap<LegId, Arc<ReadyShared>>,
+    ready: Arc<ReadyQueue>,
     events: mpsc::Sender<MediaEvent>,
     recv: RecvBatch,
     batch: SendBatch,
@@ -249,7 +246,7 @@ async fn run(mut rx: mpsc::Receiver<Command>, events: mpsc::Sender<MediaEvent>) 
     let mut w = Worker {
         legs: std::array::from_fn(|_| Vec::new()),
         index: HashMap::new(),
-        ready_flags: HashMap::new(),
+        ready: Arc::new(ReadyQueue::default()),
         events,
         recv: RecvBatch::new(16),
         batch: SendBatch::with_capacity(MAX_CATCH_UP as usize),
@@ -258,7 +255,7 @@ async fn run(mut rx: mpsc::Receiver<Command>, events: mpsc::Sender<MediaEvent>) 
         wake: vec![0; LATENESS_BUCKETS],
         cpu_start: thread_cpu(),
     };
-    let mut ready: SelectAll<ReadyStream> = SelectAll::new();
+    let ready = w.ready.clone();
     let step = TICK / PHASES;
     let mut next = Instant::now() + step;
     let mut phase = 0u8;
@@ -280,9 +277,9 @@ async fn run(mut rx: mpsc::Receiver<Command>, events: mpsc::Sender<MediaEvent>) 
                 phase = (phase + 1) % PHASES as u8;
                 let _ = clock.arm(next);
             }
-            Some(id) = ready.next(), if !ready.is_empty() => w.on_ready(id),
+            id = std::future::poll_fn(|cx| ready.poll_next(cx)) => w.on_ready(id),
             cmd = rx.recv() => match cmd {
-                Some(c) => w.command(c, &mut ready),
+                Some(c) => w.command(c),
                 None => break,
             },
         }
@@ -296,7 +293,7 @@ impl Worker {
         }
     }
 
-    fn command(&mut self, cmd: Command, ready: &mut SelectAll<ReadyStream>) {
+    fn command(&mut self, cmd: Command) {
         let now = Instant::now();
         match cmd {
             Command::AddLeg {
@@ -366,7 +363,7 @@ impl Worker {
                     leg.player.stop();
                 }
             }
-            Command::Bridge { a, b } => self.bridge(a, b, ready),
+            Command::Bridge { a, b } => self.bridge(a, b),
             Command::Unbridge { id } => self.unbridge(id),
             Command::RemoveLeg { id, reply } => {
                 self.unbridge(id);
@@ -408,7 +405,7 @@ impl Worker {
             .map(|&(p, i)| &mut self.legs[p as usize][i])
     }
 
-    fn bridge(&mut self, a: LegId, b: LegId, ready: &mut SelectAll<ReadyStream>) {
+    fn bridge(&mut self, a: LegId, b: LegId) {
         let (Some(&i), Some(&j)) = (self.index.get(&a), self.index.get(&b)) else {
             return;
         };
@@ -428,17 +425,14 @@ impl Worker {
         ));
         for leg in [la, lb] {
             leg.out.source_changed();
-            let shared = Arc::new(ReadyShared {
-                active: AtomicBool::new(true),
-                waker: Mutex::new(None),
-            });
-            ready.push(ReadyStream {
-                id: leg.id,
-                socket: leg.socket.clone(),
-                shared: shared.clone(),
-            });
-            self.ready_flags.insert(leg.id, shared);
+            let sw = SocketWaker::new(leg.id, self.ready.clone());
+            leg.ready_waker = Some((sw.clone(), Waker::from(sw)));
         }
+        // Reading once registers each socket under its own waker (and relays what
+        // may already be waiting).
+        let now = Instant::now();
+        self.drain(i, now);
+        self.drain(j, now);
     }
 
     /// Re-derives both rewrites of the bridge `id` is in, after a codec change.
@@ -468,10 +462,10 @@ impl Worker {
             return;
         };
         for leg_id in [id, peer] {
-            if let Some(flag) = self.ready_flags.remove(&leg_id) {
-                flag.deactivate();
-            }
             if let Some(leg) = self.leg(leg_id) {
+                if let Some((sw, _)) = leg.ready_waker.take() {
+                    sw.deactivate();
+                }
                 leg.peer = None;
                 leg.out.source_changed();
             }
@@ -480,9 +474,12 @@ impl Worker {
 
     /// Reads everything waiting on leg `i`; relays media when it is bridged.
     fn drain(&mut self, s: Slot, now: Instant) {
-        let socket = self.legs[s.0 as usize][s.1].socket.clone();
-        let fd = self.legs[s.0 as usize][s.1].fd;
-        let mut cx = Context::from_waker(Waker::noop());
+        let leg = &self.legs[s.0 as usize][s.1];
+        let (socket, fd) = (leg.socket.clone(), leg.fd);
+        // A bridged leg's socket stays registered under its own waker; a leg on
+        // hold is only looked at by the clock.
+        let waker = leg.ready_waker.as_ref().map(|(_, w)| w.clone());
+        let mut cx = Context::from_waker(waker.as_ref().unwrap_or(Waker::noop()));
         // Ready only if the reactor saw a packet arrive: idle sockets cost no
         // syscall. A short read empties the socket, so readiness is cleared then
         // (an arrival after the read re-arms it) instead of by a read that fails.
@@ -556,9 +553,14 @@ impl Worker {
     }
 
     fn on_ready(&mut self, id: LegId) {
-        if let Some(&s) = self.index.get(&id) {
-            self.drain(s, Instant::now());
+        let Some(&s) = self.index.get(&id) else {
+            return;
+        };
+        match &self.legs[s.0 as usize][s.1].ready_waker {
+            Some((sw, _)) if sw.is_active() => sw.taken(),
+            _ => return,
         }
+        self.drain(s, Instant::now());
     }
 
     /// One pacing tick for the legs of `phase` at `deadline`; returns how many
