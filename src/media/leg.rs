@@ -142,8 +142,6 @@ pub(crate) struct Leg {
     pub rtcp_received: u64,
     /// Offset of this leg's first send from its tick, for lateness figures.
     pub anchor: Option<std::time::Duration>,
-    /// Which quarter of the pacing period serves this leg.
-    pub phase: u8,
     next_rtcp: Option<Instant>,
     /// Middle 32 bits of the NTP time of the last SR received, and when it came.
     last_sr: Option<(u32, Instant)>,
@@ -178,7 +176,6 @@ impl Leg {
             peer: None,
             rtcp_received: 0,
             anchor: None,
-            phase: 0,
             next_rtcp: None,
             last_sr: None,
             remote_report: None,

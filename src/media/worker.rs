@@ -1,14 +1,15 @@
-//! A media worker: one tokio task that owns many legs, with one pacing clock ticking
-//! every 20 ms (ARCHITECTURE.md: no task or timer per caller).
+//! A media worker: one tokio task that owns many legs, with one pacing clock
+//! ([`super::clock`]) and no task or timer per caller (ARCHITECTURE.md).
 //!
 //! The clock ticks every 5 ms, a quarter of the 20 ms period; each leg is given the
 //! least loaded quarter when it is added and is served once per period, in its
 //! quarter. On a tick the worker drains the sockets of that quarter's legs that are
 //! not bridged (caller audio, RFC 4733 events, RTCP), then sends the next 20 ms
-//! frame of each of them that is playing, built from the shared decoded sources (RFC 3550 headers from the leg's own
-//! stream). A late tick sends the frames it owes in one `sendmmsg` per leg. Bridged
-//! legs are read as their sockets become ready and each packet is relayed at once,
-//! rewritten in the receive buffer ([`super::bridge`]).
+//! frame of each of them that is playing, copied from the shared decoded sources
+//! behind a header from the leg's own RTP stream (RFC 3550 section 5.1). A late tick
+//! sends the frames it owes in one `sendmmsg` per leg. Bridged legs are read when
+//! their sockets become ready ([`super::readiness`]) and each packet is relayed at
+//! once, rewritten in the receive buffer ([`super::bridge`]).
 //!
 //! The worker is fed through a bounded channel ([`MediaWorker::try_send`] refuses
 //! when it is full, for a 503) and reports digits and playback events through
@@ -317,9 +318,7 @@ impl Worker {
                     .min_by_key(|&p| self.legs[p].len())
                     .unwrap_or(0);
                 self.index.insert(id, (phase as u8, self.legs[phase].len()));
-                let mut leg = Leg::new(id, sock, lease, config, now);
-                leg.phase = phase as u8;
-                self.legs[phase].push(leg);
+                self.legs[phase].push(Leg::new(id, sock, lease, config, now));
             }
             Command::UpdateLeg {
                 id,
