@@ -1,4 +1,4 @@
-//! RTP packets and reception statistics, RFC 3550.
+//! RTP packets and one leg's outgoing stream, RFC 3550 sections 5.1 and 5.3.1.
 //!
 //! - [`RtpPacket`] reads the fixed header, CSRC list and header extension (section
 //!   5.1, 5.3.1) and [`RtpHeader::write`] writes a header without allocating.
