@@ -1,0 +1,429 @@
+//! SDP offer/answer for audio legs: RFC 3264 sections 5-6 (offer, answer, rejected
+//! streams with port 0, direction), section 8.4 (hold, including the older
+//! `c=0.0.0.0` form), over RFC 8866 syntax; codecs PCMU and PCMA (RFC 3551) and
+//! telephone-event (RFC 4733 section 7).
+//!
+//! Parsing is done by Mozilla's `webrtc-sdp` (maintained and fuzzed), whose result
+//! is copied into the small [`SessionDesc`] the negotiation works on. Writing is
+//! ours: an answer is a short fixed shape. Every offer is answered with exactly one
+//! G.711 codec (the first the offerer lists that we allow) plus telephone-event when
+//! offered, so the codec never changes under a running leg. When nothing matches,
+//! [`SdpError::sip_status`] gives the 488 the caller should see.
+
+use std::fmt::Write as _;
+use std::net::{IpAddr, SocketAddr};
+
+use webrtc_sdp::attribute_type::SdpAttribute;
+use webrtc_sdp::media_type::SdpFormatList;
+
+use super::g711::Law;
+
+/// Media direction (RFC 3264 section 5.1), as seen by the side that wrote it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Direction {
+    #[default]
+    SendRecv,
+    SendOnly,
+    RecvOnly,
+    Inactive,
+}
+
+impl Direction {
+    fn from_flags(sends: bool, receives: bool) -> Self {
+        match (sends, receives) {
+            (true, true) => Direction::SendRecv,
+            (true, false) => Direction::SendOnly,
+            (false, true) => Direction::RecvOnly,
+            (false, false) => Direction::Inactive,
+        }
+    }
+    /// True when the writer of the SDP will send media.
+    pub fn sends(self) -> bool {
+        matches!(self, Direction::SendRecv | Direction::SendOnly)
+    }
+    /// True when the writer of the SDP wants to receive media.
+    pub fn receives(self) -> bool {
+        matches!(self, Direction::SendRecv | Direction::RecvOnly)
+    }
+    /// The direction an answer takes to an offer with this direction, when the
+    /// answerer itself would like `wanted` (section 6.1: sendonly is answered
+    /// recvonly or inactive, and so on).
+    pub fn answer(self, wanted: Direction) -> Direction {
+        Direction::from_flags(
+            self.receives() && wanted.sends(),
+            self.sends() && wanted.receives(),
+        )
+    }
+    /// The attribute name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::SendRecv => "sendrecv",
+            Direction::SendOnly => "sendonly",
+            Direction::RecvOnly => "recvonly",
+            Direction::Inactive => "inactive",
+        }
+    }
+}
+
+/// Why an offer or answer cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SdpError {
+    #[error("malformed SDP: {0}")]
+    Malformed(String),
+    #[error("no usable audio stream (RTP/AVP with a non-zero port)")]
+    NoAudio,
+    #[error("no common codec; offered {offered}")]
+    NoCommonCodec { offered: String },
+}
+
+impl SdpError {
+    /// The SIP status for an INVITE carrying this SDP (RFC 3261 section 21.4.26).
+    pub fn sip_status(&self) -> u16 {
+        match self {
+            SdpError::Malformed(_) => 400,
+            SdpError::NoAudio | SdpError::NoCommonCodec { .. } => 488,
+        }
+    }
+}
+
+/// One `m=` section, as far as negotiation cares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaLine {
+    /// `audio`, `video`, ...
+    pub kind: String,
+    pub port: u16,
+    pub proto: String,
+    /// The format list exactly as offered (echoed when the stream is rejected).
+    pub formats: Vec<String>,
+    /// Media-level `c=`, else the session-level one; `None` for `0.0.0.0`
+    /// (old-style hold) or a host name we do not resolve.
+    pub address: Option<IpAddr>,
+    /// `a=rtpmap` entries: payload type, encoding name, clock rate.
+    pub rtpmap: Vec<(u8, String, u32)>,
+    pub ptime: Option<u32>,
+    pub direction: Direction,
+    /// `a=rtcp-mux`: RTCP shares the RTP port (RFC 5761 section 5.1.1).
+    pub rtcp_mux: bool,
+}
+
+impl MediaLine {
+    /// Encoding name and clock rate of a payload type: the rtpmap, else the static
+    /// assignment of RFC 3551 table 4 for the two we know.
+    fn encoding(&self, pt: u8) -> Option<(&str, u32)> {
+        if let Some((_, name, rate)) = self.rtpmap.iter().find(|(p, _, _)| *p == pt) {
+            return Some((name.as_str(), *rate));
+        }
+        match pt {
+            0 => Some(("PCMU", 8000)),
+            8 => Some(("PCMA", 8000)),
+            _ => None,
+        }
+    }
+
+    fn is_rtp_audio(&self) -> bool {
+        self.kind == "audio" && (self.proto == "RTP/AVP" || self.proto == "RTP/AVPF")
+    }
+}
+
+/// A parsed session description.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionDesc {
+    pub media: Vec<MediaLine>,
+}
+
+/// Parses SDP text (an offer or an answer).
+pub fn parse(text: &str) -> Result<SessionDesc, SdpError> {
+    let session =
+        webrtc_sdp::parse_sdp(text, false).map_err(|e| SdpError::Malformed(e.to_string()))?;
+    let ip_of = |c: &Option<webrtc_sdp::SdpConnection>| -> Option<Option<IpAddr>> {
+        c.as_ref().map(|c| match &c.address {
+            webrtc_sdp::address::ExplicitlyTypedAddress::Ip(ip) if !ip.is_unspecified() => {
+                Some(*ip)
+            }
+            _ => None,
+        })
+    };
+    let session_addr = ip_of(&session.connection).flatten();
+    let session_dir = direction_of(&session.attribute);
+    let media = session
+        .media
+        .iter()
+        .map(|m| {
+            let formats = match m.get_formats() {
+                SdpFormatList::Integers(v) => v.iter().map(u32::to_string).collect(),
+                SdpFormatList::Strings(v) => v.clone(),
+                SdpFormatList::Unknown(s) => s.split_whitespace().map(str::to_owned).collect(),
+            };
+            let attrs = m.get_attributes();
+            let rtpmap = attrs
+                .iter()
+                .filter_map(|a| match a {
+                    SdpAttribute::Rtpmap(r) => {
+                        Some((r.payload_type, r.codec_name.clone(), r.frequency))
+                    }
+                    _ => None,
+                })
+                .collect();
+            let ptime = attrs.iter().find_map(|a| match a {
+                SdpAttribute::Ptime(p) => Some(*p as u32),
+                _ => None,
+            });
+            MediaLine {
+                kind: m.get_type().to_string(),
+                port: m.get_port().min(u16::MAX as u32) as u16,
+                proto: m.get_proto().to_string(),
+                formats,
+                address: ip_of(m.get_connection()).unwrap_or(session_addr),
+                rtpmap,
+                ptime,
+                direction: direction_of(attrs).or(session_dir).unwrap_or_default(),
+                rtcp_mux: attrs.iter().any(|a| matches!(a, SdpAttribute::RtcpMux)),
+            }
+        })
+        .collect();
+    Ok(SessionDesc { media })
+}
+
+fn direction_of(attrs: &[SdpAttribute]) -> Option<Direction> {
+    attrs.iter().find_map(|a| match a {
+        SdpAttribute::Sendrecv => Some(Direction::SendRecv),
+        SdpAttribute::Sendonly => Some(Direction::SendOnly),
+        SdpAttribute::Recvonly => Some(Direction::RecvOnly),
+        SdpAttribute::Inactive => Some(Direction::Inactive),
+        _ => None,
+    })
+}
+
+/// Our side of a leg: where we receive and what we accept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalMedia {
+    pub address: IpAddr,
+    pub port: u16,
+    /// The G.711 laws we accept, in our order of preference (used for offers).
+    pub laws: Vec<Law>,
+    /// Whether we accept RFC 4733 telephone-event.
+    pub telephone_event: bool,
+}
+
+/// The `o=` line's session id and version; the version goes up with every
+/// description we write (RFC 3264 section 8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Origin {
+    pub session_id: u64,
+    pub version: u64,
+}
+
+/// What the two sides agreed for the audio stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Negotiated {
+    /// Index of the audio `m=` line used.
+    pub media_index: usize,
+    pub law: Law,
+    /// The payload type the audio travels under (0 or 8, or what the rtpmap said).
+    pub payload_type: u8,
+    /// The telephone-event payload type, when both sides use it.
+    pub telephone_event: Option<u8>,
+    /// Where to send; `None` while the peer is on old-style hold or gave no address.
+    pub remote: Option<SocketAddr>,
+    /// The peer's packetisation preference in ms (we always send 20 ms).
+    pub remote_ptime: u32,
+    /// What we may do: send when `direction.sends()`, expect audio when `receives()`.
+    pub direction: Direction,
+    /// RTCP travels on the RTP port (both sides said `a=rtcp-mux`).
+    pub rtcp_mux: bool,
+}
+
+/// The telephone-event payload type we use in our own offers.
+pub const OFFER_TELEPHONE_EVENT_PT: u8 = 101;
+
+fn choose(m: &MediaLine, idx: usize, laws: &[Law], te: bool) -> Result<Negotiated, SdpError> {
+    let mut chosen = None;
+    let mut event = None;
+    for f in &m.formats {
+        let Ok(pt) = f.parse::<u8>() else { continue };
+        let Some((name, rate)) = m.encoding(pt) else {
+            continue;
+        };
+        if rate != 8000 {
+            continue;
+        }
+        let law = if name.eq_ignore_ascii_case("PCMU") {
+            Some(Law::Mu)
+        } else if name.eq_ignore_ascii_case("PCMA") {
+            Some(Law::A)
+        } else {
+            None
+        };
+        match law {
+            Some(l) if chosen.is_none() && laws.contains(&l) => chosen = Some((l, pt)),
+            None if te && event.is_none() && name.eq_ignore_ascii_case("telephone-event") => {
+                event = Some(pt)
+            }
+            _ => {}
+        }
+    }
+    let Some((law, payload_type)) = chosen else {
+        return Err(SdpError::NoCommonCodec {
+            offered: m.formats.join(" "),
+        });
+    };
+    Ok(Negotiated {
+        media_index: idx,
+        law,
+        payload_type,
+        telephone_event: event,
+        remote: m
+            .address
+            .filter(|_| m.port != 0)
+            .map(|ip| SocketAddr::new(ip, m.port)),
+        remote_ptime: m.ptime.unwrap_or(20),
+        direction: Direction::SendRecv,
+        rtcp_mux: m.rtcp_mux,
+    })
+}
+
+/// Negotiates an answer to `offer`: the first RTP audio stream with a non-zero port
+/// and a codec we allow. `wanted` is the direction we would like (sendrecv
+/// normally, sendonly to put the caller on hold).
+pub fn answer(
+    offer: &SessionDesc,
+    local: &LocalMedia,
+    wanted: Direction,
+) -> Result<Negotiated, SdpError> {
+    let mut first_err = None;
+    for (i, m) in offer.media.iter().enumerate() {
+        if !m.is_rtp_audio() || m.port == 0 {
+            continue;
+        }
+        match choose(m, i, &local.laws, local.telephone_event) {
+            Ok(mut n) => {
+                n.direction = m.direction.answer(wanted);
+                return Ok(n);
+            }
+            Err(e) => {
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    Err(first_err.unwrap_or(SdpError::NoAudio))
+}
+
+/// Reads the answer to an offer we wrote with [`write_offer`].
+pub fn accept_answer(
+    answer: &SessionDesc,
+    local: &LocalMedia,
+    offered: Direction,
+) -> Result<Negotiated, SdpError> {
+    let (i, m) = answer
+        .media
+        .iter()
+        .enumerate()
+        .find(|(_, m)| m.is_rtp_audio() && m.port != 0)
+        .ok_or(SdpError::NoAudio)?;
+    let mut n = choose(m, i, &local.laws, local.telephone_event)?;
+    // Our direction is what we offered, limited by what the answerer agreed to.
+    n.direction = Direction::from_flags(
+        offered.sends() && m.direction.receives(),
+        offered.receives() && m.direction.sends(),
+    );
+    Ok(n)
+}
+
+fn header(out: &mut String, local: &LocalMedia, origin: &mut Origin) {
+    origin.version += 1;
+    let ip = match local.address {
+        IpAddr::V4(_) => "IP4",
+        IpAddr::V6(_) => "IP6",
+    };
+    let _ = write!(
+        out,
+        "v=0\r\no=switchboard {} {} IN {ip} {addr}\r\ns=switchboard\r\nc=IN {ip} {addr}\r\nt=0 0\r\n",
+        origin.session_id,
+        origin.version,
+        addr = local.address
+    );
+}
+
+fn audio_section(
+    out: &mut String,
+    port: u16,
+    proto: &str,
+    codecs: &[(Law, u8)],
+    te: Option<u8>,
+    dir: Direction,
+    rtcp_mux: bool,
+) {
+    let _ = write!(out, "m=audio {port} {proto}");
+    for (_, pt) in codecs {
+        let _ = write!(out, " {pt}");
+    }
+    if let Some(te) = te {
+        let _ = write!(out, " {te}");
+    }
+    out.push_str("\r\n");
+    for (law, pt) in codecs {
+        let _ = write!(out, "a=rtpmap:{pt} {}/8000\r\n", law.name());
+    }
+    if let Some(te) = te {
+        let _ = write!(
+            out,
+            "a=rtpmap:{te} telephone-event/8000\r\na=fmtp:{te} 0-15\r\n"
+        );
+    }
+    let _ = write!(out, "a=ptime:20\r\na={}\r\n", dir.as_str());
+    if rtcp_mux {
+        out.push_str("a=rtcp-mux\r\n");
+    }
+}
+
+/// Writes the answer for `neg` (from [`answer`]): the same `m=` lines in the same
+/// order, every stream but the chosen one rejected with port 0 (section 6).
+pub fn write_answer(
+    offer: &SessionDesc,
+    neg: &Negotiated,
+    local: &LocalMedia,
+    origin: &mut Origin,
+) -> String {
+    let mut out = String::with_capacity(300);
+    header(&mut out, local, origin);
+    for (i, m) in offer.media.iter().enumerate() {
+        if i == neg.media_index {
+            let codecs = [(neg.law, neg.payload_type)];
+            audio_section(
+                &mut out,
+                local.port,
+                &m.proto,
+                &codecs,
+                neg.telephone_event,
+                neg.direction,
+                neg.rtcp_mux,
+            );
+        } else {
+            let _ = write!(
+                out,
+                "m={} 0 {} {}\r\n",
+                m.kind,
+                m.proto,
+                m.formats.join(" ")
+            );
+        }
+    }
+    out
+}
+
+/// Writes an offer of our laws (static payload types), telephone-event, and
+/// `a=rtcp-mux` (a peer that ignores it sends RTCP to port+1, which we leave unread).
+pub fn write_offer(local: &LocalMedia, direction: Direction, origin: &mut Origin) -> String {
+    let mut out = String::with_capacity(300);
+    header(&mut out, local, origin);
+    let codecs: Vec<(Law, u8)> = local.laws.iter().map(|l| (*l, l.payload_type())).collect();
+    let te = local.telephone_event.then_some(OFFER_TELEPHONE_EVENT_PT);
+    audio_section(
+        &mut out, local.port, "RTP/AVP", &codecs, te, direction, true,
+    );
+    out
+}
+
+#[cfg(test)]
+#[path = "sdp_tests.rs"]
+mod tests;

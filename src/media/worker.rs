@@ -1,0 +1,677 @@
+//! A media worker: one tokio task that owns many legs, with one pacing clock
+//! ([`super::clock`]) and no task or timer per caller (ARCHITECTURE.md).
+//!
+//! The clock ticks every 5 ms, a quarter of the 20 ms period; each leg is given the
+//! least loaded quarter when it is added and is served once per period, in its
+//! quarter. On a tick the worker drains the sockets of that quarter's legs that are
+//! not bridged (caller audio, RFC 4733 events, RTCP), then sends the next 20 ms
+//! frame of each of them that is playing, copied from the shared decoded sources
+//! behind a header from the leg's own RTP stream (RFC 3550 section 5.1). A late tick
+//! sends the frames it owes in one `sendmmsg` per leg. Bridged legs are read when
+//! their sockets become ready ([`super::readiness`]) and each packet is relayed at
+//! once, rewritten in the receive buffer ([`super::bridge`]).
+//!
+//! The worker is fed through a bounded channel ([`MediaWorker::try_send`] refuses
+//! when it is full, for a 503) and reports digits and playback events through
+//! another; an event that does not fit is dropped and counted.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::clock::PacingClock;
+pub use super::figures::set_realtime_priority;
+use super::figures::{bucket, percentile, thread_cpu, two_mut, LATENESS_BUCKETS};
+use super::readiness::{ReadyQueue, SocketWaker};
+use std::task::{Context, Poll, Waker};
+
+use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
+use tokio::sync::{mpsc, oneshot};
+
+use super::bridge::LegCodec;
+use super::dtmf::Digit;
+use super::leg::{Leg, LegConfig, LegId, LegReport, Received};
+use super::net::{send_one, RecvBatch, SendBatch};
+use super::player::PlayerEvent;
+use super::ports::PortLease;
+use super::rtp::HEADER_LEN;
+use super::sdp::Direction;
+use super::source::{MediaSource, FRAME_SAMPLES};
+
+/// The pacing period: every playing leg gets one frame per period.
+pub const TICK: Duration = Duration::from_millis(20);
+/// The period is split into this many phases; each leg belongs to one, so a batch
+/// holds a quarter of the legs and the network never sees one 20 ms burst of all.
+pub const PHASES: u32 = 4;
+/// At most this many frames are sent to catch up after a late tick.
+const MAX_CATCH_UP: u32 = 5;
+
+/// What the owner of a leg (the call) asks of the worker.
+pub enum Command {
+    /// Takes over a bound socket (see [`super::ports::bind_rtp`]) for a new leg.
+    AddLeg {
+        id: LegId,
+        socket: std::net::UdpSocket,
+        lease: Option<PortLease>,
+        config: LegConfig,
+    },
+    /// New SDP from the peer: moved address, hold or resume, and a new codec when
+    /// the re-INVITE changed it (a bridge then transcodes accordingly).
+    UpdateLeg {
+        id: LegId,
+        remote: Option<SocketAddr>,
+        direction: Direction,
+        codec: Option<LegCodec>,
+    },
+    /// Gives a leg without rtcp-mux its RTCP socket (the port above its RTP port).
+    AttachRtcp {
+        id: LegId,
+        socket: std::net::UdpSocket,
+    },
+    PlayMusic {
+        id: LegId,
+        source: Arc<MediaSource>,
+        looping: bool,
+    },
+    /// Interrupts music (which resumes in place afterwards) with a prompt sequence.
+    Announce {
+        id: LegId,
+        sources: Vec<Arc<MediaSource>>,
+        tag: u64,
+    },
+    StopPlayback {
+        id: LegId,
+    },
+    /// Relays audio between two legs; their players pause until unbridged.
+    Bridge {
+        a: LegId,
+        b: LegId,
+    },
+    Unbridge {
+        id: LegId,
+    },
+    RemoveLeg {
+        id: LegId,
+        reply: Option<oneshot::Sender<LegReport>>,
+    },
+    Report {
+        reply: oneshot::Sender<WorkerReport>,
+    },
+}
+
+/// What the worker tells the owners of its legs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaEvent {
+    Digit {
+        leg: LegId,
+        digit: Digit,
+    },
+    Playback {
+        leg: LegId,
+        event: PlayerEvent,
+    },
+    /// The leg's remote address was latched (symmetric RTP).
+    Latched {
+        leg: LegId,
+        from: SocketAddr,
+    },
+}
+
+/// The worker's counters and pacing figures.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WorkerReport {
+    pub legs: usize,
+    pub ticks: u64,
+    pub packets_sent: u64,
+    pub send_errors: u64,
+    pub relayed: u64,
+    pub relay_dropped: u64,
+    pub events_dropped: u64,
+    /// Ticks that woke a whole period or more late.
+    pub late_ticks: u64,
+    /// Lateness of paced packets against their leg's 20 ms grid, microseconds.
+    pub lateness_p50_us: u64,
+    pub lateness_p99_us: u64,
+    pub lateness_max_us: u64,
+    /// How late the clock itself woke, 99th percentile, microseconds.
+    pub wake_p99_us: u64,
+    /// CPU time of the thread running the worker since it started (meaningful when
+    /// the worker has a current-thread runtime to itself).
+    pub cpu: Duration,
+}
+
+/// The worker's channel is full or it has stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum WorkerError {
+    #[error("media worker overloaded")]
+    Overloaded,
+    #[error("media worker stopped")]
+    Stopped,
+}
+
+/// Handle to a running worker.
+#[derive(Clone)]
+pub struct MediaWorker {
+    tx: mpsc::Sender<Command>,
+}
+
+impl MediaWorker {
+    /// Spawns the worker on the current tokio runtime.
+    pub fn spawn(events: mpsc::Sender<MediaEvent>) -> MediaWorker {
+        let (worker, task) = Self::create(events);
+        tokio::spawn(task);
+        worker
+    }
+
+    /// The handle and the worker's task, for a caller that runs the task itself (on
+    /// a thread of its own, see [`super::engine`]). The task ends when every handle
+    /// is dropped.
+    pub fn create(
+        events: mpsc::Sender<MediaEvent>,
+    ) -> (
+        MediaWorker,
+        impl std::future::Future<Output = ()> + Send + 'static,
+    ) {
+        let (tx, rx) = mpsc::channel(1024);
+        // The worker polls many sockets per wake-up and keeps its own fairness;
+        // tokio's cooperative budget (128 ready polls) would leave legs unread.
+        (
+            MediaWorker { tx },
+            tokio::task::unconstrained(run(rx, events)),
+        )
+    }
+
+    /// Queues a command, refusing when the worker is saturated.
+    pub fn try_send(&self, cmd: Command) -> Result<(), WorkerError> {
+        self.tx.try_send(cmd).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => WorkerError::Overloaded,
+            mpsc::error::TrySendError::Closed(_) => WorkerError::Stopped,
+        })
+    }
+
+    /// Queues a command, waiting for room.
+    pub async fn send(&self, cmd: Command) -> Result<(), WorkerError> {
+        self.tx.send(cmd).await.map_err(|_| WorkerError::Stopped)
+    }
+
+    /// Removes a leg and returns its figures for the interaction record.
+    pub async fn remove(&self, id: LegId) -> Option<LegReport> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::RemoveLeg {
+            id,
+            reply: Some(reply),
+        })
+        .await
+        .ok()?;
+        rx.await.ok()
+    }
+
+    pub async fn report(&self) -> Result<WorkerReport, WorkerError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::Report { reply }).await?;
+        rx.await.map_err(|_| WorkerError::Stopped)
+    }
+}
+
+/// Where a leg is: its phase and its place in that phase's list.
+type Slot = (u8, usize);
+
+/// Two different legs, mutably (a bridge's two sides).
+fn pair(legs: &mut [Vec<Leg>], a: Slot, b: Slot) -> (&mut Leg, &mut Leg) {
+    if a.0 == b.0 {
+        two_mut(&mut legs[a.0 as usize], a.1, b.1)
+    } else {
+        let (x, y) = two_mut(legs, a.0 as usize, b.0 as usize);
+        (&mut x[a.1], &mut y[b.1])
+    }
+}
+
+struct Worker {
+    /// The legs of each phase, stored together so a tick walks one compact list.
+    legs: [Vec<Leg>; PHASES as usize],
+    index: HashMap<LegId, Slot>,
+    ready: Arc<ReadyQueue>,
+    events: mpsc::Sender<MediaEvent>,
+    recv: RecvBatch,
+    batch: SendBatch,
+    report: WorkerReport,
+    lateness: Vec<u64>,
+    wake: Vec<u64>,
+    cpu_start: Duration,
+}
+
+async fn run(mut rx: mpsc::Receiver<Command>, events: mpsc::Sender<MediaEvent>) {
+    let mut w = Worker {
+        legs: std::array::from_fn(|_| Vec::new()),
+        index: HashMap::new(),
+        ready: Arc::new(ReadyQueue::default()),
+        events,
+        recv: RecvBatch::new(16),
+        batch: SendBatch::with_capacity(MAX_CATCH_UP as usize),
+        report: WorkerReport::default(),
+        lateness: vec![0; LATENESS_BUCKETS],
+        wake: vec![0; LATENESS_BUCKETS],
+        cpu_start: thread_cpu(),
+    };
+    let ready = w.ready.clone();
+    let step = TICK / PHASES;
+    let mut next = Instant::now() + step;
+    let mut phase = 0u8;
+    let clock = match PacingClock::new() {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!("media worker cannot start its pacing clock: {e}");
+            return;
+        }
+    };
+    let _ = clock.arm(next);
+    loop {
+        tokio::select! {
+            biased;
+            _ = clock.wait() => {
+                // A phase late by whole periods skips them (its legs catch up).
+                let due = w.tick(next, phase);
+                next += TICK * (due - 1) + step;
+                phase = (phase + 1) % PHASES as u8;
+                let _ = clock.arm(next);
+            }
+            id = std::future::poll_fn(|cx| ready.poll_next(cx)) => w.on_ready(id),
+            cmd = rx.recv() => match cmd {
+                Some(c) => w.command(c),
+                None => break,
+            },
+        }
+    }
+}
+
+impl Worker {
+    fn emit(&mut self, ev: MediaEvent) {
+        if self.events.try_send(ev).is_err() {
+            self.report.events_dropped += 1;
+        }
+    }
+
+    fn command(&mut self, cmd: Command) {
+        let now = Instant::now();
+        match cmd {
+            Command::AddLeg {
+                id,
+                socket,
+                lease,
+                config,
+            } => {
+                if self.index.contains_key(&id) {
+                    return;
+                }
+                let _ = socket.set_nonblocking(true);
+                // SAFETY: a std UdpSocket owns its descriptor, which stays open and
+                // the same until the AsyncFd (and with it the socket) is dropped.
+                let registered =
+                    unsafe { AsyncFd::register_with_interest(socket, Interest::READABLE) };
+                let Ok(sock) = registered else {
+                    return;
+                };
+                let phase = (0..PHASES as usize)
+                    .min_by_key(|&p| self.legs[p].len())
+                    .unwrap_or(0);
+                self.index.insert(id, (phase as u8, self.legs[phase].len()));
+                self.legs[phase].push(Leg::new(id, sock, lease, config, now));
+            }
+            Command::UpdateLeg {
+                id,
+                remote,
+                direction,
+                codec,
+            } => {
+                let Some(leg) = self.leg(id) else { return };
+                leg.update(remote, direction);
+                if let Some(c) = codec.filter(|c| *c != leg.config.codec) {
+                    leg.config.codec = c;
+                    leg.out.source_changed();
+                    self.rebuild_relays(id);
+                }
+            }
+            Command::AttachRtcp { id, socket } => {
+                let _ = socket.set_nonblocking(true);
+                // SAFETY: as for AddLeg, the socket owns its descriptor.
+                let registered =
+                    unsafe { AsyncFd::register_with_interest(socket, Interest::READABLE) };
+                if let (Some(leg), Ok(sock)) = (self.leg(id), registered) {
+                    leg.attach_rtcp(sock);
+                }
+            }
+            Command::PlayMusic {
+                id,
+                source,
+                looping,
+            } => {
+                if let Some(leg) = self.leg(id) {
+                    leg.player.play_music(source, looping);
+                }
+            }
+            Command::Announce { id, sources, tag } => {
+                if let Some(leg) = self.leg(id) {
+                    leg.player.announce(sources, tag);
+                }
+            }
+            Command::StopPlayback { id } => {
+                if let Some(leg) = self.leg(id) {
+                    leg.player.stop();
+                }
+            }
+            Command::Bridge { a, b } => self.bridge(a, b),
+            Command::Unbridge { id } => self.unbridge(id),
+            Command::RemoveLeg { id, reply } => {
+                self.unbridge(id);
+                if let Some((p, i)) = self.index.remove(&id) {
+                    let mut leg = self.legs[p as usize].swap_remove(i);
+                    if let Some((fd, to)) = leg.rtcp_destination() {
+                        let mut buf = [0u8; 128];
+                        if let Some(n) = leg.write_rtcp(&mut buf, now, true) {
+                            let _ = send_one(fd, &buf[..n], &to);
+                        }
+                    }
+                    if let Some(moved) = self.legs[p as usize].get(i) {
+                        self.index.insert(moved.id, (p, i));
+                    }
+                    // The socket closes and the port returns before the owner hears.
+                    let report = leg.report();
+                    drop(leg);
+                    if let Some(r) = reply {
+                        let _ = r.send(report);
+                    }
+                }
+            }
+            Command::Report { reply } => {
+                let mut r = self.report.clone();
+                r.legs = self.legs.iter().map(Vec::len).sum();
+                r.lateness_p50_us = percentile(&self.lateness, 0.50);
+                r.lateness_p99_us = percentile(&self.lateness, 0.99);
+                r.lateness_max_us = percentile(&self.lateness, 1.0);
+                r.wake_p99_us = percentile(&self.wake, 0.99);
+                r.cpu = thread_cpu().saturating_sub(self.cpu_start);
+                let _ = reply.send(r);
+            }
+        }
+    }
+
+    fn leg(&mut self, id: LegId) -> Option<&mut Leg> {
+        self.index
+            .get(&id)
+            .map(|&(p, i)| &mut self.legs[p as usize][i])
+    }
+
+    fn bridge(&mut self, a: LegId, b: LegId) {
+        let (Some(&i), Some(&j)) = (self.index.get(&a), self.index.get(&b)) else {
+            return;
+        };
+        if i == j {
+            return;
+        }
+        self.unbridge(a);
+        self.unbridge(b);
+        let (la, lb) = pair(&mut self.legs, i, j);
+        la.peer = Some((
+            b,
+            super::bridge::Relay::new(la.config.codec, lb.config.codec),
+        ));
+        lb.peer = Some((
+            a,
+            super::bridge::Relay::new(lb.config.codec, la.config.codec),
+        ));
+        for leg in [la, lb] {
+            leg.out.source_changed();
+            let sw = SocketWaker::new(leg.id, self.ready.clone());
+            leg.ready_waker = Some((sw.clone(), Waker::from(sw)));
+        }
+        // Reading once registers each socket under its own waker (and relays what
+        // may already be waiting).
+        let now = Instant::now();
+        self.drain(i, now);
+        self.drain(j, now);
+    }
+
+    /// Re-derives both rewrites of the bridge `id` is in, after a codec change.
+    fn rebuild_relays(&mut self, id: LegId) {
+        let Some(&a) = self.index.get(&id) else {
+            return;
+        };
+        let Some(peer) = self.legs[a.0 as usize][a.1].peer.as_ref().map(|(p, _)| *p) else {
+            return;
+        };
+        let Some(&b) = self.index.get(&peer) else {
+            return;
+        };
+        let (la, lb) = pair(&mut self.legs, a, b);
+        la.peer = Some((
+            peer,
+            super::bridge::Relay::new(la.config.codec, lb.config.codec),
+        ));
+        lb.peer = Some((
+            id,
+            super::bridge::Relay::new(lb.config.codec, la.config.codec),
+        ));
+    }
+
+    fn unbridge(&mut self, id: LegId) {
+        let Some(peer) = self.leg(id).and_then(|l| l.peer.take()).map(|(p, _)| p) else {
+            return;
+        };
+        for leg_id in [id, peer] {
+            if let Some(leg) = self.leg(leg_id) {
+                if let Some((sw, _)) = leg.ready_waker.take() {
+                    sw.deactivate();
+                }
+                leg.peer = None;
+                leg.out.source_changed();
+            }
+        }
+    }
+
+    /// Reads everything waiting on leg `i`; relays media when it is bridged.
+    fn drain(&mut self, s: Slot, now: Instant) {
+        let leg = &self.legs[s.0 as usize][s.1];
+        let (socket, fd) = (leg.socket.clone(), leg.fd);
+        // A bridged leg's socket stays registered under its own waker; a leg on
+        // hold is only looked at by the clock.
+        let waker = leg.ready_waker.as_ref().map(|(_, w)| w.clone());
+        let mut cx = Context::from_waker(waker.as_ref().unwrap_or(Waker::noop()));
+        // Ready only if the reactor saw a packet arrive: idle sockets cost no
+        // syscall. A short read empties the socket, so readiness is cleared then
+        // (an arrival after the read re-arms it) instead of by a read that fails.
+        while let Poll::Ready(Ok(mut guard)) = socket.poll_read_ready(&mut cx) {
+            let n = match self.recv.recv(fd) {
+                Ok(n) if n == self.recv.capacity() => n,
+                Ok(n) => {
+                    guard.clear_ready();
+                    n
+                }
+                Err(_) => {
+                    guard.clear_ready();
+                    break;
+                }
+            };
+            drop(guard);
+            if n == 0 {
+                break;
+            }
+            for k in 0..n {
+                let Some((buf, from)) = self.recv.get_mut(k) else {
+                    continue;
+                };
+                let leg = &mut self.legs[s.0 as usize][s.1];
+                let got = leg.receive(buf, from, now);
+                if let Received::Media { latched_now } = got {
+                    if latched_now {
+                        let id = leg.id;
+                        if self
+                            .events
+                            .try_send(MediaEvent::Latched { leg: id, from })
+                            .is_err()
+                        {
+                            self.report.events_dropped += 1;
+                        }
+                    }
+                    let Some(peer) = self.legs[s.0 as usize][s.1].peer.as_ref().map(|(p, _)| *p)
+                    else {
+                        continue;
+                    };
+                    let Some(&j) = self.index.get(&peer) else {
+                        continue;
+                    };
+                    let (src, dst) = pair(&mut self.legs, s, j);
+                    let relay = &mut src.peer.as_mut().expect("bridged").1;
+                    match relay.rewrite(buf, &mut dst.out, now) {
+                        Ok(range) => match (dst.config.direction.sends(), dst.latch.remote()) {
+                            (true, Some(to)) => match send_one(dst.fd, &buf[range], &to) {
+                                Ok(()) => self.report.relayed += 1,
+                                Err(_) => self.report.send_errors += 1,
+                            },
+                            _ => self.report.relay_dropped += 1,
+                        },
+                        Err(_) => self.report.relay_dropped += 1,
+                    }
+                }
+            }
+        }
+        self.flush_digits(s, now);
+    }
+
+    fn flush_digits(&mut self, s: Slot, now: Instant) {
+        while let Some(digit) = self.legs[s.0 as usize][s.1].poll_digit(now) {
+            let leg = self.legs[s.0 as usize][s.1].id;
+            self.emit(MediaEvent::Digit { leg, digit });
+        }
+        while let Some(event) = self.legs[s.0 as usize][s.1].player.poll_event() {
+            let leg = self.legs[s.0 as usize][s.1].id;
+            self.emit(MediaEvent::Playback { leg, event });
+        }
+    }
+
+    fn on_ready(&mut self, id: LegId) {
+        let Some(&s) = self.index.get(&id) else {
+            return;
+        };
+        match &self.legs[s.0 as usize][s.1].ready_waker {
+            Some((sw, _)) if sw.is_active() => sw.taken(),
+            _ => return,
+        }
+        self.drain(s, Instant::now());
+    }
+
+    /// One pacing tick for the legs of `phase` at `deadline`; returns how many
+    /// periods it covered.
+    fn tick(&mut self, deadline: Instant, phase: u8) -> u32 {
+        let woke = Instant::now();
+        let late = woke.saturating_duration_since(deadline);
+        self.wake[bucket(late)] += 1;
+        self.report.ticks += 1;
+        let due = ((late.as_micros() / TICK.as_micros()) as u32 + 1).min(MAX_CATCH_UP);
+        if due > 1 {
+            self.report.late_ticks += 1;
+        }
+        for k in 0..self.legs[phase as usize].len() {
+            let s = (phase, k);
+            if self.legs[phase as usize][k].peer.is_none() {
+                self.drain(s, woke);
+            }
+            self.send_frames(s, deadline, due);
+            self.drain_rtcp(s, woke);
+            self.send_rtcp(s, woke);
+        }
+        due
+    }
+
+    /// An RTCP report for leg `i` when one is due (muxed legs only, every ~5 s).
+    fn send_rtcp(&mut self, s: Slot, now: Instant) {
+        let leg = &mut self.legs[s.0 as usize][s.1];
+        let Some((fd, to)) = leg.rtcp_destination() else {
+            return;
+        };
+        let mut buf = [0u8; 128];
+        if let Some(n) = leg.write_rtcp(&mut buf, now, false) {
+            if send_one(fd, &buf[..n], &to).is_err() {
+                self.report.send_errors += 1;
+            }
+        }
+    }
+
+    /// Reads the RTCP socket (port+1) of a leg without rtcp-mux.
+    fn drain_rtcp(&mut self, s: Slot, now: Instant) {
+        let Some(socket) = self.legs[s.0 as usize][s.1]
+            .rtcp_port
+            .as_ref()
+            .map(|r| r.socket.clone())
+        else {
+            return;
+        };
+        let fd = socket.get_ref().as_raw_fd();
+        let mut cx = Context::from_waker(Waker::noop());
+        while let Poll::Ready(Ok(mut guard)) = socket.poll_read_ready(&mut cx) {
+            let n = match self.recv.recv(fd) {
+                Ok(n) if n == self.recv.capacity() => n,
+                Ok(n) => {
+                    guard.clear_ready();
+                    n
+                }
+                Err(_) => {
+                    guard.clear_ready();
+                    break;
+                }
+            };
+            drop(guard);
+            for k in 0..n {
+                if let Some((buf, from)) = self.recv.get_mut(k) {
+                    self.legs[s.0 as usize][s.1].receive_rtcp(buf, from, now);
+                }
+            }
+            if n < self.recv.capacity() {
+                break;
+            }
+        }
+    }
+
+    fn send_frames(&mut self, s: Slot, deadline: Instant, due: u32) {
+        let leg = &mut self.legs[s.0 as usize][s.1];
+        if leg.peer.is_some() || !leg.config.direction.sends() {
+            return;
+        }
+        let Some(to) = leg.latch.remote() else { return };
+        let codec = leg.config.codec;
+        self.batch.clear();
+        for f in 0..due {
+            let at = deadline + TICK * f;
+            let Some(frame) = leg.player.next_frame(codec.law) else {
+                break;
+            };
+            if frame.new_source {
+                leg.out.source_changed();
+            }
+            let header = leg
+                .out
+                .next_local(codec.payload_type, FRAME_SAMPLES as u32, at);
+            let payload = frame.payload;
+            self.batch.push_with(to, HEADER_LEN + payload.len(), |b| {
+                header.write(b);
+                b[HEADER_LEN..].copy_from_slice(payload);
+            });
+            leg.out.count_sent(payload.len());
+        }
+        let sent = match self.batch.len() {
+            0 => return,
+            // The usual case: one frame, one sendto, no message headers to set up.
+            1 => self.batch.send_single(leg.fd).map(|()| 1),
+            _ => self.batch.send(leg.fd),
+        };
+        match sent {
+            Ok(n) => self.report.packets_sent += n as u64,
+            Err(_) => self.report.send_errors += 1,
+        }
+        let offset = Instant::now().saturating_duration_since(deadline);
+        let anchor = *leg.anchor.get_or_insert(offset);
+        self.lateness[bucket(offset.saturating_sub(anchor))] += 1;
+    }
+}
