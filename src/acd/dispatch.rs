@@ -1,0 +1,174 @@
+//! Who takes what.
+//!
+//! Two moments decide: an interaction joins a queue (or goes back to it), and
+//! an agent becomes free. In the first, the queue's strategy picks among the
+//! queue's eligible agents. In the second, the agent takes from the queue of
+//! highest priority among those they serve and are eligible for; between
+//! queues of equal priority, the interaction that arrived first. Within one
+//! queue, interactions are taken in arrival order (FIFO). An agent who missed
+//! an interaction is passed over for it until the project's re-offer delay
+//! has passed.
+//!
+//! Because every change that can free an agent ends in [`Engine::dispatch_agent`]
+//! and every arrival in [`Engine::dispatch_queue`], no interaction waits while
+//! an agent who could take it sits Available (other than one passed over).
+
+use super::agent::{Phase, Session};
+use super::engine::{CallState, Engine};
+use super::event::{Action, Notice};
+use super::ids::{AgentId, CallId, Millis};
+use super::queue::{QIdx, Queue};
+use super::timers::Timer;
+
+impl Engine {
+    /// Offers waiting interactions of queue `q` to its eligible agents until
+    /// one of the two runs out.
+    pub(crate) fn dispatch_queue(&mut self, now: Millis, q: QIdx) {
+        loop {
+            let Queue {
+                waiting, strategy, ..
+            } = &mut self.queues[q];
+            if strategy.is_empty() || waiting.is_empty() {
+                return;
+            }
+            let rings_all = strategy.rings_all();
+            let mut chosen = None;
+            for &(_, id) in waiting.iter() {
+                let call = &self.calls[&id];
+                if rings_all {
+                    let mut all = Vec::new();
+                    strategy.for_each(&mut |a| {
+                        if !call.excludes(a, now) {
+                            all.push(a)
+                        }
+                    });
+                    if !all.is_empty() {
+                        chosen = Some((id, all));
+                        break;
+                    }
+                } else if let Some(a) = strategy.pick(&mut |a| call.excludes(a, now)) {
+                    chosen = Some((id, vec![a]));
+                    break;
+                }
+            }
+            match chosen {
+                Some((call, agents)) => self.offer(now, call, &agents),
+                None => return,
+            }
+        }
+    }
+
+    /// Offers the agent the best waiting interaction they are eligible for,
+    /// again while they have room (text sessions).
+    pub(crate) fn dispatch_agent(&mut self, now: Millis, agent: AgentId) {
+        loop {
+            let Some(a) = self.agents.get(&agent) else {
+                return;
+            };
+            // (priority, arrival sequence, call, queue) of the best head so far.
+            let mut best: Option<(u32, u64, CallId, QIdx)> = None;
+            let mut others = 0;
+            for &q in &a.queues {
+                let queue = &self.queues[q];
+                if queue.waiting.is_empty() || !a.eligible_for(queue) {
+                    continue;
+                }
+                let prio = queue.cfg.priority;
+                if best.is_some_and(|b| b.0 > prio) {
+                    others += 1;
+                    continue;
+                }
+                let head = queue
+                    .waiting
+                    .iter()
+                    .find(|(_, c)| !self.calls[c].excludes(agent, now));
+                if let Some(&(seq, call)) = head {
+                    if best.is_some() {
+                        others += 1;
+                    }
+                    if best.is_none_or(|b| prio > b.0 || (prio == b.0 && seq < b.1)) {
+                        best = Some((prio, seq, call, q));
+                    }
+                }
+            }
+            let Some((prio, _, call, _)) = best else {
+                return;
+            };
+            if others > 0 {
+                self.note_bypass(now, agent, prio);
+            }
+            self.offer(now, call, &[agent]);
+        }
+    }
+
+    /// Counts, on each lower-priority queue with an interaction this agent
+    /// could have taken, that it was passed over: starvation is the
+    /// operator's choice, but it shows in the metrics.
+    fn note_bypass(&mut self, now: Millis, agent: AgentId, taken_prio: u32) {
+        let a = &self.agents[&agent];
+        for &q in &a.queues {
+            let queue = &self.queues[q];
+            if queue.cfg.priority < taken_prio
+                && a.eligible_for(queue)
+                && queue
+                    .waiting
+                    .iter()
+                    .any(|(_, c)| !self.calls[c].excludes(agent, now))
+            {
+                let queue = &mut self.queues[q];
+                queue.counters.bypassed += 1;
+                self.notices.push_back(Notice::Bypassed {
+                    queue: queue.cfg.id,
+                    agent,
+                });
+            }
+        }
+    }
+
+    /// Rings `agents` with a waiting interaction for the queue's agent timeout.
+    pub(crate) fn offer(&mut self, now: Millis, id: CallId, agents: &[AgentId]) {
+        self.next_offer += 1;
+        let call = self.calls.get_mut(&id).expect("offered call exists");
+        let q = call.queue;
+        let queue = &mut self.queues[q];
+        queue.waiting.remove(&(call.seq, id));
+        call.state = CallState::Offered;
+        call.offer = self.next_offer;
+        call.ringing.clear();
+        call.ringing.extend_from_slice(agents);
+        let ring_for = queue.cfg.agent_timeout;
+        let auto_answer = queue.cfg.auto_answer;
+        let weight = queue.weight();
+        let voice = queue.cfg.channel == super::config::Channel::Voice;
+        self.timers.set(
+            now + ring_for,
+            Timer::Offer {
+                call: id,
+                offer: self.next_offer,
+            },
+        );
+        for &agent in agents {
+            let a = self.agents.get_mut(&agent).expect("eligible agent exists");
+            a.sessions.push(Session {
+                call: id,
+                queue: q,
+                weight,
+                voice,
+                phase: Phase::Ringing,
+                answered_at: now,
+                ended_at: now,
+                result_code: None,
+                until: now,
+            });
+            a.used += weight;
+            self.actions.push_back(Action::Offer {
+                call: id,
+                agent,
+                ring_for,
+                auto_answer,
+            });
+            self.notices.push_back(Notice::Offered { call: id, agent });
+            self.refresh(agent);
+        }
+    }
+}

@@ -1,0 +1,321 @@
+//! The dispatch engine: one data structure holding every queue, agent and
+//! waiting interaction of the projects this node owns, changed only by
+//! [`Engine::handle`] and [`Engine::handle_timeout`].
+//!
+//! The engine never reads a clock and never performs I/O. Each input carries
+//! the current time; the engine answers with [`Action`]s for call control
+//! ([`Engine::poll_action`]), [`Notice`]s for monitoring and the history log
+//! ([`Engine::poll_notice`]) and the next instant it needs to be woken at
+//! ([`Engine::poll_timeout`]). Time passed in never goes backwards: an earlier
+//! `now` than the last one is taken as the last one.
+//!
+//! The rules themselves live beside this file: `staff` (login, queues,
+//! statuses), `dispatch` (who takes what), `offers` (ringing, answer, miss,
+//! leaving the queue), `wrapup`, `breaks`, `announce` (announcements and queue
+//! timeout), `estimate` and `metrics`.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use super::agent::Agent;
+use super::config::{Config, ProjectConfig, StatusConfig};
+use super::event::{AcdError, Action, Event, Notice};
+use super::ids::{
+    AgentId, CallId, IdMap, Millis, ProjectId, QueueGroupId, QueueId, ResultCodeId, StatusId,
+};
+use super::queue::{QIdx, Queue};
+use super::timers::{Timer, Timers};
+
+/// Where an interaction the engine knows stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CallState {
+    Waiting,
+    Offered,
+    Connected(AgentId),
+}
+
+pub(crate) struct Call {
+    pub queue: QIdx,
+    pub seq: u64,
+    pub entered: Millis,
+    pub state: CallState,
+    /// Agents the current offer rings.
+    pub ringing: Vec<AgentId>,
+    /// Number of the current offer, so a stale offer timer is recognised.
+    pub offer: u64,
+    /// Agents who missed this call, and until when they are passed over.
+    pub excluded: Vec<(AgentId, Millis)>,
+    pub next_announce: Option<Millis>,
+}
+
+impl Call {
+    pub fn excludes(&self, agent: AgentId, now: Millis) -> bool {
+        self.excluded
+            .iter()
+            .any(|&(a, until)| a == agent && until > now)
+    }
+}
+
+/// The dispatch core. See the module documentation.
+pub struct Engine {
+    pub(crate) projects: IdMap<ProjectId, ProjectConfig>,
+    pub(crate) statuses: IdMap<StatusId, StatusConfig>,
+    pub(crate) result_codes: IdMap<ResultCodeId, Duration>,
+    pub(crate) queues: Vec<Queue>,
+    pub(crate) queue_at: IdMap<QueueId, QIdx>,
+    pub(crate) groups: IdMap<QueueGroupId, Vec<QIdx>>,
+    pub(crate) agents: IdMap<AgentId, Agent>,
+    pub(crate) calls: IdMap<CallId, Call>,
+    pub(crate) timers: Timers,
+    pub(crate) actions: VecDeque<Action>,
+    pub(crate) notices: VecDeque<Notice>,
+    pub(crate) next_seq: u64,
+    pub(crate) next_offer: u64,
+    pub(crate) now: Millis,
+    pub(crate) seed: u64,
+}
+
+impl Engine {
+    /// An engine for `config`.
+    ///
+    /// # Panics
+    /// If the configuration refers to a project, queue or status it does not
+    /// define; [`Engine::try_new`] reports that instead.
+    pub fn new(config: Config) -> Self {
+        match Self::try_new(config) {
+            Ok(engine) => engine,
+            Err(e) => panic!("invalid dispatch configuration: {e}"),
+        }
+    }
+
+    /// An engine for `config`, or what is wrong with it.
+    pub fn try_new(config: Config) -> Result<Self, AcdError> {
+        let mut engine = Engine {
+            projects: config.projects.into_iter().map(|p| (p.id, p)).collect(),
+            statuses: config.statuses.into_iter().map(|s| (s.id, s)).collect(),
+            result_codes: config
+                .result_codes
+                .into_iter()
+                .map(|r| (r.id, r.extra_time))
+                .collect(),
+            queues: Vec::new(),
+            queue_at: IdMap::default(),
+            groups: IdMap::default(),
+            agents: IdMap::default(),
+            calls: IdMap::default(),
+            timers: Timers::default(),
+            actions: VecDeque::new(),
+            notices: VecDeque::new(),
+            next_seq: 0,
+            next_offer: 0,
+            now: Millis::ZERO,
+            seed: config.seed,
+        };
+        for project in engine.projects.values() {
+            if let Some(rule) = project.missed_offers {
+                if !engine.statuses.contains_key(&rule.status) {
+                    return Err(AcdError::UnknownStatus(rule.status));
+                }
+            }
+        }
+        for queue in config.queues {
+            engine.configure_queue(queue)?;
+        }
+        for group in config.queue_groups {
+            let members = group
+                .queues
+                .iter()
+                .map(|q| engine.queue_index(*q))
+                .collect::<Result<Vec<_>, _>>()?;
+            engine.groups.insert(group.id, members);
+        }
+        Ok(engine)
+    }
+
+    /// Applies one input at `now`. On error nothing changed.
+    pub fn handle(&mut self, now: Millis, event: Event) -> Result<(), AcdError> {
+        let now = self.advance(now);
+        match event {
+            Event::AgentLogin {
+                agent,
+                project,
+                status,
+                queues,
+            } => self.login(now, agent, project, status, &queues),
+            Event::AgentLogout { agent } => self.logout(now, agent),
+            Event::AgentJoinQueue { agent, queue } => self.join_queue(now, agent, queue),
+            Event::AgentLeaveQueue { agent, queue } => self.leave_queue(agent, queue),
+            Event::AgentStatus { agent, status } => self.choose_status(now, agent, status),
+            Event::CallArrived { call, queue } => self.arrive(now, call, queue),
+            Event::OfferAccepted { call, agent } => self.accept(now, call, agent),
+            Event::OfferRejected { call, agent } => {
+                self.miss(now, call, agent, super::event::Miss::Rejected)
+            }
+            Event::OfferFailed { call, agent } => {
+                self.miss(now, call, agent, super::event::Miss::Failed)
+            }
+            Event::Hangup { call } => {
+                self.hangup(now, call);
+                Ok(())
+            }
+            Event::QueueExit { call } => {
+                self.queue_exit(now, call);
+                Ok(())
+            }
+            Event::ResultCode { agent, call, code } => self.result_code(now, agent, call, code),
+            Event::WrapupDone { agent, call } => self.wrapup_done(now, agent, call),
+            Event::DayStarted => {
+                self.start_day(now);
+                Ok(())
+            }
+            Event::QueueConfigured(cfg) => self.configure_queue(cfg),
+        }
+    }
+
+    /// The next thing call control must do, in order.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    /// The next state change to report, in order.
+    pub fn poll_notice(&mut self) -> Option<Notice> {
+        self.notices.pop_front()
+    }
+
+    /// When [`Engine::handle_timeout`] must next be called, if ever.
+    pub fn poll_timeout(&mut self) -> Option<Millis> {
+        while let Some((at, timer)) = self.timers.peek() {
+            if self.timer_live(at, timer) {
+                return Some(at);
+            }
+            self.timers.pop();
+        }
+        None
+    }
+
+    /// Runs every timer due at or before `now`.
+    pub fn handle_timeout(&mut self, now: Millis) {
+        let now = self.advance(now);
+        while let Some((at, timer)) = self.timers.peek() {
+            if at > now {
+                break;
+            }
+            self.timers.pop();
+            if self.timer_live(at, timer) {
+                self.fire(now, at, timer);
+            }
+        }
+    }
+
+    fn advance(&mut self, now: Millis) -> Millis {
+        self.now = self.now.max(now);
+        self.now
+    }
+
+    fn timer_live(&self, at: Millis, timer: Timer) -> bool {
+        match timer {
+            Timer::Offer { call, offer } => self
+                .calls
+                .get(&call)
+                .is_some_and(|c| c.state == CallState::Offered && c.offer == offer),
+            Timer::QueueTimeout { call } => self
+                .calls
+                .get(&call)
+                .is_some_and(|c| !matches!(c.state, CallState::Connected(_))),
+            Timer::Announce { call } => self
+                .calls
+                .get(&call)
+                .is_some_and(|c| c.next_announce == Some(at)),
+            Timer::Reoffer { call } => self
+                .calls
+                .get(&call)
+                .is_some_and(|c| c.state == CallState::Waiting),
+            Timer::Wrapup { agent, call } => self.agents.get(&agent).is_some_and(|a| {
+                a.sessions.iter().any(|s| {
+                    s.call == call && s.phase == super::agent::Phase::Wrapup && s.until == at
+                })
+            }),
+            Timer::Break { agent, gen } => self
+                .agents
+                .get(&agent)
+                .is_some_and(|a| a.break_gen == gen && a.break_since.is_some()),
+        }
+    }
+
+    fn fire(&mut self, now: Millis, at: Millis, timer: Timer) {
+        match timer {
+            Timer::Offer { call, .. } => self.offer_timed_out(now, call),
+            Timer::QueueTimeout { call } => self.queue_timeout(now, call),
+            Timer::Announce { call } => self.announce(now, at, call),
+            Timer::Reoffer { call } => {
+                let q = self.calls[&call].queue;
+                self.dispatch_queue(now, q);
+            }
+            Timer::Wrapup { agent, call } => self.end_wrapup(now, agent, call),
+            Timer::Break { agent, .. } => self.break_exceeded(agent),
+        }
+    }
+
+    pub(crate) fn queue_index(&self, queue: QueueId) -> Result<QIdx, AcdError> {
+        self.queue_at
+            .get(&queue)
+            .copied()
+            .ok_or(AcdError::UnknownQueue(queue))
+    }
+
+    /// Adds a queue, or changes one in place: waiting calls keep their places
+    /// and members stay; a new strategy re-indexes the eligible agents.
+    fn configure_queue(&mut self, cfg: super::config::QueueConfig) -> Result<(), AcdError> {
+        if !self.projects.contains_key(&cfg.project) {
+            return Err(AcdError::UnknownProject(cfg.project));
+        }
+        if let Some(&q) = self.queue_at.get(&cfg.id) {
+            let queue = &mut self.queues[q];
+            if queue.cfg.strategy != cfg.strategy {
+                queue.strategy = super::strategy::build(cfg.strategy, self.seed ^ cfg.id.0);
+            }
+            queue.cfg = cfg;
+            let members: Vec<AgentId> = queue.members.iter().copied().collect();
+            for agent in members {
+                self.refresh(agent);
+            }
+            let now = self.now;
+            self.dispatch_queue(now, q);
+        } else {
+            self.queue_at.insert(cfg.id, self.queues.len());
+            self.queues.push(Queue::new(cfg, self.seed));
+        }
+        Ok(())
+    }
+
+    /// Puts the agent into, or takes them out of, each of their queues'
+    /// strategy index, and reports a change of presence.
+    pub(crate) fn refresh(&mut self, id: AgentId) {
+        let Some(agent) = self.agents.get_mut(&id) else {
+            return;
+        };
+        let facts = agent.facts();
+        for &q in &agent.queues {
+            let queue = &mut self.queues[q];
+            if agent.eligible_for(queue) {
+                queue.strategy.insert(id, &facts);
+            } else {
+                queue.strategy.remove(id);
+            }
+        }
+        let now = (agent.status, agent.presence());
+        if agent.reported != Some(now) {
+            agent.reported = Some(now);
+            self.notices.push_back(Notice::AgentPresence {
+                agent: id,
+                status: now.0,
+                presence: now.1,
+            });
+        }
+    }
+
+    pub(crate) fn next_seq(&mut self) -> u64 {
+        self.next_seq += 1;
+        self.next_seq
+    }
+}
