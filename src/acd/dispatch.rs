@@ -149,6 +149,7 @@ impl Engine {
         );
         for &agent in agents {
             let a = self.agents.get_mut(&agent).expect("eligible agent exists");
+            debug_assert!(a.eligible_for(&self.queues[q]), "{agent} offered {id}");
             a.sessions.push(Session {
                 call: id,
                 queue: q,

@@ -319,3 +319,61 @@ impl Engine {
         self.next_seq
     }
 }
+
+#[cfg(test)]
+impl Engine {
+    /// Panics if the engine's structures disagree with each other: capacity,
+    /// offers and their sessions, waiting sets and the strategy indexes.
+    pub(crate) fn check_invariants(&self) {
+        use super::agent::Phase;
+        for (id, a) in &self.agents {
+            let used: u16 = a.sessions.iter().map(|s| s.weight).sum();
+            assert_eq!(used, a.used, "{id} capacity bookkeeping");
+            assert!(a.used <= super::config::CAPACITY, "{id} over capacity");
+            if a.sessions.iter().any(|s| s.voice) {
+                assert_eq!(a.sessions.len(), 1, "{id} holds voice and more");
+            }
+            for s in &a.sessions {
+                if s.phase == Phase::Ringing {
+                    let c = &self.calls[&s.call];
+                    assert_eq!(c.state, CallState::Offered);
+                    assert!(c.ringing.contains(id));
+                }
+            }
+            for &q in &a.queues {
+                let mut listed = false;
+                self.queues[q]
+                    .strategy
+                    .for_each(&mut |x| listed |= x == *id);
+                assert_eq!(listed, a.eligible_for(&self.queues[q]), "{id} index");
+            }
+        }
+        for queue in &self.queues {
+            let mut n = 0;
+            queue.strategy.for_each(&mut |_| n += 1);
+            assert_eq!(n, queue.strategy.len());
+            for (_, call) in &queue.waiting {
+                assert_eq!(self.calls[call].state, CallState::Waiting);
+            }
+        }
+        for (id, c) in &self.calls {
+            match c.state {
+                CallState::Waiting => {
+                    assert!(self.queues[c.queue].waiting.contains(&(c.seq, *id)))
+                }
+                CallState::Offered => {
+                    assert!(!c.ringing.is_empty());
+                    for a in &c.ringing {
+                        assert!(self.agents[a]
+                            .sessions
+                            .iter()
+                            .any(|s| s.call == *id && s.phase == Phase::Ringing));
+                    }
+                }
+                CallState::Connected(a) => {
+                    assert!(self.agents[&a].sessions.iter().any(|s| s.call == *id));
+                }
+            }
+        }
+    }
+}

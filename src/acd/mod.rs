@@ -1,6 +1,6 @@
 //! The dispatch core: which waiting interaction goes to which agent, and when.
 //!
-//! A sans-IO state machine in the shape of `quinn-proto` and `str0m`: no tokio,
+//! A sans-IO state machine in the shape of `quinn-proto` and `str0m`: no async runtime,
 //! no sockets, no clock. Call control feeds it [`Event`]s with the current
 //! time, performs the [`Action`]s it returns, forwards its [`Notice`]s to
 //! monitoring and the history log, and calls [`Engine::handle_timeout`] at

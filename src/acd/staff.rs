@@ -66,13 +66,11 @@ impl Engine {
             .filter(|s| s.phase == Phase::Ringing)
             .map(|s| s.call)
             .collect();
-        for call in ringing {
-            self.withdraw_offer(now, call, agent, None, true);
-        }
-        let a = self.agents.get_mut(&agent).expect("checked above");
         if a.break_since.is_some() {
             self.end_break(now, agent);
         }
+        // Out of every queue first, so withdrawing an offer below cannot
+        // hand the agent another one.
         let a = self.agents.get_mut(&agent).expect("checked above");
         let queues = std::mem::take(&mut a.queues);
         a.project = None;
@@ -85,6 +83,9 @@ impl Engine {
                 agent,
                 queue: queue.cfg.id,
             });
+        }
+        for call in ringing {
+            self.withdraw_offer(now, call, agent, None, true);
         }
         self.notices.push_back(Notice::AgentLoggedOut { agent });
         self.refresh(agent);
