@@ -35,10 +35,11 @@ impl Engine {
             let mut chosen = None;
             for &(_, id) in waiting.iter() {
                 let call = &self.calls[&id];
+                let call = self.passed_over.contains(&id).then_some(call);
                 if rings_all {
                     let mut all = Vec::new();
                     strategy.for_each(&mut |a| {
-                        if !call.excludes(a, now) {
+                        if !call.is_some_and(|c| c.excludes(a, now)) {
                             all.push(a)
                         }
                     });
@@ -46,7 +47,9 @@ impl Engine {
                         chosen = Some((id, all));
                         break;
                     }
-                } else if let Some(a) = strategy.pick(&mut |a| call.excludes(a, now)) {
+                } else if let Some(a) =
+                    strategy.pick(&mut |a| call.is_some_and(|c| c.excludes(a, now)))
+                {
                     chosen = Some((id, vec![a]));
                     break;
                 }
@@ -61,68 +64,53 @@ impl Engine {
     /// Offers the agent the best waiting interaction they are eligible for,
     /// again while they have room (text sessions).
     pub(crate) fn dispatch_agent(&mut self, now: Millis, agent: AgentId) {
-        loop {
-            let Some(a) = self.agents.get(&agent) else {
-                return;
-            };
-            // (priority, arrival sequence, call, queue) of the best head so far.
-            let mut best: Option<(u32, u64, CallId, QIdx)> = None;
-            let mut others = 0;
+        let mut open = std::mem::take(&mut self.scratch);
+        while let Some(a) = self.agents.get(&agent) {
+            // (priority, arrival sequence, call) of the best head so far, and
+            // every queue with calls the agent could take, for the bypass count.
+            let mut best: Option<(u32, u64, CallId)> = None;
+            open.clear();
             for &q in &a.queues {
                 let queue = &self.queues[q];
                 if queue.waiting.is_empty() || !a.eligible_for(queue) {
                     continue;
                 }
                 let prio = queue.cfg.priority;
+                open.push((prio, q));
                 if best.is_some_and(|b| b.0 > prio) {
-                    others += 1;
                     continue;
                 }
                 let head = queue
                     .waiting
                     .iter()
-                    .find(|(_, c)| !self.calls[c].excludes(agent, now));
+                    .find(|(_, c)| !self.is_passed_over(*c, agent, now));
                 if let Some(&(seq, call)) = head {
-                    if best.is_some() {
-                        others += 1;
-                    }
                     if best.is_none_or(|b| prio > b.0 || (prio == b.0 && seq < b.1)) {
-                        best = Some((prio, seq, call, q));
+                        best = Some((prio, seq, call));
                     }
                 }
             }
-            let Some((prio, _, call, _)) = best else {
-                return;
+            let Some((prio, _, call)) = best else {
+                break;
             };
-            if others > 0 {
-                self.note_bypass(now, agent, prio);
+            for &(p, q) in &open {
+                if p < prio {
+                    let queue = &mut self.queues[q];
+                    queue.counters.bypassed += 1;
+                    self.notices.push_back(Notice::Bypassed {
+                        queue: queue.cfg.id,
+                        agent,
+                    });
+                }
             }
             self.offer(now, call, &[agent]);
         }
+        self.scratch = open;
     }
 
-    /// Counts, on each lower-priority queue with an interaction this agent
-    /// could have taken, that it was passed over: starvation is the
-    /// operator's choice, but it shows in the metrics.
-    fn note_bypass(&mut self, now: Millis, agent: AgentId, taken_prio: u32) {
-        let a = &self.agents[&agent];
-        for &q in &a.queues {
-            let queue = &self.queues[q];
-            if queue.cfg.priority < taken_prio
-                && a.eligible_for(queue)
-                && queue
-                    .waiting
-                    .iter()
-                    .any(|(_, c)| !self.calls[c].excludes(agent, now))
-            {
-                let queue = &mut self.queues[q];
-                queue.counters.bypassed += 1;
-                self.notices.push_back(Notice::Bypassed {
-                    queue: queue.cfg.id,
-                    agent,
-                });
-            }
-        }
+    /// Whether `agent` missed `call` within the re-offer delay.
+    fn is_passed_over(&self, call: CallId, agent: AgentId, now: Millis) -> bool {
+        self.passed_over.contains(&call) && self.calls[&call].excludes(agent, now)
     }
 
     /// Rings `agents` with a waiting interaction for the queue's agent timeout.

@@ -21,7 +21,7 @@ use super::agent::Agent;
 use super::config::{Config, ProjectConfig, StatusConfig};
 use super::event::{AcdError, Action, Event, Notice};
 use super::ids::{
-    AgentId, CallId, IdMap, Millis, ProjectId, QueueGroupId, QueueId, ResultCodeId, StatusId,
+    AgentId, CallId, IdMap, IdSet, Millis, ProjectId, QueueGroupId, QueueId, ResultCodeId, StatusId,
 };
 use super::queue::{QIdx, Queue};
 use super::timers::{Timer, Timers};
@@ -66,6 +66,11 @@ pub struct Engine {
     pub(crate) groups: IdMap<QueueGroupId, Vec<QIdx>>,
     pub(crate) agents: IdMap<AgentId, Agent>,
     pub(crate) calls: IdMap<CallId, Call>,
+    /// Calls that some agent missed: only these need their exclusions
+    /// checked, which keeps dispatch from touching every waiting call.
+    pub(crate) passed_over: IdSet<CallId>,
+    /// Reused by dispatch to list an agent's queues with calls waiting.
+    pub(crate) scratch: Vec<(u32, super::queue::QIdx)>,
     pub(crate) timers: Timers,
     pub(crate) actions: VecDeque<Action>,
     pub(crate) notices: VecDeque<Notice>,
@@ -103,6 +108,8 @@ impl Engine {
             groups: IdMap::default(),
             agents: IdMap::default(),
             calls: IdMap::default(),
+            passed_over: IdSet::default(),
+            scratch: Vec::new(),
             timers: Timers::default(),
             actions: VecDeque::new(),
             notices: VecDeque::new(),

@@ -204,8 +204,8 @@ pub enum Notice {
         /// QueueWaitLength: from arrival until answer or departure.
         waited: Duration,
     },
-    /// An agent with calls waiting in several queues took one from a queue of
-    /// higher priority while `queue` had calls waiting.
+    /// An agent took a call from a queue of higher priority while `queue`, which
+    /// they also serve and had room for, had calls waiting.
     Bypassed {
         queue: QueueId,
         agent: AgentId,

@@ -6,7 +6,7 @@
 //! (milliseconds since an epoch of its choosing) with every input, and lengths of
 //! time are plain [`std::time::Duration`]s.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::{Add, Sub};
@@ -122,3 +122,4 @@ impl Hasher for IdHasher {
 }
 
 pub(crate) type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
+pub(crate) type IdSet<K> = HashSet<K, BuildHasherDefault<IdHasher>>;

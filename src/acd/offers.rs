@@ -88,6 +88,7 @@ impl Engine {
         }
         let call = self.calls.get_mut(&id).expect("checked above");
         call.state = CallState::Connected(agent);
+        self.passed_over.remove(&id);
         let losers: Vec<AgentId> = call.ringing.drain(..).filter(|&a| a != agent).collect();
         let (q, waited) = (call.queue, now - call.entered);
         for &other in &losers {
@@ -168,6 +169,7 @@ impl Engine {
         call.ringing.retain(|&a| a != agent);
         call.excluded.retain(|&(_, until)| until > now);
         call.excluded.push((agent, now + delay));
+        self.passed_over.insert(id);
         let requeue = call.ringing.is_empty();
         if requeue {
             call.state = CallState::Waiting;
@@ -244,6 +246,7 @@ impl Engine {
     /// released and may take other work.
     pub(crate) fn leave_unanswered(&mut self, now: Millis, id: CallId, outcome: Outcome) {
         let call = self.calls.remove(&id).expect("caller checked");
+        self.passed_over.remove(&id);
         let queue = &mut self.queues[call.queue];
         queue.waiting.remove(&(call.seq, id));
         match &outcome {

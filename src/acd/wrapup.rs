@@ -109,7 +109,9 @@ impl Engine {
         a.last_activity = now;
         self.queues[s.queue].record_handle_time(now - s.answered_at);
         self.notices.push_back(Notice::WrapupEnded { agent, call });
-        self.refresh(agent);
+        // Offer first: an agent who takes the next call at once never enters
+        // the strategy indexes only to leave them again.
         self.dispatch_agent(now, agent);
+        self.refresh(agent);
     }
 }
