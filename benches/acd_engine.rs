@@ -10,7 +10,12 @@
 //! and a new call arrives in a random queue. Actions and notices are drained
 //! and `poll_timeout` is asked after every cycle, as the shell would.
 //!
-//! Run with `cargo bench --bench acd_engine`.
+//! Run with `cargo bench --bench acd_engine [-- AGENTS...]`; `ACD_BENCH_CYCLES`
+//! sets the number of measured cycles (default 1,000,000). Wall time per
+//! event also grows with how much of the center still fits in the CPU caches;
+//! to see the algorithmic cost alone, count instructions for two cycle counts
+//! and divide the difference by the extra events:
+//! `ACD_BENCH_CYCLES=N perf stat -e instructions target/release/deps/acd_engine-* AGENTS`.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -182,8 +187,12 @@ fn main() {
     } else {
         sizes
     };
+    let cycles = std::env::var("ACD_BENCH_CYCLES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(1_000_000);
     println!("dispatch core: hang-up, answer, arrival cycles in a full center");
     for agents in sizes {
-        measure(agents, 1_000_000);
+        measure(agents, cycles);
     }
 }

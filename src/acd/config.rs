@@ -23,7 +23,7 @@ pub struct Config {
 }
 
 /// A Project: its agents, queues and daily break allowance.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProjectConfig {
     pub id: ProjectId,
     /// Time an agent may spend in Break-category statuses per day.
@@ -72,7 +72,7 @@ pub enum Category {
 }
 
 /// A Status an agent can choose.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StatusConfig {
     pub id: StatusId,
     pub name: String,
@@ -205,14 +205,14 @@ impl QueueConfig {
 }
 
 /// A Queue Group, for the live metrics.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QueueGroupConfig {
     pub id: QueueGroupId,
     pub queues: Vec<QueueId>,
 }
 
 /// A Result Code and the after-call work it adds.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResultCodeConfig {
     pub id: ResultCodeId,
     pub extra_time: Duration,

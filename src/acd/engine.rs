@@ -64,6 +64,8 @@ pub struct Engine {
     pub(crate) queues: Vec<Queue>,
     pub(crate) queue_at: IdMap<QueueId, QIdx>,
     pub(crate) groups: IdMap<QueueGroupId, Vec<QIdx>>,
+    /// Agent -> the queues that list them as mandatory.
+    pub(crate) mandatory: IdMap<AgentId, Vec<QIdx>>,
     pub(crate) agents: IdMap<AgentId, Agent>,
     pub(crate) calls: IdMap<CallId, Call>,
     /// Calls that some agent missed: only these need their exclusions
@@ -106,6 +108,7 @@ impl Engine {
             queues: Vec::new(),
             queue_at: IdMap::default(),
             groups: IdMap::default(),
+            mandatory: IdMap::default(),
             agents: IdMap::default(),
             calls: IdMap::default(),
             passed_over: IdSet::default(),
@@ -176,6 +179,33 @@ impl Engine {
                 Ok(())
             }
             Event::QueueConfigured(cfg) => self.configure_queue(cfg),
+            Event::ProjectConfigured(cfg) => {
+                if let Some(rule) = cfg.missed_offers {
+                    if !self.statuses.contains_key(&rule.status) {
+                        return Err(AcdError::UnknownStatus(rule.status));
+                    }
+                }
+                self.projects.insert(cfg.id, cfg);
+                Ok(())
+            }
+            Event::StatusConfigured(cfg) => {
+                let id = cfg.id;
+                self.statuses.insert(id, cfg);
+                let holders: Vec<AgentId> = self
+                    .agents
+                    .iter()
+                    .filter(|(_, a)| a.logged_in() && a.status == id)
+                    .map(|(id, _)| *id)
+                    .collect();
+                for agent in holders {
+                    self.set_status(now, agent, id);
+                }
+                Ok(())
+            }
+            Event::ResultCodeConfigured(cfg) => {
+                self.result_codes.insert(cfg.id, cfg.extra_time);
+                Ok(())
+            }
         }
     }
 
@@ -271,12 +301,27 @@ impl Engine {
     }
 
     /// Adds a queue, or changes one in place: waiting calls keep their places
-    /// and members stay; a new strategy re-indexes the eligible agents.
+    /// and members stay; a new strategy re-indexes the eligible agents. A
+    /// queue stays in the project it was created in.
     fn configure_queue(&mut self, cfg: super::config::QueueConfig) -> Result<(), AcdError> {
         if !self.projects.contains_key(&cfg.project) {
             return Err(AcdError::UnknownProject(cfg.project));
         }
-        if let Some(&q) = self.queue_at.get(&cfg.id) {
+        let q = match self.queue_at.get(&cfg.id) {
+            Some(&q) => q,
+            None => self.queues.len(),
+        };
+        if q < self.queues.len() {
+            for agent in &self.queues[q].cfg.mandatory_agents {
+                if let Some(list) = self.mandatory.get_mut(agent) {
+                    list.retain(|&x| x != q);
+                }
+            }
+        }
+        for agent in &cfg.mandatory_agents {
+            self.mandatory.entry(*agent).or_default().push(q);
+        }
+        if q < self.queues.len() {
             let queue = &mut self.queues[q];
             if queue.cfg.strategy != cfg.strategy {
                 queue.strategy = super::strategy::build(cfg.strategy, self.seed ^ cfg.id.0);

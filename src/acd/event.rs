@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::config::{ExitTarget, QueueConfig};
+use super::config::{ExitTarget, ProjectConfig, QueueConfig, ResultCodeConfig, StatusConfig};
 use super::ids::{AgentId, CallId, Millis, ProjectId, QueueId, ResultCodeId, StatusId};
 
 /// An input from call control or from an agent's client.
@@ -84,6 +84,14 @@ pub enum Event {
     DayStarted,
     /// A queue was added or its settings changed.
     QueueConfigured(QueueConfig),
+    /// A project was added or its settings changed (break allowance,
+    /// missed-offer rule, re-offer delay).
+    ProjectConfigured(ProjectConfig),
+    /// A status was added or changed; agents in it take its new category now.
+    StatusConfigured(StatusConfig),
+    /// A result code was added or its extra time changed (for after-call
+    /// work that starts from now on).
+    ResultCodeConfigured(ResultCodeConfig),
 }
 
 /// Something call control must do now.
@@ -220,6 +228,14 @@ pub enum Notice {
     WrapupEnded {
         agent: AgentId,
         call: CallId,
+    },
+    /// The agent chose a result code; during after-call work, `until` is when
+    /// it now ends.
+    ResultCodeChosen {
+        agent: AgentId,
+        call: CallId,
+        code: ResultCodeId,
+        until: Option<Millis>,
     },
     /// The agent left a Break-category status.
     BreakEnded {

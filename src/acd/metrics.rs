@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use super::agent::Phase;
 use super::engine::Engine;
 use super::event::Presence;
 use super::ids::{AgentId, Millis, QueueGroupId, QueueId, StatusId};
@@ -74,27 +75,33 @@ impl Engine {
     fn metrics_of(&self, q: QIdx, now: Millis) -> QueueMetrics {
         let queue = &self.queues[q];
         let mut agents = BTreeMap::new();
+        // Calls being offered are out of the waiting set; they are found
+        // through the members who ring with them.
+        let mut ringing = Vec::new();
         for a in &queue.members {
-            *agents.entry(self.agents[a].presence()).or_default() += 1;
+            let agent = &self.agents[a];
+            *agents.entry(agent.presence()).or_default() += 1;
+            for s in &agent.sessions {
+                if s.queue == q && s.phase == Phase::Ringing {
+                    ringing.push(s.call);
+                }
+            }
         }
-        let in_queue = self
-            .calls
-            .values()
-            .filter(|c| c.queue == q && c.state != super::engine::CallState::Waiting)
-            .filter(|c| !matches!(c.state, super::engine::CallState::Connected(_)))
-            .count()
-            + queue.waiting.len();
-        let longest_wait = self
-            .calls
-            .values()
-            .filter(|c| c.queue == q && !matches!(c.state, super::engine::CallState::Connected(_)))
-            .map(|c| now - c.entered)
-            .max()
-            .unwrap_or_default();
+        ringing.sort_unstable();
+        ringing.dedup();
+        let oldest = queue
+            .waiting
+            .first()
+            .map(|(_, c)| c)
+            .into_iter()
+            .chain(&ringing)
+            .filter_map(|c| self.calls.get(c))
+            .map(|c| c.entered)
+            .min();
         QueueMetrics {
             waiting: queue.waiting.len(),
-            in_queue,
-            longest_wait,
+            in_queue: queue.waiting.len() + ringing.len(),
+            longest_wait: oldest.map_or(Duration::ZERO, |at| now - at),
             agents,
             counters: queue.counters,
             service_level: service_level(&queue.counters),

@@ -40,10 +40,13 @@ impl Engine {
         self.notices
             .push_back(Notice::AgentLoggedIn { agent, project });
         let mandatory: Vec<QueueId> = self
-            .queues
-            .iter()
-            .filter(|q| q.cfg.project == project && q.cfg.mandatory_agents.contains(&agent))
-            .map(|q| q.cfg.id)
+            .mandatory
+            .get(&agent)
+            .into_iter()
+            .flatten()
+            .map(|&q| &self.queues[q].cfg)
+            .filter(|cfg| cfg.project == project)
+            .map(|cfg| cfg.id)
             .collect();
         for queue in mandatory.iter().chain(queues) {
             self.add_member(agent, *queue);

@@ -66,11 +66,20 @@ impl Engine {
             .filter(|s| s.phase != Phase::Ringing)
             .ok_or(AcdError::NoSuchSession { agent, call })?;
         s.result_code = Some(code);
-        if s.phase == Phase::Wrapup {
+        let wrapping = s.phase == Phase::Wrapup;
+        if wrapping {
             // The code replaces any earlier choice: the extra time is the
             // chosen code's, counted from the end of the call.
             s.until = s.ended_at + self.queues[s.queue].cfg.after_call_work + extra;
-            let until = s.until;
+        }
+        let until = s.until;
+        self.notices.push_back(Notice::ResultCodeChosen {
+            agent,
+            call,
+            code,
+            until: wrapping.then_some(until),
+        });
+        if wrapping {
             if until <= now {
                 self.end_wrapup(now, agent, call);
             } else {

@@ -398,3 +398,53 @@ fn queue_settings_change_while_running() {
         }]
     );
 }
+
+#[test]
+fn status_and_project_settings_change_while_running() {
+    let mut r = Rig::new(vec![queue(SALES)]);
+    r.login(t(0), A1, &[SALES]);
+    // "Outbound" becomes a break: agents in it start counting break time.
+    r.status(t(0), A1, OUTBOUND);
+    r.on(
+        t(10),
+        Event::StatusConfigured(StatusConfig {
+            id: OUTBOUND,
+            name: "Outbound".into(),
+            category: Category::Break,
+            transferable: false,
+        }),
+    );
+    assert_eq!(r.presence(A1), Presence::Break);
+    assert!(!r.acd.takes_transfer(A1));
+    assert_eq!(r.acd.break_used(A1, t(70)), Some(secs(60)));
+    let mut project = ProjectConfig::new(P);
+    project.break_allowance = secs(600);
+    r.on(t(70), Event::ProjectConfigured(project));
+    assert_eq!(r.acd.break_remaining(A1, t(70)), Some(secs(540)));
+    // A new Available status: agents choosing it are offered calls.
+    r.on(
+        t(71),
+        Event::StatusConfigured(StatusConfig {
+            id: StatusId(50),
+            name: "Ready".into(),
+            category: Category::Available,
+            transferable: false,
+        }),
+    );
+    r.arrive(t(72), c(1), SALES);
+    r.status(t(73), A1, StatusId(50));
+    assert_eq!(r.offers(), vec![(c(1), A1)]);
+}
+
+#[test]
+fn an_agent_holding_a_call_takes_no_transfer() {
+    let mut r = Rig::new(vec![queue(SALES)]);
+    r.login(t(0), A1, &[SALES]);
+    assert!(r.acd.takes_transfer(A1));
+    r.arrive(t(1), c(1), SALES);
+    assert!(!r.acd.takes_transfer(A1));
+    r.accept(t(2), c(1), A1);
+    assert!(!r.acd.takes_transfer(A1));
+    r.hangup(t(3), c(1));
+    assert!(r.acd.takes_transfer(A1));
+}

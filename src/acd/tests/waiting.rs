@@ -187,3 +187,16 @@ fn live_metrics_per_queue_and_group() {
     r.on(t(80), Event::DayStarted);
     assert_eq!(r.metrics(SALES, t(80)).counters, QueueCounters::default());
 }
+
+#[test]
+fn calls_being_offered_count_in_queue_and_in_the_longest_wait() {
+    let mut r = Rig::new(vec![queue(SALES)]);
+    r.arrive(t(0), c(1), SALES);
+    r.arrive(t(5), c(2), SALES);
+    r.login(t(10), A1, &[SALES]);
+    assert_eq!(r.offers(), vec![(c(1), A1)]);
+    let m = r.metrics(SALES, t(12));
+    assert_eq!((m.waiting, m.in_queue), (1, 2));
+    assert_eq!(m.longest_wait, secs(12));
+    assert_eq!(m.agents.get(&Presence::Ringing), Some(&1));
+}

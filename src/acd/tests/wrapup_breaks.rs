@@ -228,3 +228,50 @@ fn channel_weight_sets_the_number_of_sessions() {
         assert_eq!(r.offers().len(), sessions, "weight {weight}");
     }
 }
+
+#[test]
+fn choosing_a_result_code_is_reported_with_the_new_end() {
+    let mut r = Rig::new(vec![acw_queue(30)]);
+    r.login(t(0), A1, &[SALES]);
+    r.arrive(t(0), c(1), SALES);
+    r.accept(t(0), c(1), A1);
+    r.on(
+        t(1),
+        Event::ResultCode {
+            agent: A1,
+            call: c(1),
+            code: ResultCodeId(1),
+        },
+    );
+    r.hangup(t(10), c(1));
+    r.on(
+        t(11),
+        Event::ResultCode {
+            agent: A1,
+            call: c(1),
+            code: ResultCodeId(2),
+        },
+    );
+    let chosen: Vec<_> = r
+        .notices()
+        .into_iter()
+        .filter(|n| matches!(n, Notice::ResultCodeChosen { .. }))
+        .collect();
+    assert_eq!(
+        chosen,
+        vec![
+            Notice::ResultCodeChosen {
+                agent: A1,
+                call: c(1),
+                code: ResultCodeId(1),
+                until: None
+            },
+            Notice::ResultCodeChosen {
+                agent: A1,
+                call: c(1),
+                code: ResultCodeId(2),
+                until: Some(t(100))
+            },
+        ]
+    );
+}
