@@ -142,9 +142,12 @@ impl Engine {
         Ok(engine)
     }
 
-    /// Applies one input at `now`. On error nothing changed.
+    /// Applies one input at `now`. Timers due at or before `now` run first,
+    /// so what happens never depends on how promptly the shell woke up for
+    /// [`Engine::poll_timeout`]. On error the input changed nothing.
     pub fn handle(&mut self, now: Millis, event: Event) -> Result<(), AcdError> {
-        let now = self.advance(now);
+        self.handle_timeout(now);
+        let now = self.now;
         match event {
             Event::AgentLogin {
                 agent,

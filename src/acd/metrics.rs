@@ -27,6 +27,8 @@ pub struct QueueMetrics {
     /// Member agents by what they are doing (agents in several queues of a
     /// group count once per queue).
     pub agents: BTreeMap<Presence, usize>,
+    /// Logged-in member agents by the status they chose.
+    pub statuses: BTreeMap<StatusId, usize>,
     pub counters: QueueCounters,
     pub service_level: Option<f64>,
 }
@@ -38,6 +40,9 @@ impl QueueMetrics {
         self.longest_wait = self.longest_wait.max(other.longest_wait);
         for (p, n) in other.agents {
             *self.agents.entry(p).or_default() += n;
+        }
+        for (s, n) in other.statuses {
+            *self.statuses.entry(s).or_default() += n;
         }
         let (c, o) = (&mut self.counters, other.counters);
         c.offered += o.offered;
@@ -75,12 +80,16 @@ impl Engine {
     fn metrics_of(&self, q: QIdx, now: Millis) -> QueueMetrics {
         let queue = &self.queues[q];
         let mut agents = BTreeMap::new();
+        let mut statuses = BTreeMap::new();
         // Calls being offered are out of the waiting set; they are found
         // through the members who ring with them.
         let mut ringing = Vec::new();
         for a in &queue.members {
             let agent = &self.agents[a];
             *agents.entry(agent.presence()).or_default() += 1;
+            if agent.logged_in() {
+                *statuses.entry(agent.status).or_default() += 1;
+            }
             for s in &agent.sessions {
                 if s.queue == q && s.phase == Phase::Ringing {
                     ringing.push(s.call);
@@ -103,6 +112,7 @@ impl Engine {
             in_queue: queue.waiting.len() + ringing.len(),
             longest_wait: oldest.map_or(Duration::ZERO, |at| now - at),
             agents,
+            statuses,
             counters: queue.counters,
             service_level: service_level(&queue.counters),
         }

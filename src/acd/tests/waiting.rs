@@ -176,6 +176,8 @@ fn live_metrics_per_queue_and_group() {
     assert_eq!(m.longest_wait, secs(30));
     assert_eq!(m.agents.get(&Presence::InCall), Some(&1));
     assert_eq!(m.agents.get(&Presence::Break), Some(&1));
+    assert_eq!(m.statuses.get(&AVAILABLE), Some(&1));
+    assert_eq!(m.statuses.get(&BREAK), Some(&1));
     assert_eq!(m.counters.offered, 3);
     assert_eq!(m.counters.answered, 1);
     assert_eq!(m.counters.abandoned, 1);
@@ -199,4 +201,22 @@ fn calls_being_offered_count_in_queue_and_in_the_longest_wait() {
     assert_eq!((m.waiting, m.in_queue), (1, 2));
     assert_eq!(m.longest_wait, secs(12));
     assert_eq!(m.agents.get(&Presence::Ringing), Some(&1));
+}
+
+#[test]
+fn a_late_input_runs_the_timers_due_before_it() {
+    let mut q = queue(SALES);
+    q.queue_timeout = Some((secs(60), ExitTarget::Queue(SUPPORT)));
+    let mut r = Rig::new(vec![q, queue(SUPPORT)]);
+    r.arrive(t(0), c(1), SALES);
+    // The shell did not wake at 60 s; the login at 61 s comes after the
+    // timeout, so the call has already left.
+    r.login(t(61), A1, &[SALES]);
+    assert_eq!(
+        r.actions(),
+        vec![Action::Redirect {
+            call: c(1),
+            target: ExitTarget::Queue(SUPPORT)
+        }]
+    );
 }
