@@ -266,10 +266,12 @@ impl Engine {
                 .calls
                 .get(&call)
                 .is_some_and(|c| c.next_announce == Some(at)),
+            // Still ringing someone now does not make it stale: by its
+            // deadline the call may be back in the queue.
             Timer::Reoffer { call } => self
                 .calls
                 .get(&call)
-                .is_some_and(|c| c.state == CallState::Waiting),
+                .is_some_and(|c| !matches!(c.state, CallState::Connected(_))),
             Timer::Wrapup { agent, call } => self.agents.get(&agent).is_some_and(|a| {
                 a.sessions.iter().any(|s| {
                     s.call == call && s.phase == super::agent::Phase::Wrapup && s.until == at
@@ -288,8 +290,11 @@ impl Engine {
             Timer::QueueTimeout { call } => self.queue_timeout(now, call),
             Timer::Announce { call } => self.announce(now, at, call),
             Timer::Reoffer { call } => {
-                let q = self.calls[&call].queue;
-                self.dispatch_queue(now, q);
+                let call = &self.calls[&call];
+                if call.state == CallState::Waiting {
+                    let q = call.queue;
+                    self.dispatch_queue(now, q);
+                }
             }
             Timer::Wrapup { agent, call } => self.end_wrapup(now, agent, call),
             Timer::Break { agent, .. } => self.break_exceeded(agent),
@@ -408,7 +413,16 @@ impl Engine {
             queue.strategy.for_each(&mut |_| n += 1);
             assert_eq!(n, queue.strategy.len());
             for (_, call) in &queue.waiting {
-                assert_eq!(self.calls[call].state, CallState::Waiting);
+                let c = &self.calls[call];
+                assert_eq!(c.state, CallState::Waiting);
+                // Nobody who could take a waiting call sits free beside it.
+                queue.strategy.for_each(&mut |a| {
+                    assert!(
+                        c.excludes(a, self.now),
+                        "{call} waits in {} while {a} is free",
+                        queue.cfg.id
+                    )
+                });
             }
         }
         for (id, c) in &self.calls {

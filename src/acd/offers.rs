@@ -170,11 +170,13 @@ impl Engine {
         call.excluded.retain(|&(_, until)| until > now);
         call.excluded.push((agent, now + delay));
         self.passed_over.insert(id);
+        // Every pass-over ends with a dispatch, or an agent who missed while
+        // others still rang could sit free beside the waiting call.
+        self.timers.set(now + delay, Timer::Reoffer { call: id });
         let requeue = call.ringing.is_empty();
         if requeue {
             call.state = CallState::Waiting;
             self.queues[q].waiting.insert((call.seq, id));
-            self.timers.set(now + delay, Timer::Reoffer { call: id });
         }
         self.drop_ringing(agent, id);
         if cancel {

@@ -1,6 +1,8 @@
 //! The engine's timers: one min-heap of deadlines. Cancelling is lazy: a timer
-//! carries enough to tell, when it comes due, whether the state it was set for
-//! still holds, and stale timers are dropped then.
+//! carries enough to tell whether the state it was set for still holds, and
+//! stale timers are dropped when they reach the top of the heap. Staleness
+//! must therefore be final: a timer judged stale before its deadline could
+//! never have been needed at it.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;

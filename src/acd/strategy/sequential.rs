@@ -28,13 +28,15 @@ impl Strategy for Sequential {
     }
 
     fn pick(&mut self, skip: &mut dyn FnMut(AgentId) -> bool) -> Option<AgentId> {
-        let start = match self.last {
-            Some(last) => Bound::Excluded(last),
-            None => Bound::Unbounded,
-        };
-        let after = self.set.range((start, Bound::Unbounded));
-        let before = self.set.range((Bound::Unbounded, start));
-        let chosen = after.chain(before).copied().find(|&a| !skip(a))?;
+        let chosen = match self.last {
+            // After the last one chosen, wrapping round to end with them.
+            Some(last) => {
+                let after = self.set.range((Bound::Excluded(last), Bound::Unbounded));
+                let up_to = self.set.range((Bound::Unbounded, Bound::Included(last)));
+                after.chain(up_to).copied().find(|&a| !skip(a))
+            }
+            None => self.set.iter().copied().find(|&a| !skip(a)),
+        }?;
         self.last = Some(chosen);
         Some(chosen)
     }

@@ -448,3 +448,26 @@ fn an_agent_holding_a_call_takes_no_transfer() {
     r.hangup(t(3), c(1));
     assert!(r.acd.takes_transfer(A1));
 }
+
+#[test]
+fn agent_passed_over_gets_the_call_back_when_the_delay_ends_after_the_next_miss() {
+    let mut q = queue(SALES);
+    q.strategy = StrategyKind::Sequential;
+    let mut r = Rig::new(vec![q]);
+    r.login(t(0), A1, &[SALES]);
+    r.login(t(0), A2, &[SALES]);
+    r.arrive(t(0), c(1), SALES);
+    r.wait_until(t(15)); // A1 misses: passed over until 25 s
+    assert_eq!(r.offers(), vec![(c(1), A1), (c(1), A2)]);
+    r.on(
+        t(16),
+        Event::OfferRejected {
+            call: c(1),
+            agent: A2,
+        },
+    );
+    r.wait_until(t(24));
+    assert_eq!(r.offers(), vec![]);
+    r.wait_until(t(25));
+    assert_eq!(r.offers(), vec![(c(1), A1)]);
+}

@@ -178,3 +178,15 @@ fn within_a_queue_calls_are_answered_in_arrival_order() {
     }
     assert_eq!(order, (1..=5).map(c).collect::<Vec<_>>());
 }
+
+#[test]
+fn sequential_offers_the_only_agent_again() {
+    let mut q = QueueConfig::new(CHAT, P);
+    q.strategy = StrategyKind::Sequential;
+    q.channel = Channel::Text { weight: 50 };
+    let mut r = Rig::new(vec![q]);
+    r.login(t(0), A1, &[CHAT]);
+    r.arrive(t(1), c(1), CHAT);
+    r.arrive(t(2), c(2), CHAT);
+    assert_eq!(r.offers(), vec![(c(1), A1), (c(2), A1)]);
+}
