@@ -43,6 +43,10 @@ fn main() -> anyhow::Result<()> {
             100.0 * report.abandon_rate
         );
         println!("  occupancy             {:>9.2}%", 100.0 * report.occupancy);
+        println!(
+            "  estimated wait told   {:>9.2}s (mean wait {:.2}s)",
+            report.mean_estimate, report.mean_wait
+        );
         match scenario.erlang_a() {
             None if scenario.load() < 1.0 => {
                 println!(

@@ -115,6 +115,9 @@ pub struct Report {
     pub abandon_rate: f64,
     /// Busy time (talk plus after-call work) over staffed time.
     pub occupancy: f64,
+    /// Average of the engine's estimated wait for each caller's position on
+    /// arrival, seconds: compare with `mean_wait`.
+    pub mean_estimate: f64,
     /// Inputs handed to the engine, including timeouts.
     pub engine_events: u64,
 }
@@ -187,6 +190,7 @@ pub fn run(scenario: &Scenario) -> Report {
     let (mut answered_in_time, mut waited_some, mut wait_answered, mut wait_all) =
         (0u64, 0u64, 0u64, 0u64);
     let mut busy_ms = 0u64;
+    let (mut waiting, mut estimate_ms) = (0u32, 0u64);
     let measured = |at: u64| at >= start && at < end;
 
     loop {
@@ -213,6 +217,11 @@ pub fn run(scenario: &Scenario) -> Report {
                             next_call += 1;
                             let call = CallId(next_call);
                             arrived_at.insert(call, now);
+                            waiting += 1;
+                            if measured(now) {
+                                let estimate = acd.estimated_wait(QUEUE, waiting);
+                                estimate_ms += estimate.unwrap_or_default().as_millis() as u64;
+                            }
                             acd.handle(t, Event::CallArrived { call, queue: QUEUE })
                                 .expect("known queue");
                             report.engine_events += 1;
@@ -262,6 +271,7 @@ pub fn run(scenario: &Scenario) -> Report {
                 } => {
                     let arrived = arrived_at[&call];
                     let waited = waited.as_millis() as u64;
+                    waiting -= 1;
                     let answered = matches!(outcome, Outcome::Answered { .. });
                     if answered {
                         answered_at.insert(call, now);
@@ -303,6 +313,7 @@ pub fn run(scenario: &Scenario) -> Report {
     report.asa = wait_answered as f64 / 1000.0 / report.answered.max(1) as f64;
     report.mean_wait = wait_all as f64 / 1000.0 / calls;
     report.abandon_rate = report.abandoned as f64 / calls;
+    report.mean_estimate = estimate_ms as f64 / 1000.0 / calls;
     report.occupancy = busy_ms as f64 / (f64::from(scenario.agents) * (end - start) as f64);
     report
 }

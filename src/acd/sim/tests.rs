@@ -91,3 +91,22 @@ fn abandonment_and_speed_of_answer_agree_with_erlang_a() {
         assert!((r.p_wait - f.p_wait).abs() < 0.02, "{r:?} {f:?}");
     }
 }
+
+#[test]
+fn estimated_wait_by_position_is_unbiased_for_patient_callers() {
+    // Each caller is told the estimate for their place on arrival; on
+    // average it must match what they then wait. An estimate that ignored
+    // position (everyone told the same) could not.
+    for load in [0.80, 0.95] {
+        let s = scenario(20, load, 4000.0, 3);
+        let r = run(&s);
+        eprintln!(
+            "load {load:.2}: estimated {:.2}s, waited {:.2}s",
+            r.mean_estimate, r.mean_wait
+        );
+        assert!(
+            (r.mean_estimate - r.mean_wait).abs() / r.mean_wait < 0.05,
+            "{r:?}"
+        );
+    }
+}

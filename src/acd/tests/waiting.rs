@@ -94,15 +94,15 @@ fn handle_times_feed_the_estimate() {
     q.expected_handle_time = secs(100);
     let mut r = Rig::new(vec![q]);
     r.login(t(0), A1, &[SALES]);
-    for n in 0..200 {
+    for n in 0..1000 {
         let start = t(n * 1000);
         r.arrive(start, c(n), SALES);
         r.accept(start, c(n), A1);
         r.hangup(start + secs(300), c(n));
     }
-    r.arrive(t(300_000), c(900), SALES);
-    r.arrive(t(300_000), c(901), SALES);
-    r.accept(t(300_000), c(900), A1);
+    r.arrive(t(1_000_000), c(9000), SALES);
+    r.arrive(t(1_000_000), c(9001), SALES);
+    r.accept(t(1_000_000), c(9000), A1);
     let wait = r.acd.estimated_wait(SALES, 1).unwrap();
     assert!(wait > secs(290) && wait <= secs(300), "{wait:?}");
 }
