@@ -90,6 +90,8 @@ impl Engine {
                     }
                 }
             }
+            #[cfg(test)]
+            self.check_best_for(agent, now, best.map(|b| b.2));
             let Some((prio, _, call)) = best else {
                 break;
             };
@@ -106,6 +108,36 @@ impl Engine {
             self.offer(now, call, &[agent]);
         }
         self.scratch = open;
+    }
+
+    /// Test oracle: the best call for `agent` found by scanning every call
+    /// must be the one found through the queue heads.
+    #[cfg(test)]
+    fn check_best_for(&self, agent: AgentId, now: Millis, chosen: Option<CallId>) {
+        if self.calls.len() > 64 {
+            return; // the simulator's long runs; the scenario worlds are small
+        }
+        let a = &self.agents[&agent];
+        let best = self
+            .calls
+            .iter()
+            .filter(|(_, c)| c.state == CallState::Waiting)
+            .filter(|(_, c)| a.queues.contains(&c.queue))
+            .filter(|(_, c)| a.eligible_for(&self.queues[c.queue]))
+            .filter(|(_, c)| !c.excludes(agent, now))
+            .map(|(id, c)| {
+                (
+                    std::cmp::Reverse(self.queues[c.queue].cfg.priority),
+                    c.seq,
+                    *id,
+                )
+            })
+            .min()
+            .map(|b| b.2);
+        assert_eq!(
+            best, chosen,
+            "{agent} should take the highest-priority, oldest call"
+        );
     }
 
     /// Whether `agent` missed `call` within the re-offer delay.
