@@ -25,40 +25,84 @@ impl Engine {
     /// one of the two runs out.
     pub(crate) fn dispatch_queue(&mut self, now: Millis, q: QIdx) {
         loop {
+            let queue = &self.queues[q];
+            if queue.strategy.is_empty() || queue.waiting.is_empty() {
+                return;
+            }
+            if queue.strategy.rings_all() {
+                let head = queue
+                    .waiting
+                    .iter()
+                    .map(|&(_, id)| (id, self.ring_all_agents(q, id, now)))
+                    .find(|(_, agents)| !agents.is_empty());
+                match head {
+                    Some((call, agents)) => self.offer(now, call, &agents),
+                    None => return,
+                }
+                continue;
+            }
             let Queue {
                 waiting, strategy, ..
             } = &mut self.queues[q];
-            if strategy.is_empty() || waiting.is_empty() {
-                return;
-            }
-            let rings_all = strategy.rings_all();
             let mut chosen = None;
             for &(_, id) in waiting.iter() {
-                let call = &self.calls[&id];
-                let call = self.passed_over.contains(&id).then_some(call);
-                if rings_all {
-                    let mut all = Vec::new();
-                    strategy.for_each(&mut |a| {
-                        if !call.is_some_and(|c| c.excludes(a, now)) {
-                            all.push(a)
-                        }
-                    });
-                    if !all.is_empty() {
-                        chosen = Some((id, all));
-                        break;
-                    }
-                } else if let Some(a) =
-                    strategy.pick(&mut |a| call.is_some_and(|c| c.excludes(a, now)))
-                {
-                    chosen = Some((id, vec![a]));
+                let call = self.passed_over.contains(&id).then(|| &self.calls[&id]);
+                if let Some(a) = strategy.pick(&mut |a| call.is_some_and(|c| c.excludes(a, now))) {
+                    chosen = Some((id, a));
                     break;
                 }
             }
             match chosen {
-                Some((call, agents)) => self.offer(now, call, &agents),
+                // A pass-over can end for several calls at one instant; the
+                // agent then takes whichever of them is best for them.
+                Some((call, agent)) if self.best_call_for(agent, now) != Some(call) => {
+                    self.dispatch_agent(now, agent)
+                }
+                Some((call, agent)) => self.offer(now, call, &[agent]),
                 None => return,
             }
         }
+    }
+
+    /// The agents a Ring-All offer of `id` rings: every free agent of the
+    /// queue not passed over for it, and for whom it is the best call (an
+    /// agent with a call of higher priority waiting elsewhere takes that one).
+    fn ring_all_agents(&self, q: QIdx, id: CallId, now: Millis) -> Vec<AgentId> {
+        let call = &self.calls[&id];
+        let mut agents = Vec::new();
+        self.queues[q].strategy.for_each(&mut |a| {
+            if !call.excludes(a, now) && self.best_call_for(a, now) == Some(id) {
+                agents.push(a);
+            }
+        });
+        agents
+    }
+
+    /// The waiting call `agent` should take now: highest priority among the
+    /// queues they serve and have room for, then oldest, not passed over.
+    fn best_call_for(&self, agent: AgentId, now: Millis) -> Option<CallId> {
+        let a = self.agents.get(&agent)?;
+        let mut best: Option<(u32, u64, CallId)> = None;
+        for &q in &a.queues {
+            let queue = &self.queues[q];
+            let prio = queue.cfg.priority;
+            if queue.waiting.is_empty()
+                || !a.eligible_for(queue)
+                || best.is_some_and(|b| b.0 > prio)
+            {
+                continue;
+            }
+            let head = queue
+                .waiting
+                .iter()
+                .find(|(_, c)| !self.is_passed_over(*c, agent, now));
+            if let Some(&(seq, call)) = head {
+                if best.is_none_or(|b| prio > b.0 || (prio == b.0 && seq < b.1)) {
+                    best = Some((prio, seq, call));
+                }
+            }
+        }
+        best.map(|b| b.2)
     }
 
     /// Offers the agent the best waiting interaction they are eligible for,
@@ -105,13 +149,24 @@ impl Engine {
                     });
                 }
             }
-            self.offer(now, call, &[agent]);
+            let q = self.calls[&call].queue;
+            if self.queues[q].strategy.rings_all() {
+                // The agent may not be indexed yet (just out of after-call work).
+                let mut agents = self.ring_all_agents(q, call, now);
+                if !agents.contains(&agent) {
+                    agents.push(agent);
+                }
+                self.offer(now, call, &agents);
+            } else {
+                self.offer(now, call, &[agent]);
+            }
         }
         self.scratch = open;
     }
 
-    /// Test oracle: the best call for `agent` found by scanning every call
-    /// must be the one found through the queue heads.
+    /// Test oracle: whatever path leads to an offer, the call must be the
+    /// best for the agent found by scanning every call (and when an agent is
+    /// left without an offer, there must be none).
     #[cfg(test)]
     fn check_best_for(&self, agent: AgentId, now: Millis, chosen: Option<CallId>) {
         if self.calls.len() > 64 {
@@ -134,10 +189,27 @@ impl Engine {
             })
             .min()
             .map(|b| b.2);
-        assert_eq!(
-            best, chosen,
-            "{agent} should take the highest-priority, oldest call"
-        );
+        if best != chosen {
+            let show = |c: Option<CallId>| {
+                c.map(|c| {
+                    let call = &self.calls[&c];
+                    format!(
+                        "{c} in {} prio {} seq {} state {:?} excluded {:?}",
+                        self.queues[call.queue].cfg.id,
+                        self.queues[call.queue].cfg.priority,
+                        call.seq,
+                        call.state,
+                        call.excluded
+                    )
+                })
+            };
+            panic!(
+                "at {} {agent} should take {:?}, not {:?}",
+                self.now,
+                show(best),
+                show(chosen)
+            );
+        }
     }
 
     /// Whether `agent` missed `call` within the re-offer delay.
@@ -147,6 +219,10 @@ impl Engine {
 
     /// Rings `agents` with a waiting interaction for the queue's agent timeout.
     pub(crate) fn offer(&mut self, now: Millis, id: CallId, agents: &[AgentId]) {
+        #[cfg(test)]
+        for &agent in agents {
+            self.check_best_for(agent, now, Some(id));
+        }
         self.next_offer += 1;
         let call = self.calls.get_mut(&id).expect("offered call exists");
         let q = call.queue;

@@ -289,11 +289,25 @@ impl Engine {
             Timer::Offer { call, .. } => self.offer_timed_out(now, call),
             Timer::QueueTimeout { call } => self.queue_timeout(now, call),
             Timer::Announce { call } => self.announce(now, at, call),
-            Timer::Reoffer { call } => {
-                let call = &self.calls[&call];
-                if call.state == CallState::Waiting {
-                    let q = call.queue;
-                    self.dispatch_queue(now, q);
+            Timer::Reoffer { call: id } => {
+                // Agents whose pass-over ended choose first: this call may not
+                // be the best one for them.
+                let call = self.calls.get_mut(&id).expect("timer checked");
+                let ended: Vec<AgentId> = call
+                    .excluded
+                    .iter()
+                    .filter(|&&(_, until)| until <= now)
+                    .map(|&(a, _)| a)
+                    .collect();
+                call.excluded.retain(|&(_, until)| until > now);
+                for agent in ended {
+                    self.dispatch_agent(now, agent);
+                }
+                if let Some(call) = self.calls.get(&id) {
+                    if call.state == CallState::Waiting {
+                        let q = call.queue;
+                        self.dispatch_queue(now, q);
+                    }
                 }
             }
             Timer::Wrapup { agent, call } => self.end_wrapup(now, agent, call),
@@ -336,10 +350,11 @@ impl Engine {
             }
             queue.cfg = cfg;
             let members: Vec<AgentId> = queue.members.iter().copied().collect();
+            let now = self.now;
             for agent in members {
                 self.refresh(agent);
+                self.dispatch_agent(now, agent);
             }
-            let now = self.now;
             self.dispatch_queue(now, q);
         } else {
             self.queue_at.insert(cfg.id, self.queues.len());

@@ -202,11 +202,13 @@ impl Engine {
                 }
             }
         }
+        // The agent first: they take their best call, which may be in a
+        // queue of higher priority, before this queue's strategy sees them.
+        self.dispatch_agent(now, agent);
         self.refresh(agent);
         if requeue {
             self.dispatch_queue(now, q);
         }
-        self.dispatch_agent(now, agent);
     }
 
     /// Removes the ringing session of `call` from `agent`, freeing its weight.

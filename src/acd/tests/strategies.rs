@@ -190,3 +190,39 @@ fn sequential_offers_the_only_agent_again() {
     r.arrive(t(2), c(2), CHAT);
     assert_eq!(r.offers(), vec![(c(1), A1), (c(2), A1)]);
 }
+
+#[test]
+fn agent_who_rejects_takes_the_higher_priority_call_next() {
+    let mut r = two_queues(1, 5);
+    r.status(t(0), A1, AVAILABLE);
+    r.arrive(t(1), c(1), SALES);
+    r.arrive(t(2), c(2), SALES);
+    r.arrive(t(3), c(3), SUPPORT);
+    assert_eq!(r.offers(), vec![(c(1), A1)]);
+    r.on(
+        t(4),
+        Event::OfferRejected {
+            call: c(1),
+            agent: A1,
+        },
+    );
+    // Not c2, the next in SALES: c3 in SUPPORT has the higher priority.
+    assert_eq!(r.offers(), vec![(c(3), A1)]);
+}
+
+#[test]
+fn pass_over_ending_with_another_miss_at_the_same_instant_still_honours_priority() {
+    let mut sales = queue(SALES);
+    sales.priority = 1;
+    let mut r = Rig::new(vec![sales, queue(SUPPORT)]);
+    r.login(t(0), A1, &[SALES, SUPPORT]);
+    r.login(t(0), A3, &[SUPPORT]);
+    r.arrive(t(0), c(1), SALES);
+    r.arrive(t(10), c(2), SUPPORT);
+    assert_eq!(r.offers(), vec![(c(1), A1), (c(2), A3)]);
+    // A1 misses c1 at 15 s (passed over until 25 s); A3 misses c2 at 25 s.
+    r.wait_until(t(24));
+    assert_eq!(r.offers(), vec![]);
+    r.wait_until(t(25));
+    assert_eq!(r.offers(), vec![(c(1), A1)]);
+}
