@@ -4,7 +4,9 @@
 //!
 //! An agent has 100 units of capacity. A voice interaction holds all of it; a
 //! text session holds its queue's channel weight. Ringing offers hold their
-//! weight too, so an agent can never be offered past capacity.
+//! weight too, so an agent can never be offered past capacity. An internal
+//! transfer (which call control places, not the engine) takes the whole agent
+//! while it lasts.
 
 use std::time::Duration;
 
@@ -57,6 +59,9 @@ pub(crate) struct Agent {
     /// Bumped whenever a pending break timer must be ignored.
     pub break_gen: u32,
     pub break_exceeded: bool,
+    /// An internal transfer the agent is on (ringing or talking); it takes
+    /// the whole agent, like a voice call.
+    pub transfer: Option<CallId>,
     /// The presence last reported, so a notice goes out only on change.
     pub reported: Option<(StatusId, Presence)>,
 }
@@ -79,6 +84,7 @@ impl Agent {
             break_since: None,
             break_gen: 0,
             break_exceeded: false,
+            transfer: None,
             reported: None,
         }
     }
@@ -103,6 +109,7 @@ impl Agent {
     pub fn eligible_for(&self, queue: &Queue) -> bool {
         self.logged_in()
             && self.category == Category::Available
+            && self.transfer.is_none()
             && !self.has_voice()
             && self.used + queue.weight() <= CAPACITY
     }
@@ -113,6 +120,7 @@ impl Agent {
         self.logged_in()
             && (self.category == Category::Available || self.transferable)
             && self.sessions.is_empty()
+            && self.transfer.is_none()
     }
 
     pub fn session(&self, call: CallId) -> Option<usize> {
@@ -124,7 +132,7 @@ impl Agent {
             return Presence::Offline;
         }
         let has = |p| self.sessions.iter().any(|s| s.phase == p);
-        if has(Phase::Connected) {
+        if has(Phase::Connected) || self.transfer.is_some() {
             Presence::InCall
         } else if has(Phase::Ringing) {
             Presence::Ringing

@@ -68,6 +68,8 @@ pub struct Engine {
     pub(crate) mandatory: IdMap<AgentId, Vec<QIdx>>,
     pub(crate) agents: IdMap<AgentId, Agent>,
     pub(crate) calls: IdMap<CallId, Call>,
+    /// Internal transfers in progress, by call.
+    pub(crate) transfers: IdMap<CallId, AgentId>,
     /// Calls that some agent missed: only these need their exclusions
     /// checked, which keeps dispatch from touching every waiting call.
     pub(crate) passed_over: IdSet<CallId>,
@@ -111,6 +113,7 @@ impl Engine {
             mandatory: IdMap::default(),
             agents: IdMap::default(),
             calls: IdMap::default(),
+            transfers: IdMap::default(),
             passed_over: IdSet::default(),
             scratch: Vec::new(),
             timers: Timers::default(),
@@ -171,6 +174,7 @@ impl Engine {
                 self.hangup(now, call);
                 Ok(())
             }
+            Event::TransferStarted { call, agent } => self.start_transfer(now, call, agent),
             Event::QueueExit { call } => {
                 self.queue_exit(now, call);
                 Ok(())

@@ -59,9 +59,18 @@ pub enum Event {
         agent: AgentId,
     },
     /// The interaction ended: the caller hung up, or either side ended a
-    /// connected call. Unknown calls are ignored, so a late hang-up is harmless.
+    /// connected call or internal transfer. Unknown calls are ignored, so a
+    /// late hang-up is harmless.
     Hangup {
         call: CallId,
+    },
+    /// Call control is putting `call` through to `agent` as an internal
+    /// transfer. Refused unless the agent takes transfers
+    /// ([`Engine::takes_transfer`](super::Engine::takes_transfer)); while it
+    /// lasts (until `Hangup`) the agent is offered nothing else.
+    TransferStarted {
+        call: CallId,
+        agent: AgentId,
     },
     /// The waiting caller asked to leave the queue (DTMF).
     QueueExit {
@@ -269,6 +278,8 @@ pub enum AcdError {
     WrongProject { agent: AgentId, queue: QueueId },
     #[error("{0} is already in a queue")]
     DuplicateCall(CallId),
+    #[error("{0} takes no transfer now")]
+    NoTransfer(AgentId),
     #[error("{call} is not being offered to {agent}")]
     NoSuchOffer { call: CallId, agent: AgentId },
     #[error("{agent} has no interaction {call}")]

@@ -226,6 +226,9 @@ impl Engine {
     }
 
     pub(crate) fn hangup(&mut self, now: Millis, call: CallId) {
+        if let Some(agent) = self.transfers.remove(&call) {
+            return self.end_transfer(now, agent);
+        }
         match self.calls.get(&call).map(|c| c.state) {
             None => {}
             Some(CallState::Connected(agent)) => {
@@ -234,6 +237,38 @@ impl Engine {
             }
             Some(_) => self.leave_unanswered(now, call, Outcome::Abandoned(AbandonReason::Hangup)),
         }
+    }
+
+    pub(crate) fn start_transfer(
+        &mut self,
+        now: Millis,
+        call: CallId,
+        agent: AgentId,
+    ) -> Result<(), AcdError> {
+        let a = self
+            .agents
+            .get_mut(&agent)
+            .ok_or(AcdError::UnknownAgent(agent))?;
+        if !a.takes_transfer() {
+            return Err(AcdError::NoTransfer(agent));
+        }
+        if self.calls.contains_key(&call) || self.transfers.contains_key(&call) {
+            return Err(AcdError::DuplicateCall(call));
+        }
+        a.transfer = Some(call);
+        a.last_activity = now;
+        self.transfers.insert(call, agent);
+        self.refresh(agent);
+        Ok(())
+    }
+
+    fn end_transfer(&mut self, now: Millis, agent: AgentId) {
+        let a = self.agents.get_mut(&agent).expect("transfer agent exists");
+        a.transfer = None;
+        a.last_activity = now;
+        a.last_call_end = now;
+        self.dispatch_agent(now, agent);
+        self.refresh(agent);
     }
 
     pub(crate) fn queue_exit(&mut self, now: Millis, call: CallId) {

@@ -471,3 +471,38 @@ fn agent_passed_over_gets_the_call_back_when_the_delay_ends_after_the_next_miss(
     r.wait_until(t(25));
     assert_eq!(r.offers(), vec![(c(1), A1)]);
 }
+
+#[test]
+fn internal_transfer_keeps_the_agent_from_queue_calls_until_it_ends() {
+    let mut r = Rig::new(vec![queue(SALES)]);
+    r.login(t(0), A1, &[SALES]);
+    r.status(t(0), A1, OUTBOUND);
+    r.login(t(0), A2, &[SALES]);
+    r.status(t(0), A2, BREAK);
+    // Outbound is Transferable; Break is not.
+    assert_eq!(
+        r.acd.handle(
+            t(1),
+            Event::TransferStarted {
+                call: c(50),
+                agent: A2
+            }
+        ),
+        Err(AcdError::NoTransfer(A2))
+    );
+    r.on(
+        t(1),
+        Event::TransferStarted {
+            call: c(50),
+            agent: A1,
+        },
+    );
+    assert_eq!(r.presence(A1), Presence::InCall);
+    assert!(!r.acd.takes_transfer(A1));
+    // Back to Available during the transfer: still no queue call.
+    r.status(t(2), A1, AVAILABLE);
+    r.arrive(t(3), c(1), SALES);
+    assert_eq!(r.offers(), vec![]);
+    r.hangup(t(60), c(50));
+    assert_eq!(r.offers(), vec![(c(1), A1)]);
+}

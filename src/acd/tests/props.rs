@@ -28,6 +28,7 @@ enum Op {
     WrapupDone(usize),
     Wait(u64),
     NewDay,
+    Transfer(usize),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -45,6 +46,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<usize>().prop_map(Op::WrapupDone),
         4 => (0..40u64).prop_map(Op::Wait),
         1 => Just(Op::NewDay),
+        1 => (0..4usize).prop_map(Op::Transfer),
     ]
 }
 
@@ -105,6 +107,7 @@ struct Model {
     connected: BTreeMap<CallId, AgentId>,
     wrapping: BTreeSet<(AgentId, CallId)>,
     arrived: BTreeSet<CallId>,
+    transfers: BTreeSet<CallId>,
     left: BTreeMap<CallId, usize>,
     /// Per queue, the calls offered in order.
     offered: BTreeMap<QueueId, Vec<CallId>>,
@@ -243,6 +246,7 @@ fn step(r: &mut Rig, m: &mut Model, op: Op) {
                 .filter(|c| !m.left.contains_key(c) || m.connected.contains_key(c));
             if let Some(call) = Model::pick(live.copied(), n) {
                 m.connected.remove(&call);
+                m.transfers.remove(&call);
                 let e = if matches!(op, Op::Hangup(_)) {
                     Event::Hangup { call }
                 } else {
@@ -269,6 +273,18 @@ fn step(r: &mut Rig, m: &mut Model, op: Op) {
                 m.now += 1;
                 r.wait_until(Millis::from_secs(m.now));
                 absorb(r, m);
+            }
+        }
+        Op::Transfer(a) => {
+            let agent = AGENTS[a];
+            m.next_call += 1;
+            let call = CallId(m.next_call);
+            let event = Event::TransferStarted { call, agent };
+            if r.acd.takes_transfer(agent) {
+                r.on(now, event);
+                m.transfers.insert(call);
+            } else {
+                assert!(r.acd.handle(now, event).is_err());
             }
         }
         Op::NewDay => {
@@ -315,7 +331,7 @@ proptest! {
         }
         // Everyone hangs up; after-call work runs out: every interaction has
         // left its queue exactly once and nothing is left behind.
-        let calls: Vec<CallId> = m.arrived.iter().copied().collect();
+        let calls: Vec<CallId> = m.arrived.iter().chain(&m.transfers).copied().collect();
         for call in calls {
             step(&mut r, &mut m, Op::Wait(0));
             r.hangup(Millis::from_secs(m.now), call);
