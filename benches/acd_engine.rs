@@ -10,6 +10,9 @@
 //! and a new call arrives in a random queue. Actions and notices are drained
 //! and `poll_timeout` is asked after every cycle, as the shell would.
 //!
+//! A second run keeps half the agents free, so every arrival is offered at
+//! once through the queue's strategy instead of waiting.
+//!
 //! Run with `cargo bench --bench acd_engine [-- AGENTS...]`; `ACD_BENCH_CYCLES`
 //! sets the number of measured cycles (default 1,000,000). Wall time per
 //! event also grows with how much of the center still fits in the CPU caches;
@@ -39,7 +42,8 @@ struct Center {
 }
 
 impl Center {
-    fn new(agents: u64, queues: u64, waiting: u64) -> Center {
+    /// A center where `busy` agents are in calls and `waiting` calls wait.
+    fn new(agents: u64, queues: u64, busy: u64, waiting: u64) -> Center {
         let mut rng = SmallRng::seed_from_u64(42);
         let queue_cfgs = (0..queues)
             .map(|q| {
@@ -85,8 +89,8 @@ impl Center {
             now: 0,
         };
         center.drain();
-        // Fill every agent, then the queues.
-        while (center.connected.len() as u64) < agents || center.waiting() < waiting {
+        // Fill the agents, then the queues.
+        while (center.connected.len() as u64) < busy || center.waiting() < waiting {
             center.arrive();
             center.drain();
             if center.next_call > 20 * (agents + waiting) {
@@ -149,11 +153,17 @@ impl Center {
     }
 }
 
-fn measure(agents: u64, cycles: u64) -> (f64, Duration) {
+fn measure(agents: u64, cycles: u64, full: bool) -> (f64, Duration) {
     let queues = (agents / 20).max(1);
-    let waiting = agents * 5;
+    // Full: every agent busy, 5 calls waiting per agent. Half: half the
+    // agents free, so each arrival is offered at once by the queue's strategy.
+    let (busy, waiting) = if full {
+        (agents, agents * 5)
+    } else {
+        (agents / 2, 0)
+    };
     let built = Instant::now();
-    let mut center = Center::new(agents, queues, waiting);
+    let mut center = Center::new(agents, queues, busy, waiting);
     let setup = built.elapsed();
     for _ in 0..cycles / 10 {
         center.cycle();
@@ -164,11 +174,15 @@ fn measure(agents: u64, cycles: u64) -> (f64, Duration) {
         events += center.cycle();
     }
     let elapsed = start.elapsed();
-    assert!(center.waiting() >= waiting, "the queues stayed full");
+    assert!(
+        center.waiting() >= waiting,
+        "the queues stayed as they were"
+    );
     let per_event = elapsed.as_nanos() as f64 / events as f64;
     println!(
-        "{agents:>7} agents {queues:>5} queues {:>7} waiting: {:>6.0} ns/event, {:>9.0} events/s (setup {:.1?})",
+        "{agents:>7} agents {queues:>5} queues {:>7} waiting {:>6} busy: {:>6.0} ns/event, {:>9.0} events/s (setup {:.1?})",
         center.waiting(),
+        busy,
         per_event,
         1e9 / per_event,
         setup
@@ -191,8 +205,18 @@ fn main() {
         .ok()
         .and_then(|c| c.parse().ok())
         .unwrap_or(1_000_000);
-    println!("dispatch core: hang-up, answer, arrival cycles in a full center");
-    for agents in sizes {
-        measure(agents, cycles);
+    // ACD_BENCH_ONLY=full or =half runs one of the two.
+    let only = std::env::var("ACD_BENCH_ONLY").unwrap_or_default();
+    if only != "half" {
+        println!("dispatch core: hang-up, answer, arrival cycles in a full center");
+        for &agents in &sizes {
+            measure(agents, cycles, true);
+        }
+    }
+    if only != "full" {
+        println!("and with half the agents free (arrivals offered at once)");
+        for &agents in &sizes {
+            measure(agents, cycles, false);
+        }
     }
 }

@@ -1,10 +1,10 @@
 //! The dispatch core: which waiting interaction goes to which agent, and when.
 //!
-//! A sans-IO state machine in the shape of `quinn-proto` and `str0m`: no async runtime,
-//! no sockets, no clock. Call control feeds it [`Event`]s with the current
-//! time, performs the [`Action`]s it returns, forwards its [`Notice`]s to
-//! monitoring and the history log, and calls [`Engine::handle_timeout`] at
-//! [`Engine::poll_timeout`]:
+//! A sans-IO state machine in the shape of `quinn-proto` and `str0m`: no async
+//! runtime, no sockets, no clock. Call control feeds it [`Event`]s with the
+//! current time, performs the [`Action`]s it returns, forwards its
+//! [`Notice`]s (every state change) to monitoring and the history log, and
+//! calls [`Engine::handle_timeout`] at [`Engine::poll_timeout`]:
 //!
 //! ```
 //! use std::time::Duration;
@@ -26,11 +26,16 @@
 //!            ring_for: Duration::from_secs(15), auto_answer: false }));
 //! ```
 //!
-//! The product rules (statuses and categories, queues, strategies, priority
-//! across queues, offers, after-call work, breaks, text channel weights,
-//! announcements, queue exit and timeout, estimated wait, live metrics) are
-//! described in the module of each; [`sim`] drives the engine with random
-//! traffic and compares it with Erlang C and Erlang A.
+//! Each product rule is described at the top of the file that implements it:
+//! `staff.rs` (login to one project, mandatory queues, statuses and their
+//! categories), [`strategy`], `dispatch.rs` (priority across queues, FIFO,
+//! passing over an agent who missed), `offers.rs` (ringing, answer, miss,
+//! leaving the queue exactly once, internal transfers), `wrapup.rs`
+//! (after-call work and result codes), `breaks.rs` (the daily allowance),
+//! `agent.rs` (capacity and text channel weights), `announce.rs`
+//! (announcements and queue timeout), `estimate.rs` and `metrics.rs`.
+//! [`sim`] drives the engine with random traffic and compares it with
+//! Erlang C and Erlang A.
 
 mod agent;
 mod announce;
