@@ -147,7 +147,8 @@ impl Engine {
 
     /// Applies one input at `now`. Timers due at or before `now` run first,
     /// so what happens never depends on how promptly the shell woke up for
-    /// [`Engine::poll_timeout`]. On error the input changed nothing.
+    /// [`Engine::poll_timeout`]. On error the input itself changed nothing
+    /// (the due timers have still run).
     pub fn handle(&mut self, now: Millis, event: Event) -> Result<(), AcdError> {
         self.handle_timeout(now);
         let now = self.now;

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::agent::Phase;
+use super::config::QueueConfig;
 use super::engine::Engine;
 use super::event::Presence;
 use super::ids::{AgentId, Millis, QueueGroupId, QueueId, StatusId};
@@ -128,6 +129,11 @@ impl Engine {
     /// holding nothing, and Available or in a Transferable status.
     pub fn takes_transfer(&self, agent: AgentId) -> bool {
         self.agents.get(&agent).is_some_and(|a| a.takes_transfer())
+    }
+
+    /// The settings `queue` runs with.
+    pub fn queue_config(&self, queue: QueueId) -> Option<&QueueConfig> {
+        self.queue_at.get(&queue).map(|&q| &self.queues[q].cfg)
     }
 
     /// How many interactions the engine holds (waiting, ringing or connected).

@@ -7,6 +7,11 @@
 //! [`AgentFacts`] the order depends on; choosing is then a walk from the front
 //! of the index, so its cost grows with the logarithm of the staff, not with
 //! the staff.
+//!
+//! Ring-All rings every eligible agent for whom the interaction is the best
+//! one waiting (an agent with a higher-priority call waiting elsewhere takes
+//! that instead). An agent who becomes free while a Ring-All offer is
+//! ringing is not added to it; the next interaction rings them.
 
 mod ordered;
 mod random;

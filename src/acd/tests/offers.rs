@@ -506,3 +506,27 @@ fn internal_transfer_keeps_the_agent_from_queue_calls_until_it_ends() {
     r.hangup(t(60), c(50));
     assert_eq!(r.offers(), vec![(c(1), A1)]);
 }
+
+#[test]
+fn a_configuration_that_refers_to_nothing_is_refused() {
+    let mut cfg = config(vec![QueueConfig::new(SALES, ProjectId(9))]);
+    assert!(matches!(
+        Engine::try_new(cfg.clone()),
+        Err(AcdError::UnknownProject(ProjectId(9)))
+    ));
+    cfg.queues = vec![queue(SALES)];
+    cfg.projects[0].missed_offers = Some(MissedOffers {
+        limit: 1,
+        status: StatusId(99),
+    });
+    assert!(matches!(
+        Engine::try_new(cfg.clone()),
+        Err(AcdError::UnknownStatus(StatusId(99)))
+    ));
+    cfg.projects[0].missed_offers = None;
+    cfg.queue_groups[0].queues.push(QueueId(77));
+    assert!(matches!(
+        Engine::try_new(cfg),
+        Err(AcdError::UnknownQueue(QueueId(77)))
+    ));
+}

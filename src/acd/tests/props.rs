@@ -29,6 +29,7 @@ enum Op {
     Wait(u64),
     NewDay,
     Transfer(usize),
+    Restrategy(usize, usize),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -47,6 +48,7 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (0..40u64).prop_map(Op::Wait),
         1 => Just(Op::NewDay),
         1 => (0..4usize).prop_map(Op::Transfer),
+        1 => (0..3usize, 0..6usize).prop_map(|(q, k)| Op::Restrategy(q, k)),
     ]
 }
 
@@ -286,6 +288,19 @@ fn step(r: &mut Rig, m: &mut Model, op: Op) {
             } else {
                 assert!(r.acd.handle(now, event).is_err());
             }
+        }
+        Op::Restrategy(q, k) => {
+            let kinds = [
+                StrategyKind::Sequential,
+                StrategyKind::LeastRecentlyCalled,
+                StrategyKind::LongestIdle,
+                StrategyKind::FewestCalls,
+                StrategyKind::Random,
+                StrategyKind::RingAll,
+            ];
+            let mut cfg = r.acd.queue_config(QUEUES[q]).expect("known queue").clone();
+            cfg.strategy = kinds[k];
+            r.on(now, Event::QueueConfigured(cfg));
         }
         Op::NewDay => {
             for b in m.breaks.values_mut() {
