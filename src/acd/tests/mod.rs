@@ -1,6 +1,7 @@
 //! Scenario tests, written as call flows on a virtual clock, and property
 //! tests over random event sequences.
 
+mod flows;
 mod offers;
 mod props;
 mod strategies;
@@ -202,3 +203,48 @@ pub fn offer(call: CallId, agent: AgentId) -> Action {
         auto_answer: false,
     }
 }
+
+/// One row of a call-flow table: at this time, this input (or, with `None`,
+/// only the clock reaching it), then exactly these actions.
+pub type Row = (Millis, Option<Event>, Vec<Action>);
+
+/// Plays a call-flow table, checking each row's actions.
+pub fn flow(r: &mut Rig, rows: Vec<Row>) {
+    for (i, (at, event, expected)) in rows.into_iter().enumerate() {
+        match event {
+            Some(event) => {
+                r.wait_until(at);
+                r.on(at, event)
+            }
+            None => r.wait_until(at),
+        }
+        assert_eq!(r.actions(), expected, "row {} at {at}", i + 1);
+    }
+}
+
+pub fn login(agent: AgentId, queues: &[QueueId]) -> Option<Event> {
+    Some(Event::AgentLogin {
+        agent,
+        project: P,
+        status: AVAILABLE,
+        queues: queues.to_vec(),
+    })
+}
+
+pub fn arrive(call: CallId, queue: QueueId) -> Option<Event> {
+    Some(Event::CallArrived { call, queue })
+}
+
+pub fn answer(call: CallId, agent: AgentId) -> Option<Event> {
+    Some(Event::OfferAccepted { call, agent })
+}
+
+pub fn hangup(call: CallId) -> Option<Event> {
+    Some(Event::Hangup { call })
+}
+
+pub fn cancel(call: CallId, agent: AgentId) -> Action {
+    Action::CancelOffer { call, agent }
+}
+
+pub const CLOCK: Option<Event> = None;
