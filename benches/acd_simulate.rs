@@ -60,7 +60,8 @@ fn main() -> anyhow::Result<()> {
             Some(a) => {
                 let f = a.figures();
                 println!(
-                    "  Erlang A: abandon {:.2}%, ASA {:.2}s, waited {:.2}%",
+                    "  Erlang A: service level {:.2}%, abandon {:.2}%, ASA {:.2}s, waited {:.2}%",
+                    100.0 * a.service_level(scenario.service_level_secs),
                     100.0 * f.abandon_rate,
                     f.asa,
                     100.0 * f.p_wait

@@ -85,16 +85,16 @@ pub struct ErlangA {
 }
 
 impl ErlangA {
-    pub fn figures(&self) -> ErlangAFigures {
+    /// The stationary probabilities of 0, 1, 2, ... callers in the system,
+    /// cut off where the rest no longer matters.
+    fn stationary(&self) -> Vec<f64> {
         let c = self.agents as usize;
         let (lambda, mu, theta) = (
             self.arrival_rate,
             1.0 / self.handle_time,
             1.0 / self.patience,
         );
-        let cmu = c as f64 * mu;
-        // Stationary law, in logarithms so hundreds of agents do not overflow;
-        // cut off once the tail no longer matters.
+        // In logarithms, so hundreds of agents do not overflow.
         let mut ln_p = vec![0.0f64];
         let (mut n, mut max) = (0usize, 0.0f64);
         loop {
@@ -108,15 +108,81 @@ impl ErlangA {
             }
         }
         let total: f64 = ln_p.iter().map(|l| (l - max).exp()).sum();
-        let p = |n: usize| (ln_p[n] - max).exp() / total;
+        ln_p.iter().map(|l| (l - max).exp() / total).collect()
+    }
+
+    /// Share of callers answered within `t` seconds (those who give up count
+    /// as not answered in time).
+    ///
+    /// A caller who finds `k` waiting ahead passes stages `k, k-1, .., 0`;
+    /// each lasts an exponential time of rate `cμ + iθ + θ` and ends in a move
+    /// up (rate `cμ + iθ`) or in giving up (`θ`). The stage probabilities are
+    /// carried forward in time together (fourth-order Runge-Kutta) and what
+    /// leaves stage 0 upwards by `t` is answered in time.
+    pub fn service_level(&self, t: f64) -> f64 {
+        let p = self.stationary();
+        let c = self.agents as usize;
+        let (mu, theta) = (1.0 / self.handle_time, 1.0 / self.patience);
+        let cmu = c as f64 * mu;
+        let immediate: f64 = p.iter().take(c).sum();
+        let mut q: Vec<f64> = p.iter().skip(c).copied().collect();
+        if q.is_empty() || t <= 0.0 {
+            return immediate;
+        }
+        let advance: Vec<f64> = (0..q.len()).map(|i| cmu + i as f64 * theta).collect();
+        let deriv = |q: &[f64], out: &mut Vec<f64>| {
+            out.clear();
+            for i in 0..q.len() {
+                let inflow = q.get(i + 1).map_or(0.0, |&x| advance[i + 1] * x);
+                out.push(inflow - (advance[i] + theta) * q[i]);
+            }
+        };
+        let fastest = advance.last().copied().unwrap_or(cmu) + theta;
+        let steps = ((t * fastest * 20.0).ceil() as usize).max(200);
+        let dt = t / steps as f64;
+        let mut answered = 0.0;
+        let (mut k1, mut k2, mut k3, mut k4) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut tmp = vec![0.0; q.len()];
+        for _ in 0..steps {
+            let q0 = q[0];
+            deriv(&q, &mut k1);
+            for i in 0..q.len() {
+                tmp[i] = q[i] + 0.5 * dt * k1[i];
+            }
+            let q1 = tmp[0];
+            deriv(&tmp, &mut k2);
+            for i in 0..q.len() {
+                tmp[i] = q[i] + 0.5 * dt * k2[i];
+            }
+            let q2 = tmp[0];
+            deriv(&tmp, &mut k3);
+            for i in 0..q.len() {
+                tmp[i] = q[i] + dt * k3[i];
+            }
+            let q3 = tmp[0];
+            deriv(&tmp, &mut k4);
+            for i in 0..q.len() {
+                q[i] += dt / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]);
+            }
+            answered += cmu * dt / 6.0 * (q0 + 2.0 * q1 + 2.0 * q2 + q3);
+        }
+        immediate + answered
+    }
+
+    pub fn figures(&self) -> ErlangAFigures {
+        let c = self.agents as usize;
+        let (lambda, theta) = (self.arrival_rate, 1.0 / self.patience);
+        let cmu = c as f64 / self.handle_time;
+        let probs = self.stationary();
+        let p = |n: usize| probs[n];
 
         let (mut p_wait, mut served, mut served_wait, mut queue_len) = (0.0, 0.0, 0.0, 0.0);
-        for n in 0..c.min(ln_p.len()) {
+        for n in 0..c.min(probs.len()) {
             served += p(n);
         }
         // Walk k = callers ahead, keeping the running product and sum.
         let (mut survive, mut stage_time) = (1.0, 0.0);
-        for k in 0..ln_p.len().saturating_sub(c) {
+        for k in 0..probs.len().saturating_sub(c) {
             let pk = p(c + k);
             let advance = cmu + k as f64 * theta;
             let rate = advance + theta;
@@ -178,6 +244,25 @@ mod tests {
             c.asa()
         );
         assert!(a.abandon_rate < 1e-5);
+    }
+
+    #[test]
+    fn erlang_a_service_level_approaches_erlang_c() {
+        let c = ErlangC {
+            agents: 20,
+            arrival_rate: 18.0 / 180.0,
+            handle_time: 180.0,
+        };
+        let a = ErlangA {
+            agents: 20,
+            arrival_rate: c.arrival_rate,
+            handle_time: 180.0,
+            patience: 1e9,
+        };
+        for t in [0.0, 10.0, 20.0, 60.0] {
+            let (sa, sc) = (a.service_level(t), c.service_level(t));
+            assert!((sa - sc).abs() < 1e-4, "t {t}: {sa} vs {sc}");
+        }
     }
 
     #[test]

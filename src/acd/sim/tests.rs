@@ -79,10 +79,12 @@ fn abandonment_and_speed_of_answer_agree_with_erlang_a() {
         let r = run(&s);
         let model: ErlangA = s.erlang_a().expect("patience set");
         let f = model.figures();
+        let sl = model.service_level(s.service_level_secs);
         eprintln!(
-            "load {load:.2} patience {patience}: abandon {:.4} (Erlang A {:.4}) ASA {:.2}s ({:.2}s) P(wait) {:.4} ({:.4})",
-            r.abandon_rate, f.abandon_rate, r.asa, f.asa, r.p_wait, f.p_wait
+            "load {load:.2} patience {patience}: SL {:.4} (Erlang A {sl:.4}) abandon {:.4} ({:.4}) ASA {:.2}s ({:.2}s) P(wait) {:.4} ({:.4})",
+            r.service_level, r.abandon_rate, f.abandon_rate, r.asa, f.asa, r.p_wait, f.p_wait
         );
+        assert!((r.service_level - sl).abs() < 0.02, "{r:?} {sl}");
         assert!(
             (r.abandon_rate - f.abandon_rate).abs() < 0.01,
             "{r:?} {f:?}"
