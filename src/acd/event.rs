@@ -38,7 +38,9 @@ pub enum Event {
         agent: AgentId,
         status: StatusId,
     },
-    /// An interaction entered a queue.
+    /// An interaction entered a queue. Call ids are never reused for another
+    /// interaction; the same call may arrive again once it has left a queue
+    /// (sent on by a queue timeout, say), and then queues anew.
     CallArrived {
         call: CallId,
         queue: QueueId,

@@ -22,7 +22,7 @@ impl Engine {
         queue: QueueId,
     ) -> Result<(), AcdError> {
         let q = self.queue_index(queue)?;
-        if self.calls.contains_key(&call) {
+        if self.calls.contains_key(&call) || self.transfers.contains_key(&call) {
             return Err(AcdError::DuplicateCall(call));
         }
         let seq = self.next_seq();

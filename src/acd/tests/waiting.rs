@@ -220,3 +220,34 @@ fn a_late_input_runs_the_timers_due_before_it() {
         }]
     );
 }
+
+#[test]
+fn a_call_sent_on_to_another_queue_queues_there_anew() {
+    let mut q = queue(SALES);
+    q.queue_timeout = Some((secs(60), ExitTarget::Queue(SUPPORT)));
+    q.announcements = AnnouncementMode::Position;
+    let mut r = Rig::new(vec![q, queue(SUPPORT)]);
+    r.arrive(t(0), c(1), SALES);
+    r.wait_until(t(60));
+    assert!(r.actions().contains(&Action::Redirect {
+        call: c(1),
+        target: ExitTarget::Queue(SUPPORT)
+    }));
+    r.arrive(t(60), c(1), SUPPORT);
+    r.login(t(70), A1, &[SUPPORT]);
+    assert_eq!(r.offers(), vec![(c(1), A1)]);
+    r.accept(t(71), c(1), A1);
+    r.wait_until(t(200));
+    assert_eq!(
+        r.actions(),
+        vec![],
+        "nothing left over from the first queue"
+    );
+    assert_eq!(
+        r.outcomes(),
+        vec![
+            (c(1), Outcome::Redirected(ExitTarget::Queue(SUPPORT))),
+            (c(1), Outcome::Answered { agent: A1 })
+        ]
+    );
+}
