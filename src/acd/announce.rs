@@ -1,11 +1,14 @@
 //! Waiting callers: periodic announcements (position and estimated wait, the
 //! queue-exit option, or both, at the queue's frequency, the first one
 //! frequency after entry) and the queue timeout, which sends the caller to the
-//! queue's exit target and records the interaction as redirected.
+//! queue's exit target and records the interaction as redirected. A call sent
+//! to another queue keeps its arrival order there: among queues of equal
+//! priority it has still waited longest overall.
 //!
 //! An interaction being offered is not announced to (the announcement would
 //! talk over the ringing); its turn comes again at the next interval.
 
+use super::config::ExitTarget;
 use super::engine::{CallState, Engine};
 use super::event::{Action, Outcome};
 use super::ids::{CallId, Millis};
@@ -42,6 +45,9 @@ impl Engine {
         let Some((_, target)) = self.queues[q].cfg.queue_timeout.clone() else {
             return;
         };
+        if matches!(target, ExitTarget::Queue(_)) {
+            self.carried.insert(id, self.calls[&id].seq);
+        }
         self.actions.push_back(Action::Redirect {
             call: id,
             target: target.clone(),

@@ -68,6 +68,9 @@ pub struct Engine {
     pub(crate) mandatory: IdMap<AgentId, Vec<QIdx>>,
     pub(crate) agents: IdMap<AgentId, Agent>,
     pub(crate) calls: IdMap<CallId, Call>,
+    /// Calls sent to another queue by a queue timeout, with their arrival
+    /// sequence, so they keep their overall place when they arrive there.
+    pub(crate) carried: IdMap<CallId, u64>,
     /// Internal transfers in progress, by call.
     pub(crate) transfers: IdMap<CallId, AgentId>,
     /// Calls that some agent missed: only these need their exclusions
@@ -113,6 +116,7 @@ impl Engine {
             mandatory: IdMap::default(),
             agents: IdMap::default(),
             calls: IdMap::default(),
+            carried: IdMap::default(),
             transfers: IdMap::default(),
             passed_over: IdSet::default(),
             scratch: Vec::new(),

@@ -25,7 +25,10 @@ impl Engine {
         if self.calls.contains_key(&call) || self.transfers.contains_key(&call) {
             return Err(AcdError::DuplicateCall(call));
         }
-        let seq = self.next_seq();
+        let seq = match self.carried.remove(&call) {
+            Some(seq) => seq,
+            None => self.next_seq(),
+        };
         let cfg = &self.queues[q].cfg;
         let mut next_announce = None;
         if cfg.announcements != super::config::AnnouncementMode::None
@@ -229,6 +232,7 @@ impl Engine {
         if let Some(agent) = self.transfers.remove(&call) {
             return self.end_transfer(now, agent);
         }
+        self.carried.remove(&call);
         match self.calls.get(&call).map(|c| c.state) {
             None => {}
             Some(CallState::Connected(agent)) => {

@@ -90,3 +90,51 @@ fn text_agent_takes_three_chats_and_wraps_each_up() {
         (t(70), CLOCK,                vec![offer(c(4), A1)]),
     ]);
 }
+
+/// The example at the top of the module, kept compiling and true here too.
+#[test]
+fn the_module_example_holds() {
+    use crate::acd::*;
+    use std::time::Duration;
+
+    let (sales, p, avail) = (QueueId(1), ProjectId(1), StatusId(1));
+    let mut acd = Engine::new(Config {
+        projects: vec![ProjectConfig::new(p)],
+        statuses: vec![StatusConfig {
+            id: avail,
+            name: "Available".into(),
+            category: Category::Available,
+            transferable: false,
+        }],
+        queues: vec![QueueConfig::new(sales, p)],
+        ..Config::default()
+    });
+    let t0 = Millis::ZERO;
+    acd.handle(
+        t0,
+        Event::AgentLogin {
+            agent: AgentId(1),
+            project: p,
+            status: avail,
+            queues: vec![sales],
+        },
+    )
+    .unwrap();
+    acd.handle(
+        t0,
+        Event::CallArrived {
+            call: CallId(7),
+            queue: sales,
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        acd.poll_action(),
+        Some(Action::Offer {
+            call: CallId(7),
+            agent: AgentId(1),
+            ring_for: Duration::from_secs(15),
+            auto_answer: false
+        })
+    );
+}

@@ -251,3 +251,19 @@ fn a_call_sent_on_to_another_queue_queues_there_anew() {
         ]
     );
 }
+
+#[test]
+fn a_call_sent_on_keeps_its_overall_place_in_the_exit_queue() {
+    let mut q = queue(SALES);
+    q.queue_timeout = Some((secs(60), ExitTarget::Queue(SUPPORT)));
+    let mut r = Rig::new(vec![q, queue(SUPPORT)]);
+    r.arrive(t(0), c(1), SALES);
+    r.arrive(t(30), c(2), SUPPORT);
+    r.wait_until(t(60));
+    r.arrive(t(60), c(1), SUPPORT);
+    // c1 has waited since 0 s, c2 since 30 s: c1 is first overall.
+    assert_eq!(r.acd.position(c(1)), Some(1));
+    assert_eq!(r.acd.position(c(2)), Some(2));
+    r.login(t(61), A1, &[SUPPORT]);
+    assert_eq!(r.offers(), vec![(c(1), A1)]);
+}
