@@ -38,6 +38,26 @@ impl Engine {
         }
     }
 
+    /// Sets the allowance timer again for an agent on a break, after the
+    /// allowance changed.
+    pub(crate) fn rearm_break(&mut self, now: Millis, agent: AgentId) {
+        let allowance = self.allowance(agent);
+        let a = self.agents.get_mut(&agent).expect("caller checked");
+        let Some(since) = a.break_since else {
+            return;
+        };
+        a.break_gen += 1;
+        if !a.break_exceeded {
+            let used = a.break_used + (now - since);
+            let left = allowance.saturating_sub(used);
+            let gen = a.break_gen;
+            self.timers.set(
+                now + left + Duration::from_millis(1),
+                Timer::Break { agent, gen },
+            );
+        }
+    }
+
     pub(crate) fn end_break(&mut self, now: Millis, agent: AgentId) {
         let allowance = self.allowance(agent);
         let a = self.agents.get_mut(&agent).expect("caller checked");

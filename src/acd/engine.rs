@@ -197,7 +197,17 @@ impl Engine {
                         return Err(AcdError::UnknownStatus(rule.status));
                     }
                 }
-                self.projects.insert(cfg.id, cfg);
+                let id = cfg.id;
+                self.projects.insert(id, cfg);
+                let on_break: Vec<AgentId> = self
+                    .agents
+                    .iter()
+                    .filter(|(_, a)| a.project == Some(id) && a.break_since.is_some())
+                    .map(|(id, _)| *id)
+                    .collect();
+                for agent in on_break {
+                    self.rearm_break(now, agent);
+                }
                 Ok(())
             }
             Event::StatusConfigured(cfg) => {

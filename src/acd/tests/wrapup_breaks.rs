@@ -275,3 +275,24 @@ fn choosing_a_result_code_is_reported_with_the_new_end() {
         ]
     );
 }
+
+#[test]
+fn a_larger_allowance_set_during_a_break_moves_the_exceeded_moment() {
+    let mut r = Rig::new(vec![queue(SALES)]);
+    r.login(t(0), A1, &[SALES]);
+    r.status(t(0), A1, BREAK);
+    let mut project = ProjectConfig::new(P);
+    project.break_allowance = secs(3600);
+    r.on(t(600), Event::ProjectConfigured(project));
+    r.notices();
+    r.wait_until(t(1801 + 10));
+    assert!(!r
+        .notices()
+        .iter()
+        .any(|n| matches!(n, Notice::BreakAllowanceExceeded { .. })));
+    r.wait_until(t(3601));
+    assert!(r.notices().contains(&Notice::BreakAllowanceExceeded {
+        agent: A1,
+        project: P
+    }));
+}
