@@ -343,7 +343,8 @@ impl Engine {
 
     /// Adds a queue, or changes one in place: waiting calls keep their places
     /// and members stay; a new strategy re-indexes the eligible agents. A
-    /// queue stays in the project it was created in.
+    /// queue stays in the project it was created in. Calls already waiting
+    /// keep the announcement and queue-timeout schedule they arrived with.
     fn configure_queue(&mut self, cfg: super::config::QueueConfig) -> Result<(), AcdError> {
         if !self.projects.contains_key(&cfg.project) {
             return Err(AcdError::UnknownProject(cfg.project));

@@ -93,7 +93,8 @@ pub enum Event {
     /// A new working day: break allowances, calls-today and the day's queue
     /// counters start again.
     DayStarted,
-    /// A queue was added or its settings changed.
+    /// A queue was added or its settings changed. Calls already waiting keep
+    /// the announcement and queue-timeout schedule they arrived with.
     QueueConfigured(QueueConfig),
     /// A project was added or its settings changed (break allowance,
     /// missed-offer rule, re-offer delay).
