@@ -1,0 +1,292 @@
+//! What goes into the engine ([`Event`]) and what comes out: [`Action`]s that
+//! call control must perform, and [`Notice`]s that report every state change
+//! for monitoring and the history log (written elsewhere, by `cdr`/`store`).
+
+use std::time::Duration;
+
+use super::config::{ExitTarget, ProjectConfig, QueueConfig, ResultCodeConfig, StatusConfig};
+use super::ids::{AgentId, CallId, Millis, ProjectId, QueueId, ResultCodeId, StatusId};
+
+/// An input from call control or from an agent's client.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    /// The agent starts work in `project` with `status`; they join the
+    /// project's queues that list them as mandatory, plus `queues`. Logging in
+    /// to another project first logs them out of the one they were in.
+    AgentLogin {
+        agent: AgentId,
+        project: ProjectId,
+        status: StatusId,
+        queues: Vec<QueueId>,
+    },
+    /// The agent stops work: ringing offers are withdrawn, calls in progress
+    /// run to their end.
+    AgentLogout {
+        agent: AgentId,
+    },
+    AgentJoinQueue {
+        agent: AgentId,
+        queue: QueueId,
+    },
+    AgentLeaveQueue {
+        agent: AgentId,
+        queue: QueueId,
+    },
+    /// The agent chose a status. While in a call or after-call work it takes
+    /// effect when they finish.
+    AgentStatus {
+        agent: AgentId,
+        status: StatusId,
+    },
+    /// An interaction entered a queue. Call ids are never reused for another
+    /// interaction; the same call may arrive again once it has left a queue
+    /// (sent on by a queue timeout, say), and then queues anew.
+    CallArrived {
+        call: CallId,
+        queue: QueueId,
+    },
+    /// The agent answered an offer.
+    OfferAccepted {
+        call: CallId,
+        agent: AgentId,
+    },
+    /// The agent declined an offer.
+    OfferRejected {
+        call: CallId,
+        agent: AgentId,
+    },
+    /// The offer could not be delivered (unregistered phone, 480, ...).
+    OfferFailed {
+        call: CallId,
+        agent: AgentId,
+    },
+    /// The interaction ended: the caller hung up, or either side ended a
+    /// connected call or internal transfer. Unknown calls are ignored, so a
+    /// late hang-up is harmless.
+    Hangup {
+        call: CallId,
+    },
+    /// Call control is putting `call` through to `agent` as an internal
+    /// transfer. Refused unless the agent takes transfers
+    /// ([`Engine::takes_transfer`](super::Engine::takes_transfer)); while it
+    /// lasts (until `Hangup`) the agent is offered nothing else.
+    TransferStarted {
+        call: CallId,
+        agent: AgentId,
+    },
+    /// The waiting caller asked to leave the queue (DTMF).
+    QueueExit {
+        call: CallId,
+    },
+    /// The agent chose a result code for `call` (during the call or its
+    /// after-call work); its extra time extends the after-call work.
+    ResultCode {
+        agent: AgentId,
+        call: CallId,
+        code: ResultCodeId,
+    },
+    /// The agent closed their after-call work for `call` early.
+    WrapupDone {
+        agent: AgentId,
+        call: CallId,
+    },
+    /// A new working day: break allowances, calls-today and the day's queue
+    /// counters start again.
+    DayStarted,
+    /// A queue was added or its settings changed. Calls already waiting keep
+    /// the announcement and queue-timeout schedule they arrived with.
+    QueueConfigured(QueueConfig),
+    /// A project was added or its settings changed (break allowance,
+    /// missed-offer rule, re-offer delay).
+    ProjectConfigured(ProjectConfig),
+    /// A status was added or changed; agents in it take its new category now.
+    StatusConfigured(StatusConfig),
+    /// A result code was added or its extra time changed (for after-call
+    /// work that starts from now on).
+    ResultCodeConfigured(ResultCodeConfig),
+}
+
+/// Something call control must do now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Ring `agent` with `call` for `ring_for`.
+    Offer {
+        call: CallId,
+        agent: AgentId,
+        ring_for: Duration,
+        auto_answer: bool,
+    },
+    /// Stop ringing `agent` (the offer timed out, another agent answered, or
+    /// the caller left). If the agent had already answered, release that leg.
+    CancelOffer { call: CallId, agent: AgentId },
+    /// Play the announcement to a waiting caller.
+    Announce {
+        call: CallId,
+        /// Set when the queue announces positions (1 is next).
+        position: Option<u32>,
+        /// Set with the position when an estimate exists.
+        estimated_wait: Option<Duration>,
+        /// Tell the caller they may leave the queue by pressing a key.
+        queue_exit: bool,
+    },
+    /// The queue timeout passed: send the call to the exit target.
+    Redirect { call: CallId, target: ExitTarget },
+}
+
+/// Why a call left its queue without being answered there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AbandonReason {
+    /// The caller hung up.
+    Hangup,
+    /// The caller left by DTMF (the queue-exit tag).
+    QueueExit,
+}
+
+/// How an interaction left its queue; each has exactly one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Answered {
+        agent: AgentId,
+    },
+    Abandoned(AbandonReason),
+    /// Sent to the exit target by the queue timeout.
+    Redirected(ExitTarget),
+}
+
+/// Why an offer ended without an answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Miss {
+    Timeout,
+    Rejected,
+    Failed,
+}
+
+/// What an agent is doing, as monitoring shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Presence {
+    Offline,
+    Available,
+    Break,
+    /// Being offered an interaction.
+    Ringing,
+    InCall,
+    AfterCallWork,
+}
+
+/// A state change, for monitoring and the history log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Notice {
+    AgentLoggedIn {
+        agent: AgentId,
+        project: ProjectId,
+    },
+    AgentLoggedOut {
+        agent: AgentId,
+    },
+    AgentJoinedQueue {
+        agent: AgentId,
+        queue: QueueId,
+    },
+    AgentLeftQueue {
+        agent: AgentId,
+        queue: QueueId,
+    },
+    /// The agent's chosen status or what they are doing changed.
+    AgentPresence {
+        agent: AgentId,
+        status: StatusId,
+        presence: Presence,
+    },
+    Queued {
+        call: CallId,
+        queue: QueueId,
+        position: u32,
+    },
+    Offered {
+        call: CallId,
+        agent: AgentId,
+    },
+    OfferMissed {
+        call: CallId,
+        agent: AgentId,
+        miss: Miss,
+    },
+    /// The agent missed the project's limit of offers in a row and was moved.
+    MovedForMissedOffers {
+        agent: AgentId,
+        status: StatusId,
+    },
+    /// The interaction left its queue: exactly once per interaction.
+    LeftQueue {
+        call: CallId,
+        queue: QueueId,
+        outcome: Outcome,
+        /// QueueWaitLength: from arrival until answer or departure.
+        waited: Duration,
+    },
+    /// An agent took a call from a queue of higher priority while `queue`, which
+    /// they also serve and had room for, had calls waiting.
+    Bypassed {
+        queue: QueueId,
+        agent: AgentId,
+    },
+    /// A connected interaction ended; after-call work starts (until `until`).
+    WrapupStarted {
+        agent: AgentId,
+        call: CallId,
+        talked: Duration,
+        until: Millis,
+    },
+    WrapupEnded {
+        agent: AgentId,
+        call: CallId,
+    },
+    /// The agent chose a result code; during after-call work, `until` is when
+    /// it now ends.
+    ResultCodeChosen {
+        agent: AgentId,
+        call: CallId,
+        code: ResultCodeId,
+        until: Option<Millis>,
+    },
+    /// The agent left a Break-category status.
+    BreakEnded {
+        agent: AgentId,
+        used_today: Duration,
+        remaining: Duration,
+    },
+    /// The agent's break time today passed the project's allowance (once a day).
+    BreakAllowanceExceeded {
+        agent: AgentId,
+        project: ProjectId,
+    },
+}
+
+/// An input the engine could not apply. The engine's state is unchanged.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum AcdError {
+    #[error("unknown {0}")]
+    UnknownAgent(AgentId),
+    #[error("unknown {0}")]
+    UnknownQueue(QueueId),
+    #[error("unknown {0}")]
+    UnknownProject(ProjectId),
+    #[error("unknown {0}")]
+    UnknownStatus(StatusId),
+    #[error("unknown {0}")]
+    UnknownResultCode(ResultCodeId),
+    #[error("{0} is not logged in")]
+    NotLoggedIn(AgentId),
+    #[error("{queue} belongs to another project than {agent}'s")]
+    WrongProject { agent: AgentId, queue: QueueId },
+    #[error("{0} is already in a queue")]
+    DuplicateCall(CallId),
+    #[error("{0} takes no transfer now")]
+    NoTransfer(AgentId),
+    #[error("{call} is not being offered to {agent}")]
+    NoSuchOffer { call: CallId, agent: AgentId },
+    #[error("{agent} has no interaction {call}")]
+    NoSuchSession { agent: AgentId, call: CallId },
+    #[error("configuration: {0}")]
+    Config(String),
+}
