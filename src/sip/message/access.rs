@@ -55,8 +55,13 @@ fn set_top_via(h: &mut Headers, via: &Via) {
     }
 }
 
-fn name_addr(h: &Headers, n: &HeaderName, what: &'static str) -> Result<NameAddr, ParseError> {
-    let v = h.get(n).ok_or_else(|| ParseError::bad(what))?;
+fn name_addr(
+    h: &Headers,
+    n: &HeaderName,
+    missing: &'static str,
+    what: &'static str,
+) -> Result<NameAddr, ParseError> {
+    let v = h.get(n).ok_or_else(|| ParseError::bad(missing))?;
     typed::parse_name_addr(v, what)
 }
 
@@ -185,10 +190,20 @@ macro_rules! accessors {
                 self.headers.push_front(HeaderName::Via, via.to_string());
             }
             pub fn from(&self) -> Result<NameAddr, ParseError> {
-                name_addr(&self.headers, &HeaderName::From, "Malformed From header")
+                name_addr(
+                    &self.headers,
+                    &HeaderName::From,
+                    "Missing From header",
+                    "Malformed From header",
+                )
             }
             pub fn to(&self) -> Result<NameAddr, ParseError> {
-                name_addr(&self.headers, &HeaderName::To, "Malformed To header")
+                name_addr(
+                    &self.headers,
+                    &HeaderName::To,
+                    "Missing To header",
+                    "Malformed To header",
+                )
             }
             pub fn call_id(&self) -> Option<&str> {
                 call_id(&self.headers)
