@@ -321,6 +321,26 @@ proptest! {
     }
 
     #[test]
+    fn uri_equivalence_is_symmetric_and_escape_blind(a in uri(), b in uri(), at in any::<proptest::sample::Index>()) {
+        let ua: Uri = a.parse().unwrap();
+        let ub: Uri = b.parse().unwrap();
+        prop_assert!(ua.equivalent(&ua));
+        prop_assert_eq!(ua.equivalent(&ub), ub.equivalent(&ua));
+        // escaping one alphanumeric octet of the user part changes nothing (19.1.4)
+        if let Some(user) = ua.user() {
+            let i = at.index(user.len());
+            let c = user.as_bytes()[i];
+            let inside_escape = user.as_bytes()[i.saturating_sub(2)..i].contains(&b'%');
+            if c.is_ascii_alphanumeric() && !inside_escape {
+                let at_user = a.find(':').unwrap() + 1;
+                let escaped = format!("{}{}%{:02X}{}", &a[..at_user], &user[..i], c, &a[at_user + i + 1..]);
+                let ue: Uri = escaped.parse().unwrap();
+                prop_assert!(ua.equivalent(&ue), "{} vs {}", a, escaped);
+            }
+        }
+    }
+
+    #[test]
     fn arbitrary_octets_never_panic(raw in proptest::collection::vec(any::<u8>(), 0..300)) {
         check_any(&raw);
     }
