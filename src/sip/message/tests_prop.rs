@@ -249,6 +249,7 @@ fn check_any(raw: &[u8]) {
                         .expect("printed name-addr parses");
                     assert_eq!(back, a);
                     assert!(a.uri.equivalent(&a.uri));
+                    assert_eq!(a.uri.equivalent(&r.uri), r.uri.equivalent(&a.uri));
                 }
                 for v in r.vias().unwrap_or_default() {
                     let back = Via::parse(Bytes::from(v.to_string())).expect("printed Via parses");
