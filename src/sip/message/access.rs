@@ -36,12 +36,11 @@ pub(crate) fn top_via(h: &Headers) -> Result<Via, ParseError> {
 }
 
 fn set_top_via(h: &mut Headers, via: &Via) {
-    let list = h.list_mut();
-    match list.iter().position(|(n, _)| *n == HeaderName::Via) {
-        None => list.insert(0, (HeaderName::Via, Bytes::from(via.to_string()))),
+    match h.position(&HeaderName::Via) {
+        None => h.push_front(HeaderName::Via, via.to_string()),
         Some(i) => {
-            let v = &list[i].1;
-            let parts = lex::split_commas(v);
+            let v = h.iter().nth(i).map(|(_, v)| v.clone()).unwrap_or_default();
+            let parts = lex::split_commas(&v);
             let new = if parts.len() > 1 {
                 let mut s = via.to_string().into_bytes();
                 s.extend_from_slice(b", ");
@@ -50,7 +49,7 @@ fn set_top_via(h: &mut Headers, via: &Via) {
             } else {
                 Bytes::from(via.to_string())
             };
-            list[i].1 = new;
+            h.replace_at(i, new);
         }
     }
 }
