@@ -304,3 +304,23 @@ fn trying_copies_timestamp() {
         0
     );
 }
+
+#[test]
+fn messages_cross_threads() {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    send_sync::<Message>();
+    send_sync::<ParseError>();
+    send_sync::<Rejection>();
+    // a value read on one thread is the same value on another
+    let r = std::sync::Arc::new(with("Subject: hi\r\n"));
+    let r2 = r.clone();
+    let t = std::thread::spawn(move || {
+        r2.headers
+            .get_str(&HeaderName::other("subject"))
+            .map(str::to_string)
+    });
+    assert_eq!(
+        t.join().unwrap().as_deref(),
+        r.headers.get_str(&HeaderName::other("Subject"))
+    );
+}
