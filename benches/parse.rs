@@ -25,6 +25,17 @@ fn bench(c: &mut Criterion) {
             Message::Response(_) => false,
         })
     });
+    c.bench_function("parse + transaction fields sdp01", |b| {
+        b.iter(|| match parse(black_box(sdp01.clone())).unwrap() {
+            Message::Request(r) => {
+                let via = r.top_via().unwrap();
+                let cseq = r.cseq().unwrap();
+                let tag = r.from().unwrap().tag().map(str::len);
+                (via.port, cseq.seq, tag, r.call_id().map(str::len))
+            }
+            Message::Response(_) => unreachable!(),
+        })
+    });
     let msg = parse(sdp01.clone()).unwrap();
     c.bench_function("print sdp01", |b| b.iter(|| black_box(&msg).to_bytes()));
     let wsinv = load("wsinv");
