@@ -324,3 +324,19 @@ fn messages_cross_threads() {
         r.headers.get_str(&HeaderName::other("Subject"))
     );
 }
+
+#[test]
+fn parsed_and_built_headers_compare_by_value() {
+    let parsed = with("Subject: x\r\n").headers;
+    let mut built = Headers::new();
+    for (n, v) in parsed.iter() {
+        built.push(n.clone(), v.clone());
+    }
+    assert_eq!(parsed, built);
+    // a fresh parse (values not yet read) equals one whose values were read
+    let fresh = with("Subject: x\r\n").headers;
+    assert_eq!(fresh, parsed);
+    assert_eq!(format!("{fresh:?}"), format!("{built:?}"));
+    built.set(HeaderName::other("Subject"), "y");
+    assert_ne!(parsed, built);
+}
