@@ -3,7 +3,8 @@
 //! which is all `parse` does eagerly. Typed access is measured separately.
 
 use bytes::Bytes;
-use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, Criterion};
+use std::hint::black_box;
 use switchboard::sip::message::{parse, validate_request, Message};
 
 fn load(name: &str) -> Bytes {
