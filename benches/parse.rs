@@ -3,7 +3,8 @@
 //! which is all `parse` does eagerly. Typed access is measured separately.
 
 use bytes::Bytes;
-use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, Criterion};
+use std::hint::black_box;
 use switchboard::sip::message::{parse, validate_request, Message};
 
 fn load(name: &str) -> Bytes {
@@ -23,6 +24,17 @@ fn bench(c: &mut Criterion) {
         b.iter(|| match parse(black_box(sdp01.clone())).unwrap() {
             Message::Request(r) => validate_request(&r).is_ok(),
             Message::Response(_) => false,
+        })
+    });
+    c.bench_function("parse + transaction fields sdp01", |b| {
+        b.iter(|| match parse(black_box(sdp01.clone())).unwrap() {
+            Message::Request(r) => {
+                let via = r.top_via().unwrap();
+                let cseq = r.cseq().unwrap();
+                let tag = r.from().unwrap().tag().map(str::len);
+                (via.port, cseq.seq, tag, r.call_id().map(str::len))
+            }
+            Message::Response(_) => unreachable!(),
         })
     });
     let msg = parse(sdp01.clone()).unwrap();

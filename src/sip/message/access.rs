@@ -36,12 +36,11 @@ pub(crate) fn top_via(h: &Headers) -> Result<Via, ParseError> {
 }
 
 fn set_top_via(h: &mut Headers, via: &Via) {
-    let list = h.list_mut();
-    match list.iter().position(|(n, _)| *n == HeaderName::Via) {
-        None => list.insert(0, (HeaderName::Via, Bytes::from(via.to_string()))),
+    match h.position(&HeaderName::Via) {
+        None => h.push_front(HeaderName::Via, via.to_string()),
         Some(i) => {
-            let v = &list[i].1;
-            let parts = lex::split_commas(v);
+            let v = h.iter().nth(i).map(|(_, v)| v.clone()).unwrap_or_default();
+            let parts = lex::split_commas(&v);
             let new = if parts.len() > 1 {
                 let mut s = via.to_string().into_bytes();
                 s.extend_from_slice(b", ");
@@ -50,13 +49,18 @@ fn set_top_via(h: &mut Headers, via: &Via) {
             } else {
                 Bytes::from(via.to_string())
             };
-            list[i].1 = new;
+            h.replace_at(i, new);
         }
     }
 }
 
-fn name_addr(h: &Headers, n: &HeaderName, what: &'static str) -> Result<NameAddr, ParseError> {
-    let v = h.get(n).ok_or_else(|| ParseError::bad(what))?;
+fn name_addr(
+    h: &Headers,
+    n: &HeaderName,
+    missing: &'static str,
+    what: &'static str,
+) -> Result<NameAddr, ParseError> {
+    let v = h.get(n).ok_or_else(|| ParseError::bad(missing))?;
     typed::parse_name_addr(v, what)
 }
 
@@ -185,10 +189,20 @@ macro_rules! accessors {
                 self.headers.push_front(HeaderName::Via, via.to_string());
             }
             pub fn from(&self) -> Result<NameAddr, ParseError> {
-                name_addr(&self.headers, &HeaderName::From, "Malformed From header")
+                name_addr(
+                    &self.headers,
+                    &HeaderName::From,
+                    "Missing From header",
+                    "Malformed From header",
+                )
             }
             pub fn to(&self) -> Result<NameAddr, ParseError> {
-                name_addr(&self.headers, &HeaderName::To, "Malformed To header")
+                name_addr(
+                    &self.headers,
+                    &HeaderName::To,
+                    "Missing To header",
+                    "Malformed To header",
+                )
             }
             pub fn call_id(&self) -> Option<&str> {
                 call_id(&self.headers)

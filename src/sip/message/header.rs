@@ -8,6 +8,7 @@
 use bytes::Bytes;
 use std::fmt;
 use std::hash::{Hash, Hasher};
+use std::sync::OnceLock;
 
 /// A SIP header name. Known names compare by variant; [`HeaderName::Other`] compares
 /// case-insensitively. Compact forms (`v`, `i`, `m`, ...) map to their full name,
@@ -200,11 +201,23 @@ impl fmt::Display for HeaderName {
     }
 }
 
+/// One header field: its name, and its value either as a range of the received
+/// buffer (made a `Bytes` the first time it is read) or as a value set in code.
+#[derive(Clone)]
+struct Field {
+    name: HeaderName,
+    at: (u32, u32),
+    value: OnceLock<Bytes>,
+}
+
 /// The header fields of a message in received order. Values are the raw field
-/// values (leading and trailing white space removed, folds kept) as zero-copy slices.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// values (leading and trailing white space removed, folds kept) as zero-copy slices
+/// of the received buffer; the slice is taken on first access, so parsing does no
+/// reference counting per field.
+#[derive(Clone, Default)]
 pub struct Headers {
-    list: Vec<(HeaderName, Bytes)>,
+    src: Bytes,
+    list: Vec<Field>,
 }
 
 impl Headers {
@@ -212,15 +225,42 @@ impl Headers {
         Headers::default()
     }
 
-    pub(crate) fn with_capacity(n: usize) -> Headers {
+    /// Fields that will be ranges of `src`.
+    pub(crate) fn over(src: Bytes, capacity: usize) -> Headers {
         Headers {
-            list: Vec::with_capacity(n),
+            src,
+            list: Vec::with_capacity(capacity),
+        }
+    }
+
+    /// Adds a field whose value is `src[start..end]`.
+    pub(crate) fn push_range(&mut self, n: HeaderName, start: usize, end: usize) {
+        self.list.push(Field {
+            name: n,
+            at: (start as u32, end as u32),
+            value: OnceLock::new(),
+        });
+    }
+
+    fn value<'a>(&'a self, f: &'a Field) -> &'a Bytes {
+        f.value
+            .get_or_init(|| self.src.slice(f.at.0 as usize..f.at.1 as usize))
+    }
+
+    fn field(n: HeaderName, v: Bytes) -> Field {
+        Field {
+            name: n,
+            at: (0, 0),
+            value: OnceLock::from(v),
         }
     }
 
     /// The first value of `n`.
     pub fn get(&self, n: &HeaderName) -> Option<&Bytes> {
-        self.list.iter().find(|(k, _)| k == n).map(|(_, v)| v)
+        self.list
+            .iter()
+            .find(|f| f.name == *n)
+            .map(|f| self.value(f))
     }
 
     /// The first value of `n` as text, if it is UTF-8 (folds not removed).
@@ -238,45 +278,45 @@ impl Headers {
     pub fn get_all<'a>(&'a self, n: &'a HeaderName) -> impl Iterator<Item = &'a Bytes> + 'a {
         self.list
             .iter()
-            .filter(move |(k, _)| k == n)
-            .map(|(_, v)| v)
+            .filter(move |f| f.name == *n)
+            .map(|f| self.value(f))
     }
 
     pub fn push(&mut self, n: HeaderName, v: impl Into<Bytes>) {
-        self.list.push((n, v.into()));
+        self.list.push(Self::field(n, v.into()));
     }
 
     /// Replaces every field of `n` with one value, at the position of the first.
     pub fn set(&mut self, n: HeaderName, v: impl Into<Bytes>) {
         let v = v.into();
-        match self.list.iter().position(|(k, _)| *k == n) {
+        match self.list.iter().position(|f| f.name == n) {
             Some(i) => {
-                self.list[i].1 = v;
+                self.list[i] = Self::field(n.clone(), v);
                 let mut j = 0;
-                self.list.retain(|(k, _)| {
+                self.list.retain(|f| {
                     j += 1;
-                    j - 1 == i || *k != n
+                    j - 1 == i || f.name != n
                 });
             }
-            None => self.list.push((n, v)),
+            None => self.list.push(Self::field(n, v)),
         }
     }
 
     /// Inserts a field before all others (for example a new top Via).
     pub fn push_front(&mut self, n: HeaderName, v: impl Into<Bytes>) {
-        self.list.insert(0, (n, v.into()));
+        self.list.insert(0, Self::field(n, v.into()));
     }
 
     pub fn remove(&mut self, n: &HeaderName) {
-        self.list.retain(|(k, _)| k != n);
+        self.list.retain(|f| f.name != *n);
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&HeaderName, &Bytes)> {
-        self.list.iter().map(|(k, v)| (k, v))
+        self.list.iter().map(|f| (&f.name, self.value(f)))
     }
 
     pub fn count(&self, n: &HeaderName) -> usize {
-        self.list.iter().filter(|(k, _)| k == n).count()
+        self.list.iter().filter(|f| f.name == *n).count()
     }
 
     pub fn len(&self) -> usize {
@@ -287,8 +327,33 @@ impl Headers {
         self.list.is_empty()
     }
 
-    pub(crate) fn list_mut(&mut self) -> &mut Vec<(HeaderName, Bytes)> {
-        &mut self.list
+    /// Index of the first field named `n`.
+    pub(crate) fn position(&self, n: &HeaderName) -> Option<usize> {
+        self.list.iter().position(|f| f.name == *n)
+    }
+
+    /// Replaces the value of the field at `i`, keeping its name and place.
+    pub(crate) fn replace_at(&mut self, i: usize, v: Bytes) {
+        let name = self.list[i].name.clone();
+        self.list[i] = Self::field(name, v);
+    }
+}
+
+impl PartialEq for Headers {
+    fn eq(&self, other: &Self) -> bool {
+        self.list.len() == other.list.len()
+            && self
+                .list
+                .iter()
+                .zip(&other.list)
+                .all(|(a, b)| a.name == b.name && self.value(a) == other.value(b))
+    }
+}
+impl Eq for Headers {}
+
+impl std::fmt::Debug for Headers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
     }
 }
 

@@ -78,8 +78,8 @@ fn parse_inner(buf: &Bytes) -> Result<Message, ParseError> {
         return Err(ParseError::bad("Message Too Large").with_status(fail_status.map(|_| 513)));
     }
     i = next;
-    let mut headers = Headers::with_capacity(16);
-    let mut content_length: Option<Bytes> = None;
+    let mut headers = Headers::over(buf.clone(), 16);
+    let mut content_length: Option<(usize, usize)> = None;
     loop {
         let (le, next) = line_at(b, i).ok_or_else(|| {
             ParseError::bad("Header section not terminated").with_status(fail_status)
@@ -116,23 +116,23 @@ fn parse_inner(buf: &Bytes) -> Result<Message, ParseError> {
             );
         }
         let vr = lex::trim_range(&b[vs..ve]);
-        let value = buf.slice(vs + vr.start..vs + vr.end);
+        let (start, end) = (vs + vr.start, vs + vr.end);
         let name = HeaderName::from_slice_of(buf, &b[name_r]);
         if name == HeaderName::ContentLength && content_length.is_none() {
-            content_length = Some(value.clone());
+            content_length = Some((start, end));
         }
         if headers.len() >= MAX_HEADERS {
             return Err(
                 ParseError::bad("Too many header fields").with_status(fail_status.map(|_| 513))
             );
         }
-        headers.push(name, value);
+        headers.push_range(name, start, end);
         i = next;
     }
     let rest = b.len() - i;
     let body = match content_length {
-        Some(v) => {
-            let n = lex::parse_u64(lex::trim(&v)).ok_or_else(|| {
+        Some((start, end)) => {
+            let n = lex::parse_u64(&b[start..end]).ok_or_else(|| {
                 ParseError::bad("Malformed Content-Length").with_status(fail_status)
             })?;
             if n > rest as u64 {

@@ -313,6 +313,10 @@ fn uri_builders() {
         .with_param("transport", Some("udp"))
         .with_param("lr", None);
     assert_eq!(u.to_string(), "sip:alice@192.0.2.1:5070;transport=udp;lr");
+    let odd = Uri::sip(Some("a b@c"), "example.com", None);
+    assert_eq!(odd.to_string(), "sip:a%20b%40c@example.com");
+    assert_eq!(odd.user_unescaped().as_deref(), Some("a b@c"));
+    assert!(odd.equivalent(&odd.to_string().parse().unwrap()));
     let v6 = Uri::sip(None, "2001:db8::1", None);
     assert_eq!(v6.to_string(), "sip:[2001:db8::1]");
     assert_eq!(v6.host(), "[2001:db8::1]");

@@ -304,3 +304,39 @@ fn trying_copies_timestamp() {
         0
     );
 }
+
+#[test]
+fn messages_cross_threads() {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    send_sync::<Message>();
+    send_sync::<ParseError>();
+    send_sync::<Rejection>();
+    // a value read on one thread is the same value on another
+    let r = std::sync::Arc::new(with("Subject: hi\r\n"));
+    let r2 = r.clone();
+    let t = std::thread::spawn(move || {
+        r2.headers
+            .get_str(&HeaderName::other("subject"))
+            .map(str::to_string)
+    });
+    assert_eq!(
+        t.join().unwrap().as_deref(),
+        r.headers.get_str(&HeaderName::other("Subject"))
+    );
+}
+
+#[test]
+fn parsed_and_built_headers_compare_by_value() {
+    let parsed = with("Subject: x\r\n").headers;
+    let mut built = Headers::new();
+    for (n, v) in parsed.iter() {
+        built.push(n.clone(), v.clone());
+    }
+    assert_eq!(parsed, built);
+    // a fresh parse (values not yet read) equals one whose values were read
+    let fresh = with("Subject: x\r\n").headers;
+    assert_eq!(fresh, parsed);
+    assert_eq!(format!("{fresh:?}"), format!("{built:?}"));
+    built.set(HeaderName::other("Subject"), "y");
+    assert_ne!(parsed, built);
+}

@@ -442,13 +442,21 @@ impl Uri {
         heads(self) == heads(other)
     }
 
-    /// Builds `sip:[user@]host[:port]`; an IPv6 host gets brackets.
+    /// Builds `sip:[user@]host[:port]`; an IPv6 host gets brackets, and octets not
+    /// allowed in a user part are %-escaped (an existing `%` is kept as an escape).
     pub fn sip(user: Option<&str>, host: &str, port: Option<u16>) -> Uri {
         let mut s = String::from("sip:");
         let mut u = None;
         if let Some(user) = user {
-            u = Some((4, 4 + user.len() as u32));
-            s.push_str(user);
+            // octets a user part cannot hold are %-escaped (RFC 3261 25.1 `user`)
+            for c in user.bytes() {
+                if user_char(c) {
+                    s.push(c as char);
+                } else {
+                    s.push_str(&format!("%{c:02X}"));
+                }
+            }
+            u = Some((4, s.len() as u32));
             s.push('@');
         }
         let hs = s.len() as u32;
