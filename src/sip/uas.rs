@@ -44,6 +44,9 @@ impl Local {
 
 /// Decides what happens to a request that parsed and passed the message
 /// layer's validation.
+// The refusal is an ordinary outcome here, answered at once; boxing it would
+// only add an allocation.
+#[allow(clippy::result_large_err)]
 pub fn admit(req: &Request, local: &Local) -> Result<Handler, Response> {
     let in_dialog = req.to().ok().and_then(|to| to.tag().map(|_| ())).is_some();
     let handler = match (&req.method, in_dialog) {
