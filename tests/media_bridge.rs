@@ -2,7 +2,9 @@
 //! rewrite and PCMU<->PCMA transcoding (RFC 3550 section 7, RFC 3551), the caller's
 //! music resuming in place when the agent leaves, and a codec change by re-INVITE.
 
-use std::net::{SocketAddr, UdpSocket as StdUdp};
+mod common;
+
+use common::media::{leg_socket, mu, peer, recv, recv_n, worker};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,49 +13,7 @@ use switchboard::media::leg::LegConfig;
 use switchboard::media::rtp::{RtpHeader, RtpPacket};
 use switchboard::media::sdp::Direction;
 use switchboard::media::source::MediaSource;
-use switchboard::media::worker::{Command, MediaEvent, MediaWorker};
-use tokio::net::UdpSocket;
-use tokio::sync::mpsc;
-
-fn leg_socket() -> (StdUdp, SocketAddr) {
-    let s = StdUdp::bind("127.0.0.1:0").unwrap();
-    let a = s.local_addr().unwrap();
-    (s, a)
-}
-
-async fn peer() -> (UdpSocket, SocketAddr) {
-    let s = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let a = s.local_addr().unwrap();
-    (s, a)
-}
-
-async fn recv(peer: &UdpSocket) -> Option<(Vec<u8>, SocketAddr)> {
-    let mut buf = [0u8; 1500];
-    match tokio::time::timeout(Duration::from_millis(300), peer.recv_from(&mut buf)).await {
-        Ok(Ok((n, from))) => Some((buf[..n].to_vec(), from)),
-        _ => None,
-    }
-}
-
-async fn recv_n(peer: &UdpSocket, n: usize) -> Vec<Vec<u8>> {
-    let mut v = Vec::new();
-    while v.len() < n {
-        match recv(peer).await {
-            Some((p, _)) => v.push(p),
-            None => break,
-        }
-    }
-    v
-}
-
-fn mu(remote: SocketAddr) -> LegConfig {
-    LegConfig::new(Law::Mu, 0, Some(101), Some(remote))
-}
-
-fn worker() -> (MediaWorker, mpsc::Receiver<MediaEvent>) {
-    let (tx, rx) = mpsc::channel(256);
-    (MediaWorker::spawn(tx), rx)
-}
+use switchboard::media::worker::Command;
 
 #[tokio::test]
 async fn a_bridge_relays_and_transcodes_between_pcmu_and_pcma() {

@@ -3,7 +3,9 @@
 //! captures and from in-band tones, latching and anti-hijack, hold and resume, port
 //! exhaustion, muxed RTCP and the engine. Bridges are in `media_bridge.rs`.
 
-use std::net::{SocketAddr, UdpSocket as StdUdp};
+mod common;
+
+use common::media::{leg_socket, mu, peer, recv, recv_n, worker};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -15,7 +17,7 @@ use switchboard::media::ports::{bind_rtp, PortPool};
 use switchboard::media::rtp::{RtpHeader, RtpPacket};
 use switchboard::media::sdp::Direction;
 use switchboard::media::source::MediaLibrary;
-use switchboard::media::worker::{Command, MediaEvent, MediaWorker};
+use switchboard::media::worker::{Command, MediaEvent};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
@@ -24,46 +26,6 @@ fn library() -> MediaLibrary {
         MediaLibrary::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("media"));
     assert!(errors.is_empty(), "{errors:?}");
     lib
-}
-
-fn leg_socket() -> (StdUdp, SocketAddr) {
-    let s = StdUdp::bind("127.0.0.1:0").unwrap();
-    let a = s.local_addr().unwrap();
-    (s, a)
-}
-
-async fn peer() -> (UdpSocket, SocketAddr) {
-    let s = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let a = s.local_addr().unwrap();
-    (s, a)
-}
-
-async fn recv(peer: &UdpSocket) -> Option<(Vec<u8>, SocketAddr)> {
-    let mut buf = [0u8; 1500];
-    match tokio::time::timeout(Duration::from_millis(300), peer.recv_from(&mut buf)).await {
-        Ok(Ok((n, from))) => Some((buf[..n].to_vec(), from)),
-        _ => None,
-    }
-}
-
-async fn recv_n(peer: &UdpSocket, n: usize) -> Vec<Vec<u8>> {
-    let mut v = Vec::new();
-    while v.len() < n {
-        match recv(peer).await {
-            Some((p, _)) => v.push(p),
-            None => break,
-        }
-    }
-    v
-}
-
-fn mu(remote: SocketAddr) -> LegConfig {
-    LegConfig::new(Law::Mu, 0, Some(101), Some(remote))
-}
-
-fn worker() -> (MediaWorker, mpsc::Receiver<MediaEvent>) {
-    let (tx, rx) = mpsc::channel(256);
-    (MediaWorker::spawn(tx), rx)
 }
 
 async fn next_event(

@@ -3,6 +3,8 @@
 //! runs against it.
 #![allow(dead_code)]
 
+pub mod media;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
