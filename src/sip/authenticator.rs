@@ -235,3 +235,174 @@ impl Authenticator {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sip::auth::ha1;
+    use std::net::Ipv4Addr;
+
+    /// An in-memory directory with one user, counting failures like the store.
+    struct OneUser {
+        account: Mutex<Account>,
+        failures: Mutex<u32>,
+    }
+
+    impl OneUser {
+        fn new() -> OneUser {
+            OneUser {
+                account: Mutex::new(Account {
+                    user_id: 7,
+                    username: "1001".into(),
+                    ha1_md5: ha1(Algorithm::Md5, "1001", "test.local", "pw"),
+                    ha1_sha256: ha1(Algorithm::Sha256, "1001", "test.local", "pw"),
+                    may_log_in: true,
+                    success_changes_state: false,
+                }),
+                failures: Mutex::new(0),
+            }
+        }
+    }
+
+    impl Directory for OneUser {
+        async fn account(&self, username: &str) -> Result<Option<Account>, DirectoryError> {
+            let a = self.account.lock().unwrap().clone();
+            Ok((a.username == username).then_some(a))
+        }
+        async fn login_failed(&self, _: i64, max: u32) -> Result<bool, DirectoryError> {
+            let mut f = self.failures.lock().unwrap();
+            *f += 1;
+            let locked = *f >= max;
+            if locked {
+                self.account.lock().unwrap().may_log_in = false;
+            }
+            Ok(locked)
+        }
+        async fn login_succeeded(&self, _: i64) -> Result<(), DirectoryError> {
+            *self.failures.lock().unwrap() = 0;
+            Ok(())
+        }
+    }
+
+    fn authenticator(per_source: u32) -> Authenticator {
+        Authenticator::new(
+            AuthSettings {
+                realm: "test.local".into(),
+                algorithms: vec![Algorithm::Sha256, Algorithm::Md5],
+                nonce_lifetime_ms: 10_000,
+                max_failed_in_a_row: 3,
+                failures_per_source_per_minute: per_source,
+            },
+            Arc::new(SipMetrics::default()),
+        )
+    }
+
+    /// The Authorization a client computes for the first challenge offered.
+    fn answer(auth: &Authenticator, user: &str, password: &str, now: u64) -> String {
+        let challenge = auth.challenges(false, now).remove(0);
+        let nonce = challenge
+            .split("nonce=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        let creds = DigestCredentials {
+            username: user.into(),
+            realm: "test.local".into(),
+            nonce: nonce.into(),
+            uri: "sip:test.local".into(),
+            response: String::new(),
+            algorithm: Some("SHA-256".into()),
+            cnonce: Some("abc".into()),
+            opaque: None,
+            qop: Some("auth".into()),
+            nc: Some("00000001".into()),
+        };
+        let h = ha1(Algorithm::Sha256, user, "test.local", password);
+        let response = creds.expected_response("REGISTER", &h).unwrap();
+        format!(
+            "Digest username=\"{user}\", realm=\"test.local\", nonce=\"{nonce}\", uri=\"sip:test.local\", \
+             response=\"{response}\", algorithm=SHA-256, qop=auth, nc=00000001, cnonce=\"abc\""
+        )
+    }
+
+    const HOST: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
+
+    #[tokio::test]
+    async fn challenges_come_in_the_configured_order() {
+        let auth = authenticator(100);
+        let values = auth.challenges(false, 0);
+        assert!(values[0].contains("algorithm=SHA-256"));
+        assert!(values[1].contains("algorithm=MD5"));
+        assert!(auth.challenges(true, 0)[0].ends_with("stale=true"));
+    }
+
+    #[tokio::test]
+    async fn the_right_password_authenticates_and_a_replay_does_not() {
+        let (auth, dir) = (authenticator(100), OneUser::new());
+        let value = answer(&auth, "1001", "pw", 1_000);
+        let outcome = auth.check(&dir, &[&value], "REGISTER", HOST, 1_000).await;
+        assert!(matches!(outcome, AuthOutcome::Authenticated(a) if a.user_id == 7));
+        let again = auth.check(&dir, &[&value], "REGISTER", HOST, 1_001).await;
+        assert_eq!(again, AuthOutcome::Challenge { stale: false });
+    }
+
+    #[tokio::test]
+    async fn an_old_nonce_is_stale_not_a_failure() {
+        let (auth, dir) = (authenticator(100), OneUser::new());
+        let value = answer(&auth, "1001", "pw", 1_000);
+        let outcome = auth.check(&dir, &[&value], "REGISTER", HOST, 20_000).await;
+        assert_eq!(outcome, AuthOutcome::Challenge { stale: true });
+        assert_eq!(*dir.failures.lock().unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn failures_in_a_row_lock_the_user() {
+        let (auth, dir) = (authenticator(100), OneUser::new());
+        for _ in 0..2 {
+            let value = answer(&auth, "1001", "wrong", 1_000);
+            let outcome = auth.check(&dir, &[&value], "REGISTER", HOST, 1_000).await;
+            assert_eq!(outcome, AuthOutcome::Challenge { stale: false });
+        }
+        let value = answer(&auth, "1001", "wrong", 1_000);
+        let outcome = auth.check(&dir, &[&value], "REGISTER", HOST, 1_000).await;
+        assert_eq!(outcome, AuthOutcome::Forbidden("User locked or inactive"));
+        let value = answer(&auth, "1001", "pw", 1_000);
+        let outcome = auth.check(&dir, &[&value], "REGISTER", HOST, 1_000).await;
+        assert_eq!(outcome, AuthOutcome::Forbidden("User locked or inactive"));
+    }
+
+    #[tokio::test]
+    async fn a_guessing_source_is_refused_until_the_minute_ends() {
+        let (auth, dir) = (authenticator(2), OneUser::new());
+        for user in ["x1", "x2"] {
+            let value = answer(&auth, user, "guess", 1_000);
+            auth.check(&dir, &[&value], "REGISTER", HOST, 1_000).await;
+        }
+        let value = answer(&auth, "1001", "pw", 1_000);
+        let outcome = auth.check(&dir, &[&value], "REGISTER", HOST, 2_000).await;
+        assert_eq!(outcome, AuthOutcome::Forbidden("Too many failed attempts"));
+        // Another address is not affected, and the next minute starts clean.
+        let other = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2));
+        let value = answer(&auth, "1001", "pw", 2_000);
+        assert!(matches!(
+            auth.check(&dir, &[&value], "REGISTER", other, 2_000).await,
+            AuthOutcome::Authenticated(_)
+        ));
+        let value = answer(&auth, "1001", "pw", 61_000);
+        assert!(matches!(
+            auth.check(&dir, &[&value], "REGISTER", HOST, 61_000).await,
+            AuthOutcome::Authenticated(_)
+        ));
+    }
+
+    #[tokio::test]
+    async fn credentials_for_another_realm_are_not_ours() {
+        let (auth, dir) = (authenticator(100), OneUser::new());
+        let value =
+            answer(&auth, "1001", "pw", 1_000).replace("test.local\", nonce", "elsewhere\", nonce");
+        let outcome = auth.check(&dir, &[&value], "REGISTER", HOST, 1_000).await;
+        assert_eq!(outcome, AuthOutcome::Challenge { stale: false });
+    }
+}
