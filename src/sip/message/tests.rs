@@ -565,3 +565,20 @@ fn limits_are_errors() {
     m.extend_from_slice(b"\r\n\r\n");
     assert_eq!(parse(Bytes::from(m)).unwrap_err().status(), Some(513));
 }
+
+#[test]
+fn an_error_response_never_exceeds_the_header_limit() {
+    // Found by fuzzing: a request refused for having too many fields, most of
+    // them Via, must not be answered with a response that has as many.
+    let mut m = b"OPTIONS sip:a@b SIP/2.0\r\nFrom: <sip:x@y>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n".to_vec();
+    for i in 0..300 {
+        m.extend_from_slice(
+            format!("Via: SIP/2.0/UDP h{i}.example.com;branch=z9hG4bK{i}\r\n").as_bytes(),
+        );
+    }
+    m.extend_from_slice(b"\r\n");
+    let e = parse(Bytes::from(m)).unwrap_err();
+    if let Some(r) = e.response() {
+        parse(r.to_bytes()).expect("an error response we send parses");
+    }
+}
