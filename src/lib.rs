@@ -3,11 +3,13 @@
 //! The modules follow the path a call takes through the server (see
 //! `ARCHITECTURE.md` in the shared design notes): `sip` speaks the signalling
 //! protocol, `media` moves the audio, `acd` decides which agent takes which
-//! interaction, and `store` keeps what must survive a restart. `server` wires
+//! interaction, `cdr` turns a call's events into its interaction record,
+//! and `store` keeps what must survive a restart. `server` wires
 //! them together; `config` holds what the process needs to start.
 
 pub mod acd;
 pub mod api;
+pub mod cdr;
 pub mod config;
 pub mod media;
 pub mod server;
