@@ -184,13 +184,14 @@ impl RecordBuilder {
         &self.record
     }
 
-    /// The record once [`Self::is_complete`], or the builder back if not.
-    pub fn finish(self) -> Result<InteractionRecord, Self> {
-        if self.is_complete() {
-            Ok(self.record)
-        } else {
-            Err(self)
-        }
+    /// The finished record once [`Self::is_complete`]: the row to complete.
+    pub fn completed(&self) -> Option<&InteractionRecord> {
+        self.is_complete().then_some(&self.record)
+    }
+
+    /// The record as it stands, complete or not.
+    pub fn into_record(self) -> InteractionRecord {
+        self.record
     }
 
     /// Whether the call has ended and any after-call work with it.

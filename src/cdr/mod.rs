@@ -32,7 +32,7 @@
 //! call.handle(t(114), CallEvent::AgentAnswered { agent: AgentId(3) }).unwrap();
 //! call.handle(t(200), CallEvent::CallerHungUp).unwrap();
 //! call.handle(t(230), CallEvent::AcwEnded).unwrap();
-//! let record = call.finish().unwrap();
+//! let record = call.completed().expect("the call and its after-call work are over");
 //! assert_eq!(record.disposition, Some(Disposition::Answered));
 //! assert_eq!(record.classification, Some(Classification::AnsweredWithinServiceLevel));
 //! assert_eq!(record.queue_wait_length, Duration::from_secs(14));

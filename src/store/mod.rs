@@ -1,5 +1,5 @@
-//! Persistence: configuration, SIP credentials and registrar bindings in SQLite
-//! through sqlx (migrations under `sql/sqlite/`).
+//! Persistence: configuration, SIP credentials, registrar bindings and
+//! interaction records in SQLite through sqlx (migrations under `sql/sqlite/`).
 //!
 //! The SQL is kept portable so that a PostgreSQL backend (`sql/postgres/`) can
 //! implement the same operations. Writes that answer a network request (a
@@ -7,6 +7,7 @@
 //! out: nothing acknowledged is lost.
 
 mod bindings;
+mod interactions;
 mod users;
 
 use std::path::Path;
@@ -17,6 +18,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 
 pub use bindings::BindingRow;
+pub use interactions::{Completion, RowState, StoredInteraction};
 pub use users::{SipCredential, UserState};
 
 /// Why a store operation failed.

@@ -1,58 +1,11 @@
-//! The record builder driven through whole call flows, one test per flow, on a
-//! virtual clock in seconds.
+//! Call flows, one test per flow: answered, abandoned while waiting or
+//! ringing, queue exit, queue timeout, no answer then the next agent, hold,
+//! after-call work, transfer, failure, and events that come out of order.
 
 use std::time::Duration;
 
 use super::*;
-use crate::acd::{AgentId, Millis, ProjectId, QueueId};
-
-const SALES: QueueId = QueueId(1);
-const PROJECT: ProjectId = ProjectId(1);
-const ALICE: AgentId = AgentId(11);
-const BOB: AgentId = AgentId(12);
-
-fn t(secs: u64) -> Millis {
-    Millis::from_secs(secs)
-}
-
-fn secs(n: u64) -> Duration {
-    Duration::from_secs(n)
-}
-
-fn arrival() -> Arrival {
-    Arrival {
-        id: InteractionId(42),
-        interaction_type: InteractionType::Call,
-        direction: Direction::Inbound,
-        domain: "cc.example.com".into(),
-        remote_number: "+15550100".into(),
-        local_number: "+15550199".into(),
-    }
-}
-
-/// A call that arrived at t=0 and entered the sales queue (20 s service level)
-/// at `queued`.
-fn queued_call(queued: u64) -> RecordBuilder {
-    let mut call = RecordBuilder::new(t(0), arrival(), RecordConfig::default());
-    if queued > 0 {
-        call.handle(t(0), CallEvent::EnteredIvr).unwrap();
-    }
-    call.handle(t(queued), entered_queue()).unwrap();
-    call
-}
-
-fn entered_queue() -> CallEvent {
-    CallEvent::EnteredQueue {
-        queue: SALES,
-        project: PROJECT,
-        service_level: secs(20),
-    }
-}
-
-fn finished(call: RecordBuilder) -> InteractionRecord {
-    assert!(call.is_complete(), "the record is not complete yet");
-    call.finish().unwrap()
-}
+use crate::cdr::*;
 
 #[test]
 fn arrival_record_is_open_and_names_the_call() {
@@ -307,11 +260,7 @@ fn after_call_work_is_measured_and_completes_the_record() {
         IgnoreReason::NoAfterCallWork
     );
     call.handle(t(10), CallEvent::AgentHungUp).unwrap();
-    let call = match call.finish() {
-        Ok(_) => panic!("finished before the after-call work"),
-        Err(call) => call,
-    };
-    let mut call = call;
+    assert_eq!(call.completed(), None, "after-call work is still running");
     call.handle(t(70), CallEvent::AcwEnded).unwrap();
     assert_eq!(
         call.handle(t(71), CallEvent::AcwEnded).unwrap_err().reason,
@@ -454,117 +403,4 @@ fn a_second_outcome_is_reported_and_changes_nothing() {
         );
     }
     assert_eq!(call.record(), &before);
-}
-
-#[test]
-fn payload_uses_the_finish_interaction_names() {
-    let mut call = queued_call(0);
-    call.handle(t(40), CallEvent::QueueExit { target: None })
-        .unwrap();
-    call.handle(t(41), CallEvent::SystemEnded).unwrap();
-    let r = finished(call);
-    let json = serde_json::to_value(&r).unwrap();
-    let object = json.as_object().unwrap();
-    for name in [
-        "Agent",
-        "InteractionID",
-        "InteractionType",
-        "Domain",
-        "Queue",
-        "Project",
-        "Direction",
-        "InitMoment",
-        "ConnectionMoment",
-        "TerminateMoment",
-        "CallDuration",
-        "RemoteNumber",
-        "LocalNumber",
-        "AlertLength",
-        "IvrWaitLength",
-        "QueueWaitLength",
-        "QueueWaitStart",
-        "QueueWaitEnd",
-        "ConnectedLength",
-        "HoldLength",
-        "ACWLength",
-        "TransferTarget",
-        "TransferType",
-        "Disposition",
-        "TerminateSide",
-        "Classification",
-        "Tags",
-    ] {
-        assert!(object.contains_key(name), "{name} missing from {json}");
-    }
-    assert_eq!(object.len(), 27);
-    assert_eq!(json["InteractionID"], 42);
-    assert_eq!(json["Queue"], 1);
-    assert_eq!(json["Agent"], serde_json::Value::Null);
-    assert_eq!(json["QueueWaitLength"], 40.0);
-    assert_eq!(json["TerminateMoment"], 41_000);
-    assert_eq!(json["Disposition"], "abandoned by queue exit");
-    assert_eq!(json["TerminateSide"], "system");
-    assert_eq!(json["Tags"], serde_json::json!(["queue-exit"]));
-    let back: InteractionRecord = serde_json::from_value(json).unwrap();
-    assert_eq!(back, r);
-}
-
-#[test]
-fn names_parse_back() {
-    for d in [
-        Disposition::Answered,
-        Disposition::Abandoned,
-        Disposition::AbandonedByQueueExit,
-        Disposition::RedirectedByQueueTimeout,
-        Disposition::Failed,
-        Disposition::Interrupted,
-    ] {
-        assert_eq!(Disposition::parse(d.as_str()), Some(d));
-    }
-    assert_eq!(Classification::parse("nonsense"), None);
-}
-
-fn classified(classification: Classification) -> InteractionRecord {
-    let mut r = InteractionRecord::new(arrival(), t(0));
-    r.classification = Some(classification);
-    r
-}
-
-#[test]
-fn service_level_with_and_without_short_abandons() {
-    use Classification::*;
-    let records: Vec<_> = [
-        AnsweredWithinServiceLevel,
-        AnsweredWithinServiceLevel,
-        AnsweredWithinServiceLevel,
-        AnsweredOutsideServiceLevel,
-        Abandoned,
-        ShortAbandon,
-        ShortAbandon,
-        Redirected,
-        NotCounted,
-    ]
-    .into_iter()
-    .map(classified)
-    .chain([InteractionRecord::new(arrival(), t(0))]) // still open
-    .collect();
-    let with = ServiceLevel::of(&records, ShortAbandons::Included);
-    assert_eq!(
-        with,
-        ServiceLevel {
-            within: 3,
-            counted: 8
-        }
-    );
-    assert_eq!(with.ratio(), Some(3.0 / 8.0));
-    let without = ServiceLevel::of(&records, ShortAbandons::Excluded);
-    assert_eq!(
-        without,
-        ServiceLevel {
-            within: 3,
-            counted: 6
-        }
-    );
-    assert_eq!(without.ratio(), Some(0.5));
-    assert_eq!(ServiceLevel::of(&[], ShortAbandons::Included).ratio(), None);
 }
