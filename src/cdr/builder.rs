@@ -20,6 +20,11 @@
 //!   the queue had when the call entered it), a short abandon when the caller
 //!   left the queue within [`RecordConfig::short_abandon`], redirected, or not
 //!   counted when the call never waited in a queue or failed.
+//! - A record covers one queue. When the queue timeout or the queue exit sends
+//!   the caller to another queue, the outcome of the first stays (redirected,
+//!   abandoned by queue exit, with TransferTarget naming the target) and call
+//!   control starts a new record for the second; an `EnteredQueue` fed to the
+//!   first record is ignored.
 
 use std::time::Duration;
 

@@ -1,7 +1,8 @@
 //! Interaction records, so that nothing acknowledged is lost.
 //!
 //! `cdr` decides what a record says; this file keeps it. The row is written
-//! when the call arrives ([`Store::open_interaction`]) and completed in one
+//! when the call arrives ([`Store::open_interaction`]), may be brought up to
+//! date while it lasts ([`Store::checkpoint_interaction`]), and is completed in one
 //! statement when the call ends ([`Store::complete_interaction`], an upsert on
 //! the InteractionID, so completing twice, or without the opening write, still
 //! leaves one row). A crash leaves the rows of calls in progress open; at
@@ -114,6 +115,25 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Rewrites the open row of a call in progress with what is known so far
+    /// (its queue, the answering agent, ...), so that a row a crash leaves
+    /// open keeps it. Returns false, changing nothing, when the row is
+    /// already complete or interrupted.
+    pub async fn checkpoint_interaction(
+        &self,
+        record: &InteractionRecord,
+    ) -> Result<bool, StoreError> {
+        let sql = format!(
+            "INSERT INTO interactions ({COLUMNS}) VALUES ({PLACEHOLDERS}) \
+             ON CONFLICT (interaction_id) DO UPDATE SET {UPDATES} \
+             WHERE interactions.state = 'open'"
+        );
+        let done = bind_record(sqlx::query(&sql), record, RowState::Open, None)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Completes the row of an interaction that has ended, in one statement;
     /// writes it whole if the opening write never happened. A row that is
     /// already complete is left as it was. The record must have its outcome.
@@ -149,7 +169,8 @@ impl Store {
     /// ended is unknown, so TerminateMoment stays empty.
     pub async fn close_interrupted(&self, now: Millis) -> Result<u64, StoreError> {
         let done = sqlx::query(
-            "UPDATE interactions SET state = ?, disposition = ?, classification = ?, closed_at = ? \
+            "UPDATE interactions SET state = ?, disposition = ?, classification = ?, closed_at = ?, \
+                    answered_within_sl = 0, short_abandon = 0 \
              WHERE state = ?",
         )
         .bind(RowState::Interrupted.as_str())

@@ -3,6 +3,7 @@
 //! service level (`reporting`).
 
 mod flows;
+mod props;
 mod reporting;
 
 use std::time::Duration;

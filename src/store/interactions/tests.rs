@@ -214,3 +214,24 @@ async fn records_between_two_moments_and_their_service_level() {
         .unwrap();
     assert_eq!(other_queue.ratio(), None);
 }
+
+#[tokio::test]
+async fn a_checkpoint_survives_into_the_interrupted_row() {
+    let (store, _dir) = temp_store().await;
+    let mut call = arrived(1, 100);
+    store.open_interaction(call.record()).await.unwrap();
+    let agent = AgentId(7);
+    call.handle(t(103), CallEvent::AgentAnswered { agent })
+        .unwrap();
+    assert!(store.checkpoint_interaction(call.record()).await.unwrap());
+
+    assert_eq!(store.close_interrupted(t(500)).await.unwrap(), 1);
+    let closed = store.interaction(InteractionId(1)).await.unwrap().unwrap();
+    assert_eq!(closed.state, RowState::Interrupted);
+    assert_eq!(closed.record.agent, Some(agent));
+    assert_eq!(closed.record.connection_moment, Some(t(103)));
+    assert_eq!(closed.record.disposition, Some(Disposition::Interrupted));
+    assert!(!closed.record.answered_within_service_level());
+    // Too late: the interrupted row stays as it is.
+    assert!(!store.checkpoint_interaction(call.record()).await.unwrap());
+}
