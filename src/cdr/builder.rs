@@ -62,7 +62,8 @@ pub enum CallEvent {
         project: ProjectId,
         service_level: Duration,
     },
-    /// An agent's phone started ringing with the call.
+    /// An agent's phone started ringing with the call. Several agents may
+    /// ring at once (the Ring All strategy); the first to answer takes it.
     Offered {
         agent: AgentId,
     },
@@ -114,7 +115,7 @@ pub enum IgnoreReason {
     NotInQueue,
     #[error("the call is already in a queue")]
     AlreadyQueued,
-    #[error("another agent's phone is ringing")]
+    #[error("that agent's phone is already ringing")]
     AlreadyRinging,
     #[error("that agent is not being offered the call")]
     NotRinging,
@@ -163,7 +164,9 @@ pub struct RecordBuilder {
     /// The service level of the queue the call waits in, while it waits.
     waiting: Option<Duration>,
     service_level: Duration,
-    ringing: Option<(AgentId, Millis)>,
+    /// The agents ringing now, and since when at least one has been.
+    ringing: Vec<AgentId>,
+    alert_since: Option<Millis>,
     hold_since: Option<Millis>,
     leg: AgentLeg,
 }
@@ -178,7 +181,8 @@ impl RecordBuilder {
             ivr_since: None,
             waiting: None,
             service_level: Duration::ZERO,
-            ringing: None,
+            ringing: Vec::new(),
+            alert_since: None,
             hold_since: None,
             leg: AgentLeg::None,
         }
@@ -255,25 +259,28 @@ impl RecordBuilder {
             }
             CallEvent::Offered { agent } => {
                 self.waiting()?;
-                if self.ringing.is_some() {
+                if self.ringing.contains(agent) {
                     return Err(IgnoreReason::AlreadyRinging);
                 }
-                self.ringing = Some((*agent, now));
+                self.ringing.push(*agent);
+                self.alert_since.get_or_insert(now);
             }
             CallEvent::OfferMissed { agent } => {
                 self.waiting()?;
-                match self.ringing {
-                    Some((ringing, _)) if ringing == *agent => self.end_ringing(now),
-                    _ => return Err(IgnoreReason::NotRinging),
+                if !self.ringing.contains(agent) {
+                    return Err(IgnoreReason::NotRinging);
+                }
+                self.ringing.retain(|ringing| ringing != agent);
+                if self.ringing.is_empty() {
+                    self.end_ringing(now);
                 }
             }
             CallEvent::AgentAnswered { agent } => {
                 self.waiting()?;
-                match self.ringing {
-                    Some((ringing, _)) if ringing != *agent => {
-                        return Err(IgnoreReason::NotRinging)
-                    }
-                    _ => {}
+                // An answer with no offer recorded is an auto-answer or an
+                // offer whose notice was lost: it still decides the outcome.
+                if !self.ringing.is_empty() && !self.ringing.contains(agent) {
+                    return Err(IgnoreReason::NotRinging);
                 }
                 self.end_ringing(now);
                 self.leave_queue(now);
@@ -377,7 +384,8 @@ impl RecordBuilder {
     }
 
     fn end_ringing(&mut self, now: Millis) {
-        if let Some((_, since)) = self.ringing.take() {
+        self.ringing.clear();
+        if let Some(since) = self.alert_since.take() {
             self.record.alert_length += now - since;
         }
     }

@@ -8,6 +8,7 @@
 //! writes when the call arrives and completes when it ends (see
 //! `Store::open_interaction` and `Store::complete_interaction`). The rules
 //! for outcomes and classification are at the top of `builder.rs`;
+//! [`CallEvent::from_notice`] turns the dispatch core's notices into events;
 //! [`ServiceLevel`] computes the service level over records, with or without
 //! short abandons.
 //!
@@ -39,6 +40,7 @@
 //! ```
 
 mod builder;
+mod notices;
 mod record;
 mod service_level;
 
@@ -46,6 +48,7 @@ mod service_level;
 mod tests;
 
 pub use builder::{CallEvent, IgnoreReason, Ignored, RecordBuilder, RecordConfig};
+pub use notices::exit_target;
 pub use record::{
     Arrival, Classification, Direction, Disposition, InteractionId, InteractionRecord,
     InteractionType, Tag, TerminateSide, TransferType,

@@ -169,7 +169,7 @@ pub struct InteractionRecord {
     pub remote_number: String,
     #[serde(rename = "LocalNumber")]
     pub local_number: String,
-    /// Every agent's ringing time for this interaction, summed.
+    /// How long the interaction rang at least one agent, over all its offers.
     #[serde(rename = "AlertLength", with = "length")]
     pub alert_length: Duration,
     #[serde(rename = "IvrWaitLength", with = "length")]

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use super::*;
+use crate::acd::AgentId;
 use crate::cdr::*;
 
 #[test]
@@ -349,7 +350,7 @@ fn events_out_of_order_are_ignored_or_clamped() {
     call.handle(t(12), CallEvent::Offered { agent: ALICE })
         .unwrap();
     assert_eq!(
-        call.handle(t(12), CallEvent::Offered { agent: BOB })
+        call.handle(t(12), CallEvent::Offered { agent: ALICE })
             .unwrap_err()
             .reason,
         IgnoreReason::AlreadyRinging
@@ -403,4 +404,30 @@ fn a_second_outcome_is_reported_and_changes_nothing() {
         );
     }
     assert_eq!(call.record(), &before);
+}
+
+#[test]
+fn ring_all_first_answer_wins_and_the_alert_is_not_counted_twice() {
+    let carol = AgentId(13);
+    let mut call = queued_call(0);
+    call.handle(t(5), CallEvent::Offered { agent: ALICE })
+        .unwrap();
+    call.handle(t(5), CallEvent::Offered { agent: BOB })
+        .unwrap();
+    call.handle(t(9), CallEvent::OfferMissed { agent: ALICE })
+        .unwrap();
+    assert_eq!(
+        call.handle(t(10), CallEvent::AgentAnswered { agent: carol })
+            .unwrap_err()
+            .reason,
+        IgnoreReason::NotRinging
+    );
+    call.handle(t(12), CallEvent::AgentAnswered { agent: BOB })
+        .unwrap();
+    call.handle(t(40), CallEvent::CallerHungUp).unwrap();
+    call.handle(t(40), CallEvent::AcwEnded).unwrap();
+    let r = finished(call);
+    assert_eq!(r.agent, Some(BOB));
+    assert_eq!(r.alert_length, secs(7));
+    assert_eq!(r.queue_wait_length, secs(12));
 }

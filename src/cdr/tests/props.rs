@@ -8,10 +8,11 @@ use std::time::Duration;
 use proptest::prelude::*;
 
 use super::*;
+use crate::acd::AgentId;
 use crate::cdr::*;
 
 fn event() -> impl Strategy<Value = CallEvent> {
-    let agent = prop_oneof![Just(ALICE), Just(BOB)];
+    let agent = prop_oneof![Just(ALICE), Just(BOB), Just(AgentId(13))];
     prop_oneof![
         1 => Just(CallEvent::EnteredIvr),
         2 => Just(entered_queue()),
