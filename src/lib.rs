@@ -3,8 +3,7 @@
 //! The modules follow the path a call takes through the server (see
 //! `ARCHITECTURE.md` in the shared design notes): `sip` speaks the signalling
 //! protocol, `media` moves the audio, `acd` decides which agent takes which
-//! interaction, `cdr` turns a call's events into its interaction record,
-//! and `store` keeps what must survive a restart. `server` wires
+//! interaction, and `store` keeps what must survive a restart. `server` wires
 //! them together; `config` holds what the process needs to start.
 
 pub mod acd;

@@ -138,6 +138,15 @@ pub struct Ignored {
     pub reason: IgnoreReason,
 }
 
+/// Where the call is with respect to its queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum QueueStay {
+    NotYet,
+    Waiting,
+    /// Answered, or left unanswered; a record covers one queue.
+    Left,
+}
+
 /// The agent's part of a connected call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum AgentLeg {
@@ -161,8 +170,8 @@ pub struct RecordBuilder {
     /// The last moment applied; earlier stamps are raised to it.
     last: Millis,
     ivr_since: Option<Millis>,
-    /// The service level of the queue the call waits in, while it waits.
-    waiting: Option<Duration>,
+    queue: QueueStay,
+    /// The service level of the queue the call entered.
     service_level: Duration,
     /// The agents ringing now, and since when at least one has been.
     ringing: Vec<AgentId>,
@@ -179,7 +188,7 @@ impl RecordBuilder {
             config,
             last: now,
             ivr_since: None,
-            waiting: None,
+            queue: QueueStay::NotYet,
             service_level: Duration::ZERO,
             ringing: Vec::new(),
             alert_since: None,
@@ -236,7 +245,7 @@ impl RecordBuilder {
         match event {
             CallEvent::EnteredIvr => {
                 self.no_outcome_yet()?;
-                if self.waiting.is_some() {
+                if self.queue != QueueStay::NotYet {
                     return Err(IgnoreReason::AlreadyQueued);
                 }
                 self.ivr_since.get_or_insert(now);
@@ -247,11 +256,11 @@ impl RecordBuilder {
                 service_level,
             } => {
                 self.no_outcome_yet()?;
-                if self.waiting.is_some() {
+                if self.queue != QueueStay::NotYet {
                     return Err(IgnoreReason::AlreadyQueued);
                 }
                 self.end_ivr(now);
-                self.waiting = Some(*service_level);
+                self.queue = QueueStay::Waiting;
                 self.service_level = *service_level;
                 self.record.queue = Some(*queue);
                 self.record.project = Some(*project);
@@ -364,9 +373,9 @@ impl RecordBuilder {
 
     fn waiting(&self) -> Result<(), IgnoreReason> {
         self.no_outcome_yet()?;
-        match self.waiting {
-            Some(_) => Ok(()),
-            None => Err(IgnoreReason::NotInQueue),
+        match self.queue {
+            QueueStay::Waiting => Ok(()),
+            QueueStay::NotYet | QueueStay::Left => Err(IgnoreReason::NotInQueue),
         }
     }
 
@@ -397,7 +406,8 @@ impl RecordBuilder {
     }
 
     fn leave_queue(&mut self, now: Millis) {
-        if self.waiting.take().is_some() {
+        if self.queue == QueueStay::Waiting {
+            self.queue = QueueStay::Left;
             if let Some(start) = self.record.queue_wait_start {
                 self.record.queue_wait_end = Some(now);
                 self.record.queue_wait_length = now - start;

@@ -1,5 +1,5 @@
-//! Persistence: configuration, SIP credentials, registrar bindings and
-//! interaction records in SQLite through sqlx (migrations under `sql/sqlite/`).
+//! Persistence: configuration, SIP credentials and registrar bindings in SQLite
+//! through sqlx (migrations under `sql/sqlite/`).
 //!
 //! The SQL is kept portable so that a PostgreSQL backend (`sql/postgres/`) can
 //! implement the same operations. Writes that answer a network request (a
