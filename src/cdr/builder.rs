@@ -16,9 +16,10 @@
 //! - Lengths never go negative: an event stamped before the previous one is
 //!   taken as happening at the previous one's moment.
 //! - The [`Classification`] is decided with the outcome: answered within the
-//!   queue's service level or not (QueueWaitLength against the service level
-//!   the queue had when the call entered it), a short abandon when the caller
-//!   left the queue within [`RecordConfig::short_abandon`], redirected, or not
+//!   queue's service level or not (QueueWaitLength up to and including the
+//!   service level the queue had when the call entered it), a short abandon
+//!   when the caller left the queue unanswered in less than
+//!   [`RecordConfig::short_abandon`], redirected, or not
 //!   counted when the call never waited in a queue or failed.
 //! - A record covers one queue. When the queue timeout or the queue exit sends
 //!   the caller to another queue, the outcome of the first stays (redirected,

@@ -431,3 +431,24 @@ fn ring_all_first_answer_wins_and_the_alert_is_not_counted_twice() {
     assert_eq!(r.alert_length, secs(7));
     assert_eq!(r.queue_wait_length, secs(12));
 }
+
+#[test]
+fn thresholds_are_inclusive_for_service_level_and_exclusive_for_short_abandon() {
+    // Answered at exactly the 20 s service level: within it.
+    let mut call = queued_call(0);
+    call.handle(t(20), CallEvent::AgentAnswered { agent: ALICE })
+        .unwrap();
+    call.handle(t(30), CallEvent::CallerHungUp).unwrap();
+    call.handle(t(30), CallEvent::AcwEnded).unwrap();
+    assert_eq!(
+        finished(call).classification,
+        Some(Classification::AnsweredWithinServiceLevel)
+    );
+    // Hung up at exactly the 5 s short-abandon time: a counted abandon.
+    let mut call = queued_call(0);
+    call.handle(t(5), CallEvent::CallerHungUp).unwrap();
+    assert_eq!(
+        finished(call).classification,
+        Some(Classification::Abandoned)
+    );
+}
