@@ -49,6 +49,16 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("opening the database {}", config.database.url))?;
     seed_demo(&store, &config).await?;
+    let interrupted = store
+        .close_interrupted(crate::acd::Millis(unix_ms()))
+        .await
+        .context("closing interaction records left open")?;
+    if interrupted > 0 {
+        tracing::warn!(
+            interrupted,
+            "interaction records left open by an unclean stop closed as interrupted"
+        );
+    }
 
     let metrics = Arc::new(SipMetrics::default());
     let location = Arc::new(Location::new());

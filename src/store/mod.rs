@@ -7,6 +7,7 @@
 //! out: nothing acknowledged is lost.
 
 mod bindings;
+mod interactions;
 mod users;
 
 use std::path::Path;
@@ -17,6 +18,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 
 pub use bindings::BindingRow;
+pub use interactions::{Completion, RowState, StoredInteraction};
 pub use users::{SipCredential, UserState};
 
 /// Why a store operation failed.

@@ -1,0 +1,389 @@
+//! Interaction records, so that nothing acknowledged is lost.
+//!
+//! `cdr` decides what a record says; this file keeps it. The row is written
+//! when the call arrives ([`Store::open_interaction`]), may be brought up to
+//! date while it lasts ([`Store::checkpoint_interaction`]), and is completed in one
+//! statement when the call ends ([`Store::complete_interaction`], an upsert on
+//! the InteractionID, so completing twice, or without the opening write, still
+//! leaves one row). A crash leaves the rows of calls in progress open; at
+//! start-up [`Store::close_interrupted`] closes them with the `interrupted`
+//! disposition, before any new call can open a row. Service level is summed
+//! in SQL from the stored flags ([`Store::service_level`]).
+//!
+//! Ids are stored as the same 64 bits in a signed column; moments are
+//! milliseconds since the Unix epoch and lengths milliseconds.
+
+use std::time::{Duration, SystemTime};
+
+use sqlx::sqlite::{SqliteArguments, SqliteRow};
+use sqlx::{Row, Sqlite};
+
+use super::{unix_ms, Store, StoreError};
+use crate::acd::{AgentId, Millis, ProjectId, QueueId};
+use crate::cdr::{
+    Classification, Direction, Disposition, InteractionId, InteractionRecord, InteractionType,
+    ServiceLevel, ShortAbandons, Tag, TerminateSide, TransferType,
+};
+
+/// Where a stored row is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RowState {
+    /// Written at arrival; the call is in progress (or the server stopped).
+    Open,
+    Complete,
+    /// Left open by a crash and closed at start-up.
+    Interrupted,
+}
+
+impl RowState {
+    fn as_str(self) -> &'static str {
+        match self {
+            RowState::Open => "open",
+            RowState::Complete => "complete",
+            RowState::Interrupted => "interrupted",
+        }
+    }
+
+    fn parse(text: &str) -> Result<RowState, StoreError> {
+        match text {
+            "open" => Ok(RowState::Open),
+            "complete" => Ok(RowState::Complete),
+            "interrupted" => Ok(RowState::Interrupted),
+            other => Err(invalid("row state", other)),
+        }
+    }
+}
+
+/// A record as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredInteraction {
+    pub state: RowState,
+    /// When the row was completed or closed as interrupted.
+    pub closed_at: Option<Millis>,
+    pub record: InteractionRecord,
+}
+
+/// What [`Store::complete_interaction`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Completion {
+    Completed,
+    /// The row was already complete; it is left as it was.
+    AlreadyComplete,
+}
+
+const COLUMNS: &str = "interaction_id, state, interaction_type, agent_id, domain, queue_id, \
+    project_id, direction, init_moment, connection_moment, terminate_moment, call_duration_ms, \
+    remote_number, local_number, alert_length_ms, ivr_wait_length_ms, queue_wait_length_ms, \
+    queue_wait_start, queue_wait_end, connected_length_ms, hold_length_ms, acw_length_ms, \
+    transfer_target, transfer_type, disposition, terminate_side, classification, queue_exit, \
+    answered_within_sl, short_abandon, closed_at";
+
+const PLACEHOLDERS: &str =
+    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
+
+/// Every column but the key, for the completing upsert.
+const UPDATES: &str = "state = excluded.state, interaction_type = excluded.interaction_type, \
+    agent_id = excluded.agent_id, domain = excluded.domain, queue_id = excluded.queue_id, \
+    project_id = excluded.project_id, direction = excluded.direction, \
+    init_moment = excluded.init_moment, connection_moment = excluded.connection_moment, \
+    terminate_moment = excluded.terminate_moment, call_duration_ms = excluded.call_duration_ms, \
+    remote_number = excluded.remote_number, local_number = excluded.local_number, \
+    alert_length_ms = excluded.alert_length_ms, ivr_wait_length_ms = excluded.ivr_wait_length_ms, \
+    queue_wait_length_ms = excluded.queue_wait_length_ms, \
+    queue_wait_start = excluded.queue_wait_start, queue_wait_end = excluded.queue_wait_end, \
+    connected_length_ms = excluded.connected_length_ms, \
+    hold_length_ms = excluded.hold_length_ms, acw_length_ms = excluded.acw_length_ms, \
+    transfer_target = excluded.transfer_target, transfer_type = excluded.transfer_type, \
+    disposition = excluded.disposition, terminate_side = excluded.terminate_side, \
+    classification = excluded.classification, queue_exit = excluded.queue_exit, \
+    answered_within_sl = excluded.answered_within_sl, short_abandon = excluded.short_abandon, \
+    closed_at = excluded.closed_at";
+
+type Query<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>;
+
+impl Store {
+    /// Writes the row of an interaction that has just arrived. Returns false
+    /// when a row with its InteractionID already exists (left unchanged).
+    pub async fn open_interaction(&self, record: &InteractionRecord) -> Result<bool, StoreError> {
+        let sql = format!(
+            "INSERT INTO interactions ({COLUMNS}) VALUES ({PLACEHOLDERS}) \
+             ON CONFLICT (interaction_id) DO NOTHING"
+        );
+        let done = bind_record(sqlx::query(&sql), record, RowState::Open, None)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Rewrites the open row of a call in progress with what is known so far
+    /// (its queue, the answering agent, ...), so that a row a crash leaves
+    /// open keeps it. Returns false, changing nothing, when the row is
+    /// already complete or interrupted.
+    pub async fn checkpoint_interaction(
+        &self,
+        record: &InteractionRecord,
+    ) -> Result<bool, StoreError> {
+        let sql = format!(
+            "INSERT INTO interactions ({COLUMNS}) VALUES ({PLACEHOLDERS}) \
+             ON CONFLICT (interaction_id) DO UPDATE SET {UPDATES} \
+             WHERE interactions.state = 'open'"
+        );
+        let done = bind_record(sqlx::query(&sql), record, RowState::Open, None)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Completes the row of an interaction that has ended, in one statement;
+    /// writes it whole if the opening write never happened. A row that is
+    /// already complete is left as it was. The record must have its outcome.
+    pub async fn complete_interaction(
+        &self,
+        record: &InteractionRecord,
+    ) -> Result<Completion, StoreError> {
+        if record.disposition.is_none() || record.terminate_moment.is_none() {
+            return Err(StoreError::Invalid(format!(
+                "{} has not ended: no outcome to store",
+                record.interaction_id
+            )));
+        }
+        let sql = format!(
+            "INSERT INTO interactions ({COLUMNS}) VALUES ({PLACEHOLDERS}) \
+             ON CONFLICT (interaction_id) DO UPDATE SET {UPDATES} \
+             WHERE interactions.state <> 'complete'"
+        );
+        let now = Millis(u64::try_from(unix_ms(SystemTime::now())).unwrap_or(0));
+        let done = bind_record(sqlx::query(&sql), record, RowState::Complete, Some(now))
+            .execute(self.pool())
+            .await?;
+        Ok(if done.rows_affected() == 1 {
+            Completion::Completed
+        } else {
+            Completion::AlreadyComplete
+        })
+    }
+
+    /// Closes every row left open, marking it interrupted at `now`; returns how
+    /// many. Run at start-up, before calls are taken: every open row then
+    /// belongs to a call the previous run never finished. The moment the call
+    /// ended is unknown, so TerminateMoment stays empty.
+    pub async fn close_interrupted(&self, now: Millis) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE interactions SET state = ?, disposition = ?, classification = ?, closed_at = ?, \
+                    answered_within_sl = 0, short_abandon = 0 \
+             WHERE state = ?",
+        )
+        .bind(RowState::Interrupted.as_str())
+        .bind(Disposition::Interrupted.as_str())
+        .bind(Classification::NotCounted.as_str())
+        .bind(moment(now))
+        .bind(RowState::Open.as_str())
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// The stored interactions that arrived from `from` until before `to`,
+    /// in order of arrival.
+    pub async fn interactions_between(
+        &self,
+        from: Millis,
+        to: Millis,
+    ) -> Result<Vec<StoredInteraction>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM interactions WHERE init_moment >= ? AND init_moment < ? \
+             ORDER BY init_moment, interaction_id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(moment(from))
+            .bind(moment(to))
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(stored_interaction).collect()
+    }
+
+    /// The stored interaction with `id`, if any.
+    pub async fn interaction(
+        &self,
+        id: InteractionId,
+    ) -> Result<Option<StoredInteraction>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM interactions WHERE interaction_id = ?");
+        let row = sqlx::query(&sql)
+            .bind(id.0 as i64)
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(stored_interaction).transpose()
+    }
+
+    /// Service level over the completed interactions that arrived from `from`
+    /// until before `to`, of one queue or of all, summed from the stored flags.
+    pub async fn service_level(
+        &self,
+        from: Millis,
+        to: Millis,
+        queue: Option<QueueId>,
+        short_abandons: ShortAbandons,
+    ) -> Result<ServiceLevel, StoreError> {
+        // Two texts rather than `? IS NULL OR ...`, which PostgreSQL cannot type.
+        let of_queue = if queue.is_some() {
+            " AND queue_id = ?"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT COALESCE(SUM(answered_within_sl), 0), \
+                    COALESCE(SUM(CASE WHEN classification IN (?, ?, ?, ?) THEN 1 \
+                                      WHEN short_abandon = 1 AND ? = 1 THEN 1 \
+                                      ELSE 0 END), 0) \
+             FROM interactions \
+             WHERE state = ? AND init_moment >= ? AND init_moment < ?{of_queue}"
+        );
+        let mut query = sqlx::query(&sql)
+            .bind(Classification::AnsweredWithinServiceLevel.as_str())
+            .bind(Classification::AnsweredOutsideServiceLevel.as_str())
+            .bind(Classification::Abandoned.as_str())
+            .bind(Classification::Redirected.as_str())
+            .bind(i64::from(short_abandons == ShortAbandons::Included))
+            .bind(RowState::Complete.as_str())
+            .bind(moment(from))
+            .bind(moment(to));
+        if let Some(queue) = queue {
+            query = query.bind(queue.0 as i64);
+        }
+        let row = query.fetch_one(self.pool()).await?;
+        let count = |i: usize| -> Result<u64, StoreError> {
+            Ok(u64::try_from(row.try_get::<i64, _>(i)?).unwrap_or(0))
+        };
+        Ok(ServiceLevel {
+            within: count(0)?,
+            counted: count(1)?,
+        })
+    }
+}
+
+fn bind_record<'q>(
+    query: Query<'q>,
+    r: &'q InteractionRecord,
+    state: RowState,
+    closed_at: Option<Millis>,
+) -> Query<'q> {
+    query
+        .bind(r.interaction_id.0 as i64)
+        .bind(state.as_str())
+        .bind(r.interaction_type.as_str())
+        .bind(r.agent.map(|a| a.0 as i64))
+        .bind(r.domain.as_str())
+        .bind(r.queue.map(|q| q.0 as i64))
+        .bind(r.project.map(|p| p.0 as i64))
+        .bind(r.direction.as_str())
+        .bind(moment(r.init_moment))
+        .bind(r.connection_moment.map(moment))
+        .bind(r.terminate_moment.map(moment))
+        .bind(length(r.call_duration))
+        .bind(r.remote_number.as_str())
+        .bind(r.local_number.as_str())
+        .bind(length(r.alert_length))
+        .bind(length(r.ivr_wait_length))
+        .bind(length(r.queue_wait_length))
+        .bind(r.queue_wait_start.map(moment))
+        .bind(r.queue_wait_end.map(moment))
+        .bind(length(r.connected_length))
+        .bind(length(r.hold_length))
+        .bind(length(r.acw_length))
+        .bind(r.transfer_target.as_deref())
+        .bind(r.transfer_type.map(TransferType::as_str))
+        .bind(r.disposition.map(Disposition::as_str))
+        .bind(r.terminate_side.map(TerminateSide::as_str))
+        .bind(r.classification.map(Classification::as_str))
+        .bind(i64::from(r.queue_exit()))
+        .bind(i64::from(r.answered_within_service_level()))
+        .bind(i64::from(r.short_abandon()))
+        .bind(closed_at.map(moment))
+}
+
+fn stored_interaction(row: &SqliteRow) -> Result<StoredInteraction, StoreError> {
+    let id = |i: usize| -> Result<Option<u64>, StoreError> {
+        Ok(row.try_get::<Option<i64>, _>(i)?.map(|v| v as u64))
+    };
+    let at = |i: usize| -> Result<Option<Millis>, StoreError> {
+        Ok(row.try_get::<Option<i64>, _>(i)?.map(from_moment))
+    };
+    let len = |i: usize| -> Result<Duration, StoreError> {
+        Ok(Duration::from_millis(
+            u64::try_from(row.try_get::<i64, _>(i)?).unwrap_or(0),
+        ))
+    };
+    let text = |i: usize| -> Result<Option<String>, StoreError> { Ok(row.try_get(i)?) };
+    let named = |i: usize, what: &str| -> Result<String, StoreError> {
+        text(i)?.ok_or_else(|| invalid(what, "NULL"))
+    };
+    let interaction_type = named(2, "interaction type")?;
+    let direction = named(7, "direction")?;
+    let record = InteractionRecord {
+        interaction_id: InteractionId(id(0)?.unwrap_or(0)),
+        interaction_type: InteractionType::parse(&interaction_type)
+            .ok_or_else(|| invalid("interaction type", &interaction_type))?,
+        agent: id(3)?.map(AgentId),
+        domain: named(4, "domain")?,
+        queue: id(5)?.map(QueueId),
+        project: id(6)?.map(ProjectId),
+        direction: Direction::parse(&direction).ok_or_else(|| invalid("direction", &direction))?,
+        init_moment: at(8)?.unwrap_or(Millis::ZERO),
+        connection_moment: at(9)?,
+        terminate_moment: at(10)?,
+        call_duration: len(11)?,
+        remote_number: named(12, "remote number")?,
+        local_number: named(13, "local number")?,
+        alert_length: len(14)?,
+        ivr_wait_length: len(15)?,
+        queue_wait_length: len(16)?,
+        queue_wait_start: at(17)?,
+        queue_wait_end: at(18)?,
+        connected_length: len(19)?,
+        hold_length: len(20)?,
+        acw_length: len(21)?,
+        transfer_target: text(22)?,
+        transfer_type: parse_opt(text(23)?, "transfer type", TransferType::parse)?,
+        disposition: parse_opt(text(24)?, "disposition", Disposition::parse)?,
+        terminate_side: parse_opt(text(25)?, "terminate side", TerminateSide::parse)?,
+        classification: parse_opt(text(26)?, "classification", Classification::parse)?,
+        tags: if row.try_get::<i64, _>(27)? != 0 {
+            vec![Tag::QueueExit]
+        } else {
+            Vec::new()
+        },
+    };
+    Ok(StoredInteraction {
+        state: RowState::parse(&named(1, "row state")?)?,
+        closed_at: at(30)?,
+        record,
+    })
+}
+
+fn parse_opt<T>(
+    text: Option<String>,
+    what: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<Option<T>, StoreError> {
+    text.map(|t| parse(&t).ok_or_else(|| invalid(what, &t)))
+        .transpose()
+}
+
+fn invalid(what: &str, text: &str) -> StoreError {
+    StoreError::Invalid(format!("stored interaction has an unknown {what} {text:?}"))
+}
+
+fn moment(m: Millis) -> i64 {
+    i64::try_from(m.0).unwrap_or(i64::MAX)
+}
+
+fn from_moment(ms: i64) -> Millis {
+    Millis(u64::try_from(ms).unwrap_or(0))
+}
+
+fn length(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests;
