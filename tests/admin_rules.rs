@@ -188,3 +188,70 @@ fn malformed_bodies_are_problems_naming_the_field() {
     assert_eq!(fields(&unknown), ["colour"]);
     assert_problem(&api.get("/api/nothing-here"), 404);
 }
+
+#[test]
+fn a_queue_offers_result_codes_that_then_cannot_be_deleted() {
+    let (_server, api) = server();
+    let p = project(&api, "Collections");
+    let paid = created(api.post(
+        "/api/result-codes",
+        &json!({"category": "success", "type": "call", "display_name": "Paid"}),
+    ))["id"]
+        .as_i64()
+        .unwrap();
+    let bad = assert_problem(
+        &api.post(
+            "/api/queues",
+            &json!({"project_id": p, "name": "Dunning", "number": "7001",
+                    "result_codes": [paid, 31337]}),
+        ),
+        422,
+    );
+    assert_eq!(fields(&bad), ["result_codes[1]"]);
+    let q = created(api.post(
+        "/api/queues",
+        &json!({"project_id": p, "name": "Dunning", "number": "7001", "profile": "Agent",
+                "result_codes": [paid]}),
+    ));
+    assert_eq!(q["result_codes"], json!([paid]));
+    assert_eq!(q["profile"], "Agent");
+    let qid = q["id"].as_i64().unwrap();
+    assert_eq!(
+        api.get(&format!("/api/queues/{qid}")).json()["result_codes"],
+        json!([paid])
+    );
+    let blocked = assert_problem(&api.delete(&format!("/api/result-codes/{paid}")), 409);
+    assert!(
+        blocked["detail"].as_str().unwrap().contains("Dunning"),
+        "{blocked}"
+    );
+    // Deleting the queue frees the code.
+    assert_eq!(api.delete(&format!("/api/queues/{qid}")).status, 204);
+    assert_eq!(api.delete(&format!("/api/result-codes/{paid}")).status, 204);
+}
+
+#[test]
+fn the_announcement_warning_uses_the_measured_prompts() {
+    let (_server, api) = server();
+    let p = project(&api, "Announcements");
+    let mut warned = Vec::new();
+    for (i, (mode, every)) in [
+        ("position", 10),
+        ("both", 10),
+        ("both", 30),
+        ("queue_exit", 3),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let q = created(api.post(
+            "/api/queues",
+            &json!({"project_id": p, "name": format!("Q{i}"), "number": format!("80{i}"),
+                    "position_announcement": mode, "announcement_frequency_secs": every}),
+        ));
+        warned.push(!q["warnings"].as_array().unwrap().is_empty());
+    }
+    // The shipped English prompts: about 6 s for position and wait, about 3 s
+    // for the callback offer, so "both" does not fit in 10 s.
+    assert_eq!(warned, [false, true, false, true]);
+}

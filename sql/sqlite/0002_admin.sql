@@ -54,6 +54,7 @@ CREATE TABLE queues (
     queue_timeout_secs      INTEGER NOT NULL,
     service_level_secs      INTEGER NOT NULL,
     auto_answer             BOOLEAN NOT NULL,
+    profile                 TEXT,
     created_at              BIGINT  NOT NULL,
     updated_at              BIGINT  NOT NULL
 );
@@ -106,3 +107,13 @@ CREATE TABLE tag_queues (
 );
 
 CREATE INDEX tag_queues_queue ON tag_queues (queue_id);
+
+-- The result codes a queue offers, in order.
+CREATE TABLE queue_result_codes (
+    queue_id            BIGINT  NOT NULL REFERENCES queues(id) ON DELETE CASCADE,
+    result_code_id      BIGINT  NOT NULL REFERENCES result_codes(id),
+    position            INTEGER NOT NULL,
+    PRIMARY KEY (queue_id, result_code_id)
+);
+
+CREATE INDEX queue_result_codes_code ON queue_result_codes (result_code_id);

@@ -154,7 +154,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         admin: Arc::new(api::admin::AdminState {
             store: store.clone(),
             token: admin_token,
-            queue_rules: Default::default(),
+            queue_rules: api::admin::queue_rules(&config.media.folder),
         }),
     }));
     let listener = tokio::net::TcpListener::bind(config.http.listen)

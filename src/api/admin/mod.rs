@@ -9,6 +9,7 @@
 //! Creating answers 201 with a `Location`; replacing is `PUT` of the whole item;
 //! deleting answers 204. Saved items carry a `warnings` array.
 
+mod announcements;
 mod handlers;
 pub mod openapi;
 pub mod problem;
@@ -24,6 +25,7 @@ use axum::Router;
 
 use crate::store::admin::queues::QueueRules;
 use crate::store::Store;
+pub use announcements::queue_rules;
 use problem::Problem;
 
 /// What the admin handlers share.

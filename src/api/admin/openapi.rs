@@ -150,6 +150,15 @@ fn schemas() -> Map<String, Value> {
             ),
             ("service_level_secs", int(1, 3600)),
             ("auto_answer", boolean()),
+            (
+                "profile",
+                json!({"type": ["string", "null"], "maxLength": 100}),
+            ),
+            (
+                "result_codes",
+                json!({"type": "array", "items": {"type": "integer", "format": "int64"},
+                                     "description": "result codes offered for this queue, in order"}),
+            ),
         ],
         &["project_id", "name", "number"],
     );

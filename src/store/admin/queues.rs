@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
+use super::result_codes;
 use super::{duplicate, named_enum, new_id, now_ms, taken, AdminError, Check, Saved};
 use crate::store::Store;
 
@@ -51,20 +52,35 @@ named_enum! {
 }
 
 /// What the server allows beyond the stored data.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct QueueRules {
     /// Whether video queues may be created.
     pub video_enabled: bool,
-    /// The length of the position announcement, in seconds.
-    pub announcement_secs: i64,
+    /// How long the announcements take to play, when the media folder told us.
+    pub announcements: Option<AnnouncementLengths>,
 }
 
-impl Default for QueueRules {
-    fn default() -> Self {
-        QueueRules {
-            video_enabled: false,
-            announcement_secs: DEFAULT_ANNOUNCEMENT_SECS,
-        }
+/// The playing time of each part of a periodic announcement, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnnouncementLengths {
+    /// Position and estimated wait, for a two-word position and wait.
+    pub position_ms: u64,
+    /// The queue-exit (callback) offer.
+    pub queue_exit_ms: u64,
+}
+
+impl QueueRules {
+    /// Seconds (rounded up) the announcement of `mode` plays; `None` for no
+    /// announcement. [`DEFAULT_ANNOUNCEMENT_SECS`] when the lengths are unknown.
+    pub fn announcement_secs(&self, mode: PositionAnnouncement) -> Option<i64> {
+        let ms = match (mode, self.announcements) {
+            (PositionAnnouncement::None, _) => return None,
+            (_, None) => return Some(DEFAULT_ANNOUNCEMENT_SECS),
+            (PositionAnnouncement::Position, Some(l)) => l.position_ms,
+            (PositionAnnouncement::QueueExit, Some(l)) => l.queue_exit_ms,
+            (PositionAnnouncement::Both, Some(l)) => l.position_ms + l.queue_exit_ms,
+        };
+        Some(ms.div_ceil(1000) as i64)
     }
 }
 
@@ -94,6 +110,11 @@ pub struct Queue {
     pub queue_timeout_secs: i64,
     pub service_level_secs: i64,
     pub auto_answer: bool,
+    /// The profile agents serving this queue get while they do.
+    pub profile: Option<String>,
+    /// The result codes offered for this queue's interactions (ids); when
+    /// empty, the profile's or the general codes are offered.
+    pub result_codes: Vec<i64>,
 }
 
 /// What a client sends to create or replace a queue.
@@ -131,6 +152,10 @@ pub struct QueueInput {
     pub service_level_secs: i64,
     #[serde(default)]
     pub auto_answer: bool,
+    #[serde(default)]
+    pub profile: Option<String>,
+    #[serde(default)]
+    pub result_codes: Vec<i64>,
 }
 
 mod defaults {
@@ -164,7 +189,7 @@ mod defaults {
 
 const COLUMNS: &str = "id, project_id, name, call_mode, number, strategy, kind, channel_weight, \
     agent_timeout_secs, after_call_work_secs, position_announcement, announcement_frequency_secs, \
-    exit_queue_id, hold_music, priority, queue_timeout_secs, service_level_secs, auto_answer";
+    exit_queue_id, hold_music, priority, queue_timeout_secs, service_level_secs, auto_answer, profile";
 
 fn from_row(row: &SqliteRow) -> Result<Queue, AdminError> {
     Ok(Queue {
@@ -186,6 +211,8 @@ fn from_row(row: &SqliteRow) -> Result<Queue, AdminError> {
         queue_timeout_secs: row.try_get(15)?,
         service_level_secs: row.try_get(16)?,
         auto_answer: row.try_get(17)?,
+        profile: row.try_get(18)?,
+        result_codes: Vec::new(),
     })
 }
 
@@ -231,15 +258,14 @@ fn settle(
         0,
         3600,
     );
-    let shortest = rules.announcement_secs + ANNOUNCEMENT_GAP_SECS;
-    if input.position_announcement != PositionAnnouncement::None
-        && input.announcement_frequency_secs < shortest
-    {
-        warnings.push(format!(
-            "announcement_frequency_secs {} is shorter than the announcement ({} s) plus {} s: \
-             announcements will follow each other without a pause",
-            input.announcement_frequency_secs, rules.announcement_secs, ANNOUNCEMENT_GAP_SECS
-        ));
+    if let Some(length) = rules.announcement_secs(input.position_announcement) {
+        if input.announcement_frequency_secs < length + ANNOUNCEMENT_GAP_SECS {
+            warnings.push(format!(
+                "announcement_frequency_secs {} is shorter than the announcement ({length} s) \
+                 plus {ANNOUNCEMENT_GAP_SECS} s: announcements will follow each other without a pause",
+                input.announcement_frequency_secs
+            ));
+        }
     }
     if input.exit_queue_id == Some(id) {
         c.fail("exit_queue_id", "a queue cannot exit to itself");
@@ -262,6 +288,9 @@ fn settle(
         queue_timeout_secs = MIN_QUEUE_TIMEOUT_SECS;
     }
     c.range("service_level_secs", input.service_level_secs, 1, 3600);
+    if let Some(p) = &input.profile {
+        c.text("profile", p, 100);
+    }
     c.finish()?;
     Ok((
         Queue {
@@ -283,25 +312,37 @@ fn settle(
             queue_timeout_secs,
             service_level_secs: input.service_level_secs,
             auto_answer: input.auto_answer,
+            profile: input.profile,
+            result_codes: input.result_codes,
         },
         warnings,
     ))
 }
 
 pub async fn list(store: &Store) -> Result<Vec<Queue>, AdminError> {
+    let mut conn = store.pool().acquire().await?;
     let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM queues ORDER BY number"))
-        .fetch_all(store.pool())
+        .fetch_all(&mut *conn)
         .await?;
-    rows.iter().map(from_row).collect()
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let mut queue = from_row(row)?;
+        queue.result_codes = result_codes::of_queue(&mut conn, queue.id).await?;
+        out.push(queue);
+    }
+    Ok(out)
 }
 
 pub async fn get(store: &Store, id: i64) -> Result<Queue, AdminError> {
+    let mut conn = store.pool().acquire().await?;
     let row = sqlx::query(&format!("SELECT {COLUMNS} FROM queues WHERE id = ?"))
         .bind(id)
-        .fetch_optional(store.pool())
+        .fetch_optional(&mut *conn)
         .await?
         .ok_or(AdminError::NotFound("queue"))?;
-    from_row(&row)
+    let mut queue = from_row(&row)?;
+    queue.result_codes = result_codes::of_queue(&mut conn, id).await?;
+    Ok(queue)
 }
 
 pub async fn create(
@@ -341,6 +382,7 @@ async fn save(
             c.fail("exit_queue_id", "no such queue");
         }
     }
+    result_codes::check_ids(&mut tx, &mut c, &queue.result_codes).await?;
     c.finish()?;
     if taken(&mut tx, "queues", "number", &queue.number, id).await? {
         return Err(duplicate("number", "queue", &queue.number));
@@ -351,13 +393,13 @@ async fn save(
          kind = ?, channel_weight = ?, agent_timeout_secs = ?, after_call_work_secs = ?, \
          position_announcement = ?, announcement_frequency_secs = ?, exit_queue_id = ?, \
          hold_music = ?, priority = ?, queue_timeout_secs = ?, service_level_secs = ?, \
-         auto_answer = ?, updated_at = ? WHERE id = ?"
+         auto_answer = ?, profile = ?, updated_at = ? WHERE id = ?"
     } else {
         "INSERT INTO queues (project_id, name, call_mode, number, strategy, kind, channel_weight, \
          agent_timeout_secs, after_call_work_secs, position_announcement, \
          announcement_frequency_secs, exit_queue_id, hold_music, priority, queue_timeout_secs, \
-         service_level_secs, auto_answer, updated_at, created_at, id) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+         service_level_secs, auto_answer, profile, updated_at, created_at, id) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     };
     let mut q = sqlx::query(sql)
         .bind(queue.project_id)
@@ -377,11 +419,13 @@ async fn save(
         .bind(queue.queue_timeout_secs)
         .bind(queue.service_level_secs)
         .bind(queue.auto_answer)
+        .bind(&queue.profile)
         .bind(now);
     if id.is_none() {
         q = q.bind(now);
     }
     q.bind(queue.id).execute(&mut *tx).await?;
+    result_codes::set_for_queue(&mut tx, queue.id, &queue.result_codes).await?;
     tx.commit().await?;
     Ok(Saved {
         item: queue,

@@ -62,3 +62,40 @@ fn a_frequent_announcement_is_warned_about() {
     .unwrap();
     assert_eq!(warnings.len(), 1);
 }
+
+#[test]
+fn announcement_lengths_follow_the_mode() {
+    let rules = QueueRules {
+        video_enabled: false,
+        announcements: Some(AnnouncementLengths {
+            position_ms: 5_200,
+            queue_exit_ms: 3_000,
+        }),
+    };
+    assert_eq!(rules.announcement_secs(PositionAnnouncement::None), None);
+    assert_eq!(
+        rules.announcement_secs(PositionAnnouncement::Position),
+        Some(6)
+    );
+    assert_eq!(
+        rules.announcement_secs(PositionAnnouncement::QueueExit),
+        Some(3)
+    );
+    assert_eq!(rules.announcement_secs(PositionAnnouncement::Both), Some(9));
+    let unknown = QueueRules::default();
+    assert_eq!(
+        unknown.announcement_secs(PositionAnnouncement::Both),
+        Some(DEFAULT_ANNOUNCEMENT_SECS)
+    );
+    let (_, warnings) = settle(
+        7,
+        input(
+            serde_json::json!({"project_id": 1, "name": "S", "number": "1",
+                                 "position_announcement": "both",
+                                 "announcement_frequency_secs": 10}),
+        ),
+        &rules,
+    )
+    .unwrap();
+    assert_eq!(warnings.len(), 1, "9 s + 2 s does not fit in 10 s");
+}

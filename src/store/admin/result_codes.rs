@@ -2,7 +2,8 @@
 //! (success, fail, schedule, other), a type (call, written channel, product),
 //! a unique short display name (at most [`MAX_DISPLAY_NAME`] characters) and
 //! feature flags. Incompatible flags are refused: a code that asks for a date
-//! schedules its own follow-up, so it cannot also say "call again".
+//! schedules its own follow-up, so it cannot also say "call again". A code a
+//! queue offers cannot be deleted until the queue stops offering it.
 
 use serde::{Deserialize, Serialize};
 use sqlx::sqlite::SqliteRow;
@@ -189,13 +190,84 @@ async fn save(
     }))
 }
 
+/// Deletes a result code that no queue offers.
 pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
-    let done = sqlx::query("DELETE FROM result_codes WHERE id = ?")
-        .bind(id)
-        .execute(store.pool())
-        .await?;
-    if done.rows_affected() == 0 {
+    let mut tx = store.begin().await?;
+    if !super::exists(&mut tx, "result_codes", id).await? {
         return Err(AdminError::NotFound("result code"));
+    }
+    let queues: Vec<String> = sqlx::query_scalar(
+        "SELECT q.name FROM queues q JOIN queue_result_codes r ON r.queue_id = q.id \
+         WHERE r.result_code_id = ? ORDER BY q.name",
+    )
+    .bind(id)
+    .fetch_all(&mut *tx)
+    .await?;
+    if !queues.is_empty() {
+        return Err(AdminError::Conflict {
+            detail: format!(
+                "the result code is offered by the queue(s) {}; take it off them first",
+                queues.join(", ")
+            ),
+            errors: Vec::new(),
+        });
+    }
+    sqlx::query("DELETE FROM result_codes WHERE id = ?")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The result codes a queue offers, in the order given.
+pub(crate) async fn of_queue(
+    conn: &mut sqlx::SqliteConnection,
+    queue: i64,
+) -> Result<Vec<i64>, AdminError> {
+    Ok(sqlx::query_scalar(
+        "SELECT result_code_id FROM queue_result_codes WHERE queue_id = ? ORDER BY position",
+    )
+    .bind(queue)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Checks that every id in `codes` names a result code, once.
+pub(crate) async fn check_ids(
+    conn: &mut sqlx::SqliteConnection,
+    c: &mut Check,
+    codes: &[i64],
+) -> Result<(), AdminError> {
+    for (i, code) in codes.iter().enumerate() {
+        if codes[..i].contains(code) {
+            c.fail(&format!("result_codes[{i}]"), "listed twice");
+        } else if !super::exists(conn, "result_codes", *code).await? {
+            c.fail(&format!("result_codes[{i}]"), "no such result code");
+        }
+    }
+    Ok(())
+}
+
+/// Replaces the result codes a queue offers (inside the caller's transaction).
+pub(crate) async fn set_for_queue(
+    conn: &mut sqlx::SqliteConnection,
+    queue: i64,
+    codes: &[i64],
+) -> Result<(), AdminError> {
+    sqlx::query("DELETE FROM queue_result_codes WHERE queue_id = ?")
+        .bind(queue)
+        .execute(&mut *conn)
+        .await?;
+    for (position, code) in codes.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO queue_result_codes (queue_id, result_code_id, position) VALUES (?, ?, ?)",
+        )
+        .bind(queue)
+        .bind(code)
+        .bind(position as i64)
+        .execute(&mut *conn)
+        .await?;
     }
     Ok(())
 }
