@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::http::{assert_problem, created, fields, project, queue, request, server, Api};
+use common::http::{assert_problem, created, fields, project, queue, request, server, Api, Reply};
 use serde_json::{json, Value};
 
 #[test]
@@ -323,4 +323,157 @@ fn the_openapi_document_lists_every_route_and_they_answer() {
     ] {
         assert!(schemas.contains_key(name), "{name}");
     }
+}
+
+/// Every operation, in its success and refusal forms, answers what the
+/// OpenAPI document says it does (the subset of JSON Schema the document uses).
+#[test]
+fn every_answer_matches_the_openapi_document() {
+    let (server, api) = server();
+    let doc = api.get("/api/openapi.json").json();
+    let mut failures = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut conform = |method: &str, path: &str, reply: Reply| -> Value {
+        for f in common::http::conformance(&doc, method, path, &reply) {
+            failures.push(format!("{method} {path} {}: {f}", reply.status));
+        }
+        seen.insert(format!("{method} {path}"));
+        if reply.body.is_empty() {
+            Value::Null
+        } else {
+            reply.json()
+        }
+    };
+
+    let p = conform(
+        "POST",
+        "/api/projects",
+        api.post("/api/projects", &json!({"name": "Doc"})),
+    );
+    let pid = p["id"].as_i64().unwrap();
+    let rc = conform(
+        "POST",
+        "/api/result-codes",
+        api.post(
+            "/api/result-codes",
+            &json!({"category": "other", "type": "product", "display_name": "Doc",
+                    "flags": {"http": true}}),
+        ),
+    );
+    let q = conform(
+        "POST",
+        "/api/queues",
+        api.post(
+            "/api/queues",
+            &json!({"project_id": pid, "name": "Doc", "number": "9001", "type": "text",
+                    "queue_timeout_secs": 1, "result_codes": [rc["id"]]}),
+        ),
+    );
+    let samples = [
+        (
+            "projects",
+            json!({"name": "Doc 2", "default_profile": "Agent"}),
+        ),
+        ("statuses", json!({"category": "break", "name": "Doc"})),
+        (
+            "queues",
+            json!({"project_id": pid, "name": "Doc 2", "number": "9002",
+                          "exit_queue_id": q["id"]}),
+        ),
+        ("queue-groups", json!({"name": "Doc", "queues": [q["id"]]})),
+        (
+            "result-codes",
+            json!({"category": "fail", "type": "call", "display_name": "Doc 2"}),
+        ),
+        (
+            "tags",
+            json!({"name": "Doc", "colour": "#abcdef", "queues": [q["id"]]}),
+        ),
+    ];
+    for (resource, body) in &samples {
+        let list = format!("/api/{resource}");
+        let item = format!("/api/{resource}/{{id}}");
+        let made = conform("POST", &list, api.post(&list, body));
+        let id = made["id"].as_i64().unwrap();
+        let at = format!("/api/{resource}/{id}");
+        conform("GET", &list, api.get(&list));
+        conform("GET", &item, api.get(&at));
+        conform("PUT", &item, api.put(&at, body));
+        conform("POST", &list, api.post(&list, &json!({"nonsense": 1})));
+        conform("PUT", &item, api.put(&at, &json!({})));
+        conform("GET", &item, api.get(&format!("/api/{resource}/1234567")));
+        conform(
+            "DELETE",
+            &item,
+            api.delete(&format!("/api/{resource}/1234567")),
+        );
+        conform("GET", &list, request(server.http, "GET", &list, None, None));
+        if *resource != "queues" {
+            conform("DELETE", &item, api.delete(&at));
+        }
+    }
+    // Refusals: 409 (duplicate, still referenced), 422, 403.
+    conform(
+        "POST",
+        "/api/projects",
+        api.post("/api/projects", &json!({"name": "Doc"})),
+    );
+    conform(
+        "DELETE",
+        "/api/projects/{id}",
+        api.delete(&format!("/api/projects/{pid}")),
+    );
+    conform(
+        "POST",
+        "/api/queues",
+        api.post(
+            "/api/queues",
+            &json!({"project_id": pid, "name": "V", "number": "1",
+                                        "type": "video"}),
+        ),
+    );
+    conform(
+        "PUT",
+        "/api/statuses/{id}",
+        api.put(
+            "/api/statuses/1",
+            &json!({"category": "available", "name": "Available"}),
+        ),
+    );
+    conform(
+        "DELETE",
+        "/api/statuses/{id}",
+        api.delete("/api/statuses/1"),
+    );
+    conform("GET", "/api/openapi.json", api.get("/api/openapi.json"));
+
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // The check itself notices a wrong answer.
+    let wrong = Reply {
+        status: 200,
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: r#"[{"id": "seven", "name": "", "colour": 1}]"#.into(),
+    };
+    let found = common::http::conformance(&doc, "GET", "/api/projects", &wrong);
+    assert!(found.len() >= 4, "{found:?}");
+    let unlisted = Reply {
+        status: 418,
+        ..wrong
+    };
+    assert_eq!(
+        common::http::conformance(&doc, "GET", "/api/projects", &unlisted).len(),
+        1
+    );
+    let documented: usize = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|item| {
+            ["get", "post", "put", "delete"]
+                .iter()
+                .filter(|m| item[**m].is_object())
+                .count()
+        })
+        .sum();
+    assert_eq!(seen.len(), documented, "operations exercised: {seen:?}");
 }

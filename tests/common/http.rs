@@ -178,3 +178,113 @@ pub fn queue(api: &Api, project: i64, name: &str, number: &str) -> i64 {
         .as_i64()
         .unwrap()
 }
+
+/// Checks an answer against the OpenAPI document `doc`: the operation
+/// `method` on the templated `path` must list the answer's status, with the
+/// answer's content type, and the body must match that schema. Returns what
+/// does not match, empty when it conforms.
+pub fn conformance(doc: &Value, method: &str, path: &str, reply: &Reply) -> Vec<String> {
+    let op = &doc["paths"][path][method.to_ascii_lowercase()];
+    if !op.is_object() {
+        return vec![format!("{method} {path} is not in the document")];
+    }
+    let response = &op["responses"][reply.status.to_string()];
+    if !response.is_object() {
+        return vec![format!(
+            "{method} {path} does not list status {}",
+            reply.status
+        )];
+    }
+    let Some(content) = response.get("content") else {
+        return if reply.body.is_empty() {
+            Vec::new()
+        } else {
+            vec![format!(
+                "{method} {path} {} has a body the document does not",
+                reply.status
+            )]
+        };
+    };
+    let kind = reply.header("content-type").unwrap_or("");
+    let Some(media) = content.get(kind) else {
+        return vec![format!(
+            "{method} {path} {}: content type {kind:?} not listed",
+            reply.status
+        )];
+    };
+    let mut out = Vec::new();
+    check(doc, &media["schema"], &reply.json(), "$", &mut out);
+    out
+}
+
+/// A JSON Schema subset: `$ref`, `type` (one or several), `enum`, `required`,
+/// `properties`, `additionalProperties: false`, `items`, `minimum`,
+/// `maximum`, `minLength`, `maxLength`.
+fn check(doc: &Value, schema: &Value, v: &Value, at: &str, out: &mut Vec<String>) {
+    if let Some(r) = schema["$ref"].as_str() {
+        let name = r.trim_start_matches("#/components/schemas/");
+        return check(doc, &doc["components"]["schemas"][name], v, at, out);
+    }
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    let actual = match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    let type_ok = types.is_empty()
+        || types.contains(&actual)
+        || (actual == "integer" && types.contains(&"number"));
+    if !type_ok {
+        out.push(format!("{at}: {actual}, the document says {types:?}"));
+        return;
+    }
+    if let Some(allowed) = schema["enum"].as_array() {
+        if !allowed.contains(v) {
+            out.push(format!("{at}: {v} is not one of {allowed:?}"));
+        }
+    }
+    if let Some(n) = v.as_i64() {
+        if schema["minimum"].as_i64().is_some_and(|m| n < m)
+            || schema["maximum"].as_i64().is_some_and(|m| n > m)
+        {
+            out.push(format!("{at}: {n} is out of the documented range"));
+        }
+    }
+    if let Some(s) = v.as_str() {
+        let len = s.chars().count() as u64;
+        if schema["minLength"].as_u64().is_some_and(|m| len < m)
+            || schema["maxLength"].as_u64().is_some_and(|m| len > m)
+        {
+            out.push(format!("{at}: length {len} is out of the documented range"));
+        }
+    }
+    if let Value::Array(items) = v {
+        for (i, item) in items.iter().enumerate() {
+            check(doc, &schema["items"], item, &format!("{at}[{i}]"), out);
+        }
+    }
+    if let Value::Object(map) = v {
+        for name in schema["required"].as_array().into_iter().flatten() {
+            let name = name.as_str().unwrap_or("");
+            if !map.contains_key(name) {
+                out.push(format!("{at}.{name}: required but missing"));
+            }
+        }
+        let props = &schema["properties"];
+        for (k, x) in map {
+            if props[k].is_object() {
+                check(doc, &props[k], x, &format!("{at}.{k}"), out);
+            } else if schema["additionalProperties"] == Value::Bool(false) || props.is_object() {
+                out.push(format!("{at}.{k}: not in the document"));
+            }
+        }
+    }
+}
