@@ -7,8 +7,10 @@
 //! ([`AdminError::Invalid`]); each write then runs in one transaction, so a
 //! refused change (a duplicate name, a queue still referenced) leaves nothing
 //! half-saved. Ids are random below 2^53: unique across nodes, and exact as
-//! JSON numbers.
+//! JSON numbers. [`dispatch`] turns the stored configuration into what the
+//! dispatch core (`acd`) takes.
 
+pub mod dispatch;
 pub mod projects;
 pub mod queue_groups;
 pub mod queues;
