@@ -217,6 +217,14 @@ fn a_referenced_queue_cannot_be_deleted() {
         &json!({"project_id": p, "name": "Front", "number": "4003", "exit_queue_id": b}),
     );
     assert_eq!(put.status, 200, "{}", put.body);
+    let looped = assert_problem(
+        &api.put(
+            &format!("/api/queues/{b}"),
+            &json!({"project_id": p, "name": "Overflow", "number": "4002", "exit_queue_id": c}),
+        ),
+        422,
+    );
+    assert_eq!(fields(&looped), ["exit_queue_id"]);
     let blocked = assert_problem(&api.delete(&format!("/api/queues/{b}")), 409);
     assert!(
         blocked["detail"].as_str().unwrap().contains("Front"),
@@ -446,6 +454,15 @@ fn every_answer_matches_the_openapi_document() {
         api.delete("/api/statuses/1"),
     );
     conform("GET", "/api/openapi.json", api.get("/api/openapi.json"));
+    let form = common::http::request_typed(
+        server.http,
+        "PUT",
+        "/api/projects/1",
+        Some(&api.token),
+        "text/plain",
+        Some("Doc"),
+    );
+    conform("PUT", "/api/projects/{id}", form);
 
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     // The check itself notices a wrong answer.

@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::http::{assert_problem, created, fields, project, queue, request_raw, server};
+use common::http::{
+    assert_problem, created, fields, project, queue, request, request_raw, request_typed, server,
+};
 use serde_json::json;
 
 #[test]
@@ -187,6 +189,26 @@ fn malformed_bodies_are_problems_naming_the_field() {
     );
     assert_eq!(fields(&unknown), ["colour"]);
     assert_problem(&api.get("/api/nothing-here"), 404);
+    let form = request_typed(
+        server.http,
+        "POST",
+        "/api/projects",
+        token,
+        "application/x-www-form-urlencoded",
+        Some("name=A"),
+    );
+    assert_problem(&form, 415);
+    let charset = request_typed(
+        server.http,
+        "POST",
+        "/api/projects",
+        token,
+        "application/json; charset=utf-8",
+        Some(r#"{"name": "A"}"#),
+    );
+    assert_eq!(charset.status, 201, "{}", charset.body);
+    let patch = request(server.http, "PATCH", "/api/projects", token, None);
+    assert_problem(&patch, 405);
 }
 
 #[test]
@@ -254,4 +276,33 @@ fn the_announcement_warning_uses_the_measured_prompts() {
     // The shipped English prompts: about 6 s for position and wait, about 3 s
     // for the callback offer, so "both" does not fit in 10 s.
     assert_eq!(warned, [false, true, false, true]);
+}
+
+/// Writes racing for the same unique name: one wins, the others are told of
+/// the conflict, and none fails with a server error.
+#[test]
+fn concurrent_writes_conflict_cleanly() {
+    let (_server, api) = server();
+    let api = std::sync::Arc::new(api);
+    let threads: Vec<_> = (0..16)
+        .map(|i| {
+            let api = api.clone();
+            std::thread::spawn(move || {
+                let name = format!("Race {}", i % 2);
+                api.post("/api/projects", &json!({"name": name})).status
+            })
+        })
+        .collect();
+    let mut statuses: Vec<u16> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    statuses.sort_unstable();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        2,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 409),
+        "{statuses:?}"
+    );
+    assert_eq!(api.get("/api/projects").json().as_array().unwrap().len(), 2);
 }

@@ -53,6 +53,18 @@ pub fn request_raw(
     token: Option<&str>,
     body: Option<&str>,
 ) -> Reply {
+    request_typed(addr, method, path, token, "application/json", body)
+}
+
+/// [`request_raw`] with the body's content type given.
+pub fn request_typed(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    content_type: &str,
+    body: Option<&str>,
+) -> Reply {
     let mut s = TcpStream::connect(addr).expect("connecting to HTTP");
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
@@ -62,7 +74,7 @@ pub fn request_raw(
     let body = body.unwrap_or("");
     if !body.is_empty() || method == "POST" || method == "PUT" {
         head.push_str(&format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            "Content-Type: {content_type}\r\nContent-Length: {}\r\n",
             body.len()
         ));
     }

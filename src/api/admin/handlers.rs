@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::de::DeserializeOwned;
@@ -20,8 +20,20 @@ use crate::store::admin::Saved;
 
 type Answer = Result<Response, Problem>;
 
-/// Reads a JSON body; 400 naming the field when it cannot.
-fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, Problem> {
+/// Reads a JSON body: 415 unless it is declared JSON, 400 naming the field
+/// when serde cannot read it.
+fn body<T: DeserializeOwned>(headers: &HeaderMap, bytes: &Bytes) -> Result<T, Problem> {
+    let kind = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = kind.split(';').next().unwrap_or("").trim();
+    if !essence.eq_ignore_ascii_case("application/json") {
+        return Err(Problem::new(
+            "unsupported-media-type",
+            format!("Content-Type is {kind:?}; send application/json"),
+        ));
+    }
     serde_json::from_slice(bytes).map_err(|e| malformed(&e))
 }
 
@@ -57,8 +69,12 @@ macro_rules! handlers {
                 Ok(Json(store::get(&s.store, id(&raw)?).await?).into_response())
             }
 
-            pub async fn create(State(s): State<Arc<AdminState>>, bytes: Bytes) -> Answer {
-                let input: $input = body(&bytes)?;
+            pub async fn create(
+                State(s): State<Arc<AdminState>>,
+                headers: HeaderMap,
+                bytes: Bytes,
+            ) -> Answer {
+                let input: $input = body(&headers, &bytes)?;
                 let saved = store::create(&s.store, $(&s.$rules,)? input).await?;
                 Ok(created($base, saved.item.id, saved))
             }
@@ -66,10 +82,11 @@ macro_rules! handlers {
             pub async fn update(
                 State(s): State<Arc<AdminState>>,
                 Path(raw): Path<String>,
+                headers: HeaderMap,
                 bytes: Bytes,
             ) -> Answer {
                 let id = id(&raw)?;
-                let input: $input = body(&bytes)?;
+                let input: $input = body(&headers, &bytes)?;
                 Ok(Json(store::update(&s.store, $(&s.$rules,)? id, input).await?).into_response())
             }
 

@@ -76,6 +76,12 @@ where
     let r = resource!(r, "tags", tags);
     r.route("/openapi.json", get(openapi::serve))
         .fallback(|| async { Problem::new("not-found", "no such resource") })
+        .method_not_allowed_fallback(|| async {
+            Problem::new(
+                "method-not-allowed",
+                "see /api/openapi.json for the methods",
+            )
+        })
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         .with_state(state)
 }

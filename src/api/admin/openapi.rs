@@ -323,7 +323,7 @@ pub fn document() -> Value {
                     "operationId": format!("create-{resource}"),
                     "tags": tag,
                     "requestBody": body(&input),
-                    "responses": with(problems(&[400, 404, 409, 422]), "201",
+                    "responses": with(problems(&[400, 404, 409, 415, 422]), "201",
                         answer("Created; Location names it", schema_ref(schema))),
                 },
             }),
@@ -341,7 +341,7 @@ pub fn document() -> Value {
                     "operationId": format!("replace-{resource}"),
                     "tags": tag,
                     "requestBody": body(&input),
-                    "responses": with(problems(&[400, 403, 404, 409, 422]), "200",
+                    "responses": with(problems(&[400, 403, 404, 409, 415, 422]), "200",
                         answer("Saved", schema_ref(schema))),
                 },
                 "delete": {

@@ -20,7 +20,17 @@ pub const KINDS: &[(&str, u16, &str)] = &[
     ("unauthorized", 401, "A valid bearer token is required"),
     ("read-only", 403, "The item is read-only"),
     ("not-found", 404, "No such item"),
+    (
+        "method-not-allowed",
+        405,
+        "The resource does not answer this method",
+    ),
     ("conflict", 409, "The change conflicts with stored data"),
+    (
+        "unsupported-media-type",
+        415,
+        "The request body must be application/json",
+    ),
     (
         "validation-error",
         422,

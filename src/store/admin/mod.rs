@@ -56,6 +56,17 @@ pub enum AdminError {
 
 impl From<sqlx::Error> for AdminError {
     fn from(e: sqlx::Error) -> Self {
+        // The checks before each write name the field; this is the backstop
+        // for a race they cannot see.
+        let unique = e
+            .as_database_error()
+            .is_some_and(|d| d.is_unique_violation());
+        if unique {
+            return AdminError::Conflict {
+                detail: "the change conflicts with a value saved at the same moment".into(),
+                errors: Vec::new(),
+            };
+        }
         AdminError::Store(StoreError::Database(e))
     }
 }
@@ -169,8 +180,12 @@ pub(crate) async fn exists(
 }
 
 impl Store {
+    /// A write transaction. SQLite's `BEGIN IMMEDIATE` takes the write lock at
+    /// once, so the checks a write makes first (is the name taken? is the queue
+    /// still referenced?) still hold when it writes, and two writers wait for
+    /// each other (busy timeout) instead of failing on a lock upgrade.
     pub(crate) async fn begin(&self) -> Result<sqlx::Transaction<'_, sqlx::Sqlite>, AdminError> {
-        Ok(self.pool().begin().await?)
+        Ok(self.pool().begin_with("BEGIN IMMEDIATE").await?)
     }
 }
 

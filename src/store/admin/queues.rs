@@ -380,6 +380,11 @@ async fn save(
     if let Some(exit) = queue.exit_queue_id {
         if !super::exists(&mut tx, "queues", exit).await? {
             c.fail("exit_queue_id", "no such queue");
+        } else if id.is_some() && exits_lead_back(&mut tx, exit, queue.id).await? {
+            c.fail(
+                "exit_queue_id",
+                "the exit targets would form a loop back to this queue",
+            );
         }
     }
     result_codes::check_ids(&mut tx, &mut c, &queue.result_codes).await?;
@@ -431,6 +436,33 @@ async fn save(
         item: queue,
         warnings,
     })
+}
+
+/// Whether following exit targets from `start` reaches `queue`.
+async fn exits_lead_back(
+    conn: &mut sqlx::SqliteConnection,
+    start: i64,
+    queue: i64,
+) -> Result<bool, AdminError> {
+    let mut seen = vec![start];
+    let mut at = start;
+    loop {
+        if at == queue {
+            return Ok(true);
+        }
+        let next: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT exit_queue_id FROM queues WHERE id = ?")
+                .bind(at)
+                .fetch_optional(&mut *conn)
+                .await?;
+        match next.flatten() {
+            Some(n) if !seen.contains(&n) => {
+                seen.push(n);
+                at = n;
+            }
+            _ => return Ok(false),
+        }
+    }
 }
 
 /// Deletes a queue that no queue group and no other queue's exit names.
