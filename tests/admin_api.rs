@@ -5,6 +5,7 @@
 mod common;
 
 use common::http::{assert_problem, created, fields, project, queue, request, server, Api, Reply};
+use common::TestServer;
 use serde_json::{json, Value};
 
 #[test]
@@ -493,4 +494,29 @@ fn every_answer_matches_the_openapi_document() {
         })
         .sum();
     assert_eq!(seen.len(), documented, "operations exercised: {seen:?}");
+}
+
+#[test]
+fn a_configured_admin_token_is_used_and_not_printed() {
+    let server = TestServer::start(
+        "[http]\nlisten = \"127.0.0.1:0\"\nadmin_token = \"operator-secret-1\"\n",
+        &[],
+    );
+    assert_eq!(server.admin_token, "", "a configured token is not printed");
+    let ok = request(
+        server.http,
+        "GET",
+        "/api/projects",
+        Some("operator-secret-1"),
+        None,
+    );
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    let other = request(
+        server.http,
+        "GET",
+        "/api/projects",
+        Some("operator-secret-2"),
+        None,
+    );
+    assert_problem(&other, 401);
 }

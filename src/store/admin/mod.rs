@@ -128,7 +128,8 @@ impl Check {
     }
 }
 
-/// A new id: random, positive, below 2^53.
+/// A new id: random, between 2^40 and 2^53, so it never meets the small ids
+/// the migrations seed (the system status is 1).
 pub(crate) fn new_id() -> i64 {
     (rand::random::<u64>() >> 11) as i64 | 1 << 40
 }
