@@ -13,6 +13,7 @@
 pub mod dispatch;
 pub mod projects;
 pub mod queue_groups;
+pub mod queue_rules;
 pub mod queues;
 pub mod result_codes;
 pub mod statuses;
