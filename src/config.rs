@@ -70,6 +70,9 @@ pub struct SipConfig {
 pub struct HttpConfig {
     /// The HTTP listener: admin API, web pages and the SIP-over-WebSocket upgrade.
     pub listen: SocketAddr,
+    /// The bearer token of the admin API; when empty a random one is made at
+    /// start-up and printed once (log and standard output).
+    pub admin_token: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -153,6 +156,7 @@ impl Default for HttpConfig {
     fn default() -> Self {
         HttpConfig {
             listen: "0.0.0.0:8080".parse().expect("literal address"),
+            admin_token: String::new(),
         }
     }
 }

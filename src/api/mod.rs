@@ -1,6 +1,7 @@
 //! HTTP: the SIP-over-WebSocket upgrade (RFC 7118), health and metrics. The
 //! admin API and web pages join this router as they are built.
 
+pub mod admin;
 mod metrics;
 mod sip_ws;
 
@@ -16,6 +17,7 @@ use crate::sip::transport::Transports;
 pub struct AppState {
     pub transports: Transports,
     pub sip_metrics: Arc<SipMetrics>,
+    pub admin: Arc<admin::AdminState>,
 }
 
 /// The whole HTTP surface of the server.
@@ -24,5 +26,6 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/sip", get(sip_ws::upgrade))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics::render))
+        .nest("/api", admin::router(state.admin.clone()))
         .with_state(state)
 }

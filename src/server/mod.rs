@@ -150,9 +150,22 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     };
     let core_task = tokio::spawn(core.run());
 
+    let admin_token = if config.http.admin_token.is_empty() {
+        let token = api::admin::generate_token();
+        tracing::info!(token = %token, "admin API token generated");
+        println!("admin-token {token}");
+        token
+    } else {
+        config.http.admin_token.clone()
+    };
     let app = api::router(Arc::new(AppState {
         transports,
         sip_metrics: metrics,
+        admin: Arc::new(api::admin::AdminState {
+            store: store.clone(),
+            token: admin_token,
+            queue_rules: api::admin::queue_rules(&config.media.folder),
+        }),
     }));
     let listener = tokio::net::TcpListener::bind(config.http.listen)
         .await

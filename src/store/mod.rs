@@ -6,6 +6,7 @@
 //! REGISTER's bindings, a failed login) are committed before the answer goes
 //! out: nothing acknowledged is lost.
 
+pub mod admin;
 mod bindings;
 mod interactions;
 mod users;

@@ -3,6 +3,7 @@
 //! runs against it.
 #![allow(dead_code)]
 
+pub mod http;
 pub mod media;
 
 use std::io::{BufRead, BufReader, Write};
@@ -23,6 +24,8 @@ pub struct TestServer {
     pub http: SocketAddr,
     /// Every listener the server reported, as `(kind, address)`.
     pub listeners: Vec<(String, SocketAddr)>,
+    /// The admin API token the server printed (`admin-token ...`), if any.
+    pub admin_token: String,
     child: Child,
 }
 
@@ -56,7 +59,7 @@ impl TestServer {
                 .expect("running switchboard extension import");
             assert!(status.success(), "extension import failed");
         }
-        let (child, listeners) = spawn(&config);
+        let (child, listeners, admin_token) = spawn(&config);
         let find = |kind: &str| {
             listeners
                 .iter()
@@ -71,6 +74,7 @@ impl TestServer {
             dir,
             config,
             listeners,
+            admin_token,
             child,
         }
     }
@@ -80,8 +84,9 @@ impl TestServer {
     pub fn restart(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let (child, listeners) = spawn(&self.config);
+        let (child, listeners, admin_token) = spawn(&self.config);
         self.child = child;
+        self.admin_token = admin_token;
         for (kind, addr) in &listeners {
             match kind.as_str() {
                 "sip/udp" if addr.is_ipv4() => self.udp = *addr,
@@ -148,7 +153,7 @@ fn merge_listen_defaults(toml: &str) -> String {
     out
 }
 
-fn spawn(config: &Path) -> (Child, Vec<(String, SocketAddr)>) {
+fn spawn(config: &Path) -> (Child, Vec<(String, SocketAddr)>, String) {
     let mut child = Command::new(BIN)
         .arg("--config")
         .arg(config)
@@ -166,11 +171,17 @@ fn spawn(config: &Path) -> (Child, Vec<(String, SocketAddr)>) {
         }
     });
     let mut listeners = Vec::new();
-    // The server reports its SIP listeners first and HTTP last.
+    let mut admin_token = String::new();
+    // The server reports its SIP listeners first, then a generated admin
+    // token, and HTTP last.
     loop {
         let line = rx
             .recv_timeout(Duration::from_secs(30))
             .expect("switchboard did not report its listeners");
+        if let Some(token) = line.strip_prefix("admin-token ") {
+            admin_token = token.trim().to_owned();
+            continue;
+        }
         let mut parts = line.split_whitespace();
         if parts.next() != Some("listening") {
             continue;
@@ -186,7 +197,7 @@ fn spawn(config: &Path) -> (Child, Vec<(String, SocketAddr)>) {
             break;
         }
     }
-    (child, listeners)
+    (child, listeners, admin_token)
 }
 
 /// A minimal HTTP/1.1 GET over a raw socket.

@@ -1,0 +1,410 @@
+//! The OpenAPI 3.1 document of the admin API, served at `/api/openapi.json`.
+//!
+//! Written by hand next to the handlers: [`document`] builds the paths from the
+//! same [`RESOURCES`] table the router is built from, and the schemas from the
+//! input definitions below, so a new resource cannot be routed without being
+//! described (the unit test checks every route and problem type is listed).
+//! Output schemas are the input fields plus `id`, read-only fields and
+//! `warnings`.
+
+use std::sync::{Arc, OnceLock};
+
+use axum::extract::State;
+use axum::Json;
+use serde_json::{json, Map, Value};
+
+use super::problem::KINDS;
+use super::{AdminState, RESOURCES};
+use crate::store::admin::queues::{PositionAnnouncement, QueueKind, Strategy};
+use crate::store::admin::result_codes::{ResultCategory, ResultCodeType, MAX_DISPLAY_NAME};
+use crate::store::admin::statuses::StatusCategory;
+
+/// `GET /api/openapi.json`.
+pub async fn serve(State(_): State<Arc<AdminState>>) -> Json<Value> {
+    static DOC: OnceLock<Value> = OnceLock::new();
+    Json(DOC.get_or_init(document).clone())
+}
+
+/// The schema name of each resource in [`RESOURCES`].
+fn schema_of(resource: &str) -> &'static str {
+    match resource {
+        "projects" => "Project",
+        "statuses" => "Status",
+        "queues" => "Queue",
+        "queue-groups" => "QueueGroup",
+        "result-codes" => "ResultCode",
+        "tags" => "Tag",
+        other => panic!("resource {other} has no schema"),
+    }
+}
+
+fn int(min: i64, max: i64) -> Value {
+    json!({"type": "integer", "minimum": min, "maximum": max})
+}
+
+fn text(max: usize) -> Value {
+    json!({"type": "string", "minLength": 1, "maxLength": max})
+}
+
+fn one_of(values: &[&str]) -> Value {
+    json!({"type": "string", "enum": values})
+}
+
+fn boolean() -> Value {
+    json!({"type": "boolean"})
+}
+
+fn id_list() -> Value {
+    json!({"type": "array", "items": {"type": "integer", "format": "int64"}})
+}
+
+/// An input object: `fields` as `(name, schema)`, of which `required` must be sent.
+fn input(fields: Vec<(&str, Value)>, required: &[&str]) -> Value {
+    let properties: Map<String, Value> =
+        fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": required,
+        "properties": properties,
+    })
+}
+
+/// The stored form of an input: every field present, plus `id`, `extra` and
+/// the `warnings` of a write. Nullable inputs stay nullable.
+fn output(input: &Value, extra: Vec<(&str, Value)>) -> Value {
+    let mut properties = input["properties"].as_object().cloned().unwrap_or_default();
+    properties.insert("id".into(), json!({"type": "integer", "format": "int64"}));
+    for (k, v) in extra {
+        properties.insert(k.into(), v);
+    }
+    let required: Vec<String> = properties.keys().cloned().collect();
+    properties.insert(
+        "warnings".into(),
+        json!({"type": "array", "items": {"type": "string"},
+               "description": "Present on answers to writes: what the server changed or advises."}),
+    );
+    json!({"type": "object", "required": required, "properties": properties})
+}
+
+fn schemas() -> Map<String, Value> {
+    let project = input(
+        vec![
+            ("name", text(100)),
+            (
+                "default_profile",
+                json!({"type": ["string", "null"], "maxLength": 100}),
+            ),
+            ("break_minutes", int(0, 1440)),
+        ],
+        &["name"],
+    );
+    let status = input(
+        vec![
+            ("category", one_of(StatusCategory::ALL)),
+            ("name", text(64)),
+            ("agent_changeable", boolean()),
+            ("supervisor_only", boolean()),
+            ("show_on_dashboard", boolean()),
+            ("transferable", boolean()),
+            ("play_sound", boolean()),
+            ("crm_card_trigger", boolean()),
+            ("active", boolean()),
+        ],
+        &["category", "name"],
+    );
+    let queue = input(
+        vec![
+            ("project_id", json!({"type": "integer", "format": "int64"})),
+            ("name", text(100)),
+            ("call_mode", json!({"type": "string", "maxLength": 64})),
+            (
+                "number",
+                json!({"type": "string", "pattern": "^[0-9]{1,20}$"}),
+            ),
+            ("strategy", one_of(Strategy::ALL)),
+            (
+                "type",
+                json!({"type": "string", "enum": QueueKind::ALL,
+                             "description": "video is refused (422) unless enabled on the server"}),
+            ),
+            (
+                "channel_weight",
+                json!({"type": ["integer", "null"], "minimum": 1, "maximum": 100,
+                                       "description": "text queues only; voice is fixed at 100"}),
+            ),
+            ("agent_timeout_secs", int(1, 600)),
+            ("after_call_work_secs", int(0, 3600)),
+            ("position_announcement", one_of(PositionAnnouncement::ALL)),
+            ("announcement_frequency_secs", int(0, 3600)),
+            (
+                "exit_queue_id",
+                json!({"type": ["integer", "null"], "format": "int64"}),
+            ),
+            ("hold_music", text(100)),
+            ("priority", int(0, 100)),
+            (
+                "queue_timeout_secs",
+                json!({"type": "integer", "minimum": 0, "maximum": 86400,
+                                           "description": "raised to 30 with a warning when shorter"}),
+            ),
+            ("service_level_secs", int(1, 3600)),
+            ("auto_answer", boolean()),
+            (
+                "profile",
+                json!({"type": ["string", "null"], "maxLength": 100}),
+            ),
+            (
+                "result_codes",
+                json!({"type": "array", "items": {"type": "integer", "format": "int64"},
+                                     "description": "result codes offered for this queue, in order"}),
+            ),
+        ],
+        &["project_id", "name", "number"],
+    );
+    let group = input(vec![("name", text(100)), ("queues", id_list())], &["name"]);
+    let flag_names = [
+        "ask_date",
+        "final_result",
+        "contact",
+        "show_on_dashboard",
+        "delete_action_date",
+        "phone_answered",
+        "self",
+        "note_required",
+        "contact_callable",
+        "phone_callable",
+        "deactivate_phone",
+        "send_sms",
+        "send_email",
+        "deactivate",
+        "extra_time",
+        "call_again",
+        "remind",
+        "assign",
+        "delete_assignment",
+        "http",
+    ];
+    let flags = json!({
+        "type": "object",
+        "additionalProperties": false,
+        "description": "Feature flags, each false when left out. ask_date with call_again is refused.",
+        "properties": flag_names.iter().map(|f| (f.to_string(), boolean())).collect::<Map<_, _>>(),
+    });
+    let result_code = input(
+        vec![
+            ("category", one_of(ResultCategory::ALL)),
+            ("type", one_of(ResultCodeType::ALL)),
+            ("display_name", text(MAX_DISPLAY_NAME)),
+            (
+                "flags",
+                json!({"$ref": "#/components/schemas/ResultCodeFlags"}),
+            ),
+        ],
+        &["category", "type", "display_name"],
+    );
+    let tag = input(
+        vec![
+            ("name", text(64)),
+            ("category", json!({"type": "string", "maxLength": 64})),
+            (
+                "colour",
+                json!({"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"}),
+            ),
+            ("queues", id_list()),
+        ],
+        &["name", "colour"],
+    );
+    let mut out = Map::new();
+    out.insert("Project".into(), output(&project, vec![]));
+    out.insert("ProjectInput".into(), project);
+    out.insert(
+        "Status".into(),
+        output(&status, vec![("system", boolean())]),
+    );
+    out.insert("StatusInput".into(), status);
+    let mut stored_queue = output(&queue, vec![]);
+    stored_queue["properties"]["channel_weight"] = int(1, 100);
+    out.insert("Queue".into(), stored_queue);
+    out.insert("QueueInput".into(), queue);
+    out.insert("QueueGroup".into(), output(&group, vec![]));
+    out.insert("QueueGroupInput".into(), group);
+    out.insert("ResultCodeFlags".into(), flags);
+    out.insert("ResultCode".into(), output(&result_code, vec![]));
+    out.insert("ResultCodeInput".into(), result_code);
+    out.insert("Tag".into(), output(&tag, vec![]));
+    out.insert("TagInput".into(), tag);
+    out.insert(
+        "FieldError".into(),
+        json!({"type": "object", "required": ["field", "message"],
+               "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}),
+    );
+    let types: Vec<String> = KINDS
+        .iter()
+        .map(|(slug, _, _)| format!("/api/problems/{slug}"))
+        .collect();
+    out.insert(
+        "Problem".into(),
+        json!({
+            "type": "object",
+            "description": "RFC 9457 problem details (application/problem+json).",
+            "required": ["type", "title", "status", "detail"],
+            "properties": {
+                "type": {"type": "string", "enum": types},
+                "title": {"type": "string"},
+                "status": {"type": "integer"},
+                "detail": {"type": "string"},
+                "errors": {"type": "array", "items": {"$ref": "#/components/schemas/FieldError"}},
+            },
+        }),
+    );
+    out
+}
+
+fn schema_ref(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+fn answer(description: &str, schema: Value) -> Value {
+    json!({"description": description, "content": {"application/json": {"schema": schema}}})
+}
+
+/// The problem answers of an operation, by status.
+fn problems(statuses: &[u16]) -> Map<String, Value> {
+    statuses
+        .iter()
+        .chain(&[401, 500])
+        .map(|s| {
+            let title = KINDS
+                .iter()
+                .find(|(_, st, _)| st == s)
+                .map(|(_, _, t)| *t)
+                .unwrap_or("problem");
+            (
+                s.to_string(),
+                json!({"description": title, "content": {"application/problem+json":
+                    {"schema": schema_ref("Problem")}}}),
+            )
+        })
+        .collect()
+}
+
+fn with(mut responses: Map<String, Value>, status: &str, value: Value) -> Value {
+    responses.insert(status.into(), value);
+    Value::Object(responses)
+}
+
+fn id_parameter() -> Value {
+    json!([{"name": "id", "in": "path", "required": true,
+            "schema": {"type": "integer", "format": "int64"}}])
+}
+
+fn body(schema: &str) -> Value {
+    json!({"required": true, "content": {"application/json": {"schema": schema_ref(schema)}}})
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    for resource in RESOURCES {
+        let schema = schema_of(resource);
+        let input = format!("{schema}Input");
+        let tag = [resource];
+        paths.insert(
+            format!("/api/{resource}"),
+            json!({
+                "get": {
+                    "operationId": format!("list-{resource}"),
+                    "tags": tag,
+                    "responses": with(problems(&[]), "200", answer("All of them",
+                        json!({"type": "array", "items": schema_ref(schema)}))),
+                },
+                "post": {
+                    "operationId": format!("create-{resource}"),
+                    "tags": tag,
+                    "requestBody": body(&input),
+                    "responses": with(problems(&[400, 404, 409, 415, 422]), "201",
+                        answer("Created; Location names it", schema_ref(schema))),
+                },
+            }),
+        );
+        paths.insert(
+            format!("/api/{resource}/{{id}}"),
+            json!({
+                "parameters": id_parameter(),
+                "get": {
+                    "operationId": format!("get-{resource}"),
+                    "tags": tag,
+                    "responses": with(problems(&[404]), "200", answer("The item", schema_ref(schema))),
+                },
+                "put": {
+                    "operationId": format!("replace-{resource}"),
+                    "tags": tag,
+                    "requestBody": body(&input),
+                    "responses": with(problems(&[400, 403, 404, 409, 415, 422]), "200",
+                        answer("Saved", schema_ref(schema))),
+                },
+                "delete": {
+                    "operationId": format!("delete-{resource}"),
+                    "tags": tag,
+                    "responses": with(problems(&[403, 404, 409]), "204", json!({"description": "Deleted"})),
+                },
+            }),
+        );
+    }
+    paths.insert(
+        "/api/openapi.json".into(),
+        json!({"get": {
+            "operationId": "openapi",
+            "responses": with(problems(&[]), "200", answer("This document", json!({"type": "object"}))),
+        }}),
+    );
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Switchboard administration API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Projects, statuses, queues, queue groups, result codes and tags. \
+                            Every request needs Authorization: Bearer <admin token>.",
+        },
+        "security": [{"adminToken": []}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas(),
+            "securitySchemes": {"adminToken": {"type": "http", "scheme": "bearer"}},
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_and_schema_is_described() {
+        let doc = document();
+        for resource in RESOURCES {
+            for path in [
+                format!("/api/{resource}"),
+                format!("/api/{resource}/{{id}}"),
+            ] {
+                assert!(doc["paths"][&path].is_object(), "{path} missing");
+            }
+            let schema = schema_of(resource);
+            assert!(doc["components"]["schemas"][schema].is_object());
+            assert!(doc["components"]["schemas"][format!("{schema}Input")].is_object());
+        }
+        assert_eq!(
+            doc["paths"].as_object().unwrap().len(),
+            RESOURCES.len() * 2 + 1
+        );
+        let text = doc.to_string();
+        for reference in text.split("#/components/schemas/").skip(1) {
+            let name = reference.split('"').next().unwrap();
+            assert!(
+                doc["components"]["schemas"][name].is_object(),
+                "{name} dangling"
+            );
+        }
+    }
+}

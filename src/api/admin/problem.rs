@@ -1,0 +1,127 @@
+//! RFC 9457 problem details: every refusal of the admin API is an
+//! `application/problem+json` object with `type`, `title`, `status`, `detail`,
+//! and for bad input (400, 422) and conflicts on a field (409) an `errors`
+//! array of `{field, message}`. The `type` URIs are relative references under
+//! `/api/problems/`; [`KINDS`] lists them for the OpenAPI document.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::store::admin::{AdminError, FieldError};
+
+/// Every problem type the API answers: `(slug, status, title)`.
+pub const KINDS: &[(&str, u16, &str)] = &[
+    (
+        "malformed-request",
+        400,
+        "The request body is not valid JSON for this resource",
+    ),
+    ("unauthorized", 401, "A valid bearer token is required"),
+    ("read-only", 403, "The item is read-only"),
+    ("not-found", 404, "No such item"),
+    (
+        "method-not-allowed",
+        405,
+        "The resource does not answer this method",
+    ),
+    ("conflict", 409, "The change conflicts with stored data"),
+    (
+        "unsupported-media-type",
+        415,
+        "The request body must be application/json",
+    ),
+    (
+        "validation-error",
+        422,
+        "The input breaks the product's rules",
+    ),
+    ("internal-error", 500, "The server failed"),
+];
+
+/// One problem answer.
+#[derive(Debug, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
+}
+
+impl Problem {
+    /// A problem of the kind `slug` (one of [`KINDS`]).
+    pub fn new(slug: &str, detail: impl Into<String>) -> Problem {
+        let (_, status, title) = KINDS
+            .iter()
+            .find(|(s, _, _)| *s == slug)
+            .copied()
+            .unwrap_or(("internal-error", 500, "The server failed"));
+        Problem {
+            kind: format!("/api/problems/{slug}"),
+            title: title.to_owned(),
+            status,
+            detail: detail.into(),
+            errors: None,
+        }
+    }
+
+    pub fn with_errors(mut self, errors: Vec<FieldError>) -> Problem {
+        self.errors = Some(errors);
+        self
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&self).unwrap_or_default();
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            body,
+        )
+            .into_response()
+    }
+}
+
+impl From<AdminError> for Problem {
+    fn from(e: AdminError) -> Problem {
+        match e {
+            AdminError::Invalid(errors) => {
+                let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+                let detail = format!("invalid field(s): {}", fields.join(", "));
+                Problem::new("validation-error", detail).with_errors(errors)
+            }
+            AdminError::NotFound(what) => Problem::new("not-found", format!("no such {what}")),
+            AdminError::Conflict { detail, errors } => {
+                let p = Problem::new("conflict", detail);
+                if errors.is_empty() {
+                    p
+                } else {
+                    p.with_errors(errors)
+                }
+            }
+            AdminError::ReadOnly(detail) => Problem::new("read-only", detail),
+            AdminError::Store(e) => {
+                tracing::error!(error = %e, "admin API store failure");
+                Problem::new("internal-error", "the database failed; nothing was changed")
+            }
+        }
+    }
+}
+
+/// A 400 for a body serde could not read, naming the field when serde does.
+pub fn malformed(e: &serde_json::Error) -> Problem {
+    let message = e.to_string();
+    let field = message
+        .split('`')
+        .nth(1)
+        .filter(|_| message.contains("field"))
+        .unwrap_or("body")
+        .to_owned();
+    Problem::new("malformed-request", message.clone())
+        .with_errors(vec![FieldError { field, message }])
+}

@@ -1,0 +1,478 @@
+//! Queues: where interactions wait for agents. The rules kept here: a queue
+//! belongs to an existing project; its number is unique; channel weight is for
+//! text queues only (voice is fixed at 100); video is refused unless enabled;
+//! the queue timeout is raised to [`MIN_QUEUE_TIMEOUT_SECS`]; an announcement
+//! repeated sooner than it can be played is warned about. A queue still named by
+//! a queue group or by another queue's exit target cannot be deleted.
+
+use serde::{Deserialize, Serialize};
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+
+pub use super::queue_rules::{
+    AnnouncementLengths, QueueRules, ANNOUNCEMENT_GAP_SECS, DEFAULT_ANNOUNCEMENT_SECS,
+    MIN_QUEUE_TIMEOUT_SECS,
+};
+use super::result_codes;
+use super::{duplicate, named_enum, new_id, now_ms, taken, AdminError, Check, Saved};
+use crate::store::Store;
+
+named_enum! {
+    /// How a queue picks among free agents (the dispatch core's strategies).
+    Strategy {
+        Sequential = "sequential",
+        LeastRecentlyCalled = "least_recently_called",
+        LongestIdle = "longest_idle",
+        FewestCalls = "fewest_calls",
+        Random = "random",
+        RingAll = "ring_all",
+    }
+}
+
+named_enum! {
+    /// The channel a queue serves.
+    QueueKind {
+        Voice = "voice",
+        Text = "text",
+        Video = "video",
+    }
+}
+
+named_enum! {
+    /// What a waiting caller is told periodically.
+    PositionAnnouncement {
+        None = "none",
+        Position = "position",
+        QueueExit = "queue_exit",
+        Both = "both",
+    }
+}
+
+/// A stored queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Queue {
+    pub id: i64,
+    pub project_id: i64,
+    pub name: String,
+    /// A reporting label.
+    pub call_mode: String,
+    /// The queue number, unique across the server.
+    pub number: String,
+    pub strategy: Strategy,
+    #[serde(rename = "type")]
+    pub kind: QueueKind,
+    /// Share of an agent's capacity one interaction takes (100 for voice).
+    pub channel_weight: i64,
+    pub agent_timeout_secs: i64,
+    pub after_call_work_secs: i64,
+    pub position_announcement: PositionAnnouncement,
+    pub announcement_frequency_secs: i64,
+    /// The queue a caller is sent to on queue exit or timeout.
+    pub exit_queue_id: Option<i64>,
+    pub hold_music: String,
+    pub priority: i64,
+    pub queue_timeout_secs: i64,
+    pub service_level_secs: i64,
+    pub auto_answer: bool,
+    /// The profile agents serving this queue get while they do.
+    pub profile: Option<String>,
+    /// The result codes offered for this queue's interactions (ids); when
+    /// empty, the profile's or the general codes are offered.
+    pub result_codes: Vec<i64>,
+}
+
+/// What a client sends to create or replace a queue.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueInput {
+    pub project_id: i64,
+    pub name: String,
+    #[serde(default)]
+    pub call_mode: String,
+    pub number: String,
+    #[serde(default = "defaults::strategy")]
+    pub strategy: Strategy,
+    #[serde(rename = "type", default = "defaults::kind")]
+    pub kind: QueueKind,
+    #[serde(default)]
+    pub channel_weight: Option<i64>,
+    #[serde(default = "defaults::agent_timeout")]
+    pub agent_timeout_secs: i64,
+    #[serde(default)]
+    pub after_call_work_secs: i64,
+    #[serde(default = "defaults::announcement")]
+    pub position_announcement: PositionAnnouncement,
+    #[serde(default = "defaults::frequency")]
+    pub announcement_frequency_secs: i64,
+    #[serde(default)]
+    pub exit_queue_id: Option<i64>,
+    #[serde(default = "defaults::hold_music")]
+    pub hold_music: String,
+    #[serde(default)]
+    pub priority: i64,
+    #[serde(default = "defaults::queue_timeout")]
+    pub queue_timeout_secs: i64,
+    #[serde(default = "defaults::service_level")]
+    pub service_level_secs: i64,
+    #[serde(default)]
+    pub auto_answer: bool,
+    #[serde(default)]
+    pub profile: Option<String>,
+    #[serde(default)]
+    pub result_codes: Vec<i64>,
+}
+
+mod defaults {
+    use super::{PositionAnnouncement, QueueKind, Strategy};
+
+    pub fn strategy() -> Strategy {
+        Strategy::LongestIdle
+    }
+    pub fn kind() -> QueueKind {
+        QueueKind::Voice
+    }
+    pub fn agent_timeout() -> i64 {
+        15
+    }
+    pub fn announcement() -> PositionAnnouncement {
+        PositionAnnouncement::None
+    }
+    pub fn frequency() -> i64 {
+        30
+    }
+    pub fn hold_music() -> String {
+        "default".into()
+    }
+    pub fn queue_timeout() -> i64 {
+        300
+    }
+    pub fn service_level() -> i64 {
+        20
+    }
+}
+
+const COLUMNS: &str = "id, project_id, name, call_mode, number, strategy, kind, channel_weight, \
+    agent_timeout_secs, after_call_work_secs, position_announcement, announcement_frequency_secs, \
+    exit_queue_id, hold_music, priority, queue_timeout_secs, service_level_secs, auto_answer, profile";
+
+fn from_row(row: &SqliteRow) -> Result<Queue, AdminError> {
+    Ok(Queue {
+        id: row.try_get(0)?,
+        project_id: row.try_get(1)?,
+        name: row.try_get(2)?,
+        call_mode: row.try_get(3)?,
+        number: row.try_get(4)?,
+        strategy: Strategy::parse(row.try_get(5)?)?,
+        kind: QueueKind::parse(row.try_get(6)?)?,
+        channel_weight: row.try_get(7)?,
+        agent_timeout_secs: row.try_get(8)?,
+        after_call_work_secs: row.try_get(9)?,
+        position_announcement: PositionAnnouncement::parse(row.try_get(10)?)?,
+        announcement_frequency_secs: row.try_get(11)?,
+        exit_queue_id: row.try_get(12)?,
+        hold_music: row.try_get(13)?,
+        priority: row.try_get(14)?,
+        queue_timeout_secs: row.try_get(15)?,
+        service_level_secs: row.try_get(16)?,
+        auto_answer: row.try_get(17)?,
+        profile: row.try_get(18)?,
+        result_codes: Vec::new(),
+    })
+}
+
+/// Checks `input` and turns it into the queue to store, with its warnings.
+fn settle(
+    id: i64,
+    input: QueueInput,
+    rules: &QueueRules,
+) -> Result<(Queue, Vec<String>), AdminError> {
+    let mut c = Check::default();
+    let mut warnings = Vec::new();
+    c.text("name", &input.name, 100);
+    if input.call_mode.chars().count() > 64 {
+        c.fail("call_mode", "must be at most 64 characters");
+    }
+    let number = input.number.trim().to_owned();
+    if number.is_empty() || number.len() > 20 || !number.bytes().all(|b| b.is_ascii_digit()) {
+        c.fail("number", "must be 1 to 20 digits");
+    }
+    if input.kind == QueueKind::Video && !rules.video_enabled {
+        c.fail("type", "video queues are not enabled on this server");
+    }
+    let channel_weight = match (input.kind, input.channel_weight) {
+        (QueueKind::Text, Some(w)) => {
+            c.range("channel_weight", w, 1, 100);
+            w
+        }
+        (QueueKind::Text, None) => 100,
+        (_, None | Some(100)) => 100,
+        (_, Some(_)) => {
+            c.fail(
+                "channel_weight",
+                "only text queues have a channel weight; voice is fixed at 100",
+            );
+            100
+        }
+    };
+    c.range("agent_timeout_secs", input.agent_timeout_secs, 1, 600);
+    c.range("after_call_work_secs", input.after_call_work_secs, 0, 3600);
+    c.range(
+        "announcement_frequency_secs",
+        input.announcement_frequency_secs,
+        0,
+        3600,
+    );
+    if let Some(length) = rules.announcement_secs(input.position_announcement) {
+        if input.announcement_frequency_secs < length + ANNOUNCEMENT_GAP_SECS {
+            warnings.push(format!(
+                "announcement_frequency_secs {} is shorter than the announcement ({length} s) \
+                 plus {ANNOUNCEMENT_GAP_SECS} s: announcements will follow each other without a pause",
+                input.announcement_frequency_secs
+            ));
+        }
+    }
+    if input.exit_queue_id == Some(id) {
+        c.fail("exit_queue_id", "a queue cannot exit to itself");
+    }
+    c.text("hold_music", &input.hold_music, 100);
+    if input.hold_music.contains(['/', '\\']) || input.hold_music.starts_with('.') {
+        c.fail(
+            "hold_music",
+            "must be a name in the media folder, not a path",
+        );
+    }
+    c.range("priority", input.priority, 0, 100);
+    c.range("queue_timeout_secs", input.queue_timeout_secs, 0, 86_400);
+    let mut queue_timeout_secs = input.queue_timeout_secs;
+    if (0..MIN_QUEUE_TIMEOUT_SECS).contains(&queue_timeout_secs) {
+        warnings.push(format!(
+            "queue_timeout_secs {queue_timeout_secs} was raised to the minimum of \
+             {MIN_QUEUE_TIMEOUT_SECS}"
+        ));
+        queue_timeout_secs = MIN_QUEUE_TIMEOUT_SECS;
+    }
+    c.range("service_level_secs", input.service_level_secs, 1, 3600);
+    if let Some(p) = &input.profile {
+        c.text("profile", p, 100);
+    }
+    c.finish()?;
+    Ok((
+        Queue {
+            id,
+            project_id: input.project_id,
+            name: input.name.trim().to_owned(),
+            call_mode: input.call_mode,
+            number,
+            strategy: input.strategy,
+            kind: input.kind,
+            channel_weight,
+            agent_timeout_secs: input.agent_timeout_secs,
+            after_call_work_secs: input.after_call_work_secs,
+            position_announcement: input.position_announcement,
+            announcement_frequency_secs: input.announcement_frequency_secs,
+            exit_queue_id: input.exit_queue_id,
+            hold_music: input.hold_music,
+            priority: input.priority,
+            queue_timeout_secs,
+            service_level_secs: input.service_level_secs,
+            auto_answer: input.auto_answer,
+            profile: input.profile,
+            result_codes: input.result_codes,
+        },
+        warnings,
+    ))
+}
+
+pub async fn list(store: &Store) -> Result<Vec<Queue>, AdminError> {
+    let mut conn = store.pool().acquire().await?;
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM queues ORDER BY number"))
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let mut queue = from_row(row)?;
+        queue.result_codes = result_codes::of_queue(&mut conn, queue.id).await?;
+        out.push(queue);
+    }
+    Ok(out)
+}
+
+pub async fn get(store: &Store, id: i64) -> Result<Queue, AdminError> {
+    let mut conn = store.pool().acquire().await?;
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM queues WHERE id = ?"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(AdminError::NotFound("queue"))?;
+    let mut queue = from_row(&row)?;
+    queue.result_codes = result_codes::of_queue(&mut conn, id).await?;
+    Ok(queue)
+}
+
+pub async fn create(
+    store: &Store,
+    rules: &QueueRules,
+    input: QueueInput,
+) -> Result<Saved<Queue>, AdminError> {
+    save(store, rules, None, input).await
+}
+
+pub async fn update(
+    store: &Store,
+    rules: &QueueRules,
+    id: i64,
+    input: QueueInput,
+) -> Result<Saved<Queue>, AdminError> {
+    save(store, rules, Some(id), input).await
+}
+
+async fn save(
+    store: &Store,
+    rules: &QueueRules,
+    id: Option<i64>,
+    input: QueueInput,
+) -> Result<Saved<Queue>, AdminError> {
+    let (queue, warnings) = settle(id.unwrap_or_else(new_id), input, rules)?;
+    let mut tx = store.begin().await?;
+    if id.is_some() && !super::exists(&mut tx, "queues", queue.id).await? {
+        return Err(AdminError::NotFound("queue"));
+    }
+    let mut c = Check::default();
+    if !super::exists(&mut tx, "projects", queue.project_id).await? {
+        c.fail("project_id", "no such project");
+    }
+    if let Some(exit) = queue.exit_queue_id {
+        if !super::exists(&mut tx, "queues", exit).await? {
+            c.fail("exit_queue_id", "no such queue");
+        } else if id.is_some() && exits_lead_back(&mut tx, exit, queue.id).await? {
+            c.fail(
+                "exit_queue_id",
+                "the exit targets would form a loop back to this queue",
+            );
+        }
+    }
+    result_codes::check_ids(&mut tx, &mut c, &queue.result_codes).await?;
+    c.finish()?;
+    if taken(&mut tx, "queues", "number", &queue.number, id).await? {
+        return Err(duplicate("number", "queue", &queue.number));
+    }
+    let now = now_ms();
+    let sql = if id.is_some() {
+        "UPDATE queues SET project_id = ?, name = ?, call_mode = ?, number = ?, strategy = ?, \
+         kind = ?, channel_weight = ?, agent_timeout_secs = ?, after_call_work_secs = ?, \
+         position_announcement = ?, announcement_frequency_secs = ?, exit_queue_id = ?, \
+         hold_music = ?, priority = ?, queue_timeout_secs = ?, service_level_secs = ?, \
+         auto_answer = ?, profile = ?, updated_at = ? WHERE id = ?"
+    } else {
+        "INSERT INTO queues (project_id, name, call_mode, number, strategy, kind, channel_weight, \
+         agent_timeout_secs, after_call_work_secs, position_announcement, \
+         announcement_frequency_secs, exit_queue_id, hold_music, priority, queue_timeout_secs, \
+         service_level_secs, auto_answer, profile, updated_at, created_at, id) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    };
+    let mut q = sqlx::query(sql)
+        .bind(queue.project_id)
+        .bind(&queue.name)
+        .bind(&queue.call_mode)
+        .bind(&queue.number)
+        .bind(queue.strategy.as_str())
+        .bind(queue.kind.as_str())
+        .bind(queue.channel_weight)
+        .bind(queue.agent_timeout_secs)
+        .bind(queue.after_call_work_secs)
+        .bind(queue.position_announcement.as_str())
+        .bind(queue.announcement_frequency_secs)
+        .bind(queue.exit_queue_id)
+        .bind(&queue.hold_music)
+        .bind(queue.priority)
+        .bind(queue.queue_timeout_secs)
+        .bind(queue.service_level_secs)
+        .bind(queue.auto_answer)
+        .bind(&queue.profile)
+        .bind(now);
+    if id.is_none() {
+        q = q.bind(now);
+    }
+    q.bind(queue.id).execute(&mut *tx).await?;
+    result_codes::set_for_queue(&mut tx, queue.id, &queue.result_codes).await?;
+    tx.commit().await?;
+    Ok(Saved {
+        item: queue,
+        warnings,
+    })
+}
+
+/// Whether following exit targets from `start` reaches `queue`.
+async fn exits_lead_back(
+    conn: &mut sqlx::SqliteConnection,
+    start: i64,
+    queue: i64,
+) -> Result<bool, AdminError> {
+    let mut seen = vec![start];
+    let mut at = start;
+    loop {
+        if at == queue {
+            return Ok(true);
+        }
+        let next: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT exit_queue_id FROM queues WHERE id = ?")
+                .bind(at)
+                .fetch_optional(&mut *conn)
+                .await?;
+        match next.flatten() {
+            Some(n) if !seen.contains(&n) => {
+                seen.push(n);
+                at = n;
+            }
+            _ => return Ok(false),
+        }
+    }
+}
+
+/// Deletes a queue that no queue group and no other queue's exit names.
+pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
+    let mut tx = store.begin().await?;
+    if !super::exists(&mut tx, "queues", id).await? {
+        return Err(AdminError::NotFound("queue"));
+    }
+    let groups: Vec<String> = sqlx::query_scalar(
+        "SELECT g.name FROM queue_groups g JOIN queue_group_members m ON m.group_id = g.id \
+         WHERE m.queue_id = ? ORDER BY g.name",
+    )
+    .bind(id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let exits: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM queues WHERE exit_queue_id = ? AND id <> ? ORDER BY name",
+    )
+    .bind(id)
+    .bind(id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut reasons = Vec::new();
+    if !groups.is_empty() {
+        reasons.push(format!("it is in the queue group(s) {}", groups.join(", ")));
+    }
+    if !exits.is_empty() {
+        reasons.push(format!(
+            "it is the exit target of the queue(s) {}",
+            exits.join(", ")
+        ));
+    }
+    if !reasons.is_empty() {
+        return Err(AdminError::Conflict {
+            detail: format!("the queue cannot be deleted: {}", reasons.join("; ")),
+            errors: Vec::new(),
+        });
+    }
+    sqlx::query("DELETE FROM queues WHERE id = ?")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "queues_tests.rs"]
+mod tests;

@@ -1,0 +1,273 @@
+//! Result codes: how an agent closes an interaction. A code has a category
+//! (success, fail, schedule, other), a type (call, written channel, product),
+//! a unique short display name (at most [`MAX_DISPLAY_NAME`] characters) and
+//! feature flags. Incompatible flags are refused: a code that asks for a date
+//! schedules its own follow-up, so it cannot also say "call again". A code a
+//! queue offers cannot be deleted until the queue stops offering it.
+
+use serde::{Deserialize, Serialize};
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+
+use super::{duplicate, named_enum, new_id, now_ms, taken, AdminError, Check, Saved};
+use crate::store::{Store, StoreError};
+
+/// The longest display name, in characters (it is shown on agent buttons).
+pub const MAX_DISPLAY_NAME: usize = 32;
+
+named_enum! {
+    ResultCategory {
+        Success = "success",
+        Fail = "fail",
+        Schedule = "schedule",
+        Other = "other",
+    }
+}
+
+named_enum! {
+    ResultCodeType {
+        Call = "call",
+        WrittenChannel = "written_channel",
+        Product = "product",
+    }
+}
+
+/// The feature flags of a result code; each defaults to off.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ResultCodeFlags {
+    pub ask_date: bool,
+    /// Closes the contact's work: no further result code follows.
+    pub final_result: bool,
+    pub contact: bool,
+    pub show_on_dashboard: bool,
+    pub delete_action_date: bool,
+    pub phone_answered: bool,
+    /// The follow-up goes to the same agent.
+    #[serde(rename = "self")]
+    pub own: bool,
+    pub note_required: bool,
+    pub contact_callable: bool,
+    pub phone_callable: bool,
+    pub deactivate_phone: bool,
+    pub send_sms: bool,
+    pub send_email: bool,
+    pub deactivate: bool,
+    pub extra_time: bool,
+    pub call_again: bool,
+    pub remind: bool,
+    pub assign: bool,
+    pub delete_assignment: bool,
+    pub http: bool,
+}
+
+/// A stored result code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResultCode {
+    pub id: i64,
+    pub category: ResultCategory,
+    #[serde(rename = "type")]
+    pub kind: ResultCodeType,
+    pub display_name: String,
+    pub flags: ResultCodeFlags,
+}
+
+/// What a client sends to create or replace a result code.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResultCodeInput {
+    pub category: ResultCategory,
+    #[serde(rename = "type")]
+    pub kind: ResultCodeType,
+    pub display_name: String,
+    #[serde(default)]
+    pub flags: ResultCodeFlags,
+}
+
+const COLUMNS: &str = "id, category, kind, display_name, flags";
+
+fn from_row(row: &SqliteRow) -> Result<ResultCode, AdminError> {
+    let flags: String = row.try_get(4)?;
+    Ok(ResultCode {
+        id: row.try_get(0)?,
+        category: ResultCategory::parse(row.try_get(1)?)?,
+        kind: ResultCodeType::parse(row.try_get(2)?)?,
+        display_name: row.try_get(3)?,
+        flags: serde_json::from_str(&flags)
+            .map_err(|e| StoreError::Invalid(format!("stored result code flags: {e}")))?,
+    })
+}
+
+fn check(input: &ResultCodeInput) -> Result<(), AdminError> {
+    let mut c = Check::default();
+    c.text("display_name", &input.display_name, MAX_DISPLAY_NAME);
+    if input.flags.ask_date && input.flags.call_again {
+        c.fail(
+            "flags.call_again",
+            "ask_date and call_again cannot be used together",
+        );
+    }
+    c.finish()
+}
+
+pub async fn list(store: &Store) -> Result<Vec<ResultCode>, AdminError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM result_codes ORDER BY display_name"
+    ))
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+pub async fn get(store: &Store, id: i64) -> Result<ResultCode, AdminError> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM result_codes WHERE id = ?"))
+        .bind(id)
+        .fetch_optional(store.pool())
+        .await?
+        .ok_or(AdminError::NotFound("result code"))?;
+    from_row(&row)
+}
+
+pub async fn create(
+    store: &Store,
+    input: ResultCodeInput,
+) -> Result<Saved<ResultCode>, AdminError> {
+    save(store, None, input).await
+}
+
+pub async fn update(
+    store: &Store,
+    id: i64,
+    input: ResultCodeInput,
+) -> Result<Saved<ResultCode>, AdminError> {
+    save(store, Some(id), input).await
+}
+
+async fn save(
+    store: &Store,
+    id: Option<i64>,
+    input: ResultCodeInput,
+) -> Result<Saved<ResultCode>, AdminError> {
+    let mut tx = store.begin().await?;
+    if let Some(id) = id {
+        if !super::exists(&mut tx, "result_codes", id).await? {
+            return Err(AdminError::NotFound("result code"));
+        }
+    }
+    check(&input)?;
+    let display_name = input.display_name.trim().to_owned();
+    if taken(&mut tx, "result_codes", "display_name", &display_name, id).await? {
+        return Err(duplicate("display_name", "result code", &display_name));
+    }
+    let flags = serde_json::to_string(&input.flags)
+        .map_err(|e| StoreError::Invalid(format!("result code flags: {e}")))?;
+    let now = now_ms();
+    let code_id = id.unwrap_or_else(new_id);
+    let sql = if id.is_some() {
+        "UPDATE result_codes SET category = ?, kind = ?, display_name = ?, flags = ?, \
+         updated_at = ? WHERE id = ?"
+    } else {
+        "INSERT INTO result_codes (category, kind, display_name, flags, updated_at, created_at, id) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)"
+    };
+    let mut q = sqlx::query(sql)
+        .bind(input.category.as_str())
+        .bind(input.kind.as_str())
+        .bind(&display_name)
+        .bind(&flags)
+        .bind(now);
+    if id.is_none() {
+        q = q.bind(now);
+    }
+    q.bind(code_id).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(Saved::plain(ResultCode {
+        id: code_id,
+        category: input.category,
+        kind: input.kind,
+        display_name,
+        flags: input.flags,
+    }))
+}
+
+/// Deletes a result code that no queue offers.
+pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
+    let mut tx = store.begin().await?;
+    if !super::exists(&mut tx, "result_codes", id).await? {
+        return Err(AdminError::NotFound("result code"));
+    }
+    let queues: Vec<String> = sqlx::query_scalar(
+        "SELECT q.name FROM queues q JOIN queue_result_codes r ON r.queue_id = q.id \
+         WHERE r.result_code_id = ? ORDER BY q.name",
+    )
+    .bind(id)
+    .fetch_all(&mut *tx)
+    .await?;
+    if !queues.is_empty() {
+        return Err(AdminError::Conflict {
+            detail: format!(
+                "the result code is offered by the queue(s) {}; take it off them first",
+                queues.join(", ")
+            ),
+            errors: Vec::new(),
+        });
+    }
+    sqlx::query("DELETE FROM result_codes WHERE id = ?")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The result codes a queue offers, in the order given.
+pub(crate) async fn of_queue(
+    conn: &mut sqlx::SqliteConnection,
+    queue: i64,
+) -> Result<Vec<i64>, AdminError> {
+    Ok(sqlx::query_scalar(
+        "SELECT result_code_id FROM queue_result_codes WHERE queue_id = ? ORDER BY position",
+    )
+    .bind(queue)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Checks that every id in `codes` names a result code, once.
+pub(crate) async fn check_ids(
+    conn: &mut sqlx::SqliteConnection,
+    c: &mut Check,
+    codes: &[i64],
+) -> Result<(), AdminError> {
+    for (i, code) in codes.iter().enumerate() {
+        if codes[..i].contains(code) {
+            c.fail(&format!("result_codes[{i}]"), "listed twice");
+        } else if !super::exists(conn, "result_codes", *code).await? {
+            c.fail(&format!("result_codes[{i}]"), "no such result code");
+        }
+    }
+    Ok(())
+}
+
+/// Replaces the result codes a queue offers (inside the caller's transaction).
+pub(crate) async fn set_for_queue(
+    conn: &mut sqlx::SqliteConnection,
+    queue: i64,
+    codes: &[i64],
+) -> Result<(), AdminError> {
+    sqlx::query("DELETE FROM queue_result_codes WHERE queue_id = ?")
+        .bind(queue)
+        .execute(&mut *conn)
+        .await?;
+    for (position, code) in codes.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO queue_result_codes (queue_id, result_code_id, position) VALUES (?, ?, ?)",
+        )
+        .bind(queue)
+        .bind(code)
+        .bind(position as i64)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,203 @@
+//! The OpenAPI document at /api/openapi.json against the real server: it lists
+//! every route, each listed route answers, and every operation's answers (in
+//! success and refusal forms) match the document.
+
+mod common;
+
+use common::http::{assert_problem, request, server, Reply};
+use serde_json::{json, Value};
+
+#[test]
+fn the_openapi_document_lists_every_route_and_they_answer() {
+    let (_server, api) = server();
+    let doc = api.get("/api/openapi.json").json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    assert_eq!(paths.len(), 13);
+    for (path, item) in paths {
+        if path.contains("{id}") {
+            for method in ["get", "put", "delete"] {
+                assert!(item[method].is_object(), "{path} {method}");
+            }
+            let reply = api.get(&path.replace("{id}", "777"));
+            let p = assert_problem(&reply, 404);
+            assert_eq!(p["type"], "/api/problems/not-found");
+        } else {
+            let reply = api.get(path);
+            assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+            assert_eq!(reply.header("content-type"), Some("application/json"));
+        }
+    }
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    for name in [
+        "Problem",
+        "FieldError",
+        "Queue",
+        "QueueInput",
+        "ResultCodeFlags",
+    ] {
+        assert!(schemas.contains_key(name), "{name}");
+    }
+}
+
+/// Every operation, in its success and refusal forms, answers what the
+/// OpenAPI document says it does (the subset of JSON Schema the document uses).
+#[test]
+fn every_answer_matches_the_openapi_document() {
+    let (server, api) = server();
+    let doc = api.get("/api/openapi.json").json();
+    let mut failures = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut conform = |method: &str, path: &str, reply: Reply| -> Value {
+        for f in common::http::conformance(&doc, method, path, &reply) {
+            failures.push(format!("{method} {path} {}: {f}", reply.status));
+        }
+        seen.insert(format!("{method} {path}"));
+        if reply.body.is_empty() {
+            Value::Null
+        } else {
+            reply.json()
+        }
+    };
+
+    let p = conform(
+        "POST",
+        "/api/projects",
+        api.post("/api/projects", &json!({"name": "Doc"})),
+    );
+    let pid = p["id"].as_i64().unwrap();
+    let rc = conform(
+        "POST",
+        "/api/result-codes",
+        api.post(
+            "/api/result-codes",
+            &json!({"category": "other", "type": "product", "display_name": "Doc",
+                    "flags": {"http": true}}),
+        ),
+    );
+    let q = conform(
+        "POST",
+        "/api/queues",
+        api.post(
+            "/api/queues",
+            &json!({"project_id": pid, "name": "Doc", "number": "9001", "type": "text",
+                    "queue_timeout_secs": 1, "result_codes": [rc["id"]]}),
+        ),
+    );
+    let samples = [
+        (
+            "projects",
+            json!({"name": "Doc 2", "default_profile": "Agent"}),
+        ),
+        ("statuses", json!({"category": "break", "name": "Doc"})),
+        (
+            "queues",
+            json!({"project_id": pid, "name": "Doc 2", "number": "9002",
+                          "exit_queue_id": q["id"]}),
+        ),
+        ("queue-groups", json!({"name": "Doc", "queues": [q["id"]]})),
+        (
+            "result-codes",
+            json!({"category": "fail", "type": "call", "display_name": "Doc 2"}),
+        ),
+        (
+            "tags",
+            json!({"name": "Doc", "colour": "#abcdef", "queues": [q["id"]]}),
+        ),
+    ];
+    for (resource, body) in &samples {
+        let list = format!("/api/{resource}");
+        let item = format!("/api/{resource}/{{id}}");
+        let made = conform("POST", &list, api.post(&list, body));
+        let id = made["id"].as_i64().unwrap();
+        let at = format!("/api/{resource}/{id}");
+        conform("GET", &list, api.get(&list));
+        conform("GET", &item, api.get(&at));
+        conform("PUT", &item, api.put(&at, body));
+        conform("POST", &list, api.post(&list, &json!({"nonsense": 1})));
+        conform("PUT", &item, api.put(&at, &json!({})));
+        conform("GET", &item, api.get(&format!("/api/{resource}/1234567")));
+        conform(
+            "DELETE",
+            &item,
+            api.delete(&format!("/api/{resource}/1234567")),
+        );
+        conform("GET", &list, request(server.http, "GET", &list, None, None));
+        if *resource != "queues" {
+            conform("DELETE", &item, api.delete(&at));
+        }
+    }
+    // Refusals: 409 (duplicate, still referenced), 422, 403.
+    conform(
+        "POST",
+        "/api/projects",
+        api.post("/api/projects", &json!({"name": "Doc"})),
+    );
+    conform(
+        "DELETE",
+        "/api/projects/{id}",
+        api.delete(&format!("/api/projects/{pid}")),
+    );
+    conform(
+        "POST",
+        "/api/queues",
+        api.post(
+            "/api/queues",
+            &json!({"project_id": pid, "name": "V", "number": "1",
+                                        "type": "video"}),
+        ),
+    );
+    conform(
+        "PUT",
+        "/api/statuses/{id}",
+        api.put(
+            "/api/statuses/1",
+            &json!({"category": "available", "name": "Available"}),
+        ),
+    );
+    conform(
+        "DELETE",
+        "/api/statuses/{id}",
+        api.delete("/api/statuses/1"),
+    );
+    conform("GET", "/api/openapi.json", api.get("/api/openapi.json"));
+    let form = common::http::request_typed(
+        server.http,
+        "PUT",
+        "/api/projects/1",
+        Some(&api.token),
+        "text/plain",
+        Some("Doc"),
+    );
+    conform("PUT", "/api/projects/{id}", form);
+
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // The check itself notices a wrong answer.
+    let wrong = Reply {
+        status: 200,
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: r#"[{"id": "seven", "name": "", "colour": 1}]"#.into(),
+    };
+    let found = common::http::conformance(&doc, "GET", "/api/projects", &wrong);
+    assert!(found.len() >= 4, "{found:?}");
+    let unlisted = Reply {
+        status: 418,
+        ..wrong
+    };
+    assert_eq!(
+        common::http::conformance(&doc, "GET", "/api/projects", &unlisted).len(),
+        1
+    );
+    let documented: usize = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|item| {
+            ["get", "post", "put", "delete"]
+                .iter()
+                .filter(|m| item[**m].is_object())
+                .count()
+        })
+        .sum();
+    assert_eq!(seen.len(), documented, "operations exercised: {seen:?}");
+}
