@@ -102,8 +102,9 @@ pub struct AuthConfig {
     pub nonce_lifetime_secs: u64,
     /// Failed authentications in a row after which a user is locked.
     pub max_failed_attempts: u32,
-    /// Failed authentications one source address may make per minute before its
-    /// requests are refused for the rest of that minute.
+    /// Failed authentications one source address may make within a minute of
+    /// its first failure; past that its requests are refused until the minute
+    /// is over.
     pub failures_per_source_per_minute: u32,
     /// Digest algorithms offered in 401 challenges, in this order (`MD5`,
     /// `SHA-256`). Clients take the first they support; MD5 comes first by

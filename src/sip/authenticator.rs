@@ -10,8 +10,9 @@
 //!   failures in a row locks the user (state `locked`) until an administrator
 //!   resets the password. Locked and passive users get 403.
 //! - It also counts against the source address: past the configured failures
-//!   per minute, every request from that address gets 403 until the minute
-//!   ends. Scanners trying usernames are stopped the same way.
+//!   within a minute of the first one, every request from that address gets
+//!   403 until that minute ends. Scanners trying usernames are stopped the
+//!   same way.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -87,13 +88,16 @@ pub struct AuthSettings {
 pub struct Authenticator {
     settings: AuthSettings,
     nonces: Nonces,
-    /// Per source address: the minute (Unix ms / 60 000) and failures in it.
+    /// Per source address: when its current minute-long window began (Unix
+    /// ms) and the failures in it. The window opens at the first failure, so
+    /// a burst is never split across two windows.
     failures: Mutex<HashMap<IpAddr, (u64, u32)>>,
     metrics: Arc<SipMetrics>,
 }
 
 const TRACKED_NONCES: usize = 200_000;
 const TRACKED_SOURCES: usize = 100_000;
+const FAILURE_WINDOW_MS: u64 = 60_000;
 
 impl Authenticator {
     pub fn new(settings: AuthSettings, metrics: Arc<SipMetrics>) -> Authenticator {
@@ -214,24 +218,24 @@ impl Authenticator {
     }
 
     fn source_blocked(&self, source: IpAddr, now_ms: u64) -> bool {
-        let minute = now_ms / 60_000;
         let failures = self.failures.lock().expect("failure table lock");
-        matches!(failures.get(&source), Some(&(m, n)) if m == minute && n >= self.settings.failures_per_source_per_minute)
+        matches!(failures.get(&source), Some(&(start, n))
+            if now_ms.saturating_sub(start) < FAILURE_WINDOW_MS
+                && n >= self.settings.failures_per_source_per_minute)
     }
 
     fn source_failed(&self, source: IpAddr, now_ms: u64) {
-        let minute = now_ms / 60_000;
         let mut failures = self.failures.lock().expect("failure table lock");
         if failures.len() >= TRACKED_SOURCES {
-            failures.retain(|_, (m, _)| *m == minute);
+            failures.retain(|_, (start, _)| now_ms.saturating_sub(*start) < FAILURE_WINDOW_MS);
         }
-        let entry = failures.entry(source).or_insert((minute, 0));
-        if entry.0 != minute {
-            *entry = (minute, 0);
+        let entry = failures.entry(source).or_insert((now_ms, 0));
+        if now_ms.saturating_sub(entry.0) >= FAILURE_WINDOW_MS {
+            *entry = (now_ms, 0);
         }
         entry.1 += 1;
         if entry.1 == self.settings.failures_per_source_per_minute {
-            tracing::warn!(%source, "source refused for the rest of the minute: too many failed authentications");
+            tracing::warn!(%source, "source refused for a minute: too many failed authentications");
         }
     }
 }
