@@ -1,7 +1,10 @@
 //! The binding rules of RFC 3261 section 10.3 steps 6 to 8, without I/O: what a
 //! REGISTER does to the bindings of one address-of-record.
 
+use bytes::Bytes;
+
 use super::super::location::Binding;
+use super::super::message::Uri;
 use super::super::peer::Peer;
 
 /// Limits an operator sets on registrations.
@@ -50,6 +53,23 @@ pub enum Refusal {
     OutOfOrder,
 }
 
+/// Whether two Contact URIs name the same binding: RFC 3261 section 10.3
+/// step 7 compares them by the URI rules of section 19.1.4 (so a refresh
+/// that writes `transport=UDP` where the first wrote `transport=udp` does
+/// not add a second binding).
+fn same_contact(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    match (
+        Uri::parse(Bytes::copy_from_slice(a.as_bytes())),
+        Uri::parse(Bytes::copy_from_slice(b.as_bytes())),
+    ) {
+        (Ok(a), Ok(b)) => a.equivalent(&b),
+        _ => false,
+    }
+}
+
 /// Applies `update` to `bindings` at `now_ms`. Either every contact is applied
 /// or none is. Returns whether anything changed. The set is kept within
 /// `max_contacts` by dropping the bindings that would lapse first.
@@ -82,7 +102,7 @@ pub fn apply(
                 }
                 if bindings
                     .iter()
-                    .any(|b| b.contact == contact.uri && stale(b))
+                    .any(|b| same_contact(&b.contact, &contact.uri) && stale(b))
                 {
                     return Err(Refusal::OutOfOrder);
                 }
@@ -90,7 +110,9 @@ pub fn apply(
             }
             let mut changed = false;
             for (contact, expires) in resolved {
-                let existing = bindings.iter().position(|b| b.contact == contact.uri);
+                let existing = bindings
+                    .iter()
+                    .position(|b| same_contact(&b.contact, &contact.uri));
                 if expires == 0 {
                     if let Some(i) = existing {
                         bindings.remove(i);
@@ -253,6 +275,36 @@ mod tests {
             Ok(true)
         );
         assert!(set.is_empty());
+    }
+
+    #[test]
+    fn a_refresh_matches_its_binding_by_uri_equivalence() {
+        let mut set = Vec::new();
+        register(
+            &mut set,
+            &[contact("sip:a@Host.example;transport=udp", None)],
+            &origin("c1", 1),
+            0,
+        )
+        .unwrap();
+        register(
+            &mut set,
+            &[contact("sip:a@host.example;transport=UDP", Some(120))],
+            &origin("c1", 2),
+            0,
+        )
+        .unwrap();
+        assert_eq!(set.len(), 1);
+        assert_eq!(set[0].expires_at_ms, 120_000);
+        // A different user part is a different binding.
+        register(
+            &mut set,
+            &[contact("sip:b@host.example;transport=udp", None)],
+            &origin("c1", 3),
+            0,
+        )
+        .unwrap();
+        assert_eq!(set.len(), 2);
     }
 
     #[test]
