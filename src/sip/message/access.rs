@@ -31,8 +31,7 @@ pub(crate) fn top_via(h: &Headers) -> Result<Via, ParseError> {
     let v = h
         .get(&HeaderName::Via)
         .ok_or_else(|| ParseError::bad("Missing Via header"))?;
-    let first = lex::split_commas(v).into_iter().next().unwrap_or(0..0);
-    typed::parse_via(&v.slice(first))
+    typed::parse_via(&v.slice(lex::first_element(v)))
 }
 
 fn set_top_via(h: &mut Headers, via: &Via) {

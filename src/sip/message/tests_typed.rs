@@ -1,6 +1,7 @@
 //! Unit tests of typed values and request checks beyond the RFC 4475 files
 //! (RFC 3261 sections 7.3.1, 8.2.2, 19.1, 20.10, 20.42; RFC 5626 instance ids).
 
+use super::lex;
 use super::*;
 
 fn na(s: &str) -> Result<NameAddr, ParseError> {
@@ -339,4 +340,19 @@ fn parsed_and_built_headers_compare_by_value() {
     assert_eq!(format!("{fresh:?}"), format!("{built:?}"));
     built.set(HeaderName::other("Subject"), "y");
     assert_ne!(parsed, built);
+}
+
+#[test]
+fn first_element_matches_split() {
+    for v in [
+        "a, b",
+        "\"x,y\" <sip:a,b@c>;p=1, d",
+        "<sip:a>",
+        "",
+        " , x",
+        "\"unterminated, y",
+    ] {
+        let whole = lex::split_commas(v.as_bytes());
+        assert_eq!(lex::first_element(v.as_bytes()), whole[0], "{v}");
+    }
 }
