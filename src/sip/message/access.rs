@@ -31,8 +31,7 @@ pub(crate) fn top_via(h: &Headers) -> Result<Via, ParseError> {
     let v = h
         .get(&HeaderName::Via)
         .ok_or_else(|| ParseError::bad("Missing Via header"))?;
-    let first = lex::split_commas(v).into_iter().next().unwrap_or(0..0);
-    typed::parse_via(&v.slice(first))
+    typed::parse_via(&v.slice(lex::first_element(v)))
 }
 
 fn set_top_via(h: &mut Headers, via: &Via) {
@@ -170,6 +169,10 @@ fn accept(h: &Headers) -> Vec<String> {
     out
 }
 
+/// Most Via fields a response we build carries (a request can hold up to
+/// `MAX_HEADERS` fields; the response adds its own and Content-Length).
+pub const MAX_RESPONSE_VIAS: usize = super::MAX_HEADERS - 16;
+
 macro_rules! accessors {
     ($t:ty) => {
         impl $t {
@@ -265,11 +268,13 @@ accessors!(Response);
 impl Response {
     /// A response to `req` carrying its Via fields, From, To, Call-ID and CSeq
     /// (RFC 3261 8.2.6.2), with an empty body. Add a To tag with `set_to_tag`.
+    /// Only the first [`MAX_RESPONSE_VIAS`] Via fields are copied, so the response
+    /// stays within [`super::MAX_HEADERS`].
     pub fn for_request(req: &Request, status: u16, reason: &str) -> Response {
         let mut r = Response::new(status, reason);
         for (n, v) in req.headers.iter() {
             let copy = match n {
-                HeaderName::Via => true,
+                HeaderName::Via => r.headers.count(n) < MAX_RESPONSE_VIAS,
                 // RFC 3261 8.2.6.1
                 HeaderName::Other(o) if status == 100 => o.eq_ignore_ascii_case(b"Timestamp"),
                 HeaderName::From | HeaderName::To | HeaderName::CallId | HeaderName::CSeq => {

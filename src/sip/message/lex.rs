@@ -96,6 +96,34 @@ pub(crate) fn unfold(v: &[u8]) -> std::borrow::Cow<'_, str> {
     Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
+/// The first comma-separated element of a header value (see [`split_commas`]),
+/// without building the whole list.
+pub(crate) fn first_element(s: &[u8]) -> std::ops::Range<usize> {
+    let mut i = 0;
+    let mut in_quote = false;
+    let mut in_angle = false;
+    while i < s.len() {
+        let c = s[i];
+        if in_quote {
+            if c == b'\\' {
+                i += 1;
+            } else if c == b'"' {
+                in_quote = false;
+            }
+        } else {
+            match c {
+                b'"' => in_quote = true,
+                b'<' => in_angle = true,
+                b'>' => in_angle = false,
+                b',' if !in_angle => break,
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    trim_range(&s[..i.min(s.len())])
+}
+
 /// Splits a header value at commas that are outside quoted strings and `<...>`,
 /// returning trimmed ranges; empty elements are kept (callers decide).
 pub(crate) fn split_commas(s: &[u8]) -> Vec<std::ops::Range<usize>> {

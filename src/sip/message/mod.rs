@@ -32,6 +32,7 @@ mod tests_prop;
 #[cfg(test)]
 mod tests_typed;
 
+pub use access::MAX_RESPONSE_VIAS;
 pub use auth::{quoted_string, AuthValue};
 pub use error::{FrameError, ParseError};
 pub use header::{HeaderName, Headers, Params};

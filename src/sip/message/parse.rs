@@ -17,8 +17,11 @@ use bytes::Bytes;
 
 /// Largest message accepted (datagram or framed), RFC 3261 18.1.1 / 18.3.
 pub const MAX_MESSAGE: usize = 64 * 1024;
-/// At most this many header fields per message.
+/// At most this many header fields per message, Content-Length not counted.
 pub const MAX_HEADERS: usize = 256;
+/// Content-Length fields, which do not count towards `MAX_HEADERS`, are limited
+/// separately (a request with more than one is refused by `validate_request`).
+const MAX_LENGTH_FIELDS: usize = 8;
 /// At most this many octets in the start line or in one header field (folds included).
 pub const MAX_LINE: usize = 16 * 1024;
 
@@ -80,6 +83,7 @@ fn parse_inner(buf: &Bytes) -> Result<Message, ParseError> {
     i = next;
     let mut headers = Headers::over(buf.clone(), 16);
     let mut content_length: Option<(usize, usize)> = None;
+    let mut lengths = 0;
     loop {
         let (le, next) = line_at(b, i).ok_or_else(|| {
             ParseError::bad("Header section not terminated").with_status(fail_status)
@@ -118,10 +122,15 @@ fn parse_inner(buf: &Bytes) -> Result<Message, ParseError> {
         let vr = lex::trim_range(&b[vs..ve]);
         let (start, end) = (vs + vr.start, vs + vr.end);
         let name = HeaderName::from_slice_of(buf, &b[name_r]);
-        if name == HeaderName::ContentLength && content_length.is_none() {
-            content_length = Some((start, end));
+        if name == HeaderName::ContentLength {
+            lengths += 1;
+            if content_length.is_none() {
+                content_length = Some((start, end));
+            }
         }
-        if headers.len() >= MAX_HEADERS {
+        // Content-Length fields are counted apart, so that printing (which always
+        // writes one) never takes a message over the limit
+        if headers.len() + 1 - lengths > MAX_HEADERS || lengths > MAX_LENGTH_FIELDS {
             return Err(
                 ParseError::bad("Too many header fields").with_status(fail_status.map(|_| 513))
             );

@@ -560,6 +560,20 @@ fn limits_are_errors() {
     m.extend_from_slice(b"\r\n");
     let e = parse(Bytes::from(m)).unwrap_err();
     assert_eq!(e.status(), Some(513));
+    // exactly MAX_HEADERS fields plus Content-Length fields parse
+    let mut m = b"OPTIONS sip:a@b SIP/2.0\r\nl: 0\r\n".to_vec();
+    for i in 0..MAX_HEADERS {
+        m.extend_from_slice(format!("X-H{i}: v\r\n").as_bytes());
+    }
+    m.extend_from_slice(b"l: 0\r\n\r\n");
+    assert_eq!(
+        parse(Bytes::from(m)).unwrap().headers().len(),
+        MAX_HEADERS + 2
+    );
+    let mut m = b"OPTIONS sip:a@b SIP/2.0\r\n".to_vec();
+    m.extend(std::iter::repeat_n(&b"l: 0\r\n"[..], 9).flatten());
+    m.extend_from_slice(b"\r\n");
+    assert_eq!(parse(Bytes::from(m)).unwrap_err().status(), Some(513));
     let mut m = b"OPTIONS sip:a@b SIP/2.0\r\nX: ".to_vec();
     m.extend(std::iter::repeat_n(b'a', MAX_LINE + 1));
     m.extend_from_slice(b"\r\n\r\n");

@@ -346,3 +346,27 @@ proptest! {
         check_any(&raw);
     }
 }
+
+#[test]
+fn responses_to_many_vias_stay_parsable() {
+    // found by cargo-fuzz: a request refused with 513 for too many fields,
+    // nearly all of them Via, got a response that was itself too large
+    let mut m = b"OPTIONS sip:a@b SIP/2.0\r\nf: <sip:a@b>;tag=1\r\nt: <sip:b@b>\r\ni: c\r\nCSeq: 1 OPTIONS\r\n".to_vec();
+    for _ in 0..300 {
+        m.extend_from_slice(b"v: SIP/2.0/UDP h;branch=z9hG4bK1\r\n");
+    }
+    m.extend_from_slice(b"\r\n");
+    check_any(&m);
+    let e = parse(Bytes::from(m)).unwrap_err();
+    assert_eq!(
+        e.response().unwrap().headers.count(&HeaderName::Via),
+        MAX_RESPONSE_VIAS
+    );
+    // and a request at the limit gets an ordinary response
+    let mut m = b"OPTIONS sip:a@b SIP/2.0\r\nf: <sip:a@b>;tag=1\r\nt: <sip:b@b>\r\ni: c\r\nCSeq: 1 OPTIONS\r\n".to_vec();
+    for _ in 0..MAX_HEADERS - 4 {
+        m.extend_from_slice(b"v: SIP/2.0/UDP h;branch=z9hG4bK1\r\n");
+    }
+    m.extend_from_slice(b"\r\n");
+    check_any(&m);
+}

@@ -1,6 +1,7 @@
 //! Unit tests of typed values and request checks beyond the RFC 4475 files
 //! (RFC 3261 sections 7.3.1, 8.2.2, 19.1, 20.10, 20.42; RFC 5626 instance ids).
 
+use super::lex;
 use super::*;
 
 fn na(s: &str) -> Result<NameAddr, ParseError> {
@@ -339,4 +340,65 @@ fn parsed_and_built_headers_compare_by_value() {
     assert_eq!(format!("{fresh:?}"), format!("{built:?}"));
     built.set(HeaderName::other("Subject"), "y");
     assert_ne!(parsed, built);
+}
+
+#[test]
+fn first_element_matches_split() {
+    for v in [
+        "a, b",
+        "\"x,y\" <sip:a,b@c>;p=1, d",
+        "<sip:a>",
+        "",
+        " , x",
+        "\"unterminated, y",
+    ] {
+        let whole = lex::split_commas(v.as_bytes());
+        assert_eq!(lex::first_element(v.as_bytes()), whole[0], "{v}");
+    }
+}
+
+#[test]
+fn uri_parts() {
+    let u: Uri = "SIPS:+1-212-555-1212:1234@gateway.com;user=phone?subject=x%20y&priority=urgent"
+        .parse()
+        .unwrap();
+    assert_eq!(u.scheme(), &Scheme::Sips);
+    assert_eq!(u.scheme().to_string(), "sips");
+    assert_eq!(u.user(), Some("+1-212-555-1212"));
+    assert_eq!(u.password(), Some("1234"));
+    assert_eq!(u.param("USER"), Some(Some("phone")));
+    let h: Vec<_> = u.headers().collect();
+    assert_eq!(h, [("subject", "x%20y"), ("priority", "urgent")]);
+    assert_eq!(
+        u.without_headers().as_str(),
+        "SIPS:+1-212-555-1212:1234@gateway.com;user=phone"
+    );
+    let o: Uri = "urn:service:sos".parse().unwrap();
+    assert_eq!(o.scheme().as_str(), "urn");
+    assert_eq!(o.host(), "service:sos");
+    for bad in [
+        "",
+        "sip:",
+        "sip:@h",
+        "sip:a@",
+        "sip:a@h:",
+        "sip:a@h:70000",
+        "sip:a@h;",
+        "sip:a@h;=x",
+        "sip:a@h?x",
+        "sip:a b@h",
+        "sip:a@h%zz",
+        "sip:a%g1@h",
+        "1sip:a@h",
+        "sip:[::1",
+        "<sip:a@h>",
+    ] {
+        assert!(bad.parse::<Uri>().is_err(), "{bad}");
+    }
+    let v = Via::new("TCP", "2001:db8::5", Some(5070), "z9hG4bKq");
+    assert_eq!(
+        v.to_string(),
+        "SIP/2.0/TCP [2001:db8::5]:5070;branch=z9hG4bKq"
+    );
+    assert_eq!(v.sent_by(), "[2001:db8::5]:5070");
 }

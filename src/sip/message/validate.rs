@@ -240,7 +240,10 @@ fn lenient_fields(raw: &Bytes) -> Vec<(HeaderName, Bytes)> {
             if lex::trim(&line[n..n + c]).is_empty() {
                 let name = HeaderName::from_bytes(&line[..n]);
                 let wanted = match name {
-                    HeaderName::Via => true,
+                    HeaderName::Via => {
+                        out.iter().filter(|(k, _)| *k == HeaderName::Via).count()
+                            < super::access::MAX_RESPONSE_VIAS
+                    }
                     HeaderName::From | HeaderName::To | HeaderName::CallId | HeaderName::CSeq => {
                         !out.iter().any(|(k, _)| *k == name)
                     }
