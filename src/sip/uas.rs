@@ -107,7 +107,7 @@ pub fn admit(req: &Request, local: &Local) -> Result<Handler, Response> {
 
     if !req.body.is_empty() {
         let acceptable = match req.content_type() {
-            Some(ct) => ACCEPT.split(", ").any(|a| a == ct),
+            Some(ct) => ACCEPT.split(", ").any(|a| a.eq_ignore_ascii_case(ct)),
             None => false,
         };
         if !acceptable {
@@ -151,4 +151,123 @@ fn with(req: &Request, status: u16, reason: &str, name: HeaderName, value: &str)
     let mut resp = Response::for_request(req, status, reason);
     resp.headers.push(name, value.to_owned());
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sip::message::{parse, Message};
+    use bytes::Bytes;
+
+    fn request(method: &str, uri: &str, extra: &str, body: &str) -> Request {
+        let text = format!(
+            "{method} {uri} SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKt\r\n\
+             Max-Forwards: 70\r\nTo: <sip:q@switchboard.local>\r\nFrom: <sip:c@example.net>;tag=1\r\n\
+             Call-ID: t\r\nCSeq: 1 {method}\r\n{extra}Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        match parse(Bytes::from(text)).unwrap() {
+            Message::Request(r) => r,
+            Message::Response(_) => unreachable!(),
+        }
+    }
+
+    fn local() -> Local {
+        Local {
+            hosts: vec!["switchboard.local".into(), "127.0.0.1".into()],
+        }
+    }
+
+    fn refused(req: &Request) -> u16 {
+        admit(req, &local()).unwrap_err().status
+    }
+
+    #[test]
+    fn methods_are_routed_or_refused() {
+        assert_eq!(
+            admit(
+                &request("REGISTER", "sip:switchboard.local", "", ""),
+                &local()
+            ),
+            Ok(Handler::Register)
+        );
+        assert_eq!(
+            admit(
+                &request("OPTIONS", "sip:switchboard.local", "", ""),
+                &local()
+            ),
+            Ok(Handler::Options)
+        );
+        assert_eq!(
+            admit(
+                &request("INVITE", "sip:100@switchboard.local", "", ""),
+                &local()
+            ),
+            Ok(Handler::Invite)
+        );
+        assert_eq!(
+            refused(&request("SUBSCRIBE", "sip:switchboard.local", "", "")),
+            405
+        );
+        assert_eq!(
+            refused(&request("FOO", "sip:switchboard.local", "", "")),
+            501
+        );
+        assert_eq!(
+            refused(&request("BYE", "sip:switchboard.local", "", "")),
+            481
+        );
+    }
+
+    #[test]
+    fn session_bodies_are_matched_case_insensitively() {
+        let sdp = "v=0\r\n";
+        let ok = request(
+            "INVITE",
+            "sip:100@switchboard.local",
+            "Content-Type: Application/SDP\r\n",
+            sdp,
+        );
+        assert_eq!(admit(&ok, &local()), Ok(Handler::Invite));
+        let other = request(
+            "INVITE",
+            "sip:100@switchboard.local",
+            "Content-Type: text/plain\r\n",
+            sdp,
+        );
+        assert_eq!(refused(&other), 415);
+        let accept = request(
+            "INVITE",
+            "sip:100@switchboard.local",
+            "Accept: text/html\r\n",
+            "",
+        );
+        assert_eq!(refused(&accept), 406);
+        let any = request("INVITE", "sip:100@switchboard.local", "Accept: */*\r\n", "");
+        assert_eq!(admit(&any, &local()), Ok(Handler::Invite));
+    }
+
+    #[test]
+    fn hops_and_extensions() {
+        // `request` writes Max-Forwards 70, so the zero case is written out.
+        let text = "INVITE sip:bob@elsewhere.example SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKh\r\n\
+                    Max-Forwards: 0\r\nTo: <sip:bob@elsewhere.example>\r\nFrom: <sip:c@example.net>;tag=1\r\n\
+                    Call-ID: h\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+        let Message::Request(hop) = parse(Bytes::from(text)).unwrap() else {
+            unreachable!()
+        };
+        assert_eq!(refused(&hop), 483);
+        let ours = text.replace("bob@elsewhere.example SIP", "100@switchboard.local SIP");
+        let Message::Request(ours) = parse(Bytes::from(ours)).unwrap() else {
+            unreachable!()
+        };
+        assert_eq!(admit(&ours, &local()), Ok(Handler::Invite));
+        let ext = request("OPTIONS", "sip:switchboard.local", "Require: timer\r\n", "");
+        let resp = admit(&ext, &local()).unwrap_err();
+        assert_eq!(resp.status, 420);
+        assert_eq!(
+            resp.headers.get_str(&HeaderName::Unsupported),
+            Some("timer")
+        );
+    }
 }
