@@ -96,10 +96,10 @@ pub(crate) fn unfold(v: &[u8]) -> std::borrow::Cow<'_, str> {
     Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
-/// The first comma-separated element of a header value (see [`split_commas`]),
-/// without building the whole list.
-pub(crate) fn first_element(s: &[u8]) -> std::ops::Range<usize> {
-    let mut i = 0;
+/// Where the comma-separated element starting at `from` ends: the next comma
+/// outside quoted strings and `<...>`, or the end of `s`.
+fn element_end(s: &[u8], from: usize) -> usize {
+    let mut i = from;
     let mut in_quote = false;
     let mut in_angle = false;
     while i < s.len() {
@@ -115,13 +115,19 @@ pub(crate) fn first_element(s: &[u8]) -> std::ops::Range<usize> {
                 b'"' => in_quote = true,
                 b'<' => in_angle = true,
                 b'>' => in_angle = false,
-                b',' if !in_angle => break,
+                b',' if !in_angle => return i,
                 _ => {}
             }
         }
         i += 1;
     }
-    trim_range(&s[..i.min(s.len())])
+    s.len()
+}
+
+/// The first comma-separated element of a header value (see [`split_commas`]),
+/// without building the whole list.
+pub(crate) fn first_element(s: &[u8]) -> std::ops::Range<usize> {
+    trim_range(&s[..element_end(s, 0)])
 }
 
 /// Splits a header value at commas that are outside quoted strings and `<...>`,
@@ -129,35 +135,15 @@ pub(crate) fn first_element(s: &[u8]) -> std::ops::Range<usize> {
 pub(crate) fn split_commas(s: &[u8]) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::new();
     let mut start = 0;
-    let mut i = 0;
-    let mut in_quote = false;
-    let mut in_angle = false;
-    while i < s.len() {
-        let c = s[i];
-        if in_quote {
-            if c == b'\\' {
-                i += 1;
-            } else if c == b'"' {
-                in_quote = false;
-            }
-        } else {
-            match c {
-                b'"' => in_quote = true,
-                b'<' => in_angle = true,
-                b'>' => in_angle = false,
-                b',' if !in_angle => {
-                    let r = trim_range(&s[start..i]);
-                    out.push(start + r.start..start + r.end);
-                    start = i + 1;
-                }
-                _ => {}
-            }
+    loop {
+        let end = element_end(s, start);
+        let r = trim_range(&s[start..end]);
+        out.push(start + r.start..start + r.end);
+        if end >= s.len() {
+            return out;
         }
-        i += 1;
+        start = end + 1;
     }
-    let r = trim_range(&s[start..]);
-    out.push(start + r.start..start + r.end);
-    out
 }
 
 /// Parses decimal digits into a u64, refusing empty input, non-digits and overflow.

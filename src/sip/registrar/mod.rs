@@ -141,10 +141,12 @@ impl<D: Directory + BindingStore> Registrar<D> {
                 .unwrap_or("")
                 .to_owned(),
         };
+        // The bindings in force after this request, taken under the same lock
+        // (apply has already dropped lapsed ones), for the 200's Contact list.
         let outcome = self.location.update(&aor, |set| {
-            apply(&self.rules, set, &update, &origin, now_ms)
+            apply(&self.rules, set, &update, &origin, now_ms).map(|changed| (changed, set.clone()))
         });
-        match outcome {
+        let current = match outcome {
             Err(Refusal::IntervalTooBrief { min_expires }) => {
                 let mut resp = Response::for_request(req, 423, "Interval Too Brief");
                 resp.headers
@@ -154,18 +156,19 @@ impl<D: Directory + BindingStore> Registrar<D> {
             Err(Refusal::OutOfOrder) => {
                 return Response::for_request(req, 400, "CSeq out of order for this Call-ID")
             }
-            Ok(true) => {
+            Ok((true, current)) => {
                 SipMetrics::bump(&self.metrics.registrations);
                 if !self.persist_now(aor.clone()).await {
                     let mut resp = Response::for_request(req, 500, "Registration not stored");
                     resp.headers.push(HeaderName::RetryAfter, "5");
                     return resp;
                 }
+                current
             }
-            Ok(false) => {}
-        }
+            Ok((false, current)) => current,
+        };
         let mut resp = Response::for_request(req, 200, "OK");
-        for binding in self.location.lookup(&aor, now_ms) {
+        for binding in current {
             let mut value = format!(
                 "<{}>;expires={}",
                 binding.contact,

@@ -92,7 +92,9 @@ pub struct Transports {
 }
 
 struct Inner {
-    udp: Mutex<Vec<Arc<UdpSocket>>>,
+    /// Bound UDP sockets, each with whether it is IPv4 (so a send picks one
+    /// without asking the kernel for its address).
+    udp: Mutex<Vec<(bool, Arc<UdpSocket>)>>,
     connections: Mutex<Registry>,
     next_connection: AtomicU64,
     inbound: mpsc::Sender<Inbound>,
@@ -166,7 +168,7 @@ impl Transports {
             .udp
             .lock()
             .expect("udp list lock")
-            .push(socket.clone());
+            .push((local.is_ipv4(), socket.clone()));
         tokio::spawn(udp::receive_loop(self.clone(), socket));
         Ok(local)
     }
@@ -250,12 +252,8 @@ impl Transports {
             let sockets = self.inner.udp.lock().expect("udp list lock");
             sockets
                 .iter()
-                .find(|s| {
-                    s.local_addr()
-                        .map(|l| l.is_ipv4() == addr.is_ipv4())
-                        .unwrap_or(false)
-                })
-                .cloned()
+                .find(|(v4, _)| *v4 == addr.is_ipv4())
+                .map(|(_, s)| s.clone())
         };
         let socket = socket.ok_or(TransportError::NoSocket(Transport::Udp))?;
         socket.send_to(data, addr).await?;
