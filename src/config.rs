@@ -40,6 +40,11 @@ pub struct Config {
     pub media: MediaConfig,
     pub auth: AuthConfig,
     pub registrar: RegistrarConfig,
+    pub calls: CallsConfig,
+    /// On a database without projects, create the demo project: queue
+    /// Support (number 600, DID +15550100), a trunk for the local machine,
+    /// and extensions 1001 and 1002 as its agents.
+    pub demo: bool,
     /// A `tracing` filter such as `info` or `switchboard=debug`; `RUST_LOG` wins.
     pub log: String,
 }
@@ -91,6 +96,39 @@ pub struct MediaConfig {
     pub rtp_port_min: u16,
     /// The last RTP port handed out.
     pub rtp_port_max: u16,
+    /// The address RTP sockets bind to; with the unspecified address, SDP
+    /// names the local address that routes towards each peer.
+    pub ip: std::net::IpAddr,
+    /// Media worker threads (each with its own pacing clock); 0 means one
+    /// per core.
+    pub workers: usize,
+    /// Ask for realtime scheduling (SCHED_FIFO) of the media threads; needs
+    /// CAP_SYS_NICE, and steadies pacing on a busy machine.
+    pub realtime: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CallsConfig {
+    /// The prompt language: the folder under `media/prompts/`.
+    pub language: String,
+    /// End a call whose media has been silent this long; 0 never does.
+    pub rtp_timeout_secs: u64,
+    /// Callers who leave a queue unanswered within this are short abandons.
+    pub short_abandon_secs: u64,
+    /// Calls refused with 503 beyond this many at once.
+    pub max_calls: usize,
+}
+
+impl Default for CallsConfig {
+    fn default() -> Self {
+        CallsConfig {
+            language: "en".into(),
+            rtp_timeout_secs: 0,
+            short_abandon_secs: 5,
+            max_calls: 20_000,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -134,6 +172,8 @@ impl Default for Config {
             media: MediaConfig::default(),
             auth: AuthConfig::default(),
             registrar: RegistrarConfig::default(),
+            calls: CallsConfig::default(),
+            demo: true,
             log: "info".into(),
         }
     }
@@ -176,6 +216,9 @@ impl Default for MediaConfig {
             folder: PathBuf::from("media"),
             rtp_port_min: 20000,
             rtp_port_max: 29999,
+            ip: std::net::IpAddr::from([0, 0, 0, 0]),
+            workers: 0,
+            realtime: false,
         }
     }
 }

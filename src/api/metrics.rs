@@ -13,6 +13,7 @@ use super::AppState;
 pub(super) async fn render(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     let mut out = String::with_capacity(4096);
     state.sip_metrics.render(&mut out);
+    state.call_metrics.render(&mut out);
     let t = state.transports.metrics();
     for (name, value) in [
         ("sip_datagrams_received_total", &t.datagrams_received),

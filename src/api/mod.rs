@@ -17,6 +17,7 @@ use crate::sip::transport::Transports;
 pub struct AppState {
     pub transports: Transports,
     pub sip_metrics: Arc<SipMetrics>,
+    pub call_metrics: Arc<crate::call::CallMetrics>,
     pub admin: Arc<admin::AdminState>,
 }
 

@@ -23,6 +23,10 @@ pub enum Prompt {
     ThankYouForHolding,
     /// The auto-answer beep.
     Beep,
+    /// "Thank you for calling. Goodbye." before the server hangs up.
+    Goodbye,
+    /// "Thank you. We will call you back as soon as an agent is available. Goodbye."
+    CallbackRegistered,
 }
 
 /// Fragment names that say `n` in English ("one hundred twenty three").
@@ -77,6 +81,8 @@ impl Prompt {
             Prompt::PressOneForCallback => vec!["press-1-callback".to_owned()],
             Prompt::ThankYouForHolding => vec!["thank-you-for-holding".to_owned()],
             Prompt::Beep => vec!["beep".to_owned()],
+            Prompt::Goodbye => vec!["goodbye".to_owned()],
+            Prompt::CallbackRegistered => vec!["callback-registered".to_owned()],
         }
     }
 }

@@ -6,6 +6,7 @@
 //! bind port 0 learn the real addresses.
 
 mod directory;
+mod invite_auth;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -15,7 +16,11 @@ use anyhow::Context;
 use rand::Rng;
 
 use crate::api::{self, AppState};
+use crate::call::{self, CallMetrics, CallSettings, DispatchInput, Registry, Routing, RoutingHandle, Services, SipLocal};
 use crate::config::Config;
+use crate::media::engine::{EngineConfig, MediaEngine};
+use crate::media::source::MediaLibrary;
+use crate::sip::tu::CoreHandle;
 use crate::sip::auth::{ha1, Algorithm};
 use crate::sip::authenticator::{AuthSettings, Authenticator};
 use crate::sip::core::{unix_ms, Core};
@@ -49,6 +54,15 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("opening the database {}", config.database.url))?;
     seed_demo(&store, &config).await?;
+    if config.demo {
+        let seeded = store
+            .seed_demo_routing(config.realm())
+            .await
+            .context("creating the demo project")?;
+        if seeded.is_some() {
+            tracing::info!("demo project created: queue Support, number 600, DID +15550100");
+        }
+    }
     let interrupted = store
         .close_interrupted(crate::acd::Millis(unix_ms()))
         .await
@@ -71,6 +85,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     location.load(stored.into_iter().filter_map(directory::from_row));
     tracing::info!(bindings = restored, "registrations restored");
 
+    let mut sip_udp = None;
+    let mut sip_tcp = None;
     let (transports, inbound) = Transports::new(
         Limits {
             max_connections: config.sip.max_connections,
@@ -86,6 +102,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("binding SIP UDP {addr}"))?;
         announce("sip/udp", local);
+        sip_udp.get_or_insert(local);
         hosts.push(local.ip().to_string());
     }
     for addr in &config.sip.tcp {
@@ -94,6 +111,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("binding SIP TCP {addr}"))?;
         announce("sip/tcp", local);
+        sip_tcp.get_or_insert(local);
         hosts.push(local.ip().to_string());
     }
 
@@ -114,6 +132,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         metrics.clone(),
     ));
     let directory = Arc::new(StoreDirectory::new(store.clone()));
+    let invite_auth = Arc::new(invite_auth::InviteAuth {
+        auth: auth.clone(),
+        directory: directory.clone(),
+    });
     let registrar = Arc::new(Registrar::start(
         BindingRules {
             min_expires: config.registrar.min_expires,
@@ -137,6 +159,94 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         });
     }
 
+    // Call control: the media engine, the dispatch core and the call tasks.
+    let (library, _skipped) = MediaLibrary::load_dir(&config.media.folder);
+    let (media_events_tx, media_events) = tokio::sync::mpsc::channel(16 * 1024);
+    let workers = match config.media.workers {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    let media = Arc::new(
+        MediaEngine::start(
+            &EngineConfig {
+                workers,
+                ip: config.media.ip,
+                ports: (config.media.rtp_port_min, config.media.rtp_port_max),
+                realtime: config.media.realtime,
+            },
+            media_events_tx,
+        )
+        .context("starting the media engine")?,
+    );
+    let registry = Arc::new(Registry::default());
+    tokio::spawn(call::route_media_events(registry.clone(), media_events));
+    let routing = Arc::new(RoutingHandle::new(
+        Routing::load(&store).await.context("loading trunks and routes")?,
+    ));
+    let acd_config = crate::store::admin::dispatch::load(&store, rand::random())
+        .await
+        .context("loading the dispatch configuration")?;
+    let dispatch = call::dispatch::Dispatch::new(
+        acd_config,
+        registry.clone(),
+        routing.clone(),
+        location.clone(),
+    )
+    .map_err(|e| anyhow::anyhow!("dispatch configuration: {e}"))?;
+    let (dispatch_tx, dispatch_rx) = tokio::sync::mpsc::channel(call::dispatch::CAPACITY);
+    {
+        let mut changes = registrar.watch();
+        let dispatch_tx = dispatch_tx.clone();
+        tokio::spawn(async move {
+            while let Some(change) = changes.recv().await {
+                if dispatch_tx
+                    .send(DispatchInput::Registration(change))
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        });
+    }
+    tokio::spawn(dispatch.run(dispatch_rx));
+
+    let (commands_tx, commands) = tokio::sync::mpsc::channel(16 * 1024);
+    let (calls_tx, mut calls_rx) = tokio::sync::mpsc::channel(4096);
+    let call_metrics = Arc::new(CallMetrics::default());
+    let services = Arc::new(Services::new(
+        CoreHandle {
+            commands: commands_tx.clone(),
+        },
+        store.clone(),
+        location.clone(),
+        invite_auth,
+        media,
+        config.media.ip,
+        Arc::new(library),
+        routing.clone(),
+        dispatch_tx.clone(),
+        registry,
+        CallSettings {
+            domain: config.sip.domain.clone(),
+            language: config.calls.language.clone(),
+            rtp_timeout: (config.calls.rtp_timeout_secs > 0)
+                .then(|| Duration::from_secs(config.calls.rtp_timeout_secs)),
+            records: crate::cdr::RecordConfig {
+                short_abandon: Duration::from_secs(config.calls.short_abandon_secs),
+            },
+            ack_wait: Duration::from_secs(32),
+            max_calls: config.calls.max_calls,
+        },
+        SipLocal::new(sip_udp, sip_tcp),
+        call_metrics.clone(),
+    ));
+    tokio::spawn(async move {
+        while let Some(new_call) = calls_rx.recv().await {
+            tokio::spawn(call::admission::run(services.clone(), new_call));
+        }
+    });
+
     let core = Core {
         transports: transports.clone(),
         inbound,
@@ -147,8 +257,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             max_transactions: config.sip.max_transactions,
             ..TransactionConfig::default()
         }),
+        commands,
+        commands_tx,
+        calls: Some(calls_tx),
     };
     let core_task = tokio::spawn(core.run());
+    let reload = spawn_reloader(store.clone(), routing, dispatch_tx);
 
     let admin_token = if config.http.admin_token.is_empty() {
         let token = api::admin::generate_token();
@@ -161,10 +275,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let app = api::router(Arc::new(AppState {
         transports,
         sip_metrics: metrics,
+        call_metrics,
         admin: Arc::new(api::admin::AdminState {
             store: store.clone(),
             token: admin_token,
             queue_rules: api::admin::queue_rules(&config.media.folder),
+            changed: reload,
         }),
     }));
     let listener = tokio::net::TcpListener::bind(config.http.listen)
@@ -183,6 +299,40 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     store.close().await;
     tracing::info!("switchboard stopped");
     Ok(())
+}
+
+/// Reloads trunks, routes and the dispatch configuration whenever the admin
+/// API reports a change, so the running server uses it without a restart.
+fn spawn_reloader(
+    store: Store,
+    routing: Arc<RoutingHandle>,
+    dispatch: tokio::sync::mpsc::Sender<DispatchInput>,
+) -> Arc<tokio::sync::Notify> {
+    let changed = Arc::new(tokio::sync::Notify::new());
+    let notified = changed.clone();
+    tokio::spawn(async move {
+        loop {
+            notified.notified().await;
+            match Routing::load(&store).await {
+                Ok(r) => routing.set(r),
+                Err(e) => tracing::error!(error = %e, "reloading trunks and routes failed"),
+            }
+            match crate::store::admin::dispatch::load(&store, rand::random()).await {
+                Ok(config) => {
+                    if dispatch
+                        .send(DispatchInput::Reconfigure(config))
+                        .await
+                        .is_err()
+                    {
+                        break;
+                    }
+                    tracing::info!("configuration reloaded into dispatch");
+                }
+                Err(e) => tracing::error!(error = %e, "reloading the dispatch configuration failed"),
+            }
+        }
+    });
+    changed
 }
 
 fn announce(what: &str, addr: SocketAddr) {

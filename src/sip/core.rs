@@ -7,8 +7,13 @@
 //! 3261 section 8.2 and 16.3 of RFC 4475's cases), fills in `received` and
 //! `rport` (section 18.2.1, RFC 3581), and feeds the rest to the layer. Work
 //! that waits on the store (REGISTER) runs in its own task and comes back as
-//! a [`Command`]; nothing here blocks on I/O but sending.
+//! a [`CoreCommand`]; nothing here blocks on I/O but sending.
+//!
+//! New INVITEs go to call control as [`NewCall`]s, and everything that
+//! belongs to a call afterwards (in-dialog requests, ACKs, CANCELs, responses
+//! to the call's own requests) is routed to its task (see [`super::tu`]).
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -23,16 +28,10 @@ use super::message::{parse, validate_request, HeaderName, Message, Method, Reque
 use super::metrics::SipMetrics;
 use super::peer::Peer;
 use super::registrar::{BindingStore, Registrar};
-use super::transaction::{reply_peer, Event, ServerTxId, TransactionLayer};
+use super::transaction::{reply_peer, ClientTxId, Event, ServerTxId, TransactionLayer, TxId};
 use super::transport::{Inbound, Transports};
+use super::tu::{CoreCommand, DialogKey, NewCall, Owner, SipEvent, OWNER_CAPACITY};
 use super::uas::{self, Handler, Local};
-
-/// What other tasks ask of the core.
-#[derive(Debug)]
-pub enum Command {
-    /// Send the final (or provisional) response of a server transaction.
-    Respond { tx: ServerTxId, response: Response },
-}
 
 /// The Server header of our responses.
 pub const SERVER: &str = concat!("Switchboard/", env!("CARGO_PKG_VERSION"));
@@ -40,6 +39,49 @@ pub const SERVER: &str = concat!("Switchboard/", env!("CARGO_PKG_VERSION"));
 /// How many queued inbound messages one turn of the loop takes at most before
 /// it flushes what the layer wants sent.
 const BATCH: usize = 64;
+
+/// How often routes whose call task has ended are swept away.
+const ROUTE_SWEEP: Duration = Duration::from_secs(10);
+
+/// Which call task owns which transaction and dialog.
+#[derive(Default)]
+struct Routes {
+    server: HashMap<ServerTxId, Owner>,
+    client: HashMap<ClientTxId, Owner>,
+    dialogs: HashMap<DialogKey, Owner>,
+}
+
+impl Routes {
+    fn sweep(&mut self) {
+        self.server.retain(|_, o| !o.is_closed());
+        self.client.retain(|_, o| !o.is_closed());
+        self.dialogs.retain(|_, o| !o.is_closed());
+    }
+}
+
+/// Hands `event` to `owner` without waiting; false when the owner has gone
+/// or is too far behind (the peer's retransmission will try again).
+fn deliver(owner: &Owner, event: SipEvent, metrics: &SipMetrics) -> bool {
+    match owner.try_send(event) {
+        Ok(()) => true,
+        Err(mpsc::error::TrySendError::Full(_)) => {
+            SipMetrics::bump(&metrics.call_events_dropped);
+            true
+        }
+        Err(mpsc::error::TrySendError::Closed(_)) => false,
+    }
+}
+
+fn dialog_key(call_id: Option<&str>, tag: Option<&str>) -> Option<DialogKey> {
+    Some(DialogKey {
+        call_id: Bytes::copy_from_slice(call_id?.as_bytes()),
+        local_tag: tag?.to_owned(),
+    })
+}
+
+fn to_tag(req: &Request) -> Option<String> {
+    req.to().ok().and_then(|to| to.tag().map(str::to_owned))
+}
 
 /// Everything the core task needs.
 pub struct Core<D> {
@@ -49,13 +91,21 @@ pub struct Core<D> {
     pub local: Local,
     pub metrics: Arc<SipMetrics>,
     pub layer: TransactionLayer,
+    /// Commands from call tasks and from the core's own helpers.
+    pub commands: mpsc::Receiver<CoreCommand>,
+    /// Its sending half, for the core's own helpers (REGISTER).
+    pub commands_tx: mpsc::Sender<CoreCommand>,
+    /// Where new INVITEs go; without it every number is unknown (404).
+    pub calls: Option<mpsc::Sender<NewCall>>,
 }
 
 impl<D: Directory + BindingStore> Core<D> {
     /// Runs until the transports are gone.
     pub async fn run(mut self) {
-        let (commands_tx, mut commands) = mpsc::channel::<Command>(16 * 1024);
         let mut batch = Vec::with_capacity(BATCH);
+        let mut routes = Routes::default();
+        let mut sweep = tokio::time::interval(ROUTE_SWEEP);
+        let mut commands_batch = Vec::with_capacity(BATCH);
         loop {
             let deadline = self
                 .layer
@@ -71,19 +121,58 @@ impl<D: Directory + BindingStore> Core<D> {
                         self.on_inbound(inbound).await;
                     }
                 }
-                Some(command) = commands.recv() => match command {
-                    Command::Respond { tx, response } => {
-                        let now = std::time::Instant::now();
-                        if let Err(e) = self.layer.send_response(now, tx, response) {
-                            tracing::debug!(%tx, error = %e, "response for an ended transaction");
-                        }
+                n = self.commands.recv_many(&mut commands_batch, BATCH) => {
+                    if n == 0 {
+                        break;
                     }
-                },
+                    for command in commands_batch.drain(..) {
+                        self.on_command(command, &mut routes);
+                    }
+                }
                 _ = tokio::time::sleep_until(deadline) => {
                     self.layer.handle_timeout(std::time::Instant::now());
                 }
+                _ = sweep.tick() => routes.sweep(),
             }
-            self.flush(&commands_tx).await;
+            self.flush(&mut routes).await;
+        }
+    }
+
+    fn on_command(&mut self, command: CoreCommand, routes: &mut Routes) {
+        let now = std::time::Instant::now();
+        match command {
+            CoreCommand::Respond { tx, response } => {
+                if let Err(e) = self.layer.send_response(now, tx, finish(response)) {
+                    tracing::debug!(%tx, error = %e, "response for an ended transaction");
+                }
+            }
+            CoreCommand::Send {
+                request,
+                to,
+                owner,
+                sent,
+            } => {
+                let is_ack = request.method == Method::Ack;
+                let result = self.layer.send_request(now, request, to);
+                if let (Ok(tx), false) = (&result, is_ack) {
+                    routes.client.insert(*tx, owner);
+                }
+                let _ = sent.send(result);
+            }
+            CoreCommand::Cancel { tx } => match self.layer.cancel(now, tx) {
+                Ok(cancel) => {
+                    if let Some(owner) = routes.client.get(&tx).cloned() {
+                        routes.client.insert(cancel, owner);
+                    }
+                }
+                Err(e) => tracing::debug!(%tx, error = %e, "nothing to cancel"),
+            },
+            CoreCommand::Claim { key, owner } => {
+                routes.dialogs.insert(key, owner);
+            }
+            CoreCommand::Release { key } => {
+                routes.dialogs.remove(&key);
+            }
         }
     }
 
@@ -138,7 +227,7 @@ impl<D: Directory + BindingStore> Core<D> {
     }
 
     /// Sends what the layer produced and hands its events to their handlers.
-    async fn flush(&mut self, commands: &mpsc::Sender<Command>) {
+    async fn flush(&mut self, routes: &mut Routes) {
         loop {
             let mut progressed = false;
             while let Some(transmit) = self.layer.poll_transmit() {
@@ -152,7 +241,7 @@ impl<D: Directory + BindingStore> Core<D> {
             }
             while let Some(event) = self.layer.poll_event() {
                 progressed = true;
-                self.on_event(event, commands);
+                self.on_event(event, routes);
             }
             if !progressed {
                 break;
@@ -160,7 +249,7 @@ impl<D: Directory + BindingStore> Core<D> {
         }
     }
 
-    fn on_event(&mut self, event: Event, commands: &mpsc::Sender<Command>) {
+    fn on_event(&mut self, event: Event, routes: &mut Routes) {
         match event {
             Event::Request { tx, request, from } => {
                 SipMetrics::bump(&self.metrics.requests);
@@ -179,43 +268,132 @@ impl<D: Directory + BindingStore> Core<D> {
                     Handler::Options => self.respond(tx, uas::options_response(&request)),
                     Handler::Register => {
                         let registrar = self.registrar.clone();
-                        let commands = commands.clone();
+                        let commands = self.commands_tx.clone();
                         tokio::spawn(
                             async move {
                                 let response = registrar.register(&request, from, unix_ms()).await;
                                 let _ = commands
-                                    .send(Command::Respond {
-                                        tx,
-                                        response: finish(response),
-                                    })
+                                    .send(CoreCommand::Respond { tx, response })
                                     .await;
                             }
                             .instrument(span.clone()),
                         );
                     }
-                    // Calls reach queues once call control is wired in; until
-                    // then no number routes anywhere.
-                    Handler::Invite => self.respond(
-                        tx,
-                        Response::for_request(&request, 404, "No route for this number"),
-                    ),
-                    Handler::InDialog => self.respond(
-                        tx,
-                        Response::for_request(&request, 481, "Call/Transaction Does Not Exist"),
-                    ),
+                    Handler::Invite => self.hand_over(tx, request, from, routes),
+                    Handler::InDialog => {
+                        let key = dialog_key(request.call_id(), to_tag(&request).as_deref());
+                        let delivered = match key.as_ref().and_then(|k| routes.dialogs.get(k)) {
+                            Some(owner) => deliver(
+                                owner,
+                                SipEvent::Request {
+                                    tx,
+                                    request: request.clone(),
+                                    from,
+                                },
+                                &self.metrics,
+                            ),
+                            None => false,
+                        };
+                        if !delivered {
+                            if let Some(key) = key {
+                                routes.dialogs.remove(&key);
+                            }
+                            self.respond(
+                                tx,
+                                Response::for_request(
+                                    &request,
+                                    481,
+                                    "Call/Transaction Does Not Exist",
+                                ),
+                            );
+                        }
+                    }
                 }
             }
             Event::Ack { request, from } => {
-                tracing::debug!(%from, call_id = request.call_id().unwrap_or(""), "ACK outside any transaction");
+                let key = dialog_key(request.call_id(), to_tag(&request).as_deref());
+                match key.as_ref().and_then(|k| routes.dialogs.get(k)) {
+                    Some(owner) => {
+                        deliver(owner, SipEvent::Ack { request, from }, &self.metrics);
+                    }
+                    None => {
+                        tracing::debug!(%from, call_id = request.call_id().unwrap_or(""), "ACK outside any dialog")
+                    }
+                }
             }
-            Event::Cancelled { tx } => tracing::debug!(%tx, "request cancelled"),
-            Event::Response { tx, response } => {
-                tracing::debug!(%tx, status = response.status, "response to our request");
+            Event::Cancelled { tx } => {
+                if let Some(owner) = routes.server.remove(&tx) {
+                    deliver(&owner, SipEvent::Cancelled { tx }, &self.metrics);
+                }
             }
-            Event::Timeout { tx } => tracing::debug!(%tx, "our request timed out"),
-            Event::ServerTimeout { tx } => tracing::debug!(%tx, "no ACK for our final response"),
+            Event::ServerTimeout { tx } => {
+                if let Some(owner) = routes.server.remove(&tx) {
+                    deliver(&owner, SipEvent::ServerTimeout { tx }, &self.metrics);
+                }
+            }
+            Event::Response { tx, response } => match routes.client.get(&tx) {
+                Some(owner) => {
+                    deliver(owner, SipEvent::Response { tx, response }, &self.metrics);
+                }
+                None => tracing::debug!(%tx, status = response.status, "response for no call"),
+            },
+            Event::Timeout { tx } => {
+                if let Some(owner) = routes.client.remove(&tx) {
+                    deliver(&owner, SipEvent::Timeout { tx }, &self.metrics);
+                }
+            }
             Event::TransportError { tx } => {
-                tracing::debug!(?tx, "transaction ended by a transport error")
+                let owner = match tx {
+                    TxId::Client(c) => routes.client.remove(&c),
+                    TxId::Server(s) => routes.server.remove(&s),
+                };
+                match owner {
+                    Some(owner) => {
+                        deliver(&owner, SipEvent::TransportError { tx }, &self.metrics);
+                    }
+                    None => tracing::debug!(?tx, "transaction ended by a transport error"),
+                }
+            }
+        }
+    }
+
+    /// Gives a new INVITE to call control, with its routes set up first, or
+    /// refuses it when call control is missing (404) or saturated (503).
+    fn hand_over(&mut self, tx: ServerTxId, request: Request, from: Peer, routes: &mut Routes) {
+        let Some(calls) = &self.calls else {
+            self.respond(
+                tx,
+                Response::for_request(&request, 404, "No route for this number"),
+            );
+            return;
+        };
+        let local_tag = self.layer.new_tag();
+        let (owner, events) = mpsc::channel(OWNER_CAPACITY);
+        let key = dialog_key(request.call_id(), Some(&local_tag));
+        let call = NewCall {
+            tx,
+            request,
+            from,
+            local_tag,
+            events,
+            owner: owner.clone(),
+        };
+        match calls.try_send(call) {
+            Ok(()) => {
+                routes.server.insert(tx, owner.clone());
+                if let Some(key) = key {
+                    routes.dialogs.insert(key, owner);
+                }
+            }
+            Err(e) => {
+                let call = match e {
+                    mpsc::error::TrySendError::Full(c) | mpsc::error::TrySendError::Closed(c) => c,
+                };
+                SipMetrics::bump(&self.metrics.calls_refused_overload);
+                tracing::warn!("call control saturated: INVITE refused with 503");
+                let mut resp = Response::for_request(&call.request, 503, "Service Unavailable");
+                resp.headers.push(HeaderName::RetryAfter, "5");
+                self.respond(tx, resp);
             }
         }
     }

@@ -41,6 +41,8 @@ counters! {
     bindings_expired => "Bindings removed because they expired.",
     persist_failures => "Binding batches that could not be written to the store.",
     overload => "Requests refused with 503 because the core was full.",
+    calls_refused_overload => "INVITEs refused with 503 because call control was saturated.",
+    call_events_dropped => "Events for a call task dropped because it was too far behind.",
 }
 
 impl SipMetrics {

@@ -12,4 +12,5 @@ pub mod peer;
 pub mod registrar;
 pub mod transaction;
 pub mod transport;
+pub mod tu;
 pub mod uas;

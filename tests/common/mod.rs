@@ -37,8 +37,10 @@ impl TestServer {
         let dir = tempfile::tempdir().expect("temporary folder");
         let config = dir.path().join("switchboard.toml");
         let db = dir.path().join("switchboard.db");
+        // The demo project only where a test asks for it.
+        let demo = if extra.contains("demo =") { "" } else { "demo = false\n" };
         let toml = format!(
-            "log = \"warn\"\n{extra}\n[database]\nurl = \"sqlite://{}\"\n",
+            "log = \"warn\"\n{demo}{extra}\n[database]\nurl = \"sqlite://{}\"\n",
             db.display()
         );
         let toml = merge_listen_defaults(&toml);

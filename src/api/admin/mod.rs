@@ -34,6 +34,9 @@ pub struct AdminState {
     /// The bearer token every request must carry.
     pub token: String,
     pub queue_rules: QueueRules,
+    /// Told of every successful change, so the running server reloads the
+    /// configuration into call control and dispatch.
+    pub changed: Arc<tokio::sync::Notify>,
 }
 
 /// The resources of the API, by path segment, in the order the document lists them.
@@ -82,8 +85,26 @@ where
                 "see /api/openapi.json for the methods",
             )
         })
+        .layer(middleware::from_fn_with_state(state.clone(), reload_on_change))
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         .with_state(state)
+}
+
+/// After a write that succeeded, has the running server pick the change up.
+async fn reload_on_change(
+    State(state): State<Arc<AdminState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let write = !matches!(
+        *request.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    let response = next.run(request).await;
+    if write && response.status().is_success() {
+        state.changed.notify_one();
+    }
+    response
 }
 
 /// Refuses requests without the admin bearer token.

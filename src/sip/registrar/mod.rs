@@ -38,6 +38,14 @@ pub trait BindingStore: Send + Sync + 'static {
 /// The most AORs one commit carries.
 const BATCH: usize = 512;
 
+/// An address-of-record's bindings changed: how many contacts it has now.
+/// Call control logs agents in and out of dispatch by these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrationChange {
+    pub aor: String,
+    pub contacts: usize,
+}
+
 struct PersistRequest {
     aor: String,
     done: oneshot::Sender<bool>,
@@ -51,6 +59,7 @@ pub struct Registrar<D> {
     directory: Arc<D>,
     persist: mpsc::Sender<PersistRequest>,
     metrics: Arc<SipMetrics>,
+    changes: std::sync::OnceLock<mpsc::UnboundedSender<RegistrationChange>>,
 }
 
 impl<D: Directory + BindingStore> Registrar<D> {
@@ -76,6 +85,24 @@ impl<D: Directory + BindingStore> Registrar<D> {
             directory,
             persist: tx,
             metrics,
+            changes: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Reports every later change of any address-of-record's bindings. Only
+    /// the first call gets the changes.
+    pub fn watch(&self) -> mpsc::UnboundedReceiver<RegistrationChange> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let _ = self.changes.set(tx);
+        rx
+    }
+
+    fn changed(&self, aor: &str, contacts: usize) {
+        if let Some(tx) = self.changes.get() {
+            let _ = tx.send(RegistrationChange {
+                aor: aor.to_owned(),
+                contacts,
+            });
         }
     }
 
@@ -163,6 +190,7 @@ impl<D: Directory + BindingStore> Registrar<D> {
                     resp.headers.push(HeaderName::RetryAfter, "5");
                     return resp;
                 }
+                self.changed(&aor, current.len());
                 current
             }
             Ok((false, current)) => current,
@@ -201,6 +229,9 @@ impl<D: Directory + BindingStore> Registrar<D> {
         let changed = self.location.expire(now_ms);
         if changed.is_empty() {
             return;
+        }
+        for (aor, set) in &changed {
+            self.changed(aor, set.len());
         }
         let removed: usize = changed.len();
         self.metrics

@@ -1,0 +1,146 @@
+//! Who may call, and where the call goes.
+//!
+//! An INVITE is taken from a trunk (its source address is in a trunk's
+//! networks; a trunk with credentials must also pass digest) or from a user
+//! who authenticates with digest (RFC 7616) as one of our extensions.
+//! Anything else is refused with 403 and counted: no toll fraud, no open
+//! relay, and no challenge handed to scanners that name no user of ours.
+//! The dialled number then picks the queue (see [`super::routing`]); an
+//! unknown number gets 404.
+
+use std::future::Future;
+use std::net::IpAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use crate::media::g711::Law;
+use crate::sip::authenticator::AuthOutcome;
+use crate::sip::core::unix_ms;
+use crate::sip::message::{HeaderName, Response};
+use crate::sip::tu::NewCall;
+
+use super::metrics::CallMetrics;
+use super::queue_call::{self, Arrival};
+use super::signalling::{caller_number, dialled_number};
+use super::Services;
+
+/// Digest checks for INVITEs, against the same accounts the registrar uses.
+pub trait Authorize: Send + Sync {
+    /// Checks the Authorization values of a request made with `method`.
+    fn check<'a>(
+        &'a self,
+        authorizations: Vec<String>,
+        method: &'a str,
+        source: IpAddr,
+        now_ms: u64,
+    ) -> Pin<Box<dyn Future<Output = AuthOutcome> + Send + 'a>>;
+
+    /// The WWW-Authenticate values of a 401.
+    fn challenges(&self, stale: bool, now_ms: u64) -> Vec<String>;
+}
+
+/// Admits or refuses one new INVITE; an admitted call runs to its end here.
+pub async fn run(s: Arc<Services>, call: NewCall) {
+    CallMetrics::bump(&s.metrics.invites);
+    if s.registry.calls() >= s.settings.max_calls {
+        CallMetrics::bump(&s.metrics.refused_media);
+        tracing::warn!("call limit reached: INVITE refused with 503");
+        let mut resp = Response::for_request(&call.request, 503, "Too many calls");
+        resp.set_to_tag(&call.local_tag);
+        resp.headers.push(HeaderName::RetryAfter, "5");
+        let _ = s.core.respond(call.tx, resp).await;
+        return;
+    }
+    let routing = s.routing.get();
+    let source = call.from.addr.ip();
+    let trunk = routing.trunk_for(source).cloned();
+    let needs_digest = match &trunk {
+        Some(t) => t.username.as_deref(),
+        None => {
+            let from_user = call
+                .request
+                .from()
+                .ok()
+                .and_then(|f| f.uri.user().map(str::to_owned));
+            match from_user {
+                Some(user) if routing.is_extension(&user) => Some(""),
+                _ => {
+                    CallMetrics::bump(&s.metrics.forbidden);
+                    tracing::warn!(%source, "INVITE from neither a trunk nor a user refused");
+                    refuse(&s, &call, 403, "Forbidden").await;
+                    return;
+                }
+            }
+        }
+    };
+    if let Some(required_user) = needs_digest {
+        let authorizations: Vec<String> = call
+            .request
+            .headers
+            .get_all(&HeaderName::Authorization)
+            .filter_map(|v| std::str::from_utf8(v).ok().map(str::to_owned))
+            .collect();
+        let now = unix_ms();
+        match s
+            .authorize
+            .check(authorizations, "INVITE", source, now)
+            .await
+        {
+            AuthOutcome::Authenticated(account)
+                if required_user.is_empty() || account.username == required_user => {}
+            AuthOutcome::Authenticated(_) => {
+                CallMetrics::bump(&s.metrics.forbidden);
+                refuse(&s, &call, 403, "Credentials are not the trunk's").await;
+                return;
+            }
+            AuthOutcome::Challenge { stale } => {
+                CallMetrics::bump(&s.metrics.challenged);
+                let mut resp = super::signalling::answer(&call.request, 401, &call.local_tag, None, None);
+                for value in s.authorize.challenges(stale, now) {
+                    resp.headers.push(HeaderName::WwwAuthenticate, value);
+                }
+                let _ = s.core.respond(call.tx, resp).await;
+                return;
+            }
+            AuthOutcome::Forbidden(reason) => {
+                CallMetrics::bump(&s.metrics.forbidden);
+                refuse(&s, &call, 403, reason).await;
+                return;
+            }
+            AuthOutcome::Unavailable => {
+                refuse(&s, &call, 500, "Directory unavailable").await;
+                return;
+            }
+        }
+    }
+
+    let Some(dialled) = dialled_number(&call.request) else {
+        CallMetrics::bump(&s.metrics.unrouted);
+        refuse(&s, &call, 404, "No number dialled").await;
+        return;
+    };
+    let Some(queue) = routing.queue_for_number(&dialled) else {
+        CallMetrics::bump(&s.metrics.unrouted);
+        tracing::info!(%dialled, "INVITE for an unknown number");
+        refuse(&s, &call, 404, "No route for this number").await;
+        return;
+    };
+    let laws = trunk
+        .as_ref()
+        .map(|t| t.laws.clone())
+        .unwrap_or_else(|| vec![Law::Mu, Law::A]);
+    let arrival = Arrival {
+        caller_number: caller_number(&call.request),
+        dialled,
+        laws,
+        trunk: trunk.map(|t| t.name),
+    };
+    drop(routing);
+    queue_call::run(s, call, queue, arrival).await;
+}
+
+async fn refuse(s: &Services, call: &NewCall, status: u16, reason: &str) {
+    let mut resp = Response::for_request(&call.request, status, reason);
+    resp.set_to_tag(&call.local_tag);
+    let _ = s.core.respond(call.tx, resp).await;
+}

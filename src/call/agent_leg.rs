@@ -1,0 +1,296 @@
+//! Ringing an agent: the B2BUA's second leg.
+//!
+//! Every contact the agent has registered is rung at once, each in its own
+//! dialog (its own Call-ID), with the same SDP offer for the one media leg
+//! opened on the caller's worker. The first 2xx wins: it is ACKed (RFC 3261
+//! section 13.2.2.4, again for each retransmission), the other contacts are
+//! cancelled (section 9.1), and a 2xx that still arrives from one of them is
+//! ACKed and ended with BYE. When every contact has refused or failed, the
+//! offer is over: refused (486, 600, 603) or failed (anything else:
+//! unreachable, 480, timeout).
+
+use crate::acd::AgentId;
+use crate::sip::dialog::Dialog;
+use crate::sip::message::{Method, Request, Response, Uri};
+use crate::sip::peer::Peer;
+use crate::sip::transaction::ClientTxId;
+use crate::sip::tu::{DialogKey, Owner};
+
+use super::media::MediaLeg;
+use super::signalling::{agent_invite, in_dialog, token, AgentInvite};
+use super::Services;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ForkState {
+    Trying,
+    Ringing,
+    Done,
+}
+
+#[derive(Debug)]
+struct Fork {
+    tx: ClientTxId,
+    invite: Request,
+    peer: Peer,
+    key: DialogKey,
+    state: ForkState,
+    status: u16,
+}
+
+/// The answered fork's dialog.
+#[derive(Debug)]
+pub struct Answered {
+    pub dialog: Dialog,
+    pub peer: Peer,
+    pub key: DialogKey,
+}
+
+/// How the agent leg stands after a response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Nothing the call must act on.
+    Nothing,
+    /// The first 2xx: the agent answered (the media leg has their answer).
+    Answered,
+    /// The answer's SDP was unusable: the leg was ended; treat as failed.
+    BadAnswer,
+    /// Every contact refused (busy, declined).
+    Rejected,
+    /// Every contact failed (unreachable, unavailable, no response).
+    Failed,
+}
+
+/// An agent being rung, or talking.
+#[derive(Debug)]
+pub struct AgentLeg {
+    pub agent: AgentId,
+    pub media: MediaLeg,
+    forks: Vec<Fork>,
+    pub answered: Option<Answered>,
+    pub auto_answer: bool,
+    /// The beep of an auto-answer is playing; bridge when it ends.
+    pub beeping: bool,
+}
+
+/// Everything needed to ring one agent.
+pub struct Ring<'a> {
+    pub agent: AgentId,
+    pub aor: &'a str,
+    pub caller_number: &'a str,
+    pub queue_name: &'a str,
+    pub auto_answer: bool,
+    pub owner: &'a Owner,
+}
+
+impl AgentLeg {
+    /// Sends an INVITE to each contact of the agent. `None` when none could
+    /// be sent (no contact registered, or none reachable).
+    pub async fn ring(s: &Services, ring: Ring<'_>, media: MediaLeg, sdp: String) -> Result<AgentLeg, MediaLeg> {
+        let now = crate::sip::core::unix_ms();
+        let bindings = s.location.lookup(ring.aor, now);
+        let mut forks = Vec::with_capacity(bindings.len());
+        for binding in bindings {
+            let Ok(target) = Uri::parse(bytes::Bytes::from(binding.contact.clone())) else {
+                tracing::warn!(contact = %binding.contact, "unusable contact skipped");
+                continue;
+            };
+            let call_id = token(24);
+            let from_tag = token(10);
+            let invite = agent_invite(
+                &s.sip,
+                &AgentInvite {
+                    target: &target,
+                    peer: &binding.source,
+                    aor: ring.aor,
+                    domain: &s.settings.domain,
+                    caller_number: ring.caller_number,
+                    queue_name: ring.queue_name,
+                    call_id: &call_id,
+                    from_tag: &from_tag,
+                    sdp: &sdp,
+                    auto_answer: ring.auto_answer,
+                },
+            );
+            let key = DialogKey {
+                call_id: bytes::Bytes::from(call_id),
+                local_tag: from_tag,
+            };
+            if s.core.claim(key.clone(), ring.owner.clone()).await.is_err() {
+                break;
+            }
+            match s
+                .core
+                .send(invite.clone(), binding.source, ring.owner.clone())
+                .await
+            {
+                Ok(Ok(tx)) => {
+                    super::metrics::CallMetrics::bump(&s.metrics.agent_invites);
+                    forks.push(Fork {
+                        tx,
+                        invite,
+                        peer: binding.source,
+                        key,
+                        state: ForkState::Trying,
+                        status: 0,
+                    });
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "INVITE to an agent contact not sent");
+                    let _ = s.core.release(key).await;
+                }
+                Err(_) => break,
+            }
+        }
+        if forks.is_empty() {
+            return Err(media);
+        }
+        Ok(AgentLeg {
+            agent: ring.agent,
+            media,
+            forks,
+            answered: None,
+            auto_answer: ring.auto_answer,
+            beeping: false,
+        })
+    }
+
+    /// Whether `tx` is one of this leg's INVITEs.
+    pub fn owns(&self, tx: ClientTxId) -> bool {
+        self.forks.iter().any(|f| f.tx == tx)
+    }
+
+    /// Whether an in-dialog request with this Call-ID belongs to the answered fork.
+    pub fn is_dialog(&self, call_id: &str) -> bool {
+        self.answered
+            .as_ref()
+            .is_some_and(|a| a.dialog.id.call_id.as_ref() == call_id.as_bytes())
+    }
+
+    /// A response to one of the INVITEs.
+    pub async fn on_response(&mut self, s: &Services, tx: ClientTxId, resp: &Response) -> Progress {
+        let Some(i) = self.forks.iter().position(|f| f.tx == tx) else {
+            return Progress::Nothing;
+        };
+        match resp.status {
+            100..=199 => {
+                if self.forks[i].state == ForkState::Trying {
+                    self.forks[i].state = ForkState::Ringing;
+                }
+                Progress::Nothing
+            }
+            200..=299 => self.on_success(s, i, resp).await,
+            status => {
+                let fork = &mut self.forks[i];
+                fork.state = ForkState::Done;
+                fork.status = status;
+                self.verdict()
+            }
+        }
+    }
+
+    async fn on_success(&mut self, s: &Services, i: usize, resp: &Response) -> Progress {
+        let is_winner = self
+            .answered
+            .as_ref()
+            .is_some_and(|a| a.key == self.forks[i].key);
+        if is_winner {
+            // A retransmitted 2xx: our ACK was lost.
+            if let Some(a) = &mut self.answered {
+                let ack = in_dialog(&s.sip, &mut a.dialog, Method::Ack, &a.peer);
+                let _ = s.core.send(ack, a.peer, s_owner_dummy()).await;
+            }
+            return Progress::Nothing;
+        }
+        let fork = &mut self.forks[i];
+        fork.state = ForkState::Done;
+        fork.status = resp.status;
+        let Ok(mut dialog) = Dialog::from_uac(&fork.invite, resp) else {
+            tracing::warn!(status = resp.status, "agent 2xx without a usable dialog");
+            return self.verdict();
+        };
+        let peer = fork.peer;
+        let key = fork.key.clone();
+        let ack = in_dialog(&s.sip, &mut dialog, Method::Ack, &peer);
+        let _ = s.core.send(ack, peer, s_owner_dummy()).await;
+        if self.answered.is_some() {
+            // Another contact answered first: end this one (section 13.2.2.4).
+            let bye = in_dialog(&s.sip, &mut dialog, Method::Bye, &peer);
+            let _ = s.core.send(bye, peer, s_owner_dummy()).await;
+            let _ = s.core.release(key).await;
+            return Progress::Nothing;
+        }
+        let body = String::from_utf8_lossy(&resp.body).into_owned();
+        self.answered = Some(Answered { dialog, peer, key });
+        for f in &self.forks {
+            if f.state != ForkState::Done {
+                let _ = s.core.cancel(f.tx).await;
+            }
+        }
+        if let Err(e) = self.media.accept(s, &body) {
+            tracing::warn!(status = e.status, reason = %e.reason, "agent answer without usable media");
+            self.hang_up(s).await;
+            return Progress::BadAnswer;
+        }
+        Progress::Answered
+    }
+
+    /// A fork's transaction ended without a response (timeout, unreachable).
+    pub fn on_failure(&mut self, tx: ClientTxId) -> Progress {
+        let Some(fork) = self.forks.iter_mut().find(|f| f.tx == tx) else {
+            return Progress::Nothing;
+        };
+        if fork.state == ForkState::Done {
+            return Progress::Nothing;
+        }
+        fork.state = ForkState::Done;
+        fork.status = 408;
+        self.verdict()
+    }
+
+    fn verdict(&self) -> Progress {
+        if self.answered.is_some() || self.forks.iter().any(|f| f.state != ForkState::Done) {
+            return Progress::Nothing;
+        }
+        if self
+            .forks
+            .iter()
+            .any(|f| matches!(f.status, 486 | 600 | 603))
+        {
+            Progress::Rejected
+        } else {
+            Progress::Failed
+        }
+    }
+
+    /// Stops ringing every contact (CANCEL), or ends the answered dialog (BYE).
+    pub async fn hang_up(&mut self, s: &Services) {
+        for f in &self.forks {
+            if f.state != ForkState::Done {
+                let _ = s.core.cancel(f.tx).await;
+            }
+        }
+        if let Some(mut a) = self.answered.take() {
+            let bye = in_dialog(&s.sip, &mut a.dialog, Method::Bye, &a.peer);
+            let _ = s.core.send(bye, a.peer, s_owner_dummy()).await;
+            let _ = s.core.release(a.key).await;
+        }
+    }
+
+    /// Frees what the leg holds once it is over: the media leg and the routes
+    /// of forks that never answered.
+    pub async fn close(self, s: &Services) {
+        self.media.close(s);
+        for f in self.forks {
+            if self.answered.as_ref().is_none_or(|a| a.key != f.key) {
+                let _ = s.core.release(f.key).await;
+            }
+        }
+    }
+}
+
+/// Requests whose responses nobody needs (ACK, BYE at the end) are routed to
+/// a channel that is already closed; the core drops their events.
+fn s_owner_dummy() -> Owner {
+    let (tx, _) = tokio::sync::mpsc::channel(1);
+    tx
+}

@@ -1,0 +1,263 @@
+//! A call's media legs: SDP offer/answer joined to the media engine.
+//!
+//! The caller's leg is opened from their offer (RFC 3264: we answer with one
+//! G.711 law the trunk allows, telephone-event when offered); an agent's leg
+//! is opened before ringing, with our offer, on the caller's worker so the two
+//! can be bridged. The SDP carries the address the peer reaches us at.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use crate::media::engine::OpenedLeg;
+use crate::media::g711::Law;
+use crate::media::latch::LatchPolicy;
+use crate::media::leg::{LegConfig, LegId};
+use crate::media::sdp::{self, Direction, LocalMedia, Negotiated, Origin};
+use crate::media::source::MediaSource;
+use crate::media::worker::Command;
+use crate::sip::peer::Peer;
+
+use super::Services;
+
+/// One media leg of a call.
+#[derive(Debug)]
+pub struct MediaLeg {
+    pub id: LegId,
+    pub worker: usize,
+    pub local: LocalMedia,
+    pub origin: Origin,
+    /// What was agreed, once it is (at once for the caller, at the answer for an agent).
+    pub negotiated: Option<Negotiated>,
+}
+
+/// Why media could not be set up; the SIP status to answer with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaRefusal {
+    pub status: u16,
+    pub reason: String,
+}
+
+fn media_ip(s: &Services, peer: &Peer) -> IpAddr {
+    let bound = s.media_ip;
+    if bound.is_unspecified() {
+        s.sip.local_ip_towards(peer.addr.ip())
+    } else {
+        bound
+    }
+}
+
+fn new_origin() -> Origin {
+    Origin {
+        session_id: rand::random::<u32>() as u64,
+        version: 0,
+    }
+}
+
+impl MediaLeg {
+    /// Opens the caller's leg from their SDP offer and writes our answer.
+    pub fn answer(
+        s: &Services,
+        call: u64,
+        offer: &str,
+        laws: &[Law],
+        signalling: &Peer,
+    ) -> Result<(MediaLeg, String), MediaRefusal> {
+        let refuse = |status: u16, reason: String| MediaRefusal { status, reason };
+        let offer = sdp::parse(offer).map_err(|e| refuse(e.sip_status(), e.to_string()))?;
+        let mut local = LocalMedia {
+            address: media_ip(s, signalling),
+            port: 0,
+            laws: laws.to_vec(),
+            telephone_event: true,
+        };
+        let negotiated = sdp::answer(&offer, &local, Direction::SendRecv)
+            .map_err(|e| refuse(e.sip_status(), e.to_string()))?;
+        let id = s.new_leg_id();
+        let config = leg_config(&negotiated, signalling);
+        let opened = s
+            .media
+            .open_leg(id, config, None)
+            .map_err(|e| refuse(e.sip_status(), e.to_string()))?;
+        s.registry.add_leg(id, crate::acd::CallId(call));
+        local.port = opened.port;
+        let mut origin = new_origin();
+        let answer = sdp::write_answer(&offer, &negotiated, &local, &mut origin);
+        Ok((
+            MediaLeg {
+                id,
+                worker: opened.worker,
+                local,
+                origin,
+                negotiated: Some(negotiated),
+            },
+            answer,
+        ))
+    }
+
+    /// Opens an agent leg on `worker` and writes our offer for it.
+    pub fn offer(
+        s: &Services,
+        call: u64,
+        worker: usize,
+        laws: &[Law],
+        signalling: &Peer,
+    ) -> Result<(MediaLeg, String), MediaRefusal> {
+        let id = s.new_leg_id();
+        let mut config = LegConfig::new(laws[0], laws[0].payload_type(), None, None);
+        config.signalling_ip = Some(signalling.addr.ip());
+        config.rtcp_mux = true;
+        let OpenedLeg { port, worker, .. } =
+            s.media
+                .open_leg(id, config, Some(worker))
+                .map_err(|e| MediaRefusal {
+                    status: e.sip_status(),
+                    reason: e.to_string(),
+                })?;
+        s.registry.add_leg(id, crate::acd::CallId(call));
+        let local = LocalMedia {
+            address: media_ip(s, signalling),
+            port,
+            laws: laws.to_vec(),
+            telephone_event: true,
+        };
+        let mut origin = new_origin();
+        let offer = sdp::write_offer(&local, Direction::SendRecv, &mut origin);
+        Ok((
+            MediaLeg {
+                id,
+                worker,
+                local,
+                origin,
+                negotiated: None,
+            },
+            offer,
+        ))
+    }
+
+    /// Takes the answer to our offer and points the leg at the peer.
+    pub fn accept(&mut self, s: &Services, answer: &str) -> Result<(), MediaRefusal> {
+        let refuse = |status: u16, reason: String| MediaRefusal { status, reason };
+        let answer = sdp::parse(answer).map_err(|e| refuse(e.sip_status(), e.to_string()))?;
+        let n = sdp::accept_answer(&answer, &self.local, Direction::SendRecv)
+            .map_err(|e| refuse(e.sip_status(), e.to_string()))?;
+        self.negotiated = Some(n);
+        self.command(
+            s,
+            Command::UpdateLeg {
+                id: self.id,
+                remote: n.remote,
+                direction: n.direction,
+                codec: Some(crate::media::bridge::LegCodec {
+                    law: n.law,
+                    payload_type: n.payload_type,
+                    telephone_event: n.telephone_event,
+                }),
+            },
+        );
+        Ok(())
+    }
+
+    /// A new offer from the peer in the dialog (re-INVITE: hold, resume, moved
+    /// media). Returns our answer and the direction the peer asked for.
+    pub fn reoffer(&mut self, s: &Services, offer: &str) -> Result<(String, Direction), MediaRefusal> {
+        let refuse = |status: u16, reason: String| MediaRefusal { status, reason };
+        let parsed = sdp::parse(offer).map_err(|e| refuse(e.sip_status(), e.to_string()))?;
+        let n = sdp::answer(&parsed, &self.local, Direction::SendRecv)
+            .map_err(|e| refuse(e.sip_status(), e.to_string()))?;
+        let codec_changed = self
+            .negotiated
+            .map(|old| old.law != n.law || old.payload_type != n.payload_type)
+            .unwrap_or(true);
+        self.negotiated = Some(n);
+        self.command(
+            s,
+            Command::UpdateLeg {
+                id: self.id,
+                remote: n.remote,
+                direction: n.direction,
+                codec: codec_changed.then_some(crate::media::bridge::LegCodec {
+                    law: n.law,
+                    payload_type: n.payload_type,
+                    telephone_event: n.telephone_event,
+                }),
+            },
+        );
+        let answer = sdp::write_answer(&parsed, &n, &self.local, &mut self.origin);
+        let peer_direction = parsed
+            .media
+            .get(n.media_index)
+            .map(|m| m.direction)
+            .unwrap_or_default();
+        Ok((answer, peer_direction))
+    }
+
+    pub fn play_music(&self, s: &Services, source: Arc<MediaSource>) {
+        self.command(
+            s,
+            Command::PlayMusic {
+                id: self.id,
+                source,
+                looping: true,
+            },
+        );
+    }
+
+    pub fn announce(&self, s: &Services, sources: Vec<Arc<MediaSource>>, tag: u64) {
+        self.command(
+            s,
+            Command::Announce {
+                id: self.id,
+                sources,
+                tag,
+            },
+        );
+    }
+
+    pub fn stop_playback(&self, s: &Services) {
+        self.command(s, Command::StopPlayback { id: self.id });
+    }
+
+    pub fn bridge(&self, s: &Services, other: &MediaLeg) {
+        self.command(
+            s,
+            Command::Bridge {
+                a: self.id,
+                b: other.id,
+            },
+        );
+    }
+
+    pub fn unbridge(&self, s: &Services) {
+        self.command(s, Command::Unbridge { id: self.id });
+    }
+
+    /// Removes the leg from its worker and frees its port.
+    pub fn close(&self, s: &Services) {
+        s.registry.remove_leg(self.id);
+        self.command(
+            s,
+            Command::RemoveLeg {
+                id: self.id,
+                reply: None,
+            },
+        );
+    }
+
+    fn command(&self, s: &Services, command: Command) {
+        let Some(worker) = s.media.worker(self.worker) else {
+            return;
+        };
+        if let Err(e) = worker.try_send(command) {
+            tracing::warn!(leg = self.id, error = %e, "media command dropped");
+        }
+    }
+}
+
+fn leg_config(n: &Negotiated, signalling: &Peer) -> LegConfig {
+    let mut config = LegConfig::new(n.law, n.payload_type, n.telephone_event, n.remote);
+    config.signalling_ip = Some(signalling.addr.ip());
+    config.latch = LatchPolicy::KnownPeer;
+    config.direction = n.direction;
+    config.rtcp_mux = n.rtcp_mux;
+    config
+}

@@ -1,0 +1,53 @@
+//! Counters of call control, rendered at `/metrics` beside the SIP ones: how
+//! calls arrived, were refused and ended, and how agent legs fared.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+macro_rules! counters {
+    ($($field:ident => $help:literal,)*) => {
+        /// Call control's counters; all monotonic.
+        #[derive(Debug, Default)]
+        pub struct CallMetrics {
+            $(#[doc = $help] pub $field: AtomicU64,)*
+        }
+
+        impl CallMetrics {
+            /// Appends the counters in the Prometheus text format.
+            pub fn render(&self, out: &mut String) {
+                $(
+                    let _ = writeln!(out, "# HELP switchboard_call_{}_total {}", stringify!($field), $help);
+                    let _ = writeln!(out, "# TYPE switchboard_call_{}_total counter", stringify!($field));
+                    let _ = writeln!(out, "switchboard_call_{}_total {}", stringify!($field), self.$field.load(Ordering::Relaxed));
+                )*
+            }
+        }
+    };
+}
+
+counters! {
+    invites => "New INVITEs handed to call control.",
+    forbidden => "INVITEs refused with 403: neither from a trunk nor from an authenticated user.",
+    challenged => "INVITEs challenged for digest credentials.",
+    unrouted => "INVITEs refused with 404: the dialled number reaches no queue.",
+    refused_media => "INVITEs refused for their media (488 no common codec, 503 no port).",
+    answered_callers => "Callers answered into a queue.",
+    agent_invites => "INVITEs sent to agent contacts (one per contact rung).",
+    agent_answers => "Agent legs answered and bridged.",
+    agent_misses => "Offers that ended unanswered (timeout, busy, refused, unreachable).",
+    queue_exits => "Callers who left a queue by DTMF.",
+    redirects => "Callers sent to a queue's exit target by its timeout.",
+    exit_failures => "Exit targets that failed and fell back to a prompt and hang-up.",
+    callback_requests => "Callback requests stored.",
+    media_timeouts => "Calls ended because their media went silent.",
+    ack_timeouts => "Calls ended because the caller never acknowledged the answer.",
+    records_completed => "Interaction records completed.",
+    record_failures => "Interaction record writes that failed.",
+    ended => "Calls ended, whatever the reason.",
+}
+
+impl CallMetrics {
+    pub fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,232 @@
+//! Call control: where SIP, media and the dispatch core meet (ARCHITECTURE.md).
+//!
+//! One task per call owns everything about it: the caller's dialog and media
+//! leg, the agent legs it rings, and its interaction record. The dispatch
+//! core is owned by one task ([`dispatch`]) fed through a bounded channel; it
+//! tells each call what to do (ring an agent, stop ringing, announce,
+//! redirect) through the call's own channel, found in the [`Registry`].
+//!
+//! A call's life, in the order the issue describes it:
+//! - [`admission`]: an INVITE is taken only from a trunk (by source address,
+//!   with digest when the trunk has credentials) or from an authenticated
+//!   user; anything else gets 403 and is counted. The dialled number
+//!   (Request-URI user, else To) picks the queue through the inbound routes
+//!   or the queue numbers; an unknown number gets 404.
+//! - [`queue_call`]: the caller is answered with the SDP answer and hears the
+//!   queue's hold music; announcements interrupt it when dispatch says so;
+//!   DTMF 1 leaves the queue where the queue offers it; agents are rung
+//!   through [`agent_leg`] (every registered contact of the agent at once,
+//!   the first answer wins); the answer bridges the media and stops the
+//!   music; either side's BYE ends both legs.
+//! - The record ([`crate::cdr::RecordBuilder`]) is written when the call
+//!   arrives and completed when the call and the agent's after-call work are
+//!   over.
+
+pub mod admission;
+pub mod agent_leg;
+pub mod dispatch;
+pub mod media;
+pub mod metrics;
+pub mod queue_call;
+pub mod routing;
+pub mod signalling;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use crate::acd::{AgentId, CallId, ExitTarget};
+use crate::cdr::{CallEvent, RecordConfig};
+use crate::media::engine::MediaEngine;
+use crate::media::leg::LegId;
+use crate::media::source::MediaLibrary;
+use crate::media::worker::MediaEvent;
+use crate::sip::location::Location;
+use crate::sip::tu::CoreHandle;
+use crate::store::Store;
+
+pub use admission::Authorize;
+pub use dispatch::DispatchInput;
+pub use metrics::CallMetrics;
+pub use routing::{Routing, RoutingHandle};
+pub use signalling::SipLocal;
+
+/// What the dispatch task and the media events tell a call task.
+#[derive(Debug)]
+pub enum CallInput {
+    /// Ring `agent` (registered at `aor`) for `ring_for`.
+    Offer {
+        agent: AgentId,
+        aor: String,
+        ring_for: Duration,
+        auto_answer: bool,
+    },
+    /// Stop ringing `agent`; release the agent leg if it was answered.
+    CancelOffer { agent: AgentId },
+    /// Play the announcement to the waiting caller.
+    Announce {
+        position: Option<u32>,
+        estimated_wait: Option<Duration>,
+        queue_exit: bool,
+    },
+    /// The queue timeout passed: go to the exit target.
+    Redirect { target: ExitTarget },
+    /// A record event decided by the dispatch core.
+    Record(CallEvent),
+    /// A digit or playback event of one of the call's media legs.
+    Media(MediaEvent),
+}
+
+/// Settings every call uses.
+#[derive(Debug, Clone)]
+pub struct CallSettings {
+    /// Our SIP domain, in From/To of the legs we place and in records.
+    pub domain: String,
+    /// The prompt language folder under `media/prompts/`.
+    pub language: String,
+    /// End a call whose media has been silent this long (no RTP); `None` never.
+    pub rtp_timeout: Option<Duration>,
+    pub records: RecordConfig,
+    /// How long the caller may go without ACKing our 200 before the call is
+    /// given up (RFC 3261 Timer H covers retransmissions; this is the TU's wait).
+    pub ack_wait: Duration,
+    /// Calls refused with 503 beyond this many at once.
+    pub max_calls: usize,
+}
+
+/// Which task owns which call and media leg.
+#[derive(Default)]
+pub struct Registry {
+    calls: Mutex<HashMap<CallId, mpsc::Sender<CallInput>>>,
+    legs: Mutex<HashMap<LegId, CallId>>,
+}
+
+impl Registry {
+    pub fn add_call(&self, call: CallId, tx: mpsc::Sender<CallInput>) {
+        lock(&self.calls).insert(call, tx);
+    }
+
+    pub fn remove_call(&self, call: CallId) {
+        lock(&self.calls).remove(&call);
+    }
+
+    pub fn call(&self, call: CallId) -> Option<mpsc::Sender<CallInput>> {
+        lock(&self.calls).get(&call).cloned()
+    }
+
+    pub fn calls(&self) -> usize {
+        lock(&self.calls).len()
+    }
+
+    pub fn add_leg(&self, leg: LegId, call: CallId) {
+        lock(&self.legs).insert(leg, call);
+    }
+
+    pub fn remove_leg(&self, leg: LegId) {
+        lock(&self.legs).remove(&leg);
+    }
+
+    /// Hands `input` to the call without waiting; false when the call is gone
+    /// or too far behind.
+    pub fn tell(&self, call: CallId, input: CallInput) -> bool {
+        match self.call(call) {
+            Some(tx) => tx.try_send(input).is_ok(),
+            None => false,
+        }
+    }
+
+    fn call_of_leg(&self, leg: LegId) -> Option<CallId> {
+        lock(&self.legs).get(&leg).copied()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Everything a call task needs, shared by all of them.
+pub struct Services {
+    pub core: CoreHandle,
+    pub store: Store,
+    pub location: Arc<Location>,
+    pub authorize: Arc<dyn Authorize>,
+    pub media: Arc<MediaEngine>,
+    /// The address RTP binds to (unspecified: the one routing to each peer).
+    pub media_ip: std::net::IpAddr,
+    pub library: Arc<MediaLibrary>,
+    pub routing: Arc<RoutingHandle>,
+    pub dispatch: mpsc::Sender<DispatchInput>,
+    pub registry: Arc<Registry>,
+    pub settings: CallSettings,
+    pub sip: SipLocal,
+    pub metrics: Arc<CallMetrics>,
+    next_leg: AtomicU64,
+}
+
+impl Services {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        core: CoreHandle,
+        store: Store,
+        location: Arc<Location>,
+        authorize: Arc<dyn Authorize>,
+        media: Arc<MediaEngine>,
+        media_ip: std::net::IpAddr,
+        library: Arc<MediaLibrary>,
+        routing: Arc<RoutingHandle>,
+        dispatch: mpsc::Sender<DispatchInput>,
+        registry: Arc<Registry>,
+        settings: CallSettings,
+        sip: SipLocal,
+        metrics: Arc<CallMetrics>,
+    ) -> Services {
+        Services {
+            core,
+            store,
+            location,
+            authorize,
+            media,
+            media_ip,
+            library,
+            routing,
+            dispatch,
+            registry,
+            settings,
+            sip,
+            metrics,
+            next_leg: AtomicU64::new(1),
+        }
+    }
+
+    /// A media leg id unique in this process.
+    pub fn new_leg_id(&self) -> LegId {
+        self.next_leg.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+/// Forwards the media engine's events to the calls that own the legs.
+pub async fn route_media_events(
+    registry: Arc<Registry>,
+    mut events: mpsc::Receiver<MediaEvent>,
+) {
+    while let Some(event) = events.recv().await {
+        let leg = match &event {
+            MediaEvent::Digit { leg, .. }
+            | MediaEvent::Playback { leg, .. }
+            | MediaEvent::Latched { leg, .. } => *leg,
+        };
+        if let Some(call) = registry.call_of_leg(leg) {
+            registry.tell(call, CallInput::Media(event));
+        }
+    }
+}
+
+/// A new interaction id: random below 2^53, so ids stay unique across nodes
+/// and restarts and survive a JSON number.
+pub fn new_interaction_id() -> u64 {
+    use rand::Rng;
+    rand::thread_rng().gen_range(1..(1u64 << 53))
+}

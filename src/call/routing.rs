@@ -1,0 +1,290 @@
+//! What admission and dispatch read on every call, loaded from the store into
+//! memory: trunks (by source network), inbound routes and queue numbers, the
+//! queues' call settings, and which extension is which agent.
+//!
+//! A [`Routing`] is an immutable snapshot; [`RoutingHandle`] swaps in a new
+//! one when the configuration changes, so a call in progress keeps the
+//! snapshot it started with.
+
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+use std::sync::{Arc, RwLock};
+
+use crate::acd::{self, AgentId, ExitTarget, ProjectId, QueueId};
+use crate::media::g711::Law;
+use crate::store::admin::queues;
+use crate::store::{Store, StoreError};
+
+/// A trunk as admission matches it.
+#[derive(Debug, Clone)]
+pub struct TrunkInfo {
+    pub name: String,
+    nets: Vec<(IpAddr, u8)>,
+    /// Set when the trunk must authenticate with digest as this user.
+    pub username: Option<String>,
+    /// The codecs the trunk may use, in its order of preference.
+    pub laws: Vec<Law>,
+}
+
+impl TrunkInfo {
+    pub fn matches(&self, ip: IpAddr) -> bool {
+        let ip = canonical(ip);
+        self.nets.iter().any(|&(net, len)| in_network(ip, net, len))
+    }
+}
+
+/// A queue as call control uses it.
+#[derive(Debug, Clone)]
+pub struct QueueInfo {
+    pub id: QueueId,
+    pub project: ProjectId,
+    pub name: String,
+    pub number: String,
+    pub hold_music: String,
+    /// What the dispatch core knows of it.
+    pub config: acd::QueueConfig,
+    /// Where queue exit (DTMF 1) and the queue timeout send the caller.
+    pub exit: Option<ExitTarget>,
+}
+
+/// The snapshot.
+#[derive(Debug, Default)]
+pub struct Routing {
+    trunks: Vec<TrunkInfo>,
+    routes: HashMap<String, QueueId>,
+    numbers: HashMap<String, QueueId>,
+    queues: HashMap<QueueId, Arc<QueueInfo>>,
+    agents: HashMap<String, AgentId>,
+    aors: HashMap<AgentId, String>,
+    extensions: HashSet<String>,
+    assignments: HashMap<AgentId, Vec<QueueId>>,
+}
+
+impl Routing {
+    /// Reads everything from the store.
+    pub async fn load(store: &Store) -> Result<Routing, StoreError> {
+        let mut routing = Routing::default();
+        for t in store.trunks().await? {
+            if !t.enabled {
+                continue;
+            }
+            let nets = t.addresses.iter().filter_map(|a| parse_net(a)).collect();
+            let mut laws: Vec<Law> = t
+                .codecs
+                .iter()
+                .filter_map(|c| match c.to_ascii_uppercase().as_str() {
+                    "PCMU" => Some(Law::Mu),
+                    "PCMA" => Some(Law::A),
+                    _ => None,
+                })
+                .collect();
+            if laws.is_empty() {
+                laws = vec![Law::Mu, Law::A];
+            }
+            routing.trunks.push(TrunkInfo {
+                name: t.name,
+                nets,
+                username: t.username,
+                laws,
+            });
+        }
+        let list = queues::list(store)
+            .await
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        for q in list {
+            let config = q.dispatch();
+            let info = QueueInfo {
+                id: config.id,
+                project: config.project,
+                name: q.name.clone(),
+                number: q.number.clone(),
+                hold_music: q.hold_music.clone(),
+                exit: config.queue_timeout.as_ref().map(|(_, t)| t.clone()),
+                config,
+            };
+            routing.numbers.insert(q.number.clone(), info.id);
+            routing.queues.insert(info.id, Arc::new(info));
+        }
+        for r in store.routes().await? {
+            routing
+                .routes
+                .insert(r.number, QueueId(u64::try_from(r.queue_id).unwrap_or(0)));
+        }
+        for (user, username) in store.agent_extensions().await? {
+            let agent = AgentId(u64::try_from(user).unwrap_or(0));
+            routing.extensions.insert(username.clone());
+            routing.agents.insert(username.clone(), agent);
+            routing.aors.insert(agent, username);
+        }
+        for a in store.queue_agents().await? {
+            routing
+                .assignments
+                .entry(AgentId(u64::try_from(a.user_id).unwrap_or(0)))
+                .or_default()
+                .push(QueueId(u64::try_from(a.queue_id).unwrap_or(0)));
+        }
+        Ok(routing)
+    }
+
+    /// The trunk a request from `ip` came through, if any.
+    pub fn trunk_for(&self, ip: IpAddr) -> Option<&TrunkInfo> {
+        self.trunks.iter().find(|t| t.matches(ip))
+    }
+
+    /// The queue a dialled number reaches: an inbound route, else a queue
+    /// number. A leading `+` is optional on either side.
+    pub fn queue_for_number(&self, dialled: &str) -> Option<Arc<QueueInfo>> {
+        let bare = dialled.trim_start_matches('+');
+        let id = self
+            .routes
+            .get(dialled)
+            .or_else(|| self.routes.get(bare))
+            .or_else(|| self.routes.get(&format!("+{bare}")))
+            .or_else(|| self.numbers.get(dialled))?;
+        self.queues.get(id).cloned()
+    }
+
+    pub fn queue(&self, id: QueueId) -> Option<Arc<QueueInfo>> {
+        self.queues.get(&id).cloned()
+    }
+
+    /// Whether `username` is an extension (a user who may authenticate).
+    pub fn is_extension(&self, username: &str) -> bool {
+        self.extensions.contains(username)
+    }
+
+    pub fn agent_of(&self, aor: &str) -> Option<AgentId> {
+        self.agents.get(aor).copied()
+    }
+
+    pub fn aor_of(&self, agent: AgentId) -> Option<&str> {
+        self.aors.get(&agent).map(String::as_str)
+    }
+
+    /// The queues `agent` is assigned to, with the project they belong to
+    /// (the first assignment's project: an agent works in one at a time).
+    pub fn assignment(&self, agent: AgentId) -> Option<(ProjectId, Vec<QueueId>)> {
+        let queues = self.assignments.get(&agent)?;
+        let project = queues.iter().find_map(|q| self.queues.get(q))?.project;
+        let queues = queues
+            .iter()
+            .filter(|q| self.queues.get(q).is_some_and(|i| i.project == project))
+            .copied()
+            .collect();
+        Some((project, queues))
+    }
+
+    /// Every agent with an assignment.
+    pub fn agents(&self) -> impl Iterator<Item = (AgentId, &str)> {
+        self.aors.iter().map(|(a, aor)| (*a, aor.as_str()))
+    }
+}
+
+/// The current snapshot, swapped whole on a change.
+#[derive(Default)]
+pub struct RoutingHandle(RwLock<Arc<Routing>>);
+
+impl RoutingHandle {
+    pub fn new(routing: Routing) -> RoutingHandle {
+        RoutingHandle(RwLock::new(Arc::new(routing)))
+    }
+
+    pub fn get(&self) -> Arc<Routing> {
+        self.0.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn set(&self, routing: Routing) {
+        *self.0.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(routing);
+    }
+}
+
+/// `10.0.0.0/8`, `::1` or `192.0.2.7` (a host is a full-length prefix).
+fn parse_net(text: &str) -> Option<(IpAddr, u8)> {
+    let text = text.trim();
+    let (ip, len) = match text.split_once('/') {
+        Some((ip, len)) => (ip.parse::<IpAddr>().ok()?, len.parse::<u8>().ok()?),
+        None => {
+            let ip = text.parse::<IpAddr>().ok()?;
+            (ip, if ip.is_ipv4() { 32 } else { 128 })
+        }
+    };
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    (len <= max).then_some((canonical(ip), len))
+}
+
+/// IPv4-mapped IPv6 addresses compare as IPv4.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+        v4 => v4,
+    }
+}
+
+fn in_network(ip: IpAddr, net: IpAddr, len: u8) -> bool {
+    match (ip, net) {
+        (IpAddr::V4(a), IpAddr::V4(n)) => {
+            let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+            u32::from(a) & mask == u32::from(n) & mask
+        }
+        (IpAddr::V6(a), IpAddr::V6(n)) => {
+            let mask = if len == 0 { 0 } else { u128::MAX << (128 - len) };
+            u128::from(a) & mask == u128::from(n) & mask
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trunk(addresses: &[&str]) -> TrunkInfo {
+        TrunkInfo {
+            name: "t".into(),
+            nets: addresses.iter().filter_map(|a| parse_net(a)).collect(),
+            username: None,
+            laws: vec![Law::A],
+        }
+    }
+
+    #[test]
+    fn trunks_match_hosts_and_networks() {
+        let t = trunk(&["192.0.2.7", "10.0.0.0/8", "2001:db8::/32", "not an address"]);
+        assert!(t.matches("192.0.2.7".parse().unwrap()));
+        assert!(!t.matches("192.0.2.8".parse().unwrap()));
+        assert!(t.matches("10.200.3.4".parse().unwrap()));
+        assert!(!t.matches("11.0.0.1".parse().unwrap()));
+        assert!(t.matches("2001:db8:1::5".parse().unwrap()));
+        assert!(!t.matches("2001:db9::5".parse().unwrap()));
+        assert!(
+            t.matches("::ffff:10.1.2.3".parse().unwrap()),
+            "an IPv4-mapped source matches its IPv4 network"
+        );
+        assert!(!trunk(&["10.0.0.0/33"]).matches("10.0.0.1".parse().unwrap()));
+    }
+
+    #[test]
+    fn routes_then_queue_numbers_with_or_without_plus() {
+        let mut r = Routing::default();
+        let info = |id: u64, number: &str| {
+            Arc::new(QueueInfo {
+                id: QueueId(id),
+                project: ProjectId(1),
+                name: format!("q{id}"),
+                number: number.into(),
+                hold_music: String::new(),
+                config: acd::QueueConfig::new(QueueId(id), ProjectId(1)),
+                exit: None,
+            })
+        };
+        r.queues.insert(QueueId(1), info(1, "600"));
+        r.queues.insert(QueueId(2), info(2, "601"));
+        r.numbers.insert("600".into(), QueueId(1));
+        r.numbers.insert("601".into(), QueueId(2));
+        r.routes.insert("+15550100".into(), QueueId(2));
+        assert_eq!(r.queue_for_number("+15550100").unwrap().id, QueueId(2));
+        assert_eq!(r.queue_for_number("15550100").unwrap().id, QueueId(2));
+        assert_eq!(r.queue_for_number("600").unwrap().id, QueueId(1));
+        assert!(r.queue_for_number("602").is_none());
+    }
+}
