@@ -150,6 +150,11 @@ pub enum ExitTarget {
     Queue(QueueId),
     /// A number or extension, dialled by call control.
     Number(String),
+    /// Call control stores a callback request for the caller's number, plays
+    /// a prompt saying so, and hangs up.
+    Callback,
+    /// Call control plays a goodbye prompt and hangs up.
+    Prompt,
 }
 
 /// A Queue and its rules.

@@ -55,12 +55,14 @@ impl CallEvent {
     }
 }
 
-/// How a queue's exit target reads in TransferTarget: `queue-7`, or the
-/// number dialled.
+/// How a queue's exit target reads in TransferTarget: `queue-7`, the number
+/// dialled, `callback` or `prompt`.
 pub fn exit_target(target: &ExitTarget) -> String {
     match target {
         ExitTarget::Queue(queue) => queue.to_string(),
         ExitTarget::Number(number) => number.clone(),
+        ExitTarget::Callback => "callback".to_owned(),
+        ExitTarget::Prompt => "prompt".to_owned(),
     }
 }
 
@@ -113,6 +115,18 @@ mod tests {
                 left(Outcome::Redirected(ExitTarget::Number("+15550123".into()))),
                 Some(CallEvent::QueueTimeout {
                     target: "+15550123".into(),
+                }),
+            ),
+            (
+                left(Outcome::Redirected(ExitTarget::Callback)),
+                Some(CallEvent::QueueTimeout {
+                    target: "callback".into(),
+                }),
+            ),
+            (
+                left(Outcome::Redirected(ExitTarget::Prompt)),
+                Some(CallEvent::QueueTimeout {
+                    target: "prompt".into(),
                 }),
             ),
             (

@@ -9,6 +9,7 @@
 pub mod admin;
 mod bindings;
 mod interactions;
+mod routing;
 mod users;
 
 use std::path::Path;
@@ -20,6 +21,10 @@ use sqlx::SqlitePool;
 
 pub use bindings::BindingRow;
 pub use interactions::{Completion, RowState, StoredInteraction};
+pub use routing::{
+    CallbackRequest, CallbackState, DemoSeed, QueueAgent, Route, Trunk, DEMO_AGENTS, DEMO_PROJECT,
+    DEMO_QUEUE, DEMO_QUEUE_NUMBER, DEMO_ROUTE, DEMO_TRUNK,
+};
 pub use users::{SipCredential, UserState};
 
 /// Why a store operation failed.

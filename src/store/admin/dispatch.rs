@@ -2,8 +2,9 @@
 //! start-up, and one `*Config` per item for the `Event::*Configured` inputs a
 //! change will send once saved changes are fed to the running core.
 //!
-//! Mapping choices: a queue timeout needs an exit target to mean anything to
-//! the core, so a queue without one waits for ever there; a video queue (only
+//! Mapping choices: a queue timeout needs an exit to mean anything to the
+//! core, so a queue whose exit kind is `none` waits for ever there (the
+//! kinds `queue`, `callback` and `prompt` map to [`acd::ExitTarget`]); a video queue (only
 //! stored when enabled) takes the whole agent like voice; every status is
 //! passed, active or not, since agents may still be in an inactive one; the
 //! length of a result code's extra time is not modelled yet, so it adds none.
@@ -14,7 +15,7 @@ use crate::acd;
 
 use super::projects::Project;
 use super::queue_groups::QueueGroup;
-use super::queues::{PositionAnnouncement, Queue, QueueKind, Strategy};
+use super::queues::{ExitKind, PositionAnnouncement, Queue, QueueKind, Strategy};
 use super::result_codes::ResultCode;
 use super::statuses::{Status, StatusCategory};
 use super::{projects, queue_groups, queues, result_codes, statuses, AdminError};
@@ -109,12 +110,9 @@ impl Queue {
             priority: u32::try_from(self.priority).unwrap_or(0),
             agent_timeout: secs(self.agent_timeout_secs),
             after_call_work: secs(self.after_call_work_secs),
-            queue_timeout: self.exit_queue_id.map(|exit| {
-                (
-                    secs(self.queue_timeout_secs),
-                    acd::ExitTarget::Queue(acd::QueueId(id(exit))),
-                )
-            }),
+            queue_timeout: self
+                .exit_target()
+                .map(|target| (secs(self.queue_timeout_secs), target)),
             service_level: secs(self.service_level_secs),
             announcements: match self.position_announcement {
                 PositionAnnouncement::None => acd::AnnouncementMode::None,
@@ -131,6 +129,19 @@ impl Queue {
                 QueueKind::Voice | QueueKind::Video => acd::Channel::Voice,
             },
             ..base
+        }
+    }
+}
+
+impl Queue {
+    /// Where the queue timeout sends a caller; `None` when it sends nowhere,
+    /// so the caller waits for ever.
+    pub fn exit_target(&self) -> Option<acd::ExitTarget> {
+        match (self.exit_kind, self.exit_queue_id) {
+            (ExitKind::Queue, Some(exit)) => Some(acd::ExitTarget::Queue(acd::QueueId(id(exit)))),
+            (ExitKind::Callback, _) => Some(acd::ExitTarget::Callback),
+            (ExitKind::Prompt, _) => Some(acd::ExitTarget::Prompt),
+            (ExitKind::None, _) | (ExitKind::Queue, None) => None,
         }
     }
 }
@@ -244,6 +255,28 @@ mod tests {
         assert_eq!(o.queue_timeout, None, "no exit target: waits for ever");
         assert_eq!(o.channel, acd::Channel::Voice);
         assert_eq!(config.queue_groups[0].queues.len(), 2);
+        for (kind, number, target) in [
+            ("callback", "3", acd::ExitTarget::Callback),
+            ("prompt", "4", acd::ExitTarget::Prompt),
+        ] {
+            let made = queues::create(
+                &store,
+                &rules,
+                queue(serde_json::json!({"project_id": project.id, "name": kind,
+                                         "number": number, "exit_kind": kind,
+                                         "queue_timeout_secs": 120})),
+            )
+            .await
+            .unwrap()
+            .item;
+            let config = load(&store, 7).await.unwrap();
+            let q = config
+                .queues
+                .iter()
+                .find(|q| q.id == acd::QueueId(made.id as u64))
+                .unwrap();
+            assert_eq!(q.queue_timeout, Some((Duration::from_secs(120), target)));
+        }
         // The engine accepts it.
         let _ = acd::Engine::new(config);
     }

@@ -1,5 +1,5 @@
-//! Administration data: projects, statuses, queues, queue groups, result codes
-//! and tags, with the product's rules enforced here rather than left to a UI.
+//! Administration data: projects, statuses, queues, queue groups, result codes,
+//! tags, trunks, routes and a queue's assigned agents, with the product's rules enforced here rather than left to a UI.
 //!
 //! Every entity has the same five operations (`list`, `get`, `create`,
 //! `update`, `delete`) as free functions in its module, taking the [`Store`].
@@ -12,12 +12,15 @@
 
 pub mod dispatch;
 pub mod projects;
+pub mod queue_agents;
 pub mod queue_groups;
 pub mod queue_rules;
 pub mod queues;
 pub mod result_codes;
+pub mod routes;
 pub mod statuses;
 pub mod tags;
+pub mod trunks;
 
 use std::time::SystemTime;
 

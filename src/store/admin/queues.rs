@@ -2,8 +2,12 @@
 //! belongs to an existing project; its number is unique; channel weight is for
 //! text queues only (voice is fixed at 100); video is refused unless enabled;
 //! the queue timeout is raised to [`MIN_QUEUE_TIMEOUT_SECS`]; an announcement
-//! repeated sooner than it can be played is warned about. A queue still named by
-//! a queue group or by another queue's exit target cannot be deleted.
+//! repeated sooner than it can be played is warned about. The exit kind says
+//! what the queue timeout does (another queue, a callback request, a goodbye
+//! prompt, or nothing); only the queue kind names an exit queue, and an exit
+//! queue sent without a kind means the queue kind, as before kinds existed. A
+//! queue still named by a queue group, another queue's exit target, a route or
+//! an agent assignment cannot be deleted.
 
 use serde::{Deserialize, Serialize};
 use sqlx::sqlite::SqliteRow;
@@ -26,6 +30,19 @@ named_enum! {
         FewestCalls = "fewest_calls",
         Random = "random",
         RingAll = "ring_all",
+    }
+}
+
+named_enum! {
+    /// What happens to a caller when the queue timeout passes: nothing (waits
+    /// for ever), a move to the queue `exit_queue_id`, a stored callback
+    /// request with a prompt saying so, or a goodbye prompt; the last two
+    /// end the call.
+    ExitKind {
+        None = "none",
+        Queue = "queue",
+        Callback = "callback",
+        Prompt = "prompt",
     }
 }
 
@@ -67,7 +84,9 @@ pub struct Queue {
     pub after_call_work_secs: i64,
     pub position_announcement: PositionAnnouncement,
     pub announcement_frequency_secs: i64,
-    /// The queue a caller is sent to on queue exit or timeout.
+    /// What the queue timeout does.
+    pub exit_kind: ExitKind,
+    /// The queue a caller is sent to on timeout (exit kind `queue` only).
     pub exit_queue_id: Option<i64>,
     pub hold_music: String,
     pub priority: i64,
@@ -104,6 +123,9 @@ pub struct QueueInput {
     pub position_announcement: PositionAnnouncement,
     #[serde(default = "defaults::frequency")]
     pub announcement_frequency_secs: i64,
+    /// Left out: `queue` when `exit_queue_id` is sent, otherwise `none`.
+    #[serde(default)]
+    pub exit_kind: Option<ExitKind>,
     #[serde(default)]
     pub exit_queue_id: Option<i64>,
     #[serde(default = "defaults::hold_music")]
@@ -153,7 +175,8 @@ mod defaults {
 
 const COLUMNS: &str = "id, project_id, name, call_mode, number, strategy, kind, channel_weight, \
     agent_timeout_secs, after_call_work_secs, position_announcement, announcement_frequency_secs, \
-    exit_queue_id, hold_music, priority, queue_timeout_secs, service_level_secs, auto_answer, profile";
+    exit_queue_id, hold_music, priority, queue_timeout_secs, service_level_secs, auto_answer, profile, \
+    exit_kind";
 
 fn from_row(row: &SqliteRow) -> Result<Queue, AdminError> {
     Ok(Queue {
@@ -176,6 +199,7 @@ fn from_row(row: &SqliteRow) -> Result<Queue, AdminError> {
         service_level_secs: row.try_get(16)?,
         auto_answer: row.try_get(17)?,
         profile: row.try_get(18)?,
+        exit_kind: ExitKind::parse(row.try_get(19)?)?,
         result_codes: Vec::new(),
     })
 }
@@ -231,8 +255,18 @@ fn settle(
             ));
         }
     }
-    if input.exit_queue_id == Some(id) {
-        c.fail("exit_queue_id", "a queue cannot exit to itself");
+    let exit_kind = match (input.exit_kind, input.exit_queue_id) {
+        (None, Some(_)) => ExitKind::Queue,
+        (None, None) => ExitKind::None,
+        (Some(kind), _) => kind,
+    };
+    match (exit_kind, input.exit_queue_id) {
+        (ExitKind::Queue, None) => c.fail("exit_queue_id", "required when exit_kind is queue"),
+        (ExitKind::Queue, Some(exit)) if exit == id => {
+            c.fail("exit_queue_id", "a queue cannot exit to itself")
+        }
+        (ExitKind::Queue, Some(_)) | (_, None) => {}
+        (_, Some(_)) => c.fail("exit_queue_id", "only a queue exit names an exit queue"),
     }
     c.text("hold_music", &input.hold_music, 100);
     if input.hold_music.contains(['/', '\\']) || input.hold_music.starts_with('.') {
@@ -270,6 +304,7 @@ fn settle(
             after_call_work_secs: input.after_call_work_secs,
             position_announcement: input.position_announcement,
             announcement_frequency_secs: input.announcement_frequency_secs,
+            exit_kind,
             exit_queue_id: input.exit_queue_id,
             hold_music: input.hold_music,
             priority: input.priority,
@@ -362,13 +397,13 @@ async fn save(
          kind = ?, channel_weight = ?, agent_timeout_secs = ?, after_call_work_secs = ?, \
          position_announcement = ?, announcement_frequency_secs = ?, exit_queue_id = ?, \
          hold_music = ?, priority = ?, queue_timeout_secs = ?, service_level_secs = ?, \
-         auto_answer = ?, profile = ?, updated_at = ? WHERE id = ?"
+         auto_answer = ?, profile = ?, exit_kind = ?, updated_at = ? WHERE id = ?"
     } else {
         "INSERT INTO queues (project_id, name, call_mode, number, strategy, kind, channel_weight, \
          agent_timeout_secs, after_call_work_secs, position_announcement, \
          announcement_frequency_secs, exit_queue_id, hold_music, priority, queue_timeout_secs, \
-         service_level_secs, auto_answer, profile, updated_at, created_at, id) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+         service_level_secs, auto_answer, profile, exit_kind, updated_at, created_at, id) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     };
     let mut q = sqlx::query(sql)
         .bind(queue.project_id)
@@ -389,6 +424,7 @@ async fn save(
         .bind(queue.service_level_secs)
         .bind(queue.auto_answer)
         .bind(&queue.profile)
+        .bind(queue.exit_kind.as_str())
         .bind(now);
     if id.is_none() {
         q = q.bind(now);
@@ -429,7 +465,8 @@ async fn exits_lead_back(
     }
 }
 
-/// Deletes a queue that no queue group and no other queue's exit names.
+/// Deletes a queue that no queue group, other queue's exit, route or agent
+/// assignment names.
 pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
     let mut tx = store.begin().await?;
     if !super::exists(&mut tx, "queues", id).await? {
@@ -458,6 +495,21 @@ pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
             "it is the exit target of the queue(s) {}",
             exits.join(", ")
         ));
+    }
+    let routes: Vec<String> =
+        sqlx::query_scalar("SELECT number FROM routes WHERE queue_id = ? ORDER BY number")
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+    if !routes.is_empty() {
+        reasons.push(format!("the route(s) {} lead to it", routes.join(", ")));
+    }
+    let agents: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM queue_agents WHERE queue_id = ?")
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if agents > 0 {
+        reasons.push(format!("{agents} agent(s) are assigned to it"));
     }
     if !reasons.is_empty() {
         return Err(AdminError::Conflict {

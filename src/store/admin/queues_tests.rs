@@ -99,3 +99,34 @@ fn announcement_lengths_follow_the_mode() {
     .unwrap();
     assert_eq!(warnings.len(), 1, "9 s + 2 s does not fit in 10 s");
 }
+
+#[test]
+fn the_exit_kind_follows_the_exit_queue_when_left_out() {
+    let rules = QueueRules::default();
+    let settled = |v: serde_json::Value| settle(7, input(v), &rules);
+    let (q, _) = settled(
+        serde_json::json!({"project_id": 1, "name": "S", "number": "1",
+                                            "exit_queue_id": 9}),
+    )
+    .unwrap();
+    assert_eq!((q.exit_kind, q.exit_queue_id), (ExitKind::Queue, Some(9)));
+    let (q, _) = settled(serde_json::json!({"project_id": 1, "name": "S", "number": "1"})).unwrap();
+    assert_eq!(q.exit_kind, ExitKind::None);
+    let (q, _) = settled(
+        serde_json::json!({"project_id": 1, "name": "S", "number": "1",
+                                            "exit_kind": "callback"}),
+    )
+    .unwrap();
+    assert_eq!((q.exit_kind, q.exit_queue_id), (ExitKind::Callback, None));
+    for bad in [
+        serde_json::json!({"project_id": 1, "name": "S", "number": "1", "exit_kind": "queue"}),
+        serde_json::json!({"project_id": 1, "name": "S", "number": "1", "exit_kind": "prompt",
+                           "exit_queue_id": 9}),
+        serde_json::json!({"project_id": 1, "name": "S", "number": "1", "exit_queue_id": 7}),
+    ] {
+        let Err(AdminError::Invalid(errors)) = settled(bad.clone()) else {
+            panic!("{bad} accepted")
+        };
+        assert_eq!(errors[0].field, "exit_queue_id", "{bad}");
+    }
+}
