@@ -394,6 +394,10 @@ impl QueueCall {
             CallInput::CancelOffer { agent } => {
                 if self.agent.as_ref().is_some_and(|a| a.agent == agent) {
                     let answered = matches!(self.phase, Phase::Connected(a) if a == agent);
+                    if !answered {
+                        // The agent timeout passed (or the caller left).
+                        CallMetrics::bump(&self.s.metrics.agent_misses);
+                    }
                     self.drop_agent().await;
                     if answered {
                         // Dispatch withdrew an offer the phone had already

@@ -59,7 +59,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             .seed_demo_routing(config.realm())
             .await
             .context("creating the demo project")?;
-        if seeded.is_some() {
+        if !seeded.is_empty() {
             tracing::info!("demo project created: queue Support, number 600, DID +15550100");
         }
     }
