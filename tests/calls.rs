@@ -400,3 +400,18 @@ fn invites_from_strangers_are_forbidden_and_unknown_numbers_not_found() {
     assert!(server.metric("switchboard_call_forbidden_total") >= 1);
     assert!(server.metric("switchboard_call_unrouted_total") >= 1);
 }
+
+#[test]
+fn a_call_whose_media_stops_is_ended_on_both_legs() {
+    let (server, _api) = demo("[calls]\nrtp_timeout_secs = 2\n");
+    // The caller's audio (4.7 s of SIPp's capture) stops; nobody answers.
+    let started = Instant::now();
+    let run = call(&server, "queue_caller_waits.xml", DID, &[]);
+    assert_sipp_ok(&run, "the caller, who gets the server's BYE");
+    assert!(started.elapsed() >= Duration::from_secs(4), "not before the audio ended");
+    let records = completed_records(&server, 1);
+    let r = &records[0].record;
+    assert_eq!(r.disposition, Some(Disposition::Failed));
+    assert_eq!(r.terminate_side, Some(TerminateSide::System));
+    assert_eq!(server.metric("switchboard_call_media_timeouts_total"), 1);
+}

@@ -231,6 +231,21 @@ impl MediaLeg {
         self.command(s, Command::Unbridge { id: self.id });
     }
 
+    /// RTP packets received so far; `None` when the worker could not say.
+    pub async fn packets_received(&self, s: &Services) -> Option<u64> {
+        let worker = s.media.worker(self.worker)?;
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        worker
+            .try_send(Command::LegFigures { id: self.id, reply })
+            .ok()?;
+        answer.await.ok().map(|r| r.received.packets)
+    }
+
+    /// Whether the peer is expected to send audio now (not on hold).
+    pub fn expects_audio(&self) -> bool {
+        self.negotiated.is_some_and(|n| n.direction.receives())
+    }
+
     /// Removes the leg from its worker and frees its port.
     pub fn close(&self, s: &Services) {
         s.registry.remove_leg(self.id);

@@ -210,9 +210,23 @@ pub async fn run(s: Arc<Services>, call: NewCall, queue: Arc<QueueInfo>, arrival
 
 impl QueueCall {
     async fn run(&mut self) {
+        let check_every = self.s.settings.rtp_timeout;
+        let mut media_check = check_every.map(|every| {
+            let mut t = tokio::time::interval_at(Instant::now() + every, every);
+            t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            t
+        });
+        let mut heard = (0u64, 0u64);
         loop {
             let deadline = self.deadline;
             tokio::select! {
+                _ = tick(&mut media_check) => {
+                    if self.media_lost(&mut heard).await {
+                        CallMetrics::bump(&self.s.metrics.media_timeouts);
+                        tracing::info!("no RTP for the configured time: call ended");
+                        self.end(CallEvent::SystemEnded).await;
+                    }
+                }
                 event = self.sip.recv() => match event {
                     Some(event) => self.on_sip(event).await,
                     None => {
@@ -234,6 +248,30 @@ impl QueueCall {
                 break;
             }
         }
+    }
+
+    /// Whether a leg that should be sending has sent nothing since the last
+    /// check; `heard` keeps the packet counts of the caller and the agent.
+    async fn media_lost(&mut self, heard: &mut (u64, u64)) -> bool {
+        if matches!(self.phase, Phase::Ended) {
+            return false;
+        }
+        let mut lost = false;
+        if self.caller.media.expects_audio() {
+            if let Some(n) = self.caller.media.packets_received(&self.s).await {
+                lost |= n == heard.0;
+                heard.0 = n;
+            }
+        }
+        if let (Phase::Connected(_), Some(agent)) = (self.phase, &self.agent) {
+            if agent.media.expects_audio() {
+                if let Some(n) = agent.media.packets_received(&self.s).await {
+                    lost |= n == heard.1;
+                    heard.1 = n;
+                }
+            }
+        }
+        lost
     }
 
     async fn on_sip(&mut self, event: SipEvent) {
@@ -845,6 +883,15 @@ fn other_law(law: Law) -> Law {
     match law {
         Law::Mu => Law::A,
         Law::A => Law::Mu,
+    }
+}
+
+async fn tick(interval: &mut Option<tokio::time::Interval>) {
+    match interval {
+        Some(i) => {
+            i.tick().await;
+        }
+        None => std::future::pending().await,
     }
 }
 

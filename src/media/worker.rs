@@ -100,6 +100,11 @@ pub enum Command {
     Report {
         reply: oneshot::Sender<WorkerReport>,
     },
+    /// A running leg's figures (the owner watches for media that stopped).
+    LegFigures {
+        id: LegId,
+        reply: oneshot::Sender<LegReport>,
+    },
 }
 
 /// What the worker tells the owners of its legs.
@@ -383,6 +388,11 @@ impl Worker {
                     if let Some(r) = reply {
                         let _ = r.send(report);
                     }
+                }
+            }
+            Command::LegFigures { id, reply } => {
+                if let Some(&(p, i)) = self.index.get(&id) {
+                    let _ = reply.send(self.legs[p as usize][i].report());
                 }
             }
             Command::Report { reply } => {
