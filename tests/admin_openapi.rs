@@ -13,10 +13,15 @@ fn the_openapi_document_lists_every_route_and_they_answer() {
     let doc = api.get("/api/openapi.json").json();
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
-    assert_eq!(paths.len(), 13);
+    assert_eq!(paths.len(), 18);
     for (path, item) in paths {
         if path.contains("{id}") {
-            for method in ["get", "put", "delete"] {
+            let methods: &[&str] = if path.ends_with("/agents") {
+                &["get", "put"]
+            } else {
+                &["get", "put", "delete"]
+            };
+            for method in methods {
                 assert!(item[method].is_object(), "{path} {method}");
             }
             let reply = api.get(&path.replace("{id}", "777"));
@@ -104,6 +109,15 @@ fn every_answer_matches_the_openapi_document() {
             "tags",
             json!({"name": "Doc", "colour": "#abcdef", "queues": [q["id"]]}),
         ),
+        (
+            "trunks",
+            json!({"name": "Doc", "addresses": ["127.0.0.1", "10.0.0.0/8"],
+                   "username": "doc", "password": "pw", "codecs": ["PCMU"]}),
+        ),
+        (
+            "routes",
+            json!({"number": "+15550199", "queue_id": q["id"]}),
+        ),
     ];
     for (resource, body) in &samples {
         let list = format!("/api/{resource}");
@@ -127,6 +141,13 @@ fn every_answer_matches_the_openapi_document() {
             conform("DELETE", &item, api.delete(&at));
         }
     }
+    let agents = "/api/queues/{id}/agents";
+    let at = format!("/api/queues/{}/agents", q["id"]);
+    conform("PUT", agents, api.put(&at, &json!([])));
+    conform("GET", agents, api.get(&at));
+    conform("PUT", agents, api.put(&at, &json!([{"user_id": 1234567}])));
+    conform("PUT", agents, api.put(&at, &json!({"user_id": 1})));
+    conform("GET", agents, api.get("/api/queues/1234567/agents"));
     // Refusals: 409 (duplicate, still referenced), 422, 403.
     conform(
         "POST",

@@ -289,7 +289,12 @@ fn the_queue_timeout_redirects_to_the_exit_queue() {
                "position_announcement": "none"}),
     );
     let _phones = Phones::start(&server, &["1003"], "agent_hangup.xml");
-    let run = call(&server, "queue_caller_waits.xml", DID, &[]);
+    let run = call(
+        &server,
+        "queue_caller_waits.xml",
+        DID,
+        &["-recv_timeout", "100s"],
+    );
     assert_sipp_ok(&run, "the caller");
     let records = completed_records(&server, 2);
     assert_eq!(records.len(), 2, "one record per queue: {records:#?}");

@@ -128,3 +128,86 @@ handlers!(
     crate::store::admin::result_codes::ResultCodeInput
 );
 handlers!(tags, "tags", crate::store::admin::tags::TagInput);
+handlers!(routes, "routes", crate::store::admin::routes::RouteInput);
+
+/// Trunks: like the others, except that a password is turned into its digest
+/// HA1 values for the server's realm here, and only those reach the store.
+pub mod trunks {
+    use super::*;
+    use crate::sip::auth::{ha1, Algorithm};
+    use crate::store::admin::trunks::{self as store, DigestSecret, TrunkInput};
+
+    /// The HA1 values of the input's password, when it has a username and one.
+    async fn secret(s: &AdminState, input: &TrunkInput) -> Result<Option<DigestSecret>, Problem> {
+        let (Some(username), Some(password)) = (&input.username, &input.password) else {
+            return Ok(None);
+        };
+        let realm = s
+            .store
+            .digest_realm()
+            .await
+            .map_err(crate::store::admin::AdminError::from)?;
+        Ok(realm.map(|realm| DigestSecret {
+            ha1_md5: ha1(Algorithm::Md5, username.trim(), &realm, password),
+            ha1_sha256: ha1(Algorithm::Sha256, username.trim(), &realm, password),
+            realm,
+        }))
+    }
+
+    pub async fn list(State(s): State<Arc<AdminState>>) -> Answer {
+        Ok(Json(store::list(&s.store).await?).into_response())
+    }
+
+    pub async fn get(State(s): State<Arc<AdminState>>, Path(raw): Path<String>) -> Answer {
+        Ok(Json(store::get(&s.store, id(&raw)?).await?).into_response())
+    }
+
+    pub async fn create(
+        State(s): State<Arc<AdminState>>,
+        headers: HeaderMap,
+        bytes: Bytes,
+    ) -> Answer {
+        let input: TrunkInput = body(&headers, &bytes)?;
+        let secret = secret(&s, &input).await?;
+        let saved = store::create(&s.store, input, secret).await?;
+        Ok(created("trunks", saved.item.id, saved))
+    }
+
+    pub async fn update(
+        State(s): State<Arc<AdminState>>,
+        Path(raw): Path<String>,
+        headers: HeaderMap,
+        bytes: Bytes,
+    ) -> Answer {
+        let id = id(&raw)?;
+        let input: TrunkInput = body(&headers, &bytes)?;
+        let secret = secret(&s, &input).await?;
+        Ok(Json(store::update(&s.store, id, input, secret).await?).into_response())
+    }
+
+    pub async fn delete(State(s): State<Arc<AdminState>>, Path(raw): Path<String>) -> Answer {
+        store::delete(&s.store, id(&raw)?).await?;
+        Ok(StatusCode::NO_CONTENT.into_response())
+    }
+}
+
+/// A queue's assigned agents, read and replaced as one list.
+pub mod queue_agents {
+    use super::*;
+    use crate::store::admin::queue_agents::{self as store, Assignment};
+
+    pub async fn get(State(s): State<Arc<AdminState>>, Path(raw): Path<String>) -> Answer {
+        Ok(Json(store::get(&s.store, id(&raw)?).await?).into_response())
+    }
+
+    pub async fn set(
+        State(s): State<Arc<AdminState>>,
+        Path(raw): Path<String>,
+        headers: HeaderMap,
+        bytes: Bytes,
+    ) -> Answer {
+        let id = id(&raw)?;
+        let agents: Vec<Assignment> = body(&headers, &bytes)?;
+        Ok(Json(store::set(&s.store, id, agents).await?).into_response())
+    }
+}

@@ -1,6 +1,7 @@
 //! The administration API under `/api`: JSON list/get/create/update/delete for
-//! projects, statuses, queues, queue groups, result codes and tags, and the
-//! OpenAPI document at `/api/openapi.json`.
+//! projects, statuses, queues, queue groups, result codes, tags, trunks and
+//! routes; a queue's assigned agents at `/api/queues/{id}/agents` (GET, and
+//! PUT of the whole list); and the OpenAPI document at `/api/openapi.json`.
 //!
 //! Every request needs `Authorization: Bearer <token>` (the `http.admin_token`
 //! key, or the token generated at start-up); sessions and per-user permissions
@@ -47,6 +48,8 @@ pub const RESOURCES: &[&str] = &[
     "queue-groups",
     "result-codes",
     "tags",
+    "trunks",
+    "routes",
 ];
 
 macro_rules! resource {
@@ -77,17 +80,23 @@ where
     let r = resource!(r, "queue-groups", queue_groups);
     let r = resource!(r, "result-codes", result_codes);
     let r = resource!(r, "tags", tags);
-    r.route("/openapi.json", get(openapi::serve))
-        .fallback(|| async { Problem::new("not-found", "no such resource") })
-        .method_not_allowed_fallback(|| async {
-            Problem::new(
-                "method-not-allowed",
-                "see /api/openapi.json for the methods",
-            )
-        })
-        .layer(middleware::from_fn_with_state(state.clone(), reload_on_change))
-        .layer(middleware::from_fn_with_state(state.clone(), guard))
-        .with_state(state)
+    let r = resource!(r, "trunks", trunks);
+    let r = resource!(r, "routes", routes);
+    r.route(
+        "/queues/{id}/agents",
+        get(handlers::queue_agents::get).put(handlers::queue_agents::set),
+    )
+    .route("/openapi.json", get(openapi::serve))
+    .fallback(|| async { Problem::new("not-found", "no such resource") })
+    .method_not_allowed_fallback(|| async {
+        Problem::new(
+            "method-not-allowed",
+            "see /api/openapi.json for the methods",
+        )
+    })
+    .layer(middleware::from_fn_with_state(state.clone(), reload_on_change))
+    .layer(middleware::from_fn_with_state(state.clone(), guard))
+    .with_state(state)
 }
 
 /// After a write that succeeded, has the running server pick the change up.

@@ -15,9 +15,10 @@ use serde_json::{json, Map, Value};
 
 use super::problem::KINDS;
 use super::{AdminState, RESOURCES};
-use crate::store::admin::queues::{PositionAnnouncement, QueueKind, Strategy};
+use crate::store::admin::queues::{ExitKind, PositionAnnouncement, QueueKind, Strategy};
 use crate::store::admin::result_codes::{ResultCategory, ResultCodeType, MAX_DISPLAY_NAME};
 use crate::store::admin::statuses::StatusCategory;
+use crate::store::admin::trunks::CODECS;
 
 /// `GET /api/openapi.json`.
 pub async fn serve(State(_): State<Arc<AdminState>>) -> Json<Value> {
@@ -34,6 +35,8 @@ fn schema_of(resource: &str) -> &'static str {
         "queue-groups" => "QueueGroup",
         "result-codes" => "ResultCode",
         "tags" => "Tag",
+        "trunks" => "Trunk",
+        "routes" => "Route",
         other => panic!("resource {other} has no schema"),
     }
 }
@@ -138,8 +141,15 @@ fn schemas() -> Map<String, Value> {
             ("position_announcement", one_of(PositionAnnouncement::ALL)),
             ("announcement_frequency_secs", int(0, 3600)),
             (
+                "exit_kind",
+                json!({"type": "string", "enum": ExitKind::ALL,
+                       "description": "what the queue timeout does; when left out, queue if \
+                                       exit_queue_id is sent, otherwise none"}),
+            ),
+            (
                 "exit_queue_id",
-                json!({"type": ["integer", "null"], "format": "int64"}),
+                json!({"type": ["integer", "null"], "format": "int64",
+                       "description": "required with exit_kind queue, refused with the others"}),
             ),
             ("hold_music", text(100)),
             ("priority", int(0, 100)),
@@ -215,7 +225,63 @@ fn schemas() -> Map<String, Value> {
         ],
         &["name", "colour"],
     );
+    let trunk = input(
+        vec![
+            ("name", text(100)),
+            (
+                "addresses",
+                json!({"type": "array", "items": {"type": "string"},
+                       "description": "IP addresses or CIDR networks calls may come from"}),
+            ),
+            (
+                "username",
+                json!({"type": ["string", "null"], "maxLength": 64,
+                       "description": "when set, INVITEs must carry digest credentials"}),
+            ),
+            (
+                "password",
+                json!({"type": ["string", "null"], "minLength": 1, "maxLength": 128,
+                       "description": "write-only: only its digest HA1 values are stored; \
+                                       left out on replace, the stored credentials stay"}),
+            ),
+            (
+                "codecs",
+                json!({"type": "array", "items": {"type": "string", "enum": CODECS}}),
+            ),
+            ("enabled", boolean()),
+        ],
+        &["name", "addresses"],
+    );
+    let mut shown_trunk = trunk.clone();
+    if let Some(p) = shown_trunk["properties"].as_object_mut() {
+        p.remove("password");
+    }
+    let route = input(
+        vec![
+            (
+                "number",
+                json!({"type": "string", "pattern": "^\\+?[0-9]{1,20}$"}),
+            ),
+            ("queue_id", json!({"type": "integer", "format": "int64"})),
+        ],
+        &["number", "queue_id"],
+    );
+    let queue_agent = json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["user_id"],
+        "properties": {
+            "user_id": {"type": "integer", "format": "int64"},
+            "mandatory": {"type": "boolean",
+                          "description": "joins the queue whenever logging in to its project"},
+        },
+    });
     let mut out = Map::new();
+    out.insert("Trunk".into(), output(&shown_trunk, vec![]));
+    out.insert("TrunkInput".into(), trunk);
+    out.insert("Route".into(), output(&route, vec![]));
+    out.insert("RouteInput".into(), route);
+    out.insert("QueueAgent".into(), queue_agent);
     out.insert("Project".into(), output(&project, vec![]));
     out.insert("ProjectInput".into(), project);
     out.insert(
@@ -352,6 +418,24 @@ pub fn document() -> Value {
             }),
         );
     }
+    let agents = json!({"type": "array", "items": schema_ref("QueueAgent")});
+    paths.insert(
+        "/api/queues/{id}/agents".into(),
+        json!({
+            "parameters": id_parameter(),
+            "get": {
+                "operationId": "get-queue-agents",
+                "tags": ["queues"],
+                "responses": with(problems(&[404]), "200", answer("The queue's assigned agents", agents.clone())),
+            },
+            "put": {
+                "operationId": "replace-queue-agents",
+                "tags": ["queues"],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": agents.clone()}}},
+                "responses": with(problems(&[400, 404, 415, 422]), "200", answer("Saved", agents)),
+            },
+        }),
+    );
     paths.insert(
         "/api/openapi.json".into(),
         json!({"get": {
@@ -364,7 +448,8 @@ pub fn document() -> Value {
         "info": {
             "title": "Switchboard administration API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Projects, statuses, queues, queue groups, result codes and tags. \
+            "description": "Projects, statuses, queues, queue groups, result codes, tags, \
+                            trunks, routes and queue agents. \
                             Every request needs Authorization: Bearer <admin token>.",
         },
         "security": [{"adminToken": []}],
@@ -396,7 +481,7 @@ mod tests {
         }
         assert_eq!(
             doc["paths"].as_object().unwrap().len(),
-            RESOURCES.len() * 2 + 1
+            RESOURCES.len() * 2 + 2
         );
         let text = doc.to_string();
         for reference in text.split("#/components/schemas/").skip(1) {
