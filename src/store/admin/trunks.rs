@@ -188,6 +188,14 @@ pub async fn update(
     save(store, Some(id), input, secret).await
 }
 
+/// A stored trunk's username, realm and HA1 values (MD5, SHA-256).
+type StoredCredentials = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
 async fn save(
     store: &Store,
     id: Option<i64>,
@@ -198,12 +206,7 @@ async fn save(
     let name = input.name.trim().to_owned();
     let username = input.username.as_ref().map(|u| u.trim().to_owned());
     let mut tx = store.begin().await?;
-    let stored: Option<(
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    )> = match id {
+    let stored: Option<StoredCredentials> = match id {
         Some(id) => Some(
             sqlx::query_as("SELECT username, realm, ha1_md5, ha1_sha256 FROM trunks WHERE id = ?")
                 .bind(id)
