@@ -14,7 +14,7 @@ use common::{free_port, sipp, TestServer};
 use serde_json::{json, Value};
 use switchboard::acd::Millis;
 use switchboard::cdr::{Classification, Disposition, Tag, TerminateSide, TransferType};
-use switchboard::store::{RowState, StoredInteraction, Store};
+use switchboard::store::{RowState, Store, StoredInteraction};
 
 const DID: &str = "+15550100";
 
@@ -23,7 +23,11 @@ const DID: &str = "+15550100";
 fn demo(extra: &str) -> (TestServer, Api) {
     let server = TestServer::start(
         &format!("demo = true\n{extra}"),
-        &[("1001", "pw-1001"), ("1002", "pw-1002"), ("1003", "pw-1003")],
+        &[
+            ("1001", "pw-1001"),
+            ("1002", "pw-1002"),
+            ("1003", "pw-1003"),
+        ],
     );
     let api = Api {
         addr: server.http,
@@ -365,35 +369,8 @@ fn the_agent_hangs_up_first() {
 #[test]
 fn invites_from_strangers_are_forbidden_and_unknown_numbers_not_found() {
     let (server, _api) = demo("");
-    let invite = |from_ip: &str, number: &str, user: &str| -> String {
-        let socket = std::net::UdpSocket::bind((from_ip, 0)).unwrap();
-        socket
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .unwrap();
-        let local = socket.local_addr().unwrap();
-        let msg = format!(
-            "INVITE sip:{number}@{server} SIP/2.0\r\n\
-             Via: SIP/2.0/UDP {local};branch=z9hG4bK{n}\r\n\
-             Max-Forwards: 70\r\n\
-             From: <sip:{user}@{from_ip}>;tag=a1\r\n\
-             To: <sip:{number}@{server}>\r\n\
-             Call-ID: {n}@test\r\n\
-             CSeq: 1 INVITE\r\n\
-             Contact: <sip:{user}@{local}>\r\n\
-             Content-Length: 0\r\n\r\n",
-            server = server.udp,
-            n = free_port(),
-        );
-        socket.send_to(msg.as_bytes(), server.udp).unwrap();
-        let mut buf = [0u8; 4096];
-        loop {
-            let (n, _) = socket.recv_from(&mut buf).expect("an answer");
-            let text = String::from_utf8_lossy(&buf[..n]).into_owned();
-            if !text.starts_with("SIP/2.0 100") {
-                return text;
-            }
-        }
-    };
+    let invite =
+        |from_ip: &str, number: &str, user: &str| raw_invite(&server, from_ip, number, user, "");
     // 127.0.0.2 is this machine, but not in the demo trunk's addresses.
     let stranger = invite("127.0.0.2", "+15550100", "mallory");
     assert!(stranger.starts_with("SIP/2.0 403"), "{stranger}");
@@ -413,10 +390,99 @@ fn a_call_whose_media_stops_is_ended_on_both_legs() {
     let started = Instant::now();
     let run = call(&server, "queue_caller_waits.xml", DID, &[]);
     assert_sipp_ok(&run, "the caller, who gets the server's BYE");
-    assert!(started.elapsed() >= Duration::from_secs(4), "not before the audio ended");
+    assert!(
+        started.elapsed() >= Duration::from_secs(4),
+        "not before the audio ended"
+    );
     let records = completed_records(&server, 1);
     let r = &records[0].record;
     assert_eq!(r.disposition, Some(Disposition::Failed));
     assert_eq!(r.terminate_side, Some(TerminateSide::System));
     assert_eq!(server.metric("switchboard_call_media_timeouts_total"), 1);
+}
+
+/// Sends one INVITE from `from_ip` and returns the first answer after 100.
+fn raw_invite(server: &TestServer, from_ip: &str, number: &str, user: &str, extra: &str) -> String {
+    let socket = std::net::UdpSocket::bind((from_ip, 0)).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let local = socket.local_addr().unwrap();
+    let sdp = format!(
+        "v=0\r\no=- 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\n\
+         m=audio {port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n",
+        ip = from_ip,
+        port = free_port() & !1,
+    );
+    let msg = format!(
+        "INVITE sip:{number}@{server} SIP/2.0\r\n\
+         Via: SIP/2.0/UDP {local};branch=z9hG4bK{n}\r\n\
+         Max-Forwards: 70\r\n\
+         From: <sip:{user}@{from_ip}>;tag=a1\r\n\
+         To: <sip:{number}@{server}>\r\n\
+         Call-ID: {n}@test\r\n\
+         CSeq: 1 INVITE\r\n\
+         Contact: <sip:{user}@{local}>\r\n\
+         {extra}\
+         Content-Type: application/sdp\r\n\
+         Content-Length: {len}\r\n\r\n{sdp}",
+        server = server.udp,
+        n = free_port(),
+        len = sdp.len(),
+    );
+    socket.send_to(msg.as_bytes(), server.udp).unwrap();
+    let mut buf = [0u8; 4096];
+    loop {
+        let (n, _) = socket.recv_from(&mut buf).expect("an answer");
+        let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+        if !text.starts_with("SIP/2.0 100") {
+            return text;
+        }
+    }
+}
+
+#[test]
+fn a_trunk_with_credentials_must_pass_digest() {
+    let (server, api) = demo("");
+    let trunk = api.post(
+        "/api/trunks",
+        &json!({"name": "carrier", "addresses": ["127.0.0.2"], "username": "carrier",
+                "password": "trunk-secret"}),
+    );
+    assert_eq!(trunk.status, 201, "{}", trunk.body);
+    std::thread::sleep(Duration::from_millis(300));
+    let challenge = raw_invite(&server, "127.0.0.2", DID, "carrier", "");
+    assert!(challenge.starts_with("SIP/2.0 401"), "{challenge}");
+    let nonce = challenge
+        .split("nonce=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a nonce");
+    let realm = "switchboard.local";
+    let uri = format!("sip:{DID}@{}", server.udp);
+    let draft = format!(
+        "Digest username=\"carrier\", realm=\"{realm}\", nonce=\"{nonce}\", uri=\"{uri}\", \
+         response=\"0\", algorithm=MD5"
+    );
+    use switchboard::sip::auth::{ha1, Algorithm, DigestCredentials};
+    let response = DigestCredentials::parse(&draft)
+        .unwrap()
+        .expected_response(
+            "INVITE",
+            &ha1(Algorithm::Md5, "carrier", realm, "trunk-secret"),
+        )
+        .unwrap();
+    let header = draft.replace("response=\"0\"", &format!("response=\"{response}\""));
+    let answered = raw_invite(
+        &server,
+        "127.0.0.2",
+        DID,
+        "carrier",
+        &format!("Authorization: {header}\r\n"),
+    );
+    assert!(answered.starts_with("SIP/2.0 200"), "{answered}");
+    assert!(
+        answered.contains("m=audio "),
+        "with the SDP answer: {answered}"
+    );
 }

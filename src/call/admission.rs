@@ -26,13 +26,16 @@ use super::Services;
 
 /// Digest checks for INVITEs, against the same accounts the registrar uses.
 pub trait Authorize: Send + Sync {
-    /// Checks the Authorization values of a request made with `method`.
+    /// Checks the Authorization values of a request made with `method`,
+    /// against our users' accounts, or against `trunk` (its username, MD5 and
+    /// SHA-256 HA1) when the request came through a trunk with credentials.
     fn check<'a>(
         &'a self,
         authorizations: Vec<String>,
         method: &'a str,
         source: IpAddr,
         now_ms: u64,
+        trunk: Option<(String, String, String)>,
     ) -> Pin<Box<dyn Future<Output = AuthOutcome> + Send + 'a>>;
 
     /// The WWW-Authenticate values of a 401.
@@ -81,9 +84,13 @@ pub async fn run(s: Arc<Services>, call: NewCall) {
             .filter_map(|v| std::str::from_utf8(v).ok().map(str::to_owned))
             .collect();
         let now = unix_ms();
+        let trunk_account = trunk.as_ref().and_then(|t| {
+            let (md5, sha256) = t.ha1.clone()?;
+            Some((t.username.clone()?, md5, sha256))
+        });
         match s
             .authorize
-            .check(authorizations, "INVITE", source, now)
+            .check(authorizations, "INVITE", source, now, trunk_account)
             .await
         {
             AuthOutcome::Authenticated(account)
@@ -95,7 +102,8 @@ pub async fn run(s: Arc<Services>, call: NewCall) {
             }
             AuthOutcome::Challenge { stale } => {
                 CallMetrics::bump(&s.metrics.challenged);
-                let mut resp = super::signalling::answer(&call.request, 401, &call.local_tag, None, None);
+                let mut resp =
+                    super::signalling::answer(&call.request, 401, &call.local_tag, None, None);
                 for value in s.authorize.challenges(stale, now) {
                     resp.headers.push(HeaderName::WwwAuthenticate, value);
                 }

@@ -85,7 +85,12 @@ pub struct Ring<'a> {
 impl AgentLeg {
     /// Sends an INVITE to each contact of the agent. `None` when none could
     /// be sent (no contact registered, or none reachable).
-    pub async fn ring(s: &Services, ring: Ring<'_>, media: MediaLeg, sdp: String) -> Result<AgentLeg, MediaLeg> {
+    pub async fn ring(
+        s: &Services,
+        ring: Ring<'_>,
+        media: MediaLeg,
+        sdp: String,
+    ) -> Result<AgentLeg, MediaLeg> {
         let now = crate::sip::core::unix_ms();
         let bindings = s.location.lookup(ring.aor, now);
         let mut forks = Vec::with_capacity(bindings.len());

@@ -120,7 +120,9 @@ impl Dispatch {
     fn on_input(&mut self, input: DispatchInput) {
         match input {
             DispatchInput::Acd(event) => self.apply(event),
-            DispatchInput::Registration(change) => self.on_registration(&change.aor, change.contacts),
+            DispatchInput::Registration(change) => {
+                self.on_registration(&change.aor, change.contacts)
+            }
             DispatchInput::Reconfigure(config) => self.reconfigure(config),
             DispatchInput::LoggedIn(reply) => {
                 let _ = reply.send(self.logged_in.len());

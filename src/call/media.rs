@@ -159,7 +159,11 @@ impl MediaLeg {
 
     /// A new offer from the peer in the dialog (re-INVITE: hold, resume, moved
     /// media). Returns our answer and the direction the peer asked for.
-    pub fn reoffer(&mut self, s: &Services, offer: &str) -> Result<(String, Direction), MediaRefusal> {
+    pub fn reoffer(
+        &mut self,
+        s: &Services,
+        offer: &str,
+    ) -> Result<(String, Direction), MediaRefusal> {
         let refuse = |status: u16, reason: String| MediaRefusal { status, reason };
         let parsed = sdp::parse(offer).map_err(|e| refuse(e.sip_status(), e.to_string()))?;
         let n = sdp::answer(&parsed, &self.local, Direction::SendRecv)

@@ -208,10 +208,7 @@ impl Services {
 }
 
 /// Forwards the media engine's events to the calls that own the legs.
-pub async fn route_media_events(
-    registry: Arc<Registry>,
-    mut events: mpsc::Receiver<MediaEvent>,
-) {
+pub async fn route_media_events(registry: Arc<Registry>, mut events: mpsc::Receiver<MediaEvent>) {
     while let Some(event) = events.recv().await {
         let leg = match &event {
             MediaEvent::Digit { leg, .. }

@@ -307,18 +307,23 @@ impl QueueCall {
                 let progress = agent.on_response(&self.s, tx, &response).await;
                 self.on_agent_progress(progress).await;
             }
-            SipEvent::Timeout { tx } | SipEvent::TransportError { tx: TxId::Client(tx) } => {
+            SipEvent::Timeout { tx }
+            | SipEvent::TransportError {
+                tx: TxId::Client(tx),
+            } => {
                 let Some(agent) = &mut self.agent else { return };
                 let progress = agent.on_failure(tx);
                 self.on_agent_progress(progress).await;
             }
-            SipEvent::TransportError { tx: TxId::Server(_) } => {}
+            SipEvent::TransportError {
+                tx: TxId::Server(_),
+            } => {}
         }
     }
 
     async fn on_request(&mut self, tx: ServerTxId, request: Request, from: Peer) {
-        let from_caller = request.call_id().map(str::as_bytes)
-            == Some(self.caller.dialog.id.call_id.as_ref());
+        let from_caller =
+            request.call_id().map(str::as_bytes) == Some(self.caller.dialog.id.call_id.as_ref());
         let from_agent = !from_caller
             && self
                 .agent
@@ -378,7 +383,13 @@ impl QueueCall {
     }
 
     /// A re-INVITE: hold, resume or moved media (RFC 3264 section 8).
-    async fn on_reinvite(&mut self, tx: ServerTxId, request: Request, from_caller: bool, from: Peer) {
+    async fn on_reinvite(
+        &mut self,
+        tx: ServerTxId,
+        request: Request,
+        from_caller: bool,
+        from: Peer,
+    ) {
         let offer = String::from_utf8_lossy(&request.body).into_owned();
         let leg = if from_caller {
             Some(&mut self.caller.media)
@@ -531,7 +542,13 @@ impl QueueCall {
             Some(n) => vec![n.law, other_law(n.law)],
             None => vec![Law::Mu, Law::A],
         };
-        let opened = MediaLeg::offer(&s, self.id.0, self.caller.media.worker, &laws, &self.caller.peer);
+        let opened = MediaLeg::offer(
+            &s,
+            self.id.0,
+            self.caller.media.worker,
+            &laws,
+            &self.caller.peer,
+        );
         let (media, sdp) = match opened {
             Ok(m) => m,
             Err(refusal) => {
@@ -649,7 +666,9 @@ impl QueueCall {
             .or_else(|| self.s.library.get("music/hold"));
         match music {
             Some(source) => self.caller.media.play_music(&self.s, source.clone()),
-            None => tracing::warn!(music = %self.queue.hold_music, "hold music not in the media folder"),
+            None => {
+                tracing::warn!(music = %self.queue.hold_music, "hold music not in the media folder")
+            }
         }
     }
 
@@ -800,8 +819,17 @@ impl QueueCall {
         self.phase = Phase::Ended;
         self.note(why);
         if !caller_left {
-            let bye = in_dialog(&self.s.sip, &mut self.caller.dialog, Method::Bye, &self.caller.peer);
-            let _ = self.s.core.send(bye, self.caller.peer, self.owner.clone()).await;
+            let bye = in_dialog(
+                &self.s.sip,
+                &mut self.caller.dialog,
+                Method::Bye,
+                &self.caller.peer,
+            );
+            let _ = self
+                .s
+                .core
+                .send(bye, self.caller.peer, self.owner.clone())
+                .await;
         }
         if agent_left {
             if let Some(mut leg) = self.agent.take() {

@@ -22,6 +22,8 @@ pub struct TrunkInfo {
     nets: Vec<(IpAddr, u8)>,
     /// Set when the trunk must authenticate with digest as this user.
     pub username: Option<String>,
+    /// The digest HA1 values (MD5, SHA-256) of the trunk's credentials.
+    pub ha1: Option<(String, String)>,
     /// The codecs the trunk may use, in its order of preference.
     pub laws: Vec<Law>,
 }
@@ -81,10 +83,12 @@ impl Routing {
             if laws.is_empty() {
                 laws = vec![Law::Mu, Law::A];
             }
+            let ha1 = t.ha1_md5.zip(t.ha1_sha256);
             routing.trunks.push(TrunkInfo {
                 name: t.name,
                 nets,
                 username: t.username,
+                ha1,
                 laws,
             });
         }
@@ -227,7 +231,11 @@ fn in_network(ip: IpAddr, net: IpAddr, len: u8) -> bool {
             u32::from(a) & mask == u32::from(n) & mask
         }
         (IpAddr::V6(a), IpAddr::V6(n)) => {
-            let mask = if len == 0 { 0 } else { u128::MAX << (128 - len) };
+            let mask = if len == 0 {
+                0
+            } else {
+                u128::MAX << (128 - len)
+            };
             u128::from(a) & mask == u128::from(n) & mask
         }
         _ => false,
@@ -243,6 +251,7 @@ mod tests {
             name: "t".into(),
             nets: addresses.iter().filter_map(|a| parse_net(a)).collect(),
             username: None,
+            ha1: None,
             laws: vec![Law::A],
         }
     }

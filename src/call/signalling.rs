@@ -74,7 +74,11 @@ impl SipLocal {
     /// A Via without branch (the transaction layer adds one) for a request to `peer`.
     pub fn via(&self, peer: &Peer) -> String {
         let addr = self.address_for(peer);
-        format!("SIP/2.0/{} {};rport", peer.transport.as_str(), host_port(addr))
+        format!(
+            "SIP/2.0/{} {};rport",
+            peer.transport.as_str(),
+            host_port(addr)
+        )
     }
 
     /// Our Contact for a dialog with `peer`.
@@ -126,7 +130,8 @@ pub fn answer(
         }
     }
     if let Some(sdp) = sdp {
-        resp.headers.push(HeaderName::ContentType, "application/sdp");
+        resp.headers
+            .push(HeaderName::ContentType, "application/sdp");
         resp.body = Bytes::from(sdp.to_owned());
     }
     resp.headers.push(HeaderName::Server, SERVER);

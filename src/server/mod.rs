@@ -16,11 +16,13 @@ use anyhow::Context;
 use rand::Rng;
 
 use crate::api::{self, AppState};
-use crate::call::{self, CallMetrics, CallSettings, DispatchInput, Registry, Routing, RoutingHandle, Services, SipLocal};
+use crate::call::{
+    self, CallMetrics, CallSettings, DispatchInput, Registry, Routing, RoutingHandle, Services,
+    SipLocal,
+};
 use crate::config::Config;
 use crate::media::engine::{EngineConfig, MediaEngine};
 use crate::media::source::MediaLibrary;
-use crate::sip::tu::CoreHandle;
 use crate::sip::auth::{ha1, Algorithm};
 use crate::sip::authenticator::{AuthSettings, Authenticator};
 use crate::sip::core::{unix_ms, Core};
@@ -29,6 +31,7 @@ use crate::sip::metrics::SipMetrics;
 use crate::sip::registrar::{BindingRules, Registrar};
 use crate::sip::transaction::{Config as TransactionConfig, TransactionLayer};
 use crate::sip::transport::{Limits, Transports};
+use crate::sip::tu::CoreHandle;
 use crate::sip::uas::Local;
 use crate::store::Store;
 
@@ -181,7 +184,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let registry = Arc::new(Registry::default());
     tokio::spawn(call::route_media_events(registry.clone(), media_events));
     let routing = Arc::new(RoutingHandle::new(
-        Routing::load(&store).await.context("loading trunks and routes")?,
+        Routing::load(&store)
+            .await
+            .context("loading trunks and routes")?,
     ));
     let acd_config = crate::store::admin::dispatch::load(&store, rand::random())
         .await
@@ -328,7 +333,9 @@ fn spawn_reloader(
                     }
                     tracing::info!("configuration reloaded into dispatch");
                 }
-                Err(e) => tracing::error!(error = %e, "reloading the dispatch configuration failed"),
+                Err(e) => {
+                    tracing::error!(error = %e, "reloading the dispatch configuration failed")
+                }
             }
         }
     });

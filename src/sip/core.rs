@@ -272,9 +272,7 @@ impl<D: Directory + BindingStore> Core<D> {
                         tokio::spawn(
                             async move {
                                 let response = registrar.register(&request, from, unix_ms()).await;
-                                let _ = commands
-                                    .send(CoreCommand::Respond { tx, response })
-                                    .await;
+                                let _ = commands.send(CoreCommand::Respond { tx, response }).await;
                             }
                             .instrument(span.clone()),
                         );

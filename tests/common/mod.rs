@@ -38,7 +38,11 @@ impl TestServer {
         let config = dir.path().join("switchboard.toml");
         let db = dir.path().join("switchboard.db");
         // The demo project only where a test asks for it.
-        let demo = if extra.contains("demo =") { "" } else { "demo = false\n" };
+        let demo = if extra.contains("demo =") {
+            ""
+        } else {
+            "demo = false\n"
+        };
         let toml = format!(
             "log = \"warn\"\n{demo}{extra}\n[database]\nurl = \"sqlite://{}\"\n",
             db.display()

@@ -94,7 +94,10 @@ where
             "see /api/openapi.json for the methods",
         )
     })
-    .layer(middleware::from_fn_with_state(state.clone(), reload_on_change))
+    .layer(middleware::from_fn_with_state(
+        state.clone(),
+        reload_on_change,
+    ))
     .layer(middleware::from_fn_with_state(state.clone(), guard))
     .with_state(state)
 }
