@@ -5,183 +5,12 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::http::Api;
-use common::{free_port, sipp, TestServer};
-use serde_json::{json, Value};
-use switchboard::acd::Millis;
+use common::calls::*;
+use common::{free_port, TestServer};
+use serde_json::json;
 use switchboard::cdr::{Classification, Disposition, Tag, TerminateSide, TransferType};
-use switchboard::store::{RowState, Store, StoredInteraction};
-
-const DID: &str = "+15550100";
-
-/// A demo server (queue Support, number 600, DID +15550100, agents 1001
-/// and 1002) with known agent passwords.
-fn demo(extra: &str) -> (TestServer, Api) {
-    let server = TestServer::start(
-        &format!("demo = true\n{extra}"),
-        &[
-            ("1001", "pw-1001"),
-            ("1002", "pw-1002"),
-            ("1003", "pw-1003"),
-        ],
-    );
-    let api = Api {
-        addr: server.http,
-        token: server.admin_token.clone(),
-    };
-    (server, api)
-}
-
-/// One SIPp process playing agents' phones: it registers them, then each
-/// INVITE it is sent is handled by `behaviour` (an agent_*.xml scenario).
-struct Phones {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Phones {
-    fn start(server: &TestServer, users: &[&str], behaviour: &str) -> Phones {
-        let before = server.metric("switchboard_sip_registrations_total");
-        let pairs: Vec<(&str, String)> = users.iter().map(|u| (*u, format!("pw-{u}"))).collect();
-        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(u, p)| (*u, p.as_str())).collect();
-        let name = format!("phones-{}-{}.csv", users.join("-"), behaviour);
-        let inf = server.sipp_users(&name, &pairs);
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sipp");
-        let log = server.dir.path().join(format!("{name}.log"));
-        let child = Command::new("sipp")
-            .arg("-sf")
-            .arg(dir.join("agent_register.xml"))
-            .arg("-oocsf")
-            .arg(dir.join(behaviour))
-            .arg("-inf")
-            .arg(&inf)
-            .args(["-i", "127.0.0.1", "-p", &free_port().to_string()])
-            .args(["-mp", &(free_port() & !1).to_string()])
-            .args(["-m", &users.len().to_string(), "-r", "50"])
-            .args(["-d", "600000", "-nostdin", "-timeout", "600s"])
-            .arg(server.udp.to_string())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("running sipp (install Debian's sip-tester; tools/test does)");
-        let phones = Phones { child, log };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while server.metric("switchboard_sip_registrations_total") < before + users.len() as u64 {
-            assert!(
-                Instant::now() < deadline,
-                "phones did not register: {}",
-                std::fs::read_to_string(&phones.log).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        // Registration logs the agents in to dispatch right after.
-        std::thread::sleep(Duration::from_millis(300));
-        phones
-    }
-}
-
-impl Drop for Phones {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Runs a caller scenario from this machine (the demo's trunk) to `number`.
-fn call(server: &TestServer, scenario: &str, number: &str, extra: &[&str]) -> common::Sipp {
-    let inf = server.dir.path().join("caller.csv");
-    std::fs::write(&inf, "SEQUENTIAL\ncaller;\n").unwrap();
-    let mut args = vec!["-s", number, "-m", "1"];
-    args.extend_from_slice(extra);
-    sipp(scenario, server.udp, &inf, &args)
-}
-
-fn store_of(server: &TestServer) -> (tokio::runtime::Runtime, Store) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let store = rt
-        .block_on(Store::open_path(&server.dir.path().join("switchboard.db")))
-        .expect("opening the server's database");
-    (rt, store)
-}
-
-/// Waits until `n` records are complete and returns every record, oldest first.
-fn completed_records(server: &TestServer, n: usize) -> Vec<StoredInteraction> {
-    let (rt, store) = store_of(server);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let all = rt
-            .block_on(store.interactions_between(Millis(0), Millis(u64::MAX >> 1)))
-            .unwrap();
-        let done = all.iter().filter(|r| r.state == RowState::Complete).count();
-        if done >= n {
-            rt.block_on(store.close());
-            return all;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{done} of {n} records complete: {all:#?}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-/// The user id behind an extension (the agent id in records).
-fn agent_id(server: &TestServer, username: &str) -> u64 {
-    let (rt, store) = store_of(server);
-    let id = rt
-        .block_on(store.agent_extensions())
-        .unwrap()
-        .into_iter()
-        .find(|(_, u)| u == username)
-        .map(|(id, _)| id as u64)
-        .expect("extension exists");
-    rt.block_on(store.close());
-    id
-}
-
-fn demo_queue(api: &Api) -> Value {
-    api.get("/api/queues")
-        .json()
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|q| q["number"] == "600")
-        .cloned()
-        .expect("the demo queue")
-}
-
-/// Replaces the demo queue's settings with `changes` (the rest kept).
-fn change_demo_queue(api: &Api, changes: Value) -> Value {
-    let mut q = demo_queue(api);
-    let id = q["id"].as_i64().unwrap();
-    for (k, v) in changes.as_object().unwrap() {
-        q[k] = v.clone();
-    }
-    let body = queue_input(&q);
-    let reply = api.put(&format!("/api/queues/{id}"), &body);
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    // The change reaches dispatch through the reload that follows.
-    std::thread::sleep(Duration::from_millis(300));
-    reply.json()
-}
-
-/// A stored queue as the input of a PUT: its writable fields.
-fn queue_input(q: &Value) -> Value {
-    let mut body = q.clone();
-    let obj = body.as_object_mut().unwrap();
-    for k in ["id", "warnings", "created_at", "updated_at"] {
-        obj.remove(k);
-    }
-    body
-}
 
 fn assert_sipp_ok(run: &common::Sipp, what: &str) {
     assert!(
@@ -485,4 +314,65 @@ fn a_trunk_with_credentials_must_pass_digest() {
         answered.contains("m=audio "),
         "with the SDP answer: {answered}"
     );
+}
+
+#[test]
+fn an_agent_serving_two_queues_takes_the_higher_priority_first() {
+    let (server, api) = demo("");
+    let support = demo_queue(&api);
+    let vip = api.post(
+        "/api/queues",
+        &json!({"project_id": support["project_id"], "name": "VIP", "number": "602",
+                "priority": 10, "position_announcement": "none"}),
+    );
+    assert_eq!(vip.status, 201, "{}", vip.body);
+    let vip_id = vip.json()["id"].as_i64().unwrap();
+    let agent = agent_id(&server, "1001");
+    let assigned = api.put(
+        &format!("/api/queues/{vip_id}/agents"),
+        &json!([{"user_id": agent, "mandatory": true}]),
+    );
+    assert!(assigned.status < 300, "{}", assigned.body);
+    change_demo_queue(&api, json!({"position_announcement": "none"}));
+    // Nobody is registered: the Support call waits first, then a VIP call.
+    let wait = ["-recv_timeout", "60s"];
+    std::thread::scope(|scope| {
+        let older = scope.spawn(|| call(&server, "queue_caller_waits.xml", "600", &wait));
+        std::thread::sleep(Duration::from_millis(1500));
+        let newer = scope.spawn(|| call(&server, "queue_caller_waits.xml", "602", &wait));
+        std::thread::sleep(Duration::from_millis(1500));
+        let _phone = Phones::start(&server, &["1001"], "agent_hangup.xml");
+        assert_sipp_ok(&older.join().unwrap(), "the Support caller");
+        assert_sipp_ok(&newer.join().unwrap(), "the VIP caller");
+    });
+    let records = completed_records(&server, 2);
+    let of = |queue: i64| {
+        records
+            .iter()
+            .map(|r| &r.record)
+            .find(|r| r.queue.map(|q| q.0 as i64) == Some(queue))
+            .unwrap_or_else(|| panic!("no record of queue {queue}: {records:#?}"))
+    };
+    let (vip, support) = (of(vip_id), of(support["id"].as_i64().unwrap()));
+    assert_eq!(vip.disposition, Some(Disposition::Answered));
+    assert_eq!(support.disposition, Some(Disposition::Answered));
+    assert!(
+        vip.connection_moment < support.connection_moment,
+        "the VIP call, though newer, was answered first: {records:#?}"
+    );
+    assert!(support.queue_wait_length > vip.queue_wait_length);
+}
+
+#[test]
+fn one_phone_takes_call_after_call() {
+    let (server, _api) = demo("");
+    let _phones = Phones::start(&server, &["1001"], "agent_hangup.xml");
+    for _ in 0..3 {
+        let run = call(&server, "queue_caller_waits.xml", DID, &["-recv_timeout", "20s"]);
+        assert_sipp_ok(&run, "the caller");
+    }
+    let records = completed_records(&server, 3);
+    assert!(records
+        .iter()
+        .all(|r| r.record.disposition == Some(Disposition::Answered)));
 }

@@ -1,0 +1,192 @@
+//! What the call tests share: a demo server with known agent passwords,
+//! SIPp playing agents' phones and callers, and the interaction records read
+//! from the server's database file.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use switchboard::acd::Millis;
+use switchboard::store::{RowState, Store, StoredInteraction};
+
+use super::http::Api;
+use super::{free_port, sipp, Sipp, TestServer};
+
+pub const DID: &str = "+15550100";
+
+/// A demo server (queue Support, number 600, DID +15550100, agents 1001
+/// and 1002) with known agent passwords.
+pub fn demo(extra: &str) -> (TestServer, Api) {
+    demo_with_agents(extra, &[])
+}
+
+/// [`demo`] with more extensions; each password is `pw-` and the name.
+pub fn demo_with_agents(extra: &str, more: &[String]) -> (TestServer, Api) {
+    let names: Vec<String> = ["1001", "1002", "1003"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain(more.iter().cloned())
+        .collect();
+    let users: Vec<(String, String)> = names
+        .iter()
+        .map(|u| (u.clone(), format!("pw-{u}")))
+        .collect();
+    let pairs: Vec<(&str, &str)> = users
+        .iter()
+        .map(|(u, p)| (u.as_str(), p.as_str()))
+        .collect();
+    let server = TestServer::start(&format!("demo = true\n{extra}"), &pairs);
+    let api = Api {
+        addr: server.http,
+        token: server.admin_token.clone(),
+    };
+    (server, api)
+}
+
+/// One SIPp process playing agents' phones: it registers them, then each
+/// INVITE it is sent is handled by `behaviour` (an agent_*.xml scenario).
+pub struct Phones {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Phones {
+    pub fn start(server: &TestServer, users: &[&str], behaviour: &str) -> Phones {
+        let before = server.metric("switchboard_sip_registrations_total");
+        let pairs: Vec<(&str, String)> = users.iter().map(|u| (*u, format!("pw-{u}"))).collect();
+        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(u, p)| (*u, p.as_str())).collect();
+        let name = format!("phones-{}-{}-{}.csv", users[0], users.len(), behaviour);
+        let inf = server.sipp_users(&name, &pairs);
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sipp");
+        let log = server.dir.path().join(format!("{name}.log"));
+        let child = Command::new("sipp")
+            .arg("-sf")
+            .arg(dir.join("agent_register.xml"))
+            .arg("-oocsf")
+            .arg(dir.join(behaviour))
+            .arg("-inf")
+            .arg(&inf)
+            .args(["-i", "127.0.0.1", "-p", &free_port().to_string()])
+            .args(["-mp", &(free_port() & !1).to_string()])
+            .args(["-m", &users.len().to_string(), "-r", "50"])
+            .args(["-d", "600000", "-nostdin", "-timeout", "600s"])
+            .arg(server.udp.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("running sipp (install Debian's sip-tester; tools/test does)");
+        let phones = Phones { child, log };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while server.metric("switchboard_sip_registrations_total") < before + users.len() as u64 {
+            assert!(
+                Instant::now() < deadline,
+                "phones did not register: {}",
+                std::fs::read_to_string(&phones.log).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // Registration logs the agents in to dispatch right after.
+        std::thread::sleep(Duration::from_millis(300));
+        phones
+    }
+}
+
+impl Drop for Phones {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs a caller scenario from this machine (the demo's trunk) to `number`.
+pub fn call(server: &TestServer, scenario: &str, number: &str, extra: &[&str]) -> Sipp {
+    let inf = server.dir.path().join("caller.csv");
+    std::fs::write(&inf, "SEQUENTIAL\ncaller;\n").unwrap();
+    let mut args = vec!["-s", number, "-m", "1"];
+    args.extend_from_slice(extra);
+    sipp(scenario, server.udp, &inf, &args)
+}
+
+pub fn store_of(server: &TestServer) -> (tokio::runtime::Runtime, Store) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let store = rt
+        .block_on(Store::open_path(&server.dir.path().join("switchboard.db")))
+        .expect("opening the server's database");
+    (rt, store)
+}
+
+/// Waits until `n` records are complete and returns every record, oldest first.
+pub fn completed_records(server: &TestServer, n: usize) -> Vec<StoredInteraction> {
+    let (rt, store) = store_of(server);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let all = rt
+            .block_on(store.interactions_between(Millis(0), Millis(u64::MAX >> 1)))
+            .unwrap();
+        let done = all.iter().filter(|r| r.state == RowState::Complete).count();
+        if done >= n {
+            rt.block_on(store.close());
+            return all;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{done} of {n} records complete: {all:#?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The user id behind an extension (the agent id in records).
+pub fn agent_id(server: &TestServer, username: &str) -> u64 {
+    let (rt, store) = store_of(server);
+    let id = rt
+        .block_on(store.agent_extensions())
+        .unwrap()
+        .into_iter()
+        .find(|(_, u)| u == username)
+        .map(|(id, _)| id as u64)
+        .expect("extension exists");
+    rt.block_on(store.close());
+    id
+}
+
+pub fn demo_queue(api: &Api) -> Value {
+    api.get("/api/queues")
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["number"] == "600")
+        .cloned()
+        .expect("the demo queue")
+}
+
+/// Replaces the demo queue's settings with `changes` (the rest kept).
+pub fn change_demo_queue(api: &Api, changes: Value) -> Value {
+    let mut q = demo_queue(api);
+    let id = q["id"].as_i64().unwrap();
+    for (k, v) in changes.as_object().unwrap() {
+        q[k] = v.clone();
+    }
+    let body = queue_input(&q);
+    let reply = api.put(&format!("/api/queues/{id}"), &body);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    // The change reaches dispatch through the reload that follows.
+    std::thread::sleep(Duration::from_millis(300));
+    reply.json()
+}
+
+/// A stored queue as the input of a PUT: its writable fields.
+pub fn queue_input(q: &Value) -> Value {
+    let mut body = q.clone();
+    let obj = body.as_object_mut().unwrap();
+    for k in ["id", "warnings", "created_at", "updated_at"] {
+        obj.remove(k);
+    }
+    body
+}
