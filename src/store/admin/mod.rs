@@ -1,5 +1,6 @@
-//! Administration data: projects, statuses, queues, queue groups, result codes
-//! and tags, with the product's rules enforced here rather than left to a UI.
+//! Administration data: projects, statuses, queues, queue groups, result codes,
+//! tags, profiles, users, agent and pickup groups, and login sessions, with the
+//! product's rules enforced here rather than left to a UI.
 //!
 //! Every entity has the same five operations (`list`, `get`, `create`,
 //! `update`, `delete`) as free functions in its module, taking the [`Store`].
@@ -11,13 +12,21 @@
 //! dispatch core (`acd`) takes.
 
 pub mod dispatch;
+pub mod member_groups;
+pub mod permissions;
+pub mod profiles;
 pub mod projects;
 pub mod queue_groups;
 pub mod queue_rules;
 pub mod queues;
 pub mod result_codes;
+pub mod sessions;
 pub mod statuses;
 pub mod tags;
+pub mod users;
+pub mod users_csv;
+
+pub use member_groups::{agent_groups, pickup_groups};
 
 use std::time::SystemTime;
 
