@@ -456,6 +456,14 @@ fn users_schemas(out: &mut Map<String, Value>) {
     if let Some(required) = stored_user["required"].as_array_mut() {
         required.retain(|r| r != "password");
     }
+    let mut user = user;
+    // The seeded profiles have ids 1 (Agent) to 3 (Admin).
+    user["examples"] = json!([{"username": "example", "first_name": "Ex", "last_name": "Ample",
+                               "password": "example password", "priority": 10,
+                               "state": "active", "profiles": [1, 2]}]);
+    let mut profile = profile;
+    profile["examples"] = json!([{"name": "Example", "description": "an example",
+                                  "permissions": ["menu.users", "queue.all"]}]);
     let group = input(vec![("name", text(100)), ("members", id_list())], &["name"]);
     out.insert("Profile".into(), output(&profile, vec![]));
     out.insert("ProfileInput".into(), profile);
