@@ -5,6 +5,7 @@
 
 pub mod http;
 pub mod media;
+pub mod users;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, UdpSocket};

@@ -16,6 +16,7 @@ pub mod auth;
 mod handlers;
 pub mod openapi;
 pub mod problem;
+mod queues;
 mod users;
 
 use std::sync::Arc;
@@ -80,15 +81,10 @@ where
     let r = resource!(r, "projects", projects);
     let r = resource!(r, "statuses", statuses);
     let r = r
-        .route(
-            "/queues",
-            get(users::scoped_queues::list).post(users::scoped_queues::create),
-        )
+        .route("/queues", get(queues::list).post(queues::create))
         .route(
             "/queues/{id}",
-            get(users::scoped_queues::get)
-                .put(users::scoped_queues::update)
-                .delete(users::scoped_queues::delete),
+            get(queues::get).put(queues::update).delete(queues::delete),
         );
     let r = resource!(r, "queue-groups", queue_groups);
     let r = resource!(r, "result-codes", result_codes);

@@ -1,7 +1,6 @@
 //! The user endpoints beyond the five of every resource: effective
-//! permissions with their sources, SIP extensions, CSV import and export, the
-//! permission catalogue; and the queue endpoints limited to the queues the
-//! caller's permissions include.
+//! permissions with their sources, SIP extensions, CSV import and export, and
+//! the permission catalogue.
 
 use std::sync::Arc;
 
@@ -9,17 +8,17 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
+use axum::Json;
 use serde::{Deserialize, Serialize};
 
-use super::auth::Principal;
-use super::handlers::{body, created, id};
+use super::handlers::{body, id};
 use super::problem::Problem;
 use super::AdminState;
 use crate::sip::auth::{ha1, Algorithm};
+use crate::store::admin::extensions::extension_problem;
 use crate::store::admin::permissions::{CATALOGUE, GROUPS};
-use crate::store::admin::users::{extension_problem, PASSWORD_CHARS};
-use crate::store::admin::{queues, users, users_csv, FieldError};
+use crate::store::admin::users::PASSWORD_CHARS;
+use crate::store::admin::{extensions, permissions, users_csv, FieldError};
 
 type Answer = Result<Response, Problem>;
 
@@ -51,7 +50,7 @@ pub async fn permissions(
             })?);
         }
     }
-    Ok(Json(users::permissions(&s.store, user, project).await?).into_response())
+    Ok(Json(permissions::of_user(&s.store, user, project).await?).into_response())
 }
 
 /// What `PUT /api/users/{id}/extensions/{sip_username}` takes.
@@ -91,7 +90,7 @@ pub async fn set_extension(
         return Err(crate::store::admin::AdminError::Invalid(errors).into());
     }
     let realm = &s.realm;
-    let saved = users::set_extension(
+    let saved = extensions::set_extension(
         &s.store,
         user,
         &sip_username,
@@ -108,7 +107,7 @@ pub async fn remove_extension(
     State(s): State<Arc<AdminState>>,
     Path((raw, sip_username)): Path<(String, String)>,
 ) -> Answer {
-    users::remove_extension(&s.store, id(&raw)?, &sip_username).await?;
+    extensions::remove_extension(&s.store, id(&raw)?, &sip_username).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -176,71 +175,4 @@ pub async fn catalogue() -> Json<Vec<CatalogueGroup>> {
             })
             .collect(),
     )
-}
-
-/// The queue endpoints, limited to the queues the caller may see: others are
-/// left out of the list and are "not found" one by one.
-pub mod scoped_queues {
-    use super::*;
-    use crate::store::admin::queues::QueueInput;
-
-    type Who = Extension<Arc<Principal>>;
-
-    fn visible(who: &Principal, id: i64) -> Result<(), Problem> {
-        if who.sees_queue(id) {
-            Ok(())
-        } else {
-            Err(Problem::new("not-found", "no such queue"))
-        }
-    }
-
-    pub async fn list(State(s): State<Arc<AdminState>>, Extension(who): Who) -> Answer {
-        let all = queues::list(&s.store).await?;
-        let mine: Vec<_> = all.into_iter().filter(|q| who.sees_queue(q.id)).collect();
-        Ok(Json(mine).into_response())
-    }
-
-    pub async fn get(
-        State(s): State<Arc<AdminState>>,
-        Extension(who): Who,
-        Path(raw): Path<String>,
-    ) -> Answer {
-        let id = id(&raw)?;
-        visible(&who, id)?;
-        Ok(Json(queues::get(&s.store, id).await?).into_response())
-    }
-
-    pub async fn create(
-        State(s): State<Arc<AdminState>>,
-        headers: HeaderMap,
-        bytes: Bytes,
-    ) -> Answer {
-        let input: QueueInput = body(&headers, &bytes)?;
-        let saved = queues::create(&s.store, &s.queue_rules, input).await?;
-        Ok(created("queues", saved.item.id, saved))
-    }
-
-    pub async fn update(
-        State(s): State<Arc<AdminState>>,
-        Extension(who): Who,
-        Path(raw): Path<String>,
-        headers: HeaderMap,
-        bytes: Bytes,
-    ) -> Answer {
-        let id = id(&raw)?;
-        visible(&who, id)?;
-        let input: QueueInput = body(&headers, &bytes)?;
-        Ok(Json(queues::update(&s.store, &s.queue_rules, id, input).await?).into_response())
-    }
-
-    pub async fn delete(
-        State(s): State<Arc<AdminState>>,
-        Extension(who): Who,
-        Path(raw): Path<String>,
-    ) -> Answer {
-        let id = id(&raw)?;
-        visible(&who, id)?;
-        queues::delete(&s.store, id).await?;
-        Ok(StatusCode::NO_CONTENT.into_response())
-    }
 }

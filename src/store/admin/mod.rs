@@ -12,7 +12,9 @@
 //! dispatch core (`acd`) takes.
 
 pub mod dispatch;
+pub mod extensions;
 pub mod member_groups;
+pub mod passwords;
 pub mod permissions;
 pub mod profiles;
 pub mod projects;

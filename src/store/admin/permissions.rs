@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::AdminError;
+use super::{AdminError, Check};
+use crate::store::Store;
 
 /// The fixed keys, by group: `(group, key, what it allows)`. Queue keys also
 /// come as `queue.<id>` for each queue.
@@ -250,6 +251,34 @@ pub async fn effective(
             .map(|(key, sources)| Granted { key, sources })
             .collect(),
     })
+}
+
+/// The effective permissions of user `id` in `project` (which must be one of
+/// the user's projects).
+pub async fn of_user(
+    store: &Store,
+    id: i64,
+    project: Option<i64>,
+) -> Result<Effective, AdminError> {
+    let mut conn = store.pool().acquire().await?;
+    if !super::exists(&mut conn, "users", id).await? {
+        return Err(AdminError::NotFound("user"));
+    }
+    if let Some(p) = project {
+        let member: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM user_projects WHERE user_id = ? AND project_id = ?",
+        )
+        .bind(id)
+        .bind(p)
+        .fetch_one(&mut *conn)
+        .await?;
+        if member == 0 {
+            let mut c = Check::default();
+            c.fail("project", "not one of the user's projects");
+            c.finish()?;
+        }
+    }
+    effective(&mut conn, id, project).await
 }
 
 #[cfg(test)]

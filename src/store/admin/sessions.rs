@@ -9,8 +9,8 @@ use std::sync::OnceLock;
 
 use sha2::{Digest, Sha256};
 
+use super::passwords::verify_password;
 use super::permissions::{effective, Effective};
-use super::users::verify_password;
 use super::{now_ms, AdminError, Check};
 use crate::store::{Store, UserState};
 

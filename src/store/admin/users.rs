@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
+use super::passwords::hash_password;
 use super::{duplicate, new_id, now_ms, taken, AdminError, Check, FieldError, Saved};
 use crate::store::{Store, UserState};
 
@@ -149,35 +150,6 @@ pub(crate) async fn check_refs(
         }
     }
     Ok(())
-}
-
-/// An argon2 PHC string of `password` (with a fresh salt), computed off the
-/// async threads since it takes tens of milliseconds by design.
-pub async fn hash_password(password: String) -> Result<String, AdminError> {
-    tokio::task::spawn_blocking(move || {
-        use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
-        let salt = SaltString::generate(&mut OsRng);
-        argon2::Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-    })
-    .await
-    .map_err(|e| AdminError::Store(crate::store::StoreError::Invalid(e.to_string())))?
-    .map_err(|e| AdminError::Store(crate::store::StoreError::Invalid(e.to_string())))
-}
-
-/// Whether `password` matches the PHC string `hash` (false when either is unreadable).
-pub async fn verify_password(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        use argon2::password_hash::{PasswordHash, PasswordVerifier};
-        PasswordHash::new(&hash).is_ok_and(|parsed| {
-            argon2::Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
-    })
-    .await
-    .unwrap_or(false)
 }
 
 /// Checks `input` without the database and hashes its password.
@@ -479,112 +451,4 @@ pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
         return Err(AdminError::NotFound("user"));
     }
     Ok(())
-}
-
-/// A SIP username: 1 to 32 letters, digits, `.`, `_` or `-`.
-pub fn extension_problem(sip_username: &str) -> Option<&'static str> {
-    let ok = !sip_username.is_empty()
-        && sip_username.len() <= 32
-        && sip_username
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-    (!ok).then_some("must be 1 to 32 letters, digits, '.', '_' or '-'")
-}
-
-/// Gives user `id` the extension `sip_username` with the digest HA1s of its
-/// SIP password, or replaces them. As with `switchboard extension set`, new
-/// SIP credentials end a run of failed logins and unlock a locked user. An
-/// extension of another user is a conflict.
-pub async fn set_extension(
-    store: &Store,
-    id: i64,
-    sip_username: &str,
-    realm: &str,
-    ha1_md5: &str,
-    ha1_sha256: &str,
-) -> Result<User, AdminError> {
-    let mut tx = store.begin().await?;
-    if !super::exists(&mut tx, "users", id).await? {
-        return Err(AdminError::NotFound("user"));
-    }
-    let owner: Option<i64> =
-        sqlx::query_scalar("SELECT user_id FROM extensions WHERE sip_username = ?")
-            .bind(sip_username)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if owner.is_some_and(|o| o != id) {
-        return Err(duplicate("sip_username", "extension", sip_username));
-    }
-    let now = now_ms();
-    sqlx::query(
-        "INSERT INTO extensions (user_id, sip_username, realm, ha1_md5, ha1_sha256, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?) \
-         ON CONFLICT (sip_username) DO UPDATE SET realm = excluded.realm, \
-         ha1_md5 = excluded.ha1_md5, ha1_sha256 = excluded.ha1_sha256, updated_at = excluded.updated_at",
-    )
-    .bind(id)
-    .bind(sip_username)
-    .bind(realm)
-    .bind(ha1_md5)
-    .bind(ha1_sha256)
-    .bind(now)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "UPDATE users SET failed_logins = 0, updated_at = ?, \
-         state = CASE WHEN state = 'locked' THEN 'active' ELSE state END WHERE id = ?",
-    )
-    .bind(now)
-    .bind(id)
-    .execute(&mut *tx)
-    .await?;
-    let user = get_in(&mut tx, id).await?;
-    tx.commit().await?;
-    Ok(user)
-}
-
-/// Takes the extension `sip_username` from user `id`.
-pub async fn remove_extension(
-    store: &Store,
-    id: i64,
-    sip_username: &str,
-) -> Result<(), AdminError> {
-    let done = sqlx::query("DELETE FROM extensions WHERE user_id = ? AND sip_username = ?")
-        .bind(id)
-        .bind(sip_username)
-        .execute(store.pool())
-        .await?;
-    if done.rows_affected() == 0 {
-        return Err(AdminError::NotFound("extension"));
-    }
-    Ok(())
-}
-
-/// The effective permissions of user `id` in `project` (which must be one of
-/// the user's projects).
-pub async fn permissions(
-    store: &Store,
-    id: i64,
-    project: Option<i64>,
-) -> Result<super::permissions::Effective, AdminError> {
-    let mut conn = store.pool().acquire().await?;
-    if !super::exists(&mut conn, "users", id).await? {
-        return Err(AdminError::NotFound("user"));
-    }
-    if let Some(p) = project {
-        let member: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM user_projects WHERE user_id = ? AND project_id = ?",
-        )
-        .bind(id)
-        .bind(p)
-        .fetch_one(&mut *conn)
-        .await?;
-        if member == 0 {
-            let mut c = Check::default();
-            c.fail("project", "not one of the user's projects");
-            c.finish()?;
-        }
-    }
-    super::permissions::effective(&mut conn, id, project).await
 }
