@@ -1,7 +1,8 @@
 //! Users over real HTTP against the real server and a real SQLite file: the
 //! user rules with nothing half-saved, CSV import with bad rows (nothing
 //! imported) and the export round trip, extensions, agent and pickup groups,
-//! and the answers of these operations against the OpenAPI document.
+//! an extension the registrar then takes, and the answers of these
+//! operations against the OpenAPI document.
 
 mod common;
 
@@ -338,4 +339,20 @@ fn the_user_operations_answer_what_the_document_says() {
     );
     check("POST", "/api/users/import", &import);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn an_extension_set_through_the_api_registers_with_the_registrar() {
+    let (server, api) = server();
+    let ada = id(&make_user(&api, "ada", "ada password", json!({})));
+    let set = api.put(
+        &format!("/api/users/{ada}/extensions/2101"),
+        &json!({"password": "sip-secret-1"}),
+    );
+    assert_eq!(set.status, 200, "{}", set.body);
+    // (SIPp's injection file cannot carry a space in a password.)
+    let phone = server.sipp_users("phone.csv", &[("2101", "sip-secret-1")]);
+    let run = common::sipp("register.xml", server.udp, &phone, &["-m", "1"]);
+    assert!(run.success, "{}", run.output);
+    assert_eq!(server.metric("switchboard_sip_registrations_total"), 1);
 }
