@@ -212,3 +212,77 @@ pub async fn logout(store: &Store, token: &str) -> Result<(), AdminError> {
         .await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::admin::projects::{self, ProjectInput};
+    use crate::store::admin::users::{self, UserInput};
+    use crate::store::test_support::temp_store;
+
+    async fn user(store: &Store, projects: Vec<i64>) -> i64 {
+        let input = UserInput {
+            username: "ada".into(),
+            first_name: "Ada".into(),
+            last_name: "Lovelace".into(),
+            password: Some("correct horse".into()),
+            priority: 0,
+            state: None,
+            projects,
+            profiles: vec![1],
+            queues: Vec::new(),
+        };
+        users::create(store, input).await.unwrap().item.id
+    }
+
+    async fn project(store: &Store, name: &str) -> i64 {
+        let input = ProjectInput {
+            name: name.into(),
+            default_profile: Some("Supervisor".into()),
+            break_minutes: 0,
+        };
+        projects::create(store, input).await.unwrap().item.id
+    }
+
+    #[tokio::test]
+    async fn failures_lock_and_a_locked_user_cannot_log_in() {
+        let (store, _dir) = temp_store().await;
+        user(&store, Vec::new()).await;
+        for _ in 0..2 {
+            let e = login(&store, "ada", "wrong", None, 2).await.unwrap_err();
+            assert!(matches!(e, LoginError::Failed), "{e}");
+        }
+        let e = login(&store, "ada", "correct horse", None, 2)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, LoginError::Locked), "{e}");
+        let e = login(&store, "nobody", "x", None, 2).await.unwrap_err();
+        assert!(matches!(e, LoginError::Failed), "{e}");
+    }
+
+    #[tokio::test]
+    async fn a_session_carries_the_project_and_follows_the_latest_login() {
+        let (store, _dir) = temp_store().await;
+        let a = project(&store, "A").await;
+        let b = project(&store, "B").await;
+        user(&store, vec![a, b]).await;
+        let first = login(&store, "ada", "correct horse", Some(a), 5)
+            .await
+            .unwrap();
+        let found = find(&store, &first.token).await.unwrap().unwrap();
+        assert_eq!(found.project_id, Some(a));
+        // The project's default profile (Supervisor) counts in it.
+        assert!(found.permissions.has("menu.supervisor_panel"));
+        let second = login(&store, "ada", "correct horse", Some(b), 5)
+            .await
+            .unwrap();
+        for token in [&first.token, &second.token] {
+            let s = find(&store, token).await.unwrap().unwrap();
+            assert_eq!(s.project_id, Some(b));
+        }
+        logout(&store, &first.token).await.unwrap();
+        assert!(find(&store, &first.token).await.unwrap().is_none());
+        assert!(find(&store, &second.token).await.unwrap().is_some());
+        assert!(find(&store, "made up").await.unwrap().is_none());
+    }
+}
