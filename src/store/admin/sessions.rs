@@ -185,7 +185,10 @@ pub async fn login(
 pub async fn find(store: &Store, token: &str) -> Result<Option<Session>, AdminError> {
     let mut conn = store.pool().acquire().await?;
     let row: Option<(i64, String, Option<i64>)> = sqlx::query_as(
-        "SELECT s.user_id, u.username, s.project_id FROM sessions s JOIN users u ON u.id = s.user_id \
+        // A project taken from the user since the login no longer counts.
+        "SELECT s.user_id, u.username, up.project_id FROM sessions s \
+         JOIN users u ON u.id = s.user_id \
+         LEFT JOIN user_projects up ON up.user_id = s.user_id AND up.project_id = s.project_id \
          WHERE s.token_sha256 = ? AND s.expires_at > ? AND u.state IN ('new', 'active')",
     )
     .bind(digest(token))
@@ -280,6 +283,15 @@ mod tests {
             let s = find(&store, token).await.unwrap().unwrap();
             assert_eq!(s.project_id, Some(b));
         }
+        // Taken out of the project, the user keeps the session but not the project.
+        sqlx::query("DELETE FROM user_projects WHERE project_id = ?")
+            .bind(b)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        let s = find(&store, &second.token).await.unwrap().unwrap();
+        assert_eq!(s.project_id, None);
+        assert!(!s.permissions.has("menu.supervisor_panel"));
         logout(&store, &first.token).await.unwrap();
         assert!(find(&store, &first.token).await.unwrap().is_none());
         assert!(find(&store, &second.token).await.unwrap().is_some());
