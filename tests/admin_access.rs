@@ -291,9 +291,11 @@ fn failed_logins_lock_a_reset_unlocks_and_passive_users_stay_out() {
     }
     let locked = assert_problem(&login(&server, "grace", "first password", None), 403);
     assert_eq!(locked["type"], "/api/problems/user-locked");
+    // Without the password, the state is not told.
+    assert_problem(&login(&server, "grace", "wrong password", None), 401);
     let stored = api.get(&format!("/api/users/{uid}")).json();
     assert_eq!(stored["state"], "locked");
-    assert_eq!(stored["failed_logins"], 3);
+    assert_eq!(stored["failed_logins"], 4);
     // A locked user's sessions stop working.
     assert_problem(
         &request(server.http, "GET", "/api/session", Some(&session), None),

@@ -282,11 +282,17 @@ fn problems(statuses: &[u16]) -> Map<String, Value> {
         .iter()
         .chain(&[401, 403, 500])
         .map(|s| {
-            let title = KINDS
+            // Several kinds share 401 and 403; the description names them all.
+            let titles: Vec<&str> = KINDS
                 .iter()
-                .find(|(_, st, _)| st == s)
+                .filter(|(_, st, _)| st == s)
                 .map(|(_, _, t)| *t)
-                .unwrap_or("problem");
+                .collect();
+            let title = if titles.is_empty() {
+                "problem".to_owned()
+            } else {
+                titles.join("; or ")
+            };
             (
                 s.to_string(),
                 json!({"description": title, "content": {"application/problem+json":

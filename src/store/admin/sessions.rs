@@ -100,11 +100,6 @@ pub async fn login(
         verify_password(password.to_owned(), decoy).await;
         return Err(LoginError::Failed);
     };
-    match super::users::parse_state(&state) {
-        Some(UserState::Locked) => return Err(LoginError::Locked),
-        Some(UserState::Passive) => return Err(LoginError::Passive),
-        _ => {}
-    }
     let good = match hash {
         Some(hash) => verify_password(password.to_owned(), hash).await,
         None => false,
@@ -115,6 +110,13 @@ pub async fn login(
             .await
             .map_err(AdminError::from)?;
         return Err(LoginError::Failed);
+    }
+    // Told only to whoever knows the password, so the state of an account
+    // cannot be probed.
+    match super::users::parse_state(&state) {
+        Some(UserState::Locked) => return Err(LoginError::Locked),
+        Some(UserState::Passive) => return Err(LoginError::Passive),
+        _ => {}
     }
     let mut tx = store.begin().await?;
     let projects: Vec<i64> = sqlx::query_scalar(
