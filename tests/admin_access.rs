@@ -398,12 +398,21 @@ fn each_screen_needs_its_menu_permission_and_queues_are_limited() {
     let some = make_profile(
         &api,
         "Some queues",
-        &["menu.queues".into(), format!("queue.{q1}")],
+        &[
+            "menu.queues".into(),
+            "menu.queue_groups".into(),
+            "menu.tags".into(),
+            format!("queue.{q1}"),
+        ],
     );
     let all = make_profile(
         &api,
         "All queues",
-        &["menu.queues".into(), "queue.all".into()],
+        &[
+            "menu.queues".into(),
+            "menu.queue_groups".into(),
+            "queue.all".into(),
+        ],
     );
     make_user(&api, "some", "some password", json!({"profiles": [some]}));
     make_user(&api, "all", "all password", json!({"profiles": [all]}));
@@ -434,6 +443,61 @@ fn each_screen_needs_its_menu_permission_and_queues_are_limited() {
     );
     assert_eq!(all.get("/api/queues").json().as_array().unwrap().len(), 2);
     assert_problem(&all.get("/api/users"), 403);
+
+    // What names a hidden queue is hidden too, and cannot name one.
+    let mine = id(&created(api.post(
+        "/api/queue-groups",
+        &json!({"name": "Mine only", "queues": [q1]}),
+    )));
+    let both = id(&created(api.post(
+        "/api/queue-groups",
+        &json!({"name": "Both", "queues": [q1, q2]}),
+    )));
+    let general = id(&created(api.post(
+        "/api/tags",
+        &json!({"name": "General", "colour": "#123456"}),
+    )));
+    let theirs = id(&created(api.post(
+        "/api/tags",
+        &json!({"name": "Theirs", "colour": "#654321", "queues": [q2]}),
+    )));
+    let ids = |reply: common::http::Reply| -> Vec<i64> {
+        let v = reply.json();
+        v.as_array()
+            .unwrap_or_else(|| panic!("{v}"))
+            .iter()
+            .map(id)
+            .collect()
+    };
+    assert_eq!(ids(some.get("/api/queue-groups")), [mine]);
+    assert_eq!(ids(some.get("/api/tags")), [general]);
+    assert_problem(&some.get(&format!("/api/queue-groups/{both}")), 404);
+    assert_problem(&some.delete(&format!("/api/tags/{theirs}")), 404);
+    assert_problem(
+        &some.put(
+            &format!("/api/queue-groups/{both}"),
+            &json!({"name": "Both", "queues": [q1]}),
+        ),
+        404,
+    );
+    let named = assert_problem(
+        &some.post(
+            "/api/queue-groups",
+            &json!({"name": "Sneaky", "queues": [q1, q2]}),
+        ),
+        422,
+    );
+    assert_eq!(fields(&named), ["queues[1]"]);
+    let put = some.put(
+        &format!("/api/queue-groups/{mine}"),
+        &json!({"name": "Mine", "queues": [q1]}),
+    );
+    assert_eq!(put.status, 200, "{}", put.body);
+    assert_eq!(
+        api.get(&format!("/api/queue-groups/{both}")).json()["queues"],
+        json!([q1, q2])
+    );
+    assert_eq!(ids(all.get("/api/queue-groups")).len(), 2);
 }
 
 #[test]

@@ -47,6 +47,11 @@ impl Principal {
         }
     }
 
+    /// Whether every queue's data may be shown (`queue.all`, or the superuser).
+    pub fn sees_every_queue(&self) -> bool {
+        self.has("queue.all")
+    }
+
     /// Whether the data of queue `id` may be shown to this principal.
     pub fn sees_queue(&self, id: i64) -> bool {
         match self {

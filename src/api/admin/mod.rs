@@ -72,6 +72,23 @@ macro_rules! resource {
     };
 }
 
+/// [`resource!`] for the resources whose handlers limit them to the caller's queues.
+macro_rules! scoped {
+    ($router:expr, $path:literal, $m:ident) => {
+        $router
+            .route(
+                concat!("/", $path),
+                get(queues::$m::list).post(queues::$m::create),
+            )
+            .route(
+                concat!("/", $path, "/{id}"),
+                get(queues::$m::get)
+                    .put(queues::$m::update)
+                    .delete(queues::$m::delete),
+            )
+    };
+}
+
 /// The admin router, to be nested under `/api`.
 pub fn router<S>(state: Arc<AdminState>) -> Router<S>
 where
@@ -86,9 +103,9 @@ where
             "/queues/{id}",
             get(queues::get).put(queues::update).delete(queues::delete),
         );
-    let r = resource!(r, "queue-groups", queue_groups);
+    let r = scoped!(r, "queue-groups", queue_groups);
     let r = resource!(r, "result-codes", result_codes);
-    let r = resource!(r, "tags", tags);
+    let r = scoped!(r, "tags", tags);
     let r = resource!(r, "profiles", profiles);
     let r = resource!(r, "users", users);
     let r = resource!(r, "agent-groups", agent_groups);
