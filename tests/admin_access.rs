@@ -343,6 +343,7 @@ fn failed_logins_lock_a_reset_unlocks_and_passive_users_stay_out() {
     );
     assert_eq!(other["state"], "new");
     // Malformed logins.
+    assert_problem(&request(server.http, "GET", "/api/login", None, None), 405);
     assert_problem(
         &request(
             server.http,

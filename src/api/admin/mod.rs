@@ -130,7 +130,11 @@ where
         })
         .layer(middleware::from_fn_with_state(state.clone(), auth::guard))
         // Logging in is the one thing done without a token.
-        .route("/login", post(auth::login))
+        .route(
+            "/login",
+            post(auth::login)
+                .fallback(|| async { Problem::new("method-not-allowed", "log in with POST") }),
+        )
         .with_state(state)
 }
 
