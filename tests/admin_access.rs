@@ -196,6 +196,23 @@ fn effective_permissions_are_the_union_of_three_sources() {
         json!([{"kind": "queue_profile", "profile": "QueueProfile", "queue_id": q1,
                 "queue": "Inbound"}])
     );
+    // One key: which sources granted it, or nothing.
+    let one = api
+        .get(&format!(
+            "/api/users/{user}/permissions?project={p}&key=other.listen"
+        ))
+        .json();
+    assert_eq!(one["permissions"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        one["permissions"][0]["sources"].as_array().unwrap().len(),
+        2
+    );
+    let none = api
+        .get(&format!(
+            "/api/users/{user}/permissions?project={p}&key=menu.profiles"
+        ))
+        .json();
+    assert_eq!(none["permissions"], json!([]));
     // The queue of another project does not count in this one.
     assert!(perms.iter().all(|g| g["key"] != "menu.statuses"));
 

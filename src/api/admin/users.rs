@@ -30,7 +30,9 @@ fn invalid(field: &str, message: impl Into<String>) -> Problem {
     .into()
 }
 
-/// `GET /api/users/{id}/permissions?project=ID`.
+/// `GET /api/users/{id}/permissions?project=ID&key=KEY`: with `key`, only
+/// that permission (none when it is not granted), to answer "why may this
+/// user do that?".
 pub async fn permissions(
     State(s): State<Arc<AdminState>>,
     Path(raw): Path<String>,
@@ -38,7 +40,11 @@ pub async fn permissions(
 ) -> Answer {
     let user = id(&raw)?;
     let mut project = None;
+    let mut key = None;
     for pair in query.as_deref().unwrap_or("").split('&') {
+        if let Some(value) = pair.strip_prefix("key=") {
+            key = Some(value.to_owned());
+        }
         if let Some(value) = pair.strip_prefix("project=") {
             project = Some(value.parse::<i64>().map_err(|_| {
                 Problem::new("malformed-request", "project must be a project id").with_errors(vec![
@@ -50,7 +56,11 @@ pub async fn permissions(
             })?);
         }
     }
-    Ok(Json(permissions::of_user(&s.store, user, project).await?).into_response())
+    let mut effective = permissions::of_user(&s.store, user, project).await?;
+    if let Some(key) = key {
+        effective.permissions.retain(|g| g.key == key);
+    }
+    Ok(Json(effective).into_response())
 }
 
 /// What `PUT /api/users/{id}/extensions/{sip_username}` takes.

@@ -204,7 +204,10 @@ pub(super) fn paths(paths: &mut Map<String, Value>) {
             "description": "The user's effective permissions in a project (one of the user's), \
                             each with every source that granted it.",
             "parameters": [user_id, {"name": "project", "in": "query", "required": false,
-                                     "schema": {"type": "integer", "format": "int64"}}],
+                                     "schema": {"type": "integer", "format": "int64"}},
+                           {"name": "key", "in": "query", "required": false,
+                            "description": "only this permission: who granted it, if anyone",
+                            "schema": {"type": "string"}}],
             "responses": with(problems(&[400, 404, 422]), "200",
                 answer("Effective permissions", schema_ref("EffectivePermissions"))),
         }}),
