@@ -13,8 +13,18 @@ fn the_openapi_document_lists_every_route_and_they_answer() {
     let doc = api.get("/api/openapi.json").json();
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
-    assert_eq!(paths.len(), 18);
-    for (path, item) in paths {
+    assert_eq!(paths.len(), 29 + 5);
+    // The operations beyond the five of each resource are answered in
+    // tests/admin_users.rs.
+    let beyond = [
+        "/api/login",
+        "/api/logout",
+        "/api/users/import",
+        "/api/users/export",
+        "/api/users/{id}/permissions",
+        "/api/users/{id}/extensions/{sip_username}",
+    ];
+    for (path, item) in paths.iter().filter(|(p, _)| !beyond.contains(&p.as_str())) {
         if path.contains("{id}") {
             let methods: &[&str] = if path.ends_with("/agents") {
                 &["get", "put"]
@@ -209,11 +219,24 @@ fn every_answer_matches_the_openapi_document() {
         common::http::conformance(&doc, "GET", "/api/projects", &unlisted).len(),
         1
     );
+    // This test covers the first resources; tests/admin_users.rs the rest.
+    let covered = [
+        "projects",
+        "statuses",
+        "queues",
+        "queue-groups",
+        "result-codes",
+        "tags",
+        "trunks",
+        "routes",
+        "openapi.json",
+    ];
     let documented: usize = doc["paths"]
         .as_object()
         .unwrap()
-        .values()
-        .map(|item| {
+        .iter()
+        .filter(|(path, _)| covered.contains(&path.split('/').nth(2).unwrap_or("")))
+        .map(|(_, item)| {
             ["get", "post", "put", "delete"]
                 .iter()
                 .filter(|m| item[**m].is_object())

@@ -368,7 +368,12 @@ fn one_phone_takes_call_after_call() {
     let (server, _api) = demo("");
     let _phones = Phones::start(&server, &["1001"], "agent_hangup.xml");
     for _ in 0..3 {
-        let run = call(&server, "queue_caller_waits.xml", DID, &["-recv_timeout", "20s"]);
+        let run = call(
+            &server,
+            "queue_caller_waits.xml",
+            DID,
+            &["-recv_timeout", "20s"],
+        );
         assert_sipp_ok(&run, "the caller");
     }
     let records = completed_records(&server, 3);

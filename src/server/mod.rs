@@ -286,6 +286,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             token: admin_token,
             queue_rules: api::admin::queue_rules(&config.media.folder),
             changed: reload,
+            realm: config.realm().to_owned(),
+            max_failed_logins: config.auth.max_failed_attempts,
         }),
     }));
     let listener = tokio::net::TcpListener::bind(config.http.listen)

@@ -6,6 +6,7 @@
 pub mod calls;
 pub mod http;
 pub mod media;
+pub mod users;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, UdpSocket};

@@ -1,27 +1,31 @@
 //! The administration API under `/api`: JSON list/get/create/update/delete for
-//! projects, statuses, queues, queue groups, result codes, tags, trunks and
-//! routes; a queue's assigned agents at `/api/queues/{id}/agents` (GET, and
-//! PUT of the whole list); and the OpenAPI document at `/api/openapi.json`.
+//! projects, statuses, queues, queue groups, result codes, tags, profiles,
+//! users, agent groups, pickup groups, trunks and routes; a queue's assigned
+//! agents at `/api/queues/{id}/agents` (GET, and PUT of the whole list);
+//! users' permissions, extensions and CSV import/export; login sessions; and
+//! the OpenAPI document at `/api/openapi.json`.
 //!
-//! Every request needs `Authorization: Bearer <token>` (the `http.admin_token`
-//! key, or the token generated at start-up); sessions and per-user permissions
-//! replace this guard later. The handlers are thin: the rules live in
+//! Every request but `POST /api/login` needs the admin token (the
+//! `http.admin_token` key, or the token generated at start-up) or a session
+//! ([`auth`]), and the Menu permission of its screen. The handlers are thin: the rules live in
 //! `store::admin`, and a refusal becomes an RFC 9457 problem ([`problem`]).
 //! Creating answers 201 with a `Location`; replacing is `PUT` of the whole item;
 //! deleting answers 204. Saved items carry a `warnings` array.
 
 mod announcements;
+pub mod auth;
 mod handlers;
 pub mod openapi;
 pub mod problem;
+mod queues;
+mod users;
 
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::header;
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post, put};
 use axum::Router;
 
 use crate::store::admin::queues::QueueRules;
@@ -32,12 +36,16 @@ use problem::Problem;
 /// What the admin handlers share.
 pub struct AdminState {
     pub store: Store,
-    /// The bearer token every request must carry.
+    /// The admin token: the superuser's bearer token.
     pub token: String,
     pub queue_rules: QueueRules,
     /// Told of every successful change, so the running server reloads the
     /// configuration into call control and dispatch.
     pub changed: Arc<tokio::sync::Notify>,
+    /// The SIP digest realm extensions' credentials are made for.
+    pub realm: String,
+    /// Failed logins in a row after which a user is locked.
+    pub max_failed_logins: u32,
 }
 
 /// The resources of the API, by path segment, in the order the document lists them.
@@ -50,6 +58,10 @@ pub const RESOURCES: &[&str] = &[
     "tags",
     "trunks",
     "routes",
+    "profiles",
+    "users",
+    "agent-groups",
+    "pickup-groups",
 ];
 
 macro_rules! resource {
@@ -68,6 +80,23 @@ macro_rules! resource {
     };
 }
 
+/// [`resource!`] for the resources whose handlers limit them to the caller's queues.
+macro_rules! scoped {
+    ($router:expr, $path:literal, $m:ident) => {
+        $router
+            .route(
+                concat!("/", $path),
+                get(queues::$m::list).post(queues::$m::create),
+            )
+            .route(
+                concat!("/", $path, "/{id}"),
+                get(queues::$m::get)
+                    .put(queues::$m::update)
+                    .delete(queues::$m::delete),
+            )
+    };
+}
+
 /// The admin router, to be nested under `/api`.
 pub fn router<S>(state: Arc<AdminState>) -> Router<S>
 where
@@ -76,16 +105,35 @@ where
     let r = Router::new();
     let r = resource!(r, "projects", projects);
     let r = resource!(r, "statuses", statuses);
-    let r = resource!(r, "queues", queues);
-    let r = resource!(r, "queue-groups", queue_groups);
+    let r = r
+        .route("/queues", get(queues::list).post(queues::create))
+        .route(
+            "/queues/{id}",
+            get(queues::get).put(queues::update).delete(queues::delete),
+        );
+    let r = scoped!(r, "queue-groups", queue_groups);
     let r = resource!(r, "result-codes", result_codes);
-    let r = resource!(r, "tags", tags);
+    let r = scoped!(r, "tags", tags);
+    let r = resource!(r, "profiles", profiles);
+    let r = resource!(r, "users", users);
+    let r = resource!(r, "agent-groups", agent_groups);
+    let r = resource!(r, "pickup-groups", pickup_groups);
     let r = resource!(r, "trunks", trunks);
     let r = resource!(r, "routes", routes);
     r.route(
         "/queues/{id}/agents",
         get(handlers::queue_agents::get).put(handlers::queue_agents::set),
     )
+    .route("/users/{id}/permissions", get(users::permissions))
+    .route(
+        "/users/{id}/extensions/{sip_username}",
+        put(users::set_extension).delete(users::remove_extension),
+    )
+    .route("/users/import", post(users::import))
+    .route("/users/export", get(users::export))
+    .route("/permissions", get(users::catalogue))
+    .route("/logout", post(auth::logout))
+    .route("/session", get(auth::session))
     .route("/openapi.json", get(openapi::serve))
     .fallback(|| async { Problem::new("not-found", "no such resource") })
     .method_not_allowed_fallback(|| async {
@@ -98,7 +146,13 @@ where
         state.clone(),
         reload_on_change,
     ))
-    .layer(middleware::from_fn_with_state(state.clone(), guard))
+    .layer(middleware::from_fn_with_state(state.clone(), auth::guard))
+    // Logging in is the one thing done without a token.
+    .route(
+        "/login",
+        post(auth::login)
+            .fallback(|| async { Problem::new("method-not-allowed", "log in with POST") }),
+    )
     .with_state(state)
 }
 
@@ -117,30 +171,6 @@ async fn reload_on_change(
         state.changed.notify_one();
     }
     response
-}
-
-/// Refuses requests without the admin bearer token.
-async fn guard(State(state): State<Arc<AdminState>>, request: Request, next: Next) -> Response {
-    let presented = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    match presented {
-        Some(token) if same(token.as_bytes(), state.token.as_bytes()) => next.run(request).await,
-        _ => {
-            let mut response = axum::response::IntoResponse::into_response(Problem::new(
-                "unauthorized",
-                "send Authorization: Bearer <admin token>",
-            ));
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                header::HeaderValue::from_static("Bearer"),
-            );
-            response
-        }
-    }
 }
 
 /// Compares in time that does not depend on where the inputs differ.

@@ -13,6 +13,8 @@ use axum::extract::State;
 use axum::Json;
 use serde_json::{json, Map, Value};
 
+mod users;
+
 use super::problem::KINDS;
 use super::{AdminState, RESOURCES};
 use crate::store::admin::queues::{ExitKind, PositionAnnouncement, QueueKind, Strategy};
@@ -37,6 +39,10 @@ fn schema_of(resource: &str) -> &'static str {
         "tags" => "Tag",
         "trunks" => "Trunk",
         "routes" => "Route",
+        "profiles" => "Profile",
+        "users" => "User",
+        "agent-groups" => "AgentGroup",
+        "pickup-groups" => "PickupGroup",
         other => panic!("resource {other} has no schema"),
     }
 }
@@ -300,6 +306,7 @@ fn schemas() -> Map<String, Value> {
     out.insert("ResultCodeInput".into(), result_code);
     out.insert("Tag".into(), output(&tag, vec![]));
     out.insert("TagInput".into(), tag);
+    users::schemas(&mut out);
     out.insert(
         "FieldError".into(),
         json!({"type": "object", "required": ["field", "message"],
@@ -339,13 +346,19 @@ fn answer(description: &str, schema: Value) -> Value {
 fn problems(statuses: &[u16]) -> Map<String, Value> {
     statuses
         .iter()
-        .chain(&[401, 500])
+        .chain(&[401, 403, 500])
         .map(|s| {
-            let title = KINDS
+            // Several kinds share 401 and 403; the description names them all.
+            let titles: Vec<&str> = KINDS
                 .iter()
-                .find(|(_, st, _)| st == s)
+                .filter(|(_, st, _)| st == s)
                 .map(|(_, _, t)| *t)
-                .unwrap_or("problem");
+                .collect();
+            let title = if titles.is_empty() {
+                "problem".to_owned()
+            } else {
+                titles.join("; or ")
+            };
             (
                 s.to_string(),
                 json!({"description": title, "content": {"application/problem+json":
@@ -436,6 +449,7 @@ pub fn document() -> Value {
             },
         }),
     );
+    users::paths(&mut paths);
     paths.insert(
         "/api/openapi.json".into(),
         json!({"get": {
@@ -449,14 +463,20 @@ pub fn document() -> Value {
             "title": "Switchboard administration API",
             "version": env!("CARGO_PKG_VERSION"),
             "description": "Projects, statuses, queues, queue groups, result codes, tags, \
-                            trunks, routes and queue agents. \
-                            Every request needs Authorization: Bearer <admin token>.",
+                            profiles, users, agent groups, pickup groups, trunks, routes and \
+                            queue agents. Every request but POST /api/login needs \
+                            Authorization: Bearer <admin token or session token>, or the \
+                            session cookie, and the Menu permission of its screen.",
         },
-        "security": [{"adminToken": []}],
+        "security": [{"adminToken": []}, {"sessionCookie": []}],
         "paths": paths,
         "components": {
             "schemas": schemas(),
-            "securitySchemes": {"adminToken": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "adminToken": {"type": "http", "scheme": "bearer",
+                    "description": "The admin token, or the token of a session"},
+                "sessionCookie": {"type": "apiKey", "in": "cookie", "name": super::auth::COOKIE},
+            },
         },
     })
 }
@@ -481,7 +501,7 @@ mod tests {
         }
         assert_eq!(
             doc["paths"].as_object().unwrap().len(),
-            RESOURCES.len() * 2 + 2
+            RESOURCES.len() * 2 + 2 + users::EXTRA_PATHS
         );
         let text = doc.to_string();
         for reference in text.split("#/components/schemas/").skip(1) {

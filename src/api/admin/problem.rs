@@ -19,6 +19,17 @@ pub const KINDS: &[(&str, u16, &str)] = &[
     ),
     ("unauthorized", 401, "A valid bearer token is required"),
     ("read-only", 403, "The item is read-only"),
+    (
+        "forbidden",
+        403,
+        "The session lacks the permission this needs",
+    ),
+    (
+        "user-locked",
+        403,
+        "The user is locked after too many failed logins",
+    ),
+    ("user-passive", 403, "The user is passive and cannot log in"),
     ("not-found", 404, "No such item"),
     (
         "method-not-allowed",

@@ -1,5 +1,7 @@
 //! Administration data: projects, statuses, queues, queue groups, result codes,
-//! tags, trunks, routes and a queue's assigned agents, with the product's rules enforced here rather than left to a UI.
+//! tags, profiles, users, agent and pickup groups, login sessions, trunks,
+//! routes and a queue's assigned agents, with the product's rules enforced
+//! here rather than left to a UI.
 //!
 //! Every entity has the same five operations (`list`, `get`, `create`,
 //! `update`, `delete`) as free functions in its module, taking the [`Store`].
@@ -11,6 +13,11 @@
 //! dispatch core (`acd`) takes.
 
 pub mod dispatch;
+pub mod extensions;
+pub mod member_groups;
+pub mod passwords;
+pub mod permissions;
+pub mod profiles;
 pub mod projects;
 pub mod queue_agents;
 pub mod queue_groups;
@@ -18,9 +25,14 @@ pub mod queue_rules;
 pub mod queues;
 pub mod result_codes;
 pub mod routes;
+pub mod sessions;
 pub mod statuses;
 pub mod tags;
 pub mod trunks;
+pub mod users;
+pub mod users_csv;
+
+pub use member_groups::{agent_groups, pickup_groups};
 
 use std::time::SystemTime;
 

@@ -1,5 +1,6 @@
 //! Projects: the unit a contact center is organised by (and, later, the shard
-//! key). A project with queues cannot be deleted; the refusal names them.
+//! key). A project with queues cannot be deleted; the refusal names them. Its
+//! default profile, when set, must name a profile.
 
 use serde::{Deserialize, Serialize};
 use sqlx::sqlite::SqliteRow;
@@ -13,7 +14,7 @@ use crate::store::Store;
 pub struct Project {
     pub id: i64,
     pub name: String,
-    /// The profile every agent logged into this project gets.
+    /// The name of the profile every agent logged into this project gets.
     pub default_profile: Option<String>,
     /// Break time an agent may take per shift, in minutes.
     pub break_minutes: i64,
@@ -87,6 +88,15 @@ async fn save(
     check(&input)?;
     let name = input.name.trim().to_owned();
     let mut tx = store.begin().await?;
+    let mut c = Check::default();
+    super::profiles::check_name(
+        &mut tx,
+        &mut c,
+        "default_profile",
+        input.default_profile.as_deref(),
+    )
+    .await?;
+    c.finish()?;
     if taken(&mut tx, "projects", "name", &name, id).await? {
         return Err(duplicate("name", "project", &name));
     }
@@ -156,6 +166,11 @@ pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
             errors: Vec::new(),
         });
     }
+    // Users lose the project with it; sessions in it fall back to none.
+    sqlx::query("DELETE FROM user_projects WHERE project_id = ?")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     sqlx::query("DELETE FROM projects WHERE id = ?")
         .bind(id)
         .execute(&mut *tx)

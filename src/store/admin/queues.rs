@@ -387,6 +387,7 @@ async fn save(
         }
     }
     result_codes::check_ids(&mut tx, &mut c, &queue.result_codes).await?;
+    super::profiles::check_name(&mut tx, &mut c, "profile", queue.profile.as_deref()).await?;
     c.finish()?;
     if taken(&mut tx, "queues", "number", &queue.number, id).await? {
         return Err(duplicate("number", "queue", &queue.number));

@@ -1,0 +1,320 @@
+//! Who is asking, and may they: the guard in front of every `/api` route.
+//!
+//! A request is authenticated by the admin token (`Authorization: Bearer`,
+//! the superuser: scripts and operators), by a session token as a bearer, or
+//! by the session cookie pages carry. `POST /api/login` opens a session
+//! (cookie `HttpOnly; SameSite=Strict`, and the same token in the body for
+//! scripts); `POST /api/logout` ends it; `GET /api/session` tells who is
+//! logged in, into which project, with which permissions.
+//!
+//! Every screen's endpoints need that screen's Menu permission ([`menu_of`]);
+//! without it the answer is 403. Queue data is limited further by the queue
+//! permissions (`queue.all` or `queue.<id>`), see [`Principal::sees_queue`].
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use serde::{Deserialize, Serialize};
+
+use super::handlers::body;
+use super::problem::Problem;
+use super::AdminState;
+use crate::store::admin::permissions::CATALOGUE;
+use crate::store::admin::sessions::{self, LoginError, Session, SESSION_MS};
+
+/// The session cookie's name.
+pub const COOKIE: &str = "switchboard_session";
+
+/// The one asking.
+#[derive(Debug, Clone)]
+pub enum Principal {
+    /// The admin token: every permission.
+    Superuser,
+    /// A logged-in user, with the token of the session.
+    User { session: Session, token: String },
+}
+
+impl Principal {
+    pub fn has(&self, key: &str) -> bool {
+        match self {
+            Principal::Superuser => true,
+            Principal::User { session, .. } => session.permissions.has(key),
+        }
+    }
+
+    /// Whether every queue's data may be shown (`queue.all`, or the superuser).
+    pub fn sees_every_queue(&self) -> bool {
+        self.has("queue.all")
+    }
+
+    /// Whether the data of queue `id` may be shown to this principal.
+    pub fn sees_queue(&self, id: i64) -> bool {
+        match self {
+            Principal::Superuser => true,
+            Principal::User { session, .. } => session.permissions.sees_queue(id),
+        }
+    }
+}
+
+/// The Menu permission of the screen a path belongs to (under `/api`), or
+/// none for what every authenticated caller may use.
+pub fn menu_of(path: &str) -> Option<&'static str> {
+    let path = path.strip_prefix("/api").unwrap_or(path);
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    Some(match first {
+        "projects" => "menu.projects",
+        "statuses" => "menu.statuses",
+        "queues" => "menu.queues",
+        "queue-groups" => "menu.queue_groups",
+        "result-codes" => "menu.result_codes",
+        "tags" => "menu.tags",
+        "users" => "menu.users",
+        "profiles" | "permissions" => "menu.profiles",
+        "agent-groups" => "menu.agent_groups",
+        "pickup-groups" => "menu.pickup_groups",
+        "trunks" | "routes" => "menu.dial_plan",
+        _ => return None,
+    })
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+fn cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.trim())
+        .filter(|t| !t.is_empty())
+}
+
+async fn authenticate(state: &AdminState, headers: &HeaderMap) -> Result<Principal, Problem> {
+    let token = match bearer(headers) {
+        Some(t) if super::same(t.as_bytes(), state.token.as_bytes()) => {
+            return Ok(Principal::Superuser)
+        }
+        Some(t) => Some(t),
+        None => cookie(headers),
+    };
+    let Some(token) = token else {
+        return Err(unauthorized());
+    };
+    match sessions::find(&state.store, token).await? {
+        Some(session) => Ok(Principal::User {
+            session,
+            token: token.to_owned(),
+        }),
+        None => Err(unauthorized()),
+    }
+}
+
+fn unauthorized() -> Problem {
+    Problem::new(
+        "unauthorized",
+        "log in (POST /api/login) or send Authorization: Bearer <token>",
+    )
+}
+
+/// Refuses requests without a valid token or session, and requests for a
+/// screen the caller lacks the Menu permission of.
+pub async fn guard(
+    State(state): State<Arc<AdminState>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let principal = match authenticate(&state, request.headers()).await {
+        Ok(p) => p,
+        Err(problem) => {
+            let unauthorized = problem.status == 401;
+            let mut response = problem.into_response();
+            if unauthorized {
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            return response;
+        }
+    };
+    if let Some(key) = menu_of(request.uri().path()) {
+        if !principal.has(key) {
+            return Problem::new(
+                "forbidden",
+                format!("this screen needs the permission {key}"),
+            )
+            .into_response();
+        }
+    }
+    request.extensions_mut().insert(Arc::new(principal));
+    next.run(request).await
+}
+
+/// What `POST /api/login` takes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginInput {
+    pub username: String,
+    pub password: String,
+    /// The project to work in; one of the user's.
+    #[serde(default)]
+    pub project: Option<i64>,
+}
+
+/// What `POST /api/login` answers.
+#[derive(Debug, Serialize)]
+pub struct LoggedIn {
+    /// The bearer token for scripts (the cookie carries the same).
+    pub token: String,
+    pub user_id: i64,
+    pub project_id: Option<i64>,
+    /// Milliseconds since the Unix epoch.
+    pub expires_at: i64,
+}
+
+/// `POST /api/login`.
+pub async fn login(State(s): State<Arc<AdminState>>, headers: HeaderMap, bytes: Bytes) -> Response {
+    let input: LoginInput = match body(&headers, &bytes) {
+        Ok(i) => i,
+        Err(p) => return p.into_response(),
+    };
+    let outcome = sessions::login(
+        &s.store,
+        &input.username,
+        &input.password,
+        input.project,
+        s.max_failed_logins,
+    )
+    .await;
+    let session = match outcome {
+        Ok(session) => session,
+        Err(e @ LoginError::Failed) => {
+            return Problem::new("unauthorized", e.to_string()).into_response()
+        }
+        Err(e @ LoginError::Locked) => {
+            return Problem::new("user-locked", e.to_string()).into_response()
+        }
+        Err(e @ LoginError::Passive) => {
+            return Problem::new("user-passive", e.to_string()).into_response()
+        }
+        Err(LoginError::Admin(e)) => return Problem::from(e).into_response(),
+    };
+    let cookie = format!(
+        "{COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
+        session.token,
+        SESSION_MS / 1000
+    );
+    (
+        StatusCode::OK,
+        [(header::SET_COOKIE, cookie)],
+        Json(LoggedIn {
+            token: session.token,
+            user_id: session.user_id,
+            project_id: session.project_id,
+            expires_at: session.expires_at,
+        }),
+    )
+        .into_response()
+}
+
+/// `POST /api/logout`: ends the session and clears the cookie.
+pub async fn logout(
+    State(s): State<Arc<AdminState>>,
+    Extension(principal): Extension<Arc<Principal>>,
+) -> Result<Response, Problem> {
+    if let Principal::User { token, .. } = principal.as_ref() {
+        sessions::logout(&s.store, token).await?;
+    }
+    let clear = format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
+}
+
+/// What `GET /api/session` answers.
+#[derive(Debug, Serialize)]
+pub struct WhoAmI {
+    /// True for the admin token.
+    pub superuser: bool,
+    pub user_id: Option<i64>,
+    pub username: Option<String>,
+    pub project_id: Option<i64>,
+    /// The effective permission keys (every catalogue key for the superuser).
+    pub permissions: Vec<String>,
+}
+
+/// `GET /api/session`.
+pub async fn session(Extension(principal): Extension<Arc<Principal>>) -> Json<WhoAmI> {
+    Json(match principal.as_ref() {
+        Principal::Superuser => WhoAmI {
+            superuser: true,
+            user_id: None,
+            username: None,
+            project_id: None,
+            permissions: CATALOGUE.iter().map(|(_, k, _)| (*k).to_owned()).collect(),
+        },
+        Principal::User { session, .. } => WhoAmI {
+            superuser: false,
+            user_id: Some(session.user_id),
+            username: Some(session.username.clone()),
+            project_id: session.project_id,
+            permissions: session
+                .permissions
+                .permissions
+                .iter()
+                .map(|g| g.key.clone())
+                .collect(),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_screen_has_its_menu_key() {
+        assert_eq!(menu_of("/api/users/5/permissions"), Some("menu.users"));
+        assert_eq!(menu_of("/queue-groups"), Some("menu.queue_groups"));
+        assert_eq!(menu_of("/api/session"), None);
+        assert_eq!(menu_of("/api/openapi.json"), None);
+        for key in [
+            "projects",
+            "statuses",
+            "queues",
+            "queue-groups",
+            "result-codes",
+            "tags",
+            "users",
+            "profiles",
+            "agent-groups",
+            "pickup-groups",
+        ]
+        .iter()
+        .filter_map(|r| menu_of(&format!("/{r}")))
+        {
+            assert!(CATALOGUE.iter().any(|(_, k, _)| *k == key), "{key}");
+        }
+    }
+
+    #[test]
+    fn the_session_cookie_is_found_among_others() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; switchboard_session=abc; b=2"),
+        );
+        assert_eq!(cookie(&h), Some("abc"));
+    }
+}

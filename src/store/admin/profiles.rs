@@ -1,0 +1,271 @@
+//! Profiles: named sets of permission keys, given to users directly, as a
+//! project's default profile, or as the profile of a queue its agents get
+//! while serving it. Projects and queues name their profile; renaming a
+//! profile renames it there too, and a profile still given to a user or named
+//! by a project or queue cannot be deleted. The migration seeds Agent,
+//! Supervisor and Admin.
+
+use serde::{Deserialize, Serialize};
+
+use super::permissions::{key_problem, queue_of, MAX_KEYS};
+use super::{duplicate, new_id, now_ms, taken, AdminError, Check, Saved};
+use crate::store::Store;
+
+/// A stored profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Profile {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    /// Permission keys, sorted.
+    pub permissions: Vec<String>,
+}
+
+/// What a client sends to create or replace a profile.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileInput {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub permissions: Vec<String>,
+}
+
+async fn keys(conn: &mut sqlx::SqliteConnection, id: i64) -> Result<Vec<String>, AdminError> {
+    Ok(sqlx::query_scalar(
+        "SELECT permission FROM profile_permissions WHERE profile_id = ? ORDER BY permission",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+pub async fn list(store: &Store) -> Result<Vec<Profile>, AdminError> {
+    let mut conn = store.pool().acquire().await?;
+    let rows: Vec<(i64, String, String)> =
+        sqlx::query_as("SELECT id, name, description FROM profiles ORDER BY name")
+            .fetch_all(&mut *conn)
+            .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (id, name, description) in rows {
+        out.push(Profile {
+            id,
+            name,
+            description,
+            permissions: keys(&mut conn, id).await?,
+        });
+    }
+    Ok(out)
+}
+
+pub async fn get(store: &Store, id: i64) -> Result<Profile, AdminError> {
+    let mut conn = store.pool().acquire().await?;
+    let (name, description): (String, String) =
+        sqlx::query_as("SELECT name, description FROM profiles WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or(AdminError::NotFound("profile"))?;
+    Ok(Profile {
+        id,
+        name,
+        description,
+        permissions: keys(&mut conn, id).await?,
+    })
+}
+
+pub async fn create(store: &Store, input: ProfileInput) -> Result<Saved<Profile>, AdminError> {
+    save(store, None, input).await
+}
+
+pub async fn update(
+    store: &Store,
+    id: i64,
+    input: ProfileInput,
+) -> Result<Saved<Profile>, AdminError> {
+    save(store, Some(id), input).await
+}
+
+async fn save(
+    store: &Store,
+    id: Option<i64>,
+    input: ProfileInput,
+) -> Result<Saved<Profile>, AdminError> {
+    let mut c = Check::default();
+    c.text("name", &input.name, 100);
+    if input.description.chars().count() > 500 {
+        c.fail("description", "must be at most 500 characters");
+    }
+    if input.permissions.len() > MAX_KEYS {
+        c.fail("permissions", format!("at most {MAX_KEYS} keys"));
+    }
+    for (i, key) in input.permissions.iter().enumerate().take(MAX_KEYS) {
+        if let Some(problem) = key_problem(key) {
+            c.fail(&format!("permissions[{i}]"), problem);
+        }
+    }
+    c.finish()?;
+    let name = input.name.trim().to_owned();
+    let mut permissions = input.permissions;
+    permissions.sort();
+    permissions.dedup();
+    let mut tx = store.begin().await?;
+    let old_name: Option<String> = match id {
+        Some(id) => Some(
+            sqlx::query_scalar("SELECT name FROM profiles WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(AdminError::NotFound("profile"))?,
+        ),
+        None => None,
+    };
+    if taken(&mut tx, "profiles", "name", &name, id).await? {
+        return Err(duplicate("name", "profile", &name));
+    }
+    let mut warnings = Vec::new();
+    for key in &permissions {
+        if let Some(queue) = queue_of(key) {
+            if !super::exists(&mut tx, "queues", queue).await? {
+                warnings.push(format!("{key}: no such queue (yet); the key is kept"));
+            }
+        }
+    }
+    let now = now_ms();
+    let profile_id = match id {
+        Some(id) => {
+            sqlx::query(
+                "UPDATE profiles SET name = ?, description = ?, updated_at = ? WHERE id = ?",
+            )
+            .bind(&name)
+            .bind(&input.description)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            let old = old_name.unwrap_or_default();
+            if old != name {
+                sqlx::query("UPDATE projects SET default_profile = ? WHERE default_profile = ?")
+                    .bind(&name)
+                    .bind(&old)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE queues SET profile = ? WHERE profile = ?")
+                    .bind(&name)
+                    .bind(&old)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query("DELETE FROM profile_permissions WHERE profile_id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            id
+        }
+        None => {
+            let id = new_id();
+            sqlx::query(
+                "INSERT INTO profiles (id, name, description, created_at, updated_at) \
+                 VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(id)
+            .bind(&name)
+            .bind(&input.description)
+            .bind(now)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            id
+        }
+    };
+    for key in &permissions {
+        sqlx::query("INSERT INTO profile_permissions (profile_id, permission) VALUES (?, ?)")
+            .bind(profile_id)
+            .bind(key)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(Saved {
+        item: Profile {
+            id: profile_id,
+            name,
+            description: input.description,
+            permissions,
+        },
+        warnings,
+    })
+}
+
+/// Deletes a profile that no user, project or queue uses.
+pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
+    let mut tx = store.begin().await?;
+    let name: String = sqlx::query_scalar("SELECT name FROM profiles WHERE id = ?")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(AdminError::NotFound("profile"))?;
+    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM user_profiles WHERE profile_id = ?")
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let projects: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM projects WHERE default_profile = ? ORDER BY name")
+            .bind(&name)
+            .fetch_all(&mut *tx)
+            .await?;
+    let queues: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM queues WHERE profile = ? ORDER BY name")
+            .bind(&name)
+            .fetch_all(&mut *tx)
+            .await?;
+    let mut reasons = Vec::new();
+    if users > 0 {
+        reasons.push(format!("{users} user(s) have it"));
+    }
+    if !projects.is_empty() {
+        reasons.push(format!(
+            "it is the default of the project(s) {}",
+            projects.join(", ")
+        ));
+    }
+    if !queues.is_empty() {
+        reasons.push(format!(
+            "it is the profile of the queue(s) {}",
+            queues.join(", ")
+        ));
+    }
+    if !reasons.is_empty() {
+        return Err(AdminError::Conflict {
+            detail: format!("the profile cannot be deleted: {}", reasons.join("; ")),
+            errors: Vec::new(),
+        });
+    }
+    sqlx::query("DELETE FROM profiles WHERE id = ?")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Checks that `name` (a project's default profile or a queue's profile)
+/// names a profile.
+pub(crate) async fn check_name(
+    conn: &mut sqlx::SqliteConnection,
+    c: &mut Check,
+    field: &str,
+    name: Option<&str>,
+) -> Result<(), AdminError> {
+    if let Some(name) = name {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM profiles WHERE name = ?")
+            .bind(name)
+            .fetch_one(&mut *conn)
+            .await?;
+        if n == 0 {
+            c.fail(field, format!("no such profile {name:?}"));
+        }
+    }
+    Ok(())
+}

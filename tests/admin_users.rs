@@ -1,0 +1,358 @@
+//! Users over real HTTP against the real server and a real SQLite file: the
+//! user rules with nothing half-saved, CSV import with bad rows (nothing
+//! imported) and the export round trip, extensions, agent and pickup groups,
+//! an extension the registrar then takes, and the answers of these
+//! operations against the OpenAPI document.
+
+mod common;
+
+use common::http::{
+    assert_problem, created, fields, project, request, request_typed, server, Reply,
+};
+use common::users::{id, login, make_user, profile_id, token};
+use serde_json::json;
+
+#[test]
+fn users_are_checked_and_nothing_is_half_saved() {
+    let (_server, api) = server();
+    let agent = profile_id(&api, "Agent");
+    let bad = assert_problem(
+        &api.post(
+            "/api/users",
+            &json!({"username": "a b", "first_name": "", "last_name": "L", "password": "short",
+                    "priority": 101, "state": "sleepy", "profiles": []}),
+        ),
+        422,
+    );
+    assert_eq!(
+        fields(&bad),
+        [
+            "username",
+            "first_name",
+            "password",
+            "priority",
+            "state",
+            "profiles"
+        ]
+    );
+    let missing = assert_problem(
+        &api.post("/api/users", &json!({"username": "x", "first_name": "F"})),
+        400,
+    );
+    assert_eq!(fields(&missing), ["last_name"]);
+    let refs = assert_problem(
+        &api.post(
+            "/api/users",
+            &json!({"username": "x", "first_name": "F", "last_name": "L",
+                    "profiles": [agent, 424242], "projects": [5], "queues": [6]}),
+        ),
+        422,
+    );
+    assert_eq!(fields(&refs), ["projects[0]", "profiles[1]", "queues[0]"]);
+
+    let user = make_user(&api, "ada", "correct horse", json!({"priority": 7}));
+    assert_eq!(user["state"], "new");
+    assert_eq!(user["priority"], 7);
+    assert_eq!(user["has_password"], true);
+    assert!(user.get("password").is_none() && !user.to_string().contains("argon2"));
+    let uid = id(&user);
+    let dup = assert_problem(
+        &api.post(
+            "/api/users",
+            &json!({"username": "ada", "first_name": "A", "last_name": "B", "profiles": [agent]}),
+        ),
+        409,
+    );
+    assert_eq!(fields(&dup), ["username"]);
+
+    // A refused replace changes nothing.
+    let refused = api.put(
+        &format!("/api/users/{uid}"),
+        &json!({"username": "ada2", "first_name": "A", "last_name": "B",
+                "profiles": [agent], "queues": [31337]}),
+    );
+    assert_problem(&refused, 422);
+    let kept = api.get(&format!("/api/users/{uid}")).json();
+    assert_eq!(kept["username"], "ada");
+    assert_eq!(kept["first_name"], "Ada");
+
+    assert_problem(&api.get("/api/users/999999"), 404);
+    assert_problem(
+        &api.put(
+            "/api/users/999999",
+            &json!({"username": "g", "first_name": "G", "last_name": "G", "profiles": [agent]}),
+        ),
+        404,
+    );
+    // A profile given to a user cannot be deleted.
+    assert_problem(&api.delete(&format!("/api/profiles/{agent}")), 409);
+    assert_eq!(api.delete(&format!("/api/users/{uid}")).status, 204);
+    assert_problem(&api.delete(&format!("/api/users/{uid}")), 404);
+}
+
+const GOOD_AND_BAD: &str = "username,first_name,last_name,profiles,projects,priority,password\n\
+    csv1,Ann,One,Agent,Import,5,password one\n\
+    csv2,Bob,,Agent,Import,5,\n\
+    csv3,Cid,Three,Nobody,,x,\n\
+    csv1,Dup,Four,Agent;Supervisor,,,\n\
+    \"csv5\",\"Eve, Jr.\",Five,,,,\n\
+    csv6,Fay,Six\n";
+
+#[test]
+fn a_csv_import_with_bad_rows_imports_nothing_and_names_every_bad_row() {
+    let (server, api) = server();
+    project(&api, "Import");
+    let before = api.get("/api/users").json().as_array().unwrap().len();
+    let csv = |text: &str| {
+        request_typed(
+            server.http,
+            "POST",
+            "/api/users/import",
+            Some(&api.token),
+            "text/csv",
+            Some(text),
+        )
+    };
+    let bad = assert_problem(&csv(GOOD_AND_BAD), 422);
+    assert_eq!(
+        fields(&bad),
+        [
+            "line 3.last_name",
+            "line 4.profiles",
+            "line 4.priority",
+            "line 5.username",
+            "line 6.profiles",
+            "line 7"
+        ]
+    );
+    assert_eq!(
+        api.get("/api/users").json().as_array().unwrap().len(),
+        before
+    );
+
+    let header = assert_problem(&csv("username,first_name\nx,y\n"), 422);
+    assert_eq!(fields(&header), ["line 1", "line 1"]);
+    assert_problem(&csv(""), 422);
+    assert_problem(
+        &request_typed(
+            server.http,
+            "POST",
+            "/api/users/import",
+            Some(&api.token),
+            "application/json",
+            Some("{}"),
+        ),
+        415,
+    );
+
+    let good = "username,first_name,last_name,profiles,projects,priority,state,password\r\n\
+        csv1,Ann,One,Agent,Import,5,,password one\r\n\
+        csv2,\"Bob, \"\"B\"\"\",Two,Agent;Supervisor,,0,passive,\r\n";
+    let done = csv(good);
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert_eq!(done.json()["imported"], 2);
+    assert_eq!(
+        api.get("/api/users").json().as_array().unwrap().len(),
+        before + 2
+    );
+    // The imported password works.
+    token(&server, "csv1", "password one", None);
+    // Importing the same users again is refused as a whole.
+    let again = assert_problem(&csv(good), 422);
+    assert_eq!(fields(&again), ["line 2.username", "line 3.username"]);
+
+    // Export, and the export imports into a fresh server as the same users.
+    let export = api.get("/api/users/export");
+    assert_eq!(export.status, 200);
+    assert!(export
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/csv"));
+    let ours = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.starts_with("csv") || l.starts_with("username"))
+            .map(str::to_owned)
+            .collect()
+    };
+    let exported = ours(&export.body);
+    assert_eq!(
+        exported,
+        [
+            "username,first_name,last_name,state,priority,profiles,projects",
+            "csv1,Ann,One,active,5,Agent,Import",
+            "csv2,\"Bob, \"\"B\"\"\",Two,passive,0,Agent;Supervisor,",
+        ]
+    );
+    let (fresh, fresh_api) = common::http::server();
+    project(&fresh_api, "Import");
+    let text = exported.join("\n");
+    let imported = request_typed(
+        fresh.http,
+        "POST",
+        "/api/users/import",
+        Some(&fresh_api.token),
+        "text/csv",
+        Some(&text),
+    );
+    assert_eq!(imported.status, 200, "{}", imported.body);
+    assert_eq!(ours(&fresh_api.get("/api/users/export").body), exported);
+}
+
+#[test]
+fn extensions_and_groups_belong_to_users() {
+    let (_server, api) = server();
+    let ada = id(&make_user(&api, "ada", "ada password", json!({})));
+    let bob = id(&make_user(&api, "bob", "bob password", json!({})));
+    let set = api.put(
+        &format!("/api/users/{ada}/extensions/2001"),
+        &json!({"password": "sip secret"}),
+    );
+    assert_eq!(set.status, 200, "{}", set.body);
+    assert_eq!(set.json()["extensions"], json!(["2001"]));
+    let taken = assert_problem(
+        &api.put(
+            &format!("/api/users/{bob}/extensions/2001"),
+            &json!({"password": "sip secret"}),
+        ),
+        409,
+    );
+    assert_eq!(fields(&taken), ["sip_username"]);
+    let bad = assert_problem(
+        &api.put(
+            &format!("/api/users/{bob}/extensions/a%20b"),
+            &json!({"password": "x"}),
+        ),
+        422,
+    );
+    assert_eq!(fields(&bad), ["sip_username", "password"]);
+    assert_problem(
+        &api.put(
+            "/api/users/4242/extensions/2002",
+            &json!({"password": "sip secret"}),
+        ),
+        404,
+    );
+    assert_eq!(
+        api.delete(&format!("/api/users/{ada}/extensions/2001"))
+            .status,
+        204
+    );
+    assert_problem(
+        &api.delete(&format!("/api/users/{ada}/extensions/2001")),
+        404,
+    );
+
+    for resource in ["agent-groups", "pickup-groups"] {
+        let path = format!("/api/{resource}");
+        let g = created(api.post(&path, &json!({"name": "Day", "members": [ada, bob]})));
+        assert_eq!(g["members"].as_array().unwrap().len(), 2);
+        let dup = assert_problem(&api.post(&path, &json!({"name": "Day"})), 409);
+        assert_eq!(fields(&dup), ["name"]);
+        let bad = assert_problem(
+            &api.post(&path, &json!({"name": "Night", "members": [ada, ada, 99]})),
+            422,
+        );
+        assert_eq!(fields(&bad), ["members[1]", "members[2]"]);
+    }
+    assert_eq!(api.delete(&format!("/api/users/{bob}")).status, 204);
+    for resource in ["agent-groups", "pickup-groups"] {
+        let list = api.get(&format!("/api/{resource}")).json();
+        assert_eq!(list[0]["members"], json!([ada]), "{resource}");
+        let gid = id(&list[0]);
+        assert_eq!(api.delete(&format!("/api/{resource}/{gid}")).status, 204);
+        assert_problem(&api.get(&format!("/api/{resource}/{gid}")), 404);
+    }
+}
+
+/// The answers of the operations this file covers match the OpenAPI document.
+#[test]
+fn the_user_operations_answer_what_the_document_says() {
+    let (server, api) = server();
+    let doc = api.get("/api/openapi.json").json();
+    let mut failures = Vec::new();
+    let mut check = |method: &str, path: &str, reply: &Reply| {
+        if reply.header("content-type") == Some("text/csv; charset=utf-8") {
+            return;
+        }
+        for f in common::http::conformance(&doc, method, path, reply) {
+            failures.push(format!("{method} {path} {}: {f}", reply.status));
+        }
+    };
+    let p = project(&api, "Doc");
+    let agent = profile_id(&api, "Agent");
+    let user = make_user(&api, "doc", "doc password", json!({"projects": [p]}));
+    let uid = id(&user);
+    check("GET", "/api/users", &api.get("/api/users"));
+    check(
+        "GET",
+        "/api/users/{id}",
+        &api.get(&format!("/api/users/{uid}")),
+    );
+    check("GET", "/api/profiles", &api.get("/api/profiles"));
+    check("GET", "/api/permissions", &api.get("/api/permissions"));
+    check(
+        "GET",
+        "/api/users/{id}/permissions",
+        &api.get(&format!("/api/users/{uid}/permissions?project={p}")),
+    );
+    check(
+        "PUT",
+        "/api/users/{id}/extensions/{sip_username}",
+        &api.put(
+            &format!("/api/users/{uid}/extensions/3003"),
+            &json!({"password": "sip secret"}),
+        ),
+    );
+    check(
+        "POST",
+        "/api/users",
+        &api.post("/api/users", &json!({"username": "", "profiles": [agent]})),
+    );
+    check(
+        "POST",
+        "/api/agent-groups",
+        &api.post("/api/agent-groups", &json!({"name": "G", "members": [uid]})),
+    );
+    let login = login(&server, "doc", "doc password", Some(p));
+    check("POST", "/api/login", &login);
+    let t = login.json()["token"].as_str().unwrap().to_owned();
+    let me = request(server.http, "GET", "/api/session", Some(&t), None);
+    check("GET", "/api/session", &me);
+    check("GET", "/api/session", &api.get("/api/session"));
+    check(
+        "GET",
+        "/api/users",
+        &request(server.http, "GET", "/api/users", Some(&t), None),
+    );
+    check(
+        "POST",
+        "/api/logout",
+        &request(server.http, "POST", "/api/logout", Some(&t), None),
+    );
+    let import = request_typed(
+        server.http,
+        "POST",
+        "/api/users/import",
+        Some(&api.token),
+        "text/csv",
+        Some("username\nx\n"),
+    );
+    check("POST", "/api/users/import", &import);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn an_extension_set_through_the_api_registers_with_the_registrar() {
+    let (server, api) = server();
+    let ada = id(&make_user(&api, "ada", "ada password", json!({})));
+    let set = api.put(
+        &format!("/api/users/{ada}/extensions/2101"),
+        &json!({"password": "sip-secret-1"}),
+    );
+    assert_eq!(set.status, 200, "{}", set.body);
+    // (SIPp's injection file cannot carry a space in a password.)
+    let phone = server.sipp_users("phone.csv", &[("2101", "sip-secret-1")]);
+    let run = common::sipp("register.xml", server.udp, &phone, &["-m", "1"]);
+    assert!(run.success, "{}", run.output);
+    assert_eq!(server.metric("switchboard_sip_registrations_total"), 1);
+}
