@@ -381,3 +381,49 @@ fn one_phone_takes_call_after_call() {
         .iter()
         .all(|r| r.record.disposition == Some(Disposition::Answered)));
 }
+
+#[test]
+fn auto_answer_queues_tell_the_phone_to_answer_by_itself() {
+    let (server, api) = demo("");
+    change_demo_queue(&api, json!({"auto_answer": true}));
+    let _phones = Phones::start(&server, &["1001"], "agent_auto_answer.xml");
+    let run = call(&server, "queue_caller.xml", DID, &["-d", "2000"]);
+    assert_sipp_ok(&run, "the caller");
+    let records = completed_records(&server, 1);
+    let r = &records[0].record;
+    assert_eq!(
+        r.disposition,
+        Some(Disposition::Answered),
+        "the phone found the auto-answer headers: {r:#?}"
+    );
+}
+
+#[test]
+fn after_a_kill_ended_calls_are_complete_and_open_ones_interrupted() {
+    let (mut server, _api) = demo("");
+    let run = call(&server, "queue_caller.xml", DID, &["-d", "500"]);
+    assert_sipp_ok(&run, "the first caller");
+    completed_records(&server, 1);
+    let (udp, inf) = (server.udp, server.dir.path().join("waiting.csv"));
+    std::fs::write(&inf, "SEQUENTIAL\ncaller;\n").unwrap();
+    let waiting = std::thread::spawn(move || {
+        let args = ["-s", DID, "-m", "1", "-recv_timeout", "5s"];
+        common::sipp("queue_caller_waits.xml", udp, &inf, &args)
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    // SIGKILL while the second caller waits in the queue.
+    server.restart();
+    let _ = waiting.join();
+    let (rt, store) = store_of(&server);
+    let all = rt
+        .block_on(store.interactions_between(
+            switchboard::acd::Millis(0),
+            switchboard::acd::Millis(u64::MAX >> 1),
+        ))
+        .unwrap();
+    assert_eq!(all.len(), 2, "{all:#?}");
+    assert_eq!(all[0].state, switchboard::store::RowState::Complete);
+    assert_eq!(all[0].record.disposition, Some(Disposition::Abandoned));
+    assert_eq!(all[1].state, switchboard::store::RowState::Interrupted);
+    assert_eq!(all[1].record.disposition, Some(Disposition::Interrupted));
+}

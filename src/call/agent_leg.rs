@@ -231,7 +231,7 @@ impl AgentLeg {
                 let _ = s.core.cancel(f.tx).await;
             }
         }
-        if let Err(e) = self.media.accept(s, &body) {
+        if let Err(e) = self.media.accept(s, &body).await {
             tracing::warn!(status = e.status, reason = %e.reason, "agent answer without usable media");
             self.hang_up(s).await;
             return Progress::BadAnswer;
@@ -284,7 +284,7 @@ impl AgentLeg {
     /// Frees what the leg holds once it is over: the media leg and the routes
     /// of forks that never answered.
     pub async fn close(self, s: &Services) {
-        self.media.close(s);
+        self.media.close(s).await;
         for f in self.forks {
             if self.answered.as_ref().is_none_or(|a| a.key != f.key) {
                 let _ = s.core.release(f.key).await;

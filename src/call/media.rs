@@ -135,31 +135,38 @@ impl MediaLeg {
     }
 
     /// Takes the answer to our offer and points the leg at the peer.
-    pub fn accept(&mut self, s: &Services, answer: &str) -> Result<(), MediaRefusal> {
+    pub async fn accept(&mut self, s: &Services, answer: &str) -> Result<(), MediaRefusal> {
         let refuse = |status: u16, reason: String| MediaRefusal { status, reason };
         let answer = sdp::parse(answer).map_err(|e| refuse(e.sip_status(), e.to_string()))?;
         let n = sdp::accept_answer(&answer, &self.local, Direction::SendRecv)
             .map_err(|e| refuse(e.sip_status(), e.to_string()))?;
         self.negotiated = Some(n);
+        self.update(s, &n, true).await;
+        Ok(())
+    }
+
+    /// Points the leg at what `n` agreed (address, direction, and the codec
+    /// when it changed).
+    async fn update(&self, s: &Services, n: &Negotiated, codec_changed: bool) {
         self.command(
             s,
             Command::UpdateLeg {
                 id: self.id,
                 remote: n.remote,
                 direction: n.direction,
-                codec: Some(crate::media::bridge::LegCodec {
+                codec: codec_changed.then_some(crate::media::bridge::LegCodec {
                     law: n.law,
                     payload_type: n.payload_type,
                     telephone_event: n.telephone_event,
                 }),
             },
-        );
-        Ok(())
+        )
+        .await;
     }
 
     /// A new offer from the peer in the dialog (re-INVITE: hold, resume, moved
     /// media). Returns our answer and the direction the peer asked for.
-    pub fn reoffer(
+    pub async fn reoffer(
         &mut self,
         s: &Services,
         offer: &str,
@@ -173,19 +180,7 @@ impl MediaLeg {
             .map(|old| old.law != n.law || old.payload_type != n.payload_type)
             .unwrap_or(true);
         self.negotiated = Some(n);
-        self.command(
-            s,
-            Command::UpdateLeg {
-                id: self.id,
-                remote: n.remote,
-                direction: n.direction,
-                codec: codec_changed.then_some(crate::media::bridge::LegCodec {
-                    law: n.law,
-                    payload_type: n.payload_type,
-                    telephone_event: n.telephone_event,
-                }),
-            },
-        );
+        self.update(s, &n, codec_changed).await;
         let answer = sdp::write_answer(&parsed, &n, &self.local, &mut self.origin);
         let peer_direction = parsed
             .media
@@ -195,7 +190,7 @@ impl MediaLeg {
         Ok((answer, peer_direction))
     }
 
-    pub fn play_music(&self, s: &Services, source: Arc<MediaSource>) {
+    pub async fn play_music(&self, s: &Services, source: Arc<MediaSource>) {
         self.command(
             s,
             Command::PlayMusic {
@@ -203,10 +198,11 @@ impl MediaLeg {
                 source,
                 looping: true,
             },
-        );
+        )
+        .await;
     }
 
-    pub fn announce(&self, s: &Services, sources: Vec<Arc<MediaSource>>, tag: u64) {
+    pub async fn announce(&self, s: &Services, sources: Vec<Arc<MediaSource>>, tag: u64) {
         self.command(
             s,
             Command::Announce {
@@ -214,25 +210,27 @@ impl MediaLeg {
                 sources,
                 tag,
             },
-        );
+        )
+        .await;
     }
 
-    pub fn stop_playback(&self, s: &Services) {
-        self.command(s, Command::StopPlayback { id: self.id });
+    pub async fn stop_playback(&self, s: &Services) {
+        self.command(s, Command::StopPlayback { id: self.id }).await;
     }
 
-    pub fn bridge(&self, s: &Services, other: &MediaLeg) {
+    pub async fn bridge(&self, s: &Services, other: &MediaLeg) {
         self.command(
             s,
             Command::Bridge {
                 a: self.id,
                 b: other.id,
             },
-        );
+        )
+        .await;
     }
 
-    pub fn unbridge(&self, s: &Services) {
-        self.command(s, Command::Unbridge { id: self.id });
+    pub async fn unbridge(&self, s: &Services) {
+        self.command(s, Command::Unbridge { id: self.id }).await;
     }
 
     /// RTP packets received so far; `None` when the worker could not say.
@@ -250,8 +248,10 @@ impl MediaLeg {
         self.negotiated.is_some_and(|n| n.direction.receives())
     }
 
-    /// Removes the leg from its worker and frees its port.
-    pub fn close(&self, s: &Services) {
+    /// Removes the leg from its worker and frees its port. Unlike the other
+    /// commands this one waits for room in the worker's queue: a removal that
+    /// was dropped would leak the port.
+    pub async fn close(&self, s: &Services) {
         s.registry.remove_leg(self.id);
         self.command(
             s,
@@ -259,15 +259,22 @@ impl MediaLeg {
                 id: self.id,
                 reply: None,
             },
-        );
+        )
+        .await;
     }
 
-    fn command(&self, s: &Services, command: Command) {
+    /// Sends a command to the leg's worker, waiting for room in its bounded
+    /// queue: the call's own commands are never dropped (a lost removal would
+    /// leak the port, a lost bridge silence the call). New legs are refused
+    /// instead when the worker is saturated ([`MediaEngine::open_leg`]).
+    ///
+    /// [`MediaEngine::open_leg`]: crate::media::engine::MediaEngine::open_leg
+    async fn command(&self, s: &Services, command: Command) {
         let Some(worker) = s.media.worker(self.worker) else {
             return;
         };
-        if let Err(e) = worker.try_send(command) {
-            tracing::warn!(leg = self.id, error = %e, "media command dropped");
+        if worker.send(command).await.is_err() {
+            tracing::warn!(leg = self.id, "media worker gone: command not delivered");
         }
     }
 }

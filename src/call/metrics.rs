@@ -1,31 +1,13 @@
 //! Counters of call control, rendered at `/metrics` beside the SIP ones: how
 //! calls arrived, were refused and ended, and how agent legs fared.
 
-use std::fmt::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
+use crate::sip::metrics::counters;
 
-macro_rules! counters {
-    ($($field:ident => $help:literal,)*) => {
-        /// Call control's counters; all monotonic.
-        #[derive(Debug, Default)]
-        pub struct CallMetrics {
-            $(#[doc = $help] pub $field: AtomicU64,)*
-        }
-
-        impl CallMetrics {
-            /// Appends the counters in the Prometheus text format.
-            pub fn render(&self, out: &mut String) {
-                $(
-                    let _ = writeln!(out, "# HELP switchboard_call_{}_total {}", stringify!($field), $help);
-                    let _ = writeln!(out, "# TYPE switchboard_call_{}_total counter", stringify!($field));
-                    let _ = writeln!(out, "switchboard_call_{}_total {}", stringify!($field), self.$field.load(Ordering::Relaxed));
-                )*
-            }
-        }
-    };
-}
-
-counters! {
+counters!(
+    /// Call control's counters; all monotonic.
+    CallMetrics,
+    "call",
+    {
     invites => "New INVITEs handed to call control.",
     forbidden => "INVITEs refused with 403: neither from a trunk nor from an authenticated user.",
     challenged => "INVITEs challenged for digest credentials.",
@@ -34,6 +16,7 @@ counters! {
     answered_callers => "Callers answered into a queue.",
     agent_invites => "INVITEs sent to agent contacts (one per contact rung).",
     agent_answers => "Agent legs answered and bridged.",
+    agent_media_refused => "Offers that failed because no media leg could be opened for the agent (ports or worker exhausted).",
     agent_misses => "Offers that ended unanswered (timeout, busy, refused, unreachable).",
     queue_exits => "Callers who left a queue by DTMF.",
     redirects => "Callers sent to a queue's exit target by its timeout.",
@@ -44,10 +27,5 @@ counters! {
     records_completed => "Interaction records completed.",
     record_failures => "Interaction record writes that failed.",
     ended => "Calls ended, whatever the reason.",
-}
-
-impl CallMetrics {
-    pub fn bump(counter: &AtomicU64) {
-        counter.fetch_add(1, Ordering::Relaxed);
     }
-}
+);

@@ -157,7 +157,7 @@ pub async fn run(s: Arc<Services>, call: NewCall, queue: Arc<QueueInfo>, arrival
             tracing::info!(error = %e, "INVITE cannot make a dialog");
             let resp = answer(&request, 400, &local_tag, None, None);
             let _ = s.core.respond(tx, resp).await;
-            media.close(&s);
+            media.close(&s).await;
             s.registry.remove_call(id);
             return;
         }
@@ -402,7 +402,7 @@ impl QueueCall {
             let _ = self.s.core.respond(tx, resp).await;
             return;
         }
-        match leg.reoffer(&self.s, &offer) {
+        match leg.reoffer(&self.s, &offer).await {
             Ok((sdp, direction)) => {
                 let local_tag = if from_caller {
                     self.caller.dialog.id.local_tag.clone()
@@ -452,7 +452,7 @@ impl QueueCall {
                         // Dispatch withdrew an offer the phone had already
                         // answered: the caller waits on.
                         self.phase = Phase::Waiting;
-                        self.play_hold_music();
+                        self.play_hold_music().await;
                     }
                 }
             }
@@ -462,7 +462,7 @@ impl QueueCall {
                 queue_exit,
             } => {
                 if self.phase == Phase::Waiting {
-                    self.announce(position, estimated_wait, queue_exit);
+                    self.announce(position, estimated_wait, queue_exit).await;
                 }
             }
             CallInput::Redirect { target } => {
@@ -484,7 +484,7 @@ impl QueueCall {
                 {
                     self.end(CallEvent::SystemEnded).await;
                 } else if tag == TAG_BEEP {
-                    self.finish_beep();
+                    self.finish_beep().await;
                 }
             }
             CallInput::Media(_) => {}
@@ -510,7 +510,7 @@ impl QueueCall {
             self.drop_agent().await;
             match self.queue.exit.clone() {
                 Some(target) => self.go_to(target).await,
-                None => self.goodbye(Prompt::Goodbye),
+                None => self.goodbye(Prompt::Goodbye).await,
             }
         }
     }
@@ -552,7 +552,8 @@ impl QueueCall {
         let (media, sdp) = match opened {
             Ok(m) => m,
             Err(refusal) => {
-                tracing::warn!(reason = %refusal.reason, "no media for the agent leg");
+                CallMetrics::bump(&self.s.metrics.agent_media_refused);
+                tracing::debug!(reason = %refusal.reason, "no media for the agent leg");
                 self.offer_missed(agent, false).await;
                 return;
             }
@@ -569,7 +570,7 @@ impl QueueCall {
             Ok(leg) => self.agent = Some(leg),
             Err(media) => {
                 tracing::info!(agent = %agent, "agent has no reachable contact");
-                media.close(&s);
+                media.close(&s).await;
                 self.offer_missed(agent, false).await;
             }
         }
@@ -597,9 +598,9 @@ impl QueueCall {
                 self.phase = Phase::Connected(agent);
                 let beep = self.agent.as_ref().is_some_and(|a| a.auto_answer);
                 if beep {
-                    self.start_beep();
+                    self.start_beep().await;
                 } else {
-                    self.bridge();
+                    self.bridge().await;
                 }
                 self.dispatch(acd::Event::OfferAccepted {
                     call: self.id,
@@ -617,46 +618,46 @@ impl QueueCall {
         }
     }
 
-    fn start_beep(&mut self) {
+    async fn start_beep(&mut self) {
         let Some(agent) = &mut self.agent else { return };
         match prompts::resolve(&self.s.library, &self.s.settings.language, &[Prompt::Beep]) {
             Ok(sources) => {
                 agent.beeping = true;
-                agent.media.announce(&self.s, sources, TAG_BEEP);
+                agent.media.announce(&self.s, sources, TAG_BEEP).await;
             }
             Err(e) => {
                 tracing::warn!(error = %e, "no beep to play");
-                self.bridge();
+                self.bridge().await;
             }
         }
     }
 
-    fn finish_beep(&mut self) {
+    async fn finish_beep(&mut self) {
         if self.agent.as_ref().is_some_and(|a| a.beeping) {
             if let Some(a) = &mut self.agent {
                 a.beeping = false;
             }
-            self.bridge();
+            self.bridge().await;
         }
     }
 
-    fn bridge(&mut self) {
+    async fn bridge(&mut self) {
         if let Some(agent) = &self.agent {
-            self.caller.media.stop_playback(&self.s);
-            self.caller.media.bridge(&self.s, &agent.media);
+            self.caller.media.stop_playback(&self.s).await;
+            self.caller.media.bridge(&self.s, &agent.media).await;
         }
     }
 
     /// Ends and frees the agent leg, whatever its state.
     async fn drop_agent(&mut self) {
         if let Some(mut leg) = self.agent.take() {
-            self.caller.media.unbridge(&self.s);
+            self.caller.media.unbridge(&self.s).await;
             leg.hang_up(&self.s).await;
             leg.close(&self.s).await;
         }
     }
 
-    fn play_hold_music(&self) {
+    async fn play_hold_music(&self) {
         let name = &self.queue.hold_music;
         let music = self
             .s
@@ -665,14 +666,14 @@ impl QueueCall {
             .or_else(|| self.s.library.get(&format!("music/{name}")))
             .or_else(|| self.s.library.get("music/hold"));
         match music {
-            Some(source) => self.caller.media.play_music(&self.s, source.clone()),
+            Some(source) => self.caller.media.play_music(&self.s, source.clone()).await,
             None => {
                 tracing::warn!(music = %self.queue.hold_music, "hold music not in the media folder")
             }
         }
     }
 
-    fn announce(&self, position: Option<u32>, wait: Option<Duration>, queue_exit: bool) {
+    async fn announce(&self, position: Option<u32>, wait: Option<Duration>, queue_exit: bool) {
         let mut list = Vec::new();
         if let Some(p) = position {
             list.push(Prompt::Position(u64::from(p)));
@@ -689,10 +690,12 @@ impl QueueCall {
             list.push(Prompt::ThankYouForHolding);
         }
         match prompts::resolve(&self.s.library, &self.s.settings.language, &list) {
-            Ok(sources) => self
-                .caller
-                .media
-                .announce(&self.s, sources, TAG_ANNOUNCEMENT),
+            Ok(sources) => {
+                self.caller
+                    .media
+                    .announce(&self.s, sources, TAG_ANNOUNCEMENT)
+                    .await
+            }
             Err(e) => tracing::warn!(error = %e, "announcement not played"),
         }
     }
@@ -707,7 +710,7 @@ impl QueueCall {
         } else {
             self.checkpoint().await;
         }
-        self.play_hold_music();
+        self.play_hold_music().await;
         self.dispatch(acd::Event::CallArrived {
             call: self.id,
             queue: queue.id,
@@ -741,7 +744,7 @@ impl QueueCall {
                 _ => {
                     CallMetrics::bump(&self.s.metrics.exit_failures);
                     tracing::warn!(queue = %next, "exit queue unknown: prompt and hang-up instead");
-                    self.goodbye(Prompt::Goodbye);
+                    self.goodbye(Prompt::Goodbye).await;
                 }
             },
             ExitTarget::Callback => {
@@ -758,32 +761,35 @@ impl QueueCall {
                 match stored {
                     Ok(_) => {
                         CallMetrics::bump(&self.s.metrics.callback_requests);
-                        self.goodbye(Prompt::CallbackRegistered);
+                        self.goodbye(Prompt::CallbackRegistered).await;
                     }
                     Err(e) => {
                         CallMetrics::bump(&self.s.metrics.exit_failures);
                         tracing::error!(error = %e, "callback request not stored: prompt and hang-up instead");
-                        self.goodbye(Prompt::Goodbye);
+                        self.goodbye(Prompt::Goodbye).await;
                     }
                 }
             }
-            ExitTarget::Prompt => self.goodbye(Prompt::Goodbye),
+            ExitTarget::Prompt => self.goodbye(Prompt::Goodbye).await,
             ExitTarget::Number(number) => {
                 CallMetrics::bump(&self.s.metrics.exit_failures);
                 tracing::warn!(%number, "dialling out to an exit number is not supported: prompt and hang-up instead");
-                self.goodbye(Prompt::Goodbye);
+                self.goodbye(Prompt::Goodbye).await;
             }
         }
     }
 
     /// Plays a last prompt, then hangs up (on the system's side).
-    fn goodbye(&mut self, prompt: Prompt) {
+    async fn goodbye(&mut self, prompt: Prompt) {
         self.phase = Phase::Goodbye;
         self.deadline = Some(Instant::now() + PROMPT_LIMIT);
         match prompts::resolve(&self.s.library, &self.s.settings.language, &[prompt]) {
             Ok(sources) => {
-                self.caller.media.stop_playback(&self.s);
-                self.caller.media.announce(&self.s, sources, TAG_GOODBYE);
+                self.caller.media.stop_playback(&self.s).await;
+                self.caller
+                    .media
+                    .announce(&self.s, sources, TAG_GOODBYE)
+                    .await;
             }
             Err(e) => {
                 tracing::warn!(error = %e, "goodbye prompt missing");
@@ -840,7 +846,7 @@ impl QueueCall {
         } else {
             self.drop_agent().await;
         }
-        self.caller.media.close(&self.s);
+        self.caller.media.close(&self.s).await;
         let _ = self
             .s
             .core

@@ -2,31 +2,42 @@
 //! Every refusal of bad input is counted here as well as logged, so an
 //! operator can see scanners and broken peers without reading logs.
 
-use std::fmt::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
-
+/// Declares a struct of monotonic counters with a Prometheus renderer; each
+/// counter is `switchboard_<prefix>_<name>_total`. Call control uses it too.
 macro_rules! counters {
-    ($($field:ident => $help:literal,)*) => {
-        /// The SIP core's counters; all monotonic.
+    ($(#[$doc:meta])* $name:ident, $prefix:literal, { $($field:ident => $help:literal,)* }) => {
+        $(#[$doc])*
         #[derive(Debug, Default)]
-        pub struct SipMetrics {
-            $(#[doc = $help] pub $field: AtomicU64,)*
+        pub struct $name {
+            $(#[doc = $help] pub $field: std::sync::atomic::AtomicU64,)*
         }
 
-        impl SipMetrics {
+        impl $name {
             /// Appends the counters in the Prometheus text format.
             pub fn render(&self, out: &mut String) {
+                use std::fmt::Write;
                 $(
-                    let _ = writeln!(out, "# HELP switchboard_sip_{}_total {}", stringify!($field), $help);
-                    let _ = writeln!(out, "# TYPE switchboard_sip_{}_total counter", stringify!($field));
-                    let _ = writeln!(out, "switchboard_sip_{}_total {}", stringify!($field), self.$field.load(Ordering::Relaxed));
+                    let _ = writeln!(out, "# HELP switchboard_{}_{}_total {}", $prefix, stringify!($field), $help);
+                    let _ = writeln!(out, "# TYPE switchboard_{}_{}_total counter", $prefix, stringify!($field));
+                    let _ = writeln!(out, "switchboard_{}_{}_total {}", $prefix, stringify!($field),
+                                     self.$field.load(std::sync::atomic::Ordering::Relaxed));
                 )*
+            }
+
+            pub fn bump(counter: &std::sync::atomic::AtomicU64) {
+                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
         }
     };
 }
 
-counters! {
+pub(crate) use counters;
+
+counters!(
+    /// The SIP core's counters; all monotonic.
+    SipMetrics,
+    "sip",
+    {
     requests => "Requests that started a server transaction.",
     responses_received => "Responses received.",
     malformed_answered => "Unparseable requests answered with an error response.",
@@ -43,10 +54,5 @@ counters! {
     overload => "Requests refused with 503 because the core was full.",
     calls_refused_overload => "INVITEs refused with 503 because call control was saturated.",
     call_events_dropped => "Events for a call task dropped because it was too far behind.",
-}
-
-impl SipMetrics {
-    pub fn bump(counter: &AtomicU64) {
-        counter.fetch_add(1, Ordering::Relaxed);
     }
-}
+);
