@@ -427,3 +427,34 @@ fn after_a_kill_ended_calls_are_complete_and_open_ones_interrupted() {
     assert_eq!(all[1].state, switchboard::store::RowState::Interrupted);
     assert_eq!(all[1].record.disposition, Some(Disposition::Interrupted));
 }
+
+#[test]
+fn a_strategy_changed_through_the_api_is_used_by_the_next_dispatch() {
+    let (server, api) = demo("");
+    change_demo_queue(&api, json!({"agent_timeout_secs": 30}));
+    // 1001 logs in first, so Longest Idle offers it the call first; its
+    // phone rings on and on.
+    let _silent = Phones::start(&server, &["1001"], "agent_noanswer.xml");
+    std::thread::sleep(Duration::from_millis(500));
+    let _answering = Phones::start(&server, &["1002"], "agent_answer.xml");
+    let before = call(&server, "queue_caller.xml", DID, &["-d", "3000"]);
+    assert_sipp_ok(&before, "the first caller");
+    let first = completed_records(&server, 1);
+    assert_eq!(
+        first[0].record.disposition,
+        Some(Disposition::Abandoned),
+        "Longest Idle rang 1001 only: {first:#?}"
+    );
+
+    change_demo_queue(&api, json!({"strategy": "ring_all"}));
+    let after = call(&server, "queue_caller.xml", DID, &["-d", "3000"]);
+    assert_sipp_ok(&after, "the second caller");
+    let records = completed_records(&server, 2);
+    let second = &records[1].record;
+    assert_eq!(
+        second.disposition,
+        Some(Disposition::Answered),
+        "Ring All rang both phones and 1002 answered: {records:#?}"
+    );
+    assert_eq!(second.agent.map(|a| a.0), Some(agent_id(&server, "1002")));
+}

@@ -28,6 +28,7 @@ pub mod dispatch;
 pub mod media;
 pub mod metrics;
 pub mod queue_call;
+pub mod records;
 pub mod routing;
 pub mod signalling;
 
@@ -151,6 +152,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 pub struct Services {
     pub core: CoreHandle,
     pub store: Store,
+    pub records: records::RecordWriter,
     pub location: Arc<Location>,
     pub authorize: Arc<dyn Authorize>,
     pub media: Arc<MediaEngine>,
@@ -185,6 +187,7 @@ impl Services {
     ) -> Services {
         Services {
             core,
+            records: records::RecordWriter::start(store.clone()),
             store,
             location,
             authorize,

@@ -97,6 +97,9 @@ struct QueueCall {
     arrival: Arrival,
     queue: Arc<QueueInfo>,
     record: RecordBuilder,
+    /// Agents being rung now (several at once with Ring All).
+    ringing: Vec<AgentLeg>,
+    /// The agent who answered.
     agent: Option<AgentLeg>,
     phase: Phase,
     /// When to act if nothing else happens: the ACK wait, the goodbye limit,
@@ -193,6 +196,7 @@ pub async fn run(s: Arc<Services>, call: NewCall, queue: Arc<QueueInfo>, arrival
         arrival,
         queue: queue.clone(),
         record,
+        ringing: Vec::new(),
         agent: None,
         phase: Phase::Waiting,
         deadline: Some(Instant::now() + s.settings.ack_wait),
@@ -300,20 +304,26 @@ impl QueueCall {
                 }
             }
             SipEvent::Response { tx, response } => {
-                let Some(agent) = &mut self.agent else { return };
-                if !agent.owns(tx) {
+                if let Some(agent) = self.agent.as_mut().filter(|a| a.owns(tx)) {
+                    // A retransmitted 2xx of the connected agent: ACK again.
+                    agent.on_response(&self.s, tx, &response).await;
                     return;
                 }
-                let progress = agent.on_response(&self.s, tx, &response).await;
-                self.on_agent_progress(progress).await;
+                let Some(i) = self.ringing.iter().position(|a| a.owns(tx)) else {
+                    return;
+                };
+                let progress = self.ringing[i].on_response(&self.s, tx, &response).await;
+                self.on_agent_progress(i, progress).await;
             }
             SipEvent::Timeout { tx }
             | SipEvent::TransportError {
                 tx: TxId::Client(tx),
             } => {
-                let Some(agent) = &mut self.agent else { return };
-                let progress = agent.on_failure(tx);
-                self.on_agent_progress(progress).await;
+                let Some(i) = self.ringing.iter().position(|a| a.owns(tx)) else {
+                    return;
+                };
+                let progress = self.ringing[i].on_failure(tx);
+                self.on_agent_progress(i, progress).await;
             }
             SipEvent::TransportError {
                 tx: TxId::Server(_),
@@ -441,19 +451,19 @@ impl QueueCall {
                 auto_answer,
             } => self.offer(agent, &aor, auto_answer).await,
             CallInput::CancelOffer { agent } => {
-                if self.agent.as_ref().is_some_and(|a| a.agent == agent) {
-                    let answered = matches!(self.phase, Phase::Connected(a) if a == agent);
-                    if !answered {
-                        // The agent timeout passed (or the caller left).
-                        CallMetrics::bump(&self.s.metrics.agent_misses);
-                    }
+                if let Some(i) = self.ringing.iter().position(|a| a.agent == agent) {
+                    // The agent timeout passed, another agent answered, or
+                    // the caller left.
+                    CallMetrics::bump(&self.s.metrics.agent_misses);
+                    let mut leg = self.ringing.swap_remove(i);
+                    leg.hang_up(&self.s).await;
+                    leg.close(&self.s).await;
+                } else if self.agent.as_ref().is_some_and(|a| a.agent == agent) {
+                    // Dispatch withdrew an offer the phone had already
+                    // answered: the caller waits on.
                     self.drop_agent().await;
-                    if answered {
-                        // Dispatch withdrew an offer the phone had already
-                        // answered: the caller waits on.
-                        self.phase = Phase::Waiting;
-                        self.play_hold_music().await;
-                    }
+                    self.phase = Phase::Waiting;
+                    self.play_hold_music().await;
                 }
             }
             CallInput::Announce {
@@ -527,9 +537,8 @@ impl QueueCall {
     }
 
     async fn offer(&mut self, agent: AgentId, aor: &str, auto_answer: bool) {
-        if self.phase != Phase::Waiting || self.agent.is_some() {
-            // Busy with another agent: dispatch offers one at a time, so this
-            // is a stale offer; let it fail.
+        if self.phase != Phase::Waiting || self.ringing.iter().any(|a| a.agent == agent) {
+            // Already answered, leaving, or ringing that agent: a stale offer.
             self.dispatch(acd::Event::OfferFailed {
                 call: self.id,
                 agent,
@@ -567,7 +576,7 @@ impl QueueCall {
             owner: &self.owner,
         };
         match AgentLeg::ring(&s, ring, media, sdp).await {
-            Ok(leg) => self.agent = Some(leg),
+            Ok(leg) => self.ringing.push(leg),
             Err(media) => {
                 tracing::info!(agent = %agent, "agent has no reachable contact");
                 media.close(&s).await;
@@ -587,14 +596,20 @@ impl QueueCall {
         .await;
     }
 
-    async fn on_agent_progress(&mut self, progress: Progress) {
-        let Some(agent) = self.agent.as_ref().map(|a| a.agent) else {
-            return;
-        };
+    /// What the `i`th ringing agent leg's latest response means for the call.
+    async fn on_agent_progress(&mut self, i: usize, progress: Progress) {
+        let agent = self.ringing[i].agent;
         match progress {
             Progress::Nothing => {}
+            Progress::Answered if self.phase != Phase::Waiting => {
+                // Another agent answered first (or the caller is leaving).
+                let mut leg = self.ringing.swap_remove(i);
+                leg.hang_up(&self.s).await;
+                leg.close(&self.s).await;
+            }
             Progress::Answered => {
                 CallMetrics::bump(&self.s.metrics.agent_answers);
+                self.agent = Some(self.ringing.swap_remove(i));
                 self.phase = Phase::Connected(agent);
                 let beep = self.agent.as_ref().is_some_and(|a| a.auto_answer);
                 if beep {
@@ -609,9 +624,7 @@ impl QueueCall {
                 .await;
             }
             Progress::BadAnswer | Progress::Failed | Progress::Rejected => {
-                if let Some(leg) = self.agent.take() {
-                    leg.close(&self.s).await;
-                }
+                self.ringing.swap_remove(i).close(&self.s).await;
                 self.offer_missed(agent, progress == Progress::Rejected)
                     .await;
             }
@@ -648,8 +661,12 @@ impl QueueCall {
         }
     }
 
-    /// Ends and frees the agent leg, whatever its state.
+    /// Ends and frees every agent leg, ringing or answered.
     async fn drop_agent(&mut self) {
+        for mut leg in std::mem::take(&mut self.ringing) {
+            leg.hang_up(&self.s).await;
+            leg.close(&self.s).await;
+        }
         if let Some(mut leg) = self.agent.take() {
             self.caller.media.unbridge(&self.s).await;
             leg.hang_up(&self.s).await;
@@ -843,9 +860,8 @@ impl QueueCall {
                 leg.answered = None;
                 leg.close(&self.s).await;
             }
-        } else {
-            self.drop_agent().await;
         }
+        self.drop_agent().await;
         self.caller.media.close(&self.s).await;
         let _ = self
             .s
@@ -879,31 +895,21 @@ impl QueueCall {
     }
 
     async fn open_record(&self) {
-        if let Err(e) = self.s.store.open_interaction(self.record.record()).await {
+        if let Err(e) = self.s.records.open(self.record.record()).await {
             CallMetrics::bump(&self.s.metrics.record_failures);
             tracing::error!(error = %e, "interaction record not written");
         }
     }
 
     async fn checkpoint(&self) {
-        if let Err(e) = self
-            .s
-            .store
-            .checkpoint_interaction(self.record.record())
-            .await
-        {
+        if let Err(e) = self.s.records.checkpoint(self.record.record()).await {
             CallMetrics::bump(&self.s.metrics.record_failures);
             tracing::error!(error = %e, "interaction record not updated");
         }
     }
 
     async fn store_completed(&self) {
-        match self
-            .s
-            .store
-            .complete_interaction(self.record.record())
-            .await
-        {
+        match self.s.records.complete(self.record.record()).await {
             Ok(_) => CallMetrics::bump(&self.s.metrics.records_completed),
             Err(e) => {
                 CallMetrics::bump(&self.s.metrics.record_failures);

@@ -63,6 +63,17 @@ pub struct StoredInteraction {
     pub record: InteractionRecord,
 }
 
+/// One write of [`Store::write_interactions`].
+#[derive(Clone, Debug)]
+pub enum InteractionWrite {
+    /// The row of a call that has just arrived.
+    Open(InteractionRecord),
+    /// What is known so far of a call in progress.
+    Checkpoint(InteractionRecord),
+    /// The finished record.
+    Complete(InteractionRecord),
+}
+
 /// What [`Store::complete_interaction`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Completion {
@@ -161,6 +172,55 @@ impl Store {
         } else {
             Completion::AlreadyComplete
         })
+    }
+
+    /// Applies several writes in one transaction (group commit): all of
+    /// them are durable when it returns, or none is. Each write does what
+    /// [`Store::open_interaction`], [`Store::checkpoint_interaction`] or
+    /// [`Store::complete_interaction`] does alone.
+    pub async fn write_interactions(&self, writes: &[InteractionWrite]) -> Result<(), StoreError> {
+        let open = format!(
+            "INSERT INTO interactions ({COLUMNS}) VALUES ({PLACEHOLDERS}) \
+             ON CONFLICT (interaction_id) DO NOTHING"
+        );
+        let checkpoint = format!(
+            "INSERT INTO interactions ({COLUMNS}) VALUES ({PLACEHOLDERS}) \
+             ON CONFLICT (interaction_id) DO UPDATE SET {UPDATES} \
+             WHERE interactions.state = 'open'"
+        );
+        let complete = format!(
+            "INSERT INTO interactions ({COLUMNS}) VALUES ({PLACEHOLDERS}) \
+             ON CONFLICT (interaction_id) DO UPDATE SET {UPDATES} \
+             WHERE interactions.state <> 'complete'"
+        );
+        for write in writes {
+            if let InteractionWrite::Complete(r) = write {
+                if r.disposition.is_none() || r.terminate_moment.is_none() {
+                    return Err(StoreError::Invalid(format!(
+                        "{} has not ended: no outcome to store",
+                        r.interaction_id
+                    )));
+                }
+            }
+        }
+        let now = Millis(u64::try_from(unix_ms(SystemTime::now())).unwrap_or(0));
+        let mut tx = self.pool().begin().await?;
+        for write in writes {
+            let query = match write {
+                InteractionWrite::Open(r) => {
+                    bind_record(sqlx::query(&open), r, RowState::Open, None)
+                }
+                InteractionWrite::Checkpoint(r) => {
+                    bind_record(sqlx::query(&checkpoint), r, RowState::Open, None)
+                }
+                InteractionWrite::Complete(r) => {
+                    bind_record(sqlx::query(&complete), r, RowState::Complete, Some(now))
+                }
+            };
+            query.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Closes every row left open, marking it interrupted at `now`; returns how

@@ -20,7 +20,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 
 pub use bindings::BindingRow;
-pub use interactions::{Completion, RowState, StoredInteraction};
+pub use interactions::{Completion, InteractionWrite, RowState, StoredInteraction};
 pub use routing::{
     CallbackRequest, CallbackState, DemoSeed, QueueAgent, Route, Trunk, DEMO_AGENTS, DEMO_PROJECT,
     DEMO_QUEUE, DEMO_QUEUE_NUMBER, DEMO_ROUTE, DEMO_TRUNK,

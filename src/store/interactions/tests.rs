@@ -235,3 +235,33 @@ async fn a_checkpoint_survives_into_the_interrupted_row() {
     // Too late: the interrupted row stays as it is.
     assert!(!store.checkpoint_interaction(call.record()).await.unwrap());
 }
+
+#[tokio::test]
+async fn many_writes_commit_together_or_not_at_all() {
+    let (store, _dir) = temp_store().await;
+    let open = arrived(1, 100).record().clone();
+    let done = answered(2, 100, 5);
+    store
+        .write_interactions(&[
+            InteractionWrite::Open(open.clone()),
+            InteractionWrite::Open(arrived(2, 100).record().clone()),
+            InteractionWrite::Complete(done.clone()),
+        ])
+        .await
+        .unwrap();
+    let first = store.interaction(InteractionId(1)).await.unwrap().unwrap();
+    assert_eq!(first.state, RowState::Open);
+    let second = store.interaction(InteractionId(2)).await.unwrap().unwrap();
+    assert_eq!(second.state, RowState::Complete);
+    assert_eq!(second.record, done);
+
+    // A batch holding a record that has not ended is refused whole.
+    let refused = store
+        .write_interactions(&[
+            InteractionWrite::Open(arrived(3, 100).record().clone()),
+            InteractionWrite::Complete(open),
+        ])
+        .await;
+    assert!(refused.is_err());
+    assert!(store.interaction(InteractionId(3)).await.unwrap().is_none());
+}

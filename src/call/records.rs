@@ -1,0 +1,78 @@
+//! Interaction records on their way to the store, group-committed.
+//!
+//! Every call writes its record when it arrives, updates it when an agent
+//! answers and completes it at the end: three writes a call, each of which
+//! must be durable before the call goes on (ARCHITECTURE.md: nothing
+//! acknowledged is lost). One writer task takes them from every call and
+//! commits whatever has queued up in one transaction, so a thousand calls a
+//! second cost a few hundred commits, not thousands; each call waits only for
+//! the commit that carries its write.
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::cdr::InteractionRecord;
+use crate::store::{InteractionWrite, Store};
+
+/// The most writes one transaction carries.
+const BATCH: usize = 512;
+
+type Request = (InteractionWrite, oneshot::Sender<Result<(), String>>);
+
+/// The handle calls write through.
+#[derive(Clone)]
+pub struct RecordWriter {
+    tx: mpsc::Sender<Request>,
+}
+
+impl RecordWriter {
+    /// Starts the writer task.
+    pub fn start(store: Store) -> RecordWriter {
+        let (tx, rx) = mpsc::channel(BATCH * 16);
+        tokio::spawn(run(store, rx));
+        RecordWriter { tx }
+    }
+
+    pub async fn open(&self, record: &InteractionRecord) -> Result<(), String> {
+        self.write(InteractionWrite::Open(record.clone())).await
+    }
+
+    pub async fn checkpoint(&self, record: &InteractionRecord) -> Result<(), String> {
+        self.write(InteractionWrite::Checkpoint(record.clone()))
+            .await
+    }
+
+    pub async fn complete(&self, record: &InteractionRecord) -> Result<(), String> {
+        if record.disposition.is_none() || record.terminate_moment.is_none() {
+            return Err(format!("{} has not ended", record.interaction_id));
+        }
+        self.write(InteractionWrite::Complete(record.clone())).await
+    }
+
+    async fn write(&self, write: InteractionWrite) -> Result<(), String> {
+        let (done, committed) = oneshot::channel();
+        self.tx
+            .send((write, done))
+            .await
+            .map_err(|_| "the record writer has stopped".to_owned())?;
+        committed
+            .await
+            .unwrap_or_else(|_| Err("the record writer has stopped".to_owned()))
+    }
+}
+
+async fn run(store: Store, mut rx: mpsc::Receiver<Request>) {
+    let mut batch: Vec<Request> = Vec::with_capacity(BATCH);
+    while rx.recv_many(&mut batch, BATCH).await > 0 {
+        let writes: Vec<InteractionWrite> = batch.iter().map(|(w, _)| w.clone()).collect();
+        let result = store
+            .write_interactions(&writes)
+            .await
+            .map_err(|e| e.to_string());
+        if let Err(e) = &result {
+            tracing::error!(error = %e, writes = writes.len(), "interaction records not stored");
+        }
+        for (_, done) in batch.drain(..) {
+            let _ = done.send(result.clone());
+        }
+    }
+}
