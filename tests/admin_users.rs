@@ -356,3 +356,28 @@ fn an_extension_set_through_the_api_registers_with_the_registrar() {
     assert!(run.success, "{}", run.output);
     assert_eq!(server.metric("switchboard_sip_registrations_total"), 1);
 }
+
+#[test]
+fn a_project_with_authorised_users_is_not_deleted() {
+    let (_server, api) = server();
+    let retention = project(&api, "Retention");
+    let user = make_user(
+        &api,
+        "ines",
+        "a long secret",
+        json!({"projects": [retention]}),
+    );
+    let blocked = assert_problem(&api.delete(&format!("/api/projects/{retention}")), 409);
+    assert!(
+        blocked["detail"].as_str().unwrap().contains("ines"),
+        "the refusal names the user: {blocked}"
+    );
+    assert_eq!(
+        api.delete(&format!("/api/users/{}", user["id"])).status,
+        204
+    );
+    assert_eq!(
+        api.delete(&format!("/api/projects/{retention}")).status,
+        204
+    );
+}

@@ -458,3 +458,24 @@ fn a_strategy_changed_through_the_api_is_used_by_the_next_dispatch() {
     );
     assert_eq!(second.agent.map(|a| a.0), Some(agent_id(&server, "1002")));
 }
+
+#[test]
+fn every_phone_of_the_agent_rings_and_the_first_answer_wins() {
+    let (server, api) = demo("");
+    change_demo_queue(&api, json!({"agent_timeout_secs": 30}));
+    // Agent 1001 has two phones: a desk phone nobody picks up and a
+    // softphone that answers.
+    let _desk = Phones::start(&server, &["1001"], "agent_noanswer.xml");
+    let _soft = Phones::start(&server, &["1001"], "agent_answer.xml");
+    let run = call(&server, "queue_caller.xml", DID, &["-d", "3000"]);
+    assert_sipp_ok(&run, "the caller");
+    let records = completed_records(&server, 1);
+    let r = &records[0].record;
+    assert_eq!(r.disposition, Some(Disposition::Answered), "{r:#?}");
+    assert_eq!(r.agent.map(|a| a.0), Some(agent_id(&server, "1001")));
+    assert!(
+        r.queue_wait_length < Duration::from_secs(10),
+        "answered by the softphone, not after the desk phone's 30 s: {r:#?}"
+    );
+    assert_eq!(server.metric("switchboard_call_agent_invites_total"), 2);
+}

@@ -1,5 +1,6 @@
 //! Projects: the unit a contact center is organised by (and, later, the shard
-//! key). A project with queues cannot be deleted; the refusal names them. Its
+//! key). A project with queues or authorised users cannot be deleted; the
+//! refusal names them. Its
 //! default profile, when set, must name a profile.
 
 use serde::{Deserialize, Serialize};
@@ -166,11 +167,23 @@ pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
             errors: Vec::new(),
         });
     }
-    // Users lose the project with it; sessions in it fall back to none.
-    sqlx::query("DELETE FROM user_projects WHERE project_id = ?")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    let users: Vec<String> = sqlx::query_scalar(
+        "SELECT u.username FROM user_projects up JOIN users u ON u.id = up.user_id \
+         WHERE up.project_id = ? ORDER BY u.username",
+    )
+    .bind(id)
+    .fetch_all(&mut *tx)
+    .await?;
+    if !users.is_empty() {
+        return Err(AdminError::Conflict {
+            detail: format!(
+                "the project still has {} authorised user(s): {}; take it from them first",
+                users.len(),
+                users.join(", ")
+            ),
+            errors: Vec::new(),
+        });
+    }
     sqlx::query("DELETE FROM projects WHERE id = ?")
         .bind(id)
         .execute(&mut *tx)
