@@ -99,4 +99,32 @@ pub(crate) mod test_support {
         let store = Store::open_path(&dir.path().join("test.db")).await.unwrap();
         (store, dir)
     }
+
+    /// A project `P` with one queue `Q` (number 1); their ids.
+    pub async fn project_with_queue(store: &Store) -> (i64, i64) {
+        use super::admin::{projects, queues};
+        let project = projects::create(
+            store,
+            projects::ProjectInput {
+                name: "P".into(),
+                default_profile: None,
+                break_minutes: 0,
+            },
+        )
+        .await
+        .unwrap()
+        .item;
+        let queue = queues::create(
+            store,
+            &queues::QueueRules::default(),
+            serde_json::from_value(
+                serde_json::json!({"project_id": project.id, "name": "Q", "number": "1"}),
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap()
+        .item;
+        (project.id, queue.id)
+    }
 }

@@ -127,28 +127,14 @@ impl Store {
                 }
             }
         };
-        sqlx::query(
-            "INSERT INTO extensions (user_id, sip_username, realm, ha1_md5, ha1_sha256, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (sip_username) DO UPDATE SET realm = excluded.realm, \
-             ha1_md5 = excluded.ha1_md5, ha1_sha256 = excluded.ha1_sha256, updated_at = excluded.updated_at",
+        write_credentials(
+            &mut tx,
+            user_id,
+            sip_username,
+            realm,
+            (ha1_md5, ha1_sha256),
+            now,
         )
-        .bind(user_id)
-        .bind(sip_username)
-        .bind(realm)
-        .bind(ha1_md5)
-        .bind(ha1_sha256)
-        .bind(now)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE users SET failed_logins = 0, updated_at = ?, \
-             state = CASE WHEN state = 'locked' THEN 'active' ELSE state END WHERE id = ?",
-        )
-        .bind(now)
-        .bind(user_id)
-        .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         Ok(user_id)
@@ -199,6 +185,43 @@ impl Store {
         .await?;
         Ok(())
     }
+}
+
+/// Writes the SIP credentials of `sip_username` for `user_id` (creating the
+/// extension or replacing its HA1 values) and unlocks the user: the one way
+/// an extension's password is set, from the CLI and from the admin API.
+pub(crate) async fn write_credentials(
+    conn: &mut sqlx::SqliteConnection,
+    user_id: i64,
+    sip_username: &str,
+    realm: &str,
+    (ha1_md5, ha1_sha256): (&str, &str),
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO extensions (user_id, sip_username, realm, ha1_md5, ha1_sha256, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (sip_username) DO UPDATE SET realm = excluded.realm, \
+         ha1_md5 = excluded.ha1_md5, ha1_sha256 = excluded.ha1_sha256, updated_at = excluded.updated_at",
+    )
+    .bind(user_id)
+    .bind(sip_username)
+    .bind(realm)
+    .bind(ha1_md5)
+    .bind(ha1_sha256)
+    .bind(now)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE users SET failed_logins = 0, updated_at = ?, \
+         state = CASE WHEN state = 'locked' THEN 'active' ELSE state END WHERE id = ?",
+    )
+    .bind(now)
+    .bind(user_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -41,28 +41,14 @@ pub async fn set_extension(
         return Err(duplicate("sip_username", "extension", sip_username));
     }
     let now = now_ms();
-    sqlx::query(
-        "INSERT INTO extensions (user_id, sip_username, realm, ha1_md5, ha1_sha256, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?) \
-         ON CONFLICT (sip_username) DO UPDATE SET realm = excluded.realm, \
-         ha1_md5 = excluded.ha1_md5, ha1_sha256 = excluded.ha1_sha256, updated_at = excluded.updated_at",
+    crate::store::users::write_credentials(
+        &mut tx,
+        id,
+        sip_username,
+        realm,
+        (ha1_md5, ha1_sha256),
+        now,
     )
-    .bind(id)
-    .bind(sip_username)
-    .bind(realm)
-    .bind(ha1_md5)
-    .bind(ha1_sha256)
-    .bind(now)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "UPDATE users SET failed_logins = 0, updated_at = ?, \
-         state = CASE WHEN state = 'locked' THEN 'active' ELSE state END WHERE id = ?",
-    )
-    .bind(now)
-    .bind(id)
-    .execute(&mut *tx)
     .await?;
     let user = get_in(&mut tx, id).await?;
     tx.commit().await?;

@@ -75,40 +75,19 @@ pub async fn set(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::admin::{projects, queues};
-    use crate::store::test_support::temp_store;
+    use crate::store::admin::queues;
+    use crate::store::test_support::{project_with_queue, temp_store};
 
     #[tokio::test]
     async fn assignments_are_replaced_whole_and_name_real_users() {
         let (store, _dir) = temp_store().await;
-        let project = projects::create(
-            &store,
-            projects::ProjectInput {
-                name: "P".into(),
-                default_profile: None,
-                break_minutes: 0,
-            },
-        )
-        .await
-        .unwrap()
-        .item;
-        let queue = queues::create(
-            &store,
-            &queues::QueueRules::default(),
-            serde_json::from_value(
-                serde_json::json!({"project_id": project.id, "name": "Q", "number": "1"}),
-            )
-            .unwrap(),
-        )
-        .await
-        .unwrap()
-        .item;
+        let (_, queue_id) = project_with_queue(&store).await;
         let u1 = store.set_extension("1001", "r", "a", "b").await.unwrap();
         let u2 = store.set_extension("1002", "r", "a", "b").await.unwrap();
         assert!(matches!(get(&store, 5).await, Err(AdminError::NotFound(_))));
         let bad = set(
             &store,
-            queue.id,
+            queue_id,
             vec![
                 Assignment {
                     user_id: u1,
@@ -139,15 +118,15 @@ mod tests {
                 mandatory: true,
             },
         ];
-        set(&store, queue.id, both).await.unwrap();
-        let stored = get(&store, queue.id).await.unwrap();
+        set(&store, queue_id, both).await.unwrap();
+        let stored = get(&store, queue_id).await.unwrap();
         assert_eq!(stored.len(), 2);
         assert_eq!(stored[0].user_id, u1.min(u2));
         assert!(matches!(
-            queues::delete(&store, queue.id).await,
+            queues::delete(&store, queue_id).await,
             Err(AdminError::Conflict { .. })
         ));
-        set(&store, queue.id, Vec::new()).await.unwrap();
-        queues::delete(&store, queue.id).await.unwrap();
+        set(&store, queue_id, Vec::new()).await.unwrap();
+        queues::delete(&store, queue_id).await.unwrap();
     }
 }

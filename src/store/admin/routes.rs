@@ -139,34 +139,13 @@ pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::admin::{projects, queues};
-    use crate::store::test_support::temp_store;
+    use crate::store::admin::queues;
+    use crate::store::test_support::{project_with_queue, temp_store};
 
     #[tokio::test]
     async fn a_number_is_routed_once_to_an_existing_queue() {
         let (store, _dir) = temp_store().await;
-        let project = projects::create(
-            &store,
-            projects::ProjectInput {
-                name: "P".into(),
-                default_profile: None,
-                break_minutes: 0,
-            },
-        )
-        .await
-        .unwrap()
-        .item;
-        let queue = queues::create(
-            &store,
-            &queues::QueueRules::default(),
-            serde_json::from_value(
-                serde_json::json!({"project_id": project.id, "name": "Q", "number": "1"}),
-            )
-            .unwrap(),
-        )
-        .await
-        .unwrap()
-        .item;
+        let (_, queue_id) = project_with_queue(&store).await;
         let bad = create(
             &store,
             RouteInput {
@@ -183,7 +162,7 @@ mod tests {
             &store,
             RouteInput {
                 number: "+15550100".into(),
-                queue_id: queue.id,
+                queue_id,
             },
         )
         .await
@@ -194,19 +173,19 @@ mod tests {
                 &store,
                 RouteInput {
                     number: "+15550100".into(),
-                    queue_id: queue.id,
+                    queue_id,
                 },
             )
             .await,
             Err(AdminError::Conflict { .. })
         ));
-        let Err(AdminError::Conflict { detail, .. }) = queues::delete(&store, queue.id).await
+        let Err(AdminError::Conflict { detail, .. }) = queues::delete(&store, queue_id).await
         else {
             panic!("a routed queue was deleted")
         };
         assert!(detail.contains("+15550100"), "{detail}");
         assert_eq!(get(&store, made.id).await.unwrap(), made);
         delete(&store, made.id).await.unwrap();
-        queues::delete(&store, queue.id).await.unwrap();
+        queues::delete(&store, queue_id).await.unwrap();
     }
 }
