@@ -13,7 +13,7 @@ fn the_openapi_document_lists_every_route_and_they_answer() {
     let doc = api.get("/api/openapi.json").json();
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
-    assert_eq!(paths.len(), 29 + 5);
+    assert_eq!(paths.len(), 29 + 6);
     // The operations beyond the five of each resource are answered in
     // tests/admin_users.rs.
     let beyond = [
@@ -28,6 +28,8 @@ fn the_openapi_document_lists_every_route_and_they_answer() {
         if path.contains("{id}") {
             let methods: &[&str] = if path.ends_with("/agents") {
                 &["get", "put"]
+            } else if path.ends_with("/offered-result-codes") {
+                &["get"]
             } else {
                 &["get", "put", "delete"]
             };
@@ -158,6 +160,17 @@ fn every_answer_matches_the_openapi_document() {
     conform("PUT", agents, api.put(&at, &json!([{"user_id": 1234567}])));
     conform("PUT", agents, api.put(&at, &json!({"user_id": 1})));
     conform("GET", agents, api.get("/api/queues/1234567/agents"));
+    let offered = "/api/queues/{id}/offered-result-codes";
+    conform(
+        "GET",
+        offered,
+        api.get(&format!("/api/queues/{}/offered-result-codes", q["id"])),
+    );
+    conform(
+        "GET",
+        offered,
+        api.get("/api/queues/1234567/offered-result-codes"),
+    );
     // Refusals: 409 (duplicate, still referenced), 422, 403.
     conform(
         "POST",

@@ -381,3 +381,73 @@ fn a_project_with_authorised_users_is_not_deleted() {
         204
     );
 }
+
+#[test]
+fn the_codes_an_agent_sees_come_from_the_queue_else_the_profile_else_the_general_ones() {
+    let (_server, api) = server();
+    let code = |name: &str| -> i64 {
+        created(api.post(
+            "/api/result-codes",
+            &json!({"category": "success", "type": "call", "display_name": name}),
+        ))["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let (sold, callback, general) = (code("Sold"), code("Call back"), code("Other"));
+    let sales = created(api.post(
+        "/api/profiles",
+        &json!({"name": "Sales", "permissions": ["menu.agent_panel"], "result_codes": [callback]}),
+    ));
+    assert_eq!(sales["result_codes"], json!([callback]));
+    let p = project(&api, "Outbound");
+    let queue = |body: serde_json::Value| -> i64 {
+        created(api.post("/api/queues", &body))["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let own =
+        queue(json!({"project_id": p, "name": "Own", "number": "8001", "result_codes": [sold]}));
+    let by_profile =
+        queue(json!({"project_id": p, "name": "Profiled", "number": "8002", "profile": "Sales"}));
+    let plain = queue(json!({"project_id": p, "name": "Plain", "number": "8003"}));
+    let offered = |queue: i64, user: Option<i64>| {
+        let mut path = format!("/api/queues/{queue}/offered-result-codes");
+        if let Some(u) = user {
+            path.push_str(&format!("?user={u}"));
+        }
+        let got = api.get(&path).json();
+        let ids: Vec<i64> = got["result_codes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_i64().unwrap())
+            .collect();
+        (got["source"].as_str().unwrap().to_owned(), ids)
+    };
+    assert_eq!(offered(own, None), ("queue".into(), vec![sold]));
+    assert_eq!(
+        offered(by_profile, None),
+        ("profile".into(), vec![callback])
+    );
+    assert_eq!(
+        offered(plain, None),
+        ("general".into(), vec![general]),
+        "the general codes are those no queue or profile names"
+    );
+    let seller = make_user(
+        &api,
+        "sam",
+        "a long secret",
+        json!({"profiles": [id(&sales)]}),
+    );
+    assert_eq!(
+        offered(plain, Some(id(&seller))),
+        ("profile".into(), vec![callback]),
+        "the agent's own profile counts when the queue names none"
+    );
+    let blocked = assert_problem(&api.delete(&format!("/api/result-codes/{callback}")), 409);
+    assert!(
+        blocked["detail"].as_str().unwrap().contains("Sales"),
+        "{blocked}"
+    );
+}

@@ -139,3 +139,13 @@ INSERT INTO profile_permissions (profile_id, permission) VALUES
     (3, 'report.queues'),
     (3, 'report.agents'),
     (3, 'other.recordings');
+
+-- The result codes a profile offers, in order: what its agents see for a
+-- call of a queue that names none of its own.
+CREATE TABLE profile_result_codes (
+    profile_id          BIGINT  NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+    result_code_id      BIGINT  NOT NULL REFERENCES result_codes(id),
+    position            INTEGER NOT NULL,
+    PRIMARY KEY (profile_id, result_code_id)
+);
+CREATE INDEX profile_result_codes_code ON profile_result_codes (result_code_id);

@@ -44,6 +44,27 @@ pub(super) fn id(raw: &str) -> Result<i64, Problem> {
         .ok_or_else(|| Problem::new("not-found", "no such item"))
 }
 
+/// The integer query parameter `name` (`?name=7`), if given; anything but
+/// an integer is a 400 problem naming it.
+pub(super) fn query_id(query: Option<&str>, name: &str) -> Result<Option<i64>, Problem> {
+    let prefix = format!("{name}=");
+    let Some(value) = query
+        .unwrap_or("")
+        .split('&')
+        .find_map(|pair| pair.strip_prefix(prefix.as_str()))
+    else {
+        return Ok(None);
+    };
+    value.parse::<i64>().map(Some).map_err(|_| {
+        Problem::new("malformed-request", format!("{name} must be an id")).with_errors(vec![
+            crate::store::admin::FieldError {
+                field: name.into(),
+                message: "must be an integer".into(),
+            },
+        ])
+    })
+}
+
 pub(super) fn created<T: Serialize>(base: &str, id: i64, saved: Saved<T>) -> Response {
     let location = format!("/api/{base}/{id}");
     (

@@ -124,6 +124,10 @@ where
         "/queues/{id}/agents",
         get(handlers::queue_agents::get).put(handlers::queue_agents::set),
     )
+    .route(
+        "/queues/{id}/offered-result-codes",
+        get(queues::offered_result_codes),
+    )
     .route("/users/{id}/permissions", get(users::permissions))
     .route(
         "/users/{id}/extensions/{sip_username}",

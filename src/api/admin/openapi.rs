@@ -288,6 +288,18 @@ fn schemas() -> Map<String, Value> {
     out.insert("Route".into(), output(&route, vec![]));
     out.insert("RouteInput".into(), route);
     out.insert("QueueAgent".into(), queue_agent);
+    out.insert(
+        "OfferedResultCodes".into(),
+        json!({
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["source", "result_codes"],
+            "properties": {
+                "source": {"type": "string", "enum": ["queue", "profile", "general"]},
+                "result_codes": {"type": "array", "items": schema_ref("ResultCode")},
+            },
+        }),
+    );
     out.insert("Project".into(), output(&project, vec![]));
     out.insert("ProjectInput".into(), project);
     out.insert(
@@ -449,6 +461,24 @@ pub fn document() -> Value {
             },
         }),
     );
+    paths.insert(
+        "/api/queues/{id}/offered-result-codes".into(),
+        json!({
+            "parameters": id_parameter(),
+            "get": {
+                "operationId": "get-offered-result-codes",
+                "tags": ["queues"],
+                "description": "The result codes an agent sees for a call of the queue: the \
+                                queue's, else its profile's or the user's profiles', else the \
+                                general codes (those no queue or profile names).",
+                "parameters": [{"name": "user", "in": "query", "required": false,
+                                "schema": {"type": "integer", "format": "int64"},
+                                "description": "whose profiles count"}],
+                "responses": with(problems(&[400, 404]), "200",
+                                  answer("The codes and their source", schema_ref("OfferedResultCodes"))),
+            },
+        }),
+    );
     users::paths(&mut paths);
     paths.insert(
         "/api/openapi.json".into(),
@@ -501,7 +531,7 @@ mod tests {
         }
         assert_eq!(
             doc["paths"].as_object().unwrap().len(),
-            RESOURCES.len() * 2 + 2 + users::EXTRA_PATHS
+            RESOURCES.len() * 2 + 3 + users::EXTRA_PATHS
         );
         let text = doc.to_string();
         for reference in text.split("#/components/schemas/").skip(1) {

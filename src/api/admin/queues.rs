@@ -52,6 +52,21 @@ pub async fn get(
     Ok(Json(queues::get(&s.store, id).await?).into_response())
 }
 
+/// The result codes an agent sees for a call of the queue, and their source.
+pub async fn offered_result_codes(
+    State(s): State<Arc<AdminState>>,
+    Extension(who): Who,
+    Path(raw): Path<String>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Answer {
+    let id = id(&raw)?;
+    visible(&who, id)?;
+    // `?user=ID`: whose profiles count when the queue and its profile name none.
+    let user = super::handlers::query_id(query.as_deref(), "user")?;
+    let offered = crate::store::admin::result_codes::offered(&s.store, id, user).await?;
+    Ok(Json(offered).into_response())
+}
+
 pub async fn create(State(s): State<Arc<AdminState>>, headers: HeaderMap, bytes: Bytes) -> Answer {
     let input: QueueInput = body(&headers, &bytes)?;
     let saved = queues::create(&s.store, &s.queue_rules, input).await?;

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
-use super::handlers::{body, id};
+use super::handlers::{body, id, query_id};
 use super::problem::Problem;
 use super::AdminState;
 use crate::sip::auth::{ha1, Algorithm};
@@ -39,23 +39,13 @@ pub async fn permissions(
     RawQuery(query): RawQuery,
 ) -> Answer {
     let user = id(&raw)?;
-    let mut project = None;
-    let mut key = None;
-    for pair in query.as_deref().unwrap_or("").split('&') {
-        if let Some(value) = pair.strip_prefix("key=") {
-            key = Some(value.to_owned());
-        }
-        if let Some(value) = pair.strip_prefix("project=") {
-            project = Some(value.parse::<i64>().map_err(|_| {
-                Problem::new("malformed-request", "project must be a project id").with_errors(vec![
-                    FieldError {
-                        field: "project".into(),
-                        message: "must be an integer".into(),
-                    },
-                ])
-            })?);
-        }
-    }
+    let project = query_id(query.as_deref(), "project")?;
+    let key = query
+        .as_deref()
+        .unwrap_or("")
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("key="))
+        .map(str::to_owned);
     let mut effective = permissions::of_user(&s.store, user, project).await?;
     if let Some(key) = key {
         effective.permissions.retain(|g| g.key == key);

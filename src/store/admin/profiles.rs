@@ -19,6 +19,9 @@ pub struct Profile {
     pub description: String,
     /// Permission keys, sorted.
     pub permissions: Vec<String>,
+    /// The result codes the profile offers (ids, in order), for queues that
+    /// name none.
+    pub result_codes: Vec<i64>,
 }
 
 /// What a client sends to create or replace a profile.
@@ -30,6 +33,8 @@ pub struct ProfileInput {
     pub description: String,
     #[serde(default)]
     pub permissions: Vec<String>,
+    #[serde(default)]
+    pub result_codes: Vec<i64>,
 }
 
 async fn keys(conn: &mut sqlx::SqliteConnection, id: i64) -> Result<Vec<String>, AdminError> {
@@ -54,6 +59,7 @@ pub async fn list(store: &Store) -> Result<Vec<Profile>, AdminError> {
             name,
             description,
             permissions: keys(&mut conn, id).await?,
+            result_codes: codes(&mut conn, id).await?,
         });
     }
     Ok(out)
@@ -72,7 +78,21 @@ pub async fn get(store: &Store, id: i64) -> Result<Profile, AdminError> {
         name,
         description,
         permissions: keys(&mut conn, id).await?,
+        result_codes: codes(&mut conn, id).await?,
     })
+}
+
+/// The result codes a profile offers, in order.
+pub(crate) async fn codes(
+    conn: &mut sqlx::SqliteConnection,
+    id: i64,
+) -> Result<Vec<i64>, AdminError> {
+    Ok(sqlx::query_scalar(
+        "SELECT result_code_id FROM profile_result_codes WHERE profile_id = ? ORDER BY position",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?)
 }
 
 pub async fn create(store: &Store, input: ProfileInput) -> Result<Saved<Profile>, AdminError> {
@@ -124,6 +144,18 @@ async fn save(
     if taken(&mut tx, "profiles", "name", &name, id).await? {
         return Err(duplicate("name", "profile", &name));
     }
+    let mut result_codes = Vec::with_capacity(input.result_codes.len());
+    let mut c = Check::default();
+    for (i, code) in input.result_codes.iter().enumerate() {
+        if !super::exists(&mut tx, "result_codes", *code).await? {
+            c.fail(&format!("result_codes[{i}]"), "no such result code");
+        } else if result_codes.contains(code) {
+            c.fail(&format!("result_codes[{i}]"), "listed twice");
+        } else {
+            result_codes.push(*code);
+        }
+    }
+    c.finish()?;
     let mut warnings = Vec::new();
     for key in &permissions {
         if let Some(queue) = queue_of(key) {
@@ -157,10 +189,12 @@ async fn save(
                     .execute(&mut *tx)
                     .await?;
             }
-            sqlx::query("DELETE FROM profile_permissions WHERE profile_id = ?")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            for table in ["profile_permissions", "profile_result_codes"] {
+                sqlx::query(&format!("DELETE FROM {table} WHERE profile_id = ?"))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             id
         }
         None => {
@@ -186,6 +220,16 @@ async fn save(
             .execute(&mut *tx)
             .await?;
     }
+    for (position, code) in result_codes.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO profile_result_codes (profile_id, result_code_id, position) VALUES (?, ?, ?)",
+        )
+        .bind(profile_id)
+        .bind(code)
+        .bind(position as i64)
+        .execute(&mut *tx)
+        .await?;
+    }
     tx.commit().await?;
     Ok(Saved {
         item: Profile {
@@ -193,6 +237,7 @@ async fn save(
             name,
             description: input.description,
             permissions,
+            result_codes,
         },
         warnings,
     })

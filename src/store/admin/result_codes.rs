@@ -212,6 +212,22 @@ pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
             errors: Vec::new(),
         });
     }
+    let profiles: Vec<String> = sqlx::query_scalar(
+        "SELECT p.name FROM profiles p JOIN profile_result_codes r ON r.profile_id = p.id \
+         WHERE r.result_code_id = ? ORDER BY p.name",
+    )
+    .bind(id)
+    .fetch_all(&mut *tx)
+    .await?;
+    if !profiles.is_empty() {
+        return Err(AdminError::Conflict {
+            detail: format!(
+                "the result code is offered by the profile(s) {}; take it off them first",
+                profiles.join(", ")
+            ),
+            errors: Vec::new(),
+        });
+    }
     sqlx::query("DELETE FROM result_codes WHERE id = ?")
         .bind(id)
         .execute(&mut *tx)
@@ -270,4 +286,92 @@ pub(crate) async fn set_for_queue(
         .await?;
     }
     Ok(())
+}
+
+/// Where the result codes offered for a call come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OfferedFrom {
+    /// The queue names its own codes.
+    Queue,
+    /// The queue's profile, else the agent's profiles, name codes.
+    Profile,
+    /// Neither: the general codes, those no queue or profile names.
+    General,
+}
+
+/// The result codes an agent sees for a call of a queue, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Offered {
+    pub source: OfferedFrom,
+    pub result_codes: Vec<ResultCode>,
+}
+
+/// The codes an agent sees for a call of `queue`: the queue's codes, else
+/// the profile's (the queue's profile first, then those of `user`, in the
+/// order the user holds them), else the general codes.
+pub async fn offered(store: &Store, queue: i64, user: Option<i64>) -> Result<Offered, AdminError> {
+    let mut conn = store.pool().acquire().await?;
+    let queue_profile: Option<Option<String>> =
+        sqlx::query_scalar("SELECT profile FROM queues WHERE id = ?")
+            .bind(queue)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some(queue_profile) = queue_profile else {
+        return Err(AdminError::NotFound("queue"));
+    };
+    let all = list(store).await?;
+    let pick = |ids: &[i64]| -> Vec<ResultCode> {
+        ids.iter()
+            .filter_map(|id| all.iter().find(|c| c.id == *id).cloned())
+            .collect()
+    };
+    let own = of_queue(&mut conn, queue).await?;
+    if !own.is_empty() {
+        return Ok(Offered {
+            source: OfferedFrom::Queue,
+            result_codes: pick(&own),
+        });
+    }
+    let mut profiles: Vec<i64> = Vec::new();
+    if let Some(name) = queue_profile {
+        let id: Option<i64> = sqlx::query_scalar("SELECT id FROM profiles WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&mut *conn)
+            .await?;
+        profiles.extend(id);
+    }
+    if let Some(user) = user {
+        let held: Vec<i64> = sqlx::query_scalar(
+            "SELECT profile_id FROM user_profiles WHERE user_id = ? ORDER BY profile_id",
+        )
+        .bind(user)
+        .fetch_all(&mut *conn)
+        .await?;
+        profiles.extend(held);
+    }
+    let mut codes: Vec<i64> = Vec::new();
+    for profile in profiles {
+        for code in super::profiles::codes(&mut conn, profile).await? {
+            if !codes.contains(&code) {
+                codes.push(code);
+            }
+        }
+    }
+    if !codes.is_empty() {
+        return Ok(Offered {
+            source: OfferedFrom::Profile,
+            result_codes: pick(&codes),
+        });
+    }
+    let named: Vec<i64> = sqlx::query_scalar(
+        "SELECT result_code_id FROM queue_result_codes \
+         UNION SELECT result_code_id FROM profile_result_codes",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(Offered {
+        source: OfferedFrom::General,
+        result_codes: all.into_iter().filter(|c| !named.contains(&c.id)).collect(),
+    })
 }

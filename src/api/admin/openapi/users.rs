@@ -24,6 +24,11 @@ pub(super) fn schemas(out: &mut Map<String, Value>) {
                 "permissions",
                 json!({"type": "array", "maxItems": MAX_KEYS, "items": key}),
             ),
+            (
+                "result_codes",
+                json!({"type": "array", "items": {"type": "integer", "format": "int64"},
+                       "description": "result codes offered for queues that name none, in order"}),
+            ),
         ],
         &["name"],
     );
