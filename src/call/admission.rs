@@ -46,7 +46,7 @@ pub trait Authorize: Send + Sync {
 pub async fn run(s: Arc<Services>, call: NewCall) {
     CallMetrics::bump(&s.metrics.invites);
     if s.registry.calls() >= s.settings.max_calls {
-        CallMetrics::bump(&s.metrics.refused_media);
+        CallMetrics::bump(&s.metrics.over_limit);
         tracing::warn!("call limit reached: INVITE refused with 503");
         let mut resp = Response::for_request(&call.request, 503, "Too many calls");
         resp.set_to_tag(&call.local_tag);

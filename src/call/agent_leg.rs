@@ -70,6 +70,9 @@ pub struct AgentLeg {
     pub auto_answer: bool,
     /// The beep of an auto-answer is playing; bridge when it ends.
     pub beeping: bool,
+    /// The call's event channel: responses to the leg's ACK-less requests
+    /// (BYE, CANCEL) come back there and are ignored by the call.
+    owner: Owner,
 }
 
 /// Everything needed to ring one agent.
@@ -156,6 +159,7 @@ impl AgentLeg {
             answered: None,
             auto_answer: ring.auto_answer,
             beeping: false,
+            owner: ring.owner.clone(),
         })
     }
 
@@ -202,7 +206,7 @@ impl AgentLeg {
             // A retransmitted 2xx: our ACK was lost.
             if let Some(a) = &mut self.answered {
                 let ack = in_dialog(&s.sip, &mut a.dialog, Method::Ack, &a.peer);
-                let _ = s.core.send(ack, a.peer, s_owner_dummy()).await;
+                let _ = s.core.send(ack, a.peer, self.owner.clone()).await;
             }
             return Progress::Nothing;
         }
@@ -216,11 +220,11 @@ impl AgentLeg {
         let peer = fork.peer;
         let key = fork.key.clone();
         let ack = in_dialog(&s.sip, &mut dialog, Method::Ack, &peer);
-        let _ = s.core.send(ack, peer, s_owner_dummy()).await;
+        let _ = s.core.send(ack, peer, self.owner.clone()).await;
         if self.answered.is_some() {
             // Another contact answered first: end this one (section 13.2.2.4).
             let bye = in_dialog(&s.sip, &mut dialog, Method::Bye, &peer);
-            let _ = s.core.send(bye, peer, s_owner_dummy()).await;
+            let _ = s.core.send(bye, peer, self.owner.clone()).await;
             let _ = s.core.release(key).await;
             return Progress::Nothing;
         }
@@ -276,7 +280,7 @@ impl AgentLeg {
         }
         if let Some(mut a) = self.answered.take() {
             let bye = in_dialog(&s.sip, &mut a.dialog, Method::Bye, &a.peer);
-            let _ = s.core.send(bye, a.peer, s_owner_dummy()).await;
+            let _ = s.core.send(bye, a.peer, self.owner.clone()).await;
             let _ = s.core.release(a.key).await;
         }
     }
@@ -291,11 +295,4 @@ impl AgentLeg {
             }
         }
     }
-}
-
-/// Requests whose responses nobody needs (ACK, BYE at the end) are routed to
-/// a channel that is already closed; the core drops their events.
-fn s_owner_dummy() -> Owner {
-    let (tx, _) = tokio::sync::mpsc::channel(1);
-    tx
 }

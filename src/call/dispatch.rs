@@ -37,8 +37,6 @@ pub enum DispatchInput {
     /// The stored configuration changed: the new queue, project, status and
     /// result-code settings, applied without a restart.
     Reconfigure(acd::Config),
-    /// Asks how many agents are logged in (for tests and monitoring).
-    LoggedIn(tokio::sync::oneshot::Sender<usize>),
 }
 
 /// How many inputs may wait for the dispatch task.
@@ -124,9 +122,6 @@ impl Dispatch {
                 self.on_registration(&change.aor, change.contacts)
             }
             DispatchInput::Reconfigure(config) => self.reconfigure(config),
-            DispatchInput::LoggedIn(reply) => {
-                let _ = reply.send(self.logged_in.len());
-            }
         }
     }
 
@@ -159,17 +154,8 @@ impl Dispatch {
             let Some((project, queues)) = routing.assignment(agent) else {
                 return;
             };
-            let login = acd::Event::AgentLogin {
-                agent,
-                project,
-                status: self.available,
-                queues,
-            };
-            match self.engine.handle(now(), login) {
-                Ok(()) => {
-                    tracing::info!(%agent, aor, "agent registered: logged in, Available");
-                    self.logged_in.insert(agent);
-                }
+            match self.log_in(agent, project, queues) {
+                Ok(()) => tracing::info!(%agent, aor, "agent registered: logged in, Available"),
                 Err(e) => tracing::warn!(%agent, error = %e, "agent could not be logged in"),
             }
         } else if contacts == 0 && self.logged_in.remove(&agent) {
@@ -206,32 +192,33 @@ impl Dispatch {
                 continue;
             }
             if let Some((project, queues)) = routing.assignment(agent) {
-                // Logging in again puts the agent in the queues they are
-                // assigned to now; calls in progress run on.
-                let login = acd::Event::AgentLogin {
-                    agent,
-                    project,
-                    status: self.available,
-                    queues,
-                };
                 if self.logged_in.contains(&agent) {
-                    let _ = self.sync_queues(agent, login);
-                } else if self.engine.handle(now(), login).is_ok() {
-                    self.logged_in.insert(agent);
+                    // Joining again is harmless; calls in progress run on.
+                    for queue in queues {
+                        self.apply(acd::Event::AgentJoinQueue { agent, queue });
+                    }
+                } else if let Err(e) = self.log_in(agent, project, queues) {
+                    tracing::warn!(%agent, error = %e, "agent could not be logged in");
                 }
             }
         }
     }
 
-    fn sync_queues(&mut self, agent: AgentId, login: acd::Event) -> Result<(), acd::AcdError> {
-        let acd::Event::AgentLogin { queues, .. } = login else {
-            return Ok(());
+    /// Logs `agent` in to `project`, Available, in `queues`.
+    fn log_in(
+        &mut self,
+        agent: AgentId,
+        project: acd::ProjectId,
+        queues: Vec<acd::QueueId>,
+    ) -> Result<(), acd::AcdError> {
+        let login = acd::Event::AgentLogin {
+            agent,
+            project,
+            status: self.available,
+            queues,
         };
-        for queue in queues {
-            let _ = self
-                .engine
-                .handle(now(), acd::Event::AgentJoinQueue { agent, queue });
-        }
+        self.engine.handle(now(), login)?;
+        self.logged_in.insert(agent);
         Ok(())
     }
 
