@@ -38,5 +38,29 @@ pub(super) async fn render(State(state): State<Arc<AppState>>) -> impl IntoRespo
         "switchboard_sip_connections_open {}",
         state.transports.connection_count()
     );
+    if let Some(hub) = &state.webrtc {
+        let wait = std::time::Duration::from_secs(1);
+        if let Ok(Ok(r)) = tokio::time::timeout(wait, hub.report()).await {
+            for (name, value) in [
+                ("webrtc_legs", r.legs as u64),
+                ("webrtc_legs_connected", r.connected as u64),
+                ("webrtc_datagrams_received_total", r.datagrams_received),
+                ("webrtc_datagrams_sent_total", r.datagrams_sent),
+                ("webrtc_unknown_source_total", r.unknown_source),
+                ("webrtc_send_errors_total", r.send_errors),
+                ("webrtc_media_in_total", r.media_in),
+                ("webrtc_media_in_dropped_total", r.media_in_dropped),
+                ("webrtc_media_out_total", r.media_out),
+                ("webrtc_leg_panics_total", r.panics),
+            ] {
+                let _ = writeln!(out, "switchboard_{name} {value}");
+            }
+            let _ = writeln!(
+                out,
+                "switchboard_webrtc_cpu_seconds_total {:.3}",
+                r.cpu.as_secs_f64()
+            );
+        }
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }

@@ -19,6 +19,8 @@ pub struct AppState {
     pub sip_metrics: Arc<SipMetrics>,
     pub call_metrics: Arc<crate::call::CallMetrics>,
     pub admin: Arc<admin::AdminState>,
+    /// The browser legs' hub, for its figures in `/metrics`.
+    pub webrtc: Option<crate::media::webrtc::WebRtcHub>,
 }
 
 /// The whole HTTP surface of the server.

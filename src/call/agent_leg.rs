@@ -8,11 +8,19 @@
 //! ACKed and ended with BYE. When every contact has refused or failed, the
 //! offer is over: refused (486, 600, 603) or failed (anything else:
 //! unreachable, 480, timeout).
+//!
+//! A browser (a contact registered over WebSocket, RFC 7118) is sent the INVITE
+//! without SDP: its 2xx carries its WebRTC offer, the browser leg is opened from
+//! it in the WebRTC hub, and our answer goes in the ACK (RFC 3261 section
+//! 13.2.2.4). The agent's media leg then becomes that browser leg.
 
 use crate::acd::AgentId;
+use crate::media::g711::Law;
 use crate::sip::dialog::Dialog;
+use crate::sip::message::HeaderName;
 use crate::sip::message::{Method, Request, Response, Uri};
 use crate::sip::peer::Peer;
+use crate::sip::peer::Transport;
 use crate::sip::transaction::ClientTxId;
 use crate::sip::tu::{DialogKey, Owner};
 
@@ -35,6 +43,8 @@ struct Fork {
     key: DialogKey,
     state: ForkState,
     status: u16,
+    /// Reached over WebSocket: rung without SDP, answers with a WebRTC offer.
+    browser: bool,
 }
 
 /// The answered fork's dialog.
@@ -43,6 +53,9 @@ pub struct Answered {
     pub dialog: Dialog,
     pub peer: Peer,
     pub key: DialogKey,
+    /// The SDP answer our ACK carries (a browser's 2xx offer), to send again
+    /// with the ACK of a retransmitted 2xx.
+    ack_body: Option<String>,
 }
 
 /// How the agent leg stands after a response.
@@ -64,6 +77,8 @@ pub enum Progress {
 #[derive(Debug)]
 pub struct AgentLeg {
     pub agent: AgentId,
+    /// The call's id, under which a browser leg opened at the answer is filed.
+    call: u64,
     pub media: MediaLeg,
     forks: Vec<Fork>,
     pub answered: Option<Answered>,
@@ -77,6 +92,7 @@ pub struct AgentLeg {
 
 /// Everything needed to ring one agent.
 pub struct Ring<'a> {
+    pub call: u64,
     pub agent: AgentId,
     pub aor: &'a str,
     pub caller_number: &'a str,
@@ -104,6 +120,7 @@ impl AgentLeg {
             };
             let call_id = token(24);
             let from_tag = token(10);
+            let browser = matches!(binding.source.transport, Transport::Ws | Transport::Wss);
             let invite = agent_invite(
                 &s.sip,
                 &AgentInvite {
@@ -115,7 +132,7 @@ impl AgentLeg {
                     queue_name: ring.queue_name,
                     call_id: &call_id,
                     from_tag: &from_tag,
-                    sdp: &sdp,
+                    sdp: (!browser).then_some(sdp.as_str()),
                     auto_answer: ring.auto_answer,
                 },
             );
@@ -140,6 +157,7 @@ impl AgentLeg {
                         key,
                         state: ForkState::Trying,
                         status: 0,
+                        browser,
                     });
                 }
                 Ok(Err(e)) => {
@@ -154,6 +172,7 @@ impl AgentLeg {
         }
         Ok(AgentLeg {
             agent: ring.agent,
+            call: ring.call,
             media,
             forks,
             answered: None,
@@ -205,7 +224,10 @@ impl AgentLeg {
         if is_winner {
             // A retransmitted 2xx: our ACK was lost.
             if let Some(a) = &mut self.answered {
-                let ack = in_dialog(&s.sip, &mut a.dialog, Method::Ack, &a.peer);
+                let mut ack = in_dialog(&s.sip, &mut a.dialog, Method::Ack, &a.peer);
+                if let Some(sdp) = &a.ack_body {
+                    with_sdp(&mut ack, sdp);
+                }
                 let _ = s.core.send(ack, a.peer, self.owner.clone()).await;
             }
             return Progress::Nothing;
@@ -219,28 +241,62 @@ impl AgentLeg {
         };
         let peer = fork.peer;
         let key = fork.key.clone();
-        let ack = in_dialog(&s.sip, &mut dialog, Method::Ack, &peer);
-        let _ = s.core.send(ack, peer, self.owner.clone()).await;
+        let browser = fork.browser;
+        let body = String::from_utf8_lossy(&resp.body).into_owned();
         if self.answered.is_some() {
             // Another contact answered first: end this one (section 13.2.2.4).
+            let ack = in_dialog(&s.sip, &mut dialog, Method::Ack, &peer);
+            let _ = s.core.send(ack, peer, self.owner.clone()).await;
             let bye = in_dialog(&s.sip, &mut dialog, Method::Bye, &peer);
             let _ = s.core.send(bye, peer, self.owner.clone()).await;
             let _ = s.core.release(key).await;
             return Progress::Nothing;
         }
-        let body = String::from_utf8_lossy(&resp.body).into_owned();
-        self.answered = Some(Answered { dialog, peer, key });
+        // A browser's 2xx holds its offer: open its leg and answer in the ACK.
+        let mut refused = None;
+        let mut ack_body = None;
+        if browser {
+            let law = self.media.local.laws.first().copied().unwrap_or(Law::Mu);
+            match MediaLeg::browser(s, self.call, self.media.worker, &body, law, &peer).await {
+                Ok((leg, answer)) => {
+                    let offered = std::mem::replace(&mut self.media, leg);
+                    offered.close(s).await;
+                    ack_body = Some(answer);
+                }
+                Err(e) => refused = Some(e),
+            }
+        }
+        let mut ack = in_dialog(&s.sip, &mut dialog, Method::Ack, &peer);
+        if let Some(sdp) = &ack_body {
+            with_sdp(&mut ack, sdp);
+        }
+        let _ = s.core.send(ack, peer, self.owner.clone()).await;
+        self.answered = Some(Answered {
+            dialog,
+            peer,
+            key,
+            ack_body,
+        });
         for f in &self.forks {
             if f.state != ForkState::Done {
                 let _ = s.core.cancel(f.tx).await;
             }
         }
-        if let Err(e) = self.media.accept(s, &body).await {
+        if refused.is_none() && !browser {
+            refused = self.media.accept(s, &body).await.err();
+        }
+        if let Some(e) = refused {
             tracing::warn!(status = e.status, reason = %e.reason, "agent answer without usable media");
             self.hang_up(s).await;
             return Progress::BadAnswer;
         }
         Progress::Answered
+    }
+
+    /// Whether the answered agent is on a browser leg (it plays its own
+    /// auto-answer beep).
+    pub fn is_browser(&self) -> bool {
+        self.media.browser.is_some()
     }
 
     /// A fork's transaction ended without a response (timeout, unreachable).
@@ -295,4 +351,12 @@ impl AgentLeg {
             }
         }
     }
+}
+
+/// Puts an SDP body in a request (our answer in an ACK).
+fn with_sdp(request: &mut Request, sdp: &str) {
+    request
+        .headers
+        .push(HeaderName::ContentType, "application/sdp");
+    request.body = bytes::Bytes::from(sdp.to_owned());
 }

@@ -28,6 +28,9 @@ pub struct MediaLeg {
     pub origin: Origin,
     /// What was agreed, once it is (at once for the caller, at the answer for an agent).
     pub negotiated: Option<Negotiated>,
+    /// A browser leg (in the WebRTC hub, with a stand-in on `worker`): what the
+    /// browser negotiated.
+    pub browser: Option<crate::media::bridge::LegCodec>,
 }
 
 /// Why media could not be set up; the SIP status to answer with.
@@ -89,8 +92,50 @@ impl MediaLeg {
                 local,
                 origin,
                 negotiated: Some(negotiated),
+                browser: None,
             },
             answer,
+        ))
+    }
+
+    /// Opens a browser agent's leg from the WebRTC offer in its 2xx and writes
+    /// our answer (for the ACK). It joins the caller's `worker`; `law` is the
+    /// caller's, offered first so the bridge does not transcode.
+    pub async fn browser(
+        s: &Services,
+        call: u64,
+        worker: usize,
+        offer: &str,
+        law: Law,
+        signalling: &Peer,
+    ) -> Result<(MediaLeg, String), MediaRefusal> {
+        let id = s.new_leg_id();
+        let address = media_ip(s, signalling);
+        let opened = s
+            .media
+            .open_browser_leg(id, offer.to_owned(), address, worker, law)
+            .await
+            .map_err(|e| MediaRefusal {
+                status: e.sip_status(),
+                reason: e.to_string(),
+            })?;
+        s.registry.add_leg(id, crate::acd::CallId(call));
+        let local = LocalMedia {
+            address,
+            port: s.media.hub().port(),
+            laws: vec![opened.codec.law],
+            telephone_event: opened.codec.telephone_event.is_some(),
+        };
+        Ok((
+            MediaLeg {
+                id,
+                worker,
+                local,
+                origin: new_origin(),
+                negotiated: None,
+                browser: Some(opened.codec),
+            },
+            opened.answer,
         ))
     }
 
@@ -129,6 +174,7 @@ impl MediaLeg {
                 local,
                 origin,
                 negotiated: None,
+                browser: None,
             },
             offer,
         ))
@@ -172,6 +218,15 @@ impl MediaLeg {
         offer: &str,
     ) -> Result<(String, Direction), MediaRefusal> {
         let refuse = |status: u16, reason: String| MediaRefusal { status, reason };
+        if self.browser.is_some() {
+            let opened = s
+                .media
+                .hub()
+                .reoffer(self.id, offer.to_owned())
+                .await
+                .map_err(|e| refuse(e.sip_status(), e.to_string()))?;
+            return Ok((opened.answer, offered_direction(offer)));
+        }
         let parsed = sdp::parse(offer).map_err(|e| refuse(e.sip_status(), e.to_string()))?;
         let n = sdp::answer(&parsed, &self.local, Direction::SendRecv)
             .map_err(|e| refuse(e.sip_status(), e.to_string()))?;
@@ -235,6 +290,14 @@ impl MediaLeg {
 
     /// RTP packets received so far; `None` when the worker could not say.
     pub async fn packets_received(&self, s: &Services) -> Option<u64> {
+        if self.browser.is_some() {
+            return s
+                .media
+                .hub()
+                .figures(self.id)
+                .await
+                .map(|r| r.received.packets);
+        }
         let worker = s.media.worker(self.worker)?;
         let (reply, answer) = tokio::sync::oneshot::channel();
         worker
@@ -261,6 +324,9 @@ impl MediaLeg {
             },
         )
         .await;
+        if self.browser.is_some() {
+            s.media.hub().remove(self.id).await;
+        }
     }
 
     /// Sends a command to the leg's worker, waiting for room in its bounded
@@ -277,6 +343,24 @@ impl MediaLeg {
             tracing::warn!(leg = self.id, "media worker gone: command not delivered");
         }
     }
+}
+
+/// The direction a WebRTC offer's audio asks for (RFC 3264 section 6.1).
+fn offered_direction(offer: &str) -> Direction {
+    let audio = offer
+        .split("m=")
+        .find(|m| m.starts_with("audio "))
+        .unwrap_or(offer);
+    audio
+        .lines()
+        .find_map(|l| match l.trim() {
+            "a=sendonly" => Some(Direction::SendOnly),
+            "a=recvonly" => Some(Direction::RecvOnly),
+            "a=inactive" => Some(Direction::Inactive),
+            "a=sendrecv" => Some(Direction::SendRecv),
+            _ => None,
+        })
+        .unwrap_or_default()
 }
 
 fn leg_config(n: &Negotiated, signalling: &Peer) -> LegConfig {

@@ -499,6 +499,13 @@ impl QueueCall {
                     self.finish_beep().await;
                 }
             }
+            CallInput::Media(MediaEvent::Lost { leg }) => {
+                let agents = self.agent.as_ref().is_some_and(|a| a.media.id == leg);
+                if agents && matches!(self.phase, Phase::Connected(_)) {
+                    tracing::info!("the agent's browser went away: call ended");
+                    self.end(CallEvent::AgentHungUp).await;
+                }
+            }
             CallInput::Media(_) => {}
         }
     }
@@ -570,6 +577,7 @@ impl QueueCall {
             }
         };
         let ring = Ring {
+            call: self.id.0,
             agent,
             aor,
             caller_number: &self.arrival.caller_number,
@@ -613,7 +621,11 @@ impl QueueCall {
                 CallMetrics::bump(&self.s.metrics.agent_answers);
                 self.agent = Some(self.ringing.swap_remove(i));
                 self.phase = Phase::Connected(agent);
-                let beep = self.agent.as_ref().is_some_and(|a| a.auto_answer);
+                // A browser plays the auto-answer beep itself.
+                let beep = self
+                    .agent
+                    .as_ref()
+                    .is_some_and(|a| a.auto_answer && !a.is_browser());
                 if beep {
                     self.start_beep().await;
                 } else {

@@ -150,7 +150,9 @@ pub struct AgentInvite<'a> {
     pub queue_name: &'a str,
     pub call_id: &'a str,
     pub from_tag: &'a str,
-    pub sdp: &'a str,
+    /// Our offer; `None` for a browser, which offers in its 2xx (we answer in
+    /// the ACK, RFC 3261 section 13.2.1) so that the WebRTC offer is its own.
+    pub sdp: Option<&'a str>,
     pub auto_answer: bool,
 }
 
@@ -190,12 +192,18 @@ pub fn agent_invite(local: &SipLocal, i: &AgentInvite<'_>) -> Request {
             "<http://localhost>;info=alert-autoanswer;delay=0",
         );
     }
-    headers.push(HeaderName::ContentType, "application/sdp");
+    let body = match i.sdp {
+        Some(sdp) => {
+            headers.push(HeaderName::ContentType, "application/sdp");
+            Bytes::from(sdp.to_owned())
+        }
+        None => Bytes::new(),
+    };
     Request {
         method: Method::Invite,
         uri: i.target.clone(),
         headers,
-        body: Bytes::from(i.sdp.to_owned()),
+        body,
     }
 }
 

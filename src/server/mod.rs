@@ -186,6 +186,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         "webrtc/udp",
         SocketAddr::new(config.media.ip, media.hub().port()),
     );
+    let hub = media.hub().clone();
     let registry = Arc::new(Registry::default());
     tokio::spawn(call::route_media_events(registry.clone(), media_events));
     let routing = Arc::new(RoutingHandle::new(
@@ -286,6 +287,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         transports,
         sip_metrics: metrics,
         call_metrics,
+        webrtc: Some(hub),
         admin: Arc::new(api::admin::AdminState {
             store: store.clone(),
             token: admin_token,
