@@ -1,0 +1,462 @@
+//! Browser softphones over SIP over secure WebSocket (RFC 7118) against the
+//! real server with a certificate made at test time: registering over WSS,
+//! an agent call reaching the browser over its connection, a closed
+//! connection taking its `*.invalid` binding along (a reload leaves only the
+//! new one, so does a restart), and a server that refuses to start on a
+//! certificate it cannot use.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::calls::{demo, DID};
+use common::TestServer;
+use futures_util::{SinkExt, StreamExt};
+use md5::{Digest, Md5};
+use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_tungstenite::WebSocketStream;
+
+/// A self-signed certificate for `localhost` and its key, as PEM files in a
+/// folder of their own, and a client configuration that trusts it.
+struct Certificate {
+    _dir: tempfile::TempDir,
+    cert: PathBuf,
+    key: PathBuf,
+    client: Arc<rustls::ClientConfig>,
+}
+
+impl Certificate {
+    fn new() -> Certificate {
+        let dir = tempfile::tempdir().unwrap();
+        let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        let cert = dir.path().join("cert.pem");
+        let key = dir.path().join("key.pem");
+        std::fs::write(&cert, made.cert.pem()).unwrap();
+        std::fs::write(&key, made.signing_key.serialize_pem()).unwrap();
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(made.cert.der().clone()).unwrap();
+        let client = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        Certificate {
+            _dir: dir,
+            cert,
+            key,
+            client: Arc::new(client),
+        }
+    }
+
+    /// The `[http]` table of a server using this certificate.
+    fn http_table(&self) -> String {
+        format!(
+            "[http]\nlisten = \"127.0.0.1:0\"\ntls_cert = \"{}\"\ntls_key = \"{}\"\n",
+            self.cert.display(),
+            self.key.display()
+        )
+    }
+}
+
+type Wss = WebSocketStream<TlsStream<TcpStream>>;
+
+/// Opens `wss://localhost:PORT/sip` with the `sip` subprotocol.
+async fn connect(server: &TestServer, certificate: &Certificate) -> Wss {
+    let tcp = TcpStream::connect(server.http).await.unwrap();
+    let tls = tokio_rustls::TlsConnector::from(certificate.client.clone())
+        .connect("localhost".try_into().unwrap(), tcp)
+        .await
+        .expect("TLS handshake with the server's certificate");
+    let mut request = format!("wss://localhost:{}/sip", server.http.port())
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("Sec-WebSocket-Protocol", "sip".parse().unwrap());
+    let (ws, response) = tokio_tungstenite::client_async(request, tls)
+        .await
+        .expect("websocket upgrade over TLS");
+    assert_eq!(
+        response.headers().get("sec-websocket-protocol").unwrap(),
+        "sip"
+    );
+    ws
+}
+
+async fn next_text(ws: &mut Wss) -> String {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
+            Ok(Some(Ok(WsMessage::Text(t)))) => return t.to_string(),
+            Ok(Some(Ok(_))) => continue,
+            other => panic!("no SIP message over the websocket: {other:?}"),
+        }
+    }
+}
+
+fn status(message: &str) -> u16 {
+    message
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not a response: {message:?}"))
+}
+
+fn header<'a>(message: &'a str, name: &str) -> Vec<&'a str> {
+    message
+        .lines()
+        .filter_map(|l| {
+            let (n, v) = l.split_once(':')?;
+            n.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+        .collect()
+}
+
+fn md5_hex(s: &str) -> String {
+    hex::encode(Md5::digest(s.as_bytes()))
+}
+
+fn param<'a>(header: &'a str, name: &str) -> &'a str {
+    let start = header.find(&format!("{name}=\"")).expect(name) + name.len() + 2;
+    let end = header[start..].find('"').unwrap() + start;
+    &header[start..end]
+}
+
+/// A browser's SIP user agent on one connection: its `*.invalid` host, as
+/// SIP.js and JsSIP make one at random per page load.
+struct Browser {
+    user: String,
+    password: String,
+    host: String,
+    call_id: String,
+    cseq: u32,
+}
+
+impl Browser {
+    fn new(user: &str, password: &str, host: &str) -> Browser {
+        Browser {
+            user: user.into(),
+            password: password.into(),
+            host: host.into(),
+            call_id: format!("reg-{host}"),
+            cseq: 0,
+        }
+    }
+
+    fn contact(&self) -> String {
+        format!("sip:{}@{}.invalid;transport=ws", self.user, self.host)
+    }
+
+    fn request(&mut self, contact: bool, auth: Option<String>) -> String {
+        self.cseq += 1;
+        let (user, host, cseq, call_id) = (&self.user, &self.host, self.cseq, &self.call_id);
+        let contact = if contact {
+            format!("Contact: <{}>;expires=600\r\n", self.contact())
+        } else {
+            String::new()
+        };
+        let auth = auth
+            .map(|a| format!("Authorization: {a}\r\n"))
+            .unwrap_or_default();
+        format!(
+            "REGISTER sip:switchboard.local SIP/2.0\r\n\
+             Via: SIP/2.0/WSS {host}.invalid;branch=z9hG4bK{host}{cseq};rport\r\n\
+             Max-Forwards: 70\r\nTo: <sip:{user}@switchboard.local>\r\n\
+             From: <sip:{user}@switchboard.local>;tag={host}\r\nCall-ID: {call_id}\r\n\
+             CSeq: {cseq} REGISTER\r\n{contact}{auth}Content-Length: 0\r\n\r\n"
+        )
+    }
+
+    /// Sends a REGISTER (with this browser's Contact, or none: a query),
+    /// answers the digest challenge, and returns the final response.
+    async fn register(&mut self, ws: &mut Wss, contact: bool) -> String {
+        let first = self.request(contact, None);
+        ws.send(WsMessage::text(first)).await.unwrap();
+        let challenge = next_text(ws).await;
+        assert_eq!(status(&challenge), 401, "{challenge}");
+        let www = header(&challenge, "WWW-Authenticate")
+            .into_iter()
+            .find(|v| v.contains("MD5"))
+            .expect("an MD5 challenge");
+        let (realm, nonce) = (param(www, "realm"), param(www, "nonce"));
+        let ha1 = md5_hex(&format!("{}:{realm}:{}", self.user, self.password));
+        let ha2 = md5_hex("REGISTER:sip:switchboard.local");
+        let response = md5_hex(&format!("{ha1}:{nonce}:00000001:c0ffee:auth:{ha2}"));
+        let auth = format!(
+            "Digest username=\"{}\", realm=\"{realm}\", nonce=\"{nonce}\", uri=\"sip:switchboard.local\", \
+             response=\"{response}\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"c0ffee\"",
+            self.user
+        );
+        let second = self.request(contact, Some(auth));
+        ws.send(WsMessage::text(second)).await.unwrap();
+        next_text(ws).await
+    }
+}
+
+/// The Contact URIs a 200 to REGISTER lists: the bindings in force.
+fn bindings(ok: &str) -> Vec<String> {
+    assert_eq!(status(ok), 200, "{ok}");
+    let mut found: Vec<String> = header(ok, "Contact")
+        .into_iter()
+        .flat_map(|v| v.split(','))
+        .filter_map(|v| Some(v.split_once('<')?.1.split_once('>')?.0.to_owned()))
+        .collect();
+    found.sort();
+    found
+}
+
+/// One counter from `/metrics`, over HTTPS like everything on this listener.
+async fn metric(server: &TestServer, certificate: &Certificate, name: &str) -> u64 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let tcp = TcpStream::connect(server.http).await.unwrap();
+    let mut tls = tokio_rustls::TlsConnector::from(certificate.client.clone())
+        .connect("localhost".try_into().unwrap(), tcp)
+        .await
+        .unwrap();
+    tls.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    // The server may close without close_notify; what arrived is complete.
+    let _ = tls.read_to_end(&mut out).await;
+    let body = String::from_utf8_lossy(&out);
+    body.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no metric {name} in:\n{body}"))
+}
+
+/// Waits (without asserting on time) until counter `name` reaches `value`.
+async fn wait_for_metric(server: &TestServer, certificate: &Certificate, name: &str, value: u64) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while metric(server, certificate, name).await < value {
+        assert!(Instant::now() < deadline, "{name} never reached {value}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_browser_registers_over_wss_and_takes_an_agent_call_over_its_connection() {
+    let certificate = Certificate::new();
+    let (server, _api) = demo(&certificate.http_table());
+
+    // Plain HTTP on the TLS listener gets nowhere.
+    let plain = tokio_tungstenite::connect_async(format!("ws://{}/sip", server.http)).await;
+    assert!(
+        plain.is_err(),
+        "plain websocket accepted on the TLS listener"
+    );
+
+    let mut ws = connect(&server, &certificate).await;
+    let mut agent = Browser::new("1001", "pw-1001", "df7jal23ls0d");
+    let ok = agent.register(&mut ws, true).await;
+    assert_eq!(bindings(&ok), [agent.contact()]);
+    // Our Via comes back as sent, with where the request really came from.
+    let via = header(&ok, "Via")[0];
+    assert!(
+        via.starts_with("SIP/2.0/WSS df7jal23ls0d.invalid;"),
+        "{via}"
+    );
+    assert!(via.contains("received=127.0.0.1"), "{via}");
+
+    // A caller reaches the demo queue; its agent is this browser.
+    let caller = {
+        let server_udp = server.udp;
+        let dir = server.dir.path().to_owned();
+        std::thread::spawn(move || {
+            let inf = dir.join("caller.csv");
+            std::fs::write(&inf, "SEQUENTIAL\ncaller;\n").unwrap();
+            common::sipp(
+                "queue_caller.xml",
+                server_udp,
+                &inf,
+                &["-s", DID, "-m", "1", "-d", "4000"],
+            )
+        })
+    };
+    let invite = loop {
+        let message = next_text(&mut ws).await;
+        if message.starts_with("INVITE ") {
+            break message;
+        }
+    };
+    let request_line = invite.lines().next().unwrap();
+    assert_eq!(
+        request_line,
+        format!("INVITE {} SIP/2.0", agent.contact()),
+        "{invite}"
+    );
+    let vias = header(&invite, "Via");
+    assert!(vias[0].starts_with("SIP/2.0/WSS "), "{invite}");
+    let contact = header(&invite, "Contact")[0];
+    assert!(contact.contains("transport=wss"), "{invite}");
+
+    // The browser declines; the caller stays queued and hangs up.
+    let mut busy = String::from("SIP/2.0 486 Busy Here\r\n");
+    for name in ["Via", "From", "Call-ID", "CSeq"] {
+        for value in header(&invite, name) {
+            busy.push_str(&format!("{name}: {value}\r\n"));
+        }
+    }
+    busy.push_str(&format!(
+        "To: {};tag=browser\r\nContent-Length: 0\r\n\r\n",
+        header(&invite, "To")[0]
+    ));
+    ws.send(WsMessage::text(busy)).await.unwrap();
+    let run = tokio::task::spawn_blocking(move || caller.join().unwrap())
+        .await
+        .unwrap();
+    assert!(run.success, "the caller: {}", run.output);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_closed_connection_takes_its_binding_along_and_a_reload_leaves_only_the_new_one() {
+    let certificate = Certificate::new();
+    let mut server = TestServer::start(&certificate.http_table(), &[("1001", "pw")]);
+    const REMOVED: &str = "switchboard_sip_bindings_connection_closed_total";
+
+    // The page loads: one connection, one binding.
+    let mut first_ws = connect(&server, &certificate).await;
+    let mut first = Browser::new("1001", "pw", "a1b2c3");
+    let ok = first.register(&mut first_ws, true).await;
+    assert_eq!(bindings(&ok), [first.contact()]);
+
+    // Another connection of the same user that only asks which bindings
+    // are in force (a REGISTER without Contact).
+    let mut observer_ws = connect(&server, &certificate).await;
+    let mut observer = Browser::new("1001", "pw", "observer");
+    let ok = observer.register(&mut observer_ws, false).await;
+    assert_eq!(bindings(&ok), [first.contact()]);
+
+    // The page reloads: the old connection closes, a new one registers a new
+    // random host.
+    first_ws.close(None).await.unwrap();
+    drop(first_ws);
+    let mut second_ws = connect(&server, &certificate).await;
+    let mut second = Browser::new("1001", "pw", "d4e5f6");
+    let ok = second.register(&mut second_ws, true).await;
+    assert!(bindings(&ok).contains(&second.contact()), "{ok}");
+    wait_for_metric(&server, &certificate, REMOVED, 1).await;
+    let ok = observer.register(&mut observer_ws, false).await;
+    assert_eq!(bindings(&ok), [second.contact()], "after the reload");
+
+    // The browser goes away without a word (the connection just drops).
+    drop(second_ws);
+    wait_for_metric(&server, &certificate, REMOVED, 2).await;
+    let ok = observer.register(&mut observer_ws, false).await;
+    assert!(bindings(&ok).is_empty(), "{ok}");
+
+    // A restart closes every connection: no browser binding survives it.
+    let mut third_ws = connect(&server, &certificate).await;
+    let mut third = Browser::new("1001", "pw", "g7h8i9");
+    let ok = third.register(&mut third_ws, true).await;
+    assert_eq!(bindings(&ok), [third.contact()]);
+    server.restart();
+    let mut after_ws = connect(&server, &certificate).await;
+    let mut after = Browser::new("1001", "pw", "after");
+    let ok = after.register(&mut after_ws, false).await;
+    assert!(
+        bindings(&ok).is_empty(),
+        "a browser binding survived a restart: {ok}"
+    );
+}
+
+/// Starts `switchboard serve` with `http` as the `[http]` table; it must fail.
+/// Returns its standard error.
+fn refused_start(dir: &Path, http: &str) -> String {
+    let config = dir.join("switchboard.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "log = \"warn\"\ndemo = false\n[database]\nurl = \"sqlite://{}\"\n\
+             [sip]\nudp = [\"127.0.0.1:0\"]\ntcp = [\"127.0.0.1:0\"]\n{http}",
+            dir.join("switchboard.db").display()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(common::BIN)
+        .arg("--config")
+        .arg(&config)
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the server started with {http}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(!status.success());
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    stderr
+}
+
+#[test]
+fn the_server_refuses_to_start_on_a_certificate_it_cannot_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let certificate = Certificate::new();
+    let key = certificate.key.display();
+
+    let missing = dir.path().join("missing.pem");
+    let stderr = refused_start(
+        dir.path(),
+        &format!(
+            "[http]\nlisten = \"127.0.0.1:0\"\ntls_cert = \"{}\"\ntls_key = \"{key}\"\n",
+            missing.display()
+        ),
+    );
+    assert!(
+        stderr.contains("http.tls_cert") && stderr.contains(&missing.display().to_string()),
+        "{stderr}"
+    );
+
+    let garbage = dir.path().join("garbage.pem");
+    std::fs::write(&garbage, "not a certificate\n").unwrap();
+    let stderr = refused_start(
+        dir.path(),
+        &format!(
+            "[http]\nlisten = \"127.0.0.1:0\"\ntls_cert = \"{}\"\ntls_key = \"{key}\"\n",
+            garbage.display()
+        ),
+    );
+    assert!(
+        stderr.contains("http.tls_cert") && stderr.contains("no certificate"),
+        "{stderr}"
+    );
+
+    // The key of another certificate.
+    let other = Certificate::new();
+    let stderr = refused_start(
+        dir.path(),
+        &format!(
+            "[http]\nlisten = \"127.0.0.1:0\"\ntls_cert = \"{}\"\ntls_key = \"{}\"\n",
+            certificate.cert.display(),
+            other.key.display()
+        ),
+    );
+    assert!(stderr.contains("usable pair"), "{stderr}");
+
+    // Half a pair is refused before anything is read.
+    let stderr = refused_start(
+        dir.path(),
+        &format!(
+            "[http]\nlisten = \"127.0.0.1:0\"\ntls_cert = \"{}\"\n",
+            certificate.cert.display()
+        ),
+    );
+    assert!(stderr.contains("http.tls_key"), "{stderr}");
+}
