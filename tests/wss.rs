@@ -1,9 +1,9 @@
-//! Browser softphones over SIP over secure WebSocket (RFC 7118) against the
+//! UserAgent softphones over SIP over secure WebSocket (RFC 7118) against the
 //! real server with a certificate made at test time: registering over WSS,
 //! an agent call reaching the browser over its connection, a closed
 //! connection taking its `*.invalid` binding along (a reload leaves only the
-//! new one, so does a restart), and a server that refuses to start on a
-//! certificate it cannot use.
+//! new one, so does a restart) while a desk phone's binding on TCP stays, and
+//! a server that refuses to start on a certificate it cannot use.
 
 mod common;
 
@@ -150,57 +150,113 @@ fn param<'a>(header: &'a str, name: &str) -> &'a str {
     &header[start..end]
 }
 
-/// A browser's SIP user agent on one connection: its `*.invalid` host, as
-/// SIP.js and JsSIP make one at random per page load.
-struct Browser {
+/// One connection's way of carrying SIP messages.
+trait Channel {
+    async fn send_text(&mut self, text: String);
+    async fn recv_text(&mut self) -> String;
+}
+
+impl Channel for Wss {
+    async fn send_text(&mut self, text: String) {
+        self.send(WsMessage::text(text)).await.unwrap();
+    }
+
+    async fn recv_text(&mut self) -> String {
+        next_text(self).await
+    }
+}
+
+/// SIP over a TCP connection; the responses read here carry no body.
+struct Tcp(TcpStream);
+
+impl Channel for Tcp {
+    async fn send_text(&mut self, text: String) {
+        use tokio::io::AsyncWriteExt;
+        self.0.write_all(text.as_bytes()).await.unwrap();
+    }
+
+    async fn recv_text(&mut self) -> String {
+        use tokio::io::AsyncReadExt;
+        let mut out = Vec::new();
+        let mut byte = [0u8; 1];
+        while !out.ends_with(b"\r\n\r\n") {
+            let read = tokio::time::timeout(Duration::from_secs(10), self.0.read(&mut byte))
+                .await
+                .expect("no SIP message over TCP");
+            assert_eq!(read.unwrap(), 1, "the server closed the connection");
+            out.push(byte[0]);
+        }
+        String::from_utf8(out).unwrap()
+    }
+}
+
+/// A SIP user agent registering on one connection: a browser with its
+/// `*.invalid` host (SIP.js and JsSIP make one at random per page load), or a
+/// desk phone with a real address.
+struct UserAgent {
     user: String,
     password: String,
-    host: String,
+    via: String,
+    contact: String,
     call_id: String,
     cseq: u32,
 }
 
-impl Browser {
-    fn new(user: &str, password: &str, host: &str) -> Browser {
-        Browser {
+impl UserAgent {
+    fn new(user: &str, password: &str, host: &str) -> UserAgent {
+        UserAgent {
             user: user.into(),
             password: password.into(),
-            host: host.into(),
+            via: format!("WSS {host}.invalid"),
+            contact: format!("sip:{user}@{host}.invalid;transport=ws"),
             call_id: format!("reg-{host}"),
             cseq: 0,
         }
     }
 
+    /// A user agent on TCP with `contact` as its Contact URI.
+    fn over_tcp(user: &str, password: &str, contact: &str) -> UserAgent {
+        UserAgent {
+            user: user.into(),
+            password: password.into(),
+            via: "TCP 127.0.0.1:9".into(),
+            contact: contact.into(),
+            call_id: format!("reg-{}", md5_hex(contact)),
+            cseq: 0,
+        }
+    }
+
     fn contact(&self) -> String {
-        format!("sip:{}@{}.invalid;transport=ws", self.user, self.host)
+        self.contact.clone()
     }
 
     fn request(&mut self, contact: bool, auth: Option<String>) -> String {
         self.cseq += 1;
-        let (user, host, cseq, call_id) = (&self.user, &self.host, self.cseq, &self.call_id);
+        let (user, via, cseq, call_id) = (&self.user, &self.via, self.cseq, &self.call_id);
         let contact = if contact {
-            format!("Contact: <{}>;expires=600\r\n", self.contact())
+            format!("Contact: <{}>;expires=600\r\n", self.contact)
         } else {
             String::new()
         };
         let auth = auth
             .map(|a| format!("Authorization: {a}\r\n"))
             .unwrap_or_default();
+        let tag = md5_hex(call_id);
         format!(
             "REGISTER sip:switchboard.local SIP/2.0\r\n\
-             Via: SIP/2.0/WSS {host}.invalid;branch=z9hG4bK{host}{cseq};rport\r\n\
+             Via: SIP/2.0/{via};branch=z9hG4bK{tag}{cseq};rport\r\n\
              Max-Forwards: 70\r\nTo: <sip:{user}@switchboard.local>\r\n\
-             From: <sip:{user}@switchboard.local>;tag={host}\r\nCall-ID: {call_id}\r\n\
+             From: <sip:{user}@switchboard.local>;tag={tag}\r\nCall-ID: {call_id}\r\n\
              CSeq: {cseq} REGISTER\r\n{contact}{auth}Content-Length: 0\r\n\r\n"
         )
     }
 
-    /// Sends a REGISTER (with this browser's Contact, or none: a query),
+    /// Sends a REGISTER (with this agent's Contact, or none: a query),
     /// answers the digest challenge, and returns the final response.
-    async fn register(&mut self, ws: &mut Wss, contact: bool) -> String {
+    async fn register(&mut self, channel: &mut impl Channel, contact: bool) -> String {
         let first = self.request(contact, None);
-        ws.send(WsMessage::text(first)).await.unwrap();
-        let challenge = next_text(ws).await;
+        channel.send_text(first).await;
+        let challenge = channel.recv_text().await;
         assert_eq!(status(&challenge), 401, "{challenge}");
         let www = header(&challenge, "WWW-Authenticate")
             .into_iter()
@@ -216,8 +272,8 @@ impl Browser {
             self.user
         );
         let second = self.request(contact, Some(auth));
-        ws.send(WsMessage::text(second)).await.unwrap();
-        next_text(ws).await
+        channel.send_text(second).await;
+        channel.recv_text().await
     }
 }
 
@@ -275,7 +331,7 @@ async fn a_browser_registers_over_wss_and_takes_an_agent_call_over_its_connectio
     );
 
     let mut ws = connect(&server, &certificate).await;
-    let mut agent = Browser::new("1001", "pw-1001", "df7jal23ls0d");
+    let mut agent = UserAgent::new("1001", "pw-1001", "df7jal23ls0d");
     let ok = agent.register(&mut ws, true).await;
     assert_eq!(bindings(&ok), [agent.contact()]);
     // Our Via comes back as sent, with where the request really came from.
@@ -344,14 +400,14 @@ async fn a_closed_connection_takes_its_binding_along_and_a_reload_leaves_only_th
 
     // The page loads: one connection, one binding.
     let mut first_ws = connect(&server, &certificate).await;
-    let mut first = Browser::new("1001", "pw", "a1b2c3");
+    let mut first = UserAgent::new("1001", "pw", "a1b2c3");
     let ok = first.register(&mut first_ws, true).await;
     assert_eq!(bindings(&ok), [first.contact()]);
 
     // Another connection of the same user that only asks which bindings
     // are in force (a REGISTER without Contact).
     let mut observer_ws = connect(&server, &certificate).await;
-    let mut observer = Browser::new("1001", "pw", "observer");
+    let mut observer = UserAgent::new("1001", "pw", "observer");
     let ok = observer.register(&mut observer_ws, false).await;
     assert_eq!(bindings(&ok), [first.contact()]);
 
@@ -360,7 +416,7 @@ async fn a_closed_connection_takes_its_binding_along_and_a_reload_leaves_only_th
     first_ws.close(None).await.unwrap();
     drop(first_ws);
     let mut second_ws = connect(&server, &certificate).await;
-    let mut second = Browser::new("1001", "pw", "d4e5f6");
+    let mut second = UserAgent::new("1001", "pw", "d4e5f6");
     let ok = second.register(&mut second_ws, true).await;
     assert!(bindings(&ok).contains(&second.contact()), "{ok}");
     wait_for_metric(&server, &certificate, REMOVED, 1).await;
@@ -375,17 +431,46 @@ async fn a_closed_connection_takes_its_binding_along_and_a_reload_leaves_only_th
 
     // A restart closes every connection: no browser binding survives it.
     let mut third_ws = connect(&server, &certificate).await;
-    let mut third = Browser::new("1001", "pw", "g7h8i9");
+    let mut third = UserAgent::new("1001", "pw", "g7h8i9");
     let ok = third.register(&mut third_ws, true).await;
     assert_eq!(bindings(&ok), [third.contact()]);
     server.restart();
     let mut after_ws = connect(&server, &certificate).await;
-    let mut after = Browser::new("1001", "pw", "after");
+    let mut after = UserAgent::new("1001", "pw", "after");
     let ok = after.register(&mut after_ws, false).await;
     assert!(
         bindings(&ok).is_empty(),
         "a browser binding survived a restart: {ok}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn over_tcp_only_an_invalid_contact_goes_with_its_connection() {
+    let server = TestServer::start("", &[("1001", "pw")]);
+    const REMOVED: &str = "switchboard_sip_bindings_connection_closed_total";
+    // A desk phone with a real address, and a client with an `.invalid`
+    // one, each on its own connection.
+    let mut phone_tcp = Tcp(TcpStream::connect(server.tcp).await.unwrap());
+    let mut phone = UserAgent::over_tcp("1001", "pw", "sip:1001@127.0.0.1:5099;transport=tcp");
+    phone.register(&mut phone_tcp, true).await;
+    let mut client_tcp = Tcp(TcpStream::connect(server.tcp).await.unwrap());
+    let mut client = UserAgent::over_tcp("1001", "pw", "sip:1001@k9x.invalid;transport=tcp");
+    let ok = client.register(&mut client_tcp, true).await;
+    assert_eq!(bindings(&ok).len(), 2, "{ok}");
+
+    drop(phone_tcp);
+    drop(client_tcp);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while server.metric(REMOVED) < 1 {
+        assert!(Instant::now() < deadline, "{REMOVED} never reached 1");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The phone can be reached at its address without that connection.
+    let mut observer_tcp = Tcp(TcpStream::connect(server.tcp).await.unwrap());
+    let mut observer = UserAgent::over_tcp("1001", "pw", "unused");
+    let ok = observer.register(&mut observer_tcp, false).await;
+    assert_eq!(bindings(&ok), [phone.contact()]);
+    assert_eq!(server.metric(REMOVED), 1);
 }
 
 /// Starts `switchboard serve` with `http` as the `[http]` table; it must fail.
