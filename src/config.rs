@@ -78,6 +78,23 @@ pub struct HttpConfig {
     /// The bearer token of the admin API; when empty a random one is made at
     /// start-up and printed once (log and standard output).
     pub admin_token: String,
+    /// The certificate chain (PEM, leaf first) of the HTTP listener. With
+    /// `tls_key` it makes the listener serve HTTPS and SIP over secure
+    /// WebSocket (`wss://.../sip`) only; without both it serves plain HTTP,
+    /// which browsers accept for softphones only on localhost.
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM: PKCS#8, PKCS#1 or SEC1) of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+}
+
+impl HttpConfig {
+    /// The certificate and key paths when TLS is configured.
+    pub fn tls(&self) -> Option<(&Path, &Path)> {
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Some((cert, key)),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -201,6 +218,8 @@ impl Default for HttpConfig {
         HttpConfig {
             listen: "0.0.0.0:8080".parse().expect("literal address"),
             admin_token: String::new(),
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -289,6 +308,19 @@ impl Config {
                 "sip.max_message_size must be at least 1024 bytes".into(),
             ));
         }
+        match (&self.http.tls_cert, &self.http.tls_key) {
+            (Some(_), None) => {
+                return Err(ConfigError::Invalid(
+                    "http.tls_cert is set but http.tls_key is not: TLS needs both".into(),
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError::Invalid(
+                    "http.tls_key is set but http.tls_cert is not: TLS needs both".into(),
+                ))
+            }
+            _ => {}
+        }
         if self.auth.algorithms.is_empty() {
             return Err(ConfigError::Invalid("auth.algorithms is empty".into()));
         }
@@ -342,6 +374,18 @@ mod tests {
     #[test]
     fn unknown_keys_are_refused() {
         assert!(toml::from_str::<Config>("[sip]\nudp_port = 5060\n").is_err());
+    }
+
+    #[test]
+    fn tls_needs_both_the_certificate_and_the_key() {
+        let config: Config = toml::from_str("[http]\ntls_cert = \"cert.pem\"\n").unwrap();
+        let error = config.validate().unwrap_err().to_string();
+        assert!(error.contains("http.tls_key"), "{error}");
+        let config: Config =
+            toml::from_str("[http]\ntls_cert = \"cert.pem\"\ntls_key = \"key.pem\"\n").unwrap();
+        config.validate().unwrap();
+        assert!(config.http.tls().is_some());
+        assert!(Config::default().http.tls().is_none());
     }
 
     #[test]

@@ -5,6 +5,8 @@ pub mod admin;
 mod metrics;
 mod sip_ws;
 
+pub use sip_ws::SipWsTransport;
+
 use std::sync::Arc;
 
 use axum::routing::get;

@@ -3,7 +3,13 @@
 //! The client must offer the `sip` subprotocol (section 4); each WebSocket
 //! message carries exactly one SIP message, so no Content-Length framing is
 //! needed. The connection joins the same registry as TCP, which is how a
-//! request reaches a browser registered with a `*.invalid` Contact.
+//! request reaches a browser registered with a `*.invalid` Contact. Behind
+//! the TLS listener the connection's transport is WSS, so our Via and Contact
+//! towards the browser say so.
+//!
+//! The server pings an idle connection (RFC 6455 section 5.5.2), and a
+//! browser's pong keeps it open; a connection that answers nothing for the
+//! idle timeout is closed, and with it the bindings only it could reach.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -12,16 +18,23 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use tokio::time::Instant;
 
 use super::AppState;
 use crate::sip::peer::Transport;
 use crate::sip::transport::{ConnectionGuard, Transports};
 
+/// The transport of WebSocket connections on this listener: `Wss` behind
+/// TLS. Without this extension on the router, connections are plain `Ws`.
+#[derive(Debug, Clone, Copy)]
+pub struct SipWsTransport(pub Transport);
+
 pub(super) async fn upgrade(
     ws: WebSocketUpgrade,
     State(state): State<Arc<AppState>>,
     ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    transport: Option<Extension<SipWsTransport>>,
 ) -> Response {
     let ws = ws
         .protocols(["sip"])
@@ -33,7 +46,8 @@ pub(super) async fn upgrade(
         )
             .into_response();
     }
-    let guard = match state.transports.register(Transport::Ws, remote) {
+    let transport = transport.map_or(Transport::Ws, |Extension(SipWsTransport(t))| t);
+    let guard = match state.transports.register(transport, remote) {
         Ok(guard) => guard,
         Err(_) => {
             tracing::warn!(%remote, "websocket refused: connection limit reached");
@@ -48,6 +62,10 @@ async fn drive(transports: Transports, mut socket: WebSocket, mut guard: Connect
     let peer = guard.peer;
     let idle = transports.limits().idle_timeout;
     let mut idle_deadline = Instant::now() + idle;
+    // A third of the idle timeout leaves a browser two chances to answer.
+    let ping_every = (idle / 3).max(std::time::Duration::from_millis(100));
+    let mut pings = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
+    pings.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             incoming = socket.recv() => {
@@ -82,6 +100,11 @@ async fn drive(transports: Transports, mut socket: WebSocket, mut guard: Connect
                     break;
                 }
                 idle_deadline = Instant::now() + idle;
+            }
+            _ = pings.tick() => {
+                if socket.send(Message::Ping(bytes::Bytes::new())).await.is_err() {
+                    break;
+                }
             }
             _ = tokio::time::sleep_until(idle_deadline) => {
                 tracing::debug!(%peer, "idle websocket closed");

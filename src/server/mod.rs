@@ -2,11 +2,13 @@
 //! listeners, starts the SIP core, and runs until SIGINT or SIGTERM.
 //!
 //! On start-up the server prints one line per listener to standard output,
-//! `listening sip/udp 127.0.0.1:5060` and so on, so scripts and tests that
-//! bind port 0 learn the real addresses.
+//! `listening sip/udp 127.0.0.1:5060` and so on (`listening http ...` or,
+//! with TLS configured, `listening https ...` last), so scripts and tests
+//! that bind port 0 learn the real addresses.
 
 mod directory;
 mod invite_auth;
+mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -15,7 +17,7 @@ use std::time::Duration;
 use anyhow::Context;
 use rand::Rng;
 
-use crate::api::{self, AppState};
+use crate::api::{self, AppState, SipWsTransport};
 use crate::call::{
     self, CallMetrics, CallSettings, DispatchInput, Registry, Routing, RoutingHandle, Services,
     SipLocal,
@@ -28,7 +30,8 @@ use crate::sip::authenticator::{AuthSettings, Authenticator};
 use crate::sip::core::{unix_ms, Core};
 use crate::sip::location::Location;
 use crate::sip::metrics::SipMetrics;
-use crate::sip::registrar::{BindingRules, Registrar};
+use crate::sip::peer::Transport;
+use crate::sip::registrar::{BindingRules, BindingStore, Registrar};
 use crate::sip::transaction::{Config as TransactionConfig, TransactionLayer};
 use crate::sip::transport::{Limits, Transports};
 use crate::sip::tu::CoreHandle;
@@ -36,6 +39,7 @@ use crate::sip::uas::Local;
 use crate::store::Store;
 
 pub use directory::StoreDirectory;
+pub use tls::TlsError;
 
 /// Installs the global `tracing` subscriber; `RUST_LOG` overrides `filter`.
 pub fn init_logging(filter: &str) {
@@ -53,6 +57,12 @@ const EXPIRY_SWEEP: Duration = Duration::from_secs(5);
 /// Runs the server until SIGINT or SIGTERM.
 pub async fn run(config: Config) -> anyhow::Result<()> {
     config.validate()?;
+    // Read before anything is opened, so a bad certificate or key stops the
+    // start at once with the file's name.
+    let tls = match config.http.tls() {
+        Some((cert, key)) => Some(tls::server_config(cert, key)?),
+        None => None,
+    };
     let store = Store::open(&config.database.url)
         .await
         .with_context(|| format!("opening the database {}", config.database.url))?;
@@ -84,9 +94,31 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .load_bindings(i64::try_from(now).unwrap_or(i64::MAX))
         .await
         .context("loading registrations")?;
-    let restored = stored.len();
-    location.load(stored.into_iter().filter_map(directory::from_row));
-    tracing::info!(bindings = restored, "registrations restored");
+    // A browser's binding is reachable only over its connection, which did
+    // not survive the restart; it registers again when it reconnects.
+    let (connection_bound, restored): (Vec<_>, Vec<_>) = stored
+        .into_iter()
+        .filter_map(directory::from_row)
+        .partition(|(_, b)| b.is_connection_bound());
+    tracing::info!(bindings = restored.len(), "registrations restored");
+    location.load(restored);
+    if !connection_bound.is_empty() {
+        let mut aors: Vec<String> = connection_bound.into_iter().map(|(aor, _)| aor).collect();
+        aors.sort();
+        aors.dedup();
+        let sets = aors
+            .into_iter()
+            .map(|aor| {
+                let left = location.lookup(&aor, now);
+                (aor, left)
+            })
+            .collect();
+        StoreDirectory::new(store.clone())
+            .save(sets)
+            .await
+            .context("removing the stored bindings of closed WebSocket connections")?;
+        tracing::info!("bindings of browsers whose connections closed with the restart removed");
+    }
 
     let mut sip_udp = None;
     let mut sip_tcp = None;
@@ -151,6 +183,16 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         directory,
         metrics.clone(),
     ));
+    {
+        let registrar = registrar.clone();
+        let mut closed = transports.watch_closed();
+        tokio::spawn(async move {
+            while let Some(peer) = closed.recv().await {
+                let registrar = registrar.clone();
+                tokio::spawn(async move { registrar.connection_closed(peer).await });
+            }
+        });
+    }
     {
         let registrar = registrar.clone();
         tokio::spawn(async move {
@@ -300,15 +342,43 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.http.listen)
         .await
         .with_context(|| format!("binding HTTP {}", config.http.listen))?;
-    announce("http", listener.local_addr()?);
-    let http = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal());
-
+    let local = listener.local_addr()?;
     tracing::info!(domain = %config.sip.domain, "switchboard running");
-    http.await.context("serving HTTP")?;
+    match tls {
+        Some(tls) => {
+            use axum::serve::ListenerExt;
+            let app = app.layer(axum::Extension(SipWsTransport(Transport::Wss)));
+            // tap_io is what lets ConnectInfo<SocketAddr> read the address a
+            // custom listener yields.
+            let listener = tls::TlsListener::new(listener, tls)?.tap_io(|_| {});
+            announce("https", local);
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .context("serving HTTPS")?;
+        }
+        None => {
+            if !local.ip().is_loopback() {
+                tracing::warn!(
+                    listen = %local,
+                    "HTTP without TLS on a network address: browsers allow a softphone \
+                     (microphone) only over HTTPS outside localhost, and the admin token \
+                     travels in clear; set http.tls_cert and http.tls_key"
+                );
+            }
+            announce("http", local);
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .context("serving HTTP")?;
+        }
+    }
     core_task.abort();
     store.close().await;
     tracing::info!("switchboard stopped");

@@ -5,14 +5,16 @@
 //! registrar writes it, so it is a map split into shards, each behind its own
 //! short-held lock; no lock is held across an `.await`. Each binding keeps the
 //! peer its REGISTER came from, so a browser registered with a `*.invalid`
-//! Contact is reached over its WebSocket connection.
+//! Contact is reached over its WebSocket connection; such a binding is
+//! connection-bound and goes when the connection goes.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Mutex;
 
-use super::peer::Peer;
+use super::message::Uri;
+use super::peer::{Peer, Transport};
 
 /// One contact of an address-of-record.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,6 +37,22 @@ impl Binding {
     /// Seconds left at `now_ms`, for the Contact `expires` of a 200 OK.
     pub fn remaining_secs(&self, now_ms: u64) -> u64 {
         self.expires_at_ms.saturating_sub(now_ms).div_ceil(1000)
+    }
+
+    /// Whether the binding can be reached only over the connection its
+    /// REGISTER came on: a WebSocket client (we cannot open a WebSocket to
+    /// it), or a Contact host under `.invalid` (RFC 7118 section 5, RFC 6761).
+    /// Such a binding is useless once that connection has closed.
+    pub fn is_connection_bound(&self) -> bool {
+        if matches!(self.source.transport, Transport::Ws | Transport::Wss) {
+            return true;
+        }
+        Uri::parse(bytes::Bytes::copy_from_slice(self.contact.as_bytes())).is_ok_and(|uri| {
+            uri.host()
+                .trim_end_matches('.')
+                .to_ascii_lowercase()
+                .ends_with(".invalid")
+        })
     }
 }
 
@@ -169,6 +187,18 @@ mod tests {
             .collect();
         assert_eq!(found, ["sip:a@3", "sip:a@1"]);
         assert!(location.lookup("bob", 0).is_empty());
+    }
+
+    #[test]
+    fn websocket_and_invalid_host_bindings_are_connection_bound() {
+        let mut b = binding("sip:a@192.0.2.1:5060", 1_000, None);
+        assert!(!b.is_connection_bound());
+        b.contact = "sip:k3l2@Df7jal23ls0d.INVALID;transport=ws".into();
+        assert!(b.is_connection_bound());
+        b.contact = "sip:a@phone.invalidated.example".into();
+        assert!(!b.is_connection_bound());
+        b.source.transport = Transport::Wss;
+        assert!(b.is_connection_bound());
     }
 
     #[test]

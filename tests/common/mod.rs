@@ -23,6 +23,7 @@ pub struct TestServer {
     pub config: PathBuf,
     pub udp: SocketAddr,
     pub tcp: SocketAddr,
+    /// The HTTP listener (`listening http`, or `listening https` with TLS).
     pub http: SocketAddr,
     /// Every listener the server reported, as `(kind, address)`.
     pub listeners: Vec<(String, SocketAddr)>,
@@ -78,7 +79,11 @@ impl TestServer {
         TestServer {
             udp: find("sip/udp"),
             tcp: find("sip/tcp"),
-            http: find("http"),
+            http: listeners
+                .iter()
+                .find(|(k, _)| k == "http" || k == "https")
+                .map(|(_, a)| *a)
+                .expect("no http listener"),
             dir,
             config,
             listeners,
@@ -99,7 +104,7 @@ impl TestServer {
             match kind.as_str() {
                 "sip/udp" if addr.is_ipv4() => self.udp = *addr,
                 "sip/tcp" if addr.is_ipv4() => self.tcp = *addr,
-                "http" => self.http = *addr,
+                "http" | "https" => self.http = *addr,
                 _ => {}
             }
         }
@@ -201,7 +206,7 @@ fn spawn(config: &Path) -> (Child, Vec<(String, SocketAddr)>, String) {
             .parse()
             .expect("listener address");
         listeners.push((what.to_owned(), addr));
-        if what == "http" {
+        if what == "http" || what == "https" {
             break;
         }
     }

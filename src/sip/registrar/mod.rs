@@ -8,14 +8,19 @@
 //! [`BindingStore`] by one persister task that commits many addresses-of-record
 //! per transaction (group commit); each REGISTER is answered once its change is
 //! committed, so an acknowledged registration survives a restart.
+//!
+//! A binding that only its connection can reach (a browser's `*.invalid`
+//! Contact over WebSocket, RFC 7118 section 5) is removed as soon as that
+//! connection closes ([`Registrar::connection_closed`]), so a browser that
+//! reloads leaves behind nothing but its new binding.
 
 mod bindings;
 
 pub use bindings::{apply, BindingRules, ContactUpdate, Origin, Refusal, Update};
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -23,7 +28,7 @@ use super::authenticator::{AuthOutcome, Authenticator, Directory, DirectoryError
 use super::location::{Binding, Location};
 use super::message::{Contacts, HeaderName, Request, Response};
 use super::metrics::SipMetrics;
-use super::peer::Peer;
+use super::peer::{ConnectionId, Peer};
 
 /// Where bindings are kept across restarts.
 pub trait BindingStore: Send + Sync + 'static {
@@ -60,6 +65,9 @@ pub struct Registrar<D> {
     persist: mpsc::Sender<PersistRequest>,
     metrics: Arc<SipMetrics>,
     changes: std::sync::OnceLock<mpsc::UnboundedSender<RegistrationChange>>,
+    /// The AORs each open connection holds connection-bound bindings for,
+    /// so a closing connection touches only those.
+    flows: Mutex<HashMap<ConnectionId, HashSet<String>>>,
 }
 
 impl<D: Directory + BindingStore> Registrar<D> {
@@ -86,6 +94,7 @@ impl<D: Directory + BindingStore> Registrar<D> {
             persist: tx,
             metrics,
             changes: std::sync::OnceLock::new(),
+            flows: Mutex::new(HashMap::new()),
         }
     }
 
@@ -195,6 +204,12 @@ impl<D: Directory + BindingStore> Registrar<D> {
             }
             Ok((false, current)) => current,
         };
+        if let Some(id) = from.connection {
+            let bound = |b: &Binding| b.source.connection == Some(id) && b.is_connection_bound();
+            if current.iter().any(bound) {
+                self.lock_flows().entry(id).or_default().insert(aor.clone());
+            }
+        }
         let mut resp = Response::for_request(req, 200, "OK");
         for binding in current {
             let mut value = format!(
@@ -208,6 +223,54 @@ impl<D: Directory + BindingStore> Registrar<D> {
             resp.headers.push(HeaderName::Contact, value);
         }
         resp
+    }
+
+    /// Removes the bindings that only the connection of `peer` could reach,
+    /// now that it has closed, and records the removal. Bindings of the same
+    /// AOR on other connections or addresses stay.
+    pub async fn connection_closed(&self, peer: Peer) {
+        let Some(id) = peer.connection else { return };
+        let Some(aors) = self.lock_flows().remove(&id) else {
+            return;
+        };
+        let mut changed = Vec::new();
+        for aor in aors {
+            let left = self.location.update(&aor, |set| {
+                let before = set.len();
+                set.retain(|b| !(b.source.connection == Some(id) && b.is_connection_bound()));
+                (set.len() != before).then(|| (before - set.len(), set.len()))
+            });
+            if let Some((removed, left)) = left {
+                self.metrics
+                    .bindings_connection_closed
+                    .fetch_add(removed as u64, std::sync::atomic::Ordering::Relaxed);
+                tracing::debug!(%aor, %peer, removed, "bindings of a closed connection removed");
+                self.changed(&aor, left);
+                changed.push(aor);
+            }
+        }
+        // Through the persister, so this write is ordered with the REGISTERs
+        // of the same AORs.
+        let mut commits = Vec::with_capacity(changed.len());
+        for aor in changed {
+            let (done, committed) = oneshot::channel();
+            if self
+                .persist
+                .send(PersistRequest { aor, done })
+                .await
+                .is_err()
+            {
+                return;
+            }
+            commits.push(committed);
+        }
+        for committed in commits {
+            let _ = committed.await;
+        }
+    }
+
+    fn lock_flows(&self) -> std::sync::MutexGuard<'_, HashMap<ConnectionId, HashSet<String>>> {
+        self.flows.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Queues `aor` for the next commit and waits for it.

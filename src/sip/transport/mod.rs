@@ -10,7 +10,9 @@
 //!
 //! Connections are bounded in number (`max_connections`); a connection with no
 //! traffic for the idle timeout is closed, and TCP keepalive finds half-open
-//! ones. An overfull inbound channel drops datagrams rather than queueing
+//! ones. Every closed connection is reported to whoever watches
+//! ([`Transports::watch_closed`]): the registrar drops the bindings that only
+//! that connection could reach. An overfull inbound channel drops datagrams rather than queueing
 //! without bound; every drop is counted in [`TransportMetrics`].
 
 mod stream;
@@ -19,7 +21,7 @@ mod udp;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -100,6 +102,7 @@ struct Inner {
     inbound: mpsc::Sender<Inbound>,
     limits: Limits,
     metrics: TransportMetrics,
+    closed: OnceLock<mpsc::UnboundedSender<Peer>>,
 }
 
 #[derive(Default)]
@@ -142,6 +145,7 @@ impl Transports {
                 inbound: tx,
                 limits,
                 metrics: TransportMetrics::default(),
+                closed: OnceLock::new(),
             }),
         };
         (transports, rx)
@@ -153,6 +157,14 @@ impl Transports {
 
     pub fn metrics(&self) -> &TransportMetrics {
         &self.inner.metrics
+    }
+
+    /// Reports every stream connection that closes from now on, as the peer
+    /// it was. Only the first call gets the reports.
+    pub fn watch_closed(&self) -> mpsc::UnboundedReceiver<Peer> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let _ = self.inner.closed.set(tx);
+        rx
     }
 
     /// Open stream connections right now.
@@ -213,11 +225,16 @@ impl Transports {
 
     fn unregister(&self, id: ConnectionId) {
         let mut registry = self.lock_registry();
-        if let Some(conn) = registry.by_id.remove(&id) {
-            let key = (conn.peer.transport, conn.peer.addr);
-            if registry.by_addr.get(&key) == Some(&id) {
-                registry.by_addr.remove(&key);
-            }
+        let Some(conn) = registry.by_id.remove(&id) else {
+            return;
+        };
+        let key = (conn.peer.transport, conn.peer.addr);
+        if registry.by_addr.get(&key) == Some(&id) {
+            registry.by_addr.remove(&key);
+        }
+        drop(registry);
+        if let Some(closed) = self.inner.closed.get() {
+            let _ = closed.send(conn.peer);
         }
     }
 
