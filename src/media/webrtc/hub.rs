@@ -227,7 +227,20 @@ struct Entry {
     next: Option<Instant>,
 }
 
+/// The hub's timer resolution: ICE, DTLS and RTCP timers tolerate it.
+const GRID: Duration = Duration::from_millis(5);
+
+/// `at` rounded up to the hub's timer grid.
+fn on_grid(epoch: Instant, at: Instant) -> Instant {
+    let since = at.saturating_duration_since(epoch).as_micros() as u64;
+    let step = GRID.as_micros() as u64;
+    epoch + Duration::from_micros(since.div_ceil(step) * step)
+}
+
 struct Hub {
+    epoch: Instant,
+    /// Media for the workers, sent once per wake-up (one wake of each worker).
+    outbox: Vec<(mpsc::Sender<Packet>, Vec<Packet>)>,
     fd: RawFd,
     port: u16,
     keys: Keys,
@@ -259,6 +272,8 @@ async fn run(
         }
     };
     let mut hub = Hub {
+        epoch: Instant::now(),
+        outbox: Vec::new(),
         fd: socket.get_ref().as_raw_fd(),
         port,
         keys,
@@ -301,6 +316,7 @@ async fn run(
                         break;
                     }
                 }
+                hub.flush_outbox();
             }
             n = packets.recv_many(&mut batch, 64) => {
                 if n == 0 {
@@ -310,6 +326,7 @@ async fn run(
                 for p in batch.drain(..) {
                     hub.on_packet(p, now);
                 }
+                hub.flush_outbox();
             }
             cmd = commands.recv() => match cmd {
                 Some(c) => hub.command(c),
@@ -317,12 +334,26 @@ async fn run(
             },
             _ = tokio::time::sleep_until(tokio::time::Instant::from_std(wake)) => {
                 hub.on_timers(Instant::now());
+                hub.flush_outbox();
             }
         }
     }
 }
 
 impl Hub {
+    /// Hands the media decrypted since the last flush to the workers.
+    fn flush_outbox(&mut self) {
+        for (worker, packets) in &mut self.outbox {
+            for p in packets.drain(..) {
+                if worker.try_send(p).is_ok() {
+                    self.report.media_in += 1;
+                } else {
+                    self.report.media_in_dropped += 1;
+                }
+            }
+        }
+    }
+
     fn command(&mut self, cmd: HubCommand) {
         let now = Instant::now();
         match cmd {
@@ -513,7 +544,8 @@ impl Hub {
         let Some(e) = self.legs.get_mut(&id) else {
             return;
         };
-        let (fd, events, report) = (self.fd, &self.events, &mut self.report);
+        let (fd, events, report, outbox) =
+            (self.fd, &self.events, &mut self.report, &mut self.outbox);
         let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<Instant, ()> {
             loop {
                 match e.leg.step(now) {
@@ -521,17 +553,16 @@ impl Hub {
                         Ok(()) => report.datagrams_sent += 1,
                         Err(_) => report.send_errors += 1,
                     },
-                    Ok(Step::Media(data)) => {
-                        let sent = e
-                            .worker
-                            .as_ref()
-                            .is_some_and(|w| w.try_send(Packet { leg: id, data }).is_ok());
-                        if sent {
-                            report.media_in += 1;
-                        } else {
-                            report.media_in_dropped += 1;
+                    Ok(Step::Media(data)) => match &e.worker {
+                        Some(w) => {
+                            let packet = Packet { leg: id, data };
+                            match outbox.iter_mut().find(|(o, _)| o.same_channel(w)) {
+                                Some((_, queued)) => queued.push(packet),
+                                None => outbox.push((w.clone(), vec![packet])),
+                            }
                         }
-                    }
+                        None => report.media_in_dropped += 1,
+                    },
                     Ok(Step::Lost) => return Err(()),
                     Ok(Step::Wait(at)) => {
                         while let Some(digit) = e.leg.poll_digit(now) {
@@ -549,7 +580,8 @@ impl Hub {
         match outcome {
             Ok(Ok(at)) => {
                 // Due timers were just served: the next one is in the future.
-                let at = at.max(now + Duration::from_millis(1));
+                // Timers fall on a 5 ms grid so one wake-up serves many legs.
+                let at = on_grid(self.epoch, at.max(now + Duration::from_millis(1)));
                 if e.next != Some(at) {
                     e.next = Some(at);
                     self.timers.push(Reverse((at, id)));

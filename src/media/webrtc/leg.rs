@@ -15,7 +15,7 @@ use str0m::config::{CryptoProvider, DtlsCert};
 use str0m::format::{Codec, FormatParams};
 use str0m::media::{Mid, Pt};
 use str0m::net::{Protocol, Receive, Transmit};
-use str0m::rtp::{RtpWrite, SeqNo};
+use str0m::rtp::{Extension, RtpWrite, SeqNo};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc, RtcError};
 
 use crate::media::bridge::LegCodec;
@@ -117,6 +117,12 @@ impl BrowserLeg {
             .set_dtls_cert(keys.cert.clone())
             .set_ice_lite(true)
             .set_rtp_mode(true)
+            // Only the MID extension (BUNDLE demultiplexing, RFC 9143) and the
+            // audio level: no transport-wide congestion control, whose feedback
+            // costs more than the audio itself for a fixed-rate G.711 stream.
+            .clear_extension_map()
+            .set_extension(1, Extension::AudioLevel)
+            .set_extension(4, Extension::RtpMid)
             .clear_codecs();
         let laws = match prefer {
             Law::Mu => [Law::Mu, Law::A],
