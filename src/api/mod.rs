@@ -1,8 +1,9 @@
-//! HTTP: the SIP-over-WebSocket upgrade (RFC 7118), health and metrics. The
-//! admin API and web pages join this router as they are built.
+//! HTTP: the SIP-over-WebSocket upgrade (RFC 7118), health and metrics, the
+//! admin API and the web pages (the agent panel at `/agent/`).
 
 pub mod admin;
 mod metrics;
+mod pages;
 mod sip_ws;
 
 use std::sync::Arc;
@@ -28,5 +29,6 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics::render))
         .nest("/api", admin::router(state.admin.clone()))
+        .merge(pages::router())
         .with_state(state)
 }
