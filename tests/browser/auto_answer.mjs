@@ -1,0 +1,21 @@
+// (c) A queue with auto answer: the browser answers by itself with a beep, no
+// click; after the caller hangs up the agent closes the call.
+import { byTest, cfg, checkTwoWayAudio, emit, newAgentPage, presence, run, startWork, wrapUp } from "./lib.mjs";
+
+run(async (browser) => {
+  const page = await newAgentPage(browser, "agent");
+  await startWork(page, cfg.agents[0]);
+  await presence(page, "available");
+  emit("ready");
+  // Nobody clicks: the call section appears by itself.
+  await byTest(page, "call").waitFor({ state: "visible", timeout: 30000 });
+  const beep = await page.evaluate(() => ({ beeps: window.switchboard.beeps, audio: window.switchboard.audioState() }));
+  if (beep.beeps < 1 || beep.audio !== "running") throw new Error(`no beep played: ${JSON.stringify(beep)}`);
+  emit("auto-answered", beep);
+  await presence(page, "in_call");
+  emit("connected");
+  emit("audio", await checkTwoWayAudio(page));
+  await presence(page, "after_call_work", 60000);
+  await wrapUp(page, { code: cfg.code });
+  emit("submitted");
+});
