@@ -636,3 +636,56 @@ fn two_browser_agents_in_sequential_order() {
     let run = caller.join().unwrap();
     assert!(run.success, "{}", run.output);
 }
+
+/// A wrong password is refused on the login form.
+#[test]
+fn the_panel_refuses_a_wrong_password() {
+    let (server, api) = demo("");
+    let agent = browser_agent(&server, &api, "1001");
+    let mut browser = Browser::start(&server, "login_refused.mjs", &[&agent], json!({}));
+    let refused = browser.expect("refused", MINUTE);
+    assert_eq!(
+        refused["message"], "Wrong user name or password.",
+        "{refused}"
+    );
+    browser.finish(MINUTE);
+}
+
+/// The panel's files come from the binary with their types and cache rules.
+#[test]
+fn the_panel_is_served_with_its_types_and_cache_rules() {
+    use common::http::request_with;
+    let (server, _api) = demo("");
+    let get = |path: &str, headers: &[(&str, &str)]| {
+        request_with(server.http, "GET", path, headers, "text/plain", None)
+    };
+    let redirect = get("/agent", &[]);
+    assert_eq!(redirect.status, 308);
+    assert_eq!(redirect.header("location"), Some("/agent/"));
+    let page = get("/agent/", &[]);
+    assert_eq!(page.status, 200);
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(page.body.contains("id=\"login-form\""), "{}", page.body);
+    assert!(page
+        .header("content-security-policy")
+        .is_some_and(|c| c.contains("script-src 'self'")));
+    assert_eq!(page.header("cache-control"), Some("no-cache"));
+    for (path, kind) in [
+        ("/agent/panel.js", "text/javascript; charset=utf-8"),
+        ("/agent/phone.js", "text/javascript; charset=utf-8"),
+        ("/agent/panel.css", "text/css; charset=utf-8"),
+        ("/agent/vendor/jssip.js", "text/javascript; charset=utf-8"),
+    ] {
+        let reply = get(path, &[]);
+        assert_eq!(reply.status, 200, "{path}");
+        assert_eq!(reply.header("content-type"), Some(kind), "{path}");
+        let etag = reply.header("etag").expect("an ETag").to_owned();
+        let again = get(path, &[("If-None-Match", &etag)]);
+        assert_eq!(again.status, 304, "{path} unchanged");
+        assert!(again.body.is_empty());
+    }
+    assert_eq!(get("/agent/nothing.js", &[]).status, 404);
+}
