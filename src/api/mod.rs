@@ -1,7 +1,9 @@
-//! HTTP: the SIP-over-WebSocket upgrade (RFC 7118), health and metrics. The
-//! admin API and web pages join this router as they are built.
+//! HTTP: the SIP-over-WebSocket upgrade (RFC 7118), health and metrics, the
+//! admin API and the agent panel's API ([`agent`]). Web pages join this
+//! router as they are built.
 
 pub mod admin;
+pub mod agent;
 mod metrics;
 mod sip_ws;
 
@@ -19,6 +21,7 @@ pub struct AppState {
     pub sip_metrics: Arc<SipMetrics>,
     pub call_metrics: Arc<crate::call::CallMetrics>,
     pub admin: Arc<admin::AdminState>,
+    pub agent: Arc<agent::AgentState>,
 }
 
 /// The whole HTTP surface of the server.
@@ -27,6 +30,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/sip", get(sip_ws::upgrade))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics::render))
-        .nest("/api", admin::router(state.admin.clone()))
+        .nest(
+            "/api",
+            admin::router(state.admin.clone(), agent::router(state.agent.clone())),
+        )
         .with_state(state)
 }
