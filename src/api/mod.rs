@@ -1,7 +1,9 @@
 //! HTTP: the SIP-over-WebSocket upgrade (RFC 7118), health and metrics, the
-//! admin API and the web pages (the agent panel at `/agent/`).
+//! admin API, the agent panel's API ([`agent`]) and the web pages (the agent
+//! panel itself at `/agent/`).
 
 pub mod admin;
+pub mod agent;
 mod metrics;
 mod pages;
 mod sip_ws;
@@ -20,6 +22,7 @@ pub struct AppState {
     pub sip_metrics: Arc<SipMetrics>,
     pub call_metrics: Arc<crate::call::CallMetrics>,
     pub admin: Arc<admin::AdminState>,
+    pub agent: Arc<agent::AgentState>,
 }
 
 /// The whole HTTP surface of the server.
@@ -28,7 +31,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/sip", get(sip_ws::upgrade))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics::render))
-        .nest("/api", admin::router(state.admin.clone()))
+        .nest(
+            "/api",
+            admin::router(state.admin.clone(), agent::router(state.agent.clone())),
+        )
         .merge(pages::router())
         .with_state(state)
 }

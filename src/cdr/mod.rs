@@ -47,7 +47,7 @@ mod service_level;
 #[cfg(test)]
 mod tests;
 
-pub use builder::{CallEvent, IgnoreReason, Ignored, RecordBuilder, RecordConfig};
+pub use builder::{CallEvent, CallResult, IgnoreReason, Ignored, RecordBuilder, RecordConfig};
 pub use notices::exit_target;
 pub use record::{
     Arrival, Classification, Direction, Disposition, InteractionId, InteractionRecord,
