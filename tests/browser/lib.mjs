@@ -81,6 +81,9 @@ export async function launch() {
 /** A new agent browser: its own cookies, microphone allowed, console kept. */
 export async function newAgentPage(browser, name) {
   const context = await browser.newContext({ permissions: ["microphone"] });
+  // JsSIP's own log (the `debug` package reads localStorage) goes to the
+  // console, which a failure prints.
+  await context.addInitScript(() => localStorage.setItem("debug", "JsSIP:*"));
   const page = await context.newPage();
   page.agentName = name;
   page.consoleLines = [];
@@ -228,7 +231,7 @@ export async function run(body) {
         /* the page is gone */
       }
       await writeFile(`${base}.console.txt`, page.consoleLines.join("\n")).catch(() => {});
-      console.error(`console of ${page.agentName}:\n${page.consoleLines.slice(-40).join("\n")}`);
+      console.error(`console of ${page.agentName}:\n${page.consoleLines.slice(-60).join("\n")}`);
     }
     if (browser) await browser.close().catch(() => {});
     process.exit(1);

@@ -22,6 +22,39 @@ export function callerOf(request) {
   return from.uri && from.uri.user ? from.uri.user : from.display_name || "";
 }
 
+/**
+ * Keeps only the MD5 digest challenges of a 401/407 response. Switchboard
+ * offers SHA-256 and MD5 (RFC 7616 section 3.7: the client picks one it
+ * supports), but JsSIP supports only MD5 and keeps only the last challenge
+ * header it reads, whatever its algorithm.
+ */
+export function md5ChallengeOnly(message) {
+  if (typeof message !== "string" || !/^SIP\/2\.0 40[17] /.test(message)) return message;
+  const end = message.indexOf("\r\n\r\n");
+  if (end < 0) return message;
+  const lines = message.slice(0, end).split("\r\n");
+  const isChallenge = (l) => /^(www|proxy)-authenticate\s*:/i.test(l);
+  const isMd5 = (l) => !/algorithm\s*=/i.test(l) || /algorithm\s*=\s*"?md5"?\s*(,|$)/i.test(l);
+  if (!lines.some((l) => isChallenge(l) && isMd5(l))) return message;
+  return lines.filter((l) => !isChallenge(l) || isMd5(l)).join("\r\n") + message.slice(end);
+}
+
+/** JsSIP's WebSocket, with only the challenges JsSIP can answer let in. */
+class SipSocket extends JsSIP.WebSocketInterface {
+  constructor(url) {
+    super(url);
+    let handler = () => {};
+    const decoder = new TextDecoder();
+    Object.defineProperty(this, "ondata", {
+      configurable: true,
+      get: () => (data) => handler(md5ChallengeOnly(typeof data === "string" ? data : decoder.decode(data))),
+      set: (fn) => {
+        handler = fn;
+      },
+    });
+  }
+}
+
 export class Phone extends EventTarget {
   /**
    * @param {{uri: string, username: string, realm: string, ha1: string, ws_url: string}} sip
@@ -37,7 +70,7 @@ export class Phone extends EventTarget {
   }
 
   start() {
-    const socket = new JsSIP.WebSocketInterface(this.sip.ws_url);
+    const socket = new SipSocket(this.sip.ws_url);
     this.ua = new JsSIP.UA({
       sockets: [socket],
       uri: this.sip.uri,
