@@ -118,6 +118,14 @@ struct Wrapup {
     tags: [i64; 2],
 }
 
+impl Wrapup {
+    fn sorted_tags(&self) -> Vec<i64> {
+        let mut t = self.tags.to_vec();
+        t.sort();
+        t
+    }
+}
+
 fn wrapup_choices(api: &Api) -> Wrapup {
     let code = |name: &str, category: &str, flags: Value| {
         created(api.post(
@@ -143,7 +151,11 @@ fn wrapup_choices(api: &Api) -> Wrapup {
             .unwrap()
     };
     let tags = [tag("Invoice", "#2457c5"), tag("Complaint", "#b3261e")];
-    change_demo_queue(api, json!({"result_codes": [done, call_back]}));
+    // Long enough after-call work for the form to be filled in.
+    change_demo_queue(
+        api,
+        json!({"result_codes": [done, call_back], "after_call_work_secs": 300}),
+    );
     Wrapup {
         done,
         call_back,
@@ -499,9 +511,7 @@ fn an_agent_answers_in_the_browser_and_closes_the_call_with_a_result_and_tags() 
     let result = wrapup_of(&server, &stored);
     assert_eq!(result.code, Some(wrapup.done), "{result:?}");
     assert_eq!(result.note.as_deref(), Some("called about an invoice"));
-    let mut tags = result.tags.clone();
-    tags.sort();
-    assert_eq!(tags, wrapup.tags.to_vec(), "{result:?}");
+    assert_eq!(result.tags, wrapup.sorted_tags(), "{result:?}");
 }
 
 /// (b) The agent rejects the offer: the caller goes on to the next agent.
@@ -607,9 +617,7 @@ fn a_reload_during_after_call_work_keeps_the_wrap_up() {
             .is_some_and(|d| d.starts_with("2026-12-07")),
         "{result:?}"
     );
-    let mut tags = result.tags.clone();
-    tags.sort();
-    assert_eq!(tags, wrapup.tags.to_vec());
+    assert_eq!(result.tags, wrapup.sorted_tags(), "{result:?}");
 }
 
 /// (e) Two browser agents in a Sequential queue: the first in order is
