@@ -105,6 +105,9 @@ pub struct MediaConfig {
     /// Ask for realtime scheduling (SCHED_FIFO) of the media threads; needs
     /// CAP_SYS_NICE, and steadies pacing on a busy machine.
     pub realtime: bool,
+    /// The one UDP port every browser (WebRTC) leg uses; unset, the first free
+    /// port of the RTP range.
+    pub webrtc_port: Option<u16>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -219,6 +222,7 @@ impl Default for MediaConfig {
             ip: std::net::IpAddr::from([0, 0, 0, 0]),
             workers: 0,
             realtime: false,
+            webrtc_port: None,
         }
     }
 }

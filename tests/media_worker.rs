@@ -535,6 +535,7 @@ async fn the_engine_opens_legs_on_its_workers_and_refuses_when_ports_run_out() {
         ip: "127.0.0.1".parse().unwrap(),
         ports: (42_100, 42_105),
         realtime: false,
+        webrtc_port: Some(0),
     };
     let engine = MediaEngine::start(&config, tx).unwrap();
     let (caller, caller_addr) = peer().await;

@@ -231,7 +231,8 @@ pub async fn route_media_events(registry: Arc<Registry>, mut events: mpsc::Recei
         let leg = match &event {
             MediaEvent::Digit { leg, .. }
             | MediaEvent::Playback { leg, .. }
-            | MediaEvent::Latched { leg, .. } => *leg,
+            | MediaEvent::Latched { leg, .. }
+            | MediaEvent::Lost { leg } => *leg,
         };
         if let Some(call) = registry.call_of_leg(leg) {
             registry.tell(call, CallInput::Media(event));

@@ -15,7 +15,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::mpsc;
 
 use super::leg::{LegConfig, LegId};
-use super::ports::{bind_rtp, bind_rtp_pair, PortPool, PortsExhausted};
+use super::ports::{bind_rtp, bind_rtp_pair, PortLease, PortPool, PortsExhausted};
+use super::webrtc::{HubError, Opened, WebRtcHub};
 use super::worker::{set_realtime_priority, Command, MediaEvent, MediaWorker, WorkerError};
 
 /// How the engine starts.
@@ -29,6 +30,8 @@ pub struct EngineConfig {
     pub ports: (u16, u16),
     /// Ask for realtime scheduling of the worker threads (needs CAP_SYS_NICE).
     pub realtime: bool,
+    /// The one UDP port of every browser leg; `None` takes one from the RTP range.
+    pub webrtc_port: Option<u16>,
 }
 
 impl Default for EngineConfig {
@@ -38,6 +41,7 @@ impl Default for EngineConfig {
             ip: IpAddr::from([0, 0, 0, 0]),
             ports: (20_000, 29_999),
             realtime: false,
+            webrtc_port: None,
         }
     }
 }
@@ -59,6 +63,25 @@ impl EngineError {
     }
 }
 
+/// Why a browser leg could not be opened.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BrowserLegError {
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error(transparent)]
+    Hub(#[from] HubError),
+}
+
+impl BrowserLegError {
+    /// 488 for an offer we cannot take, 503 for want of resources.
+    pub fn sip_status(&self) -> u16 {
+        match self {
+            BrowserLegError::Engine(e) => e.sip_status(),
+            BrowserLegError::Hub(e) => e.sip_status(),
+        }
+    }
+}
+
 /// Where a new leg lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OpenedLeg {
@@ -74,6 +97,9 @@ pub struct MediaEngine {
     pool: PortPool,
     ip: IpAddr,
     next: AtomicUsize,
+    hub: WebRtcHub,
+    /// The hub's port when it came from the RTP range (held for the engine's life).
+    _hub_lease: Option<PortLease>,
 }
 
 impl MediaEngine {
@@ -99,11 +125,23 @@ impl MediaEngine {
                 })?;
             workers.push(worker);
         }
+        let pool = PortPool::new(config.ports.0, config.ports.1);
+        let (socket, lease) = match config.webrtc_port {
+            Some(port) => (std::net::UdpSocket::bind((config.ip, port))?, None),
+            None => {
+                let (socket, lease) =
+                    bind_rtp(&pool, config.ip).map_err(|e| std::io::Error::other(e.to_string()))?;
+                (socket, Some(lease))
+            }
+        };
+        let hub = WebRtcHub::start(socket, events)?;
         Ok(MediaEngine {
             workers,
-            pool: PortPool::new(config.ports.0, config.ports.1),
+            pool,
             ip: config.ip,
             next: AtomicUsize::new(0),
+            hub,
+            _hub_lease: lease,
         })
     }
 
@@ -151,5 +189,41 @@ impl MediaEngine {
 
     pub fn ports(&self) -> &PortPool {
         &self.pool
+    }
+
+    /// The WebRTC hub that holds every browser leg.
+    pub fn hub(&self) -> &WebRtcHub {
+        &self.hub
+    }
+
+    /// Opens a browser leg from the browser's offer and joins it to `worker`,
+    /// where the leg it is bridged to lives. `local_ip` is the address the
+    /// browser reaches us at; `prefer` the law of the other leg.
+    pub async fn open_browser_leg(
+        &self,
+        id: LegId,
+        offer: String,
+        local_ip: IpAddr,
+        worker: usize,
+        prefer: crate::media::g711::Law,
+    ) -> Result<Opened, BrowserLegError> {
+        let w = self
+            .workers
+            .get(worker)
+            .ok_or(EngineError::NoSuchWorker(worker))?;
+        let opened = self.hub.open(id, offer, local_ip, prefer).await?;
+        let added = w
+            .send(Command::AddExternal {
+                id,
+                codec: opened.codec,
+                hub: self.hub.packets(),
+            })
+            .await;
+        if let Err(e) = added {
+            self.hub.remove(id).await;
+            return Err(EngineError::Worker(e).into());
+        }
+        self.hub.link(id, w.injector()).await;
+        Ok(opened)
     }
 }

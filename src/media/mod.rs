@@ -27,4 +27,5 @@ pub mod rtp;
 pub mod sdp;
 pub mod source;
 pub mod stats;
+pub mod webrtc;
 pub mod worker;

@@ -85,6 +85,15 @@ pub enum Command {
     StopPlayback {
         id: LegId,
     },
+    /// Adds a browser leg's stand-in: the leg itself lives in the WebRTC hub
+    /// ([`super::webrtc`]), which decrypts its media and sends it here; what a leg
+    /// bridged to it relays leaves through `hub`, already in the browser leg's own
+    /// RTP stream, for the hub to encrypt.
+    AddExternal {
+        id: LegId,
+        codec: LegCodec,
+        hub: mpsc::Sender<Packet>,
+    },
     /// Relays audio between two legs; their players pause until unbridged.
     Bridge {
         a: LegId,
@@ -107,6 +116,27 @@ pub enum Command {
     },
 }
 
+/// One plain RTP packet between a worker and the WebRTC hub, for the leg `leg`
+/// (the browser leg's id in both directions).
+#[derive(Debug)]
+pub struct Packet {
+    pub leg: LegId,
+    pub data: Vec<u8>,
+}
+
+/// How many packets may wait between a worker and the hub before they are dropped
+/// (and counted): about 200 ms of audio for 250 browser legs.
+pub const PACKET_QUEUE: usize = 4096;
+
+/// A browser leg as its worker sees it: the codec it negotiated, its outgoing
+/// stream, the leg it is bridged to, and the way to the hub.
+struct External {
+    codec: LegCodec,
+    out: super::rtp::OutStream,
+    peer: Option<(LegId, super::bridge::Relay)>,
+    hub: mpsc::Sender<Packet>,
+}
+
 /// What the worker tells the owners of its legs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MediaEvent {
@@ -122,6 +152,11 @@ pub enum MediaEvent {
     Latched {
         leg: LegId,
         from: SocketAddr,
+    },
+    /// A browser leg lost its peer (ICE consent expired, DTLS closed) or failed
+    /// inside; the call on it is over.
+    Lost {
+        leg: LegId,
     },
 }
 
@@ -161,6 +196,7 @@ pub enum WorkerError {
 #[derive(Clone)]
 pub struct MediaWorker {
     tx: mpsc::Sender<Command>,
+    inject: mpsc::Sender<Packet>,
 }
 
 impl MediaWorker {
@@ -181,12 +217,18 @@ impl MediaWorker {
         impl std::future::Future<Output = ()> + Send + 'static,
     ) {
         let (tx, rx) = mpsc::channel(1024);
+        let (inject, injected) = mpsc::channel(PACKET_QUEUE);
         // The worker polls many sockets per wake-up and keeps its own fairness;
         // tokio's cooperative budget (128 ready polls) would leave legs unread.
         (
-            MediaWorker { tx },
-            tokio::task::unconstrained(run(rx, events)),
+            MediaWorker { tx, inject },
+            tokio::task::unconstrained(run(rx, injected, events)),
         )
+    }
+
+    /// Where the WebRTC hub sends the media of browser legs bridged on this worker.
+    pub fn injector(&self) -> mpsc::Sender<Packet> {
+        self.inject.clone()
     }
 
     /// Queues a command, refusing when the worker is saturated.
@@ -238,6 +280,7 @@ struct Worker {
     /// The legs of each phase, stored together so a tick walks one compact list.
     legs: [Vec<Leg>; PHASES as usize],
     index: HashMap<LegId, Slot>,
+    externals: HashMap<LegId, External>,
     ready: Arc<ReadyQueue>,
     events: mpsc::Sender<MediaEvent>,
     recv: RecvBatch,
@@ -248,10 +291,15 @@ struct Worker {
     cpu_start: Duration,
 }
 
-async fn run(mut rx: mpsc::Receiver<Command>, events: mpsc::Sender<MediaEvent>) {
+async fn run(
+    mut rx: mpsc::Receiver<Command>,
+    mut injected: mpsc::Receiver<Packet>,
+    events: mpsc::Sender<MediaEvent>,
+) {
     let mut w = Worker {
         legs: std::array::from_fn(|_| Vec::new()),
         index: HashMap::new(),
+        externals: HashMap::new(),
         ready: Arc::new(ReadyQueue::default()),
         events,
         recv: RecvBatch::new(16),
@@ -273,6 +321,7 @@ async fn run(mut rx: mpsc::Receiver<Command>, events: mpsc::Sender<MediaEvent>) 
         }
     };
     let _ = clock.arm(next);
+    let mut packets = Vec::with_capacity(64);
     loop {
         tokio::select! {
             biased;
@@ -284,6 +333,14 @@ async fn run(mut rx: mpsc::Receiver<Command>, events: mpsc::Sender<MediaEvent>) 
                 let _ = clock.arm(next);
             }
             id = std::future::poll_fn(|cx| ready.poll_next(cx)) => w.on_ready(id),
+            n = injected.recv_many(&mut packets, 64) => {
+                if n > 0 {
+                    let now = Instant::now();
+                    for p in packets.drain(..) {
+                        w.on_injected(p, now);
+                    }
+                }
+            }
             cmd = rx.recv() => match cmd {
                 Some(c) => w.command(c),
                 None => break,
@@ -367,10 +424,33 @@ impl Worker {
                     leg.player.stop();
                 }
             }
+            Command::AddExternal { id, codec, hub } => {
+                if self.index.contains_key(&id) {
+                    return;
+                }
+                let out =
+                    super::rtp::OutStream::new(rand::random(), rand::random(), rand::random(), now);
+                self.externals.insert(
+                    id,
+                    External {
+                        codec,
+                        out,
+                        peer: None,
+                        hub,
+                    },
+                );
+            }
             Command::Bridge { a, b } => self.bridge(a, b),
             Command::Unbridge { id } => self.unbridge(id),
             Command::RemoveLeg { id, reply } => {
                 self.unbridge(id);
+                if self.externals.remove(&id).is_some() {
+                    // The hub keeps the browser leg's own figures.
+                    if let Some(r) = reply {
+                        let _ = r.send(LegReport::default());
+                    }
+                    return;
+                }
                 if let Some((p, i)) = self.index.remove(&id) {
                     let mut leg = self.legs[p as usize].swap_remove(i);
                     if let Some((fd, to)) = leg.rtcp_destination() {
@@ -415,6 +495,12 @@ impl Worker {
     }
 
     fn bridge(&mut self, a: LegId, b: LegId) {
+        if self.externals.contains_key(&b) {
+            return self.bridge_external(a, b);
+        }
+        if self.externals.contains_key(&a) {
+            return self.bridge_external(b, a);
+        }
         let (Some(&i), Some(&j)) = (self.index.get(&a), self.index.get(&b)) else {
             return;
         };
@@ -444,6 +530,55 @@ impl Worker {
         self.drain(j, now);
     }
 
+    /// Bridges leg `a` to the browser leg `b` in the hub.
+    fn bridge_external(&mut self, a: LegId, b: LegId) {
+        let Some(&i) = self.index.get(&a) else {
+            return;
+        };
+        self.unbridge(a);
+        self.unbridge(b);
+        let ready = self.ready.clone();
+        let leg = &mut self.legs[i.0 as usize][i.1];
+        let Some(ext) = self.externals.get_mut(&b) else {
+            return;
+        };
+        leg.peer = Some((b, super::bridge::Relay::new(leg.config.codec, ext.codec)));
+        ext.peer = Some((a, super::bridge::Relay::new(ext.codec, leg.config.codec)));
+        ext.out.source_changed();
+        leg.out.source_changed();
+        let sw = SocketWaker::new(leg.id, ready);
+        leg.ready_waker = Some((sw.clone(), Waker::from(sw)));
+        self.drain(i, Instant::now());
+    }
+
+    /// A packet from a browser leg (decrypted by the hub): relayed to the leg it
+    /// is bridged to, as part of that leg's stream.
+    fn on_injected(&mut self, mut p: Packet, now: Instant) {
+        let Some(ext) = self.externals.get_mut(&p.leg) else {
+            self.report.relay_dropped += 1;
+            return;
+        };
+        let Some((peer, relay)) = ext.peer.as_mut() else {
+            self.report.relay_dropped += 1;
+            return;
+        };
+        let Some(&(ph, k)) = self.index.get(peer) else {
+            self.report.relay_dropped += 1;
+            return;
+        };
+        let dst = &mut self.legs[ph as usize][k];
+        match relay.rewrite(&mut p.data, &mut dst.out, now) {
+            Ok(range) => match (dst.config.direction.sends(), dst.latch.remote()) {
+                (true, Some(to)) => match send_one(dst.fd, &p.data[range], &to) {
+                    Ok(()) => self.report.relayed += 1,
+                    Err(_) => self.report.send_errors += 1,
+                },
+                _ => self.report.relay_dropped += 1,
+            },
+            Err(_) => self.report.relay_dropped += 1,
+        }
+    }
+
     /// Re-derives both rewrites of the bridge `id` is in, after a codec change.
     fn rebuild_relays(&mut self, id: LegId) {
         let Some(&a) = self.index.get(&id) else {
@@ -467,10 +602,18 @@ impl Worker {
     }
 
     fn unbridge(&mut self, id: LegId) {
-        let Some(peer) = self.leg(id).and_then(|l| l.peer.take()).map(|(p, _)| p) else {
+        let peer = match self.externals.get_mut(&id) {
+            Some(ext) => ext.peer.take().map(|(p, _)| p),
+            None => self.leg(id).and_then(|l| l.peer.take()).map(|(p, _)| p),
+        };
+        let Some(peer) = peer else {
             return;
         };
         for leg_id in [id, peer] {
+            if let Some(ext) = self.externals.get_mut(&leg_id) {
+                ext.peer = None;
+                continue;
+            }
             if let Some(leg) = self.leg(leg_id) {
                 if let Some((sw, _)) = leg.ready_waker.take() {
                     sw.deactivate();
@@ -530,6 +673,7 @@ impl Worker {
                         continue;
                     };
                     let Some(&j) = self.index.get(&peer) else {
+                        self.relay_to_hub(s, peer, k, now);
                         continue;
                     };
                     let (src, dst) = pair(&mut self.legs, s, j);
@@ -548,6 +692,32 @@ impl Worker {
             }
         }
         self.flush_digits(s, now);
+    }
+
+    /// Relays the `k`th received datagram of leg `s` to the browser leg `peer`.
+    fn relay_to_hub(&mut self, s: Slot, peer: LegId, k: usize, now: Instant) {
+        let Some(ext) = self.externals.get_mut(&peer) else {
+            self.report.relay_dropped += 1;
+            return;
+        };
+        let Some((buf, _)) = self.recv.get_mut(k) else {
+            return;
+        };
+        let src = &mut self.legs[s.0 as usize][s.1];
+        let relay = &mut src.peer.as_mut().expect("bridged").1;
+        match relay.rewrite(buf, &mut ext.out, now) {
+            Ok(range) => {
+                let packet = Packet {
+                    leg: peer,
+                    data: buf[range].to_vec(),
+                };
+                match ext.hub.try_send(packet) {
+                    Ok(()) => self.report.relayed += 1,
+                    Err(_) => self.report.relay_dropped += 1,
+                }
+            }
+            Err(_) => self.report.relay_dropped += 1,
+        }
     }
 
     fn flush_digits(&mut self, s: Slot, now: Instant) {

@@ -176,10 +176,15 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                 ip: config.media.ip,
                 ports: (config.media.rtp_port_min, config.media.rtp_port_max),
                 realtime: config.media.realtime,
+                webrtc_port: config.media.webrtc_port,
             },
             media_events_tx,
         )
         .context("starting the media engine")?,
+    );
+    announce(
+        "webrtc/udp",
+        SocketAddr::new(config.media.ip, media.hub().port()),
     );
     let registry = Arc::new(Registry::default());
     tokio::spawn(call::route_media_events(registry.clone(), media_events));
