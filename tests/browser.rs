@@ -494,6 +494,7 @@ fn an_agent_answers_in_the_browser_and_closes_the_call_with_a_result_and_tags() 
     browser.expect("connected", MINUTE);
     let at_answer = audio.received();
     browser.expect("audio", MINUTE);
+    browser.expect("held-and-resumed", MINUTE);
     browser.expect("reconnected", MINUTE);
     let from_browser = audio.received() - at_answer;
     assert!(
@@ -566,6 +567,8 @@ fn auto_answer_answers_in_the_browser_with_a_beep() {
     );
     let beep = browser.expect("auto-answered", MINUTE);
     assert!(beep["beeps"].as_u64() >= Some(1), "{beep}");
+    browser.expect("connected", MINUTE);
+    browser.expect("audio", MINUTE);
     browser.finish(2 * MINUTE);
     let run = caller.join().unwrap();
     assert!(run.success && run.successful_calls == 1, "{}", run.output);

@@ -1,5 +1,5 @@
 // (a) An agent logs in, goes Available, answers a queue call in the browser,
-// talks (audio both ways, read from getStats), survives a drop of the panel's
+// talks (audio both ways, read from getStats), mutes and holds, survives a drop of the panel's
 // live connection, and after the caller hangs up closes the call with a
 // result code and two tags.
 import { byTest, cfg, checkTwoWayAudio, chooseStatus, emit, newAgentPage, presence, run, startWork, waitOffer, wrapUp } from "./lib.mjs";
@@ -30,6 +30,17 @@ run(async (browser) => {
   emit("connected");
   const audio = await checkTwoWayAudio(page);
   emit("audio", audio);
+
+  // Mute and unmute; hold and resume (re-INVITEs the server answers).
+  await byTest(page, "mute").click();
+  await page.locator('[data-testid="mute"][aria-pressed="true"]').waitFor();
+  await byTest(page, "mute").click();
+  await page.locator('[data-testid="mute"][aria-pressed="false"]').waitFor();
+  await byTest(page, "hold").click();
+  await byTest(page, "call-hold-note").waitFor({ state: "visible", timeout: 15000 });
+  await byTest(page, "hold").click();
+  await byTest(page, "call-hold-note").waitFor({ state: "hidden", timeout: 15000 });
+  emit("held-and-resumed");
 
   // The panel's live connection drops and comes back; the call goes on.
   await page.evaluate(() => window.switchboard.dropPanelSocket());

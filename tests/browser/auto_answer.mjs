@@ -7,11 +7,13 @@ run(async (browser) => {
   await startWork(page, cfg.agents[0]);
   await presence(page, "available");
   emit("ready");
-  // Nobody clicks: the call section appears by itself.
-  await byTest(page, "call").waitFor({ state: "visible", timeout: 30000 });
+  // Nobody clicks: the page beeps and answers by itself, and the call
+  // section appears.
+  await page.waitForFunction(() => window.switchboard.beeps > 0, null, { timeout: 30000 });
   const beep = await page.evaluate(() => ({ beeps: window.switchboard.beeps, audio: window.switchboard.audioState() }));
-  if (beep.beeps < 1 || beep.audio !== "running") throw new Error(`no beep played: ${JSON.stringify(beep)}`);
+  if (beep.audio !== "running") throw new Error(`the beep was not heard: ${JSON.stringify(beep)}`);
   emit("auto-answered", beep);
+  await byTest(page, "call").waitFor({ state: "visible", timeout: 30000 });
   await presence(page, "in_call");
   emit("connected");
   emit("audio", await checkTwoWayAudio(page));

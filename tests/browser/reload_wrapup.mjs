@@ -18,6 +18,7 @@ run(async (browser) => {
   const again = (await byTest(page, "wrapup-queue").textContent()).trim();
   if (again !== queue) throw new Error(`after the reload the form is for ${again}, not ${queue}`);
   emit("form-back", { queue });
+  await page.screenshot({ path: `${cfg.out}/wrapup.png`, fullPage: true });
   await wrapUp(page, { code: cfg.code, tags: cfg.tags, note: cfg.note, date: cfg.date });
   emit("submitted");
 });

@@ -21,6 +21,7 @@ const model = {
   ringing: null, // {session, caller, auto} from the softphone
   answeredAt: 0, // local time our side answered
   autoAnswered: null, // the session auto answer was started for
+  answering: null, // the session the agent (or auto answer) answered
   held: false,
   muted: false,
   wrapupShown: null, // call id of the wrap-up form on screen
@@ -289,6 +290,7 @@ function startPhone(sip) {
     phoneState(registered ? "phone: ready" : cause ? `phone: ${cause}` : "phone: connecting", registered ? "ok" : "bad");
   });
   phone.addEventListener("ringing", (e) => {
+    notice("");
     model.ringing = e.detail;
     model.held = false;
     model.muted = false;
@@ -310,6 +312,11 @@ function startPhone(sip) {
     render();
   });
   phone.addEventListener("ended", (e) => {
+    const { session, kind, cause } = e.detail;
+    if (kind === "failed" && model.answering === session) {
+      notice(`The call could not be answered (${cause || "failed"}).`);
+    }
+    if (model.answering === session) model.answering = null;
     if (model.ringing && model.ringing.session === e.detail.session) model.ringing = null;
     model.answeredAt = 0;
     model.held = false;
@@ -333,6 +340,7 @@ function maybeAutoAnswer() {
   const asked = r.auto || (model.offer && model.offer.auto_answer);
   if (!asked || model.autoAnswered === r.session) return;
   model.autoAnswered = r.session;
+  model.answering = r.session;
   audio.beep();
   phone.answer();
 }
@@ -525,7 +533,9 @@ setInterval(tick, 250);
 
 $("answer").addEventListener("click", () => {
   audio.unlock();
-  if (phone) phone.answer();
+  if (!phone || !phone.session) return;
+  model.answering = phone.session;
+  phone.answer();
 });
 $("reject").addEventListener("click", () => {
   if (phone) phone.reject();
