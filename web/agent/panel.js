@@ -481,8 +481,6 @@ function renderWrapup() {
       input.name = "tag";
       input.value = String(t.id);
       input.dataset.testid = `tag-${t.id}`;
-      const swatch = document.createElement("span");
-      swatch.className = "swatch";
       if (t.colour && /^#[0-9a-f]{3,8}$/i.test(t.colour)) {
         label.style.borderLeft = `0.4rem solid ${t.colour}`;
         label.style.paddingLeft = "0.3rem";
