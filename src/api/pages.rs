@@ -128,12 +128,20 @@ fn serve(i: usize, headers: &HeaderMap) -> Response {
 mod tests {
     use super::*;
 
+    fn text(path: &str) -> &'static str {
+        let asset = AGENT.iter().find(|a| a.path == path).expect(path);
+        std::str::from_utf8(asset.body).unwrap()
+    }
+
     #[test]
     fn every_file_has_a_type_and_the_page_links_them() {
-        let page = std::str::from_utf8(AGENT[0].body).unwrap();
+        let page = text("");
         assert!(page.contains("panel.js") && page.contains("panel.css"));
-        let js = std::str::from_utf8(AGENT[1].body).unwrap();
-        assert!(js.contains("./vendor/jssip.js"), "the panel imports JsSIP");
+        assert!(text("panel.js").contains("./phone.js"));
+        assert!(
+            text("phone.js").contains("./vendor/jssip.js"),
+            "the softphone imports JsSIP"
+        );
         assert_eq!(etags().len(), AGENT.len());
         for a in AGENT {
             assert!(!a.body.is_empty(), "{} is empty", a.path);
