@@ -272,6 +272,13 @@ function applyState(state) {
   model.stateAt = Date.now();
   if (state.offer) model.offer = state.offer;
   else if (!model.ringing) model.offer = null;
+  if (!state.project && !$("work-view").hidden && model.me && !(phone && phone.session)) {
+    // Dispatch no longer has the agent in a project (a server restart, or a
+    // logout elsewhere): choose the project and queues again.
+    notice("You are not logged in to a project any more. Please start work again.");
+    setup(model.me);
+    return;
+  }
   render();
 }
 
