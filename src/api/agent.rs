@@ -73,7 +73,9 @@ where
 }
 
 /// The user behind the session, if they may use the panel.
-fn agent_of(principal: &Principal) -> Result<(i64, &crate::store::admin::permissions::Effective), Problem> {
+fn agent_of(
+    principal: &Principal,
+) -> Result<(i64, &crate::store::admin::permissions::Effective), Problem> {
     match principal {
         Principal::Superuser => Err(Problem::new(
             "forbidden",
@@ -202,7 +204,10 @@ fn queues_json(a: &AgentState, view: &AgentView) -> Value {
         .queues
         .iter()
         .map(|(q, waiting)| {
-            let name = routing.queue(*q).map(|i| i.name.clone()).unwrap_or_default();
+            let name = routing
+                .queue(*q)
+                .map(|i| i.name.clone())
+                .unwrap_or_default();
             json!({"id": q.0, "name": name, "waiting": waiting})
         })
         .collect();
@@ -320,7 +325,9 @@ async fn me(
     } else {
         Value::Null
     };
-    let name = format!("{} {}", u.first_name, u.last_name).trim().to_owned();
+    let name = format!("{} {}", u.first_name, u.last_name)
+        .trim()
+        .to_owned();
     Ok(Json(json!({
         "user": {"id": u.id, "login": u.username, "name": name},
         "projects": projects,
@@ -417,8 +424,9 @@ async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The statuses the user may choose: active, agent-changeable, and not
-/// supervisor-only unless they hold `status.supervisor_only`; none without
+/// The statuses the user may choose: the active ones that are
+/// agent-changeable, and the active supervisor-only ones (never
+/// agent-changeable) when they hold `status.supervisor_only`; none without
 /// `status.change`.
 async fn statuses_for(
     a: &AgentState,
@@ -431,7 +439,14 @@ async fn statuses_for(
     Ok(statuses::list(&a.store)
         .await?
         .into_iter()
-        .filter(|s| s.active && s.agent_changeable && (!s.supervisor_only || supervisor))
+        .filter(|s| {
+            s.active
+                && if s.supervisor_only {
+                    supervisor
+                } else {
+                    s.agent_changeable
+                }
+        })
         .collect())
 }
 
@@ -478,9 +493,9 @@ async fn choose_status(
     .await?;
     match done {
         Ok(()) => Ok(()),
-        Err(AcdError::NotLoggedIn(_) | AcdError::UnknownAgent(_)) => {
-            Err(conflict("log in to a project first (POST /api/agent/login)"))
-        }
+        Err(AcdError::NotLoggedIn(_) | AcdError::UnknownAgent(_)) => Err(conflict(
+            "log in to a project first (POST /api/agent/login)",
+        )),
         Err(e) => Err(conflict(format!("dispatch refused the status: {e}"))),
     }
 }
@@ -686,11 +701,18 @@ async fn panel_socket(
     let (view, mut events) = a.hub.subscribe(agent, now());
     let _ = a
         .dispatch
-        .send(DispatchInput::Panel(PanelRequest::Socket { agent, open: true }))
+        .send(DispatchInput::Panel(PanelRequest::Socket {
+            agent,
+            open: true,
+        }))
         .await;
     let (mut tx, mut rx) = socket.split();
     let first = state_message(&a, user, &view).await;
-    if tx.send(Message::Text(first.to_string().into())).await.is_ok() {
+    if tx
+        .send(Message::Text(first.to_string().into()))
+        .await
+        .is_ok()
+    {
         loop {
             let out = tokio::select! {
                 event = events.recv() => match event {
@@ -710,7 +732,11 @@ async fn panel_socket(
                 },
             };
             if let Some(out) = out {
-                if tx.send(Message::Text(out.to_string().into())).await.is_err() {
+                if tx
+                    .send(Message::Text(out.to_string().into()))
+                    .await
+                    .is_err()
+                {
                     break;
                 }
             }
@@ -718,7 +744,10 @@ async fn panel_socket(
     }
     let _ = a
         .dispatch
-        .send(DispatchInput::Panel(PanelRequest::Socket { agent, open: false }))
+        .send(DispatchInput::Panel(PanelRequest::Socket {
+            agent,
+            open: false,
+        }))
         .await;
 }
 

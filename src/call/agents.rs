@@ -91,11 +91,16 @@ pub enum HubEvent {
     /// The agent's queues or their waiting counts changed.
     Queues,
     Offer(Offer),
-    OfferEnded { call: CallId, reason: OfferEnd },
+    OfferEnded {
+        call: CallId,
+        reason: OfferEnd,
+    },
     Connected(Connected),
     /// After-call work started, or its end moved (a result code's extra time).
     Wrapup(Wrapup),
-    WrapupEnded { call: CallId },
+    WrapupEnded {
+        call: CallId,
+    },
 }
 
 /// One agent as the panel shows them.
