@@ -533,3 +533,91 @@ fn refusals_name_the_field_and_the_admin_token_has_no_panel() {
         404,
     );
 }
+
+/// The queue names of the agent's dispatch session, or none when logged out.
+fn session_queues(me: &Api) -> Option<Vec<String>> {
+    let who = me.get("/api/agent/me").json();
+    let session = who["session"].as_object()?;
+    let mut names: Vec<String> = session["queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["name"].as_str().unwrap().to_owned())
+        .collect();
+    names.sort();
+    Some(names)
+}
+
+#[test]
+fn registration_neither_ends_nor_reshapes_a_panel_login() {
+    let (server, admin, s) = panel_demo();
+    let sales = created(admin.post(
+        "/api/queues",
+        &json!({"project_id": s.project, "name": "Sales", "number": "601"}),
+    ));
+    let user = admin
+        .get("/api/users")
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "1001")
+        .cloned()
+        .unwrap();
+    let mut body = user.clone();
+    for k in [
+        "id",
+        "extensions",
+        "has_password",
+        "failed_logins",
+        "warnings",
+    ] {
+        body.as_object_mut().unwrap().remove(k);
+    }
+    body["queues"] = json!([s.queue, sales]);
+    let reply = admin.put(&format!("/api/users/{}", id(&user)), &body);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    std::thread::sleep(Duration::from_millis(500));
+    let me = agent(&server);
+
+    // Only the mandatory Support, though 1001 also serves Sales.
+    let reply = me.post("/api/agent/login", &json!({"project": s.project}));
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(session_queues(&me), Some(vec!["Support".to_owned()]));
+
+    // The browser's registration comes, goes (a reload) and comes back.
+    let phones = Phones::start(&server, &["1001"], "agent_answer.xml");
+    let users = server.sipp_users("gone.csv", &[("1001", "pw-1001")]);
+    let run = common::sipp("unregister.xml", server.udp, &users, &["-m", "1"]);
+    assert!(run.success, "{}", run.output);
+    drop(phones);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        session_queues(&me),
+        Some(vec!["Support".to_owned()]),
+        "still logged in when the last contact went"
+    );
+    let phones = Phones::start(&server, &["1001"], "agent_answer.xml");
+    assert_eq!(
+        session_queues(&me),
+        Some(vec!["Support".to_owned()]),
+        "registering again did not log in with the assigned queues"
+    );
+
+    // A panel logout stays a logout while the phone stays registered...
+    let reply = me.post("/api/agent/logout", &json!({}));
+    assert_eq!(reply.status, 204);
+    drop(phones);
+    let _again = Phones::start(&server, &["1001"], "agent_answer.xml");
+    assert_eq!(session_queues(&me), None);
+    // ...and once the last contact has gone, the desk phone works by
+    // registration as before: its assigned queues.
+    let run = common::sipp("unregister.xml", server.udp, &users, &["-m", "1"]);
+    assert!(run.success, "{}", run.output);
+    std::thread::sleep(Duration::from_millis(300));
+    let _desk = Phones::start(&server, &["1001"], "agent_answer.xml");
+    assert_eq!(
+        session_queues(&me),
+        Some(vec!["Sales".to_owned(), "Support".to_owned()])
+    );
+}
