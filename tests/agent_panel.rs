@@ -621,3 +621,24 @@ fn registration_neither_ends_nor_reshapes_a_panel_login() {
         Some(vec!["Sales".to_owned(), "Support".to_owned()])
     );
 }
+
+#[test]
+fn a_panel_agent_whose_browser_is_gone_for_good_is_logged_out() {
+    let (server, _admin, s) = panel_demo();
+    let token = session_token(&server);
+    let me = as_user(&server, &token);
+    let reply = me.post("/api/agent/login", &json!({"project": s.project}));
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let mut panel = Panel::open(&server, &token);
+    assert_eq!(panel.first()["presence"], "available");
+    // The page closes and no softphone stays registered: after the grace
+    // period dispatch logs the agent out, so no call is offered to them.
+    panel.close();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while session_queues(&me).is_some() {
+        assert!(Instant::now() < deadline, "still logged in");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let state = me.get("/api/agent/me").json();
+    assert!(state["session"].is_null(), "{state}");
+}
