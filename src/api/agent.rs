@@ -424,8 +424,9 @@ async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The statuses the user may choose: active, agent-changeable, and not
-/// supervisor-only unless they hold `status.supervisor_only`; none without
+/// The statuses the user may choose: the active ones that are
+/// agent-changeable, and the active supervisor-only ones (never
+/// agent-changeable) when they hold `status.supervisor_only`; none without
 /// `status.change`.
 async fn statuses_for(
     a: &AgentState,
@@ -438,7 +439,14 @@ async fn statuses_for(
     Ok(statuses::list(&a.store)
         .await?
         .into_iter()
-        .filter(|s| s.active && s.agent_changeable && (!s.supervisor_only || supervisor))
+        .filter(|s| {
+            s.active
+                && if s.supervisor_only {
+                    supervisor
+                } else {
+                    s.agent_changeable
+                }
+        })
         .collect())
 }
 

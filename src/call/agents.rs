@@ -458,3 +458,198 @@ impl AgentHub {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::acd::{Action, Category, Config, Event, ProjectConfig, QueueConfig, StatusConfig};
+
+    const P: ProjectId = ProjectId(1);
+    const SALES: QueueId = QueueId(10);
+    const A1: AgentId = AgentId(101);
+    const AVAILABLE: StatusId = StatusId(1);
+    const LUNCH: StatusId = StatusId(4);
+
+    fn t(s: u64) -> Millis {
+        Millis::from_secs(s)
+    }
+
+    fn engine() -> Engine {
+        let mut project = ProjectConfig::new(P);
+        project.break_allowance = Duration::from_secs(600);
+        let mut sales = QueueConfig::new(SALES, P);
+        sales.after_call_work = Duration::from_secs(30);
+        let status = |id, name: &str, category| StatusConfig {
+            id,
+            name: name.into(),
+            category,
+            transferable: false,
+        };
+        Engine::new(Config {
+            projects: vec![project],
+            statuses: vec![
+                status(AVAILABLE, "Available", Category::Available),
+                status(LUNCH, "Lunch", Category::Break),
+            ],
+            queues: vec![sales],
+            ..Config::default()
+        })
+    }
+
+    /// Feeds `event` to the engine and every notice and offer to the hub, as
+    /// the dispatch task does.
+    fn step(acd: &mut Engine, hub: &AgentHub, now: Millis, event: Event) {
+        acd.handle(now, event).unwrap();
+        while let Some(n) = acd.poll_notice() {
+            hub.on_notice(&n, acd, now);
+        }
+        while let Some(a) = acd.poll_action() {
+            if let Action::Offer {
+                call,
+                agent,
+                ring_for,
+                auto_answer,
+            } = a
+            {
+                hub.offered(agent, call, "+15550123".into(), ring_for, auto_answer, now);
+            }
+        }
+    }
+
+    fn drain(rx: &mut broadcast::Receiver<HubEvent>) -> Vec<HubEvent> {
+        std::iter::from_fn(|| rx.try_recv().ok()).collect()
+    }
+
+    #[test]
+    fn an_offer_answered_then_wrapped_up() {
+        let (mut acd, hub) = (engine(), AgentHub::default());
+        let (view, mut rx) = hub.subscribe(A1, t(0));
+        assert_eq!(view.presence, Presence::Offline);
+        let login = Event::AgentLogin {
+            agent: A1,
+            project: P,
+            status: AVAILABLE,
+            queues: vec![SALES],
+        };
+        step(&mut acd, &hub, t(1), login);
+        let view = hub.view(A1, t(1));
+        assert_eq!(view.project, Some(P));
+        assert_eq!(view.presence, Presence::Available);
+        assert_eq!(view.queues, [(SALES, 0)]);
+        drain(&mut rx);
+
+        let call = CallId(7);
+        step(
+            &mut acd,
+            &hub,
+            t(2),
+            Event::CallArrived { call, queue: SALES },
+        );
+        let events = drain(&mut rx);
+        let offer = events.iter().find_map(|e| match e {
+            HubEvent::Offer(o) => Some(o.clone()),
+            _ => None,
+        });
+        let offer = offer.expect("offered");
+        assert_eq!(offer.queue, Some(SALES));
+        assert_eq!(offer.caller, "+15550123");
+
+        step(
+            &mut acd,
+            &hub,
+            t(4),
+            Event::OfferAccepted { call, agent: A1 },
+        );
+        let events = drain(&mut rx);
+        assert!(events.contains(&HubEvent::OfferEnded {
+            call,
+            reason: OfferEnd::Answered
+        }));
+        let view = hub.view(A1, t(4));
+        assert_eq!(
+            view.call.as_ref().map(|c| c.caller.as_str()),
+            Some("+15550123")
+        );
+        assert_eq!(view.offer, None);
+
+        step(&mut acd, &hub, t(60), Event::Hangup { call });
+        let view = hub.view(A1, t(61));
+        assert_eq!(view.presence, Presence::AfterCallWork);
+        assert_eq!(view.call, None);
+        assert_eq!(
+            view.wrapup,
+            Some(Wrapup {
+                call,
+                queue: Some(SALES),
+                until: t(90)
+            }),
+            "a client that connects now recovers the wrap-up"
+        );
+        step(&mut acd, &hub, t(70), Event::WrapupDone { agent: A1, call });
+        assert!(drain(&mut rx).contains(&HubEvent::WrapupEnded { call }));
+        assert_eq!(hub.view(A1, t(70)).wrapup, None);
+        assert_eq!(hub.view(A1, t(70)).presence, Presence::Available);
+    }
+
+    #[test]
+    fn a_break_runs_the_allowance_down() {
+        let (mut acd, hub) = (engine(), AgentHub::default());
+        let login = Event::AgentLogin {
+            agent: A1,
+            project: P,
+            status: AVAILABLE,
+            queues: vec![SALES],
+        };
+        step(&mut acd, &hub, t(0), login);
+        step(
+            &mut acd,
+            &hub,
+            t(100),
+            Event::AgentStatus {
+                agent: A1,
+                status: LUNCH,
+            },
+        );
+        let view = hub.view(A1, t(160));
+        assert_eq!(view.presence, Presence::Break);
+        assert_eq!(view.since, t(100));
+        assert_eq!(view.break_left, Duration::from_secs(540));
+        step(
+            &mut acd,
+            &hub,
+            t(200),
+            Event::AgentStatus {
+                agent: A1,
+                status: AVAILABLE,
+            },
+        );
+        let view = hub.view(A1, t(300));
+        assert_eq!(
+            view.break_left,
+            Duration::from_secs(500),
+            "stops while working"
+        );
+    }
+
+    #[test]
+    fn waiting_counts_reach_the_agents_of_the_queue_once() {
+        let hub = AgentHub::default();
+        let mut acd = engine();
+        let login = Event::AgentLogin {
+            agent: A1,
+            project: P,
+            status: LUNCH,
+            queues: vec![SALES],
+        };
+        step(&mut acd, &hub, t(0), login);
+        let (_, mut rx) = hub.subscribe(A1, t(0));
+        hub.set_waiting(&[(SALES, 2), (QueueId(99), 5)]);
+        hub.set_waiting(&[(SALES, 2)]);
+        assert_eq!(
+            drain(&mut rx),
+            [HubEvent::Queues],
+            "unchanged counts are not sent"
+        );
+        assert_eq!(hub.view(A1, t(1)).queues, [(SALES, 2)]);
+    }
+}

@@ -11,7 +11,9 @@
 //! in SQL from the stored flags ([`Store::service_level`]).
 //!
 //! Ids are stored as the same 64 bits in a signed column; moments are
-//! milliseconds since the Unix epoch and lengths milliseconds.
+//! milliseconds since the Unix epoch and lengths milliseconds. The agent's
+//! tags live in `interaction_tags`, written with the completing write (only
+//! when it completes the row) and read back with the record.
 
 use std::time::{Duration, SystemTime};
 
