@@ -1,8 +1,11 @@
-//! HTTP: the SIP-over-WebSocket upgrade (RFC 7118), health and metrics. The
-//! admin API and web pages join this router as they are built.
+//! HTTP: the SIP-over-WebSocket upgrade (RFC 7118), health and metrics, the
+//! admin API, the agent panel's API ([`agent`]) and the web pages (the agent
+//! panel itself at `/agent/`).
 
 pub mod admin;
+pub mod agent;
 mod metrics;
+mod pages;
 mod sip_ws;
 
 pub use sip_ws::SipWsTransport;
@@ -21,6 +24,7 @@ pub struct AppState {
     pub sip_metrics: Arc<SipMetrics>,
     pub call_metrics: Arc<crate::call::CallMetrics>,
     pub admin: Arc<admin::AdminState>,
+    pub agent: Arc<agent::AgentState>,
     /// The browser legs' hub, for its figures in `/metrics`.
     pub webrtc: Option<crate::media::webrtc::WebRtcHub>,
 }
@@ -31,6 +35,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/sip", get(sip_ws::upgrade))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics::render))
-        .nest("/api", admin::router(state.admin.clone()))
+        .nest(
+            "/api",
+            admin::router(state.admin.clone(), agent::router(state.agent.clone())),
+        )
+        .merge(pages::router())
         .with_state(state)
 }

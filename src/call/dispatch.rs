@@ -11,21 +11,93 @@
 //! their extension has a registered contact, and logged out when the last
 //! contact goes (unregistered or expired). An agent who is not registered is
 //! therefore never offered a call.
+//!
+//! Agents of the agent panel log in through the API instead
+//! ([`PanelRequest::Login`]: the project they chose, its mandatory queues and
+//! the queues they chose). From then on the panel, not registration, decides
+//! whether they work:
+//! - their registrations neither log them out nor in: a page reload drops the
+//!   browser's SIP connection and registers again seconds later, and must
+//!   neither end their work nor put them in their assigned queues instead of
+//!   the chosen ones;
+//! - they are logged out after [`PANEL_GRACE`] with no panel WebSocket open
+//!   and no registered contact (the browser is gone for good); until then an
+//!   offer to them fails at once (no contact) and goes to the next agent;
+//! - a panel logout logs them out and keeps them out while the browser stays
+//!   registered; once their last contact goes, a desk phone that registers
+//!   logs them in by registration again, as before.
+//!
+//! Desk-phone agents who never use the panel work exactly as above. The
+//! dispatch task also feeds the agent hub ([`AgentHub`]) every notice and
+//! offer, and the queues' waiting counts every [`COUNTS_EVERY`].
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
-use crate::acd::{self, AgentId, Category, Engine, Millis, Notice, StatusId};
-use crate::cdr::CallEvent;
+use crate::acd::{self, AcdError, AgentId, CallId, Category, Engine, Millis, Notice, StatusId};
+use crate::cdr::{CallEvent, CallResult};
 use crate::sip::core::unix_ms;
 use crate::sip::location::Location;
 use crate::sip::registrar::RegistrationChange;
 
+use super::agents::AgentHub;
 use super::routing::RoutingHandle;
 use super::{CallInput, Registry};
+
+/// How long a panel agent may be without a panel WebSocket and without a
+/// registered contact before they are logged out.
+pub const PANEL_GRACE: Duration = Duration::from_secs(30);
+
+/// How often the queues' waiting counts go to the agent hub (when changed)
+/// and panel agents are checked for [`PANEL_GRACE`].
+pub const COUNTS_EVERY: Duration = Duration::from_millis(300);
+
+/// What the agent panel asks of dispatch; each answers once it has been
+/// applied and the agent hub shows it.
+#[derive(Debug)]
+pub enum PanelRequest {
+    /// Log in to `project`, Available, in `queues` (the chosen and the
+    /// mandatory ones).
+    Login {
+        agent: AgentId,
+        project: acd::ProjectId,
+        queues: Vec<acd::QueueId>,
+        reply: oneshot::Sender<Result<(), AcdError>>,
+    },
+    Logout {
+        agent: AgentId,
+        reply: oneshot::Sender<()>,
+    },
+    Status {
+        agent: AgentId,
+        status: StatusId,
+        reply: oneshot::Sender<Result<(), AcdError>>,
+    },
+    /// The agent's result for `call`, in their after-call work: the record
+    /// gets it, then the after-call work ends. Refused with
+    /// [`AcdError::NoSuchSession`] unless the agent is in after-call work for
+    /// that call and its record is still open.
+    Result {
+        agent: AgentId,
+        call: CallId,
+        result: CallResult,
+        reply: oneshot::Sender<Result<(), AcdError>>,
+    },
+    /// A panel WebSocket of the agent opened or closed.
+    Socket { agent: AgentId, open: bool },
+}
+
+/// A panel agent's connection to their panel.
+#[derive(Debug, Default)]
+struct PanelAgent {
+    sockets: u32,
+    /// Since when they have had no socket and no contact.
+    gone_since: Option<Millis>,
+}
 
 /// What the dispatch task takes.
 #[derive(Debug)]
@@ -37,6 +109,8 @@ pub enum DispatchInput {
     /// The stored configuration changed: the new queue, project, status and
     /// result-code settings, applied without a restart.
     Reconfigure(acd::Config),
+    /// The agent panel.
+    Panel(PanelRequest),
 }
 
 /// How many inputs may wait for the dispatch task.
@@ -49,7 +123,15 @@ pub struct Dispatch {
     routing: Arc<RoutingHandle>,
     location: Arc<Location>,
     available: StatusId,
+    /// Agents logged in by registration.
     logged_in: HashSet<AgentId>,
+    /// Agents logged in through the panel.
+    panel: HashMap<AgentId, PanelAgent>,
+    /// Agents who logged out through the panel while still registered.
+    panel_out: HashSet<AgentId>,
+    hub: Arc<AgentHub>,
+    /// Queues whose waiting count may have changed since the last report.
+    dirty: HashSet<acd::QueueId>,
 }
 
 fn now() -> Millis {
@@ -78,6 +160,7 @@ impl Dispatch {
         registry: Arc<Registry>,
         routing: Arc<RoutingHandle>,
         location: Arc<Location>,
+        hub: Arc<AgentHub>,
     ) -> Result<Dispatch, acd::AcdError> {
         let available = available_status(&config);
         Ok(Dispatch {
@@ -87,6 +170,10 @@ impl Dispatch {
             location,
             available,
             logged_in: HashSet::new(),
+            panel: HashMap::new(),
+            panel_out: HashSet::new(),
+            hub,
+            dirty: HashSet::new(),
         })
     }
 
@@ -95,6 +182,8 @@ impl Dispatch {
         self.login_registered();
         self.drain();
         let mut batch = Vec::with_capacity(256);
+        let mut counts = tokio::time::interval(COUNTS_EVERY);
+        counts.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let deadline = self.engine.poll_timeout().map(|at| {
                 let wait = at.0.saturating_sub(unix_ms());
@@ -110,6 +199,10 @@ impl Dispatch {
                     }
                 }
                 _ = sleep_until(deadline) => self.engine.handle_timeout(now()),
+                _ = counts.tick() => {
+                    self.report_counts();
+                    self.check_panel_agents();
+                }
             }
             self.drain();
         }
@@ -122,7 +215,167 @@ impl Dispatch {
                 self.on_registration(&change.aor, change.contacts)
             }
             DispatchInput::Reconfigure(config) => self.reconfigure(config),
+            DispatchInput::Panel(request) => self.on_panel(request),
         }
+    }
+
+    fn on_panel(&mut self, request: PanelRequest) {
+        match request {
+            PanelRequest::Login {
+                agent,
+                project,
+                queues,
+                reply,
+            } => {
+                let login = acd::Event::AgentLogin {
+                    agent,
+                    project,
+                    status: self.available,
+                    queues,
+                };
+                let done = self.engine.handle(now(), login);
+                if done.is_ok() {
+                    self.logged_in.remove(&agent);
+                    self.panel_out.remove(&agent);
+                    self.panel.entry(agent).or_default().gone_since = None;
+                    tracing::info!(%agent, %project, "agent logged in through the panel");
+                }
+                self.drain();
+                let _ = reply.send(done);
+            }
+            PanelRequest::Logout { agent, reply } => {
+                let was_panel = self.panel.remove(&agent).is_some();
+                if was_panel || self.logged_in.remove(&agent) {
+                    self.apply(acd::Event::AgentLogout { agent });
+                    tracing::info!(%agent, "agent logged out through the panel");
+                }
+                if self.registered(agent) {
+                    self.panel_out.insert(agent);
+                }
+                self.drain();
+                let _ = reply.send(());
+            }
+            PanelRequest::Status {
+                agent,
+                status,
+                reply,
+            } => {
+                let done = self
+                    .engine
+                    .handle(now(), acd::Event::AgentStatus { agent, status });
+                self.drain();
+                let _ = reply.send(done);
+            }
+            PanelRequest::Result {
+                agent,
+                call,
+                result,
+                reply,
+            } => {
+                let done = self.submit_result(agent, call, result);
+                self.drain();
+                let _ = reply.send(done);
+            }
+            PanelRequest::Socket { agent, open } => {
+                if let Some(p) = self.panel.get_mut(&agent) {
+                    if open {
+                        p.sockets += 1;
+                        p.gone_since = None;
+                    } else {
+                        p.sockets = p.sockets.saturating_sub(1);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The record of `call` gets the result first (through the call's own
+    /// channel), so it has the verdict before the end of the after-call work
+    /// completes it; then the core ends the after-call work.
+    fn submit_result(
+        &mut self,
+        agent: AgentId,
+        call: CallId,
+        result: CallResult,
+    ) -> Result<(), AcdError> {
+        let pending = self.hub.view(agent, now()).wrapup.map(|w| w.call);
+        if pending != Some(call) {
+            return Err(AcdError::NoSuchSession { agent, call });
+        }
+        let code = result.code;
+        if !self
+            .registry
+            .tell(call, CallInput::Record(CallEvent::Result(result)))
+        {
+            return Err(AcdError::NoSuchSession { agent, call });
+        }
+        self.engine
+            .handle(now(), acd::Event::ResultCode { agent, call, code })?;
+        // A code whose time is already up has ended the after-call work.
+        if let Err(e) = self
+            .engine
+            .handle(now(), acd::Event::WrapupDone { agent, call })
+        {
+            tracing::debug!(error = %e, "after-call work already over");
+        }
+        Ok(())
+    }
+
+    fn registered(&self, agent: AgentId) -> bool {
+        let routing = self.routing.get();
+        routing
+            .aor_of(agent)
+            .is_some_and(|aor| !self.location.lookup(aor, unix_ms()).is_empty())
+    }
+
+    /// Logs out panel agents whose browser has been gone for [`PANEL_GRACE`].
+    fn check_panel_agents(&mut self) {
+        if self.panel.is_empty() {
+            return;
+        }
+        let t = now();
+        let candidates: Vec<AgentId> = self
+            .panel
+            .iter()
+            .filter(|(_, p)| p.sockets == 0)
+            .map(|(a, _)| *a)
+            .collect();
+        let mut gone = Vec::new();
+        for agent in candidates {
+            let registered = self.registered(agent);
+            let p = self.panel.get_mut(&agent).expect("listed");
+            if registered {
+                p.gone_since = None;
+                continue;
+            }
+            let since = *p.gone_since.get_or_insert(t);
+            if t.since(since) >= PANEL_GRACE {
+                gone.push(agent);
+            }
+        }
+        for agent in gone {
+            self.panel.remove(&agent);
+            tracing::info!(%agent, "panel agent gone (no panel and no phone): logged out");
+            self.apply(acd::Event::AgentLogout { agent });
+        }
+        self.drain();
+    }
+
+    /// Sends the waiting counts of the queues that changed to the hub.
+    fn report_counts(&mut self) {
+        if self.dirty.is_empty() {
+            return;
+        }
+        let t = now();
+        let counts: Vec<(acd::QueueId, u32)> = self
+            .dirty
+            .drain()
+            .filter_map(|q| {
+                let m = self.engine.queue_metrics(q, t)?;
+                Some((q, u32::try_from(m.in_queue).unwrap_or(u32::MAX)))
+            })
+            .collect();
+        self.hub.set_waiting(&counts);
     }
 
     fn apply(&mut self, event: acd::Event) {
@@ -150,6 +403,16 @@ impl Dispatch {
         let Some(agent) = routing.agent_of(aor) else {
             return;
         };
+        if self.panel.contains_key(&agent) {
+            // The panel decides; see the module documentation.
+            return;
+        }
+        if self.panel_out.contains(&agent) {
+            if contacts == 0 {
+                self.panel_out.remove(&agent);
+            }
+            return;
+        }
         if contacts > 0 && !self.logged_in.contains(&agent) {
             let Some((project, queues)) = routing.assignment(agent) else {
                 return;
@@ -187,6 +450,9 @@ impl Dispatch {
             .map(|(a, aor)| (a, aor.to_owned()))
             .collect();
         for (agent, aor) in agents {
+            if self.panel.contains_key(&agent) || self.panel_out.contains(&agent) {
+                continue;
+            }
             let registered = !self.location.lookup(&aor, now_ms).is_empty();
             if !registered {
                 continue;
@@ -243,6 +509,13 @@ impl Dispatch {
     }
 
     fn on_notice(&mut self, notice: Notice) {
+        self.hub.on_notice(&notice, &self.engine, now());
+        match &notice {
+            Notice::Queued { queue, .. } | Notice::LeftQueue { queue, .. } => {
+                self.dirty.insert(*queue);
+            }
+            _ => {}
+        }
         if let Some((id, event)) = CallEvent::from_notice(&notice) {
             self.registry
                 .tell(acd::CallId(id.0), CallInput::Record(event));
@@ -272,6 +545,9 @@ impl Dispatch {
                     self.apply(acd::Event::Hangup { call });
                     return;
                 };
+                let caller = self.registry.caller(call).unwrap_or_default();
+                self.hub
+                    .offered(agent, call, caller, ring_for, auto_answer, now());
                 let aor = self.routing.get().aor_of(agent).map(str::to_owned);
                 let told = aor.is_some_and(|aor| {
                     tx.try_send(CallInput::Offer {
@@ -287,6 +563,7 @@ impl Dispatch {
                 }
             }
             acd::Action::CancelOffer { call, agent } => {
+                self.hub.offer_cancelled(agent, call);
                 self.registry.tell(call, CallInput::CancelOffer { agent });
             }
             acd::Action::Announce {

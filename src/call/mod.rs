@@ -24,6 +24,7 @@
 
 pub mod admission;
 pub mod agent_leg;
+pub mod agents;
 pub mod dispatch;
 pub mod media;
 pub mod metrics;
@@ -75,7 +76,8 @@ pub enum CallInput {
     },
     /// The queue timeout passed: go to the exit target.
     Redirect { target: ExitTarget },
-    /// A record event decided by the dispatch core.
+    /// A record event decided by the dispatch core (or the agent's result,
+    /// which the dispatch task hands on before it ends the after-call work).
     Record(CallEvent),
     /// A digit or playback event of one of the call's media legs.
     Media(MediaEvent),
@@ -103,6 +105,8 @@ pub struct CallSettings {
 pub struct Registry {
     calls: Mutex<HashMap<CallId, mpsc::Sender<CallInput>>>,
     legs: Mutex<HashMap<LegId, CallId>>,
+    /// The caller's number of each call, for the agent panel's offers.
+    callers: Mutex<HashMap<CallId, String>>,
 }
 
 impl Registry {
@@ -112,6 +116,17 @@ impl Registry {
 
     pub fn remove_call(&self, call: CallId) {
         lock(&self.calls).remove(&call);
+        lock(&self.callers).remove(&call);
+    }
+
+    /// Notes the caller's number of `call` (until the call is removed).
+    pub fn set_caller(&self, call: CallId, number: &str) {
+        lock(&self.callers).insert(call, number.to_owned());
+    }
+
+    /// The caller's number of `call`, if noted.
+    pub fn caller(&self, call: CallId) -> Option<String> {
+        lock(&self.callers).get(&call).cloned()
     }
 
     pub fn call(&self, call: CallId) -> Option<mpsc::Sender<CallInput>> {

@@ -129,6 +129,7 @@ pub async fn run(s: Arc<Services>, call: NewCall, queue: Arc<QueueInfo>, arrival
     let span = tracing::info_span!("call", id = id.0, queue = %queue.name);
     let (inputs_tx, inputs) = mpsc::channel(256);
     s.registry.add_call(id, inputs_tx);
+    s.registry.set_caller(id, &arrival.caller_number);
 
     let offer = String::from_utf8_lossy(&request.body).into_owned();
     let media = if offer.trim().is_empty() {

@@ -29,7 +29,7 @@
 
 use std::time::Duration;
 
-use crate::acd::{AgentId, Millis, ProjectId, QueueId};
+use crate::acd::{AgentId, Millis, ProjectId, QueueId, ResultCodeId};
 
 use super::record::{
     Arrival, Classification, Disposition, InteractionId, InteractionRecord, Tag, TerminateSide,
@@ -103,6 +103,22 @@ pub enum CallEvent {
     Failed,
     /// The agent's after-call work for this call is over.
     AcwEnded,
+    /// The agent submitted the result of the call (during the call or its
+    /// after-call work): the result code, a note, the action date and their
+    /// tags. A later submission replaces an earlier one; none is taken once
+    /// the after-call work is over.
+    Result(CallResult),
+}
+
+/// What an agent submits to close an interaction (see [`CallEvent::Result`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallResult {
+    pub code: ResultCodeId,
+    pub note: Option<String>,
+    /// `YYYY-MM-DDTHH:MM`, as the agent entered it.
+    pub action_date: Option<String>,
+    /// Administered tag ids.
+    pub tags: Vec<u64>,
 }
 
 /// Why an event was not applied.
@@ -240,7 +256,8 @@ impl RecordBuilder {
     }
 
     fn apply(&mut self, now: Millis, event: &CallEvent) -> Result<(), IgnoreReason> {
-        if self.record.terminate_moment.is_some() && *event != CallEvent::AcwEnded {
+        let after_end = matches!(event, CallEvent::AcwEnded | CallEvent::Result(_));
+        if self.record.terminate_moment.is_some() && !after_end {
             return Err(IgnoreReason::Ended);
         }
         match event {
@@ -360,6 +377,19 @@ impl RecordBuilder {
                     self.leg = AgentLeg::Done;
                 }
                 _ => return Err(IgnoreReason::NoAfterCallWork),
+            },
+            CallEvent::Result(result) => match self.leg {
+                AgentLeg::Connected { .. } | AgentLeg::AfterCallWork { .. } => {
+                    let mut tags = result.tags.clone();
+                    tags.sort_unstable();
+                    tags.dedup();
+                    self.record.verdict = Some(result.code);
+                    self.record.note = result.note.clone();
+                    self.record.action_date = result.action_date.clone();
+                    self.record.user_tags = tags;
+                }
+                AgentLeg::None => return Err(IgnoreReason::NotConnected),
+                AgentLeg::Done => return Err(IgnoreReason::NoAfterCallWork),
             },
         }
         Ok(())

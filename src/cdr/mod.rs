@@ -10,7 +10,10 @@
 //! for outcomes and classification are at the top of `builder.rs`;
 //! [`CallEvent::from_notice`] turns the dispatch core's notices into events;
 //! [`ServiceLevel`] computes the service level over records, with or without
-//! short abandons.
+//! short abandons. The agent's result ([`CallEvent::Result`]: the result code
+//! as Verdict, a note, an action date and their tags) is taken while the
+//! agent is connected or in after-call work, and the end of the after-call
+//! work completes the record with it.
 //!
 //! ```
 //! use std::time::Duration;
@@ -47,7 +50,7 @@ mod service_level;
 #[cfg(test)]
 mod tests;
 
-pub use builder::{CallEvent, IgnoreReason, Ignored, RecordBuilder, RecordConfig};
+pub use builder::{CallEvent, CallResult, IgnoreReason, Ignored, RecordBuilder, RecordConfig};
 pub use notices::exit_target;
 pub use record::{
     Arrival, Classification, Direction, Disposition, InteractionId, InteractionRecord,

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::acd::{AgentId, CallId, Millis, ProjectId, QueueId};
+use crate::acd::{AgentId, CallId, Millis, ProjectId, QueueId, ResultCodeId};
 
 /// An Interaction's id, unique across nodes. The dispatch core knows the same
 /// number as the call's [`CallId`].
@@ -201,6 +201,19 @@ pub struct InteractionRecord {
     pub classification: Option<Classification>,
     #[serde(rename = "Tags")]
     pub tags: Vec<Tag>,
+    /// The result code the agent closed the interaction with; none when the
+    /// after-call work ended by its timer without a submission.
+    #[serde(rename = "Verdict", with = "ids::opt_result_code")]
+    pub verdict: Option<ResultCodeId>,
+    #[serde(rename = "Note")]
+    pub note: Option<String>,
+    /// When to act on the result (a callback, say), as the agent entered it:
+    /// `YYYY-MM-DDTHH:MM`, the contact center's local time.
+    #[serde(rename = "ActionDate")]
+    pub action_date: Option<String>,
+    /// The tags the agent chose (administered tags, by id), in id order.
+    #[serde(rename = "UserTags")]
+    pub user_tags: Vec<u64>,
 }
 
 impl InteractionRecord {
@@ -234,6 +247,10 @@ impl InteractionRecord {
             terminate_side: None,
             classification: None,
             tags: Vec::new(),
+            verdict: None,
+            note: None,
+            action_date: None,
+            user_tags: Vec::new(),
         }
     }
 
@@ -344,4 +361,5 @@ mod ids {
     opt_id!(opt_agent, AgentId);
     opt_id!(opt_queue, QueueId);
     opt_id!(opt_project, ProjectId);
+    opt_id!(opt_result_code, ResultCodeId);
 }

@@ -228,7 +228,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         "webrtc/udp",
         SocketAddr::new(config.media.ip, media.hub().port()),
     );
-    let hub = media.hub().clone();
+    let webrtc_hub = media.hub().clone();
     let registry = Arc::new(Registry::default());
     tokio::spawn(call::route_media_events(registry.clone(), media_events));
     let routing = Arc::new(RoutingHandle::new(
@@ -239,11 +239,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let acd_config = crate::store::admin::dispatch::load(&store, rand::random())
         .await
         .context("loading the dispatch configuration")?;
+    let hub = Arc::new(call::agents::AgentHub::default());
     let dispatch = call::dispatch::Dispatch::new(
         acd_config,
         registry.clone(),
         routing.clone(),
         location.clone(),
+        hub.clone(),
     )
     .map_err(|e| anyhow::anyhow!("dispatch configuration: {e}"))?;
     let (dispatch_tx, dispatch_rx) = tokio::sync::mpsc::channel(call::dispatch::CAPACITY);
@@ -315,6 +317,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         calls: Some(calls_tx),
     };
     let core_task = tokio::spawn(core.run());
+    let agent_api = Arc::new(api::agent::AgentState {
+        store: store.clone(),
+        hub,
+        dispatch: dispatch_tx.clone(),
+        routing: routing.clone(),
+        domain: config.sip.domain.clone(),
+    });
     let reload = spawn_reloader(store.clone(), routing, dispatch_tx);
 
     let admin_token = if config.http.admin_token.is_empty() {
@@ -329,7 +338,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         transports,
         sip_metrics: metrics,
         call_metrics,
-        webrtc: Some(hub),
+        webrtc: Some(webrtc_hub),
         admin: Arc::new(api::admin::AdminState {
             store: store.clone(),
             token: admin_token,
@@ -338,6 +347,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             realm: config.realm().to_owned(),
             max_failed_logins: config.auth.max_failed_attempts,
         }),
+        agent: agent_api,
     }));
     let listener = tokio::net::TcpListener::bind(config.http.listen)
         .await

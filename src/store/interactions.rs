@@ -11,7 +11,9 @@
 //! in SQL from the stored flags ([`Store::service_level`]).
 //!
 //! Ids are stored as the same 64 bits in a signed column; moments are
-//! milliseconds since the Unix epoch and lengths milliseconds.
+//! milliseconds since the Unix epoch and lengths milliseconds. The agent's
+//! tags live in `interaction_tags`, written with the completing write (only
+//! when it completes the row) and read back with the record.
 
 use std::time::{Duration, SystemTime};
 
@@ -19,7 +21,7 @@ use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::{Row, Sqlite};
 
 use super::{unix_ms, Store, StoreError};
-use crate::acd::{AgentId, Millis, ProjectId, QueueId};
+use crate::acd::{AgentId, Millis, ProjectId, QueueId, ResultCodeId};
 use crate::cdr::{
     Classification, Direction, Disposition, InteractionId, InteractionRecord, InteractionType,
     ServiceLevel, ShortAbandons, Tag, TerminateSide, TransferType,
@@ -87,10 +89,11 @@ const COLUMNS: &str = "interaction_id, state, interaction_type, agent_id, domain
     remote_number, local_number, alert_length_ms, ivr_wait_length_ms, queue_wait_length_ms, \
     queue_wait_start, queue_wait_end, connected_length_ms, hold_length_ms, acw_length_ms, \
     transfer_target, transfer_type, disposition, terminate_side, classification, queue_exit, \
-    answered_within_sl, short_abandon, closed_at";
+    answered_within_sl, short_abandon, closed_at, verdict, note, action_date";
 
 const PLACEHOLDERS: &str =
-    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
+    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \
+     ?, ?, ?, ?, ?, ?, ?, ?";
 
 /// Every column but the key, for the completing upsert.
 const UPDATES: &str = "state = excluded.state, interaction_type = excluded.interaction_type, \
@@ -108,7 +111,8 @@ const UPDATES: &str = "state = excluded.state, interaction_type = excluded.inter
     disposition = excluded.disposition, terminate_side = excluded.terminate_side, \
     classification = excluded.classification, queue_exit = excluded.queue_exit, \
     answered_within_sl = excluded.answered_within_sl, short_abandon = excluded.short_abandon, \
-    closed_at = excluded.closed_at";
+    closed_at = excluded.closed_at, verdict = excluded.verdict, note = excluded.note, \
+    action_date = excluded.action_date";
 
 type Query<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>;
 
@@ -164,10 +168,16 @@ impl Store {
              WHERE interactions.state <> 'complete'"
         );
         let now = Millis(u64::try_from(unix_ms(SystemTime::now())).unwrap_or(0));
+        let mut tx = self.pool().begin().await?;
         let done = bind_record(sqlx::query(&sql), record, RowState::Complete, Some(now))
-            .execute(self.pool())
+            .execute(&mut *tx)
             .await?;
-        Ok(if done.rows_affected() == 1 {
+        let completed = done.rows_affected() == 1;
+        if completed {
+            write_user_tags(&mut tx, record).await?;
+        }
+        tx.commit().await?;
+        Ok(if completed {
             Completion::Completed
         } else {
             Completion::AlreadyComplete
@@ -217,7 +227,12 @@ impl Store {
                     bind_record(sqlx::query(&complete), r, RowState::Complete, Some(now))
                 }
             };
-            query.execute(&mut *tx).await?;
+            let done = query.execute(&mut *tx).await?;
+            if let InteractionWrite::Complete(r) = write {
+                if done.rows_affected() == 1 {
+                    write_user_tags(&mut tx, r).await?;
+                }
+            }
         }
         tx.commit().await?;
         Ok(())
@@ -259,7 +274,28 @@ impl Store {
             .bind(moment(to))
             .fetch_all(self.pool())
             .await?;
-        rows.iter().map(stored_interaction).collect()
+        let mut stored = rows
+            .iter()
+            .map(stored_interaction)
+            .collect::<Result<Vec<_>, _>>()?;
+        let tags: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT t.interaction_id, t.tag_id FROM interaction_tags t \
+             JOIN interactions i ON i.interaction_id = t.interaction_id \
+             WHERE i.init_moment >= ? AND i.init_moment < ? ORDER BY t.interaction_id, t.tag_id",
+        )
+        .bind(moment(from))
+        .bind(moment(to))
+        .fetch_all(self.pool())
+        .await?;
+        for (id, tag) in tags {
+            if let Some(s) = stored
+                .iter_mut()
+                .find(|s| s.record.interaction_id.0 == id as u64)
+            {
+                s.record.user_tags.push(tag as u64);
+            }
+        }
+        Ok(stored)
     }
 
     /// The stored interaction with `id`, if any.
@@ -272,7 +308,17 @@ impl Store {
             .bind(id.0 as i64)
             .fetch_optional(self.pool())
             .await?;
-        row.as_ref().map(stored_interaction).transpose()
+        let Some(mut stored) = row.as_ref().map(stored_interaction).transpose()? else {
+            return Ok(None);
+        };
+        let tags: Vec<i64> = sqlx::query_scalar(
+            "SELECT tag_id FROM interaction_tags WHERE interaction_id = ? ORDER BY tag_id",
+        )
+        .bind(id.0 as i64)
+        .fetch_all(self.pool())
+        .await?;
+        stored.record.user_tags = tags.into_iter().map(|t| t as u64).collect();
+        Ok(Some(stored))
     }
 
     /// Service level over the completed interactions that arrived from `from`
@@ -359,6 +405,31 @@ fn bind_record<'q>(
         .bind(i64::from(r.answered_within_service_level()))
         .bind(i64::from(r.short_abandon()))
         .bind(closed_at.map(moment))
+        .bind(r.verdict.map(|c| c.0 as i64))
+        .bind(r.note.as_deref())
+        .bind(r.action_date.as_deref())
+}
+
+/// Replaces the agent's tags of a record that has just been completed.
+async fn write_user_tags(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    r: &InteractionRecord,
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM interaction_tags WHERE interaction_id = ?")
+        .bind(r.interaction_id.0 as i64)
+        .execute(&mut **tx)
+        .await?;
+    for tag in &r.user_tags {
+        sqlx::query(
+            "INSERT INTO interaction_tags (interaction_id, tag_id) VALUES (?, ?) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(r.interaction_id.0 as i64)
+        .bind(*tag as i64)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }
 
 fn stored_interaction(row: &SqliteRow) -> Result<StoredInteraction, StoreError> {
@@ -412,6 +483,10 @@ fn stored_interaction(row: &SqliteRow) -> Result<StoredInteraction, StoreError> 
         } else {
             Vec::new()
         },
+        verdict: id(31)?.map(ResultCodeId),
+        note: text(32)?,
+        action_date: text(33)?,
+        user_tags: Vec::new(),
     };
     Ok(StoredInteraction {
         state: RowState::parse(&named(1, "row state")?)?,

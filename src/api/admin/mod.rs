@@ -97,8 +97,10 @@ macro_rules! scoped {
     };
 }
 
-/// The admin router, to be nested under `/api`.
-pub fn router<S>(state: Arc<AdminState>) -> Router<S>
+/// The admin router, to be nested under `/api`. `panel` (the agent panel's
+/// routes) joins it behind the session guard but outside the configuration
+/// reload: an agent's status or result changes no configuration.
+pub fn router<S>(state: Arc<AdminState>, panel: Router<Arc<AdminState>>) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
@@ -150,6 +152,7 @@ where
         state.clone(),
         reload_on_change,
     ))
+    .merge(panel)
     .layer(middleware::from_fn_with_state(state.clone(), auth::guard))
     // Logging in is the one thing done without a token.
     .route(

@@ -13,6 +13,7 @@ use axum::extract::State;
 use axum::Json;
 use serde_json::{json, Map, Value};
 
+mod agent;
 mod users;
 
 use super::problem::KINDS;
@@ -319,6 +320,7 @@ fn schemas() -> Map<String, Value> {
     out.insert("Tag".into(), output(&tag, vec![]));
     out.insert("TagInput".into(), tag);
     users::schemas(&mut out);
+    agent::schemas(&mut out);
     out.insert(
         "FieldError".into(),
         json!({"type": "object", "required": ["field", "message"],
@@ -480,6 +482,7 @@ pub fn document() -> Value {
         }),
     );
     users::paths(&mut paths);
+    agent::paths(&mut paths);
     paths.insert(
         "/api/openapi.json".into(),
         json!({"get": {
@@ -490,11 +493,11 @@ pub fn document() -> Value {
     json!({
         "openapi": "3.1.0",
         "info": {
-            "title": "Switchboard administration API",
+            "title": "Switchboard administration and agent panel API",
             "version": env!("CARGO_PKG_VERSION"),
             "description": "Projects, statuses, queues, queue groups, result codes, tags, \
                             profiles, users, agent groups, pickup groups, trunks, routes and \
-                            queue agents. Every request but POST /api/login needs \
+                            queue agents, and the agent panel under /api/agent. Every request but POST /api/login needs \
                             Authorization: Bearer <admin token or session token>, or the \
                             session cookie, and the Menu permission of its screen.",
         },
@@ -531,7 +534,7 @@ mod tests {
         }
         assert_eq!(
             doc["paths"].as_object().unwrap().len(),
-            RESOURCES.len() * 2 + 3 + users::EXTRA_PATHS
+            RESOURCES.len() * 2 + 3 + users::EXTRA_PATHS + agent::EXTRA_PATHS
         );
         let text = doc.to_string();
         for reference in text.split("#/components/schemas/").skip(1) {

@@ -452,3 +452,39 @@ fn thresholds_are_inclusive_for_service_level_and_exclusive_for_short_abandon() 
         Some(Classification::Abandoned)
     );
 }
+
+#[test]
+fn the_agents_result_closes_the_record_with_its_verdict() {
+    let result = |code: u64, tags: Vec<u64>| {
+        CallEvent::Result(CallResult {
+            code: crate::acd::ResultCodeId(code),
+            note: Some("call back on Monday".into()),
+            action_date: Some("2026-12-01T10:00".into()),
+            tags,
+        })
+    };
+    let mut call = queued_call(0);
+    assert_eq!(
+        call.handle(t(1), result(7, vec![])).unwrap_err().reason,
+        IgnoreReason::NotConnected,
+        "no result before an agent answered"
+    );
+    call.handle(t(2), CallEvent::AgentAnswered { agent: ALICE })
+        .unwrap();
+    call.handle(t(30), CallEvent::CallerHungUp).unwrap();
+    call.handle(t(35), result(7, vec![9, 3, 9])).unwrap();
+    call.handle(t(36), result(8, vec![9, 3, 9]))
+        .expect("a later submission replaces the first");
+    call.handle(t(36), CallEvent::AcwEnded).unwrap();
+    assert_eq!(
+        call.handle(t(40), result(7, vec![])).unwrap_err().reason,
+        IgnoreReason::NoAfterCallWork,
+        "nothing is taken once the after-call work is over"
+    );
+    let r = finished(call);
+    assert_eq!(r.verdict, Some(crate::acd::ResultCodeId(8)));
+    assert_eq!(r.note.as_deref(), Some("call back on Monday"));
+    assert_eq!(r.action_date.as_deref(), Some("2026-12-01T10:00"));
+    assert_eq!(r.user_tags, [3, 9], "in id order, once each");
+    assert_eq!(r.acw_length, secs(6), "ended at the submission");
+}

@@ -40,10 +40,16 @@ fn payload_uses_the_finish_interaction_names() {
         "TerminateSide",
         "Classification",
         "Tags",
+        "Verdict",
+        "Note",
+        "ActionDate",
+        "UserTags",
     ] {
         assert!(object.contains_key(name), "{name} missing from {json}");
     }
-    assert_eq!(object.len(), 27);
+    assert_eq!(object.len(), 31);
+    assert_eq!(json["Verdict"], serde_json::Value::Null);
+    assert_eq!(json["UserTags"], serde_json::json!([]));
     assert_eq!(json["InteractionID"], 42);
     assert_eq!(json["Queue"], 1);
     assert_eq!(json["Agent"], serde_json::Value::Null);

@@ -15,6 +15,7 @@
 pub mod dispatch;
 pub mod extensions;
 pub mod member_groups;
+pub mod panel;
 pub mod passwords;
 pub mod permissions;
 pub mod profiles;

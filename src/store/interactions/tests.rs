@@ -265,3 +265,44 @@ async fn many_writes_commit_together_or_not_at_all() {
     assert!(refused.is_err());
     assert!(store.interaction(InteractionId(3)).await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn the_agents_result_and_tags_are_stored_with_the_record() {
+    let (store, _dir) = temp_store().await;
+    let mut call = arrived(5, 100);
+    let agent = AgentId(7);
+    call.handle(t(101), CallEvent::AgentAnswered { agent })
+        .unwrap();
+    call.handle(t(150), CallEvent::CallerHungUp).unwrap();
+    call.handle(
+        t(160),
+        CallEvent::Result(crate::cdr::CallResult {
+            code: ResultCodeId(77),
+            note: Some("wants a callback".into()),
+            action_date: Some("2026-12-01T10:00".into()),
+            tags: vec![12, 4],
+        }),
+    )
+    .unwrap();
+    call.handle(t(160), CallEvent::AcwEnded).unwrap();
+    let record = call.completed().unwrap().clone();
+    store.open_interaction(call.record()).await.unwrap();
+    store
+        .write_interactions(&[InteractionWrite::Complete(record.clone())])
+        .await
+        .unwrap();
+    let rows = store.interactions_between(t(0), t(1000)).await.unwrap();
+    assert_eq!(rows[0].record, record);
+    assert_eq!(rows[0].record.user_tags, [4, 12]);
+    let one = store.interaction(InteractionId(5)).await.unwrap().unwrap();
+    assert_eq!(one.record, record);
+    // Completing again (a duplicate write) leaves the tags as they were.
+    let mut again = record.clone();
+    again.user_tags = vec![99];
+    assert_eq!(
+        store.complete_interaction(&again).await.unwrap(),
+        Completion::AlreadyComplete
+    );
+    let one = store.interaction(InteractionId(5)).await.unwrap().unwrap();
+    assert_eq!(one.record.user_tags, [4, 12]);
+}

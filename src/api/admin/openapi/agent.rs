@@ -1,0 +1,283 @@
+//! The part of the OpenAPI document that describes the agent panel's REST
+//! endpoints under `/api/agent` (the WebSocket `/api/agent/ws` is described
+//! in the panel protocol, not here: it is no REST operation).
+
+use serde_json::{json, Map, Value};
+
+use super::{answer, body, boolean, input, problems, schema_ref, with};
+
+fn id() -> Value {
+    json!({"type": "integer", "format": "int64"})
+}
+
+fn named() -> Value {
+    json!({"type": "object", "required": ["id", "name"],
+           "properties": {"id": id(), "name": {"type": "string"}}})
+}
+
+fn nullable(mut schema: Value) -> Value {
+    let kind = schema["type"].clone();
+    schema["type"] = json!([kind, "null"]);
+    schema
+}
+
+fn object(fields: Vec<(&str, Value)>) -> Value {
+    let required: Vec<&str> = fields.iter().map(|(k, _)| *k).collect();
+    let properties: Map<String, Value> =
+        fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    json!({"type": "object", "required": required, "properties": properties})
+}
+
+/// The schemas of the agent panel.
+pub(super) fn schemas(out: &mut Map<String, Value>) {
+    let status = object(vec![
+        (
+            "id",
+            json!({"type": ["integer", "null"], "format": "int64"}),
+        ),
+        ("name", json!({"type": "string"})),
+        (
+            "category",
+            json!({"type": "string", "enum": ["available", "offline", "break", "in_call"]}),
+        ),
+    ]);
+    out.insert("AgentStatus".into(), status);
+    let waiting = object(vec![
+        ("id", id()),
+        ("name", json!({"type": "string"})),
+        ("waiting", json!({"type": "integer", "minimum": 0})),
+    ]);
+    let offer = object(vec![
+        ("call", id()),
+        ("queue", nullable(named())),
+        ("caller", json!({"type": "string"})),
+        ("ring_for_ms", json!({"type": "integer", "minimum": 0})),
+        ("auto_answer", boolean()),
+    ]);
+    let call = object(vec![
+        ("id", id()),
+        ("queue", nullable(named())),
+        ("caller", json!({"type": "string"})),
+    ]);
+    let code = object(vec![
+        ("id", id()),
+        ("name", json!({"type": "string"})),
+        ("note_required", boolean()),
+        ("date_required", boolean()),
+    ]);
+    let tag = object(vec![
+        ("id", id()),
+        ("name", json!({"type": "string"})),
+        ("colour", json!({"type": "string"})),
+    ]);
+    out.insert(
+        "AgentWrapup".into(),
+        object(vec![
+            ("call", id()),
+            ("queue", nullable(named())),
+            (
+                "until",
+                json!({"type": "integer", "description": "Unix ms the after-call work ends"}),
+            ),
+            ("result_codes", json!({"type": "array", "items": code})),
+            ("tags", json!({"type": "array", "items": tag})),
+        ]),
+    );
+    let mut wrapup = schema_ref("AgentWrapup");
+    wrapup = json!({"anyOf": [wrapup, {"type": "null"}]});
+    out.insert(
+        "AgentState".into(),
+        object(vec![
+            ("project", nullable(named())),
+            ("status", schema_ref("AgentStatus")),
+            (
+                "since",
+                json!({"type": "integer",
+                       "description": "Unix ms when the current status or presence began"}),
+            ),
+            (
+                "presence",
+                json!({"type": "string", "enum": ["offline", "available", "break", "ringing",
+                                                  "in_call", "after_call_work"]}),
+            ),
+            (
+                "break_left_ms",
+                json!({"type": "integer", "minimum": 0,
+                       "description": "break allowance left today, now"}),
+            ),
+            ("queues", json!({"type": "array", "items": waiting})),
+            ("offer", nullable(offer)),
+            ("call", nullable(call)),
+            ("wrapup", wrapup),
+        ]),
+    );
+    out.insert(
+        "AgentMe".into(),
+        object(vec![
+            (
+                "user",
+                object(vec![
+                    ("id", id()),
+                    ("login", json!({"type": "string"})),
+                    ("name", json!({"type": "string"})),
+                ]),
+            ),
+            ("projects", json!({"type": "array", "items": named()})),
+            (
+                "sip",
+                nullable(object(vec![
+                    ("uri", json!({"type": "string"})),
+                    ("username", json!({"type": "string"})),
+                    ("realm", json!({"type": "string"})),
+                    ("ha1", json!({"type": "string"})),
+                    ("ws_url", json!({"type": "string"})),
+                ])),
+            ),
+            (
+                "session",
+                json!({"anyOf": [schema_ref("AgentState"), {"type": "null"}]}),
+            ),
+        ]),
+    );
+    out.insert(
+        "AgentQueue".into(),
+        object(vec![
+            ("id", id()),
+            ("name", json!({"type": "string"})),
+            ("mandatory", boolean()),
+        ]),
+    );
+    out.insert(
+        "AgentLoginInput".into(),
+        input(
+            vec![
+                ("project", id()),
+                ("queues", json!({"type": "array", "items": id()})),
+            ],
+            &["project"],
+        ),
+    );
+    out.insert(
+        "AgentStatusInput".into(),
+        input(vec![("status", id())], &["status"]),
+    );
+    out.insert(
+        "AgentResultInput".into(),
+        input(
+            vec![
+                ("code", id()),
+                ("note", json!({"type": ["string", "null"]})),
+                (
+                    "action_date",
+                    json!({"type": ["string", "null"],
+                           "description": "YYYY-MM-DDTHH:MM, local time"}),
+                ),
+                ("tags", json!({"type": "array", "items": id()})),
+            ],
+            &["code"],
+        ),
+    );
+}
+
+fn path_id() -> Value {
+    json!([{"name": "id", "in": "path", "required": true,
+            "schema": {"type": "integer", "format": "int64"}}])
+}
+
+/// The agent panel's paths.
+pub(super) fn paths(paths: &mut Map<String, Value>) {
+    let tag = ["agent panel"];
+    let state = || answer("The agent's state", schema_ref("AgentState"));
+    paths.insert(
+        "/api/agent/me".into(),
+        json!({"get": {
+            "operationId": "agent-me",
+            "tags": tag,
+            "description": "The user, their projects, their softphone's SIP credentials (HA1, \
+                            never a password) and their dispatch session if logged in.",
+            "responses": with(problems(&[404]), "200", answer("Who the agent is",
+                schema_ref("AgentMe"))),
+        }}),
+    );
+    paths.insert(
+        "/api/agent/projects/{id}/queues".into(),
+        json!({
+            "parameters": path_id(),
+            "get": {
+                "operationId": "agent-project-queues",
+                "tags": tag,
+                "responses": with(problems(&[404]), "200", answer(
+                    "The queues of the project the user serves",
+                    json!({"type": "array", "items": schema_ref("AgentQueue")}))),
+            },
+        }),
+    );
+    paths.insert(
+        "/api/agent/login".into(),
+        json!({"post": {
+            "operationId": "agent-login",
+            "tags": tag,
+            "description": "Logs the agent in to dispatch: the project (one at a time), its \
+                            mandatory queues and the chosen ones, Available.",
+            "requestBody": body("AgentLoginInput"),
+            "responses": with(problems(&[400, 409, 415, 422]), "200", state()),
+        }}),
+    );
+    paths.insert(
+        "/api/agent/logout".into(),
+        json!({"post": {
+            "operationId": "agent-logout",
+            "tags": tag,
+            "responses": with(problems(&[]), "204", json!({"description": "Logged out of dispatch"})),
+        }}),
+    );
+    paths.insert(
+        "/api/agent/statuses".into(),
+        json!({"get": {
+            "operationId": "agent-statuses",
+            "tags": tag,
+            "responses": with(problems(&[]), "200", answer("The statuses the user may choose",
+                json!({"type": "array", "items": schema_ref("AgentStatus")}))),
+        }}),
+    );
+    paths.insert(
+        "/api/agent/status".into(),
+        json!({"post": {
+            "operationId": "agent-status",
+            "tags": tag,
+            "requestBody": body("AgentStatusInput"),
+            "responses": with(problems(&[400, 409, 415, 422]), "200", state()),
+        }}),
+    );
+    paths.insert(
+        "/api/agent/calls/{id}/wrapup".into(),
+        json!({
+            "parameters": path_id(),
+            "get": {
+                "operationId": "agent-wrapup",
+                "tags": tag,
+                "responses": with(problems(&[404, 409]), "200",
+                    answer("The wrap-up form", schema_ref("AgentWrapup"))),
+            },
+        }),
+    );
+    paths.insert(
+        "/api/agent/calls/{id}/result".into(),
+        json!({
+            "parameters": path_id(),
+            "post": {
+                "operationId": "agent-result",
+                "tags": tag,
+                "description": "Completes the interaction record (Verdict, Note, tags, \
+                                ActionDate, ACWLength) and ends the after-call work.",
+                "requestBody": body("AgentResultInput"),
+                "responses": with(problems(&[400, 404, 409, 415, 422]), "204",
+                    json!({"description": "Recorded; the after-call work is over"})),
+            },
+        }),
+    );
+}
+
+/// How many paths [`paths`] adds.
+#[cfg(test)]
+pub(super) const EXTRA_PATHS: usize = 8;

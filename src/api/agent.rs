@@ -1,0 +1,840 @@
+//! The agent panel's API under `/api/agent`, as agreed in the panel protocol
+//! (REST and one WebSocket): who the agent is and their softphone's
+//! credentials, the queues they may choose, login to dispatch, statuses, and
+//! the wrap-up form and result of a call.
+//!
+//! Every route needs a user's session (cookie or bearer; the admin token is
+//! refused: it is nobody's panel) with the `menu.agent_panel` permission.
+//! Statuses need `status.change`; results need `result_code.set`.
+//!
+//! The live state comes from the agent hub ([`AgentHub`]), fed by the
+//! dispatch task; requests that change dispatch go to the dispatch task
+//! ([`PanelRequest`]) and answer once the hub shows their effect, so the
+//! state a request answers with is already the new one. Names (projects,
+//! queues, statuses), the result codes offered and the queue's tags are read
+//! from the store when a message is rendered.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use futures_util::{SinkExt, StreamExt};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use super::admin::auth::Principal;
+use super::admin::problem::{malformed, Problem};
+use crate::acd::{self, AcdError, AgentId, CallId, Millis, Presence, ResultCodeId, StatusId};
+use crate::call::agents::{AgentHub, AgentView, Connected, HubEvent, Offer, Wrapup};
+use crate::call::dispatch::PanelRequest;
+use crate::call::{DispatchInput, RoutingHandle};
+use crate::cdr::CallResult;
+use crate::sip::core::unix_ms;
+use crate::store::admin::statuses::Status;
+use crate::store::admin::{panel, result_codes, statuses, AdminError, FieldError};
+use crate::store::Store;
+
+/// The longest note, in characters.
+pub const MAX_NOTE: usize = 2000;
+
+/// What the agent panel's handlers share.
+pub struct AgentState {
+    pub store: Store,
+    pub hub: Arc<AgentHub>,
+    pub dispatch: mpsc::Sender<DispatchInput>,
+    pub routing: Arc<RoutingHandle>,
+    /// Our SIP domain, in the softphone's URI.
+    pub domain: String,
+}
+
+/// The panel routes, to be merged under `/api` behind the session guard.
+pub fn router<S>(state: Arc<AgentState>) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    Router::new()
+        .route("/agent/me", get(me))
+        .route("/agent/projects/{id}/queues", get(project_queues))
+        .route("/agent/login", post(login))
+        .route("/agent/logout", post(logout))
+        .route("/agent/statuses", get(choosable))
+        .route("/agent/status", post(status))
+        .route("/agent/calls/{id}/wrapup", get(wrapup_form))
+        .route("/agent/calls/{id}/result", post(result))
+        .route("/agent/ws", get(websocket))
+        .with_state(state)
+}
+
+/// The user behind the session, if they may use the panel.
+fn agent_of(
+    principal: &Principal,
+) -> Result<(i64, &crate::store::admin::permissions::Effective), Problem> {
+    match principal {
+        Principal::Superuser => Err(Problem::new(
+            "forbidden",
+            "the agent panel needs a user's session (POST /api/login), not the admin token",
+        )),
+        Principal::User { session, .. } => {
+            if !session.permissions.has("menu.agent_panel") {
+                return Err(Problem::new(
+                    "forbidden",
+                    "this screen needs the permission menu.agent_panel",
+                ));
+            }
+            Ok((session.user_id, &session.permissions))
+        }
+    }
+}
+
+fn agent_id(user: i64) -> AgentId {
+    AgentId(u64::try_from(user).unwrap_or(0))
+}
+
+fn now() -> Millis {
+    Millis(unix_ms())
+}
+
+/// Reads a JSON body: 415 unless it is declared JSON, 400 naming the field
+/// when serde cannot read it.
+fn body<T: DeserializeOwned>(headers: &HeaderMap, bytes: &Bytes) -> Result<T, Problem> {
+    let kind = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = kind.split(';').next().unwrap_or("").trim();
+    if !essence.eq_ignore_ascii_case("application/json") {
+        return Err(Problem::new(
+            "unsupported-media-type",
+            format!("Content-Type is {kind:?}; send application/json"),
+        ));
+    }
+    serde_json::from_slice(bytes).map_err(|e| malformed(&e))
+}
+
+/// An id from the path; anything else is simply not found.
+fn path_id(raw: &str) -> Result<u64, Problem> {
+    raw.parse()
+        .ok()
+        .filter(|id: &u64| *id > 0 && *id < (1 << 53))
+        .ok_or_else(|| Problem::new("not-found", "no such item"))
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> Problem {
+    Problem::from(AdminError::Invalid(vec![FieldError {
+        field: field.to_owned(),
+        message: message.into(),
+    }]))
+}
+
+fn conflict(detail: impl Into<String>) -> Problem {
+    Problem::new("conflict", detail)
+}
+
+fn dispatch_gone() -> Problem {
+    tracing::error!("the dispatch task is gone");
+    Problem::new("internal-error", "dispatch is not running")
+}
+
+async fn ask<T>(
+    a: &AgentState,
+    request: impl FnOnce(oneshot::Sender<T>) -> PanelRequest,
+) -> Result<T, Problem> {
+    let (tx, rx) = oneshot::channel();
+    a.dispatch
+        .send(DispatchInput::Panel(request(tx)))
+        .await
+        .map_err(|_| dispatch_gone())?;
+    rx.await.map_err(|_| dispatch_gone())
+}
+
+fn presence_name(p: Presence) -> &'static str {
+    match p {
+        Presence::Offline => "offline",
+        Presence::Available => "available",
+        Presence::Break => "break",
+        Presence::Ringing => "ringing",
+        Presence::InCall => "in_call",
+        Presence::AfterCallWork => "after_call_work",
+    }
+}
+
+fn queue_json(a: &AgentState, queue: Option<acd::QueueId>) -> Value {
+    match queue {
+        Some(q) => {
+            let name = a
+                .routing
+                .get()
+                .queue(q)
+                .map(|i| i.name.clone())
+                .unwrap_or_default();
+            json!({"id": q.0, "name": name})
+        }
+        None => Value::Null,
+    }
+}
+
+fn status_json(s: &Status) -> Value {
+    json!({"id": s.id, "name": s.name, "category": s.category.as_str()})
+}
+
+fn offer_json(a: &AgentState, o: &Offer) -> Value {
+    json!({
+        "call": o.call.0,
+        "queue": queue_json(a, o.queue),
+        "caller": o.caller,
+        "ring_for_ms": u64::try_from(o.ring_for.as_millis()).unwrap_or(u64::MAX),
+        "auto_answer": o.auto_answer,
+    })
+}
+
+fn call_json(a: &AgentState, c: &Connected) -> Value {
+    json!({"id": c.call.0, "queue": queue_json(a, c.queue), "caller": c.caller})
+}
+
+fn queues_json(a: &AgentState, view: &AgentView) -> Value {
+    let routing = a.routing.get();
+    let mut list: Vec<Value> = view
+        .queues
+        .iter()
+        .map(|(q, waiting)| {
+            let name = routing
+                .queue(*q)
+                .map(|i| i.name.clone())
+                .unwrap_or_default();
+            json!({"id": q.0, "name": name, "waiting": waiting})
+        })
+        .collect();
+    list.sort_by(|x, y| x["name"].as_str().cmp(&y["name"].as_str()));
+    Value::Array(list)
+}
+
+/// The wrap-up form: the result codes offered for the call's queue (to this
+/// user) and the queue's tags.
+async fn wrapup_json(a: &AgentState, user: i64, w: &Wrapup) -> Result<Value, Problem> {
+    let (codes, tags) = match w.queue {
+        Some(q) => {
+            let q = q.0 as i64;
+            let codes = result_codes::offered(&a.store, q, Some(user))
+                .await
+                .map(|o| o.result_codes)
+                .or_else(|e| match e {
+                    AdminError::NotFound(_) => Ok(Vec::new()),
+                    e => Err(e),
+                })?;
+            (codes, panel::queue_tags(&a.store, q).await?)
+        }
+        None => (Vec::new(), Vec::new()),
+    };
+    Ok(json!({
+        "call": w.call.0,
+        "queue": queue_json(a, w.queue),
+        "until": w.until.0,
+        "result_codes": codes.iter().map(|c| json!({
+            "id": c.id,
+            "name": c.display_name,
+            "note_required": c.flags.note_required,
+            "date_required": c.flags.ask_date,
+        })).collect::<Vec<_>>(),
+        "tags": tags.iter().map(|t| json!({"id": t.id, "name": t.name, "colour": t.colour}))
+            .collect::<Vec<_>>(),
+    }))
+}
+
+/// The state object of the protocol.
+async fn state_json(a: &AgentState, user: i64, view: &AgentView) -> Result<Value, Problem> {
+    let project = match view.project {
+        Some(p) => {
+            let name = panel::project_name(&a.store, p.0 as i64)
+                .await?
+                .unwrap_or_default();
+            json!({"id": p.0, "name": name})
+        }
+        None => Value::Null,
+    };
+    let status = match view.status {
+        Some(s) => match statuses::get(&a.store, s.0 as i64).await {
+            Ok(s) => status_json(&s),
+            Err(AdminError::NotFound(_)) => json!({"id": s.0, "name": "", "category": "offline"}),
+            Err(e) => return Err(e.into()),
+        },
+        None => json!({"id": null, "name": "Offline", "category": "offline"}),
+    };
+    let wrapup = match &view.wrapup {
+        Some(w) => wrapup_json(a, user, w).await?,
+        None => Value::Null,
+    };
+    Ok(json!({
+        "project": project,
+        "status": status,
+        "since": view.since.0,
+        "presence": presence_name(view.presence),
+        "break_left_ms": u64::try_from(view.break_left.as_millis()).unwrap_or(u64::MAX),
+        "queues": queues_json(a, view),
+        "offer": view.offer.as_ref().map(|o| offer_json(a, o)),
+        "call": view.call.as_ref().map(|c| call_json(a, c)),
+        "wrapup": wrapup,
+    }))
+}
+
+async fn current_state(a: &AgentState, user: i64) -> Result<Value, Problem> {
+    let view = a.hub.view(agent_id(user), now());
+    state_json(a, user, &view).await
+}
+
+/// `GET /api/agent/me`.
+async fn me(
+    State(a): State<Arc<AgentState>>,
+    Extension(principal): Extension<Arc<Principal>>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, Problem> {
+    let (user, _) = agent_of(&principal)?;
+    let u = panel::user(&a.store, user).await?;
+    let projects: Vec<Value> = panel::projects(&a.store, user)
+        .await?
+        .into_iter()
+        .map(|(id, name)| json!({"id": id, "name": name}))
+        .collect();
+    let sip = panel::sip_credentials(&a.store, user).await?.map(|c| {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost");
+        let secure = headers
+            .get("x-forwarded-proto")
+            .and_then(|h| h.to_str().ok())
+            .is_some_and(|p| p.eq_ignore_ascii_case("https"));
+        let scheme = if secure { "wss" } else { "ws" };
+        json!({
+            "uri": format!("sip:{}@{}", c.username, a.domain),
+            "username": c.username,
+            "realm": c.realm,
+            "ha1": c.ha1_md5,
+            "ws_url": format!("{scheme}://{host}/sip"),
+        })
+    });
+    let view = a.hub.view(agent_id(user), now());
+    let session = if view.project.is_some() {
+        state_json(&a, user, &view).await?
+    } else {
+        Value::Null
+    };
+    let name = format!("{} {}", u.first_name, u.last_name)
+        .trim()
+        .to_owned();
+    Ok(Json(json!({
+        "user": {"id": u.id, "login": u.username, "name": name},
+        "projects": projects,
+        "sip": sip,
+        "session": session,
+    })))
+}
+
+/// `GET /api/agent/projects/{id}/queues`.
+async fn project_queues(
+    State(a): State<Arc<AgentState>>,
+    Extension(principal): Extension<Arc<Principal>>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    let (user, _) = agent_of(&principal)?;
+    let project = path_id(&id)? as i64;
+    let mine = panel::projects(&a.store, user).await?;
+    if !mine.iter().any(|(p, _)| *p == project) {
+        return Err(Problem::new("not-found", "no such project of yours"));
+    }
+    let queues: Vec<Value> = panel::served_queues(&a.store, user, project)
+        .await?
+        .into_iter()
+        .map(|q| json!({"id": q.id, "name": q.name, "mandatory": q.mandatory}))
+        .collect();
+    Ok(Json(Value::Array(queues)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginInput {
+    project: i64,
+    #[serde(default)]
+    queues: Vec<i64>,
+}
+
+/// `POST /api/agent/login`.
+async fn login(
+    State(a): State<Arc<AgentState>>,
+    Extension(principal): Extension<Arc<Principal>>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Json<Value>, Problem> {
+    let (user, _) = agent_of(&principal)?;
+    let input: LoginInput = body(&headers, &bytes)?;
+    let mine = panel::projects(&a.store, user).await?;
+    if !mine.iter().any(|(p, _)| *p == input.project) {
+        return Err(invalid("project", "not one of your projects"));
+    }
+    let served = panel::served_queues(&a.store, user, input.project).await?;
+    let mut errors = Vec::new();
+    for (i, q) in input.queues.iter().enumerate() {
+        if !served.iter().any(|s| s.id == *q) {
+            errors.push(FieldError {
+                field: format!("queues[{i}]"),
+                message: "not a queue of this project that you serve".into(),
+            });
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AdminError::Invalid(errors).into());
+    }
+    let mut queues: Vec<acd::QueueId> = served
+        .iter()
+        .filter(|s| s.mandatory || input.queues.contains(&s.id))
+        .map(|s| acd::QueueId(s.id as u64))
+        .collect();
+    queues.dedup();
+    let agent = agent_id(user);
+    let project = acd::ProjectId(input.project as u64);
+    let done = ask(&a, |reply| PanelRequest::Login {
+        agent,
+        project,
+        queues,
+        reply,
+    })
+    .await?;
+    if let Err(e) = done {
+        tracing::warn!(%agent, error = %e, "panel login refused by dispatch");
+        return Err(conflict(format!("dispatch refused the login: {e}")));
+    }
+    panel::set_session_project(&a.store, user, input.project).await?;
+    Ok(Json(current_state(&a, user).await?))
+}
+
+/// `POST /api/agent/logout`.
+async fn logout(
+    State(a): State<Arc<AgentState>>,
+    Extension(principal): Extension<Arc<Principal>>,
+) -> Result<StatusCode, Problem> {
+    let (user, _) = agent_of(&principal)?;
+    let agent = agent_id(user);
+    ask(&a, |reply| PanelRequest::Logout { agent, reply }).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The statuses the user may choose: the active ones that are
+/// agent-changeable, and the active supervisor-only ones (never
+/// agent-changeable) when they hold `status.supervisor_only`; none without
+/// `status.change`.
+async fn statuses_for(
+    a: &AgentState,
+    permissions: &crate::store::admin::permissions::Effective,
+) -> Result<Vec<Status>, Problem> {
+    if !permissions.has("status.change") {
+        return Ok(Vec::new());
+    }
+    let supervisor = permissions.has("status.supervisor_only");
+    Ok(statuses::list(&a.store)
+        .await?
+        .into_iter()
+        .filter(|s| {
+            s.active
+                && if s.supervisor_only {
+                    supervisor
+                } else {
+                    s.agent_changeable
+                }
+        })
+        .collect())
+}
+
+/// `GET /api/agent/statuses`.
+async fn choosable(
+    State(a): State<Arc<AgentState>>,
+    Extension(principal): Extension<Arc<Principal>>,
+) -> Result<Json<Value>, Problem> {
+    let (_, permissions) = agent_of(&principal)?;
+    let list = statuses_for(&a, permissions).await?;
+    Ok(Json(Value::Array(list.iter().map(status_json).collect())))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusInput {
+    status: i64,
+}
+
+/// Chooses a status for the agent (REST and WebSocket alike).
+async fn choose_status(
+    a: &AgentState,
+    user: i64,
+    permissions: &crate::store::admin::permissions::Effective,
+    status: i64,
+) -> Result<(), Problem> {
+    if !permissions.has("status.change") {
+        return Err(Problem::new(
+            "forbidden",
+            "choosing a status needs the permission status.change",
+        ));
+    }
+    let allowed = statuses_for(a, permissions).await?;
+    if !allowed.iter().any(|s| s.id == status) {
+        return Err(invalid("status", "not a status you may choose"));
+    }
+    let agent = agent_id(user);
+    let status = StatusId(status as u64);
+    let done = ask(a, |reply| PanelRequest::Status {
+        agent,
+        status,
+        reply,
+    })
+    .await?;
+    match done {
+        Ok(()) => Ok(()),
+        Err(AcdError::NotLoggedIn(_) | AcdError::UnknownAgent(_)) => Err(conflict(
+            "log in to a project first (POST /api/agent/login)",
+        )),
+        Err(e) => Err(conflict(format!("dispatch refused the status: {e}"))),
+    }
+}
+
+/// `POST /api/agent/status`.
+async fn status(
+    State(a): State<Arc<AgentState>>,
+    Extension(principal): Extension<Arc<Principal>>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Json<Value>, Problem> {
+    let (user, permissions) = agent_of(&principal)?;
+    let input: StatusInput = body(&headers, &bytes)?;
+    choose_status(&a, user, permissions, input.status).await?;
+    Ok(Json(current_state(&a, user).await?))
+}
+
+/// This agent's pending after-call work for `call`, or why there is none.
+fn pending_wrapup(a: &AgentState, user: i64, call: u64) -> Result<Wrapup, Problem> {
+    let view = a.hub.view(agent_id(user), now());
+    match view.wrapup {
+        Some(w) if w.call == CallId(call) => Ok(w),
+        _ if view.call.as_ref().is_some_and(|c| c.call == CallId(call)) => Err(conflict(
+            "the call is still connected: its after-call work has not started",
+        )),
+        _ => Err(Problem::new(
+            "not-found",
+            "no after-call work of yours for this call",
+        )),
+    }
+}
+
+/// `GET /api/agent/calls/{id}/wrapup`.
+async fn wrapup_form(
+    State(a): State<Arc<AgentState>>,
+    Extension(principal): Extension<Arc<Principal>>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    let (user, _) = agent_of(&principal)?;
+    let w = pending_wrapup(&a, user, path_id(&id)?)?;
+    Ok(Json(wrapup_json(&a, user, &w).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResultInput {
+    code: i64,
+    #[serde(default)]
+    note: Option<String>,
+    #[serde(default)]
+    action_date: Option<String>,
+    #[serde(default)]
+    tags: Vec<i64>,
+}
+
+/// Whether `text` is a local date and time as `YYYY-MM-DDTHH:MM` (seconds
+/// allowed) that exists on the calendar.
+pub fn is_action_date(text: &str) -> bool {
+    let b = text.as_bytes();
+    if !(b.len() == 16 || b.len() == 19) {
+        return false;
+    }
+    let shape = b.iter().enumerate().all(|(i, c)| match i {
+        4 | 7 => *c == b'-',
+        10 => *c == b'T',
+        13 | 16 => *c == b':',
+        _ => c.is_ascii_digit(),
+    });
+    if !shape {
+        return false;
+    }
+    let num = |from: usize, to: usize| text[from..to].parse::<u32>().unwrap_or(99);
+    let (year, month, day) = (num(0, 4), num(5, 7), num(8, 10));
+    let (hour, minute) = (num(11, 13), num(14, 16));
+    let second = if b.len() == 19 { num(17, 19) } else { 0 };
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    year >= 1970 && (1..=days).contains(&day) && hour < 24 && minute < 60 && second < 60
+}
+
+/// `POST /api/agent/calls/{id}/result`.
+async fn result(
+    State(a): State<Arc<AgentState>>,
+    Extension(principal): Extension<Arc<Principal>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<StatusCode, Problem> {
+    let (user, permissions) = agent_of(&principal)?;
+    if !permissions.has("result_code.set") {
+        return Err(Problem::new(
+            "forbidden",
+            "closing a call with a result needs the permission result_code.set",
+        ));
+    }
+    let call = path_id(&id)?;
+    let input: ResultInput = body(&headers, &bytes)?;
+    let w = pending_wrapup(&a, user, call)?;
+    let queue = w.queue.map(|q| q.0 as i64).unwrap_or(0);
+    let offered = result_codes::offered(&a.store, queue, Some(user))
+        .await
+        .map(|o| o.result_codes)
+        .or_else(|e| match e {
+            AdminError::NotFound(_) => Ok(Vec::new()),
+            e => Err(e),
+        })?;
+    let tags = panel::queue_tags(&a.store, queue).await?;
+    let mut errors = Vec::new();
+    let mut fail = |field: &str, message: &str| {
+        errors.push(FieldError {
+            field: field.to_owned(),
+            message: message.to_owned(),
+        })
+    };
+    let note = input
+        .note
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned);
+    let date = input
+        .action_date
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(str::to_owned);
+    match offered.iter().find(|c| c.id == input.code) {
+        None => fail("code", "not a result code offered for this call's queue"),
+        Some(code) => {
+            if code.flags.note_required && note.is_none() {
+                fail("note", "this result code requires a note");
+            }
+            if code.flags.ask_date && date.is_none() {
+                fail("action_date", "this result code asks for a date");
+            }
+        }
+    }
+    if note.as_ref().is_some_and(|n| n.chars().count() > MAX_NOTE) {
+        fail("note", &format!("at most {MAX_NOTE} characters"));
+    }
+    if date.as_deref().is_some_and(|d| !is_action_date(d)) {
+        fail("action_date", "a date and time as YYYY-MM-DDTHH:MM");
+    }
+    for (i, t) in input.tags.iter().enumerate() {
+        if !tags.iter().any(|x| x.id == *t) {
+            fail(&format!("tags[{i}]"), "not a tag of this call's queue");
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AdminError::Invalid(errors).into());
+    }
+    let agent = agent_id(user);
+    let result = CallResult {
+        code: ResultCodeId(input.code as u64),
+        note,
+        action_date: date,
+        tags: input.tags.iter().map(|t| *t as u64).collect(),
+    };
+    let done = ask(&a, |reply| PanelRequest::Result {
+        agent,
+        call: CallId(call),
+        result,
+        reply,
+    })
+    .await?;
+    match done {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(e) => {
+            tracing::info!(%agent, error = %e, "result refused by dispatch");
+            Err(conflict("the after-call work of this call is already over"))
+        }
+    }
+}
+
+/// `GET /api/agent/ws`: the live panel.
+async fn websocket(
+    State(a): State<Arc<AgentState>>,
+    Extension(principal): Extension<Arc<Principal>>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let (user, permissions) = match agent_of(&principal) {
+        Ok((u, p)) => (u, p.clone()),
+        Err(p) => return p.into_response(),
+    };
+    upgrade
+        .max_message_size(64 * 1024)
+        .on_upgrade(move |socket| panel_socket(a, user, permissions, socket))
+}
+
+async fn panel_socket(
+    a: Arc<AgentState>,
+    user: i64,
+    permissions: crate::store::admin::permissions::Effective,
+    socket: WebSocket,
+) {
+    let agent = agent_id(user);
+    let (view, mut events) = a.hub.subscribe(agent, now());
+    let _ = a
+        .dispatch
+        .send(DispatchInput::Panel(PanelRequest::Socket {
+            agent,
+            open: true,
+        }))
+        .await;
+    let (mut tx, mut rx) = socket.split();
+    let first = state_message(&a, user, &view).await;
+    if tx
+        .send(Message::Text(first.to_string().into()))
+        .await
+        .is_ok()
+    {
+        loop {
+            let out = tokio::select! {
+                event = events.recv() => match event {
+                    Ok(event) => render(&a, user, event).await,
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        let view = a.hub.view(agent, now());
+                        Some(state_message(&a, user, &view).await)
+                    }
+                    Err(broadcast::error::RecvError::Closed) => break,
+                },
+                message = rx.next() => match message {
+                    Some(Ok(Message::Text(text))) => {
+                        on_client_message(&a, user, &permissions, text.as_str()).await
+                    }
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                    Some(Ok(_)) => None,
+                },
+            };
+            if let Some(out) = out {
+                if tx
+                    .send(Message::Text(out.to_string().into()))
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        }
+    }
+    let _ = a
+        .dispatch
+        .send(DispatchInput::Panel(PanelRequest::Socket {
+            agent,
+            open: false,
+        }))
+        .await;
+}
+
+async fn state_message(a: &AgentState, user: i64, view: &AgentView) -> Value {
+    match state_json(a, user, view).await {
+        Ok(mut state) => {
+            state["type"] = json!("state");
+            state
+        }
+        Err(p) => json!({"type": "error", "detail": p.detail}),
+    }
+}
+
+/// The message a hub event becomes.
+async fn render(a: &AgentState, user: i64, event: HubEvent) -> Option<Value> {
+    Some(match event {
+        HubEvent::State => {
+            let view = a.hub.view(agent_id(user), now());
+            state_message(a, user, &view).await
+        }
+        HubEvent::Queues => {
+            let view = a.hub.view(agent_id(user), now());
+            json!({"type": "queues", "queues": queues_json(a, &view)})
+        }
+        HubEvent::Offer(o) => {
+            let mut m = offer_json(a, &o);
+            m["type"] = json!("offer");
+            m
+        }
+        HubEvent::OfferEnded { call, reason } => {
+            json!({"type": "offer_ended", "call": call.0, "reason": reason.as_str()})
+        }
+        HubEvent::Connected(c) => json!({"type": "connected", "call": c.call.0}),
+        HubEvent::Wrapup(w) => match wrapup_json(a, user, &w).await {
+            Ok(mut m) => {
+                m["type"] = json!("wrapup");
+                m
+            }
+            Err(p) => json!({"type": "error", "detail": p.detail}),
+        },
+        HubEvent::WrapupEnded { call } => json!({"type": "wrapup_ended", "call": call.0}),
+    })
+}
+
+/// A message from the page: `{"type":"status","status":id}`, whose success
+/// the `state` message that follows shows; anything else, or a refusal, is
+/// answered with an error message.
+async fn on_client_message(
+    a: &AgentState,
+    user: i64,
+    permissions: &crate::store::admin::permissions::Effective,
+    text: &str,
+) -> Option<Value> {
+    #[derive(Deserialize)]
+    struct ClientMessage {
+        #[serde(rename = "type")]
+        kind: String,
+        status: Option<i64>,
+    }
+    let message: ClientMessage = match serde_json::from_str(text) {
+        Ok(m) => m,
+        Err(e) => return Some(json!({"type": "error", "detail": format!("not a message: {e}")})),
+    };
+    let detail = match (message.kind.as_str(), message.status) {
+        ("status", Some(status)) => match choose_status(a, user, permissions, status).await {
+            Ok(()) => return None,
+            Err(p) => p.detail,
+        },
+        ("status", None) => "a status message needs \"status\"".to_owned(),
+        (other, _) => format!("unknown message type {other:?}"),
+    };
+    Some(json!({"type": "error", "detail": detail}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn action_dates_are_local_date_times() {
+        assert!(is_action_date("2026-12-01T10:00"));
+        assert!(is_action_date("2028-02-29T23:59:59"));
+        assert!(!is_action_date("2027-02-29T10:00"));
+        assert!(!is_action_date("2026-13-01T10:00"));
+        assert!(!is_action_date("2026-12-01 10:00"));
+        assert!(!is_action_date("2026-12-01T24:00"));
+        assert!(!is_action_date("tomorrow"));
+        assert!(!is_action_date("2026-12-01T10:0é"));
+    }
+}

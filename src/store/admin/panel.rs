@@ -1,0 +1,143 @@
+//! What the agent panel reads about the user behind a session: their name,
+//! projects, the queues they serve in a project (and which are mandatory),
+//! their SIP credentials for the browser softphone, and a queue's tags.
+//! The rules themselves (which statuses, which result codes) stay with
+//! `statuses` and `result_codes`.
+
+use super::AdminError;
+use crate::store::Store;
+
+/// The user as the panel names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PanelUser {
+    pub id: i64,
+    pub username: String,
+    pub first_name: String,
+    pub last_name: String,
+}
+
+/// A queue the user serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServedQueue {
+    pub id: i64,
+    pub name: String,
+    pub mandatory: bool,
+}
+
+/// The SIP credentials of the user's first extension (no clear password).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SipCredentials {
+    pub username: String,
+    pub realm: String,
+    pub ha1_md5: String,
+}
+
+/// A tag as the wrap-up form shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueTag {
+    pub id: i64,
+    pub name: String,
+    pub colour: String,
+}
+
+pub async fn user(store: &Store, id: i64) -> Result<PanelUser, AdminError> {
+    let row: Option<(i64, String, String, String)> =
+        sqlx::query_as("SELECT id, username, first_name, last_name FROM users WHERE id = ?")
+            .bind(id)
+            .fetch_optional(store.pool())
+            .await?;
+    let (id, username, first_name, last_name) = row.ok_or(AdminError::NotFound("user"))?;
+    Ok(PanelUser {
+        id,
+        username,
+        first_name,
+        last_name,
+    })
+}
+
+/// The user's projects, `(id, name)`, by name.
+pub async fn projects(store: &Store, user: i64) -> Result<Vec<(i64, String)>, AdminError> {
+    Ok(sqlx::query_as(
+        "SELECT p.id, p.name FROM user_projects up JOIN projects p ON p.id = up.project_id \
+         WHERE up.user_id = ? ORDER BY p.name",
+    )
+    .bind(user)
+    .fetch_all(store.pool())
+    .await?)
+}
+
+/// The name of a project.
+pub async fn project_name(store: &Store, project: i64) -> Result<Option<String>, AdminError> {
+    Ok(sqlx::query_scalar("SELECT name FROM projects WHERE id = ?")
+        .bind(project)
+        .fetch_optional(store.pool())
+        .await?)
+}
+
+/// The queues of `project` that `user` serves, by name.
+pub async fn served_queues(
+    store: &Store,
+    user: i64,
+    project: i64,
+) -> Result<Vec<ServedQueue>, AdminError> {
+    let rows: Vec<(i64, String, bool)> = sqlx::query_as(
+        "SELECT q.id, q.name, qa.mandatory FROM queue_agents qa JOIN queues q ON q.id = qa.queue_id \
+         WHERE qa.user_id = ? AND q.project_id = ? ORDER BY q.name, q.id",
+    )
+    .bind(user)
+    .bind(project)
+    .fetch_all(store.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, mandatory)| ServedQueue {
+            id,
+            name,
+            mandatory,
+        })
+        .collect())
+}
+
+pub async fn sip_credentials(
+    store: &Store,
+    user: i64,
+) -> Result<Option<SipCredentials>, AdminError> {
+    let row: Option<(String, String, String)> = sqlx::query_as(
+        "SELECT sip_username, realm, ha1_md5 FROM extensions WHERE user_id = ? \
+         ORDER BY sip_username LIMIT 1",
+    )
+    .bind(user)
+    .fetch_optional(store.pool())
+    .await?;
+    Ok(row.map(|(username, realm, ha1_md5)| SipCredentials {
+        username,
+        realm,
+        ha1_md5,
+    }))
+}
+
+/// The tags offered in `queue`, by name.
+pub async fn queue_tags(store: &Store, queue: i64) -> Result<Vec<QueueTag>, AdminError> {
+    let rows: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT t.id, t.name, t.colour FROM tag_queues tq JOIN tags t ON t.id = tq.tag_id \
+         WHERE tq.queue_id = ? ORDER BY t.name, t.id",
+    )
+    .bind(queue)
+    .fetch_all(store.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, colour)| QueueTag { id, name, colour })
+        .collect())
+}
+
+/// Moves every session of `user` to `project` (one project at a time, as a
+/// login into a project does).
+pub async fn set_session_project(store: &Store, user: i64, project: i64) -> Result<(), AdminError> {
+    sqlx::query("UPDATE sessions SET project_id = ? WHERE user_id = ?")
+        .bind(project)
+        .bind(user)
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,702 @@
+//! Browser agents, end to end: the real server, the agent panel it serves at
+//! `/agent/` in Debian's headless Chromium (driven by playwright-core from the
+//! scripts in tests/browser/), SIPp callers and desk phones, and the
+//! interaction records read from the real database file.
+//!
+//! Nothing here is skipped: without Node.js, Chromium or the npm packages
+//! (`npm ci` in web/) each test fails and says what to install; `tools/test`
+//! installs them.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+
+use common::calls::*;
+use common::http::{created, Api};
+use common::users::profile_id;
+use common::TestServer;
+use serde_json::{json, Value};
+use switchboard::cdr::Disposition;
+use switchboard::media::g711::Law;
+
+const MANIFEST: &str = env!("CARGO_MANIFEST_DIR");
+
+// ------------------------------------------------------------------ setup
+
+/// Fails the test, with what to install, when the browser tools are missing.
+fn require_browser_tools() {
+    let node = Command::new("node").arg("--version").output();
+    assert!(
+        node.as_ref().is_ok_and(|o| o.status.success()),
+        "browser tests need Node.js (Debian: apt-get install nodejs npm); tools/test installs it"
+    );
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        Path::new(&chromium).exists(),
+        "browser tests need Chromium at {chromium} (Debian: apt-get install chromium); tools/test installs it"
+    );
+    assert!(
+        Path::new(MANIFEST)
+            .join("web/node_modules/playwright-core")
+            .exists(),
+        "browser tests need playwright-core: run `npm ci` in web/ (tools/test does)"
+    );
+}
+
+/// A fake microphone: 4 s of a two-tone chord, 48 kHz mono 16-bit, written
+/// for Chromium's --use-file-for-fake-audio-capture (which loops it).
+fn fake_audio(dir: &Path) -> PathBuf {
+    let path = dir.join("microphone.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 48_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&path, spec).expect("writing the fake microphone");
+    for i in 0..48_000 * 4 {
+        let t = i as f64 / 48_000.0;
+        let s = 0.3 * (2.0 * std::f64::consts::PI * 440.0 * t).sin()
+            + 0.2 * (2.0 * std::f64::consts::PI * 660.0 * t).sin();
+        w.write_sample((s * i16::MAX as f64) as i16).unwrap();
+    }
+    w.finalize().unwrap();
+    path
+}
+
+/// An agent who logs in to the panel: the demo user of an extension, given a
+/// login password, the demo project and the Agent profile.
+struct Agent {
+    login: String,
+    password: String,
+}
+
+fn browser_agent(server: &TestServer, api: &Api, username: &str) -> Agent {
+    let id = agent_id(server, username);
+    let user = api.get(&format!("/api/users/{id}")).json();
+    let project = demo_queue(api)["project_id"].clone();
+    let password = format!("panel-{username}-secret");
+    let mut projects = user["projects"].as_array().cloned().unwrap_or_default();
+    if !projects.contains(&project) {
+        projects.push(project);
+    }
+    let mut profiles = user["profiles"].as_array().cloned().unwrap_or_default();
+    let agent = json!(profile_id(api, "Agent"));
+    if !profiles.contains(&agent) {
+        profiles.push(agent);
+    }
+    let name = |key: &str, default: &str| match user[key].as_str() {
+        Some(n) if !n.is_empty() => n.to_owned(),
+        _ => default.to_owned(),
+    };
+    let body = json!({
+        "username": user["username"], "first_name": name("first_name", "Agent"),
+        "last_name": name("last_name", username),
+        "password": password, "priority": user["priority"], "projects": projects,
+        "profiles": profiles, "queues": user["queues"],
+    });
+    let reply = api.put(&format!("/api/users/{id}"), &body);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    Agent {
+        login: username.to_owned(),
+        password,
+    }
+}
+
+/// The result codes and tags a wrap-up offers in the demo queue.
+struct Wrapup {
+    /// A plain code.
+    done: i64,
+    /// A code that needs a note and a date.
+    call_back: i64,
+    tags: [i64; 2],
+}
+
+impl Wrapup {
+    fn sorted_tags(&self) -> Vec<i64> {
+        let mut t = self.tags.to_vec();
+        t.sort();
+        t
+    }
+}
+
+fn wrapup_choices(api: &Api) -> Wrapup {
+    let code = |name: &str, category: &str, flags: Value| {
+        created(api.post(
+            "/api/result-codes",
+            &json!({"category": category, "type": "call", "display_name": name, "flags": flags}),
+        ))["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let done = code("Solved", "success", json!({}));
+    let call_back = code(
+        "Call back",
+        "schedule",
+        json!({"ask_date": true, "note_required": true}),
+    );
+    let queue = demo_queue(api)["id"].as_i64().unwrap();
+    let tag = |name: &str, colour: &str| {
+        created(api.post(
+            "/api/tags",
+            &json!({"name": name, "colour": colour, "queues": [queue]}),
+        ))["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let tags = [tag("Invoice", "#2457c5"), tag("Complaint", "#b3261e")];
+    // Long enough after-call work for the form to be filled in.
+    change_demo_queue(
+        api,
+        json!({"result_codes": [done, call_back], "after_call_work_secs": 300}),
+    );
+    Wrapup {
+        done,
+        call_back,
+        tags,
+    }
+}
+
+// ------------------------------------------------------------------ the driver
+
+/// One browser scenario (a script in tests/browser) running in Node.js.
+struct Browser {
+    child: Child,
+    stdin: ChildStdin,
+    events: mpsc::Receiver<Value>,
+    stderr: Arc<std::sync::Mutex<String>>,
+    seen: Vec<Value>,
+}
+
+impl Browser {
+    fn start(server: &TestServer, script: &str, agents: &[&Agent], extra: Value) -> Browser {
+        require_browser_tools();
+        // Screenshots and the page's console of a failed run outlive the test.
+        let test = std::thread::current()
+            .name()
+            .unwrap_or("browser")
+            .replace("::", "-");
+        let out = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join("browser")
+            .join(test);
+        std::fs::create_dir_all(&out).unwrap();
+        let mut config = json!({
+            "base": format!("http://{}", server.http),
+            "wav": fake_audio(server.dir.path()),
+            "out": out,
+            "agents": agents.iter().map(|a| json!({"login": a.login, "password": a.password}))
+                .collect::<Vec<_>>(),
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            config[k] = v.clone();
+        }
+        let mut child = Command::new("node")
+            .arg(Path::new(MANIFEST).join("tests/browser").join(script))
+            .env("SB_BROWSER", config.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("running node");
+        let (tx, events) = mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                    if tx.send(v).is_err() {
+                        break;
+                    }
+                }
+            }
+        });
+        let stderr = Arc::new(std::sync::Mutex::new(String::new()));
+        let sink = stderr.clone();
+        let err = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                let mut s = sink.lock().unwrap();
+                s.push_str(&line);
+                s.push('\n');
+            }
+        });
+        let stdin = child.stdin.take().unwrap();
+        Browser {
+            child,
+            stdin,
+            events,
+            stderr,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits for the scenario to report `event`; fails with its output if it
+    /// ends or stalls first.
+    fn expect(&mut self, event: &str, within: Duration) -> Value {
+        let deadline = Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.events.recv_timeout(left) {
+                Ok(v) => {
+                    self.seen.push(v.clone());
+                    if v["event"] == event {
+                        return v;
+                    }
+                }
+                Err(e) => {
+                    // Let the script finish writing why it failed.
+                    let _ = self.child.wait_timeout_ms(3000);
+                    panic!(
+                        "the browser scenario did not report {event:?} ({e}); it reported {:?}\n{}",
+                        self.seen,
+                        self.stderr.lock().unwrap()
+                    );
+                }
+            }
+        }
+    }
+
+    /// Tells the scenario `word` (a line on its stdin).
+    #[allow(dead_code)]
+    fn tell(&mut self, word: &str) {
+        let _ = writeln!(self.stdin, "{word}");
+    }
+
+    /// Waits for the scenario to finish successfully.
+    fn finish(mut self, within: Duration) {
+        self.expect("done", within);
+        let status = self.child.wait().expect("waiting for node");
+        assert!(
+            status.success(),
+            "the browser scenario failed:\n{}",
+            self.stderr.lock().unwrap()
+        );
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+trait WaitTimeout {
+    fn wait_timeout_ms(&mut self, ms: u64) -> Option<std::process::ExitStatus>;
+}
+
+impl WaitTimeout for Child {
+    fn wait_timeout_ms(&mut self, ms: u64) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + Duration::from_millis(ms);
+        while Instant::now() < deadline {
+            if let Ok(Some(s)) = self.try_wait() {
+                return Some(s);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
+
+/// A caller from the demo trunk, run in the background.
+fn call_in_background(
+    server: &TestServer,
+    scenario: &'static str,
+    extra: Vec<String>,
+) -> std::thread::JoinHandle<common::Sipp> {
+    let udp = server.udp;
+    let dir = server.dir.path().to_owned();
+    std::thread::spawn(move || {
+        let inf = dir.join(format!("caller-{}.csv", common::free_port()));
+        std::fs::write(&inf, "SEQUENTIAL\ncaller;\n").unwrap();
+        let mut args = vec!["-s", DID, "-m", "1"];
+        args.extend(extra.iter().map(String::as_str));
+        common::sipp(scenario, udp, &inf, &args)
+    })
+}
+
+// ------------------------------------------------------------------ the caller's audio
+
+/// The caller's media end, in the test: it receives what the server sends
+/// the caller and answers with a PCMA tone from the same port (the server
+/// latches on to it, as it does with any caller behind NAT).
+struct CallerAudio {
+    port: u16,
+    received: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl CallerAudio {
+    fn start() -> CallerAudio {
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_millis(5)))
+            .unwrap();
+        let port = socket.local_addr().unwrap().port();
+        let received = Arc::new(AtomicU64::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (r, s) = (received.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            let mut buf = [0u8; 2048];
+            let mut server: Option<SocketAddr> = None;
+            let mut next_send = Instant::now();
+            let (mut seq, mut ts, mut phase) = (0u16, 0u32, 0f64);
+            while !s.load(Ordering::Relaxed) {
+                if let Ok((n, from)) = socket.recv_from(&mut buf) {
+                    // RTP version 2, not RTCP (payload types 72 to 79 with the marker).
+                    if n > 12 && buf[0] >> 6 == 2 && !(200..=204).contains(&buf[1]) {
+                        r.fetch_add(1, Ordering::Relaxed);
+                        server.get_or_insert(from);
+                    }
+                }
+                if let Some(to) = server {
+                    if Instant::now() >= next_send {
+                        next_send += Duration::from_millis(20);
+                        let mut packet = vec![0x80, 8];
+                        packet.extend_from_slice(&seq.to_be_bytes());
+                        packet.extend_from_slice(&ts.to_be_bytes());
+                        packet.extend_from_slice(&0x5eed_cafe_u32.to_be_bytes());
+                        for _ in 0..160 {
+                            phase += 2.0 * std::f64::consts::PI * 440.0 / 8000.0;
+                            let sample = (phase.sin() * 12_000.0) as i16;
+                            packet.push(Law::A.encode(sample));
+                        }
+                        let _ = socket.send_to(&packet, to);
+                        seq = seq.wrapping_add(1);
+                        ts = ts.wrapping_add(160);
+                    }
+                }
+            }
+        });
+        CallerAudio {
+            port,
+            received,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn received(&self) -> u64 {
+        self.received.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for CallerAudio {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+// ------------------------------------------------------------------ records
+
+/// The one completed record, with its wrap-up fields as stored.
+fn the_record(server: &TestServer) -> switchboard::store::StoredInteraction {
+    let records = completed_records(server, 1);
+    assert_eq!(records.len(), 1, "{records:#?}");
+    records.into_iter().next().unwrap()
+}
+
+/// What the agent submitted for a call, as the record stores it (Verdict,
+/// Note, ActionDate and the chosen tags).
+#[derive(Debug)]
+struct Submitted {
+    code: Option<i64>,
+    note: Option<String>,
+    action_date: Option<String>,
+    tags: Vec<i64>,
+}
+
+fn wrapup_of(server: &TestServer, stored: &switchboard::store::StoredInteraction) -> Submitted {
+    use sqlx::Row;
+    let id = stored.record.interaction_id.0 as i64;
+    let db = server.dir.path().join("switchboard.db");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&db)
+            .read_only(true);
+        let pool = sqlx::SqlitePool::connect_with(options)
+            .await
+            .expect("opening the database file");
+        let row = sqlx::query(
+            "SELECT verdict, note, action_date FROM interactions WHERE interaction_id = ?",
+        )
+        .bind(id)
+        .fetch_one(&pool)
+        .await
+        .expect("the record's wrap-up columns");
+        let tags: Vec<i64> = sqlx::query_scalar(
+            "SELECT tag_id FROM interaction_tags WHERE interaction_id = ? ORDER BY tag_id",
+        )
+        .bind(id)
+        .fetch_all(&pool)
+        .await
+        .expect("the record's tags");
+        let out = Submitted {
+            code: row.get(0),
+            note: row.get(1),
+            action_date: row.get(2),
+            tags,
+        };
+        pool.close().await;
+        out
+    })
+}
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+// ------------------------------------------------------------------ the scenarios
+
+/// (a) Log in, go Available, answer in the browser, talk both ways, close
+/// the call with a result code and two tags: the record has them.
+#[test]
+fn an_agent_answers_in_the_browser_and_closes_the_call_with_a_result_and_tags() {
+    let (server, api) = demo("");
+    let agent = browser_agent(&server, &api, "1001");
+    let wrapup = wrapup_choices(&api);
+    let mut browser = Browser::start(
+        &server,
+        "answer.mjs",
+        &[&agent],
+        json!({"code": wrapup.done, "tags": wrapup.tags}),
+    );
+    browser.expect("ready", MINUTE);
+    let audio = CallerAudio::start();
+    let caller = call_in_background(
+        &server,
+        "queue_caller_rtp.xml",
+        vec![
+            "-d".into(),
+            "15000".into(),
+            "-key".into(),
+            "rtp_port".into(),
+            audio.port.to_string(),
+        ],
+    );
+    let offer = browser.expect("offered", MINUTE);
+    assert_eq!(offer["queue"], "Support", "{offer}");
+    assert!(
+        offer["caller"].as_str().unwrap_or("").starts_with("+1555"),
+        "the banner shows the caller's number: {offer}"
+    );
+    browser.expect("connected", MINUTE);
+    let at_answer = audio.received();
+    browser.expect("audio", MINUTE);
+    browser.expect("held-and-resumed", MINUTE);
+    browser.expect("reconnected", MINUTE);
+    let from_browser = audio.received() - at_answer;
+    assert!(
+        from_browser > 50,
+        "the caller received {from_browser} RTP packets after the browser answered"
+    );
+    browser.finish(2 * MINUTE);
+    let run = caller.join().unwrap();
+    assert!(run.success && run.successful_calls == 1, "{}", run.output);
+
+    let stored = the_record(&server);
+    let r = &stored.record;
+    assert_eq!(r.disposition, Some(Disposition::Answered), "{r:#?}");
+    assert_eq!(r.agent.map(|a| a.0), Some(agent_id(&server, "1001")));
+    let result = wrapup_of(&server, &stored);
+    assert_eq!(result.code, Some(wrapup.done), "{result:?}");
+    assert_eq!(result.note.as_deref(), Some("called about an invoice"));
+    assert_eq!(result.tags, wrapup.sorted_tags(), "{result:?}");
+}
+
+/// (b) The agent rejects the offer: the caller goes on to the next agent.
+#[test]
+fn a_rejected_call_goes_to_the_next_agent() {
+    let (server, api) = demo("");
+    change_demo_queue(&api, json!({"strategy": "sequential"}));
+    let agent = browser_agent(&server, &api, "1001");
+    let mut browser = Browser::start(&server, "reject.mjs", &[&agent], json!({}));
+    browser.expect("ready", MINUTE);
+    // 1002's desk phone answers; 1001 (first in id order) is offered first.
+    let _desk = Phones::start(&server, &["1002"], "agent_answer.xml");
+    let caller = call_in_background(
+        &server,
+        "queue_caller.xml",
+        vec!["-d".into(), "6000".into()],
+    );
+    let offer = browser.expect("offered", MINUTE);
+    assert_eq!(offer["queue"], "Support", "{offer}");
+    browser.expect("rejected", MINUTE);
+    browser.finish(MINUTE);
+    let run = caller.join().unwrap();
+    assert!(run.success && run.successful_calls == 1, "{}", run.output);
+    let r = the_record(&server).record;
+    assert_eq!(r.disposition, Some(Disposition::Answered), "{r:#?}");
+    assert_eq!(
+        r.agent.map(|a| a.0),
+        Some(agent_id(&server, "1002")),
+        "the next agent took the call: {r:#?}"
+    );
+}
+
+/// (c) A queue with auto answer: answered in the browser without a click,
+/// with the beep.
+#[test]
+fn auto_answer_answers_in_the_browser_with_a_beep() {
+    let (server, api) = demo("");
+    change_demo_queue(&api, json!({"auto_answer": true}));
+    let agent = browser_agent(&server, &api, "1001");
+    let wrapup = wrapup_choices(&api);
+    let mut browser = Browser::start(
+        &server,
+        "auto_answer.mjs",
+        &[&agent],
+        json!({"code": wrapup.done}),
+    );
+    browser.expect("ready", MINUTE);
+    let caller = call_in_background(
+        &server,
+        "queue_caller.xml",
+        vec!["-d".into(), "10000".into()],
+    );
+    let beep = browser.expect("auto-answered", MINUTE);
+    assert!(beep["beeps"].as_u64() >= Some(1), "{beep}");
+    browser.expect("connected", MINUTE);
+    browser.expect("audio", MINUTE);
+    browser.finish(2 * MINUTE);
+    let run = caller.join().unwrap();
+    assert!(run.success && run.successful_calls == 1, "{}", run.output);
+    let stored = the_record(&server);
+    assert_eq!(stored.record.disposition, Some(Disposition::Answered));
+    assert_eq!(
+        wrapup_of(&server, &stored).code,
+        Some(wrapup.done),
+        "{stored:#?}"
+    );
+}
+
+/// (d) A reload during after-call work brings the wrap-up form back, and
+/// submitting it completes the record (with a note and a date).
+#[test]
+fn a_reload_during_after_call_work_keeps_the_wrap_up() {
+    let (server, api) = demo("");
+    let agent = browser_agent(&server, &api, "1001");
+    let wrapup = wrapup_choices(&api);
+    let mut browser = Browser::start(
+        &server,
+        "reload_wrapup.mjs",
+        &[&agent],
+        json!({"code": wrapup.call_back, "tags": wrapup.tags,
+               "note": "wants a call on Monday", "date": "2026-12-07T10:30"}),
+    );
+    browser.expect("ready", MINUTE);
+    // The agent's desk phone rings with the browser and answers.
+    let _desk = Phones::start(&server, &["1001"], "agent_answer.xml");
+    let caller = call_in_background(
+        &server,
+        "queue_caller.xml",
+        vec!["-d".into(), "2000".into()],
+    );
+    let run = caller.join().unwrap();
+    assert!(run.success && run.successful_calls == 1, "{}", run.output);
+    let back = browser.expect("form-back", MINUTE);
+    assert_eq!(back["queue"], "Support", "{back}");
+    browser.finish(MINUTE);
+    let stored = the_record(&server);
+    assert_eq!(stored.record.disposition, Some(Disposition::Answered));
+    let result = wrapup_of(&server, &stored);
+    assert_eq!(result.code, Some(wrapup.call_back), "{result:?}");
+    assert_eq!(result.note.as_deref(), Some("wants a call on Monday"));
+    assert!(
+        result
+            .action_date
+            .as_deref()
+            .is_some_and(|d| d.starts_with("2026-12-07")),
+        "{result:?}"
+    );
+    assert_eq!(result.tags, wrapup.sorted_tags(), "{result:?}");
+}
+
+/// (e) Two browser agents in a Sequential queue: the first in order is
+/// offered first, the other only after the first refuses.
+#[test]
+fn two_browser_agents_in_sequential_order() {
+    let (server, api) = demo("");
+    change_demo_queue(&api, json!({"strategy": "sequential"}));
+    let first = browser_agent(&server, &api, "1001");
+    let second = browser_agent(&server, &api, "1002");
+    assert!(agent_id(&server, "1001") < agent_id(&server, "1002"));
+    let mut browser = Browser::start(&server, "sequential.mjs", &[&first, &second], json!({}));
+    browser.expect("ready", 2 * MINUTE);
+    let caller = call_in_background(
+        &server,
+        "queue_caller.xml",
+        vec!["-d".into(), "8000".into()],
+    );
+    let offered = browser.expect("offered", MINUTE);
+    assert_eq!(offered["agent"], "1001", "{offered}");
+    let offered = browser.expect("offered", MINUTE);
+    assert_eq!(offered["agent"], "1002", "{offered}");
+    browser.finish(MINUTE);
+    let run = caller.join().unwrap();
+    assert!(run.success, "{}", run.output);
+}
+
+/// A wrong password is refused on the login form.
+#[test]
+fn the_panel_refuses_a_wrong_password() {
+    let (server, api) = demo("");
+    let agent = browser_agent(&server, &api, "1001");
+    let mut browser = Browser::start(&server, "login_refused.mjs", &[&agent], json!({}));
+    let refused = browser.expect("refused", MINUTE);
+    assert_eq!(
+        refused["message"], "Wrong user name or password.",
+        "{refused}"
+    );
+    browser.finish(MINUTE);
+}
+
+/// The panel's files come from the binary with their types and cache rules.
+#[test]
+fn the_panel_is_served_with_its_types_and_cache_rules() {
+    use common::http::request_with;
+    let (server, _api) = demo("");
+    let get = |path: &str, headers: &[(&str, &str)]| {
+        request_with(server.http, "GET", path, headers, "text/plain", None)
+    };
+    let redirect = get("/agent", &[]);
+    assert_eq!(redirect.status, 308);
+    assert_eq!(redirect.header("location"), Some("/agent/"));
+    let page = get("/agent/", &[]);
+    assert_eq!(page.status, 200);
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(page.body.contains("id=\"login-form\""), "{}", page.body);
+    assert!(page
+        .header("content-security-policy")
+        .is_some_and(|c| c.contains("script-src 'self'")));
+    assert_eq!(page.header("cache-control"), Some("no-cache"));
+    for (path, kind) in [
+        ("/agent/panel.js", "text/javascript; charset=utf-8"),
+        ("/agent/phone.js", "text/javascript; charset=utf-8"),
+        ("/agent/panel.css", "text/css; charset=utf-8"),
+        ("/agent/vendor/jssip.js", "text/javascript; charset=utf-8"),
+    ] {
+        let reply = get(path, &[]);
+        assert_eq!(reply.status, 200, "{path}");
+        assert_eq!(reply.header("content-type"), Some(kind), "{path}");
+        let etag = reply.header("etag").expect("an ETag").to_owned();
+        let again = get(path, &[("If-None-Match", &etag)]);
+        assert_eq!(again.status, 304, "{path} unchanged");
+        assert!(again.body.is_empty());
+    }
+    assert_eq!(get("/agent/nothing.js", &[]).status, 404);
+}

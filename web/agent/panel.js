@@ -1,0 +1,773 @@
+// The agent panel: log in, choose the project and queues, take queue calls in
+// the browser softphone (phone.js) and close each with a result code and tags.
+//
+// The server is the source of truth: the panel follows the live WebSocket
+// /api/agent/ws (the state on every connection, offers, queue waiting counts,
+// after-call work) and reconnects with backoff when it drops. The call itself
+// is on the softphone's own SIP connection and survives a panel reconnection.
+// The protocol is described in the repository (agent panel protocol).
+
+import { Phone } from "./phone.js";
+
+const $ = (id) => document.getElementById(id);
+
+/** Everything the page shows is rendered from this. */
+const model = {
+  me: null,
+  state: null, // the server's state object
+  stateAt: 0, // local time the state arrived
+  statuses: [],
+  offer: null, // the server's offer message
+  ringing: null, // {session, caller, auto} from the softphone
+  answeredAt: 0, // local time our side answered
+  autoAnswered: null, // the session auto answer was started for
+  answering: null, // the session the agent (or auto answer) answered
+  held: false,
+  muted: false,
+  wrapupShown: null, // call id of the wrap-up form on screen
+  clockSkew: 0, // server time minus local time, when it is worth correcting
+};
+
+let phone = null;
+const debug = {
+  beeps: 0,
+  panelConnections: 0,
+  session: () => (phone ? phone.session : null),
+  ua: () => (phone ? phone.ua : null),
+  state: () => model.state,
+  registered: () => Boolean(phone && phone.registered),
+  audioState: () => (audio.ctx ? audio.ctx.state : "none"),
+  dropPanelSocket: () => live.drop(),
+};
+window.switchboard = debug;
+
+// ---------------------------------------------------------------- HTTP
+
+class Problem extends Error {
+  constructor(status, body) {
+    super((body && (body.detail || body.title)) || `HTTP ${status}`);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+async function api(method, path, body) {
+  const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const res = await fetch(path, init);
+  const date = Date.parse(res.headers.get("Date") || "");
+  if (!Number.isNaN(date)) {
+    const skew = date - Date.now();
+    // The Date header has whole seconds: only a clearly wrong clock is corrected.
+    model.clockSkew = Math.abs(skew) > 2000 ? skew : 0;
+  }
+  const text = await res.text();
+  let json = null;
+  if (text) {
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = { detail: text };
+    }
+  }
+  if (!res.ok) throw new Problem(res.status, json);
+  return json;
+}
+
+/** A problem's detail plus its failing fields, for a person to read. */
+function explain(err) {
+  const fields = err.body && (err.body.errors || err.body.fields);
+  if (Array.isArray(fields) && fields.length) {
+    const parts = fields.map((f) => [f.field || f.pointer || f.name, f.detail || f.message].filter(Boolean).join(": "));
+    return `${err.message} (${parts.join("; ")})`;
+  }
+  return err.message;
+}
+
+const serverNow = () => Date.now() + model.clockSkew;
+
+function clock(ms) {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = String(s % 60).padStart(2, "0");
+  return h ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
+}
+
+function show(id, on) {
+  $(id).hidden = !on;
+}
+
+function notice(text) {
+  $("notice").textContent = text || "";
+  show("notice", Boolean(text));
+}
+
+// ---------------------------------------------------------------- audio
+
+const audio = {
+  ctx: null,
+  /** Browsers start audio only after a click: every click on the page unlocks it. */
+  unlock() {
+    if (!this.ctx) {
+      const Ctx = window.AudioContext || window.webkitAudioContext;
+      if (!Ctx) return;
+      this.ctx = new Ctx();
+    }
+    if (this.ctx.state === "suspended") this.ctx.resume().catch(() => {});
+  },
+  /** The auto-answer beep: 200 ms at 1 kHz with soft edges. */
+  beep() {
+    this.unlock();
+    const ctx = this.ctx;
+    if (!ctx) return;
+    const osc = ctx.createOscillator();
+    const gain = ctx.createGain();
+    osc.frequency.value = 1000;
+    const t = ctx.currentTime;
+    gain.gain.setValueAtTime(0, t);
+    gain.gain.linearRampToValueAtTime(0.25, t + 0.01);
+    gain.gain.setValueAtTime(0.25, t + 0.19);
+    gain.gain.linearRampToValueAtTime(0, t + 0.2);
+    osc.connect(gain).connect(ctx.destination);
+    osc.start(t);
+    osc.stop(t + 0.21);
+    debug.beeps += 1;
+  },
+};
+document.addEventListener("click", () => audio.unlock(), { capture: true });
+
+// ---------------------------------------------------------------- live connection
+
+const live = {
+  ws: null,
+  wanted: false,
+  attempts: 0,
+  timer: 0,
+
+  start() {
+    this.wanted = true;
+    this.attempts = 0;
+    this.open();
+  },
+
+  stop() {
+    this.wanted = false;
+    clearTimeout(this.timer);
+    if (this.ws) this.ws.close(1000);
+    this.ws = null;
+    linkState(false);
+  },
+
+  /** Closes the connection as a network drop would; it comes back by itself. */
+  drop() {
+    if (this.ws) this.ws.close(4000, "dropped");
+  },
+
+  open() {
+    clearTimeout(this.timer);
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const ws = new WebSocket(`${scheme}://${location.host}/api/agent/ws`);
+    this.ws = ws;
+    ws.onopen = () => {
+      this.attempts = 0;
+      debug.panelConnections += 1;
+      linkState(true);
+    };
+    ws.onmessage = (ev) => {
+      let msg;
+      try {
+        msg = JSON.parse(ev.data);
+      } catch {
+        return;
+      }
+      onMessage(msg);
+    };
+    ws.onclose = () => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      linkState(false);
+      if (this.wanted) this.retry();
+    };
+  },
+
+  async retry() {
+    this.attempts += 1;
+    // 0.5 s, 1 s, 2 s, ... up to 15 s, with jitter so a restarted server is not
+    // met by every panel at once.
+    const base = Math.min(15000, 500 * 2 ** (this.attempts - 1));
+    const delay = base / 2 + Math.random() * (base / 2);
+    if (this.attempts >= 3) {
+      // Repeated failures may mean the session is gone rather than the network.
+      try {
+        await api("GET", "/api/agent/me");
+      } catch (err) {
+        if (err.status === 401) {
+          loggedOut("Your session has ended. Please log in again.");
+          return;
+        }
+      }
+    }
+    this.timer = setTimeout(() => {
+      if (this.wanted) this.open();
+    }, delay);
+  },
+};
+
+function linkState(up) {
+  const el = $("link-state");
+  el.textContent = up ? "live: connected" : live.wanted ? "live: reconnecting" : "live: off";
+  el.className = `pill ${up ? "ok" : live.wanted ? "bad" : ""}`;
+}
+
+function onMessage(msg) {
+  switch (msg.type) {
+    case "state": {
+      const { type, ...state } = msg;
+      applyState(state);
+      break;
+    }
+    case "queues":
+      if (model.state) model.state.queues = msg.queues;
+      renderQueues();
+      break;
+    case "offer":
+      model.offer = msg;
+      maybeAutoAnswer();
+      render();
+      break;
+    case "offer_ended":
+      if (model.offer && model.offer.call === msg.call) model.offer = null;
+      render();
+      break;
+    case "connected":
+      if (model.state) model.state.presence = "in_call";
+      render();
+      break;
+    case "wrapup": {
+      const { type, ...wrapup } = msg;
+      if (model.state) model.state.wrapup = wrapup;
+      render();
+      break;
+    }
+    case "wrapup_ended":
+      if (model.state && model.state.wrapup && model.state.wrapup.call === msg.call) {
+        model.state.wrapup = null;
+      }
+      render();
+      break;
+    case "error":
+      notice(msg.detail);
+      break;
+    default:
+      break;
+  }
+}
+
+function applyState(state) {
+  model.state = state;
+  model.stateAt = Date.now();
+  if (state.offer) model.offer = state.offer;
+  else if (!model.ringing) model.offer = null;
+  if (!state.project && !$("work-view").hidden && model.me && !(phone && phone.session)) {
+    // Dispatch no longer has the agent in a project (a server restart, or a
+    // logout elsewhere): choose the project and queues again.
+    notice("You are not logged in to a project any more. Please start work again.");
+    setup(model.me);
+    return;
+  }
+  render();
+}
+
+// ---------------------------------------------------------------- softphone
+
+function startPhone(sip) {
+  if (phone) return;
+  if (!sip) {
+    phoneState("phone: no extension", "bad");
+    notice("Your user has no SIP extension, so calls cannot reach this browser. Ask an administrator.");
+    return;
+  }
+  phone = new Phone(sip, $("remote-audio"));
+  phone.addEventListener("registration", (e) => {
+    const { registered, cause } = e.detail;
+    phoneState(registered ? "phone: ready" : cause ? `phone: ${cause}` : "phone: connecting", registered ? "ok" : "bad");
+  });
+  phone.addEventListener("ringing", (e) => {
+    notice("");
+    model.ringing = e.detail;
+    model.held = false;
+    model.muted = false;
+    model.answeredAt = 0;
+    maybeAutoAnswer();
+    render();
+  });
+  phone.addEventListener("accepted", () => {
+    model.answeredAt = Date.now();
+    model.offer = null;
+    render();
+  });
+  phone.addEventListener("hold", (e) => {
+    model.held = e.detail.held;
+    render();
+  });
+  phone.addEventListener("mute", (e) => {
+    model.muted = e.detail.muted;
+    render();
+  });
+  phone.addEventListener("ended", (e) => {
+    const { session, kind, cause } = e.detail;
+    if (kind === "failed" && model.answering === session) {
+      notice(`The call could not be answered (${cause || "failed"}).`);
+    }
+    if (model.answering === session) model.answering = null;
+    if (model.ringing && model.ringing.session === e.detail.session) model.ringing = null;
+    model.answeredAt = 0;
+    model.held = false;
+    model.muted = false;
+    render();
+  });
+  phoneState("phone: connecting", "bad");
+  phone.start();
+}
+
+function phoneState(text, kind) {
+  const el = $("phone-state");
+  el.textContent = text;
+  el.className = `pill ${kind || ""}`;
+}
+
+/** Auto answer: the INVITE's Call-Info or the server's offer asks for it. */
+function maybeAutoAnswer() {
+  const r = model.ringing;
+  if (!r || !phone || phone.session !== r.session) return;
+  const asked = r.auto || (model.offer && model.offer.auto_answer);
+  if (!asked || model.autoAnswered === r.session) return;
+  model.autoAnswered = r.session;
+  model.answering = r.session;
+  audio.beep();
+  phone.answer();
+}
+
+// ---------------------------------------------------------------- rendering
+
+function render() {
+  const st = model.state;
+  if (!st) return;
+  $("project-name").textContent = st.project ? st.project.name : "";
+  $("presence").textContent = (st.presence || "").replaceAll("_", " ");
+  renderStatus();
+  renderQueues();
+  renderOffer();
+  renderCall();
+  renderWrapup();
+  tick();
+}
+
+function renderStatus() {
+  const sel = $("status");
+  const st = model.state;
+  const current = st.status ? st.status.id : null;
+  const options = model.statuses.map((s) => ({ ...s, chosen: true }));
+  if (st.status && !options.some((s) => s.id === current)) {
+    options.unshift({ ...st.status, chosen: false });
+  }
+  const key = JSON.stringify(options.map((o) => [o.id, o.name, o.chosen]));
+  if (sel.dataset.key !== key) {
+    sel.replaceChildren(
+      ...options.map((s) => {
+        const o = document.createElement("option");
+        o.value = String(s.id);
+        o.textContent = s.name;
+        o.disabled = !s.chosen;
+        o.dataset.category = s.category || "";
+        return o;
+      }),
+    );
+    sel.dataset.key = key;
+  }
+  if (current !== null && document.activeElement !== sel) sel.value = String(current);
+  sel.disabled = Boolean(st.call || st.offer || model.ringing);
+}
+
+function renderQueues() {
+  const st = model.state;
+  if (!st) return;
+  const list = $("queue-list");
+  list.replaceChildren(
+    ...(st.queues || []).map((q) => {
+      const li = document.createElement("li");
+      li.dataset.testid = `queue-${q.id}`;
+      li.dataset.queue = String(q.id);
+      const name = document.createElement("span");
+      name.textContent = q.name;
+      const waiting = document.createElement("span");
+      waiting.className = `waiting${q.waiting ? " some" : ""}`;
+      waiting.dataset.testid = `waiting-${q.id}`;
+      waiting.textContent = String(q.waiting ?? 0);
+      waiting.setAttribute("aria-label", `${q.waiting ?? 0} waiting`);
+      li.append(name, waiting);
+      return li;
+    }),
+  );
+}
+
+function renderOffer() {
+  const offer = model.offer;
+  const ringing = model.ringing && !model.answeredAt ? model.ringing : null;
+  const on = Boolean((offer || ringing) && !model.answeredAt);
+  show("offer", on);
+  if (!on) return;
+  $("offer-queue").textContent = offer ? offer.queue.name : "Queue call";
+  $("offer-caller").textContent = (offer && offer.caller) || (ringing && ringing.caller) || "";
+  const auto = Boolean((offer && offer.auto_answer) || (ringing && ringing.auto));
+  show("offer-auto", auto);
+  const canAct = Boolean(ringing && phone && phone.session === ringing.session);
+  $("answer").disabled = !canAct;
+  $("reject").disabled = !canAct;
+}
+
+function inCall() {
+  const s = phone && phone.session;
+  return Boolean(s && model.answeredAt && !s.isEnded());
+}
+
+function renderCall() {
+  const st = model.state;
+  const local = inCall();
+  const on = local || (st.call && st.presence === "in_call");
+  show("call", Boolean(on));
+  if (!on) return;
+  const info = st.call || {};
+  $("call-queue").textContent = info.queue ? info.queue.name : model.offer ? model.offer.queue.name : "";
+  $("call-caller").textContent = info.caller || (model.ringing ? model.ringing.caller : "");
+  for (const id of ["mute", "hold", "hangup"]) $(id).disabled = !local;
+  $("mute").setAttribute("aria-pressed", String(model.muted));
+  $("mute").textContent = model.muted ? "Unmute" : "Mute";
+  $("hold").setAttribute("aria-pressed", String(model.held));
+  $("hold").textContent = model.held ? "Resume" : "Hold";
+  show("call-hold-note", model.held);
+}
+
+function renderWrapup() {
+  const w = model.state.wrapup;
+  show("wrapup", Boolean(w));
+  if (!w) {
+    model.wrapupShown = null;
+    return;
+  }
+  $("wrapup-queue").textContent = w.queue ? w.queue.name : "";
+  if (model.wrapupShown === w.call) return;
+  // A new form only for a new call, so what the agent typed is kept.
+  model.wrapupShown = w.call;
+  const codes = $("result-code-options");
+  codes.replaceChildren(
+    ...w.result_codes.map((c) => {
+      const label = document.createElement("label");
+      const input = document.createElement("input");
+      input.type = "radio";
+      input.name = "code";
+      input.value = String(c.id);
+      input.dataset.testid = `code-${c.id}`;
+      input.dataset.noteRequired = String(Boolean(c.note_required));
+      input.dataset.dateRequired = String(Boolean(c.date_required));
+      input.addEventListener("change", codeChosen);
+      label.append(input, document.createTextNode(c.name));
+      return label;
+    }),
+  );
+  const tags = $("tag-options");
+  tags.replaceChildren(
+    ...w.tags.map((t) => {
+      const label = document.createElement("label");
+      const input = document.createElement("input");
+      input.type = "checkbox";
+      input.name = "tag";
+      input.value = String(t.id);
+      input.dataset.testid = `tag-${t.id}`;
+      if (t.colour && /^#[0-9a-f]{3,8}$/i.test(t.colour)) {
+        label.style.borderLeft = `0.4rem solid ${t.colour}`;
+        label.style.paddingLeft = "0.3rem";
+      }
+      label.append(input, document.createTextNode(t.name));
+      return label;
+    }),
+  );
+  show("tags", w.tags.length > 0);
+  $("note").value = "";
+  $("action-date").value = "";
+  show("wrapup-error", false);
+  codeChosen();
+}
+
+function chosenCode() {
+  return document.querySelector('#result-code-options input[name="code"]:checked');
+}
+
+function codeChosen() {
+  const c = chosenCode();
+  const noteRequired = Boolean(c && c.dataset.noteRequired === "true");
+  const dateRequired = Boolean(c && c.dataset.dateRequired === "true");
+  $("note").required = noteRequired;
+  show("note-required", noteRequired);
+  $("action-date").required = dateRequired;
+  show("action-date-field", dateRequired);
+}
+
+/** The timers, four times a second. */
+function tick() {
+  const st = model.state;
+  if (!st) return;
+  const now = serverNow();
+  $("status-time").textContent = clock(now - (st.since || now));
+  let breakLeft = st.break_left_ms || 0;
+  if (st.presence === "break") breakLeft -= Date.now() - model.stateAt;
+  $("break-left").textContent = clock(breakLeft);
+  if (!$("call").hidden) {
+    const from = model.answeredAt ? model.answeredAt + model.clockSkew : st.since || now;
+    $("call-elapsed").textContent = clock(now - from);
+  }
+  if (st.wrapup) $("acw-left").textContent = clock(st.wrapup.until - now);
+}
+setInterval(tick, 250);
+
+// ---------------------------------------------------------------- actions
+
+$("answer").addEventListener("click", () => {
+  audio.unlock();
+  if (!phone || !phone.session) return;
+  model.answering = phone.session;
+  phone.answer();
+});
+$("reject").addEventListener("click", () => {
+  if (phone) phone.reject();
+  model.offer = null;
+  render();
+});
+$("hangup").addEventListener("click", () => phone && phone.hangup());
+$("mute").addEventListener("click", () => phone && phone.setMuted(!model.muted));
+$("hold").addEventListener("click", () => phone && phone.setHeld(!model.held));
+
+$("status").addEventListener("change", async (e) => {
+  const id = Number(e.target.value);
+  try {
+    applyState(await api("POST", "/api/agent/status", { status: id }));
+    notice("");
+  } catch (err) {
+    notice(`The status was not changed: ${explain(err)}`);
+    render();
+  }
+});
+
+$("wrapup-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const w = model.state && model.state.wrapup;
+  if (!w) return;
+  const err = $("wrapup-error");
+  const code = chosenCode();
+  const note = $("note").value.trim();
+  const date = $("action-date").value;
+  const problem = !code
+    ? "Choose a result."
+    : $("note").required && !note
+      ? "This result needs a note."
+      : $("action-date").required && !date
+        ? "This result needs a date."
+        : "";
+  if (problem) {
+    err.textContent = problem;
+    show("wrapup-error", true);
+    return;
+  }
+  const tags = [...document.querySelectorAll('#tag-options input[name="tag"]:checked')].map((t) => Number(t.value));
+  $("wrapup-submit").disabled = true;
+  try {
+    await api("POST", `/api/agent/calls/${encodeURIComponent(w.call)}/result`, {
+      code: Number(code.value),
+      note: note || null,
+      action_date: date || null,
+      tags,
+    });
+    show("wrapup-error", false);
+    if (model.state.wrapup && model.state.wrapup.call === w.call) model.state.wrapup = null;
+    render();
+  } catch (ex) {
+    err.textContent = `Not saved: ${explain(ex)}`;
+    show("wrapup-error", true);
+  } finally {
+    $("wrapup-submit").disabled = false;
+  }
+});
+
+$("login-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const username = $("login-user").value.trim();
+  const password = $("login-password").value;
+  show("login-error", false);
+  if (!username || !password) {
+    $("login-error").textContent = "Enter your user name and password.";
+    show("login-error", true);
+    return;
+  }
+  $("login-submit").disabled = true;
+  try {
+    await api("POST", "/api/login", { username, password });
+    $("login-password").value = "";
+    await boot();
+  } catch (err) {
+    $("login-error").textContent = err.status === 401 ? "Wrong user name or password." : explain(err);
+    show("login-error", true);
+  } finally {
+    $("login-submit").disabled = false;
+  }
+});
+
+$("project").addEventListener("change", () => loadQueues());
+
+$("setup-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const project = Number($("project").value);
+  const queues = [...document.querySelectorAll('#queue-options input[name="queue"]:checked')].map((q) => Number(q.value));
+  show("setup-error", false);
+  $("start-work").disabled = true;
+  try {
+    const state = await api("POST", "/api/agent/login", { project, queues });
+    await work(state);
+  } catch (err) {
+    $("setup-error").textContent = explain(err);
+    show("setup-error", true);
+  } finally {
+    $("start-work").disabled = false;
+  }
+});
+
+$("logout").addEventListener("click", async () => {
+  live.stop();
+  if (phone) phone.stop();
+  phone = null;
+  try {
+    await api("POST", "/api/agent/logout");
+  } catch {
+    /* logged out of dispatch already */
+  }
+  try {
+    await api("POST", "/api/logout");
+  } catch {
+    /* the session is gone already */
+  }
+  loggedOut("");
+});
+
+// ---------------------------------------------------------------- views
+
+function view(name) {
+  for (const v of ["login-view", "setup-view", "work-view"]) show(v, v === name);
+  show("who", name !== "login-view");
+}
+
+function loggedOut(message) {
+  live.stop();
+  if (phone) phone.stop();
+  phone = null;
+  model.me = null;
+  model.state = null;
+  model.offer = null;
+  model.ringing = null;
+  notice(message);
+  view("login-view");
+  $("login-user").focus();
+}
+
+async function loadQueues() {
+  const project = $("project").value;
+  const box = $("queue-options");
+  box.replaceChildren();
+  if (!project) return;
+  let queues = [];
+  try {
+    queues = await api("GET", `/api/agent/projects/${encodeURIComponent(project)}/queues`);
+  } catch (err) {
+    $("setup-error").textContent = explain(err);
+    show("setup-error", true);
+    return;
+  }
+  box.replaceChildren(
+    ...queues.map((q) => {
+      const label = document.createElement("label");
+      const input = document.createElement("input");
+      input.type = "checkbox";
+      input.name = "queue";
+      input.value = String(q.id);
+      input.dataset.testid = `choose-queue-${q.id}`;
+      input.checked = true;
+      if (q.mandatory) {
+        // Mandatory queues are always served: shown, on, and not to be unticked.
+        input.disabled = true;
+        input.dataset.mandatory = "true";
+      }
+      label.append(input, document.createTextNode(q.mandatory ? `${q.name} (mandatory)` : q.name));
+      return label;
+    }),
+  );
+  if (!queues.length) {
+    const p = document.createElement("p");
+    p.className = "hint";
+    p.textContent = "You serve no queue in this project.";
+    box.append(p);
+  }
+}
+
+async function setup(me) {
+  view("setup-view");
+  const sel = $("project");
+  sel.replaceChildren(
+    ...me.projects.map((p) => {
+      const o = document.createElement("option");
+      o.value = String(p.id);
+      o.textContent = p.name;
+      return o;
+    }),
+  );
+  if (!me.projects.length) {
+    $("setup-error").textContent = "You are not authorised in any project.";
+    show("setup-error", true);
+    return;
+  }
+  await loadQueues();
+}
+
+async function work(state) {
+  view("work-view");
+  try {
+    model.statuses = await api("GET", "/api/agent/statuses");
+  } catch (err) {
+    notice(`Statuses could not be loaded: ${explain(err)}`);
+  }
+  applyState(state);
+  startPhone(model.me && model.me.sip);
+  if (!live.wanted) live.start();
+}
+
+async function boot() {
+  let me;
+  try {
+    me = await api("GET", "/api/agent/me");
+  } catch (err) {
+    if (err.status === 401 || err.status === 403) {
+      loggedOut("");
+    } else {
+      notice(`The server could not be reached (${explain(err)}). Reload to try again.`);
+      view("login-view");
+    }
+    return;
+  }
+  model.me = me;
+  $("user-name").textContent = me.user.name || me.user.login || "";
+  if (me.session && me.session.project) await work(me.session);
+  else await setup(me);
+}
+
+boot();
