@@ -17,22 +17,24 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use futures_util::{SinkExt, StreamExt};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
+
+mod render;
+mod socket;
+
+use render::{current_state, state_json, status_json, wrapup_json};
 
 use super::admin::auth::Principal;
 use super::admin::problem::{malformed, Problem};
-use crate::acd::{self, AcdError, AgentId, CallId, Millis, Presence, ResultCodeId, StatusId};
-use crate::call::agents::{AgentHub, AgentView, Connected, HubEvent, Offer, Wrapup};
+use crate::acd::{self, AcdError, AgentId, CallId, Millis, ResultCodeId, StatusId};
+use crate::call::agents::{AgentHub, Wrapup};
 use crate::call::dispatch::PanelRequest;
 use crate::call::{DispatchInput, RoutingHandle};
 use crate::cdr::CallResult;
@@ -68,7 +70,7 @@ where
         .route("/agent/status", post(status))
         .route("/agent/calls/{id}/wrapup", get(wrapup_form))
         .route("/agent/calls/{id}/result", post(result))
-        .route("/agent/ws", get(websocket))
+        .route("/agent/ws", get(socket::websocket))
         .with_state(state)
 }
 
@@ -152,140 +154,6 @@ async fn ask<T>(
         .await
         .map_err(|_| dispatch_gone())?;
     rx.await.map_err(|_| dispatch_gone())
-}
-
-fn presence_name(p: Presence) -> &'static str {
-    match p {
-        Presence::Offline => "offline",
-        Presence::Available => "available",
-        Presence::Break => "break",
-        Presence::Ringing => "ringing",
-        Presence::InCall => "in_call",
-        Presence::AfterCallWork => "after_call_work",
-    }
-}
-
-fn queue_json(a: &AgentState, queue: Option<acd::QueueId>) -> Value {
-    match queue {
-        Some(q) => {
-            let name = a
-                .routing
-                .get()
-                .queue(q)
-                .map(|i| i.name.clone())
-                .unwrap_or_default();
-            json!({"id": q.0, "name": name})
-        }
-        None => Value::Null,
-    }
-}
-
-fn status_json(s: &Status) -> Value {
-    json!({"id": s.id, "name": s.name, "category": s.category.as_str()})
-}
-
-fn offer_json(a: &AgentState, o: &Offer) -> Value {
-    json!({
-        "call": o.call.0,
-        "queue": queue_json(a, o.queue),
-        "caller": o.caller,
-        "ring_for_ms": u64::try_from(o.ring_for.as_millis()).unwrap_or(u64::MAX),
-        "auto_answer": o.auto_answer,
-    })
-}
-
-fn call_json(a: &AgentState, c: &Connected) -> Value {
-    json!({"id": c.call.0, "queue": queue_json(a, c.queue), "caller": c.caller})
-}
-
-fn queues_json(a: &AgentState, view: &AgentView) -> Value {
-    let routing = a.routing.get();
-    let mut list: Vec<Value> = view
-        .queues
-        .iter()
-        .map(|(q, waiting)| {
-            let name = routing
-                .queue(*q)
-                .map(|i| i.name.clone())
-                .unwrap_or_default();
-            json!({"id": q.0, "name": name, "waiting": waiting})
-        })
-        .collect();
-    list.sort_by(|x, y| x["name"].as_str().cmp(&y["name"].as_str()));
-    Value::Array(list)
-}
-
-/// The wrap-up form: the result codes offered for the call's queue (to this
-/// user) and the queue's tags.
-async fn wrapup_json(a: &AgentState, user: i64, w: &Wrapup) -> Result<Value, Problem> {
-    let (codes, tags) = match w.queue {
-        Some(q) => {
-            let q = q.0 as i64;
-            let codes = result_codes::offered(&a.store, q, Some(user))
-                .await
-                .map(|o| o.result_codes)
-                .or_else(|e| match e {
-                    AdminError::NotFound(_) => Ok(Vec::new()),
-                    e => Err(e),
-                })?;
-            (codes, panel::queue_tags(&a.store, q).await?)
-        }
-        None => (Vec::new(), Vec::new()),
-    };
-    Ok(json!({
-        "call": w.call.0,
-        "queue": queue_json(a, w.queue),
-        "until": w.until.0,
-        "result_codes": codes.iter().map(|c| json!({
-            "id": c.id,
-            "name": c.display_name,
-            "note_required": c.flags.note_required,
-            "date_required": c.flags.ask_date,
-        })).collect::<Vec<_>>(),
-        "tags": tags.iter().map(|t| json!({"id": t.id, "name": t.name, "colour": t.colour}))
-            .collect::<Vec<_>>(),
-    }))
-}
-
-/// The state object of the protocol.
-async fn state_json(a: &AgentState, user: i64, view: &AgentView) -> Result<Value, Problem> {
-    let project = match view.project {
-        Some(p) => {
-            let name = panel::project_name(&a.store, p.0 as i64)
-                .await?
-                .unwrap_or_default();
-            json!({"id": p.0, "name": name})
-        }
-        None => Value::Null,
-    };
-    let status = match view.status {
-        Some(s) => match statuses::get(&a.store, s.0 as i64).await {
-            Ok(s) => status_json(&s),
-            Err(AdminError::NotFound(_)) => json!({"id": s.0, "name": "", "category": "offline"}),
-            Err(e) => return Err(e.into()),
-        },
-        None => json!({"id": null, "name": "Offline", "category": "offline"}),
-    };
-    let wrapup = match &view.wrapup {
-        Some(w) => wrapup_json(a, user, w).await?,
-        None => Value::Null,
-    };
-    Ok(json!({
-        "project": project,
-        "status": status,
-        "since": view.since.0,
-        "presence": presence_name(view.presence),
-        "break_left_ms": u64::try_from(view.break_left.as_millis()).unwrap_or(u64::MAX),
-        "queues": queues_json(a, view),
-        "offer": view.offer.as_ref().map(|o| offer_json(a, o)),
-        "call": view.call.as_ref().map(|c| call_json(a, c)),
-        "wrapup": wrapup,
-    }))
-}
-
-async fn current_state(a: &AgentState, user: i64) -> Result<Value, Problem> {
-    let view = a.hub.view(agent_id(user), now());
-    state_json(a, user, &view).await
 }
 
 /// `GET /api/agent/me`.
@@ -674,152 +542,6 @@ async fn result(
             Err(conflict("the after-call work of this call is already over"))
         }
     }
-}
-
-/// `GET /api/agent/ws`: the live panel.
-async fn websocket(
-    State(a): State<Arc<AgentState>>,
-    Extension(principal): Extension<Arc<Principal>>,
-    upgrade: WebSocketUpgrade,
-) -> Response {
-    let (user, permissions) = match agent_of(&principal) {
-        Ok((u, p)) => (u, p.clone()),
-        Err(p) => return p.into_response(),
-    };
-    upgrade
-        .max_message_size(64 * 1024)
-        .on_upgrade(move |socket| panel_socket(a, user, permissions, socket))
-}
-
-async fn panel_socket(
-    a: Arc<AgentState>,
-    user: i64,
-    permissions: crate::store::admin::permissions::Effective,
-    socket: WebSocket,
-) {
-    let agent = agent_id(user);
-    let (view, mut events) = a.hub.subscribe(agent, now());
-    let _ = a
-        .dispatch
-        .send(DispatchInput::Panel(PanelRequest::Socket {
-            agent,
-            open: true,
-        }))
-        .await;
-    let (mut tx, mut rx) = socket.split();
-    let first = state_message(&a, user, &view).await;
-    if tx
-        .send(Message::Text(first.to_string().into()))
-        .await
-        .is_ok()
-    {
-        loop {
-            let out = tokio::select! {
-                event = events.recv() => match event {
-                    Ok(event) => render(&a, user, event).await,
-                    Err(broadcast::error::RecvError::Lagged(_)) => {
-                        let view = a.hub.view(agent, now());
-                        Some(state_message(&a, user, &view).await)
-                    }
-                    Err(broadcast::error::RecvError::Closed) => break,
-                },
-                message = rx.next() => match message {
-                    Some(Ok(Message::Text(text))) => {
-                        on_client_message(&a, user, &permissions, text.as_str()).await
-                    }
-                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
-                    Some(Ok(_)) => None,
-                },
-            };
-            if let Some(out) = out {
-                if tx
-                    .send(Message::Text(out.to_string().into()))
-                    .await
-                    .is_err()
-                {
-                    break;
-                }
-            }
-        }
-    }
-    let _ = a
-        .dispatch
-        .send(DispatchInput::Panel(PanelRequest::Socket {
-            agent,
-            open: false,
-        }))
-        .await;
-}
-
-async fn state_message(a: &AgentState, user: i64, view: &AgentView) -> Value {
-    match state_json(a, user, view).await {
-        Ok(mut state) => {
-            state["type"] = json!("state");
-            state
-        }
-        Err(p) => json!({"type": "error", "detail": p.detail}),
-    }
-}
-
-/// The message a hub event becomes.
-async fn render(a: &AgentState, user: i64, event: HubEvent) -> Option<Value> {
-    Some(match event {
-        HubEvent::State => {
-            let view = a.hub.view(agent_id(user), now());
-            state_message(a, user, &view).await
-        }
-        HubEvent::Queues => {
-            let view = a.hub.view(agent_id(user), now());
-            json!({"type": "queues", "queues": queues_json(a, &view)})
-        }
-        HubEvent::Offer(o) => {
-            let mut m = offer_json(a, &o);
-            m["type"] = json!("offer");
-            m
-        }
-        HubEvent::OfferEnded { call, reason } => {
-            json!({"type": "offer_ended", "call": call.0, "reason": reason.as_str()})
-        }
-        HubEvent::Connected(c) => json!({"type": "connected", "call": c.call.0}),
-        HubEvent::Wrapup(w) => match wrapup_json(a, user, &w).await {
-            Ok(mut m) => {
-                m["type"] = json!("wrapup");
-                m
-            }
-            Err(p) => json!({"type": "error", "detail": p.detail}),
-        },
-        HubEvent::WrapupEnded { call } => json!({"type": "wrapup_ended", "call": call.0}),
-    })
-}
-
-/// A message from the page: `{"type":"status","status":id}`, whose success
-/// the `state` message that follows shows; anything else, or a refusal, is
-/// answered with an error message.
-async fn on_client_message(
-    a: &AgentState,
-    user: i64,
-    permissions: &crate::store::admin::permissions::Effective,
-    text: &str,
-) -> Option<Value> {
-    #[derive(Deserialize)]
-    struct ClientMessage {
-        #[serde(rename = "type")]
-        kind: String,
-        status: Option<i64>,
-    }
-    let message: ClientMessage = match serde_json::from_str(text) {
-        Ok(m) => m,
-        Err(e) => return Some(json!({"type": "error", "detail": format!("not a message: {e}")})),
-    };
-    let detail = match (message.kind.as_str(), message.status) {
-        ("status", Some(status)) => match choose_status(a, user, permissions, status).await {
-            Ok(()) => return None,
-            Err(p) => p.detail,
-        },
-        ("status", None) => "a status message needs \"status\"".to_owned(),
-        (other, _) => format!("unknown message type {other:?}"),
-    };
-    Some(json!({"type": "error", "detail": detail}))
 }
 
 #[cfg(test)]
