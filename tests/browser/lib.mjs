@@ -74,6 +74,9 @@ export async function launch() {
       "--use-fake-device-for-media-stream",
       `--use-file-for-fake-audio-capture=${cfg.wav}`,
       "--autoplay-policy=no-user-gesture-required",
+      // The server and its media are on 127.0.0.1 in these tests; Chromium
+      // leaves loopback out of ICE unless told.
+      "--allow-loopback-in-peer-connection",
     ],
   });
 }

@@ -120,6 +120,9 @@ export class Phone extends EventTarget {
     }
     this.session = session;
     session.on("peerconnection", (ev) => this.#attach(ev.peerconnection));
+    // Switchboard is an ICE-lite endpoint: it learns our address from our own
+    // connectivity checks, so the offer need not wait for every candidate.
+    session.on("icecandidate", (ev) => ev.ready());
     session.on("accepted", () => this.#emit("accepted", { session }));
     session.on("confirmed", () => this.#emit("confirmed", { session }));
     session.on("hold", () => this.#emit("hold", { session, held: true }));
@@ -141,6 +144,18 @@ export class Phone extends EventTarget {
   }
 
   #attach(pc) {
+    // Some hosts never finish gathering (no usable interface, mDNS that does
+    // not answer). After a moment, end it: the answer needs none of our
+    // candidates (see "icecandidate" above).
+    const settle = () => {
+      if (pc.signalingState === "closed" || pc.iceGatheringState === "complete") return;
+      if (!pc.localDescription) {
+        setTimeout(settle, 200);
+        return;
+      }
+      pc.dispatchEvent(new RTCPeerConnectionIceEvent("icecandidate", { candidate: null }));
+    };
+    setTimeout(settle, 1000);
     pc.addEventListener("track", (ev) => {
       const stream = ev.streams && ev.streams[0] ? ev.streams[0] : new MediaStream([ev.track]);
       this.audio.srcObject = stream;
@@ -153,6 +168,9 @@ export class Phone extends EventTarget {
     if (!s || s.isEstablished() || s.isEnded()) return false;
     s.answer({
       mediaConstraints: { audio: true, video: false },
+      // Switchboard invites a browser without SDP, so the browser makes the
+      // offer (sent in our 200, answered in the ACK): ask it to offer audio.
+      rtcOfferConstraints: { offerToReceiveAudio: true, offerToReceiveVideo: false },
       pcConfig: { iceServers: [] },
     });
     return true;
