@@ -46,7 +46,7 @@ fn say(n: u64, out: &mut Vec<String>) {
         if n >= scale {
             say(n / scale, out);
             out.push(format!("num-{word}"));
-            if n % scale != 0 {
+            if !n.is_multiple_of(scale) {
                 say(n % scale, out);
             }
             return;
@@ -54,7 +54,7 @@ fn say(n: u64, out: &mut Vec<String>) {
     }
     if n >= 20 {
         out.push(format!("num-{}", n / 10 * 10));
-        if n % 10 != 0 {
+        if !n.is_multiple_of(10) {
             out.push(format!("num-{}", n % 10));
         }
     } else {
