@@ -334,11 +334,13 @@ async fn run(
             }
             id = std::future::poll_fn(|cx| ready.poll_next(cx)) => w.on_ready(id),
             n = injected.recv_many(&mut packets, 64) => {
-                if n > 0 {
-                    let now = Instant::now();
-                    for p in packets.drain(..) {
-                        w.on_injected(p, now);
-                    }
+                if n == 0 {
+                    // Every handle is gone (the hub's and the owners').
+                    break;
+                }
+                let now = Instant::now();
+                for p in packets.drain(..) {
+                    w.on_injected(p, now);
                 }
             }
             cmd = rx.recv() => match cmd {

@@ -183,11 +183,18 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         directory,
         metrics.clone(),
     ));
+    // Connections that close while the server stops leave their bindings to
+    // the next start, which drops browsers' anyway: nothing is written then.
+    let stopping = Arc::new(std::sync::atomic::AtomicBool::new(false));
     {
         let registrar = registrar.clone();
         let mut closed = transports.watch_closed();
+        let stopping = stopping.clone();
         tokio::spawn(async move {
             while let Some(peer) = closed.recv().await {
+                if stopping.load(std::sync::atomic::Ordering::Relaxed) {
+                    continue;
+                }
                 let registrar = registrar.clone();
                 tokio::spawn(async move { registrar.connection_closed(peer).await });
             }
@@ -390,6 +397,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         }
     }
     core_task.abort();
+    stopping.store(true, std::sync::atomic::Ordering::Relaxed);
     store.close().await;
     tracing::info!("switchboard stopped");
     Ok(())
