@@ -21,7 +21,6 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot};
@@ -32,7 +31,7 @@ mod socket;
 use render::{current_state, state_json, status_json, wrapup_json};
 
 use super::admin::auth::Principal;
-use super::admin::problem::{malformed, Problem};
+use super::admin::problem::{json_body as body, Problem};
 use crate::acd::{self, AcdError, AgentId, CallId, Millis, ResultCodeId, StatusId};
 use crate::call::agents::{AgentHub, Wrapup};
 use crate::call::dispatch::PanelRequest;
@@ -40,7 +39,7 @@ use crate::call::{DispatchInput, RoutingHandle};
 use crate::cdr::CallResult;
 use crate::sip::core::unix_ms;
 use crate::store::admin::statuses::Status;
-use crate::store::admin::{panel, result_codes, statuses, AdminError, FieldError};
+use crate::store::admin::{panel, statuses, AdminError, FieldError};
 use crate::store::Store;
 
 /// The longest note, in characters.
@@ -101,23 +100,6 @@ fn agent_id(user: i64) -> AgentId {
 
 fn now() -> Millis {
     Millis(unix_ms())
-}
-
-/// Reads a JSON body: 415 unless it is declared JSON, 400 naming the field
-/// when serde cannot read it.
-fn body<T: DeserializeOwned>(headers: &HeaderMap, bytes: &Bytes) -> Result<T, Problem> {
-    let kind = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let essence = kind.split(';').next().unwrap_or("").trim();
-    if !essence.eq_ignore_ascii_case("application/json") {
-        return Err(Problem::new(
-            "unsupported-media-type",
-            format!("Content-Type is {kind:?}; send application/json"),
-        ));
-    }
-    serde_json::from_slice(bytes).map_err(|e| malformed(&e))
 }
 
 /// An id from the path; anything else is simply not found.
@@ -469,13 +451,7 @@ async fn result(
     let input: ResultInput = body(&headers, &bytes)?;
     let w = pending_wrapup(&a, user, call)?;
     let queue = w.queue.map(|q| q.0 as i64).unwrap_or(0);
-    let offered = result_codes::offered(&a.store, queue, Some(user))
-        .await
-        .map(|o| o.result_codes)
-        .or_else(|e| match e {
-            AdminError::NotFound(_) => Ok(Vec::new()),
-            e => Err(e),
-        })?;
+    let offered = render::offered_codes(&a, queue, user).await?;
     let tags = panel::queue_tags(&a.store, queue).await?;
     let mut errors = Vec::new();
     let mut fail = |field: &str, message: &str| {

@@ -10,31 +10,15 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::problem::{malformed, Problem};
+use super::problem::Problem;
 use super::AdminState;
 use crate::store::admin::Saved;
 
 type Answer = Result<Response, Problem>;
 
-/// Reads a JSON body: 415 unless it is declared JSON, 400 naming the field
-/// when serde cannot read it.
-pub(super) fn body<T: DeserializeOwned>(headers: &HeaderMap, bytes: &Bytes) -> Result<T, Problem> {
-    let kind = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let essence = kind.split(';').next().unwrap_or("").trim();
-    if !essence.eq_ignore_ascii_case("application/json") {
-        return Err(Problem::new(
-            "unsupported-media-type",
-            format!("Content-Type is {kind:?}; send application/json"),
-        ));
-    }
-    serde_json::from_slice(bytes).map_err(|e| malformed(&e))
-}
+pub(super) use super::problem::json_body as body;
 
 /// An id from the path; anything else is simply not found.
 pub(super) fn id(raw: &str) -> Result<i64, Problem> {

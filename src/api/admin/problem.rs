@@ -136,3 +136,23 @@ pub fn malformed(e: &serde_json::Error) -> Problem {
     Problem::new("malformed-request", message.clone())
         .with_errors(vec![FieldError { field, message }])
 }
+
+/// Reads a JSON body: 415 unless it is declared JSON, 400 naming the field
+/// when serde cannot read it.
+pub fn json_body<T: serde::de::DeserializeOwned>(
+    headers: &axum::http::HeaderMap,
+    bytes: &axum::body::Bytes,
+) -> Result<T, Problem> {
+    let kind = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = kind.split(';').next().unwrap_or("").trim();
+    if !essence.eq_ignore_ascii_case("application/json") {
+        return Err(Problem::new(
+            "unsupported-media-type",
+            format!("Content-Type is {kind:?}; send application/json"),
+        ));
+    }
+    serde_json::from_slice(bytes).map_err(|e| malformed(&e))
+}

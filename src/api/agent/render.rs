@@ -75,17 +75,26 @@ pub(super) fn queues_json(a: &AgentState, view: &AgentView) -> Value {
 
 /// The wrap-up form: the result codes offered for the call's queue (to this
 /// user) and the queue's tags.
+/// The result codes `user` is offered for `queue`; none for a queue gone since.
+pub(super) async fn offered_codes(
+    a: &AgentState,
+    queue: i64,
+    user: i64,
+) -> Result<Vec<result_codes::ResultCode>, AdminError> {
+    result_codes::offered(&a.store, queue, Some(user))
+        .await
+        .map(|o| o.result_codes)
+        .or_else(|e| match e {
+            AdminError::NotFound(_) => Ok(Vec::new()),
+            e => Err(e),
+        })
+}
+
 pub(super) async fn wrapup_json(a: &AgentState, user: i64, w: &Wrapup) -> Result<Value, Problem> {
     let (codes, tags) = match w.queue {
         Some(q) => {
             let q = q.0 as i64;
-            let codes = result_codes::offered(&a.store, q, Some(user))
-                .await
-                .map(|o| o.result_codes)
-                .or_else(|e| match e {
-                    AdminError::NotFound(_) => Ok(Vec::new()),
-                    e => Err(e),
-                })?;
+            let codes = offered_codes(a, q, user).await?;
             (codes, panel::queue_tags(&a.store, q).await?)
         }
         None => (Vec::new(), Vec::new()),
