@@ -44,6 +44,7 @@ fn main() {
     let count: u64 = args[3].parse().expect("COUNT");
     let prefix = args[4].clone();
     let seconds: u64 = args[5].parse().expect("SECONDS");
+    raise_open_files();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -134,5 +135,20 @@ async fn agent(http: SocketAddr, user: String, password: String, totals: Arc<Tot
         totals.received.fetch_add(peer.received, Ordering::Relaxed);
         totals.lost.fetch_add(peer.lost(), Ordering::Relaxed);
         peer.close();
+    }
+}
+
+/// Each agent holds a WebSocket and a UDP socket: allow as many as the hard limit.
+fn raise_open_files() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read and write the struct passed.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
     }
 }
