@@ -40,6 +40,13 @@ pub struct MediaRefusal {
     pub reason: String,
 }
 
+fn refused(status: u16, why: impl std::fmt::Display) -> MediaRefusal {
+    MediaRefusal {
+        status,
+        reason: why.to_string(),
+    }
+}
+
 fn media_ip(s: &Services, peer: &Peer) -> IpAddr {
     let bound = s.media_ip;
     if bound.is_unspecified() {
@@ -65,8 +72,7 @@ impl MediaLeg {
         laws: &[Law],
         signalling: &Peer,
     ) -> Result<(MediaLeg, String), MediaRefusal> {
-        let refuse = |status: u16, reason: String| MediaRefusal { status, reason };
-        let offer = sdp::parse(offer).map_err(|e| refuse(e.sip_status(), e.to_string()))?;
+        let offer = sdp::parse(offer).map_err(|e| refused(e.sip_status(), e))?;
         let mut local = LocalMedia {
             address: media_ip(s, signalling),
             port: 0,
@@ -74,13 +80,13 @@ impl MediaLeg {
             telephone_event: true,
         };
         let negotiated = sdp::answer(&offer, &local, Direction::SendRecv)
-            .map_err(|e| refuse(e.sip_status(), e.to_string()))?;
+            .map_err(|e| refused(e.sip_status(), e))?;
         let id = s.new_leg_id();
         let config = leg_config(&negotiated, signalling);
         let opened = s
             .media
             .open_leg(id, config, None)
-            .map_err(|e| refuse(e.sip_status(), e.to_string()))?;
+            .map_err(|e| refused(e.sip_status(), e))?;
         s.registry.add_leg(id, crate::acd::CallId(call));
         local.port = opened.port;
         let mut origin = new_origin();
@@ -115,10 +121,7 @@ impl MediaLeg {
             .media
             .open_browser_leg(id, offer.to_owned(), address, worker, law)
             .await
-            .map_err(|e| MediaRefusal {
-                status: e.sip_status(),
-                reason: e.to_string(),
-            })?;
+            .map_err(|e| refused(e.sip_status(), e))?;
         s.registry.add_leg(id, crate::acd::CallId(call));
         let local = LocalMedia {
             address,
@@ -151,13 +154,10 @@ impl MediaLeg {
         let mut config = LegConfig::new(laws[0], laws[0].payload_type(), None, None);
         config.signalling_ip = Some(signalling.addr.ip());
         config.rtcp_mux = true;
-        let OpenedLeg { port, worker, .. } =
-            s.media
-                .open_leg(id, config, Some(worker))
-                .map_err(|e| MediaRefusal {
-                    status: e.sip_status(),
-                    reason: e.to_string(),
-                })?;
+        let OpenedLeg { port, worker, .. } = s
+            .media
+            .open_leg(id, config, Some(worker))
+            .map_err(|e| refused(e.sip_status(), e))?;
         s.registry.add_leg(id, crate::acd::CallId(call));
         let local = LocalMedia {
             address: media_ip(s, signalling),
@@ -182,10 +182,9 @@ impl MediaLeg {
 
     /// Takes the answer to our offer and points the leg at the peer.
     pub async fn accept(&mut self, s: &Services, answer: &str) -> Result<(), MediaRefusal> {
-        let refuse = |status: u16, reason: String| MediaRefusal { status, reason };
-        let answer = sdp::parse(answer).map_err(|e| refuse(e.sip_status(), e.to_string()))?;
+        let answer = sdp::parse(answer).map_err(|e| refused(e.sip_status(), e))?;
         let n = sdp::accept_answer(&answer, &self.local, Direction::SendRecv)
-            .map_err(|e| refuse(e.sip_status(), e.to_string()))?;
+            .map_err(|e| refused(e.sip_status(), e))?;
         self.negotiated = Some(n);
         self.update(s, &n, true).await;
         Ok(())
@@ -217,19 +216,18 @@ impl MediaLeg {
         s: &Services,
         offer: &str,
     ) -> Result<(String, Direction), MediaRefusal> {
-        let refuse = |status: u16, reason: String| MediaRefusal { status, reason };
         if self.browser.is_some() {
             let opened = s
                 .media
                 .hub()
                 .reoffer(self.id, offer.to_owned())
                 .await
-                .map_err(|e| refuse(e.sip_status(), e.to_string()))?;
+                .map_err(|e| refused(e.sip_status(), e))?;
             return Ok((opened.answer, offered_direction(offer)));
         }
-        let parsed = sdp::parse(offer).map_err(|e| refuse(e.sip_status(), e.to_string()))?;
+        let parsed = sdp::parse(offer).map_err(|e| refused(e.sip_status(), e))?;
         let n = sdp::answer(&parsed, &self.local, Direction::SendRecv)
-            .map_err(|e| refuse(e.sip_status(), e.to_string()))?;
+            .map_err(|e| refused(e.sip_status(), e))?;
         let codec_changed = self
             .negotiated
             .map(|old| old.law != n.law || old.payload_type != n.payload_type)

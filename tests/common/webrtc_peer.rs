@@ -82,7 +82,7 @@ impl BrowserPeer {
                 connected: false,
                 audio_pt: 0,
                 seq: 1000,
-                timestamp: rand_u32(),
+                timestamp: rand::random(),
                 next_frame: None,
                 sent: 0,
                 received: 0,
@@ -221,11 +221,4 @@ impl BrowserPeer {
         self.rtc.disconnect();
         self.drain();
     }
-}
-
-fn rand_u32() -> u32 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(7)
 }

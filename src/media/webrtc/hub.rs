@@ -394,19 +394,14 @@ impl Hub {
                 let _ = reply.send(answer);
             }
             HubCommand::Reoffer { id, offer, reply } => {
-                let result = match self.legs.get_mut(&id) {
+                let result = match self.guarded(id, "on a new offer", |leg| {
+                    leg.reoffer(&offer).map(|answer| Opened {
+                        answer,
+                        codec: leg.codec,
+                    })
+                }) {
+                    Some(r) => r.map_err(HubError::Offer),
                     None => Err(HubError::NoSuchLeg),
-                    Some(e) => match catch_unwind(AssertUnwindSafe(|| e.leg.reoffer(&offer))) {
-                        Ok(Ok(answer)) => Ok(Opened {
-                            answer,
-                            codec: e.leg.codec,
-                        }),
-                        Ok(Err(err)) => Err(HubError::Offer(err)),
-                        Err(_) => {
-                            self.fail(id);
-                            Err(HubError::NoSuchLeg)
-                        }
-                    },
                 };
                 if result.is_ok() {
                     self.drive(id, now);
@@ -481,31 +476,23 @@ impl Hub {
                 }
             },
         };
-        let Some(e) = self.legs.get_mut(&id) else {
+        if !self.legs.contains_key(&id) {
             self.by_addr.remove(&from);
             return;
-        };
-        match catch_unwind(AssertUnwindSafe(|| e.leg.receive(now, from, buf))) {
-            Ok(Ok(())) => {}
-            Ok(Err(err)) => tracing::debug!(leg = id, error = %err, "browser datagram refused"),
-            Err(_) => {
-                self.report.panics += 1;
-                tracing::error!(leg = id, "browser leg failed on a datagram: call ended");
-                self.fail(id);
-                return;
-            }
+        }
+        match self.guarded(id, "on a datagram", |leg| leg.receive(now, from, buf)) {
+            Some(Ok(())) => {}
+            Some(Err(err)) => tracing::debug!(leg = id, error = %err, "browser datagram refused"),
+            None => return,
         }
         self.drive(id, now);
     }
 
     fn on_packet(&mut self, p: Packet, now: Instant) {
-        let Some(e) = self.legs.get_mut(&p.leg) else {
-            return;
-        };
-        if catch_unwind(AssertUnwindSafe(|| e.leg.send(&p.data, now))).is_err() {
-            self.report.panics += 1;
-            tracing::error!(leg = p.leg, "browser leg failed sending media: call ended");
-            self.fail(p.leg);
+        if self
+            .guarded(p.leg, "sending media", |leg| leg.send(&p.data, now))
+            .is_none()
+        {
             return;
         }
         self.report.media_out += 1;
@@ -525,14 +512,10 @@ impl Hub {
                 continue;
             }
             e.next = None;
-            match catch_unwind(AssertUnwindSafe(|| e.leg.timeout(now))) {
-                Ok(Ok(())) => {}
-                Ok(Err(err)) => tracing::debug!(leg = id, error = %err, "browser leg timer"),
-                Err(_) => {
-                    self.report.panics += 1;
-                    self.fail(id);
-                    continue;
-                }
+            match self.guarded(id, "on its timer", |leg| leg.timeout(now)) {
+                Some(Ok(())) => {}
+                Some(Err(err)) => tracing::debug!(leg = id, error = %err, "browser leg timer"),
+                None => continue,
             }
             self.drive(id, now);
         }
@@ -591,11 +574,31 @@ impl Hub {
                 tracing::info!(leg = id, "browser leg lost its peer");
                 self.fail(id);
             }
+            Err(_) => self.panicked(id, "while driven"),
+        }
+    }
+
+    /// Runs `f` on leg `id`, catching a panic inside its state: the leg is then
+    /// ended alone ([`Hub::panicked`]) and `None` returned, as for no such leg.
+    fn guarded<R>(
+        &mut self,
+        id: LegId,
+        during: &str,
+        f: impl FnOnce(&mut BrowserLeg) -> R,
+    ) -> Option<R> {
+        let e = self.legs.get_mut(&id)?;
+        match catch_unwind(AssertUnwindSafe(|| f(&mut e.leg))) {
+            Ok(r) => Some(r),
             Err(_) => {
-                self.report.panics += 1;
-                tracing::error!(leg = id, "browser leg failed: call ended");
-                self.fail(id);
+                self.panicked(id, during);
+                None
             }
         }
+    }
+
+    fn panicked(&mut self, id: LegId, during: &str) {
+        self.report.panics += 1;
+        tracing::error!(leg = id, during, "browser leg failed: call ended");
+        self.fail(id);
     }
 }

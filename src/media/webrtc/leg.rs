@@ -220,7 +220,7 @@ impl BrowserLeg {
             SeqNo::from(seq),
             p.timestamp,
             now,
-            p.payload.to_vec(),
+            p.payload,
         )
         .marker(p.marker);
         stream.write_rtp(write);
@@ -283,10 +283,6 @@ impl BrowserLeg {
     pub fn poll_digit(&mut self, now: Instant) -> Option<Digit> {
         self.dtmf.handle_timeout(now);
         self.dtmf.poll_digit()
-    }
-
-    pub fn is_alive(&self) -> bool {
-        !self.lost && self.rtc.is_alive()
     }
 
     /// Whether ICE and DTLS are up.

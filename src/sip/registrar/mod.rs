@@ -253,15 +253,9 @@ impl<D: Directory + BindingStore> Registrar<D> {
         // of the same AORs.
         let mut commits = Vec::with_capacity(changed.len());
         for aor in changed {
-            let (done, committed) = oneshot::channel();
-            if self
-                .persist
-                .send(PersistRequest { aor, done })
-                .await
-                .is_err()
-            {
+            let Some(committed) = self.queue_persist(aor).await else {
                 return;
-            }
+            };
             commits.push(committed);
         }
         for committed in commits {
@@ -275,16 +269,18 @@ impl<D: Directory + BindingStore> Registrar<D> {
 
     /// Queues `aor` for the next commit and waits for it.
     async fn persist_now(&self, aor: String) -> bool {
-        let (done, committed) = oneshot::channel();
-        if self
-            .persist
-            .send(PersistRequest { aor, done })
-            .await
-            .is_err()
-        {
-            return false;
+        match self.queue_persist(aor).await {
+            Some(committed) => committed.await.unwrap_or(false),
+            None => false,
         }
-        committed.await.unwrap_or(false)
+    }
+
+    /// Queues `aor` for the next commit; the receiver hears whether it was
+    /// stored. `None` when the persister has stopped.
+    async fn queue_persist(&self, aor: String) -> Option<oneshot::Receiver<bool>> {
+        let (done, committed) = oneshot::channel();
+        self.persist.send(PersistRequest { aor, done }).await.ok()?;
+        Some(committed)
     }
 
     /// Drops lapsed bindings and records the removal; call it periodically.
