@@ -165,8 +165,10 @@ pub struct AuthConfig {
     /// is over.
     pub failures_per_source_per_minute: u32,
     /// Digest algorithms offered in 401 challenges, in this order (`MD5`,
-    /// `SHA-256`). Clients take the first they support; MD5 comes first by
-    /// default because many phones read only the first challenge.
+    /// `SHA-256`); a client answers with any of them. MD5 alone by default:
+    /// common clients (baresip, SIP.js, JsSIP, many desk phones) read one
+    /// challenge only (the first or the last) and answer it as MD5 whatever
+    /// its algorithm, so a second challenge makes their registration fail.
     pub algorithms: Vec<String>,
 }
 
@@ -253,7 +255,7 @@ impl Default for AuthConfig {
             nonce_lifetime_secs: 300,
             max_failed_attempts: 5,
             failures_per_source_per_minute: 60,
-            algorithms: vec!["MD5".into(), "SHA-256".into()],
+            algorithms: vec!["MD5".into()],
         }
     }
 }
