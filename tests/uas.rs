@@ -1,6 +1,6 @@
 //! The UAS rules of RFC 3261 section 8.2 through the real server over UDP:
-//! 405 with Allow, 501, 420 with Unsupported, 483 for Max-Forwards 0 to
-//! another target, 481 for requests outside any dialog or transaction, and a
+//! 405 with Allow, 501, 420 with Unsupported, 483 for an INVITE with
+//! Max-Forwards 0, 481 for requests outside any dialog or transaction, and a
 //! retransmitted request answered from its transaction, not twice.
 
 mod common;
@@ -113,6 +113,16 @@ fn methods_extensions_and_hops_are_refused_with_the_right_codes() {
         "hop1",
     );
     assert_eq!(status(&r), 483);
+    // So would a call to one of our own numbers: it goes on to an agent.
+    let r = c.ask(
+        &server,
+        "INVITE",
+        "sip:600@switchboard.local",
+        "Max-Forwards: 0\r\n",
+        "hop0",
+    );
+    assert_eq!(status(&r), 483);
+    assert!(r.starts_with("SIP/2.0 483 Too Many Hops\r\n"), "{r}");
     // OPTIONS is for the server itself, so Max-Forwards 0 is fine.
     let r = c.ask(
         &server,

@@ -35,7 +35,6 @@ use crate::sip::registrar::{BindingRules, BindingStore, Registrar};
 use crate::sip::transaction::{Config as TransactionConfig, TransactionLayer};
 use crate::sip::transport::{Limits, Transports};
 use crate::sip::tu::CoreHandle;
-use crate::sip::uas::Local;
 use crate::store::Store;
 
 pub use directory::StoreDirectory;
@@ -130,7 +129,6 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         },
         16 * 1024,
     );
-    let mut hosts = vec![config.sip.domain.clone(), "localhost".to_owned()];
     for addr in &config.sip.udp {
         let local = transports
             .bind_udp(*addr)
@@ -138,7 +136,6 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             .with_context(|| format!("binding SIP UDP {addr}"))?;
         announce("sip/udp", local);
         sip_udp.get_or_insert(local);
-        hosts.push(local.ip().to_string());
     }
     for addr in &config.sip.tcp {
         let local = transports
@@ -147,7 +144,6 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             .with_context(|| format!("binding SIP TCP {addr}"))?;
         announce("sip/tcp", local);
         sip_tcp.get_or_insert(local);
-        hosts.push(local.ip().to_string());
     }
 
     let algorithms = config
@@ -313,7 +309,6 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         transports: transports.clone(),
         inbound,
         registrar,
-        local: Local { hosts },
         metrics: metrics.clone(),
         layer: TransactionLayer::with_config(TransactionConfig {
             max_transactions: config.sip.max_transactions,

@@ -31,7 +31,7 @@ use super::registrar::{BindingStore, Registrar};
 use super::transaction::{reply_peer, ClientTxId, Event, ServerTxId, TransactionLayer, TxId};
 use super::transport::{Inbound, Transports};
 use super::tu::{CoreCommand, DialogKey, NewCall, Owner, SipEvent, OWNER_CAPACITY};
-use super::uas::{self, Handler, Local};
+use super::uas::{self, Handler};
 
 /// The Server header of our responses.
 pub const SERVER: &str = concat!("Switchboard/", env!("CARGO_PKG_VERSION"));
@@ -88,7 +88,6 @@ pub struct Core<D> {
     pub transports: Transports,
     pub inbound: mpsc::Receiver<Inbound>,
     pub registrar: Arc<Registrar<D>>,
-    pub local: Local,
     pub metrics: Arc<SipMetrics>,
     pub layer: TransactionLayer,
     /// Commands from call tasks and from the core's own helpers.
@@ -255,7 +254,7 @@ impl<D: Directory + BindingStore> Core<D> {
                 SipMetrics::bump(&self.metrics.requests);
                 let span = tracing::debug_span!("sip", call_id = request.call_id().unwrap_or(""));
                 let _entered = span.enter();
-                let handler = match uas::admit(&request, &self.local) {
+                let handler = match uas::admit(&request) {
                     Ok(handler) => handler,
                     Err(resp) => {
                         SipMetrics::bump(&self.metrics.rejected);

@@ -3,8 +3,10 @@
 //!
 //! In the order of section 8.2: method inspection (405 with Allow for methods
 //! we know but do not take outside a dialog, 501 for methods we do not know),
-//! Max-Forwards 0 for a target that is not ours (483, section 16.3 as a B2BUA
-//! forwards), extensions (420 with Unsupported, section 8.2.2.3), content (415
+//! Max-Forwards 0 on a new INVITE (483: every call the server takes goes on as
+//! another leg, to an agent or a trunk, and a B2BUA keeps the hop count so
+//! that loops through it end, RFC 7332 section 3 with RFC 3261 section
+//! 16.3), extensions (420 with Unsupported, section 8.2.2.3), content (415
 //! with Accept, 406 when the Accept header excludes everything we could send).
 //! Pure functions, no I/O.
 
@@ -28,26 +30,12 @@ pub enum Handler {
     InDialog,
 }
 
-/// What the server is, for the "is this request for us" test.
-#[derive(Debug, Clone)]
-pub struct Local {
-    /// The SIP domain and every address the server listens on.
-    pub hosts: Vec<String>,
-}
-
-impl Local {
-    fn is_ours(&self, host: &str) -> bool {
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        self.hosts.iter().any(|h| h.eq_ignore_ascii_case(host))
-    }
-}
-
 /// Decides what happens to a request that parsed and passed the message
 /// layer's validation.
 // The refusal is an ordinary outcome here, answered at once; boxing it would
 // only add an allocation.
 #[allow(clippy::result_large_err)]
-pub fn admit(req: &Request, local: &Local) -> Result<Handler, Response> {
+pub fn admit(req: &Request) -> Result<Handler, Response> {
     let in_dialog = req.to().ok().and_then(|to| to.tag().map(|_| ())).is_some();
     let handler = match (&req.method, in_dialog) {
         (Method::Register, _) => Handler::Register,
@@ -78,10 +66,9 @@ pub fn admit(req: &Request, local: &Local) -> Result<Handler, Response> {
         }
     };
 
-    if matches!(req.max_forwards(), Ok(Some(0)))
-        && matches!(handler, Handler::Invite)
-        && !local.is_ours(req.uri.host())
-    {
+    // OPTIONS is answered by the server itself, so Max-Forwards 0 is fine
+    // there (section 11.1).
+    if matches!(req.max_forwards(), Ok(Some(0))) && handler == Handler::Invite {
         return Err(Response::for_request(req, 483, "Too Many Hops"));
     }
 
@@ -172,37 +159,22 @@ mod tests {
         }
     }
 
-    fn local() -> Local {
-        Local {
-            hosts: vec!["switchboard.local".into(), "127.0.0.1".into()],
-        }
-    }
-
     fn refused(req: &Request) -> u16 {
-        admit(req, &local()).unwrap_err().status
+        admit(req).unwrap_err().status
     }
 
     #[test]
     fn methods_are_routed_or_refused() {
         assert_eq!(
-            admit(
-                &request("REGISTER", "sip:switchboard.local", "", ""),
-                &local()
-            ),
+            admit(&request("REGISTER", "sip:switchboard.local", "", "")),
             Ok(Handler::Register)
         );
         assert_eq!(
-            admit(
-                &request("OPTIONS", "sip:switchboard.local", "", ""),
-                &local()
-            ),
+            admit(&request("OPTIONS", "sip:switchboard.local", "", "")),
             Ok(Handler::Options)
         );
         assert_eq!(
-            admit(
-                &request("INVITE", "sip:100@switchboard.local", "", ""),
-                &local()
-            ),
+            admit(&request("INVITE", "sip:100@switchboard.local", "", "")),
             Ok(Handler::Invite)
         );
         assert_eq!(
@@ -228,7 +200,7 @@ mod tests {
             "Content-Type: Application/SDP\r\n",
             sdp,
         );
-        assert_eq!(admit(&ok, &local()), Ok(Handler::Invite));
+        assert_eq!(admit(&ok), Ok(Handler::Invite));
         let other = request(
             "INVITE",
             "sip:100@switchboard.local",
@@ -244,7 +216,7 @@ mod tests {
         );
         assert_eq!(refused(&accept), 406);
         let any = request("INVITE", "sip:100@switchboard.local", "Accept: */*\r\n", "");
-        assert_eq!(admit(&any, &local()), Ok(Handler::Invite));
+        assert_eq!(admit(&any), Ok(Handler::Invite));
     }
 
     #[test]
@@ -261,9 +233,20 @@ mod tests {
         let Message::Request(ours) = parse(Bytes::from(ours)).unwrap() else {
             unreachable!()
         };
-        assert_eq!(admit(&ours, &local()), Ok(Handler::Invite));
+        // A call to one of our numbers would go on to an agent's phone.
+        assert_eq!(refused(&ours), 483);
+        let options = text
+            .replace(
+                "INVITE sip:bob@elsewhere.example",
+                "OPTIONS sip:switchboard.local",
+            )
+            .replace("1 INVITE", "1 OPTIONS");
+        let Message::Request(options) = parse(Bytes::from(options)).unwrap() else {
+            unreachable!()
+        };
+        assert_eq!(admit(&options), Ok(Handler::Options));
         let ext = request("OPTIONS", "sip:switchboard.local", "Require: timer\r\n", "");
-        let resp = admit(&ext, &local()).unwrap_err();
+        let resp = admit(&ext).unwrap_err();
         assert_eq!(resp.status, 420);
         assert_eq!(
             resp.headers.get_str(&HeaderName::Unsupported),
