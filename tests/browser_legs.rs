@@ -67,6 +67,20 @@ async fn a_browser_agent_answers_and_audio_flows_both_ways() {
         invite.0
     );
     assert_eq!(invite.header("X-Queue"), Some("Support"));
+    // RFC 7118 section 5: our Via and Contact name the WebSocket listener
+    // (the HTTP port) and its transport, not the SIP UDP port.
+    let http = caller_server.http;
+    let via = invite.header("Via").unwrap();
+    assert!(
+        via.starts_with(&format!("SIP/2.0/WS {http};")),
+        "the Via names the WebSocket listener: {via}"
+    );
+    let contact = invite.header("Contact").unwrap();
+    assert_eq!(
+        contact,
+        format!("<sip:{http};transport=ws>"),
+        "the Contact names the WebSocket listener"
+    );
     assert!(
         invite.header("From").unwrap().contains("+1555"),
         "{}",

@@ -20,6 +20,8 @@ use crate::sip::uas::{ALLOW, SUPPORTED};
 pub struct SipLocal {
     pub udp: Option<SocketAddr>,
     pub tcp: Option<SocketAddr>,
+    /// The HTTP listener, where SIP over WebSocket (WS or WSS) is reached.
+    pub ws: Option<SocketAddr>,
     /// The local address the kernel picks towards each remote IP, for
     /// listeners bound to an unspecified address.
     routes: Mutex<HashMap<IpAddr, IpAddr>>,
@@ -30,15 +32,24 @@ impl SipLocal {
         SipLocal {
             udp,
             tcp,
+            ws: None,
             routes: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Our address as `peer` reaches it.
+    /// Adds the HTTP listener that serves SIP over WebSocket.
+    pub fn with_websocket(mut self, http: SocketAddr) -> SipLocal {
+        self.ws = Some(http);
+        self
+    }
+
+    /// Our address as `peer` reaches it: the listener of its transport (the
+    /// HTTP listener for a WebSocket peer, RFC 7118 section 5).
     pub fn address_for(&self, peer: &Peer) -> SocketAddr {
         let listener = match peer.transport {
             Transport::Udp => self.udp.or(self.tcp),
-            _ => self.tcp.or(self.udp),
+            Transport::Ws | Transport::Wss => self.ws.or(self.tcp).or(self.udp),
+            Transport::Tcp | Transport::Tls => self.tcp.or(self.udp),
         }
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 5060)));
         if !listener.ip().is_unspecified() {
@@ -237,4 +248,46 @@ pub fn dialled_number(invite: &Request) -> Option<String> {
         .uri
         .user_unescaped()
         .or_else(|| invite.to().ok().and_then(|t| t.uri.user_unescaped()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn local() -> SipLocal {
+        SipLocal::new(
+            Some("192.0.2.1:5060".parse().unwrap()),
+            Some("192.0.2.1:5060".parse().unwrap()),
+        )
+        .with_websocket("192.0.2.1:8443".parse().unwrap())
+    }
+
+    fn peer(transport: Transport) -> Peer {
+        Peer {
+            transport,
+            addr: "198.51.100.7:40000".parse().unwrap(),
+            connection: None,
+        }
+    }
+
+    #[test]
+    fn websocket_peers_are_given_the_websocket_listener() {
+        let l = local();
+        assert_eq!(
+            l.via(&peer(Transport::Ws)),
+            "SIP/2.0/WS 192.0.2.1:8443;rport"
+        );
+        assert_eq!(
+            l.contact(&peer(Transport::Wss), None),
+            "<sip:192.0.2.1:8443;transport=wss>"
+        );
+        assert_eq!(
+            l.via(&peer(Transport::Udp)),
+            "SIP/2.0/UDP 192.0.2.1:5060;rport"
+        );
+        assert_eq!(
+            l.contact(&peer(Transport::Tcp), Some("q")),
+            "<sip:q@192.0.2.1:5060;transport=tcp>"
+        );
+    }
 }

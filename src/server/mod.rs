@@ -119,6 +119,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         tracing::info!("bindings of browsers whose connections closed with the restart removed");
     }
 
+    // Bound first: SIP over WebSocket names this address in its Via and
+    // Contact (RFC 7118 section 5).
+    let listener = tokio::net::TcpListener::bind(config.http.listen)
+        .await
+        .with_context(|| format!("binding HTTP {}", config.http.listen))?;
+    let http_local = listener.local_addr()?;
     let mut sip_udp = None;
     let mut sip_tcp = None;
     let (transports, inbound) = Transports::new(
@@ -296,7 +302,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             ack_wait: Duration::from_secs(32),
             max_calls: config.calls.max_calls,
         },
-        SipLocal::new(sip_udp, sip_tcp),
+        SipLocal::new(sip_udp, sip_tcp).with_websocket(http_local),
         call_metrics.clone(),
     ));
     tokio::spawn(async move {
@@ -351,10 +357,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         }),
         agent: agent_api,
     }));
-    let listener = tokio::net::TcpListener::bind(config.http.listen)
-        .await
-        .with_context(|| format!("binding HTTP {}", config.http.listen))?;
-    let local = listener.local_addr()?;
+    let local = http_local;
     tracing::info!(domain = %config.sip.domain, "switchboard running");
     match tls {
         Some(tls) => {
