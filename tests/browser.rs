@@ -10,10 +10,8 @@
 mod common;
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::{SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
@@ -23,7 +21,6 @@ use common::users::profile_id;
 use common::TestServer;
 use serde_json::{json, Value};
 use switchboard::cdr::Disposition;
-use switchboard::media::g711::Law;
 
 const MANIFEST: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -318,82 +315,6 @@ fn call_in_background(
         args.extend(extra.iter().map(String::as_str));
         common::sipp(scenario, udp, &inf, &args)
     })
-}
-
-// ------------------------------------------------------------------ the caller's audio
-
-/// The caller's media end, in the test: it receives what the server sends
-/// the caller and answers with a PCMA tone from the same port (the server
-/// latches on to it, as it does with any caller behind NAT).
-struct CallerAudio {
-    port: u16,
-    received: Arc<AtomicU64>,
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl CallerAudio {
-    fn start() -> CallerAudio {
-        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-        socket
-            .set_read_timeout(Some(Duration::from_millis(5)))
-            .unwrap();
-        let port = socket.local_addr().unwrap().port();
-        let received = Arc::new(AtomicU64::new(0));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (r, s) = (received.clone(), stop.clone());
-        let thread = std::thread::spawn(move || {
-            let mut buf = [0u8; 2048];
-            let mut server: Option<SocketAddr> = None;
-            let mut next_send = Instant::now();
-            let (mut seq, mut ts, mut phase) = (0u16, 0u32, 0f64);
-            while !s.load(Ordering::Relaxed) {
-                if let Ok((n, from)) = socket.recv_from(&mut buf) {
-                    // RTP version 2, not RTCP (payload types 72 to 79 with the marker).
-                    if n > 12 && buf[0] >> 6 == 2 && !(200..=204).contains(&buf[1]) {
-                        r.fetch_add(1, Ordering::Relaxed);
-                        server.get_or_insert(from);
-                    }
-                }
-                if let Some(to) = server {
-                    if Instant::now() >= next_send {
-                        next_send += Duration::from_millis(20);
-                        let mut packet = vec![0x80, 8];
-                        packet.extend_from_slice(&seq.to_be_bytes());
-                        packet.extend_from_slice(&ts.to_be_bytes());
-                        packet.extend_from_slice(&0x5eed_cafe_u32.to_be_bytes());
-                        for _ in 0..160 {
-                            phase += 2.0 * std::f64::consts::PI * 440.0 / 8000.0;
-                            let sample = (phase.sin() * 12_000.0) as i16;
-                            packet.push(Law::A.encode(sample));
-                        }
-                        let _ = socket.send_to(&packet, to);
-                        seq = seq.wrapping_add(1);
-                        ts = ts.wrapping_add(160);
-                    }
-                }
-            }
-        });
-        CallerAudio {
-            port,
-            received,
-            stop,
-            thread: Some(thread),
-        }
-    }
-
-    fn received(&self) -> u64 {
-        self.received.load(Ordering::Relaxed)
-    }
-}
-
-impl Drop for CallerAudio {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
 }
 
 // ------------------------------------------------------------------ records

@@ -630,7 +630,7 @@ async fn without_rtcp_mux_reports_use_the_port_above() {
     .unwrap();
     w.send(Command::AttachRtcp {
         id: 9,
-        socket: leg_rtcp,
+        socket: Some(leg_rtcp),
     })
     .await
     .unwrap();

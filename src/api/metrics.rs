@@ -38,6 +38,7 @@ pub(super) async fn render(State(state): State<Arc<AppState>>) -> impl IntoRespo
         "switchboard_sip_connections_open {}",
         state.transports.connection_count()
     );
+    render_media(&state.media_workers, &mut out).await;
     if let Some(hub) = &state.webrtc {
         let wait = std::time::Duration::from_secs(1);
         if let Ok(Ok(r)) = tokio::time::timeout(wait, hub.report()).await {
@@ -63,4 +64,37 @@ pub(super) async fn render(State(state): State<Arc<AppState>>) -> impl IntoRespo
         }
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
+}
+
+/// The RTP workers' counters, summed over the workers.
+async fn render_media(workers: &[crate::media::worker::MediaWorker], out: &mut String) {
+    let wait = std::time::Duration::from_secs(1);
+    let mut total = crate::media::worker::WorkerReport::default();
+    for worker in workers {
+        let Ok(Ok(r)) = tokio::time::timeout(wait, worker.report()).await else {
+            continue;
+        };
+        total.legs += r.legs;
+        total.packets_sent += r.packets_sent;
+        total.send_errors += r.send_errors;
+        total.relayed += r.relayed;
+        total.relay_dropped += r.relay_dropped;
+        total.events_dropped += r.events_dropped;
+        total.rtcp_sent += r.rtcp_sent;
+        total.rtcp_received += r.rtcp_received;
+        total.late_ticks += r.late_ticks;
+    }
+    for (name, value) in [
+        ("media_legs", total.legs as u64),
+        ("media_packets_sent_total", total.packets_sent),
+        ("media_send_errors_total", total.send_errors),
+        ("media_relayed_total", total.relayed),
+        ("media_relay_dropped_total", total.relay_dropped),
+        ("media_events_dropped_total", total.events_dropped),
+        ("media_rtcp_sent_total", total.rtcp_sent),
+        ("media_rtcp_received_total", total.rtcp_received),
+        ("media_late_ticks_total", total.late_ticks),
+    ] {
+        let _ = writeln!(out, "switchboard_{name} {value}");
+    }
 }

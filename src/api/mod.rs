@@ -27,6 +27,8 @@ pub struct AppState {
     pub agent: Arc<agent::AgentState>,
     /// The browser legs' hub, for its figures in `/metrics`.
     pub webrtc: Option<crate::media::webrtc::WebRtcHub>,
+    /// The RTP workers, for their figures in `/metrics`.
+    pub media_workers: Vec<crate::media::worker::MediaWorker>,
 }
 
 /// The whole HTTP surface of the server.

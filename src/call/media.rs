@@ -5,7 +5,7 @@
 //! is opened before ringing, with our offer, on the caller's worker so the two
 //! can be bridged. The SDP carries the address the peer reaches us at.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use crate::media::engine::OpenedLeg;
@@ -186,8 +186,33 @@ impl MediaLeg {
         let n = sdp::accept_answer(&answer, &self.local, Direction::SendRecv)
             .map_err(|e| refused(e.sip_status(), e))?;
         self.negotiated = Some(n);
+        if !n.rtcp_mux && self.browser.is_none() {
+            self.unmux_rtcp(s).await;
+        }
         self.update(s, &n, true).await;
         Ok(())
+    }
+
+    /// Our offer had `a=rtcp-mux` and the answer declined it: RTCP goes to
+    /// and comes from the ports above the RTP ports (RFC 5761 section
+    /// 5.1.3). Ours is free, as the port pool hands out even ports only.
+    async fn unmux_rtcp(&self, s: &Services) {
+        let at = SocketAddr::new(s.media_ip, self.local.port.wrapping_add(1));
+        let socket = match std::net::UdpSocket::bind(at) {
+            Ok(socket) => Some(socket),
+            Err(e) => {
+                tracing::warn!(leg = self.id, %at, error = %e, "no RTCP port for a peer without rtcp-mux: RTCP off for this leg");
+                None
+            }
+        };
+        self.command(
+            s,
+            Command::AttachRtcp {
+                id: self.id,
+                socket,
+            },
+        )
+        .await;
     }
 
     /// Points the leg at what `n` agreed (address, direction, and the codec

@@ -173,13 +173,21 @@ impl MediaEngine {
             config,
         })?;
         if let Some(socket) = rtcp {
-            worker.try_send(Command::AttachRtcp { id, socket })?;
+            worker.try_send(Command::AttachRtcp {
+                id,
+                socket: Some(socket),
+            })?;
         }
         Ok(OpenedLeg {
             id,
             worker: w,
             port,
         })
+    }
+
+    /// Every worker, for their figures.
+    pub fn workers(&self) -> &[MediaWorker] {
+        &self.workers
     }
 
     /// The worker a leg was opened on, to send it commands.

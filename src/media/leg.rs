@@ -197,8 +197,15 @@ impl Leg {
         self.config.direction = direction;
     }
 
-    /// Gives the leg its RTCP socket (port+1) for a peer without rtcp-mux.
-    pub fn attach_rtcp(&mut self, socket: AsyncFd<std::net::UdpSocket>) {
+    /// Gives the leg its RTCP socket (port+1) for a peer without rtcp-mux;
+    /// without a socket the leg sends no RTCP rather than mux it on a peer
+    /// that declined it.
+    pub fn attach_rtcp(&mut self, socket: Option<AsyncFd<std::net::UdpSocket>>) {
+        self.config.rtcp_mux = false;
+        let Some(socket) = socket else {
+            self.rtcp_port = None;
+            return;
+        };
         let fd = socket.get_ref().as_raw_fd();
         let latch = Latch::new(
             rtcp_address(self.config.remote),

@@ -135,6 +135,11 @@ pub struct SessionDesc {
 pub fn parse(text: &str) -> Result<SessionDesc, SdpError> {
     let session =
         webrtc_sdp::parse_sdp(text, false).map_err(|e| SdpError::Malformed(e.to_string()))?;
+    // Attributes we have no use for (a=tool, a=minptime, ...) are normal in
+    // every phone's SDP: worth a debug line, not a warning per call.
+    for warning in &session.warnings {
+        tracing::debug!(%warning, "SDP line ignored");
+    }
     let ip_of = |c: &Option<webrtc_sdp::SdpConnection>| -> Option<Option<IpAddr>> {
         c.as_ref().map(|c| match &c.address {
             webrtc_sdp::address::ExplicitlyTypedAddress::Ip(ip) if !ip.is_unspecified() => {

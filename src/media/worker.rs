@@ -66,10 +66,11 @@ pub enum Command {
         direction: Direction,
         codec: Option<LegCodec>,
     },
-    /// Gives a leg without rtcp-mux its RTCP socket (the port above its RTP port).
+    /// The peer declined rtcp-mux (RFC 5761 section 5.1.3): RTCP moves to
+    /// this socket (the port above the RTP port), or stops when there is none.
     AttachRtcp {
         id: LegId,
-        socket: std::net::UdpSocket,
+        socket: Option<std::net::UdpSocket>,
     },
     PlayMusic {
         id: LegId,
@@ -170,6 +171,9 @@ pub struct WorkerReport {
     pub relayed: u64,
     pub relay_dropped: u64,
     pub events_dropped: u64,
+    /// RTCP compound packets sent and received (muxed or on port+1).
+    pub rtcp_sent: u64,
+    pub rtcp_received: u64,
     /// Ticks that woke a whole period or more late.
     pub late_ticks: u64,
     /// Lateness of paced packets against their leg's 20 ms grid, microseconds.
@@ -399,12 +403,13 @@ impl Worker {
                 }
             }
             Command::AttachRtcp { id, socket } => {
-                let _ = socket.set_nonblocking(true);
-                // SAFETY: as for AddLeg, the socket owns its descriptor.
-                let registered =
-                    unsafe { AsyncFd::register_with_interest(socket, Interest::READABLE) };
-                if let (Some(leg), Ok(sock)) = (self.leg(id), registered) {
-                    leg.attach_rtcp(sock);
+                let registered = socket.and_then(|socket| {
+                    let _ = socket.set_nonblocking(true);
+                    // SAFETY: as for AddLeg, the socket owns its descriptor.
+                    unsafe { AsyncFd::register_with_interest(socket, Interest::READABLE) }.ok()
+                });
+                if let Some(leg) = self.leg(id) {
+                    leg.attach_rtcp(registered);
                 }
             }
             Command::PlayMusic {
@@ -458,7 +463,9 @@ impl Worker {
                     if let Some((fd, to)) = leg.rtcp_destination() {
                         let mut buf = [0u8; 128];
                         if let Some(n) = leg.write_rtcp(&mut buf, now, true) {
-                            let _ = send_one(fd, &buf[..n], &to);
+                            if send_one(fd, &buf[..n], &to).is_ok() {
+                                self.report.rtcp_sent += 1;
+                            }
                         }
                     }
                     if let Some(moved) = self.legs[p as usize].get(i) {
@@ -659,6 +666,9 @@ impl Worker {
                 };
                 let leg = &mut self.legs[s.0 as usize][s.1];
                 let got = leg.receive(buf, from, now);
+                if got == Received::Rtcp {
+                    self.report.rtcp_received += 1;
+                }
                 if let Received::Media { latched_now } = got {
                     if latched_now {
                         let id = leg.id;
@@ -775,8 +785,9 @@ impl Worker {
         };
         let mut buf = [0u8; 128];
         if let Some(n) = leg.write_rtcp(&mut buf, now, false) {
-            if send_one(fd, &buf[..n], &to).is_err() {
-                self.report.send_errors += 1;
+            match send_one(fd, &buf[..n], &to) {
+                Ok(()) => self.report.rtcp_sent += 1,
+                Err(_) => self.report.send_errors += 1,
             }
         }
     }
@@ -807,7 +818,10 @@ impl Worker {
             drop(guard);
             for k in 0..n {
                 if let Some((buf, from)) = self.recv.get_mut(k) {
-                    self.legs[s.0 as usize][s.1].receive_rtcp(buf, from, now);
+                    let got = self.legs[s.0 as usize][s.1].receive_rtcp(buf, from, now);
+                    if got == Received::Rtcp {
+                        self.report.rtcp_received += 1;
+                    }
                 }
             }
             if n < self.recv.capacity() {

@@ -42,8 +42,17 @@ pub use tls::TlsError;
 
 /// Installs the global `tracing` subscriber; `RUST_LOG` overrides `filter`.
 pub fn init_logging(filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+    let from_env = std::env::var(tracing_subscriber::EnvFilter::DEFAULT_ENV).ok();
+    let chosen = from_env.as_deref().unwrap_or(filter);
+    let mut filter = tracing_subscriber::EnvFilter::try_new(chosen)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
+    // The SDP parser warns of every attribute it does not know (a=tool,
+    // a=minptime, ...); media::sdp reports them at debug instead.
+    if !chosen.contains("webrtc_sdp") {
+        if let Ok(quiet) = "webrtc_sdp=error".parse() {
+            filter = filter.add_directive(quiet);
+        }
+    }
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -238,6 +247,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         SocketAddr::new(config.media.ip, media.hub().port()),
     );
     let webrtc_hub = media.hub().clone();
+    let media_workers = media.workers().to_vec();
     let registry = Arc::new(Registry::default());
     tokio::spawn(call::route_media_events(registry.clone(), media_events));
     let routing = Arc::new(RoutingHandle::new(
@@ -347,6 +357,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         sip_metrics: metrics,
         call_metrics,
         webrtc: Some(webrtc_hub),
+        media_workers,
         admin: Arc::new(api::admin::AdminState {
             store: store.clone(),
             token: admin_token,

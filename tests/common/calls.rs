@@ -2,12 +2,16 @@
 //! SIPp playing agents' phones and callers, and the interaction records read
 //! from the server's database file.
 
+use std::net::{SocketAddr, UdpSocket};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use switchboard::acd::Millis;
+use switchboard::media::g711::Law;
 use switchboard::store::{RowState, Store, StoredInteraction};
 
 use super::http::Api;
@@ -189,4 +193,124 @@ pub fn queue_input(q: &Value) -> Value {
         obj.remove(k);
     }
     body
+}
+
+/// The caller's media end, in the test: it receives what the server sends
+/// the caller (keeping the decoded audio) and answers with a 440 Hz PCMA tone
+/// from the same port (the server latches on to it, as it does with any
+/// caller behind NAT). Its port goes in `queue_caller_rtp.xml`'s SDP.
+pub struct CallerAudio {
+    pub port: u16,
+    received: Arc<AtomicU64>,
+    samples: Arc<Mutex<Vec<i16>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// The tone [`CallerAudio`] sends, in Hz.
+pub const CALLER_TONE_HZ: f64 = 440.0;
+
+impl CallerAudio {
+    pub fn start() -> CallerAudio {
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_millis(5)))
+            .unwrap();
+        let port = socket.local_addr().unwrap().port();
+        let received = Arc::new(AtomicU64::new(0));
+        let samples = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (r, kept, s) = (received.clone(), samples.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            let mut buf = [0u8; 2048];
+            let mut server: Option<SocketAddr> = None;
+            let mut next_send = Instant::now();
+            let (mut seq, mut ts, mut phase) = (0u16, 0u32, 0f64);
+            while !s.load(Ordering::Relaxed) {
+                if let Ok((n, from)) = socket.recv_from(&mut buf) {
+                    // RTP version 2, not RTCP (payload types 72 to 79 with the marker).
+                    if n > 12 && buf[0] >> 6 == 2 && !(200..=204).contains(&buf[1]) {
+                        r.fetch_add(1, Ordering::Relaxed);
+                        server.get_or_insert(from);
+                        let law = match buf[1] & 0x7f {
+                            0 => Some(Law::Mu),
+                            8 => Some(Law::A),
+                            _ => None,
+                        };
+                        if let Some(law) = law {
+                            let mut kept = kept.lock().unwrap();
+                            kept.extend(buf[12..n].iter().map(|&b| law.decode(b)));
+                        }
+                    }
+                }
+                if let Some(to) = server {
+                    if Instant::now() >= next_send {
+                        next_send += Duration::from_millis(20);
+                        let mut packet = vec![0x80, 8];
+                        packet.extend_from_slice(&seq.to_be_bytes());
+                        packet.extend_from_slice(&ts.to_be_bytes());
+                        packet.extend_from_slice(&0x5eed_cafe_u32.to_be_bytes());
+                        for _ in 0..160 {
+                            phase += 2.0 * std::f64::consts::PI * CALLER_TONE_HZ / 8000.0;
+                            let sample = (phase.sin() * 12_000.0) as i16;
+                            packet.push(Law::A.encode(sample));
+                        }
+                        let _ = socket.send_to(&packet, to);
+                        seq = seq.wrapping_add(1);
+                        ts = ts.wrapping_add(160);
+                    }
+                }
+            }
+        });
+        CallerAudio {
+            port,
+            received,
+            samples,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// RTP packets received so far.
+    pub fn received(&self) -> u64 {
+        self.received.load(Ordering::Relaxed)
+    }
+
+    /// Every G.711 sample received so far, decoded.
+    pub fn samples(&self) -> Vec<i16> {
+        self.samples.lock().unwrap().clone()
+    }
+}
+
+impl Drop for CallerAudio {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// How many 20 ms frames of `samples` (8 kHz) carry mostly a tone of `hz`:
+/// its Goertzel power is over half the frame's energy, and the frame is not
+/// near-silent.
+pub fn tone_frames(samples: &[i16], hz: f64) -> usize {
+    let coeff = 2.0 * (2.0 * std::f64::consts::PI * hz / 8000.0).cos();
+    samples
+        .chunks_exact(160)
+        .filter(|frame| {
+            let (mut s1, mut s2, mut energy) = (0.0f64, 0.0f64, 0.0f64);
+            for &x in *frame {
+                let x = x as f64;
+                let s0 = x + coeff * s1 - s2;
+                s2 = s1;
+                s1 = s0;
+                energy += x * x;
+            }
+            let power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
+            // A pure tone's Goertzel power is energy * N / 2.
+            let rms = (energy / 160.0).sqrt();
+            rms > 500.0 && power / (energy * 80.0) > 0.5
+        })
+        .count()
 }
