@@ -1,7 +1,8 @@
 //! Browser agents, end to end: the real server, the agent panel it serves at
 //! `/agent/` in Debian's headless Chromium (driven by playwright-core from the
 //! scripts in tests/browser/), SIPp callers and desk phones, and the
-//! interaction records read from the real database file.
+//! interaction records read from the real database file. One test runs
+//! another softphone than the panel, SIP.js, against default settings.
 //!
 //! Nothing here is skipped: without Node.js, Chromium or the npm packages
 //! (`npm ci` in web/) each test fails and says what to install; `tools/test`
@@ -20,7 +21,7 @@ use common::http::{created, Api};
 use common::users::profile_id;
 use common::TestServer;
 use serde_json::{json, Value};
-use switchboard::cdr::Disposition;
+use switchboard::cdr::{Disposition, TerminateSide};
 
 const MANIFEST: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -620,4 +621,69 @@ fn the_panel_is_served_with_its_types_and_cache_rules() {
         assert!(again.body.is_empty());
     }
     assert_eq!(get("/agent/nothing.js", &[]).status, 404);
+}
+
+/// Another softphone than our panel, against a server with default settings
+/// (MD5 digest alone): SIP.js 0.21 registers over `/sip` with the
+/// extension's plain password, takes a queue call (an INVITE without SDP,
+/// its offer in the 200 and our answer in the ACK), talks both ways and
+/// hangs up; the record is answered by that agent, who ended the call.
+#[test]
+fn sip_js_registers_with_default_settings_and_takes_a_queue_call() {
+    let (server, _api) = demo("");
+    require_browser_tools();
+    assert!(
+        Path::new(MANIFEST).join("web/node_modules/sip.js").exists(),
+        "this test needs SIP.js: run `npm ci` in web/ (tools/test does)"
+    );
+    let mut browser = Browser::start(
+        &server,
+        "sipjs.mjs",
+        &[],
+        json!({"ws": format!("ws://{}/sip", server.http), "domain": "switchboard.local",
+               "user": "1001", "password": "pw-1001"}),
+    );
+    browser.expect("registered", MINUTE);
+    let audio = CallerAudio::start();
+    let caller = call_in_background(
+        &server,
+        "queue_caller_rtp_waits.xml",
+        vec![
+            "-recv_timeout".into(),
+            "120s".into(),
+            "-key".into(),
+            "rtp_port".into(),
+            audio.port.to_string(),
+        ],
+    );
+    let offer = browser.expect("offered", MINUTE);
+    assert_eq!(offer["queue"], "Support", "{offer}");
+    assert!(
+        offer["caller"].as_str().unwrap_or("").starts_with("+1555"),
+        "{offer}"
+    );
+    assert_eq!(offer["sdpInInvite"], false, "{offer}");
+    let connected = browser.expect("connected", MINUTE);
+    assert_eq!(
+        (&connected["local"], &connected["remote"]),
+        (&json!("offer"), &json!("answer")),
+        "SIP.js offered in its 200 and took the answer from the ACK: {connected}"
+    );
+    let at_answer = audio.received();
+    browser.expect("audio", MINUTE);
+    let from_browser = audio.received() - at_answer;
+    assert!(
+        from_browser > 50,
+        "the caller received {from_browser} RTP packets after SIP.js answered"
+    );
+    browser.tell("hangup");
+    browser.expect("hung-up", MINUTE);
+    browser.finish(MINUTE);
+    let run = caller.join().unwrap();
+    assert!(run.success && run.successful_calls == 1, "{}", run.output);
+
+    let r = the_record(&server).record;
+    assert_eq!(r.disposition, Some(Disposition::Answered), "{r:#?}");
+    assert_eq!(r.agent.map(|a| a.0), Some(agent_id(&server, "1001")));
+    assert_eq!(r.terminate_side, Some(TerminateSide::Agent), "{r:#?}");
 }

@@ -153,14 +153,18 @@ export async function waitOffer(page, timeout = 30000) {
 }
 
 /**
- * Samples the call's inbound and outbound audio RTP statistics from the
- * session's RTCPeerConnection (window.switchboard.session().connection).
+ * Samples the call's inbound and outbound audio RTP statistics from its
+ * RTCPeerConnection: the panel session's (window.switchboard.session()
+ * .connection), or on a page of another softphone what it exposes as
+ * window.callConnection().
  */
 export async function rtpStats(page) {
   return page.evaluate(async () => {
-    const s = window.switchboard.session();
-    if (!s || !s.connection) return null;
-    const report = await s.connection.getStats();
+    const connection = window.callConnection
+      ? window.callConnection()
+      : window.switchboard.session() && window.switchboard.session().connection;
+    if (!connection) return null;
+    const report = await connection.getStats();
     const out = { inbound: null, outbound: null };
     report.forEach((r) => {
       if (r.kind !== "audio" && r.mediaType !== "audio") return;
