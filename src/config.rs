@@ -158,12 +158,25 @@ pub struct AuthConfig {
     pub realm: String,
     /// How long a nonce is accepted before the client is told it is stale.
     pub nonce_lifetime_secs: u64,
-    /// Failed authentications in a row after which a user is locked.
+    /// Failed logins in a row (SIP or HTTP) of one user from one address
+    /// after which that user is refused from that address for `backoff_secs`;
+    /// each further failure doubles the wait, up to `max_backoff_secs`. The
+    /// same user from another address is not affected. Nothing locks a user
+    /// for good: that is an administrator's act (state `locked`).
     pub max_failed_attempts: u32,
+    /// The first back-off, in seconds.
+    pub backoff_secs: u64,
+    /// The longest back-off, in seconds.
+    pub max_backoff_secs: u64,
     /// Failed authentications one source address may make within a minute of
     /// its first failure; past that its requests are refused until the minute
     /// is over.
     pub failures_per_source_per_minute: u32,
+    /// Failed logins of one user from every address within a minute, past
+    /// which the user is refused for the rest of the minute except from an
+    /// address it logged in from in the last day. Above
+    /// `max_failed_attempts`, so one address alone never reaches it.
+    pub failures_per_user_per_minute: u32,
     /// Digest algorithms offered in 401 challenges, in this order (`MD5`,
     /// `SHA-256`); a client answers with any of them. MD5 alone by default:
     /// common clients (baresip, SIP.js, JsSIP, many desk phones) read one
@@ -254,7 +267,10 @@ impl Default for AuthConfig {
             realm: String::new(),
             nonce_lifetime_secs: 300,
             max_failed_attempts: 5,
+            backoff_secs: 60,
+            max_backoff_secs: 900,
             failures_per_source_per_minute: 60,
+            failures_per_user_per_minute: 20,
             algorithms: vec!["MD5".into()],
         }
     }
@@ -322,6 +338,25 @@ impl Config {
                 ))
             }
             _ => {}
+        }
+        let a = &self.auth;
+        if a.max_failed_attempts == 0 || a.failures_per_source_per_minute == 0 {
+            return Err(ConfigError::Invalid(
+                "auth.max_failed_attempts and auth.failures_per_source_per_minute must be at least 1"
+                    .into(),
+            ));
+        }
+        if a.failures_per_user_per_minute <= a.max_failed_attempts {
+            return Err(ConfigError::Invalid(format!(
+                "auth.failures_per_user_per_minute ({}) must be above auth.max_failed_attempts ({}), \
+                 or one address alone could shut a user out everywhere",
+                a.failures_per_user_per_minute, a.max_failed_attempts
+            )));
+        }
+        if a.backoff_secs == 0 || a.max_backoff_secs < a.backoff_secs {
+            return Err(ConfigError::Invalid(
+                "auth.backoff_secs must be at least 1 and at most auth.max_backoff_secs".into(),
+            ));
         }
         if self.auth.algorithms.is_empty() {
             return Err(ConfigError::Invalid("auth.algorithms is empty".into()));

@@ -1,5 +1,5 @@
 //! Digest authentication of INVITEs from users, with the registrar's
-//! authenticator and accounts: one lockout and one per-source limit for both.
+//! authenticator and accounts: one guard against guessing for both.
 
 use std::future::Future;
 use std::net::IpAddr;
@@ -56,8 +56,8 @@ impl Authorize for InviteAuth {
 }
 
 /// A trunk's credentials as the authenticator's directory: one account that
-/// is never locked (a carrier is not a person; the per-source limit still
-/// applies).
+/// nothing is noted against (a carrier is not a person; the guard's limits
+/// per source address still apply).
 struct TrunkAccount(Account);
 
 impl Directory for TrunkAccount {
@@ -65,9 +65,7 @@ impl Directory for TrunkAccount {
         Ok((username == self.0.username).then(|| self.0.clone()))
     }
 
-    async fn login_failed(&self, _user_id: i64, _max: u32) -> Result<bool, DirectoryError> {
-        Ok(false)
-    }
+    fn login_failed(&self, _user_id: i64) {}
 
     async fn login_succeeded(&self, _user_id: i64) -> Result<(), DirectoryError> {
         Ok(())

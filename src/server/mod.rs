@@ -29,6 +29,7 @@ use crate::sip::auth::{ha1, Algorithm};
 use crate::sip::authenticator::{AuthSettings, Authenticator};
 use crate::sip::core::{unix_ms, Core};
 use crate::sip::location::Location;
+use crate::sip::login_guard::{GuardSettings, LoginGuard};
 use crate::sip::metrics::SipMetrics;
 use crate::sip::peer::Transport;
 use crate::sip::registrar::{BindingRules, BindingStore, Registrar};
@@ -161,6 +162,15 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         sip_tcp.get_or_insert(local);
     }
 
+    // One guard for SIP and HTTP logins: an address guessing over one counts
+    // for the other.
+    let login_guard = Arc::new(LoginGuard::new(GuardSettings {
+        failures_before_backoff: config.auth.max_failed_attempts,
+        backoff_ms: config.auth.backoff_secs.saturating_mul(1000),
+        max_backoff_ms: config.auth.max_backoff_secs.saturating_mul(1000),
+        failures_per_source_per_minute: config.auth.failures_per_source_per_minute,
+        failures_per_user_per_minute: config.auth.failures_per_user_per_minute,
+    }));
     let algorithms = config
         .auth
         .algorithms
@@ -172,9 +182,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             realm: config.realm().to_owned(),
             algorithms,
             nonce_lifetime_ms: config.auth.nonce_lifetime_secs * 1000,
-            max_failed_in_a_row: config.auth.max_failed_attempts,
-            failures_per_source_per_minute: config.auth.failures_per_source_per_minute,
         },
+        login_guard.clone(),
         metrics.clone(),
     ));
     let directory = Arc::new(StoreDirectory::new(store.clone()));
@@ -346,8 +355,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
     let admin_token = if config.http.admin_token.is_empty() {
         let token = api::admin::generate_token();
-        tracing::info!(token = %token, "admin API token generated");
+        // Told once on standard output, never in the structured log, where
+        // it would be kept and shipped wherever the log goes.
         println!("admin-token {token}");
+        tracing::info!("admin API token generated and printed on standard output");
         token
     } else {
         config.http.admin_token.clone()
@@ -364,7 +375,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             queue_rules: api::admin::queue_rules(&config.media.folder),
             changed: reload,
             realm: config.realm().to_owned(),
-            max_failed_logins: config.auth.max_failed_attempts,
+            login_guard,
+            secure_cookie: config.http.tls().is_some(),
         }),
         agent: agent_api,
     }));

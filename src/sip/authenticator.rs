@@ -1,25 +1,27 @@
 //! Who may use the server: digest authentication of requests (RFC 7616 over
 //! RFC 3261 section 22) against the accounts of a [`Directory`], with the
-//! product's lockout and a per-source guard against guessing.
+//! limits on guessing of a [`LoginGuard`] (shared with the HTTP login).
 //!
 //! - A request without credentials is challenged (401), once per algorithm the
 //!   server offers, in the configured order (section 3.7 of RFC 7616: the
 //!   client takes the first it supports).
 //! - A stale nonce is challenged again with `stale=true`; it is not a failure.
-//! - A wrong response counts against the user: the configured number of
-//!   failures in a row locks the user (state `locked`) until an administrator
-//!   resets the password. Locked and passive users get 403.
-//! - It also counts against the source address: past the configured failures
-//!   within a minute of the first one, every request from that address gets
-//!   403 until that minute ends. Scanners trying usernames are stopped the
-//!   same way.
+//! - A wrong response, for a known user or an unknown one, is challenged
+//!   again after the same work (a response computed against a decoy for an
+//!   unknown name), so the answer does not tell which names exist. It counts
+//!   in the guard: failures in a row put that user into a growing back-off
+//!   from that address, a source failing too often is refused for the rest of
+//!   its minute; both are answered 403 until they end.
+//! - Users an administrator locked, and passive users, get 403 only once
+//!   their password is right; with a wrong one they are challenged like
+//!   anyone else.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use super::auth::{challenge, Algorithm, DigestCredentials, NonceStatus, Nonces};
+use super::login_guard::LoginGuard;
 use super::metrics::SipMetrics;
 
 /// An account as the authenticator needs it.
@@ -41,19 +43,17 @@ pub struct Account {
 #[error("directory unavailable: {0}")]
 pub struct DirectoryError(pub String);
 
-/// Where accounts live and where failures are counted. The store implements
+/// Where accounts live and where failures are noted. The store implements
 /// it; the SIP layer knows nothing of SQL.
 pub trait Directory: Send + Sync + 'static {
     fn account(
         &self,
         username: &str,
     ) -> impl Future<Output = Result<Option<Account>, DirectoryError>> + Send;
-    /// Counts a failure in a row; returns whether the user is now locked.
-    fn login_failed(
-        &self,
-        user_id: i64,
-        max_in_a_row: u32,
-    ) -> impl Future<Output = Result<bool, DirectoryError>> + Send;
+    /// Notes a failed login of a user for the administrator. It must not
+    /// make the answer wait (an unknown name has nothing to write, and the
+    /// two must take the same time), and it changes no state.
+    fn login_failed(&self, user_id: i64);
     fn login_succeeded(
         &self,
         user_id: i64,
@@ -74,6 +74,9 @@ pub enum AuthOutcome {
     Unavailable,
 }
 
+/// The reason phrase of a 403 to a guessing source or a user backing off.
+pub const TOO_MANY_FAILURES: &str = "Too many failed attempts";
+
 /// Settings of the authenticator.
 #[derive(Debug, Clone)]
 pub struct AuthSettings {
@@ -81,30 +84,32 @@ pub struct AuthSettings {
     /// Offered in this order.
     pub algorithms: Vec<Algorithm>,
     pub nonce_lifetime_ms: u64,
-    pub max_failed_in_a_row: u32,
-    pub failures_per_source_per_minute: u32,
 }
 
 pub struct Authenticator {
     settings: AuthSettings,
     nonces: Nonces,
-    /// Per source address: when its current minute-long window began (Unix
-    /// ms) and the failures in it. The window opens at the first failure, so
-    /// a burst is never split across two windows.
-    failures: Mutex<HashMap<IpAddr, (u64, u32)>>,
+    guard: Arc<LoginGuard>,
     metrics: Arc<SipMetrics>,
 }
 
 const TRACKED_NONCES: usize = 200_000;
-const TRACKED_SOURCES: usize = 100_000;
-const FAILURE_WINDOW_MS: u64 = 60_000;
+
+/// What a response is checked against when the username is unknown: the
+/// same computation as for a real account, which no response matches.
+const DECOY_HA1_MD5: &str = "00000000000000000000000000000000";
+const DECOY_HA1_SHA256: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 impl Authenticator {
-    pub fn new(settings: AuthSettings, metrics: Arc<SipMetrics>) -> Authenticator {
+    pub fn new(
+        settings: AuthSettings,
+        guard: Arc<LoginGuard>,
+        metrics: Arc<SipMetrics>,
+    ) -> Authenticator {
         Authenticator {
             nonces: Nonces::new(settings.nonce_lifetime_ms, TRACKED_NONCES),
             settings,
-            failures: Mutex::new(HashMap::new()),
+            guard,
             metrics,
         }
     }
@@ -136,9 +141,9 @@ impl Authenticator {
         source: IpAddr,
         now_ms: u64,
     ) -> AuthOutcome {
-        if self.source_blocked(source, now_ms) {
+        if self.guard.source_refused(source, now_ms).is_some() {
             SipMetrics::bump(&self.metrics.auth_rate_limited);
-            return AuthOutcome::Forbidden("Too many failed attempts");
+            return AuthOutcome::Forbidden(TOO_MANY_FAILURES);
         }
         // Credentials for another realm are not for us (RFC 3261 section 22.4).
         let credentials = authorizations.iter().find_map(|value| {
@@ -151,7 +156,8 @@ impl Authenticator {
         };
         let (Ok(algorithm), Ok(count)) = (credentials.algorithm(), credentials.nonce_count())
         else {
-            self.source_failed(source, now_ms);
+            // Unreadable credentials count against the address alone.
+            let _ = self.guard.admit("", source, now_ms);
             return AuthOutcome::Challenge { stale: false };
         };
         if !self.settings.algorithms.contains(&algorithm) {
@@ -162,80 +168,60 @@ impl Authenticator {
             NonceStatus::Stale => return AuthOutcome::Challenge { stale: true },
             NonceStatus::Replayed | NonceStatus::Forged => {
                 tracing::info!(%source, user = %credentials.username, "digest nonce replayed or not ours");
-                self.source_failed(source, now_ms);
+                let _ = self.guard.admit("", source, now_ms);
                 return AuthOutcome::Challenge { stale: false };
             }
         }
-        let account = match directory.account(&credentials.username).await {
-            Ok(Some(account)) => account,
-            Ok(None) => {
-                SipMetrics::bump(&self.metrics.auth_failures);
-                tracing::info!(%source, user = %credentials.username, "authentication for unknown user");
-                self.source_failed(source, now_ms);
-                return AuthOutcome::Challenge { stale: false };
-            }
+        let user = credentials.username.as_str();
+        if let Err(refusal) = self.guard.admit(user, source, now_ms) {
+            SipMetrics::bump(&self.metrics.auth_rate_limited);
+            tracing::info!(%source, %user, ?refusal, "authentication refused: too many failures");
+            return AuthOutcome::Forbidden(TOO_MANY_FAILURES);
+        }
+        let account = match directory.account(user).await {
+            Ok(account) => account,
             Err(e) => {
                 tracing::error!(error = %e, "account lookup failed");
                 return AuthOutcome::Unavailable;
             }
         };
-        if !account.may_log_in {
-            tracing::info!(%source, user = %account.username, "authentication by a locked or passive user");
-            return AuthOutcome::Forbidden("User locked or inactive");
-        }
-        let ha1 = match algorithm {
-            Algorithm::Md5 => &account.ha1_md5,
-            Algorithm::Sha256 => &account.ha1_sha256,
+        let (ha1_md5, ha1_sha256) = match &account {
+            Some(a) => (a.ha1_md5.as_str(), a.ha1_sha256.as_str()),
+            None => (DECOY_HA1_MD5, DECOY_HA1_SHA256),
         };
-        if credentials.verify(method, ha1).unwrap_or(false) {
-            if account.success_changes_state {
-                if let Err(e) = directory.login_succeeded(account.user_id).await {
-                    tracing::error!(error = %e, "recording a successful login failed");
+        let ha1 = match algorithm {
+            Algorithm::Md5 => ha1_md5,
+            Algorithm::Sha256 => ha1_sha256,
+        };
+        let right = credentials.verify(method, ha1).unwrap_or(false);
+        match account {
+            Some(account) if right => {
+                self.guard.succeeded(user, source, now_ms);
+                if !account.may_log_in {
+                    tracing::info!(%source, %user, "authentication by a locked or passive user");
+                    return AuthOutcome::Forbidden("User locked or inactive");
                 }
+                if account.success_changes_state {
+                    if let Err(e) = directory.login_succeeded(account.user_id).await {
+                        tracing::error!(error = %e, "recording a successful login failed");
+                    }
+                }
+                AuthOutcome::Authenticated(account)
             }
-            return AuthOutcome::Authenticated(account);
-        }
-        SipMetrics::bump(&self.metrics.auth_failures);
-        self.source_failed(source, now_ms);
-        match directory
-            .login_failed(account.user_id, self.settings.max_failed_in_a_row)
-            .await
-        {
-            Ok(true) => {
-                SipMetrics::bump(&self.metrics.users_locked);
-                tracing::warn!(%source, user = %account.username, "user locked after too many failed logins");
-                AuthOutcome::Forbidden("User locked or inactive")
-            }
-            Ok(false) => {
-                tracing::info!(%source, user = %account.username, "wrong digest response");
+            account => {
+                SipMetrics::bump(&self.metrics.auth_failures);
+                match account {
+                    Some(a) => directory.login_failed(a.user_id),
+                    None => tracing::debug!(%source, %user, "authentication for unknown user"),
+                }
+                tracing::info!(%source, %user, "wrong digest response");
+                if self.guard.backing_off(user, source, now_ms) {
+                    SipMetrics::bump(&self.metrics.auth_backoffs);
+                    tracing::warn!(%source, %user, "user refused from this address for a while: failures in a row");
+                    return AuthOutcome::Forbidden(TOO_MANY_FAILURES);
+                }
                 AuthOutcome::Challenge { stale: false }
             }
-            Err(e) => {
-                tracing::error!(error = %e, "recording a failed login failed");
-                AuthOutcome::Unavailable
-            }
-        }
-    }
-
-    fn source_blocked(&self, source: IpAddr, now_ms: u64) -> bool {
-        let failures = self.failures.lock().expect("failure table lock");
-        matches!(failures.get(&source), Some(&(start, n))
-            if now_ms.saturating_sub(start) < FAILURE_WINDOW_MS
-                && n >= self.settings.failures_per_source_per_minute)
-    }
-
-    fn source_failed(&self, source: IpAddr, now_ms: u64) {
-        let mut failures = self.failures.lock().expect("failure table lock");
-        if failures.len() >= TRACKED_SOURCES {
-            failures.retain(|_, (start, _)| now_ms.saturating_sub(*start) < FAILURE_WINDOW_MS);
-        }
-        let entry = failures.entry(source).or_insert((now_ms, 0));
-        if now_ms.saturating_sub(entry.0) >= FAILURE_WINDOW_MS {
-            *entry = (now_ms, 0);
-        }
-        entry.1 += 1;
-        if entry.1 == self.settings.failures_per_source_per_minute {
-            tracing::warn!(%source, "source refused for a minute: too many failed authentications");
         }
     }
 }
@@ -244,7 +230,9 @@ impl Authenticator {
 mod tests {
     use super::*;
     use crate::sip::auth::ha1;
+    use crate::sip::login_guard::GuardSettings;
     use std::net::Ipv4Addr;
+    use std::sync::Mutex;
 
     /// An in-memory directory with one user, counting failures like the store.
     struct OneUser {
@@ -273,14 +261,8 @@ mod tests {
             let a = self.account.lock().unwrap().clone();
             Ok((a.username == username).then_some(a))
         }
-        async fn login_failed(&self, _: i64, max: u32) -> Result<bool, DirectoryError> {
-            let mut f = self.failures.lock().unwrap();
-            *f += 1;
-            let locked = *f >= max;
-            if locked {
-                self.account.lock().unwrap().may_log_in = false;
-            }
-            Ok(locked)
+        fn login_failed(&self, _: i64) {
+            *self.failures.lock().unwrap() += 1;
         }
         async fn login_succeeded(&self, _: i64) -> Result<(), DirectoryError> {
             *self.failures.lock().unwrap() = 0;
@@ -294,9 +276,14 @@ mod tests {
                 realm: "test.local".into(),
                 algorithms: vec![Algorithm::Sha256, Algorithm::Md5],
                 nonce_lifetime_ms: 10_000,
-                max_failed_in_a_row: 3,
-                failures_per_source_per_minute: per_source,
             },
+            Arc::new(LoginGuard::new(GuardSettings {
+                failures_before_backoff: 3,
+                backoff_ms: 60_000,
+                max_backoff_ms: 600_000,
+                failures_per_source_per_minute: per_source,
+                failures_per_user_per_minute: 100,
+            })),
             Arc::new(SipMetrics::default()),
         )
     }
@@ -362,7 +349,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn failures_in_a_row_lock_the_user() {
+    async fn failures_in_a_row_back_off_that_address_only_and_expire() {
         let (auth, dir) = (authenticator(100), OneUser::new());
         for _ in 0..2 {
             let value = answer(&auth, "1001", "wrong", 1_000);
@@ -371,7 +358,46 @@ mod tests {
         }
         let value = answer(&auth, "1001", "wrong", 1_000);
         let outcome = auth.check(&dir, &[&value], "REGISTER", HOST, 1_000).await;
-        assert_eq!(outcome, AuthOutcome::Forbidden("User locked or inactive"));
+        assert_eq!(outcome, AuthOutcome::Forbidden(TOO_MANY_FAILURES));
+        assert_eq!(*dir.failures.lock().unwrap(), 3);
+        let value = answer(&auth, "1001", "pw", 1_000);
+        let outcome = auth.check(&dir, &[&value], "REGISTER", HOST, 2_000).await;
+        assert_eq!(outcome, AuthOutcome::Forbidden(TOO_MANY_FAILURES));
+        // The user from another address, and from this one once the minute
+        // of back-off is over, gets in.
+        let other = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2));
+        let value = answer(&auth, "1001", "pw", 2_000);
+        assert!(matches!(
+            auth.check(&dir, &[&value], "REGISTER", other, 2_000).await,
+            AuthOutcome::Authenticated(_)
+        ));
+        let value = answer(&auth, "1001", "pw", 61_000);
+        assert!(matches!(
+            auth.check(&dir, &[&value], "REGISTER", HOST, 61_000).await,
+            AuthOutcome::Authenticated(_)
+        ));
+    }
+
+    #[tokio::test]
+    async fn an_unknown_user_is_answered_like_a_wrong_password() {
+        let (auth, dir) = (authenticator(100), OneUser::new());
+        let mut outcomes = Vec::new();
+        for user in ["1001", "9999"] {
+            for _ in 0..3 {
+                let value = answer(&auth, user, "wrong", 1_000);
+                outcomes.push(auth.check(&dir, &[&value], "REGISTER", HOST, 1_000).await);
+            }
+        }
+        assert_eq!(outcomes[..3], outcomes[3..]);
+    }
+
+    #[tokio::test]
+    async fn a_locked_user_is_told_so_only_with_the_right_password() {
+        let (auth, dir) = (authenticator(100), OneUser::new());
+        dir.account.lock().unwrap().may_log_in = false;
+        let value = answer(&auth, "1001", "wrong", 1_000);
+        let outcome = auth.check(&dir, &[&value], "REGISTER", HOST, 1_000).await;
+        assert_eq!(outcome, AuthOutcome::Challenge { stale: false });
         let value = answer(&auth, "1001", "pw", 1_000);
         let outcome = auth.check(&dir, &[&value], "REGISTER", HOST, 1_000).await;
         assert_eq!(outcome, AuthOutcome::Forbidden("User locked or inactive"));
@@ -386,7 +412,7 @@ mod tests {
         }
         let value = answer(&auth, "1001", "pw", 1_000);
         let outcome = auth.check(&dir, &[&value], "REGISTER", HOST, 2_000).await;
-        assert_eq!(outcome, AuthOutcome::Forbidden("Too many failed attempts"));
+        assert_eq!(outcome, AuthOutcome::Forbidden(TOO_MANY_FAILURES));
         // Another address is not affected, and the next minute starts clean.
         let other = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2));
         let value = answer(&auth, "1001", "pw", 2_000);

@@ -47,7 +47,7 @@ counters!(
     auth_failures => "Digest responses that did not verify.",
     auth_stale => "Digest responses with a stale nonce (re-challenged).",
     auth_rate_limited => "Requests refused because their source failed too often.",
-    users_locked => "Users locked after too many failures in a row.",
+    auth_backoffs => "Back-offs begun: a user refused from one address after failures in a row.",
     registrations => "REGISTER requests that changed or refreshed bindings.",
     bindings_expired => "Bindings removed because they expired.",
     bindings_connection_closed => "Bindings removed because the only connection that reached them closed.",

@@ -6,6 +6,7 @@ pub mod authenticator;
 pub mod core;
 pub mod dialog;
 pub mod location;
+pub mod login_guard;
 pub mod message;
 pub mod metrics;
 pub mod peer;

@@ -36,6 +36,11 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported database URL {0:?}: only sqlite:// is built in")]
     UnsupportedUrl(String),
+    #[error(
+        "the database file {0} is empty (0 bytes): it is not a Switchboard database; \
+         restore it from a backup, or remove it to start a fresh install"
+    )]
+    EmptyFile(String),
     #[error("{0}")]
     Invalid(String),
 }
@@ -44,16 +49,24 @@ pub enum StoreError {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
+    passwords: std::sync::Arc<admin::passwords::Passwords>,
 }
 
 impl Store {
     /// Opens (creating when missing) the database at `url` and brings its schema
-    /// up to date.
+    /// up to date. A file that exists but is empty is refused: it is a
+    /// truncated or failed copy, and taking it for a fresh install would hide
+    /// that every setting and record is gone.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
         if !url.starts_with("sqlite:") {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
         }
-        let options = SqliteConnectOptions::from_str(url)?
+        let options = SqliteConnectOptions::from_str(url)?;
+        let file = options.get_filename();
+        if std::fs::metadata(file).is_ok_and(|m| m.is_file() && m.len() == 0) {
+            return Err(StoreError::EmptyFile(file.display().to_string()));
+        }
+        let options = options
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
@@ -64,7 +77,10 @@ impl Store {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./sql/sqlite").run(&pool).await?;
-        Ok(Store { pool })
+        Ok(Store {
+            pool,
+            passwords: std::sync::Arc::new(admin::passwords::Passwords::per_core()),
+        })
     }
 
     /// Opens a database file by path.
@@ -74,6 +90,11 @@ impl Store {
 
     pub(crate) fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// The bounded hasher of login passwords, shared by every clone.
+    pub(crate) fn passwords(&self) -> &admin::passwords::Passwords {
+        &self.passwords
     }
 
     /// Closes every connection, waiting for writes in flight.

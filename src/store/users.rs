@@ -13,7 +13,7 @@ pub enum UserState {
     /// Created, never logged in yet.
     New,
     Active,
-    /// Too many failed logins in a row; an administrator's password reset unlocks.
+    /// Locked by an administrator; a password reset unlocks.
     Locked,
     /// Kept for history; cannot log in.
     Passive,
@@ -140,29 +140,20 @@ impl Store {
         Ok(user_id)
     }
 
-    /// Counts one failed login of a user; the `max_in_a_row`-th failure in a row
-    /// locks the user. Returns the user's state afterwards.
-    pub async fn record_login_failure(
-        &self,
-        user_id: i64,
-        max_in_a_row: u32,
-    ) -> Result<UserState, StoreError> {
+    /// Counts one failed login of a user, for the administrator to see
+    /// (`failed_logins`, failures in a row). It changes no state: repeated
+    /// failures are answered by the login guard's back-off, which expires,
+    /// not by a lock a stranger could impose.
+    pub async fn record_login_failure(&self, user_id: i64) -> Result<(), StoreError> {
         let now = unix_ms(SystemTime::now());
-        let state: Option<String> = sqlx::query_scalar(
-            "UPDATE users SET failed_logins = failed_logins + 1, updated_at = ?, \
-             state = CASE WHEN failed_logins + 1 >= ? AND state IN ('new', 'active') \
-                          THEN 'locked' ELSE state END \
-             WHERE id = ? RETURNING state",
+        sqlx::query(
+            "UPDATE users SET failed_logins = failed_logins + 1, updated_at = ? WHERE id = ?",
         )
         .bind(now)
-        .bind(i64::from(max_in_a_row))
         .bind(user_id)
-        .fetch_optional(self.pool())
+        .execute(self.pool())
         .await?;
-        match state {
-            Some(s) => UserState::parse(&s),
-            None => Err(StoreError::Invalid(format!("no user with id {user_id}"))),
-        }
+        Ok(())
     }
 
     /// How many users exist (a new database has none).
@@ -248,48 +239,35 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn failures_in_a_row_lock_and_a_password_reset_unlocks() {
+    async fn failures_are_counted_but_lock_no_one() {
         let (store, _dir) = temp_store().await;
         let user = store.set_extension("1001", "r", "a", "b").await.unwrap();
-        assert_eq!(
-            store.record_login_failure(user, 3).await.unwrap(),
-            UserState::New
-        );
-        assert_eq!(
-            store.record_login_failure(user, 3).await.unwrap(),
-            UserState::New
-        );
-        assert_eq!(
-            store.record_login_failure(user, 3).await.unwrap(),
-            UserState::Locked
-        );
+        for _ in 0..10 {
+            store.record_login_failure(user).await.unwrap();
+        }
         let cred = store.sip_credential("1001").await.unwrap().unwrap();
-        assert!(!cred.state.may_log_in());
-        // A success does not unlock; only the reset does.
+        assert_eq!(cred.failed_logins, 10);
+        assert_eq!(cred.state, UserState::New);
+    }
+
+    #[tokio::test]
+    async fn a_success_ends_the_run_of_failures_and_a_reset_unlocks() {
+        let (store, _dir) = temp_store().await;
+        let user = store.set_extension("1001", "r", "a", "b").await.unwrap();
+        store.record_login_failure(user).await.unwrap();
+        store.record_login_failure(user).await.unwrap();
+        store.record_login_success(user).await.unwrap();
+        let cred = store.sip_credential("1001").await.unwrap().unwrap();
+        assert_eq!((cred.failed_logins, cred.state), (0, UserState::Active));
+        // Locked by hand, the user is unlocked by the password reset.
+        sqlx::query("UPDATE users SET state = 'locked' WHERE id = ?")
+            .bind(user)
+            .execute(store.pool())
+            .await
+            .unwrap();
         store.set_extension("1001", "r", "c", "d").await.unwrap();
         let cred = store.sip_credential("1001").await.unwrap().unwrap();
         assert_eq!(cred.state, UserState::Active);
         assert_eq!(cred.ha1_md5, "c");
-    }
-
-    #[tokio::test]
-    async fn a_success_ends_the_run_of_failures() {
-        let (store, _dir) = temp_store().await;
-        let user = store.set_extension("1001", "r", "a", "b").await.unwrap();
-        store.record_login_failure(user, 3).await.unwrap();
-        store.record_login_failure(user, 3).await.unwrap();
-        store.record_login_success(user).await.unwrap();
-        assert_eq!(
-            store.record_login_failure(user, 3).await.unwrap(),
-            UserState::Active
-        );
-        assert_eq!(
-            store.record_login_failure(user, 3).await.unwrap(),
-            UserState::Active
-        );
-        assert_eq!(
-            store.record_login_failure(user, 3).await.unwrap(),
-            UserState::Locked
-        );
     }
 }

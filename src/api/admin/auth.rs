@@ -14,7 +14,9 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -185,24 +187,52 @@ pub struct LoggedIn {
     pub expires_at: i64,
 }
 
-/// `POST /api/login`.
-pub async fn login(State(s): State<Arc<AdminState>>, headers: HeaderMap, bytes: Bytes) -> Response {
+/// A refusal that says when to try again.
+fn retry_later(slug: &str, detail: &str, secs: u64) -> Response {
+    let mut response = Problem::new(slug, detail).into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    response
+}
+
+/// `POST /api/login`. The login guard comes first, so a refused source or a
+/// user backing off costs no password check; an unknown name and a wrong
+/// password are answered alike.
+pub async fn login(
+    State(s): State<Arc<AdminState>>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Response {
     let input: LoginInput = match body(&headers, &bytes) {
         Ok(i) => i,
         Err(p) => return p.into_response(),
     };
-    let outcome = sessions::login(
-        &s.store,
-        &input.username,
-        &input.password,
-        input.project,
-        s.max_failed_logins,
-    )
-    .await;
+    let source = remote.ip();
+    let now = crate::store::unix_ms(std::time::SystemTime::now()).max(0) as u64;
+    if let Err(refusal) = s.login_guard.admit(&input.username, source, now) {
+        tracing::info!(%source, user = %input.username, ?refusal, "login refused: too many failures");
+        return retry_later(
+            "too-many-attempts",
+            "too many failed logins from this address or for this user; try again later",
+            refusal.retry_after_secs(),
+        );
+    }
+    let outcome = sessions::login(&s.store, &input.username, &input.password, input.project).await;
+    if !matches!(outcome, Err(LoginError::Failed | LoginError::Busy)) {
+        s.login_guard.succeeded(&input.username, source, now);
+    }
     let session = match outcome {
         Ok(session) => session,
         Err(e @ LoginError::Failed) => {
-            return Problem::new("unauthorized", e.to_string()).into_response()
+            tracing::info!(%source, user = %input.username, "failed login");
+            return Problem::new("unauthorized", e.to_string()).into_response();
+        }
+        Err(e @ LoginError::Busy) => {
+            // Not the client's failure: it does not count against it.
+            s.login_guard.withdraw(&input.username, source);
+            return retry_later("busy", &e.to_string(), 1);
         }
         Err(e @ LoginError::Locked) => {
             return Problem::new("user-locked", e.to_string()).into_response()
@@ -213,9 +243,10 @@ pub async fn login(State(s): State<Arc<AdminState>>, headers: HeaderMap, bytes: 
         Err(LoginError::Admin(e)) => return Problem::from(e).into_response(),
     };
     let cookie = format!(
-        "{COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
+        "{COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
         session.token,
-        SESSION_MS / 1000
+        SESSION_MS / 1000,
+        secure(&s)
     );
     (
         StatusCode::OK,
@@ -230,6 +261,16 @@ pub async fn login(State(s): State<Arc<AdminState>>, headers: HeaderMap, bytes: 
         .into_response()
 }
 
+/// The cookie attribute that keeps the session off plain HTTP when the
+/// listener serves HTTPS.
+fn secure(s: &AdminState) -> &'static str {
+    if s.secure_cookie {
+        "; Secure"
+    } else {
+        ""
+    }
+}
+
 /// `POST /api/logout`: ends the session and clears the cookie.
 pub async fn logout(
     State(s): State<Arc<AdminState>>,
@@ -238,7 +279,10 @@ pub async fn logout(
     if let Principal::User { token, .. } = principal.as_ref() {
         sessions::logout(&s.store, token).await?;
     }
-    let clear = format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    let clear = format!(
+        "{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+        secure(&s)
+    );
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
 }
 

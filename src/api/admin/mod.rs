@@ -44,8 +44,10 @@ pub struct AdminState {
     pub changed: Arc<tokio::sync::Notify>,
     /// The SIP digest realm extensions' credentials are made for.
     pub realm: String,
-    /// Failed logins in a row after which a user is locked.
-    pub max_failed_logins: u32,
+    /// The limits on password guessing, shared with SIP authentication.
+    pub login_guard: Arc<crate::sip::login_guard::LoginGuard>,
+    /// Whether the listener serves HTTPS: the session cookie is then `Secure`.
+    pub secure_cookie: bool,
 }
 
 /// The resources of the API, by path segment, in the order the document lists them.
@@ -117,7 +119,17 @@ where
     let r = resource!(r, "result-codes", result_codes);
     let r = scoped!(r, "tags", tags);
     let r = resource!(r, "profiles", profiles);
-    let r = resource!(r, "users", users);
+    let r = r
+        .route(
+            "/users",
+            get(handlers::users::list).post(handlers::users::create),
+        )
+        .route(
+            "/users/{id}",
+            get(handlers::users::get)
+                .put(users::update)
+                .delete(handlers::users::delete),
+        );
     let r = resource!(r, "agent-groups", agent_groups);
     let r = resource!(r, "pickup-groups", pickup_groups);
     let r = resource!(r, "trunks", trunks);

@@ -24,11 +24,7 @@ pub const KINDS: &[(&str, u16, &str)] = &[
         403,
         "The session lacks the permission this needs",
     ),
-    (
-        "user-locked",
-        403,
-        "The user is locked after too many failed logins",
-    ),
+    ("user-locked", 403, "The user is locked by an administrator"),
     ("user-passive", 403, "The user is passive and cannot log in"),
     ("not-found", 404, "No such item"),
     (
@@ -47,7 +43,17 @@ pub const KINDS: &[(&str, u16, &str)] = &[
         422,
         "The input breaks the product's rules",
     ),
+    (
+        "too-many-attempts",
+        429,
+        "Too many failed logins: try again after Retry-After seconds",
+    ),
     ("internal-error", 500, "The server failed"),
+    (
+        "busy",
+        503,
+        "Too many logins in progress: try again after Retry-After seconds",
+    ),
 ];
 
 /// One problem answer.

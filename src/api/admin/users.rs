@@ -18,7 +18,7 @@ use crate::sip::auth::{ha1, Algorithm};
 use crate::store::admin::extensions::extension_problem;
 use crate::store::admin::permissions::{CATALOGUE, GROUPS};
 use crate::store::admin::users::PASSWORD_CHARS;
-use crate::store::admin::{extensions, permissions, users_csv, FieldError};
+use crate::store::admin::{extensions, permissions, users, users_csv, FieldError};
 
 type Answer = Result<Response, Problem>;
 
@@ -61,6 +61,25 @@ pub struct ExtensionInput {
     pub password: String,
 }
 
+/// `PUT /api/users/{id}`: the update of every resource, and a password sent
+/// with it (the administrator's reset) also ends the user's back-off from
+/// failed logins.
+pub async fn update(
+    State(s): State<Arc<AdminState>>,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Answer {
+    let reset = body::<users::UserInput>(&headers, &bytes).is_ok_and(|i| i.password.is_some());
+    let answer =
+        super::handlers::users::update(State(s.clone()), Path(raw.clone()), headers, bytes).await?;
+    if reset {
+        let user = users::get(&s.store, id(&raw)?).await?;
+        s.login_guard.forget_user(&user.username);
+    }
+    Ok(answer)
+}
+
 /// `PUT /api/users/{id}/extensions/{sip_username}`: creates the extension or
 /// sets its SIP password.
 pub async fn set_extension(
@@ -99,6 +118,8 @@ pub async fn set_extension(
         &ha1(Algorithm::Sha256, &sip_username, realm, &input.password),
     )
     .await?;
+    // A new SIP password ends the back-off of failures on that extension.
+    s.login_guard.forget_user(&sip_username);
     Ok(Json(saved).into_response())
 }
 

@@ -1,15 +1,14 @@
 //! Login sessions: a username and password (checked against the argon2 hash)
 //! give a random token; only its SHA-256 is stored. Failed logins in a row are
-//! counted on the user (the same counter the SIP registrar uses) and the
-//! configured number of them locks the user; locked and passive users cannot
-//! log in, and their sessions stop working. A user works in one project at a
+//! counted on the user for the administrator (the same counter the SIP
+//! registrar uses); limiting them is the login guard's work, in front of
+//! this. Locked (by an administrator) and passive users cannot log in, and
+//! their sessions stop working; they are told so only with the right password. A user works in one project at a
 //! time: logging into a project moves every session of the user to it.
-
-use std::sync::OnceLock;
 
 use sha2::{Digest, Sha256};
 
-use super::passwords::verify_password;
+use super::passwords::DECOY_HASH;
 use super::permissions::{effective, Effective};
 use super::{now_ms, AdminError, Check};
 use crate::store::{Store, UserState};
@@ -33,12 +32,13 @@ pub enum LoginError {
     /// Unknown username or wrong password (the two are not told apart).
     #[error("wrong username or password")]
     Failed,
-    #[error(
-        "the user is locked after too many failed logins; an administrator must reset the password"
-    )]
+    #[error("the user is locked; an administrator must reset the password")]
     Locked,
     #[error("the user is passive and cannot log in")]
     Passive,
+    /// Too many password checks in progress; to be tried again shortly.
+    #[error("too many logins in progress; try again in a moment")]
+    Busy,
     #[error(transparent)]
     Admin(#[from] AdminError),
 }
@@ -66,20 +66,6 @@ fn digest(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// A hash to verify against when the username is unknown, so both failures
-/// take the same time.
-fn decoy_hash() -> &'static str {
-    static DECOY: OnceLock<String> = OnceLock::new();
-    DECOY.get_or_init(|| {
-        use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
-        let salt = SaltString::generate(&mut OsRng);
-        argon2::Argon2::default()
-            .hash_password(b"no such user", &salt)
-            .map(|h| h.to_string())
-            .unwrap_or_default()
-    })
-}
-
 /// Logs `username` in, into `project` (one of the user's projects) or, when
 /// none is named, into the user's only project if there is exactly one.
 pub async fn login(
@@ -87,7 +73,6 @@ pub async fn login(
     username: &str,
     password: &str,
     project: Option<i64>,
-    max_failed_in_a_row: u32,
 ) -> Result<NewSession, LoginError> {
     let row: Option<(i64, String, Option<String>)> =
         sqlx::query_as("SELECT id, state, password_hash FROM users WHERE username = ?")
@@ -95,22 +80,31 @@ pub async fn login(
             .fetch_optional(store.pool())
             .await
             .map_err(AdminError::from)?;
-    let Some((user_id, state, hash)) = row else {
-        let decoy = decoy_hash().to_owned();
-        verify_password(password.to_owned(), decoy).await;
+    // An unknown name, or a user without a password, costs the same work as
+    // a wrong password.
+    let (user, hash) = match row {
+        Some((id, state, Some(hash))) => (Some((id, state)), hash),
+        Some((id, state, None)) => (Some((id, state)), DECOY_HASH.to_owned()),
+        None => (None, DECOY_HASH.to_owned()),
+    };
+    let good = store
+        .passwords()
+        .verify(password.to_owned(), hash)
+        .await
+        .map_err(|_| LoginError::Busy)?;
+    let known = user.as_ref().map(|(id, _)| *id);
+    let Some((user_id, state)) = user.filter(|_| good) else {
+        if let Some(user_id) = known {
+            // Written behind the answer, so it does not tell the name exists.
+            let store = store.clone();
+            tokio::spawn(async move {
+                if let Err(e) = store.record_login_failure(user_id).await {
+                    tracing::error!(error = %e, "recording a failed login failed");
+                }
+            });
+        }
         return Err(LoginError::Failed);
     };
-    let good = match hash {
-        Some(hash) => verify_password(password.to_owned(), hash).await,
-        None => false,
-    };
-    if !good {
-        store
-            .record_login_failure(user_id, max_failed_in_a_row)
-            .await
-            .map_err(AdminError::from)?;
-        return Err(LoginError::Failed);
-    }
     // Told only to whoever knows the password, so the state of an account
     // cannot be probed.
     match super::users::parse_state(&state) {
@@ -250,18 +244,26 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn failures_lock_and_a_locked_user_cannot_log_in() {
+    async fn failures_lock_no_one_and_a_user_locked_by_hand_is_told_only_with_the_password() {
         let (store, _dir) = temp_store().await;
-        user(&store, Vec::new()).await;
-        for _ in 0..2 {
-            let e = login(&store, "ada", "wrong", None, 2).await.unwrap_err();
+        let id = user(&store, Vec::new()).await;
+        for _ in 0..6 {
+            let e = login(&store, "ada", "wrong", None).await.unwrap_err();
             assert!(matches!(e, LoginError::Failed), "{e}");
         }
-        let e = login(&store, "ada", "correct horse", None, 2)
+        login(&store, "ada", "correct horse", None).await.unwrap();
+        sqlx::query("UPDATE users SET state = 'locked' WHERE id = ?")
+            .bind(id)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        let e = login(&store, "ada", "wrong", None).await.unwrap_err();
+        assert!(matches!(e, LoginError::Failed), "{e}");
+        let e = login(&store, "ada", "correct horse", None)
             .await
             .unwrap_err();
         assert!(matches!(e, LoginError::Locked), "{e}");
-        let e = login(&store, "nobody", "x", None, 2).await.unwrap_err();
+        let e = login(&store, "nobody", "x", None).await.unwrap_err();
         assert!(matches!(e, LoginError::Failed), "{e}");
     }
 
@@ -271,14 +273,14 @@ mod tests {
         let a = project(&store, "A").await;
         let b = project(&store, "B").await;
         user(&store, vec![a, b]).await;
-        let first = login(&store, "ada", "correct horse", Some(a), 5)
+        let first = login(&store, "ada", "correct horse", Some(a))
             .await
             .unwrap();
         let found = find(&store, &first.token).await.unwrap().unwrap();
         assert_eq!(found.project_id, Some(a));
         // The project's default profile (Supervisor) counts in it.
         assert!(found.permissions.has("menu.supervisor_panel"));
-        let second = login(&store, "ada", "correct horse", Some(b), 5)
+        let second = login(&store, "ada", "correct horse", Some(b))
             .await
             .unwrap();
         for token in [&first.token, &second.token] {

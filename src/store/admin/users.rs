@@ -15,7 +15,6 @@ use serde::{Deserialize, Serialize};
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
-use super::passwords::hash_password;
 use super::{duplicate, new_id, now_ms, taken, AdminError, Check, FieldError, Saved};
 use crate::store::{Store, UserState};
 
@@ -153,14 +152,18 @@ pub(crate) async fn check_refs(
 }
 
 /// Checks `input` without the database and hashes its password.
-pub(crate) async fn settle(at: &str, input: UserInput) -> Result<Settled, Vec<FieldError>> {
+pub(crate) async fn settle(
+    store: &Store,
+    at: &str,
+    input: UserInput,
+) -> Result<Settled, Vec<FieldError>> {
     let mut c = Check::default();
     check_fields(&mut c, at, &input);
     if let Err(AdminError::Invalid(errors)) = c.finish() {
         return Err(errors);
     }
     let password_hash = match input.password {
-        Some(p) => Some(hash_password(p).await.map_err(|e| {
+        Some(p) => Some(store.passwords().hash(p).await.map_err(|e| {
             vec![FieldError {
                 field: format!("{at}password"),
                 message: e.to_string(),
@@ -268,7 +271,9 @@ pub async fn update(store: &Store, id: i64, input: UserInput) -> Result<Saved<Us
 }
 
 async fn save(store: &Store, id: Option<i64>, input: UserInput) -> Result<Saved<User>, AdminError> {
-    let user = settle("", input).await.map_err(AdminError::Invalid)?;
+    let user = settle(store, "", input)
+        .await
+        .map_err(AdminError::Invalid)?;
     let mut tx = store.begin().await?;
     let stored_state: Option<String> = match id {
         Some(id) => Some(

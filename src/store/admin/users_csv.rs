@@ -285,7 +285,7 @@ pub async fn import(store: &Store, text: &str) -> Result<Imported, AdminError> {
 
     let mut settled = Vec::with_capacity(inputs.len());
     for (line, input) in inputs {
-        match settle(&format!("line {line}."), input).await {
+        match settle(store, &format!("line {line}."), input).await {
             Ok(user) => settled.push((line, user)),
             Err(errors) => {
                 for e in errors {

@@ -279,9 +279,11 @@ pub(super) fn paths(paths: &mut Map<String, Value>) {
             "security": [],
             "description": "Opens a session: a cookie (HttpOnly, SameSite=Strict) for pages and \
                             the same token for scripts. Logging into another project moves the \
-                            user's other sessions to it.",
+                            user's other sessions to it. Repeated failures are refused for a \
+                            while (429 with Retry-After); when every password check is busy the \
+                            answer is 503 with Retry-After.",
             "requestBody": body("LoginInput"),
-            "responses": with(problems(&[400, 415, 422]), "200",
+            "responses": with(problems(&[400, 415, 422, 429, 503]), "200",
                 answer("Logged in", schema_ref("LoggedIn"))),
         }}),
     );
