@@ -1,7 +1,7 @@
 //! Profiles, permissions and sessions over real HTTP against the real server
 //! and a real SQLite file: the default profiles and profile rules, the union
-//! of permissions with their sources, login with lockout, reset and passive
-//! users, the Menu permission of each screen, queue data limited to the
+//! of permissions with their sources, login with back-off, locks by hand,
+//! reset and passive users, the Menu permission of each screen, queue data limited to the
 //! user's queues, and one project at a time.
 
 mod common;
@@ -266,7 +266,7 @@ fn effective_permissions_are_the_union_of_three_sources() {
 }
 
 #[test]
-fn failed_logins_lock_a_reset_unlocks_and_passive_users_stay_out() {
+fn failed_logins_back_off_an_administrator_locks_a_reset_unlocks_and_passive_users_stay_out() {
     let server = TestServer::start("[auth]\nmax_failed_attempts = 3", &[]);
     let api = Api {
         addr: server.http,
@@ -280,6 +280,8 @@ fn failed_logins_lock_a_reset_unlocks_and_passive_users_stay_out() {
     let cookie = ok.header("set-cookie").unwrap().to_owned();
     assert!(cookie.starts_with("switchboard_session="), "{cookie}");
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+    // Plain HTTP: a Secure cookie would never come back.
+    assert!(!cookie.contains("Secure"), "{cookie}");
     let session = ok.json()["token"].as_str().unwrap().to_owned();
     assert!(cookie.contains(&session));
     assert_eq!(
@@ -306,23 +308,33 @@ fn failed_logins_lock_a_reset_unlocks_and_passive_users_stay_out() {
     for _ in 0..3 {
         assert_problem(&login(&server, "grace", "wrong password", None), 401);
     }
-    let locked = assert_problem(&login(&server, "grace", "first password", None), 403);
-    assert_eq!(locked["type"], "/api/problems/user-locked");
-    // Without the password, the state is not told.
-    assert_problem(&login(&server, "grace", "wrong password", None), 401);
+    // Three failures in a row from this address: grace is refused from it
+    // for a while (even with the right password), not locked.
+    let refused = assert_problem(&login(&server, "grace", "first password", None), 429);
+    assert_eq!(refused["type"], "/api/problems/too-many-attempts");
+    let retry: u64 = refused_retry(&login(&server, "grace", "first password", None));
+    assert!((1..=3600).contains(&retry), "{retry}");
     let stored = api.get(&format!("/api/users/{uid}")).json();
-    assert_eq!(stored["state"], "locked");
-    assert_eq!(stored["failed_logins"], 4);
-    // A locked user's sessions stop working.
+    assert_eq!(stored["state"], "active");
+    assert_eq!(stored["failed_logins"], 3);
+    // Her session goes on working.
+    let me = request(server.http, "GET", "/api/session", Some(&session), None);
+    assert_eq!(me.status, 200, "{}", me.body);
+
+    // An administrator locks her by hand: told only with the right password,
+    // and her sessions stop working. A password reset ends the back-off too.
+    let agent = profile_id(&api, "Agent");
+    let base = json!({"username": "grace", "first_name": "Ada", "last_name": "Lovelace",
+                      "profiles": [agent]});
+    let mut lock = base.clone();
+    lock["state"] = json!("locked");
+    let locked = api.put(&format!("/api/users/{uid}"), &lock);
+    assert_eq!(locked.status, 200, "{}", locked.body);
     assert_problem(
         &request(server.http, "GET", "/api/session", Some(&session), None),
         401,
     );
-
     // Setting the state is not enough: the password must be reset.
-    let agent = profile_id(&api, "Agent");
-    let base = json!({"username": "grace", "first_name": "Ada", "last_name": "Lovelace",
-                      "profiles": [agent]});
     let mut active = base.clone();
     active["state"] = json!("active");
     let refused = assert_problem(&api.put(&format!("/api/users/{uid}"), &active), 422);
@@ -335,6 +347,16 @@ fn failed_logins_lock_a_reset_unlocks_and_passive_users_stay_out() {
     assert_eq!(reset.json()["state"], "active");
     assert_eq!(reset.json()["failed_logins"], 0);
     assert_problem(&login(&server, "grace", "first password", None), 401);
+    let mut relock = base.clone();
+    relock["state"] = json!("locked");
+    assert_eq!(api.put(&format!("/api/users/{uid}"), &relock).status, 200);
+    // Without the password, the state is not told.
+    assert_problem(&login(&server, "grace", "wrong password", None), 401);
+    let locked = assert_problem(&login(&server, "grace", "second password", None), 403);
+    assert_eq!(locked["type"], "/api/problems/user-locked");
+    let mut unlock = base.clone();
+    unlock["password"] = json!("second password");
+    assert_eq!(api.put(&format!("/api/users/{uid}"), &unlock).status, 200);
     let again = token(&server, "grace", "second password", None);
 
     // Passive: no login, and the open session ends.
@@ -537,4 +559,13 @@ fn an_agent_works_in_one_project_at_a_time() {
     make_user(&api, "single", "single password", json!({"projects": [c]}));
     let t = token(&server, "single", "single password", None);
     assert_eq!(session(&t)["project_id"], c);
+}
+
+/// The Retry-After seconds of a 429.
+fn refused_retry(reply: &common::http::Reply) -> u64 {
+    assert_eq!(reply.status, 429, "{}", reply.body);
+    reply
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no Retry-After in {:?}", reply.headers))
 }

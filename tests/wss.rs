@@ -309,6 +309,80 @@ async fn metric(server: &TestServer, certificate: &Certificate, name: &str) -> u
         .unwrap_or_else(|| panic!("no metric {name} in:\n{body}"))
 }
 
+/// One request over HTTPS: the answer's head and body as text.
+async fn https(
+    server: &TestServer,
+    certificate: &Certificate,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let tcp = TcpStream::connect(server.http).await.unwrap();
+    let mut tls = tokio_rustls::TlsConnector::from(certificate.client.clone())
+        .connect("localhost".try_into().unwrap(), tcp)
+        .await
+        .unwrap();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{auth}\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    tls.write_all(request.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    let _ = tls.read_to_end(&mut out).await;
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_session_cookie_is_secure_over_https() {
+    let certificate = Certificate::new();
+    let server = TestServer::start(&certificate.http_table(), &[]);
+    let token = server.admin_token.clone();
+    let profiles = https(
+        &server,
+        &certificate,
+        "GET",
+        "/api/profiles",
+        Some(&token),
+        "",
+    )
+    .await;
+    let agent = profiles
+        .split("\"id\":")
+        .skip(1)
+        .find(|p| p.contains("\"name\":\"Agent\""))
+        .and_then(|p| p.split(',').next())
+        .expect("the Agent profile")
+        .to_owned();
+    let user = format!(
+        r#"{{"username":"ada","first_name":"Ada","last_name":"L","password":"ada's password","profiles":[{agent}]}}"#
+    );
+    let made = https(
+        &server,
+        &certificate,
+        "POST",
+        "/api/users",
+        Some(&token),
+        &user,
+    )
+    .await;
+    assert!(made.starts_with("HTTP/1.1 201"), "{made}");
+    let login = r#"{"username":"ada","password":"ada's password"}"#;
+    let answer = https(&server, &certificate, "POST", "/api/login", None, login).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let cookie = answer
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+        .expect("a session cookie");
+    assert!(cookie.contains("switchboard_session="), "{cookie}");
+    assert!(cookie.contains("; Secure"), "{cookie}");
+}
+
 /// Waits (without asserting on time) until counter `name` reaches `value`.
 async fn wait_for_metric(server: &TestServer, certificate: &Certificate, name: &str, value: u64) {
     let deadline = Instant::now() + Duration::from_secs(20);

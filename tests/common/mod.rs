@@ -92,6 +92,11 @@ impl TestServer {
         }
     }
 
+    /// The server's process id (to read its memory from /proc).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Stops the server (SIGKILL: nothing gets a chance to flush) and starts
     /// it again on the same database.
     pub fn restart(&mut self) {
@@ -250,6 +255,18 @@ pub struct Sipp {
 /// Runs `scenario` (a file in tests/sipp) against `target`; `extra` adds
 /// SIPp options such as `-m`, `-r`, `-t t1`.
 pub fn sipp(scenario: &str, target: SocketAddr, users: &Path, extra: &[&str]) -> Sipp {
+    sipp_from("127.0.0.1", scenario, target, users, extra)
+}
+
+/// [`sipp`] from the local address `source` (another loopback address, say,
+/// to stand for another host).
+pub fn sipp_from(
+    source: &str,
+    scenario: &str,
+    target: SocketAddr,
+    users: &Path,
+    extra: &[&str],
+) -> Sipp {
     let scenario = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/sipp")
         .join(scenario);
@@ -260,7 +277,7 @@ pub fn sipp(scenario: &str, target: SocketAddr, users: &Path, extra: &[&str]) ->
         .arg(&scenario)
         .arg("-inf")
         .arg(users)
-        .args(["-i", "127.0.0.1", "-p", &port, "-mp", &media])
+        .args(["-i", source, "-p", &port, "-mp", &media])
         .args(["-timeout", "120s", "-recv_timeout", "10s", "-nostdin"])
         .args(extra)
         .arg(target.to_string())
