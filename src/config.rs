@@ -426,6 +426,19 @@ mod tests {
     }
 
     #[test]
+    fn one_address_alone_cannot_reach_the_per_user_limit() {
+        let config: Config =
+            toml::from_str("[auth]\nmax_failed_attempts = 20\nfailures_per_user_per_minute = 20\n")
+                .unwrap();
+        let error = config.validate().unwrap_err().to_string();
+        assert!(error.contains("failures_per_user_per_minute"), "{error}");
+        let config: Config =
+            toml::from_str("[auth]\nbackoff_secs = 10\nmax_backoff_secs = 5\n").unwrap();
+        assert!(config.validate().is_err());
+        assert!(toml::from_str::<Config>("").unwrap().validate().is_ok());
+    }
+
+    #[test]
     fn inconsistent_expiry_limits_are_refused() {
         let config: Config =
             toml::from_str("[registrar]\nmin_expires = 600\nmax_expires = 60\n").unwrap();

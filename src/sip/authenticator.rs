@@ -175,13 +175,15 @@ impl Authenticator {
         let user = credentials.username.as_str();
         if let Err(refusal) = self.guard.admit(user, source, now_ms) {
             SipMetrics::bump(&self.metrics.auth_rate_limited);
-            tracing::info!(%source, %user, ?refusal, "authentication refused: too many failures");
+            tracing::debug!(%source, %user, ?refusal, "authentication refused: too many failures");
             return AuthOutcome::Forbidden(TOO_MANY_FAILURES);
         }
         let account = match directory.account(user).await {
             Ok(account) => account,
             Err(e) => {
                 tracing::error!(error = %e, "account lookup failed");
+                // Our failure, not the client's.
+                self.guard.withdraw(user, source);
                 return AuthOutcome::Unavailable;
             }
         };

@@ -3,8 +3,10 @@
 //! A request is authenticated by the admin token (`Authorization: Bearer`,
 //! the superuser: scripts and operators), by a session token as a bearer, or
 //! by the session cookie pages carry. `POST /api/login` opens a session
-//! (cookie `HttpOnly; SameSite=Strict`, and the same token in the body for
-//! scripts); `POST /api/logout` ends it; `GET /api/session` tells who is
+//! (cookie `HttpOnly; SameSite=Strict`, `Secure` when the listener serves
+//! HTTPS, and the same token in the body for scripts), behind the login guard
+//! shared with SIP (429 with Retry-After for an address or user failing too
+//! often); `POST /api/logout` ends it; `GET /api/session` tells who is
 //! logged in, into which project, with which permissions.
 //!
 //! Every screen's endpoints need that screen's Menu permission ([`menu_of`]);
@@ -212,7 +214,8 @@ pub async fn login(
     let source = remote.ip();
     let now = crate::store::unix_ms(std::time::SystemTime::now()).max(0) as u64;
     if let Err(refusal) = s.login_guard.admit(&input.username, source, now) {
-        tracing::info!(%source, user = %input.username, ?refusal, "login refused: too many failures");
+        // Debug only: a flood of refusals must not flood the log as well.
+        tracing::debug!(%source, user = %input.username, ?refusal, "login refused: too many failures");
         return retry_later(
             "too-many-attempts",
             "too many failed logins from this address or for this user; try again later",
