@@ -29,25 +29,6 @@ pub async fn serve(State(_): State<Arc<AdminState>>) -> Json<Value> {
     Json(DOC.get_or_init(document).clone())
 }
 
-/// The schema name of each resource in [`RESOURCES`].
-fn schema_of(resource: &str) -> &'static str {
-    match resource {
-        "projects" => "Project",
-        "statuses" => "Status",
-        "queues" => "Queue",
-        "queue-groups" => "QueueGroup",
-        "result-codes" => "ResultCode",
-        "tags" => "Tag",
-        "trunks" => "Trunk",
-        "routes" => "Route",
-        "profiles" => "Profile",
-        "users" => "User",
-        "agent-groups" => "AgentGroup",
-        "pickup-groups" => "PickupGroup",
-        other => panic!("resource {other} has no schema"),
-    }
-}
-
 fn int(min: i64, max: i64) -> Value {
     json!({"type": "integer", "minimum": min, "maximum": max})
 }
@@ -399,8 +380,9 @@ fn body(schema: &str) -> Value {
 /// The whole document.
 pub fn document() -> Value {
     let mut paths = Map::new();
-    for resource in RESOURCES {
-        let schema = schema_of(resource);
+    for described in RESOURCES {
+        let resource = described.path;
+        let schema = described.schema;
         let input = format!("{schema}Input");
         let tag = [resource];
         paths.insert(
@@ -522,13 +504,11 @@ mod tests {
     fn every_route_and_schema_is_described() {
         let doc = document();
         for resource in RESOURCES {
-            for path in [
-                format!("/api/{resource}"),
-                format!("/api/{resource}/{{id}}"),
-            ] {
+            let path = resource.path;
+            for path in [format!("/api/{path}"), format!("/api/{path}/{{id}}")] {
                 assert!(doc["paths"][&path].is_object(), "{path} missing");
             }
-            let schema = schema_of(resource);
+            let schema = resource.schema;
             assert!(doc["components"]["schemas"][schema].is_object());
             assert!(doc["components"]["schemas"][format!("{schema}Input")].is_object());
         }

@@ -8,11 +8,13 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 
+use super::auth::Principal;
 use super::handlers::{body, id, query_id};
 use super::problem::Problem;
+use super::scope::Scoped;
 use super::AdminState;
 use crate::sip::auth::{ha1, Algorithm};
 use crate::store::admin::extensions::extension_problem;
@@ -62,9 +64,10 @@ pub struct ExtensionInput {
 }
 
 /// `PUT /api/users/{id}/extensions/{sip_username}`: creates the extension or
-/// sets its SIP password.
+/// sets its SIP password; answers the user.
 pub async fn set_extension(
     State(s): State<Arc<AdminState>>,
+    Extension(who): Extension<Arc<Principal>>,
     Path((raw, sip_username)): Path<(String, String)>,
     headers: HeaderMap,
     bytes: Bytes,
@@ -90,7 +93,7 @@ pub async fn set_extension(
         return Err(crate::store::admin::AdminError::Invalid(errors).into());
     }
     let realm = &s.realm;
-    let saved = extensions::set_extension(
+    let mut saved = extensions::set_extension(
         &s.store,
         user,
         &sip_username,
@@ -99,6 +102,7 @@ pub async fn set_extension(
         &ha1(Algorithm::Sha256, &sip_username, realm, &input.password),
     )
     .await?;
+    saved.limit_to(&who);
     Ok(Json(saved).into_response())
 }
 
