@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use super::auth::Principal;
 use super::problem::Problem;
+use super::replace::replacement;
 use super::scope::{check_named, hidden_from, Scoped};
 use super::AdminState;
 use crate::store::admin::{AdminError, Saved};
@@ -37,6 +38,9 @@ pub trait Resource: Send + Sync + 'static {
     const SCHEMA: &'static str;
     /// What an item is called in a "not found".
     const WHAT: &'static str;
+    /// The fields of the stored form that the input does not take; a replace
+    /// may send them back holding the stored value ([`replacement`]).
+    const READ_ONLY: &'static [&'static str];
 
     type Item: Serialize + Scoped + Send + Sync;
     type Input: DeserializeOwned + Scoped + Send;
@@ -144,7 +148,8 @@ pub async fn create<R: Resource>(
     Ok(created(R::PATH, R::id(&saved.item), saved))
 }
 
-/// `PUT /api/{PATH}/{id}`: replaces the whole item with the body.
+/// `PUT /api/{PATH}/{id}`: replaces the whole item with the body, which may
+/// be the item as read, changed.
 pub async fn update<R: Resource>(
     State(s): State<Arc<AdminState>>,
     Extension(who): Who,
@@ -156,7 +161,13 @@ pub async fn update<R: Resource>(
     let stored = stored::<R>(&s, &who, id).await?;
     let hidden = hidden_from(&who, &stored);
     let kept: Vec<i64> = stored.named_queues().into_iter().map(|(_, q)| q).collect();
-    let mut input: R::Input = body(&headers, &bytes)?;
+    let mut seen = stored;
+    seen.limit_to(&who);
+    let seen = serde_json::to_value(&seen).map_err(|e| {
+        tracing::error!(error = %e, "an item that cannot be shown");
+        Problem::new("internal-error", "the stored item cannot be shown")
+    })?;
+    let mut input: R::Input = replacement(&headers, &bytes, R::READ_ONLY, &seen)?;
     input.keep_hidden(&hidden);
     check_named(&who, &input, &kept)?;
     let mut saved = R::update(&s, id, input).await?;

@@ -11,7 +11,8 @@
 //! to the caller's queues ([`scope`]). The handlers are thin: the rules live
 //! in `store::admin`, and a refusal becomes an RFC 9457 problem ([`problem`]).
 //! Creating answers 201 with a `Location`; replacing is `PUT` of the whole
-//! item; deleting answers 204. Saved items carry a `warnings` array.
+//! item, which may be the item as read with `GET` (its read-only fields
+//! unchanged); deleting answers 204. Saved items carry a `warnings` array.
 
 mod announcements;
 pub mod auth;
@@ -19,6 +20,7 @@ mod handlers;
 pub mod openapi;
 pub mod problem;
 mod queues;
+mod replace;
 mod resources;
 pub mod scope;
 mod users;
@@ -59,6 +61,8 @@ pub struct Described {
     pub path: &'static str,
     /// The stored form's schema name (the input's is this plus `Input`).
     pub schema: &'static str,
+    /// The fields of the stored form a replace accepts back unchanged.
+    pub read_only: &'static [&'static str],
 }
 
 impl Described {
@@ -66,6 +70,7 @@ impl Described {
         Described {
             path: R::PATH,
             schema: R::SCHEMA,
+            read_only: R::READ_ONLY,
         }
     }
 }

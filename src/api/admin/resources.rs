@@ -1,5 +1,6 @@
 //! Each resource of the API as a [`Resource`]: its path, its schema's name,
-//! and the store functions behind it. Most call `store::admin` as they are; queues also take the server's
+//! the read-only fields of its stored form, and the store functions behind
+//! it. Most call `store::admin` as they are; queues also take the server's
 //! queue rules, and a trunk's password is turned here into its digest HA1
 //! values for the server's realm, so that only those reach the store.
 
@@ -13,13 +14,14 @@ use crate::store::admin::{self as store, AdminError, Saved};
 /// A resource whose store module has the five operations as they are.
 macro_rules! resource {
     ($name:ident, $path:literal, $schema:literal, $what:literal, $m:ident,
-     $item:ty, $input:ty $(,)?) => {
+     $item:ty, $input:ty, $read_only:expr $(,)?) => {
         pub struct $name;
 
         impl Resource for $name {
             const PATH: &'static str = $path;
             const SCHEMA: &'static str = $schema;
             const WHAT: &'static str = $what;
+            const READ_ONLY: &'static [&'static str] = $read_only;
             type Item = $item;
             type Input = $input;
 
@@ -57,6 +59,7 @@ resource!(
     projects,
     store::projects::Project,
     store::projects::ProjectInput,
+    &["id"]
 );
 resource!(
     Statuses,
@@ -66,6 +69,7 @@ resource!(
     statuses,
     store::statuses::Status,
     store::statuses::StatusInput,
+    &["id", "system"]
 );
 resource!(
     QueueGroups,
@@ -75,6 +79,7 @@ resource!(
     queue_groups,
     store::queue_groups::QueueGroup,
     store::queue_groups::QueueGroupInput,
+    &["id"]
 );
 resource!(
     ResultCodes,
@@ -84,6 +89,7 @@ resource!(
     result_codes,
     store::result_codes::ResultCode,
     store::result_codes::ResultCodeInput,
+    &["id"]
 );
 resource!(
     Tags,
@@ -93,6 +99,7 @@ resource!(
     tags,
     store::tags::Tag,
     store::tags::TagInput,
+    &["id"]
 );
 resource!(
     Routes,
@@ -102,6 +109,7 @@ resource!(
     routes,
     store::routes::RouteEntry,
     store::routes::RouteInput,
+    &["id"]
 );
 resource!(
     Profiles,
@@ -111,6 +119,7 @@ resource!(
     profiles,
     store::profiles::Profile,
     store::profiles::ProfileInput,
+    &["id"]
 );
 resource!(
     Users,
@@ -120,6 +129,7 @@ resource!(
     users,
     store::users::User,
     store::users::UserInput,
+    &["id", "extensions", "has_password", "failed_logins"]
 );
 resource!(
     AgentGroups,
@@ -129,6 +139,7 @@ resource!(
     agent_groups,
     store::member_groups::MemberGroup,
     store::member_groups::MemberGroupInput,
+    &["id"]
 );
 resource!(
     PickupGroups,
@@ -138,6 +149,7 @@ resource!(
     pickup_groups,
     store::member_groups::MemberGroup,
     store::member_groups::MemberGroupInput,
+    &["id"]
 );
 
 /// Queues: checked against the server's queue rules (video, announcement lengths).
@@ -147,6 +159,7 @@ impl Resource for Queues {
     const PATH: &'static str = "queues";
     const SCHEMA: &'static str = "Queue";
     const WHAT: &'static str = "queue";
+    const READ_ONLY: &'static [&'static str] = &["id"];
     type Item = Queue;
     type Input = QueueInput;
 
@@ -194,6 +207,7 @@ impl Resource for Trunks {
     const PATH: &'static str = "trunks";
     const SCHEMA: &'static str = "Trunk";
     const WHAT: &'static str = "trunk";
+    const READ_ONLY: &'static [&'static str] = &["id"];
     type Item = TrunkEntry;
     type Input = TrunkInput;
 

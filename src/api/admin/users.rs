@@ -12,8 +12,9 @@ use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 
 use super::auth::Principal;
-use super::handlers::{body, id, query_id};
+use super::handlers::{id, query_id};
 use super::problem::Problem;
+use super::replace::replacement;
 use super::scope::Scoped;
 use super::AdminState;
 use crate::sip::auth::{ha1, Algorithm};
@@ -55,13 +56,17 @@ pub async fn permissions(
     Ok(Json(effective).into_response())
 }
 
-/// What `PUT /api/users/{id}/extensions/{sip_username}` takes.
+/// What `PUT /api/users/{id}/extensions/{sip_username}` takes, besides the
+/// read-only `sip_username` (the path's, when sent).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExtensionInput {
     /// The SIP password phones register with.
     pub password: String,
 }
+
+/// The fields of an extension a client may send back unchanged.
+pub const EXTENSION_READ_ONLY: &[&str] = &["sip_username"];
 
 /// `PUT /api/users/{id}/extensions/{sip_username}`: creates the extension or
 /// sets its SIP password; answers the user.
@@ -73,7 +78,8 @@ pub async fn set_extension(
     bytes: Bytes,
 ) -> Answer {
     let user = id(&raw)?;
-    let input: ExtensionInput = body(&headers, &bytes)?;
+    let extension = serde_json::json!({ "sip_username": sip_username });
+    let input: ExtensionInput = replacement(&headers, &bytes, EXTENSION_READ_ONLY, &extension)?;
     let mut errors = Vec::new();
     if let Some(problem) = extension_problem(&sip_username) {
         errors.push(FieldError {
