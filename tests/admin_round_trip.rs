@@ -172,7 +172,7 @@ fn every_item_read_with_get_is_taken_back_by_put() {
             let mut changed = after.clone();
             changed[&field] = other_than(&after[&field]);
             let refused = assert_problem(&api.put(&at, &changed), 422);
-            assert_eq!(fields(&refused), [field.clone()], "{resource}");
+            assert_eq!(fields(&refused), vec![field], "{resource}");
         }
         // An unknown field is still malformed.
         let mut unknown = after.clone();
