@@ -9,7 +9,9 @@
 //!
 //! Every screen's endpoints need that screen's Menu permission ([`menu_of`]);
 //! without it the answer is 403. Queue data is limited further by the queue
-//! permissions (`queue.all` or `queue.<id>`), see [`Principal::sees_queue`].
+//! permissions (`queue.all` or `queue.<id>`), see [`Principal::sees_queue`]:
+//! the guard answers 404 for anything under a queue the caller cannot see
+//! ([`queue_in_path`]), and the handlers keep to the same rule ([`super::scope`]).
 
 use std::sync::Arc;
 
@@ -23,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use super::handlers::body;
 use super::problem::Problem;
+use super::scope::{hidden_queue, queue_in_path};
 use super::AdminState;
 use crate::store::admin::permissions::CATALOGUE;
 use crate::store::admin::sessions::{self, LoginError, Session, SESSION_MS};
@@ -45,11 +48,6 @@ impl Principal {
             Principal::Superuser => true,
             Principal::User { session, .. } => session.permissions.has(key),
         }
-    }
-
-    /// Whether every queue's data may be shown (`queue.all`, or the superuser).
-    pub fn sees_every_queue(&self) -> bool {
-        self.has("queue.all")
     }
 
     /// Whether the data of queue `id` may be shown to this principal.
@@ -130,8 +128,9 @@ fn unauthorized() -> Problem {
     )
 }
 
-/// Refuses requests without a valid token or session, and requests for a
-/// screen the caller lacks the Menu permission of.
+/// Refuses requests without a valid token or session, requests for a screen
+/// the caller lacks the Menu permission of, and requests under a queue the
+/// caller cannot see (as not found).
 pub async fn guard(
     State(state): State<Arc<AdminState>>,
     mut request: Request,
@@ -157,6 +156,11 @@ pub async fn guard(
                 format!("this screen needs the permission {key}"),
             )
             .into_response();
+        }
+    }
+    if let Some(queue) = queue_in_path(request.uri().path()) {
+        if !principal.sees_queue(queue) {
+            return hidden_queue().into_response();
         }
     }
     request.extensions_mut().insert(Arc::new(principal));

@@ -8,11 +8,14 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 
-use super::handlers::{body, id, query_id};
+use super::auth::Principal;
+use super::handlers::{id, query_id};
 use super::problem::Problem;
+use super::replace::replacement;
+use super::scope::Scoped;
 use super::AdminState;
 use crate::sip::auth::{ha1, Algorithm};
 use crate::store::admin::extensions::extension_problem;
@@ -53,7 +56,8 @@ pub async fn permissions(
     Ok(Json(effective).into_response())
 }
 
-/// What `PUT /api/users/{id}/extensions/{sip_username}` takes.
+/// What `PUT /api/users/{id}/extensions/{sip_username}` takes, besides the
+/// read-only `sip_username` (the path's, when sent).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExtensionInput {
@@ -61,16 +65,21 @@ pub struct ExtensionInput {
     pub password: String,
 }
 
+/// The fields of an extension a client may send back unchanged.
+pub const EXTENSION_READ_ONLY: &[&str] = &["sip_username"];
+
 /// `PUT /api/users/{id}/extensions/{sip_username}`: creates the extension or
-/// sets its SIP password.
+/// sets its SIP password; answers the user.
 pub async fn set_extension(
     State(s): State<Arc<AdminState>>,
+    Extension(who): Extension<Arc<Principal>>,
     Path((raw, sip_username)): Path<(String, String)>,
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Answer {
     let user = id(&raw)?;
-    let input: ExtensionInput = body(&headers, &bytes)?;
+    let extension = serde_json::json!({ "sip_username": sip_username });
+    let input: ExtensionInput = replacement(&headers, &bytes, EXTENSION_READ_ONLY, &extension)?;
     let mut errors = Vec::new();
     if let Some(problem) = extension_problem(&sip_username) {
         errors.push(FieldError {
@@ -90,7 +99,7 @@ pub async fn set_extension(
         return Err(crate::store::admin::AdminError::Invalid(errors).into());
     }
     let realm = &s.realm;
-    let saved = extensions::set_extension(
+    let mut saved = extensions::set_extension(
         &s.store,
         user,
         &sip_username,
@@ -99,6 +108,7 @@ pub async fn set_extension(
         &ha1(Algorithm::Sha256, &sip_username, realm, &input.password),
     )
     .await?;
+    saved.limit_to(&who);
     Ok(Json(saved).into_response())
 }
 
