@@ -46,6 +46,8 @@ pub struct AdminState {
     pub realm: String,
     /// Failed logins in a row after which a user is locked.
     pub max_failed_logins: u32,
+    /// The web origins whose pages may use the session cookie.
+    pub origins: crate::api::origin::Origins,
 }
 
 /// The resources of the API, by path segment, in the order the document lists them.
