@@ -7,6 +7,10 @@
 //! scripts); `POST /api/logout` ends it; `GET /api/session` tells who is
 //! logged in, into which project, with which permissions.
 //!
+//! A cookie-authenticated request that changes state, or opens a WebSocket,
+//! must come from a page of the server's own origin or an allowed one
+//! ([`crate::api::origin`]); so must a login.
+//!
 //! Every screen's endpoints need that screen's Menu permission ([`menu_of`]);
 //! without it the answer is 403. Queue data is limited further by the queue
 //! permissions (`queue.all` or `queue.<id>`), see [`Principal::sees_queue`]:
@@ -27,6 +31,7 @@ use super::handlers::body;
 use super::problem::Problem;
 use super::scope::{hidden_queue, queue_in_path};
 use super::AdminState;
+use crate::api::origin::changes_state;
 use crate::store::admin::permissions::CATALOGUE;
 use crate::store::admin::sessions::{self, LoginError, Session, SESSION_MS};
 
@@ -136,6 +141,17 @@ pub async fn guard(
     mut request: Request,
     next: Next,
 ) -> Response {
+    // Only the cookie travels without the page asking for it, so only
+    // requests that may carry it are held to their Origin.
+    let headers = request.headers();
+    if bearer(headers).is_none()
+        && cookie(headers).is_some()
+        && changes_state(request.method(), headers)
+    {
+        if let Err(problem) = state.origins.check(headers) {
+            return problem.into_response();
+        }
+    }
     let principal = match authenticate(&state, request.headers()).await {
         Ok(p) => p,
         Err(problem) => {
@@ -191,6 +207,10 @@ pub struct LoggedIn {
 
 /// `POST /api/login`.
 pub async fn login(State(s): State<Arc<AdminState>>, headers: HeaderMap, bytes: Bytes) -> Response {
+    // Another site's page must not log a visitor in as someone else either.
+    if let Err(problem) = s.origins.check(&headers) {
+        return problem.into_response();
+    }
     let input: LoginInput = match body(&headers, &bytes) {
         Ok(i) => i,
         Err(p) => return p.into_response(),

@@ -52,6 +52,8 @@ pub struct AdminState {
     pub realm: String,
     /// Failed logins in a row after which a user is locked.
     pub max_failed_logins: u32,
+    /// The web origins whose pages may use the session cookie.
+    pub origins: crate::api::origin::Origins,
 }
 
 /// What the OpenAPI document needs of a resource.
