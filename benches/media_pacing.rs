@@ -267,7 +267,10 @@ fn baseline(n: usize, secs: u64) {
             tv_nsec: 0,
         };
         // SAFETY: ts is a valid out-pointer.
-        unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts)
+        };
         Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
     };
     let pkt = [0x80u8; 172];

@@ -60,6 +60,13 @@ pub struct SipConfig {
     pub domain: String,
     /// The most TCP and WebSocket connections open at once.
     pub max_connections: usize,
+    /// The most TCP and WebSocket connections one source address may hold at
+    /// once (loopback included); raise it when many phones share one NAT.
+    pub max_connections_per_source: usize,
+    /// A stream connection that has begun a message and not completed it
+    /// within this many seconds is closed (one byte every few seconds must
+    /// not hold a connection for ever).
+    pub message_deadline_secs: u64,
     /// A stream connection with no traffic for this long is closed.
     pub idle_timeout_secs: u64,
     /// The largest message accepted on a stream (UDP is bounded by the datagram).
@@ -85,6 +92,17 @@ pub struct HttpConfig {
     pub tls_cert: Option<PathBuf>,
     /// The private key (PEM: PKCS#8, PKCS#1 or SEC1) of `tls_cert`.
     pub tls_key: Option<PathBuf>,
+    /// Web origins (`scheme://host[:port]`) besides the server's own whose
+    /// pages may use `/sip` and the session cookie: a WebSocket upgrade or a
+    /// state-changing request whose `Origin` is none of these gets 403. The
+    /// server's own origin (the `Host` a request came to, on http or https as
+    /// configured) is always allowed, and so are requests without `Origin`.
+    pub allowed_origins: Vec<String>,
+    /// A connection must send a request's whole header within this many
+    /// seconds (and an idle keep-alive connection is closed after it).
+    pub header_read_timeout_secs: u64,
+    /// The most HTTP connections one source address may hold at once.
+    pub max_connections_per_source: usize,
 }
 
 impl HttpConfig {
@@ -221,6 +239,8 @@ impl Default for SipConfig {
             tcp: vec!["0.0.0.0:5060".parse().expect("literal address")],
             domain: "switchboard.local".into(),
             max_connections: 4096,
+            max_connections_per_source: 64,
+            message_deadline_secs: 10,
             idle_timeout_secs: 300,
             max_message_size: 64 * 1024,
             max_transactions: 262_144,
@@ -235,6 +255,9 @@ impl Default for HttpConfig {
             admin_token: String::new(),
             tls_cert: None,
             tls_key: None,
+            allowed_origins: Vec::new(),
+            header_read_timeout_secs: 10,
+            max_connections_per_source: 256,
         }
     }
 }
@@ -358,6 +381,36 @@ impl Config {
                 "auth.backoff_secs must be at least 1 and at most auth.max_backoff_secs".into(),
             ));
         }
+        for origin in &self.http.allowed_origins {
+            if !crate::api::origin::is_origin(origin) {
+                return Err(ConfigError::Invalid(format!(
+                    "http.allowed_origins: {origin:?} is not an origin \
+                     (scheme://host or scheme://host:port, nothing after)"
+                )));
+            }
+        }
+        for (key, value) in [
+            (
+                "sip.max_connections_per_source",
+                self.sip.max_connections_per_source,
+            ),
+            (
+                "sip.message_deadline_secs",
+                self.sip.message_deadline_secs as usize,
+            ),
+            (
+                "http.header_read_timeout_secs",
+                self.http.header_read_timeout_secs as usize,
+            ),
+            (
+                "http.max_connections_per_source",
+                self.http.max_connections_per_source,
+            ),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Invalid(format!("{key} must be at least 1")));
+            }
+        }
         if self.auth.algorithms.is_empty() {
             return Err(ConfigError::Invalid("auth.algorithms is empty".into()));
         }
@@ -382,6 +435,10 @@ impl Config {
 
     pub fn idle_timeout(&self) -> Duration {
         Duration::from_secs(self.sip.idle_timeout_secs)
+    }
+
+    pub fn message_deadline(&self) -> Duration {
+        Duration::from_secs(self.sip.message_deadline_secs)
     }
 }
 
@@ -436,6 +493,19 @@ mod tests {
             toml::from_str("[auth]\nbackoff_secs = 10\nmax_backoff_secs = 5\n").unwrap();
         assert!(config.validate().is_err());
         assert!(toml::from_str::<Config>("").unwrap().validate().is_ok());
+    }
+
+    #[test]
+    fn allowed_origins_must_be_origins() {
+        let config: Config =
+            toml::from_str("[http]\nallowed_origins = [\"https://panel.example:8443\"]\n").unwrap();
+        config.validate().unwrap();
+        for bad in ["panel.example", "https://panel.example/", "*", "null"] {
+            let config: Config =
+                toml::from_str(&format!("[http]\nallowed_origins = [\"{bad}\"]\n")).unwrap();
+            let error = config.validate().unwrap_err().to_string();
+            assert!(error.contains("http.allowed_origins"), "{bad}: {error}");
+        }
     }
 
     #[test]

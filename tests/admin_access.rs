@@ -569,3 +569,131 @@ fn refused_retry(reply: &common::http::Reply) -> u64 {
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| panic!("no Retry-After in {:?}", reply.headers))
 }
+
+#[test]
+fn nothing_under_or_naming_a_hidden_queue_is_reached() {
+    let (server, api) = server();
+    let p = project(&api, "Support");
+    let seen = queue(&api, p, "Seen", "4101");
+    let hidden = queue(&api, p, "Hidden", "4102");
+    let profile = make_profile(
+        &api,
+        "Seen only",
+        &[
+            "menu.queues".into(),
+            "menu.dial_plan".into(),
+            "menu.users".into(),
+            format!("queue.{seen}"),
+        ],
+    );
+    make_user(
+        &api,
+        "super",
+        "super password",
+        json!({"profiles": [profile]}),
+    );
+    let agent = make_user(&api, "worker", "worker password", json!({}));
+    let worker = id(&agent);
+    let me = as_user(&server, &token(&server, "super", "super password", None));
+
+    // The queue's agents and offered result codes, as the queue itself.
+    for path in [
+        format!("/api/queues/{hidden}/agents"),
+        format!("/api/queues/{hidden}/offered-result-codes"),
+        format!("/api/queues/{hidden}/anything-added-later"),
+    ] {
+        let p = assert_problem(&me.get(&path), 404);
+        assert_eq!(p["detail"], "no such queue", "{path}");
+    }
+    assert_problem(
+        &me.put(
+            &format!("/api/queues/{hidden}/agents"),
+            &json!([{"user_id": worker}]),
+        ),
+        404,
+    );
+    assert_eq!(
+        api.get(&format!("/api/queues/{hidden}/agents")).json(),
+        json!([])
+    );
+    let put = me.put(
+        &format!("/api/queues/{seen}/agents"),
+        &json!([{"user_id": worker}]),
+    );
+    assert_eq!(put.status, 200, "{}", put.body);
+
+    // A route to a hidden queue is hidden, and none can be made to one.
+    let route = id(&created(api.post(
+        "/api/routes",
+        &json!({"number": "+15550111", "queue_id": hidden}),
+    )));
+    assert_eq!(me.get("/api/routes").json(), json!([]));
+    assert_problem(&me.get(&format!("/api/routes/{route}")), 404);
+    assert_problem(&me.delete(&format!("/api/routes/{route}")), 404);
+    let refused = assert_problem(
+        &me.post(
+            "/api/routes",
+            &json!({"number": "+15550112", "queue_id": hidden}),
+        ),
+        422,
+    );
+    assert_eq!(fields(&refused), ["queue_id"]);
+    // Nor may a seen queue send its callers to a hidden one.
+    let refused = assert_problem(
+        &me.put(
+            &format!("/api/queues/{seen}"),
+            &json!({"project_id": p, "name": "Seen", "number": "4101",
+                    "exit_queue_id": hidden}),
+        ),
+        422,
+    );
+    assert_eq!(fields(&refused), ["exit_queue_id"]);
+
+    // A user serving a hidden queue is shown without it, cannot be given
+    // one, and a replace keeps it.
+    let both = api.put(
+        &format!("/api/users/{worker}"),
+        &json!({"username": "worker", "first_name": "W", "last_name": "K",
+                "profiles": agent["profiles"], "queues": [seen, hidden]}),
+    );
+    assert_eq!(both.status, 200, "{}", both.body);
+    let shown = me.get(&format!("/api/users/{worker}")).json();
+    assert_eq!(shown["queues"], json!([seen]));
+    let listed = me.get("/api/users").json();
+    let listed = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "worker")
+        .unwrap()
+        .clone();
+    assert_eq!(listed["queues"], json!([seen]));
+    let refused = assert_problem(
+        &me.post(
+            "/api/users",
+            &json!({"username": "sneaky", "first_name": "S", "last_name": "N",
+                    "profiles": agent["profiles"], "queues": [hidden]}),
+        ),
+        422,
+    );
+    assert_eq!(fields(&refused), ["queues[0]"]);
+    let renamed = me.put(
+        &format!("/api/users/{worker}"),
+        &json!({"username": "worker", "first_name": "Renamed", "last_name": "K",
+                "profiles": agent["profiles"], "queues": [seen]}),
+    );
+    assert_eq!(renamed.status, 200, "{}", renamed.body);
+    assert_eq!(renamed.json()["queues"], json!([seen]));
+    let stored = api.get(&format!("/api/users/{worker}")).json();
+    assert_eq!(stored["first_name"], "Renamed");
+    let mut queues: Vec<i64> = stored["queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q.as_i64().unwrap())
+        .collect();
+    queues.sort_unstable();
+    let mut expected = vec![seen, hidden];
+    expected.sort_unstable();
+    assert_eq!(queues, expected, "the hidden queue is kept");
+}

@@ -642,3 +642,102 @@ fn a_panel_agent_whose_browser_is_gone_for_good_is_logged_out() {
     let state = me.get("/api/agent/me").json();
     assert!(state["session"].is_null(), "{state}");
 }
+
+/// The session cookie travels with requests made by any site's page; only
+/// pages of our own origin may use it to change anything or open the live
+/// panel. Requests without an Origin (scripts) and bearer tokens are not
+/// affected.
+#[test]
+fn the_session_cookie_works_only_for_pages_of_our_origin() {
+    use common::http::request_with;
+    let (server, _admin, s) = panel_demo();
+    let token = session_token(&server);
+    let me = as_user(&server, &token);
+    let cookie = format!("switchboard_session={token}");
+    let own = format!("http://{}", server.http);
+    let evil = "http://evil.example";
+    let with_cookie = |method: &str, path: &str, origin: Option<&str>, body: &str| {
+        let mut headers = vec![("Cookie", cookie.as_str())];
+        if let Some(o) = origin {
+            headers.push(("Origin", o));
+        }
+        request_with(
+            server.http,
+            method,
+            path,
+            &headers,
+            "application/json",
+            Some(body),
+        )
+    };
+    let login_body = json!({"project": s.project}).to_string();
+    let reply = me.post("/api/agent/login", &json!({"project": s.project}));
+    assert_eq!(reply.status, 200, "{}", reply.body);
+
+    // Another site's page cannot log the agent out, nor in.
+    let refused = with_cookie("POST", "/api/agent/logout", Some(evil), "{}");
+    let p = assert_problem(&refused, 403);
+    assert_eq!(p["type"], "/api/problems/foreign-origin", "{p}");
+    let refused = with_cookie("POST", "/api/agent/login", Some(evil), &login_body);
+    assert_problem(&refused, 403);
+    assert_eq!(
+        session_queues(&me),
+        Some(vec!["Support".to_owned()]),
+        "the agent is still logged in"
+    );
+    // Nor log anyone in to the API from its page.
+    let login = request_with(
+        server.http,
+        "POST",
+        "/api/login",
+        &[("Origin", evil)],
+        "application/json",
+        Some(&json!({"username": "1001", "password": "secret-1001"}).to_string()),
+    );
+    assert_problem(&login, 403);
+
+    // Our own pages, and clients that send no Origin, go on as before.
+    assert_eq!(
+        with_cookie("POST", "/api/agent/logout", Some(&own), "{}").status,
+        204
+    );
+    assert_eq!(session_queues(&me), None);
+    let again = with_cookie("POST", "/api/agent/login", None, &login_body);
+    assert_eq!(again.status, 200, "{}", again.body);
+    // A bearer token is not sent by a browser on its own: no Origin check.
+    let bearer = request_with(
+        server.http,
+        "POST",
+        "/api/agent/logout",
+        &[
+            ("Authorization", &format!("Bearer {token}")),
+            ("Origin", evil),
+        ],
+        "application/json",
+        Some("{}"),
+    );
+    assert_eq!(bearer.status, 204, "{}", bearer.body);
+
+    // The live panel's WebSocket, with the cookie.
+    let open = |origin: &str| {
+        let mut request = format!("ws://{}/api/agent/ws", server.http)
+            .into_client_request()
+            .unwrap();
+        let headers = request.headers_mut();
+        headers.insert("cookie", cookie.parse().unwrap());
+        headers.insert("origin", origin.parse().unwrap());
+        let stream = TcpStream::connect(server.http).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        match tungstenite::client::client(request, stream) {
+            Ok((_, response)) => response.status().as_u16(),
+            Err(tungstenite::HandshakeError::Failure(tungstenite::Error::Http(response))) => {
+                response.status().as_u16()
+            }
+            Err(e) => panic!("websocket handshake: {e}"),
+        }
+    };
+    assert_eq!(open(evil), 403);
+    assert_eq!(open(&own), 101);
+}

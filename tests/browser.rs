@@ -630,7 +630,12 @@ fn the_panel_is_served_with_its_types_and_cache_rules() {
 /// hangs up; the record is answered by that agent, who ended the call.
 #[test]
 fn sip_js_registers_with_default_settings_and_takes_a_queue_call() {
-    let (server, _api) = demo("");
+    // The softphone's page comes from another origin, which the server must
+    // allow for its WebSocket.
+    let page_port = common::free_port();
+    let (server, _api) = demo(&format!(
+        "[http]\nlisten = \"127.0.0.1:0\"\nallowed_origins = [\"http://127.0.0.1:{page_port}\"]\n"
+    ));
     require_browser_tools();
     assert!(
         Path::new(MANIFEST).join("web/node_modules/sip.js").exists(),
@@ -641,7 +646,7 @@ fn sip_js_registers_with_default_settings_and_takes_a_queue_call() {
         "sipjs.mjs",
         &[],
         json!({"ws": format!("ws://{}/sip", server.http), "domain": "switchboard.local",
-               "user": "1001", "password": "pw-1001"}),
+               "user": "1001", "password": "pw-1001", "page_port": page_port}),
     );
     browser.expect("registered", MINUTE);
     let audio = CallerAudio::start();

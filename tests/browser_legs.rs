@@ -178,6 +178,33 @@ async fn a_browser_that_rejects_is_passed_for_the_next_agent() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websocket_client_that_wants_an_offer_is_not_rung_again_and_again() {
+    let (server, _api) = demo("");
+    let mut agent = registered(&server, "1001").await;
+    let server = std::sync::Arc::new(server);
+    let s = server.clone();
+    let caller =
+        tokio::task::spawn_blocking(move || call(&s, "queue_caller.xml", DID, &["-d", "14000"]));
+    let incoming = agent.ringing(WAIT).await.expect("the client is rung");
+    assert!(incoming.invite.body().is_empty());
+    // A client that takes only offers refuses the SDP-less INVITE.
+    let refusal = agent.response(&incoming, 488, "Not Acceptable Here", None);
+    agent.send(refusal).await;
+    // Its binding goes, so the call is not offered to it again when the
+    // re-offer delay (10 s) is over, while the caller still waits.
+    let again = agent
+        .next_matching(Duration::from_secs(12), |m| m.is_request("INVITE"))
+        .await;
+    assert!(again.is_none(), "rung again: {}", again.unwrap().0);
+    assert_eq!(server.metric("switchboard_sip_bindings_unusable_total"), 1);
+    assert_eq!(server.metric("switchboard_call_agent_invites_total"), 1);
+    let run = caller.await.unwrap();
+    assert!(run.success, "{}", run.output);
+    // Registering again binds it again.
+    assert_eq!(agent.register().await, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_browser_that_vanishes_mid_call_ends_the_call() {
     let (server, _api) = demo("");
     let mut agent = registered(&server, "1001").await;

@@ -24,8 +24,16 @@ pub(super) async fn render(State(state): State<Arc<AppState>>) -> impl IntoRespo
         ("sip_connections_opened_total", &t.connections_opened),
         ("sip_connections_refused_total", &t.connections_refused),
         (
+            "sip_connections_refused_per_source_total",
+            &t.connections_refused_per_source,
+        ),
+        (
             "sip_connections_idle_closed_total",
             &t.connections_idle_closed,
+        ),
+        (
+            "sip_connections_deadline_closed_total",
+            &t.connections_deadline_closed,
         ),
         ("sip_messages_too_large_total", &t.messages_too_large),
         ("sip_stream_framing_errors_total", &t.stream_framing_errors),

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod agent;
 mod metrics;
+pub mod origin;
 mod pages;
 mod sip_ws;
 

@@ -7,6 +7,11 @@
 //! the TLS listener the connection's transport is WSS, so our Via and Contact
 //! towards the browser say so.
 //!
+//! A browser opens a WebSocket for a page of any site, so the upgrade is
+//! refused (403) when the page's `Origin` is not allowed
+//! ([`super::origin`]). Requests over it are never trusted for their source
+//! address: a trunk's network does not cover a browser on the same machine.
+//!
 //! The server pings an idle connection (RFC 6455 section 5.5.2), and a
 //! browser's pong keeps it open; a connection that answers nothing for the
 //! idle timeout is closed, and with it the bindings only it could reach.
@@ -16,7 +21,7 @@ use std::sync::Arc;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use tokio::time::Instant;
@@ -35,7 +40,11 @@ pub(super) async fn upgrade(
     State(state): State<Arc<AppState>>,
     ConnectInfo(remote): ConnectInfo<SocketAddr>,
     transport: Option<Extension<SipWsTransport>>,
+    headers: HeaderMap,
 ) -> Response {
+    if let Err(problem) = state.admin.origins.check(&headers) {
+        return problem.into_response();
+    }
     let ws = ws
         .protocols(["sip"])
         .max_message_size(state.transports.limits().max_message_size);
@@ -49,8 +58,8 @@ pub(super) async fn upgrade(
     let transport = transport.map_or(Transport::Ws, |Extension(SipWsTransport(t))| t);
     let guard = match state.transports.register(transport, remote) {
         Ok(guard) => guard,
-        Err(_) => {
-            tracing::warn!(%remote, "websocket refused: connection limit reached");
+        Err(e) => {
+            tracing::warn!(%remote, error = %e, "websocket refused");
             return (StatusCode::SERVICE_UNAVAILABLE, "too many connections\n").into_response();
         }
     };

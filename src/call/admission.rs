@@ -1,7 +1,8 @@
 //! Who may call, and where the call goes.
 //!
 //! An INVITE is taken from a trunk (its source address is in a trunk's
-//! networks; a trunk with credentials must also pass digest) or from a user
+//! networks, over UDP or TCP; a trunk with credentials must also pass
+//! digest) or from a user
 //! who authenticates with digest (RFC 7616) as one of our extensions.
 //! Anything else is refused with 403 and counted: no toll fraud, no open
 //! relay, and no challenge handed to scanners that name no user of ours.
@@ -17,6 +18,7 @@ use crate::media::g711::Law;
 use crate::sip::authenticator::AuthOutcome;
 use crate::sip::core::unix_ms;
 use crate::sip::message::{HeaderName, Response};
+use crate::sip::peer::Transport;
 use crate::sip::tu::NewCall;
 
 use super::metrics::CallMetrics;
@@ -56,7 +58,13 @@ pub async fn run(s: Arc<Services>, call: NewCall) {
     }
     let routing = s.routing.get();
     let source = call.from.addr.ip();
-    let trunk = routing.trunk_for(source).cloned();
+    // A browser's WebSocket comes from wherever its user sits, the trunk's
+    // machine included, and may be driven by any site's page: it always
+    // authenticates as a user.
+    let trunk = match call.from.transport {
+        Transport::Ws | Transport::Wss => None,
+        _ => routing.trunk_for(source).cloned(),
+    };
     let needs_digest = match &trunk {
         Some(t) => t.username.as_deref(),
         None => {

@@ -12,7 +12,11 @@
 //! A browser (a contact registered over WebSocket, RFC 7118) is sent the INVITE
 //! without SDP: its 2xx carries its WebRTC offer, the browser leg is opened from
 //! it in the WebRTC hub, and our answer goes in the ACK (RFC 3261 section
-//! 13.2.2.4). The agent's media leg then becomes that browser leg.
+//! 13.2.2.4). The agent's media leg then becomes that browser leg. A
+//! WebSocket client that refuses such an INVITE (488 or 606: it takes only
+//! offers) would refuse every call the same way, so its binding is removed
+//! through the registrar, with the reason in the log, until it registers
+//! again.
 
 use crate::acd::AgentId;
 use crate::media::g711::Law;
@@ -45,6 +49,8 @@ struct Fork {
     status: u16,
     /// Reached over WebSocket: rung without SDP, answers with a WebRTC offer.
     browser: bool,
+    /// The Contact it was registered with.
+    contact: String,
 }
 
 /// The answered fork's dialog.
@@ -77,6 +83,8 @@ pub enum Progress {
 #[derive(Debug)]
 pub struct AgentLeg {
     pub agent: AgentId,
+    /// The address-of-record rung.
+    aor: String,
     /// The call's id, under which a browser leg opened at the answer is filed.
     call: u64,
     pub media: MediaLeg,
@@ -158,6 +166,7 @@ impl AgentLeg {
                         state: ForkState::Trying,
                         status: 0,
                         browser,
+                        contact: binding.contact.clone(),
                     });
                 }
                 Ok(Err(e)) => {
@@ -172,6 +181,7 @@ impl AgentLeg {
         }
         Ok(AgentLeg {
             agent: ring.agent,
+            aor: ring.aor.to_owned(),
             call: ring.call,
             media,
             forks,
@@ -211,6 +221,20 @@ impl AgentLeg {
                 let fork = &mut self.forks[i];
                 fork.state = ForkState::Done;
                 fork.status = status;
+                if fork.browser && matches!(status, 488 | 606) {
+                    // It wants an offer, and a browser leg can only answer
+                    // one: ringing it again would fail the same way on every
+                    // call, so it goes until it registers again.
+                    let _ = s
+                        .core
+                        .drop_binding(
+                            self.aor.clone(),
+                            fork.contact.clone(),
+                            "a WebSocket contact refused an INVITE without SDP (488/606); \
+                             browser softphones must make the offer in their 2xx",
+                        )
+                        .await;
+                }
                 self.verdict()
             }
         }

@@ -6,32 +6,15 @@
 //! notices that concern a record into record events for them. Offers whose
 //! call is gone are reported back as failed at once.
 //!
-//! Agents of desk phones work by registration: an agent with a queue
-//! assignment is logged in to the project of those queues, Available, when
-//! their extension has a registered contact, and logged out when the last
-//! contact goes (unregistered or expired). An agent who is not registered is
-//! therefore never offered a call.
+//! Who works is decided by the staffing policy ([`Staffing`]): registrations
+//! log desk-phone agents in and out, the agent panel logs its agents in and
+//! out, and a panel agent whose browser is gone is logged out after its grace
+//! period. This task feeds it and carries out what it decides.
 //!
-//! Agents of the agent panel log in through the API instead
-//! ([`PanelRequest::Login`]: the project they chose, its mandatory queues and
-//! the queues they chose). From then on the panel, not registration, decides
-//! whether they work:
-//! - their registrations neither log them out nor in: a page reload drops the
-//!   browser's SIP connection and registers again seconds later, and must
-//!   neither end their work nor put them in their assigned queues instead of
-//!   the chosen ones;
-//! - they are logged out after [`PANEL_GRACE`] with no panel WebSocket open
-//!   and no registered contact (the browser is gone for good); until then an
-//!   offer to them fails at once (no contact) and goes to the next agent;
-//! - a panel logout logs them out and keeps them out while the browser stays
-//!   registered; once their last contact goes, a desk phone that registers
-//!   logs them in by registration again, as before.
-//!
-//! Desk-phone agents who never use the panel work exactly as above. The
-//! dispatch task also feeds the agent hub ([`AgentHub`]) every notice and
+//! The dispatch task also feeds the agent hub ([`AgentHub`]) every notice and
 //! offer, and the queues' waiting counts every [`COUNTS_EVERY`].
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -46,14 +29,10 @@ use crate::sip::registrar::RegistrationChange;
 
 use super::agents::AgentHub;
 use super::routing::RoutingHandle;
+use super::staffing::{self, LogoutReason, Staffing};
 use super::{CallInput, Registry};
 
-/// How long a panel agent may be without a panel WebSocket and without a
-/// registered contact before they are logged out.
-pub const PANEL_GRACE: Duration = Duration::from_secs(30);
-
-/// How often the queues' waiting counts go to the agent hub (when changed)
-/// and panel agents are checked for [`PANEL_GRACE`].
+/// How often the queues' waiting counts go to the agent hub (when changed).
 pub const COUNTS_EVERY: Duration = Duration::from_millis(300);
 
 /// What the agent panel asks of dispatch; each answers once it has been
@@ -91,14 +70,6 @@ pub enum PanelRequest {
     Socket { agent: AgentId, open: bool },
 }
 
-/// A panel agent's connection to their panel.
-#[derive(Debug, Default)]
-struct PanelAgent {
-    sockets: u32,
-    /// Since when they have had no socket and no contact.
-    gone_since: Option<Millis>,
-}
-
 /// What the dispatch task takes.
 #[derive(Debug)]
 pub enum DispatchInput {
@@ -123,12 +94,7 @@ pub struct Dispatch {
     routing: Arc<RoutingHandle>,
     location: Arc<Location>,
     available: StatusId,
-    /// Agents logged in by registration.
-    logged_in: HashSet<AgentId>,
-    /// Agents logged in through the panel.
-    panel: HashMap<AgentId, PanelAgent>,
-    /// Agents who logged out through the panel while still registered.
-    panel_out: HashSet<AgentId>,
+    staffing: Staffing,
     hub: Arc<AgentHub>,
     /// Queues whose waiting count may have changed since the last report.
     dirty: HashSet<acd::QueueId>,
@@ -169,9 +135,7 @@ impl Dispatch {
             routing,
             location,
             available,
-            logged_in: HashSet::new(),
-            panel: HashMap::new(),
-            panel_out: HashSet::new(),
+            staffing: Staffing::default(),
             hub,
             dirty: HashSet::new(),
         })
@@ -185,7 +149,11 @@ impl Dispatch {
         let mut counts = tokio::time::interval(COUNTS_EVERY);
         counts.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            let deadline = self.engine.poll_timeout().map(|at| {
+            let next = match (self.engine.poll_timeout(), self.staffing.poll_timeout()) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let deadline = next.map(|at| {
                 let wait = at.0.saturating_sub(unix_ms());
                 Instant::now() + std::time::Duration::from_millis(wait)
             });
@@ -198,11 +166,13 @@ impl Dispatch {
                         self.on_input(input);
                     }
                 }
-                _ = sleep_until(deadline) => self.engine.handle_timeout(now()),
-                _ = counts.tick() => {
-                    self.report_counts();
-                    self.check_panel_agents();
+                _ = sleep_until(deadline) => {
+                    let t = now();
+                    self.engine.handle_timeout(t);
+                    self.staffing.handle_timeout(t);
+                    self.carry_out_staffing();
                 }
+                _ = counts.tick() => self.report_counts(),
             }
             self.drain();
         }
@@ -235,23 +205,17 @@ impl Dispatch {
                 };
                 let done = self.engine.handle(now(), login);
                 if done.is_ok() {
-                    self.logged_in.remove(&agent);
-                    self.panel_out.remove(&agent);
-                    self.panel.entry(agent).or_default().gone_since = None;
+                    self.staffing
+                        .handle(now(), staffing::Input::PanelLogin { agent });
                     tracing::info!(%agent, %project, "agent logged in through the panel");
                 }
                 self.drain();
                 let _ = reply.send(done);
             }
             PanelRequest::Logout { agent, reply } => {
-                let was_panel = self.panel.remove(&agent).is_some();
-                if was_panel || self.logged_in.remove(&agent) {
-                    self.apply(acd::Event::AgentLogout { agent });
-                    tracing::info!(%agent, "agent logged out through the panel");
-                }
-                if self.registered(agent) {
-                    self.panel_out.insert(agent);
-                }
+                self.staffing
+                    .handle(now(), staffing::Input::PanelLogout { agent });
+                self.carry_out_staffing();
                 self.drain();
                 let _ = reply.send(());
             }
@@ -277,14 +241,8 @@ impl Dispatch {
                 let _ = reply.send(done);
             }
             PanelRequest::Socket { agent, open } => {
-                if let Some(p) = self.panel.get_mut(&agent) {
-                    if open {
-                        p.sockets += 1;
-                        p.gone_since = None;
-                    } else {
-                        p.sockets = p.sockets.saturating_sub(1);
-                    }
-                }
+                self.staffing
+                    .handle(now(), staffing::Input::Socket { agent, open });
             }
         }
     }
@@ -321,44 +279,51 @@ impl Dispatch {
         Ok(())
     }
 
-    fn registered(&self, agent: AgentId) -> bool {
-        let routing = self.routing.get();
-        routing
-            .aor_of(agent)
-            .is_some_and(|aor| !self.location.lookup(aor, unix_ms()).is_empty())
-    }
-
-    /// Logs out panel agents whose browser has been gone for [`PANEL_GRACE`].
-    fn check_panel_agents(&mut self) {
-        if self.panel.is_empty() {
-            return;
-        }
-        let t = now();
-        let candidates: Vec<AgentId> = self
-            .panel
-            .iter()
-            .filter(|(_, p)| p.sockets == 0)
-            .map(|(a, _)| *a)
-            .collect();
-        let mut gone = Vec::new();
-        for agent in candidates {
-            let registered = self.registered(agent);
-            let p = self.panel.get_mut(&agent).expect("listed");
-            if registered {
-                p.gone_since = None;
-                continue;
+    /// Carries out what the staffing policy decided.
+    fn carry_out_staffing(&mut self) {
+        while let Some(action) = self.staffing.poll_action() {
+            match action {
+                staffing::Action::LogIn { agent } => {
+                    let Some((project, queues)) = self.routing.get().assignment(agent) else {
+                        // An extension without queues (a supervisor's, say).
+                        self.staffing
+                            .handle(now(), staffing::Input::LoginRefused { agent });
+                        continue;
+                    };
+                    match self.log_in(agent, project, queues) {
+                        Ok(()) => tracing::info!(%agent, "agent registered: logged in, Available"),
+                        Err(e) => {
+                            tracing::warn!(%agent, error = %e, "agent could not be logged in");
+                            self.staffing
+                                .handle(now(), staffing::Input::LoginRefused { agent });
+                        }
+                    }
+                }
+                staffing::Action::Rejoin { agent } => {
+                    // Joining again is harmless; calls in progress run on.
+                    if let Some((_, queues)) = self.routing.get().assignment(agent) {
+                        for queue in queues {
+                            self.apply(acd::Event::AgentJoinQueue { agent, queue });
+                        }
+                    }
+                }
+                staffing::Action::LogOut { agent, reason } => {
+                    match reason {
+                        LogoutReason::Unregistered => {
+                            tracing::info!(%agent, "agent unregistered: logged out")
+                        }
+                        LogoutReason::Panel => {
+                            tracing::info!(%agent, "agent logged out through the panel")
+                        }
+                        LogoutReason::PanelGone => tracing::info!(
+                            %agent,
+                            "panel agent gone (no panel and no phone): logged out"
+                        ),
+                    }
+                    self.apply(acd::Event::AgentLogout { agent });
+                }
             }
-            let since = *p.gone_since.get_or_insert(t);
-            if t.since(since) >= PANEL_GRACE {
-                gone.push(agent);
-            }
         }
-        for agent in gone {
-            self.panel.remove(&agent);
-            tracing::info!(%agent, "panel agent gone (no panel and no phone): logged out");
-            self.apply(acd::Event::AgentLogout { agent });
-        }
-        self.drain();
     }
 
     /// Sends the waiting counts of the queues that changed to the hub.
@@ -386,45 +351,31 @@ impl Dispatch {
 
     /// Logs in every assigned agent who is registered now (at start-up).
     fn login_registered(&mut self) {
+        self.follow_agents(|staffing, t, agent, contacts| {
+            if contacts > 0 {
+                staffing.handle(t, staffing::Input::Registered { agent, contacts });
+            }
+        });
+    }
+
+    /// Feeds the staffing policy, for every agent, their registered contacts.
+    fn follow_agents(&mut self, mut feed: impl FnMut(&mut Staffing, Millis, AgentId, usize)) {
         let routing = self.routing.get();
-        let now_ms = unix_ms();
-        let registered: Vec<String> = routing
-            .agents()
-            .filter(|(_, aor)| !self.location.lookup(aor, now_ms).is_empty())
-            .map(|(_, aor)| aor.to_owned())
-            .collect();
-        for aor in registered {
-            self.on_registration(&aor, 1);
+        let t = now();
+        for (agent, aor) in routing.agents() {
+            let contacts = self.location.lookup(aor, t.0).len();
+            feed(&mut self.staffing, t, agent, contacts);
         }
+        self.carry_out_staffing();
     }
 
     fn on_registration(&mut self, aor: &str, contacts: usize) {
-        let routing = self.routing.get();
-        let Some(agent) = routing.agent_of(aor) else {
+        let Some(agent) = self.routing.get().agent_of(aor) else {
             return;
         };
-        if self.panel.contains_key(&agent) {
-            // The panel decides; see the module documentation.
-            return;
-        }
-        if self.panel_out.contains(&agent) {
-            if contacts == 0 {
-                self.panel_out.remove(&agent);
-            }
-            return;
-        }
-        if contacts > 0 && !self.logged_in.contains(&agent) {
-            let Some((project, queues)) = routing.assignment(agent) else {
-                return;
-            };
-            match self.log_in(agent, project, queues) {
-                Ok(()) => tracing::info!(%agent, aor, "agent registered: logged in, Available"),
-                Err(e) => tracing::warn!(%agent, error = %e, "agent could not be logged in"),
-            }
-        } else if contacts == 0 && self.logged_in.remove(&agent) {
-            tracing::info!(%agent, aor, "agent unregistered: logged out");
-            self.apply(acd::Event::AgentLogout { agent });
-        }
+        self.staffing
+            .handle(now(), staffing::Input::Registered { agent, contacts });
+        self.carry_out_staffing();
     }
 
     /// Applies changed settings: every queue, project, status and result
@@ -443,31 +394,9 @@ impl Dispatch {
         for r in config.result_codes {
             self.apply(acd::Event::ResultCodeConfigured(r));
         }
-        let routing = self.routing.get();
-        let now_ms = unix_ms();
-        let agents: Vec<(AgentId, String)> = routing
-            .agents()
-            .map(|(a, aor)| (a, aor.to_owned()))
-            .collect();
-        for (agent, aor) in agents {
-            if self.panel.contains_key(&agent) || self.panel_out.contains(&agent) {
-                continue;
-            }
-            let registered = !self.location.lookup(&aor, now_ms).is_empty();
-            if !registered {
-                continue;
-            }
-            if let Some((project, queues)) = routing.assignment(agent) {
-                if self.logged_in.contains(&agent) {
-                    // Joining again is harmless; calls in progress run on.
-                    for queue in queues {
-                        self.apply(acd::Event::AgentJoinQueue { agent, queue });
-                    }
-                } else if let Err(e) = self.log_in(agent, project, queues) {
-                    tracing::warn!(%agent, error = %e, "agent could not be logged in");
-                }
-            }
-        }
+        self.follow_agents(|staffing, t, agent, contacts| {
+            staffing.handle(t, staffing::Input::Reassigned { agent, contacts });
+        });
     }
 
     /// Logs `agent` in to `project`, Available, in `queues`.
@@ -484,7 +413,6 @@ impl Dispatch {
             queues,
         };
         self.engine.handle(now(), login)?;
-        self.logged_in.insert(agent);
         Ok(())
     }
 

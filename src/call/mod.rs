@@ -32,6 +32,7 @@ pub mod queue_call;
 pub mod records;
 pub mod routing;
 pub mod signalling;
+pub mod staffing;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

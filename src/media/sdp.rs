@@ -8,7 +8,8 @@
 //! ours: an answer is a short fixed shape. Every offer is answered with exactly one
 //! G.711 codec (the first the offerer lists that we allow) plus telephone-event when
 //! offered, so the codec never changes under a running leg. When nothing matches,
-//! [`SdpError::sip_status`] gives the 488 the caller should see.
+//! [`SdpError::sip_status`] gives the 488 the caller should see; so does a
+//! stream whose address is broadcast or multicast (we send only to one party).
 
 use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
@@ -74,6 +75,8 @@ pub enum SdpError {
     NoAudio,
     #[error("no common codec; offered {offered}")]
     NoCommonCodec { offered: String },
+    #[error("media address {0} is broadcast or multicast: not a party to send to")]
+    UnusableAddress(IpAddr),
 }
 
 impl SdpError {
@@ -81,7 +84,9 @@ impl SdpError {
     pub fn sip_status(&self) -> u16 {
         match self {
             SdpError::Malformed(_) => 400,
-            SdpError::NoAudio | SdpError::NoCommonCodec { .. } => 488,
+            SdpError::NoAudio | SdpError::NoCommonCodec { .. } | SdpError::UnusableAddress(_) => {
+                488
+            }
         }
     }
 }
@@ -185,8 +190,27 @@ pub fn parse(text: &str) -> Result<SessionDesc, SdpError> {
                 rtcp_mux: attrs.iter().any(|a| matches!(a, SdpAttribute::RtcpMux)),
             }
         })
-        .collect();
+        .collect::<Vec<MediaLine>>();
+    // Media goes where the SDP says: a broadcast or multicast address would
+    // turn one caller into a source of traffic at a whole network.
+    if let Some(address) = media
+        .iter()
+        .filter(|m| m.port != 0)
+        .find_map(|m| m.address.filter(|a| !is_unicast(*a)))
+    {
+        tracing::warn!(%address, "SDP names a broadcast or multicast media address: refused");
+        return Err(SdpError::UnusableAddress(address));
+    }
     Ok(SessionDesc { media })
+}
+
+/// Whether media may be sent to `address`: not the limited broadcast
+/// (255.255.255.255) and not multicast (224.0.0.0/4, ff00::/8).
+fn is_unicast(address: IpAddr) -> bool {
+    match address.to_canonical() {
+        IpAddr::V4(v4) => !v4.is_broadcast() && !v4.is_multicast(),
+        IpAddr::V6(v6) => !v6.is_multicast(),
+    }
 }
 
 fn direction_of(attrs: &[SdpAttribute]) -> Option<Direction> {

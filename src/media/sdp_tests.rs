@@ -189,3 +189,36 @@ fn garbage_never_panics() {
         }
     }
 }
+
+#[test]
+fn broadcast_and_multicast_media_addresses_are_a_488() {
+    let with = |c: &str, m: &str| {
+        format!(
+            "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc={c}\r\nt=0 0\r\n{m}m=audio 4000 RTP/AVP 0\r\n"
+        )
+    };
+    for c in [
+        "IN IP4 255.255.255.255",
+        "IN IP4 224.0.0.1/1",
+        "IN IP4 239.255.255.250/16",
+        "IN IP6 ff02::1",
+    ] {
+        let e = parse(&with(c, "")).unwrap_err();
+        assert!(matches!(e, SdpError::UnusableAddress(_)), "{c}: {e:?}");
+        assert_eq!(e.sip_status(), 488, "{c}");
+    }
+    // A media-level c= wins over a unicast session-level one.
+    let text = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n\
+                m=audio 4000 RTP/AVP 0\r\nc=IN IP4 224.2.3.4/127\r\n";
+    assert!(matches!(parse(text), Err(SdpError::UnusableAddress(_))));
+    // A rejected stream sends nothing; old-style hold (0.0.0.0) stays hold.
+    let rejected = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n\
+                    m=audio 4000 RTP/AVP 0\r\nm=video 0 RTP/AVP 96\r\nc=IN IP4 224.2.3.4/127\r\n";
+    assert!(parse(rejected).is_ok());
+    let hold = parse(&with("IN IP4 0.0.0.0", "")).unwrap();
+    assert_eq!(hold.media[0].address, None);
+    assert!(
+        parse(&with("IN IP4 192.0.2.255", "")).is_ok(),
+        "a directed .255 may be a host"
+    );
+}

@@ -7,6 +7,7 @@
 //! that bind port 0 learn the real addresses.
 
 mod directory;
+mod http;
 mod invite_auth;
 mod tls;
 
@@ -140,7 +141,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let (transports, inbound) = Transports::new(
         Limits {
             max_connections: config.sip.max_connections,
+            max_per_source: config.sip.max_connections_per_source,
             idle_timeout: config.idle_timeout(),
+            message_deadline: config.message_deadline(),
             max_message_size: config.sip.max_message_size,
         },
         16 * 1024,
@@ -377,26 +380,22 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             realm: config.realm().to_owned(),
             login_guard,
             secure_cookie: config.http.tls().is_some(),
+            origins: api::origin::Origins::new(&config.http.allowed_origins, tls.is_some()),
         }),
         agent: agent_api,
     }));
     let local = http_local;
     tracing::info!(domain = %config.sip.domain, "switchboard running");
+    let limits = http::HttpLimits {
+        header_read_timeout: Duration::from_secs(config.http.header_read_timeout_secs),
+        max_per_source: config.http.max_connections_per_source,
+    };
     match tls {
         Some(tls) => {
-            use axum::serve::ListenerExt;
             let app = app.layer(axum::Extension(SipWsTransport(Transport::Wss)));
-            // tap_io is what lets ConnectInfo<SocketAddr> read the address a
-            // custom listener yields.
-            let listener = tls::TlsListener::new(listener, tls)?.tap_io(|_| {});
+            let listener = tls::TlsListener::new(listener, tls)?;
             announce("https", local);
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .context("serving HTTPS")?;
+            http::serve(listener, app, limits, shutdown_signal()).await;
         }
         None => {
             if !local.ip().is_loopback() {
@@ -408,13 +407,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                 );
             }
             announce("http", local);
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .context("serving HTTP")?;
+            http::serve(listener, app, limits, shutdown_signal()).await;
         }
     }
     core_task.abort();

@@ -172,6 +172,10 @@ impl<D: Directory + BindingStore> Core<D> {
             CoreCommand::Release { key } => {
                 routes.dialogs.remove(&key);
             }
+            CoreCommand::DropBinding { aor, contact, why } => {
+                let registrar = self.registrar.clone();
+                tokio::spawn(async move { registrar.drop_unusable(&aor, &contact, why).await });
+            }
         }
     }
 

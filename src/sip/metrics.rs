@@ -51,6 +51,7 @@ counters!(
     registrations => "REGISTER requests that changed or refreshed bindings.",
     bindings_expired => "Bindings removed because they expired.",
     bindings_connection_closed => "Bindings removed because the only connection that reached them closed.",
+    bindings_unusable => "Bindings removed because their contact cannot take our calls (a WebSocket client that refused an INVITE without SDP).",
     persist_failures => "Binding batches that could not be written to the store.",
     overload => "Requests refused with 503 because the core was full.",
     calls_refused_overload => "INVITEs refused with 503 because call control was saturated.",

@@ -93,6 +93,12 @@ pub enum CoreCommand {
     Claim { key: DialogKey, owner: Owner },
     /// Stop routing the dialog `key`.
     Release { key: DialogKey },
+    /// Remove the binding of `aor` at `contact`: it cannot take our calls.
+    DropBinding {
+        aor: String,
+        contact: String,
+        why: &'static str,
+    },
 }
 
 /// Sending half of the core's command channel, as call tasks hold it.
@@ -145,6 +151,19 @@ impl CoreHandle {
     pub async fn claim(&self, key: DialogKey, owner: Owner) -> Result<(), CoreGone> {
         self.commands
             .send(CoreCommand::Claim { key, owner })
+            .await
+            .map_err(|_| CoreGone)
+    }
+
+    /// Asks the registrar to remove a contact that cannot take our calls.
+    pub async fn drop_binding(
+        &self,
+        aor: String,
+        contact: String,
+        why: &'static str,
+    ) -> Result<(), CoreGone> {
+        self.commands
+            .send(CoreCommand::DropBinding { aor, contact, why })
             .await
             .map_err(|_| CoreGone)
     }

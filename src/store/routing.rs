@@ -286,6 +286,8 @@ impl Store {
             "announcement_frequency_secs": 30,
             "hold_music": "default",
             "agent_timeout_secs": 15,
+            // Pressing 1 (offered in the announcements) leaves a callback request.
+            "exit_kind": "callback",
         });
         let queue = admin::queues::create(
             self,

@@ -53,7 +53,8 @@ async function servePage(sipjs) {
     res.writeHead(200, { "content-type": `${type}; charset=utf-8`, "cache-control": "no-store" });
     res.end(body);
   });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  // The test names the port: the server allows this origin (http.allowed_origins).
+  await new Promise((resolve) => server.listen(cfg.page_port ?? 0, "127.0.0.1", resolve));
   server.unref();
   return `http://127.0.0.1:${server.address().port}/`;
 }

@@ -9,9 +9,15 @@
 //! often); `POST /api/logout` ends it; `GET /api/session` tells who is
 //! logged in, into which project, with which permissions.
 //!
+//! A cookie-authenticated request that changes state, or opens a WebSocket,
+//! must come from a page of the server's own origin or an allowed one
+//! ([`crate::api::origin`]); so must a login.
+//!
 //! Every screen's endpoints need that screen's Menu permission ([`menu_of`]);
 //! without it the answer is 403. Queue data is limited further by the queue
-//! permissions (`queue.all` or `queue.<id>`), see [`Principal::sees_queue`].
+//! permissions (`queue.all` or `queue.<id>`), see [`Principal::sees_queue`]:
+//! the guard answers 404 for anything under a queue the caller cannot see
+//! ([`queue_in_path`]), and the handlers keep to the same rule ([`super::scope`]).
 
 use std::sync::Arc;
 
@@ -27,7 +33,9 @@ use serde::{Deserialize, Serialize};
 
 use super::handlers::body;
 use super::problem::Problem;
+use super::scope::{hidden_queue, queue_in_path};
 use super::AdminState;
+use crate::api::origin::changes_state;
 use crate::store::admin::permissions::CATALOGUE;
 use crate::store::admin::sessions::{self, LoginError, Session, SESSION_MS};
 
@@ -49,11 +57,6 @@ impl Principal {
             Principal::Superuser => true,
             Principal::User { session, .. } => session.permissions.has(key),
         }
-    }
-
-    /// Whether every queue's data may be shown (`queue.all`, or the superuser).
-    pub fn sees_every_queue(&self) -> bool {
-        self.has("queue.all")
     }
 
     /// Whether the data of queue `id` may be shown to this principal.
@@ -134,13 +137,25 @@ fn unauthorized() -> Problem {
     )
 }
 
-/// Refuses requests without a valid token or session, and requests for a
-/// screen the caller lacks the Menu permission of.
+/// Refuses requests without a valid token or session, requests for a screen
+/// the caller lacks the Menu permission of, and requests under a queue the
+/// caller cannot see (as not found).
 pub async fn guard(
     State(state): State<Arc<AdminState>>,
     mut request: Request,
     next: Next,
 ) -> Response {
+    // Only the cookie travels without the page asking for it, so only
+    // requests that may carry it are held to their Origin.
+    let headers = request.headers();
+    if bearer(headers).is_none()
+        && cookie(headers).is_some()
+        && changes_state(request.method(), headers)
+    {
+        if let Err(problem) = state.origins.check(headers) {
+            return problem.into_response();
+        }
+    }
     let principal = match authenticate(&state, request.headers()).await {
         Ok(p) => p,
         Err(problem) => {
@@ -161,6 +176,11 @@ pub async fn guard(
                 format!("this screen needs the permission {key}"),
             )
             .into_response();
+        }
+    }
+    if let Some(queue) = queue_in_path(request.uri().path()) {
+        if !principal.sees_queue(queue) {
+            return hidden_queue().into_response();
         }
     }
     request.extensions_mut().insert(Arc::new(principal));
@@ -198,15 +218,19 @@ fn retry_later(slug: &str, detail: &str, secs: u64) -> Response {
     response
 }
 
-/// `POST /api/login`. The login guard comes first, so a refused source or a
-/// user backing off costs no password check; an unknown name and a wrong
-/// password are answered alike.
+/// `POST /api/login`. The origin check and the login guard come first, so a
+/// refused source or a user backing off costs no password check; an unknown
+/// name and a wrong password are answered alike.
 pub async fn login(
     State(s): State<Arc<AdminState>>,
     ConnectInfo(remote): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Response {
+    // Another site's page must not log a visitor in as someone else either.
+    if let Err(problem) = s.origins.check(&headers) {
+        return problem.into_response();
+    }
     let input: LoginInput = match body(&headers, &bytes) {
         Ok(i) => i,
         Err(p) => return p.into_response(),

@@ -7,10 +7,12 @@
 //!
 //! Every request but `POST /api/login` needs the admin token (the
 //! `http.admin_token` key, or the token generated at start-up) or a session
-//! ([`auth`]), and the Menu permission of its screen. The handlers are thin: the rules live in
-//! `store::admin`, and a refusal becomes an RFC 9457 problem ([`problem`]).
-//! Creating answers 201 with a `Location`; replacing is `PUT` of the whole item;
-//! deleting answers 204. Saved items carry a `warnings` array.
+//! ([`auth`]), and the Menu permission of its screen; queue data is limited
+//! to the caller's queues ([`scope`]). The handlers are thin: the rules live
+//! in `store::admin`, and a refusal becomes an RFC 9457 problem ([`problem`]).
+//! Creating answers 201 with a `Location`; replacing is `PUT` of the whole
+//! item, which may be the item as read with `GET` (its read-only fields
+//! unchanged); deleting answers 204. Saved items carry a `warnings` array.
 
 mod announcements;
 pub mod auth;
@@ -18,6 +20,9 @@ mod handlers;
 pub mod openapi;
 pub mod problem;
 mod queues;
+mod replace;
+mod resources;
+pub mod scope;
 mod users;
 
 use std::sync::Arc;
@@ -31,6 +36,7 @@ use axum::Router;
 use crate::store::admin::queues::QueueRules;
 use crate::store::Store;
 pub use announcements::queue_rules;
+use handlers::Resource;
 use problem::Problem;
 
 /// What the admin handlers share.
@@ -48,56 +54,72 @@ pub struct AdminState {
     pub login_guard: Arc<crate::sip::login_guard::LoginGuard>,
     /// Whether the listener serves HTTPS: the session cookie is then `Secure`.
     pub secure_cookie: bool,
+    /// The web origins whose pages may use the session cookie.
+    pub origins: crate::api::origin::Origins,
 }
 
-/// The resources of the API, by path segment, in the order the document lists them.
-pub const RESOURCES: &[&str] = &[
-    "projects",
-    "statuses",
-    "queues",
-    "queue-groups",
-    "result-codes",
-    "tags",
-    "trunks",
-    "routes",
-    "profiles",
-    "users",
-    "agent-groups",
-    "pickup-groups",
-];
+/// What the OpenAPI document needs of a resource.
+#[derive(Debug, Clone, Copy)]
+pub struct Described {
+    /// The path segment under `/api`.
+    pub path: &'static str,
+    /// The stored form's schema name (the input's is this plus `Input`).
+    pub schema: &'static str,
+    /// The fields of the stored form a replace accepts back unchanged.
+    pub read_only: &'static [&'static str],
+}
 
-macro_rules! resource {
-    ($router:expr, $path:literal, $m:ident) => {
-        $router
-            .route(
-                concat!("/", $path),
-                get(handlers::$m::list).post(handlers::$m::create),
-            )
-            .route(
-                concat!("/", $path, "/{id}"),
-                get(handlers::$m::get)
-                    .put(handlers::$m::update)
-                    .delete(handlers::$m::delete),
-            )
+impl Described {
+    const fn of<R: Resource>() -> Described {
+        Described {
+            path: R::PATH,
+            schema: R::SCHEMA,
+            read_only: R::READ_ONLY,
+        }
+    }
+}
+
+/// Routes the five operations of `R`.
+fn route<R: Resource>(r: Router<Arc<AdminState>>) -> Router<Arc<AdminState>> {
+    r.route(
+        &format!("/{}", R::PATH),
+        get(handlers::list::<R>).post(handlers::create::<R>),
+    )
+    .route(
+        &format!("/{}/{{id}}", R::PATH),
+        get(handlers::get::<R>)
+            .put(handlers::update::<R>)
+            .delete(handlers::delete::<R>),
+    )
+}
+
+/// The one list of the resources: it routes them and describes them.
+macro_rules! resources {
+    ($($r:ident),+ $(,)?) => {
+        /// The resources of the API, in the order the document lists them.
+        pub const RESOURCES: &[Described] = &[$(Described::of::<resources::$r>()),+];
+
+        fn route_resources(r: Router<Arc<AdminState>>) -> Router<Arc<AdminState>> {
+            $(let r = route::<resources::$r>(r);)+
+            r
+        }
     };
 }
 
-/// [`resource!`] for the resources whose handlers limit them to the caller's queues.
-macro_rules! scoped {
-    ($router:expr, $path:literal, $m:ident) => {
-        $router
-            .route(
-                concat!("/", $path),
-                get(queues::$m::list).post(queues::$m::create),
-            )
-            .route(
-                concat!("/", $path, "/{id}"),
-                get(queues::$m::get)
-                    .put(queues::$m::update)
-                    .delete(queues::$m::delete),
-            )
-    };
-}
+resources!(
+    Projects,
+    Statuses,
+    Queues,
+    QueueGroups,
+    ResultCodes,
+    Tags,
+    Trunks,
+    Routes,
+    Profiles,
+    Users,
+    AgentGroups,
+    PickupGroups,
+);
 
 /// The admin router, to be nested under `/api`. `panel` (the agent panel's
 /// routes) joins it behind the session guard but outside the configuration
@@ -106,34 +128,7 @@ pub fn router<S>(state: Arc<AdminState>, panel: Router<Arc<AdminState>>) -> Rout
 where
     S: Clone + Send + Sync + 'static,
 {
-    let r = Router::new();
-    let r = resource!(r, "projects", projects);
-    let r = resource!(r, "statuses", statuses);
-    let r = r
-        .route("/queues", get(queues::list).post(queues::create))
-        .route(
-            "/queues/{id}",
-            get(queues::get).put(queues::update).delete(queues::delete),
-        );
-    let r = scoped!(r, "queue-groups", queue_groups);
-    let r = resource!(r, "result-codes", result_codes);
-    let r = scoped!(r, "tags", tags);
-    let r = resource!(r, "profiles", profiles);
-    let r = r
-        .route(
-            "/users",
-            get(handlers::users::list).post(handlers::users::create),
-        )
-        .route(
-            "/users/{id}",
-            get(handlers::users::get)
-                .put(users::update)
-                .delete(handlers::users::delete),
-        );
-    let r = resource!(r, "agent-groups", agent_groups);
-    let r = resource!(r, "pickup-groups", pickup_groups);
-    let r = resource!(r, "trunks", trunks);
-    let r = resource!(r, "routes", routes);
+    let r = route_resources(Router::new());
     r.route(
         "/queues/{id}/agents",
         get(handlers::queue_agents::get).put(handlers::queue_agents::set),

@@ -5,7 +5,8 @@
 //! input definitions below, so a new resource cannot be routed without being
 //! described (the unit test checks every route and problem type is listed).
 //! Output schemas are the input fields plus `id`, read-only fields and
-//! `warnings`.
+//! `warnings`. A replace (`PUT`) takes the input fields and, back unchanged,
+//! the read-only ones each resource names (`Replacement` schemas).
 
 use std::sync::{Arc, OnceLock};
 
@@ -27,25 +28,6 @@ use crate::store::admin::trunks::CODECS;
 pub async fn serve(State(_): State<Arc<AdminState>>) -> Json<Value> {
     static DOC: OnceLock<Value> = OnceLock::new();
     Json(DOC.get_or_init(document).clone())
-}
-
-/// The schema name of each resource in [`RESOURCES`].
-fn schema_of(resource: &str) -> &'static str {
-    match resource {
-        "projects" => "Project",
-        "statuses" => "Status",
-        "queues" => "Queue",
-        "queue-groups" => "QueueGroup",
-        "result-codes" => "ResultCode",
-        "tags" => "Tag",
-        "trunks" => "Trunk",
-        "routes" => "Route",
-        "profiles" => "Profile",
-        "users" => "User",
-        "agent-groups" => "AgentGroup",
-        "pickup-groups" => "PickupGroup",
-        other => panic!("resource {other} has no schema"),
-    }
 }
 
 fn int(min: i64, max: i64) -> Value {
@@ -95,6 +77,22 @@ fn output(input: &Value, extra: Vec<(&str, Value)>) -> Value {
                "description": "Present on answers to writes: what the server changed or advises."}),
     );
     json!({"type": "object", "required": required, "properties": properties})
+}
+
+/// The body of a replace: the fields of `input`, and the `read_only` fields
+/// of the `stored` form, which a client may send back holding the stored value.
+fn replacement(input: &Value, stored: &Value, read_only: &[&str]) -> Value {
+    let mut out = input.clone();
+    for name in read_only {
+        let mut schema = stored["properties"][*name].clone();
+        schema["description"] = json!(if *name == "id" {
+            "read-only: when sent, it must be the id in the path (422 otherwise)"
+        } else {
+            "read-only: when sent, it must be the stored value (422 otherwise)"
+        });
+        out["properties"][*name] = schema;
+    }
+    out
 }
 
 fn schemas() -> Map<String, Value> {
@@ -321,6 +319,14 @@ fn schemas() -> Map<String, Value> {
     out.insert("TagInput".into(), tag);
     users::schemas(&mut out);
     agent::schemas(&mut out);
+    for resource in RESOURCES {
+        let replace = replacement(
+            &out[&format!("{}Input", resource.schema)],
+            &out[resource.schema],
+            resource.read_only,
+        );
+        out.insert(format!("{}Replacement", resource.schema), replace);
+    }
     out.insert(
         "FieldError".into(),
         json!({"type": "object", "required": ["field", "message"],
@@ -399,9 +405,11 @@ fn body(schema: &str) -> Value {
 /// The whole document.
 pub fn document() -> Value {
     let mut paths = Map::new();
-    for resource in RESOURCES {
-        let schema = schema_of(resource);
+    for described in RESOURCES {
+        let resource = described.path;
+        let schema = described.schema;
         let input = format!("{schema}Input");
+        let replace = format!("{schema}Replacement");
         let tag = [resource];
         paths.insert(
             format!("/api/{resource}"),
@@ -433,7 +441,9 @@ pub fn document() -> Value {
                 "put": {
                     "operationId": format!("replace-{resource}"),
                     "tags": tag,
-                    "requestBody": body(&input),
+                    "description": "Replaces the whole item. The body may be the item as read, \
+                                    changed: its read-only fields are accepted unchanged.",
+                    "requestBody": body(&replace),
                     "responses": with(problems(&[400, 403, 404, 409, 415, 422]), "200",
                         answer("Saved", schema_ref(schema))),
                 },
@@ -522,15 +532,14 @@ mod tests {
     fn every_route_and_schema_is_described() {
         let doc = document();
         for resource in RESOURCES {
-            for path in [
-                format!("/api/{resource}"),
-                format!("/api/{resource}/{{id}}"),
-            ] {
+            let path = resource.path;
+            for path in [format!("/api/{path}"), format!("/api/{path}/{{id}}")] {
                 assert!(doc["paths"][&path].is_object(), "{path} missing");
             }
-            let schema = schema_of(resource);
+            let schema = resource.schema;
             assert!(doc["components"]["schemas"][schema].is_object());
             assert!(doc["components"]["schemas"][format!("{schema}Input")].is_object());
+            assert!(doc["components"]["schemas"][format!("{schema}Replacement")].is_object());
         }
         assert_eq!(
             doc["paths"].as_object().unwrap().len(),
@@ -543,6 +552,47 @@ mod tests {
                 doc["components"]["schemas"][name].is_object(),
                 "{name} dangling"
             );
+        }
+    }
+
+    /// What a `GET` answers, a `PUT` takes back: every field of the stored
+    /// form is an input field or one of the resource's read-only fields, and
+    /// those are no input field.
+    #[test]
+    fn a_replace_takes_back_every_field_of_the_stored_form() {
+        let schemas = schemas();
+        for resource in RESOURCES {
+            let names = |schema: &str| -> Vec<String> {
+                schemas[schema]["properties"]
+                    .as_object()
+                    .unwrap_or_else(|| panic!("{schema} has no properties"))
+                    .keys()
+                    .cloned()
+                    .collect()
+            };
+            let input = names(&format!("{}Input", resource.schema));
+            let replacement = names(&format!("{}Replacement", resource.schema));
+            for name in names(resource.schema) {
+                if name != "warnings" {
+                    assert!(
+                        replacement.contains(&name),
+                        "{}: PUT refuses {name}",
+                        resource.path
+                    );
+                }
+            }
+            for name in resource.read_only {
+                assert!(
+                    !input.iter().any(|i| i == name),
+                    "{}: {name} is an input field",
+                    resource.path
+                );
+                assert!(
+                    schemas[resource.schema]["properties"][*name].is_object(),
+                    "{}: {name} is not shown",
+                    resource.path
+                );
+            }
         }
     }
 }

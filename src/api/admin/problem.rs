@@ -26,6 +26,11 @@ pub const KINDS: &[(&str, u16, &str)] = &[
     ),
     ("user-locked", 403, "The user is locked by an administrator"),
     ("user-passive", 403, "The user is passive and cannot log in"),
+    (
+        "foreign-origin",
+        403,
+        "The request came from a page of a site not allowed to use this server",
+    ),
     ("not-found", 404, "No such item"),
     (
         "method-not-allowed",

@@ -8,17 +8,20 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 
-use super::handlers::{body, id, query_id};
+use super::auth::Principal;
+use super::handlers::{id, query_id};
 use super::problem::Problem;
+use super::replace::replacement;
+use super::scope::Scoped;
 use super::AdminState;
 use crate::sip::auth::{ha1, Algorithm};
 use crate::store::admin::extensions::extension_problem;
 use crate::store::admin::permissions::{CATALOGUE, GROUPS};
 use crate::store::admin::users::PASSWORD_CHARS;
-use crate::store::admin::{extensions, permissions, users, users_csv, FieldError};
+use crate::store::admin::{extensions, permissions, users_csv, FieldError};
 
 type Answer = Result<Response, Problem>;
 
@@ -53,7 +56,8 @@ pub async fn permissions(
     Ok(Json(effective).into_response())
 }
 
-/// What `PUT /api/users/{id}/extensions/{sip_username}` takes.
+/// What `PUT /api/users/{id}/extensions/{sip_username}` takes, besides the
+/// read-only `sip_username` (the path's, when sent).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExtensionInput {
@@ -61,35 +65,21 @@ pub struct ExtensionInput {
     pub password: String,
 }
 
-/// `PUT /api/users/{id}`: the update of every resource, and a password sent
-/// with it (the administrator's reset) also ends the user's back-off from
-/// failed logins.
-pub async fn update(
-    State(s): State<Arc<AdminState>>,
-    Path(raw): Path<String>,
-    headers: HeaderMap,
-    bytes: Bytes,
-) -> Answer {
-    let reset = body::<users::UserInput>(&headers, &bytes).is_ok_and(|i| i.password.is_some());
-    let answer =
-        super::handlers::users::update(State(s.clone()), Path(raw.clone()), headers, bytes).await?;
-    if reset {
-        let user = users::get(&s.store, id(&raw)?).await?;
-        s.login_guard.forget_user(&user.username);
-    }
-    Ok(answer)
-}
+/// The fields of an extension a client may send back unchanged.
+pub const EXTENSION_READ_ONLY: &[&str] = &["sip_username"];
 
 /// `PUT /api/users/{id}/extensions/{sip_username}`: creates the extension or
-/// sets its SIP password.
+/// sets its SIP password; answers the user.
 pub async fn set_extension(
     State(s): State<Arc<AdminState>>,
+    Extension(who): Extension<Arc<Principal>>,
     Path((raw, sip_username)): Path<(String, String)>,
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Answer {
     let user = id(&raw)?;
-    let input: ExtensionInput = body(&headers, &bytes)?;
+    let extension = serde_json::json!({ "sip_username": sip_username });
+    let input: ExtensionInput = replacement(&headers, &bytes, EXTENSION_READ_ONLY, &extension)?;
     let mut errors = Vec::new();
     if let Some(problem) = extension_problem(&sip_username) {
         errors.push(FieldError {
@@ -109,7 +99,7 @@ pub async fn set_extension(
         return Err(crate::store::admin::AdminError::Invalid(errors).into());
     }
     let realm = &s.realm;
-    let saved = extensions::set_extension(
+    let mut saved = extensions::set_extension(
         &s.store,
         user,
         &sip_username,
@@ -120,6 +110,7 @@ pub async fn set_extension(
     .await?;
     // A new SIP password ends the back-off of failures on that extension.
     s.login_guard.forget_user(&sip_username);
+    saved.limit_to(&who);
     Ok(Json(saved).into_response())
 }
 

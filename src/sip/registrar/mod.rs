@@ -263,6 +263,23 @@ impl<D: Directory + BindingStore> Registrar<D> {
         }
     }
 
+    /// Removes the binding of `aor` at `contact` because it cannot take our
+    /// calls (`why` goes in the log), and records the removal like an expiry:
+    /// call control sees the AOR's contacts change. A later REGISTER of the
+    /// same contact binds it again.
+    pub async fn drop_unusable(&self, aor: &str, contact: &str, why: &str) {
+        let left = self.location.update(aor, |set| {
+            let before = set.len();
+            set.retain(|b| b.contact != contact);
+            (set.len() != before).then_some(set.len())
+        });
+        let Some(left) = left else { return };
+        SipMetrics::bump(&self.metrics.bindings_unusable);
+        tracing::warn!(%aor, %contact, reason = why, "binding removed: the contact cannot take calls until it registers again");
+        self.changed(aor, left);
+        self.persist_now(aor.to_owned()).await;
+    }
+
     fn lock_flows(&self) -> std::sync::MutexGuard<'_, HashMap<ConnectionId, HashSet<String>>> {
         self.flows.lock().unwrap_or_else(|p| p.into_inner())
     }

@@ -8,9 +8,12 @@
 //! (section 18.2.2), which is the only way back to a browser whose Contact host
 //! is `*.invalid`. A TCP peer with no open connection gets a new one.
 //!
-//! Connections are bounded in number (`max_connections`); a connection with no
-//! traffic for the idle timeout is closed, and TCP keepalive finds half-open
-//! ones. Every closed connection is reported to whoever watches
+//! Connections are bounded in number (`max_connections`), and so are those
+//! from one source address (`max_per_source`, loopback included), so a few
+//! hosts cannot take every slot. A connection with no traffic for the idle
+//! timeout is closed, and so is one that began a message and has not finished
+//! it by the message deadline (a slow drip of bytes keeps a connection busy,
+//! not idle); TCP keepalive finds half-open ones. Every closed connection is reported to whoever watches
 //! ([`Transports::watch_closed`]): the registrar drops the bindings that only
 //! that connection could reach. An overfull inbound channel drops datagrams rather than queueing
 //! without bound; every drop is counted in [`TransportMetrics`].
@@ -19,7 +22,7 @@ mod stream;
 mod udp;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -48,6 +51,8 @@ pub enum TransportError {
     Congested(ConnectionId),
     #[error("too many open connections")]
     TooManyConnections,
+    #[error("too many open connections from {0}")]
+    TooManyFromSource(IpAddr),
     #[error("{0} transport is not available for sending")]
     Unsupported(Transport),
     #[error(transparent)]
@@ -58,7 +63,12 @@ pub enum TransportError {
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub max_connections: usize,
+    /// Inbound connections one source address may hold at once.
+    pub max_per_source: usize,
     pub idle_timeout: Duration,
+    /// The longest a stream connection may take over one message, from its
+    /// first byte to its last.
+    pub message_deadline: Duration,
     pub max_message_size: usize,
 }
 
@@ -69,7 +79,11 @@ pub struct TransportMetrics {
     pub datagrams_dropped_overload: AtomicU64,
     pub connections_opened: AtomicU64,
     pub connections_refused: AtomicU64,
+    /// Refused because their source address held its limit already.
+    pub connections_refused_per_source: AtomicU64,
     pub connections_idle_closed: AtomicU64,
+    /// Closed because a message was still incomplete at the message deadline.
+    pub connections_deadline_closed: AtomicU64,
     pub messages_too_large: AtomicU64,
     pub stream_framing_errors: AtomicU64,
     pub send_failures: AtomicU64,
@@ -85,6 +99,8 @@ impl TransportMetrics {
 struct Connection {
     peer: Peer,
     outbound: mpsc::Sender<Bytes>,
+    /// Whether the peer opened it (and so counts against its source's limit).
+    inbound: bool,
 }
 
 /// The handle shared by the SIP core and every transport task.
@@ -111,6 +127,8 @@ struct Registry {
     /// The newest connection to each remote address, for sending to a TCP peer
     /// by address (section 18.2.2 reuses an existing connection).
     by_addr: HashMap<(Transport, SocketAddr), ConnectionId>,
+    /// Open inbound connections per source address.
+    by_source: HashMap<IpAddr, usize>,
 }
 
 /// What a stream connection task owns: its identity and the receiver of what
@@ -194,16 +212,46 @@ impl Transports {
     }
 
     /// Registers a new stream connection from `remote`, or refuses it when the
-    /// connection limit is reached.
+    /// connection limit, or the limit of `remote`'s address, is reached.
     pub fn register(
         &self,
         transport: Transport,
         remote: SocketAddr,
     ) -> Result<ConnectionGuard, TransportError> {
+        self.register_as(transport, remote, true)
+    }
+
+    /// Registers a connection we opened to `remote`: it counts against the
+    /// total but not against the peer's own limit.
+    fn register_outbound(
+        &self,
+        transport: Transport,
+        remote: SocketAddr,
+    ) -> Result<ConnectionGuard, TransportError> {
+        self.register_as(transport, remote, false)
+    }
+
+    fn register_as(
+        &self,
+        transport: Transport,
+        remote: SocketAddr,
+        inbound: bool,
+    ) -> Result<ConnectionGuard, TransportError> {
         let mut registry = self.lock_registry();
         if registry.by_id.len() >= self.inner.limits.max_connections {
             TransportMetrics::bump(&self.inner.metrics.connections_refused);
             return Err(TransportError::TooManyConnections);
+        }
+        let source = remote.ip().to_canonical();
+        if inbound {
+            let held = registry.by_source.entry(source).or_insert(0);
+            if *held >= self.inner.limits.max_per_source {
+                drop(registry);
+                TransportMetrics::bump(&self.inner.metrics.connections_refused);
+                TransportMetrics::bump(&self.inner.metrics.connections_refused_per_source);
+                return Err(TransportError::TooManyFromSource(source));
+            }
+            *held += 1;
         }
         let id = ConnectionId(self.inner.next_connection.fetch_add(1, Ordering::Relaxed));
         let peer = Peer {
@@ -212,7 +260,14 @@ impl Transports {
             connection: Some(id),
         };
         let (tx, rx) = mpsc::channel(CONNECTION_QUEUE);
-        registry.by_id.insert(id, Connection { peer, outbound: tx });
+        registry.by_id.insert(
+            id,
+            Connection {
+                peer,
+                outbound: tx,
+                inbound,
+            },
+        );
         registry.by_addr.insert((transport, remote), id);
         drop(registry);
         TransportMetrics::bump(&self.inner.metrics.connections_opened);
@@ -231,6 +286,15 @@ impl Transports {
         let key = (conn.peer.transport, conn.peer.addr);
         if registry.by_addr.get(&key) == Some(&id) {
             registry.by_addr.remove(&key);
+        }
+        if conn.inbound {
+            let source = conn.peer.addr.ip().to_canonical();
+            if let Some(held) = registry.by_source.get_mut(&source) {
+                *held -= 1;
+                if *held == 0 {
+                    registry.by_source.remove(&source);
+                }
+            }
         }
         drop(registry);
         if let Some(closed) = self.inner.closed.get() {
@@ -329,5 +393,42 @@ impl Transports {
             .connections
             .lock()
             .expect("connection registry lock")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn transports(max_connections: usize, max_per_source: usize) -> Transports {
+        let limits = Limits {
+            max_connections,
+            max_per_source,
+            idle_timeout: Duration::from_secs(60),
+            message_deadline: Duration::from_secs(10),
+            max_message_size: 64 * 1024,
+        };
+        Transports::new(limits, 8).0
+    }
+
+    #[test]
+    fn one_source_holds_at_most_its_limit() {
+        let t = transports(100, 2);
+        let a = |port| SocketAddr::from(([127, 0, 0, 1], port));
+        let first = t.register(Transport::Tcp, a(1000)).unwrap();
+        let _ws = t.register(Transport::Ws, a(1001)).unwrap();
+        assert!(matches!(
+            t.register(Transport::Tcp, a(1002)),
+            Err(TransportError::TooManyFromSource(_))
+        ));
+        assert!(t
+            .register(Transport::Tcp, SocketAddr::from(([127, 0, 0, 2], 1000)))
+            .is_ok());
+        // Connections we open ourselves do not use up the peer's share.
+        let _out = t.register_outbound(Transport::Tcp, a(5060)).unwrap();
+        drop(first);
+        assert!(t.register(Transport::Tcp, a(1003)).is_ok());
+        let m = t.metrics();
+        assert_eq!(m.connections_refused_per_source.load(Ordering::Relaxed), 1);
     }
 }

@@ -2,6 +2,9 @@
 //! Content-Length (RFC 3261 section 18.3), the size bound, idle reaping and
 //! RFC 5626 keep-alive pings.
 //!
+//! A message must be complete within the message deadline of its first byte;
+//! a peer that drips bytes (slowloris) is closed then, however busy it looks.
+//!
 //! One task per connection reads, frames and hands whole messages to the core,
 //! and writes what the core queued for this connection. A message over the size
 //! limit, or a stream that cannot be framed, closes the connection: there is no
@@ -54,8 +57,8 @@ pub(super) async fn accept_loop(transports: Transports, listener: TcpListener) {
                 tune(&stream);
                 tokio::spawn(drive(transports.clone(), stream, guard));
             }
-            Err(_) => {
-                tracing::warn!(%remote, "tcp connection refused: connection limit reached");
+            Err(e) => {
+                tracing::warn!(%remote, error = %e, "tcp connection refused");
             }
         }
     }
@@ -73,7 +76,7 @@ pub(super) async fn connect_tcp(
             std::io::Error::new(std::io::ErrorKind::TimedOut, "tcp connect timed out")
         })??;
     tune(&stream);
-    let guard = transports.register(Transport::Tcp, addr)?;
+    let guard = transports.register_outbound(Transport::Tcp, addr)?;
     let id = guard
         .peer
         .connection
@@ -96,6 +99,7 @@ fn tune(stream: &TcpStream) {
 enum Closed {
     ByPeer,
     Idle,
+    Deadline,
     TooLarge,
     Unframeable,
     CoreGone,
@@ -109,7 +113,10 @@ async fn drive(transports: Transports, stream: TcpStream, mut guard: ConnectionG
     let (mut reader, mut writer) = stream.into_split();
     let mut buf = BytesMut::with_capacity(8 * 1024);
     let mut idle_deadline = Instant::now() + limits.idle_timeout;
+    // When the message in `buf` must be complete; `None` between messages.
+    let mut message_deadline: Option<Instant> = None;
     let closed = 'conn: loop {
+        let deadline = message_deadline.map_or(idle_deadline, |m| m.min(idle_deadline));
         tokio::select! {
             read = reader.read_buf(&mut buf) => {
                 match read {
@@ -118,6 +125,7 @@ async fn drive(transports: Transports, stream: TcpStream, mut guard: ConnectionG
                     Err(e) => break 'conn Closed::Io(e),
                 }
                 idle_deadline = Instant::now() + limits.idle_timeout;
+                let mut delivered = false;
                 loop {
                     let skipped = skip_keepalive(&buf);
                     if skipped > 0 {
@@ -132,6 +140,7 @@ async fn drive(transports: Transports, stream: TcpStream, mut guard: ConnectionG
                     match frame(&buf, limits.max_message_size) {
                         Ok(Some(n)) => {
                             let message = buf.split_to(n).freeze();
+                            delivered = true;
                             if !transports.deliver(message, peer).await {
                                 break 'conn Closed::CoreGone;
                             }
@@ -141,6 +150,13 @@ async fn drive(transports: Transports, stream: TcpStream, mut guard: ConnectionG
                         Err(_) => break 'conn Closed::Unframeable,
                     }
                 }
+                // Bytes left over are the start of the next message: its
+                // clock starts now, unless it was running already.
+                if buf.is_empty() {
+                    message_deadline = None;
+                } else if delivered || message_deadline.is_none() {
+                    message_deadline = Some(Instant::now() + limits.message_deadline);
+                }
             }
             out = guard.outbound.recv() => {
                 let Some(data) = out else { break 'conn Closed::CoreGone };
@@ -149,11 +165,21 @@ async fn drive(transports: Transports, stream: TcpStream, mut guard: ConnectionG
                 }
                 idle_deadline = Instant::now() + limits.idle_timeout;
             }
-            _ = tokio::time::sleep_until(idle_deadline) => break 'conn Closed::Idle,
+            _ = tokio::time::sleep_until(deadline) => {
+                if message_deadline.is_some_and(|m| m <= Instant::now()) {
+                    break 'conn Closed::Deadline;
+                }
+                break 'conn Closed::Idle;
+            }
         }
     };
     match &closed {
         Closed::Idle => TransportMetrics::bump(&metrics.connections_idle_closed),
+        Closed::Deadline => {
+            TransportMetrics::bump(&metrics.connections_deadline_closed);
+            tracing::info!(%peer, deadline = ?limits.message_deadline, buffered = buf.len(),
+                "message not complete by its deadline: connection closed");
+        }
         Closed::TooLarge => {
             TransportMetrics::bump(&metrics.messages_too_large);
             tracing::warn!(%peer, limit = limits.max_message_size, "message too large: connection closed");

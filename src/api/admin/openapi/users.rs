@@ -143,10 +143,18 @@ pub(super) fn schemas(out: &mut Map<String, Value>) {
     out.insert(
         "ExtensionInput".into(),
         input(
-            vec![(
-                "password",
-                json!({"type": "string", "minLength": 8, "maxLength": 256}),
-            )],
+            vec![
+                (
+                    "password",
+                    json!({"type": "string", "minLength": 8, "maxLength": 256}),
+                ),
+                (
+                    "sip_username",
+                    json!({"type": "string",
+                           "description": "read-only: when sent, it must be the \
+                                           sip_username in the path (422 otherwise)"}),
+                ),
+            ],
             &["password"],
         ),
     );
