@@ -1,6 +1,8 @@
 //! Every RFC 4475 torture message sent to the real server over UDP, each
 //! checked against what `../shared/testdata/rfc4475/README.md` says a server
-//! must do with it.
+//! must do with it; and again over TCP, where the answers are the same but
+//! for framing: a stream needs Content-Length (RFC 3261 section 18.3), and a
+//! message that cannot be framed gets 400 before the connection closes.
 //!
 //! Responses go where RFC 3261 section 18.2.2 sends them: to the source
 //! address and the port of the top Via (5060 by default, 5061 for TLS, 5050
@@ -9,7 +11,8 @@
 
 mod common;
 
-use std::net::{SocketAddr, UdpSocket};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -239,4 +242,127 @@ fn every_torture_message_is_handled_as_rfc_4475_says() {
         "server stopped answering"
     );
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// Where TCP's answer differs from UDP's: what framing a stream changes.
+fn over_tcp(file: &str, udp: Expect) -> Expect {
+    match file {
+        // No Content-Length: a datagram ends the message, a stream cannot.
+        "inv2543.dat" => Status(&[400]),
+        // Content-Length promises more body than was sent: a stream waits
+        // for it (RFC 4475 section 3.1.2.7), until the message deadline.
+        "clerr.dat" => Silence,
+        _ => udp,
+    }
+}
+
+/// Sends `raw` on a new TCP connection and returns the responses read back
+/// until `stop` accepts one, the server closes the connection, or `wait`.
+fn over_connection(
+    server: &TestServer,
+    raw: &[u8],
+    wait: Duration,
+    mut stop: impl FnMut(&str) -> bool,
+) -> (Vec<String>, bool) {
+    let mut conn = TcpStream::connect(server.tcp).unwrap();
+    conn.set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    conn.write_all(raw).unwrap();
+    let deadline = Instant::now() + wait;
+    let mut text = String::new();
+    let mut buf = vec![0u8; 65_535];
+    let mut closed = false;
+    while Instant::now() < deadline {
+        match conn.read(&mut buf) {
+            Ok(0) => {
+                closed = true;
+                break;
+            }
+            Ok(n) => {
+                text.push_str(&String::from_utf8_lossy(&buf[..n]));
+                if responses(&text).iter().any(|r| stop(r)) {
+                    break;
+                }
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => {
+                closed = true;
+                break;
+            }
+        }
+    }
+    (responses(&text), closed)
+}
+
+/// The responses in a stream's text (ours carry no body but SDP, which
+/// never holds a line starting "SIP/2.0 ").
+fn responses(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for line in text.split_inclusive("\r\n") {
+        match out.last_mut() {
+            Some(last) if !line.starts_with("SIP/2.0 ") => last.push_str(line),
+            _ => out.push(line.to_owned()),
+        }
+    }
+    out.retain(|r| r.starts_with("SIP/2.0 "));
+    out
+}
+
+#[test]
+fn every_torture_message_over_tcp_is_answered_as_over_udp() {
+    let mut server = TestServer::start("", &[]);
+    let mut failures = Vec::new();
+    for &(file, udp) in TABLE {
+        if REUSED_TRANSACTION.contains(&file) {
+            server = TestServer::start("", &[]);
+        }
+        let expect = over_tcp(file, udp);
+        let raw = std::fs::read(testdata().join(file)).unwrap();
+        let id = call_id(&raw);
+        let wait = match expect {
+            Silence => Duration::from_millis(400),
+            _ => Duration::from_secs(5),
+        };
+        let (got, _closed) = over_connection(&server, &raw, wait, |r| {
+            belongs(r, id.as_deref()) && status_of(r).is_some_and(|s| s >= 200)
+        });
+        let finals: Vec<u16> = got
+            .iter()
+            .filter(|r| belongs(r, id.as_deref()))
+            .filter_map(|r| status_of(r))
+            .filter(|s| *s >= 200)
+            .collect();
+        let ok = match expect {
+            Status(codes) => finals.first().is_some_and(|s| codes.contains(s)),
+            Answered => !finals.is_empty(),
+            Silence => !got.iter().any(|r| belongs(r, id.as_deref())),
+        };
+        if !ok {
+            failures.push(format!("{file}: expected {expect:?}, got {got:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn two_requests_on_one_connection_are_both_answered() {
+    // dblreq.dat: a REGISTER, an extra CRLF, then an INVITE; on a stream
+    // both are whole messages.
+    let server = TestServer::start("", &[]);
+    let raw = std::fs::read(testdata().join("dblreq.dat")).unwrap();
+    let (got, _) = over_connection(&server, &raw, Duration::from_secs(5), |r| {
+        r.contains("CSeq: 8 INVITE") && status_of(r).is_some_and(|s| s >= 200)
+    });
+    let final_for = |method: &str| {
+        got.iter()
+            .filter(|r| r.contains(&format!("CSeq: 8 {method}")))
+            .filter_map(|r| status_of(r))
+            .find(|s| *s >= 200)
+    };
+    assert_eq!(final_for("REGISTER"), Some(401), "{got:?}");
+    assert!(final_for("INVITE").is_some(), "{got:?}");
 }

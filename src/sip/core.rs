@@ -26,7 +26,7 @@ use tracing::Instrument;
 use super::authenticator::Directory;
 use super::message::{parse, validate_request, HeaderName, Message, Method, Request, Response};
 use super::metrics::SipMetrics;
-use super::peer::Peer;
+use super::peer::{Peer, Transport};
 use super::registrar::{BindingStore, Registrar};
 use super::transaction::{reply_peer, ClientTxId, Event, ServerTxId, TransactionLayer, TxId};
 use super::transport::{Inbound, Transports};
@@ -188,6 +188,21 @@ impl<D: Directory + BindingStore> Core<D> {
                         SipMetrics::bump(&self.metrics.rejected);
                         tracing::info!(%from, status = rejection.status, reason = rejection.reason, "request refused");
                         let resp = finish(rejection.to_response(&req));
+                        self.send_stateless(&req, from, resp).await;
+                    }
+                    return;
+                }
+                // Section 18.3: a stream needs Content-Length. Only the header
+                // section of a message the transport could not frame gets
+                // here without one.
+                if matches!(from.transport, Transport::Tcp | Transport::Tls)
+                    && req.headers.get(&HeaderName::ContentLength).is_none()
+                {
+                    if req.method != Method::Ack {
+                        SipMetrics::bump(&self.metrics.rejected);
+                        tracing::info!(%from, "request without Content-Length on a stream refused");
+                        let resp =
+                            finish(Response::for_request(&req, 400, "Missing Content-Length"));
                         self.send_stateless(&req, from, resp).await;
                     }
                     return;

@@ -36,7 +36,7 @@ pub use access::MAX_RESPONSE_VIAS;
 pub use auth::{quoted_string, AuthValue};
 pub use error::{FrameError, ParseError};
 pub use header::{HeaderName, Headers, Params};
-pub use parse::{frame, parse, skip_keepalive, MAX_HEADERS, MAX_LINE, MAX_MESSAGE};
+pub use parse::{frame, header_end, parse, skip_keepalive, MAX_HEADERS, MAX_LINE, MAX_MESSAGE};
 pub use typed::{CSeq, Contacts, Method, NameAddr, Via};
 pub use uri::{Scheme, Uri, MAX_URI_LEN};
 pub use validate::{validate_request, Rejection};

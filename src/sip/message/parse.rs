@@ -250,6 +250,22 @@ fn status_line(buf: &Bytes, line: &[u8]) -> Result<(u16, Bytes), ParseError> {
     Ok((status, buf.slice_ref(reason)))
 }
 
+/// Where the header section of the first message in a stream buffer ends
+/// (after its blank line, counting the leading keep-alives), when it is all
+/// there: what is left to answer of a message [`frame`] refused.
+pub fn header_end(buf: &[u8]) -> Option<usize> {
+    let start = skip_keepalive(buf);
+    let b = &buf[start..];
+    let mut i = 0;
+    loop {
+        let (le, next) = line_at(b, i)?;
+        if le == i {
+            return Some(start + next);
+        }
+        i = next;
+    }
+}
+
 /// Finds where the first message of a stream buffer ends. `Some(n)`: the first `n`
 /// octets are any leading CRLF keep-alives followed by one whole message (strip the
 /// keep-alives with [`skip_keepalive`]); `None`: read more. Streams require

@@ -549,6 +549,10 @@ fn stream_framing() {
         frame(b"OPTIONS sip:a SIP/2.0\r\nl: 1\r\nl: 2\r\n\r\nab", 65536),
         Err(FrameError::BadContentLength)
     );
+    // What is left to answer of a refused message: its header section.
+    let refused = b"\r\nOPTIONS sip:a SIP/2.0\r\nVia: x\r\n\r\nbody";
+    assert_eq!(header_end(refused), Some(refused.len() - 4));
+    assert_eq!(header_end(b"OPTIONS sip:a SIP/2.0\r\nVia: x\r\n"), None);
 }
 
 #[test]

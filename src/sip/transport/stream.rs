@@ -20,7 +20,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
 
 use super::{ConnectionGuard, TransportError, TransportMetrics, Transports};
-use crate::sip::message::{frame, skip_keepalive, FrameError};
+use crate::sip::message::{frame, header_end, skip_keepalive, FrameError};
 use crate::sip::peer::{ConnectionId, Transport};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -106,6 +106,10 @@ enum Closed {
     Io(std::io::Error),
 }
 
+/// How long an unframeable connection stays open for the answers to what it
+/// delivered.
+const UNFRAMEABLE_LINGER: Duration = Duration::from_secs(2);
+
 async fn drive(transports: Transports, stream: TcpStream, mut guard: ConnectionGuard) {
     let peer = guard.peer;
     let limits = transports.limits();
@@ -147,7 +151,19 @@ async fn drive(transports: Transports, stream: TcpStream, mut guard: ConnectionG
                         }
                         Ok(None) => break,
                         Err(FrameError::TooLarge) => break 'conn Closed::TooLarge,
-                        Err(_) => break 'conn Closed::Unframeable,
+                        Err(_) => {
+                            // No or a bad Content-Length: the rest of the
+                            // stream cannot be cut into messages. The core
+                            // answers the header section as it would a
+                            // datagram's (400), before the connection closes.
+                            if let Some(n) = header_end(&buf) {
+                                let head = buf.split_to(n).freeze();
+                                if !transports.deliver(head, peer).await {
+                                    break 'conn Closed::CoreGone;
+                                }
+                            }
+                            break 'conn Closed::Unframeable;
+                        }
                     }
                 }
                 // Bytes left over are the start of the next message: its
@@ -190,6 +206,17 @@ async fn drive(transports: Transports, stream: TcpStream, mut guard: ConnectionG
         }
         Closed::Io(e) => tracing::debug!(%peer, error = %e, "connection failed"),
         Closed::ByPeer | Closed::CoreGone => {}
+    }
+    if matches!(closed, Closed::Unframeable) {
+        // Nothing more is read, but the answers to what was delivered (the
+        // refused message's 400, and any message before it on the stream)
+        // still go out on this connection, the only way back to the client.
+        let linger = Instant::now() + UNFRAMEABLE_LINGER;
+        while let Ok(Some(data)) = tokio::time::timeout_at(linger, guard.outbound.recv()).await {
+            if writer.write_all(&data).await.is_err() {
+                break;
+            }
+        }
     }
     tracing::debug!(%peer, reason = ?closed, "connection closed");
     let _ = writer.shutdown().await;
