@@ -483,3 +483,45 @@ fn every_phone_of_the_agent_rings_and_the_first_answer_wins() {
     );
     assert_eq!(server.metric("switchboard_call_agent_invites_total"), 2);
 }
+
+#[test]
+fn a_call_refused_for_want_of_rtp_ports_leaves_a_failed_record() {
+    // One RTP port pair in all (browser legs on a port of their own): the
+    // first caller holds it while waiting, the second finds none.
+    let port = free_port() & !1;
+    let webrtc = free_port();
+    let (server, _api) = demo(&format!(
+        "[media]\nrtp_port_min = {port}\nrtp_port_max = {}\nwebrtc_port = {webrtc}\n",
+        port + 1
+    ));
+    let (udp, inf) = (server.udp, server.dir.path().join("waiting.csv"));
+    std::fs::write(&inf, "SEQUENTIAL\ncaller;\n").unwrap();
+    let waiting = std::thread::spawn(move || {
+        common::sipp(
+            "queue_caller.xml",
+            udp,
+            &inf,
+            &["-s", DID, "-m", "1", "-d", "4000"],
+        )
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    let refused = call(&server, "queue_caller.xml", DID, &["-d", "500"]);
+    assert!(
+        refused.output.contains("503") || refused.failed_calls == 1,
+        "the second caller is refused: {}",
+        refused.output
+    );
+    assert_sipp_ok(&waiting.join().unwrap(), "the first caller");
+    assert_eq!(server.metric("switchboard_call_refused_media_total"), 1);
+    let records = completed_records(&server, 2);
+    let failed: Vec<_> = records
+        .iter()
+        .filter(|r| r.record.disposition == Some(Disposition::Failed))
+        .collect();
+    assert_eq!(failed.len(), 1, "{records:#?}");
+    let r = &failed[0].record;
+    assert_eq!(r.terminate_side, Some(TerminateSide::System));
+    assert_eq!(r.classification, Some(Classification::NotCounted));
+    assert!(r.queue.is_some(), "the refused call is its queue's: {r:#?}");
+    assert!(r.remote_number.starts_with("+1555"), "{r:#?}");
+}

@@ -149,6 +149,9 @@ pub async fn run(s: Arc<Services>, call: NewCall, queue: Arc<QueueInfo>, arrival
             if refusal.status == 503 {
                 resp.headers
                     .push(crate::sip::message::HeaderName::RetryAfter, "5");
+                // The server could not take a call it should have: the
+                // refusal is an interaction of the queue, failed.
+                store_refused(&s, id, &queue, &arrival).await;
             }
             let _ = s.core.respond(tx, resp).await;
             s.registry.remove_call(id);
@@ -172,18 +175,7 @@ pub async fn run(s: Arc<Services>, call: NewCall, queue: Arc<QueueInfo>, arrival
     CallMetrics::bump(&s.metrics.answered_callers);
 
     let t = now();
-    let record = RecordBuilder::new(
-        t,
-        cdr::Arrival {
-            id: cdr::InteractionId(id.0),
-            interaction_type: cdr::InteractionType::Call,
-            direction: cdr::Direction::Inbound,
-            domain: s.settings.domain.clone(),
-            remote_number: arrival.caller_number.clone(),
-            local_number: arrival.dialled.clone(),
-        },
-        s.settings.records,
-    );
+    let record = new_record(&s, id, &arrival, t);
     let mut call = QueueCall {
         caller: Caller {
             peer: from,
@@ -213,6 +205,38 @@ pub async fn run(s: Arc<Services>, call: NewCall, queue: Arc<QueueInfo>, arrival
     .await;
     s.registry.remove_call(id);
     CallMetrics::bump(&s.metrics.ended);
+}
+
+/// A new inbound call's record, opened at `t` under `id`.
+pub(super) fn new_record(s: &Services, id: CallId, arrival: &Arrival, t: Millis) -> RecordBuilder {
+    RecordBuilder::new(
+        t,
+        cdr::Arrival {
+            id: cdr::InteractionId(id.0),
+            interaction_type: cdr::InteractionType::Call,
+            direction: cdr::Direction::Inbound,
+            domain: s.settings.domain.clone(),
+            remote_number: arrival.caller_number.clone(),
+            local_number: arrival.dialled.clone(),
+        },
+        s.settings.records,
+    )
+}
+
+/// Writes the record of a call refused for want of resources (no RTP port,
+/// media workers saturated): failed, ended by the system, in its queue.
+async fn store_refused(s: &Services, id: CallId, queue: &QueueInfo, arrival: &Arrival) {
+    let t = now();
+    let mut record = new_record(s, id, arrival, t);
+    let _ = record.handle(t, CallEvent::entered_queue(&queue.config));
+    let _ = record.handle(t, CallEvent::Failed);
+    match s.records.complete(record.record()).await {
+        Ok(_) => CallMetrics::bump(&s.metrics.records_completed),
+        Err(e) => {
+            CallMetrics::bump(&s.metrics.record_failures);
+            tracing::error!(error = %e, "record of a refused call not written");
+        }
+    }
 }
 
 impl QueueCall {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::acd::{self, ExitTarget};
-use crate::cdr::{self, CallEvent, RecordBuilder};
+use crate::cdr::CallEvent;
 use crate::media::prompts::{self, Prompt};
 use crate::sip::core::unix_ms;
 
@@ -93,17 +93,11 @@ impl QueueCall {
                     // The first queue's record is over: it keeps its outcome.
                     self.note(CallEvent::SystemEnded);
                     self.store_completed().await;
-                    self.record = RecordBuilder::new(
+                    self.record = super::new_record(
+                        &self.s,
+                        crate::acd::CallId(new_interaction_id()),
+                        &self.arrival,
                         now(),
-                        cdr::Arrival {
-                            id: cdr::InteractionId(new_interaction_id()),
-                            interaction_type: cdr::InteractionType::Call,
-                            direction: cdr::Direction::Inbound,
-                            domain: self.s.settings.domain.clone(),
-                            remote_number: self.arrival.caller_number.clone(),
-                            local_number: self.arrival.dialled.clone(),
-                        },
-                        self.s.settings.records,
                     );
                     self.open_record().await;
                     self.enter_queue(queue, false).await;
