@@ -505,7 +505,7 @@ pub async fn set_extensions(config: &Config, pairs: &[(String, String)]) -> anyh
 }
 
 /// A new, empty database gets demo extensions 1001 to 1003, each with a
-/// random password printed once, so a first `switchboard serve` has phones
+/// random password printed once on standard output, so a first `switchboard serve` has phones
 /// that can register and nothing guessable.
 async fn seed_demo(store: &Store, config: &Config) -> anyhow::Result<()> {
     if store.user_count().await? > 0 {
@@ -526,7 +526,13 @@ async fn seed_demo(store: &Store, config: &Config) -> anyhow::Result<()> {
                 &ha1(Algorithm::Sha256, username, realm, &password),
             )
             .await?;
-        tracing::info!(extension = username, %password, realm, "demo extension created");
+        // On the terminal only, like the admin token: never in the log.
+        println!("demo-extension {username} {password}");
+        tracing::info!(
+            extension = username,
+            realm,
+            "demo extension created (password on standard output)"
+        );
     }
     Ok(())
 }
