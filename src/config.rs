@@ -156,6 +156,10 @@ pub struct CallsConfig {
     pub short_abandon_secs: u64,
     /// Calls refused with 503 beyond this many at once.
     pub max_calls: usize,
+    /// On SIGTERM or SIGINT, how long calls in progress (and their
+    /// after-call work) may go on, while new calls get 503, before the server
+    /// stops; a second signal stops it at once.
+    pub drain_secs: u64,
 }
 
 impl Default for CallsConfig {
@@ -165,6 +169,7 @@ impl Default for CallsConfig {
             rtp_timeout_secs: 0,
             short_abandon_secs: 5,
             max_calls: 20_000,
+            drain_secs: 30,
         }
     }
 }

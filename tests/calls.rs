@@ -525,3 +525,45 @@ fn a_call_refused_for_want_of_rtp_ports_leaves_a_failed_record() {
     assert!(r.queue.is_some(), "the refused call is its queue's: {r:#?}");
     assert!(r.remote_number.starts_with("+1555"), "{r:#?}");
 }
+
+#[test]
+fn sigterm_lets_calls_in_progress_finish_and_refuses_new_ones() {
+    let (mut server, _api) = demo("[calls]\ndrain_secs = 20\n");
+    let _phones = Phones::start(&server, &["1001"], "agent_answer.xml");
+    let (udp, inf) = (server.udp, server.dir.path().join("talking.csv"));
+    std::fs::write(&inf, "SEQUENTIAL\ncaller;\n").unwrap();
+    let talking = std::thread::spawn(move || {
+        common::sipp(
+            "queue_caller.xml",
+            udp,
+            &inf,
+            &["-s", DID, "-m", "1", "-d", "4000"],
+        )
+    });
+    // Answered by now; then the service manager stops the server.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while server.metric("switchboard_call_agent_answers_total") < 1 {
+        assert!(Instant::now() < deadline, "the agent did not answer");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    server.terminate();
+    std::thread::sleep(Duration::from_millis(300));
+    let refused = call(&server, "queue_caller.xml", DID, &["-d", "500"]);
+    assert!(
+        refused.output.contains("503") || refused.failed_calls == 1,
+        "a new call is refused while the server stops: {}",
+        refused.output
+    );
+    assert_eq!(server.metric("switchboard_call_refused_stopping_total"), 1);
+    // The call in progress goes on to its natural end...
+    assert_sipp_ok(&talking.join().unwrap(), "the caller talking at SIGTERM");
+    // ... and then the server stops by itself, well before the drain time.
+    let status = server
+        .wait_exit(Duration::from_secs(10))
+        .expect("the server stopped once its last call ended");
+    assert!(status.success(), "{status:?}");
+    let records = completed_records(&server, 1);
+    assert_eq!(records.len(), 1, "{records:#?}");
+    assert_eq!(records[0].state, switchboard::store::RowState::Complete);
+    assert_eq!(records[0].record.disposition, Some(Disposition::Answered));
+}

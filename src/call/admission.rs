@@ -47,6 +47,15 @@ pub trait Authorize: Send + Sync {
 /// Admits or refuses one new INVITE; an admitted call runs to its end here.
 pub async fn run(s: Arc<Services>, call: NewCall) {
     CallMetrics::bump(&s.metrics.invites);
+    if s.registry.is_draining() {
+        CallMetrics::bump(&s.metrics.refused_stopping);
+        tracing::info!("server stopping: INVITE refused with 503");
+        let mut resp = Response::for_request(&call.request, 503, "Server stopping");
+        resp.set_to_tag(&call.local_tag);
+        resp.headers.push(HeaderName::RetryAfter, "30");
+        let _ = s.core.respond(call.tx, resp).await;
+        return;
+    }
     if s.registry.calls() >= s.settings.max_calls {
         CallMetrics::bump(&s.metrics.over_limit);
         tracing::warn!("call limit reached: INVITE refused with 503");

@@ -13,6 +13,7 @@ counters!(
     challenged => "INVITEs challenged for digest credentials.",
     unrouted => "INVITEs refused with 404: the dialled number reaches no queue.",
     over_limit => "INVITEs refused with 503 because calls.max_calls were in progress.",
+    refused_stopping => "INVITEs refused with 503 because the server is stopping (draining its calls).",
     refused_media => "INVITEs refused for their media (488 no common codec, 503 no port).",
     answered_callers => "Callers answered into a queue.",
     agent_invites => "INVITEs sent to agent contacts (one per contact rung).",

@@ -108,6 +108,8 @@ pub struct Registry {
     legs: Mutex<HashMap<LegId, CallId>>,
     /// The caller's number of each call, for the agent panel's offers.
     callers: Mutex<HashMap<CallId, String>>,
+    /// The server is stopping: new calls are refused, calls in progress run on.
+    draining: std::sync::atomic::AtomicBool,
 }
 
 impl Registry {
@@ -136,6 +138,16 @@ impl Registry {
 
     pub fn calls(&self) -> usize {
         lock(&self.calls).len()
+    }
+
+    /// From now on new calls are refused (503): the server is stopping.
+    pub fn start_draining(&self) {
+        self.draining
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn add_leg(&self, leg: LegId, call: CallId) {

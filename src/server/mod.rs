@@ -261,6 +261,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let webrtc_hub = media.hub().clone();
     let media_workers = media.workers().to_vec();
     let registry = Arc::new(Registry::default());
+    let registry_handle = registry.clone();
     tokio::spawn(call::route_media_events(registry.clone(), media_events));
     let routing = Arc::new(RoutingHandle::new(
         Routing::load(&store)
@@ -386,6 +387,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }));
     let local = http_local;
     tracing::info!(domain = %config.sip.domain, "switchboard running");
+    // The HTTP listener stays up while calls drain: agents finish their
+    // after-call work in the panel.
+    let drained = stop_when_drained(
+        registry_handle,
+        Duration::from_secs(config.calls.drain_secs),
+    );
     let limits = http::HttpLimits {
         header_read_timeout: Duration::from_secs(config.http.header_read_timeout_secs),
         max_per_source: config.http.max_connections_per_source,
@@ -395,7 +402,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             let app = app.layer(axum::Extension(SipWsTransport(Transport::Wss)));
             let listener = tls::TlsListener::new(listener, tls)?;
             announce("https", local);
-            http::serve(listener, app, limits, shutdown_signal()).await;
+            http::serve(listener, app, limits, drained).await;
         }
         None => {
             if !local.ip().is_loopback() {
@@ -407,7 +414,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                 );
             }
             announce("http", local);
-            http::serve(listener, app, limits, shutdown_signal()).await;
+            http::serve(listener, app, limits, drained).await;
         }
     }
     core_task.abort();
@@ -458,6 +465,35 @@ fn announce(what: &str, addr: SocketAddr) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "listening {what} {addr}");
     let _ = out.flush();
+}
+
+/// Waits for SIGTERM or SIGINT, then lets the calls in progress finish (new
+/// ones are refused) for up to `drain`; a second signal ends the wait. Every
+/// call that ends in that time has completed its record before it is gone
+/// from the registry, so none is left to be marked interrupted.
+async fn stop_when_drained(registry: Arc<Registry>, drain: Duration) {
+    shutdown_signal().await;
+    registry.start_draining();
+    let calls = registry.calls();
+    tracing::info!(
+        calls,
+        drain_secs = drain.as_secs(),
+        "stopping: new calls refused, calls in progress may finish"
+    );
+    let deadline = tokio::time::Instant::now() + drain;
+    let wait = async {
+        while registry.calls() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    tokio::select! {
+        _ = wait => {}
+        _ = shutdown_signal() => tracing::info!("second signal: stopping at once"),
+    }
+    let left = registry.calls();
+    if left > 0 {
+        tracing::warn!(calls = left, "stopping with calls in progress: their records are left open, to be marked interrupted");
+    }
 }
 
 async fn shutdown_signal() {
