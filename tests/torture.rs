@@ -160,6 +160,22 @@ impl Listener {
     }
 }
 
+/// What is wrong with the answers `got` to `file`, if anything.
+fn judge(file: &str, expect: Expect, id: Option<&str>, got: &[String]) -> Option<String> {
+    let finals: Vec<u16> = got
+        .iter()
+        .filter(|r| belongs(r, id))
+        .filter_map(|r| status_of(r))
+        .filter(|s| *s >= 200)
+        .collect();
+    let ok = match expect {
+        Status(codes) => finals.first().is_some_and(|s| codes.contains(s)),
+        Answered => !finals.is_empty(),
+        Silence => !got.iter().any(|r| belongs(r, id)),
+    };
+    (!ok).then(|| format!("{file}: expected {expect:?}, got {got:?}"))
+}
+
 fn status_of(response: &str) -> Option<u16> {
     let line = response.lines().next()?;
     let mut parts = line.split(' ');
@@ -216,20 +232,7 @@ fn every_torture_message_is_handled_as_rfc_4475_says() {
         let got = listener.collect_until(Instant::now() + wait, |r| {
             belongs(r, id.as_deref()) && status_of(r).is_some_and(|s| s >= 200)
         });
-        let finals: Vec<u16> = got
-            .iter()
-            .filter(|r| belongs(r, id.as_deref()))
-            .filter_map(|r| status_of(r))
-            .filter(|s| *s >= 200)
-            .collect();
-        let ok = match expect {
-            Status(codes) => finals.first().is_some_and(|s| codes.contains(s)),
-            Answered => !finals.is_empty(),
-            Silence => !got.iter().any(|r| belongs(r, id.as_deref())),
-        };
-        if !ok {
-            failures.push(format!("{file}: expected {expect:?}, got {got:?}"));
-        }
+        failures.extend(judge(file, *expect, id.as_deref(), &got));
     }
     // The server is still alive and answering after all of it.
     let options = b"OPTIONS sip:switchboard.local SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKalive;rport\r\nMax-Forwards: 70\r\nTo: <sip:switchboard.local>\r\nFrom: <sip:t@127.0.0.1>;tag=1\r\nCall-ID: alive-after-torture\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
@@ -263,7 +266,7 @@ fn over_connection(
     raw: &[u8],
     wait: Duration,
     mut stop: impl FnMut(&str) -> bool,
-) -> (Vec<String>, bool) {
+) -> Vec<String> {
     let mut conn = TcpStream::connect(server.tcp).unwrap();
     conn.set_read_timeout(Some(Duration::from_millis(50)))
         .unwrap();
@@ -271,13 +274,9 @@ fn over_connection(
     let deadline = Instant::now() + wait;
     let mut text = String::new();
     let mut buf = vec![0u8; 65_535];
-    let mut closed = false;
     while Instant::now() < deadline {
         match conn.read(&mut buf) {
-            Ok(0) => {
-                closed = true;
-                break;
-            }
+            Ok(0) => break,
             Ok(n) => {
                 text.push_str(&String::from_utf8_lossy(&buf[..n]));
                 if responses(&text).iter().any(|r| stop(r)) {
@@ -289,13 +288,10 @@ fn over_connection(
                     e.kind(),
                     std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
                 ) => {}
-            Err(_) => {
-                closed = true;
-                break;
-            }
+            Err(_) => break,
         }
     }
-    (responses(&text), closed)
+    responses(&text)
 }
 
 /// The responses in a stream's text (ours carry no body but SDP, which
@@ -327,23 +323,10 @@ fn every_torture_message_over_tcp_is_answered_as_over_udp() {
             Silence => Duration::from_millis(400),
             _ => Duration::from_secs(5),
         };
-        let (got, _closed) = over_connection(&server, &raw, wait, |r| {
+        let got = over_connection(&server, &raw, wait, |r| {
             belongs(r, id.as_deref()) && status_of(r).is_some_and(|s| s >= 200)
         });
-        let finals: Vec<u16> = got
-            .iter()
-            .filter(|r| belongs(r, id.as_deref()))
-            .filter_map(|r| status_of(r))
-            .filter(|s| *s >= 200)
-            .collect();
-        let ok = match expect {
-            Status(codes) => finals.first().is_some_and(|s| codes.contains(s)),
-            Answered => !finals.is_empty(),
-            Silence => !got.iter().any(|r| belongs(r, id.as_deref())),
-        };
-        if !ok {
-            failures.push(format!("{file}: expected {expect:?}, got {got:?}"));
-        }
+        failures.extend(judge(file, expect, id.as_deref(), &got));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
@@ -354,7 +337,7 @@ fn two_requests_on_one_connection_are_both_answered() {
     // both are whole messages.
     let server = TestServer::start("", &[]);
     let raw = std::fs::read(testdata().join("dblreq.dat")).unwrap();
-    let (got, _) = over_connection(&server, &raw, Duration::from_secs(5), |r| {
+    let got = over_connection(&server, &raw, Duration::from_secs(5), |r| {
         r.contains("CSeq: 8 INVITE") && status_of(r).is_some_and(|s| s >= 200)
     });
     let final_for = |method: &str| {
