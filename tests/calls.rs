@@ -567,3 +567,43 @@ fn sigterm_lets_calls_in_progress_finish_and_refuses_new_ones() {
     assert_eq!(records[0].state, switchboard::store::RowState::Complete);
     assert_eq!(records[0].record.disposition, Some(Disposition::Answered));
 }
+
+#[test]
+fn an_agent_taken_off_a_queue_leaves_it_and_keeps_the_other() {
+    let (server, api) = demo("");
+    let support = demo_queue(&api);
+    let project = support["project_id"].as_i64().unwrap();
+    let support = support["id"].as_i64().unwrap();
+    let sales = common::http::queue(&api, project, "Sales", "601");
+    let (agent, other) = (
+        agent_id(&server, "1001") as i64,
+        agent_id(&server, "1002") as i64,
+    );
+    let assign = |queue: i64, users: &[i64]| {
+        let body: Vec<_> = users.iter().map(|u| json!({"user_id": u})).collect();
+        let reply = api.put(&format!("/api/queues/{queue}/agents"), &json!(body));
+        assert_eq!(reply.status, 200, "{}", reply.body);
+    };
+    assign(sales, &[agent]);
+    std::thread::sleep(Duration::from_millis(300));
+    let _phones = Phones::start(&server, &["1001"], "agent_answer.xml");
+    // 1001 is taken off Support while registered and working.
+    assign(support, &[other]);
+    std::thread::sleep(Duration::from_millis(500));
+    let run = call(&server, "queue_caller.xml", "600", &["-d", "3000"]);
+    assert_sipp_ok(&run, "the Support caller");
+    assert_eq!(
+        server.metric("switchboard_call_agent_invites_total"),
+        0,
+        "1001 was rung for a queue taken from them"
+    );
+    let run = call(&server, "queue_caller.xml", "601", &["-d", "1500"]);
+    assert_sipp_ok(&run, "the Sales caller");
+    let records = completed_records(&server, 2);
+    let dispositions: Vec<_> = records.iter().map(|r| r.record.disposition).collect();
+    assert_eq!(
+        dispositions,
+        [Some(Disposition::Abandoned), Some(Disposition::Answered)],
+        "{records:#?}"
+    );
+}

@@ -125,6 +125,13 @@ impl Engine {
         self.agents.get(&agent).map(|a| (a.status, a.presence()))
     }
 
+    /// The queues `agent` is in now (empty when logged out or unknown).
+    pub fn agent_queues(&self, agent: AgentId) -> Vec<QueueId> {
+        self.agents.get(&agent).map_or_else(Vec::new, |a| {
+            a.queues.iter().map(|&q| self.queues[q].cfg.id).collect()
+        })
+    }
+
     /// Whether `agent` may be offered an internal transfer now: logged in,
     /// holding nothing, and Available or in a Transferable status.
     pub fn takes_transfer(&self, agent: AgentId) -> bool {

@@ -299,14 +299,7 @@ impl Dispatch {
                         }
                     }
                 }
-                staffing::Action::Rejoin { agent } => {
-                    // Joining again is harmless; calls in progress run on.
-                    if let Some((_, queues)) = self.routing.get().assignment(agent) {
-                        for queue in queues {
-                            self.apply(acd::Event::AgentJoinQueue { agent, queue });
-                        }
-                    }
-                }
+                staffing::Action::Rejoin { agent } => self.follow_assignment(agent),
                 staffing::Action::LogOut { agent, reason } => {
                     match reason {
                         LogoutReason::Unregistered => {
@@ -323,6 +316,28 @@ impl Dispatch {
                     self.apply(acd::Event::AgentLogout { agent });
                 }
             }
+        }
+    }
+
+    /// Puts an agent logged in by registration in exactly the queues they
+    /// are assigned now: they join the new ones and leave the ones taken
+    /// from them (calls in progress run on); without any queue left they are
+    /// logged out until an assignment comes back.
+    fn follow_assignment(&mut self, agent: AgentId) {
+        let Some((_, assigned)) = self.routing.get().assignment(agent) else {
+            tracing::info!(%agent, "agent has no queue any more: logged out");
+            self.apply(acd::Event::AgentLogout { agent });
+            self.staffing
+                .handle(now(), staffing::Input::LoginRefused { agent });
+            return;
+        };
+        for queue in self.engine.agent_queues(agent) {
+            if !assigned.contains(&queue) {
+                self.apply(acd::Event::AgentLeaveQueue { agent, queue });
+            }
+        }
+        for queue in assigned {
+            self.apply(acd::Event::AgentJoinQueue { agent, queue });
         }
     }
 
