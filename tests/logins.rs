@@ -8,13 +8,11 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::net::{IpAddr, SocketAddr, TcpStream};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::http::{assert_problem, Api, Reply};
 use common::users::make_user;
-use common::{TestServer, BIN};
+use common::TestServer;
 use serde_json::{json, Value};
 
 const STRANGER: &str = "127.0.0.2";
@@ -28,14 +26,7 @@ fn admin(server: &TestServer) -> Api {
 
 /// `POST /api/login` from the local address `source`.
 fn login_from(server: &TestServer, source: &str, username: &str, password: &str) -> Reply {
-    let source: IpAddr = source.parse().unwrap();
-    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-    socket
-        .bind(&SocketAddr::new(source, 0).into())
-        .expect("binding the client to its address");
-    socket.connect(&server.http.into()).unwrap();
-    let mut s: TcpStream = socket.into();
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut s = common::raw::connect_from(source, server.http, Duration::from_secs(20));
     let body = json!({"username": username, "password": password}).to_string();
     write!(
         s,
@@ -231,44 +222,7 @@ fn an_empty_database_file_is_refused_and_left_as_it_is() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("switchboard.db");
     std::fs::File::create(&db).unwrap();
-    let config = dir.path().join("switchboard.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "log = \"warn\"\ndemo = false\n[database]\nurl = \"sqlite://{}\"\n\
-             [sip]\nudp = [\"127.0.0.1:0\"]\ntcp = [\"127.0.0.1:0\"]\n\
-             [http]\nlisten = \"127.0.0.1:0\"\n",
-            db.display()
-        ),
-    )
-    .unwrap();
-    let mut child = Command::new(BIN)
-        .arg("--config")
-        .arg(&config)
-        .arg("serve")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the server started on an empty database file");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    assert!(!status.success());
+    let stderr = common::refused_start(dir.path(), "[http]\nlisten = \"127.0.0.1:0\"\n");
     assert!(
         stderr.contains(&db.display().to_string()) && stderr.contains("empty"),
         "{stderr}"

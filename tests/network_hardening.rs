@@ -11,9 +11,9 @@ use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::time::Duration;
 
 use common::calls::{demo, DID};
+use common::raw::{self, md5_hex, param, read_head};
 use common::{free_port, TestServer};
 use futures_util::{SinkExt, StreamExt};
-use md5::{Digest, Md5};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 
@@ -33,30 +33,9 @@ fn options(call_id: &str) -> String {
     )
 }
 
-/// Reads one response's head from a stream.
-fn read_head(stream: &mut TcpStream) -> String {
-    let mut out = Vec::new();
-    let mut byte = [0u8; 1];
-    while !out.ends_with(b"\r\n\r\n") {
-        match stream.read(&mut byte) {
-            Ok(1) => out.push(byte[0]),
-            _ => break,
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// A TCP connection to `to` from the local address `from` (127.0.0.x).
 fn connect_from(from: &str, to: SocketAddr) -> TcpStream {
-    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-    let local: SocketAddr = format!("{from}:0").parse().unwrap();
-    socket.bind(&local.into()).unwrap();
-    socket.connect(&to.into()).unwrap();
-    let stream: TcpStream = socket.into();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    stream
+    raw::connect_from(from, to, Duration::from_secs(5))
 }
 
 /// Whether the server answers OPTIONS on this connection.
@@ -73,16 +52,6 @@ fn closed_by_server(stream: &mut TcpStream) -> bool {
     let mut buf = [0u8; 64];
     matches!(stream.read(&mut buf), Ok(0))
         || matches!(stream.read(&mut buf), Err(e) if e.kind() == ErrorKind::ConnectionReset)
-}
-
-fn md5_hex(s: &str) -> String {
-    hex::encode(Md5::digest(s.as_bytes()))
-}
-
-fn param<'a>(header: &'a str, name: &str) -> &'a str {
-    let start = header.find(&format!("{name}=\"")).expect(name) + name.len() + 2;
-    let end = header[start..].find('"').unwrap() + start;
-    &header[start..end]
 }
 
 /// Registers `user` over a new TCP connection with digest; the final status.

@@ -8,9 +8,9 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::time::Duration;
 
+use common::raw::{md5_hex, param, read_head};
 use common::TestServer;
 use futures_util::{SinkExt, StreamExt};
-use md5::{Digest, Md5};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
@@ -28,19 +28,6 @@ fn status(response: &str) -> u16 {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("not a response: {response:?}"))
-}
-
-/// Reads one response (headers and an empty body) from a stream.
-fn read_response(stream: &mut TcpStream) -> String {
-    let mut out = Vec::new();
-    let mut byte = [0u8; 1];
-    while !out.ends_with(b"\r\n\r\n") {
-        match stream.read(&mut byte) {
-            Ok(1) => out.push(byte[0]),
-            _ => break,
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[test]
@@ -77,7 +64,7 @@ fn options_over_ipv6_udp_and_tcp() {
     stream
         .write_all(options("TCP [::1]:9", "v6tcp").as_bytes())
         .unwrap();
-    assert_eq!(status(&read_response(&mut stream)), 200);
+    assert_eq!(status(&read_head(&mut stream)), 200);
 }
 
 #[test]
@@ -99,11 +86,11 @@ fn tcp_frames_by_content_length_across_segments_and_answers_pings() {
     stream.flush().unwrap();
     std::thread::sleep(Duration::from_millis(100));
     stream.write_all(b.as_bytes()).unwrap();
-    assert!(read_response(&mut stream).contains("Call-ID: split"));
+    assert!(read_head(&mut stream).contains("Call-ID: split"));
     let two = options("TCP 127.0.0.1:9", "one") + &options("TCP 127.0.0.1:9", "two");
     stream.write_all(two.as_bytes()).unwrap();
-    let r1 = read_response(&mut stream);
-    let r2 = read_response(&mut stream);
+    let r1 = read_head(&mut stream);
+    let r2 = read_head(&mut stream);
     assert!(r1.contains("Call-ID: one") && r2.contains("Call-ID: two"));
 }
 
@@ -142,7 +129,7 @@ fn a_stream_message_over_the_limit_closes_the_connection() {
     stream
         .write_all(options("TCP 127.0.0.1:9", "after").as_bytes())
         .unwrap();
-    assert_eq!(status(&read_response(&mut stream)), 200);
+    assert_eq!(status(&read_head(&mut stream)), 200);
 }
 
 #[test]
@@ -178,21 +165,11 @@ fn connections_beyond_the_limit_are_refused_and_idle_ones_reaped() {
     fresh
         .write_all(options("TCP 127.0.0.1:9", "fresh").as_bytes())
         .unwrap();
-    assert_eq!(status(&read_response(&mut fresh)), 200);
+    assert_eq!(status(&read_head(&mut fresh)), 200);
 }
 
 fn ws_url(http: SocketAddr) -> String {
     format!("ws://{http}/sip")
-}
-
-fn md5_hex(s: &str) -> String {
-    hex::encode(Md5::digest(s.as_bytes()))
-}
-
-fn param<'a>(header: &'a str, name: &str) -> &'a str {
-    let start = header.find(&format!("{name}=\"")).expect(name) + name.len() + 2;
-    let end = header[start..].find('"').unwrap() + start;
-    &header[start..end]
 }
 
 #[tokio::test]

@@ -7,15 +7,15 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::calls::{demo, DID};
+use common::raw::{md5_hex, param};
 use common::TestServer;
 use futures_util::{SinkExt, StreamExt};
-use md5::{Digest, Md5};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -138,16 +138,6 @@ fn header<'a>(message: &'a str, name: &str) -> Vec<&'a str> {
             n.trim().eq_ignore_ascii_case(name).then(|| v.trim())
         })
         .collect()
-}
-
-fn md5_hex(s: &str) -> String {
-    hex::encode(Md5::digest(s.as_bytes()))
-}
-
-fn param<'a>(header: &'a str, name: &str) -> &'a str {
-    let start = header.find(&format!("{name}=\"")).expect(name) + name.len() + 2;
-    let end = header[start..].find('"').unwrap() + start;
-    &header[start..end]
 }
 
 /// One connection's way of carrying SIP messages.
@@ -547,44 +537,6 @@ async fn over_tcp_only_an_invalid_contact_goes_with_its_connection() {
     assert_eq!(server.metric(REMOVED), 1);
 }
 
-/// Starts `switchboard serve` with `http` as the `[http]` table; it must fail.
-/// Returns its standard error.
-fn refused_start(dir: &Path, http: &str) -> String {
-    let config = dir.join("switchboard.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "log = \"warn\"\ndemo = false\n[database]\nurl = \"sqlite://{}\"\n\
-             [sip]\nudp = [\"127.0.0.1:0\"]\ntcp = [\"127.0.0.1:0\"]\n{http}",
-            dir.join("switchboard.db").display()
-        ),
-    )
-    .unwrap();
-    let mut child = Command::new(common::BIN)
-        .arg("--config")
-        .arg(&config)
-        .arg("serve")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the server started with {http}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(!status.success());
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-    stderr
-}
-
 #[test]
 fn the_server_refuses_to_start_on_a_certificate_it_cannot_use() {
     let dir = tempfile::tempdir().unwrap();
@@ -592,7 +544,7 @@ fn the_server_refuses_to_start_on_a_certificate_it_cannot_use() {
     let key = certificate.key.display();
 
     let missing = dir.path().join("missing.pem");
-    let stderr = refused_start(
+    let stderr = common::refused_start(
         dir.path(),
         &format!(
             "[http]\nlisten = \"127.0.0.1:0\"\ntls_cert = \"{}\"\ntls_key = \"{key}\"\n",
@@ -606,7 +558,7 @@ fn the_server_refuses_to_start_on_a_certificate_it_cannot_use() {
 
     let garbage = dir.path().join("garbage.pem");
     std::fs::write(&garbage, "not a certificate\n").unwrap();
-    let stderr = refused_start(
+    let stderr = common::refused_start(
         dir.path(),
         &format!(
             "[http]\nlisten = \"127.0.0.1:0\"\ntls_cert = \"{}\"\ntls_key = \"{key}\"\n",
@@ -620,7 +572,7 @@ fn the_server_refuses_to_start_on_a_certificate_it_cannot_use() {
 
     // The key of another certificate.
     let other = Certificate::new();
-    let stderr = refused_start(
+    let stderr = common::refused_start(
         dir.path(),
         &format!(
             "[http]\nlisten = \"127.0.0.1:0\"\ntls_cert = \"{}\"\ntls_key = \"{}\"\n",
@@ -631,7 +583,7 @@ fn the_server_refuses_to_start_on_a_certificate_it_cannot_use() {
     assert!(stderr.contains("usable pair"), "{stderr}");
 
     // Half a pair is refused before anything is read.
-    let stderr = refused_start(
+    let stderr = common::refused_start(
         dir.path(),
         &format!(
             "[http]\nlisten = \"127.0.0.1:0\"\ntls_cert = \"{}\"\n",

@@ -82,15 +82,7 @@ async fn render_media(workers: &[crate::media::worker::MediaWorker], out: &mut S
         let Ok(Ok(r)) = tokio::time::timeout(wait, worker.report()).await else {
             continue;
         };
-        total.legs += r.legs;
-        total.packets_sent += r.packets_sent;
-        total.send_errors += r.send_errors;
-        total.relayed += r.relayed;
-        total.relay_dropped += r.relay_dropped;
-        total.events_dropped += r.events_dropped;
-        total.rtcp_sent += r.rtcp_sent;
-        total.rtcp_received += r.rtcp_received;
-        total.late_ticks += r.late_ticks;
+        total.add_counters(&r);
     }
     for (name, value) in [
         ("media_legs", total.legs as u64),

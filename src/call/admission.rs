@@ -50,19 +50,13 @@ pub async fn run(s: Arc<Services>, call: NewCall) {
     if s.registry.is_draining() {
         CallMetrics::bump(&s.metrics.refused_stopping);
         tracing::info!("server stopping: INVITE refused with 503");
-        let mut resp = Response::for_request(&call.request, 503, "Server stopping");
-        resp.set_to_tag(&call.local_tag);
-        resp.headers.push(HeaderName::RetryAfter, "30");
-        let _ = s.core.respond(call.tx, resp).await;
+        refuse_for_now(&s, &call, "Server stopping", 30).await;
         return;
     }
     if s.registry.calls() >= s.settings.max_calls {
         CallMetrics::bump(&s.metrics.over_limit);
         tracing::warn!("call limit reached: INVITE refused with 503");
-        let mut resp = Response::for_request(&call.request, 503, "Too many calls");
-        resp.set_to_tag(&call.local_tag);
-        resp.headers.push(HeaderName::RetryAfter, "5");
-        let _ = s.core.respond(call.tx, resp).await;
+        refuse_for_now(&s, &call, "Too many calls", 5).await;
         return;
     }
     let routing = s.routing.get();
@@ -167,5 +161,14 @@ pub async fn run(s: Arc<Services>, call: NewCall) {
 async fn refuse(s: &Services, call: &NewCall, status: u16, reason: &str) {
     let mut resp = Response::for_request(&call.request, status, reason);
     resp.set_to_tag(&call.local_tag);
+    let _ = s.core.respond(call.tx, resp).await;
+}
+
+/// 503 with Retry-After: the server cannot take the call now.
+async fn refuse_for_now(s: &Services, call: &NewCall, reason: &str, retry_after_secs: u32) {
+    let mut resp = Response::for_request(&call.request, 503, reason);
+    resp.set_to_tag(&call.local_tag);
+    resp.headers
+        .push(HeaderName::RetryAfter, retry_after_secs.to_string());
     let _ = s.core.respond(call.tx, resp).await;
 }

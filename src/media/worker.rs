@@ -187,6 +187,23 @@ pub struct WorkerReport {
     pub cpu: Duration,
 }
 
+impl WorkerReport {
+    /// Adds `other`'s counters (not its pacing figures) to these, for a
+    /// total over the workers.
+    pub fn add_counters(&mut self, other: &WorkerReport) {
+        self.legs += other.legs;
+        self.ticks += other.ticks;
+        self.packets_sent += other.packets_sent;
+        self.send_errors += other.send_errors;
+        self.relayed += other.relayed;
+        self.relay_dropped += other.relay_dropped;
+        self.events_dropped += other.events_dropped;
+        self.rtcp_sent += other.rtcp_sent;
+        self.rtcp_received += other.rtcp_received;
+        self.late_ticks += other.late_ticks;
+    }
+}
+
 /// The worker's channel is full or it has stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum WorkerError {

@@ -6,6 +6,7 @@
 pub mod calls;
 pub mod http;
 pub mod media;
+pub mod raw;
 pub mod users;
 
 use std::io::{BufRead, BufReader, Write};
@@ -237,6 +238,44 @@ fn spawn(config: &Path) -> (Child, Vec<(String, SocketAddr)>, String) {
         }
     }
     (child, listeners, admin_token)
+}
+
+/// Starts `switchboard serve` on the database `dir/switchboard.db` with
+/// `http` as the `[http]` table; it must fail. Returns its standard error.
+pub fn refused_start(dir: &Path, http: &str) -> String {
+    let config = dir.join("switchboard.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "log = \"warn\"\ndemo = false\n[database]\nurl = \"sqlite://{}\"\n\
+             [sip]\nudp = [\"127.0.0.1:0\"]\ntcp = [\"127.0.0.1:0\"]\n{http}",
+            dir.join("switchboard.db").display()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(BIN)
+        .arg("--config")
+        .arg(&config)
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the server started with {http}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(!status.success());
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    stderr
 }
 
 /// A minimal HTTP/1.1 GET over a raw socket.
