@@ -82,6 +82,14 @@ pub enum DispatchInput {
     Reconfigure(acd::Config),
     /// The agent panel.
     Panel(PanelRequest),
+    /// Call control puts `call` through to `agent` as a transfer: the answer
+    /// says whether the dispatch core took it (the agent is logged in, free,
+    /// and Available or in a Transferable status), which reserves the agent.
+    StartTransfer {
+        call: CallId,
+        agent: AgentId,
+        reply: oneshot::Sender<bool>,
+    },
 }
 
 /// How many inputs may wait for the dispatch task.
@@ -186,6 +194,15 @@ impl Dispatch {
             }
             DispatchInput::Reconfigure(config) => self.reconfigure(config),
             DispatchInput::Panel(request) => self.on_panel(request),
+            DispatchInput::StartTransfer { call, agent, reply } => {
+                let taken = self
+                    .engine
+                    .handle(now(), acd::Event::TransferStarted { call, agent });
+                if let Err(e) = &taken {
+                    tracing::info!(%agent, error = %e, "transfer refused");
+                }
+                let _ = reply.send(taken.is_ok());
+            }
         }
     }
 

@@ -26,6 +26,7 @@ pub mod admission;
 pub mod agent_leg;
 pub mod agents;
 pub mod dispatch;
+pub mod flow;
 pub mod media;
 pub mod metrics;
 pub mod queue_call;
@@ -82,6 +83,13 @@ pub enum CallInput {
     Record(CallEvent),
     /// A digit or playback event of one of the call's media legs.
     Media(MediaEvent),
+    /// The agent panel: the connected agent transfers the caller to
+    /// `target` (a queue number or an agent's extension).
+    Transfer {
+        agent: AgentId,
+        target: String,
+        reply: tokio::sync::oneshot::Sender<flow::TransferVerdict>,
+    },
 }
 
 /// Settings every call uses.
@@ -104,7 +112,10 @@ pub struct CallSettings {
 /// Which task owns which call and media leg.
 #[derive(Default)]
 pub struct Registry {
-    calls: Mutex<HashMap<CallId, mpsc::Sender<CallInput>>>,
+    /// Each record's id leads to the task of its call; a call that moved on
+    /// to a new record (a transfer, another queue) is found under both while
+    /// the first record's after-call work lasts.
+    calls: Mutex<HashMap<CallId, mpsc::Sender<(CallId, CallInput)>>>,
     legs: Mutex<HashMap<LegId, CallId>>,
     /// The caller's number of each call, for the agent panel's offers.
     callers: Mutex<HashMap<CallId, String>>,
@@ -113,7 +124,7 @@ pub struct Registry {
 }
 
 impl Registry {
-    pub fn add_call(&self, call: CallId, tx: mpsc::Sender<CallInput>) {
+    pub fn add_call(&self, call: CallId, tx: mpsc::Sender<(CallId, CallInput)>) {
         lock(&self.calls).insert(call, tx);
     }
 
@@ -132,8 +143,10 @@ impl Registry {
         lock(&self.callers).get(&call).cloned()
     }
 
-    pub fn call(&self, call: CallId) -> Option<mpsc::Sender<CallInput>> {
-        lock(&self.calls).get(&call).cloned()
+    /// Where inputs for `call` go, while its task runs.
+    pub fn call(&self, call: CallId) -> Option<CallSender> {
+        let tx = lock(&self.calls).get(&call).cloned()?;
+        Some(CallSender { call, tx })
     }
 
     pub fn calls(&self) -> usize {
@@ -162,13 +175,35 @@ impl Registry {
     /// or too far behind.
     pub fn tell(&self, call: CallId, input: CallInput) -> bool {
         match self.call(call) {
-            Some(tx) => tx.try_send(input).is_ok(),
+            Some(sender) => sender.try_send(input).is_ok(),
             None => false,
         }
     }
 
     fn call_of_leg(&self, leg: LegId) -> Option<CallId> {
         lock(&self.legs).get(&leg).copied()
+    }
+}
+
+/// The way to one call's task, for inputs about one of its records.
+#[derive(Debug, Clone)]
+pub struct CallSender {
+    call: CallId,
+    tx: mpsc::Sender<(CallId, CallInput)>,
+}
+
+impl CallSender {
+    /// Hands `input` over without waiting.
+    pub fn try_send(
+        &self,
+        input: CallInput,
+    ) -> Result<(), mpsc::error::TrySendError<(CallId, CallInput)>> {
+        self.tx.try_send((self.call, input))
+    }
+
+    /// Hands `input` over, waiting for room.
+    pub async fn send(&self, input: CallInput) -> bool {
+        self.tx.send((self.call, input)).await.is_ok()
     }
 }
 

@@ -1,33 +1,31 @@
-//! The queue call: one task per inbound call, from the answer to the
-//! completed interaction record.
+//! The queue call's task: the thin shell around the call core
+//! ([`CallFlow`]) for one inbound call, from the answer to its completed
+//! interaction records.
 //!
-//! The caller is answered at once (200 with our SDP answer) and hears the
-//! queue's hold music. The dispatch core decides everything else and says so
-//! through [`CallInput`]s: announcements (which interrupt the music), offers
-//! (ring the agent, [`AgentLeg`]), the end of an offer, and the queue
-//! timeout's redirect. The call reports back what only it sees: the answer,
-//! a refusal or failure of the agent's phone, DTMF 1 for queue exit, and
-//! hang-ups. Both legs end together; the agent's after-call work follows,
-//! and the record is completed when that is over too.
+//! The caller is answered at once (200 with our SDP answer). From then on
+//! the task only translates: SIP events (matched to the caller's dialog or
+//! to an agent leg), the dispatch core's inputs and media events become the
+//! core's inputs; the core's actions become SIP requests and responses,
+//! media commands, dispatch events and record writes. Every rule of the call
+//! lives in the core, where it is tested without sockets or clocks.
 //!
-//! Exit targets: another queue (the first queue's record is closed with its
-//! outcome and a new record starts for the next queue), a callback request
-//! (stored for the callback work that follows, then a prompt and hang-up),
-//! or a prompt and hang-up. A target that fails falls back to the prompt and
-//! hang-up, logged and counted.
+//! A transfer request (REFER from the connected agent's phone, RFC 3515, or
+//! the agent panel) is resolved here, since that needs the routing snapshot
+//! and the dispatch core's word on the target agent; the core decides what
+//! it means for the call. A REFER the core accepts gets 202 and a final
+//! NOTIFY of 200 (the caller has been taken over); one it refuses gets its
+//! final error at once.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::acd::{self, AgentId, CallId, Millis};
-use crate::cdr::{self, CallEvent, RecordBuilder};
+use crate::acd::{AgentId, CallId, Millis};
+use crate::cdr::{self, CallEvent};
 use crate::media::g711::Law;
 use crate::media::player::PlayerEvent;
-use crate::media::prompts::{self, Prompt};
 use crate::media::sdp::Direction;
 use crate::media::worker::MediaEvent;
 use crate::sip::core::unix_ms;
@@ -37,10 +35,12 @@ use crate::sip::peer::Peer;
 use crate::sip::transaction::{ServerTxId, TxId};
 use crate::sip::tu::{NewCall, Owner, SipEvent};
 
-mod exits;
+mod playback;
+mod transfer;
 
 use super::agent_leg::{AgentLeg, Progress, Ring};
 use super::dispatch::DispatchInput;
+use super::flow::{Action, CallFlow, Count, Input, Playback, RecordWrite, TransferVerdict};
 use super::media::MediaLeg;
 use super::metrics::CallMetrics;
 use super::routing::QueueInfo;
@@ -57,57 +57,36 @@ pub struct Arrival {
     pub trunk: Option<String>,
 }
 
-/// Playback tags: which announcement finished.
-const TAG_ANNOUNCEMENT: u64 = 1;
-const TAG_GOODBYE: u64 = 2;
-const TAG_BEEP: u64 = 3;
-
-/// How long after its end a call waits for the agent's after-call work to be
-/// reported over before it writes the record as it stands.
-const ACW_GRACE: Duration = Duration::from_secs(30);
-/// How long a goodbye prompt may take before the call hangs up anyway.
-const PROMPT_LIMIT: Duration = Duration::from_secs(20);
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
-    /// In a queue (ringing an agent or not).
-    Waiting,
-    /// Left the queue by DTMF; waiting for dispatch to record it.
-    Exiting,
-    /// Talking to an agent.
-    Connected(AgentId),
-    /// Playing a last prompt before hanging up.
-    Goodbye,
-    /// Both legs are over; the record waits for after-call work.
-    Ended,
-}
-
 struct Caller {
     peer: Peer,
     dialog: Dialog,
     media: MediaLeg,
-    acked: bool,
+}
+
+/// Who waits for the answer to a transfer request.
+enum Transferor {
+    /// A REFER from the agent's phone, not answered yet.
+    Refer { tx: ServerTxId, request: Request },
+    /// The agent panel.
+    Panel(oneshot::Sender<TransferVerdict>),
 }
 
 struct QueueCall {
     s: Arc<Services>,
-    id: CallId,
+    /// The id the task was started under: its media legs are filed under it.
+    task: CallId,
     owner: Owner,
     sip: mpsc::Receiver<SipEvent>,
-    inputs: mpsc::Receiver<CallInput>,
+    inputs: mpsc::Receiver<(CallId, CallInput)>,
+    inputs_tx: mpsc::Sender<(CallId, CallInput)>,
     caller: Caller,
     arrival: Arrival,
-    queue: Arc<QueueInfo>,
-    record: RecordBuilder,
-    /// Agents being rung now (several at once with Ring All).
-    ringing: Vec<AgentLeg>,
-    /// The agent who answered.
-    agent: Option<AgentLeg>,
-    phase: Phase,
-    /// When to act if nothing else happens: the ACK wait, the goodbye limit,
-    /// the after-call-work grace.
-    deadline: Option<Instant>,
-    /// The record is written; the task ends.
+    /// Agent legs, ringing or answered.
+    legs: Vec<AgentLeg>,
+    flow: CallFlow,
+    /// Record ids this task answers for, besides `task`.
+    ids: Vec<CallId>,
+    transferor: Option<Transferor>,
     finished: bool,
 }
 
@@ -128,7 +107,7 @@ pub async fn run(s: Arc<Services>, call: NewCall, queue: Arc<QueueInfo>, arrival
     let id = CallId(new_interaction_id());
     let span = tracing::info_span!("call", id = id.0, queue = %queue.name);
     let (inputs_tx, inputs) = mpsc::channel(256);
-    s.registry.add_call(id, inputs_tx);
+    s.registry.add_call(id, inputs_tx.clone());
     s.registry.set_caller(id, &arrival.caller_number);
 
     let offer = String::from_utf8_lossy(&request.body).into_owned();
@@ -174,60 +153,62 @@ pub async fn run(s: Arc<Services>, call: NewCall, queue: Arc<QueueInfo>, arrival
     let _ = s.core.respond(tx, ok).await;
     CallMetrics::bump(&s.metrics.answered_callers);
 
-    let t = now();
-    let record = new_record(&s, id, &arrival, t);
+    let flow = CallFlow::new(
+        now(),
+        queue,
+        record_arrival(&s, id, &arrival),
+        s.settings.records,
+        s.settings.ack_wait,
+    );
     let mut call = QueueCall {
         caller: Caller {
             peer: from,
             dialog,
             media,
-            acked: false,
         },
         s: s.clone(),
-        id,
+        task: id,
         owner,
         sip: events,
         inputs,
+        inputs_tx,
         arrival,
-        queue: queue.clone(),
-        record,
-        ringing: Vec::new(),
-        agent: None,
-        phase: Phase::Waiting,
-        deadline: Some(Instant::now() + s.settings.ack_wait),
+        legs: Vec::new(),
+        flow,
+        ids: Vec::new(),
+        transferor: None,
         finished: false,
     };
     async {
-        call.enter_queue(queue, true).await;
+        call.perform().await;
         call.run().await;
     }
     .instrument(span)
     .await;
+    for id in call.ids.drain(..) {
+        s.registry.remove_call(id);
+    }
     s.registry.remove_call(id);
     CallMetrics::bump(&s.metrics.ended);
 }
 
-/// A new inbound call's record, opened at `t` under `id`.
-pub(super) fn new_record(s: &Services, id: CallId, arrival: &Arrival, t: Millis) -> RecordBuilder {
-    RecordBuilder::new(
-        t,
-        cdr::Arrival {
-            id: cdr::InteractionId(id.0),
-            interaction_type: cdr::InteractionType::Call,
-            direction: cdr::Direction::Inbound,
-            domain: s.settings.domain.clone(),
-            remote_number: arrival.caller_number.clone(),
-            local_number: arrival.dialled.clone(),
-        },
-        s.settings.records,
-    )
+/// The record arrival of an inbound call under `id`.
+fn record_arrival(s: &Services, id: CallId, arrival: &Arrival) -> cdr::Arrival {
+    cdr::Arrival {
+        id: cdr::InteractionId(id.0),
+        interaction_type: cdr::InteractionType::Call,
+        direction: cdr::Direction::Inbound,
+        domain: s.settings.domain.clone(),
+        remote_number: arrival.caller_number.clone(),
+        local_number: arrival.dialled.clone(),
+    }
 }
 
 /// Writes the record of a call refused for want of resources (no RTP port,
 /// media workers saturated): failed, ended by the system, in its queue.
 async fn store_refused(s: &Services, id: CallId, queue: &QueueInfo, arrival: &Arrival) {
     let t = now();
-    let mut record = new_record(s, id, arrival, t);
+    let mut record = cdr::RecordBuilder::new(t, record_arrival(s, id, arrival), s.settings.records);
     let _ = record.handle(t, CallEvent::entered_queue(&queue.config));
     let _ = record.handle(t, CallEvent::Failed);
     match s.records.complete(record.record()).await {
@@ -248,35 +229,36 @@ impl QueueCall {
             t
         });
         let mut heard = (0u64, 0u64);
-        loop {
-            let deadline = self.deadline;
+        while !self.finished {
+            let deadline = self.flow.poll_timeout().map(|at| {
+                let t = now();
+                Instant::now() + at.since(t)
+            });
             tokio::select! {
                 _ = tick(&mut media_check) => {
                     if self.media_lost(&mut heard).await {
-                        CallMetrics::bump(&self.s.metrics.media_timeouts);
-                        tracing::info!("no RTP for the configured time: call ended");
-                        self.end(CallEvent::SystemEnded).await;
+                        self.flow.handle(now(), Input::MediaSilent);
                     }
                 }
                 event = self.sip.recv() => match event {
                     Some(event) => self.on_sip(event).await,
-                    None => {
-                        tracing::warn!("SIP core gone");
-                        self.end(CallEvent::SystemEnded).await;
-                    }
+                    None => self.flow.handle(now(), Input::SipGone),
                 },
                 input = self.inputs.recv() => match input {
-                    Some(input) => self.on_input(input).await,
+                    Some((call, input)) => self.on_input(call, input).await,
                     None => break,
                 },
-                _ = sleep_until(deadline) => self.on_deadline().await,
+                _ = sleep_until(deadline) => self.flow.handle_timeout(now()),
             }
-            if self.phase == Phase::Ended && self.record.is_complete() && !self.finished {
-                self.store_completed().await;
-                self.finished = true;
-            }
-            if self.finished {
-                break;
+            self.perform().await;
+        }
+    }
+
+    /// Carries out the core's actions, feeding back the answers of lookups.
+    async fn perform(&mut self) {
+        while let Some(action) = self.flow.poll_action() {
+            if let Some(input) = self.act(action).await {
+                self.flow.handle(now(), input);
             }
         }
     }
@@ -284,7 +266,7 @@ impl QueueCall {
     /// Whether a leg that should be sending has sent nothing since the last
     /// check; `heard` keeps the packet counts of the caller and the agent.
     async fn media_lost(&mut self, heard: &mut (u64, u64)) -> bool {
-        if matches!(self.phase, Phase::Ended) {
+        if !self.flow.is_live() {
             return false;
         }
         let mut lost = false;
@@ -294,9 +276,10 @@ impl QueueCall {
                 heard.0 = n;
             }
         }
-        if let (Phase::Connected(_), Some(agent)) = (self.phase, &self.agent) {
-            if agent.media.expects_audio() {
-                if let Some(n) = agent.media.packets_received(&self.s).await {
+        let connected = self.flow.connected_agent();
+        if let Some(leg) = self.legs.iter().find(|l| Some(l.agent) == connected) {
+            if leg.media.expects_audio() {
+                if let Some(n) = leg.media.packets_received(&self.s).await {
                     lost |= n == heard.1;
                     heard.1 = n;
                 }
@@ -309,48 +292,34 @@ impl QueueCall {
         match event {
             SipEvent::Request { tx, request, from } => self.on_request(tx, request, from).await,
             SipEvent::Ack { request, .. } => {
-                let ours = request.call_id().map(str::as_bytes)
-                    == Some(self.caller.dialog.id.call_id.as_ref());
-                if ours && !self.caller.acked {
-                    self.caller.acked = true;
-                    if matches!(self.phase, Phase::Waiting | Phase::Connected(_)) {
-                        self.deadline = None;
-                    }
+                if self.is_callers(&request) {
+                    self.flow.handle(now(), Input::CallerAcked);
                 }
             }
             SipEvent::Cancelled { .. } => {
                 // Our 200 went out at once; a CANCEL that still matched means
                 // the caller gave up before hearing it.
-                self.end(CallEvent::CallerHungUp).await;
+                self.flow.handle(now(), Input::CallerHungUp);
             }
-            SipEvent::ServerTimeout { .. } => {
-                if !self.caller.acked && !matches!(self.phase, Phase::Ended) {
-                    CallMetrics::bump(&self.s.metrics.ack_timeouts);
-                    tracing::info!("the caller never acknowledged the answer");
-                    self.end(CallEvent::Failed).await;
-                }
-            }
+            SipEvent::ServerTimeout { .. } => self.flow.handle(now(), Input::CallerNeverAcked),
             SipEvent::Response { tx, response } => {
-                if let Some(agent) = self.agent.as_mut().filter(|a| a.owns(tx)) {
-                    // A retransmitted 2xx of the connected agent: ACK again.
-                    agent.on_response(&self.s, tx, &response).await;
-                    return;
-                }
-                let Some(i) = self.ringing.iter().position(|a| a.owns(tx)) else {
+                let Some(i) = self.legs.iter().position(|a| a.owns(tx)) else {
                     return;
                 };
-                let progress = self.ringing[i].on_response(&self.s, tx, &response).await;
-                self.on_agent_progress(i, progress).await;
+                // A retransmitted 2xx of the answered agent is ACKed again
+                // here and means nothing more.
+                let progress = self.legs[i].on_response(&self.s, tx, &response).await;
+                self.on_progress(i, progress);
             }
             SipEvent::Timeout { tx }
             | SipEvent::TransportError {
                 tx: TxId::Client(tx),
             } => {
-                let Some(i) = self.ringing.iter().position(|a| a.owns(tx)) else {
+                let Some(i) = self.legs.iter().position(|a| a.owns(tx)) else {
                     return;
                 };
-                let progress = self.ringing[i].on_failure(tx);
-                self.on_agent_progress(i, progress).await;
+                let progress = self.legs[i].on_failure(tx);
+                self.on_progress(i, progress);
             }
             SipEvent::TransportError {
                 tx: TxId::Server(_),
@@ -358,64 +327,90 @@ impl QueueCall {
         }
     }
 
+    fn on_progress(&mut self, i: usize, progress: Progress) {
+        let leg = &self.legs[i];
+        let agent = leg.agent;
+        let input = match progress {
+            Progress::Nothing => return,
+            Progress::Answered => Input::AgentAnswered {
+                agent,
+                browser: leg.is_browser(),
+            },
+            Progress::Rejected => Input::AgentMissed {
+                agent,
+                rejected: true,
+            },
+            Progress::BadAnswer | Progress::Failed => Input::AgentMissed {
+                agent,
+                rejected: false,
+            },
+        };
+        self.flow.handle(now(), input);
+    }
+
+    fn is_callers(&self, request: &Request) -> bool {
+        request.call_id().map(str::as_bytes) == Some(self.caller.dialog.id.call_id.as_ref())
+    }
+
+    /// The answered agent leg whose dialog `request` is in.
+    fn agent_of(&self, request: &Request) -> Option<AgentId> {
+        let call_id = request.call_id()?;
+        self.legs
+            .iter()
+            .find(|l| l.answered.is_some() && l.is_dialog(call_id))
+            .map(|l| l.agent)
+    }
+
+    async fn respond(&self, tx: ServerTxId, request: &Request, status: u16, reason: &str) {
+        let _ = self
+            .s
+            .core
+            .respond(tx, Response::for_request(request, status, reason))
+            .await;
+    }
+
     async fn on_request(&mut self, tx: ServerTxId, request: Request, from: Peer) {
-        let from_caller =
-            request.call_id().map(str::as_bytes) == Some(self.caller.dialog.id.call_id.as_ref());
-        let from_agent = !from_caller
-            && self
-                .agent
-                .as_ref()
-                .is_some_and(|a| request.call_id().is_some_and(|c| a.is_dialog(c)));
-        if !from_caller && !from_agent {
-            let resp = Response::for_request(&request, 481, "Call/Transaction Does Not Exist");
-            let _ = self.s.core.respond(tx, resp).await;
+        let from_caller = self.is_callers(&request);
+        let agent = if from_caller {
+            None
+        } else {
+            self.agent_of(&request)
+        };
+        if !from_caller && agent.is_none() {
+            self.respond(tx, &request, 481, "Call/Transaction Does Not Exist")
+                .await;
             return;
         }
         match request.method {
             Method::Bye => {
-                let _ = self
-                    .s
-                    .core
-                    .respond(tx, Response::for_request(&request, 200, "OK"))
-                    .await;
-                if from_caller {
-                    self.end(CallEvent::CallerHungUp).await;
-                } else {
-                    self.end(CallEvent::AgentHungUp).await;
-                }
+                self.respond(tx, &request, 200, "OK").await;
+                let input = match agent {
+                    Some(agent) => Input::AgentHungUp { agent },
+                    None => Input::CallerHungUp,
+                };
+                self.flow.handle(now(), input);
             }
             Method::Info => {
                 let ct = request.content_type().unwrap_or("").to_owned();
                 let body = String::from_utf8_lossy(&request.body).into_owned();
                 match crate::media::dtmf::parse_info(&ct, &body, std::time::Instant::now()) {
                     Ok(digit) => {
-                        let _ = self
-                            .s
-                            .core
-                            .respond(tx, Response::for_request(&request, 200, "OK"))
-                            .await;
+                        self.respond(tx, &request, 200, "OK").await;
                         if from_caller {
-                            self.on_digit(digit.key).await;
+                            self.flow.handle(now(), Input::Digit(digit.key));
                         }
                     }
-                    Err(e) => {
-                        let resp = Response::for_request(&request, 415, &e.to_string());
-                        let _ = self.s.core.respond(tx, resp).await;
-                    }
+                    Err(e) => self.respond(tx, &request, 415, &e.to_string()).await,
                 }
             }
-            Method::Invite => self.on_reinvite(tx, request, from_caller, from).await,
-            Method::Options => {
-                let _ = self
-                    .s
-                    .core
-                    .respond(tx, Response::for_request(&request, 200, "OK"))
-                    .await;
-            }
-            _ => {
-                let resp = Response::for_request(&request, 501, "Not Implemented");
-                let _ = self.s.core.respond(tx, resp).await;
-            }
+            Method::Invite => self.on_reinvite(tx, request, agent, from).await,
+            Method::Options => self.respond(tx, &request, 200, "OK").await,
+            Method::Refer => match agent {
+                Some(agent) => self.on_refer(tx, request, agent).await,
+                // The caller may not send the call elsewhere.
+                None => self.respond(tx, &request, 403, "Forbidden").await,
+            },
+            _ => self.respond(tx, &request, 501, "Not Implemented").await,
         }
     }
 
@@ -424,170 +419,281 @@ impl QueueCall {
         &mut self,
         tx: ServerTxId,
         request: Request,
-        from_caller: bool,
+        agent: Option<AgentId>,
         from: Peer,
     ) {
         let offer = String::from_utf8_lossy(&request.body).into_owned();
-        let leg = if from_caller {
-            Some(&mut self.caller.media)
-        } else {
-            self.agent.as_mut().map(|a| &mut a.media)
+        let leg = match agent {
+            None => Some(&mut self.caller.media),
+            Some(agent) => self
+                .legs
+                .iter_mut()
+                .find(|l| l.agent == agent)
+                .map(|l| &mut l.media),
         };
         let Some(leg) = leg else { return };
         if offer.trim().is_empty() {
-            let resp = Response::for_request(&request, 488, "An SDP offer is required");
-            let _ = self.s.core.respond(tx, resp).await;
+            self.respond(tx, &request, 488, "An SDP offer is required")
+                .await;
             return;
         }
         match leg.reoffer(&self.s, &offer).await {
             Ok((sdp, direction)) => {
-                let local_tag = if from_caller {
-                    self.caller.dialog.id.local_tag.clone()
-                } else {
-                    String::new()
+                let local_tag = match agent {
+                    None => self.caller.dialog.id.local_tag.clone(),
+                    Some(_) => String::new(),
                 };
                 let contact = self.s.sip.contact(&from, None);
                 let resp = answer(&request, 200, &local_tag, Some(&contact), Some(&sdp));
                 let _ = self.s.core.respond(tx, resp).await;
-                if !from_caller {
-                    let on_hold = !direction.sends();
-                    let event = if on_hold {
-                        CallEvent::HoldStarted
-                    } else {
-                        CallEvent::HoldEnded
-                    };
-                    self.note(event);
-                }
-                if from_caller && direction == Direction::Inactive {
-                    tracing::debug!("caller put the call on hold");
+                match agent {
+                    Some(_) => {
+                        let on_hold = !direction.sends();
+                        self.flow.handle(now(), Input::AgentHold { on_hold });
+                    }
+                    None if direction == Direction::Inactive => {
+                        tracing::debug!("caller put the call on hold");
+                    }
+                    None => {}
                 }
             }
             Err(refusal) => {
-                let resp = Response::for_request(&request, refusal.status, &refusal.reason);
-                let _ = self.s.core.respond(tx, resp).await;
+                self.respond(tx, &request, refusal.status, &refusal.reason)
+                    .await;
             }
         }
     }
 
-    async fn on_input(&mut self, input: CallInput) {
-        match input {
+    /// A REFER from the connected agent's phone (RFC 3515).
+    async fn on_refer(&mut self, tx: ServerTxId, request: Request, agent: AgentId) {
+        if self.transferor.is_some() {
+            // One transfer at a time (RFC 3515 section 2.4.7 lets us refuse).
+            self.respond(tx, &request, 491, "Request Pending").await;
+            return;
+        }
+        let target = match transfer::refer_target(&request) {
+            Ok(target) => target,
+            Err((status, reason)) => {
+                tracing::info!(status, reason, "REFER refused");
+                CallMetrics::bump(&self.s.metrics.transfers_refused);
+                self.respond(tx, &request, status, reason).await;
+                return;
+            }
+        };
+        self.transferor = Some(Transferor::Refer { tx, request });
+        self.transfer(agent, &target).await;
+    }
+
+    /// Resolves a transfer target and hands the request to the core.
+    async fn transfer(&mut self, agent: AgentId, target: &str) {
+        let next = CallId(new_interaction_id());
+        let to = transfer::resolve(&self.s, target, next).await;
+        self.flow.handle(now(), Input::Transfer { agent, to, next });
+    }
+
+    async fn on_input(&mut self, call: CallId, input: CallInput) {
+        let input = match input {
             CallInput::Offer {
                 agent,
                 aor,
                 ring_for: _,
                 auto_answer,
-            } => self.offer(agent, &aor, auto_answer).await,
-            CallInput::CancelOffer { agent } => {
-                if let Some(i) = self.ringing.iter().position(|a| a.agent == agent) {
-                    // The agent timeout passed, another agent answered, or
-                    // the caller left.
-                    CallMetrics::bump(&self.s.metrics.agent_misses);
-                    let mut leg = self.ringing.swap_remove(i);
-                    leg.hang_up(&self.s).await;
-                    leg.close(&self.s).await;
-                } else if self.agent.as_ref().is_some_and(|a| a.agent == agent) {
-                    // Dispatch withdrew an offer the phone had already
-                    // answered: the caller waits on.
-                    self.drop_agent().await;
-                    self.phase = Phase::Waiting;
-                    self.play_hold_music().await;
-                }
-            }
+            } => Input::Offer {
+                call,
+                agent,
+                aor,
+                auto_answer,
+            },
+            CallInput::CancelOffer { agent } => Input::CancelOffer { call, agent },
             CallInput::Announce {
                 position,
                 estimated_wait,
                 queue_exit,
-            } => {
-                if self.phase == Phase::Waiting {
-                    self.announce(position, estimated_wait, queue_exit).await;
-                }
-            }
-            CallInput::Redirect { target } => {
-                CallMetrics::bump(&self.s.metrics.redirects);
-                self.drop_agent().await;
-                self.go_to(target).await;
-            }
-            CallInput::Record(event) => self.on_record(event).await,
+            } => Input::Announce {
+                call,
+                position,
+                estimated_wait,
+                queue_exit,
+            },
+            CallInput::Redirect { target } => Input::Redirect { call, target },
+            CallInput::Record(event) => Input::Record { call, event },
             CallInput::Media(MediaEvent::Digit { digit, leg }) => {
-                if leg == self.caller.media.id {
-                    self.on_digit(digit.key).await;
+                if leg != self.caller.media.id {
+                    return;
                 }
+                Input::Digit(digit.key)
             }
             CallInput::Media(MediaEvent::Playback {
                 event: PlayerEvent::AnnouncementDone { tag },
                 leg,
-            }) => {
-                if tag == TAG_GOODBYE && leg == self.caller.media.id && self.phase == Phase::Goodbye
-                {
-                    self.end(CallEvent::SystemEnded).await;
-                } else if tag == TAG_BEEP {
-                    self.finish_beep().await;
+            }) => match Playback::from_tag(tag) {
+                Some(Playback::Goodbye) if leg == self.caller.media.id => {
+                    Input::PlaybackDone(Playback::Goodbye)
                 }
-            }
-            CallInput::Media(MediaEvent::Lost { leg }) => {
-                let agents = self.agent.as_ref().is_some_and(|a| a.media.id == leg);
-                if agents && matches!(self.phase, Phase::Connected(_)) {
-                    tracing::info!("the agent's browser went away: call ended");
-                    self.end(CallEvent::AgentHungUp).await;
-                }
-            }
-            CallInput::Media(_) => {}
-        }
-    }
-
-    /// A record event the dispatch core decided.
-    async fn on_record(&mut self, event: CallEvent) {
-        let event = match event {
-            CallEvent::QueueExit { target: None } => CallEvent::QueueExit {
-                target: self.queue.exit.as_ref().map(cdr::exit_target),
+                Some(Playback::Beep) => Input::PlaybackDone(Playback::Beep),
+                _ => return,
             },
-            other => other,
-        };
-        let exit = matches!(event, CallEvent::QueueExit { .. });
-        let answered = matches!(event, CallEvent::AgentAnswered { .. });
-        self.note(event);
-        if answered {
-            self.checkpoint().await;
-        }
-        if exit && self.phase == Phase::Exiting {
-            CallMetrics::bump(&self.s.metrics.queue_exits);
-            self.drop_agent().await;
-            match self.queue.exit.clone() {
-                Some(target) => self.go_to(target).await,
-                None => self.goodbye(Prompt::Goodbye).await,
+            CallInput::Media(MediaEvent::Lost { leg }) => {
+                let connected = self.flow.connected_agent();
+                let agents = self
+                    .legs
+                    .iter()
+                    .any(|l| Some(l.agent) == connected && l.media.id == leg);
+                if !agents {
+                    return;
+                }
+                Input::AgentMediaLost
             }
-        }
-    }
-
-    async fn on_digit(&mut self, key: char) {
-        tracing::debug!(%key, "caller pressed a key");
-        if key == '1'
-            && self.phase == Phase::Waiting
-            && self.queue.config.announcements.queue_exit()
-        {
-            self.phase = Phase::Exiting;
-            self.dispatch(acd::Event::QueueExit { call: self.id }).await;
-        }
-    }
-
-    async fn offer(&mut self, agent: AgentId, aor: &str, auto_answer: bool) {
-        if self.phase != Phase::Waiting || self.ringing.iter().any(|a| a.agent == agent) {
-            // Already answered, leaving, or ringing that agent: a stale offer.
-            self.dispatch(acd::Event::OfferFailed {
-                call: self.id,
+            CallInput::Media(_) => return,
+            CallInput::Transfer {
                 agent,
-            })
-            .await;
-            return;
-        }
+                target,
+                reply,
+            } => {
+                if self.transferor.is_some() {
+                    let _ = reply.send(TransferVerdict::NotNow);
+                    return;
+                }
+                self.transferor = Some(Transferor::Panel(reply));
+                self.transfer(agent, &target).await;
+                return;
+            }
+        };
+        self.flow.handle(now(), input);
+    }
+
+    /// Performs one action; some answer with an input for the core.
+    async fn act(&mut self, action: Action) -> Option<Input> {
         let s = self.s.clone();
+        match action {
+            Action::PlayHoldMusic { queue } => {
+                playback::hold_music(&s, &self.caller.media, &queue).await
+            }
+            Action::Announce {
+                position,
+                estimated_wait,
+                queue_exit,
+            } => {
+                playback::announce(&s, &self.caller.media, position, estimated_wait, queue_exit)
+                    .await
+            }
+            Action::Goodbye(prompt) => {
+                let media = &self.caller.media;
+                if !playback::prompt(&s, media, prompt, Playback::Goodbye, true).await {
+                    return Some(Input::PlaybackDone(Playback::Goodbye));
+                }
+            }
+            Action::Ring {
+                agent,
+                aor,
+                auto_answer,
+            } => return self.ring(agent, &aor, auto_answer).await,
+            Action::HangUpAgent { agent } => {
+                if let Some(mut leg) = self.take_leg(agent) {
+                    leg.hang_up(&s).await;
+                    leg.close(&s).await;
+                }
+            }
+            Action::CloseAgent { agent } => {
+                if let Some(mut leg) = self.take_leg(agent) {
+                    leg.answered = None;
+                    leg.close(&s).await;
+                }
+            }
+            Action::Beep { agent } => {
+                let leg = self.legs.iter().find(|l| l.agent == agent)?;
+                let prompt = crate::media::prompts::Prompt::Beep;
+                if !playback::prompt(&s, &leg.media, prompt, Playback::Beep, false).await {
+                    return Some(Input::PlaybackDone(Playback::Beep));
+                }
+            }
+            Action::Bridge { agent } => {
+                if let Some(leg) = self.legs.iter().find(|l| l.agent == agent) {
+                    self.caller.media.stop_playback(&s).await;
+                    self.caller.media.bridge(&s, &leg.media).await;
+                }
+            }
+            Action::Unbridge => self.caller.media.unbridge(&s).await,
+            Action::ByeCaller => {
+                let bye = in_dialog(
+                    &s.sip,
+                    &mut self.caller.dialog,
+                    Method::Bye,
+                    &self.caller.peer,
+                );
+                let _ = s.core.send(bye, self.caller.peer, self.owner.clone()).await;
+            }
+            Action::CloseCaller => {
+                self.caller.media.close(&s).await;
+                let key = crate::sip::tu::DialogKey {
+                    call_id: self.caller.dialog.id.call_id.clone(),
+                    local_tag: self.caller.dialog.id.local_tag.clone(),
+                };
+                let _ = s.core.release(key).await;
+            }
+            Action::Dispatch(event) => {
+                if s.dispatch.send(DispatchInput::Acd(event)).await.is_err() {
+                    tracing::error!("dispatch is gone");
+                }
+            }
+            Action::Record(how, record) => self.write(how, &record).await,
+            Action::Listen(id) => {
+                s.registry.add_call(id, self.inputs_tx.clone());
+                s.registry.set_caller(id, &self.arrival.caller_number);
+                self.ids.push(id);
+            }
+            Action::Forget(id) => {
+                if id != self.task {
+                    s.registry.remove_call(id);
+                    self.ids.retain(|&i| i != id);
+                }
+            }
+            Action::LookupQueue(queue) => {
+                return Some(Input::QueueFound {
+                    queue: s.routing.get().queue(queue),
+                    next: CallId(new_interaction_id()),
+                })
+            }
+            Action::StoreCallback {
+                queue,
+                interaction,
+                at,
+            } => {
+                let stored = s
+                    .store
+                    .save_callback_request(
+                        i64::try_from(queue.0).unwrap_or(i64::MAX),
+                        &self.arrival.caller_number,
+                        interaction,
+                        i64::try_from(at.0).unwrap_or(i64::MAX),
+                    )
+                    .await;
+                if let Err(e) = &stored {
+                    tracing::error!(error = %e, "callback request not stored");
+                }
+                return Some(Input::CallbackStored { ok: stored.is_ok() });
+            }
+            Action::TransferVerdict(verdict) => self.answer_transfer(verdict).await,
+            Action::Count(count) => self.count(count),
+            Action::Finished => self.finished = true,
+        }
+        None
+    }
+
+    /// Opens the media of an agent leg and rings the agent's contacts.
+    async fn ring(&mut self, agent: AgentId, aor: &str, auto_answer: bool) -> Option<Input> {
+        let s = self.s.clone();
+        let missed = Some(Input::AgentMissed {
+            agent,
+            rejected: false,
+        });
         let laws = match self.caller.media.negotiated {
             Some(n) => vec![n.law, other_law(n.law)],
             None => vec![Law::Mu, Law::A],
         };
         let opened = MediaLeg::offer(
             &s,
-            self.id.0,
+            self.task.0,
             self.caller.media.worker,
             &laws,
             &self.caller.peer,
@@ -595,225 +701,110 @@ impl QueueCall {
         let (media, sdp) = match opened {
             Ok(m) => m,
             Err(refusal) => {
-                CallMetrics::bump(&self.s.metrics.agent_media_refused);
+                CallMetrics::bump(&s.metrics.agent_media_refused);
                 tracing::debug!(reason = %refusal.reason, "no media for the agent leg");
-                self.offer_missed(agent, false).await;
-                return;
+                return missed;
             }
         };
+        let queue = self.flow.queue().clone();
         let ring = Ring {
-            call: self.id.0,
+            call: self.task.0,
             agent,
             aor,
             caller_number: &self.arrival.caller_number,
-            queue_name: &self.queue.name,
+            queue_name: &queue.name,
             auto_answer,
             owner: &self.owner,
         };
         match AgentLeg::ring(&s, ring, media, sdp).await {
-            Ok(leg) => self.ringing.push(leg),
+            Ok(leg) => {
+                self.legs.push(leg);
+                None
+            }
             Err(media) => {
                 tracing::info!(agent = %agent, "agent has no reachable contact");
                 media.close(&s).await;
-                self.offer_missed(agent, false).await;
+                missed
             }
         }
     }
 
-    async fn offer_missed(&mut self, agent: AgentId, rejected: bool) {
-        CallMetrics::bump(&self.s.metrics.agent_misses);
-        let call = self.id;
-        self.dispatch(if rejected {
-            acd::Event::OfferRejected { call, agent }
-        } else {
-            acd::Event::OfferFailed { call, agent }
-        })
-        .await;
+    fn take_leg(&mut self, agent: AgentId) -> Option<AgentLeg> {
+        let i = self.legs.iter().position(|l| l.agent == agent)?;
+        Some(self.legs.swap_remove(i))
     }
 
-    /// What the `i`th ringing agent leg's latest response means for the call.
-    async fn on_agent_progress(&mut self, i: usize, progress: Progress) {
-        let agent = self.ringing[i].agent;
-        match progress {
-            Progress::Nothing => {}
-            Progress::Answered if self.phase != Phase::Waiting => {
-                // Another agent answered first (or the caller is leaving).
-                let mut leg = self.ringing.swap_remove(i);
-                leg.hang_up(&self.s).await;
-                leg.close(&self.s).await;
+    /// Answers whoever asked for the transfer.
+    async fn answer_transfer(&mut self, verdict: TransferVerdict) {
+        match self.transferor.take() {
+            Some(Transferor::Panel(reply)) => {
+                let _ = reply.send(verdict);
             }
-            Progress::Answered => {
-                CallMetrics::bump(&self.s.metrics.agent_answers);
-                self.agent = Some(self.ringing.swap_remove(i));
-                self.phase = Phase::Connected(agent);
-                // A browser plays the auto-answer beep itself.
-                let beep = self
-                    .agent
-                    .as_ref()
-                    .is_some_and(|a| a.auto_answer && !a.is_browser());
-                if beep {
-                    self.start_beep().await;
-                } else {
-                    self.bridge().await;
+            Some(Transferor::Refer { tx, request }) => {
+                let (status, reason) = transfer::status_of(verdict);
+                let resp = Response::for_request(&request, status, reason);
+                let _ = self.s.core.respond(tx, resp).await;
+                if status == 202 {
+                    self.notify_transferred(&request).await;
                 }
-                self.dispatch(acd::Event::OfferAccepted {
-                    call: self.id,
-                    agent,
-                })
-                .await;
             }
-            Progress::BadAnswer | Progress::Failed | Progress::Rejected => {
-                self.ringing.swap_remove(i).close(&self.s).await;
-                self.offer_missed(agent, progress == Progress::Rejected)
-                    .await;
-            }
+            None => {}
         }
     }
 
-    async fn start_beep(&mut self) {
-        let Some(agent) = &mut self.agent else { return };
-        match prompts::resolve(&self.s.library, &self.s.settings.language, &[Prompt::Beep]) {
-            Ok(sources) => {
-                agent.beeping = true;
-                agent.media.announce(&self.s, sources, TAG_BEEP).await;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "no beep to play");
-                self.bridge().await;
-            }
-        }
-    }
-
-    async fn finish_beep(&mut self) {
-        if self.agent.as_ref().is_some_and(|a| a.beeping) {
-            if let Some(a) = &mut self.agent {
-                a.beeping = false;
-            }
-            self.bridge().await;
-        }
-    }
-
-    async fn bridge(&mut self) {
-        if let Some(agent) = &self.agent {
-            self.caller.media.stop_playback(&self.s).await;
-            self.caller.media.bridge(&self.s, &agent.media).await;
-        }
-    }
-
-    /// Ends and frees every agent leg, ringing or answered.
-    async fn drop_agent(&mut self) {
-        for mut leg in std::mem::take(&mut self.ringing) {
-            leg.hang_up(&self.s).await;
-            leg.close(&self.s).await;
-        }
-        if let Some(mut leg) = self.agent.take() {
-            self.caller.media.unbridge(&self.s).await;
-            leg.hang_up(&self.s).await;
-            leg.close(&self.s).await;
-        }
-    }
-
-    async fn on_deadline(&mut self) {
-        self.deadline = None;
-        match self.phase {
-            Phase::Ended => {
-                tracing::warn!("after-call work never reported over: record written as it stands");
-                self.store_completed().await;
-                self.finished = true;
-            }
-            Phase::Goodbye => self.end(CallEvent::SystemEnded).await,
-            _ if !self.caller.acked => {
-                CallMetrics::bump(&self.s.metrics.ack_timeouts);
-                self.end(CallEvent::Failed).await;
-            }
-            _ => {}
-        }
-    }
-
-    /// Ends both legs. `why` says who ended it, for the record.
-    async fn end(&mut self, why: CallEvent) {
-        if self.phase == Phase::Ended {
+    /// The final NOTIFY of an accepted REFER: the caller has been taken
+    /// over (RFC 3515 section 2.4.5, a sipfrag of 200).
+    async fn notify_transferred(&mut self, refer: &Request) {
+        let Some(call_id) = refer.call_id() else {
             return;
-        }
-        let caller_left = why == CallEvent::CallerHungUp;
-        let agent_left = why == CallEvent::AgentHungUp;
-        self.phase = Phase::Ended;
-        self.note(why);
-        if !caller_left {
-            let bye = in_dialog(
-                &self.s.sip,
-                &mut self.caller.dialog,
-                Method::Bye,
-                &self.caller.peer,
-            );
-            let _ = self
-                .s
-                .core
-                .send(bye, self.caller.peer, self.owner.clone())
-                .await;
-        }
-        if agent_left {
-            if let Some(mut leg) = self.agent.take() {
-                // The agent's BYE ended their dialog already.
-                leg.answered = None;
-                leg.close(&self.s).await;
+        };
+        let s = self.s.clone();
+        let Some(leg) = self.legs.iter_mut().find(|l| l.is_dialog(call_id)) else {
+            return;
+        };
+        let Some(answered) = leg.answered.as_mut() else {
+            return;
+        };
+        let peer = answered.peer;
+        let mut notify = in_dialog(&s.sip, &mut answered.dialog, Method::Notify, &peer);
+        transfer::fill_notify(&mut notify, refer);
+        let _ = s.core.send(notify, peer, self.owner.clone()).await;
+    }
+
+    async fn write(&self, how: RecordWrite, record: &cdr::InteractionRecord) {
+        let s = &self.s;
+        let written = match how {
+            RecordWrite::Open => s.records.open(record).await,
+            RecordWrite::Checkpoint => s.records.checkpoint(record).await,
+            RecordWrite::Complete => s.records.complete(record).await.map(|_| ()),
+        };
+        match written {
+            Ok(()) if how == RecordWrite::Complete => {
+                CallMetrics::bump(&s.metrics.records_completed)
             }
-        }
-        self.drop_agent().await;
-        self.caller.media.close(&self.s).await;
-        let _ = self
-            .s
-            .core
-            .release(crate::sip::tu::DialogKey {
-                call_id: self.caller.dialog.id.call_id.clone(),
-                local_tag: self.caller.dialog.id.local_tag.clone(),
-            })
-            .await;
-        self.dispatch(acd::Event::Hangup { call: self.id }).await;
-        let grace = self.queue.config.after_call_work + ACW_GRACE;
-        self.deadline = Some(Instant::now() + grace);
-    }
-
-    fn note(&mut self, event: CallEvent) {
-        if let Err(ignored) = self.record.handle(now(), event) {
-            tracing::debug!(%ignored, "record event not applied");
-        }
-    }
-
-    async fn dispatch(&self, event: acd::Event) {
-        if self
-            .s
-            .dispatch
-            .send(DispatchInput::Acd(event))
-            .await
-            .is_err()
-        {
-            tracing::error!("dispatch is gone");
-        }
-    }
-
-    async fn open_record(&self) {
-        if let Err(e) = self.s.records.open(self.record.record()).await {
-            CallMetrics::bump(&self.s.metrics.record_failures);
-            tracing::error!(error = %e, "interaction record not written");
-        }
-    }
-
-    async fn checkpoint(&self) {
-        if let Err(e) = self.s.records.checkpoint(self.record.record()).await {
-            CallMetrics::bump(&self.s.metrics.record_failures);
-            tracing::error!(error = %e, "interaction record not updated");
-        }
-    }
-
-    async fn store_completed(&self) {
-        match self.s.records.complete(self.record.record()).await {
-            Ok(_) => CallMetrics::bump(&self.s.metrics.records_completed),
+            Ok(()) => {}
             Err(e) => {
-                CallMetrics::bump(&self.s.metrics.record_failures);
-                tracing::error!(error = %e, "interaction record not completed");
+                CallMetrics::bump(&s.metrics.record_failures);
+                tracing::error!(error = %e, ?how, "interaction record not written");
             }
         }
+    }
+
+    fn count(&self, count: Count) {
+        let m = &self.s.metrics;
+        let counter = match count {
+            Count::AgentMisses => &m.agent_misses,
+            Count::AgentAnswers => &m.agent_answers,
+            Count::AckTimeouts => &m.ack_timeouts,
+            Count::QueueExits => &m.queue_exits,
+            Count::Redirects => &m.redirects,
+            Count::ExitFailures => &m.exit_failures,
+            Count::CallbackRequests => &m.callback_requests,
+            Count::MediaTimeouts => &m.media_timeouts,
+            Count::Transfers => &m.transfers,
+            Count::TransfersRefused => &m.transfers_refused,
+        };
+        CallMetrics::bump(counter);
     }
 }
 

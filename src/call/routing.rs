@@ -36,7 +36,7 @@ impl TrunkInfo {
 }
 
 /// A queue as call control uses it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct QueueInfo {
     pub id: QueueId,
     pub project: ProjectId,

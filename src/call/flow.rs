@@ -1,0 +1,985 @@
+//! The queue call's decisions as a sans-IO core: what happens to an inbound
+//! call from its answer to its completed interaction record.
+//!
+//! [`CallFlow`] holds no socket, no channel and no clock. The call task (the
+//! shell, [`super::queue_call`]) turns what it sees into [`Input`]s: SIP
+//! events already matched to a leg (the caller's ACK, a BYE, an agent leg's
+//! progress), the dispatch core's instructions (offer, cancel, announce,
+//! redirect, record events), media events (a digit, a prompt that ended,
+//! silence) and the answers to the lookups the core asked for. The core
+//! answers with [`Action`]s the shell performs in order: ring or hang up an
+//! agent leg, bridge, play, send the caller's BYE, tell dispatch, write the
+//! record. Its timers (the ACK wait, the goodbye prompt's limit, the grace
+//! for the after-call work) are deadlines given by
+//! [`CallFlow::poll_timeout`].
+//!
+//! Rules it keeps:
+//! - The record is opened when the call joins its first queue and completed
+//!   once both legs are over and the agent's after-call work has been
+//!   reported over (or its grace has passed).
+//! - An offer is rung only while the caller waits; any answer after the
+//!   first, or while the caller leaves, is hung up.
+//! - Queue exit (key 1, where the queue offers it) is decided by dispatch; the
+//!   call acts once dispatch has recorded it. Exit targets: another queue
+//!   (the first record is closed and a new one opened), a callback request,
+//!   a goodbye prompt; a target that cannot be reached falls back to the
+//!   prompt and is counted.
+//! - A connected agent may transfer the caller (RFC 3515 REFER, or the agent
+//!   panel): to a queue (a new record with the transfer noted), or to another
+//!   agent in a Transferable status. The agent's part then ends and their
+//!   after-call work starts.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::acd::{self, AgentId, CallId, ExitTarget, Millis, QueueId};
+use crate::cdr::{self, CallEvent, InteractionRecord, RecordBuilder, TransferType};
+use crate::media::prompts::Prompt;
+
+use super::routing::QueueInfo;
+
+/// How long after its end a call waits for the agent's after-call work to be
+/// reported over before it writes the record as it stands.
+pub const ACW_GRACE: Duration = Duration::from_secs(30);
+/// How long a goodbye prompt may take before the call hangs up anyway.
+pub const PROMPT_LIMIT: Duration = Duration::from_secs(20);
+
+/// Which of the call's prompts ended (the playback tag).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Playback {
+    Announcement,
+    Goodbye,
+    /// The auto-answer beep on the agent's leg.
+    Beep,
+}
+
+impl Playback {
+    pub fn tag(self) -> u64 {
+        match self {
+            Playback::Announcement => 1,
+            Playback::Goodbye => 2,
+            Playback::Beep => 3,
+        }
+    }
+
+    pub fn from_tag(tag: u64) -> Option<Playback> {
+        match tag {
+            1 => Some(Playback::Announcement),
+            2 => Some(Playback::Goodbye),
+            3 => Some(Playback::Beep),
+            _ => None,
+        }
+    }
+}
+
+/// Where a connected agent sends the caller (resolved by the shell).
+#[derive(Debug, Clone, PartialEq)]
+pub enum TransferTo {
+    /// Into a queue: the caller waits there under a new record.
+    Queue(Arc<QueueInfo>),
+    /// To another agent, rung directly. `accepted` is the dispatch core's
+    /// word: the agent is logged in, free, and Available or in a
+    /// Transferable status (it has started the transfer under the new
+    /// record's id when it said yes).
+    Agent {
+        agent: AgentId,
+        aor: String,
+        accepted: bool,
+    },
+    /// Nothing the server can reach by that name.
+    Unknown,
+}
+
+/// The answer to a transfer request, for the REFER's response or its
+/// final NOTIFY (RFC 3515 section 2.4.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransferVerdict {
+    /// The caller is on their way (the REFER's 202 and a NOTIFY of 200).
+    Accepted,
+    /// The target may not take it now (403).
+    Forbidden,
+    /// No such target (404).
+    NotFound,
+    /// The call is not connected to the transferring agent (481).
+    NotNow,
+}
+
+/// What the call task tells the core.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// The caller ACKed our 200.
+    CallerAcked,
+    /// The caller sent BYE (or CANCEL before our 200 reached them).
+    CallerHungUp,
+    /// Our 200 was retransmitted until Timer H without an ACK.
+    CallerNeverAcked,
+    /// The connected agent sent BYE.
+    AgentHungUp { agent: AgentId },
+    /// The connected agent put the call on hold or took it off (re-INVITE).
+    AgentHold { on_hold: bool },
+    /// A ringing agent answered; `browser` when a browser took it (it plays
+    /// the auto-answer beep itself).
+    AgentAnswered { agent: AgentId, browser: bool },
+    /// A ringing agent leg failed, was refused, or could not be opened.
+    AgentMissed { agent: AgentId, rejected: bool },
+    /// A key the caller pressed (RFC 4733 or INFO).
+    Digit(char),
+    /// The caller's media (or the connected agent's) has been silent for the
+    /// RTP timeout.
+    MediaSilent,
+    /// The connected agent's browser leg is gone.
+    AgentMediaLost,
+    /// A prompt on one of the call's legs ended.
+    PlaybackDone(Playback),
+    /// The SIP core is gone: the call cannot go on.
+    SipGone,
+    /// Dispatch, for record `call`: ring `agent` at `aor`.
+    Offer {
+        call: CallId,
+        agent: AgentId,
+        aor: String,
+        auto_answer: bool,
+    },
+    /// Dispatch: stop ringing `agent`, or release them if they answered.
+    CancelOffer { call: CallId, agent: AgentId },
+    /// Dispatch: play the announcement to the waiting caller.
+    Announce {
+        call: CallId,
+        position: Option<u32>,
+        estimated_wait: Option<Duration>,
+        queue_exit: bool,
+    },
+    /// Dispatch: the queue timeout passed.
+    Redirect { call: CallId, target: ExitTarget },
+    /// Dispatch: a record event for record `call` (or the agent's result).
+    Record { call: CallId, event: CallEvent },
+    /// The shell's answer to [`Action::LookupQueue`]; `next` is the id of the
+    /// record the new queue opens.
+    QueueFound {
+        queue: Option<Arc<QueueInfo>>,
+        next: CallId,
+    },
+    /// The shell's answer to [`Action::StoreCallback`].
+    CallbackStored { ok: bool },
+    /// The connected agent sends the caller on (a blind transfer); `next`
+    /// is the id of the record the transfer opens.
+    Transfer {
+        agent: AgentId,
+        to: TransferTo,
+        next: CallId,
+    },
+}
+
+/// What the call task must do, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Loop the queue's hold music to the caller.
+    PlayHoldMusic { queue: Arc<QueueInfo> },
+    /// Interrupt the music with the announcement.
+    Announce {
+        position: Option<u32>,
+        estimated_wait: Option<Duration>,
+        queue_exit: bool,
+    },
+    /// Stop the caller's playback and play a last prompt; report
+    /// [`Playback::Goodbye`] when it ends (or at once when it cannot play).
+    Goodbye(Prompt),
+    /// Open an agent leg and ring it; report [`Input::AgentAnswered`] or
+    /// [`Input::AgentMissed`].
+    Ring {
+        agent: AgentId,
+        aor: String,
+        auto_answer: bool,
+    },
+    /// End an agent leg: CANCEL or BYE as it stands, then free it.
+    HangUpAgent { agent: AgentId },
+    /// Free an agent leg whose dialog is already over (it failed, refused,
+    /// or the agent sent BYE).
+    CloseAgent { agent: AgentId },
+    /// Play the auto-answer beep on the agent's leg; report
+    /// [`Playback::Beep`] when it ends (or at once when it cannot play).
+    Beep { agent: AgentId },
+    /// Stop the caller's playback and bridge the caller with the agent.
+    Bridge { agent: AgentId },
+    /// Take the caller out of the bridge.
+    Unbridge,
+    /// Send BYE to the caller.
+    ByeCaller,
+    /// Free the caller's media and dialog.
+    CloseCaller,
+    /// Tell the dispatch core.
+    Dispatch(acd::Event),
+    /// Write a record: a new row, a checkpoint, or its completion.
+    Record(RecordWrite, Box<InteractionRecord>),
+    /// From now on inputs for `call` reach this call (a new record's id).
+    Listen(CallId),
+    /// Inputs for `call` may stop (its record is complete).
+    Forget(CallId),
+    /// Find the queue the caller is sent to; answer with [`Input::QueueFound`].
+    LookupQueue(QueueId),
+    /// Store a callback request for the caller in `queue`; answer with
+    /// [`Input::CallbackStored`].
+    StoreCallback {
+        queue: QueueId,
+        interaction: u64,
+        at: Millis,
+    },
+    /// Answer the transfer request.
+    TransferVerdict(TransferVerdict),
+    /// Count it.
+    Count(Count),
+    /// The call is over and its records written: the task may end.
+    Finished,
+}
+
+/// How a record is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordWrite {
+    Open,
+    Checkpoint,
+    Complete,
+}
+
+/// The call counters the core decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Count {
+    AgentMisses,
+    AgentAnswers,
+    AckTimeouts,
+    QueueExits,
+    Redirects,
+    ExitFailures,
+    CallbackRequests,
+    MediaTimeouts,
+    Transfers,
+    TransfersRefused,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// In a queue (ringing an agent or not).
+    Waiting,
+    /// Left the queue by DTMF; waiting for dispatch to record it.
+    Exiting,
+    /// Ringing the agent a transfer goes to (outside the queue's offers).
+    Transferring(AgentId),
+    /// Talking to an agent.
+    Connected(AgentId),
+    /// Waiting for the shell to find the queue or store the callback.
+    Moving,
+    /// Playing a last prompt before hanging up.
+    Goodbye,
+    /// Both legs are over; the records wait for after-call work.
+    Ended,
+}
+
+/// The agent who answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Answered {
+    agent: AgentId,
+    /// The auto-answer beep plays on their leg; bridge when it ends.
+    beeping: bool,
+    /// Reached by a transfer, not a queue offer: dispatch gives them no
+    /// after-call work, so the record closes with the call.
+    direct: bool,
+}
+
+/// A ringing agent leg.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Ringing {
+    agent: AgentId,
+    auto_answer: bool,
+}
+
+/// A record whose caller has moved on while its agent's after-call work
+/// goes on.
+#[derive(Debug)]
+struct Earlier {
+    call: CallId,
+    record: RecordBuilder,
+    /// Written as it stands after this.
+    deadline: Millis,
+}
+
+/// One queue call's state.
+#[derive(Debug)]
+pub struct CallFlow {
+    /// The current record's id, which is the call's id in the dispatch core.
+    id: CallId,
+    record: RecordBuilder,
+    earlier: Vec<Earlier>,
+    queue: Arc<QueueInfo>,
+    arrival: cdr::Arrival,
+    record_config: cdr::RecordConfig,
+    phase: Phase,
+    ringing: Vec<Ringing>,
+    agent: Option<Answered>,
+    acked: bool,
+    ack_deadline: Option<Millis>,
+    goodbye_deadline: Option<Millis>,
+    /// The transfer's direct ring gives up then.
+    ring_deadline: Option<Millis>,
+    acw_deadline: Option<Millis>,
+    finished: bool,
+    actions: VecDeque<Action>,
+}
+
+impl CallFlow {
+    /// A call answered at `now` (our 200 is on its way) that joins `queue`
+    /// under record `arrival` (whose id is the call's). The first actions
+    /// open the record, start the music and tell dispatch.
+    pub fn new(
+        now: Millis,
+        queue: Arc<QueueInfo>,
+        arrival: cdr::Arrival,
+        record_config: cdr::RecordConfig,
+        ack_wait: Duration,
+    ) -> CallFlow {
+        let id = CallId(arrival.id.0);
+        let record = RecordBuilder::new(now, arrival.clone(), record_config);
+        let mut flow = CallFlow {
+            id,
+            record,
+            earlier: Vec::new(),
+            queue: queue.clone(),
+            arrival,
+            record_config,
+            phase: Phase::Waiting,
+            ringing: Vec::new(),
+            agent: None,
+            acked: false,
+            ack_deadline: Some(now + ack_wait),
+            goodbye_deadline: None,
+            ring_deadline: None,
+            acw_deadline: None,
+            finished: false,
+            actions: VecDeque::new(),
+        };
+        flow.enter_queue(now, queue, RecordWrite::Open);
+        flow
+    }
+
+    /// The current record's id (the call's id in the dispatch core).
+    pub fn id(&self) -> CallId {
+        self.id
+    }
+
+    /// The current record as it stands.
+    pub fn record(&self) -> &InteractionRecord {
+        self.record.record()
+    }
+
+    /// The queue the call is in (or last was).
+    pub fn queue(&self) -> &Arc<QueueInfo> {
+        &self.queue
+    }
+
+    /// The agent the caller talks to, if any.
+    pub fn connected_agent(&self) -> Option<AgentId> {
+        match self.phase {
+            Phase::Connected(agent) => Some(agent),
+            _ => None,
+        }
+    }
+
+    /// Whether the call is not over yet (media silence matters).
+    pub fn is_live(&self) -> bool {
+        self.phase != Phase::Ended
+    }
+
+    /// Whether the records are written and the task may end.
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    /// The earliest deadline, when [`CallFlow::handle_timeout`] is due.
+    pub fn poll_timeout(&self) -> Option<Millis> {
+        let earlier = self.earlier.iter().map(|e| e.deadline).min();
+        [
+            self.ack_deadline,
+            self.goodbye_deadline,
+            self.ring_deadline,
+            self.acw_deadline,
+            earlier,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    pub fn handle_timeout(&mut self, now: Millis) {
+        if take_due(&mut self.ack_deadline, now) && !self.acked && self.phase != Phase::Ended {
+            self.count(Count::AckTimeouts);
+            self.end(now, CallEvent::Failed);
+        }
+        if take_due(&mut self.goodbye_deadline, now) && self.phase == Phase::Goodbye {
+            self.end(now, CallEvent::SystemEnded);
+        }
+        if take_due(&mut self.ring_deadline, now) {
+            if let Phase::Transferring(agent) = self.phase {
+                self.push(Action::HangUpAgent { agent });
+                self.transfer_missed(now, agent);
+            }
+        }
+        for i in (0..self.earlier.len()).rev() {
+            if self.earlier[i].deadline <= now {
+                let e = self.earlier.swap_remove(i);
+                tracing::warn!(call = %e.call, "after-call work never reported over: record written as it stands");
+                self.close_earlier(e);
+            }
+        }
+        if take_due(&mut self.acw_deadline, now) && self.phase == Phase::Ended && !self.finished {
+            tracing::warn!("after-call work never reported over: record written as it stands");
+            self.finish();
+        }
+        self.finish_if_complete();
+    }
+
+    pub fn handle(&mut self, now: Millis, input: Input) {
+        match input {
+            Input::CallerAcked => {
+                self.acked = true;
+                self.ack_deadline = None;
+            }
+            Input::CallerHungUp => self.end(now, CallEvent::CallerHungUp),
+            Input::CallerNeverAcked => {
+                if !self.acked && self.phase != Phase::Ended {
+                    self.count(Count::AckTimeouts);
+                    tracing::info!("the caller never acknowledged the answer");
+                    self.end(now, CallEvent::Failed);
+                }
+            }
+            Input::AgentHungUp { agent } => {
+                if self.connected_agent() == Some(agent) {
+                    self.end(now, CallEvent::AgentHungUp);
+                }
+            }
+            Input::AgentHold { on_hold } => {
+                if self.connected_agent().is_some() {
+                    let event = if on_hold {
+                        CallEvent::HoldStarted
+                    } else {
+                        CallEvent::HoldEnded
+                    };
+                    self.note(now, event);
+                }
+            }
+            Input::AgentAnswered { agent, browser } => self.answered(now, agent, browser),
+            Input::AgentMissed { agent, rejected } => self.missed(now, agent, rejected),
+            Input::Digit(key) => self.on_digit(key),
+            Input::MediaSilent => {
+                if self.phase != Phase::Ended {
+                    self.count(Count::MediaTimeouts);
+                    tracing::info!("no RTP for the configured time: call ended");
+                    self.end(now, CallEvent::SystemEnded);
+                }
+            }
+            Input::AgentMediaLost => {
+                if self.connected_agent().is_some() {
+                    tracing::info!("the agent's browser went away: call ended");
+                    self.end(now, CallEvent::AgentHungUp);
+                }
+            }
+            Input::PlaybackDone(Playback::Goodbye) => {
+                if self.phase == Phase::Goodbye {
+                    self.end(now, CallEvent::SystemEnded);
+                }
+            }
+            Input::PlaybackDone(Playback::Beep) => {
+                if let Some(answered) = self.agent.as_mut().filter(|a| a.beeping) {
+                    answered.beeping = false;
+                    let agent = answered.agent;
+                    self.push(Action::Bridge { agent });
+                }
+            }
+            Input::PlaybackDone(Playback::Announcement) => {}
+            Input::SipGone => {
+                tracing::warn!("SIP core gone");
+                self.end(now, CallEvent::SystemEnded);
+            }
+            Input::Offer {
+                call,
+                agent,
+                aor,
+                auto_answer,
+            } => self.offer(call, agent, aor, auto_answer),
+            Input::CancelOffer { call, agent } => {
+                if call == self.id {
+                    self.cancel_offer(agent);
+                }
+            }
+            Input::Announce {
+                call,
+                position,
+                estimated_wait,
+                queue_exit,
+            } => {
+                if call == self.id && self.phase == Phase::Waiting {
+                    self.push(Action::Announce {
+                        position,
+                        estimated_wait,
+                        queue_exit,
+                    });
+                }
+            }
+            Input::Redirect { call, target } => {
+                if call == self.id && matches!(self.phase, Phase::Waiting | Phase::Exiting) {
+                    self.count(Count::Redirects);
+                    self.drop_agents();
+                    self.go_to(now, target);
+                }
+            }
+            Input::Record { call, event } => self.on_record(now, call, event),
+            Input::QueueFound { queue, next } => {
+                if self.phase != Phase::Moving {
+                    return;
+                }
+                match queue.filter(|q| q.id != self.queue.id) {
+                    Some(queue) => {
+                        // The first queue's record is over: it keeps its outcome.
+                        self.note(now, CallEvent::SystemEnded);
+                        self.next_record(now, next, None);
+                        self.enter_queue(now, queue, RecordWrite::Checkpoint);
+                    }
+                    None => {
+                        self.count(Count::ExitFailures);
+                        tracing::warn!("exit queue unknown: prompt and hang-up instead");
+                        self.goodbye(now, Prompt::Goodbye);
+                    }
+                }
+            }
+            Input::CallbackStored { ok } => {
+                if self.phase != Phase::Moving {
+                    return;
+                }
+                if ok {
+                    self.count(Count::CallbackRequests);
+                    self.goodbye(now, Prompt::CallbackRegistered);
+                } else {
+                    self.count(Count::ExitFailures);
+                    tracing::error!("callback request not stored: prompt and hang-up instead");
+                    self.goodbye(now, Prompt::Goodbye);
+                }
+            }
+            Input::Transfer { agent, to, next } => self.transfer(now, agent, to, next),
+        }
+        self.finish_if_complete();
+    }
+
+    fn answered(&mut self, now: Millis, agent: AgentId, browser: bool) {
+        let Some(i) = self.ringing.iter().position(|r| r.agent == agent) else {
+            return;
+        };
+        let ring = self.ringing.swap_remove(i);
+        let direct = self.phase == Phase::Transferring(agent);
+        if self.phase != Phase::Waiting && !direct {
+            // Another agent answered first, or the caller is leaving.
+            self.push(Action::HangUpAgent { agent });
+            return;
+        }
+        self.count(Count::AgentAnswers);
+        self.phase = Phase::Connected(agent);
+        // A browser plays the auto-answer beep itself.
+        let beeping = ring.auto_answer && !browser;
+        self.agent = Some(Answered {
+            agent,
+            beeping,
+            direct,
+        });
+        if beeping {
+            self.push(Action::Beep { agent });
+        } else {
+            self.push(Action::Bridge { agent });
+        }
+        if direct {
+            self.ring_deadline = None;
+            self.note(now, CallEvent::AgentAnswered { agent });
+            self.write(RecordWrite::Checkpoint);
+        } else {
+            self.dispatch(acd::Event::OfferAccepted {
+                call: self.id,
+                agent,
+            });
+        }
+    }
+
+    fn missed(&mut self, now: Millis, agent: AgentId, rejected: bool) {
+        let Some(i) = self.ringing.iter().position(|r| r.agent == agent) else {
+            return;
+        };
+        self.ringing.swap_remove(i);
+        self.push(Action::CloseAgent { agent });
+        if self.phase == Phase::Transferring(agent) {
+            self.transfer_missed(now, agent);
+            return;
+        }
+        self.count(Count::AgentMisses);
+        let call = self.id;
+        self.dispatch(if rejected {
+            acd::Event::OfferRejected { call, agent }
+        } else {
+            acd::Event::OfferFailed { call, agent }
+        });
+    }
+
+    fn on_digit(&mut self, key: char) {
+        if key == '1'
+            && self.phase == Phase::Waiting
+            && self.queue.config.announcements.queue_exit()
+        {
+            self.phase = Phase::Exiting;
+            self.dispatch(acd::Event::QueueExit { call: self.id });
+        }
+    }
+
+    fn offer(&mut self, call: CallId, agent: AgentId, aor: String, auto_answer: bool) {
+        let stale = call != self.id
+            || self.phase != Phase::Waiting
+            || self.ringing.iter().any(|r| r.agent == agent);
+        if stale {
+            // Already answered, leaving, or ringing that agent.
+            self.dispatch(acd::Event::OfferFailed { call, agent });
+            return;
+        }
+        self.ringing.push(Ringing { agent, auto_answer });
+        self.push(Action::Ring {
+            agent,
+            aor,
+            auto_answer,
+        });
+    }
+
+    fn cancel_offer(&mut self, agent: AgentId) {
+        if let Some(i) = self.ringing.iter().position(|r| r.agent == agent) {
+            // The agent timeout passed, another agent answered, or the
+            // caller left.
+            self.count(Count::AgentMisses);
+            self.ringing.swap_remove(i);
+            self.push(Action::HangUpAgent { agent });
+        } else if self.connected_agent() == Some(agent) {
+            // Dispatch withdrew an offer the phone had already answered: the
+            // caller waits on.
+            self.drop_agents();
+            self.phase = Phase::Waiting;
+            self.push(Action::PlayHoldMusic {
+                queue: self.queue.clone(),
+            });
+        }
+    }
+
+    fn on_record(&mut self, now: Millis, call: CallId, event: CallEvent) {
+        if call != self.id {
+            if let Some(i) = self.earlier.iter().position(|e| e.call == call) {
+                if let Err(ignored) = self.earlier[i].record.handle(now, event) {
+                    tracing::debug!(%ignored, "record event not applied");
+                }
+                if self.earlier[i].record.is_complete() {
+                    let e = self.earlier.swap_remove(i);
+                    self.close_earlier(e);
+                }
+            }
+            return;
+        }
+        let event = match event {
+            CallEvent::QueueExit { target: None } => CallEvent::QueueExit {
+                target: self.queue.exit.as_ref().map(cdr::exit_target),
+            },
+            other => other,
+        };
+        let exit = matches!(event, CallEvent::QueueExit { .. });
+        let answered = matches!(event, CallEvent::AgentAnswered { .. });
+        self.note(now, event);
+        if answered {
+            self.write(RecordWrite::Checkpoint);
+        }
+        if exit && self.phase == Phase::Exiting {
+            self.count(Count::QueueExits);
+            self.drop_agents();
+            match self.queue.exit.clone() {
+                Some(target) => self.go_to(now, target),
+                None => self.goodbye(now, Prompt::Goodbye),
+            }
+        }
+    }
+
+    /// Sends the caller to an exit target.
+    fn go_to(&mut self, now: Millis, target: ExitTarget) {
+        match target {
+            ExitTarget::Queue(next) => {
+                self.phase = Phase::Moving;
+                self.push(Action::LookupQueue(next));
+            }
+            ExitTarget::Callback => {
+                self.phase = Phase::Moving;
+                self.push(Action::StoreCallback {
+                    queue: self.queue.id,
+                    interaction: self.record.record().interaction_id.0,
+                    at: now,
+                });
+            }
+            ExitTarget::Prompt => self.goodbye(now, Prompt::Goodbye),
+            ExitTarget::Number(number) => {
+                self.count(Count::ExitFailures);
+                tracing::warn!(%number, "dialling out to an exit number is not supported: prompt and hang-up instead");
+                self.goodbye(now, Prompt::Goodbye);
+            }
+        }
+    }
+
+    /// Closes the current record and opens the next one, under `next`. A
+    /// record whose agent's after-call work goes on is kept until dispatch
+    /// reports it over.
+    fn next_record(&mut self, now: Millis, next: CallId, acw: Option<Duration>) {
+        let mut arrival = self.arrival.clone();
+        arrival.id = cdr::InteractionId(next.0);
+        let record = RecordBuilder::new(now, arrival.clone(), self.record_config);
+        let done = std::mem::replace(&mut self.record, record);
+        let call = std::mem::replace(&mut self.id, next);
+        self.arrival = arrival;
+        self.push(Action::Listen(next));
+        match acw {
+            Some(acw) if !done.is_complete() => self.earlier.push(Earlier {
+                call,
+                record: done,
+                deadline: now + acw + ACW_GRACE,
+            }),
+            _ => self.close_earlier(Earlier {
+                call,
+                record: done,
+                deadline: now,
+            }),
+        }
+        self.write(RecordWrite::Open);
+    }
+
+    fn close_earlier(&mut self, e: Earlier) {
+        self.push(Action::Record(
+            RecordWrite::Complete,
+            Box::new(e.record.into_record()),
+        ));
+        self.push(Action::Forget(e.call));
+    }
+
+    /// Joins `queue`: records it, plays its music, tells dispatch.
+    fn enter_queue(&mut self, now: Millis, queue: Arc<QueueInfo>, write: RecordWrite) {
+        self.queue = queue.clone();
+        self.phase = Phase::Waiting;
+        self.note(now, CallEvent::entered_queue(&queue.config));
+        self.write(write);
+        self.push(Action::PlayHoldMusic { queue });
+        self.dispatch(acd::Event::CallArrived {
+            call: self.id,
+            queue: self.queue.id,
+        });
+    }
+
+    /// The connected agent sends the caller on.
+    fn transfer(&mut self, now: Millis, agent: AgentId, to: TransferTo, next: CallId) {
+        let reserved = matches!(to, TransferTo::Agent { accepted: true, .. });
+        let refusal = if self.connected_agent() != Some(agent) {
+            Some(TransferVerdict::NotNow)
+        } else {
+            match &to {
+                TransferTo::Unknown => Some(TransferVerdict::NotFound),
+                TransferTo::Agent {
+                    accepted: false, ..
+                } => Some(TransferVerdict::Forbidden),
+                TransferTo::Agent { agent: to, .. } if *to == agent => {
+                    Some(TransferVerdict::Forbidden)
+                }
+                _ => None,
+            }
+        };
+        if let Some(verdict) = refusal {
+            if reserved {
+                // Dispatch reserved the target agent for a transfer that
+                // will not happen: free them.
+                self.dispatch(acd::Event::Hangup { call: next });
+            }
+            self.count(Count::TransfersRefused);
+            self.push(Action::TransferVerdict(verdict));
+            return;
+        }
+        match to {
+            TransferTo::Unknown => {}
+            TransferTo::Queue(queue) => {
+                self.transfer_out(now, queue.id.to_string(), next);
+                self.enter_queue(now, queue, RecordWrite::Checkpoint);
+            }
+            TransferTo::Agent { agent: to, aor, .. } => {
+                self.transfer_out(now, to.to_string(), next);
+                // The new record is the queue's, answered by the agent the
+                // transfer went to; the caller hears the music while it rings.
+                let queue = self.queue.clone();
+                self.note(now, CallEvent::entered_queue(&queue.config));
+                self.note(now, CallEvent::Offered { agent: to });
+                self.write(RecordWrite::Checkpoint);
+                self.push(Action::PlayHoldMusic { queue });
+                self.phase = Phase::Transferring(to);
+                self.ring_deadline = Some(now + self.queue.config.agent_timeout);
+                self.ringing.push(Ringing {
+                    agent: to,
+                    auto_answer: false,
+                });
+                self.push(Action::Ring {
+                    agent: to,
+                    aor,
+                    auto_answer: false,
+                });
+            }
+        }
+    }
+
+    /// The transferring agent's part ends: their leg is hung up, their record
+    /// notes the transfer and waits for their after-call work, and a new
+    /// record starts for the caller under `next`.
+    fn transfer_out(&mut self, now: Millis, target: String, next: CallId) {
+        self.count(Count::Transfers);
+        self.push(Action::TransferVerdict(TransferVerdict::Accepted));
+        let direct = self.agent.is_some_and(|a| a.direct);
+        self.note(
+            now,
+            CallEvent::Transferred {
+                target,
+                kind: TransferType::Blind,
+            },
+        );
+        self.note(now, CallEvent::AgentHungUp);
+        if direct {
+            self.note(now, CallEvent::AcwEnded);
+        }
+        self.drop_agents();
+        self.dispatch(acd::Event::Hangup { call: self.id });
+        let acw = self.queue.config.after_call_work;
+        self.next_record(now, next, Some(acw));
+    }
+
+    /// The agent a transfer rang did not take it: the caller waits in the
+    /// queue for anyone, under the same record.
+    fn transfer_missed(&mut self, now: Millis, agent: AgentId) {
+        self.ring_deadline = None;
+        self.ringing.retain(|r| r.agent != agent);
+        self.note(now, CallEvent::OfferMissed { agent });
+        // Dispatch ends the transfer, then queues the call like any other.
+        self.dispatch(acd::Event::Hangup { call: self.id });
+        self.phase = Phase::Waiting;
+        self.dispatch(acd::Event::CallArrived {
+            call: self.id,
+            queue: self.queue.id,
+        });
+    }
+
+    /// Plays a last prompt, then hangs up (on the system's side).
+    fn goodbye(&mut self, now: Millis, prompt: Prompt) {
+        self.phase = Phase::Goodbye;
+        self.goodbye_deadline = Some(now + PROMPT_LIMIT);
+        self.push(Action::Goodbye(prompt));
+    }
+
+    /// Ends and frees every agent leg, ringing or answered.
+    fn drop_agents(&mut self) {
+        for ring in std::mem::take(&mut self.ringing) {
+            self.push(Action::HangUpAgent { agent: ring.agent });
+        }
+        if let Some(answered) = self.agent.take() {
+            self.push(Action::Unbridge);
+            self.push(Action::HangUpAgent {
+                agent: answered.agent,
+            });
+        }
+    }
+
+    /// Ends both legs. `why` says who ended it, for the record.
+    fn end(&mut self, now: Millis, why: CallEvent) {
+        if self.phase == Phase::Ended {
+            return;
+        }
+        if let Phase::Transferring(agent) = self.phase {
+            self.note(now, CallEvent::OfferMissed { agent });
+        }
+        self.phase = Phase::Ended;
+        self.goodbye_deadline = None;
+        self.ack_deadline = None;
+        self.ring_deadline = None;
+        let caller_left = why == CallEvent::CallerHungUp;
+        let agent_left = why == CallEvent::AgentHungUp;
+        let direct = self.agent.is_some_and(|a| a.direct);
+        self.note(now, why);
+        if direct {
+            // Dispatch gives the agent of a transfer no after-call work.
+            self.note(now, CallEvent::AcwEnded);
+        }
+        if !caller_left {
+            self.push(Action::ByeCaller);
+        }
+        if agent_left {
+            if let Some(answered) = self.agent.take() {
+                // The agent's BYE ended their dialog already.
+                self.push(Action::CloseAgent {
+                    agent: answered.agent,
+                });
+            }
+        }
+        self.drop_agents();
+        self.push(Action::CloseCaller);
+        self.dispatch(acd::Event::Hangup { call: self.id });
+        let grace = self.queue.config.after_call_work + ACW_GRACE;
+        self.acw_deadline = Some(now + grace);
+    }
+
+    fn finish_if_complete(&mut self) {
+        let done = self.phase == Phase::Ended && self.record.is_complete();
+        if done && self.earlier.is_empty() && !self.finished {
+            self.finish();
+        }
+    }
+
+    /// Writes every record as it stands and ends.
+    fn finish(&mut self) {
+        for e in std::mem::take(&mut self.earlier) {
+            self.close_earlier(e);
+        }
+        self.write(RecordWrite::Complete);
+        self.finished = true;
+        self.acw_deadline = None;
+        self.push(Action::Finished);
+    }
+
+    fn note(&mut self, now: Millis, event: CallEvent) {
+        if let Err(ignored) = self.record.handle(now, event) {
+            tracing::debug!(%ignored, "record event not applied");
+        }
+    }
+
+    fn write(&mut self, how: RecordWrite) {
+        let record = Box::new(self.record.record().clone());
+        self.push(Action::Record(how, record));
+    }
+
+    fn dispatch(&mut self, event: acd::Event) {
+        self.push(Action::Dispatch(event));
+    }
+
+    fn count(&mut self, count: Count) {
+        self.push(Action::Count(count));
+    }
+
+    fn push(&mut self, action: Action) {
+        self.actions.push_back(action);
+    }
+}
+
+/// Whether `deadline` is due at `now`; a due deadline is cleared.
+fn take_due(deadline: &mut Option<Millis>, now: Millis) -> bool {
+    if deadline.is_some_and(|d| d <= now) {
+        *deadline = None;
+        true
+    } else {
+        false
+    }
+}

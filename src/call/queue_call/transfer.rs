@@ -1,0 +1,181 @@
+//! Transfer requests at the edge of the call: reading a REFER (RFC 3515),
+//! finding what its target names, and the REFER's answers.
+//!
+//! A target is a queue number (or an inbound route's number) or an agent's
+//! extension. For an agent the dispatch core is asked first: it takes the
+//! transfer only when the agent is logged in, free, and Available or in a
+//! Transferable status, and then keeps other work from them until the
+//! transfer ends.
+
+use bytes::Bytes;
+use tokio::sync::oneshot;
+
+use crate::acd::CallId;
+use crate::sip::message::{HeaderName, Method, NameAddr, Request};
+
+use super::super::dispatch::DispatchInput;
+use super::super::flow::{TransferTo, TransferVerdict};
+use super::super::Services;
+
+fn refer_to() -> HeaderName {
+    HeaderName::Other(Bytes::from_static(b"Refer-To"))
+}
+
+/// The number or extension a REFER's Refer-To names, or the response that
+/// refuses the REFER.
+pub(super) fn refer_target(request: &Request) -> Result<String, (u16, &'static str)> {
+    let name = refer_to();
+    let mut values = request.headers.get_all(&name);
+    let (Some(value), None) = (values.next(), values.next()) else {
+        // Exactly one Refer-To (RFC 3515 section 2.4.1).
+        return Err((400, "Exactly one Refer-To is required"));
+    };
+    let target = NameAddr::parse(value.clone()).map_err(|_| (400, "Malformed Refer-To"))?;
+    if target
+        .uri
+        .headers()
+        .any(|(name, _)| name.eq_ignore_ascii_case("Replaces"))
+    {
+        return Err((501, "Attended transfer (Replaces) not implemented"));
+    }
+    target
+        .uri
+        .user_unescaped()
+        .filter(|user| !user.is_empty())
+        .ok_or((404, "Refer-To names no number"))
+}
+
+/// What `target` names, asking dispatch to start a transfer to an agent
+/// under the new record's id `next`.
+pub(super) async fn resolve(s: &Services, target: &str, next: CallId) -> TransferTo {
+    let routing = s.routing.get();
+    if let Some(queue) = routing.queue_for_number(target) {
+        return TransferTo::Queue(queue);
+    }
+    let Some(agent) = routing.agent_of(target) else {
+        return TransferTo::Unknown;
+    };
+    let Some(aor) = routing.aor_of(agent).map(str::to_owned) else {
+        return TransferTo::Unknown;
+    };
+    let (reply, answer) = oneshot::channel();
+    let asked = s
+        .dispatch
+        .send(DispatchInput::StartTransfer {
+            call: next,
+            agent,
+            reply,
+        })
+        .await
+        .is_ok();
+    let accepted = asked && answer.await.unwrap_or(false);
+    TransferTo::Agent {
+        agent,
+        aor,
+        accepted,
+    }
+}
+
+/// The REFER's final response for the core's verdict.
+pub(super) fn status_of(verdict: TransferVerdict) -> (u16, &'static str) {
+    match verdict {
+        TransferVerdict::Accepted => (202, "Accepted"),
+        TransferVerdict::Forbidden => (403, "Transfer target not available"),
+        TransferVerdict::NotFound => (404, "Transfer target not found"),
+        TransferVerdict::NotNow => (481, "Call/Transaction Does Not Exist"),
+    }
+}
+
+/// Makes `notify` the final NOTIFY of the implicit subscription `refer`
+/// created: the transfer went through (a sipfrag of 200), and the
+/// subscription is over (RFC 3515 sections 2.4.4 to 2.4.6).
+pub(super) fn fill_notify(notify: &mut Request, refer: &Request) {
+    debug_assert_eq!(notify.method, Method::Notify);
+    let event = match refer.cseq() {
+        Ok(cseq) => format!("refer;id={}", cseq.seq),
+        Err(_) => "refer".to_owned(),
+    };
+    notify.headers.push(HeaderName::Event, event);
+    notify.headers.push(
+        HeaderName::Other(Bytes::from_static(b"Subscription-State")),
+        "terminated;reason=noresource",
+    );
+    notify
+        .headers
+        .push(HeaderName::ContentType, "message/sipfrag;version=2.0");
+    notify.body = Bytes::from_static(b"SIP/2.0 200 OK\r\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refer(refer_to: &[&str]) -> Request {
+        let mut text = String::from(
+            "REFER sip:svc@192.0.2.1 SIP/2.0\r\n\
+             Via: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bK1\r\n\
+             From: <sip:1001@example.com>;tag=a\r\n\
+             To: <sip:svc@example.com>;tag=b\r\n\
+             Call-ID: c1\r\n\
+             CSeq: 7 REFER\r\n\
+             Max-Forwards: 70\r\n",
+        );
+        for value in refer_to {
+            text.push_str(&format!("Refer-To: {value}\r\n"));
+        }
+        text.push_str("Content-Length: 0\r\n\r\n");
+        Request::parse(Bytes::from(text)).expect("test REFER parses")
+    }
+
+    #[test]
+    fn the_target_is_the_refer_to_user() {
+        assert_eq!(
+            refer_target(&refer(&["<sip:2000@example.com>"])),
+            Ok("2000".to_owned())
+        );
+        assert_eq!(
+            refer_target(&refer(&["sip:1002@example.com"])),
+            Ok("1002".to_owned())
+        );
+    }
+
+    #[test]
+    fn a_refer_without_exactly_one_target_is_a_bad_request() {
+        assert_eq!(refer_target(&refer(&[])).unwrap_err().0, 400);
+        let two = refer(&["<sip:1@example.com>", "<sip:2@example.com>"]);
+        assert_eq!(refer_target(&two).unwrap_err().0, 400);
+        assert_eq!(refer_target(&refer(&["<not a uri"])).unwrap_err().0, 400);
+        assert_eq!(
+            refer_target(&refer(&["<sip:example.com>"])).unwrap_err().0,
+            404
+        );
+    }
+
+    #[test]
+    fn attended_transfer_is_refused_plainly() {
+        let with_replaces =
+            refer(&["<sip:1002@example.com?Replaces=abc%3Bto-tag%3D1%3Bfrom-tag%3D2>"]);
+        assert_eq!(refer_target(&with_replaces).unwrap_err().0, 501);
+    }
+
+    #[test]
+    fn the_final_notify_carries_a_sipfrag_and_ends_the_subscription() {
+        let r = refer(&["<sip:2000@example.com>"]);
+        let mut notify = r.clone();
+        notify.method = Method::Notify;
+        fill_notify(&mut notify, &r);
+        assert_eq!(
+            notify.headers.get_str(&HeaderName::Event),
+            Some("refer;id=7")
+        );
+        assert_eq!(&notify.body[..], b"SIP/2.0 200 OK\r\n");
+        assert_eq!(
+            notify
+                .headers
+                .get_str(&HeaderName::Other(Bytes::from_static(
+                    b"subscription-state"
+                ))),
+            Some("terminated;reason=noresource")
+        );
+    }
+}
