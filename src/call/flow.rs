@@ -983,3 +983,6 @@ fn take_due(deadline: &mut Option<Millis>, now: Millis) -> bool {
         false
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -13,7 +13,7 @@
 use super::message::{HeaderName, Method, Request, Response};
 
 /// The methods Switchboard takes, for Allow headers.
-pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, INFO";
+pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, INFO, REFER";
 /// The option tags Switchboard supports, for Supported headers.
 pub const SUPPORTED: &str = "";
 /// The body types Switchboard accepts.
@@ -43,9 +43,12 @@ pub fn admit(req: &Request) -> Result<Handler, Response> {
         (Method::Ack, _) => Handler::InDialog,
         (Method::Options, false) => Handler::Options,
         (Method::Invite, false) => Handler::Invite,
-        (Method::Invite | Method::Bye | Method::Info | Method::Options, true) => Handler::InDialog,
-        // Outside a dialog these belong to no call of ours (section 12.2.2).
-        (Method::Bye | Method::Info, false) => {
+        (Method::Invite | Method::Bye | Method::Info | Method::Options | Method::Refer, true) => {
+            Handler::InDialog
+        }
+        // Outside a dialog these belong to no call of ours (section 12.2.2);
+        // a transfer is only asked for inside the call (RFC 3515 section 2.4.7).
+        (Method::Bye | Method::Info | Method::Refer, false) => {
             return Err(Response::for_request(
                 req,
                 481,

@@ -57,6 +57,17 @@ pub struct Phones {
 
 impl Phones {
     pub fn start(server: &TestServer, users: &[&str], behaviour: &str) -> Phones {
+        Phones::start_with(server, users, behaviour, &[])
+    }
+
+    /// Like [`Phones::start`], with more SIPp arguments (`-key name value`
+    /// for what the behaviour's scenario reads as `[name]`).
+    pub fn start_with(
+        server: &TestServer,
+        users: &[&str],
+        behaviour: &str,
+        extra: &[&str],
+    ) -> Phones {
         let before = server.metric("switchboard_sip_registrations_total");
         let pairs: Vec<(&str, String)> = users.iter().map(|u| (*u, format!("pw-{u}"))).collect();
         let pairs: Vec<(&str, &str)> = pairs.iter().map(|(u, p)| (*u, p.as_str())).collect();
@@ -75,6 +86,7 @@ impl Phones {
             .args(["-mp", &(free_port() & !1).to_string()])
             .args(["-m", &users.len().to_string(), "-r", "50"])
             .args(["-d", "600000", "-nostdin", "-timeout", "600s"])
+            .args(extra)
             .arg(server.udp.to_string())
             .stdin(Stdio::null())
             .stdout(Stdio::null())

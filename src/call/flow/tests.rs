@@ -1,0 +1,780 @@
+//! Call flows as tables: inputs in, the call core's actions out, on a
+//! virtual clock.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::*;
+use crate::acd::{AnnouncementMode, ProjectId, QueueConfig};
+use crate::cdr::{Disposition, TerminateSide};
+
+const A1: AgentId = AgentId(1);
+const A2: AgentId = AgentId(2);
+const C1: CallId = CallId(100);
+const C2: CallId = CallId(200);
+const Q1: QueueId = QueueId(1);
+const Q2: QueueId = QueueId(2);
+
+fn t(secs: u64) -> Millis {
+    Millis::from_secs(1_000 + secs)
+}
+
+fn queue(id: QueueId, exit: Option<ExitTarget>, acw: Duration) -> Arc<QueueInfo> {
+    let mut config = QueueConfig::new(id, ProjectId(1));
+    config.announcements = AnnouncementMode::Both;
+    config.after_call_work = acw;
+    Arc::new(QueueInfo {
+        id,
+        project: ProjectId(1),
+        name: format!("queue {}", id.0),
+        number: format!("{}", 2000 + id.0),
+        hold_music: "hold".into(),
+        config,
+        exit,
+    })
+}
+
+fn arrival() -> cdr::Arrival {
+    cdr::Arrival {
+        id: cdr::InteractionId(C1.0),
+        interaction_type: cdr::InteractionType::Call,
+        direction: cdr::Direction::Inbound,
+        domain: "example.com".into(),
+        remote_number: "5551234".into(),
+        local_number: "2001".into(),
+    }
+}
+
+/// A call answered at `t(0)` into `q`, its first actions taken.
+fn answered_into(q: Arc<QueueInfo>) -> (CallFlow, Vec<Action>) {
+    let mut flow = CallFlow::new(
+        t(0),
+        q,
+        arrival(),
+        cdr::RecordConfig::default(),
+        Duration::from_secs(32),
+    );
+    let first = drain(&mut flow);
+    flow.handle(t(0), Input::CallerAcked);
+    (flow, first)
+}
+
+fn drain(flow: &mut CallFlow) -> Vec<Action> {
+    std::iter::from_fn(|| flow.poll_action()).collect()
+}
+
+/// The actions without record writes and counters, which tests check apart.
+fn moves(actions: &[Action]) -> Vec<Action> {
+    actions
+        .iter()
+        .filter(|a| !matches!(a, Action::Record(..) | Action::Count(_)))
+        .cloned()
+        .collect()
+}
+
+fn counts(actions: &[Action]) -> Vec<Count> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Count(c) => Some(*c),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The records written as complete, in order.
+fn completed(actions: &[Action]) -> Vec<InteractionRecord> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Record(RecordWrite::Complete, r) => Some((**r).clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn offer(flow: &mut CallFlow, at: Millis, agent: AgentId, auto_answer: bool) -> Vec<Action> {
+    flow.handle(
+        at,
+        Input::Offer {
+            call: flow.id(),
+            agent,
+            aor: format!("sip:{}@example.com", 1000 + agent.0),
+            auto_answer,
+        },
+    );
+    drain(flow)
+}
+
+/// A call connected to `agent` at `t(5)`, with dispatch's record events.
+fn connected(q: Arc<QueueInfo>, agent: AgentId) -> CallFlow {
+    let (mut flow, _) = answered_into(q);
+    offer(&mut flow, t(1), agent, false);
+    let call = flow.id();
+    flow.handle(
+        t(1),
+        Input::Record {
+            call,
+            event: CallEvent::Offered { agent },
+        },
+    );
+    flow.handle(
+        t(5),
+        Input::AgentAnswered {
+            agent,
+            browser: false,
+        },
+    );
+    flow.handle(
+        t(5),
+        Input::Record {
+            call,
+            event: CallEvent::AgentAnswered { agent },
+        },
+    );
+    drain(&mut flow);
+    flow
+}
+
+#[test]
+fn an_answered_call_opens_its_record_plays_music_and_queues() {
+    let q = queue(Q1, None, Duration::ZERO);
+    let (_, first) = answered_into(q.clone());
+    assert!(matches!(first[0], Action::Record(RecordWrite::Open, _)));
+    assert_eq!(
+        moves(&first),
+        vec![
+            Action::PlayHoldMusic { queue: q },
+            Action::Dispatch(acd::Event::CallArrived {
+                call: C1,
+                queue: Q1
+            }),
+        ]
+    );
+}
+
+#[test]
+fn ring_answer_bridge() {
+    let (mut flow, _) = answered_into(queue(Q1, None, Duration::ZERO));
+    // (what happens, auto answer, browser, actions after the answer)
+    let table: &[(&str, bool, bool, Vec<Action>)] = &[
+        (
+            "a phone",
+            false,
+            false,
+            vec![
+                Action::Bridge { agent: A1 },
+                Action::Dispatch(acd::Event::OfferAccepted {
+                    call: C1,
+                    agent: A1,
+                }),
+            ],
+        ),
+        (
+            "a phone answering by itself hears the beep first",
+            true,
+            false,
+            vec![
+                Action::Beep { agent: A1 },
+                Action::Dispatch(acd::Event::OfferAccepted {
+                    call: C1,
+                    agent: A1,
+                }),
+            ],
+        ),
+        (
+            "a browser plays the beep itself",
+            true,
+            true,
+            vec![
+                Action::Bridge { agent: A1 },
+                Action::Dispatch(acd::Event::OfferAccepted {
+                    call: C1,
+                    agent: A1,
+                }),
+            ],
+        ),
+    ];
+    for (what, auto_answer, browser, expected) in table {
+        let (mut flow2, _) = answered_into(queue(Q1, None, Duration::ZERO));
+        let rung = offer(&mut flow2, t(1), A1, *auto_answer);
+        assert_eq!(
+            rung,
+            vec![Action::Ring {
+                agent: A1,
+                aor: "sip:1001@example.com".into(),
+                auto_answer: *auto_answer
+            }],
+            "{what}"
+        );
+        flow2.handle(
+            t(3),
+            Input::AgentAnswered {
+                agent: A1,
+                browser: *browser,
+            },
+        );
+        let after = drain(&mut flow2);
+        assert_eq!(moves(&after), *expected, "{what}");
+        assert_eq!(counts(&after), vec![Count::AgentAnswers], "{what}");
+        assert_eq!(flow2.connected_agent(), Some(A1), "{what}");
+    }
+    // The beep's end bridges.
+    offer(&mut flow, t(1), A1, true);
+    flow.handle(
+        t(2),
+        Input::AgentAnswered {
+            agent: A1,
+            browser: false,
+        },
+    );
+    drain(&mut flow);
+    flow.handle(t(3), Input::PlaybackDone(Playback::Beep));
+    assert_eq!(drain(&mut flow), vec![Action::Bridge { agent: A1 }]);
+}
+
+#[test]
+fn misses_and_stale_offers() {
+    // (what, input after ringing A1, actions)
+    let table: Vec<(&str, Input, Vec<Action>)> = vec![
+        (
+            "a refusal is reported as rejected",
+            Input::AgentMissed {
+                agent: A1,
+                rejected: true,
+            },
+            vec![
+                Action::CloseAgent { agent: A1 },
+                Action::Count(Count::AgentMisses),
+                Action::Dispatch(acd::Event::OfferRejected {
+                    call: C1,
+                    agent: A1,
+                }),
+            ],
+        ),
+        (
+            "an unreachable phone is reported as failed",
+            Input::AgentMissed {
+                agent: A1,
+                rejected: false,
+            },
+            vec![
+                Action::CloseAgent { agent: A1 },
+                Action::Count(Count::AgentMisses),
+                Action::Dispatch(acd::Event::OfferFailed {
+                    call: C1,
+                    agent: A1,
+                }),
+            ],
+        ),
+        (
+            "dispatch's cancel hangs the ringing leg up",
+            Input::CancelOffer {
+                call: C1,
+                agent: A1,
+            },
+            vec![
+                Action::Count(Count::AgentMisses),
+                Action::HangUpAgent { agent: A1 },
+            ],
+        ),
+        (
+            "an offer of a record the call left is stale",
+            Input::Offer {
+                call: C2,
+                agent: A2,
+                aor: "sip:1002@example.com".into(),
+                auto_answer: false,
+            },
+            vec![Action::Dispatch(acd::Event::OfferFailed {
+                call: C2,
+                agent: A2,
+            })],
+        ),
+        (
+            "the same agent offered twice is stale",
+            Input::Offer {
+                call: C1,
+                agent: A1,
+                aor: "sip:1001@example.com".into(),
+                auto_answer: false,
+            },
+            vec![Action::Dispatch(acd::Event::OfferFailed {
+                call: C1,
+                agent: A1,
+            })],
+        ),
+    ];
+    for (what, input, expected) in table {
+        let (mut flow, _) = answered_into(queue(Q1, None, Duration::ZERO));
+        offer(&mut flow, t(1), A1, false);
+        flow.handle(t(2), input);
+        assert_eq!(drain(&mut flow), expected, "{what}");
+    }
+}
+
+#[test]
+fn with_ring_all_the_first_answer_wins_and_the_others_are_hung_up() {
+    let (mut flow, _) = answered_into(queue(Q1, None, Duration::ZERO));
+    offer(&mut flow, t(1), A1, false);
+    offer(&mut flow, t(1), A2, false);
+    flow.handle(
+        t(2),
+        Input::AgentAnswered {
+            agent: A2,
+            browser: false,
+        },
+    );
+    drain(&mut flow);
+    flow.handle(
+        t(2),
+        Input::AgentAnswered {
+            agent: A1,
+            browser: false,
+        },
+    );
+    assert_eq!(drain(&mut flow), vec![Action::HangUpAgent { agent: A1 }]);
+    assert_eq!(flow.connected_agent(), Some(A2));
+}
+
+#[test]
+fn a_caller_who_never_acks_fails_at_the_deadline() {
+    let mut flow = CallFlow::new(
+        t(0),
+        queue(Q1, None, Duration::ZERO),
+        arrival(),
+        cdr::RecordConfig::default(),
+        Duration::from_secs(32),
+    );
+    drain(&mut flow);
+    assert_eq!(flow.poll_timeout(), Some(t(32)));
+    flow.handle_timeout(t(31));
+    assert!(drain(&mut flow).is_empty(), "nothing before the deadline");
+    flow.handle_timeout(t(32));
+    let ended = drain(&mut flow);
+    assert_eq!(counts(&ended), vec![Count::AckTimeouts]);
+    assert_eq!(
+        moves(&ended),
+        vec![
+            Action::ByeCaller,
+            Action::CloseCaller,
+            Action::Dispatch(acd::Event::Hangup { call: C1 }),
+            Action::Finished,
+        ]
+    );
+    let record = &completed(&ended)[0];
+    assert_eq!(record.disposition, Some(Disposition::Failed));
+}
+
+#[test]
+fn queue_exit_to_a_callback_stores_it_says_so_and_hangs_up() {
+    let (mut flow, _) = answered_into(queue(Q1, Some(ExitTarget::Callback), Duration::ZERO));
+    flow.handle(t(10), Input::Digit('1'));
+    assert_eq!(
+        drain(&mut flow),
+        vec![Action::Dispatch(acd::Event::QueueExit { call: C1 })]
+    );
+    flow.handle(
+        t(10),
+        Input::Record {
+            call: C1,
+            event: CallEvent::QueueExit { target: None },
+        },
+    );
+    let exit = drain(&mut flow);
+    assert_eq!(counts(&exit), vec![Count::QueueExits]);
+    assert_eq!(
+        moves(&exit),
+        vec![Action::StoreCallback {
+            queue: Q1,
+            interaction: C1.0,
+            at: t(10)
+        }]
+    );
+    flow.handle(t(10), Input::CallbackStored { ok: true });
+    assert_eq!(
+        drain(&mut flow),
+        vec![
+            Action::Count(Count::CallbackRequests),
+            Action::Goodbye(Prompt::CallbackRegistered)
+        ]
+    );
+    flow.handle(t(14), Input::PlaybackDone(Playback::Goodbye));
+    let ended = drain(&mut flow);
+    assert_eq!(
+        moves(&ended),
+        vec![
+            Action::ByeCaller,
+            Action::CloseCaller,
+            Action::Dispatch(acd::Event::Hangup { call: C1 }),
+            Action::Finished,
+        ]
+    );
+    let record = &completed(&ended)[0];
+    assert_eq!(record.disposition, Some(Disposition::AbandonedByQueueExit));
+    assert_eq!(record.terminate_side, Some(TerminateSide::System));
+}
+
+#[test]
+fn exits_that_fail_fall_back_to_the_goodbye_prompt() {
+    // (what, exit target, the shell's answer, counted)
+    let table: Vec<(&str, ExitTarget, Option<Input>)> = vec![
+        (
+            "an unknown queue",
+            ExitTarget::Queue(Q2),
+            Some(Input::QueueFound {
+                queue: None,
+                next: C2,
+            }),
+        ),
+        (
+            "the call's own queue",
+            ExitTarget::Queue(Q1),
+            Some(Input::QueueFound {
+                queue: Some(queue(Q1, None, Duration::ZERO)),
+                next: C2,
+            }),
+        ),
+        (
+            "a callback that was not stored",
+            ExitTarget::Callback,
+            Some(Input::CallbackStored { ok: false }),
+        ),
+        (
+            "a number (no dialling out yet)",
+            ExitTarget::Number("5550000".into()),
+            None,
+        ),
+    ];
+    for (what, target, answer) in table {
+        let (mut flow, _) = answered_into(queue(Q1, Some(target.clone()), Duration::ZERO));
+        flow.handle(
+            t(60),
+            Input::Redirect {
+                call: C1,
+                target: target.clone(),
+            },
+        );
+        if let Some(answer) = answer {
+            drain(&mut flow);
+            flow.handle(t(60), answer);
+        }
+        let actions = drain(&mut flow);
+        assert!(counts(&actions).contains(&Count::ExitFailures), "{what}");
+        assert_eq!(
+            moves(&actions).last(),
+            Some(&Action::Goodbye(Prompt::Goodbye)),
+            "{what}"
+        );
+        // The goodbye prompt has a limit: the call ends even if it never
+        // reports its end.
+        flow.handle_timeout(t(60) + PROMPT_LIMIT);
+        assert!(
+            moves(&drain(&mut flow)).contains(&Action::ByeCaller),
+            "{what}"
+        );
+    }
+}
+
+#[test]
+fn the_queue_timeout_moves_the_caller_under_a_new_record() {
+    let q2 = queue(Q2, None, Duration::ZERO);
+    let (mut flow, _) = answered_into(queue(Q1, Some(ExitTarget::Queue(Q2)), Duration::ZERO));
+    offer(&mut flow, t(50), A1, false);
+    flow.handle(
+        t(60),
+        Input::Record {
+            call: C1,
+            event: CallEvent::QueueTimeout {
+                target: "queue-2".into(),
+            },
+        },
+    );
+    flow.handle(
+        t(60),
+        Input::Redirect {
+            call: C1,
+            target: ExitTarget::Queue(Q2),
+        },
+    );
+    let redirect = drain(&mut flow);
+    assert_eq!(
+        moves(&redirect),
+        vec![Action::HangUpAgent { agent: A1 }, Action::LookupQueue(Q2)]
+    );
+    flow.handle(
+        t(60),
+        Input::QueueFound {
+            queue: Some(q2.clone()),
+            next: C2,
+        },
+    );
+    let moved = drain(&mut flow);
+    let done = completed(&moved);
+    assert_eq!(done.len(), 1);
+    assert_eq!(done[0].interaction_id.0, C1.0);
+    assert_eq!(
+        done[0].disposition,
+        Some(Disposition::RedirectedByQueueTimeout)
+    );
+    assert_eq!(
+        moves(&moved),
+        vec![
+            Action::Listen(C2),
+            Action::Forget(C1),
+            Action::PlayHoldMusic { queue: q2 },
+            Action::Dispatch(acd::Event::CallArrived {
+                call: C2,
+                queue: Q2
+            }),
+        ]
+    );
+    assert_eq!(flow.id(), C2);
+    assert_eq!(flow.record().queue, Some(Q2));
+    // Dispatch's inputs for the first record are stale now.
+    flow.handle(
+        t(61),
+        Input::Announce {
+            call: C1,
+            position: Some(1),
+            estimated_wait: None,
+            queue_exit: false,
+        },
+    );
+    assert!(drain(&mut flow).is_empty());
+}
+
+#[test]
+fn a_blind_transfer_to_a_queue_keeps_the_first_record_for_the_agents_after_call_work() {
+    let q2 = queue(Q2, None, Duration::ZERO);
+    let mut flow = connected(queue(Q1, None, Duration::from_secs(10)), A1);
+    flow.handle(
+        t(30),
+        Input::Transfer {
+            agent: A1,
+            to: TransferTo::Queue(q2.clone()),
+            next: C2,
+        },
+    );
+    let moved = drain(&mut flow);
+    assert_eq!(counts(&moved), vec![Count::Transfers]);
+    assert_eq!(
+        moves(&moved),
+        vec![
+            Action::TransferVerdict(TransferVerdict::Accepted),
+            Action::Unbridge,
+            Action::HangUpAgent { agent: A1 },
+            Action::Dispatch(acd::Event::Hangup { call: C1 }),
+            Action::Listen(C2),
+            Action::PlayHoldMusic { queue: q2 },
+            Action::Dispatch(acd::Event::CallArrived {
+                call: C2,
+                queue: Q2
+            }),
+        ]
+    );
+    assert!(
+        completed(&moved).is_empty(),
+        "the first record waits for the after-call work"
+    );
+    // The agent's result and the end of their after-call work reach the
+    // first record, not the caller's new one.
+    flow.handle(
+        t(35),
+        Input::Record {
+            call: C1,
+            event: CallEvent::AcwEnded,
+        },
+    );
+    let closed = drain(&mut flow);
+    let first = &completed(&closed)[0];
+    assert_eq!(first.interaction_id.0, C1.0);
+    assert_eq!(first.disposition, Some(Disposition::Answered));
+    assert_eq!(first.transfer_type, Some(TransferType::Blind));
+    assert_eq!(first.transfer_target.as_deref(), Some("queue-2"));
+    assert_eq!(first.terminate_side, Some(TerminateSide::Agent));
+    assert_eq!(first.acw_length, Duration::from_secs(5));
+    assert_eq!(moves(&closed), vec![Action::Forget(C1)]);
+    // The caller waits in the new queue under the new record.
+    assert_eq!(flow.id(), C2);
+    assert_eq!(flow.record().queue, Some(Q2));
+    assert!(flow.is_live());
+}
+
+#[test]
+fn transfers_that_are_refused_leave_the_call_as_it_was() {
+    // (what, target, verdict, dispatch told)
+    let reserved = TransferTo::Agent {
+        agent: A2,
+        aor: "sip:1002@example.com".into(),
+        accepted: true,
+    };
+    let table: Vec<(&str, AgentId, TransferTo, TransferVerdict, bool)> = vec![
+        (
+            "an agent who does not take transfers",
+            A1,
+            TransferTo::Agent {
+                agent: A2,
+                aor: "sip:1002@example.com".into(),
+                accepted: false,
+            },
+            TransferVerdict::Forbidden,
+            false,
+        ),
+        (
+            "an unknown target",
+            A1,
+            TransferTo::Unknown,
+            TransferVerdict::NotFound,
+            false,
+        ),
+        (
+            "a request from an agent not on the call frees the reserved target",
+            A2,
+            reserved,
+            TransferVerdict::NotNow,
+            true,
+        ),
+    ];
+    for (what, from, to, verdict, freed) in table {
+        let mut flow = connected(queue(Q1, None, Duration::ZERO), A1);
+        flow.handle(
+            t(30),
+            Input::Transfer {
+                agent: from,
+                to,
+                next: C2,
+            },
+        );
+        let mut expected = Vec::new();
+        if freed {
+            expected.push(Action::Dispatch(acd::Event::Hangup { call: C2 }));
+        }
+        expected.push(Action::Count(Count::TransfersRefused));
+        expected.push(Action::TransferVerdict(verdict));
+        assert_eq!(drain(&mut flow), expected, "{what}");
+        assert_eq!(flow.connected_agent(), Some(A1), "{what}");
+        assert_eq!(flow.id(), C1, "{what}");
+    }
+}
+
+#[test]
+fn a_transfer_to_an_agent_rings_them_and_falls_back_to_the_queue() {
+    let q1 = queue(Q1, None, Duration::ZERO);
+    let to = TransferTo::Agent {
+        agent: A2,
+        aor: "sip:1002@example.com".into(),
+        accepted: true,
+    };
+    // Answered: the two are bridged and the new record is answered by A2.
+    let mut flow = connected(q1.clone(), A1);
+    flow.handle(
+        t(30),
+        Input::Transfer {
+            agent: A1,
+            to: to.clone(),
+            next: C2,
+        },
+    );
+    let rung = moves(&drain(&mut flow));
+    assert!(rung.contains(&Action::Ring {
+        agent: A2,
+        aor: "sip:1002@example.com".into(),
+        auto_answer: false
+    }));
+    assert!(
+        !rung
+            .iter()
+            .any(|a| matches!(a, Action::Dispatch(acd::Event::CallArrived { .. }))),
+        "the caller is not queued while the agent rings"
+    );
+    flow.handle(
+        t(33),
+        Input::AgentAnswered {
+            agent: A2,
+            browser: false,
+        },
+    );
+    assert_eq!(
+        moves(&drain(&mut flow)),
+        vec![Action::Bridge { agent: A2 }],
+        "no queue offer to accept"
+    );
+    assert_eq!(flow.record().agent, Some(A2));
+    assert_eq!(flow.record().disposition, Some(Disposition::Answered));
+    // The call ends: dispatch gives no after-call work for a transfer, so
+    // the task is done once the first record's after-call work is.
+    flow.handle(t(90), Input::AgentHungUp { agent: A2 });
+    let ended = drain(&mut flow);
+    assert!(!ended.contains(&Action::Finished));
+    flow.handle(
+        t(90),
+        Input::Record {
+            call: C1,
+            event: CallEvent::AcwEnded,
+        },
+    );
+    let done = drain(&mut flow);
+    assert_eq!(completed(&done).len(), 2);
+    assert_eq!(done.last(), Some(&Action::Finished));
+
+    // Not answered in the agent timeout: the caller waits in the queue.
+    let mut flow = connected(q1, A1);
+    flow.handle(
+        t(30),
+        Input::Transfer {
+            agent: A1,
+            to,
+            next: C2,
+        },
+    );
+    drain(&mut flow);
+    assert_eq!(flow.poll_timeout(), Some(t(45)));
+    flow.handle_timeout(t(45));
+    assert_eq!(
+        moves(&drain(&mut flow)),
+        vec![
+            Action::HangUpAgent { agent: A2 },
+            Action::Dispatch(acd::Event::Hangup { call: C2 }),
+            Action::Dispatch(acd::Event::CallArrived {
+                call: C2,
+                queue: Q1
+            }),
+        ]
+    );
+    assert_eq!(flow.connected_agent(), None);
+    assert!(flow.is_live());
+}
+
+#[test]
+fn after_call_work_that_is_never_reported_over_is_written_after_its_grace() {
+    let mut flow = connected(queue(Q1, None, Duration::from_secs(10)), A1);
+    flow.handle(t(60), Input::CallerHungUp);
+    let ended = drain(&mut flow);
+    assert!(
+        !moves(&ended).contains(&Action::ByeCaller),
+        "the caller left"
+    );
+    assert!(!ended.contains(&Action::Finished));
+    let grace = t(60) + Duration::from_secs(10) + ACW_GRACE;
+    assert_eq!(flow.poll_timeout(), Some(grace));
+    flow.handle_timeout(grace);
+    let written = drain(&mut flow);
+    assert_eq!(completed(&written).len(), 1);
+    assert_eq!(written.last(), Some(&Action::Finished));
+    assert!(flow.is_finished());
+}
+
+#[test]
+fn the_agents_hold_is_recorded_and_silence_ends_the_call() {
+    let mut flow = connected(queue(Q1, None, Duration::ZERO), A1);
+    flow.handle(t(10), Input::AgentHold { on_hold: true });
+    flow.handle(t(25), Input::AgentHold { on_hold: false });
+    flow.handle(t(40), Input::MediaSilent);
+    let ended = drain(&mut flow);
+    assert_eq!(counts(&ended), vec![Count::MediaTimeouts]);
+    assert_eq!(flow.record().hold_length, Duration::from_secs(15));
+    assert_eq!(flow.record().terminate_side, Some(TerminateSide::System));
+    assert!(moves(&ended).contains(&Action::ByeCaller));
+    assert!(moves(&ended).contains(&Action::HangUpAgent { agent: A1 }));
+}
