@@ -66,7 +66,10 @@ struct Caller {
 /// Who waits for the answer to a transfer request.
 enum Transferor {
     /// A REFER from the agent's phone, not answered yet.
-    Refer { tx: ServerTxId, request: Request },
+    Refer {
+        tx: ServerTxId,
+        request: Box<Request>,
+    },
     /// The agent panel.
     Panel(oneshot::Sender<TransferVerdict>),
 }
@@ -480,7 +483,10 @@ impl QueueCall {
                 return;
             }
         };
-        self.transferor = Some(Transferor::Refer { tx, request });
+        self.transferor = Some(Transferor::Refer {
+            tx,
+            request: Box::new(request),
+        });
         self.transfer(agent, &target).await;
     }
 
