@@ -28,6 +28,7 @@ pub mod agents;
 pub mod dispatch;
 pub mod media;
 pub mod metrics;
+pub mod outbound;
 pub mod queue_call;
 pub mod records;
 pub mod routing;
