@@ -13,7 +13,7 @@ fn the_openapi_document_lists_every_route_and_they_answer() {
     let doc = api.get("/api/openapi.json").json();
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
-    assert_eq!(paths.len(), 29 + 6 + 8);
+    assert_eq!(paths.len(), 32 + 6 + 8);
     // The operations beyond the five of each resource are answered in
     // tests/admin_users.rs, and the agent panel's in tests/agent_panel.rs.
     let beyond = [
@@ -23,6 +23,7 @@ fn the_openapi_document_lists_every_route_and_they_answer() {
         "/api/users/export",
         "/api/users/{id}/permissions",
         "/api/users/{id}/extensions/{sip_username}",
+        "/api/outbound-routes/match",
     ];
     let beyond = |p: &str| beyond.contains(&p) || p.starts_with("/api/agent/");
     for (path, item) in paths.iter().filter(|(p, _)| !beyond(p)) {
@@ -102,6 +103,12 @@ fn every_answer_matches_the_openapi_document() {
                     "queue_timeout_secs": 1, "result_codes": [rc["id"]]}),
         ),
     );
+    let line = api.post(
+        "/api/trunks",
+        &json!({"name": "Doc line", "addresses": ["192.0.2.99"]}),
+    );
+    assert_eq!(line.status, 201, "{}", line.body);
+    let line = line.json()["id"].clone();
     let samples = [
         (
             "projects",
@@ -130,6 +137,11 @@ fn every_answer_matches_the_openapi_document() {
         (
             "routes",
             json!({"number": "+15550199", "queue_id": q["id"]}),
+        ),
+        (
+            "outbound-routes",
+            json!({"project_id": pid, "name": "Doc", "pattern": "_0N.", "strip_digits": 1,
+                   "prepend": "+49", "trunk_id": line, "caller_id": "+4930123"}),
         ),
     ];
     for (resource, body) in &samples {
@@ -172,6 +184,15 @@ fn every_answer_matches_the_openapi_document() {
         offered,
         api.get("/api/queues/1234567/offered-result-codes"),
     );
+    let matching = "/api/outbound-routes/match";
+    for query in [
+        format!("project_id={pid}&number=030123"),
+        format!("project_id={pid}&number=030%20123"),
+        "number=1".to_owned(),
+        "project_id=1234567&number=1&user_id=1234567".to_owned(),
+    ] {
+        conform("GET", matching, api.get(&format!("{matching}?{query}")));
+    }
     // Refusals: 409 (duplicate, still referenced), 422, 403.
     conform(
         "POST",
@@ -243,6 +264,7 @@ fn every_answer_matches_the_openapi_document() {
         "tags",
         "trunks",
         "routes",
+        "outbound-routes",
         "openapi.json",
     ];
     let documented: usize = doc["paths"]

@@ -29,6 +29,7 @@ pub mod dispatch;
 pub mod flow;
 pub mod media;
 pub mod metrics;
+pub mod outbound;
 pub mod queue_call;
 pub mod records;
 pub mod routing;

@@ -1,6 +1,7 @@
 //! What admission and dispatch read on every call, loaded from the store into
 //! memory: trunks (by source network), inbound routes and queue numbers, the
-//! queues' call settings, and which extension is which agent.
+//! queues' call settings, which extension is which agent, and the outbound
+//! routes ([`OutboundPlan`]).
 //!
 //! A [`Routing`] is an immutable snapshot; [`RoutingHandle`] swaps in a new
 //! one when the configuration changes, so a call in progress keeps the
@@ -10,9 +11,11 @@ use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
 
+use super::outbound::{OutboundPlan, OutboundRoute};
 use crate::acd::{self, AgentId, ExitTarget, ProjectId, QueueId};
 use crate::media::g711::Law;
-use crate::store::admin::queues;
+use crate::store::admin::dial_pattern::DialPattern;
+use crate::store::admin::{outbound_routes, queues};
 use crate::store::{Store, StoreError};
 
 /// A trunk as admission matches it.
@@ -60,6 +63,7 @@ pub struct Routing {
     aors: HashMap<AgentId, String>,
     extensions: HashSet<String>,
     assignments: HashMap<AgentId, Vec<QueueId>>,
+    outbound: OutboundPlan,
 }
 
 impl Routing {
@@ -114,6 +118,7 @@ impl Routing {
                 .routes
                 .insert(r.number, QueueId(u64::try_from(r.queue_id).unwrap_or(0)));
         }
+        routing.outbound = load_outbound(store).await?;
         for (user, username) in store.agent_extensions().await? {
             let agent = AgentId(u64::try_from(user).unwrap_or(0));
             routing.extensions.insert(username.clone());
@@ -128,6 +133,11 @@ impl Routing {
                 .push(QueueId(u64::try_from(a.queue_id).unwrap_or(0)));
         }
         Ok(routing)
+    }
+
+    /// Every project's outbound routes and caller IDs.
+    pub fn outbound(&self) -> &OutboundPlan {
+        &self.outbound
     }
 
     /// The trunk a request from `ip` came through, if any.
@@ -182,6 +192,45 @@ impl Routing {
     pub fn agents(&self) -> impl Iterator<Item = (AgentId, &str)> {
         self.aors.iter().map(|(a, aor)| (*a, aor.as_str()))
     }
+}
+
+/// The outbound routes (in the order each project tries them) and caller
+/// IDs. A stored pattern that no longer parses leaves its route out, logged.
+async fn load_outbound(store: &Store) -> Result<OutboundPlan, StoreError> {
+    let mut plan = OutboundPlan::default();
+    let routes = outbound_routes::list(store)
+        .await
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    for r in routes {
+        let pattern = match DialPattern::parse(&r.pattern) {
+            Ok(p) => p,
+            Err(why) => {
+                tracing::warn!(route = %r.name, pattern = %r.pattern, %why,
+                               "outbound route left out: its pattern does not parse");
+                continue;
+            }
+        };
+        plan.add_route(
+            ProjectId(u64::try_from(r.project_id).unwrap_or(0)),
+            OutboundRoute {
+                id: r.id,
+                name: r.name,
+                pattern,
+                strip: usize::try_from(r.strip_digits).unwrap_or(0),
+                prepend: r.prepend,
+                trunk: r.trunk_id,
+                caller_id: r.caller_id,
+            },
+        );
+    }
+    let (projects, queues) = store.outbound_caller_ids().await?;
+    for (project, caller_id) in projects {
+        plan.set_project_caller_id(ProjectId(u64::try_from(project).unwrap_or(0)), caller_id);
+    }
+    for (queue, caller_id) in queues {
+        plan.set_queue_caller_id(QueueId(u64::try_from(queue).unwrap_or(0)), caller_id);
+    }
+    Ok(plan)
 }
 
 /// The current snapshot, swapped whole on a change.

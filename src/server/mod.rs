@@ -355,7 +355,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         routing: routing.clone(),
         domain: config.sip.domain.clone(),
     });
-    let reload = spawn_reloader(store.clone(), routing, dispatch_tx);
+    let reload = spawn_reloader(store.clone(), routing.clone(), dispatch_tx);
 
     let admin_token = if config.http.admin_token.is_empty() {
         let token = api::admin::generate_token();
@@ -379,6 +379,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             queue_rules: api::admin::queue_rules(&config.media.folder),
             changed: reload,
             realm: config.realm().to_owned(),
+            routing,
             login_guard,
             secure_cookie: config.http.tls().is_some(),
             origins: api::origin::Origins::new(&config.http.allowed_origins, tls.is_some()),

@@ -40,6 +40,9 @@ pub struct Route {
     pub queue_id: i64,
 }
 
+/// The caller IDs set on projects and on queues: `(id, caller ID)` each.
+pub type OutboundCallerIds = (Vec<(i64, String)>, Vec<(i64, String)>);
+
 /// A user assigned to a queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct QueueAgent {
@@ -162,6 +165,22 @@ impl Store {
             .into_iter()
             .map(|(number, queue_id)| Route { number, queue_id })
             .collect())
+    }
+
+    /// The caller IDs outbound calls present for projects and for queues
+    /// (`(project id, caller ID)`, `(queue id, caller ID)`), where set.
+    pub async fn outbound_caller_ids(&self) -> Result<OutboundCallerIds, StoreError> {
+        let projects = sqlx::query_as(
+            "SELECT id, outbound_caller_id FROM projects WHERE outbound_caller_id IS NOT NULL",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let queues = sqlx::query_as(
+            "SELECT id, outbound_caller_id FROM queues WHERE outbound_caller_id IS NOT NULL",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        Ok((projects, queues))
     }
 
     /// Every queue's assigned agents, by queue and user.

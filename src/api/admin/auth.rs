@@ -84,7 +84,7 @@ pub fn menu_of(path: &str) -> Option<&'static str> {
         "profiles" | "permissions" => "menu.profiles",
         "agent-groups" => "menu.agent_groups",
         "pickup-groups" => "menu.pickup_groups",
-        "trunks" | "routes" => "menu.dial_plan",
+        "trunks" | "routes" | "outbound-routes" => "menu.dial_plan",
         _ => return None,
     })
 }

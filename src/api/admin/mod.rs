@@ -1,6 +1,7 @@
 //! The administration API under `/api`: JSON list/get/create/update/delete for
 //! projects, statuses, queues, queue groups, result codes, tags, profiles,
-//! users, agent groups, pickup groups, trunks and routes; a queue's assigned
+//! users, agent groups, pickup groups, trunks, routes and outbound routes; a
+//! queue's assigned
 //! agents at `/api/queues/{id}/agents` (GET, and PUT of the whole list);
 //! users' permissions, extensions and CSV import/export; login sessions; and
 //! the OpenAPI document at `/api/openapi.json`.
@@ -18,6 +19,7 @@ mod announcements;
 pub mod auth;
 mod handlers;
 pub mod openapi;
+mod outbound;
 pub mod problem;
 mod queues;
 mod replace;
@@ -52,6 +54,8 @@ pub struct AdminState {
     pub realm: String,
     /// The limits on password guessing, shared with SIP authentication.
     pub login_guard: Arc<crate::sip::login_guard::LoginGuard>,
+    /// The routing snapshot call control uses (reloaded after each change).
+    pub routing: Arc<crate::call::RoutingHandle>,
     /// Whether the listener serves HTTPS: the session cookie is then `Secure`.
     pub secure_cookie: bool,
     /// The web origins whose pages may use the session cookie.
@@ -115,6 +119,7 @@ resources!(
     Tags,
     Trunks,
     Routes,
+    OutboundRoutes,
     Profiles,
     Users,
     AgentGroups,
@@ -133,6 +138,7 @@ where
         "/queues/{id}/agents",
         get(handlers::queue_agents::get).put(handlers::queue_agents::set),
     )
+    .route("/outbound-routes/match", get(outbound::match_number))
     .route(
         "/queues/{id}/offered-result-codes",
         get(queues::offered_result_codes),

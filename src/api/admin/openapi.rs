@@ -271,6 +271,39 @@ fn schemas() -> Map<String, Value> {
         ],
         &["number", "queue_id"],
     );
+    let outbound_route = input(
+        vec![
+            ("project_id", json!({"type": "integer", "format": "int64"})),
+            ("name", text(100)),
+            (
+                "position",
+                json!({"type": "integer", "minimum": 0, "maximum": 1_000_000,
+                       "description": "a project's routes are tried by position, then name;                                        the first whose pattern takes the number is used"}),
+            ),
+            (
+                "pattern",
+                json!({"type": "string", "minLength": 1, "maxLength": 64,
+                       "description": "a literal number, or after _ a pattern: X any digit,                                        Z 1-9, N 2-9, [1-5] a set, digits + * # themselves,                                        and a final . (one or more more) or ! (zero or more)"}),
+            ),
+            (
+                "strip_digits",
+                json!({"type": "integer", "minimum": 0, "maximum": 32,
+                       "description": "leading characters removed; at most those the                                        pattern fixes"}),
+            ),
+            (
+                "prepend",
+                json!({"type": "string", "pattern": "^[0-9+*#]{0,32}$",
+                       "description": "put in front of the number after stripping"}),
+            ),
+            ("trunk_id", json!({"type": "integer", "format": "int64"})),
+            (
+                "caller_id",
+                json!({"type": ["string", "null"], "pattern": "^\\+?[0-9]{1,32}$",
+                       "description": "presented unless the queue or project sets one"}),
+            ),
+        ],
+        &["project_id", "name", "pattern", "trunk_id"],
+    );
     let queue_agent = json!({
         "type": "object",
         "additionalProperties": false,
@@ -286,6 +319,22 @@ fn schemas() -> Map<String, Value> {
     out.insert("TrunkInput".into(), trunk);
     out.insert("Route".into(), output(&route, vec![]));
     out.insert("RouteInput".into(), route);
+    out.insert("OutboundRoute".into(), output(&outbound_route, vec![]));
+    out.insert("OutboundRouteInput".into(), outbound_route);
+    out.insert(
+        "OutboundMatch".into(),
+        json!({
+            "type": "object",
+            "required": ["outcome", "route_id", "trunk_id", "request_uri_user", "caller_id"],
+            "properties": {
+                "outcome": {"type": "string", "enum": ["routed", "no_route", "not_allowed"]},
+                "route_id": {"type": ["integer", "null"], "format": "int64"},
+                "trunk_id": {"type": ["integer", "null"], "format": "int64"},
+                "request_uri_user": {"type": ["string", "null"]},
+                "caller_id": {"type": ["string", "null"]},
+            },
+        }),
+    );
     out.insert("QueueAgent".into(), queue_agent);
     out.insert(
         "OfferedResultCodes".into(),
@@ -491,6 +540,35 @@ pub fn document() -> Value {
             },
         }),
     );
+    paths.insert(
+        "/api/outbound-routes/match".into(),
+        json!({
+            "get": {
+                "operationId": "match-outbound-route",
+                "tags": ["outbound-routes"],
+                "description": "How the running server routes a number dialled in a project: \
+                                the first of its outbound routes whose pattern takes it, the \
+                                number the trunk is asked for and the caller ID presented. \
+                                With user_id, only the routes the user's Dial Plan permission \
+                                allows count.",
+                "parameters": [
+                    {"name": "project_id", "in": "query", "required": true,
+                     "schema": {"type": "integer", "format": "int64"}},
+                    {"name": "number", "in": "query", "required": true,
+                     "schema": {"type": "string", "pattern": "^[0-9+*#]{1,64}$"}},
+                    {"name": "queue_id", "in": "query", "required": false,
+                     "schema": {"type": "integer", "format": "int64"},
+                     "description": "the queue the call is made for (its caller ID wins)"},
+                    {"name": "user_id", "in": "query", "required": false,
+                     "schema": {"type": "integer", "format": "int64"},
+                     "description": "whose Dial Plan permission applies"},
+                ],
+                "responses": with(problems(&[400, 404, 422]), "200",
+                                  answer("What the dial plan does with the number",
+                                         schema_ref("OutboundMatch"))),
+            },
+        }),
+    );
     users::paths(&mut paths);
     agent::paths(&mut paths);
     paths.insert(
@@ -506,8 +584,8 @@ pub fn document() -> Value {
             "title": "Switchboard administration and agent panel API",
             "version": env!("CARGO_PKG_VERSION"),
             "description": "Projects, statuses, queues, queue groups, result codes, tags, \
-                            profiles, users, agent groups, pickup groups, trunks, routes and \
-                            queue agents, and the agent panel under /api/agent. Every request but POST /api/login needs \
+                            profiles, users, agent groups, pickup groups, trunks, routes, \
+                            outbound routes and queue agents, and the agent panel under /api/agent. Every request but POST /api/login needs \
                             Authorization: Bearer <admin token or session token>, or the \
                             session cookie, and the Menu permission of its screen.",
         },
@@ -543,7 +621,7 @@ mod tests {
         }
         assert_eq!(
             doc["paths"].as_object().unwrap().len(),
-            RESOURCES.len() * 2 + 3 + users::EXTRA_PATHS + agent::EXTRA_PATHS
+            RESOURCES.len() * 2 + 4 + users::EXTRA_PATHS + agent::EXTRA_PATHS
         );
         let text = doc.to_string();
         for reference in text.split("#/components/schemas/").skip(1) {

@@ -112,6 +112,16 @@ resource!(
     &["id"]
 );
 resource!(
+    OutboundRoutes,
+    "outbound-routes",
+    "OutboundRoute",
+    "outbound route",
+    outbound_routes,
+    store::outbound_routes::OutboundRoute,
+    store::outbound_routes::OutboundRouteInput,
+    &["id"]
+);
+resource!(
     Profiles,
     "profiles",
     "Profile",

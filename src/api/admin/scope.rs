@@ -192,7 +192,9 @@ unscoped!(
     crate::store::admin::member_groups::MemberGroup,
     crate::store::admin::member_groups::MemberGroupInput,
     crate::store::admin::trunks::TrunkEntry,
-    crate::store::admin::trunks::TrunkInput
+    crate::store::admin::trunks::TrunkInput,
+    crate::store::admin::outbound_routes::OutboundRoute,
+    crate::store::admin::outbound_routes::OutboundRouteInput
 );
 
 #[cfg(test)]

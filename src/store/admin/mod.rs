@@ -12,9 +12,11 @@
 //! JSON numbers. [`dispatch`] turns the stored configuration into what the
 //! dispatch core (`acd`) takes.
 
+pub mod dial_pattern;
 pub mod dispatch;
 pub mod extensions;
 pub mod member_groups;
+pub mod outbound_routes;
 pub mod panel;
 pub mod passwords;
 pub mod permissions;

@@ -52,6 +52,11 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("directory", "directory.edit", "edit the directory"),
     ("dial_plan", "dial_plan.view", "see the dial plan"),
     ("dial_plan", "dial_plan.edit", "edit the dial plan"),
+    (
+        "dial_plan",
+        "dial_plan.route.all",
+        "place outbound calls through every outbound route",
+    ),
     ("menu", "menu.agent_panel", "the agent panel"),
     ("menu", "menu.supervisor_panel", "the supervisor panel"),
     ("menu", "menu.projects", "the projects screen"),
@@ -101,24 +106,39 @@ pub const GROUPS: &[&str] = &[
 pub const MAX_KEYS: usize = 1000;
 
 /// What is wrong with a permission key, if anything: it must be in the
-/// [`CATALOGUE`] or be `queue.<id>` with a positive id.
+/// [`CATALOGUE`] or be `queue.<id>` or `dial_plan.route.<id>` with a
+/// positive id.
 pub fn key_problem(key: &str) -> Option<&'static str> {
     if CATALOGUE.iter().any(|(_, k, _)| *k == key) {
         return None;
     }
-    match queue_of(key) {
+    match queue_of(key).or_else(|| outbound_route_of(key)) {
         Some(_) => None,
         None => Some("not a permission key (see GET /api/permissions)"),
     }
 }
 
-/// The queue id of a `queue.<id>` key.
-pub fn queue_of(key: &str) -> Option<i64> {
-    let digits = key.strip_prefix("queue.")?;
+/// The outbound route id of a `dial_plan.route.<id>` key: the Dial Plan
+/// permission to call out through that route (line).
+pub fn outbound_route_of(key: &str) -> Option<i64> {
+    positive_id(key.strip_prefix("dial_plan.route.")?)
+}
+
+/// The key that lets a user call out through outbound route `id`.
+pub fn outbound_route_key(id: i64) -> String {
+    format!("dial_plan.route.{id}")
+}
+
+fn positive_id(digits: &str) -> Option<i64> {
     if digits.is_empty() || digits.len() > 16 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     digits.parse().ok().filter(|id| *id > 0)
+}
+
+/// The queue id of a `queue.<id>` key.
+pub fn queue_of(key: &str) -> Option<i64> {
+    positive_id(key.strip_prefix("queue.")?)
 }
 
 /// The key that grants the data of queue `id`.
@@ -299,6 +319,11 @@ mod tests {
         assert!(key_problem("queue.").is_some());
         assert!(key_problem("menu.everything").is_some());
         assert_eq!(queue_of("queue.7"), Some(7));
+        assert_eq!(key_problem("dial_plan.route.9"), None);
+        assert_eq!(key_problem("dial_plan.route.all"), None);
+        assert!(key_problem("dial_plan.route.0").is_some());
+        assert!(key_problem("dial_plan.route.").is_some());
+        assert_eq!(outbound_route_of(&outbound_route_key(12)), Some(12));
         for (group, key, _) in CATALOGUE {
             assert!(GROUPS.contains(group), "{key}");
             assert!(key.starts_with(&format!("{group}.")), "{key}");

@@ -290,14 +290,27 @@ async fn save(
     }))
 }
 
+/// Deletes a trunk no outbound route leads to.
 pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
+    let mut tx = store.begin().await?;
+    let routes = super::outbound_routes::using_trunk(&mut tx, id).await?;
+    if !routes.is_empty() {
+        return Err(AdminError::Conflict {
+            detail: format!(
+                "outbound routes still lead to the trunk: {}; change or delete them first",
+                routes.join(", ")
+            ),
+            errors: Vec::new(),
+        });
+    }
     let done = sqlx::query("DELETE FROM trunks WHERE id = ?")
         .bind(id)
-        .execute(store.pool())
+        .execute(&mut *tx)
         .await?;
     if done.rows_affected() == 0 {
         return Err(AdminError::NotFound("trunk"));
     }
+    tx.commit().await?;
     Ok(())
 }
 

@@ -15,6 +15,8 @@ pub(super) fn schemas(out: &mut Map<String, Value>) {
     let key = json!({"anyOf": [
         {"type": "string", "enum": catalogue},
         {"type": "string", "pattern": "^queue\\.[1-9][0-9]{0,15}$"},
+        {"type": "string", "pattern": "^dial_plan\\.route\\.[1-9][0-9]{0,15}$",
+         "description": "calling out through the outbound route of this id"},
     ]});
     let profile = input(
         vec![
