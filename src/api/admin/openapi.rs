@@ -639,7 +639,9 @@ mod tests {
         }
         assert_eq!(
             doc["paths"].as_object().unwrap().len(),
-            RESOURCES.len() * 2 + 3 + users::EXTRA_PATHS + agent::EXTRA_PATHS
+            // Queue agents, offered result codes, this document; the three
+            // of interactions and their recordings.
+            RESOURCES.len() * 2 + 3 + 3 + users::EXTRA_PATHS + agent::EXTRA_PATHS
         );
         let text = doc.to_string();
         for reference in text.split("#/components/schemas/").skip(1) {
