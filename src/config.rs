@@ -143,6 +143,9 @@ pub struct MediaConfig {
     /// The one UDP port every browser (WebRTC) leg uses; unset, the first free
     /// port of the RTP range.
     pub webrtc_port: Option<u16>,
+    /// Where call recordings are written; unset, a `recordings` folder next to
+    /// the SQLite database file ([`Config::recordings_dir`]).
+    pub recordings_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -285,6 +288,7 @@ impl Default for MediaConfig {
             workers: 0,
             realtime: false,
             webrtc_port: None,
+            recordings_dir: None,
         }
     }
 }
@@ -316,6 +320,25 @@ impl Default for RegistrarConfig {
 }
 
 impl Config {
+    /// Where call recordings go: `media.recordings_dir`, or else the
+    /// `recordings` folder beside the database file (`sqlite://PATH`), or else
+    /// `recordings` in the working folder.
+    pub fn recordings_dir(&self) -> PathBuf {
+        if let Some(dir) = &self.media.recordings_dir {
+            return dir.clone();
+        }
+        let file = self
+            .database
+            .url
+            .strip_prefix("sqlite://")
+            .map(|rest| rest.split('?').next().unwrap_or(rest))
+            .filter(|path| !path.is_empty() && !path.starts_with(':'));
+        match file.and_then(|f| Path::new(f).parent()) {
+            Some(parent) => parent.join("recordings"),
+            None => PathBuf::from("recordings"),
+        }
+    }
+
     /// Reads a TOML file; keys it leaves out keep their defaults.
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
@@ -468,6 +491,22 @@ mod tests {
         assert_eq!(config.sip.max_connections, 4096);
         assert_eq!(config.registrar.min_expires, 30);
         assert_eq!(config.registrar.max_expires, 7200);
+    }
+
+    #[test]
+    fn recordings_go_beside_the_database_unless_configured() {
+        let mut config: Config =
+            toml::from_str("[database]\nurl = \"sqlite:///var/lib/sb/switchboard.db\"\n").unwrap();
+        assert_eq!(
+            config.recordings_dir(),
+            PathBuf::from("/var/lib/sb/recordings")
+        );
+        config.database.url = "sqlite://switchboard.db".into();
+        assert_eq!(config.recordings_dir(), PathBuf::from("recordings"));
+        config.database.url = "sqlite://:memory:".into();
+        assert_eq!(config.recordings_dir(), PathBuf::from("recordings"));
+        let config: Config = toml::from_str("[media]\nrecordings_dir = \"/srv/rec\"\n").unwrap();
+        assert_eq!(config.recordings_dir(), PathBuf::from("/srv/rec"));
     }
 
     #[test]

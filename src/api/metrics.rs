@@ -94,6 +94,14 @@ async fn render_media(workers: &[crate::media::worker::MediaWorker], out: &mut S
         ("media_rtcp_sent_total", total.rtcp_sent),
         ("media_rtcp_received_total", total.rtcp_received),
         ("media_late_ticks_total", total.late_ticks),
+        ("media_recordings", total.recordings as u64),
+        ("media_recording_frames_total", total.recording_frames),
+        (
+            "media_recording_frames_dropped_total",
+            total.recording_frames_dropped,
+        ),
+        ("media_recording_files_total", total.recording_files),
+        ("media_recording_errors_total", total.recording_errors),
     ] {
         let _ = writeln!(out, "switchboard_{name} {value}");
     }

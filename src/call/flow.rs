@@ -38,6 +38,7 @@ use crate::cdr::{self, CallEvent, InteractionRecord, RecordBuilder, TransferType
 use crate::media::prompts::Prompt;
 
 use super::routing::QueueInfo;
+use crate::store::admin::queues::RecordingMode;
 
 /// How long after its end a call waits for the agent's after-call work to be
 /// reported over before it writes the record as it stands.
@@ -162,6 +163,9 @@ pub enum Input {
     },
     /// The shell's answer to [`Action::StoreCallback`].
     CallbackStored { ok: bool },
+    /// The shell's answer to [`Action::StartRecording`]: the file the
+    /// bridge is being recorded to.
+    Recording { file: String },
     /// The connected agent sends the caller on (a blind transfer); `next`
     /// is the id of the record the transfer opens.
     Transfer {
@@ -202,6 +206,9 @@ pub enum Action {
     Beep { agent: AgentId },
     /// Stop the caller's playback and bridge the caller with the agent.
     Bridge { agent: AgentId },
+    /// Record the bridge of the caller and `agent` for the record
+    /// `interaction`; answer with [`Input::Recording`].
+    StartRecording { agent: AgentId, interaction: u64 },
     /// Take the caller out of the bridge.
     Unbridge,
     /// Send BYE to the caller.
@@ -494,7 +501,7 @@ impl CallFlow {
                 if let Some(answered) = self.agent.as_mut().filter(|a| a.beeping) {
                     answered.beeping = false;
                     let agent = answered.agent;
-                    self.push(Action::Bridge { agent });
+                    self.bridge(agent);
                 }
             }
             Input::PlaybackDone(Playback::Announcement) => {}
@@ -567,8 +574,26 @@ impl CallFlow {
                 }
             }
             Input::Transfer { agent, to, next } => self.transfer(now, agent, to, next),
+            Input::Recording { file } => {
+                if self.connected_agent().is_some() {
+                    self.note(now, CallEvent::Recorded { file });
+                }
+            }
         }
         self.finish_if_complete();
+    }
+
+    /// Bridges the caller with `agent`, recording it when the queue
+    /// records every call.
+    fn bridge(&mut self, agent: AgentId) {
+        self.push(Action::Bridge { agent });
+        let recorded = self.record.record().recording_file.is_some();
+        if self.queue.recording == RecordingMode::Always && !recorded {
+            self.push(Action::StartRecording {
+                agent,
+                interaction: self.id.0,
+            });
+        }
     }
 
     fn answered(&mut self, now: Millis, agent: AgentId, browser: bool) {
@@ -594,7 +619,7 @@ impl CallFlow {
         if beeping {
             self.push(Action::Beep { agent });
         } else {
-            self.push(Action::Bridge { agent });
+            self.bridge(agent);
         }
         if direct {
             self.ring_deadline = None;

@@ -6,6 +6,7 @@
 //! can be bridged. The SDP carries the address the peer reaches us at.
 
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::media::engine::OpenedLeg;
@@ -309,6 +310,28 @@ impl MediaLeg {
 
     pub async fn unbridge(&self, s: &Services) {
         self.command(s, Command::Unbridge { id: self.id }).await;
+    }
+
+    /// Records this leg (left channel) and `other` (right channel), which
+    /// must be bridged on the same worker, into a new WAV file at `path`
+    /// (see [`crate::media::recorder`]). The worker writes it from its own
+    /// thread; removing either leg completes the file.
+    pub async fn start_recording(&self, s: &Services, other: &MediaLeg, path: PathBuf) {
+        self.command(
+            s,
+            Command::StartRecording {
+                a: self.id,
+                b: other.id,
+                path,
+            },
+        )
+        .await;
+    }
+
+    /// Completes the recording this leg is in, if any.
+    pub async fn stop_recording(&self, s: &Services) {
+        self.command(s, Command::StopRecording { id: self.id })
+            .await;
     }
 
     /// RTP packets received so far; `None` when the worker could not say.

@@ -31,6 +31,7 @@ pub mod media;
 pub mod metrics;
 pub mod outbound;
 pub mod queue_call;
+pub mod recording;
 pub mod records;
 pub mod routing;
 pub mod signalling;
@@ -108,6 +109,8 @@ pub struct CallSettings {
     pub ack_wait: Duration,
     /// Calls refused with 503 beyond this many at once.
     pub max_calls: usize,
+    /// Where call recordings are written (`media.recordings_dir`).
+    pub recordings_dir: std::path::PathBuf,
 }
 
 /// Which task owns which call and media leg.

@@ -619,6 +619,15 @@ impl QueueCall {
                     self.caller.media.bridge(&s, &leg.media).await;
                 }
             }
+            Action::StartRecording { agent, interaction } => {
+                let leg = self.legs.iter().find(|l| l.agent == agent)?;
+                let id = cdr::InteractionId(interaction);
+                let started =
+                    super::recording::start_now(&s, id, &self.caller.media, &leg.media).await;
+                if let CallEvent::Recorded { file } = started {
+                    return Some(Input::Recording { file });
+                }
+            }
             Action::Unbridge => self.caller.media.unbridge(&s).await,
             Action::ByeCaller => {
                 let bye = in_dialog(

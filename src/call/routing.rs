@@ -50,6 +50,8 @@ pub struct QueueInfo {
     pub config: acd::QueueConfig,
     /// Where queue exit (DTMF 1) and the queue timeout send the caller.
     pub exit: Option<ExitTarget>,
+    /// Whether its bridged calls are recorded ([`super::recording`]).
+    pub recording: crate::store::admin::queues::RecordingMode,
 }
 
 /// The snapshot.
@@ -108,6 +110,7 @@ impl Routing {
                 number: q.number.clone(),
                 hold_music: q.hold_music.clone(),
                 exit: config.queue_timeout.as_ref().map(|(_, t)| t.clone()),
+                recording: q.recording,
                 config,
             };
             routing.numbers.insert(q.number.clone(), info.id);
@@ -333,6 +336,7 @@ mod tests {
                 hold_music: String::new(),
                 config: acd::QueueConfig::new(QueueId(id), ProjectId(1)),
                 exit: None,
+                recording: crate::store::admin::queues::RecordingMode::Never,
             })
         };
         r.queues.insert(QueueId(1), info(1, "600"));

@@ -108,6 +108,10 @@ pub enum CallEvent {
     /// tags. A later submission replaces an earlier one; none is taken once
     /// the after-call work is over.
     Result(CallResult),
+    /// The call is being recorded into `file` (RecordingFile).
+    Recorded {
+        file: String,
+    },
 }
 
 /// What an agent submits to close an interaction (see [`CallEvent::Result`]).
@@ -378,6 +382,9 @@ impl RecordBuilder {
                 }
                 _ => return Err(IgnoreReason::NoAfterCallWork),
             },
+            CallEvent::Recorded { file } => {
+                self.record.recording_file = Some(file.clone());
+            }
             CallEvent::Result(result) => match self.leg {
                 AgentLeg::Connected { .. } | AgentLeg::AfterCallWork { .. } => {
                     let mut tags = result.tags.clone();

@@ -214,6 +214,10 @@ pub struct InteractionRecord {
     /// The tags the agent chose (administered tags, by id), in id order.
     #[serde(rename = "UserTags")]
     pub user_tags: Vec<u64>,
+    /// The file the call's recording went to (both sides, stereo WAV), when
+    /// it was recorded.
+    #[serde(rename = "RecordingFile", default)]
+    pub recording_file: Option<String>,
 }
 
 impl InteractionRecord {
@@ -251,6 +255,7 @@ impl InteractionRecord {
             note: None,
             action_date: None,
             user_tags: Vec::new(),
+            recording_file: None,
         }
     }
 

@@ -22,6 +22,7 @@ pub mod player;
 pub mod ports;
 pub mod prompts;
 mod readiness;
+pub mod recorder;
 pub mod rtcp;
 pub mod rtp;
 pub mod sdp;

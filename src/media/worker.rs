@@ -18,6 +18,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -37,6 +38,7 @@ use super::leg::{Leg, LegConfig, LegId, LegReport, Received};
 use super::net::{send_one, RecvBatch, SendBatch};
 use super::player::PlayerEvent;
 use super::ports::PortLease;
+use super::recorder::Recordings;
 use super::rtp::HEADER_LEN;
 use super::sdp::Direction;
 use super::source::{MediaSource, FRAME_SAMPLES};
@@ -101,6 +103,20 @@ pub enum Command {
         b: LegId,
     },
     Unbridge {
+        id: LegId,
+    },
+    /// Records the bridge of `a` and `b` into a new stereo WAV file at `path`
+    /// (left: what `a` sends, right: what `b` sends; see [`super::recorder`]).
+    /// Either leg may be a browser leg's stand-in. A leg already recorded
+    /// ends its recording first.
+    StartRecording {
+        a: LegId,
+        b: LegId,
+        path: std::path::PathBuf,
+    },
+    /// Completes the recording leg `id` is in (either side); removing a leg
+    /// does the same.
+    StopRecording {
         id: LegId,
     },
     RemoveLeg {
@@ -185,6 +201,15 @@ pub struct WorkerReport {
     /// CPU time of the thread running the worker since it started (meaningful when
     /// the worker has a current-thread runtime to itself).
     pub cpu: Duration,
+    /// Calls being recorded now.
+    pub recordings: usize,
+    /// Recorded stereo frames (20 ms) written, and dropped because the
+    /// writer's queue was full.
+    pub recording_frames: u64,
+    pub recording_frames_dropped: u64,
+    /// Recording files completed, and files that could not be written.
+    pub recording_files: u64,
+    pub recording_errors: u64,
 }
 
 impl WorkerReport {
@@ -201,6 +226,11 @@ impl WorkerReport {
         self.rtcp_sent += other.rtcp_sent;
         self.rtcp_received += other.rtcp_received;
         self.late_ticks += other.late_ticks;
+        self.recordings += other.recordings;
+        self.recording_frames += other.recording_frames;
+        self.recording_frames_dropped += other.recording_frames_dropped;
+        self.recording_files += other.recording_files;
+        self.recording_errors += other.recording_errors;
     }
 }
 
@@ -310,6 +340,7 @@ struct Worker {
     lateness: Vec<u64>,
     wake: Vec<u64>,
     cpu_start: Duration,
+    recordings: Recordings,
 }
 
 async fn run(
@@ -329,6 +360,7 @@ async fn run(
         lateness: vec![0; LATENESS_BUCKETS],
         wake: vec![0; LATENESS_BUCKETS],
         cpu_start: thread_cpu(),
+        recordings: Recordings::default(),
     };
     let ready = w.ready.clone();
     let step = TICK / PHASES;
@@ -466,7 +498,15 @@ impl Worker {
             }
             Command::Bridge { a, b } => self.bridge(a, b),
             Command::Unbridge { id } => self.unbridge(id),
+            Command::StartRecording { a, b, path } => {
+                let known = |id| self.index.contains_key(&id) || self.externals.contains_key(&id);
+                if known(a) && known(b) {
+                    self.recordings.start(a, b, path);
+                }
+            }
+            Command::StopRecording { id } => self.recordings.stop(id),
             Command::RemoveLeg { id, reply } => {
+                self.recordings.stop(id);
                 self.unbridge(id);
                 if self.externals.remove(&id).is_some() {
                     // The hub keeps the browser leg's own figures.
@@ -509,6 +549,12 @@ impl Worker {
                 r.lateness_max_us = percentile(&self.lateness, 1.0);
                 r.wake_p99_us = percentile(&self.wake, 0.99);
                 r.cpu = thread_cpu().saturating_sub(self.cpu_start);
+                let rec = &self.recordings;
+                r.recordings = rec.recorded_legs() / 2;
+                r.recording_frames = rec.counters.frames_written.load(Relaxed);
+                r.recording_frames_dropped = rec.dropped;
+                r.recording_files = rec.counters.files.load(Relaxed);
+                r.recording_errors = rec.counters.errors.load(Relaxed);
                 let _ = reply.send(r);
             }
         }
@@ -584,6 +630,9 @@ impl Worker {
             self.report.relay_dropped += 1;
             return;
         };
+        if !self.recordings.is_empty() {
+            self.recordings.capture(p.leg, ext.codec, &p.data);
+        }
         let Some((peer, relay)) = ext.peer.as_mut() else {
             self.report.relay_dropped += 1;
             return;
@@ -687,6 +736,10 @@ impl Worker {
                     self.report.rtcp_received += 1;
                 }
                 if let Received::Media { latched_now } = got {
+                    // Recorded as received, before the relay rewrites it in place.
+                    if !self.recordings.is_empty() {
+                        self.recordings.capture(leg.id, leg.config.codec, buf);
+                    }
                     if latched_now {
                         let id = leg.id;
                         if self
@@ -781,6 +834,10 @@ impl Worker {
         let due = ((late.as_micros() / TICK.as_micros()) as u32 + 1).min(MAX_CATCH_UP);
         if due > 1 {
             self.report.late_ticks += 1;
+        }
+        if phase == 0 {
+            // Recordings are paced once a period, by its first phase.
+            self.recordings.tick(due);
         }
         for k in 0..self.legs[phase as usize].len() {
             let s = (phase, k);

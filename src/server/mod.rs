@@ -324,6 +324,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             },
             ack_wait: Duration::from_secs(32),
             max_calls: config.calls.max_calls,
+            // Absolute, so records name the file wherever they are read.
+            recordings_dir: std::path::absolute(config.recordings_dir())
+                .unwrap_or_else(|_| config.recordings_dir()),
         },
         SipLocal::new(sip_udp, sip_tcp).with_websocket(http_local),
         call_metrics.clone(),

@@ -89,11 +89,12 @@ const COLUMNS: &str = "interaction_id, state, interaction_type, agent_id, domain
     remote_number, local_number, alert_length_ms, ivr_wait_length_ms, queue_wait_length_ms, \
     queue_wait_start, queue_wait_end, connected_length_ms, hold_length_ms, acw_length_ms, \
     transfer_target, transfer_type, disposition, terminate_side, classification, queue_exit, \
-    answered_within_sl, short_abandon, closed_at, verdict, note, action_date";
+    answered_within_sl, short_abandon, closed_at, verdict, note, action_date, \
+    recording_file";
 
 const PLACEHOLDERS: &str =
     "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \
-     ?, ?, ?, ?, ?, ?, ?, ?";
+     ?, ?, ?, ?, ?, ?, ?, ?, ?";
 
 /// Every column but the key, for the completing upsert.
 const UPDATES: &str = "state = excluded.state, interaction_type = excluded.interaction_type, \
@@ -112,7 +113,7 @@ const UPDATES: &str = "state = excluded.state, interaction_type = excluded.inter
     classification = excluded.classification, queue_exit = excluded.queue_exit, \
     answered_within_sl = excluded.answered_within_sl, short_abandon = excluded.short_abandon, \
     closed_at = excluded.closed_at, verdict = excluded.verdict, note = excluded.note, \
-    action_date = excluded.action_date";
+    action_date = excluded.action_date, recording_file = excluded.recording_file";
 
 type Query<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>;
 
@@ -408,6 +409,7 @@ fn bind_record<'q>(
         .bind(r.verdict.map(|c| c.0 as i64))
         .bind(r.note.as_deref())
         .bind(r.action_date.as_deref())
+        .bind(r.recording_file.as_deref())
 }
 
 /// Replaces the agent's tags of a record that has just been completed.
@@ -487,6 +489,7 @@ fn stored_interaction(row: &SqliteRow) -> Result<StoredInteraction, StoreError> 
         note: text(32)?,
         action_date: text(33)?,
         user_tags: Vec::new(),
+        recording_file: text(34)?,
     };
     Ok(StoredInteraction {
         state: RowState::parse(&named(1, "row state")?)?,

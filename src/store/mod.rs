@@ -9,6 +9,7 @@
 pub mod admin;
 mod bindings;
 mod interactions;
+mod recordings;
 mod routing;
 mod users;
 
@@ -21,6 +22,7 @@ use sqlx::SqlitePool;
 
 pub use bindings::BindingRow;
 pub use interactions::{Completion, InteractionWrite, RowState, StoredInteraction};
+pub use recordings::{RecordingListen, MAX_LISTENS};
 pub use routing::{
     CallbackRequest, CallbackState, DemoSeed, QueueAgent, Route, Trunk, DEMO_AGENTS, DEMO_PROJECT,
     DEMO_QUEUE, DEMO_QUEUE_NUMBER, DEMO_ROUTE, DEMO_TRUNK,

@@ -6,6 +6,7 @@
 pub mod calls;
 pub mod http;
 pub mod media;
+pub mod phone;
 pub mod raw;
 pub mod users;
 

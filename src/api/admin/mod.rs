@@ -3,8 +3,9 @@
 //! users, agent groups, pickup groups, trunks, routes and outbound routes; a
 //! queue's assigned
 //! agents at `/api/queues/{id}/agents` (GET, and PUT of the whole list);
-//! users' permissions, extensions and CSV import/export; login sessions; and
-//! the OpenAPI document at `/api/openapi.json`.
+//! users' permissions, extensions and CSV import/export; login sessions;
+//! interaction records, their recordings and the log of who listened
+//! ([`recordings`]); and the OpenAPI document at `/api/openapi.json`.
 //!
 //! Every request but `POST /api/login` needs the admin token (the
 //! `http.admin_token` key, or the token generated at start-up) or a session
@@ -22,6 +23,7 @@ pub mod openapi;
 mod outbound;
 pub mod problem;
 mod queues;
+pub mod recordings;
 mod replace;
 mod resources;
 pub mod scope;
@@ -154,6 +156,9 @@ where
     .route("/logout", post(auth::logout))
     .route("/session", get(auth::session))
     .route("/openapi.json", get(openapi::serve))
+    .route("/interactions/{id}", get(recordings::interaction))
+    .route("/interactions/{id}/recording", get(recordings::recording))
+    .route("/recording-listens", get(recordings::listens))
     .fallback(|| async { Problem::new("not-found", "no such resource") })
     .method_not_allowed_fallback(|| async {
         Problem::new(

@@ -19,7 +19,9 @@ mod users;
 
 use super::problem::KINDS;
 use super::{AdminState, RESOURCES};
-use crate::store::admin::queues::{ExitKind, PositionAnnouncement, QueueKind, Strategy};
+use crate::store::admin::queues::{
+    ExitKind, PositionAnnouncement, QueueKind, RecordingMode, Strategy,
+};
 use crate::store::admin::result_codes::{ResultCategory, ResultCodeType, MAX_DISPLAY_NAME};
 use crate::store::admin::statuses::StatusCategory;
 use crate::store::admin::trunks::CODECS;
@@ -173,6 +175,13 @@ fn schemas() -> Map<String, Value> {
                 "result_codes",
                 json!({"type": "array", "items": {"type": "integer", "format": "int64"},
                                      "description": "result codes offered for this queue, in order"}),
+            ),
+            (
+                "recording",
+                json!({"type": "string", "enum": RecordingMode::ALL,
+                       "description": "whether bridged calls are recorded (both sides, one \
+                                       stereo WAV): never (the default), always, or on_demand \
+                                       when the agent asks"}),
             ),
         ],
         &["project_id", "name", "number"],
@@ -368,6 +377,44 @@ fn schemas() -> Map<String, Value> {
     out.insert("TagInput".into(), tag);
     users::schemas(&mut out);
     agent::schemas(&mut out);
+    out.insert(
+        "Interaction".into(),
+        json!({
+            "type": "object",
+            "description": "An interaction record, in the finish_interaction payload's field \
+                            names; moments are milliseconds since the Unix epoch, lengths \
+                            seconds.",
+            "required": ["InteractionID", "InteractionType", "Direction", "InitMoment"],
+            "properties": {
+                "InteractionID": {"type": "integer", "format": "int64"},
+                "InteractionType": {"type": "string"},
+                "Direction": {"type": "string"},
+                "InitMoment": {"type": "integer"},
+                "Queue": {"type": ["integer", "null"]},
+                "Agent": {"type": ["integer", "null"]},
+                "RecordingFile": {"type": ["string", "null"],
+                                  "description": "the call's recording (stereo WAV: the caller \
+                                                  left, the agent right), when it was recorded"},
+            },
+        }),
+    );
+    out.insert(
+        "RecordingListen".into(),
+        json!({
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["id", "interaction_id", "user_id", "username", "at"],
+            "properties": {
+                "id": {"type": "integer", "format": "int64"},
+                "interaction_id": {"type": "integer", "format": "int64"},
+                "user_id": {"type": ["integer", "null"], "format": "int64",
+                            "description": "none for the admin token"},
+                "username": {"type": "string"},
+                "at": {"type": "integer", "format": "int64",
+                       "description": "milliseconds since the Unix epoch"},
+            },
+        }),
+    );
     for resource in RESOURCES {
         let replace = replacement(
             &out[&format!("{}Input", resource.schema)],
@@ -569,6 +616,55 @@ pub fn document() -> Value {
             },
         }),
     );
+    paths.insert(
+        "/api/interactions/{id}".into(),
+        json!({
+            "parameters": id_parameter(),
+            "get": {
+                "operationId": "get-interaction",
+                "tags": ["interactions"],
+                "description": "The interaction record. Needs menu.reports; an interaction \
+                                of a queue the caller cannot see is not found.",
+                "responses": with(problems(&[404]), "200",
+                                  answer("The record", schema_ref("Interaction"))),
+            },
+        }),
+    );
+    paths.insert(
+        "/api/interactions/{id}/recording".into(),
+        json!({
+            "parameters": id_parameter(),
+            "get": {
+                "operationId": "get-interaction-recording",
+                "tags": ["interactions"],
+                "description": "The call's recording, a stereo WAV file (PCM 16-bit, 8 kHz; \
+                                left the caller, right the agent). Needs other.recordings; \
+                                every download is logged (see /api/recording-listens). Not \
+                                found when the interaction has no recording or its queue is \
+                                not the caller's.",
+                "responses": with(problems(&[404]), "200", json!({
+                    "description": "The recording",
+                    "content": {"audio/wav": {"schema": {"type": "string", "format": "binary"}}},
+                })),
+            },
+        }),
+    );
+    paths.insert(
+        "/api/recording-listens".into(),
+        json!({
+            "get": {
+                "operationId": "list-recording-listens",
+                "tags": ["interactions"],
+                "description": "Who played or downloaded which recording and when, newest \
+                                first (at most 1000). Needs menu.reports and queue.all.",
+                "parameters": [{"name": "interaction", "in": "query", "required": false,
+                                "schema": {"type": "integer", "format": "int64"},
+                                "description": "only this interaction's"}],
+                "responses": with(problems(&[400]), "200", answer("The listens",
+                    json!({"type": "array", "items": schema_ref("RecordingListen")}))),
+            },
+        }),
+    );
     users::paths(&mut paths);
     agent::paths(&mut paths);
     paths.insert(
@@ -621,7 +717,9 @@ mod tests {
         }
         assert_eq!(
             doc["paths"].as_object().unwrap().len(),
-            RESOURCES.len() * 2 + 4 + users::EXTRA_PATHS + agent::EXTRA_PATHS
+            // Queue agents, offered result codes, the outbound-route match,
+            // this document; the three of interactions and their recordings.
+            RESOURCES.len() * 2 + 4 + 3 + users::EXTRA_PATHS + agent::EXTRA_PATHS
         );
         let text = doc.to_string();
         for reference in text.split("#/components/schemas/").skip(1) {

@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::*;
 use crate::acd::{AnnouncementMode, ProjectId, QueueConfig};
 use crate::cdr::{Disposition, TerminateSide};
+use crate::store::admin::queues::RecordingMode;
 
 const A1: AgentId = AgentId(1);
 const A2: AgentId = AgentId(2);
@@ -31,7 +32,14 @@ fn queue(id: QueueId, exit: Option<ExitTarget>, acw: Duration) -> Arc<QueueInfo>
         hold_music: "hold".into(),
         config,
         exit,
+        recording: RecordingMode::Never,
     })
+}
+
+fn recorded_queue(id: QueueId) -> Arc<QueueInfo> {
+    let mut q = (*queue(id, None, Duration::ZERO)).clone();
+    q.recording = RecordingMode::Always;
+    Arc::new(q)
 }
 
 fn arrival() -> cdr::Arrival {
@@ -777,4 +785,58 @@ fn the_agents_hold_is_recorded_and_silence_ends_the_call() {
     assert_eq!(flow.record().terminate_side, Some(TerminateSide::System));
     assert!(moves(&ended).contains(&Action::ByeCaller));
     assert!(moves(&ended).contains(&Action::HangUpAgent { agent: A1 }));
+}
+
+#[test]
+fn a_queue_that_records_always_records_each_bridge_once_per_record() {
+    let (mut flow, _) = answered_into(recorded_queue(Q1));
+    offer(&mut flow, t(1), A1, true);
+    flow.handle(
+        t(2),
+        Input::AgentAnswered {
+            agent: A1,
+            browser: false,
+        },
+    );
+    let answered = moves(&drain(&mut flow));
+    assert!(
+        !answered
+            .iter()
+            .any(|a| matches!(a, Action::StartRecording { .. })),
+        "not while the beep plays"
+    );
+    flow.handle(t(3), Input::PlaybackDone(Playback::Beep));
+    assert_eq!(
+        drain(&mut flow),
+        vec![
+            Action::Bridge { agent: A1 },
+            Action::StartRecording {
+                agent: A1,
+                interaction: C1.0
+            }
+        ]
+    );
+    flow.handle(
+        t(3),
+        Input::Recording {
+            file: "/rec/interaction-100.wav".into(),
+        },
+    );
+    assert_eq!(
+        flow.record().recording_file.as_deref(),
+        Some("/rec/interaction-100.wav")
+    );
+    // A queue that never records only bridges.
+    let (mut plain, _) = answered_into(queue(Q1, None, Duration::ZERO));
+    offer(&mut plain, t(1), A1, false);
+    plain.handle(
+        t(2),
+        Input::AgentAnswered {
+            agent: A1,
+            browser: true,
+        },
+    );
+    assert!(!drain(&mut plain)
+        .iter()
+        .any(|a| matches!(a, Action::StartRecording { .. })));
 }

@@ -44,10 +44,12 @@ fn payload_uses_the_finish_interaction_names() {
         "Note",
         "ActionDate",
         "UserTags",
+        "RecordingFile",
     ] {
         assert!(object.contains_key(name), "{name} missing from {json}");
     }
-    assert_eq!(object.len(), 31);
+    assert_eq!(object.len(), 32);
+    assert_eq!(json["RecordingFile"], serde_json::Value::Null);
     assert_eq!(json["Verdict"], serde_json::Value::Null);
     assert_eq!(json["UserTags"], serde_json::json!([]));
     assert_eq!(json["InteractionID"], 42);

@@ -65,6 +65,16 @@ named_enum! {
     }
 }
 
+named_enum! {
+    /// Whether a queue's bridged calls are recorded (both sides, one stereo
+    /// file): never, always, or when the agent asks for it.
+    RecordingMode {
+        Never = "never",
+        Always = "always",
+        OnDemand = "on_demand",
+    }
+}
+
 /// A stored queue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Queue {
@@ -98,6 +108,8 @@ pub struct Queue {
     /// The result codes offered for this queue's interactions (ids); when
     /// empty, the profile's or the general codes are offered.
     pub result_codes: Vec<i64>,
+    /// Whether its calls are recorded.
+    pub recording: RecordingMode,
 }
 
 /// What a client sends to create or replace a queue.
@@ -142,10 +154,16 @@ pub struct QueueInput {
     pub profile: Option<String>,
     #[serde(default)]
     pub result_codes: Vec<i64>,
+    #[serde(default = "defaults::recording")]
+    pub recording: RecordingMode,
 }
 
 mod defaults {
-    use super::{PositionAnnouncement, QueueKind, Strategy};
+    use super::{PositionAnnouncement, QueueKind, RecordingMode, Strategy};
+
+    pub fn recording() -> RecordingMode {
+        RecordingMode::Never
+    }
 
     pub fn strategy() -> Strategy {
         Strategy::LongestIdle
@@ -176,7 +194,7 @@ mod defaults {
 const COLUMNS: &str = "id, project_id, name, call_mode, number, strategy, kind, channel_weight, \
     agent_timeout_secs, after_call_work_secs, position_announcement, announcement_frequency_secs, \
     exit_queue_id, hold_music, priority, queue_timeout_secs, service_level_secs, auto_answer, profile, \
-    exit_kind";
+    exit_kind, recording";
 
 fn from_row(row: &SqliteRow) -> Result<Queue, AdminError> {
     Ok(Queue {
@@ -201,6 +219,7 @@ fn from_row(row: &SqliteRow) -> Result<Queue, AdminError> {
         profile: row.try_get(18)?,
         exit_kind: ExitKind::parse(row.try_get(19)?)?,
         result_codes: Vec::new(),
+        recording: RecordingMode::parse(row.try_get(20)?)?,
     })
 }
 
@@ -313,6 +332,7 @@ fn settle(
             auto_answer: input.auto_answer,
             profile: input.profile,
             result_codes: input.result_codes,
+            recording: input.recording,
         },
         warnings,
     ))
@@ -398,13 +418,13 @@ async fn save(
          kind = ?, channel_weight = ?, agent_timeout_secs = ?, after_call_work_secs = ?, \
          position_announcement = ?, announcement_frequency_secs = ?, exit_queue_id = ?, \
          hold_music = ?, priority = ?, queue_timeout_secs = ?, service_level_secs = ?, \
-         auto_answer = ?, profile = ?, exit_kind = ?, updated_at = ? WHERE id = ?"
+         auto_answer = ?, profile = ?, exit_kind = ?, recording = ?, updated_at = ? WHERE id = ?"
     } else {
         "INSERT INTO queues (project_id, name, call_mode, number, strategy, kind, channel_weight, \
          agent_timeout_secs, after_call_work_secs, position_announcement, \
          announcement_frequency_secs, exit_queue_id, hold_music, priority, queue_timeout_secs, \
-         service_level_secs, auto_answer, profile, exit_kind, updated_at, created_at, id) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+         service_level_secs, auto_answer, profile, exit_kind, recording, updated_at, created_at, id) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     };
     let mut q = sqlx::query(sql)
         .bind(queue.project_id)
@@ -426,6 +446,7 @@ async fn save(
         .bind(queue.auto_answer)
         .bind(&queue.profile)
         .bind(queue.exit_kind.as_str())
+        .bind(queue.recording.as_str())
         .bind(now);
     if id.is_none() {
         q = q.bind(now);
