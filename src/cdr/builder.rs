@@ -32,8 +32,8 @@ use std::time::Duration;
 use crate::acd::{AgentId, Millis, ProjectId, QueueId, ResultCodeId};
 
 use super::record::{
-    Arrival, Classification, Disposition, InteractionId, InteractionRecord, Tag, TerminateSide,
-    TransferType,
+    Arrival, Classification, Direction, Disposition, InteractionId, InteractionRecord, Tag,
+    TerminateSide, TransferType,
 };
 
 /// Settings that apply to every record.
@@ -112,6 +112,12 @@ pub enum CallEvent {
     Recorded {
         file: String,
     },
+    /// An outbound call: `agent` dials out; the remote party is being rung.
+    Dialling {
+        agent: AgentId,
+    },
+    /// An outbound call: the remote party answered (the end of DialingLength).
+    RemoteAnswered,
 }
 
 /// What an agent submits to close an interaction (see [`CallEvent::Result`]).
@@ -385,6 +391,24 @@ impl RecordBuilder {
             CallEvent::Recorded { file } => {
                 self.record.recording_file = Some(file.clone());
             }
+            CallEvent::Dialling { agent } => {
+                self.no_outcome_yet()?;
+                if self.queue != QueueStay::NotYet || self.record.agent.is_some() {
+                    return Err(IgnoreReason::AlreadyQueued);
+                }
+                self.record.agent = Some(*agent);
+                self.alert_since.get_or_insert(now);
+            }
+            CallEvent::RemoteAnswered => {
+                self.no_outcome_yet()?;
+                if self.record.agent.is_none() || self.queue != QueueStay::NotYet {
+                    return Err(IgnoreReason::NotConnected);
+                }
+                self.end_dialling(now);
+                self.record.connection_moment = Some(now);
+                self.leg = AgentLeg::Connected { since: now };
+                self.decide(Disposition::Answered);
+            }
             CallEvent::Result(result) => match self.leg {
                 AgentLeg::Connected { .. } | AgentLeg::AfterCallWork { .. } => {
                     let mut tags = result.tags.clone();
@@ -453,6 +477,21 @@ impl RecordBuilder {
         }
     }
 
+    /// An outbound call's dialling is over: DialingLength (and the ringing
+    /// it was) are known.
+    fn end_dialling(&mut self, now: Millis) {
+        let dialling = self.record.direction == Direction::Outbound
+            && self.record.agent.is_some()
+            && self.record.connection_moment.is_none()
+            && self.record.terminate_moment.is_none();
+        if dialling {
+            self.record.dialing_length = now - self.record.init_moment;
+            if let Some(since) = self.alert_since.take() {
+                self.record.alert_length += now - since;
+            }
+        }
+    }
+
     fn end_agent_part(&mut self, now: Millis) {
         if let AgentLeg::Connected { since } = self.leg {
             self.end_hold(now);
@@ -464,12 +503,16 @@ impl RecordBuilder {
     /// Ends the call; with no outcome yet, this decides it.
     fn end_call(&mut self, now: Millis, side: TerminateSide) -> Result<(), IgnoreReason> {
         self.end_ivr(now);
+        self.end_dialling(now);
         self.end_ringing(now);
         self.leave_queue(now);
         self.end_agent_part(now);
         if self.record.disposition.is_none() {
+            let outbound = self.record.direction == Direction::Outbound;
             self.decide(match side {
                 TerminateSide::Caller => Disposition::Abandoned,
+                // The agent gave up dialling before the answer.
+                TerminateSide::Agent if outbound => Disposition::Abandoned,
                 TerminateSide::Agent | TerminateSide::System => Disposition::Failed,
             });
         }

@@ -218,6 +218,10 @@ pub struct InteractionRecord {
     /// it was recorded.
     #[serde(rename = "RecordingFile", default)]
     pub recording_file: Option<String>,
+    /// An outbound call: from the dialling until the remote party answered
+    /// (or the attempt ended).
+    #[serde(rename = "DialingLength", with = "length", default)]
+    pub dialing_length: Duration,
 }
 
 impl InteractionRecord {
@@ -256,6 +260,7 @@ impl InteractionRecord {
             action_date: None,
             user_tags: Vec::new(),
             recording_file: None,
+            dialing_length: Duration::ZERO,
         }
     }
 

@@ -90,11 +90,11 @@ const COLUMNS: &str = "interaction_id, state, interaction_type, agent_id, domain
     queue_wait_start, queue_wait_end, connected_length_ms, hold_length_ms, acw_length_ms, \
     transfer_target, transfer_type, disposition, terminate_side, classification, queue_exit, \
     answered_within_sl, short_abandon, closed_at, verdict, note, action_date, \
-    recording_file";
+    recording_file, dialing_length_ms";
 
 const PLACEHOLDERS: &str =
     "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \
-     ?, ?, ?, ?, ?, ?, ?, ?, ?";
+     ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
 
 /// Every column but the key, for the completing upsert.
 const UPDATES: &str = "state = excluded.state, interaction_type = excluded.interaction_type, \
@@ -113,7 +113,8 @@ const UPDATES: &str = "state = excluded.state, interaction_type = excluded.inter
     classification = excluded.classification, queue_exit = excluded.queue_exit, \
     answered_within_sl = excluded.answered_within_sl, short_abandon = excluded.short_abandon, \
     closed_at = excluded.closed_at, verdict = excluded.verdict, note = excluded.note, \
-    action_date = excluded.action_date, recording_file = excluded.recording_file";
+    action_date = excluded.action_date, recording_file = excluded.recording_file, \
+    dialing_length_ms = excluded.dialing_length_ms";
 
 type Query<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>;
 
@@ -410,6 +411,7 @@ fn bind_record<'q>(
         .bind(r.note.as_deref())
         .bind(r.action_date.as_deref())
         .bind(r.recording_file.as_deref())
+        .bind(length(r.dialing_length))
 }
 
 /// Replaces the agent's tags of a record that has just been completed.
@@ -490,6 +492,7 @@ fn stored_interaction(row: &SqliteRow) -> Result<StoredInteraction, StoreError> 
         action_date: text(33)?,
         user_tags: Vec::new(),
         recording_file: text(34)?,
+        dialing_length: len(35)?,
     };
     Ok(StoredInteraction {
         state: RowState::parse(&named(1, "row state")?)?,

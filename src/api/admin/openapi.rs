@@ -395,6 +395,9 @@ fn schemas() -> Map<String, Value> {
                 "RecordingFile": {"type": ["string", "null"],
                                   "description": "the call's recording (stereo WAV: the caller \
                                                   left, the agent right), when it was recorded"},
+                "DialingLength": {"type": "number",
+                                  "description": "an outbound call's dialling, until the remote \
+                                                  party answered or the attempt ended"},
             },
         }),
     );

@@ -488,3 +488,54 @@ fn the_agents_result_closes_the_record_with_its_verdict() {
     assert_eq!(r.user_tags, [3, 9], "in id order, once each");
     assert_eq!(r.acw_length, secs(6), "ended at the submission");
 }
+
+fn outbound() -> RecordBuilder {
+    let mut arrival = arrival();
+    arrival.direction = Direction::Outbound;
+    RecordBuilder::new(t(0), arrival, RecordConfig::default())
+}
+
+#[test]
+fn an_answered_outbound_call_has_its_dialling_and_talk() {
+    let mut call = outbound();
+    call.handle(t(0), CallEvent::Dialling { agent: ALICE })
+        .unwrap();
+    call.handle(t(7), CallEvent::RemoteAnswered).unwrap();
+    call.handle(t(67), CallEvent::CallerHungUp).unwrap();
+    call.handle(t(67), CallEvent::AcwEnded).unwrap();
+    let r = finished(call);
+    assert_eq!(r.direction, Direction::Outbound);
+    assert_eq!(r.agent, Some(ALICE));
+    assert_eq!(r.queue, None);
+    assert_eq!(r.dialing_length, secs(7));
+    assert_eq!(r.alert_length, secs(7));
+    assert_eq!(r.connection_moment, Some(t(7)));
+    assert_eq!(r.connected_length, secs(60));
+    assert_eq!(r.disposition, Some(Disposition::Answered));
+    assert_eq!(r.terminate_side, Some(TerminateSide::Caller));
+}
+
+#[test]
+fn outbound_calls_that_are_not_answered() {
+    // The agent gives up: abandoned, not counted in any service level.
+    let mut call = outbound();
+    call.handle(t(0), CallEvent::Dialling { agent: ALICE })
+        .unwrap();
+    call.handle(t(12), CallEvent::AgentHungUp).unwrap();
+    let r = finished(call);
+    assert_eq!(r.disposition, Some(Disposition::Abandoned));
+    assert_eq!(r.classification, Some(Classification::NotCounted));
+    assert_eq!(r.dialing_length, secs(12));
+    assert_eq!(r.connection_moment, None);
+    // The remote party refuses (busy, unknown number): failed.
+    let mut call = outbound();
+    call.handle(t(0), CallEvent::Dialling { agent: ALICE })
+        .unwrap();
+    call.handle(t(3), CallEvent::Failed).unwrap();
+    let r = finished(call);
+    assert_eq!(r.disposition, Some(Disposition::Failed));
+    assert_eq!(r.dialing_length, secs(3));
+    // An answer before any dialling is not taken.
+    let mut call = outbound();
+    assert!(call.handle(t(1), CallEvent::RemoteAnswered).is_err());
+}

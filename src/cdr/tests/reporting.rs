@@ -45,10 +45,11 @@ fn payload_uses_the_finish_interaction_names() {
         "ActionDate",
         "UserTags",
         "RecordingFile",
+        "DialingLength",
     ] {
         assert!(object.contains_key(name), "{name} missing from {json}");
     }
-    assert_eq!(object.len(), 32);
+    assert_eq!(object.len(), 33);
     assert_eq!(json["RecordingFile"], serde_json::Value::Null);
     assert_eq!(json["Verdict"], serde_json::Value::Null);
     assert_eq!(json["UserTags"], serde_json::json!([]));
