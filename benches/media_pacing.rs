@@ -8,6 +8,9 @@
 //! - `relay BRIDGES [secs]`: BRIDGES bridged calls, both sides sending 50 packets a
 //!   second (PCMU on one leg, PCMA on the other, so every packet is transcoded);
 //!   reports the worker's CPU time per relayed packet.
+//! - `record BRIDGES [secs]`: the same with every bridge recorded (stereo WAV
+//!   files in a temporary folder); the difference from `relay` is the worker's
+//!   cost of recording (the writer thread's is not in it).
 //!
 //! Run with `cargo bench --bench media_pacing -- hold 5000` or `tools/bench-media`;
 //! `MEDIA_BENCH_RT=1` gives the worker thread realtime priority first.
@@ -154,13 +157,14 @@ fn hold(n: usize, secs: u64) {
     println!("  listeners received {} packets in the window", g1 - g0);
 }
 
-fn relay(bridges: usize, secs: u64) {
+fn relay(bridges: usize, secs: u64, record: bool) {
     let pool = PortPool::new(10_000, 29_999);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     let w = worker_thread();
+    let folder = tempfile::tempdir().unwrap();
     // Each bridge: a caller peer (PCMU) and an agent peer (PCMA), each with its leg.
     let mut peers: Vec<(UdpSocket, SocketAddr, u8)> = Vec::new();
     for b in 0..bridges as u64 {
@@ -187,6 +191,14 @@ fn relay(bridges: usize, secs: u64) {
             b: legs[1],
         }))
         .unwrap();
+        if record {
+            rt.block_on(w.send(Command::StartRecording {
+                a: legs[0],
+                b: legs[1],
+                path: folder.path().join(format!("{b}.wav")),
+            }))
+            .unwrap();
+        }
     }
     // Every peer sends one 20 ms packet per period, spread over the period, and
     // drains what the bridge relays to it.
@@ -225,7 +237,17 @@ fn relay(bridges: usize, secs: u64) {
     std::thread::sleep(Duration::from_secs(secs));
     let r1 = rt.block_on(w.report()).unwrap();
     let wall = t0.elapsed();
-    print(&format!("relay bridges={bridges}"), &r0, &r1, wall);
+    let label = if record { "record" } else { "relay" };
+    print(&format!("{label} bridges={bridges}"), &r0, &r1, wall);
+    if record {
+        println!(
+            "  recordings {}: frames written {} dropped {}, errors {}",
+            r1.recordings,
+            r1.recording_frames - r0.recording_frames,
+            r1.recording_frames_dropped - r0.recording_frames_dropped,
+            r1.recording_errors
+        );
+    }
     let relayed = r1.relayed - r0.relayed;
     let cpu = r1.cpu.saturating_sub(r0.cpu);
     println!(
@@ -307,13 +329,15 @@ fn main() {
     let num = |i: usize, d: u64| args.get(i).and_then(|s| s.parse().ok()).unwrap_or(d);
     match args.first().map(String::as_str) {
         Some("hold") => hold(num(1, 1000) as usize, num(2, 10)),
-        Some("relay") => relay(num(1, 500) as usize, num(2, 10)),
+        Some("relay") => relay(num(1, 500) as usize, num(2, 10), false),
+        Some("record") => relay(num(1, 500) as usize, num(2, 10), true),
         Some("baseline") => baseline(num(1, 5000) as usize, num(2, 10)),
         _ => {
             baseline(5000, 10);
             hold(1000, 10);
             hold(5000, 10);
-            relay(500, 10);
+            relay(500, 10, false);
+            relay(500, 10, true);
         }
     }
 }
