@@ -22,9 +22,12 @@ use crate::sip::peer::Transport;
 use crate::sip::tu::NewCall;
 
 use super::metrics::CallMetrics;
+use super::outbound::{may_dial, NoRoute};
+use super::outbound_call::{self, Outbound};
 use super::queue_call::{self, Arrival};
 use super::signalling::{caller_number, dialled_number};
 use super::Services;
+use crate::store::admin::permissions;
 
 /// Digest checks for INVITEs, against the same accounts the registrar uses.
 pub trait Authorize: Send + Sync {
@@ -87,6 +90,7 @@ pub async fn run(s: Arc<Services>, call: NewCall) {
             }
         }
     };
+    let mut user = None;
     if let Some(required_user) = needs_digest {
         let authorizations: Vec<String> = call
             .request
@@ -105,7 +109,12 @@ pub async fn run(s: Arc<Services>, call: NewCall) {
             .await
         {
             AuthOutcome::Authenticated(account)
-                if required_user.is_empty() || account.username == required_user => {}
+                if required_user.is_empty() || account.username == required_user =>
+            {
+                if trunk.is_none() {
+                    user = Some(account.username);
+                }
+            }
             AuthOutcome::Authenticated(_) => {
                 CallMetrics::bump(&s.metrics.forbidden);
                 refuse(&s, &call, 403, "Credentials are not the trunk's").await;
@@ -139,6 +148,21 @@ pub async fn run(s: Arc<Services>, call: NewCall) {
         return;
     };
     let Some(queue) = routing.queue_for_number(&dialled) else {
+        if let Some(user) = user {
+            // An agent's phone calls out.
+            match outbound(&s, &routing, &user, &dialled).await {
+                Ok(out) => {
+                    drop(routing);
+                    outbound_call::run(s, call, out).await;
+                }
+                Err((status, reason)) => {
+                    CallMetrics::bump(&s.metrics.outbound_refused);
+                    tracing::info!(%dialled, %user, status, reason, "outbound call refused");
+                    refuse(&s, &call, status, reason).await;
+                }
+            }
+            return;
+        }
         CallMetrics::bump(&s.metrics.unrouted);
         tracing::info!(%dialled, "INVITE for an unknown number");
         refuse(&s, &call, 404, "No route for this number").await;
@@ -156,6 +180,58 @@ pub async fn run(s: Arc<Services>, call: NewCall) {
     };
     drop(routing);
     queue_call::run(s, call, queue, arrival).await;
+}
+
+/// How `user`'s call to `dialled` leaves: the first outbound route of their
+/// project that takes the number and that their Dial Plan permission allows,
+/// and its trunk; or the refusal.
+async fn outbound(
+    s: &Services,
+    routing: &super::routing::Routing,
+    user: &str,
+    dialled: &str,
+) -> Result<Outbound, (u16, &'static str)> {
+    let agent = routing
+        .agent_of(user)
+        .ok_or((403, "Only agents may call out"))?;
+    let (project, _) = routing
+        .assignment(agent)
+        .ok_or((403, "Not working in any project"))?;
+    let user_id = i64::try_from(agent.0).map_err(|_| (403, "Unknown user"))?;
+    let project_id = i64::try_from(project.0).map_err(|_| (403, "Unknown project"))?;
+    // The project's default profile counts when the user is one of its
+    // members; an agent who only serves its queues has their own profiles
+    // and their queues'.
+    let permissions = match permissions::of_user(&s.store, user_id, Some(project_id)).await {
+        Ok(p) => Ok(p),
+        Err(_) => permissions::of_user(&s.store, user_id, None).await,
+    }
+    .map_err(|e| {
+        tracing::error!(error = %e, "permissions not read");
+        (500, "Permissions unavailable")
+    })?;
+    let dial = routing
+        .outbound()
+        .route_for(project, dialled, None, |r| may_dial(&permissions, r))
+        .map_err(|e| match e {
+            NoRoute::NotANumber(_) | NoRoute::NoMatch(_) => (404, "No route for this number"),
+            NoRoute::NotAllowed(_) => (403, "Not allowed to call this number"),
+        })?;
+    let trunk = routing
+        .trunk(dial.trunk)
+        .cloned()
+        .ok_or((503, "The route's trunk is disabled"))?;
+    let target = trunk
+        .outbound_target()
+        .ok_or((503, "The route's trunk has no address to call"))?;
+    Ok(Outbound {
+        agent,
+        dialled: dialled.to_owned(),
+        dial,
+        trunk,
+        target,
+        extension: user.to_owned(),
+    })
 }
 
 async fn refuse(s: &Services, call: &NewCall, status: u16, reason: &str) {

@@ -98,6 +98,13 @@ pub struct AgentLeg {
     owner: Owner,
 }
 
+/// Where one INVITE of a leg goes: the Request-URI and the way there.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub contact: String,
+    pub source: Peer,
+}
+
 /// Everything needed to ring one agent.
 pub struct Ring<'a> {
     pub call: u64,
@@ -119,9 +126,29 @@ impl AgentLeg {
         sdp: String,
     ) -> Result<AgentLeg, MediaLeg> {
         let now = crate::sip::core::unix_ms();
-        let bindings = s.location.lookup(ring.aor, now);
-        let mut forks = Vec::with_capacity(bindings.len());
-        for binding in bindings {
+        let targets = s
+            .location
+            .lookup(ring.aor, now)
+            .into_iter()
+            .map(|b| Target {
+                contact: b.contact,
+                source: b.source,
+            })
+            .collect();
+        AgentLeg::ring_targets(s, ring, media, sdp, targets).await
+    }
+
+    /// Sends an INVITE to each of `targets` (a trunk's one, or an agent's
+    /// registered contacts); the first to answer takes the leg.
+    pub async fn ring_targets(
+        s: &Services,
+        ring: Ring<'_>,
+        media: MediaLeg,
+        sdp: String,
+        targets: Vec<Target>,
+    ) -> Result<AgentLeg, MediaLeg> {
+        let mut forks = Vec::with_capacity(targets.len());
+        for binding in targets {
             let Ok(target) = Uri::parse(bytes::Bytes::from(binding.contact.clone())) else {
                 tracing::warn!(contact = %binding.contact, "unusable contact skipped");
                 continue;

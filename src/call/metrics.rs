@@ -16,6 +16,8 @@ counters!(
     refused_stopping => "INVITEs refused with 503 because the server is stopping (draining its calls).",
     refused_media => "INVITEs refused for their media (488 no common codec, 503 no port).",
     answered_callers => "Callers answered into a queue.",
+    outbound_calls => "Outbound calls placed by agents through a trunk.",
+    outbound_refused => "Outbound calls refused: no route takes the number, the Dial Plan permission allows none, or the trunk has no address to send to.",
     agent_invites => "INVITEs sent to agent contacts (one per contact rung).",
     agent_answers => "Agent legs answered and bridged.",
     agent_media_refused => "Offers that failed because no media leg could be opened for the agent (ports or worker exhausted).",

@@ -25,11 +25,13 @@
 pub mod admission;
 pub mod agent_leg;
 pub mod agents;
+pub mod dial;
 pub mod dispatch;
 pub mod flow;
 pub mod media;
 pub mod metrics;
 pub mod outbound;
+pub mod outbound_call;
 pub mod queue_call;
 pub mod recording;
 pub mod records;

@@ -40,7 +40,7 @@ mod transfer;
 
 use super::agent_leg::{AgentLeg, Progress, Ring};
 use super::dispatch::DispatchInput;
-use super::flow::{Action, CallFlow, Count, Input, Playback, RecordWrite, TransferVerdict};
+use super::flow::{Action, CallFlow, Count, Input, Playback, TransferVerdict};
 use super::media::MediaLeg;
 use super::metrics::CallMetrics;
 use super::routing::QueueInfo;
@@ -651,7 +651,7 @@ impl QueueCall {
                     tracing::error!("dispatch is gone");
                 }
             }
-            Action::Record(how, record) => self.write(how, &record).await,
+            Action::Record(how, record) => super::records::write(&s, how, &record).await,
             Action::Listen(id) => {
                 s.registry.add_call(id, self.inputs_tx.clone());
                 s.registry.set_caller(id, &self.arrival.caller_number);
@@ -784,25 +784,6 @@ impl QueueCall {
         let mut notify = in_dialog(&s.sip, &mut answered.dialog, Method::Notify, &peer);
         transfer::fill_notify(&mut notify, refer);
         let _ = s.core.send(notify, peer, self.owner.clone()).await;
-    }
-
-    async fn write(&self, how: RecordWrite, record: &cdr::InteractionRecord) {
-        let s = &self.s;
-        let written = match how {
-            RecordWrite::Open => s.records.open(record).await,
-            RecordWrite::Checkpoint => s.records.checkpoint(record).await,
-            RecordWrite::Complete => s.records.complete(record).await.map(|_| ()),
-        };
-        match written {
-            Ok(()) if how == RecordWrite::Complete => {
-                CallMetrics::bump(&s.metrics.records_completed)
-            }
-            Ok(()) => {}
-            Err(e) => {
-                CallMetrics::bump(&s.metrics.record_failures);
-                tracing::error!(error = %e, ?how, "interaction record not written");
-            }
-        }
     }
 
     fn count(&self, count: Count) {

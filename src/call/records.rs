@@ -13,6 +13,10 @@ use tokio::sync::{mpsc, oneshot};
 use crate::cdr::InteractionRecord;
 use crate::store::{InteractionWrite, Store};
 
+use super::flow::RecordWrite;
+use super::metrics::CallMetrics;
+use super::Services;
+
 /// The most writes one transaction carries.
 const BATCH: usize = 512;
 
@@ -57,6 +61,24 @@ impl RecordWriter {
         committed
             .await
             .unwrap_or_else(|_| Err("the record writer has stopped".to_owned()))
+    }
+}
+
+/// Writes `record` as a call core asked, counting and logging a failure
+/// (the call goes on: its next write carries the whole record again).
+pub async fn write(s: &Services, how: RecordWrite, record: &InteractionRecord) {
+    let written = match how {
+        RecordWrite::Open => s.records.open(record).await,
+        RecordWrite::Checkpoint => s.records.checkpoint(record).await,
+        RecordWrite::Complete => s.records.complete(record).await,
+    };
+    match written {
+        Ok(()) if how == RecordWrite::Complete => CallMetrics::bump(&s.metrics.records_completed),
+        Ok(()) => {}
+        Err(e) => {
+            CallMetrics::bump(&s.metrics.record_failures);
+            tracing::error!(error = %e, ?how, "interaction record not written");
+        }
     }
 }
 

@@ -18,9 +18,10 @@ use crate::store::admin::dial_pattern::DialPattern;
 use crate::store::admin::{outbound_routes, queues};
 use crate::store::{Store, StoreError};
 
-/// A trunk as admission matches it.
+/// A trunk as admission matches it and outbound calls leave through it.
 #[derive(Debug, Clone)]
 pub struct TrunkInfo {
+    pub id: i64,
     pub name: String,
     nets: Vec<(IpAddr, u8)>,
     /// Set when the trunk must authenticate with digest as this user.
@@ -32,6 +33,15 @@ pub struct TrunkInfo {
 }
 
 impl TrunkInfo {
+    /// Where outbound calls through the trunk are sent: its first address
+    /// that is one host (not a network), on the SIP port 5060.
+    pub fn outbound_target(&self) -> Option<std::net::SocketAddr> {
+        self.nets
+            .iter()
+            .find(|(ip, len)| u32::from(*len) == if ip.is_ipv4() { 32 } else { 128 })
+            .map(|(ip, _)| std::net::SocketAddr::new(*ip, 5060))
+    }
+
     pub fn matches(&self, ip: IpAddr) -> bool {
         let ip = canonical(ip);
         self.nets.iter().any(|&(net, len)| in_network(ip, net, len))
@@ -91,6 +101,7 @@ impl Routing {
             }
             let ha1 = t.ha1_md5.zip(t.ha1_sha256);
             routing.trunks.push(TrunkInfo {
+                id: t.id,
                 name: t.name,
                 nets,
                 username: t.username,
@@ -146,6 +157,11 @@ impl Routing {
     /// The trunk a request from `ip` came through, if any.
     pub fn trunk_for(&self, ip: IpAddr) -> Option<&TrunkInfo> {
         self.trunks.iter().find(|t| t.matches(ip))
+    }
+
+    /// The enabled trunk with this id.
+    pub fn trunk(&self, id: i64) -> Option<&TrunkInfo> {
+        self.trunks.iter().find(|t| t.id == id)
     }
 
     /// The queue a dialled number reaches: an inbound route, else a queue
@@ -300,6 +316,7 @@ mod tests {
 
     fn trunk(addresses: &[&str]) -> TrunkInfo {
         TrunkInfo {
+            id: 1,
             name: "t".into(),
             nets: addresses.iter().filter_map(|a| parse_net(a)).collect(),
             username: None,
@@ -322,6 +339,17 @@ mod tests {
             "an IPv4-mapped source matches its IPv4 network"
         );
         assert!(!trunk(&["10.0.0.0/33"]).matches("10.0.0.1".parse().unwrap()));
+    }
+
+    #[test]
+    fn outbound_calls_go_to_the_first_single_host_on_5060() {
+        let t = trunk(&["10.0.0.0/8", "192.0.2.7", "192.0.2.9"]);
+        assert_eq!(t.outbound_target(), Some("192.0.2.7:5060".parse().unwrap()));
+        assert_eq!(trunk(&["10.0.0.0/8"]).outbound_target(), None);
+        assert_eq!(
+            trunk(&["2001:db8::1"]).outbound_target(),
+            Some("[2001:db8::1]:5060".parse().unwrap())
+        );
     }
 
     #[test]

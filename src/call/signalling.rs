@@ -192,7 +192,9 @@ pub fn agent_invite(local: &SipLocal, i: &AgentInvite<'_>) -> Request {
     headers.push(HeaderName::Contact, local.contact(i.peer, None));
     headers.push(HeaderName::Allow, ALLOW);
     headers.push(HeaderName::UserAgent, SERVER);
-    headers.push(HeaderName::other("X-Queue"), i.queue_name.to_owned());
+    if !i.queue_name.is_empty() {
+        headers.push(HeaderName::other("X-Queue"), i.queue_name.to_owned());
+    }
     if i.auto_answer {
         headers.push(
             HeaderName::other("Call-Info"),
@@ -220,8 +222,12 @@ pub fn agent_invite(local: &SipLocal, i: &AgentInvite<'_>) -> Request {
 
 /// Quotes what a display-name may hold (section 25.1 quoted-string).
 fn display_name(number: &str, queue: &str) -> String {
-    format!("{number} ({queue})")
-        .chars()
+    let name = if queue.is_empty() {
+        number.to_owned()
+    } else {
+        format!("{number} ({queue})")
+    };
+    name.chars()
         .filter(|c| *c != '"' && *c != '\\' && !c.is_control())
         .collect()
 }

@@ -1,0 +1,148 @@
+//! Agents calling out through a trunk, end to end: the real server, SIPp as
+//! the agent's desk phone (digest-authenticated INVITE from a host that is
+//! not a trunk) and SIPp as the carrier's side of the trunk, and the
+//! outbound record in the real database file.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::calls::*;
+use common::http::Api;
+use common::{sipp_from, TestServer};
+use serde_json::{json, Value};
+use switchboard::cdr::{Direction, Disposition, TerminateSide};
+
+/// The carrier's side: SIPp on 127.0.0.2:5060 answering one call
+/// (tests/sipp/agent_answer.xml: 180, 200, audio, waits for the BYE).
+struct Carrier {
+    child: std::process::Child,
+    log: PathBuf,
+}
+
+impl Carrier {
+    fn start(server: &TestServer) -> Carrier {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sipp");
+        let log = server.dir.path().join("carrier.log");
+        let trace = server.dir.path().join("carrier-messages.log");
+        let child = Command::new("sipp")
+            .arg("-sf")
+            .arg(dir.join("agent_answer.xml"))
+            .args(["-i", "127.0.0.2", "-p", "5060", "-m", "1", "-nostdin"])
+            .args(["-mp", &(common::free_port() & !1).to_string()])
+            .args(["-timeout", "60s", "-trace_msg", "-message_file"])
+            .arg(&trace)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("running sipp");
+        std::thread::sleep(Duration::from_millis(300));
+        Carrier { child, log: trace }
+    }
+
+    fn messages(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Carrier {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn id(v: &Value) -> i64 {
+    v["id"].as_i64().unwrap()
+}
+
+/// A carrier trunk at 127.0.0.2, a route for every number through it that
+/// puts 00 in front, and agent 1001 allowed to use it.
+fn carrier_route(server: &TestServer, api: &Api) {
+    let project = demo_queue(api)["project_id"].as_i64().unwrap();
+    let trunk = api.post(
+        "/api/trunks",
+        &json!({"name": "Carrier", "addresses": ["127.0.0.2"]}),
+    );
+    assert_eq!(trunk.status, 201, "{}", trunk.body);
+    let route = api.post(
+        "/api/outbound-routes",
+        &json!({"project_id": project, "name": "Everything", "pattern": "_X.",
+                "prepend": "00", "trunk_id": id(&trunk.json()), "caller_id": "+15550100"}),
+    );
+    assert_eq!(route.status, 201, "{}", route.body);
+    let profile = api.post(
+        "/api/profiles",
+        &json!({"name": "Calls out",
+                "permissions": ["other.outbound_calls", "dial_plan.route.all"]}),
+    );
+    assert_eq!(profile.status, 201, "{}", profile.body);
+    let user = agent_id(server, "1001");
+    let mut u = api.get(&format!("/api/users/{user}")).json();
+    u["first_name"] = json!("Ann");
+    u["last_name"] = json!("Agent");
+    u["profiles"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!(id(&profile.json())));
+    let put = api.put(&format!("/api/users/{user}"), &u);
+    assert_eq!(put.status, 200, "{}", put.body);
+    // The routing snapshot follows the change.
+    std::thread::sleep(Duration::from_millis(500));
+}
+
+fn agent_calls(server: &TestServer, number: &str, talk_ms: &str) -> common::Sipp {
+    let inf = server.sipp_users("agent-dials.csv", &[("1001", "pw-1001")]);
+    sipp_from(
+        "127.0.0.3",
+        "agent_dials.xml",
+        server.udp,
+        &inf,
+        &["-s", number, "-m", "1", "-d", talk_ms],
+    )
+}
+
+#[test]
+fn an_agent_calls_out_through_the_trunk_and_leaves_an_outbound_record() {
+    let (server, api) = demo("");
+    carrier_route(&server, &api);
+    let carrier = Carrier::start(&server);
+    let run = agent_calls(&server, "5550123", "2000");
+    assert!(
+        run.success && run.successful_calls == 1,
+        "the agent's phone: {}\ncarrier: {}",
+        run.output,
+        carrier.messages()
+    );
+    let records = completed_records(&server, 1);
+    assert_eq!(records.len(), 1, "{records:#?}");
+    let r = &records[0].record;
+    assert_eq!(r.direction, Direction::Outbound);
+    assert_eq!(r.agent.map(|a| a.0), Some(agent_id(&server, "1001")));
+    assert_eq!(r.remote_number, "5550123");
+    assert_eq!(r.local_number, "+15550100", "the route's caller ID");
+    assert_eq!(r.disposition, Some(Disposition::Answered));
+    assert_eq!(r.terminate_side, Some(TerminateSide::Agent));
+    assert!(r.dialing_length > Duration::ZERO, "{r:#?}");
+    assert!(r.connected_length >= Duration::from_millis(1500), "{r:#?}");
+    let messages = carrier.messages();
+    assert!(
+        messages.contains("INVITE sip:005550123@127.0.0.2:5060"),
+        "the route's rewriting reaches the trunk: {messages}"
+    );
+    assert!(messages.contains("From: \"+15550100\""), "{messages}");
+    assert_eq!(server.metric("switchboard_call_outbound_calls_total"), 1);
+}
+
+#[test]
+fn an_agent_without_the_dial_plan_permission_is_refused() {
+    let (server, _api) = demo("");
+    // No route, no permission: the number reaches nothing.
+    let run = agent_calls(&server, "5550123", "500");
+    assert!(!run.success, "{}", run.output);
+    assert_eq!(server.metric("switchboard_call_outbound_refused_total"), 1);
+    assert_eq!(server.metric("switchboard_call_outbound_calls_total"), 0);
+}
