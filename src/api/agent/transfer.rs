@@ -134,7 +134,7 @@ pub(super) async fn transfer(
     let agent = agent_id(user);
     let not_connected = || conflict("you are not connected to this call");
     let view = a.hub.view(agent, now());
-    if !view.call.as_ref().is_some_and(|c| c.call == call) {
+    if view.call.as_ref().is_none_or(|c| c.call != call) {
         return Err(not_connected());
     }
     let Some(task) = a.registry.call(call) else {
