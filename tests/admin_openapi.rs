@@ -13,7 +13,7 @@ fn the_openapi_document_lists_every_route_and_they_answer() {
     let doc = api.get("/api/openapi.json").json();
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
-    assert_eq!(paths.len(), 29 + 6 + 8);
+    assert_eq!(paths.len(), 29 + 6 + 10);
     // The operations beyond the five of each resource are answered in
     // tests/admin_users.rs, and the agent panel's in tests/agent_panel.rs.
     let beyond = [
