@@ -137,6 +137,9 @@ fn expected(method: &str, template: &str, who: Who, scope: Scope, success: u16) 
 fn panel(method: &str, template: &str, who: Who, success: u16) -> u16 {
     match who {
         Who::Admin | Who::Supervisor => 403,
+        // The agent's call is in after-call work, the stranger never had
+        // it: neither is connected to it, so neither may transfer it.
+        Who::Agent | Who::Stranger if template == "/api/agent/calls/{id}/transfer" => 409,
         Who::Stranger if template.contains("{id}") => 404,
         Who::Stranger if method == "POST" && template == "/api/agent/login" => 422,
         _ => success,
@@ -387,6 +390,9 @@ impl World {
             ("POST", "agent", Some("login")) => json!({"project": self.project}),
             ("POST", "agent", Some("logout")) => return Body::None,
             ("POST", "agent", Some("status")) => json!({"status": 1}),
+            ("POST", "agent", Some("calls")) if template.ends_with("/transfer") => {
+                json!({"target": "7001"})
+            }
             ("POST", "agent", Some("calls")) => json!({"code": self.done}),
             _ => panic!("no body for {method} {template}: add one to World::body"),
         })

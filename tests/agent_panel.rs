@@ -741,3 +741,258 @@ fn the_session_cookie_works_only_for_pages_of_our_origin() {
     assert_eq!(open(evil), 403);
     assert_eq!(open(&own), 101);
 }
+
+/// Puts the user of extension `username` in `project` with `profiles` and
+/// the name `first last` (their other fields kept).
+fn join_project(admin: &Api, username: &str, project: i64, profiles: &[i64], name: (&str, &str)) {
+    let user = admin
+        .get("/api/users")
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == username)
+        .unwrap()
+        .clone();
+    let reply = admin.put(
+        &format!("/api/users/{}", id(&user)),
+        &json!({"username": username, "first_name": name.0, "last_name": name.1,
+                "password": format!("secret-{username}"), "profiles": profiles,
+                "projects": [project], "queues": user["queues"]}),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+}
+
+/// The agent's connected call, once the panel's state shows one.
+fn connected_call(me: &Api) -> u64 {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let who = me.get("/api/agent/me").json();
+        if let Some(call) = who["session"]["call"]["id"].as_u64() {
+            if who["session"]["presence"] == "in_call" {
+                return call;
+            }
+        }
+        assert!(Instant::now() < deadline, "never connected: {who}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_connected_agent_transfers_from_the_panel_to_a_queue() {
+    let (server, admin, s) = panel_demo();
+    let doc = admin.get("/api/openapi.json").json();
+    let queue = |name: &str, number: &str| {
+        created(admin.post(
+            "/api/queues",
+            &json!({"project_id": s.project, "name": name, "number": number}),
+        ))
+    };
+    let sales = queue("Sales", "601");
+    let hidden = queue("Hidden", "602");
+    // 1001 sees Sales (its Queue permission) but neither Support nor Hidden.
+    let agent_profile = common::users::profile_id(&admin, "Agent");
+    let sees_sales = common::users::make_profile(&admin, "Sees Sales", &[format!("queue.{sales}")]);
+    let reply = admin.put(
+        &format!("/api/users/{}", agent_id(&server, "1001")),
+        &json!({"username": "1001", "first_name": "Ada", "last_name": "Lovelace",
+                "password": "secret-1001", "profiles": [agent_profile, sees_sales],
+                "projects": [s.project], "queues": [s.queue]}),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    // 1003 serves Sales from a desk phone; 1002 is of the project but not working.
+    join_project(
+        &admin,
+        "1003",
+        s.project,
+        &[agent_profile],
+        ("Grace", "Hopper"),
+    );
+    join_project(
+        &admin,
+        "1002",
+        s.project,
+        &[agent_profile],
+        ("Alan", "Turing"),
+    );
+    let assigned = admin.put(
+        &format!("/api/queues/{sales}/agents"),
+        &json!([{"user_id": agent_id(&server, "1003"), "mandatory": true}]),
+    );
+    assert!(assigned.status < 300, "{}", assigned.body);
+    std::thread::sleep(Duration::from_millis(500));
+    let _sales_phone = Phones::start(&server, &["1003"], "agent_hangup.xml");
+    let _desk = Phones::start(&server, &["1001"], "agent_answer.xml");
+
+    let me = agent(&server);
+    let reply = me.post(
+        "/api/agent/login",
+        &json!({"project": s.project, "queues": [s.queue]}),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+
+    // The targets: the queues 1001 may see, and the project's other agents.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let targets = loop {
+        let reply = documented(
+            &doc,
+            "get",
+            "/api/agent/transfer-targets",
+            me.get("/api/agent/transfer-targets"),
+        );
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        let targets = reply.json();
+        let grace = targets["agents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["extension"] == "1003")
+            .cloned();
+        if grace.is_some_and(|g| g["takes_transfer"] == true) {
+            break targets;
+        }
+        assert!(Instant::now() < deadline, "1003 never free: {targets}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(
+        targets["queues"],
+        json!([{"id": sales, "name": "Sales", "number": "601"}]),
+        "only the queue the Queue permission shows (not {} nor Support)",
+        hidden
+    );
+    let agents = targets["agents"].as_array().unwrap();
+    let extensions: Vec<&str> = agents
+        .iter()
+        .map(|a| a["extension"].as_str().unwrap())
+        .collect();
+    assert_eq!(extensions, ["1002", "1003"], "by name, not 1001 itself");
+    assert_eq!(agents[0]["name"], "Alan Turing");
+    assert_eq!(agents[0]["status"], "Offline");
+    assert_eq!(agents[0]["takes_transfer"], false);
+    assert_eq!(agents[1]["name"], "Grace Hopper");
+    assert_eq!(agents[1]["status"], "Available");
+    assert_eq!(agents[1]["presence"], "available");
+
+    // Not connected to any call yet.
+    let transfer = |call: u64, body: Value| {
+        documented(
+            &doc,
+            "post",
+            "/api/agent/calls/{id}/transfer",
+            me.post(&format!("/api/agent/calls/{call}/transfer"), &body),
+        )
+    };
+    assert_problem(&transfer(12, json!({"target": "601"})), 409);
+
+    let caller = std::thread::spawn({
+        let udp = server.udp;
+        let dir = server.dir.path().to_owned();
+        move || {
+            let inf = dir.join("transfer-caller.csv");
+            std::fs::write(&inf, "SEQUENTIAL\ncaller;\n").unwrap();
+            common::sipp(
+                "queue_caller_waits.xml",
+                udp,
+                &inf,
+                &["-s", DID, "-m", "1", "-recv_timeout", "60s"],
+            )
+        }
+    });
+    let call_id = connected_call(&me);
+
+    // Refusals leave the call with 1001.
+    let p = assert_problem(&transfer(call_id, json!({"target": "1002"})), 403);
+    assert_eq!(p["type"], "/api/problems/transfer-refused", "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("1002"), "{p}");
+    let p = assert_problem(&transfer(call_id, json!({"target": "1001"})), 403);
+    assert_eq!(
+        p["type"], "/api/problems/transfer-refused",
+        "to oneself: {p}"
+    );
+    let p = assert_problem(&transfer(call_id, json!({"target": "999"})), 404);
+    assert_eq!(p["type"], "/api/problems/not-found", "{p}");
+    let p = assert_problem(&transfer(call_id, json!({"target": " "})), 422);
+    assert_eq!(fields(&p), ["target"]);
+    let p = assert_problem(&transfer(call_id, json!({"target": "6 01"})), 422);
+    assert_eq!(fields(&p), ["target"]);
+    assert_problem(&transfer(call_id, json!({"number": "601"})), 400);
+    assert_problem(&transfer(call_id + 1, json!({"target": "601"})), 409);
+    assert_eq!(connected_call(&me), call_id, "still connected");
+
+    let reply = transfer(call_id, json!({"target": "601"}));
+    assert_eq!(reply.status, 202, "{}", reply.body);
+    // The agent's part is over: after-call work for the call they had.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let state = loop {
+        let state = me.get("/api/agent/me").json()["session"].clone();
+        if state["presence"] == "after_call_work" {
+            break state;
+        }
+        assert!(Instant::now() < deadline, "no after-call work: {state}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(state["wrapup"]["call"], call_id, "{state}");
+    assert!(state["call"].is_null(), "{state}");
+    assert_problem(&transfer(call_id, json!({"target": "601"})), 409);
+
+    let run = caller.join().unwrap();
+    assert!(run.success && run.successful_calls == 1, "{}", run.output);
+    let reply = me.post(
+        &format!("/api/agent/calls/{call_id}/result"),
+        &json!({"code": s.done}),
+    );
+    assert_eq!(reply.status, 204, "{}", reply.body);
+
+    let records = completed_records(&server, 2);
+    assert_eq!(records.len(), 2, "{records:#?}");
+    let first = &records[0].record;
+    assert_eq!(first.interaction_id.0, call_id);
+    assert_eq!(first.agent.map(|a| a.0), Some(agent_id(&server, "1001")));
+    assert_eq!(
+        first.transfer_type,
+        Some(switchboard::cdr::TransferType::Blind)
+    );
+    assert_eq!(
+        first.transfer_target.as_deref(),
+        Some(format!("queue-{sales}").as_str())
+    );
+    let second = &records[1].record;
+    assert_eq!(second.queue.map(|q| q.0 as i64), Some(sales));
+    assert_eq!(second.agent.map(|a| a.0), Some(agent_id(&server, "1003")));
+    assert_eq!(
+        second.disposition,
+        Some(switchboard::cdr::Disposition::Answered)
+    );
+}
+
+#[test]
+fn transfers_need_the_transfer_permission() {
+    let (server, admin, s) = panel_demo();
+    let panel_only =
+        common::users::make_profile(&admin, "Panel only", &["menu.agent_panel".into()]);
+    common::users::make_user(
+        &admin,
+        "no-transfers",
+        "no-transfers password",
+        json!({"profiles": [panel_only], "projects": [s.project]}),
+    );
+    let me = as_user(
+        &server,
+        &token(&server, "no-transfers", "no-transfers password", None),
+    );
+    let p = assert_problem(&me.get("/api/agent/transfer-targets"), 403);
+    assert!(
+        p["detail"].as_str().unwrap().contains("other.transfer"),
+        "{p}"
+    );
+    let p = assert_problem(
+        &me.post("/api/agent/calls/12/transfer", &json!({"target": "600"})),
+        403,
+    );
+    assert!(
+        p["detail"].as_str().unwrap().contains("other.transfer"),
+        "{p}"
+    );
+    // With the permission but in no project yet: nothing to list.
+    assert_problem(&agent(&server).get("/api/agent/transfer-targets"), 409);
+}

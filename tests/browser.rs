@@ -21,7 +21,7 @@ use common::http::{created, Api};
 use common::users::profile_id;
 use common::TestServer;
 use serde_json::{json, Value};
-use switchboard::cdr::{Disposition, TerminateSide};
+use switchboard::cdr::{Disposition, TerminateSide, TransferType};
 
 const MANIFEST: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -568,6 +568,121 @@ fn two_browser_agents_in_sequential_order() {
     browser.finish(MINUTE);
     let run = caller.join().unwrap();
     assert!(run.success, "{}", run.output);
+}
+
+/// (f) The agent transfers the caller from the panel to a queue: the list
+/// shows the queue their Queue permission lets them see and who of the
+/// project is free; a number that cannot take the call is refused with the
+/// reason; the queue's desk phone answers the caller, the panel moves to the
+/// after-call work, and the two records show the blind transfer.
+#[test]
+fn an_agent_transfers_the_caller_from_the_panel_to_a_queue() {
+    let (server, api) = demo("");
+    let agent = browser_agent(&server, &api, "1001");
+    let wrapup = wrapup_choices(&api);
+    let project = demo_queue(&api)["project_id"].as_i64().unwrap();
+    let sales = created(api.post(
+        "/api/queues",
+        &json!({"project_id": project, "name": "Sales", "number": "601"}),
+    ))["id"]
+        .as_i64()
+        .unwrap();
+    // 1001 may see Sales (not Support): a profile naming that queue.
+    let sees_sales = common::users::make_profile(&api, "Sees Sales", &[format!("queue.{sales}")]);
+    let id_1001 = agent_id(&server, "1001");
+    let mut user = api.get(&format!("/api/users/{id_1001}")).json();
+    let profiles = user["profiles"].as_array_mut().unwrap();
+    profiles.push(json!(sees_sales));
+    let body = json!({
+        "username": "1001", "first_name": user["first_name"], "last_name": user["last_name"],
+        "password": agent.password, "projects": user["projects"], "profiles": user["profiles"],
+        "queues": user["queues"],
+    });
+    let reply = api.put(&format!("/api/users/{id_1001}"), &body);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    // 1003 serves Sales from a desk phone; 1002 is of the project, not working.
+    browser_agent(&server, &api, "1002");
+    browser_agent(&server, &api, "1003");
+    let assigned = api.put(
+        &format!("/api/queues/{sales}/agents"),
+        &json!([{"user_id": agent_id(&server, "1003"), "mandatory": true}]),
+    );
+    assert!(assigned.status < 300, "{}", assigned.body);
+    std::thread::sleep(Duration::from_millis(500));
+    let _sales_phone = Phones::start(&server, &["1003"], "agent_hangup.xml");
+
+    let mut browser = Browser::start(
+        &server,
+        "transfer.mjs",
+        &[&agent],
+        json!({"queue": sales, "refused": "1002", "code": wrapup.done}),
+    );
+    browser.expect("ready", MINUTE);
+    // 1001's desk phone rings with the browser and answers.
+    let _desk = Phones::start(&server, &["1001"], "agent_answer.xml");
+    let caller = call_in_background(
+        &server,
+        "queue_caller_waits.xml",
+        vec!["-recv_timeout".into(), "90s".into()],
+    );
+    let targets = browser.expect("targets", MINUTE);
+    let queues: Vec<&str> = targets["queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["target"].as_str().unwrap())
+        .collect();
+    assert_eq!(queues, ["601"], "only the queue 1001 may see: {targets}");
+    let agents = targets["agents"].as_array().unwrap();
+    let of = |ext: &str| {
+        agents
+            .iter()
+            .find(|a| a["target"] == ext)
+            .unwrap_or_else(|| panic!("{ext} not listed: {targets}"))
+            .clone()
+    };
+    assert_eq!(of("1003")["free"], true, "{targets}");
+    assert!(
+        of("1003")["text"].as_str().unwrap().contains("free now"),
+        "{targets}"
+    );
+    assert_eq!(of("1002")["free"], false, "{targets}");
+    assert!(!agents.iter().any(|a| a["target"] == "1001"), "{targets}");
+    let refused = browser.expect("refused", MINUTE);
+    assert_eq!(
+        refused["reason"], "Not transferred: 1002 cannot take the call now.",
+        "{refused}"
+    );
+    let after = browser.expect("after-call-work", MINUTE);
+    assert_eq!(
+        after["notice"], "The caller was transferred to Sales.",
+        "{after}"
+    );
+    assert_eq!(after["callShown"], false, "{after}");
+    browser.finish(MINUTE);
+    let run = caller.join().unwrap();
+    assert!(run.success && run.successful_calls == 1, "{}", run.output);
+
+    let records = completed_records(&server, 2);
+    assert_eq!(records.len(), 2, "{records:#?}");
+    let first = &records[0].record;
+    assert_eq!(first.agent.map(|a| a.0), Some(id_1001));
+    assert_eq!(first.transfer_type, Some(TransferType::Blind), "{first:#?}");
+    assert_eq!(
+        first.transfer_target.as_deref(),
+        Some(format!("queue-{sales}").as_str())
+    );
+    let second = &records[1].record;
+    assert_eq!(second.queue.map(|q| q.0 as i64), Some(sales));
+    assert_eq!(second.agent.map(|a| a.0), Some(agent_id(&server, "1003")));
+    assert_eq!(
+        second.disposition,
+        Some(Disposition::Answered),
+        "{second:#?}"
+    );
+    assert_eq!(second.remote_number, first.remote_number);
+    let result = wrapup_of(&server, &records[0]);
+    assert_eq!(result.code, Some(wrapup.done), "{result:?}");
 }
 
 /// A wrong password is refused on the login form.

@@ -1,11 +1,13 @@
 //! The agent panel's API under `/api/agent`, as agreed in the panel protocol
 //! (REST and one WebSocket): who the agent is and their softphone's
-//! credentials, the queues they may choose, login to dispatch, statuses, and
-//! the wrap-up form and result of a call.
+//! credentials, the queues they may choose, login to dispatch, statuses, the
+//! wrap-up form and result of a call, and the blind transfer of the
+//! connected call ([`transfer`]).
 //!
 //! Every route needs a user's session (cookie or bearer; the admin token is
 //! refused: it is nobody's panel) with the `menu.agent_panel` permission.
-//! Statuses need `status.change`; results need `result_code.set`.
+//! Statuses need `status.change`; results need `result_code.set`; transfers
+//! (and the list of their targets) need `other.transfer`.
 //!
 //! The live state comes from the agent hub ([`AgentHub`]), fed by the
 //! dispatch task; requests that change dispatch go to the dispatch task
@@ -27,6 +29,7 @@ use tokio::sync::{mpsc, oneshot};
 
 mod render;
 mod socket;
+mod transfer;
 
 use render::{current_state, state_json, status_json, wrapup_json};
 
@@ -35,7 +38,7 @@ use super::admin::problem::{json_body as body, Problem};
 use crate::acd::{self, AcdError, AgentId, CallId, Millis, ResultCodeId, StatusId};
 use crate::call::agents::{AgentHub, Wrapup};
 use crate::call::dispatch::PanelRequest;
-use crate::call::{DispatchInput, RoutingHandle};
+use crate::call::{DispatchInput, Registry, RoutingHandle};
 use crate::cdr::CallResult;
 use crate::sip::core::unix_ms;
 use crate::store::admin::statuses::Status;
@@ -51,6 +54,8 @@ pub struct AgentState {
     pub hub: Arc<AgentHub>,
     pub dispatch: mpsc::Sender<DispatchInput>,
     pub routing: Arc<RoutingHandle>,
+    /// The calls' tasks, which a panel transfer is handed to.
+    pub registry: Arc<Registry>,
     /// Our SIP domain, in the softphone's URI.
     pub domain: String,
 }
@@ -69,6 +74,8 @@ where
         .route("/agent/status", post(status))
         .route("/agent/calls/{id}/wrapup", get(wrapup_form))
         .route("/agent/calls/{id}/result", post(result))
+        .route("/agent/calls/{id}/transfer", post(transfer::transfer))
+        .route("/agent/transfer-targets", get(transfer::targets))
         .route("/agent/ws", get(socket::websocket))
         .with_state(state)
 }

@@ -120,6 +120,9 @@ pub struct AgentView {
     pub offer: Option<Offer>,
     pub call: Option<Connected>,
     pub wrapup: Option<Wrapup>,
+    /// Whether dispatch would give them an internal transfer now: logged
+    /// in, holding nothing, and Available or in a Transferable status.
+    pub takes_transfer: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -134,6 +137,7 @@ struct Live {
     offer: Option<Offer>,
     call: Option<Connected>,
     wrapup: Option<Wrapup>,
+    takes_transfer: bool,
 }
 
 impl Live {
@@ -148,6 +152,7 @@ impl Live {
             offer: None,
             call: None,
             wrapup: None,
+            takes_transfer: false,
         }
     }
 }
@@ -222,6 +227,7 @@ impl Inner {
             offer: live.offer.clone(),
             call: live.call.clone(),
             wrapup: live.wrapup.clone(),
+            takes_transfer: live.takes_transfer,
         }
     }
 }
@@ -333,6 +339,7 @@ impl AgentHub {
                 let live = inner.live(*agent, now);
                 live.project = None;
                 live.queues.clear();
+                live.takes_transfer = false;
                 if let Some(call) = live.offer.as_ref().map(|o| o.call) {
                     inner.end_offer(*agent, call, OfferEnd::Cancelled);
                 }
@@ -355,7 +362,11 @@ impl AgentHub {
                 presence,
             } => {
                 let left = engine.break_remaining(*agent, now).unwrap_or_default();
+                // Whether they take a transfer changes only with their status
+                // or with what they hold, and either changes the presence.
+                let takes_transfer = engine.takes_transfer(*agent);
                 let live = inner.live(*agent, now);
+                live.takes_transfer = takes_transfer;
                 live.status = Some(*status);
                 live.presence = *presence;
                 live.since = now;
@@ -536,6 +547,7 @@ mod tests {
         assert_eq!(view.project, Some(P));
         assert_eq!(view.presence, Presence::Available);
         assert_eq!(view.queues, [(SALES, 0)]);
+        assert!(view.takes_transfer, "Available and holding nothing");
         drain(&mut rx);
 
         let call = CallId(7);
@@ -571,6 +583,7 @@ mod tests {
             Some("+15550123")
         );
         assert_eq!(view.offer, None);
+        assert!(!view.takes_transfer, "on a call");
 
         step(&mut acd, &hub, t(60), Event::Hangup { call });
         let view = hub.view(A1, t(61));
@@ -589,6 +602,7 @@ mod tests {
         assert!(drain(&mut rx).contains(&HubEvent::WrapupEnded { call }));
         assert_eq!(hub.view(A1, t(70)).wrapup, None);
         assert_eq!(hub.view(A1, t(70)).presence, Presence::Available);
+        assert!(hub.view(A1, t(70)).takes_transfer);
     }
 
     #[test]
@@ -612,6 +626,7 @@ mod tests {
         );
         let view = hub.view(A1, t(160));
         assert_eq!(view.presence, Presence::Break);
+        assert!(!view.takes_transfer, "Lunch is no Transferable status");
         assert_eq!(view.since, t(100));
         assert_eq!(view.break_left, Duration::from_secs(540));
         step(

@@ -356,6 +356,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         hub,
         dispatch: dispatch_tx.clone(),
         routing: routing.clone(),
+        registry: registry_handle.clone(),
         domain: config.sip.domain.clone(),
     });
     let reload = spawn_reloader(store.clone(), routing.clone(), dispatch_tx);

@@ -1,5 +1,6 @@
 // The agent panel: log in, choose the project and queues, take queue calls in
-// the browser softphone (phone.js) and close each with a result code and tags.
+// the browser softphone (phone.js), transfer a caller blind to a queue or an
+// agent, and close each call with a result code and tags.
 //
 // The server is the source of truth: the panel follows the live WebSocket
 // /api/agent/ws (the state on every connection, offers, queue waiting counts,
@@ -25,6 +26,8 @@ const model = {
   held: false,
   muted: false,
   wrapupShown: null, // call id of the wrap-up form on screen
+  transferOpen: false, // the list of transfer targets is on screen
+  transferring: false, // a transfer request is on its way
   clockSkew: 0, // server time minus local time, when it is worth correcting
 };
 
@@ -244,7 +247,14 @@ function onMessage(msg) {
       render();
       break;
     case "connected":
-      if (model.state) model.state.presence = "in_call";
+      if (model.state) {
+        model.state.presence = "in_call";
+        // The state that follows names the queue and caller; until then the
+        // call is known by its id, which is all a transfer needs.
+        if (!(model.state.call && model.state.call.id === msg.call)) {
+          model.state.call = { id: msg.call, queue: null, caller: "" };
+        }
+      }
       render();
       break;
     case "wrapup": {
@@ -363,6 +373,7 @@ function render() {
   renderQueues();
   renderOffer();
   renderCall();
+  renderTransfer();
   renderWrapup();
   tick();
 }
@@ -533,6 +544,141 @@ function tick() {
   if (st.wrapup) $("acw-left").textContent = clock(st.wrapup.until - now);
 }
 setInterval(tick, 250);
+
+// ---------------------------------------------------------------- transfer
+
+/**
+ * The call the server has the agent connected to (answered here or on a desk
+ * phone): the one a transfer moves on.
+ */
+function connectedCall() {
+  const st = model.state;
+  return st && st.call && st.presence === "in_call" ? st.call.id : null;
+}
+
+function renderTransfer() {
+  const call = connectedCall();
+  $("transfer").disabled = call === null || model.transferring;
+  $("transfer-submit").disabled = model.transferring;
+  if (call === null && model.transferOpen) closeTransfer();
+}
+
+function closeTransfer() {
+  model.transferOpen = false;
+  show("transfer-box", false);
+  $("transfer").setAttribute("aria-expanded", "false");
+}
+
+function transferError(text) {
+  $("transfer-error").textContent = text;
+  show("transfer-error", Boolean(text));
+}
+
+/** One target of the list: a button naming it, with what it is doing. */
+function targetItem(testid, name, target, state, free) {
+  const li = document.createElement("li");
+  const button = document.createElement("button");
+  button.type = "button";
+  button.dataset.testid = testid;
+  button.dataset.target = target;
+  button.disabled = !free;
+  const label = document.createElement("span");
+  label.textContent = `${name} (${target})`;
+  const note = document.createElement("span");
+  note.className = free ? "free" : "busy";
+  note.textContent = state;
+  button.append(label, note);
+  button.addEventListener("click", () => sendTransfer(target, name));
+  li.append(button);
+  return li;
+}
+
+function hint(text) {
+  const li = document.createElement("li");
+  li.className = "hint";
+  li.textContent = text;
+  return li;
+}
+
+async function openTransfer() {
+  model.transferOpen = true;
+  show("transfer-box", true);
+  $("transfer").setAttribute("aria-expanded", "true");
+  transferError("");
+  $("transfer-number").value = "";
+  $("transfer-queues").replaceChildren();
+  $("transfer-agents").replaceChildren();
+  show("transfer-loading", true);
+  let targets;
+  try {
+    targets = await api("GET", "/api/agent/transfer-targets");
+  } catch (err) {
+    transferError(`The list could not be loaded: ${explain(err)}`);
+    return;
+  } finally {
+    show("transfer-loading", false);
+  }
+  if (!model.transferOpen) return;
+  const queues = targets.queues.map((q) => targetItem(`transfer-queue-${q.id}`, q.name, q.number, "queue", true));
+  $("transfer-queues").replaceChildren(...(queues.length ? queues : [hint("No queue you may see.")]));
+  const agents = targets.agents.map((a) =>
+    targetItem(
+      `transfer-agent-${a.extension}`,
+      a.name || a.extension,
+      a.extension,
+      a.takes_transfer ? `${a.status}: free now` : a.status,
+      a.takes_transfer,
+    ),
+  );
+  $("transfer-agents").replaceChildren(...(agents.length ? agents : [hint("No other agent in this project.")]));
+}
+
+/** Why a transfer was refused, for the agent to read. */
+function refusal(err, name) {
+  const kind = err.body && err.body.type;
+  switch (err.status) {
+    case 403:
+      return kind === "/api/problems/transfer-refused"
+        ? `Not transferred: ${name} cannot take the call now.`
+        : `Not transferred: ${explain(err)}`;
+    case 404:
+      return `Not transferred: there is no queue number or extension ${name}.`;
+    case 409:
+      return "Not transferred: the call is no longer connected to you.";
+    default:
+      return `Not transferred: ${explain(err)}`;
+  }
+}
+
+async function sendTransfer(target, name) {
+  const call = connectedCall();
+  if (call === null || model.transferring) return;
+  model.transferring = true;
+  transferError("");
+  renderTransfer();
+  try {
+    await api("POST", `/api/agent/calls/${encodeURIComponent(call)}/transfer`, { target });
+    // The after-call work follows on the live connection, as when a call ends.
+    closeTransfer();
+    notice(`The caller was transferred to ${name}.`);
+  } catch (err) {
+    transferError(refusal(err, name));
+  } finally {
+    model.transferring = false;
+    if (model.state) render();
+  }
+}
+
+$("transfer").addEventListener("click", () => (model.transferOpen ? closeTransfer() : openTransfer()));
+$("transfer-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const number = $("transfer-number").value.trim();
+  if (!number) {
+    transferError("Enter a queue number or an extension.");
+    return;
+  }
+  sendTransfer(number, number);
+});
 
 // ---------------------------------------------------------------- actions
 

@@ -31,6 +31,11 @@ pub const KINDS: &[(&str, u16, &str)] = &[
         403,
         "The request came from a page of a site not allowed to use this server",
     ),
+    (
+        "transfer-refused",
+        403,
+        "The transfer target may not take the call now",
+    ),
     ("not-found", 404, "No such item"),
     (
         "method-not-allowed",

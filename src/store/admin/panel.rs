@@ -1,6 +1,7 @@
 //! What the agent panel reads about the user behind a session: their name,
 //! projects, the queues they serve in a project (and which are mandatory),
-//! their SIP credentials for the browser softphone, and a queue's tags.
+//! their SIP credentials for the browser softphone, a queue's tags, and
+//! whom a call may be transferred to (the project's queues and agents).
 //! The rules themselves (which statuses, which result codes) stay with
 //! `statuses` and `result_codes`.
 
@@ -38,6 +39,23 @@ pub struct QueueTag {
     pub id: i64,
     pub name: String,
     pub colour: String,
+}
+
+/// A queue of a project, as a transfer target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectQueue {
+    pub id: i64,
+    pub name: String,
+    pub number: String,
+}
+
+/// A user of a project who can be called: their first extension.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectAgent {
+    pub id: i64,
+    pub first_name: String,
+    pub last_name: String,
+    pub extension: String,
 }
 
 pub async fn user(store: &Store, id: i64) -> Result<PanelUser, AdminError> {
@@ -140,4 +158,42 @@ pub async fn set_session_project(store: &Store, user: i64, project: i64) -> Resu
         .execute(store.pool())
         .await?;
     Ok(())
+}
+
+/// The queues of `project`, by name.
+pub async fn project_queues(store: &Store, project: i64) -> Result<Vec<ProjectQueue>, AdminError> {
+    let rows: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT id, name, number FROM queues WHERE project_id = ? ORDER BY name, id",
+    )
+    .bind(project)
+    .fetch_all(store.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, number)| ProjectQueue { id, name, number })
+        .collect())
+}
+
+/// The users of `project` who have an extension, by name; each with their
+/// first extension (the one their softphone registers).
+pub async fn project_agents(store: &Store, project: i64) -> Result<Vec<ProjectAgent>, AdminError> {
+    let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+        "SELECT u.id, u.first_name, u.last_name, MIN(e.sip_username) \
+         FROM user_projects up JOIN users u ON u.id = up.user_id \
+         JOIN extensions e ON e.user_id = u.id \
+         WHERE up.project_id = ? GROUP BY u.id, u.first_name, u.last_name \
+         ORDER BY u.first_name, u.last_name, u.id",
+    )
+    .bind(project)
+    .fetch_all(store.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, first_name, last_name, extension)| ProjectAgent {
+            id,
+            first_name,
+            last_name,
+            extension,
+        })
+        .collect())
 }

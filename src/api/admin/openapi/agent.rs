@@ -162,6 +162,53 @@ pub(super) fn schemas(out: &mut Map<String, Value>) {
         input(vec![("status", id())], &["status"]),
     );
     out.insert(
+        "AgentTransferInput".into(),
+        input(
+            vec![(
+                "target",
+                json!({"type": "string", "minLength": 1, "maxLength": 64,
+                       "pattern": "^[ ]*[0-9A-Za-z+*#._-]+[ ]*$",
+                       "description": "a queue number (or an inbound route's number) or an \
+                                       agent's extension"}),
+            )],
+            &["target"],
+        ),
+    );
+    out.insert(
+        "AgentTransferTargets".into(),
+        object(vec![
+            (
+                "queues",
+                json!({"type": "array", "items": object(vec![
+                    ("id", id()),
+                    ("name", json!({"type": "string"})),
+                    ("number", json!({"type": "string"})),
+                ])}),
+            ),
+            (
+                "agents",
+                json!({"type": "array", "items": object(vec![
+                    ("id", id()),
+                    ("extension", json!({"type": "string"})),
+                    ("name", json!({"type": "string"})),
+                    ("status", json!({"type": "string", "description": "the status's name"})),
+                    (
+                        "presence",
+                        json!({"type": "string", "enum": ["offline", "available", "break",
+                                                          "ringing", "in_call",
+                                                          "after_call_work"]}),
+                    ),
+                    (
+                        "takes_transfer",
+                        json!({"type": "boolean",
+                               "description": "logged in to the project, holding nothing, and \
+                                               Available or in a Transferable status"}),
+                    ),
+                ])}),
+            ),
+        ]),
+    );
+    out.insert(
         "AgentResultInput".into(),
         input(
             vec![
@@ -276,8 +323,39 @@ pub(super) fn paths(paths: &mut Map<String, Value>) {
             },
         }),
     );
+    paths.insert(
+        "/api/agent/calls/{id}/transfer".into(),
+        json!({
+            "parameters": path_id(),
+            "post": {
+                "operationId": "agent-transfer",
+                "tags": tag,
+                "description": "Transfers the caller of the call the agent is connected to, \
+                                blind, to a queue number or an agent's extension (needs \
+                                other.transfer). The agent's part ends and their after-call \
+                                work starts; the record notes TransferType blind. 403 \
+                                transfer-refused: the target may not take it now; 404: no \
+                                such number; 409: not connected to this call.",
+                "requestBody": body("AgentTransferInput"),
+                "responses": with(problems(&[400, 404, 409, 415, 422]), "202",
+                    json!({"description": "The caller is on the way to the target"})),
+            },
+        }),
+    );
+    paths.insert(
+        "/api/agent/transfer-targets".into(),
+        json!({"get": {
+            "operationId": "agent-transfer-targets",
+            "tags": tag,
+            "description": "Whom the agent may transfer to: the queues of their project that \
+                            their Queue permission shows, and the project's agents with \
+                            whether each takes a transfer now (needs other.transfer).",
+            "responses": with(problems(&[409]), "200", answer("The transfer targets",
+                schema_ref("AgentTransferTargets"))),
+        }}),
+    );
 }
 
 /// How many paths [`paths`] adds.
 #[cfg(test)]
-pub(super) const EXTRA_PATHS: usize = 8;
+pub(super) const EXTRA_PATHS: usize = 10;
