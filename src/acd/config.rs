@@ -151,7 +151,9 @@ pub enum ExitTarget {
     /// A number or extension, dialled by call control.
     Number(String),
     /// Call control stores a callback request for the caller's number, plays
-    /// a prompt saying so, and hangs up.
+    /// a prompt saying so, and hangs up. Taken by the queue-exit key, the
+    /// request keeps the caller's place
+    /// ([`Event::CallbackRequested`](super::Event::CallbackRequested)).
     Callback,
     /// Call control plays a goodbye prompt and hangs up.
     Prompt,
@@ -183,12 +185,22 @@ pub struct QueueConfig {
     pub mandatory_agents: Vec<AgentId>,
     /// The handle time the wait estimate assumes before any call is handled.
     pub expected_handle_time: Duration,
+    /// A callback whose customer could not be reached is tried again this
+    /// many more times (so `1 + callback_retries` attempts in all).
+    pub callback_retries: u32,
+    /// An unreachable callback goes back to its place in the queue this long
+    /// after the failed attempt; zero puts it back at once.
+    pub callback_retry_delay: Duration,
+    /// A callback not connected this long after it was requested ends as
+    /// expired; `None` (the default) keeps it until it is served or cancelled.
+    pub callback_expiry: Option<Duration>,
 }
 
 impl QueueConfig {
     /// A voice queue with Longest Idle, priority 0, 15 s agent timeout, no
     /// after-call work, no queue timeout, a 20 s service level, no
-    /// announcements and a 3-minute expected handle time.
+    /// announcements, a 3-minute expected handle time, and callbacks tried
+    /// three times in all, 5 minutes apart, without expiry.
     pub fn new(id: QueueId, project: ProjectId) -> Self {
         QueueConfig {
             id,
@@ -205,6 +217,9 @@ impl QueueConfig {
             channel: Channel::Voice,
             mandatory_agents: Vec::new(),
             expected_handle_time: Duration::from_secs(180),
+            callback_retries: 2,
+            callback_retry_delay: Duration::from_secs(300),
+            callback_expiry: None,
         }
     }
 }

@@ -232,6 +232,7 @@ impl Engine {
         call.offer = self.next_offer;
         call.ringing.clear();
         call.ringing.extend_from_slice(agents);
+        let callback = call.callback;
         let ring_for = queue.cfg.agent_timeout;
         let auto_answer = queue.cfg.auto_answer;
         let weight = queue.weight();
@@ -258,11 +259,20 @@ impl Engine {
                 until: now,
             });
             a.used += weight;
-            self.actions.push_back(Action::Offer {
-                call: id,
-                agent,
-                ring_for,
-                auto_answer,
+            self.actions.push_back(match callback {
+                Some(cb) => Action::OfferCallback {
+                    call: id,
+                    agent,
+                    ring_for,
+                    auto_answer,
+                    attempt: cb.attempts + 1,
+                },
+                None => Action::Offer {
+                    call: id,
+                    agent,
+                    ring_for,
+                    auto_answer,
+                },
             });
             self.notices.push_back(Notice::Offered { call: id, agent });
             self.refresh(agent);

@@ -32,6 +32,18 @@ pub(crate) enum CallState {
     Waiting,
     Offered,
     Connected(AgentId),
+    /// A callback waiting out its retry delay, out of the waiting set.
+    Retrying,
+}
+
+/// What a callback entry carries beyond a call's state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Callback {
+    /// Attempts made: offers answered by an agent, who then dialled.
+    pub attempts: u32,
+    /// The customer answered: from here on it is a connected call.
+    pub reached: bool,
+    pub expires: Option<Millis>,
 }
 
 pub(crate) struct Call {
@@ -46,6 +58,8 @@ pub(crate) struct Call {
     /// Agents who missed this call, and until when they are passed over.
     pub excluded: Vec<(AgentId, Millis)>,
     pub next_announce: Option<Millis>,
+    /// Set for a callback entry.
+    pub callback: Option<Callback>,
 }
 
 impl Call {
@@ -184,6 +198,20 @@ impl Engine {
                 self.queue_exit(now, call);
                 Ok(())
             }
+            Event::CallbackRequested { call, callback } => {
+                self.request_callback(now, call, callback)
+            }
+            Event::CallbackArrived {
+                call,
+                queue,
+                requested,
+                attempts,
+            } => self.callback_arrived(now, call, queue, requested, attempts),
+            Event::CallbackConnected { call } => self.callback_connected(now, call),
+            Event::CallbackUnreachable { call, retry } => {
+                self.callback_unreachable(now, call, retry)
+            }
+            Event::CallbackCancelled { call } => self.cancel_callback(now, call),
             Event::ResultCode { agent, call, code } => self.result_code(now, agent, call, code),
             Event::WrapupDone { agent, call } => self.wrapup_done(now, agent, call),
             Event::DayStarted => {
@@ -300,6 +328,17 @@ impl Engine {
                 .agents
                 .get(&agent)
                 .is_some_and(|a| a.break_gen == gen && a.break_since.is_some()),
+            Timer::CallbackRetry { call } => self
+                .calls
+                .get(&call)
+                .is_some_and(|c| c.state == CallState::Retrying),
+            // Live while being dialled too: the attempt may fail and send
+            // the callback back to the queue.
+            Timer::CallbackExpiry { call } => self
+                .calls
+                .get(&call)
+                .and_then(|c| c.callback)
+                .is_some_and(|cb| !cb.reached && cb.expires == Some(at)),
         }
     }
 
@@ -331,6 +370,8 @@ impl Engine {
             }
             Timer::Wrapup { agent, call } => self.end_wrapup(now, agent, call),
             Timer::Break { agent, .. } => self.break_exceeded(agent),
+            Timer::CallbackRetry { call } => self.retry_callback(now, call),
+            Timer::CallbackExpiry { call } => self.expire_callback(now, call),
         }
     }
 
@@ -477,7 +518,23 @@ impl Engine {
                 CallState::Connected(a) => {
                     assert!(self.agents[&a].sessions.iter().any(|s| s.call == *id));
                 }
+                CallState::Retrying => {
+                    assert!(c.callback.is_some(), "{id} retrying but no callback");
+                    assert!(!self.queues[c.queue].waiting.contains(&(c.seq, *id)));
+                }
             }
+            if c.callback.is_some_and(|cb| cb.reached) {
+                assert!(matches!(c.state, CallState::Connected(_)));
+            }
+        }
+        for (q, queue) in self.queues.iter().enumerate() {
+            let mine = || self.calls.values().filter(move |c| c.queue == q);
+            let callbacks = mine()
+                .filter(|c| c.callback.is_some_and(|cb| !cb.reached))
+                .count();
+            let retrying = mine().filter(|c| c.state == CallState::Retrying).count();
+            assert_eq!(queue.callbacks, callbacks, "{} callbacks", queue.cfg.id);
+            assert_eq!(queue.retrying, retrying, "{} retrying", queue.cfg.id);
         }
     }
 }

@@ -78,6 +78,42 @@ pub enum Event {
     QueueExit {
         call: CallId,
     },
+    /// The waiting (or ringing) caller asked to be called back: `call` leaves
+    /// the queue ([`Outcome::CallbackRequested`]) and the callback `callback`
+    /// takes its place, with its arrival time. Refused for a call that is not
+    /// waiting or ringing, or is itself a callback.
+    CallbackRequested {
+        call: CallId,
+        callback: CallId,
+    },
+    /// A callback joins the queue at the back: one asked for through the API,
+    /// or one re-entered at start-up (oldest first, so they keep their order).
+    /// `requested` is when it was asked for (its QueueWaitLength and expiry
+    /// count from there; a later time than now is taken as now); `attempts`
+    /// the attempts already made, which count against the queue's retries.
+    CallbackArrived {
+        call: CallId,
+        queue: QueueId,
+        requested: Millis,
+        attempts: u32,
+    },
+    /// The customer answered the callback the agent is dialling: the callback
+    /// leaves the queue answered, and goes on like a connected call.
+    CallbackConnected {
+        call: CallId,
+    },
+    /// The callback's customer could not be reached (busy, no answer,
+    /// failure). With `retry` and retries left it goes back to its place
+    /// after the queue's retry delay; otherwise it ends. The agent is free at
+    /// once (no after-call work for an attempt).
+    CallbackUnreachable {
+        call: CallId,
+        retry: bool,
+    },
+    /// The callback is withdrawn (API): it ends unless already connected.
+    CallbackCancelled {
+        call: CallId,
+    },
     /// The agent chose a result code for `call` (during the call or its
     /// after-call work); its extra time extends the after-call work.
     ResultCode {
@@ -116,6 +152,19 @@ pub enum Action {
         ring_for: Duration,
         auto_answer: bool,
     },
+    /// Ring `agent` for `ring_for` with the callback `call`, attempt number
+    /// `attempt` (1 is the first). When the agent answers
+    /// ([`Event::OfferAccepted`]), call control dials the callback's number
+    /// and reports [`Event::CallbackConnected`] or
+    /// [`Event::CallbackUnreachable`]; a rejection or a miss is reported as
+    /// for a call.
+    OfferCallback {
+        call: CallId,
+        agent: AgentId,
+        ring_for: Duration,
+        auto_answer: bool,
+        attempt: u32,
+    },
     /// Stop ringing `agent` (the offer timed out, another agent answered, or
     /// the caller left). If the agent had already answered, release that leg.
     CancelOffer { call: CallId, agent: AgentId },
@@ -151,6 +200,24 @@ pub enum Outcome {
     Abandoned(AbandonReason),
     /// Sent to the exit target by the queue timeout.
     Redirected(ExitTarget),
+    /// The caller asked to be called back; the callback `callback` keeps
+    /// their place in the queue.
+    CallbackRequested {
+        callback: CallId,
+    },
+    /// A callback ended without reaching its customer.
+    CallbackEnded(CallbackEnd),
+}
+
+/// Why a callback ended unconnected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallbackEnd {
+    /// Its attempts ran out, or call control gave up on the number.
+    Unreachable,
+    /// The queue's callback expiry passed first.
+    Expired,
+    /// Withdrawn (or ended by a hang-up) before it connected.
+    Cancelled,
 }
 
 /// Why an offer ended without an answer.
@@ -210,6 +277,22 @@ pub enum Notice {
         call: CallId,
         agent: AgentId,
         miss: Miss,
+    },
+    /// The agent answered the callback's offer: call control dials it now
+    /// (attempt number `attempt`).
+    CallbackDialling {
+        call: CallId,
+        agent: AgentId,
+        attempt: u32,
+    },
+    /// An attempt did not reach the callback's customer. It goes back to its
+    /// place in the queue at `retry_at`; with `None` it ends (a
+    /// [`Notice::LeftQueue`] follows).
+    CallbackAttemptFailed {
+        call: CallId,
+        agent: AgentId,
+        attempt: u32,
+        retry_at: Option<Millis>,
     },
     /// The agent missed the project's limit of offers in a row and was moved.
     MovedForMissedOffers {
@@ -287,6 +370,10 @@ pub enum AcdError {
     NoSuchOffer { call: CallId, agent: AgentId },
     #[error("{agent} has no interaction {call}")]
     NoSuchSession { agent: AgentId, call: CallId },
+    #[error("{0} is no callback in that state")]
+    NoSuchCallback(CallId),
+    #[error("{0} is neither waiting nor ringing")]
+    NotWaiting(CallId),
     #[error("configuration: {0}")]
     Config(String),
 }

@@ -5,8 +5,10 @@
 //! `bypassed` counter, never hidden.
 //!
 //! Service level today = answered within the queue's threshold, divided by
-//! every interaction that left the queue today (answered, abandoned or
-//! redirected); `None` before the first.
+//! every interaction that left the queue today (answered, abandoned,
+//! redirected, or a callback that failed); `None` before the first. A caller
+//! who asked for a callback is counted once, by how the callback ends, and
+//! from the caller's arrival.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -21,9 +23,14 @@ use super::queue::{QIdx, QueueCounters};
 /// A snapshot of one queue or queue group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueueMetrics {
+    /// Waiting for an agent, callbacks included (a caller behind a callback
+    /// is behind it).
     pub waiting: usize,
-    /// Waiting plus being offered: everyone not yet answered.
+    /// Waiting plus being offered plus callbacks waiting out a retry delay:
+    /// everyone not yet answered nor with an agent.
     pub in_queue: usize,
+    /// Callbacks in the queue (of any of the above, or being dialled).
+    pub callbacks: usize,
     pub longest_wait: Duration,
     /// Member agents by what they are doing (agents in several queues of a
     /// group count once per queue).
@@ -38,6 +45,7 @@ impl QueueMetrics {
     fn add(&mut self, other: QueueMetrics) {
         self.waiting += other.waiting;
         self.in_queue += other.in_queue;
+        self.callbacks += other.callbacks;
         self.longest_wait = self.longest_wait.max(other.longest_wait);
         for (p, n) in other.agents {
             *self.agents.entry(p).or_default() += n;
@@ -52,13 +60,15 @@ impl QueueMetrics {
         c.abandoned += o.abandoned;
         c.queue_exits += o.queue_exits;
         c.redirected += o.redirected;
+        c.callbacks_requested += o.callbacks_requested;
+        c.callbacks_failed += o.callbacks_failed;
         c.bypassed += o.bypassed;
         self.service_level = service_level(c);
     }
 }
 
 fn service_level(c: &QueueCounters) -> Option<f64> {
-    let left = c.answered + c.abandoned + c.redirected;
+    let left = c.answered + c.abandoned + c.redirected + c.callbacks_failed;
     (left > 0).then(|| c.answered_in_time as f64 / left as f64)
 }
 
@@ -110,7 +120,8 @@ impl Engine {
             .min();
         QueueMetrics {
             waiting: queue.waiting.len(),
-            in_queue: queue.waiting.len() + ringing.len(),
+            in_queue: queue.waiting.len() + ringing.len() + queue.retrying,
+            callbacks: queue.callbacks,
             longest_wait: oldest.map_or(Duration::ZERO, |at| now - at),
             agents,
             statuses,

@@ -33,13 +33,15 @@
 //! leaving the queue exactly once, internal transfers), `wrapup.rs`
 //! (after-call work and result codes), `breaks.rs` (the daily allowance),
 //! `agent.rs` (capacity and text channel weights), `announce.rs`
-//! (announcements and queue timeout), `estimate.rs` and `metrics.rs`.
+//! (announcements and queue timeout), `callbacks.rs` (callback requests that
+//! keep the caller's place), `estimate.rs` and `metrics.rs`.
 //! [`sim`] drives the engine with random traffic and compares it with
 //! Erlang C and Erlang A.
 
 mod agent;
 mod announce;
 mod breaks;
+mod callbacks;
 mod config;
 mod dispatch;
 mod engine;
@@ -63,7 +65,9 @@ pub use config::{
     QueueConfig, QueueGroupConfig, ResultCodeConfig, StatusConfig, StrategyKind, CAPACITY,
 };
 pub use engine::Engine;
-pub use event::{AbandonReason, AcdError, Action, Event, Miss, Notice, Outcome, Presence};
+pub use event::{
+    AbandonReason, AcdError, Action, CallbackEnd, Event, Miss, Notice, Outcome, Presence,
+};
 pub use ids::{AgentId, CallId, Millis, ProjectId, QueueGroupId, QueueId, ResultCodeId, StatusId};
 pub use metrics::QueueMetrics;
 pub use queue::QueueCounters;

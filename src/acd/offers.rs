@@ -6,7 +6,8 @@
 //! redirected (queue timeout). A missed offer (timeout, rejection, failure)
 //! puts the interaction back in its old place and passes over the agent who
 //! missed it until the project's re-offer delay has passed; the project's
-//! missed-offer rule may then move that agent to another status.
+//! missed-offer rule may then move that agent to another status. Callback
+//! entries go through the same offers; what differs is in `callbacks.rs`.
 
 use super::agent::Phase;
 use super::engine::{Call, CallState, Engine};
@@ -52,6 +53,7 @@ impl Engine {
                 offer: 0,
                 excluded: Vec::new(),
                 next_announce,
+                callback: None,
             },
         );
         let queue = &mut self.queues[q];
@@ -111,6 +113,23 @@ impl Engine {
         a.last_activity = now;
         a.missed_in_row = 0;
         self.refresh(agent);
+        let call = self.calls.get_mut(&id).expect("checked above");
+        if let Some(cb) = call.callback.as_mut() {
+            // A callback leaves its queue when the customer answers, or when
+            // it ends unreached: until then it may come back, and then as a
+            // new attempt that every agent may be offered.
+            cb.attempts += 1;
+            call.excluded.clear();
+            self.notices.push_back(Notice::CallbackDialling {
+                call: id,
+                agent,
+                attempt: cb.attempts,
+            });
+            for other in losers {
+                self.dispatch_agent(now, other);
+            }
+            return Ok(());
+        }
         let queue = &mut self.queues[q];
         queue.counters.answered += 1;
         if waited <= queue.cfg.service_level {
@@ -233,6 +252,13 @@ impl Engine {
             return self.end_transfer(now, agent);
         }
         self.carried.remove(&call);
+        if self
+            .calls
+            .get(&call)
+            .is_some_and(|c| c.callback.is_some_and(|cb| !cb.reached))
+        {
+            return self.end_callback(now, call, super::event::CallbackEnd::Cancelled);
+        }
         match self.calls.get(&call).map(|c| c.state) {
             None => {}
             Some(CallState::Connected(agent)) => {
@@ -279,7 +305,7 @@ impl Engine {
         if self
             .calls
             .get(&call)
-            .is_some_and(|c| !matches!(c.state, CallState::Connected(_)))
+            .is_some_and(|c| !matches!(c.state, CallState::Connected(_)) && c.callback.is_none())
         {
             self.leave_unanswered(now, call, Outcome::Abandoned(AbandonReason::QueueExit));
         }
@@ -301,6 +327,14 @@ impl Engine {
                 }
             }
             Outcome::Redirected(_) => queue.counters.redirected += 1,
+            Outcome::CallbackRequested { .. } => queue.counters.callbacks_requested += 1,
+            Outcome::CallbackEnded(_) => queue.counters.callbacks_failed += 1,
+        }
+        if call.callback.is_some() {
+            queue.callbacks -= 1;
+        }
+        if call.state == CallState::Retrying {
+            queue.retrying -= 1;
         }
         self.notices.push_back(Notice::LeftQueue {
             call: id,

@@ -5,7 +5,8 @@
 //! Waiting interactions are keyed by a sequence number the engine hands out in
 //! arrival order, so a call that goes back to the queue after a missed offer
 //! takes its old place, and comparing sequence numbers across queues compares
-//! how long calls have waited overall.
+//! how long calls have waited overall. A callback that replaces a waiting
+//! caller takes the caller's number, and so their place.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -29,6 +30,13 @@ pub struct QueueCounters {
     /// Abandoned by the queue-exit key (also counted in `abandoned`).
     pub queue_exits: u64,
     pub redirected: u64,
+    /// Callers who left by asking for a callback; the callback keeps their
+    /// place and is counted again when it ends (answered or failed), so it is
+    /// neither an abandon nor a second interaction offered.
+    pub callbacks_requested: u64,
+    /// Callbacks that ended without reaching their customer (unreachable,
+    /// expired or cancelled).
+    pub callbacks_failed: u64,
     /// Times an agent took a call of a higher-priority queue while this one
     /// had a call waiting that they could have taken.
     pub bypassed: u64,
@@ -40,6 +48,11 @@ pub(crate) struct Queue {
     pub strategy: Box<dyn Strategy>,
     pub members: BTreeSet<AgentId>,
     pub counters: QueueCounters,
+    /// Callback entries not yet out of the queue: waiting, ringing, waiting
+    /// out a retry delay or being dialled.
+    pub callbacks: usize,
+    /// Callback entries waiting out their retry delay (out of `waiting`).
+    pub retrying: usize,
     /// Exponentially weighted mean of recent handle times (talk plus
     /// after-call work), in milliseconds.
     pub handle_ms: f64,
@@ -61,6 +74,8 @@ impl Queue {
             waiting: BTreeSet::new(),
             members: BTreeSet::new(),
             counters: QueueCounters::default(),
+            callbacks: 0,
+            retrying: 0,
         }
     }
 

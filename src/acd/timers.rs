@@ -30,6 +30,14 @@ pub(crate) enum Timer {
         agent: AgentId,
         call: CallId,
     },
+    /// A callback's retry delay passed: back to its place.
+    CallbackRetry {
+        call: CallId,
+    },
+    /// A callback's expiry passed.
+    CallbackExpiry {
+        call: CallId,
+    },
     /// The break allowance runs out.
     Break {
         agent: AgentId,

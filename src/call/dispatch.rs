@@ -11,6 +11,11 @@
 //! out, and a panel agent whose browser is gone is logged out after its grace
 //! period. This task feeds it and carries out what it decides.
 //!
+//! Callback entries have no caller's task: their offers, and whatever else
+//! concerns an id no call task holds, go to call control's callback service
+//! ([`CallbackInput`]); without one, a callback offer fails like an offer
+//! whose phone cannot be reached.
+//!
 //! The dispatch task also feeds the agent hub ([`AgentHub`]) every notice and
 //! offer, and the queues' waiting counts every [`COUNTS_EVERY`].
 
@@ -30,7 +35,7 @@ use crate::sip::registrar::RegistrationChange;
 use super::agents::AgentHub;
 use super::routing::RoutingHandle;
 use super::staffing::{self, LogoutReason, Staffing};
-use super::{CallInput, Registry};
+use super::{CallInput, CallbackInput, Registry};
 
 /// How often the queues' waiting counts go to the agent hub (when changed).
 pub const COUNTS_EVERY: Duration = Duration::from_millis(300);
@@ -476,9 +481,20 @@ impl Dispatch {
             }
             _ => {}
         }
-        if let Some((id, event)) = CallEvent::from_notice(&notice) {
+        if matches!(
+            notice,
+            Notice::CallbackDialling { .. }
+                | Notice::CallbackAttemptFailed { .. }
+                | Notice::LeftQueue {
+                    outcome: acd::Outcome::CallbackEnded(_),
+                    ..
+                }
+        ) {
             self.registry
-                .tell(acd::CallId(id.0), CallInput::Record(event));
+                .tell_callbacks(CallbackInput::Notice(notice.clone()));
+        }
+        if let Some((id, event)) = CallEvent::from_notice(&notice) {
+            self.tell(acd::CallId(id.0), CallInput::Record(event));
             return;
         }
         match notice {
@@ -499,32 +515,17 @@ impl Dispatch {
                 agent,
                 ring_for,
                 auto_answer,
-            } => {
-                let Some(tx) = self.registry.call(call) else {
-                    // The call's task has ended: it is over for dispatch too.
-                    self.apply(acd::Event::Hangup { call });
-                    return;
-                };
-                let caller = self.registry.caller(call).unwrap_or_default();
-                self.hub
-                    .offered(agent, call, caller, ring_for, auto_answer, now());
-                let aor = self.routing.get().aor_of(agent).map(str::to_owned);
-                let told = aor.is_some_and(|aor| {
-                    tx.try_send(CallInput::Offer {
-                        agent,
-                        aor,
-                        ring_for,
-                        auto_answer,
-                    })
-                    .is_ok()
-                });
-                if !told {
-                    self.apply(acd::Event::OfferFailed { call, agent });
-                }
-            }
+            } => self.offer(call, agent, ring_for, auto_answer, None),
+            acd::Action::OfferCallback {
+                call,
+                agent,
+                ring_for,
+                auto_answer,
+                attempt,
+            } => self.offer(call, agent, ring_for, auto_answer, Some(attempt)),
             acd::Action::CancelOffer { call, agent } => {
                 self.hub.offer_cancelled(agent, call);
-                self.registry.tell(call, CallInput::CancelOffer { agent });
+                self.tell(call, CallInput::CancelOffer { agent });
             }
             acd::Action::Announce {
                 call,
@@ -546,6 +547,70 @@ impl Dispatch {
                     self.apply(acd::Event::Hangup { call });
                 }
             }
+        }
+    }
+}
+
+impl Dispatch {
+    /// Tells the call's task; an id no task holds may be a callback's, for
+    /// the callback service.
+    fn tell(&self, call: CallId, input: CallInput) {
+        if self.registry.call(call).is_some() {
+            self.registry.tell(call, input);
+        } else {
+            self.registry
+                .tell_callbacks(CallbackInput::Call { call, input });
+        }
+    }
+
+    /// Hands an offer to the call's task: a call, or the callback's
+    /// `attempt`.
+    fn offer(
+        &mut self,
+        call: CallId,
+        agent: AgentId,
+        ring_for: Duration,
+        auto_answer: bool,
+        attempt: Option<u32>,
+    ) {
+        let caller = self.registry.caller(call).unwrap_or_default();
+        let aor = self.routing.get().aor_of(agent).map(str::to_owned);
+        let told = match attempt {
+            None => {
+                let Some(tx) = self.registry.call(call) else {
+                    // The call's task has ended: it is over for dispatch too.
+                    self.apply(acd::Event::Hangup { call });
+                    return;
+                };
+                self.hub
+                    .offered(agent, call, caller, ring_for, auto_answer, now());
+                aor.is_some_and(|aor| {
+                    tx.try_send(CallInput::Offer {
+                        agent,
+                        aor,
+                        ring_for,
+                        auto_answer,
+                    })
+                    .is_ok()
+                })
+            }
+            Some(attempt) => {
+                self.hub
+                    .offered(agent, call, caller, ring_for, auto_answer, now());
+                aor.is_some_and(|aor| {
+                    self.registry.tell_callbacks(CallbackInput::Offer {
+                        call,
+                        agent,
+                        aor,
+                        ring_for,
+                        auto_answer,
+                        attempt,
+                    })
+                })
+            }
+        };
+        if !told {
+            self.apply(acd::Event::OfferFailed { call, agent });
         }
     }
 }

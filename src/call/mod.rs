@@ -96,6 +96,37 @@ pub enum CallInput {
     },
 }
 
+/// What the dispatch task tells call control's callback service: a callback
+/// entry of the dispatch core has no caller on the line, so no call task of
+/// its own until call control gives it one.
+#[derive(Debug)]
+pub enum CallbackInput {
+    /// Ring `agent` (registered at `aor`) for `ring_for` with the callback
+    /// `call`, attempt number `attempt` (1 is the first). Report the agent's
+    /// answer, rejection or failure as for a call (`OfferAccepted`,
+    /// `OfferRejected`, `OfferFailed`); once answered, dial the callback's
+    /// number from the agent's leg and report `CallbackConnected` when the
+    /// customer answers, or `CallbackUnreachable` (with `retry` unless the
+    /// number is not worth trying again); `Hangup` when the connected call
+    /// ends. Nothing answered: the offer stays pending until its agent
+    /// timeout, so an offer is answered or reported failed.
+    Offer {
+        call: CallId,
+        agent: AgentId,
+        aor: String,
+        ring_for: Duration,
+        auto_answer: bool,
+        attempt: u32,
+    },
+    /// What a call task would be told (`CancelOffer`, `Record`) for an id no
+    /// call task holds: a callback's, when call control has not (yet) given
+    /// it a task. Unknown ids are to be ignored.
+    Call { call: CallId, input: CallInput },
+    /// A callback's progress, for its stored request: `CallbackDialling`,
+    /// `CallbackAttemptFailed`, and `LeftQueue` with `CallbackEnded`.
+    Notice(crate::acd::Notice),
+}
+
 /// Settings every call uses.
 #[derive(Debug, Clone)]
 pub struct CallSettings {
@@ -127,6 +158,8 @@ pub struct Registry {
     callers: Mutex<HashMap<CallId, String>>,
     /// The server is stopping: new calls are refused, calls in progress run on.
     draining: std::sync::atomic::AtomicBool,
+    /// Call control's callback service, once it runs.
+    callbacks: Mutex<Option<mpsc::Sender<CallbackInput>>>,
 }
 
 impl Registry {
@@ -184,6 +217,19 @@ impl Registry {
             Some(sender) => sender.try_send(input).is_ok(),
             None => false,
         }
+    }
+
+    /// Sets the service callback offers and progress go to.
+    pub fn set_callbacks(&self, tx: mpsc::Sender<CallbackInput>) {
+        *lock(&self.callbacks) = Some(tx);
+    }
+
+    /// Hands `input` to the callback service without waiting; false when
+    /// there is none or it is too far behind.
+    pub fn tell_callbacks(&self, input: CallbackInput) -> bool {
+        lock(&self.callbacks)
+            .as_ref()
+            .is_some_and(|tx| tx.try_send(input).is_ok())
     }
 
     fn call_of_leg(&self, leg: LegId) -> Option<CallId> {

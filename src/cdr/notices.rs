@@ -47,6 +47,15 @@ impl CallEvent {
                         target: exit_target(target),
                     },
                 ),
+                // The caller's record ends as a queue exit to the callback.
+                Outcome::CallbackRequested { .. } => (
+                    call,
+                    CallEvent::QueueExit {
+                        target: Some(exit_target(&ExitTarget::Callback)),
+                    },
+                ),
+                // A callback's own record is call control's (it dialled it).
+                Outcome::CallbackEnded(_) => return None,
             },
             Notice::WrapupEnded { call, .. } => (call, CallEvent::AcwEnded),
             _ => return None,
@@ -105,6 +114,18 @@ mod tests {
                 Some(CallEvent::QueueExit { target: None }),
             ),
             (left(Outcome::Abandoned(AbandonReason::Hangup)), None),
+            (
+                left(Outcome::CallbackRequested {
+                    callback: CallId(10),
+                }),
+                Some(CallEvent::QueueExit {
+                    target: Some("callback".into()),
+                }),
+            ),
+            (
+                left(Outcome::CallbackEnded(crate::acd::CallbackEnd::Expired)),
+                None,
+            ),
             (
                 left(Outcome::Redirected(ExitTarget::Queue(QueueId(5)))),
                 Some(CallEvent::QueueTimeout {

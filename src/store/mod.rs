@@ -8,6 +8,7 @@
 
 pub mod admin;
 mod bindings;
+pub mod callbacks;
 mod interactions;
 mod recordings;
 mod routing;
@@ -21,11 +22,12 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 
 pub use bindings::BindingRow;
+pub use callbacks::{CallbackRequest, CallbackResult, CallbackState};
 pub use interactions::{Completion, InteractionWrite, RowState, StoredInteraction};
 pub use recordings::{RecordingListen, MAX_LISTENS};
 pub use routing::{
-    CallbackRequest, CallbackState, DemoSeed, QueueAgent, Route, Trunk, DEMO_AGENTS, DEMO_PROJECT,
-    DEMO_QUEUE, DEMO_QUEUE_NUMBER, DEMO_ROUTE, DEMO_TRUNK,
+    DemoSeed, QueueAgent, Route, Trunk, DEMO_AGENTS, DEMO_PROJECT, DEMO_QUEUE, DEMO_QUEUE_NUMBER,
+    DEMO_ROUTE, DEMO_TRUNK,
 };
 pub use users::{SipCredential, UserState};
 

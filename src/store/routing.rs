@@ -1,5 +1,4 @@
-//! What call control reads to route a call, and the callback requests it
-//! writes: trunks (who may send calls, with which credentials and codecs),
+//! What call control reads to route a call: trunks (who may send calls, with which credentials and codecs),
 //! routes (dialled number to queue), each queue's assigned agents and the
 //! SIP usernames of agents' extensions. These are plain reads of the whole
 //! set: call control keeps them in memory and reloads them after a change.
@@ -11,7 +10,7 @@
 
 use sqlx::Row;
 
-use super::admin::{self, new_id, AdminError};
+use super::admin::{self, AdminError};
 use super::{Store, StoreError};
 
 /// A trunk as call control needs it, credentials included.
@@ -50,49 +49,6 @@ pub struct QueueAgent {
     pub user_id: i64,
     /// Joins the queue whenever logging in to its project.
     pub mandatory: bool,
-}
-
-/// Where a callback request stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CallbackState {
-    Pending,
-    Done,
-    Cancelled,
-}
-
-impl CallbackState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CallbackState::Pending => "pending",
-            CallbackState::Done => "done",
-            CallbackState::Cancelled => "cancelled",
-        }
-    }
-
-    fn parse(s: &str) -> Result<CallbackState, StoreError> {
-        match s {
-            "pending" => Ok(CallbackState::Pending),
-            "done" => Ok(CallbackState::Done),
-            "cancelled" => Ok(CallbackState::Cancelled),
-            other => Err(StoreError::Invalid(format!(
-                "unknown callback state {other:?}"
-            ))),
-        }
-    }
-}
-
-/// A caller who asked to be called back, from a queue's exit.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CallbackRequest {
-    pub id: i64,
-    pub queue_id: i64,
-    /// The caller's number, as it arrived.
-    pub caller: String,
-    /// The interaction the request was made in.
-    pub interaction_id: u64,
-    /// Unix milliseconds.
-    pub requested_at_ms: i64,
-    pub state: CallbackState,
 }
 
 /// What [`Store::seed_demo_routing`] created; empty when the database already
@@ -218,54 +174,6 @@ impl Store {
         )
         .fetch_optional(self.pool())
         .await?)
-    }
-
-    /// Stores a pending callback request; its id.
-    pub async fn save_callback_request(
-        &self,
-        queue_id: i64,
-        caller: &str,
-        interaction_id: u64,
-        requested_at_ms: i64,
-    ) -> Result<i64, StoreError> {
-        let id = new_id();
-        let interaction = i64::try_from(interaction_id).map_err(|_| {
-            StoreError::Invalid(format!("interaction id {interaction_id} is out of range"))
-        })?;
-        sqlx::query(
-            "INSERT INTO callback_requests (id, queue_id, caller, interaction_id, requested_at, \
-             state) VALUES (?, ?, ?, ?, ?, 'pending')",
-        )
-        .bind(id)
-        .bind(queue_id)
-        .bind(caller)
-        .bind(interaction)
-        .bind(requested_at_ms)
-        .execute(self.pool())
-        .await?;
-        Ok(id)
-    }
-
-    /// Every callback request, oldest first.
-    pub async fn callback_requests(&self) -> Result<Vec<CallbackRequest>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, queue_id, caller, interaction_id, requested_at, state \
-             FROM callback_requests ORDER BY requested_at, id",
-        )
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(CallbackRequest {
-                    id: row.try_get(0)?,
-                    queue_id: row.try_get(1)?,
-                    caller: row.try_get(2)?,
-                    interaction_id: u64::try_from(row.try_get::<i64, _>(3)?).unwrap_or(0),
-                    requested_at_ms: row.try_get(4)?,
-                    state: CallbackState::parse(row.try_get(5)?)?,
-                })
-            })
-            .collect()
     }
 
     /// Seeds the demo routing on a database with no project yet: project
@@ -439,33 +347,5 @@ mod tests {
             store.digest_realm().await.unwrap().as_deref(),
             Some("example")
         );
-    }
-
-    #[tokio::test]
-    async fn callback_requests_are_stored_pending() {
-        let (store, _dir) = temp_store().await;
-        store.set_extension("1001", "demo", "a", "b").await.unwrap();
-        let seed = store.seed_demo_routing("demo").await.unwrap();
-        let queue = seed.queue_id.unwrap();
-        assert!(store.callback_requests().await.unwrap().is_empty());
-        let second = store
-            .save_callback_request(queue, "+15550123", 1 << 45, 2_000)
-            .await
-            .unwrap();
-        let first = store
-            .save_callback_request(queue, "1002", 7, 1_000)
-            .await
-            .unwrap();
-        let all = store.callback_requests().await.unwrap();
-        assert_eq!(all.len(), 2);
-        assert_eq!(all[0].id, first);
-        assert_eq!(all[1].id, second);
-        assert_eq!(all[1].interaction_id, 1 << 45);
-        assert_eq!(all[1].caller, "+15550123");
-        assert_eq!(all[0].state, CallbackState::Pending);
-        assert!(store
-            .save_callback_request(queue, "x", u64::MAX, 0)
-            .await
-            .is_err());
     }
 }

@@ -1,6 +1,7 @@
 //! Scenario tests, written as call flows on a virtual clock, and property
 //! tests over random event sequences.
 
+mod callbacks;
 mod flows;
 mod offers;
 mod props;

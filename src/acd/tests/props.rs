@@ -1,6 +1,8 @@
 //! Property tests over random event sequences: no offer to an agent who is not
 //! eligible, no agent over capacity, FIFO within a queue, every interaction
-//! leaves its queue exactly once, and break time adds up.
+//! leaves its queue exactly once, and break time adds up. Callbacks are
+//! among the traffic: asked for by waiting callers or arriving directly,
+//! dialled, connected, unreachable (retried or not) and cancelled.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -30,6 +32,11 @@ enum Op {
     NewDay,
     Transfer(usize),
     Restrategy(usize, usize),
+    RequestCallback(usize),
+    CallbackArrive(usize, u64, u32),
+    CallbackConnected(usize),
+    CallbackUnreachable(usize, bool),
+    CallbackCancel(usize),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -49,6 +56,11 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::NewDay),
         1 => (0..4usize).prop_map(Op::Transfer),
         1 => (0..3usize, 0..6usize).prop_map(|(q, k)| Op::Restrategy(q, k)),
+        2 => any::<usize>().prop_map(Op::RequestCallback),
+        1 => (0..3usize, 0..300u64, 0..3u32).prop_map(|(q, ago, n)| Op::CallbackArrive(q, ago, n)),
+        2 => any::<usize>().prop_map(Op::CallbackConnected),
+        2 => (any::<usize>(), any::<bool>()).prop_map(|(n, r)| Op::CallbackUnreachable(n, r)),
+        1 => any::<usize>().prop_map(Op::CallbackCancel),
     ]
 }
 
@@ -69,7 +81,11 @@ fn world(kinds: [StrategyKind; 3], prio: [u32; 3]) -> Rig {
     sales.announcements = AnnouncementMode::Both;
     sales.announce_every = secs(7);
     sales.queue_timeout = Some((secs(90), ExitTarget::Queue(SUPPORT)));
-    let support = queue(SUPPORT);
+    sales.callback_retries = 1;
+    sales.callback_retry_delay = secs(5);
+    sales.callback_expiry = Some(secs(200));
+    let mut support = queue(SUPPORT);
+    support.callback_retry_delay = secs(0);
     let mut chat = QueueConfig::new(CHAT, P);
     chat.channel = Channel::Text { weight: 33 };
     chat.after_call_work = secs(3);
@@ -114,6 +130,11 @@ struct Model {
     /// Per queue, the calls offered in order.
     offered: BTreeMap<QueueId, Vec<CallId>>,
     queue_of: BTreeMap<CallId, QueueId>,
+    callbacks: BTreeSet<CallId>,
+    /// Callbacks being dialled, by the agent dialling.
+    dialling: BTreeMap<CallId, AgentId>,
+    /// A callback's caller, whose place it took.
+    took_place_of: BTreeMap<CallId, CallId>,
 }
 
 impl Model {
@@ -143,7 +164,12 @@ fn absorb(r: &mut Rig, m: &mut Model) {
     r.acd.check_invariants();
     for a in r.actions() {
         match a {
-            Action::Offer { call, agent, .. } => {
+            Action::Offer { call, agent, .. } | Action::OfferCallback { call, agent, .. } => {
+                assert_eq!(
+                    matches!(a, Action::OfferCallback { .. }),
+                    m.callbacks.contains(&call),
+                    "{call} offered as the wrong kind"
+                );
                 let status = m.status.get(&agent).copied();
                 assert!(
                     status.map(category) == Some(Category::Available),
@@ -165,9 +191,18 @@ fn absorb(r: &mut Rig, m: &mut Model) {
             Notice::OfferMissed { call, agent, .. } => {
                 m.ringing.remove(&(call, agent));
             }
+            Notice::CallbackDialling { call, agent, .. } => {
+                assert!(m.ringing.contains(&(call, agent)), "{call} dialled unrung");
+                m.ringing.retain(|&(c, _)| c != call);
+                m.dialling.insert(call, agent);
+            }
+            Notice::CallbackAttemptFailed { call, .. } => {
+                m.dialling.remove(&call);
+            }
             Notice::LeftQueue { call, outcome, .. } => {
                 *m.left.entry(call).or_default() += 1;
                 m.ringing.retain(|&(c, _)| c != call);
+                m.dialling.remove(&call);
                 if let Outcome::Answered { agent } = outcome {
                     m.connected.insert(call, agent);
                 }
@@ -302,6 +337,54 @@ fn step(r: &mut Rig, m: &mut Model, op: Op) {
             cfg.strategy = kinds[k];
             r.on(now, Event::QueueConfigured(cfg));
         }
+        Op::RequestCallback(n) => {
+            let waiting = m
+                .arrived
+                .iter()
+                .filter(|c| !m.left.contains_key(c) && !m.callbacks.contains(c));
+            if let Some(call) = Model::pick(waiting.copied(), n) {
+                m.next_call += 1;
+                let callback = CallId(m.next_call);
+                m.arrived.insert(callback);
+                m.callbacks.insert(callback);
+                m.queue_of.insert(callback, m.queue_of[&call]);
+                m.took_place_of.insert(callback, call);
+                r.on(now, Event::CallbackRequested { call, callback });
+            }
+        }
+        Op::CallbackArrive(q, ago, attempts) => {
+            m.next_call += 1;
+            let call = CallId(m.next_call);
+            m.arrived.insert(call);
+            m.callbacks.insert(call);
+            m.queue_of.insert(call, QUEUES[q]);
+            let requested = Millis::from_secs(m.now.saturating_sub(ago));
+            r.on(
+                now,
+                Event::CallbackArrived {
+                    call,
+                    queue: QUEUES[q],
+                    requested,
+                    attempts,
+                },
+            );
+        }
+        Op::CallbackConnected(n) => {
+            if let Some(call) = Model::pick(m.dialling.keys().copied(), n) {
+                r.on(now, Event::CallbackConnected { call });
+            }
+        }
+        Op::CallbackUnreachable(n, retry) => {
+            if let Some(call) = Model::pick(m.dialling.keys().copied(), n) {
+                r.on(now, Event::CallbackUnreachable { call, retry });
+            }
+        }
+        Op::CallbackCancel(n) => {
+            let open = m.callbacks.iter().filter(|c| !m.left.contains_key(c));
+            if let Some(call) = Model::pick(open.copied(), n) {
+                r.on(now, Event::CallbackCancelled { call });
+            }
+        }
         Op::NewDay => {
             for b in m.breaks.values_mut() {
                 b.0 = 0;
@@ -373,6 +456,8 @@ proptest! {
             let op = match op {
                 Op::Reject(_) | Op::Fail(_) | Op::Logout(_) => continue,
                 Op::Wait(s) => Op::Wait(s % 15),
+                // A retried callback is offered again, later, at its place.
+                Op::CallbackUnreachable(n, _) => Op::CallbackUnreachable(n, false),
                 op => op,
             };
             step(&mut r, &mut m, op);
@@ -381,10 +466,13 @@ proptest! {
                 absorb(&mut r, &mut m);
             }
         }
+        // A callback that took a caller's place is ranked by that caller.
+        let rank = |call: &CallId| m.took_place_of.get(call).copied().unwrap_or(*call);
         for (queue, calls) in &m.offered {
-            let mut sorted = calls.clone();
+            let ranks: Vec<CallId> = calls.iter().map(rank).collect();
+            let mut sorted = ranks.clone();
             sorted.sort();
-            prop_assert_eq!(calls, &sorted, "{}", queue);
+            prop_assert_eq!(&ranks, &sorted, "{} offered {:?}", queue, calls);
         }
     }
 }
