@@ -79,7 +79,8 @@ fn screen(template: &str) -> Option<&'static str> {
         "profiles" | "permissions" => "menu.profiles",
         "agent-groups" => "menu.agent_groups",
         "pickup-groups" => "menu.pickup_groups",
-        "trunks" | "routes" => "menu.dial_plan",
+        "trunks" | "routes" | "outbound-routes" => "menu.dial_plan",
+        "interactions" | "recording-listens" => "menu.reports",
         "agent" => "menu.agent_panel",
         _ => return None,
     })
@@ -114,6 +115,8 @@ fn expected(method: &str, template: &str, who: Who, scope: Scope, success: u16) 
         return panel(method, template, who, success);
     }
     match who {
+        // The case's call was not recorded.
+        Who::Admin if template == "/api/interactions/{id}/recording" => 404,
         Who::Admin => success,
         Who::Agent | Who::Stranger if screen.is_some() => 403,
         Who::Supervisor if screen.is_some_and(|s| !SUPERVISOR_SCREENS.contains(&s)) => 403,
@@ -375,6 +378,15 @@ impl World {
             (_, "profiles", None) => {
                 json!({"name": format!("Profile {n}"), "permissions": ["menu.reports"]})
             }
+            (_, "outbound-routes", None) => {
+                let trunk = created(self.admin.post(
+                    "/api/trunks",
+                    &json!({"name": format!("Carrier {n}"),
+                            "addresses": [format!("198.51.100.{}", n % 250)]}),
+                ));
+                json!({"project_id": self.project, "name": format!("Route {n}"),
+                       "pattern": "_X.", "trunk_id": id(&trunk)})
+            }
             ("POST", "users", Some("import")) => {
                 return Body::Csv(format!(
                     "username,first_name,last_name,profiles\nimported-{n},I,M,Agent\n"
@@ -424,10 +436,18 @@ impl World {
 
     /// `template` with its ids replaced by objects made for the case.
     fn path(&mut self, template: &str, scope: Scope) -> String {
+        if template == "/api/outbound-routes/match" {
+            return format!("{template}?project_id={}&number=5551234", self.project);
+        }
         if !template.contains('{') {
             return template.to_owned();
         }
         let resource = template.split('/').nth(2).unwrap_or("");
+        if resource == "interactions" {
+            // The record of the agent's call.
+            let id = self.call();
+            return template.replace("{id}", &id.to_string());
+        }
         if resource == "agent" {
             let id = if template.starts_with("/api/agent/projects/") {
                 self.project as u64

@@ -82,6 +82,19 @@ fn case(api: &Api, resource: &str, p: i64, q: i64) -> Case {
             "name",
             json!("Trip"),
         ),
+        "outbound-routes" => {
+            let trunk = api.post(
+                "/api/trunks",
+                &json!({"name": "Round route", "addresses": ["192.0.2.44"]}),
+            );
+            assert_eq!(trunk.status, 201, "{}", trunk.body);
+            (
+                json!({"project_id": p, "name": "Round", "pattern": "_X.",
+                       "trunk_id": id(&trunk.json())}),
+                "name",
+                json!("Trip"),
+            )
+        }
         other => panic!("no round trip for {other}: add one"),
     };
     Case {
@@ -187,7 +200,7 @@ fn every_item_read_with_get_is_taken_back_by_put() {
         );
         tried.push(resource.to_owned());
     }
-    assert_eq!(tried.len(), 12, "{tried:?}");
+    assert_eq!(tried.len(), 13, "{tried:?}");
 }
 
 #[test]
