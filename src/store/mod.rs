@@ -22,8 +22,8 @@ use sqlx::SqlitePool;
 pub use bindings::BindingRow;
 pub use interactions::{Completion, InteractionWrite, RowState, StoredInteraction};
 pub use routing::{
-    CallbackRequest, CallbackState, DemoSeed, QueueAgent, Route, Trunk, DEMO_AGENTS, DEMO_PROJECT,
-    DEMO_QUEUE, DEMO_QUEUE_NUMBER, DEMO_ROUTE, DEMO_TRUNK,
+    CallbackRequest, CallbackState, DemoSeed, QueueAgent, Route, Trunk, TrunkRegistration,
+    DEMO_AGENTS, DEMO_PROJECT, DEMO_QUEUE, DEMO_QUEUE_NUMBER, DEMO_ROUTE, DEMO_TRUNK,
 };
 pub use users::{SipCredential, UserState};
 

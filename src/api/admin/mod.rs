@@ -22,6 +22,7 @@ pub mod openapi;
 mod outbound;
 pub mod problem;
 mod queues;
+pub mod registrations;
 mod replace;
 mod resources;
 pub mod scope;
@@ -56,6 +57,8 @@ pub struct AdminState {
     pub login_guard: Arc<crate::sip::login_guard::LoginGuard>,
     /// The routing snapshot call control uses (reloaded after each change).
     pub routing: Arc<crate::call::RoutingHandle>,
+    /// Where the trunks' registrations to their carriers stand.
+    pub registrations: Arc<registrations::RegistrationBoard>,
     /// Whether the listener serves HTTPS: the session cookie is then `Secure`.
     pub secure_cookie: bool,
     /// The web origins whose pages may use the session cookie.
