@@ -14,6 +14,7 @@ pub(super) async fn render(State(state): State<Arc<AppState>>) -> impl IntoRespo
     let mut out = String::with_capacity(4096);
     state.sip_metrics.render(&mut out);
     state.call_metrics.render(&mut out);
+    state.admin.registrations.render(&mut out);
     let t = state.transports.metrics();
     for (name, value) in [
         ("sip_datagrams_received_total", &t.datagrams_received),

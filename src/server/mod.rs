@@ -10,6 +10,7 @@ mod directory;
 mod http;
 mod invite_auth;
 mod tls;
+mod trunk_registrations;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -337,6 +338,15 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         }
     });
 
+    let registration_board = Arc::new(api::admin::registrations::RegistrationBoard::default());
+    let trunk_registrations = Arc::new(trunk_registrations::TrunkRegistrations::new(
+        store.clone(),
+        CoreHandle {
+            commands: commands_tx.clone(),
+        },
+        Arc::new(SipLocal::new(sip_udp, sip_tcp)),
+        registration_board.clone(),
+    ));
     let core = Core {
         transports: transports.clone(),
         inbound,
@@ -351,6 +361,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         calls: Some(calls_tx),
     };
     let core_task = tokio::spawn(core.run());
+    {
+        let registrations = trunk_registrations.clone();
+        tokio::spawn(async move { registrations.reload().await });
+    }
     let agent_api = Arc::new(api::agent::AgentState {
         store: store.clone(),
         hub,
@@ -359,7 +373,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         registry: registry_handle.clone(),
         domain: config.sip.domain.clone(),
     });
-    let reload = spawn_reloader(store.clone(), routing.clone(), dispatch_tx);
+    let reload = spawn_reloader(
+        store.clone(),
+        routing.clone(),
+        dispatch_tx,
+        trunk_registrations.clone(),
+    );
 
     let admin_token = if config.http.admin_token.is_empty() {
         let token = api::admin::generate_token();
@@ -384,6 +403,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             changed: reload,
             realm: config.realm().to_owned(),
             routing,
+            registrations: registration_board,
             login_guard,
             secure_cookie: config.http.tls().is_some(),
             origins: api::origin::Origins::new(&config.http.allowed_origins, tls.is_some()),
@@ -422,6 +442,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             http::serve(listener, app, limits, drained).await;
         }
     }
+    // Carriers are told the trunks are gone (Expires: 0) while SIP still runs.
+    trunk_registrations.stop_all(Duration::from_secs(5)).await;
     core_task.abort();
     stopping.store(true, std::sync::atomic::Ordering::Relaxed);
     store.close().await;
@@ -435,6 +457,7 @@ fn spawn_reloader(
     store: Store,
     routing: Arc<RoutingHandle>,
     dispatch: tokio::sync::mpsc::Sender<DispatchInput>,
+    registrations: Arc<trunk_registrations::TrunkRegistrations>,
 ) -> Arc<tokio::sync::Notify> {
     let changed = Arc::new(tokio::sync::Notify::new());
     let notified = changed.clone();
@@ -445,6 +468,8 @@ fn spawn_reloader(
                 Ok(r) => routing.set(r),
                 Err(e) => tracing::error!(error = %e, "reloading trunks and routes failed"),
             }
+            let trunks = registrations.clone();
+            tokio::spawn(async move { trunks.reload().await });
             match crate::store::admin::dispatch::load(&store, rand::random()).await {
                 Ok(config) => {
                     if dispatch

@@ -11,6 +11,7 @@ pub mod message;
 pub mod metrics;
 pub mod peer;
 pub mod registrar;
+pub mod registration;
 pub mod transaction;
 pub mod transport;
 pub mod tu;

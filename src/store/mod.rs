@@ -26,8 +26,8 @@ pub use callbacks::{CallbackRequest, CallbackResult, CallbackState};
 pub use interactions::{Completion, InteractionWrite, RowState, StoredInteraction};
 pub use recordings::{RecordingListen, MAX_LISTENS};
 pub use routing::{
-    DemoSeed, QueueAgent, Route, Trunk, DEMO_AGENTS, DEMO_PROJECT, DEMO_QUEUE, DEMO_QUEUE_NUMBER,
-    DEMO_ROUTE, DEMO_TRUNK,
+    DemoSeed, QueueAgent, Route, Trunk, TrunkRegistration, DEMO_AGENTS, DEMO_PROJECT, DEMO_QUEUE,
+    DEMO_QUEUE_NUMBER, DEMO_ROUTE, DEMO_TRUNK,
 };
 pub use users::{SipCredential, UserState};
 

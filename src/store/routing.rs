@@ -30,6 +30,19 @@ pub struct Trunk {
     /// Codec names (`PCMU`, `PCMA`), in the trunk's order of preference.
     pub codecs: Vec<String>,
     pub enabled: bool,
+    /// Registration to the carrier, when the trunk registers.
+    pub registration: Option<TrunkRegistration>,
+}
+
+/// How a trunk registers to its carrier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrunkRegistration {
+    /// The registrar's SIP URI.
+    pub registrar: String,
+    pub username: String,
+    pub password: String,
+    /// Seconds asked for.
+    pub expires: u32,
 }
 
 /// A dialled number and the queue its calls enter.
@@ -89,7 +102,8 @@ impl Store {
     /// Every trunk, by name.
     pub async fn trunks(&self) -> Result<Vec<Trunk>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, name, addresses, username, realm, ha1_md5, ha1_sha256, codecs, enabled \
+            "SELECT id, name, addresses, username, realm, ha1_md5, ha1_sha256, codecs, enabled, \
+             register, registrar, register_username, register_password, register_expires \
              FROM trunks ORDER BY name",
         )
         .fetch_all(self.pool())
@@ -106,6 +120,22 @@ impl Store {
                     ha1_sha256: row.try_get(6)?,
                     codecs: admin::trunks::json_list(row.try_get(7)?)?,
                     enabled: row.try_get(8)?,
+                    registration: match (
+                        row.try_get::<bool, _>(9)?,
+                        row.try_get::<Option<String>, _>(10)?,
+                        row.try_get::<Option<String>, _>(11)?,
+                        row.try_get::<Option<String>, _>(12)?,
+                    ) {
+                        (true, Some(registrar), Some(username), Some(password)) => {
+                            Some(TrunkRegistration {
+                                registrar,
+                                username,
+                                password,
+                                expires: u32::try_from(row.try_get::<i64, _>(13)?).unwrap_or(3600),
+                            })
+                        }
+                        _ => None,
+                    },
                 })
             })
             .collect()
@@ -247,6 +277,11 @@ impl Store {
                     .map(|c| (*c).to_owned())
                     .collect(),
                 enabled: true,
+                register: false,
+                registrar: None,
+                register_username: None,
+                register_password: None,
+                register_expires: 3600,
             },
             None,
         )

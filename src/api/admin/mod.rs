@@ -24,6 +24,7 @@ mod outbound;
 pub mod problem;
 mod queues;
 pub mod recordings;
+pub mod registrations;
 mod replace;
 mod resources;
 pub mod scope;
@@ -58,6 +59,8 @@ pub struct AdminState {
     pub login_guard: Arc<crate::sip::login_guard::LoginGuard>,
     /// The routing snapshot call control uses (reloaded after each change).
     pub routing: Arc<crate::call::RoutingHandle>,
+    /// Where the trunks' registrations to their carriers stand.
+    pub registrations: Arc<registrations::RegistrationBoard>,
     /// Whether the listener serves HTTPS: the session cookie is then `Secure`.
     pub secure_cookie: bool,
     /// The web origins whose pages may use the session cookie.

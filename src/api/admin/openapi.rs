@@ -263,12 +263,37 @@ fn schemas() -> Map<String, Value> {
                 json!({"type": "array", "items": {"type": "string", "enum": CODECS}}),
             ),
             ("enabled", boolean()),
+            (
+                "register",
+                json!({"type": "boolean",
+                       "description": "register to the carrier as this trunk (needs registrar, \
+                                       register_username and register_password)"}),
+            ),
+            (
+                "registrar",
+                json!({"type": ["string", "null"], "maxLength": 257,
+                       "pattern": "^sip:[A-Za-z0-9.:\\[\\]-]+$",
+                       "description": "the carrier's registrar, sip:host or sip:host:port"}),
+            ),
+            (
+                "register_username",
+                json!({"type": ["string", "null"], "minLength": 1, "maxLength": 64}),
+            ),
+            (
+                "register_password",
+                json!({"type": ["string", "null"], "minLength": 1, "maxLength": 128,
+                       "description": "write-only: kept as given (the carrier's realm is only \
+                                       known from its challenge); left out on replace, the \
+                                       stored one stays"}),
+            ),
+            ("register_expires", int(60, 86_400)),
         ],
         &["name", "addresses"],
     );
     let mut shown_trunk = trunk.clone();
     if let Some(p) = shown_trunk["properties"].as_object_mut() {
         p.remove("password");
+        p.remove("register_password");
     }
     let route = input(
         vec![
@@ -324,7 +349,23 @@ fn schemas() -> Map<String, Value> {
         },
     });
     let mut out = Map::new();
-    out.insert("Trunk".into(), output(&shown_trunk, vec![]));
+    let registration = json!({
+        "type": ["object", "null"],
+        "description": "where the registration to the carrier stands; null when the trunk \
+                        does not register",
+        "required": ["state", "expires_at", "last_error"],
+        "properties": {
+            "state": {"type": "string", "enum": ["registering", "registered", "retrying",
+                                                 "failed", "unregistering", "stopped"]},
+            "expires_at": {"type": ["integer", "null"],
+                           "description": "Unix milliseconds the carrier's binding runs out"},
+            "last_error": {"type": ["string", "null"]},
+        },
+    });
+    out.insert(
+        "Trunk".into(),
+        output(&shown_trunk, vec![("registration", registration)]),
+    );
     out.insert("TrunkInput".into(), trunk);
     out.insert("Route".into(), output(&route, vec![]));
     out.insert("RouteInput".into(), route);

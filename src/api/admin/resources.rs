@@ -251,7 +251,7 @@ impl Resource for Trunks {
     const PATH: &'static str = "trunks";
     const SCHEMA: &'static str = "Trunk";
     const WHAT: &'static str = "trunk";
-    const READ_ONLY: &'static [&'static str] = &["id"];
+    const READ_ONLY: &'static [&'static str] = &["id", "registration"];
     type Item = TrunkEntry;
     type Input = TrunkInput;
 
@@ -259,10 +259,16 @@ impl Resource for Trunks {
         item.id
     }
     async fn list(s: &AdminState) -> Result<Vec<TrunkEntry>, AdminError> {
-        trunks::list(&s.store).await
+        let mut list = trunks::list(&s.store).await?;
+        for t in &mut list {
+            t.registration = s.registrations.status(t);
+        }
+        Ok(list)
     }
     async fn get(s: &AdminState, id: i64) -> Result<TrunkEntry, AdminError> {
-        trunks::get(&s.store, id).await
+        let mut t = trunks::get(&s.store, id).await?;
+        t.registration = s.registrations.status(&t);
+        Ok(t)
     }
     async fn create(s: &AdminState, input: TrunkInput) -> Result<Saved<TrunkEntry>, AdminError> {
         let secret = secret(s, &input).await?;

@@ -29,6 +29,28 @@ pub struct TrunkEntry {
     pub username: Option<String>,
     pub codecs: Vec<String>,
     pub enabled: bool,
+    /// Whether the server registers to the carrier as this trunk.
+    pub register: bool,
+    /// The carrier's registrar (a SIP URI), when registering.
+    pub registrar: Option<String>,
+    pub register_username: Option<String>,
+    /// The expiry asked of the registrar, in seconds.
+    pub register_expires: i64,
+    /// Where the registration stands (filled in by the running server);
+    /// `null` for a trunk that does not register.
+    pub registration: Option<RegistrationStatus>,
+}
+
+/// The running registration of a trunk to its carrier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RegistrationStatus {
+    /// `registering`, `registered`, `retrying`, `failed`, `unregistering` or
+    /// `stopped`.
+    pub state: String,
+    /// When the carrier's binding runs out (Unix milliseconds), while it holds.
+    pub expires_at: Option<i64>,
+    /// Why the last attempt failed, until one succeeds.
+    pub last_error: Option<String>,
 }
 
 /// What a client sends to create or replace a trunk.
@@ -47,6 +69,37 @@ pub struct TrunkInput {
     pub codecs: Vec<String>,
     #[serde(default = "default_enabled")]
     pub enabled: bool,
+    #[serde(default)]
+    pub register: bool,
+    #[serde(default)]
+    pub registrar: Option<String>,
+    #[serde(default)]
+    pub register_username: Option<String>,
+    /// Needed to register, except when replacing a trunk that keeps its
+    /// registration username (the stored password is kept).
+    #[serde(default)]
+    pub register_password: Option<String>,
+    #[serde(default = "default_register_expires")]
+    pub register_expires: i64,
+}
+
+fn default_register_expires() -> i64 {
+    3600
+}
+
+/// Whether `text` is a `sip:` URI a REGISTER may go to: `sip:host` or
+/// `sip:host:port`, no user part.
+pub fn is_registrar(text: &str) -> bool {
+    let Some(rest) = text.strip_prefix("sip:") else {
+        return false;
+    };
+    let host = rest.split(';').next().unwrap_or("");
+    !host.is_empty()
+        && host.len() <= 253
+        && !host.contains('@')
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
 }
 
 fn default_codecs() -> Vec<String> {
@@ -130,10 +183,42 @@ fn check(input: &TrunkInput) -> Check {
             c.fail("password", "must be 1 to 128 characters");
         }
     }
+    if let Some(r) = &input.registrar {
+        if !is_registrar(r.trim()) {
+            c.fail(
+                "registrar",
+                "must be a SIP URI such as sip:carrier.example:5060",
+            );
+        }
+    }
+    if let Some(u) = &input.register_username {
+        c.text("register_username", u, 64);
+        if u.contains(|ch: char| ch.is_whitespace() || ch == ':' || ch == '"' || ch == '@') {
+            c.fail(
+                "register_username",
+                "must not contain spaces, colons, @ or quotes",
+            );
+        }
+    }
+    if let Some(p) = &input.register_password {
+        if p.is_empty() || p.chars().count() > 128 {
+            c.fail("register_password", "must be 1 to 128 characters");
+        }
+    }
+    c.range("register_expires", input.register_expires, 60, 86_400);
+    if input.register {
+        if input.registrar.is_none() {
+            c.fail("registrar", "required to register");
+        }
+        if input.register_username.is_none() {
+            c.fail("register_username", "required to register");
+        }
+    }
     c
 }
 
-const COLUMNS: &str = "id, name, addresses, username, codecs, enabled";
+const COLUMNS: &str = "id, name, addresses, username, codecs, enabled, register, registrar, \
+                       register_username, register_expires";
 
 fn from_row(row: &SqliteRow) -> Result<TrunkEntry, AdminError> {
     Ok(TrunkEntry {
@@ -143,6 +228,11 @@ fn from_row(row: &SqliteRow) -> Result<TrunkEntry, AdminError> {
         username: row.try_get(3)?,
         codecs: json_list(row.try_get(4)?)?,
         enabled: row.try_get(5)?,
+        register: row.try_get(6)?,
+        registrar: row.try_get(7)?,
+        register_username: row.try_get(8)?,
+        register_expires: row.try_get(9)?,
+        registration: None,
     })
 }
 
@@ -216,6 +306,36 @@ async fn save(
         ),
         None => None,
     };
+    let register_username = input
+        .register_username
+        .as_ref()
+        .map(|u| u.trim().to_owned());
+    let register_password = match (&register_username, &input.register_password) {
+        (None, _) => None,
+        (Some(_), Some(p)) => Some(p.clone()),
+        (Some(u), None) => {
+            let kept: Option<(Option<String>, Option<String>)> = match id {
+                Some(id) => {
+                    sqlx::query_as(
+                        "SELECT register_username, register_password FROM trunks WHERE id = ?",
+                    )
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                }
+                None => None,
+            };
+            match kept {
+                Some((Some(old), Some(p))) if old == *u => Some(p),
+                _ => {
+                    if input.register {
+                        c.fail("register_password", "required to register");
+                    }
+                    None
+                }
+            }
+        }
+    };
     let secret = match (&username, secret) {
         (None, _) => None,
         (Some(_), Some(s)) => Some(s),
@@ -258,12 +378,16 @@ async fn save(
     };
     let now = now_ms();
     let trunk_id = id.unwrap_or_else(new_id);
+    let registrar = input.registrar.as_ref().map(|r| r.trim().to_owned());
     let sql = if id.is_some() {
         "UPDATE trunks SET name = ?, addresses = ?, username = ?, realm = ?, ha1_md5 = ?, \
-         ha1_sha256 = ?, codecs = ?, enabled = ?, updated_at = ? WHERE id = ?"
+         ha1_sha256 = ?, codecs = ?, enabled = ?, register = ?, registrar = ?, \
+         register_username = ?, register_password = ?, register_expires = ?, updated_at = ? \
+         WHERE id = ?"
     } else {
         "INSERT INTO trunks (name, addresses, username, realm, ha1_md5, ha1_sha256, codecs, \
-         enabled, updated_at, created_at, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+         enabled, register, registrar, register_username, register_password, register_expires, \
+         updated_at, created_at, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     };
     let mut q = sqlx::query(sql)
         .bind(&name)
@@ -274,6 +398,11 @@ async fn save(
         .bind(sha256)
         .bind(&codecs_json)
         .bind(input.enabled)
+        .bind(input.register)
+        .bind(&registrar)
+        .bind(&register_username)
+        .bind(&register_password)
+        .bind(input.register_expires)
         .bind(now);
     if id.is_none() {
         q = q.bind(now);
@@ -287,6 +416,11 @@ async fn save(
         username,
         codecs: input.codecs,
         enabled: input.enabled,
+        register: input.register,
+        registrar,
+        register_username,
+        register_expires: input.register_expires,
+        registration: None,
     }))
 }
 
