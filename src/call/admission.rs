@@ -7,7 +7,9 @@
 //! Anything else is refused with 403 and counted: no toll fraud, no open
 //! relay, and no challenge handed to scanners that name no user of ours.
 //! The dialled number then picks the queue (see [`super::routing`]); an
-//! unknown number gets 404.
+//! unknown number gets 404. A user's call to another agent's extension is an
+//! internal call (the consultation of an attended transfer); any other
+//! number a user dials leaves through an outbound route.
 
 use std::future::Future;
 use std::net::IpAddr;
@@ -23,7 +25,7 @@ use crate::sip::tu::NewCall;
 
 use super::metrics::CallMetrics;
 use super::outbound::{may_dial, NoRoute};
-use super::outbound_call::{self, Outbound};
+use super::outbound_call::{self, Destination, Outbound};
 use super::queue_call::{self, Arrival};
 use super::signalling::{caller_number, dialled_number};
 use super::Services;
@@ -149,8 +151,12 @@ pub async fn run(s: Arc<Services>, call: NewCall) {
     };
     let Some(queue) = routing.queue_for_number(&dialled) else {
         if let Some(user) = user {
-            // An agent's phone calls out.
-            match outbound(&s, &routing, &user, &dialled).await {
+            // An agent's phone calls a colleague, or out.
+            let out = match routing.agent_of(&dialled) {
+                Some(callee) => internal(&s, &routing, &user, &dialled, callee).await,
+                None => outbound(&s, &routing, &user, &dialled).await,
+            };
+            match out {
                 Ok(out) => {
                     drop(routing);
                     outbound_call::run(s, call, out).await;
@@ -227,10 +233,58 @@ async fn outbound(
     Ok(Outbound {
         agent,
         dialled: dialled.to_owned(),
-        dial,
-        trunk,
-        target,
         extension: user.to_owned(),
+        to: Destination::Trunk {
+            dial,
+            trunk,
+            target,
+        },
+    })
+}
+
+/// How `user`'s call to the agent `callee` (at extension `dialled`) goes:
+/// dispatch is asked to hold the callee for it, as for a transfer (logged
+/// in, free, Available or in a Transferable status); the call core refuses
+/// it with 486 when dispatch says no.
+async fn internal(
+    s: &Services,
+    routing: &super::routing::Routing,
+    user: &str,
+    dialled: &str,
+    callee: crate::acd::AgentId,
+) -> Result<Outbound, (u16, &'static str)> {
+    let agent = routing
+        .agent_of(user)
+        .ok_or((403, "Only agents may call agents"))?;
+    if agent == callee {
+        return Err((403, "An agent cannot call themselves"));
+    }
+    let aor = routing
+        .aor_of(callee)
+        .ok_or((404, "No such extension"))?
+        .to_owned();
+    let reservation = crate::acd::CallId(super::new_interaction_id());
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let asked = s
+        .dispatch
+        .send(super::DispatchInput::StartTransfer {
+            call: reservation,
+            agent: callee,
+            reply,
+        })
+        .await
+        .is_ok();
+    let accepted = asked && answer.await.unwrap_or(false);
+    Ok(Outbound {
+        agent,
+        dialled: dialled.to_owned(),
+        extension: user.to_owned(),
+        to: Destination::Agent {
+            agent: callee,
+            aor,
+            reservation,
+            accepted,
+        },
     })
 }
 

@@ -219,6 +219,19 @@ impl AgentLeg {
         })
     }
 
+    /// Makes the leg the call `call`'s, whose SIP events go to `owner`: its
+    /// answered dialog and its media events are routed there from now on
+    /// (an attended transfer takes the leg from the internal call).
+    pub async fn adopt(&mut self, s: &Services, call: u64, owner: &Owner) {
+        self.call = call;
+        self.owner = owner.clone();
+        s.registry
+            .add_leg(self.media.id, crate::acd::CallId(call));
+        if let Some(a) = &self.answered {
+            let _ = s.core.claim(a.key.clone(), owner.clone()).await;
+        }
+    }
+
     /// Whether `tx` is one of this leg's INVITEs.
     pub fn owns(&self, tx: ClientTxId) -> bool {
         self.forks.iter().any(|f| f.tx == tx)

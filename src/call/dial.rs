@@ -1,6 +1,8 @@
-//! An agent's outbound call as a sans-IO core: the agent's phone calls a
-//! number, an outbound route sends it through a trunk, and the two legs are
-//! bridged when the remote party answers.
+//! An agent's call as a sans-IO core: the agent's phone calls a number, an
+//! outbound route sends it through a trunk, and the two legs are bridged when
+//! the remote party answers. The same core runs an internal call, where the
+//! callee is another agent rung at their registered contacts ([`Callee`]):
+//! the consultation of an attended transfer (RFC 5589 section 7).
 //!
 //! [`DialFlow`] takes the time with every input and holds no socket or
 //! clock; the call task ([`super::outbound_call`]) turns SIP events into
@@ -16,6 +18,14 @@
 //! - The record is outbound: the agent, the number dialled, DialingLength,
 //!   and who hung up; an agent who gives up before the answer leaves an
 //!   abandoned record.
+//! - An internal call rings an agent only when dispatch reserved them (logged
+//!   in, free, and Available or in a Transferable status, as for a transfer);
+//!   otherwise the phone gets 486. The reservation keeps queue offers from the
+//!   called agent while the call lasts and is freed at its end. It leaves no
+//!   record: it is no customer's interaction.
+//! - An answered internal call may be handed over: the agent's queue call
+//!   takes the called agent's leg (and their reservation, under which it
+//!   records them), and the consulting agent's leg is hung up.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -52,6 +62,24 @@ pub enum DialInput {
     MediaSilent,
     /// The SIP core is gone.
     SipGone,
+    /// The calling agent's queue call asks for the callee's leg (an attended
+    /// transfer whose Replaces names this call).
+    HandOver,
+}
+
+/// Who the agent calls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Callee {
+    /// A number through a trunk; `arrival` starts the outbound record (its
+    /// id is the call's).
+    Number(cdr::Arrival),
+    /// Another agent. Dispatch was asked to reserve them under
+    /// `reservation`; `accepted` is its answer.
+    Agent {
+        agent: AgentId,
+        reservation: CallId,
+        accepted: bool,
+    },
 }
 
 /// What the call task must do, in order.
@@ -75,6 +103,9 @@ pub enum DialAction {
     CloseRemote,
     /// BYE to the agent's phone.
     ByeAgent,
+    /// Give the answered remote leg to the queue call that asked for it
+    /// ([`DialInput::HandOver`]); it is this call's no more.
+    GiveRemote,
     /// Free the agent leg's media and dialog.
     CloseAgent,
     Dispatch(acd::Event),
@@ -90,12 +121,22 @@ enum Phase {
     Ended,
 }
 
-/// One outbound call.
+/// The agent an internal call rings, and dispatch's reservation of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Reserved {
+    agent: AgentId,
+    reservation: CallId,
+}
+
+/// One outbound or internal call.
 #[derive(Debug)]
 pub struct DialFlow {
     id: CallId,
     phase: Phase,
-    record: RecordBuilder,
+    /// The outbound record; an internal call has none.
+    record: Option<RecordBuilder>,
+    /// The called agent of an internal call, while the reservation is ours.
+    reserved: Option<Reserved>,
     acked: bool,
     ring_deadline: Option<Millis>,
     ack_deadline: Option<Millis>,
@@ -114,18 +155,55 @@ impl DialFlow {
         ack_wait: Duration,
     ) -> DialFlow {
         let id = CallId(arrival.id.0);
+        DialFlow::calling(now, id, agent, Callee::Number(arrival), config, ack_wait)
+    }
+
+    /// `agent` calls `callee` at `now` under the call id `id`.
+    pub fn calling(
+        now: Millis,
+        id: CallId,
+        agent: AgentId,
+        callee: Callee,
+        config: cdr::RecordConfig,
+        ack_wait: Duration,
+    ) -> DialFlow {
         let mut flow = DialFlow {
             id,
             phase: Phase::Dialling { rung: false },
-            record: RecordBuilder::new(now, arrival, config),
+            record: None,
+            reserved: None,
             acked: false,
             ring_deadline: Some(now + RING_LIMIT),
             ack_deadline: None,
             ack_wait,
             actions: VecDeque::new(),
         };
-        flow.note(now, CallEvent::Dialling { agent });
-        flow.write(RecordWrite::Open);
+        match callee {
+            Callee::Number(arrival) => {
+                flow.record = Some(RecordBuilder::new(now, arrival, config));
+                flow.note(now, CallEvent::Dialling { agent });
+                flow.write(RecordWrite::Open);
+            }
+            Callee::Agent {
+                accepted: false, ..
+            } => {
+                // Busy, away, or not working: dispatch keeps them free of
+                // calls they did not choose.
+                flow.push(DialAction::Refuse { status: 486 });
+                flow.end(now, CallEvent::Failed);
+                return flow;
+            }
+            Callee::Agent {
+                agent: callee,
+                reservation,
+                accepted: true,
+            } => {
+                flow.reserved = Some(Reserved {
+                    agent: callee,
+                    reservation,
+                });
+            }
+        }
         flow.push(DialAction::Dispatch(acd::Event::TransferStarted {
             call: id,
             agent,
@@ -134,8 +212,14 @@ impl DialFlow {
         flow
     }
 
-    pub fn record(&self) -> &InteractionRecord {
-        self.record.record()
+    /// The outbound record as it stands; an internal call has none.
+    pub fn record(&self) -> Option<&InteractionRecord> {
+        self.record.as_ref().map(RecordBuilder::record)
+    }
+
+    /// The agent an internal call rings, while the call holds them.
+    pub fn callee_agent(&self) -> Option<AgentId> {
+        self.reserved.map(|r| r.agent)
     }
 
     pub fn is_connected(&self) -> bool {
@@ -226,6 +310,15 @@ impl DialFlow {
                 self.push(DialAction::HangUpRemote);
                 self.end(now, CallEvent::SystemEnded);
             }
+            (Phase::Connected, DialInput::HandOver) if self.reserved.is_some() => {
+                // The queue call takes the callee and their reservation; the
+                // consulting agent's part is over (RFC 5589 section 7.1: the
+                // replaced dialog ends).
+                self.reserved = None;
+                self.push(DialAction::GiveRemote);
+                self.push(DialAction::ByeAgent);
+                self.end(now, CallEvent::SystemEnded);
+            }
             _ => {}
         }
     }
@@ -239,19 +332,31 @@ impl DialFlow {
         self.note(now, CallEvent::AcwEnded);
         self.push(DialAction::CloseAgent);
         self.push(DialAction::Dispatch(acd::Event::Hangup { call: self.id }));
-        self.write(RecordWrite::Complete);
+        if let Some(r) = self.reserved.take() {
+            self.push(DialAction::Dispatch(acd::Event::Hangup {
+                call: r.reservation,
+            }));
+        }
+        if self.record.is_some() {
+            self.write(RecordWrite::Complete);
+        }
         self.push(DialAction::Finished);
     }
 
     fn note(&mut self, now: Millis, event: CallEvent) {
-        if let Err(ignored) = self.record.handle(now, event) {
+        let Some(record) = self.record.as_mut() else {
+            return;
+        };
+        if let Err(ignored) = record.handle(now, event) {
             tracing::debug!(%ignored, "record event not applied");
         }
     }
 
     fn write(&mut self, how: RecordWrite) {
-        let record = Box::new(self.record.record().clone());
-        self.push(DialAction::Record(how, record));
+        if let Some(record) = &self.record {
+            let record = Box::new(record.record().clone());
+            self.push(DialAction::Record(how, record));
+        }
     }
 
     fn push(&mut self, action: DialAction) {

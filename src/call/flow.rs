@@ -28,6 +28,11 @@
 //!   panel): to a queue (a new record with the transfer noted), or to another
 //!   agent in a Transferable status. The agent's part then ends and their
 //!   after-call work starts.
+//! - An attended transfer (RFC 5589 section 7) hands the caller to the agent
+//!   the transferring agent consulted: the shell has taken that agent's
+//!   answered leg from the consultation call, and the core bridges it at
+//!   once under a new record that agent answered. A consultation that is not
+//!   there (any more) leaves the call with the transferring agent.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -88,6 +93,13 @@ pub enum TransferTo {
         aor: String,
         accepted: bool,
     },
+    /// The agent the transferring agent consulted (attended transfer): their
+    /// answered leg is the call's now, and dispatch holds them for the
+    /// transfer under the new record's id.
+    Consulted { agent: AgentId },
+    /// The consultation the REFER's Replaces names is not there (never was,
+    /// or either side hung up), or could not be taken over.
+    NoConsultation,
     /// Nothing the server can reach by that name.
     Unknown,
 }
@@ -104,6 +116,11 @@ pub enum TransferVerdict {
     NotFound,
     /// The call is not connected to the transferring agent (481).
     NotNow,
+    /// The consultation to replace does not exist: the REFER is accepted
+    /// and its NOTIFY reports 481, as the INVITE with Replaces a phone would
+    /// have sent would have been answered (RFC 5589 section 7, RFC 3891
+    /// section 3). The dialog the REFER came in goes on.
+    NoDialog,
 }
 
 /// What the call task tells the core.
@@ -805,12 +822,19 @@ impl CallFlow {
 
     /// The connected agent sends the caller on.
     fn transfer(&mut self, now: Millis, agent: AgentId, to: TransferTo, next: CallId) {
-        let reserved = matches!(to, TransferTo::Agent { accepted: true, .. });
+        let reserved = matches!(
+            to,
+            TransferTo::Agent { accepted: true, .. } | TransferTo::Consulted { .. }
+        );
         let refusal = if self.connected_agent() != Some(agent) {
             Some(TransferVerdict::NotNow)
         } else {
             match &to {
                 TransferTo::Unknown => Some(TransferVerdict::NotFound),
+                TransferTo::NoConsultation => Some(TransferVerdict::NoDialog),
+                TransferTo::Consulted { agent: to } if *to == agent => {
+                    Some(TransferVerdict::Forbidden)
+                }
                 TransferTo::Agent {
                     accepted: false, ..
                 } => Some(TransferVerdict::Forbidden),
@@ -821,6 +845,14 @@ impl CallFlow {
             }
         };
         if let Some(verdict) = refusal {
+            match to {
+                TransferTo::Consulted { agent: to } if self.connected_agent() != Some(to) => {
+                    // The consulted agent's leg was taken over for nothing:
+                    // the consultation is over either way.
+                    self.push(Action::HangUpAgent { agent: to });
+                }
+                _ => {}
+            }
             if reserved {
                 // Dispatch reserved the target agent for a transfer that
                 // will not happen: free them.
@@ -831,13 +863,13 @@ impl CallFlow {
             return;
         }
         match to {
-            TransferTo::Unknown => {}
+            TransferTo::Unknown | TransferTo::NoConsultation => {}
             TransferTo::Queue(queue) => {
-                self.transfer_out(now, queue.id.to_string(), next);
+                self.transfer_out(now, queue.id.to_string(), next, TransferType::Blind);
                 self.enter_queue(now, queue, RecordWrite::Checkpoint);
             }
             TransferTo::Agent { agent: to, aor, .. } => {
-                self.transfer_out(now, to.to_string(), next);
+                self.transfer_out(now, to.to_string(), next, TransferType::Blind);
                 // The new record is the queue's, answered by the agent the
                 // transfer went to; the caller hears the music while it rings.
                 let queue = self.queue.clone();
@@ -857,23 +889,34 @@ impl CallFlow {
                     auto_answer: false,
                 });
             }
+            TransferTo::Consulted { agent: to } => {
+                self.transfer_out(now, to.to_string(), next, TransferType::Attended);
+                // The new record is the queue's, answered by the consulted
+                // agent at once: they are talking already.
+                let queue = self.queue.clone();
+                self.note(now, CallEvent::entered_queue(&queue.config));
+                self.note(now, CallEvent::Offered { agent: to });
+                self.note(now, CallEvent::AgentAnswered { agent: to });
+                self.write(RecordWrite::Checkpoint);
+                self.phase = Phase::Connected(to);
+                self.agent = Some(Answered {
+                    agent: to,
+                    beeping: false,
+                    direct: true,
+                });
+                self.bridge(to);
+            }
         }
     }
 
     /// The transferring agent's part ends: their leg is hung up, their record
     /// notes the transfer and waits for their after-call work, and a new
     /// record starts for the caller under `next`.
-    fn transfer_out(&mut self, now: Millis, target: String, next: CallId) {
+    fn transfer_out(&mut self, now: Millis, target: String, next: CallId, kind: TransferType) {
         self.count(Count::Transfers);
         self.push(Action::TransferVerdict(TransferVerdict::Accepted));
         let direct = self.agent.is_some_and(|a| a.direct);
-        self.note(
-            now,
-            CallEvent::Transferred {
-                target,
-                kind: TransferType::Blind,
-            },
-        );
+        self.note(now, CallEvent::Transferred { target, kind });
         self.note(now, CallEvent::AgentHungUp);
         if direct {
             self.note(now, CallEvent::AcwEnded);

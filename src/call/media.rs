@@ -73,6 +73,18 @@ impl MediaLeg {
         laws: &[Law],
         signalling: &Peer,
     ) -> Result<(MediaLeg, String), MediaRefusal> {
+        MediaLeg::answer_on(s, call, offer, laws, signalling, None)
+    }
+
+    /// [`MediaLeg::answer`] on `worker` (or the next worker in turn).
+    pub fn answer_on(
+        s: &Services,
+        call: u64,
+        offer: &str,
+        laws: &[Law],
+        signalling: &Peer,
+        worker: Option<usize>,
+    ) -> Result<(MediaLeg, String), MediaRefusal> {
         let offer = sdp::parse(offer).map_err(|e| refused(e.sip_status(), e))?;
         let mut local = LocalMedia {
             address: media_ip(s, signalling),
@@ -86,7 +98,7 @@ impl MediaLeg {
         let config = leg_config(&negotiated, signalling);
         let opened = s
             .media
-            .open_leg(id, config, None)
+            .open_leg(id, config, worker)
             .map_err(|e| refused(e.sip_status(), e))?;
         s.registry.add_leg(id, crate::acd::CallId(call));
         local.port = opened.port;

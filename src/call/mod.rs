@@ -25,6 +25,7 @@
 pub mod admission;
 pub mod agent_leg;
 pub mod agents;
+pub mod consult;
 pub mod dial;
 pub mod dispatch;
 pub mod flow;
@@ -94,6 +95,15 @@ pub enum CallInput {
         target: String,
         reply: tokio::sync::oneshot::Sender<flow::TransferVerdict>,
     },
+    /// An attended transfer of `agent`'s queue call replaces this internal
+    /// call: hand the called agent's answered leg over, if its media sits on
+    /// `worker` (the caller's), and hang up `agent`. Refused by dropping
+    /// `reply`.
+    HandOver {
+        agent: AgentId,
+        worker: usize,
+        reply: tokio::sync::oneshot::Sender<consult::Handover>,
+    },
 }
 
 /// What the dispatch task tells call control's callback service: a callback
@@ -160,6 +170,11 @@ pub struct Registry {
     draining: std::sync::atomic::AtomicBool,
     /// Call control's callback service, once it runs.
     callbacks: Mutex<Option<mpsc::Sender<CallbackInput>>>,
+    /// Internal calls by the Call-ID of the calling agent's dialog, for the
+    /// attended transfers that name them.
+    consultations: Mutex<HashMap<String, consult::Consultation>>,
+    /// The media worker of the caller each connected agent is bridged to.
+    agent_workers: Mutex<HashMap<AgentId, usize>>,
 }
 
 impl Registry {
@@ -230,6 +245,47 @@ impl Registry {
         lock(&self.callbacks)
             .as_ref()
             .is_some_and(|tx| tx.try_send(input).is_ok())
+    }
+
+    /// Notes an internal call an attended transfer may name.
+    pub fn add_consultation(&self, c: consult::Consultation) {
+        lock(&self.consultations).insert(c.call_id.clone(), c);
+    }
+
+    /// Forgets the internal call `call` (filed under `call_id`).
+    pub fn remove_consultation(&self, call_id: &str, call: CallId) {
+        let mut consultations = lock(&self.consultations);
+        if consultations.get(call_id).is_some_and(|c| c.call == call) {
+            consultations.remove(call_id);
+        }
+    }
+
+    /// The internal call whose dialog `replaces` names.
+    pub fn consultation(&self, replaces: &consult::Replaces) -> Option<consult::Consultation> {
+        lock(&self.consultations)
+            .get(&replaces.call_id)
+            .filter(|c| c.is_named_by(replaces))
+            .cloned()
+    }
+
+    /// `agent` talks to a caller whose media is on `worker`.
+    pub fn set_agent_worker(&self, agent: AgentId, worker: usize) {
+        lock(&self.agent_workers).insert(agent, worker);
+    }
+
+    /// `agent` no longer talks to the caller on `worker`.
+    pub fn clear_agent_worker(&self, agent: AgentId, worker: usize) {
+        let mut workers = lock(&self.agent_workers);
+        if workers.get(&agent) == Some(&worker) {
+            workers.remove(&agent);
+        }
+    }
+
+    /// The media worker of the caller `agent` talks to, if any: an internal
+    /// call of theirs opens its legs there, so that the agent it reaches can
+    /// be bridged to that caller later.
+    pub fn agent_worker(&self, agent: AgentId) -> Option<usize> {
+        lock(&self.agent_workers).get(&agent).copied()
     }
 
     fn call_of_leg(&self, leg: LegId) -> Option<CallId> {

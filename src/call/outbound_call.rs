@@ -1,15 +1,18 @@
 //! The outbound call's task: the thin shell around [`DialFlow`] for an
-//! agent's call out through a trunk.
+//! agent's call out through a trunk, or to another agent (an internal call,
+//! the consultation of an attended transfer: see [`super::consult`]).
 //!
-//! The agent's INVITE stays unanswered while the trunk's leg rings (our 180
-//! tells the phone to play ringback); the trunk's answer is bridged to the
-//! agent's media and answered to the phone with our SDP. All decisions are
-//! the core's; this task turns SIP events into its inputs and performs its
-//! actions.
+//! The agent's INVITE stays unanswered while the callee's leg rings (our 180
+//! tells the phone to play ringback); the answer is bridged to the agent's
+//! media and answered to the phone with our SDP. All decisions are the
+//! core's; this task turns SIP events into its inputs and performs its
+//! actions. An internal call is filed in the registry by its dialog with the
+//! agent's phone, so that a REFER with Replaces can find it and take its
+//! callee over.
 
 use std::sync::Arc;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -24,7 +27,8 @@ use crate::sip::transaction::{ServerTxId, TxId};
 use crate::sip::tu::{DialogKey, NewCall, Owner, SipEvent};
 
 use super::agent_leg::{AgentLeg, Progress, Ring, Target};
-use super::dial::{DialAction, DialFlow, DialInput};
+use super::consult::{Consultation, Handover};
+use super::dial::{Callee, DialAction, DialFlow, DialInput};
 use super::dispatch::DispatchInput;
 use super::media::MediaLeg;
 use super::metrics::CallMetrics;
@@ -33,19 +37,36 @@ use super::routing::TrunkInfo;
 use super::signalling::{answer, in_dialog};
 use super::{new_interaction_id, CallInput, Services};
 
-/// What admission decided for an agent's outbound call.
+/// What admission decided for an agent's call.
 #[derive(Debug, Clone)]
 pub struct Outbound {
     pub agent: AgentId,
     /// The number as the agent dialled it.
     pub dialled: String,
-    /// How it leaves: route, number for the trunk, caller ID.
-    pub dial: Dial,
-    pub trunk: TrunkInfo,
-    /// Where the trunk's INVITE goes.
-    pub target: std::net::SocketAddr,
     /// The agent's extension, presented when no caller ID is set.
     pub extension: String,
+    pub to: Destination,
+}
+
+/// Where an agent's call goes.
+#[derive(Debug, Clone)]
+pub enum Destination {
+    /// Out through a trunk.
+    Trunk {
+        /// How it leaves: route, number for the trunk, caller ID.
+        dial: Dial,
+        trunk: TrunkInfo,
+        /// Where the trunk's INVITE goes.
+        target: std::net::SocketAddr,
+    },
+    /// To another agent's registered contacts. Dispatch was asked to
+    /// reserve them under `reservation`; `accepted` is its answer.
+    Agent {
+        agent: AgentId,
+        aor: String,
+        reservation: CallId,
+        accepted: bool,
+    },
 }
 
 struct OutboundCall {
@@ -65,6 +86,8 @@ struct OutboundCall {
     remote_status: u16,
     out: Outbound,
     flow: DialFlow,
+    /// The queue call waiting for the callee's leg (an attended transfer).
+    handover: Option<oneshot::Sender<Handover>>,
     finished: bool,
 }
 
@@ -88,13 +111,19 @@ pub async fn run(s: Arc<Services>, call: NewCall, out: Outbound) {
     s.registry.add_call(id, inputs_tx);
 
     let offer = String::from_utf8_lossy(&request.body).into_owned();
+    // An internal call may become an attended transfer of the caller the
+    // agent talks to: its legs go where that caller's media is.
+    let worker = match out.to {
+        Destination::Agent { .. } => s.registry.agent_worker(out.agent),
+        Destination::Trunk { .. } => None,
+    };
     let opened = if offer.trim().is_empty() {
         Err(super::media::MediaRefusal {
             status: 488,
             reason: "An SDP offer is required".into(),
         })
     } else {
-        MediaLeg::answer(&s, id.0, &offer, &[Law::Mu, Law::A], &from)
+        MediaLeg::answer_on(&s, id.0, &offer, &[Law::Mu, Law::A], &from, worker)
     };
     let (agent_media, agent_sdp) = match opened {
         Ok(m) => m,
@@ -102,28 +131,64 @@ pub async fn run(s: Arc<Services>, call: NewCall, out: Outbound) {
             CallMetrics::bump(&s.metrics.refused_media);
             let resp = answer(&request, refusal.status, &local_tag, None, None);
             let _ = s.core.respond(tx, resp).await;
+            if let Destination::Agent {
+                reservation,
+                accepted: true,
+                ..
+            } = out.to
+            {
+                let _ = s
+                    .dispatch
+                    .send(DispatchInput::Acd(crate::acd::Event::Hangup { call: reservation }))
+                    .await;
+            }
             s.registry.remove_call(id);
             return;
         }
     };
-    CallMetrics::bump(&s.metrics.outbound_calls);
-    let caller_id = out
-        .dial
-        .caller_id
-        .clone()
-        .unwrap_or_else(|| out.extension.clone());
-    let arrival = cdr::Arrival {
-        id: cdr::InteractionId(id.0),
-        interaction_type: cdr::InteractionType::Call,
-        direction: cdr::Direction::Outbound,
-        domain: s.settings.domain.clone(),
-        remote_number: out.dialled.clone(),
-        local_number: caller_id,
+    let callee = match &out.to {
+        Destination::Trunk { dial, .. } => {
+            CallMetrics::bump(&s.metrics.outbound_calls);
+            let caller_id = dial
+                .caller_id
+                .clone()
+                .unwrap_or_else(|| out.extension.clone());
+            Callee::Number(cdr::Arrival {
+                id: cdr::InteractionId(id.0),
+                interaction_type: cdr::InteractionType::Call,
+                direction: cdr::Direction::Outbound,
+                domain: s.settings.domain.clone(),
+                remote_number: out.dialled.clone(),
+                local_number: caller_id,
+            })
+        }
+        Destination::Agent {
+            agent,
+            reservation,
+            accepted,
+            ..
+        } => {
+            if let (Some(call_id), Ok(from)) = (request.call_id(), request.from()) {
+                s.registry.add_consultation(Consultation {
+                    call: id,
+                    agent: out.agent,
+                    call_id: call_id.to_owned(),
+                    local_tag: local_tag.clone(),
+                    remote_tag: from.tag().unwrap_or_default().to_owned(),
+                });
+            }
+            Callee::Agent {
+                agent: *agent,
+                reservation: *reservation,
+                accepted: *accepted,
+            }
+        }
     };
-    let flow = DialFlow::new(
+    let flow = DialFlow::calling(
         now(),
+        id,
         out.agent,
-        arrival,
+        callee,
         s.settings.records,
         s.settings.ack_wait,
     );
@@ -142,6 +207,7 @@ pub async fn run(s: Arc<Services>, call: NewCall, out: Outbound) {
         remote_status: 0,
         out,
         flow,
+        handover: None,
         finished: false,
     };
     async {
@@ -156,8 +222,7 @@ pub async fn run(s: Arc<Services>, call: NewCall, out: Outbound) {
                     Some(event) => call.on_sip(event).await,
                     None => call.flow.handle(now(), DialInput::SipGone),
                 },
-                // Media events of the legs; nothing there changes the call yet.
-                Some(_) = inputs.recv() => {}
+                Some((_, input)) = inputs.recv() => call.on_input(input),
                 _ = sleep_until(deadline) => call.flow.handle_timeout(now()),
             }
             call.perform().await;
@@ -165,6 +230,9 @@ pub async fn run(s: Arc<Services>, call: NewCall, out: Outbound) {
     }
     .instrument(span)
     .await;
+    if let Some(call_id) = call.request.call_id() {
+        s.registry.remove_consultation(call_id, id);
+    }
     s.registry.remove_call(id);
     CallMetrics::bump(&s.metrics.ended);
 }
@@ -176,6 +244,33 @@ impl OutboundCall {
                 self.flow.handle(now(), input);
             }
         }
+        // A handover the core did not take is refused.
+        self.handover = None;
+    }
+
+    /// Media events of the legs change nothing; a queue call may ask for the
+    /// callee (an attended transfer).
+    fn on_input(&mut self, input: CallInput) {
+        let CallInput::HandOver {
+            agent,
+            worker,
+            reply,
+        } = input
+        else {
+            return;
+        };
+        if agent != self.out.agent {
+            tracing::info!(%agent, "another agent's transfer names this call: refused");
+            return;
+        }
+        if self.remote.as_ref().is_some_and(|l| l.media.worker != worker) {
+            // Media on two workers cannot be bridged (the consultation
+            // began before the agent took the caller).
+            tracing::warn!("the callee's media is not on the caller's worker: transfer refused");
+            return;
+        }
+        self.handover = Some(reply);
+        self.flow.handle(now(), DialInput::HandOver);
     }
 
     async fn on_sip(&mut self, event: SipEvent) {
@@ -328,6 +423,7 @@ impl OutboundCall {
                     leg.close(&s).await;
                 }
             }
+            DialAction::GiveRemote => self.give_remote().await,
             DialAction::ByeAgent => {
                 if let Some(dialog) = self.dialog.as_mut() {
                     let bye = in_dialog(&s.sip, dialog, Method::Bye, &self.from);
@@ -355,51 +451,111 @@ impl OutboundCall {
         None
     }
 
-    /// Opens the trunk leg's media and sends its INVITE.
+    /// Hands the callee's answered leg to the queue call that asked.
+    async fn give_remote(&mut self) {
+        let s = self.s.clone();
+        let (Some(leg), Some(reply)) = (self.remote.take(), self.handover.take()) else {
+            return;
+        };
+        let Destination::Agent {
+            agent, reservation, ..
+        } = self.out.to
+        else {
+            return;
+        };
+        let handover = Handover {
+            leg,
+            agent,
+            reservation,
+        };
+        if let Err(Handover { mut leg, .. }) = reply.send(handover) {
+            // The queue call ended meanwhile: nobody takes the callee.
+            leg.hang_up(&s).await;
+            leg.close(&s).await;
+            let hangup = crate::acd::Event::Hangup { call: reservation };
+            let _ = s.dispatch.send(DispatchInput::Acd(hangup)).await;
+        }
+    }
+
+    /// Opens the callee's leg's media and sends its INVITE(s).
     async fn ring_remote(&mut self) -> Option<DialInput> {
         let s = self.s.clone();
         let missed = Some(DialInput::RemoteMissed { status: 0 });
-        let peer = Peer::udp(self.out.target);
+        let (peer, trunk_laws) = match &self.out.to {
+            Destination::Trunk { target, trunk, .. } => (Peer::udp(*target), trunk.laws.clone()),
+            Destination::Agent { .. } => (self.from, vec![Law::Mu, Law::A]),
+        };
         let laws = match self.agent_media.negotiated {
             Some(n) => {
                 let mut laws = vec![n.law];
-                laws.extend(self.out.trunk.laws.iter().filter(|l| **l != n.law));
+                laws.extend(trunk_laws.iter().filter(|l| **l != n.law));
                 laws
             }
-            None => self.out.trunk.laws.clone(),
+            None => trunk_laws,
         };
         let (media, sdp) =
             match MediaLeg::offer(&s, self.id.0, self.agent_media.worker, &laws, &peer) {
                 Ok(m) => m,
                 Err(refusal) => {
-                    tracing::info!(reason = %refusal.reason, "no media for the trunk leg");
+                    tracing::info!(reason = %refusal.reason, "no media for the callee's leg");
                     return missed;
                 }
             };
-        let number = self.out.dial.request_uri_user.clone();
-        let caller = self.flow.record().local_number.clone();
-        let ring = Ring {
-            call: self.id.0,
-            agent: self.out.agent,
-            aor: &number,
-            caller_number: &caller,
-            queue_name: "",
-            auto_answer: false,
-            owner: &self.owner,
+        let rung = match self.out.to.clone() {
+            Destination::Trunk { dial, trunk, target } => {
+                let number = dial.request_uri_user.clone();
+                let caller = self
+                    .flow
+                    .record()
+                    .map(|r| r.local_number.clone())
+                    .unwrap_or_default();
+                let ring = Ring {
+                    call: self.id.0,
+                    agent: self.out.agent,
+                    aor: &number,
+                    caller_number: &caller,
+                    queue_name: "",
+                    auto_answer: false,
+                    owner: &self.owner,
+                };
+                let target = Target {
+                    contact: format!("sip:{number}@{target}"),
+                    source: peer,
+                };
+                let rung = AgentLeg::ring_targets(&s, ring, media, sdp, vec![target]).await;
+                if rung.is_ok() {
+                    tracing::info!(trunk = %trunk.name, route = dial.route, "dialling out");
+                }
+                rung
+            }
+            Destination::Agent { agent, aor, .. } => {
+                let ring = Ring {
+                    call: self.id.0,
+                    agent,
+                    aor: &aor,
+                    caller_number: &self.out.extension,
+                    queue_name: "",
+                    auto_answer: false,
+                    owner: &self.owner,
+                };
+                let rung = AgentLeg::ring(&s, ring, media, sdp).await;
+                if rung.is_err() {
+                    tracing::info!(%agent, "the called agent has no reachable contact");
+                    self.remote_status = 480;
+                }
+                rung
+            }
         };
-        let target = Target {
-            contact: format!("sip:{number}@{}", self.out.target),
-            source: peer,
-        };
-        match AgentLeg::ring_targets(&s, ring, media, sdp, vec![target]).await {
+        match rung {
             Ok(leg) => {
-                tracing::info!(trunk = %self.out.trunk.name, route = self.out.dial.route, "dialling out");
                 self.remote = Some(leg);
                 None
             }
             Err(media) => {
                 media.close(&s).await;
-                missed
+                Some(DialInput::RemoteMissed {
+                    status: self.remote_status,
+                })
             }
         }
     }

@@ -14,7 +14,12 @@
 //! and the dispatch core's word on the target agent; the core decides what
 //! it means for the call. A REFER the core accepts gets 202 and a final
 //! NOTIFY of 200 (the caller has been taken over); one it refuses gets its
-//! final error at once.
+//! final error at once. A REFER whose Refer-To carries Replaces (attended
+//! transfer, [`super::consult`]) takes the consulted agent's leg from the
+//! internal call it names; when there is no such call it still gets 202, and
+//! its NOTIFY says 481 (what an INVITE with that Replaces would have got),
+//! since a 481 to the REFER itself would tell the phone that the caller's
+//! dialog is gone (RFC 5057 section 5.1).
 
 use std::sync::Arc;
 
@@ -39,8 +44,9 @@ mod playback;
 mod transfer;
 
 use super::agent_leg::{AgentLeg, Progress, Ring};
+use super::consult::Replaces;
 use super::dispatch::DispatchInput;
-use super::flow::{Action, CallFlow, Count, Input, Playback, TransferVerdict};
+use super::flow::{Action, CallFlow, Count, Input, Playback, TransferTo, TransferVerdict};
 use super::media::MediaLeg;
 use super::metrics::CallMetrics;
 use super::routing::QueueInfo;
@@ -474,7 +480,7 @@ impl QueueCall {
             self.respond(tx, &request, 491, "Request Pending").await;
             return;
         }
-        let target = match transfer::refer_target(&request) {
+        let transfer::ReferTarget { user, replaces } = match transfer::refer_target(&request) {
             Ok(target) => target,
             Err((status, reason)) => {
                 tracing::info!(status, reason, "REFER refused");
@@ -487,7 +493,49 @@ impl QueueCall {
             tx,
             request: Box::new(request),
         });
-        self.transfer(agent, &target).await;
+        match replaces {
+            Some(replaces) => self.attended_transfer(agent, &replaces).await,
+            None => self.transfer(agent, &user).await,
+        }
+    }
+
+    /// Takes the agent `agent` consulted from the internal call `replaces`
+    /// names, and hands the request to the core.
+    async fn attended_transfer(&mut self, agent: AgentId, replaces: &Replaces) {
+        let mut to = TransferTo::NoConsultation;
+        let mut next = CallId(new_interaction_id());
+        // Only the agent on the call may end the consultation for it.
+        let consultation = self
+            .s
+            .registry
+            .consultation(replaces)
+            .filter(|c| c.agent == agent && self.flow.connected_agent() == Some(agent));
+        if let Some(task) = consultation.and_then(|c| self.s.registry.call(c.call)) {
+            let (reply, handed) = oneshot::channel();
+            let asked = task
+                .send(CallInput::HandOver {
+                    agent,
+                    worker: self.caller.media.worker,
+                    reply,
+                })
+                .await;
+            // An internal call answers at once; one that is stuck is as
+            // good as gone.
+            let wait = std::time::Duration::from_secs(5);
+            if let (true, Ok(Ok(handover))) = (asked, tokio::time::timeout(wait, handed).await) {
+                let mut leg = handover.leg;
+                leg.adopt(&self.s, self.task.0, &self.owner).await;
+                self.legs.push(leg);
+                to = TransferTo::Consulted {
+                    agent: handover.agent,
+                };
+                next = handover.reservation;
+            }
+        }
+        if to == TransferTo::NoConsultation {
+            tracing::info!(call_id = %replaces.call_id, "attended transfer names no consultation");
+        }
+        self.flow.handle(now(), Input::Transfer { agent, to, next });
     }
 
     /// Resolves a transfer target and hands the request to the core.
@@ -551,6 +599,9 @@ impl QueueCall {
                 Input::AgentMediaLost
             }
             CallInput::Media(_) => return,
+            // A queue call is no consultation to take an agent from; the
+            // dropped reply refuses.
+            CallInput::HandOver { .. } => return,
             CallInput::Transfer {
                 agent,
                 target,
@@ -595,12 +646,16 @@ impl QueueCall {
                 auto_answer,
             } => return self.ring(agent, &aor, auto_answer).await,
             Action::HangUpAgent { agent } => {
+                s.registry
+                    .clear_agent_worker(agent, self.caller.media.worker);
                 if let Some(mut leg) = self.take_leg(agent) {
                     leg.hang_up(&s).await;
                     leg.close(&s).await;
                 }
             }
             Action::CloseAgent { agent } => {
+                s.registry
+                    .clear_agent_worker(agent, self.caller.media.worker);
                 if let Some(mut leg) = self.take_leg(agent) {
                     leg.answered = None;
                     leg.close(&s).await;
@@ -617,6 +672,7 @@ impl QueueCall {
                 if let Some(leg) = self.legs.iter().find(|l| l.agent == agent) {
                     self.caller.media.stop_playback(&s).await;
                     self.caller.media.bridge(&s, &leg.media).await;
+                    s.registry.set_agent_worker(agent, self.caller.media.worker);
                 }
             }
             Action::StartRecording { agent, interaction } => {
@@ -760,7 +816,8 @@ impl QueueCall {
                 let resp = Response::for_request(&request, status, reason);
                 let _ = self.s.core.respond(tx, resp).await;
                 if status == 202 {
-                    self.notify_transferred(&request).await;
+                    self.notify_transferred(&request, transfer::sipfrag_of(verdict))
+                        .await;
                 }
             }
             None => {}
@@ -768,8 +825,9 @@ impl QueueCall {
     }
 
     /// The final NOTIFY of an accepted REFER: the caller has been taken
-    /// over (RFC 3515 section 2.4.5, a sipfrag of 200).
-    async fn notify_transferred(&mut self, refer: &Request) {
+    /// over (RFC 3515 section 2.4.5, a sipfrag of 200), or the consultation
+    /// to replace was not there (481).
+    async fn notify_transferred(&mut self, refer: &Request, sipfrag: &'static str) {
         let Some(call_id) = refer.call_id() else {
             return;
         };
@@ -782,7 +840,7 @@ impl QueueCall {
         };
         let peer = answered.peer;
         let mut notify = in_dialog(&s.sip, &mut answered.dialog, Method::Notify, &peer);
-        transfer::fill_notify(&mut notify, refer);
+        transfer::fill_notify(&mut notify, refer, sipfrag);
         let _ = s.core.send(notify, peer, self.owner.clone()).await;
     }
 

@@ -166,6 +166,7 @@ pub(super) async fn transfer(
             "not-found",
             format!("no queue number or extension {target}"),
         )),
-        TransferVerdict::NotNow => Err(not_connected()),
+        // The panel names no consultation to replace.
+        TransferVerdict::NotNow | TransferVerdict::NoDialog => Err(not_connected()),
     }
 }

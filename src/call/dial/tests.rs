@@ -76,7 +76,7 @@ fn the_agent_is_held_for_the_call_and_the_trunk_is_rung() {
             DialAction::RingRemote,
         ]
     );
-    assert_eq!(flow.record().agent, Some(ALICE));
+    assert_eq!(flow.record().map(|r| r.agent), Some(Some(ALICE)));
 }
 
 #[test]
@@ -217,4 +217,138 @@ fn refusals_keep_their_meaning_for_the_phone() {
     ] {
         assert_eq!(refusal_for(remote), phone, "{remote}");
     }
+}
+
+const BOB: AgentId = AgentId(8);
+const BOBS_CALL: CallId = CallId(901);
+
+fn calling_bob(accepted: bool) -> DialFlow {
+    DialFlow::calling(
+        t(0),
+        CALL,
+        ALICE,
+        Callee::Agent {
+            agent: BOB,
+            reservation: BOBS_CALL,
+            accepted,
+        },
+        cdr::RecordConfig::default(),
+        Duration::from_secs(32),
+    )
+}
+
+/// An internal call from Alice to Bob, answered at `t(3)` and ACKed.
+fn talking_to_bob() -> DialFlow {
+    let mut flow = calling_bob(true);
+    drain(&mut flow);
+    flow.handle(t(1), DialInput::RemoteRinging);
+    flow.handle(t(3), DialInput::RemoteAnswered);
+    assert_eq!(
+        drain(&mut flow),
+        vec![
+            DialAction::Ringing,
+            DialAction::Answer,
+            DialAction::Bridge
+        ]
+    );
+    flow.handle(t(3), DialInput::AgentAcked);
+    flow
+}
+
+const FREE_BOB: DialAction = DialAction::Dispatch(acd::Event::Hangup { call: BOBS_CALL });
+
+#[test]
+fn an_internal_call_rings_a_reserved_agent_and_leaves_no_record() {
+    let mut flow = calling_bob(true);
+    assert_eq!(
+        drain(&mut flow),
+        vec![
+            DialAction::Dispatch(acd::Event::TransferStarted {
+                call: CALL,
+                agent: ALICE
+            }),
+            DialAction::RingRemote,
+        ]
+    );
+    assert_eq!(flow.record(), None);
+    assert_eq!(flow.callee_agent(), Some(BOB));
+}
+
+#[test]
+fn an_agent_dispatch_would_not_reserve_is_busy() {
+    let mut flow = calling_bob(false);
+    assert_eq!(
+        drain(&mut flow),
+        with_end(vec![DialAction::Refuse { status: 486 }]),
+        "nothing rings, nothing to free"
+    );
+    assert_eq!(flow.callee_agent(), None);
+}
+
+#[test]
+fn an_internal_call_frees_the_called_agent_however_it_ends() {
+    // (what happens, actions before the end)
+    let table = [
+        (
+            "the caller hangs up the consultation",
+            DialInput::AgentHungUp,
+            vec![DialAction::HangUpRemote],
+        ),
+        (
+            "the called agent hangs up before any transfer",
+            DialInput::RemoteHungUp,
+            vec![DialAction::CloseRemote, DialAction::ByeAgent],
+        ),
+        (
+            "silence",
+            DialInput::MediaSilent,
+            vec![DialAction::ByeAgent, DialAction::HangUpRemote],
+        ),
+    ];
+    for (what, input, mut expected) in table {
+        let mut flow = talking_to_bob();
+        flow.handle(t(20), input);
+        expected.extend(END.iter().cloned());
+        expected.insert(expected.len() - 1, FREE_BOB);
+        assert_eq!(drain(&mut flow), expected, "{what}");
+        // A transfer asked for now finds nothing to take.
+        flow.handle(t(21), DialInput::HandOver);
+        assert!(drain(&mut flow).is_empty(), "{what}");
+    }
+    // Not answered: busy, no answer in time, or the phone gives up.
+    let mut busy = calling_bob(true);
+    drain(&mut busy);
+    busy.handle(t(2), DialInput::RemoteMissed { status: 486 });
+    let mut expected = vec![
+        DialAction::CloseRemote,
+        DialAction::Refuse { status: 486 },
+    ];
+    expected.extend(END.iter().cloned());
+    expected.insert(expected.len() - 1, FREE_BOB);
+    assert_eq!(drain(&mut busy), expected);
+    let mut gave_up = calling_bob(true);
+    drain(&mut gave_up);
+    gave_up.handle(t(2), DialInput::AgentCancelled);
+    assert!(drain(&mut gave_up).contains(&FREE_BOB));
+}
+
+#[test]
+fn an_answered_internal_call_hands_the_called_agent_over() {
+    let mut flow = talking_to_bob();
+    flow.handle(t(30), DialInput::HandOver);
+    assert_eq!(
+        drain(&mut flow),
+        with_end(vec![DialAction::GiveRemote, DialAction::ByeAgent]),
+        "the reservation goes with the leg: it is not freed here"
+    );
+    // Only an answered internal call can be taken over.
+    let mut ringing = calling_bob(true);
+    drain(&mut ringing);
+    ringing.handle(t(1), DialInput::HandOver);
+    assert!(drain(&mut ringing).is_empty());
+    let mut out = dialling();
+    out.handle(t(3), DialInput::RemoteAnswered);
+    drain(&mut out);
+    out.handle(t(30), DialInput::HandOver);
+    assert!(drain(&mut out).is_empty(), "a trunk's callee is no agent");
 }

@@ -2,7 +2,8 @@
 //! finding what its target names, and the REFER's answers.
 //!
 //! A target is a queue number (or an inbound route's number) or an agent's
-//! extension. For an agent the dispatch core is asked first: it takes the
+//! extension; a Refer-To with `?Replaces=` names a consultation call to take
+//! the target agent from (attended transfer, see [`crate::call::consult`]). For an agent the dispatch core is asked first: it takes the
 //! transfer only when the agent is logged in, free, and Available or in a
 //! Transferable status, and then keeps other work from them until the
 //! transfer ends.
@@ -13,6 +14,7 @@ use tokio::sync::oneshot;
 use crate::acd::CallId;
 use crate::sip::message::{HeaderName, Method, NameAddr, Request};
 
+use super::super::consult::Replaces;
 use super::super::dispatch::DispatchInput;
 use super::super::flow::{TransferTo, TransferVerdict};
 use super::super::Services;
@@ -21,9 +23,17 @@ fn refer_to() -> HeaderName {
     HeaderName::Other(Bytes::from_static(b"Refer-To"))
 }
 
-/// The number or extension a REFER's Refer-To names, or the response that
-/// refuses the REFER.
-pub(super) fn refer_target(request: &Request) -> Result<String, (u16, &'static str)> {
+/// What a REFER's Refer-To names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct ReferTarget {
+    /// The number or extension.
+    pub user: String,
+    /// The dialog the transfer replaces (an attended transfer).
+    pub replaces: Option<Replaces>,
+}
+
+/// What a REFER's Refer-To names, or the response that refuses the REFER.
+pub(super) fn refer_target(request: &Request) -> Result<ReferTarget, (u16, &'static str)> {
     let name = refer_to();
     let mut values = request.headers.get_all(&name);
     let (Some(value), None) = (values.next(), values.next()) else {
@@ -31,18 +41,18 @@ pub(super) fn refer_target(request: &Request) -> Result<String, (u16, &'static s
         return Err((400, "Exactly one Refer-To is required"));
     };
     let target = NameAddr::parse(value.clone()).map_err(|_| (400, "Malformed Refer-To"))?;
-    if target
-        .uri
-        .headers()
-        .any(|(name, _)| name.eq_ignore_ascii_case("Replaces"))
-    {
-        return Err((501, "Attended transfer (Replaces) not implemented"));
-    }
-    target
+    let replaces = match target.uri.header_unescaped("Replaces") {
+        None => None,
+        Some(value) => {
+            Some(Replaces::parse(&value).ok_or((400, "Malformed Replaces in the Refer-To"))?)
+        }
+    };
+    let user = target
         .uri
         .user_unescaped()
         .filter(|user| !user.is_empty())
-        .ok_or((404, "Refer-To names no number"))
+        .ok_or((404, "Refer-To names no number"))?;
+    Ok(ReferTarget { user, replaces })
 }
 
 /// What `target` names, asking dispatch to start a transfer to an agent
@@ -83,13 +93,23 @@ pub(super) fn status_of(verdict: TransferVerdict) -> (u16, &'static str) {
         TransferVerdict::Forbidden => (403, "Transfer target not available"),
         TransferVerdict::NotFound => (404, "Transfer target not found"),
         TransferVerdict::NotNow => (481, "Call/Transaction Does Not Exist"),
+        // The REFER itself is fine; its NOTIFY carries the failure.
+        TransferVerdict::NoDialog => (202, "Accepted"),
+    }
+}
+
+/// The sipfrag the final NOTIFY carries for an accepted REFER.
+pub(super) fn sipfrag_of(verdict: TransferVerdict) -> &'static str {
+    match verdict {
+        TransferVerdict::NoDialog => "SIP/2.0 481 Call/Transaction Does Not Exist\r\n",
+        _ => "SIP/2.0 200 OK\r\n",
     }
 }
 
 /// Makes `notify` the final NOTIFY of the implicit subscription `refer`
-/// created: the transfer went through (a sipfrag of 200), and the
-/// subscription is over (RFC 3515 sections 2.4.4 to 2.4.6).
-pub(super) fn fill_notify(notify: &mut Request, refer: &Request) {
+/// created: how the transfer went (`sipfrag`: 200 when it went through),
+/// and the subscription is over (RFC 3515 sections 2.4.4 to 2.4.6).
+pub(super) fn fill_notify(notify: &mut Request, refer: &Request, sipfrag: &'static str) {
     debug_assert_eq!(notify.method, Method::Notify);
     let event = match refer.cseq() {
         Ok(cseq) => format!("refer;id={}", cseq.seq),
@@ -103,7 +123,7 @@ pub(super) fn fill_notify(notify: &mut Request, refer: &Request) {
     notify
         .headers
         .push(HeaderName::ContentType, "message/sipfrag;version=2.0");
-    notify.body = Bytes::from_static(b"SIP/2.0 200 OK\r\n");
+    notify.body = Bytes::from_static(sipfrag.as_bytes());
 }
 
 #[cfg(test)]
@@ -132,13 +152,18 @@ mod tests {
 
     #[test]
     fn the_target_is_the_refer_to_user() {
+        let user = |r: &Request| refer_target(r).map(|t| t.user);
         assert_eq!(
-            refer_target(&refer(&["<sip:2000@example.com>"])),
+            user(&refer(&["<sip:2000@example.com>"])),
             Ok("2000".to_owned())
         );
         assert_eq!(
-            refer_target(&refer(&["sip:1002@example.com"])),
+            user(&refer(&["sip:1002@example.com"])),
             Ok("1002".to_owned())
+        );
+        assert_eq!(
+            refer_target(&refer(&["<sip:2000@example.com>"])).map(|t| t.replaces),
+            Ok(None)
         );
     }
 
@@ -155,10 +180,22 @@ mod tests {
     }
 
     #[test]
-    fn attended_transfer_is_refused_plainly() {
+    fn an_attended_transfer_names_the_dialog_it_replaces() {
         let with_replaces =
-            refer(&["<sip:1002@example.com?Replaces=abc%3Bto-tag%3D1%3Bfrom-tag%3D2>"]);
-        assert_eq!(refer_target(&with_replaces).unwrap_err().0, 501);
+            refer(&["<sip:1002@example.com?Replaces=abc%40192.0.2.9%3Bto-tag%3D1%3Bfrom-tag%3D2>"]);
+        assert_eq!(
+            refer_target(&with_replaces),
+            Ok(ReferTarget {
+                user: "1002".into(),
+                replaces: Some(Replaces {
+                    call_id: "abc@192.0.2.9".into(),
+                    to_tag: "1".into(),
+                    from_tag: "2".into(),
+                }),
+            })
+        );
+        let without_tags = refer(&["<sip:1002@example.com?Replaces=abc>"]);
+        assert_eq!(refer_target(&without_tags).unwrap_err().0, 400);
     }
 
     #[test]
@@ -166,7 +203,7 @@ mod tests {
         let r = refer(&["<sip:2000@example.com>"]);
         let mut notify = r.clone();
         notify.method = Method::Notify;
-        fill_notify(&mut notify, &r);
+        fill_notify(&mut notify, &r, sipfrag_of(TransferVerdict::Accepted));
         assert_eq!(
             notify.headers.get_str(&HeaderName::Event),
             Some("refer;id=7")
@@ -180,5 +217,10 @@ mod tests {
                 ))),
             Some("terminated;reason=noresource")
         );
+        assert_eq!(
+            sipfrag_of(TransferVerdict::NoDialog),
+            "SIP/2.0 481 Call/Transaction Does Not Exist\r\n"
+        );
+        assert_eq!(status_of(TransferVerdict::NoDialog).0, 202);
     }
 }

@@ -342,6 +342,13 @@ impl Uri {
             .map(|p| p.split_once('=').unwrap_or((p, "")))
     }
 
+    /// The first URI header called `name` (case-insensitive), its `%XX`
+    /// escapes undone (RFC 3261 section 19.1.1: a Refer-To's `Replaces=`).
+    pub fn header_unescaped(&self, name: &str) -> Option<String> {
+        let (_, value) = self.headers().find(|(n, _)| n.eq_ignore_ascii_case(name))?;
+        String::from_utf8(unescape(value.as_bytes())?).ok()
+    }
+
     pub fn as_str(&self) -> &str {
         std::str::from_utf8(&self.raw).unwrap_or("")
     }
