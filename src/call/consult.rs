@@ -90,6 +90,11 @@ pub struct Handover {
     /// The id dispatch holds the called agent under; the queue call's new
     /// record takes it, so the reservation and the record end together.
     pub reservation: CallId,
+    /// Told (or dropped) once the queue call has answered the REFER and
+    /// hung up the agent's leg there: only then is the consultation's own
+    /// dialog with the agent ended, so the phone hears of the transfer
+    /// first (RFC 5589 section 7.1) and always in the same order.
+    pub taken: tokio::sync::oneshot::Sender<()>,
 }
 
 #[cfg(test)]

@@ -463,17 +463,27 @@ impl OutboundCall {
         else {
             return;
         };
+        let (taken, answered) = oneshot::channel();
         let handover = Handover {
             leg,
             agent,
             reservation,
+            taken,
         };
-        if let Err(Handover { mut leg, .. }) = reply.send(handover) {
-            // The queue call ended meanwhile: nobody takes the callee.
-            leg.hang_up(&s).await;
-            leg.close(&s).await;
-            let hangup = crate::acd::Event::Hangup { call: reservation };
-            let _ = s.dispatch.send(DispatchInput::Acd(hangup)).await;
+        match reply.send(handover) {
+            Ok(()) => {
+                // The queue call answers the REFER first; one that is stuck
+                // does not keep the agent's dialog open.
+                let wait = std::time::Duration::from_secs(5);
+                let _ = tokio::time::timeout(wait, answered).await;
+            }
+            Err(Handover { mut leg, .. }) => {
+                // The queue call ended meanwhile: nobody takes the callee.
+                leg.hang_up(&s).await;
+                leg.close(&s).await;
+                let hangup = crate::acd::Event::Hangup { call: reservation };
+                let _ = s.dispatch.send(DispatchInput::Acd(hangup)).await;
+            }
         }
     }
 

@@ -504,6 +504,7 @@ impl QueueCall {
     async fn attended_transfer(&mut self, agent: AgentId, replaces: &Replaces) {
         let mut to = TransferTo::NoConsultation;
         let mut next = CallId(new_interaction_id());
+        let mut taken = None;
         // Only the agent on the call may end the consultation for it.
         let consultation = self
             .s
@@ -530,12 +531,17 @@ impl QueueCall {
                     agent: handover.agent,
                 };
                 next = handover.reservation;
+                taken = Some(handover.taken);
             }
         }
         if to == TransferTo::NoConsultation {
             tracing::info!(call_id = %replaces.call_id, "attended transfer names no consultation");
         }
         self.flow.handle(now(), Input::Transfer { agent, to, next });
+        self.perform().await;
+        if let Some(taken) = taken {
+            let _ = taken.send(());
+        }
     }
 
     /// Resolves a transfer target and hands the request to the core.
