@@ -150,3 +150,73 @@ fn a_transfer_to_an_agent_who_cannot_take_it_is_refused_and_the_call_goes_on() {
     assert_eq!(server.metric("switchboard_call_transfers_total"), 0);
     assert_eq!(server.metric("switchboard_call_transfers_refused_total"), 1);
 }
+
+/// Attended transfer (RFC 5589 section 7): 1001 takes the queue call, holds
+/// the caller, calls 1002 by extension, and once 1002 answers sends REFER
+/// with Replaces naming that consultation. The caller is then talking to
+/// 1002: neither of them gets a BYE until the caller hangs up, 1001's phone
+/// gets the 202, a NOTIFY of 200 and a BYE on both of its dialogs (its
+/// scenario ends only then), and each agent's part has its own record.
+#[test]
+fn an_attended_transfer_hands_the_caller_to_the_consulted_agent() {
+    let (server, api) = demo("");
+    support_for_1001(&server, &api);
+    // 1002 works (in Sales) and is Available, but is not in Support.
+    sales_queue(&server, &api, "1002");
+    let _consulted = Phones::start(&server, &["1002"], "agent_answer.xml");
+    let done = server.dir.path().join("transferred");
+    let _transferring = Phones::start_with(
+        &server,
+        &["1001"],
+        "agent_attended.xml",
+        // Not from the demo trunk's address: the phone's own INVITE must be
+        // taken as a user's (digest), not a trunk's.
+        &[
+            "-key",
+            "consult_to",
+            "1002",
+            "-key",
+            "done_file",
+            done.to_str().unwrap(),
+            "-i",
+            "127.0.0.3",
+        ],
+    );
+    let run = call(&server, "queue_caller.xml", DID, &["-d", "8000"]);
+    assert_sipp_ok(&run, "the caller, who gets no BYE");
+
+    let records = completed_records(&server, 2);
+    assert_eq!(records.len(), 2, "one record per agent: {records:#?}");
+    let first = &records[0].record;
+    assert_eq!(first.agent.map(|a| a.0), Some(agent_id(&server, "1001")));
+    assert_eq!(first.disposition, Some(Disposition::Answered));
+    assert_eq!(first.transfer_type, Some(TransferType::Attended));
+    let agent_1002 = agent_id(&server, "1002");
+    assert_eq!(
+        first.transfer_target.as_deref(),
+        Some(format!("agent-{agent_1002}").as_str())
+    );
+    assert_eq!(first.terminate_side, Some(TerminateSide::Agent));
+    assert!(first.hold_length > std::time::Duration::ZERO, "{first:#?}");
+    let second = &records[1].record;
+    assert_eq!(second.agent.map(|a| a.0), Some(agent_1002));
+    assert_eq!(second.disposition, Some(Disposition::Answered));
+    assert_eq!(second.queue, first.queue);
+    assert_eq!(second.remote_number, first.remote_number);
+    assert_eq!(
+        second.terminate_side,
+        Some(TerminateSide::Caller),
+        "the caller talked to 1002 until they hung up"
+    );
+    assert_eq!(server.metric("switchboard_call_transfers_total"), 1);
+    assert_eq!(server.metric("switchboard_call_transfers_refused_total"), 0);
+    // 1001's phone saw the 202, the NOTIFY of 200 and a BYE on each dialog.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !done.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "1001's phone did not see its scenario through"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
