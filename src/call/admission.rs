@@ -236,7 +236,7 @@ async fn outbound(
         extension: user.to_owned(),
         to: Destination::Trunk {
             dial,
-            trunk,
+            trunk: Box::new(trunk),
             target,
         },
     })

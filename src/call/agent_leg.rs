@@ -225,8 +225,7 @@ impl AgentLeg {
     pub async fn adopt(&mut self, s: &Services, call: u64, owner: &Owner) {
         self.call = call;
         self.owner = owner.clone();
-        s.registry
-            .add_leg(self.media.id, crate::acd::CallId(call));
+        s.registry.add_leg(self.media.id, crate::acd::CallId(call));
         if let Some(a) = &self.answered {
             let _ = s.core.claim(a.key.clone(), owner.clone()).await;
         }

@@ -126,7 +126,12 @@ mod tests {
                 .map(|r| (r.to_tag, r.from_tag)),
             Some(("ours".into(), "phone".into()))
         );
-        for bad in ["", ";to-tag=a;from-tag=b", "abc;to-tag=a", "abc;to-tag=;from-tag=b"] {
+        for bad in [
+            "",
+            ";to-tag=a;from-tag=b",
+            "abc;to-tag=a",
+            "abc;to-tag=;from-tag=b",
+        ] {
             assert_eq!(Replaces::parse(bad), None, "{bad:?}");
         }
     }
@@ -142,7 +147,10 @@ mod tests {
             })
         };
         assert!(named("abc@192.0.2.9", "ours", "phone"), "RFC 3891 order");
-        assert!(named("abc@192.0.2.9", "phone", "ours"), "the phone's own view");
+        assert!(
+            named("abc@192.0.2.9", "phone", "ours"),
+            "the phone's own view"
+        );
         assert!(!named("abc@192.0.2.9", "ours", "other"));
         assert!(!named("abc@192.0.2.9", "ours", "ours"));
         assert!(!named("xyz@192.0.2.9", "ours", "phone"));

@@ -55,7 +55,7 @@ pub enum Destination {
     Trunk {
         /// How it leaves: route, number for the trunk, caller ID.
         dial: Dial,
-        trunk: TrunkInfo,
+        trunk: Box<TrunkInfo>,
         /// Where the trunk's INVITE goes.
         target: std::net::SocketAddr,
     },
@@ -139,7 +139,9 @@ pub async fn run(s: Arc<Services>, call: NewCall, out: Outbound) {
             {
                 let _ = s
                     .dispatch
-                    .send(DispatchInput::Acd(crate::acd::Event::Hangup { call: reservation }))
+                    .send(DispatchInput::Acd(crate::acd::Event::Hangup {
+                        call: reservation,
+                    }))
                     .await;
             }
             s.registry.remove_call(id);
@@ -263,7 +265,11 @@ impl OutboundCall {
             tracing::info!(%agent, "another agent's transfer names this call: refused");
             return;
         }
-        if self.remote.as_ref().is_some_and(|l| l.media.worker != worker) {
+        if self
+            .remote
+            .as_ref()
+            .is_some_and(|l| l.media.worker != worker)
+        {
             // Media on two workers cannot be bridged (the consultation
             // began before the agent took the caller).
             tracing::warn!("the callee's media is not on the caller's worker: transfer refused");
@@ -512,7 +518,11 @@ impl OutboundCall {
                 }
             };
         let rung = match self.out.to.clone() {
-            Destination::Trunk { dial, trunk, target } => {
+            Destination::Trunk {
+                dial,
+                trunk,
+                target,
+            } => {
                 let number = dial.request_uri_user.clone();
                 let caller = self
                     .flow

@@ -245,11 +245,7 @@ fn talking_to_bob() -> DialFlow {
     flow.handle(t(3), DialInput::RemoteAnswered);
     assert_eq!(
         drain(&mut flow),
-        vec![
-            DialAction::Ringing,
-            DialAction::Answer,
-            DialAction::Bridge
-        ]
+        vec![DialAction::Ringing, DialAction::Answer, DialAction::Bridge]
     );
     flow.handle(t(3), DialInput::AgentAcked);
     flow
@@ -319,10 +315,7 @@ fn an_internal_call_frees_the_called_agent_however_it_ends() {
     let mut busy = calling_bob(true);
     drain(&mut busy);
     busy.handle(t(2), DialInput::RemoteMissed { status: 486 });
-    let mut expected = vec![
-        DialAction::CloseRemote,
-        DialAction::Refuse { status: 486 },
-    ];
+    let mut expected = vec![DialAction::CloseRemote, DialAction::Refuse { status: 486 }];
     expected.extend(END.iter().cloned());
     expected.insert(expected.len() - 1, FREE_BOB);
     assert_eq!(drain(&mut busy), expected);
