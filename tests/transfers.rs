@@ -220,3 +220,22 @@ fn an_attended_transfer_hands_the_caller_to_the_consulted_agent() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }
+
+/// An agent's phone may call a colleague's extension (the consultation of
+/// an attended transfer) only when dispatch would hand them a transfer: a
+/// colleague who is not working is busy, and nobody's phone rings.
+#[test]
+fn calling_a_colleague_who_cannot_take_a_call_is_busy() {
+    let (server, _api) = demo("");
+    // 1002 is not working at all (no phone registered).
+    let inf = server.sipp_users("consulting.csv", &[("1001", "pw-1001")]);
+    let run = common::sipp_from(
+        "127.0.0.3",
+        "agent_dials_busy.xml",
+        server.udp,
+        &inf,
+        &["-s", "1002", "-m", "1"],
+    );
+    assert_sipp_ok(&run, "1001's phone hears 486");
+    assert_eq!(server.metric("switchboard_call_agent_invites_total"), 0);
+}
