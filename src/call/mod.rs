@@ -18,6 +18,9 @@
 //!   through [`agent_leg`] (every registered contact of the agent at once,
 //!   the first answer wins); the answer bridges the media and stops the
 //!   music; either side's BYE ends both legs.
+//! - [`outbound_call`]: an agent's own call, out through a trunk or to a
+//!   colleague's extension; the latter is the consultation an attended
+//!   transfer ([`consult`]) hands over to the queue call.
 //! - The record ([`crate::cdr::RecordBuilder`]) is written when the call
 //!   arrives and completed when the call and the agent's after-call work are
 //!   over.
