@@ -13,8 +13,8 @@ fn the_openapi_document_lists_every_route_and_they_answer() {
     let doc = api.get("/api/openapi.json").json();
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
-    // Resources, the users' extras, the agent panel, interactions.
-    assert_eq!(paths.len(), 32 + 6 + 10 + 3);
+    // Resources, the users' extras, the agent panel, interactions, callbacks.
+    assert_eq!(paths.len(), 32 + 6 + 10 + 3 + 2);
     // The operations beyond the five of each resource are answered in
     // tests/admin_users.rs, and the agent panel's in tests/agent_panel.rs.
     let beyond = [
@@ -31,6 +31,8 @@ fn the_openapi_document_lists_every_route_and_they_answer() {
         if path.contains("{id}") {
             let methods: &[&str] = if path.ends_with("/agents") {
                 &["get", "put"]
+            } else if path.starts_with("/api/callbacks/") {
+                &["delete"]
             } else if path.ends_with("/offered-result-codes")
                 || path.starts_with("/api/interactions/")
             {
@@ -41,7 +43,11 @@ fn the_openapi_document_lists_every_route_and_they_answer() {
             for method in methods {
                 assert!(item[method].is_object(), "{path} {method}");
             }
-            let reply = api.get(&path.replace("{id}", "777"));
+            let reply = if methods.contains(&"get") {
+                api.get(&path.replace("{id}", "777"))
+            } else {
+                api.delete(&path.replace("{id}", "777"))
+            };
             let p = assert_problem(&reply, 404);
             assert_eq!(p["type"], "/api/problems/not-found");
         } else {
@@ -230,6 +236,26 @@ fn every_answer_matches_the_openapi_document() {
         api.delete("/api/statuses/1"),
     );
     conform("GET", "/api/openapi.json", api.get("/api/openapi.json"));
+    // Callback requests: asked for, listed, refused, cancelled twice.
+    let callbacks = "/api/callbacks";
+    let asked = conform(
+        "POST",
+        callbacks,
+        api.post(callbacks, &json!({"queue_id": q["id"], "number": "+15550123"})),
+    );
+    conform(
+        "POST",
+        callbacks,
+        api.post(callbacks, &json!({"queue_id": q["id"], "number": "call me"})),
+    );
+    conform("POST", callbacks, api.post(callbacks, &json!({"nonsense": 1})));
+    conform("GET", callbacks, api.get(callbacks));
+    conform("GET", callbacks, api.get(&format!("{callbacks}?open=true&queue_id={}", q["id"])));
+    conform("GET", callbacks, api.get(&format!("{callbacks}?queue_id=x")));
+    let asked_at = format!("{callbacks}/{}", asked["id"]);
+    conform("DELETE", "/api/callbacks/{id}", api.delete(&asked_at));
+    conform("DELETE", "/api/callbacks/{id}", api.delete(&asked_at));
+    conform("DELETE", "/api/callbacks/{id}", api.delete("/api/callbacks/1234567"));
     let form = common::http::request_typed(
         server.http,
         "PUT",
@@ -269,6 +295,7 @@ fn every_answer_matches_the_openapi_document() {
         "routes",
         "outbound-routes",
         "openapi.json",
+        "callbacks",
     ];
     let documented: usize = doc["paths"]
         .as_object()

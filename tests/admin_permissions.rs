@@ -81,6 +81,7 @@ fn screen(template: &str) -> Option<&'static str> {
         "pickup-groups" => "menu.pickup_groups",
         "trunks" | "routes" | "outbound-routes" => "menu.dial_plan",
         "interactions" | "recording-listens" => "menu.reports",
+        "callbacks" => "menu.supervisor_panel",
         "agent" => "menu.agent_panel",
         _ => return None,
     })
@@ -399,6 +400,8 @@ impl World {
             (_, "agent-groups" | "pickup-groups", None) => {
                 json!({"name": format!("Group {n}"), "members": [self.agent_user]})
             }
+            (_, "callbacks", None) => json!({"queue_id": named.unwrap_or(self.seen),
+                                             "number": format!("+1555{n:07}")}),
             ("POST", "agent", Some("login")) => json!({"project": self.project}),
             ("POST", "agent", Some("logout")) => return Body::None,
             ("POST", "agent", Some("status")) => json!({"status": 1}),

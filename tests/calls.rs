@@ -12,14 +12,6 @@ use common::{free_port, TestServer};
 use serde_json::json;
 use switchboard::cdr::{Classification, Disposition, Tag, TerminateSide, TransferType};
 
-fn assert_sipp_ok(run: &common::Sipp, what: &str) {
-    assert!(
-        run.success && run.successful_calls == 1,
-        "{what}: {}",
-        run.output
-    );
-}
-
 #[test]
 fn an_agent_answers_and_the_caller_hangs_up() {
     let (server, _api) = demo("");

@@ -146,3 +146,89 @@ fn an_agent_without_the_dial_plan_permission_is_refused() {
     assert_eq!(server.metric("switchboard_call_outbound_refused_total"), 1);
     assert_eq!(server.metric("switchboard_call_outbound_calls_total"), 0);
 }
+
+/// A route for numbers in international form (`+...`) through the carrier
+/// trunk: the `+` becomes 00.
+fn international_route(api: &Api) {
+    let project = demo_queue(api)["project_id"].as_i64().unwrap();
+    let trunk = api.post(
+        "/api/trunks",
+        &json!({"name": "Carrier", "addresses": ["127.0.0.2"]}),
+    );
+    assert_eq!(trunk.status, 201, "{}", trunk.body);
+    let route = api.post(
+        "/api/outbound-routes",
+        &json!({"project_id": project, "name": "International", "pattern": "_+!",
+                "strip_digits": 1, "prepend": "00", "trunk_id": id(&trunk.json()),
+                "caller_id": "+15550100"}),
+    );
+    assert_eq!(route.status, 201, "{}", route.body);
+    std::thread::sleep(Duration::from_millis(500));
+}
+
+#[test]
+fn a_callback_keeps_the_callers_place_and_is_dialled_before_a_later_caller() {
+    let (server, api) = demo("");
+    change_demo_queue(&api, json!({"after_call_work_secs": 0}));
+    international_route(&api);
+    let carrier = Carrier::start(&server);
+    // Nobody works yet. The first caller presses 1 for a callback; a second
+    // caller comes after and waits.
+    let first = call(&server, "queue_caller_dtmf.xml", DID, &["-d", "1500"]);
+    assert_sipp_ok(&first, "the caller who asks for a callback");
+    let waiting = server.dir.path().join("later-caller.csv");
+    std::fs::write(&waiting, "SEQUENTIAL\ncaller;\n").unwrap();
+    let udp = server.udp;
+    let later = std::thread::spawn(move || {
+        common::sipp("queue_caller_waits.xml", udp, &waiting, &["-s", DID, "-m", "1"])
+    });
+    // Both are in the queue: the callback, then the later caller.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while server.metric("switchboard_call_answered_callers_total") < 2 {
+        assert!(std::time::Instant::now() < deadline, "the later caller never queued");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let listed = api.get("/api/callbacks?open=true").json();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed[0]["state"], "waiting");
+    // The agent's phone comes up: it answers each call and hangs up after a
+    // second.
+    let _phones = Phones::start(&server, &["1001"], "agent_hangup.xml");
+    let later = later.join().unwrap();
+    assert_sipp_ok(&later, "the later caller, served after the callback");
+    let records = completed_records(&server, 3);
+    let callback = records
+        .iter()
+        .map(|r| &r.record)
+        .find(|r| r.direction == Direction::Outbound)
+        .unwrap_or_else(|| panic!("no callback record: {records:#?}"));
+    let agent = agent_id(&server, "1001");
+    assert_eq!(callback.agent.map(|a| a.0), Some(agent));
+    assert_eq!(callback.remote_number, "+15551", "the caller's own number");
+    assert_eq!(callback.local_number, "+15550100", "the route's caller ID");
+    assert_eq!(
+        callback.queue.map(|q| q.0 as i64),
+        demo_queue(&api)["id"].as_i64()
+    );
+    assert_eq!(callback.disposition, Some(Disposition::Answered));
+    let served_later = records
+        .iter()
+        .map(|r| &r.record)
+        .find(|r| {
+            r.direction == Direction::Inbound && r.disposition == Some(Disposition::Answered)
+        })
+        .unwrap_or_else(|| panic!("the later caller was not answered: {records:#?}"));
+    assert!(
+        served_later.connection_moment > callback.connection_moment,
+        "the callback kept the first caller's place: {records:#?}"
+    );
+    let messages = carrier.messages();
+    assert!(
+        messages.contains("INVITE sip:0015551@127.0.0.2:5060"),
+        "the customer is dialled through the route: {messages}"
+    );
+    let requests = api.get("/api/callbacks").json();
+    assert_eq!(requests[0]["state"], "done", "{requests}");
+    assert_eq!(requests[0]["result"], "connected", "{requests}");
+    assert_eq!(requests[0]["agent_id"].as_u64(), Some(agent), "{requests}");
+}

@@ -9,14 +9,6 @@ use common::http::Api;
 use serde_json::json;
 use switchboard::cdr::{Disposition, TerminateSide, TransferType};
 
-fn assert_sipp_ok(run: &common::Sipp, what: &str) {
-    assert!(
-        run.success && run.successful_calls == 1,
-        "{what}: {}",
-        run.output
-    );
-}
-
 /// A second queue, number 601, served by `agent` only.
 fn sales_queue(server: &common::TestServer, api: &Api, agent: &str) -> i64 {
     let support = demo_queue(api);

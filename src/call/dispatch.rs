@@ -35,7 +35,7 @@ use crate::sip::registrar::RegistrationChange;
 use super::agents::AgentHub;
 use super::routing::RoutingHandle;
 use super::staffing::{self, LogoutReason, Staffing};
-use super::{CallInput, CallbackInput, Registry};
+use super::{sleep_until, CallInput, CallbackInput, Registry};
 
 /// How often the queues' waiting counts go to the agent hub (when changed).
 pub const COUNTS_EVERY: Duration = Duration::from_millis(300);
@@ -612,12 +612,5 @@ impl Dispatch {
         if !told {
             self.apply(acd::Event::OfferFailed { call, agent });
         }
-    }
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(d).await,
-        None => std::future::pending().await,
     }
 }

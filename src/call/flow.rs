@@ -178,8 +178,10 @@ pub enum Input {
         queue: Option<Arc<QueueInfo>>,
         next: CallId,
     },
-    /// The shell's answer to [`Action::StoreCallback`].
-    CallbackStored { ok: bool },
+    /// The shell's answer to [`Action::StoreCallback`]: the stored
+    /// request's id (the callback's id in the dispatch core), or `None` when
+    /// it could not be stored.
+    CallbackStored { callback: Option<CallId> },
     /// The shell's answer to [`Action::StartRecording`]: the file the
     /// bridge is being recorded to.
     Recording { file: String },
@@ -292,10 +294,24 @@ enum Phase {
     Connected(AgentId),
     /// Waiting for the shell to find the queue or store the callback.
     Moving,
+    /// Asked to be called back from the queue (DTMF): the request is being
+    /// stored, then the dispatch core puts the callback in the call's place.
+    AskingCallback(CallbackAsk),
     /// Playing a last prompt before hanging up.
     Goodbye,
     /// Both legs are over; the records wait for after-call work.
     Ended,
+}
+
+/// Where a callback asked for by DTMF stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CallbackAsk {
+    /// The request is being stored.
+    Storing,
+    /// Stored as this callback: dispatch is to put it in the call's place.
+    Requested(CallId),
+    /// Not stored: the caller leaves the queue with the goodbye prompt.
+    Failed,
 }
 
 /// The agent who answered.
@@ -495,7 +511,7 @@ impl CallFlow {
             }
             Input::AgentAnswered { agent, browser } => self.answered(now, agent, browser),
             Input::AgentMissed { agent, rejected } => self.missed(now, agent, rejected),
-            Input::Digit(key) => self.on_digit(key),
+            Input::Digit(key) => self.on_digit(now, key),
             Input::MediaSilent => {
                 if self.phase != Phase::Ended {
                     self.count(Count::MediaTimeouts);
@@ -551,6 +567,9 @@ impl CallFlow {
                     });
                 }
             }
+            Input::Redirect { call, .. } if call == self.id && self.asking_callback() => {
+                self.redirected_while_asking(now);
+            }
             Input::Redirect { call, target } => {
                 if call == self.id && matches!(self.phase, Phase::Waiting | Phase::Exiting) {
                     self.count(Count::Redirects);
@@ -577,19 +596,7 @@ impl CallFlow {
                     }
                 }
             }
-            Input::CallbackStored { ok } => {
-                if self.phase != Phase::Moving {
-                    return;
-                }
-                if ok {
-                    self.count(Count::CallbackRequests);
-                    self.goodbye(now, Prompt::CallbackRegistered);
-                } else {
-                    self.count(Count::ExitFailures);
-                    tracing::error!("callback request not stored: prompt and hang-up instead");
-                    self.goodbye(now, Prompt::Goodbye);
-                }
-            }
+            Input::CallbackStored { callback } => self.callback_stored(now, callback),
             Input::Transfer { agent, to, next } => self.transfer(now, agent, to, next),
             Input::Recording { file } => {
                 if self.connected_agent().is_some() {
@@ -669,13 +676,97 @@ impl CallFlow {
         });
     }
 
-    fn on_digit(&mut self, key: char) {
-        if key == '1'
-            && self.phase == Phase::Waiting
-            && self.queue.config.announcements.queue_exit()
+    fn on_digit(&mut self, now: Millis, key: char) {
+        if key != '1'
+            || self.phase != Phase::Waiting
+            || !self.queue.config.announcements.queue_exit()
         {
+            return;
+        }
+        if self.queue.exit == Some(ExitTarget::Callback) {
+            // The request is stored before the call leaves, so the callback
+            // can take the call's place in the dispatch core.
+            self.phase = Phase::AskingCallback(CallbackAsk::Storing);
+            self.store_callback(now);
+        } else {
             self.phase = Phase::Exiting;
             self.dispatch(acd::Event::QueueExit { call: self.id });
+        }
+    }
+
+    /// A stored callback whose caller has left the queue already (the queue
+    /// timeout, a hang-up) joins the queue at the back.
+    fn queue_callback(&mut self, now: Millis, callback: CallId) {
+        self.dispatch(acd::Event::CallbackArrived {
+            call: callback,
+            queue: self.queue.id,
+            requested: now,
+            attempts: 0,
+        });
+    }
+
+    fn store_callback(&mut self, now: Millis) {
+        self.push(Action::StoreCallback {
+            queue: self.queue.id,
+            interaction: self.record.record().interaction_id.0,
+            at: now,
+        });
+    }
+
+    fn asking_callback(&self) -> bool {
+        matches!(self.phase, Phase::AskingCallback(_))
+    }
+
+    /// The queue timeout passed while the caller's callback request was on
+    /// its way: the dispatch core no longer holds the call, so the callback
+    /// joins at the back (the exit target is the same callback).
+    fn redirected_while_asking(&mut self, now: Millis) {
+        self.count(Count::Redirects);
+        self.drop_agents();
+        match self.phase {
+            Phase::AskingCallback(CallbackAsk::Storing) => self.phase = Phase::Moving,
+            Phase::AskingCallback(CallbackAsk::Requested(callback)) => {
+                self.queue_callback(now, callback);
+                self.goodbye(now, Prompt::CallbackRegistered);
+            }
+            _ => self.goodbye(now, Prompt::Goodbye),
+        }
+    }
+
+    /// The callback request is stored (`Some`) or not.
+    fn callback_stored(&mut self, now: Millis, callback: Option<CallId>) {
+        match (self.phase, callback) {
+            (Phase::AskingCallback(CallbackAsk::Storing), Some(callback)) => {
+                // The caller hears the confirmation once dispatch has taken
+                // the callback (the record's queue exit).
+                self.phase = Phase::AskingCallback(CallbackAsk::Requested(callback));
+                self.count(Count::CallbackRequests);
+                self.dispatch(acd::Event::CallbackRequested {
+                    call: self.id,
+                    callback,
+                });
+            }
+            (Phase::AskingCallback(CallbackAsk::Storing), None) => {
+                self.phase = Phase::AskingCallback(CallbackAsk::Failed);
+                self.count(Count::ExitFailures);
+                tracing::error!("callback request not stored: the caller leaves with a prompt");
+                self.dispatch(acd::Event::QueueExit { call: self.id });
+            }
+            (Phase::Moving, Some(callback)) => {
+                self.count(Count::CallbackRequests);
+                self.queue_callback(now, callback);
+                self.goodbye(now, Prompt::CallbackRegistered);
+            }
+            (Phase::Moving, None) => {
+                self.count(Count::ExitFailures);
+                tracing::error!("callback request not stored: prompt and hang-up instead");
+                self.goodbye(now, Prompt::Goodbye);
+            }
+            (Phase::Ended, Some(callback)) => {
+                // The caller hung up while it was stored: they asked for it.
+                self.queue_callback(now, callback);
+            }
+            _ => {}
         }
     }
 
@@ -739,13 +830,28 @@ impl CallFlow {
         if answered {
             self.write(RecordWrite::Checkpoint);
         }
-        if exit && self.phase == Phase::Exiting {
-            self.count(Count::QueueExits);
-            self.drop_agents();
-            match self.queue.exit.clone() {
-                Some(target) => self.go_to(now, target),
-                None => self.goodbye(now, Prompt::Goodbye),
+        if !exit {
+            return;
+        }
+        match self.phase {
+            Phase::Exiting => {
+                self.count(Count::QueueExits);
+                self.drop_agents();
+                match self.queue.exit.clone() {
+                    Some(target) => self.go_to(now, target),
+                    None => self.goodbye(now, Prompt::Goodbye),
+                }
             }
+            Phase::AskingCallback(ask) if ask != CallbackAsk::Storing => {
+                self.count(Count::QueueExits);
+                self.drop_agents();
+                let prompt = match ask {
+                    CallbackAsk::Requested(_) => Prompt::CallbackRegistered,
+                    _ => Prompt::Goodbye,
+                };
+                self.goodbye(now, prompt);
+            }
+            _ => {}
         }
     }
 
@@ -758,11 +864,7 @@ impl CallFlow {
             }
             ExitTarget::Callback => {
                 self.phase = Phase::Moving;
-                self.push(Action::StoreCallback {
-                    queue: self.queue.id,
-                    interaction: self.record.record().interaction_id.0,
-                    at: now,
-                });
+                self.store_callback(now);
             }
             ExitTarget::Prompt => self.goodbye(now, Prompt::Goodbye),
             ExitTarget::Number(number) => {

@@ -26,6 +26,7 @@ counters!(
     redirects => "Callers sent to a queue's exit target by its timeout.",
     exit_failures => "Exit targets that failed and fell back to a prompt and hang-up.",
     callback_requests => "Callback requests stored.",
+    callback_attempts => "Callback offers call control rang an agent with (each may then dial the customer).",
     transfers => "Callers an agent transferred (REFER or the agent panel) and whose transfer was accepted.",
     transfers_refused => "Transfer requests refused (unknown target, target agent not free or not Transferable, malformed REFER).",
     media_timeouts => "Calls ended because their media went silent.",

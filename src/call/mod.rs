@@ -28,6 +28,8 @@
 pub mod admission;
 pub mod agent_leg;
 pub mod agents;
+pub mod callback;
+pub mod callback_call;
 pub mod consult;
 pub mod dial;
 pub mod dispatch;
@@ -198,6 +200,20 @@ impl Registry {
     /// The caller's number of `call`, if noted.
     pub fn caller(&self, call: CallId) -> Option<String> {
         lock(&self.callers).get(&call).cloned()
+    }
+
+    /// Removes `call`'s task if it is still the one behind `tx` (a later
+    /// task of the same id, a callback's next attempt, stays).
+    pub fn remove_task(&self, call: CallId, tx: &mpsc::Sender<(CallId, CallInput)>) {
+        let mut calls = lock(&self.calls);
+        if calls.get(&call).is_some_and(|t| t.same_channel(tx)) {
+            calls.remove(&call);
+        }
+    }
+
+    /// Forgets the caller's number of `call` (a callback that is over).
+    pub fn forget_caller(&self, call: CallId) {
+        lock(&self.callers).remove(&call);
     }
 
     /// Where inputs for `call` go, while its task runs.
@@ -404,4 +420,13 @@ pub async fn route_media_events(registry: Arc<Registry>, mut events: mpsc::Recei
 pub fn new_interaction_id() -> u64 {
     use rand::Rng;
     rand::thread_rng().gen_range(1..(1u64 << 53))
+}
+
+/// Sleeps until `deadline`, or for ever without one: the timer arm of a
+/// task's select loop over a core's `poll_timeout`.
+pub async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
 }

@@ -35,7 +35,7 @@ use super::metrics::CallMetrics;
 use super::outbound::Dial;
 use super::routing::TrunkInfo;
 use super::signalling::{answer, in_dialog};
-use super::{new_interaction_id, CallInput, Services};
+use super::{new_interaction_id, sleep_until, CallInput, Services};
 
 /// What admission decided for an agent's call.
 #[derive(Debug, Clone)]
@@ -578,12 +578,5 @@ impl OutboundCall {
                 })
             }
         }
-    }
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(d).await,
-        None => std::future::pending().await,
     }
 }

@@ -51,7 +51,7 @@ use super::media::MediaLeg;
 use super::metrics::CallMetrics;
 use super::routing::QueueInfo;
 use super::signalling::{answer, in_dialog};
-use super::{new_interaction_id, CallInput, Services};
+use super::{new_interaction_id, sleep_until, CallInput, Services};
 
 /// What admission learnt about the call.
 #[derive(Debug, Clone)]
@@ -745,10 +745,21 @@ impl QueueCall {
                         i64::try_from(at.0).unwrap_or(i64::MAX),
                     )
                     .await;
-                if let Err(e) = &stored {
-                    tracing::error!(error = %e, "callback request not stored");
-                }
-                return Some(Input::CallbackStored { ok: stored.is_ok() });
+                let callback = match stored {
+                    Ok(id) => {
+                        let callback = u64::try_from(id).ok().map(CallId);
+                        if let Some(callback) = callback {
+                            // The agent offered it sees whom they call back.
+                            s.registry.set_caller(callback, &self.arrival.caller_number);
+                        }
+                        callback
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "callback request not stored");
+                        None
+                    }
+                };
+                return Some(Input::CallbackStored { callback });
             }
             Action::TransferVerdict(verdict) => self.answer_transfer(verdict).await,
             Action::Count(count) => self.count(count),
@@ -868,7 +879,7 @@ impl QueueCall {
     }
 }
 
-fn other_law(law: Law) -> Law {
+pub(super) fn other_law(law: Law) -> Law {
     match law {
         Law::Mu => Law::A,
         Law::A => Law::Mu,
@@ -880,13 +891,6 @@ async fn tick(interval: &mut Option<tokio::time::Interval>) {
         Some(i) => {
             i.tick().await;
         }
-        None => std::future::pending().await,
-    }
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(d).await,
         None => std::future::pending().await,
     }
 }

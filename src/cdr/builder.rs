@@ -224,6 +224,14 @@ impl RecordBuilder {
         }
     }
 
+    /// An outbound record made on `queue`'s behalf (a callback): its queue
+    /// and project are noted; it does not wait in the queue.
+    pub fn on_behalf_of(mut self, queue: QueueId, project: ProjectId) -> Self {
+        self.record.queue = Some(queue);
+        self.record.project = Some(project);
+        self
+    }
+
     /// The record as it stands: at arrival, this is the row to write at once.
     pub fn record(&self) -> &InteractionRecord {
         &self.record

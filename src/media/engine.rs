@@ -145,6 +145,11 @@ impl MediaEngine {
         })
     }
 
+    /// The next worker in turn, for a call whose first leg is ours to offer.
+    pub fn next_worker(&self) -> usize {
+        self.next.fetch_add(1, Ordering::Relaxed) % self.workers.len()
+    }
+
     /// Binds a port and adds a leg to `worker` (or the next worker in turn).
     pub fn open_leg(
         &self,

@@ -332,6 +332,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         SipLocal::new(sip_udp, sip_tcp).with_websocket(http_local),
         call_metrics.clone(),
     ));
+    // Callback entries have no caller's task: call control's callback
+    // service takes their offers; open requests go back to dispatch.
+    let (callbacks_tx, callbacks_rx) = tokio::sync::mpsc::channel(call::dispatch::CAPACITY);
+    registry_handle.set_callbacks(callbacks_tx);
+    tokio::spawn(call::callback_call::run(services.clone(), callbacks_rx));
+    call::callback_call::reopen(&services).await;
+    let calls = services.clone();
     tokio::spawn(async move {
         while let Some(new_call) = calls_rx.recv().await {
             tokio::spawn(call::admission::run(services.clone(), new_call));
@@ -407,6 +414,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             login_guard,
             secure_cookie: config.http.tls().is_some(),
             origins: api::origin::Origins::new(&config.http.allowed_origins, tls.is_some()),
+            calls,
         }),
         agent: agent_api,
     }));

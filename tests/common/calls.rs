@@ -116,6 +116,15 @@ impl Drop for Phones {
     }
 }
 
+/// A SIPp run of one call that went through.
+pub fn assert_sipp_ok(run: &Sipp, what: &str) {
+    assert!(
+        run.success && run.successful_calls == 1,
+        "{what}: {}",
+        run.output
+    );
+}
+
 /// Runs a caller scenario from this machine (the demo's trunk) to `number`.
 pub fn call(server: &TestServer, scenario: &str, number: &str, extra: &[&str]) -> Sipp {
     let inf = server.dir.path().join("caller.csv");

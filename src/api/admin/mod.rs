@@ -17,6 +17,7 @@
 //! unchanged); deleting answers 204. Saved items carry a `warnings` array.
 
 mod announcements;
+mod callbacks;
 pub mod auth;
 mod handlers;
 pub mod openapi;
@@ -65,6 +66,8 @@ pub struct AdminState {
     pub secure_cookie: bool,
     /// The web origins whose pages may use the session cookie.
     pub origins: crate::api::origin::Origins,
+    /// Call control, which callbacks asked for or withdrawn here reach.
+    pub calls: Arc<crate::call::Services>,
 }
 
 /// What the OpenAPI document needs of a resource.
@@ -162,6 +165,8 @@ where
     .route("/interactions/{id}", get(recordings::interaction))
     .route("/interactions/{id}/recording", get(recordings::recording))
     .route("/recording-listens", get(recordings::listens))
+    .route("/callbacks", get(callbacks::list).post(callbacks::create))
+    .route("/callbacks/{id}", axum::routing::delete(callbacks::cancel))
     .fallback(|| async { Problem::new("not-found", "no such resource") })
     .method_not_allowed_fallback(|| async {
         Problem::new(

@@ -15,6 +15,7 @@ use axum::Json;
 use serde_json::{json, Map, Value};
 
 mod agent;
+mod callbacks;
 mod users;
 
 use super::problem::KINDS;
@@ -418,6 +419,7 @@ fn schemas() -> Map<String, Value> {
     out.insert("TagInput".into(), tag);
     users::schemas(&mut out);
     agent::schemas(&mut out);
+    callbacks::schemas(&mut out);
     out.insert(
         "Interaction".into(),
         json!({
@@ -711,6 +713,7 @@ pub fn document() -> Value {
     );
     users::paths(&mut paths);
     agent::paths(&mut paths);
+    callbacks::paths(&mut paths);
     paths.insert(
         "/api/openapi.json".into(),
         json!({"get": {
@@ -763,7 +766,12 @@ mod tests {
             doc["paths"].as_object().unwrap().len(),
             // Queue agents, offered result codes, the outbound-route match,
             // this document; the three of interactions and their recordings.
-            RESOURCES.len() * 2 + 4 + 3 + users::EXTRA_PATHS + agent::EXTRA_PATHS
+            RESOURCES.len() * 2
+                + 4
+                + 3
+                + users::EXTRA_PATHS
+                + agent::EXTRA_PATHS
+                + callbacks::EXTRA_PATHS
         );
         let text = doc.to_string();
         for reference in text.split("#/components/schemas/").skip(1) {

@@ -374,39 +374,61 @@ fn a_caller_who_never_acks_fails_at_the_deadline() {
     assert_eq!(record.disposition, Some(Disposition::Failed));
 }
 
+const CB: CallId = CallId(900);
+
 #[test]
-fn queue_exit_to_a_callback_stores_it_says_so_and_hangs_up() {
+fn a_callback_asked_for_by_dtmf_takes_the_callers_place_then_says_so_and_hangs_up() {
     let (mut flow, _) = answered_into(queue(Q1, Some(ExitTarget::Callback), Duration::ZERO));
     flow.handle(t(10), Input::Digit('1'));
+    // Stored first, so the caller is still in the queue meanwhile.
     assert_eq!(
         drain(&mut flow),
-        vec![Action::Dispatch(acd::Event::QueueExit { call: C1 })]
-    );
-    flow.handle(
-        t(10),
-        Input::Record {
-            call: C1,
-            event: CallEvent::QueueExit { target: None },
-        },
-    );
-    let exit = drain(&mut flow);
-    assert_eq!(counts(&exit), vec![Count::QueueExits]);
-    assert_eq!(
-        moves(&exit),
         vec![Action::StoreCallback {
             queue: Q1,
             interaction: C1.0,
             at: t(10)
         }]
     );
-    flow.handle(t(10), Input::CallbackStored { ok: true });
+    // An offer while it is stored rings nobody: the caller is leaving.
+    flow.handle(
+        t(10),
+        Input::Offer {
+            call: C1,
+            agent: A1,
+            aor: "a1".into(),
+            auto_answer: false,
+        },
+    );
+    assert_eq!(
+        drain(&mut flow),
+        vec![Action::Dispatch(acd::Event::OfferFailed {
+            call: C1,
+            agent: A1
+        })]
+    );
+    flow.handle(t(10), Input::CallbackStored { callback: Some(CB) });
     assert_eq!(
         drain(&mut flow),
         vec![
             Action::Count(Count::CallbackRequests),
-            Action::Goodbye(Prompt::CallbackRegistered)
+            Action::Dispatch(acd::Event::CallbackRequested {
+                call: C1,
+                callback: CB
+            }),
         ]
     );
+    flow.handle(
+        t(10),
+        Input::Record {
+            call: C1,
+            event: CallEvent::QueueExit {
+                target: Some("callback".into()),
+            },
+        },
+    );
+    let exit = drain(&mut flow);
+    assert_eq!(counts(&exit), vec![Count::QueueExits]);
+    assert_eq!(moves(&exit), vec![Action::Goodbye(Prompt::CallbackRegistered)]);
     flow.handle(t(14), Input::PlaybackDone(Playback::Goodbye));
     let ended = drain(&mut flow);
     assert_eq!(
@@ -421,6 +443,103 @@ fn queue_exit_to_a_callback_stores_it_says_so_and_hangs_up() {
     let record = &completed(&ended)[0];
     assert_eq!(record.disposition, Some(Disposition::AbandonedByQueueExit));
     assert_eq!(record.terminate_side, Some(TerminateSide::System));
+}
+
+#[test]
+fn a_callback_that_cannot_keep_the_callers_place_joins_at_the_back() {
+    // (what, inputs after the digit, the callback's arrival expected)
+    let stored = Input::CallbackStored { callback: Some(CB) };
+    let redirect = Input::Redirect {
+        call: C1,
+        target: ExitTarget::Callback,
+    };
+    let table: Vec<(&str, Vec<Input>, Prompt)> = vec![
+        (
+            "the queue timeout passed while it was stored",
+            vec![redirect.clone(), stored.clone()],
+            Prompt::CallbackRegistered,
+        ),
+        (
+            "the queue timeout passed before dispatch took it",
+            vec![stored.clone(), redirect.clone()],
+            Prompt::CallbackRegistered,
+        ),
+    ];
+    for (what, inputs, prompt) in table {
+        let (mut flow, _) = answered_into(queue(Q1, Some(ExitTarget::Callback), Duration::ZERO));
+        flow.handle(t(10), Input::Digit('1'));
+        let mut actions = drain(&mut flow);
+        for input in inputs {
+            flow.handle(t(11), input);
+            actions.extend(drain(&mut flow));
+        }
+        let arrived = Action::Dispatch(acd::Event::CallbackArrived {
+            call: CB,
+            queue: Q1,
+            requested: t(11),
+            attempts: 0,
+        });
+        assert!(actions.contains(&arrived), "{what}: {actions:?}");
+        assert_eq!(moves(&actions).last(), Some(&Action::Goodbye(prompt)), "{what}");
+    }
+}
+
+#[test]
+fn a_callback_that_cannot_be_stored_still_lets_the_caller_leave() {
+    let (mut flow, _) = answered_into(queue(Q1, Some(ExitTarget::Callback), Duration::ZERO));
+    flow.handle(t(10), Input::Digit('1'));
+    drain(&mut flow);
+    flow.handle(t(10), Input::CallbackStored { callback: None });
+    let actions = drain(&mut flow);
+    assert_eq!(counts(&actions), vec![Count::ExitFailures]);
+    assert_eq!(
+        moves(&actions),
+        vec![Action::Dispatch(acd::Event::QueueExit { call: C1 })]
+    );
+    flow.handle(
+        t(10),
+        Input::Record {
+            call: C1,
+            event: CallEvent::QueueExit { target: None },
+        },
+    );
+    assert_eq!(
+        moves(&drain(&mut flow)),
+        vec![Action::Goodbye(Prompt::Goodbye)]
+    );
+}
+
+#[test]
+fn the_queue_timeout_to_a_callback_stores_it_and_puts_it_at_the_back() {
+    let (mut flow, _) = answered_into(queue(Q1, Some(ExitTarget::Callback), Duration::ZERO));
+    flow.handle(
+        t(60),
+        Input::Redirect {
+            call: C1,
+            target: ExitTarget::Callback,
+        },
+    );
+    assert_eq!(
+        moves(&drain(&mut flow)),
+        vec![Action::StoreCallback {
+            queue: Q1,
+            interaction: C1.0,
+            at: t(60)
+        }]
+    );
+    flow.handle(t(60), Input::CallbackStored { callback: Some(CB) });
+    assert_eq!(
+        moves(&drain(&mut flow)),
+        vec![
+            Action::Dispatch(acd::Event::CallbackArrived {
+                call: CB,
+                queue: Q1,
+                requested: t(60),
+                attempts: 0,
+            }),
+            Action::Goodbye(Prompt::CallbackRegistered),
+        ]
+    );
 }
 
 #[test]
@@ -446,7 +565,7 @@ fn exits_that_fail_fall_back_to_the_goodbye_prompt() {
         (
             "a callback that was not stored",
             ExitTarget::Callback,
-            Some(Input::CallbackStored { ok: false }),
+            Some(Input::CallbackStored { callback: None }),
         ),
         (
             "a number (no dialling out yet)",
