@@ -20,10 +20,15 @@ use switchboard::cdr::{Direction, Disposition, TerminateSide};
 struct Carrier {
     child: std::process::Child,
     log: PathBuf,
+    /// One carrier at a time: they all listen on 127.0.0.2:5060.
+    _turn: std::sync::MutexGuard<'static, ()>,
 }
+
+static CARRIER_PORT: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 impl Carrier {
     fn start(server: &TestServer) -> Carrier {
+        let turn = CARRIER_PORT.lock().unwrap_or_else(|e| e.into_inner());
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sipp");
         let log = server.dir.path().join("carrier.log");
         let trace = server.dir.path().join("carrier-messages.log");
@@ -40,7 +45,11 @@ impl Carrier {
             .spawn()
             .expect("running sipp");
         std::thread::sleep(Duration::from_millis(300));
-        Carrier { child, log: trace }
+        Carrier {
+            child,
+            log: trace,
+            _turn: turn,
+        }
     }
 
     fn messages(&self) -> String {
@@ -191,17 +200,19 @@ fn a_callback_keeps_the_callers_place_and_is_dialled_before_a_later_caller() {
     let listed = api.get("/api/callbacks?open=true").json();
     assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
     assert_eq!(listed[0]["state"], "waiting");
-    // The agent's phone comes up: it answers each call and hangs up after a
-    // second.
-    let _phones = Phones::start(&server, &["1001"], "agent_hangup.xml");
+    // The agent's phone comes up: it answers each call and hangs up after
+    // four seconds.
+    let _phones = Phones::start(&server, &["1001"], "agent_hangup_later.xml");
     let later = later.join().unwrap();
     assert_sipp_ok(&later, "the later caller, served after the callback");
     let records = completed_records(&server, 3);
-    let callback = records
+    let dialled: Vec<_> = records
         .iter()
         .map(|r| &r.record)
-        .find(|r| r.direction == Direction::Outbound)
-        .unwrap_or_else(|| panic!("no callback record: {records:#?}"));
+        .filter(|r| r.direction == Direction::Outbound)
+        .collect();
+    assert_eq!(dialled.len(), 1, "one dial of the callback: {records:#?}");
+    let callback = dialled[0];
     let agent = agent_id(&server, "1001");
     assert_eq!(callback.agent.map(|a| a.0), Some(agent));
     assert_eq!(callback.remote_number, "+15551", "the caller's own number");
