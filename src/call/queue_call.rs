@@ -457,7 +457,9 @@ impl QueueCall {
                 let _ = self.s.core.respond(tx, resp).await;
                 match agent {
                     Some(_) => {
-                        let on_hold = !direction.sends();
+                        // A phone holds with sendonly (it plays its own
+                        // music) or inactive: either way it hears nothing.
+                        let on_hold = !direction.receives();
                         self.flow.handle(now(), Input::AgentHold { on_hold });
                     }
                     None if direction == Direction::Inactive => {
