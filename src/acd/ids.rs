@@ -18,6 +18,21 @@ macro_rules! id {
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub struct $name(pub u64);
 
+        impl $name {
+            /// The id of a stored row (a positive SQL `BIGINT`); `None` for a
+            /// key no id can be (zero or negative).
+            pub fn from_key(key: i64) -> Option<$name> {
+                u64::try_from(key).ok().filter(|&k| k > 0).map($name)
+            }
+
+            /// The key the store keeps this id as. Ids come from the store or
+            /// are drawn below 2^53, so every id has one; an id beyond
+            /// `i64::MAX` reads as a key no row has.
+            pub fn key(self) -> i64 {
+                i64::try_from(self.0).unwrap_or(i64::MAX)
+            }
+        }
+
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 write!(f, concat!($prefix, "{}"), self.0)

@@ -79,12 +79,12 @@ pub async fn reopen(s: &Services) {
 /// Puts a stored (waiting) request into the dispatch core, at the back of
 /// its queue.
 pub async fn queue(s: &Services, request: &CallbackRequest) {
-    let acd::Event::CallbackArrived { call, .. } = request.arrival() else {
+    let (Some(arrival), Some(call)) = (request.arrival(), request.call()) else {
+        tracing::error!(request = request.id, "callback request with ids no id can be");
         return;
     };
     s.registry.set_caller(call, &request.caller);
-    let arrival = DispatchInput::Acd(request.arrival());
-    if s.dispatch.send(arrival).await.is_err() {
+    if s.dispatch.send(DispatchInput::Acd(arrival)).await.is_err() {
         tracing::error!("dispatch is gone");
     }
 }
@@ -99,13 +99,11 @@ pub async fn cancel(s: &Services, call: CallId) {
 
 /// Writes a callback's progress to its stored request.
 async fn progress(s: &Services, notice: &acd::Notice) {
-    let Some((id, update)) = CallbackUpdate::from_notice(notice, now().0 as i64) else {
+    let Some((id, update)) = CallbackUpdate::from_notice(notice, now().0.try_into().unwrap_or(i64::MAX)) else {
         return;
     };
-    if let CallbackUpdate::Ended { .. } = update {
-        if let Ok(call) = u64::try_from(id) {
-            s.registry.forget_caller(CallId(call));
-        }
+    if let (CallbackUpdate::Ended { .. }, Some(call)) = (update, CallId::from_key(id)) {
+        s.registry.forget_caller(call);
     }
     update_request(s, id, update).await;
 }
@@ -125,7 +123,7 @@ async fn offer(s: &Arc<Services>, call: CallId, agent: AgentId, aor: String, aut
             let _ = s.dispatch.send(DispatchInput::Acd(event)).await;
         }
     };
-    let id = i64::try_from(call.0).unwrap_or(i64::MAX);
+    let id = call.key();
     let request = match s.store.callback_request(id).await {
         Ok(Some(r)) if r.state.is_open() => r,
         Ok(_) => {
@@ -138,13 +136,12 @@ async fn offer(s: &Arc<Services>, call: CallId, agent: AgentId, aor: String, aut
             return failed(s).await;
         }
     };
-    let queue_id = acd::QueueId(u64::try_from(request.queue_id).unwrap_or(0));
-    let Some(queue) = s.routing.get().queue(queue_id) else {
+    let queue = acd::QueueId::from_key(request.queue_id).and_then(|q| s.routing.get().queue(q));
+    let Some(queue) = queue else {
         tracing::warn!(%call, "callback of a queue that is gone");
         return failed(s).await;
     };
-    let agent_id = i64::try_from(agent.0).unwrap_or(0);
-    update_request(s, id, CallbackUpdate::Offered { agent: agent_id }).await;
+    update_request(s, id, CallbackUpdate::Offered { agent: agent.key() }).await;
     let (inputs_tx, inputs) = mpsc::channel::<(CallId, CallInput)>(64);
     // Registered before the next input is read, so what dispatch says of
     // this offer reaches the attempt.
@@ -310,7 +307,7 @@ impl AttemptTask {
             }
             AttemptAction::Record(how, record) => super::records::write(&s, how, &record).await,
             AttemptAction::Connected => {
-                let agent = i64::try_from(self.agent().0).ok();
+                let agent = Some(self.agent.key());
                 let update = CallbackUpdate::Ended {
                     result: crate::store::callbacks::CallbackResult::Connected,
                     agent,
@@ -324,10 +321,6 @@ impl AttemptTask {
             AttemptAction::Finished => {}
         }
         None
-    }
-
-    fn agent(&self) -> AgentId {
-        self.agent
     }
 
     /// Opens the agent's media leg and rings their registered phones.

@@ -147,14 +147,20 @@ pub struct CallbackRequest {
 
 impl CallbackRequest {
     /// The dispatch core's input that puts this request (back) into its
-    /// queue, at the back, keeping its attempts.
-    pub fn arrival(&self) -> acd::Event {
-        acd::Event::CallbackArrived {
-            call: acd::CallId(u64::try_from(self.id).unwrap_or(0)),
-            queue: acd::QueueId(u64::try_from(self.queue_id).unwrap_or(0)),
-            requested: acd::Millis(u64::try_from(self.requested_at_ms).unwrap_or(0)),
+    /// queue, at the back, keeping its attempts; `None` for a row whose ids
+    /// no id can be.
+    pub fn arrival(&self) -> Option<acd::Event> {
+        Some(acd::Event::CallbackArrived {
+            call: acd::CallId::from_key(self.id)?,
+            queue: acd::QueueId::from_key(self.queue_id)?,
+            requested: acd::Millis(u64::try_from(self.requested_at_ms).ok()?),
             attempts: self.attempts,
-        }
+        })
+    }
+
+    /// The callback's id in the dispatch core.
+    pub fn call(&self) -> Option<acd::CallId> {
+        acd::CallId::from_key(self.id)
     }
 }
 
@@ -189,8 +195,8 @@ impl CallbackUpdate {
     /// Only for the ids of callbacks: an answered call's notice reads as a
     /// connected callback.
     pub fn from_notice(notice: &acd::Notice, now_ms: i64) -> Option<(i64, CallbackUpdate)> {
-        let id = |call: &acd::CallId| i64::try_from(call.0).ok();
-        let agent = |a: &acd::AgentId| i64::try_from(a.0).unwrap_or(0);
+        let id = |call: &acd::CallId| Some(call.key());
+        let agent = |a: &acd::AgentId| a.key();
         match notice {
             acd::Notice::Offered { call, agent: a } => {
                 Some((id(call)?, CallbackUpdate::Offered { agent: agent(a) }))
@@ -541,12 +547,12 @@ mod tests {
         assert!(open.iter().all(|r| r.state == CallbackState::Waiting));
         assert_eq!(
             open[1].arrival(),
-            acd::Event::CallbackArrived {
+            Some(acd::Event::CallbackArrived {
                 call: acd::CallId(ids[0] as u64),
                 queue: acd::QueueId(queue as u64),
                 requested: acd::Millis(3_000),
                 attempts: 1,
-            }
+            })
         );
     }
 

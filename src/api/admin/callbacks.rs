@@ -117,8 +117,9 @@ pub async fn cancel(
         return Err(not_found());
     }
     let request = s.store.cancel_callback(id).await?;
-    let call = crate::acd::CallId(id as u64);
-    crate::call::callback_call::cancel(&s.calls, call).await;
+    if let Some(call) = request.call() {
+        crate::call::callback_call::cancel(&s.calls, call).await;
+    }
     tracing::info!(request = id, "callback request cancelled");
     Ok(Json(request).into_response())
 }
