@@ -505,6 +505,33 @@ fn queue_waiting_counts_follow_a_caller_with_no_agent_available() {
 }
 
 #[test]
+fn the_panel_lists_the_callbacks_waiting_in_the_agents_queues() {
+    let (server, admin, s) = panel_demo();
+    let me = agent(&server);
+    let reply = me.post("/api/agent/login", &json!({"project": s.project}));
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let reply = me.post("/api/agent/status", &json!({"status": s.lunch}));
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(me.get("/api/agent/callbacks").json(), json!([]));
+    // A caller presses 1 for a callback while the agent is at lunch.
+    let run = call(&server, "queue_caller_dtmf.xml", DID, &["-d", "1500"]);
+    assert!(run.success, "{}", run.output);
+    let doc = admin.get("/api/openapi.json").json();
+    let listed = documented(&doc, "GET", "/api/agent/callbacks", me.get("/api/agent/callbacks"));
+    let listed = listed.json();
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+    assert_eq!(listed[0]["queue"], "Support");
+    assert_eq!(listed[0]["queue_id"], s.queue);
+    assert_eq!(listed[0]["number"], "+15551");
+    assert_eq!(listed[0]["state"], "waiting");
+    assert_eq!(listed[0]["attempts"], 0);
+    // Withdrawn by a supervisor, it is no longer the agent's to see.
+    let at = format!("/api/callbacks/{}", listed[0]["id"]);
+    assert_eq!(admin.delete(&at).status, 200);
+    assert_eq!(me.get("/api/agent/callbacks").json(), json!([]));
+}
+
+#[test]
 fn refusals_name_the_field_and_the_admin_token_has_no_panel() {
     let (server, admin, s) = panel_demo();
     let me = agent(&server);

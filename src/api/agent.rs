@@ -27,6 +27,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot};
 
+mod callbacks;
 mod render;
 mod socket;
 mod transfer;
@@ -76,6 +77,7 @@ where
         .route("/agent/calls/{id}/result", post(result))
         .route("/agent/calls/{id}/transfer", post(transfer::transfer))
         .route("/agent/transfer-targets", get(transfer::targets))
+        .route("/agent/callbacks", get(callbacks::list))
         .route("/agent/ws", get(socket::websocket))
         .with_state(state)
 }

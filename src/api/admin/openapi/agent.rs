@@ -354,8 +354,33 @@ pub(super) fn paths(paths: &mut Map<String, Value>) {
                 schema_ref("AgentTransferTargets"))),
         }}),
     );
+    let id = json!({"type": "integer", "format": "int64"});
+    let callback = json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["id", "queue_id", "queue", "number", "requested_at_ms", "state", "attempts"],
+        "properties": {
+            "id": id,
+            "queue_id": id,
+            "queue": {"type": "string"},
+            "number": {"type": "string", "description": "the number to call back"},
+            "requested_at_ms": id,
+            "state": {"type": "string", "enum": ["waiting", "offered", "dialling"]},
+            "attempts": {"type": "integer", "minimum": 0},
+        },
+    });
+    paths.insert(
+        "/api/agent/callbacks".into(),
+        json!({"get": {
+            "operationId": "agent-callbacks",
+            "tags": tag,
+            "description": "The open callback requests of the queues the agent serves,                             oldest first: the dispatch core offers them in turn like calls.",
+            "responses": with(problems(&[]), "200", answer("The callbacks",
+                json!({"type": "array", "items": callback}))),
+        }}),
+    );
 }
 
 /// How many paths [`paths`] adds.
 #[cfg(test)]
-pub(super) const EXTRA_PATHS: usize = 10;
+pub(super) const EXTRA_PATHS: usize = 11;
