@@ -686,6 +686,33 @@ fn an_agent_transfers_the_caller_from_the_panel_to_a_queue() {
 }
 
 /// A wrong password is refused on the login form.
+/// (i) The callbacks waiting in the agent's queues are listed in the panel.
+#[test]
+fn the_panel_lists_a_callback_the_caller_asked_for() {
+    let (server, api) = demo("");
+    let lunch = api.post(
+        "/api/statuses",
+        &json!({"category": "break", "name": "Lunch", "agent_changeable": true}),
+    );
+    assert_eq!(lunch.status, 201, "{}", lunch.body);
+    let agent = browser_agent(&server, &api, "1001");
+    let mut browser = Browser::start(
+        &server,
+        "callbacks.mjs",
+        &[&agent],
+        json!({"break": "Lunch"}),
+    );
+    browser.expect("ready", MINUTE);
+    let run = call(&server, "queue_caller_dtmf.xml", DID, &["-d", "1500"]);
+    assert!(run.success, "{}", run.output);
+    let listed = browser.expect("listed", MINUTE);
+    let text = listed["text"].as_str().unwrap_or_default();
+    assert!(text.contains("+15551") && text.contains("Support"), "{listed}");
+    assert_eq!(listed["state"], "waiting", "{listed}");
+    assert_eq!(listed["noneShown"], false, "{listed}");
+    browser.finish(MINUTE);
+}
+
 #[test]
 fn the_panel_refuses_a_wrong_password() {
     let (server, api) = demo("");

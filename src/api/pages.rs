@@ -38,6 +38,11 @@ const AGENT: &[Asset] = &[
     asset!("", "index.html", "text/html; charset=utf-8"),
     asset!("panel.js", "panel.js", "text/javascript; charset=utf-8"),
     asset!("phone.js", "phone.js", "text/javascript; charset=utf-8"),
+    asset!(
+        "callbacks.js",
+        "callbacks.js",
+        "text/javascript; charset=utf-8"
+    ),
     asset!("panel.css", "panel.css", "text/css; charset=utf-8"),
     asset!(
         "vendor/jssip.js",

@@ -1,6 +1,7 @@
 // The agent panel: log in, choose the project and queues, take queue calls in
 // the browser softphone (phone.js), transfer a caller blind to a queue or an
-// agent, and close each call with a result code and tags.
+// agent, and close each call with a result code and tags; the callbacks
+// waiting in the agent's queues are listed (callbacks.js).
 //
 // The server is the source of truth: the panel follows the live WebSocket
 // /api/agent/ws (the state on every connection, offers, queue waiting counts,
@@ -8,6 +9,7 @@
 // is on the softphone's own SIP connection and survives a panel reconnection.
 // The protocol is described in the repository (agent panel protocol).
 
+import { Callbacks } from "./callbacks.js";
 import { Phone } from "./phone.js";
 
 const $ = (id) => document.getElementById(id);
@@ -32,6 +34,7 @@ const model = {
 };
 
 let phone = null;
+let callbacks = null;
 const debug = {
   beeps: 0,
   panelConnections: 0,
@@ -236,6 +239,7 @@ function onMessage(msg) {
     case "queues":
       if (model.state) model.state.queues = msg.queues;
       renderQueues();
+      if (callbacks) callbacks.refresh();
       break;
     case "offer":
       model.offer = msg;
@@ -895,6 +899,8 @@ async function work(state) {
   applyState(state);
   startPhone(model.me && model.me.sip);
   if (!live.wanted) live.start();
+  if (!callbacks) callbacks = new Callbacks(api, $("callback-list"), $("callback-none"));
+  callbacks.refresh();
 }
 
 async function boot() {
