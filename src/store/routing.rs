@@ -229,6 +229,7 @@ impl Store {
                 name: DEMO_PROJECT.into(),
                 default_profile: None,
                 break_minutes: 0,
+                caller_id: None,
             },
         )
         .await
