@@ -344,3 +344,36 @@ fn projects_and_queues_set_the_caller_id_their_routes_leave_unset() {
     );
     assert_eq!(fields(&refused), ["caller_id"]);
 }
+
+#[test]
+fn a_trunk_s_outbound_destination_is_kept_or_refused_with_its_field() {
+    let (_server, api) = common::http::server();
+    let made = created(api.post(
+        "/api/trunks",
+        &json!({"name": "Carrier", "addresses": ["192.0.2.10"],
+                "outbound_destination": "sbc.carrier.example:5080;transport=tcp"}),
+    ));
+    assert_eq!(
+        made["outbound_destination"],
+        "sbc.carrier.example:5080;transport=tcp"
+    );
+    let at = format!("/api/trunks/{}", id(&made));
+    let mut body = api.get(&at).json();
+    assert_eq!(body["outbound_destination"], made["outbound_destination"]);
+    for bad in [
+        "sip:carrier",
+        "carrier:0",
+        "carrier:70000",
+        "carrier;transport=tls",
+        "2001:db8::1",
+        "",
+    ] {
+        body["outbound_destination"] = json!(bad);
+        let refused = assert_problem(&api.put(&at, &body), 422);
+        assert_eq!(fields(&refused), ["outbound_destination"], "{bad:?}");
+    }
+    body["outbound_destination"] = Value::Null;
+    let put = api.put(&at, &body);
+    assert_eq!(put.status, 200, "{}", put.body);
+    assert_eq!(api.get(&at).json()["outbound_destination"], Value::Null);
+}

@@ -1,7 +1,9 @@
 //! Agents calling out through a trunk, end to end: the real server, SIPp as
 //! the agent's desk phone (digest-authenticated INVITE from a host that is
 //! not a trunk) and SIPp as the carrier's side of the trunk, and the
-//! outbound record in the real database file.
+//! outbound record in the real database file. The carrier listens on
+//! 127.0.0.2: on port 5060 (the trunk's address) or on the port of the
+//! trunk's outbound destination.
 
 mod common;
 
@@ -24,13 +26,26 @@ struct Carrier {
 
 impl Carrier {
     fn start(server: &TestServer) -> Carrier {
+        Carrier::run(server, "agent_answer.xml", 5060)
+    }
+
+    /// SIPp on 127.0.0.2:`port` playing `scenario` once.
+    fn run(server: &TestServer, scenario: &str, port: u16) -> Carrier {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sipp");
         let log = server.dir.path().join("carrier.log");
         let trace = server.dir.path().join("carrier-messages.log");
         let child = Command::new("sipp")
             .arg("-sf")
-            .arg(dir.join("agent_answer.xml"))
-            .args(["-i", "127.0.0.2", "-p", "5060", "-m", "1", "-nostdin"])
+            .arg(dir.join(scenario))
+            .args([
+                "-i",
+                "127.0.0.2",
+                "-p",
+                &port.to_string(),
+                "-m",
+                "1",
+                "-nostdin",
+            ])
             .args(["-mp", &(common::free_port() & !1).to_string()])
             .args(["-timeout", "60s", "-trace_msg", "-message_file"])
             .arg(&trace)
@@ -62,11 +77,17 @@ fn id(v: &Value) -> i64 {
 /// A carrier trunk at 127.0.0.2, a route for every number through it that
 /// puts 00 in front, and agent 1001 allowed to use it.
 fn carrier_route(server: &TestServer, api: &Api) {
+    carrier_route_with(server, api, json!({}));
+}
+
+/// As [`carrier_route`], the trunk also with the fields of `trunk_extra`.
+fn carrier_route_with(server: &TestServer, api: &Api, trunk_extra: Value) {
     let project = demo_queue(api)["project_id"].as_i64().unwrap();
-    let trunk = api.post(
-        "/api/trunks",
-        &json!({"name": "Carrier", "addresses": ["127.0.0.2"]}),
-    );
+    let mut body = json!({"name": "Carrier", "addresses": ["127.0.0.2"]});
+    for (field, value) in trunk_extra.as_object().unwrap() {
+        body[field] = value.clone();
+    }
+    let trunk = api.post("/api/trunks", &body);
     assert_eq!(trunk.status, 201, "{}", trunk.body);
     let route = api.post(
         "/api/outbound-routes",
@@ -145,4 +166,39 @@ fn an_agent_without_the_dial_plan_permission_is_refused() {
     assert!(!run.success, "{}", run.output);
     assert_eq!(server.metric("switchboard_call_outbound_refused_total"), 1);
     assert_eq!(server.metric("switchboard_call_outbound_calls_total"), 0);
+}
+
+/// A free UDP port on the carrier's address.
+fn carrier_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.2:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn calls_go_to_the_trunk_s_outbound_destination_when_it_has_one() {
+    let (server, api) = demo("");
+    let port = carrier_port();
+    carrier_route_with(
+        &server,
+        &api,
+        json!({"outbound_destination": format!("127.0.0.2:{port};transport=udp")}),
+    );
+    let carrier = Carrier::run(&server, "agent_answer.xml", port);
+    let run = agent_calls(&server, "5550123", "1000");
+    assert!(
+        run.success && run.successful_calls == 1,
+        "the agent's phone: {}\ncarrier: {}",
+        run.output,
+        carrier.messages()
+    );
+    let messages = carrier.messages();
+    assert!(
+        messages.contains(&format!("INVITE sip:005550123@127.0.0.2:{port} SIP/2.0")),
+        "the INVITE names the destination: {messages}"
+    );
+    let records = completed_records(&server, 1);
+    assert_eq!(records[0].record.disposition, Some(Disposition::Answered));
 }

@@ -227,9 +227,12 @@ async fn outbound(
         .trunk(dial.trunk)
         .cloned()
         .ok_or((503, "The route's trunk is disabled"))?;
-    let target = trunk
+    let destination = trunk
         .outbound_target()
         .ok_or((503, "The route's trunk has no address to call"))?;
+    let target = super::outbound_target::resolve(&destination)
+        .await
+        .ok_or((503, "The route's trunk's destination has no address"))?;
     Ok(Outbound {
         agent,
         dialled: dialled.to_owned(),

@@ -33,6 +33,7 @@ use super::dispatch::DispatchInput;
 use super::media::MediaLeg;
 use super::metrics::CallMetrics;
 use super::outbound::Dial;
+use super::outbound_target::TrunkTarget;
 use super::routing::TrunkInfo;
 use super::signalling::{answer, in_dialog};
 use super::{new_interaction_id, CallInput, Services};
@@ -57,7 +58,7 @@ pub enum Destination {
         dial: Dial,
         trunk: Box<TrunkInfo>,
         /// Where the trunk's INVITE goes.
-        target: std::net::SocketAddr,
+        target: TrunkTarget,
     },
     /// To another agent's registered contacts. Dispatch was asked to
     /// reserve them under `reservation`; `accepted` is its answer.
@@ -498,7 +499,7 @@ impl OutboundCall {
         let s = self.s.clone();
         let missed = Some(DialInput::RemoteMissed { status: 0 });
         let (peer, trunk_laws) = match &self.out.to {
-            Destination::Trunk { target, trunk, .. } => (Peer::udp(*target), trunk.laws.clone()),
+            Destination::Trunk { target, trunk, .. } => (target.peer, trunk.laws.clone()),
             Destination::Agent { .. } => (self.from, vec![Law::Mu, Law::A]),
         };
         let laws = match self.agent_media.negotiated {
@@ -539,7 +540,7 @@ impl OutboundCall {
                     owner: &self.owner,
                 };
                 let target = Target {
-                    contact: format!("sip:{number}@{target}"),
+                    contact: format!("sip:{number}@{}", target.uri_hostport),
                     source: peer,
                 };
                 let rung = AgentLeg::ring_targets(&s, ring, media, sdp, vec![target]).await;

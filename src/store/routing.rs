@@ -32,6 +32,8 @@ pub struct Trunk {
     pub enabled: bool,
     /// Registration to the carrier, when the trunk registers.
     pub registration: Option<TrunkRegistration>,
+    /// Where outbound calls go (`host[:port][;transport=..]`), when set.
+    pub outbound_destination: Option<String>,
 }
 
 /// How a trunk registers to its carrier.
@@ -103,8 +105,8 @@ impl Store {
     pub async fn trunks(&self) -> Result<Vec<Trunk>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, name, addresses, username, realm, ha1_md5, ha1_sha256, codecs, enabled, \
-             register, registrar, register_username, register_password, register_expires \
-             FROM trunks ORDER BY name",
+             register, registrar, register_username, register_password, register_expires, \
+             outbound_destination FROM trunks ORDER BY name",
         )
         .fetch_all(self.pool())
         .await?;
@@ -136,6 +138,7 @@ impl Store {
                         }
                         _ => None,
                     },
+                    outbound_destination: row.try_get(14)?,
                 })
             })
             .collect()
@@ -283,6 +286,7 @@ impl Store {
                 register_username: None,
                 register_password: None,
                 register_expires: 3600,
+                outbound_destination: None,
             },
             None,
         )

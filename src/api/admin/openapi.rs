@@ -300,6 +300,14 @@ fn schemas() -> Map<String, Value> {
                                        stored one stays"}),
             ),
             ("register_expires", int(60, 86_400)),
+            (
+                "outbound_destination",
+                json!({"type": ["string", "null"], "maxLength": 300,
+                       "description": "where outbound calls through the trunk go, \
+                                       host[:port][;transport=udp|tcp] (port 5060 and udp when \
+                                       left out); unset, the first single-host address of \
+                                       addresses on port 5060"}),
+            ),
         ],
         &["name", "addresses"],
     );
