@@ -3,7 +3,8 @@
 //! not a trunk) and SIPp as the carrier's side of the trunk, and the
 //! outbound record in the real database file. The carrier listens on
 //! 127.0.0.2: on port 5060 (the trunk's address) or on the port of the
-//! trunk's outbound destination.
+//! trunk's outbound destination, and may challenge the INVITE for the
+//! trunk's carrier account.
 
 mod common;
 
@@ -201,4 +202,51 @@ fn calls_go_to_the_trunk_s_outbound_destination_when_it_has_one() {
     );
     let records = completed_records(&server, 1);
     assert_eq!(records[0].record.disposition, Some(Disposition::Answered));
+}
+
+#[test]
+fn a_carrier_s_challenge_is_answered_with_the_trunk_s_account() {
+    let (server, api) = demo("");
+    let port = carrier_port();
+    carrier_route_with(
+        &server,
+        &api,
+        json!({"outbound_destination": format!("127.0.0.2:{port}"),
+               "register_username": "trunk7", "register_password": "secret"}),
+    );
+    let carrier = Carrier::run(&server, "carrier_challenges.xml", port);
+    let run = agent_calls(&server, "5550123", "1000");
+    let messages = carrier.messages();
+    assert!(
+        run.success && run.successful_calls == 1,
+        "the agent's phone: {}\ncarrier: {messages}",
+        run.output,
+    );
+    assert!(
+        messages.contains("Authorization: Digest username=\"trunk7\""),
+        "{messages}"
+    );
+    assert!(messages.contains("CSeq: 2 INVITE"), "{messages}");
+    let records = completed_records(&server, 1);
+    let r = &records[0].record;
+    assert_eq!(r.disposition, Some(Disposition::Answered));
+    assert_eq!(r.local_number, "+15550100");
+}
+
+#[test]
+fn a_challenge_without_an_account_to_answer_it_fails_the_call() {
+    let (server, api) = demo("");
+    let port = carrier_port();
+    carrier_route_with(
+        &server,
+        &api,
+        json!({"outbound_destination": format!("127.0.0.2:{port}")}),
+    );
+    let carrier = Carrier::run(&server, "carrier_challenges.xml", port);
+    let run = agent_calls(&server, "5550123", "500");
+    assert!(!run.success, "{}", run.output);
+    let records = completed_records(&server, 1);
+    assert_eq!(records[0].record.disposition, Some(Disposition::Failed));
+    let messages = carrier.messages();
+    assert_eq!(messages.matches("INVITE sip:").count(), 1, "{messages}");
 }

@@ -34,6 +34,9 @@ pub struct TrunkInfo {
     /// Where outbound calls go, when the trunk says
     /// ([`TrunkInfo::outbound_target`]).
     pub destination: Option<OutboundDestination>,
+    /// The carrier account (username, password) our INVITEs answer a
+    /// carrier's digest challenge with.
+    pub carrier_credentials: Option<(String, String)>,
 }
 
 impl TrunkInfo {
@@ -126,6 +129,7 @@ impl Routing {
                 ha1,
                 laws,
                 destination,
+                carrier_credentials: t.carrier_credentials,
             });
         }
         let list = queues::list(store)
@@ -342,6 +346,7 @@ mod tests {
             ha1: None,
             laws: vec![Law::A],
             destination: None,
+            carrier_credentials: None,
         }
     }
 

@@ -34,6 +34,9 @@ pub struct Trunk {
     pub registration: Option<TrunkRegistration>,
     /// Where outbound calls go (`host[:port][;transport=..]`), when set.
     pub outbound_destination: Option<String>,
+    /// The carrier account (register username, password) our INVITEs answer
+    /// a carrier's digest challenge with, whether or not the trunk registers.
+    pub carrier_credentials: Option<(String, String)>,
 }
 
 /// How a trunk registers to its carrier.
@@ -139,6 +142,9 @@ impl Store {
                         _ => None,
                     },
                     outbound_destination: row.try_get(14)?,
+                    carrier_credentials: row
+                        .try_get::<Option<String>, _>(11)?
+                        .zip(row.try_get::<Option<String>, _>(12)?),
                 })
             })
             .collect()
