@@ -16,7 +16,7 @@ use common::calls::*;
 use common::http::Api;
 use common::{sipp_from, TestServer};
 use serde_json::{json, Value};
-use switchboard::cdr::{Direction, Disposition, TerminateSide};
+use switchboard::cdr::{Direction, Disposition, TerminateSide, TransferType};
 
 /// The carrier's side: SIPp on 127.0.0.2:5060 answering one call
 /// (tests/sipp/agent_answer.xml: 180, 200, audio, waits for the BYE).
@@ -249,4 +249,64 @@ fn a_challenge_without_an_account_to_answer_it_fails_the_call() {
     assert_eq!(records[0].record.disposition, Some(Disposition::Failed));
     let messages = carrier.messages();
     assert_eq!(messages.matches("INVITE sip:").count(), 1, "{messages}");
+}
+
+#[test]
+fn an_agent_s_refer_to_an_external_number_connects_the_caller_through_the_trunk() {
+    let (server, api) = demo("");
+    let support = demo_queue(&api);
+    let assigned = api.put(
+        &format!("/api/queues/{}/agents", support["id"]),
+        &json!([{"user_id": agent_id(&server, "1001"), "mandatory": true}]),
+    );
+    assert!(assigned.status < 300, "{}", assigned.body);
+    let port = carrier_port();
+    carrier_route_with(
+        &server,
+        &api,
+        json!({"outbound_destination": format!("127.0.0.2:{port}")}),
+    );
+    let carrier = Carrier::run(&server, "agent_answer.xml", port);
+    let agent = Phones::start_with(
+        &server,
+        &["1001"],
+        "agent_transfer_external.xml",
+        &["-key", "transfer_to", "5550123"],
+    );
+    // The caller stays six seconds, then hangs up: by then they talk to the
+    // carrier's side, whose BYE is the proof.
+    let run = call(&server, "queue_caller.xml", DID, &["-d", "6000"]);
+    assert!(
+        run.success && run.successful_calls == 1,
+        "the caller: {}\ncarrier: {}",
+        run.output,
+        carrier.messages()
+    );
+    let records = completed_records(&server, 1);
+    assert_eq!(records.len(), 1, "{records:#?}");
+    let r = &records[0].record;
+    assert_eq!(r.agent.map(|a| a.0), Some(agent_id(&server, "1001")));
+    assert_eq!(r.disposition, Some(Disposition::Answered));
+    assert_eq!(r.transfer_type, Some(TransferType::Blind));
+    assert_eq!(r.transfer_target.as_deref(), Some("external-5550123"));
+    assert_eq!(r.terminate_side, Some(TerminateSide::Agent));
+    // The carrier was rung with the route's number and caller ID, and got
+    // the caller's BYE.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut messages = carrier.messages();
+    while !messages.contains("BYE sip:") && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+        messages = carrier.messages();
+    }
+    assert!(
+        messages.contains(&format!("INVITE sip:005550123@127.0.0.2:{port} SIP/2.0")),
+        "{messages}"
+    );
+    assert!(messages.contains("From: \"+15550100\""), "{messages}");
+    assert!(
+        messages.contains("BYE sip:"),
+        "the caller's BYE: {messages}"
+    );
+    assert_eq!(server.metric("switchboard_call_transfers_total"), 1);
+    drop(agent);
 }
