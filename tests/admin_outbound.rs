@@ -3,13 +3,15 @@
 //! rewriting, trunk, caller ID) as the running server routes a number
 //! (`/api/outbound-routes/match`, which asks call control's own snapshot, so
 //! a change shows without a restart), the Dial Plan permission of a user,
-//! validation as problem+json, and a trunk kept while a route leads to it.
+//! validation as problem+json, a trunk kept while a route leads to it, and
+//! the caller IDs projects and queues set (the route's first, then the
+//! queue's for calls made for it, then the project's).
 
 mod common;
 
 use std::time::{Duration, Instant};
 
-use common::http::{assert_problem, created, fields, project, Api};
+use common::http::{assert_problem, created, fields, project, queue, Api};
 use serde_json::{json, Value};
 
 fn id(v: &Value) -> i64 {
@@ -36,9 +38,14 @@ fn matched(api: &Api, project: i64, number: &str, extra: &str) -> Value {
 /// Asks until the running server routes as `expected` (the reload after a
 /// write is asynchronous); fails with the last answer after a generous wait.
 fn until_matched(api: &Api, project: i64, number: &str, expected: Value) {
+    until_matched_with(api, project, number, "", expected)
+}
+
+/// As [`until_matched`], with `extra` query parameters (`&queue_id=..`).
+fn until_matched_with(api: &Api, project: i64, number: &str, extra: &str, expected: Value) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let got = matched(api, project, number, "");
+        let got = matched(api, project, number, extra);
         if got == expected || Instant::now() > deadline {
             assert_eq!(got, expected, "{number}");
             return;
@@ -255,4 +262,118 @@ fn a_user_dials_only_through_the_routes_their_profile_allows() {
         &json!({"name": "Local caller", "permissions": ["dial_plan.route.x"]}),
     );
     assert_problem(&bad_key, 422);
+}
+
+#[test]
+fn projects_and_queues_set_the_caller_id_their_routes_leave_unset() {
+    let (_server, api) = common::http::server();
+    let p = project(&api, "Outbound");
+    let q = queue(&api, p, "Sales", "6200");
+    let carrier = trunk(&api, "Carrier");
+    let national = id(&created(api.post(
+        "/api/outbound-routes",
+        &json!({"project_id": p, "name": "National", "pattern": "_0N.", "trunk_id": carrier,
+                "caller_id": "+49302222"}),
+    )));
+    let other = id(&created(api.post(
+        "/api/outbound-routes",
+        &json!({"project_id": p, "name": "Other", "position": 9, "pattern": "_X.",
+                "trunk_id": carrier}),
+    )));
+    until_matched(&api, p, "5550100", routed(other, carrier, "5550100", None));
+
+    let mut project_body = api.get(&format!("/api/projects/{p}")).json();
+    assert_eq!(project_body["caller_id"], Value::Null);
+    project_body["caller_id"] = json!("+49300000");
+    let put = api.put(&format!("/api/projects/{p}"), &project_body);
+    assert_eq!(put.status, 200, "{}", put.body);
+    let mut queue_body = api.get(&format!("/api/queues/{q}")).json();
+    queue_body["caller_id"] = json!("49307777");
+    let put = api.put(&format!("/api/queues/{q}"), &queue_body);
+    assert_eq!(put.status, 200, "{}", put.body);
+    assert_eq!(
+        api.get(&format!("/api/queues/{q}")).json()["caller_id"],
+        "49307777"
+    );
+
+    let for_queue = format!("&queue_id={q}");
+    let table = [
+        ("030123", "", national, "+49302222"),
+        ("030123", for_queue.as_str(), national, "+49302222"),
+        ("5550100", "", other, "+49300000"),
+        ("5550100", for_queue.as_str(), other, "49307777"),
+    ];
+    for (number, extra, route, caller_id) in table {
+        until_matched_with(
+            &api,
+            p,
+            number,
+            extra,
+            routed(route, carrier, number, Some(caller_id)),
+        );
+    }
+
+    // Unset again, the trunk decides.
+    project_body["caller_id"] = Value::Null;
+    let put = api.put(&format!("/api/projects/{p}"), &project_body);
+    assert_eq!(put.status, 200, "{}", put.body);
+    until_matched(&api, p, "5550100", routed(other, carrier, "5550100", None));
+
+    for bad in [
+        "+49 30",
+        "",
+        "0049-30",
+        "+",
+        "1234567890123456789012345678901234",
+    ] {
+        let mut body = project_body.clone();
+        body["caller_id"] = json!(bad);
+        let refused = assert_problem(&api.put(&format!("/api/projects/{p}"), &body), 422);
+        assert_eq!(fields(&refused), ["caller_id"], "{bad:?}");
+        let mut body = queue_body.clone();
+        body["caller_id"] = json!(bad);
+        let refused = assert_problem(&api.put(&format!("/api/queues/{q}"), &body), 422);
+        assert_eq!(fields(&refused), ["caller_id"], "{bad:?}");
+    }
+    let refused = assert_problem(
+        &api.post(
+            "/api/projects",
+            &json!({"name": "Bad", "caller_id": "call me"}),
+        ),
+        422,
+    );
+    assert_eq!(fields(&refused), ["caller_id"]);
+}
+
+#[test]
+fn a_trunk_s_outbound_destination_is_kept_or_refused_with_its_field() {
+    let (_server, api) = common::http::server();
+    let made = created(api.post(
+        "/api/trunks",
+        &json!({"name": "Carrier", "addresses": ["192.0.2.10"],
+                "outbound_destination": "sbc.carrier.example:5080;transport=tcp"}),
+    ));
+    assert_eq!(
+        made["outbound_destination"],
+        "sbc.carrier.example:5080;transport=tcp"
+    );
+    let at = format!("/api/trunks/{}", id(&made));
+    let mut body = api.get(&at).json();
+    assert_eq!(body["outbound_destination"], made["outbound_destination"]);
+    for bad in [
+        "sip:carrier",
+        "carrier:0",
+        "carrier:70000",
+        "carrier;transport=tls",
+        "2001:db8::1",
+        "",
+    ] {
+        body["outbound_destination"] = json!(bad);
+        let refused = assert_problem(&api.put(&at, &body), 422);
+        assert_eq!(fields(&refused), ["outbound_destination"], "{bad:?}");
+    }
+    body["outbound_destination"] = Value::Null;
+    let put = api.put(&at, &body);
+    assert_eq!(put.status, 200, "{}", put.body);
+    assert_eq!(api.get(&at).json()["outbound_destination"], Value::Null);
 }

@@ -27,16 +27,21 @@ fn case(api: &Api, resource: &str, p: i64, q: i64) -> Case {
         json!({}),
     ));
     let (create, field, changed) = match resource {
-        "projects" => (json!({"name": "Round"}), "name", json!("Trip")),
+        "projects" => (
+            json!({"name": "Round", "caller_id": "+4930100"}),
+            "caller_id",
+            json!("4930101"),
+        ),
         "statuses" => (
             json!({"category": "break", "name": "Round"}),
             "name",
             json!("Trip"),
         ),
         "queues" => (
-            json!({"project_id": p, "name": "Round", "number": "6101", "exit_queue_id": q}),
-            "name",
-            json!("Trip"),
+            json!({"project_id": p, "name": "Round", "number": "6101", "exit_queue_id": q,
+                   "caller_id": "+4930200"}),
+            "caller_id",
+            json!("+4930201"),
         ),
         "queue-groups" => (
             json!({"name": "Round", "queues": [q]}),

@@ -1,7 +1,10 @@
 //! Agents calling out through a trunk, end to end: the real server, SIPp as
 //! the agent's desk phone (digest-authenticated INVITE from a host that is
 //! not a trunk) and SIPp as the carrier's side of the trunk, and the
-//! outbound record in the real database file.
+//! outbound record in the real database file. The carrier listens on
+//! 127.0.0.2: on port 5060 (the trunk's address) or on the port of the
+//! trunk's outbound destination, and may challenge the INVITE for the
+//! trunk's carrier account.
 
 mod common;
 
@@ -13,7 +16,7 @@ use common::calls::*;
 use common::http::Api;
 use common::{sipp_from, TestServer};
 use serde_json::{json, Value};
-use switchboard::cdr::{Direction, Disposition, TerminateSide};
+use switchboard::cdr::{Direction, Disposition, TerminateSide, TransferType};
 
 /// The carrier's side: SIPp on 127.0.0.2:5060 answering one call
 /// (tests/sipp/agent_answer.xml: 180, 200, audio, waits for the BYE).
@@ -28,14 +31,27 @@ static CARRIER_PORT: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 impl Carrier {
     fn start(server: &TestServer) -> Carrier {
+        Carrier::run(server, "agent_answer.xml", 5060)
+    }
+
+    /// SIPp on 127.0.0.2:`port` playing `scenario` once.
+    fn run(server: &TestServer, scenario: &str, port: u16) -> Carrier {
         let turn = CARRIER_PORT.lock().unwrap_or_else(|e| e.into_inner());
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sipp");
         let log = server.dir.path().join("carrier.log");
         let trace = server.dir.path().join("carrier-messages.log");
         let child = Command::new("sipp")
             .arg("-sf")
-            .arg(dir.join("agent_answer.xml"))
-            .args(["-i", "127.0.0.2", "-p", "5060", "-m", "1", "-nostdin"])
+            .arg(dir.join(scenario))
+            .args([
+                "-i",
+                "127.0.0.2",
+                "-p",
+                &port.to_string(),
+                "-m",
+                "1",
+                "-nostdin",
+            ])
             .args(["-mp", &(common::free_port() & !1).to_string()])
             .args(["-timeout", "60s", "-trace_msg", "-message_file"])
             .arg(&trace)
@@ -71,11 +87,17 @@ fn id(v: &Value) -> i64 {
 /// A carrier trunk at 127.0.0.2, a route for every number through it that
 /// puts 00 in front, and agent 1001 allowed to use it.
 fn carrier_route(server: &TestServer, api: &Api) {
+    carrier_route_with(server, api, json!({}));
+}
+
+/// As [`carrier_route`], the trunk also with the fields of `trunk_extra`.
+fn carrier_route_with(server: &TestServer, api: &Api, trunk_extra: Value) {
     let project = demo_queue(api)["project_id"].as_i64().unwrap();
-    let trunk = api.post(
-        "/api/trunks",
-        &json!({"name": "Carrier", "addresses": ["127.0.0.2"]}),
-    );
+    let mut body = json!({"name": "Carrier", "addresses": ["127.0.0.2"]});
+    for (field, value) in trunk_extra.as_object().unwrap() {
+        body[field] = value.clone();
+    }
+    let trunk = api.post("/api/trunks", &body);
     assert_eq!(trunk.status, 201, "{}", trunk.body);
     let route = api.post(
         "/api/outbound-routes",
@@ -242,4 +264,144 @@ fn a_callback_keeps_the_callers_place_and_is_dialled_before_a_later_caller() {
     assert_eq!(requests[0]["state"], "done", "{requests}");
     assert_eq!(requests[0]["result"], "connected", "{requests}");
     assert_eq!(requests[0]["agent_id"].as_u64(), Some(agent), "{requests}");
+/// A free UDP port on the carrier's address.
+fn carrier_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.2:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn calls_go_to_the_trunk_s_outbound_destination_when_it_has_one() {
+    let (server, api) = demo("");
+    let port = carrier_port();
+    carrier_route_with(
+        &server,
+        &api,
+        json!({"outbound_destination": format!("127.0.0.2:{port};transport=udp")}),
+    );
+    let carrier = Carrier::run(&server, "agent_answer.xml", port);
+    let run = agent_calls(&server, "5550123", "1000");
+    assert!(
+        run.success && run.successful_calls == 1,
+        "the agent's phone: {}\ncarrier: {}",
+        run.output,
+        carrier.messages()
+    );
+    let messages = carrier.messages();
+    assert!(
+        messages.contains(&format!("INVITE sip:005550123@127.0.0.2:{port} SIP/2.0")),
+        "the INVITE names the destination: {messages}"
+    );
+    let records = completed_records(&server, 1);
+    assert_eq!(records[0].record.disposition, Some(Disposition::Answered));
+}
+
+#[test]
+fn a_carrier_s_challenge_is_answered_with_the_trunk_s_account() {
+    let (server, api) = demo("");
+    let port = carrier_port();
+    carrier_route_with(
+        &server,
+        &api,
+        json!({"outbound_destination": format!("127.0.0.2:{port}"),
+               "register_username": "trunk7", "register_password": "secret"}),
+    );
+    let carrier = Carrier::run(&server, "carrier_challenges.xml", port);
+    let run = agent_calls(&server, "5550123", "1000");
+    let messages = carrier.messages();
+    assert!(
+        run.success && run.successful_calls == 1,
+        "the agent's phone: {}\ncarrier: {messages}",
+        run.output,
+    );
+    assert!(
+        messages.contains("Authorization: Digest username=\"trunk7\""),
+        "{messages}"
+    );
+    assert!(messages.contains("CSeq: 2 INVITE"), "{messages}");
+    let records = completed_records(&server, 1);
+    let r = &records[0].record;
+    assert_eq!(r.disposition, Some(Disposition::Answered));
+    assert_eq!(r.local_number, "+15550100");
+}
+
+#[test]
+fn a_challenge_without_an_account_to_answer_it_fails_the_call() {
+    let (server, api) = demo("");
+    let port = carrier_port();
+    carrier_route_with(
+        &server,
+        &api,
+        json!({"outbound_destination": format!("127.0.0.2:{port}")}),
+    );
+    let carrier = Carrier::run(&server, "carrier_challenges.xml", port);
+    let run = agent_calls(&server, "5550123", "500");
+    assert!(!run.success, "{}", run.output);
+    let records = completed_records(&server, 1);
+    assert_eq!(records[0].record.disposition, Some(Disposition::Failed));
+    let messages = carrier.messages();
+    assert_eq!(messages.matches("INVITE sip:").count(), 1, "{messages}");
+}
+
+#[test]
+fn an_agent_s_refer_to_an_external_number_connects_the_caller_through_the_trunk() {
+    let (server, api) = demo("");
+    let support = demo_queue(&api);
+    let assigned = api.put(
+        &format!("/api/queues/{}/agents", support["id"]),
+        &json!([{"user_id": agent_id(&server, "1001"), "mandatory": true}]),
+    );
+    assert!(assigned.status < 300, "{}", assigned.body);
+    let port = carrier_port();
+    carrier_route_with(
+        &server,
+        &api,
+        json!({"outbound_destination": format!("127.0.0.2:{port}")}),
+    );
+    let carrier = Carrier::run(&server, "agent_answer.xml", port);
+    let agent = Phones::start_with(
+        &server,
+        &["1001"],
+        "agent_transfer_external.xml",
+        &["-key", "transfer_to", "5550123"],
+    );
+    // The caller stays six seconds, then hangs up: by then they talk to the
+    // carrier's side, whose BYE is the proof.
+    let run = call(&server, "queue_caller.xml", DID, &["-d", "6000"]);
+    assert!(
+        run.success && run.successful_calls == 1,
+        "the caller: {}\ncarrier: {}",
+        run.output,
+        carrier.messages()
+    );
+    let records = completed_records(&server, 1);
+    assert_eq!(records.len(), 1, "{records:#?}");
+    let r = &records[0].record;
+    assert_eq!(r.agent.map(|a| a.0), Some(agent_id(&server, "1001")));
+    assert_eq!(r.disposition, Some(Disposition::Answered));
+    assert_eq!(r.transfer_type, Some(TransferType::Blind));
+    assert_eq!(r.transfer_target.as_deref(), Some("external-5550123"));
+    assert_eq!(r.terminate_side, Some(TerminateSide::Agent));
+    // The carrier was rung with the route's number and caller ID, and got
+    // the caller's BYE.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut messages = carrier.messages();
+    while !messages.contains("BYE sip:") && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+        messages = carrier.messages();
+    }
+    assert!(
+        messages.contains(&format!("INVITE sip:005550123@127.0.0.2:{port} SIP/2.0")),
+        "{messages}"
+    );
+    assert!(messages.contains("From: \"+15550100\""), "{messages}");
+    assert!(
+        messages.contains("BYE sip:"),
+        "the caller's BYE: {messages}"
+    );
+    assert_eq!(server.metric("switchboard_call_transfers_total"), 1);
+    drop(agent);
 }

@@ -203,19 +203,9 @@ async fn outbound(
     let (project, _) = routing
         .assignment(agent)
         .ok_or((403, "Not working in any project"))?;
-    let user_id = i64::try_from(agent.0).map_err(|_| (403, "Unknown user"))?;
-    let project_id = i64::try_from(project.0).map_err(|_| (403, "Unknown project"))?;
-    // The project's default profile counts when the user is one of its
-    // members; an agent who only serves its queues has their own profiles
-    // and their queues'.
-    let permissions = match permissions::of_user(&s.store, user_id, Some(project_id)).await {
-        Ok(p) => Ok(p),
-        Err(_) => permissions::of_user(&s.store, user_id, None).await,
-    }
-    .map_err(|e| {
-        tracing::error!(error = %e, "permissions not read");
-        (500, "Permissions unavailable")
-    })?;
+    let permissions = agent_permissions(s, agent, project)
+        .await
+        .ok_or((500, "Permissions unavailable"))?;
     let dial = routing
         .outbound()
         .route_for(project, dialled, None, |r| may_dial(&permissions, r))
@@ -227,9 +217,12 @@ async fn outbound(
         .trunk(dial.trunk)
         .cloned()
         .ok_or((503, "The route's trunk is disabled"))?;
-    let target = trunk
+    let destination = trunk
         .outbound_target()
         .ok_or((503, "The route's trunk has no address to call"))?;
+    let target = super::outbound_target::resolve(&destination)
+        .await
+        .ok_or((503, "The route's trunk's destination has no address"))?;
     Ok(Outbound {
         agent,
         dialled: dialled.to_owned(),
@@ -240,6 +233,26 @@ async fn outbound(
             target,
         },
     })
+}
+
+/// The effective permissions of `agent` working in `project`, for the Dial
+/// Plan; `None` when they cannot be read.
+pub async fn agent_permissions(
+    s: &Services,
+    agent: crate::acd::AgentId,
+    project: crate::acd::ProjectId,
+) -> Option<permissions::Effective> {
+    let user_id = i64::try_from(agent.0).ok()?;
+    let project_id = i64::try_from(project.0).ok()?;
+    // The project's default profile counts when the user is one of its
+    // members; an agent who only serves its queues has their own profiles
+    // and their queues'.
+    let read = match permissions::of_user(&s.store, user_id, Some(project_id)).await {
+        Ok(p) => Ok(p),
+        Err(_) => permissions::of_user(&s.store, user_id, None).await,
+    };
+    read.map_err(|e| tracing::error!(error = %e, "permissions not read"))
+        .ok()
 }
 
 /// How `user`'s call to the agent `callee` (at extension `dialled`) goes:

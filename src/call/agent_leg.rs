@@ -362,6 +362,47 @@ impl AgentLeg {
         self.media.browser.is_some()
     }
 
+    /// Sends the INVITE of `tx` again in the same dialog (same Call-ID and
+    /// From tag, the next CSeq, a new branch) with the header `authorize`
+    /// makes from its Request-URI: the answer to a digest challenge. False
+    /// when there is no such INVITE or it could not be sent.
+    pub async fn reinvite(
+        &mut self,
+        s: &Services,
+        tx: ClientTxId,
+        authorize: impl FnOnce(&str) -> (HeaderName, String),
+    ) -> bool {
+        let Some(fork) = self.forks.iter_mut().find(|f| f.tx == tx) else {
+            return false;
+        };
+        let mut invite = fork.invite.clone();
+        let seq = invite.cseq().map(|c| c.seq).unwrap_or(1) + 1;
+        invite
+            .headers
+            .set(HeaderName::CSeq, format!("{seq} INVITE"));
+        invite.headers.remove(&HeaderName::Authorization);
+        invite.headers.remove(&HeaderName::ProxyAuthorization);
+        let (name, value) = authorize(&invite.uri.to_string());
+        invite.headers.push(name, value);
+        match s
+            .core
+            .send(invite.clone(), fork.peer, self.owner.clone())
+            .await
+        {
+            Ok(Ok(new_tx)) => {
+                fork.tx = new_tx;
+                fork.invite = invite;
+                fork.state = ForkState::Trying;
+                true
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "INVITE with credentials not sent");
+                false
+            }
+            Err(_) => false,
+        }
+    }
+
     /// A fork's transaction ended without a response (timeout, unreachable).
     pub fn on_failure(&mut self, tx: ClientTxId) -> Progress {
         let Some(fork) = self.forks.iter_mut().find(|f| f.tx == tx) else {

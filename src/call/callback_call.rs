@@ -378,12 +378,17 @@ impl AttemptTask {
                 return Some(AttemptInput::Unroutable);
             }
         };
-        let Some(target) = routing.trunk(dial.trunk).and_then(|t| t.outbound_target()) else {
+        let destination = routing.trunk(dial.trunk).and_then(|t| t.outbound_target());
+        let target = match destination {
+            Some(destination) => super::outbound_target::resolve(&destination).await,
+            None => None,
+        };
+        let Some(target) = target else {
             tracing::warn!(trunk = dial.trunk, "the route's trunk has no address to call");
             return Some(AttemptInput::Unroutable);
         };
         let agent_leg = self.agent_leg.as_ref()?;
-        let peer = Peer::udp(target);
+        let peer = target.peer;
         let laws = match agent_leg.media.negotiated {
             Some(n) => vec![n.law, other_law(n.law)],
             None => vec![Law::Mu, Law::A],
@@ -412,7 +417,7 @@ impl AttemptTask {
             owner: &self.owner,
         };
         let targets = vec![Target {
-            contact: format!("sip:{user}@{target}"),
+            contact: format!("sip:{user}@{}", target.uri_hostport),
             source: peer,
         }];
         match AgentLeg::ring_targets(&s, ring, media, sdp, targets).await {

@@ -13,6 +13,12 @@
 //!   stays not found; anything the phone cannot act on is 503).
 //! - Nobody answers within [`RING_LIMIT`]: the remote leg is cancelled and
 //!   the phone gets 480.
+//! - A carrier's 401 or 407 to our INVITE is answered with digest
+//!   credentials (the trunk's carrier account) once per nonce, at most
+//!   [`MAX_CHALLENGES`] times: the INVITE is sent again in the same dialog
+//!   (the transaction layer ACKed the challenge). A challenge repeated for a
+//!   nonce already answered means the credentials are wrong; one without
+//!   credentials to answer it with is a failure like any other (503).
 //! - While the call lasts the agent is kept from queue offers (the dispatch
 //!   core holds them as on a transfer), when they were free to take one.
 //! - The record is outbound: the agent, the number dialled, DialingLength,
@@ -38,6 +44,9 @@ use super::flow::RecordWrite;
 /// How long the remote party may ring before the attempt is given up.
 pub const RING_LIMIT: Duration = Duration::from_secs(60);
 
+/// How many challenges of the remote leg are answered at most.
+pub const MAX_CHALLENGES: usize = 3;
+
 /// What the call task tells the core.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DialInput {
@@ -48,6 +57,10 @@ pub enum DialInput {
     /// The remote leg ended without an answer, with this final status (0:
     /// no response or no way to send).
     RemoteMissed { status: u16 },
+    /// The remote leg was challenged (401 or 407: `status`); `nonce` is
+    /// the challenge's when it can be answered (a digest challenge we
+    /// understand, and credentials to answer it with).
+    RemoteChallenged { status: u16, nonce: Option<String> },
     /// The remote party hung up.
     RemoteHungUp,
     /// The agent's phone cancelled its INVITE (the layer answered 487).
@@ -87,6 +100,9 @@ pub enum Callee {
 pub enum DialAction {
     /// Send the INVITE to the trunk; report the outcome.
     RingRemote,
+    /// Send the remote leg's INVITE again, answering the challenge just
+    /// received; report a failure to send as [`DialInput::RemoteMissed`].
+    AuthorizeRemote,
     /// 180 to the agent's phone.
     Ringing,
     /// 200 with our SDP to the agent's phone.
@@ -138,6 +154,8 @@ pub struct DialFlow {
     /// The called agent of an internal call, while the reservation is ours.
     reserved: Option<Reserved>,
     acked: bool,
+    /// The nonces of the remote leg's challenges answered so far.
+    answered_nonces: Vec<String>,
     ring_deadline: Option<Millis>,
     ack_deadline: Option<Millis>,
     ack_wait: Duration,
@@ -173,6 +191,7 @@ impl DialFlow {
             record: None,
             reserved: None,
             acked: false,
+            answered_nonces: Vec::new(),
             ring_deadline: Some(now + RING_LIMIT),
             ack_deadline: None,
             ack_wait,
@@ -274,11 +293,16 @@ impl DialFlow {
                 self.push(DialAction::Bridge);
             }
             (Phase::Dialling { .. }, DialInput::RemoteMissed { status }) => {
-                self.push(DialAction::CloseRemote);
-                self.push(DialAction::Refuse {
-                    status: refusal_for(status),
-                });
-                self.end(now, CallEvent::Failed);
+                self.missed(now, status)
+            }
+            (Phase::Dialling { .. }, DialInput::RemoteChallenged { status, nonce }) => {
+                match nonce.filter(|n| self.may_answer(n)) {
+                    Some(nonce) => {
+                        self.answered_nonces.push(nonce);
+                        self.push(DialAction::AuthorizeRemote);
+                    }
+                    None => self.missed(now, status),
+                }
             }
             (Phase::Dialling { .. }, DialInput::AgentCancelled) => {
                 self.push(DialAction::HangUpRemote);
@@ -321,6 +345,22 @@ impl DialFlow {
             }
             _ => {}
         }
+    }
+
+    /// The remote leg ended without an answer.
+    fn missed(&mut self, now: Millis, status: u16) {
+        self.push(DialAction::CloseRemote);
+        self.push(DialAction::Refuse {
+            status: refusal_for(status),
+        });
+        self.end(now, CallEvent::Failed);
+    }
+
+    /// Whether a challenge with `nonce` is answered: a nonce not answered
+    /// before (else the credentials were refused), within the limit.
+    fn may_answer(&self, nonce: &str) -> bool {
+        !self.answered_nonces.iter().any(|n| n == nonce)
+            && self.answered_nonces.len() < MAX_CHALLENGES
     }
 
     fn end(&mut self, now: Millis, why: CallEvent) {

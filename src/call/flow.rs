@@ -33,6 +33,9 @@
 //!   answered leg from the consultation call, and the core bridges it at
 //!   once under a new record that agent answered. A consultation that is not
 //!   there (any more) leaves the call with the transferring agent.
+//! - A blind transfer to an external number ([`external`]) dials it through
+//!   an outbound route while the caller stays with the agent; only the
+//!   answer hands the caller over.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -100,6 +103,13 @@ pub enum TransferTo {
     /// The consultation the REFER's Replaces names is not there (never was,
     /// or either side hung up), or could not be taken over.
     NoConsultation,
+    /// A number no queue or extension takes that an outbound route of the
+    /// project takes (and the agent may use): dialled on the caller's
+    /// behalf ([`external`]).
+    External { number: String },
+    /// Routes take the number, but the agent's Dial Plan permission lets
+    /// them use none.
+    ExternalNotAllowed,
     /// Nothing the server can reach by that name.
     Unknown,
 }
@@ -121,6 +131,10 @@ pub enum TransferVerdict {
     /// have sent would have been answered (RFC 5589 section 7, RFC 3891
     /// section 3). The dialog the REFER came in goes on.
     NoDialog,
+    /// The external number was dialled and did not answer: busy, no
+    /// answer, refused (`status`: its final response, 408 for none). The
+    /// caller stays with the agent.
+    Failed { status: u16 },
 }
 
 /// What the call task tells the core.
@@ -192,6 +206,13 @@ pub enum Input {
         to: TransferTo,
         next: CallId,
     },
+    /// The external party of a transfer answered.
+    ExternalAnswered,
+    /// The external party's leg ended without an answer (`status`: its
+    /// final response; 0 when none came or it could not be sent).
+    ExternalMissed { status: u16 },
+    /// The external party hung up after answering.
+    ExternalHungUp,
 }
 
 /// What the call task must do, in order.
@@ -253,6 +274,20 @@ pub enum Action {
     },
     /// Answer the transfer request.
     TransferVerdict(TransferVerdict),
+    /// The transfer request is taken and under way (a REFER's 202 and a
+    /// NOTIFY of 100 Trying); its [`Action::TransferVerdict`] follows.
+    TransferPending,
+    /// Dial `number` through the outbound route the transfer resolved,
+    /// on the caller's behalf; report [`Input::ExternalAnswered`] or
+    /// [`Input::ExternalMissed`].
+    RingExternal { number: String },
+    /// Stop the caller's playback and bridge the caller with the external
+    /// party.
+    BridgeExternal,
+    /// CANCEL or BYE the external leg, as it stands, and free it.
+    HangUpExternal,
+    /// Free the external leg, whose dialog is over.
+    CloseExternal,
     /// Count it.
     Count(Count),
     /// The call is over and its records written: the task may end.
@@ -297,6 +332,8 @@ enum Phase {
     /// Asked to be called back from the queue (DTMF): the request is being
     /// stored, then the dispatch core puts the callback in the call's place.
     AskingCallback(CallbackAsk),
+    /// The caller talks to the external party of a transfer.
+    External,
     /// Playing a last prompt before hanging up.
     Goodbye,
     /// Both legs are over; the records wait for after-call work.
@@ -361,6 +398,8 @@ pub struct CallFlow {
     /// The transfer's direct ring gives up then.
     ring_deadline: Option<Millis>,
     acw_deadline: Option<Millis>,
+    /// A transfer to an external number, ringing or answered.
+    external: Option<external::External>,
     finished: bool,
     actions: VecDeque<Action>,
 }
@@ -393,6 +432,7 @@ impl CallFlow {
             goodbye_deadline: None,
             ring_deadline: None,
             acw_deadline: None,
+            external: None,
             finished: false,
             actions: VecDeque::new(),
         };
@@ -441,6 +481,7 @@ impl CallFlow {
     pub fn poll_timeout(&self) -> Option<Millis> {
         let earlier = self.earlier.iter().map(|e| e.deadline).min();
         [
+            self.external_deadline(),
             self.ack_deadline,
             self.goodbye_deadline,
             self.ring_deadline,
@@ -466,6 +507,7 @@ impl CallFlow {
                 self.transfer_missed(now, agent);
             }
         }
+        self.external_timeout(now);
         for i in (0..self.earlier.len()).rev() {
             if self.earlier[i].deadline <= now {
                 let e = self.earlier.swap_remove(i);
@@ -598,6 +640,9 @@ impl CallFlow {
             }
             Input::CallbackStored { callback } => self.callback_stored(now, callback),
             Input::Transfer { agent, to, next } => self.transfer(now, agent, to, next),
+            Input::ExternalAnswered => self.external_answered(now),
+            Input::ExternalMissed { status } => self.external_missed(status),
+            Input::ExternalHungUp => self.external_hung_up(now),
             Input::Recording { file } => {
                 if self.connected_agent().is_some() {
                     self.note(now, CallEvent::Recorded { file });
@@ -928,11 +973,12 @@ impl CallFlow {
             to,
             TransferTo::Agent { accepted: true, .. } | TransferTo::Consulted { .. }
         );
-        let refusal = if self.connected_agent() != Some(agent) {
+        let refusal = if self.connected_agent() != Some(agent) || self.external.is_some() {
             Some(TransferVerdict::NotNow)
         } else {
             match &to {
                 TransferTo::Unknown => Some(TransferVerdict::NotFound),
+                TransferTo::ExternalNotAllowed => Some(TransferVerdict::Forbidden),
                 TransferTo::NoConsultation => Some(TransferVerdict::NoDialog),
                 TransferTo::Consulted { agent: to } if *to == agent => {
                     Some(TransferVerdict::Forbidden)
@@ -965,7 +1011,8 @@ impl CallFlow {
             return;
         }
         match to {
-            TransferTo::Unknown | TransferTo::NoConsultation => {}
+            TransferTo::Unknown | TransferTo::NoConsultation | TransferTo::ExternalNotAllowed => {}
+            TransferTo::External { number } => self.start_external(now, agent, number),
             TransferTo::Queue(queue) => {
                 self.transfer_out(now, queue.id.to_string(), next, TransferType::Blind);
                 self.enter_queue(now, queue, RecordWrite::Checkpoint);
@@ -1072,6 +1119,7 @@ impl CallFlow {
         if let Phase::Transferring(agent) = self.phase {
             self.note(now, CallEvent::OfferMissed { agent });
         }
+        self.drop_external();
         self.phase = Phase::Ended;
         self.goodbye_deadline = None;
         self.ack_deadline = None;
@@ -1154,5 +1202,9 @@ fn take_due(deadline: &mut Option<Millis>, now: Millis) -> bool {
     }
 }
 
+mod external;
+
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_external;

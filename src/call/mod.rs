@@ -38,6 +38,7 @@ pub mod media;
 pub mod metrics;
 pub mod outbound;
 pub mod outbound_call;
+pub mod outbound_target;
 pub mod queue_call;
 pub mod recording;
 pub mod records;

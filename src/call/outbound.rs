@@ -93,13 +93,14 @@ impl OutboundPlan {
         self.routes.entry(project).or_default().push(route);
     }
 
-    /// The caller ID outbound calls for `project` present instead of the route's.
+    /// The caller ID outbound calls for `project` present when neither their
+    /// route nor their queue sets one.
     pub fn set_project_caller_id(&mut self, project: ProjectId, caller_id: String) {
         self.project_caller_ids.insert(project, caller_id);
     }
 
-    /// The caller ID outbound calls for `queue` present instead of the
-    /// project's or the route's.
+    /// The caller ID outbound calls for `queue` present when their route
+    /// sets none (in place of the project's).
     pub fn set_queue_caller_id(&mut self, queue: QueueId, caller_id: String) {
         self.queue_caller_ids.insert(queue, caller_id);
     }
@@ -141,10 +142,11 @@ impl OutboundPlan {
                 refused = true;
                 continue;
             }
-            let caller_id = queue
-                .and_then(|q| self.queue_caller_ids.get(&q))
+            let caller_id = route
+                .caller_id
+                .as_ref()
+                .or_else(|| queue.and_then(|q| self.queue_caller_ids.get(&q)))
                 .or_else(|| self.project_caller_ids.get(&project))
-                .or(route.caller_id.as_ref())
                 .cloned();
             return Ok(Dial {
                 route: route.id,
@@ -235,7 +237,7 @@ mod tests {
     }
 
     #[test]
-    fn the_queue_caller_id_wins_over_the_project_and_the_route() {
+    fn the_route_caller_id_wins_then_the_queue_then_the_project() {
         let mut plan = plan();
         let caller = |plan: &OutboundPlan, dialled: &str, queue| {
             plan.route(P, dialled, queue).unwrap().caller_id
@@ -243,20 +245,24 @@ mod tests {
         assert_eq!(caller(&plan, "030123", None).as_deref(), Some("+49302222"));
         assert_eq!(caller(&plan, "112", None), None, "left to the trunk");
         plan.set_project_caller_id(P, "+49300000".into());
-        assert_eq!(caller(&plan, "030123", None).as_deref(), Some("+49300000"));
-        assert_eq!(
-            caller(&plan, "112", Some(SALES)).as_deref(),
-            Some("+49300000")
-        );
         plan.set_queue_caller_id(SALES, "+49307777".into());
-        assert_eq!(
-            caller(&plan, "030123", Some(SALES)).as_deref(),
-            Some("+49307777")
-        );
-        assert_eq!(
-            caller(&plan, "030123", Some(QueueId(8))).as_deref(),
-            Some("+49300000")
-        );
+        // (number, queue, expected): the route's first, then the queue's
+        // (for calls made for it), then the project's.
+        let table: &[(&str, Option<QueueId>, &str)] = &[
+            ("030123", None, "+49302222"),
+            ("030123", Some(SALES), "+49302222"),
+            ("112", None, "+49300000"),
+            ("112", Some(SALES), "+49307777"),
+            ("112", Some(QueueId(8)), "+49300000"),
+            ("+15550100", Some(SALES), "+49307777"),
+        ];
+        for (dialled, queue, expected) in table {
+            assert_eq!(
+                caller(&plan, dialled, *queue).as_deref(),
+                Some(*expected),
+                "{dialled} for {queue:?}"
+            );
+        }
     }
 
     fn user(keys: &[&str]) -> Effective {

@@ -23,8 +23,9 @@ use crate::sip::core::unix_ms;
 use crate::sip::dialog::Dialog;
 use crate::sip::message::{Method, Request, Response};
 use crate::sip::peer::Peer;
-use crate::sip::transaction::{ServerTxId, TxId};
+use crate::sip::transaction::{ClientTxId, ServerTxId, TxId};
 use crate::sip::tu::{DialogKey, NewCall, Owner, SipEvent};
+use crate::sip::uac_auth::{Account, Challenge, Challenged};
 
 use super::agent_leg::{AgentLeg, Progress, Ring, Target};
 use super::consult::{Consultation, Handover};
@@ -33,6 +34,7 @@ use super::dispatch::DispatchInput;
 use super::media::MediaLeg;
 use super::metrics::CallMetrics;
 use super::outbound::Dial;
+use super::outbound_target::TrunkTarget;
 use super::routing::TrunkInfo;
 use super::signalling::{answer, in_dialog};
 use super::{new_interaction_id, sleep_until, CallInput, Services};
@@ -57,7 +59,7 @@ pub enum Destination {
         dial: Dial,
         trunk: Box<TrunkInfo>,
         /// Where the trunk's INVITE goes.
-        target: std::net::SocketAddr,
+        target: TrunkTarget,
     },
     /// To another agent's registered contacts. Dispatch was asked to
     /// reserve them under `reservation`; `accepted` is its answer.
@@ -84,6 +86,8 @@ struct OutboundCall {
     remote: Option<AgentLeg>,
     /// The remote leg's last final status, for the phone's refusal.
     remote_status: u16,
+    /// The trunk's last digest challenge to the INVITE of this transaction.
+    challenge: Option<(ClientTxId, Challenge)>,
     out: Outbound,
     flow: DialFlow,
     /// The queue call waiting for the callee's leg (an attended transfer).
@@ -207,6 +211,7 @@ pub async fn run(s: Arc<Services>, call: NewCall, out: Outbound) {
         dialog: None,
         remote: None,
         remote_status: 0,
+        challenge: None,
         out,
         flow,
         handover: None,
@@ -285,27 +290,7 @@ impl OutboundCall {
             SipEvent::Ack { .. } => self.flow.handle(now(), DialInput::AgentAcked),
             SipEvent::Cancelled { .. } => self.flow.handle(now(), DialInput::AgentCancelled),
             SipEvent::ServerTimeout { .. } => self.flow.handle(now(), DialInput::AgentNeverAcked),
-            SipEvent::Response { tx, response } => {
-                let Some(leg) = self.remote.as_mut().filter(|l| l.owns(tx)) else {
-                    return;
-                };
-                let status = response.status;
-                if status >= 300 {
-                    self.remote_status = status;
-                }
-                let progress = leg.on_response(&self.s, tx, &response).await;
-                let input = match progress {
-                    Progress::Nothing if (180..=183).contains(&status) => DialInput::RemoteRinging,
-                    Progress::Nothing => return,
-                    Progress::Answered => DialInput::RemoteAnswered,
-                    Progress::BadAnswer | Progress::Failed | Progress::Rejected => {
-                        DialInput::RemoteMissed {
-                            status: self.remote_status,
-                        }
-                    }
-                };
-                self.flow.handle(now(), input);
-            }
+            SipEvent::Response { tx, response } => self.on_response(tx, response).await,
             SipEvent::Timeout { tx }
             | SipEvent::TransportError {
                 tx: TxId::Client(tx),
@@ -322,6 +307,39 @@ impl OutboundCall {
                 tx: TxId::Server(_),
             } => {}
         }
+    }
+
+    /// A response to the remote leg's INVITE: a trunk's challenge goes to
+    /// the core to answer or not; the rest is the leg's progress.
+    async fn on_response(&mut self, tx: ClientTxId, response: Response) {
+        if !self.remote.as_ref().is_some_and(|l| l.owns(tx)) {
+            return;
+        }
+        let status = response.status;
+        if status >= 300 {
+            self.remote_status = status;
+        }
+        let trunk = matches!(self.out.to, Destination::Trunk { .. });
+        if trunk && matches!(status, 401 | 407) {
+            let nonce = self.take_challenge(tx, &response);
+            self.flow
+                .handle(now(), DialInput::RemoteChallenged { status, nonce });
+            return;
+        }
+        let Some(leg) = self.remote.as_mut() else {
+            return;
+        };
+        let input = match leg.on_response(&self.s, tx, &response).await {
+            Progress::Nothing if (180..=183).contains(&status) => DialInput::RemoteRinging,
+            Progress::Nothing => return,
+            Progress::Answered => DialInput::RemoteAnswered,
+            Progress::BadAnswer | Progress::Failed | Progress::Rejected => {
+                DialInput::RemoteMissed {
+                    status: self.remote_status,
+                }
+            }
+        };
+        self.flow.handle(now(), input);
     }
 
     async fn on_request(&mut self, tx: ServerTxId, request: Request, from: Peer) {
@@ -389,6 +407,7 @@ impl OutboundCall {
         let s = self.s.clone();
         match action {
             DialAction::RingRemote => return self.ring_remote().await,
+            DialAction::AuthorizeRemote => return self.authorize_remote().await,
             DialAction::Ringing => {
                 let resp = answer(&self.request, 180, &self.local_tag, None, None);
                 let _ = s.core.respond(self.tx, resp).await;
@@ -457,6 +476,53 @@ impl OutboundCall {
         None
     }
 
+    /// Keeps the digest challenge of a trunk's 401/407 to answer; its nonce
+    /// when the trunk has a carrier account to answer with.
+    fn take_challenge(&mut self, tx: ClientTxId, response: &Response) -> Option<String> {
+        let Destination::Trunk { trunk, .. } = &self.out.to else {
+            return None;
+        };
+        trunk.carrier_credentials.as_ref()?;
+        match Challenged::of(response) {
+            Challenged::Digest { challenge, .. } => {
+                let nonce = challenge.nonce.clone();
+                self.challenge = Some((tx, challenge));
+                Some(nonce)
+            }
+            Challenged::Unanswerable => None,
+        }
+    }
+
+    /// Sends the trunk's INVITE again with credentials for its challenge.
+    async fn authorize_remote(&mut self) -> Option<DialInput> {
+        let missed = Some(DialInput::RemoteMissed {
+            status: self.remote_status,
+        });
+        let Destination::Trunk { trunk, .. } = &self.out.to else {
+            return missed;
+        };
+        let (Some((username, password)), Some((tx, mut challenge)), Some(leg)) = (
+            trunk.carrier_credentials.clone(),
+            self.challenge.take(),
+            self.remote.as_mut(),
+        ) else {
+            return missed;
+        };
+        let cnonce = super::signalling::token(16);
+        let account = Account {
+            username: &username,
+            password: &password,
+            cnonce: &cnonce,
+        };
+        let authorize = |uri: &str| challenge.authorize("INVITE", uri, account);
+        if leg.reinvite(&self.s, tx, authorize).await {
+            tracing::info!(trunk = %trunk.name, "answering the carrier's challenge");
+            None
+        } else {
+            missed
+        }
+    }
+
     /// Hands the callee's answered leg to the queue call that asked.
     async fn give_remote(&mut self) {
         let s = self.s.clone();
@@ -498,7 +564,7 @@ impl OutboundCall {
         let s = self.s.clone();
         let missed = Some(DialInput::RemoteMissed { status: 0 });
         let (peer, trunk_laws) = match &self.out.to {
-            Destination::Trunk { target, trunk, .. } => (Peer::udp(*target), trunk.laws.clone()),
+            Destination::Trunk { target, trunk, .. } => (target.peer, trunk.laws.clone()),
             Destination::Agent { .. } => (self.from, vec![Law::Mu, Law::A]),
         };
         let laws = match self.agent_media.negotiated {
@@ -539,7 +605,7 @@ impl OutboundCall {
                     owner: &self.owner,
                 };
                 let target = Target {
-                    contact: format!("sip:{number}@{target}"),
+                    contact: format!("sip:{number}@{}", target.uri_hostport),
                     source: peer,
                 };
                 let rung = AgentLeg::ring_targets(&s, ring, media, sdp, vec![target]).await;

@@ -19,7 +19,9 @@
 //! internal call it names; when there is no such call it still gets 202, and
 //! its NOTIFY says 481 (what an INVITE with that Replaces would have got),
 //! since a 481 to the REFER itself would tell the phone that the caller's
-//! dialog is gone (RFC 5057 section 5.1).
+//! dialog is gone (RFC 5057 section 5.1). A transfer to an external number
+//! ([`external`]) gets 202 and a NOTIFY of 100 Trying at once, and its final
+//! NOTIFY when the number answered (200) or failed (its status).
 
 use std::sync::Arc;
 
@@ -37,9 +39,10 @@ use crate::sip::core::unix_ms;
 use crate::sip::dialog::Dialog;
 use crate::sip::message::{Method, Request, Response};
 use crate::sip::peer::Peer;
-use crate::sip::transaction::{ServerTxId, TxId};
+use crate::sip::transaction::{ClientTxId, ServerTxId, TxId};
 use crate::sip::tu::{NewCall, Owner, SipEvent};
 
+mod external;
 mod playback;
 mod transfer;
 
@@ -78,6 +81,8 @@ enum Transferor {
     },
     /// The agent panel.
     Panel(oneshot::Sender<TransferVerdict>),
+    /// A REFER answered with 202, whose final NOTIFY is still to come.
+    Accepted { request: Box<Request> },
 }
 
 struct QueueCall {
@@ -96,6 +101,10 @@ struct QueueCall {
     /// Record ids this task answers for, besides `task`.
     ids: Vec<CallId>,
     transferor: Option<Transferor>,
+    /// How the external number of a transfer leaves, once resolved.
+    external_plan: Option<external::ExternalPlan>,
+    /// The external party's leg of a transfer.
+    external: Option<external::ExternalLeg>,
     finished: bool,
 }
 
@@ -186,6 +195,8 @@ pub async fn run(s: Arc<Services>, call: NewCall, queue: Arc<QueueInfo>, arrival
         flow,
         ids: Vec::new(),
         transferor: None,
+        external_plan: None,
+        external: None,
         finished: false,
     };
     async {
@@ -312,6 +323,9 @@ impl QueueCall {
             }
             SipEvent::ServerTimeout { .. } => self.flow.handle(now(), Input::CallerNeverAcked),
             SipEvent::Response { tx, response } => {
+                if self.external.as_ref().is_some_and(|e| e.leg.owns(tx)) {
+                    return self.on_external_response(tx, &response).await;
+                }
                 let Some(i) = self.legs.iter().position(|a| a.owns(tx)) else {
                     return;
                 };
@@ -324,6 +338,13 @@ impl QueueCall {
             | SipEvent::TransportError {
                 tx: TxId::Client(tx),
             } => {
+                if let Some(ext) = self.external.as_mut().filter(|e| e.leg.owns(tx)) {
+                    let progress = ext.leg.on_failure(tx);
+                    if let Some(input) = external::input_of(progress, 408) {
+                        self.flow.handle(now(), input);
+                    }
+                    return;
+                }
                 let Some(i) = self.legs.iter().position(|a| a.owns(tx)) else {
                     return;
                 };
@@ -379,6 +400,14 @@ impl QueueCall {
     }
 
     async fn on_request(&mut self, tx: ServerTxId, request: Request, from: Peer) {
+        let call_id = request.call_id().unwrap_or("");
+        if self
+            .external
+            .as_ref()
+            .is_some_and(|e| e.leg.is_dialog(call_id))
+        {
+            return self.on_external_request(tx, request, from).await;
+        }
         let from_caller = self.is_callers(&request);
         let agent = if from_caller {
             None
@@ -546,11 +575,62 @@ impl QueueCall {
         }
     }
 
-    /// Resolves a transfer target and hands the request to the core.
+    /// Resolves a transfer target (a queue, an agent, else an external
+    /// number) and hands the request to the core.
     async fn transfer(&mut self, agent: AgentId, target: &str) {
         let next = CallId(new_interaction_id());
-        let to = transfer::resolve(&self.s, target, next).await;
+        let mut to = transfer::resolve(&self.s, target, next).await;
+        if to == TransferTo::Unknown {
+            let queue = self.flow.queue().clone();
+            let (external, plan) = external::resolve(&self.s, agent, &queue, target).await;
+            to = external;
+            self.external_plan = plan;
+        }
         self.flow.handle(now(), Input::Transfer { agent, to, next });
+    }
+
+    /// A response to the external leg's INVITE.
+    async fn on_external_response(&mut self, tx: ClientTxId, response: &Response) {
+        let Some(ext) = self.external.as_mut() else {
+            return;
+        };
+        if response.status >= 300 {
+            ext.status = response.status;
+        }
+        let progress = ext.leg.on_response(&self.s, tx, response).await;
+        if let Some(input) = external::input_of(progress, ext.status) {
+            self.flow.handle(now(), input);
+        }
+    }
+
+    /// A request in the external party's dialog: their BYE ends the call;
+    /// a re-INVITE moves or holds their media.
+    async fn on_external_request(&mut self, tx: ServerTxId, request: Request, from: Peer) {
+        let s = self.s.clone();
+        let Some(ext) = self.external.as_mut() else {
+            return;
+        };
+        match request.method {
+            Method::Bye => {
+                self.respond(tx, &request, 200, "OK").await;
+                self.flow.handle(now(), Input::ExternalHungUp);
+            }
+            Method::Invite => {
+                let offer = String::from_utf8_lossy(&request.body).into_owned();
+                let resp = match ext.leg.media.reoffer(&s, &offer).await {
+                    Ok((sdp, _)) => {
+                        let contact = s.sip.contact(&from, None);
+                        answer(&request, 200, "", Some(&contact), Some(&sdp))
+                    }
+                    Err(refusal) => {
+                        Response::for_request(&request, refusal.status, &refusal.reason)
+                    }
+                };
+                let _ = s.core.respond(tx, resp).await;
+            }
+            Method::Options | Method::Info => self.respond(tx, &request, 200, "OK").await,
+            _ => self.respond(tx, &request, 501, "Not Implemented").await,
+        }
     }
 
     async fn on_input(&mut self, call: CallId, input: CallInput) {
@@ -764,6 +844,26 @@ impl QueueCall {
                 return Some(Input::CallbackStored { callback });
             }
             Action::TransferVerdict(verdict) => self.answer_transfer(verdict).await,
+            Action::TransferPending => self.transfer_pending().await,
+            Action::RingExternal { number: _ } => return self.ring_external().await,
+            Action::BridgeExternal => {
+                if let Some(ext) = &self.external {
+                    self.caller.media.stop_playback(&s).await;
+                    self.caller.media.bridge(&s, &ext.leg.media).await;
+                }
+            }
+            Action::HangUpExternal => {
+                if let Some(mut ext) = self.external.take() {
+                    ext.leg.hang_up(&s).await;
+                    ext.leg.close(&s).await;
+                }
+            }
+            Action::CloseExternal => {
+                if let Some(mut ext) = self.external.take() {
+                    ext.leg.answered = None;
+                    ext.leg.close(&s).await;
+                }
+            }
             Action::Count(count) => self.count(count),
             Action::Finished => self.finished = true,
         }
@@ -826,6 +926,7 @@ impl QueueCall {
 
     /// Answers whoever asked for the transfer.
     async fn answer_transfer(&mut self, verdict: TransferVerdict) {
+        self.external_plan = None;
         match self.transferor.take() {
             Some(Transferor::Panel(reply)) => {
                 let _ = reply.send(verdict);
@@ -835,18 +936,58 @@ impl QueueCall {
                 let resp = Response::for_request(&request, status, reason);
                 let _ = self.s.core.respond(tx, resp).await;
                 if status == 202 {
-                    self.notify_transferred(&request, transfer::sipfrag_of(verdict))
-                        .await;
+                    let sipfrag = transfer::sipfrag_of(verdict);
+                    self.notify_transferred(&request, &sipfrag, true).await;
                 }
             }
+            Some(Transferor::Accepted { request }) => {
+                let sipfrag = transfer::sipfrag_of(verdict);
+                self.notify_transferred(&request, &sipfrag, true).await;
+            }
             None => {}
+        }
+    }
+
+    /// The transfer is under way: a REFER gets its 202 and a NOTIFY of 100
+    /// Trying now (RFC 3515 section 2.4.5); the panel waits for the verdict.
+    async fn transfer_pending(&mut self) {
+        let Some(Transferor::Refer { tx, request }) = self.transferor.take() else {
+            return;
+        };
+        let resp = Response::for_request(&request, 202, "Accepted");
+        let _ = self.s.core.respond(tx, resp).await;
+        self.notify_transferred(&request, transfer::TRYING, false)
+            .await;
+        self.transferor = Some(Transferor::Accepted { request });
+    }
+
+    /// Dials the external number of a transfer.
+    async fn ring_external(&mut self) -> Option<Input> {
+        let missed = Some(Input::ExternalMissed { status: 0 });
+        let (Some(plan), Some(agent)) = (self.external_plan.take(), self.flow.connected_agent())
+        else {
+            return missed;
+        };
+        let caller = external::Caller {
+            call: self.task.0,
+            agent,
+            number: &self.arrival.caller_number,
+            media: &self.caller.media,
+            owner: &self.owner,
+        };
+        match external::ring(&self.s, &plan, caller).await {
+            Ok(leg) => {
+                self.external = Some(leg);
+                None
+            }
+            Err(input) => Some(input),
         }
     }
 
     /// The final NOTIFY of an accepted REFER: the caller has been taken
     /// over (RFC 3515 section 2.4.5, a sipfrag of 200), or the consultation
     /// to replace was not there (481).
-    async fn notify_transferred(&mut self, refer: &Request, sipfrag: &'static str) {
+    async fn notify_transferred(&mut self, refer: &Request, sipfrag: &str, last: bool) {
         let Some(call_id) = refer.call_id() else {
             return;
         };
@@ -859,7 +1000,7 @@ impl QueueCall {
         };
         let peer = answered.peer;
         let mut notify = in_dialog(&s.sip, &mut answered.dialog, Method::Notify, &peer);
-        transfer::fill_notify(&mut notify, refer, sipfrag);
+        transfer::fill_notify(&mut notify, refer, sipfrag, last);
         let _ = s.core.send(notify, peer, self.owner.clone()).await;
     }
 

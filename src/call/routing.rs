@@ -14,6 +14,7 @@ use std::sync::{Arc, RwLock};
 use super::outbound::{OutboundPlan, OutboundRoute};
 use crate::acd::{self, AgentId, ExitTarget, ProjectId, QueueId};
 use crate::media::g711::Law;
+use crate::store::admin::destination::{DestinationTransport, OutboundDestination, DEFAULT_PORT};
 use crate::store::admin::dial_pattern::DialPattern;
 use crate::store::admin::{outbound_routes, queues};
 use crate::store::{Store, StoreError};
@@ -30,16 +31,31 @@ pub struct TrunkInfo {
     pub ha1: Option<(String, String)>,
     /// The codecs the trunk may use, in its order of preference.
     pub laws: Vec<Law>,
+    /// Where outbound calls go, when the trunk says
+    /// ([`TrunkInfo::outbound_target`]).
+    pub destination: Option<OutboundDestination>,
+    /// The carrier account (username, password) our INVITEs answer a
+    /// carrier's digest challenge with.
+    pub carrier_credentials: Option<(String, String)>,
 }
 
 impl TrunkInfo {
-    /// Where outbound calls through the trunk are sent: its first address
-    /// that is one host (not a network), on the SIP port 5060.
-    pub fn outbound_target(&self) -> Option<std::net::SocketAddr> {
+    /// Where outbound calls through the trunk are sent: its outbound
+    /// destination when set, else its first address that is one host (not
+    /// a network), on the SIP port 5060 over UDP. A destination's name is
+    /// left to [`super::outbound_target::resolve`].
+    pub fn outbound_target(&self) -> Option<OutboundDestination> {
+        if let Some(d) = &self.destination {
+            return Some(d.clone());
+        }
         self.nets
             .iter()
             .find(|(ip, len)| u32::from(*len) == if ip.is_ipv4() { 32 } else { 128 })
-            .map(|(ip, _)| std::net::SocketAddr::new(*ip, 5060))
+            .map(|(ip, _)| OutboundDestination {
+                host: ip.to_string(),
+                port: DEFAULT_PORT,
+                transport: DestinationTransport::Udp,
+            })
     }
 
     pub fn matches(&self, ip: IpAddr) -> bool {
@@ -100,6 +116,11 @@ impl Routing {
                 laws = vec![Law::Mu, Law::A];
             }
             let ha1 = t.ha1_md5.zip(t.ha1_sha256);
+            let destination = t.outbound_destination.as_deref().and_then(|d| {
+                OutboundDestination::parse(d)
+                    .map_err(|why| tracing::warn!(trunk = %t.name, %why, "outbound destination left out"))
+                    .ok()
+            });
             routing.trunks.push(TrunkInfo {
                 id: t.id,
                 name: t.name,
@@ -107,6 +128,8 @@ impl Routing {
                 username: t.username,
                 ha1,
                 laws,
+                destination,
+                carrier_credentials: t.carrier_credentials,
             });
         }
         let list = queues::list(store)
@@ -322,6 +345,8 @@ mod tests {
             username: None,
             ha1: None,
             laws: vec![Law::A],
+            destination: None,
+            carrier_credentials: None,
         }
     }
 
@@ -342,14 +367,23 @@ mod tests {
     }
 
     #[test]
-    fn outbound_calls_go_to_the_first_single_host_on_5060() {
-        let t = trunk(&["10.0.0.0/8", "192.0.2.7", "192.0.2.9"]);
-        assert_eq!(t.outbound_target(), Some("192.0.2.7:5060".parse().unwrap()));
-        assert_eq!(trunk(&["10.0.0.0/8"]).outbound_target(), None);
+    fn outbound_calls_go_to_the_destination_else_the_first_single_host_on_5060() {
+        let shown = |t: &TrunkInfo| t.outbound_target().map(|d| d.to_string());
+        let mut t = trunk(&["10.0.0.0/8", "192.0.2.7", "192.0.2.9"]);
+        assert_eq!(shown(&t).as_deref(), Some("192.0.2.7:5060"));
+        assert_eq!(shown(&trunk(&["10.0.0.0/8"])), None);
         assert_eq!(
-            trunk(&["2001:db8::1"]).outbound_target(),
-            Some("[2001:db8::1]:5060".parse().unwrap())
+            shown(&trunk(&["2001:db8::1"])).as_deref(),
+            Some("[2001:db8::1]:5060")
         );
+        t.destination = OutboundDestination::parse("sbc.carrier.example:5080;transport=tcp").ok();
+        assert_eq!(
+            shown(&t).as_deref(),
+            Some("sbc.carrier.example:5080;transport=tcp")
+        );
+        let mut networks_only = trunk(&["10.0.0.0/8"]);
+        networks_only.destination = OutboundDestination::parse("10.1.1.1").ok();
+        assert_eq!(shown(&networks_only).as_deref(), Some("10.1.1.1:5060"));
     }
 
     #[test]

@@ -15,4 +15,5 @@ pub mod registration;
 pub mod transaction;
 pub mod transport;
 pub mod tu;
+pub mod uac_auth;
 pub mod uas;

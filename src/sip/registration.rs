@@ -27,10 +27,8 @@
 
 use std::time::{Duration, Instant};
 
-use super::auth::{ha1, Algorithm, DigestCredentials};
-use super::message::{
-    quoted_string, AuthValue, HeaderName, Headers, Method, Request, Response, Uri,
-};
+use super::message::{HeaderName, Headers, Method, Request, Response, Uri};
+use super::uac_auth::{Account, Challenge, Challenged};
 
 /// The first wait before retrying after a failure.
 pub const RETRY_FIRST: Duration = Duration::from_secs(2);
@@ -109,18 +107,6 @@ impl State {
             State::Stopped => "stopped",
         }
     }
-}
-
-/// The digest challenge we answer, and how often we answered it.
-#[derive(Debug, Clone)]
-struct Challenge {
-    proxy: bool,
-    algorithm: Algorithm,
-    realm: String,
-    nonce: String,
-    opaque: Option<String>,
-    qop: bool,
-    count: u32,
 }
 
 /// The registration core; see the module documentation.
@@ -384,32 +370,14 @@ impl Registration {
     /// Takes the challenge of a 401/407; false when it must not be answered
     /// (none we understand, or our fresh credentials were just refused).
     fn take_challenge(&mut self, resp: &Response) -> bool {
-        let proxy = resp.status == 407;
-        let Ok(values) = resp.challenges(proxy) else {
-            return false;
-        };
-        let mut best: Option<Challenge> = None;
-        for v in values.iter().filter(|v| v.is_digest()) {
-            if let Some(c) = parse_challenge(v, proxy) {
-                let better = match &best {
-                    None => true,
-                    Some(b) => b.algorithm == Algorithm::Md5 && c.algorithm == Algorithm::Sha256,
-                };
-                if better {
-                    best = Some(c);
-                }
-            }
-        }
-        let Some(new) = best else {
+        let Challenged::Digest {
+            challenge: new,
+            stale,
+        } = Challenged::of(resp)
+        else {
             self.last_error = Some("no digest challenge this server can answer".into());
             return false;
         };
-        let stale = values.iter().any(|v| {
-            v.params
-                .get_unquoted("stale")
-                .flatten()
-                .is_some_and(|s| s.eq_ignore_ascii_case("true"))
-        });
         let same_nonce = self
             .challenge
             .as_ref()
@@ -439,19 +407,12 @@ impl Registration {
         self.answered_fresh = false;
         if let Some(ch) = &mut self.challenge {
             self.answered_fresh = ch.count == 0;
-            ch.count += 1;
-            let name = if ch.proxy {
-                HeaderName::ProxyAuthorization
-            } else {
-                HeaderName::Authorization
+            let account = Account {
+                username: &c.username,
+                password: &c.password,
+                cnonce: &c.cnonce,
             };
-            let value = credentials(
-                ch,
-                &c.registrar.to_string(),
-                &c.username,
-                &c.password,
-                &c.cnonce,
-            );
+            let (name, value) = ch.authorize("REGISTER", &c.registrar.to_string(), account);
             headers.push(name, value);
         }
         self.pending = Some(self.cseq);
@@ -463,69 +424,6 @@ impl Registration {
             body: bytes::Bytes::new(),
         }));
     }
-}
-
-fn parse_challenge(v: &AuthValue, proxy: bool) -> Option<Challenge> {
-    let get = |name: &str| v.params.get_unquoted(name).flatten();
-    let algorithm = Algorithm::from_param(get("algorithm").as_deref())?;
-    let qop = match get("qop") {
-        None => false,
-        Some(q) => {
-            if !q.split(',').any(|t| t.trim().eq_ignore_ascii_case("auth")) {
-                return None;
-            }
-            true
-        }
-    };
-    Some(Challenge {
-        proxy,
-        algorithm,
-        realm: get("realm")?,
-        nonce: get("nonce")?,
-        opaque: get("opaque"),
-        qop,
-        count: 0,
-    })
-}
-
-/// The Authorization value answering `ch` (its `count`-th use).
-fn credentials(ch: &Challenge, uri: &str, username: &str, password: &str, cnonce: &str) -> String {
-    let nc = format!("{:08x}", ch.count);
-    let creds = DigestCredentials {
-        username: username.to_owned(),
-        realm: ch.realm.clone(),
-        nonce: ch.nonce.clone(),
-        uri: uri.to_owned(),
-        response: String::new(),
-        algorithm: Some(ch.algorithm.as_str().to_owned()),
-        cnonce: ch.qop.then(|| cnonce.to_owned()),
-        opaque: ch.opaque.clone(),
-        qop: ch.qop.then(|| "auth".to_owned()),
-        nc: ch.qop.then(|| nc.clone()),
-    };
-    let secret = ha1(ch.algorithm, username, &ch.realm, password);
-    let response = creds
-        .expected_response("REGISTER", &secret)
-        .unwrap_or_default();
-    let mut value = format!(
-        "Digest username={}, realm={}, nonce={}, uri={}, response={}, algorithm={}",
-        quoted_string(username),
-        quoted_string(&ch.realm),
-        quoted_string(&ch.nonce),
-        quoted_string(uri),
-        quoted_string(&response),
-        ch.algorithm.as_str()
-    );
-    if ch.qop {
-        value.push_str(&format!(
-            ", qop=auth, nc={nc}, cnonce={}",
-            quoted_string(cnonce)
-        ));
-    }
-    if let Some(opaque) = &ch.opaque {
-        value.push_str(&format!(", opaque={}", quoted_string(opaque)));
-    }
-    value
 }
 
 #[cfg(test)]

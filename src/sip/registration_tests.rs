@@ -2,7 +2,7 @@
 //! 10.2 with digest of RFC 7616).
 
 use super::*;
-use crate::sip::auth::challenge;
+use crate::sip::auth::{challenge, ha1, Algorithm, DigestCredentials};
 
 fn config() -> RegistrationConfig {
     RegistrationConfig {

@@ -134,6 +134,7 @@ pub(crate) mod test_support {
                 name: "P".into(),
                 default_profile: None,
                 break_minutes: 0,
+                caller_id: None,
             },
         )
         .await

@@ -32,6 +32,11 @@ pub struct Trunk {
     pub enabled: bool,
     /// Registration to the carrier, when the trunk registers.
     pub registration: Option<TrunkRegistration>,
+    /// Where outbound calls go (`host[:port][;transport=..]`), when set.
+    pub outbound_destination: Option<String>,
+    /// The carrier account (register username, password) our INVITEs answer
+    /// a carrier's digest challenge with, whether or not the trunk registers.
+    pub carrier_credentials: Option<(String, String)>,
 }
 
 /// How a trunk registers to its carrier.
@@ -103,8 +108,8 @@ impl Store {
     pub async fn trunks(&self) -> Result<Vec<Trunk>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, name, addresses, username, realm, ha1_md5, ha1_sha256, codecs, enabled, \
-             register, registrar, register_username, register_password, register_expires \
-             FROM trunks ORDER BY name",
+             register, registrar, register_username, register_password, register_expires, \
+             outbound_destination FROM trunks ORDER BY name",
         )
         .fetch_all(self.pool())
         .await?;
@@ -136,6 +141,10 @@ impl Store {
                         }
                         _ => None,
                     },
+                    outbound_destination: row.try_get(14)?,
+                    carrier_credentials: row
+                        .try_get::<Option<String>, _>(11)?
+                        .zip(row.try_get::<Option<String>, _>(12)?),
                 })
             })
             .collect()
@@ -229,6 +238,7 @@ impl Store {
                 name: DEMO_PROJECT.into(),
                 default_profile: None,
                 break_minutes: 0,
+                caller_id: None,
             },
         )
         .await
@@ -282,6 +292,7 @@ impl Store {
                 register_username: None,
                 register_password: None,
                 register_expires: 3600,
+                outbound_destination: None,
             },
             None,
         )

@@ -107,6 +107,12 @@ fn schemas() -> Map<String, Value> {
                 json!({"type": ["string", "null"], "maxLength": 100}),
             ),
             ("break_minutes", int(0, 1440)),
+            (
+                "caller_id",
+                json!({"type": ["string", "null"], "pattern": "^\\+?[0-9]{1,32}$",
+                       "description": "presented on the project's outbound calls whose route \
+                                       sets none (a queue's, for calls made for it, comes first)"}),
+            ),
         ],
         &["name"],
     );
@@ -183,6 +189,13 @@ fn schemas() -> Map<String, Value> {
                        "description": "whether bridged calls are recorded (both sides, one \
                                        stereo WAV): never (the default), always, or on_demand \
                                        when the agent asks"}),
+            ),
+            (
+                "caller_id",
+                json!({"type": ["string", "null"], "pattern": "^\\+?[0-9]{1,32}$",
+                       "description": "presented on outbound calls made for the queue \
+                                       (transfers, callbacks) whose route sets none, before \
+                                       the project's"}),
             ),
         ],
         &["project_id", "name", "number"],
@@ -288,6 +301,14 @@ fn schemas() -> Map<String, Value> {
                                        stored one stays"}),
             ),
             ("register_expires", int(60, 86_400)),
+            (
+                "outbound_destination",
+                json!({"type": ["string", "null"], "maxLength": 300,
+                       "description": "where outbound calls through the trunk go, \
+                                       host[:port][;transport=udp|tcp] (port 5060 and udp when \
+                                       left out); unset, the first single-host address of \
+                                       addresses on port 5060"}),
+            ),
         ],
         &["name", "addresses"],
     );
@@ -334,7 +355,8 @@ fn schemas() -> Map<String, Value> {
             (
                 "caller_id",
                 json!({"type": ["string", "null"], "pattern": "^\\+?[0-9]{1,32}$",
-                       "description": "presented unless the queue or project sets one"}),
+                       "description": "presented on the route's calls; when unset, the queue's (for \
+                                       calls made for a queue), else the project's"}),
             ),
         ],
         &["project_id", "name", "pattern", "trunk_id"],

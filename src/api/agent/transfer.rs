@@ -2,9 +2,12 @@
 //! connected agent may send the caller to, and the transfer itself.
 //!
 //! The panel asks the call's task, as a REFER from the agent's desk phone
-//! does: the target is a queue number (or an inbound route's number) or an
-//! agent's extension, resolved by the call the same way, and the call core
-//! decides. Both routes need the permission `other.transfer`. The list of
+//! does: the target is a queue number (or an inbound route's number), an
+//! agent's extension, or an external number an outbound route of the
+//! project takes (and the agent's Dial Plan permission allows), resolved by
+//! the call the same way, and the call core decides. A transfer to an
+//! external number is answered once the number answered (202) or failed
+//! (409, the caller still with the agent). Both routes need the permission `other.transfer`. The list of
 //! targets shows the queues of the agent's project that their Queue
 //! permission lets them see, and the project's agents with whether dispatch
 //! would give them a transfer now (the agent hub's view).
@@ -119,7 +122,10 @@ pub(super) async fn transfer(
     let input: TransferInput = body(&headers, &bytes)?;
     let target = input.target.trim_matches(' ').to_owned();
     if target.is_empty() {
-        return Err(invalid("target", "a queue number or an extension"));
+        return Err(invalid(
+            "target",
+            "a queue number, an extension or an external number",
+        ));
     }
     if input.target.chars().count() > MAX_TARGET
         || !target
@@ -165,6 +171,10 @@ pub(super) async fn transfer(
         TransferVerdict::NotFound => Err(Problem::new(
             "not-found",
             format!("no queue number or extension {target}"),
+        )),
+        TransferVerdict::Failed { status } => Err(Problem::new(
+            "conflict",
+            format!("{target} did not take the call ({status}); the caller is still with you"),
         )),
         // The panel names no consultation to replace.
         TransferVerdict::NotNow | TransferVerdict::NoDialog => Err(not_connected()),

@@ -163,6 +163,79 @@ fn attempts_that_are_not_answered() {
 }
 
 #[test]
+fn a_carrier_s_challenges_are_answered_once_per_nonce() {
+    let challenged = |status, nonce: Option<&str>| DialInput::RemoteChallenged {
+        status,
+        nonce: nonce.map(str::to_owned),
+    };
+    let gives_up = |status| with_end(vec![DialAction::CloseRemote, DialAction::Refuse { status }]);
+    let authorize = vec![DialAction::AuthorizeRemote];
+    // (what, the challenges in turn, the actions of the last one)
+    let table: Vec<(&str, Vec<DialInput>, Vec<DialAction>)> = vec![
+        (
+            "a 401 is answered",
+            vec![challenged(401, Some("n1"))],
+            authorize.clone(),
+        ),
+        (
+            "a 407 is answered",
+            vec![challenged(407, Some("n1"))],
+            authorize.clone(),
+        ),
+        (
+            "no credentials or no digest: 503",
+            vec![challenged(407, None)],
+            gives_up(503),
+        ),
+        (
+            "the same nonce again: the credentials are wrong",
+            vec![challenged(401, Some("n1")), challenged(401, Some("n1"))],
+            gives_up(503),
+        ),
+        (
+            "a new nonce (stale) is answered again",
+            vec![challenged(401, Some("n1")), challenged(407, Some("n2"))],
+            authorize.clone(),
+        ),
+        (
+            "but not for ever",
+            vec![
+                challenged(401, Some("n1")),
+                challenged(401, Some("n2")),
+                challenged(401, Some("n3")),
+                challenged(401, Some("n4")),
+            ],
+            gives_up(503),
+        ),
+    ];
+    for (what, inputs, expected) in table {
+        let mut flow = dialling();
+        drain(&mut flow);
+        let mut last = Vec::new();
+        for input in inputs {
+            flow.handle(t(1), input);
+            last = split(drain(&mut flow)).0;
+        }
+        assert_eq!(last, expected, "{what}");
+    }
+    // Answered, the call goes on as any other: it rings, is answered.
+    let mut flow = dialling();
+    drain(&mut flow);
+    flow.handle(t(1), challenged(407, Some("n1")));
+    drain(&mut flow);
+    flow.handle(t(2), DialInput::RemoteRinging);
+    flow.handle(t(3), DialInput::RemoteAnswered);
+    let (moves, _) = split(drain(&mut flow));
+    assert_eq!(
+        moves,
+        [DialAction::Ringing, DialAction::Answer, DialAction::Bridge]
+    );
+    // A challenge after the answer changes nothing.
+    flow.handle(t(4), challenged(401, Some("n9")));
+    assert_eq!(split(drain(&mut flow)).0, []);
+}
+
+#[test]
 fn nobody_answering_in_time_gives_up_with_480() {
     let mut flow = dialling();
     drain(&mut flow);

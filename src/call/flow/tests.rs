@@ -9,18 +9,18 @@ use crate::acd::{AnnouncementMode, ProjectId, QueueConfig};
 use crate::cdr::{Disposition, TerminateSide};
 use crate::store::admin::queues::RecordingMode;
 
-const A1: AgentId = AgentId(1);
-const A2: AgentId = AgentId(2);
-const C1: CallId = CallId(100);
-const C2: CallId = CallId(200);
-const Q1: QueueId = QueueId(1);
+pub(super) const A1: AgentId = AgentId(1);
+pub(super) const A2: AgentId = AgentId(2);
+pub(super) const C1: CallId = CallId(100);
+pub(super) const C2: CallId = CallId(200);
+pub(super) const Q1: QueueId = QueueId(1);
 const Q2: QueueId = QueueId(2);
 
-fn t(secs: u64) -> Millis {
+pub(super) fn t(secs: u64) -> Millis {
     Millis::from_secs(1_000 + secs)
 }
 
-fn queue(id: QueueId, exit: Option<ExitTarget>, acw: Duration) -> Arc<QueueInfo> {
+pub(super) fn queue(id: QueueId, exit: Option<ExitTarget>, acw: Duration) -> Arc<QueueInfo> {
     let mut config = QueueConfig::new(id, ProjectId(1));
     config.announcements = AnnouncementMode::Both;
     config.after_call_work = acw;
@@ -67,12 +67,12 @@ fn answered_into(q: Arc<QueueInfo>) -> (CallFlow, Vec<Action>) {
     (flow, first)
 }
 
-fn drain(flow: &mut CallFlow) -> Vec<Action> {
+pub(super) fn drain(flow: &mut CallFlow) -> Vec<Action> {
     std::iter::from_fn(|| flow.poll_action()).collect()
 }
 
 /// The actions without record writes and counters, which tests check apart.
-fn moves(actions: &[Action]) -> Vec<Action> {
+pub(super) fn moves(actions: &[Action]) -> Vec<Action> {
     actions
         .iter()
         .filter(|a| !matches!(a, Action::Record(..) | Action::Count(_)))
@@ -80,7 +80,7 @@ fn moves(actions: &[Action]) -> Vec<Action> {
         .collect()
 }
 
-fn counts(actions: &[Action]) -> Vec<Count> {
+pub(super) fn counts(actions: &[Action]) -> Vec<Count> {
     actions
         .iter()
         .filter_map(|a| match a {
@@ -91,7 +91,7 @@ fn counts(actions: &[Action]) -> Vec<Count> {
 }
 
 /// The records written as complete, in order.
-fn completed(actions: &[Action]) -> Vec<InteractionRecord> {
+pub(super) fn completed(actions: &[Action]) -> Vec<InteractionRecord> {
     actions
         .iter()
         .filter_map(|a| match a {
@@ -115,7 +115,7 @@ fn offer(flow: &mut CallFlow, at: Millis, agent: AgentId, auto_answer: bool) -> 
 }
 
 /// A call connected to `agent` at `t(5)`, with dispatch's record events.
-fn connected(q: Arc<QueueInfo>, agent: AgentId) -> CallFlow {
+pub(super) fn connected(q: Arc<QueueInfo>, agent: AgentId) -> CallFlow {
     let (mut flow, _) = answered_into(q);
     offer(&mut flow, t(1), agent, false);
     let call = flow.id();

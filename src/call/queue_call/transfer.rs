@@ -94,36 +94,63 @@ pub(super) fn status_of(verdict: TransferVerdict) -> (u16, &'static str) {
         TransferVerdict::NotFound => (404, "Transfer target not found"),
         TransferVerdict::NotNow => (481, "Call/Transaction Does Not Exist"),
         // The REFER itself is fine; its NOTIFY carries the failure.
-        TransferVerdict::NoDialog => (202, "Accepted"),
+        TransferVerdict::NoDialog | TransferVerdict::Failed { .. } => (202, "Accepted"),
     }
 }
+
+/// The sipfrag of the NOTIFY that says a transfer is under way.
+pub(super) const TRYING: &str = "SIP/2.0 100 Trying\r\n";
 
 /// The sipfrag the final NOTIFY carries for an accepted REFER.
-pub(super) fn sipfrag_of(verdict: TransferVerdict) -> &'static str {
+pub(super) fn sipfrag_of(verdict: TransferVerdict) -> String {
     match verdict {
-        TransferVerdict::NoDialog => "SIP/2.0 481 Call/Transaction Does Not Exist\r\n",
-        _ => "SIP/2.0 200 OK\r\n",
+        TransferVerdict::NoDialog => "SIP/2.0 481 Call/Transaction Does Not Exist\r\n".into(),
+        TransferVerdict::Failed { status } => {
+            format!("SIP/2.0 {status} {}\r\n", reason_of(status))
+        }
+        _ => "SIP/2.0 200 OK\r\n".into(),
     }
 }
 
-/// Makes `notify` the final NOTIFY of the implicit subscription `refer`
-/// created: how the transfer went (`sipfrag`: 200 when it went through),
-/// and the subscription is over (RFC 3515 sections 2.4.4 to 2.4.6).
-pub(super) fn fill_notify(notify: &mut Request, refer: &Request, sipfrag: &'static str) {
+/// A reason phrase for a failed transfer's status.
+fn reason_of(status: u16) -> &'static str {
+    match status {
+        404 => "Not Found",
+        408 => "Request Timeout",
+        480 => "Temporarily Unavailable",
+        486 => "Busy Here",
+        487 => "Request Terminated",
+        503 => "Service Unavailable",
+        600 => "Busy Everywhere",
+        603 => "Decline",
+        _ => "Failed",
+    }
+}
+
+/// Makes `notify` a NOTIFY of the implicit subscription `refer` created:
+/// how the transfer goes (`sipfrag`: 100 while under way, 200 when it went
+/// through); with `last`, the subscription is over (RFC 3515 sections 2.4.4
+/// to 2.4.6).
+pub(super) fn fill_notify(notify: &mut Request, refer: &Request, sipfrag: &str, last: bool) {
     debug_assert_eq!(notify.method, Method::Notify);
     let event = match refer.cseq() {
         Ok(cseq) => format!("refer;id={}", cseq.seq),
         Err(_) => "refer".to_owned(),
     };
     notify.headers.push(HeaderName::Event, event);
+    let state = if last {
+        "terminated;reason=noresource"
+    } else {
+        "active;expires=60"
+    };
     notify.headers.push(
         HeaderName::Other(Bytes::from_static(b"Subscription-State")),
-        "terminated;reason=noresource",
+        state,
     );
     notify
         .headers
         .push(HeaderName::ContentType, "message/sipfrag;version=2.0");
-    notify.body = Bytes::from_static(sipfrag.as_bytes());
+    notify.body = Bytes::copy_from_slice(sipfrag.as_bytes());
 }
 
 #[cfg(test)]
@@ -203,7 +230,12 @@ mod tests {
         let r = refer(&["<sip:2000@example.com>"]);
         let mut notify = r.clone();
         notify.method = Method::Notify;
-        fill_notify(&mut notify, &r, sipfrag_of(TransferVerdict::Accepted));
+        fill_notify(
+            &mut notify,
+            &r,
+            &sipfrag_of(TransferVerdict::Accepted),
+            true,
+        );
         assert_eq!(
             notify.headers.get_str(&HeaderName::Event),
             Some("refer;id=7")
@@ -222,5 +254,21 @@ mod tests {
             "SIP/2.0 481 Call/Transaction Does Not Exist\r\n"
         );
         assert_eq!(status_of(TransferVerdict::NoDialog).0, 202);
+        assert_eq!(
+            sipfrag_of(TransferVerdict::Failed { status: 486 }),
+            "SIP/2.0 486 Busy Here\r\n"
+        );
+        let mut trying = r.clone();
+        trying.method = Method::Notify;
+        fill_notify(&mut trying, &r, TRYING, false);
+        assert_eq!(&trying.body[..], b"SIP/2.0 100 Trying\r\n");
+        assert_eq!(
+            trying
+                .headers
+                .get_str(&HeaderName::Other(Bytes::from_static(
+                    b"Subscription-State"
+                ))),
+            Some("active;expires=60")
+        );
     }
 }

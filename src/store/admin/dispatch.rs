@@ -182,6 +182,7 @@ mod tests {
                 name: "Sales".into(),
                 default_profile: None,
                 break_minutes: 45,
+                caller_id: None,
             },
         )
         .await

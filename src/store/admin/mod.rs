@@ -12,6 +12,7 @@
 //! JSON numbers. [`dispatch`] turns the stored configuration into what the
 //! dispatch core (`acd`) takes.
 
+pub mod destination;
 pub mod dial_pattern;
 pub mod dispatch;
 pub mod extensions;

@@ -82,11 +82,7 @@ fn check(input: &OutboundRouteInput) -> Check {
             format!("must be up to {MAX_STRIP} digits, +, * or #"),
         );
     }
-    if let Some(id) = &input.caller_id {
-        if !is_caller_id(id) {
-            c.fail("caller_id", "must be 1 to 32 digits, optionally after a +");
-        }
-    }
+    check_caller_id(&mut c, input.caller_id.as_deref());
     c
 }
 
@@ -113,6 +109,14 @@ fn fixed_len(p: &DialPattern) -> i64 {
             }
             n
         }
+    }
+}
+
+/// Fails the field `caller_id` of a route, project or queue when it is set
+/// and not a caller ID ([`is_caller_id`]).
+pub fn check_caller_id(c: &mut Check, caller_id: Option<&str>) {
+    if caller_id.is_some_and(|id| !is_caller_id(id)) {
+        c.fail("caller_id", "must be 1 to 32 digits, optionally after a +");
     }
 }
 

@@ -1,7 +1,8 @@
 //! Projects: the unit a contact center is organised by (and, later, the shard
 //! key). A project with queues or authorised users cannot be deleted; the
-//! refusal names them. Its
-//! default profile, when set, must name a profile.
+//! refusal names them. Its default profile, when set, must name a profile;
+//! its caller ID, when set, is digits after an optional `+` (presented on
+//! outbound calls made for it whose route sets none).
 
 use serde::{Deserialize, Serialize};
 use sqlx::sqlite::SqliteRow;
@@ -19,6 +20,9 @@ pub struct Project {
     pub default_profile: Option<String>,
     /// Break time an agent may take per shift, in minutes.
     pub break_minutes: i64,
+    /// The number outbound calls made for this project present when their
+    /// route sets none (see `call::outbound`).
+    pub caller_id: Option<String>,
 }
 
 /// What a client sends to create or replace a project.
@@ -30,9 +34,11 @@ pub struct ProjectInput {
     pub default_profile: Option<String>,
     #[serde(default)]
     pub break_minutes: i64,
+    #[serde(default)]
+    pub caller_id: Option<String>,
 }
 
-const COLUMNS: &str = "id, name, default_profile, break_minutes";
+const COLUMNS: &str = "id, name, default_profile, break_minutes, outbound_caller_id";
 
 fn from_row(row: &SqliteRow) -> Result<Project, sqlx::Error> {
     Ok(Project {
@@ -40,6 +46,7 @@ fn from_row(row: &SqliteRow) -> Result<Project, sqlx::Error> {
         name: row.try_get(1)?,
         default_profile: row.try_get(2)?,
         break_minutes: row.try_get(3)?,
+        caller_id: row.try_get(4)?,
     })
 }
 
@@ -50,6 +57,7 @@ fn check(input: &ProjectInput) -> Result<(), AdminError> {
         c.text("default_profile", p, 100);
     }
     c.range("break_minutes", input.break_minutes, 0, 24 * 60);
+    super::outbound_routes::check_caller_id(&mut c, input.caller_id.as_deref());
     c.finish()
 }
 
@@ -105,12 +113,13 @@ async fn save(
     let project_id = match id {
         Some(id) => {
             let done = sqlx::query(
-                "UPDATE projects SET name = ?, default_profile = ?, break_minutes = ?, updated_at = ? \
-                 WHERE id = ?",
+                "UPDATE projects SET name = ?, default_profile = ?, break_minutes = ?, \
+                 outbound_caller_id = ?, updated_at = ? WHERE id = ?",
             )
             .bind(&name)
             .bind(&input.default_profile)
             .bind(input.break_minutes)
+            .bind(&input.caller_id)
             .bind(now)
             .bind(id)
             .execute(&mut *tx)
@@ -123,13 +132,14 @@ async fn save(
         None => {
             let id = new_id();
             sqlx::query(
-                "INSERT INTO projects (id, name, default_profile, break_minutes, created_at, updated_at) \
-                 VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO projects (id, name, default_profile, break_minutes, \
+                 outbound_caller_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(id)
             .bind(&name)
             .bind(&input.default_profile)
             .bind(input.break_minutes)
+            .bind(&input.caller_id)
             .bind(now)
             .bind(now)
             .execute(&mut *tx)
@@ -143,6 +153,7 @@ async fn save(
         name,
         default_profile: input.default_profile,
         break_minutes: input.break_minutes,
+        caller_id: input.caller_id,
     }))
 }
 

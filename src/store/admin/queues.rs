@@ -7,7 +7,9 @@
 //! prompt, or nothing); only the queue kind names an exit queue, and an exit
 //! queue sent without a kind means the queue kind, as before kinds existed. A
 //! queue still named by a queue group, another queue's exit target, a route or
-//! an agent assignment cannot be deleted.
+//! an agent assignment cannot be deleted. A caller ID, when set, is digits
+//! after an optional `+`: outbound calls made for the queue (transfers,
+//! callbacks) present it when their route sets none.
 
 use serde::{Deserialize, Serialize};
 use sqlx::sqlite::SqliteRow;
@@ -110,6 +112,9 @@ pub struct Queue {
     pub result_codes: Vec<i64>,
     /// Whether its calls are recorded.
     pub recording: RecordingMode,
+    /// The number outbound calls made for this queue present when their
+    /// route sets none, in place of the project's.
+    pub caller_id: Option<String>,
 }
 
 /// What a client sends to create or replace a queue.
@@ -156,6 +161,8 @@ pub struct QueueInput {
     pub result_codes: Vec<i64>,
     #[serde(default = "defaults::recording")]
     pub recording: RecordingMode,
+    #[serde(default)]
+    pub caller_id: Option<String>,
 }
 
 mod defaults {
@@ -194,7 +201,7 @@ mod defaults {
 const COLUMNS: &str = "id, project_id, name, call_mode, number, strategy, kind, channel_weight, \
     agent_timeout_secs, after_call_work_secs, position_announcement, announcement_frequency_secs, \
     exit_queue_id, hold_music, priority, queue_timeout_secs, service_level_secs, auto_answer, profile, \
-    exit_kind, recording";
+    exit_kind, recording, outbound_caller_id";
 
 fn from_row(row: &SqliteRow) -> Result<Queue, AdminError> {
     Ok(Queue {
@@ -220,6 +227,7 @@ fn from_row(row: &SqliteRow) -> Result<Queue, AdminError> {
         exit_kind: ExitKind::parse(row.try_get(19)?)?,
         result_codes: Vec::new(),
         recording: RecordingMode::parse(row.try_get(20)?)?,
+        caller_id: row.try_get(21)?,
     })
 }
 
@@ -308,6 +316,7 @@ fn settle(
     if let Some(p) = &input.profile {
         c.text("profile", p, 100);
     }
+    super::outbound_routes::check_caller_id(&mut c, input.caller_id.as_deref());
     c.finish()?;
     Ok((
         Queue {
@@ -333,6 +342,7 @@ fn settle(
             profile: input.profile,
             result_codes: input.result_codes,
             recording: input.recording,
+            caller_id: input.caller_id,
         },
         warnings,
     ))
@@ -418,13 +428,15 @@ async fn save(
          kind = ?, channel_weight = ?, agent_timeout_secs = ?, after_call_work_secs = ?, \
          position_announcement = ?, announcement_frequency_secs = ?, exit_queue_id = ?, \
          hold_music = ?, priority = ?, queue_timeout_secs = ?, service_level_secs = ?, \
-         auto_answer = ?, profile = ?, exit_kind = ?, recording = ?, updated_at = ? WHERE id = ?"
+         auto_answer = ?, profile = ?, exit_kind = ?, recording = ?, outbound_caller_id = ?, \
+         updated_at = ? WHERE id = ?"
     } else {
         "INSERT INTO queues (project_id, name, call_mode, number, strategy, kind, channel_weight, \
          agent_timeout_secs, after_call_work_secs, position_announcement, \
          announcement_frequency_secs, exit_queue_id, hold_music, priority, queue_timeout_secs, \
-         service_level_secs, auto_answer, profile, exit_kind, recording, updated_at, created_at, id) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+         service_level_secs, auto_answer, profile, exit_kind, recording, outbound_caller_id, \
+         updated_at, created_at, id) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     };
     let mut q = sqlx::query(sql)
         .bind(queue.project_id)
@@ -447,6 +459,7 @@ async fn save(
         .bind(&queue.profile)
         .bind(queue.exit_kind.as_str())
         .bind(queue.recording.as_str())
+        .bind(&queue.caller_id)
         .bind(now);
     if id.is_none() {
         q = q.bind(now);

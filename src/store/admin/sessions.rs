@@ -239,6 +239,7 @@ mod tests {
             name: name.into(),
             default_profile: Some("Supervisor".into()),
             break_minutes: 0,
+            caller_id: None,
         };
         projects::create(store, input).await.unwrap().item.id
     }

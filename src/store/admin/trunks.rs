@@ -3,8 +3,9 @@
 //! sends from; its codecs are among those the media layer speaks (PCMU,
 //! PCMA), each once; a trunk with a username must authenticate its INVITEs,
 //! and only the digest HA1 values of its password are stored (the API layer
-//! computes them for the server's realm, as for extensions). No answer ever
-//! carries a secret.
+//! computes them for the server's realm, as for extensions). An outbound
+//! destination, when set, is `host[:port][;transport=udp|tcp]` (see
+//! [`super::destination`]). No answer ever carries a secret.
 
 use std::net::IpAddr;
 
@@ -12,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
+use super::destination::OutboundDestination;
 use super::{duplicate, new_id, now_ms, taken, AdminError, Check, Saved};
 use crate::store::Store;
 
@@ -36,6 +38,10 @@ pub struct TrunkEntry {
     pub register_username: Option<String>,
     /// The expiry asked of the registrar, in seconds.
     pub register_expires: i64,
+    /// Where outbound calls through the trunk are sent,
+    /// `host[:port][;transport=udp|tcp]`; unset, the first single-host
+    /// address on port 5060.
+    pub outbound_destination: Option<String>,
     /// Where the registration stands (filled in by the running server);
     /// `null` for a trunk that does not register.
     pub registration: Option<RegistrationStatus>,
@@ -81,6 +87,8 @@ pub struct TrunkInput {
     pub register_password: Option<String>,
     #[serde(default = "default_register_expires")]
     pub register_expires: i64,
+    #[serde(default)]
+    pub outbound_destination: Option<String>,
 }
 
 fn default_register_expires() -> i64 {
@@ -206,6 +214,14 @@ fn check(input: &TrunkInput) -> Check {
         }
     }
     c.range("register_expires", input.register_expires, 60, 86_400);
+    if let Some(d) = &input.outbound_destination {
+        if let Err(why) = OutboundDestination::parse(d.trim()) {
+            c.fail(
+                "outbound_destination",
+                format!("{why}: write host[:port][;transport=udp|tcp]"),
+            );
+        }
+    }
     if input.register {
         if input.registrar.is_none() {
             c.fail("registrar", "required to register");
@@ -218,7 +234,7 @@ fn check(input: &TrunkInput) -> Check {
 }
 
 const COLUMNS: &str = "id, name, addresses, username, codecs, enabled, register, registrar, \
-                       register_username, register_expires";
+                       register_username, register_expires, outbound_destination";
 
 fn from_row(row: &SqliteRow) -> Result<TrunkEntry, AdminError> {
     Ok(TrunkEntry {
@@ -232,6 +248,7 @@ fn from_row(row: &SqliteRow) -> Result<TrunkEntry, AdminError> {
         registrar: row.try_get(7)?,
         register_username: row.try_get(8)?,
         register_expires: row.try_get(9)?,
+        outbound_destination: row.try_get(10)?,
         registration: None,
     })
 }
@@ -379,15 +396,20 @@ async fn save(
     let now = now_ms();
     let trunk_id = id.unwrap_or_else(new_id);
     let registrar = input.registrar.as_ref().map(|r| r.trim().to_owned());
+    let outbound_destination = input
+        .outbound_destination
+        .as_ref()
+        .map(|d| d.trim().to_owned());
     let sql = if id.is_some() {
         "UPDATE trunks SET name = ?, addresses = ?, username = ?, realm = ?, ha1_md5 = ?, \
          ha1_sha256 = ?, codecs = ?, enabled = ?, register = ?, registrar = ?, \
-         register_username = ?, register_password = ?, register_expires = ?, updated_at = ? \
-         WHERE id = ?"
+         register_username = ?, register_password = ?, register_expires = ?, \
+         outbound_destination = ?, updated_at = ? WHERE id = ?"
     } else {
         "INSERT INTO trunks (name, addresses, username, realm, ha1_md5, ha1_sha256, codecs, \
          enabled, register, registrar, register_username, register_password, register_expires, \
-         updated_at, created_at, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+         outbound_destination, updated_at, created_at, id) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     };
     let mut q = sqlx::query(sql)
         .bind(&name)
@@ -403,6 +425,7 @@ async fn save(
         .bind(&register_username)
         .bind(&register_password)
         .bind(input.register_expires)
+        .bind(&outbound_destination)
         .bind(now);
     if id.is_none() {
         q = q.bind(now);
@@ -420,6 +443,7 @@ async fn save(
         registrar,
         register_username,
         register_expires: input.register_expires,
+        outbound_destination,
         registration: None,
     }))
 }
@@ -494,7 +518,8 @@ mod tests {
         let bad = create(
             &store,
             input(serde_json::json!({"name": "T", "addresses": ["nowhere"],
-                                     "codecs": ["G729"], "password": "x"})),
+                                     "codecs": ["G729"], "password": "x",
+                                     "outbound_destination": "carrier:99999"})),
             None,
         )
         .await;
@@ -502,7 +527,15 @@ mod tests {
             panic!("accepted")
         };
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["addresses[0]", "codecs[0]", "password"]);
+        assert_eq!(
+            fields,
+            [
+                "addresses[0]",
+                "codecs[0]",
+                "password",
+                "outbound_destination"
+            ]
+        );
 
         let body = serde_json::json!({"name": "Carrier", "addresses": ["10.0.0.0/8"],
                                       "username": "carrier", "password": "pw"});
