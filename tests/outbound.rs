@@ -362,11 +362,19 @@ fn an_agent_s_refer_to_an_external_number_connects_the_caller_through_the_trunk(
         json!({"outbound_destination": format!("127.0.0.2:{port}")}),
     );
     let carrier = Carrier::run(&server, "agent_answer.xml", port);
+    let phone_log = server.dir.path().join("agent-messages.log");
     let agent = Phones::start_with(
         &server,
         &["1001"],
         "agent_transfer_external.xml",
-        &["-key", "transfer_to", "5550123"],
+        &[
+            "-key",
+            "transfer_to",
+            "5550123",
+            "-trace_msg",
+            "-message_file",
+            phone_log.to_str().unwrap(),
+        ],
     );
     // The caller stays six seconds, then hangs up: by then they talk to the
     // carrier's side, whose BYE is the proof.
@@ -404,4 +412,68 @@ fn an_agent_s_refer_to_an_external_number_connects_the_caller_through_the_trunk(
     );
     assert_eq!(server.metric("switchboard_call_transfers_total"), 1);
     drop(agent);
+    // The phone's REFER: 202, NOTIFY 100 (still active), NOTIFY 200 (over).
+    let phone = std::fs::read_to_string(&phone_log).unwrap_or_default();
+    let at = |text: &str| {
+        phone
+            .find(text)
+            .unwrap_or_else(|| panic!("{text:?} not in the phone's messages: {phone}"))
+    };
+    assert!(at("SIP/2.0 202 Accepted") < at("SIP/2.0 100 Trying"));
+    assert!(at("active;expires=60") < at("terminated;reason=noresource"));
+    let last = &phone[at("terminated;reason=noresource")..];
+    let last = last.split("-----").next().unwrap_or_default();
+    assert!(last.contains("SIP/2.0 200 OK"), "the final NOTIFY: {last}");
+}
+
+#[test]
+fn a_busy_external_number_leaves_the_caller_with_the_agent() {
+    let (server, api) = demo("");
+    let support = demo_queue(&api);
+    let assigned = api.put(
+        &format!("/api/queues/{}/agents", support["id"]),
+        &json!([{"user_id": agent_id(&server, "1001"), "mandatory": true}]),
+    );
+    assert!(assigned.status < 300, "{}", assigned.body);
+    let port = carrier_port();
+    carrier_route_with(
+        &server,
+        &api,
+        json!({"outbound_destination": format!("127.0.0.2:{port}")}),
+    );
+    let carrier = Carrier::run(&server, "agent_busy.xml", port);
+    let phone_log = server.dir.path().join("agent-messages.log");
+    let agent = Phones::start_with(
+        &server,
+        &["1001"],
+        "agent_transfer_external_busy.xml",
+        &[
+            "-key",
+            "transfer_to",
+            "5550123",
+            "-trace_msg",
+            "-message_file",
+            phone_log.to_str().unwrap(),
+        ],
+    );
+    let run = call(&server, "queue_caller.xml", DID, &["-d", "5000"]);
+    assert!(
+        run.success && run.successful_calls == 1,
+        "the caller: {}\ncarrier: {}",
+        run.output,
+        carrier.messages()
+    );
+    let records = completed_records(&server, 1);
+    assert_eq!(records.len(), 1, "{records:#?}");
+    let r = &records[0].record;
+    assert_eq!(r.agent.map(|a| a.0), Some(agent_id(&server, "1001")));
+    assert_eq!(r.disposition, Some(Disposition::Answered));
+    assert_eq!(r.transfer_type, None, "{r:#?}");
+    assert_eq!(r.terminate_side, Some(TerminateSide::Caller), "{r:#?}");
+    assert!(carrier.messages().contains("486 Busy Here"));
+    assert_eq!(server.metric("switchboard_call_transfers_total"), 0);
+    drop(agent);
+    let phone = std::fs::read_to_string(&phone_log).unwrap_or_default();
+    assert!(phone.contains("SIP/2.0 100 Trying"), "{phone}");
+    assert!(phone.contains("SIP/2.0 486 Busy Here"), "{phone}");
 }
