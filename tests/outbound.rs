@@ -264,6 +264,8 @@ fn a_callback_keeps_the_callers_place_and_is_dialled_before_a_later_caller() {
     assert_eq!(requests[0]["state"], "done", "{requests}");
     assert_eq!(requests[0]["result"], "connected", "{requests}");
     assert_eq!(requests[0]["agent_id"].as_u64(), Some(agent), "{requests}");
+}
+
 /// A free UDP port on the carrier's address.
 fn carrier_port() -> u16 {
     std::net::UdpSocket::bind("127.0.0.2:0")
