@@ -25,6 +25,7 @@ use crate::sip::tu::NewCall;
 
 use super::metrics::CallMetrics;
 use super::outbound::{may_dial, NoRoute};
+use super::outbound_target::Unplanned;
 use super::outbound_call::{self, Destination, Outbound};
 use super::queue_call::{self, Arrival};
 use super::signalling::{caller_number, dialled_number};
@@ -206,31 +207,26 @@ async fn outbound(
     let permissions = agent_permissions(s, agent, project)
         .await
         .ok_or((500, "Permissions unavailable"))?;
-    let dial = routing
-        .outbound()
-        .route_for(project, dialled, None, |r| may_dial(&permissions, r))
-        .map_err(|e| match e {
-            NoRoute::NotANumber(_) | NoRoute::NoMatch(_) => (404, "No route for this number"),
-            NoRoute::NotAllowed(_) => (403, "Not allowed to call this number"),
-        })?;
-    let trunk = routing
-        .trunk(dial.trunk)
-        .cloned()
-        .ok_or((503, "The route's trunk is disabled"))?;
-    let destination = trunk
-        .outbound_target()
-        .ok_or((503, "The route's trunk has no address to call"))?;
-    let target = super::outbound_target::resolve(&destination)
-        .await
-        .ok_or((503, "The route's trunk's destination has no address"))?;
+    let plan = super::outbound_target::plan(routing, project, dialled, None, |r| {
+        may_dial(&permissions, r)
+    })
+    .await
+    .map_err(|e| match e {
+        Unplanned::Route(NoRoute::NotANumber(_) | NoRoute::NoMatch(_)) => {
+            (404, "No route for this number")
+        }
+        Unplanned::Route(NoRoute::NotAllowed(_)) => (403, "Not allowed to call this number"),
+        Unplanned::TrunkDisabled => (503, "The route's trunk is disabled"),
+        Unplanned::NoAddress => (503, "The route's trunk has no address to call"),
+    })?;
     Ok(Outbound {
         agent,
         dialled: dialled.to_owned(),
         extension: user.to_owned(),
         to: Destination::Trunk {
-            dial,
-            trunk: Box::new(trunk),
-            target,
+            dial: plan.dial,
+            trunk: plan.trunk,
+            target: plan.target,
         },
     })
 }

@@ -25,13 +25,13 @@ use crate::sip::transaction::{ServerTxId, TxId};
 use crate::sip::tu::{SipEvent, OWNER_CAPACITY};
 use crate::store::callbacks::{CallbackRequest, CallbackUpdate};
 
-use super::agent_leg::{AgentLeg, Progress, Ring, Target};
+use super::agent_leg::{AgentLeg, Progress, Ring};
 use super::callback::{Attempt, AttemptAction, AttemptFlow, AttemptInput};
 use super::dispatch::DispatchInput;
 use super::media::MediaLeg;
 use super::metrics::CallMetrics;
+use super::outbound_target::{plan, ring_out, DialFrom};
 use super::routing::QueueInfo;
-use super::queue_call::other_law;
 use super::signalling::answer;
 use super::{new_interaction_id, sleep_until, CallInput, CallbackInput, Services};
 
@@ -367,69 +367,33 @@ impl AttemptTask {
     async fn dial_customer(&mut self) -> Option<AttemptInput> {
         let s = self.s.clone();
         let routing = s.routing.get();
-        let number = &self.request.caller;
-        let routed = routing
-            .outbound()
-            .route(self.queue.project, number, Some(self.queue.id));
-        let dial = match routed {
-            Ok(dial) => dial,
-            Err(e) => {
-                tracing::warn!(error = %e, "callback number cannot be dialled");
+        let queue = &self.queue;
+        let planned = plan(&routing, queue.project, &self.request.caller, Some(queue.id), |_| {
+            true
+        })
+        .await;
+        let plan = match planned {
+            Ok(plan) => plan,
+            Err(why) => {
+                tracing::warn!(?why, "the callback's number cannot be dialled");
                 return Some(AttemptInput::Unroutable);
             }
         };
-        let destination = routing.trunk(dial.trunk).and_then(|t| t.outbound_target());
-        let target = match destination {
-            Some(destination) => super::outbound_target::resolve(&destination).await,
-            None => None,
-        };
-        let Some(target) = target else {
-            tracing::warn!(trunk = dial.trunk, "the route's trunk has no address to call");
-            return Some(AttemptInput::Unroutable);
-        };
         let agent_leg = self.agent_leg.as_ref()?;
-        let peer = target.peer;
-        let laws = match agent_leg.media.negotiated {
-            Some(n) => vec![n.law, other_law(n.law)],
-            None => vec![Law::Mu, Law::A],
-        };
-        let worker = agent_leg.media.worker;
-        let (media, sdp) = match MediaLeg::offer(&s, self.call.0, worker, &laws, &peer) {
-            Ok(m) => m,
-            Err(refusal) => {
-                tracing::info!(reason = %refusal.reason, "no media for the customer's leg");
-                return Some(AttemptInput::CustomerMissed { status: 0 });
-            }
-        };
-        let caller = self
-            .flow
-            .record()
-            .map(|r| r.local_number.clone())
-            .unwrap_or_default();
-        let user = dial.request_uri_user.clone();
-        let ring = Ring {
+        let from = DialFrom {
             call: self.call.0,
             agent: self.agent,
-            aor: &user,
-            caller_number: &caller,
-            queue_name: "",
-            auto_answer: false,
+            number: &self.queue.number,
+            media: &agent_leg.media,
             owner: &self.owner,
         };
-        let targets = vec![Target {
-            contact: format!("sip:{user}@{}", target.uri_hostport),
-            source: peer,
-        }];
-        match AgentLeg::ring_targets(&s, ring, media, sdp, targets).await {
-            Ok(leg) => {
-                tracing::info!(route = dial.route, "dialling the callback's customer");
+        match ring_out(&s, &plan, from).await {
+            Some(leg) => {
+                tracing::info!(route = plan.dial.route, "dialling the callback's customer");
                 self.customer = Some(leg);
                 None
             }
-            Err(media) => {
-                media.close(&s).await;
-                Some(AttemptInput::CustomerMissed { status: 0 })
-            }
+            None => Some(AttemptInput::CustomerMissed { status: 0 }),
         }
     }
 

@@ -102,7 +102,7 @@ struct QueueCall {
     ids: Vec<CallId>,
     transferor: Option<Transferor>,
     /// How the external number of a transfer leaves, once resolved.
-    external_plan: Option<external::ExternalPlan>,
+    external_plan: Option<crate::call::outbound_target::TrunkPlan>,
     /// The external party's leg of a transfer.
     external: Option<external::ExternalLeg>,
     finished: bool,
@@ -1022,7 +1022,7 @@ impl QueueCall {
     }
 }
 
-pub(super) fn other_law(law: Law) -> Law {
+fn other_law(law: Law) -> Law {
     match law {
         Law::Mu => Law::A,
         Law::A => Law::Mu,

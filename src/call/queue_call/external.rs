@@ -9,23 +9,14 @@
 
 use crate::acd::AgentId;
 use crate::call::admission::agent_permissions;
-use crate::call::agent_leg::{AgentLeg, Progress, Ring, Target};
+use crate::call::agent_leg::{AgentLeg, Progress};
 use crate::call::flow::{Input, TransferTo};
 use crate::call::media::MediaLeg;
-use crate::call::outbound::{may_dial, Dial, NoRoute};
-use crate::call::outbound_target::{resolve as resolve_target, TrunkTarget};
-use crate::call::routing::{QueueInfo, TrunkInfo};
+use crate::call::outbound::{may_dial, NoRoute};
+use crate::call::outbound_target::{plan, ring_out, DialFrom, TrunkPlan, Unplanned};
+use crate::call::routing::QueueInfo;
 use crate::call::Services;
-use crate::media::g711::Law;
 use crate::sip::tu::Owner;
-
-/// How the number leaves: the route's answer, its trunk and where to.
-#[derive(Debug, Clone)]
-pub(super) struct ExternalPlan {
-    dial: Dial,
-    trunk: Box<TrunkInfo>,
-    target: TrunkTarget,
-}
 
 /// The external party's leg, ringing or answered.
 pub(super) struct ExternalLeg {
@@ -43,45 +34,29 @@ pub(super) async fn resolve(
     agent: AgentId,
     queue: &QueueInfo,
     number: &str,
-) -> (TransferTo, Option<ExternalPlan>) {
+) -> (TransferTo, Option<TrunkPlan>) {
     let Some(permissions) = agent_permissions(s, agent, queue.project).await else {
         return (TransferTo::Unknown, None);
     };
     let routing = s.routing.get();
-    let found = routing
-        .outbound()
-        .route_for(queue.project, number, Some(queue.id), |r| {
-            may_dial(&permissions, r)
-        });
-    let dial = match found {
-        Ok(dial) => dial,
-        Err(NoRoute::NotAllowed(_)) => return (TransferTo::ExternalNotAllowed, None),
-        Err(_) => return (TransferTo::Unknown, None),
-    };
-    let Some(trunk) = routing.trunk(dial.trunk).cloned() else {
-        tracing::info!(
-            route = dial.route,
-            "the route's trunk is disabled: no transfer"
-        );
-        return (TransferTo::Unknown, None);
-    };
-    let target = match trunk.outbound_target() {
-        Some(destination) => resolve_target(&destination).await,
-        None => None,
-    };
-    let Some(target) = target else {
-        tracing::info!(trunk = %trunk.name, "the route's trunk has no address: no transfer");
-        return (TransferTo::Unknown, None);
-    };
-    let to = TransferTo::External {
-        number: number.to_owned(),
-    };
-    let plan = ExternalPlan {
-        dial,
-        trunk: Box::new(trunk),
-        target,
-    };
-    (to, Some(plan))
+    let planned = plan(&routing, queue.project, number, Some(queue.id), |r| {
+        may_dial(&permissions, r)
+    })
+    .await;
+    match planned {
+        Ok(plan) => {
+            let to = TransferTo::External {
+                number: number.to_owned(),
+            };
+            (to, Some(plan))
+        }
+        Err(Unplanned::Route(NoRoute::NotAllowed(_))) => (TransferTo::ExternalNotAllowed, None),
+        Err(Unplanned::Route(_)) => (TransferTo::Unknown, None),
+        Err(why) => {
+            tracing::info!(?why, "the route's trunk cannot be reached: no transfer");
+            (TransferTo::Unknown, None)
+        }
+    }
 }
 
 /// What the caller's side of the call gives the external leg.
@@ -96,48 +71,22 @@ pub(super) struct Caller<'a> {
 /// Opens the external leg's media next to the caller's and sends its INVITE.
 pub(super) async fn ring(
     s: &Services,
-    plan: &ExternalPlan,
+    plan: &TrunkPlan,
     caller: Caller<'_>,
 ) -> Result<ExternalLeg, Input> {
-    let missed = Input::ExternalMissed { status: 0 };
-    let mut laws = plan.trunk.laws.clone();
-    if let Some(n) = caller.media.negotiated {
-        laws.retain(|l| *l != n.law);
-        laws.insert(0, n.law);
-    }
-    if laws.is_empty() {
-        laws = vec![Law::Mu, Law::A];
-    }
-    let peer = plan.target.peer;
-    let (media, sdp) =
-        MediaLeg::offer(s, caller.call, caller.media.worker, &laws, &peer).map_err(|refusal| {
-            tracing::info!(reason = %refusal.reason, "no media for the external leg");
-            missed.clone()
-        })?;
-    let number = &plan.dial.request_uri_user;
-    let presented = plan.dial.caller_id.as_deref().unwrap_or(caller.number);
-    let ring = Ring {
+    let from = DialFrom {
         call: caller.call,
         agent: caller.agent,
-        aor: number,
-        caller_number: presented,
-        queue_name: "",
-        auto_answer: false,
+        number: caller.number,
+        media: caller.media,
         owner: caller.owner,
     };
-    let target = Target {
-        contact: format!("sip:{number}@{}", plan.target.uri_hostport),
-        source: peer,
-    };
-    match AgentLeg::ring_targets(s, ring, media, sdp, vec![target]).await {
-        Ok(leg) => {
+    match ring_out(s, plan, from).await {
+        Some(leg) => {
             tracing::info!(trunk = %plan.trunk.name, route = plan.dial.route, "transfer dials out");
             Ok(ExternalLeg { leg, status: 0 })
         }
-        Err(media) => {
-            media.close(s).await;
-            Err(missed)
-        }
+        None => Err(Input::ExternalMissed { status: 0 }),
     }
 }
 
