@@ -14,7 +14,7 @@ fn the_openapi_document_lists_every_route_and_they_answer() {
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
     // Resources, the users' extras, the agent panel, interactions.
-    assert_eq!(paths.len(), 32 + 6 + 10 + 3);
+    assert_eq!(paths.len(), 32 + 6 + 11 + 3);
     // The operations beyond the five of each resource are answered in
     // tests/admin_users.rs, and the agent panel's in tests/agent_panel.rs.
     let beyond = [

@@ -141,8 +141,14 @@ fn panel(method: &str, template: &str, who: Who, success: u16) -> u16 {
     match who {
         Who::Admin | Who::Supervisor => 403,
         // The agent's call is in after-call work, the stranger never had
-        // it: neither is connected to it, so neither may transfer it.
-        Who::Agent | Who::Stranger if template == "/api/agent/calls/{id}/transfer" => 409,
+        // it: neither is connected to it, so neither may transfer it nor
+        // record it.
+        Who::Agent | Who::Stranger
+            if template == "/api/agent/calls/{id}/transfer"
+                || template == "/api/agent/calls/{id}/recording" =>
+        {
+            409
+        }
         Who::Stranger if template.contains("{id}") => 404,
         Who::Stranger if method == "POST" && template == "/api/agent/login" => 422,
         _ => success,

@@ -46,7 +46,9 @@ mod transfer;
 use super::agent_leg::{AgentLeg, Progress, Ring};
 use super::consult::Replaces;
 use super::dispatch::DispatchInput;
-use super::flow::{Action, CallFlow, Count, Input, Playback, TransferTo, TransferVerdict};
+use super::flow::{
+    Action, CallFlow, Count, Input, Playback, RecordVerdict, TransferTo, TransferVerdict,
+};
 use super::media::MediaLeg;
 use super::metrics::CallMetrics;
 use super::routing::QueueInfo;
@@ -96,6 +98,8 @@ struct QueueCall {
     /// Record ids this task answers for, besides `task`.
     ids: Vec<CallId>,
     transferor: Option<Transferor>,
+    /// The agent panel's request to record, not answered yet.
+    recorder: Option<oneshot::Sender<RecordVerdict>>,
     finished: bool,
 }
 
@@ -186,6 +190,7 @@ pub async fn run(s: Arc<Services>, call: NewCall, queue: Arc<QueueInfo>, arrival
         flow,
         ids: Vec::new(),
         transferor: None,
+        recorder: None,
         finished: false,
     };
     async {
@@ -608,6 +613,10 @@ impl QueueCall {
             // A queue call is no consultation to take an agent from; the
             // dropped reply refuses.
             CallInput::HandOver { .. } => return,
+            CallInput::RecordNow { agent, reply } => {
+                self.recorder = Some(reply);
+                Input::RecordNow { agent }
+            }
             CallInput::Transfer {
                 agent,
                 target,
@@ -751,6 +760,11 @@ impl QueueCall {
                 return Some(Input::CallbackStored { ok: stored.is_ok() });
             }
             Action::TransferVerdict(verdict) => self.answer_transfer(verdict).await,
+            Action::RecordVerdict(verdict) => {
+                if let Some(reply) = self.recorder.take() {
+                    let _ = reply.send(verdict);
+                }
+            }
             Action::Count(count) => self.count(count),
             Action::Finished => self.finished = true,
         }

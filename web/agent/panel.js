@@ -1,6 +1,7 @@
 // The agent panel: log in, choose the project and queues, take queue calls in
 // the browser softphone (phone.js), transfer a caller blind to a queue or an
-// agent, and close each call with a result code and tags.
+// agent, record a call of a queue that records on demand, and close each call
+// with a result code and tags.
 //
 // The server is the source of truth: the panel follows the live WebSocket
 // /api/agent/ws (the state on every connection, offers, queue waiting counts,
@@ -28,6 +29,8 @@ const model = {
   wrapupShown: null, // call id of the wrap-up form on screen
   transferOpen: false, // the list of transfer targets is on screen
   transferring: false, // a transfer request is on its way
+  recorded: null, // id of the call the agent started recording
+  recordAsking: false, // a request to record is on its way
   clockSkew: 0, // server time minus local time, when it is worth correcting
 };
 
@@ -374,6 +377,7 @@ function render() {
   renderOffer();
   renderCall();
   renderTransfer();
+  renderRecording();
   renderWrapup();
   tick();
 }
@@ -679,6 +683,47 @@ $("transfer-form").addEventListener("submit", (e) => {
   }
   sendTransfer(number, number);
 });
+
+// ---------------------------------------------------------------- recording
+
+/**
+ * A call of a queue that records on demand offers "Record"; once recording
+ * (asked here, or a queue that records every call) it shows "Recording".
+ */
+function renderRecording() {
+  const st = model.state;
+  const call = connectedCall();
+  const mode = call !== null && st.call.recording ? st.call.recording : "never";
+  const on = mode === "always" || (call !== null && model.recorded === call);
+  show("recording-note", call !== null && on);
+  show("record", mode === "on_demand" && !on);
+  $("record").disabled = model.recordAsking;
+  if (call === null) show("record-error", false);
+}
+
+async function startRecording() {
+  const call = connectedCall();
+  if (call === null || model.recordAsking) return;
+  model.recordAsking = true;
+  show("record-error", false);
+  renderRecording();
+  try {
+    await api("POST", `/api/agent/calls/${encodeURIComponent(call)}/recording`);
+    model.recorded = call;
+  } catch (err) {
+    if (err.status === 409 && /recorded already/.test(err.message)) {
+      model.recorded = call;
+    } else {
+      $("record-error").textContent = `Not recording: ${explain(err)}`;
+      show("record-error", true);
+    }
+  } finally {
+    model.recordAsking = false;
+    if (model.state) render();
+  }
+}
+
+$("record").addEventListener("click", startRecording);
 
 // ---------------------------------------------------------------- actions
 
