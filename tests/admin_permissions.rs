@@ -442,6 +442,9 @@ impl World {
 
     /// `template` with its ids replaced by objects made for the case.
     fn path(&mut self, template: &str, scope: Scope) -> String {
+        if template == "/api/interactions" {
+            return format!("{template}?has_recording=true");
+        }
         if template == "/api/outbound-routes/match" {
             return format!("{template}?project_id={}&number=5551234", self.project);
         }

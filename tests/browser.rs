@@ -807,3 +807,80 @@ fn sip_js_registers_with_default_settings_and_takes_a_queue_call() {
     assert_eq!(r.agent.map(|a| a.0), Some(agent_id(&server, "1001")));
     assert_eq!(r.terminate_side, Some(TerminateSide::Agent), "{r:#?}");
 }
+
+// ------------------------------------------------------------------ recordings
+
+/// (h) The recordings page lists a recorded call for a user who may play
+/// recordings; playing it in the page loads the WAV, and the listen is in
+/// the log.
+#[test]
+fn the_recordings_page_plays_a_recording_and_the_listen_is_logged() {
+    let (server, api) = demo("");
+    let queue = change_demo_queue(&api, json!({"recording": "always"}));
+    let _desk = Phones::start(&server, &["1001"], "agent_answer.xml");
+    std::thread::sleep(Duration::from_millis(500));
+    let caller = call_in_background(
+        &server,
+        "queue_caller.xml",
+        vec!["-d".into(), "3000".into()],
+    );
+    let run = caller.join().unwrap();
+    assert!(run.success && run.successful_calls == 1, "{}", run.output);
+    let r = the_record(&server).record;
+    assert!(r.recording_file.is_some(), "{r:#?}");
+    let id = r.interaction_id.0;
+
+    let listener = common::users::make_profile(
+        &api,
+        "Listener",
+        &["other.recordings".into(), format!("queue.{}", queue["id"])],
+    );
+    common::users::make_user(
+        &api,
+        "ann",
+        "ann-listens-123",
+        json!({"profiles": [listener]}),
+    );
+    let ann = Agent {
+        login: "ann".into(),
+        password: "ann-listens-123".into(),
+    };
+    let mut browser = Browser::start(
+        &server,
+        "recordings.mjs",
+        &[&ann],
+        json!({"interaction": id}),
+    );
+    let listed = browser.expect("listed", MINUTE);
+    let cells = listed["cells"].as_array().unwrap();
+    assert_eq!(cells[1], "Support", "the queue: {listed}");
+    assert!(
+        !cells[2].as_str().unwrap().is_empty(),
+        "the agent: {listed}"
+    );
+    assert!(
+        cells[3].as_str().unwrap().starts_with("+1555"),
+        "the caller: {listed}"
+    );
+    assert_eq!(listed["info"], "1–1 of 1", "{listed}");
+    let played = browser.expect("played", MINUTE);
+    assert!(played["duration"].as_f64() > Some(1.0), "{played}");
+    let download = browser.expect("download", MINUTE);
+    assert_eq!(
+        download["href"],
+        format!("/api/interactions/{id}/recording"),
+        "{download}"
+    );
+    browser.finish(MINUTE);
+
+    let log = api
+        .get(&format!("/api/recording-listens?interaction={id}"))
+        .json();
+    let who: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["username"].as_str().unwrap())
+        .collect();
+    assert!(!who.is_empty() && who.iter().all(|w| *w == "ann"), "{log}");
+}
