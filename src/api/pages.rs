@@ -48,6 +48,7 @@ const AGENT: &[Asset] = &[
     asset!("", "index.html", "text/html; charset=utf-8"),
     asset!("panel.js", "panel.js", "text/javascript; charset=utf-8"),
     asset!("phone.js", "phone.js", "text/javascript; charset=utf-8"),
+    asset!("dialpad.js", "dialpad.js", "text/javascript; charset=utf-8"),
     asset!("panel.css", "panel.css", "text/css; charset=utf-8"),
     asset!(
         "vendor/jssip.js",
@@ -180,6 +181,7 @@ mod tests {
         let page = text("");
         assert!(page.contains("panel.js") && page.contains("panel.css"));
         assert!(text("panel.js").contains("./phone.js"));
+        assert!(text("panel.js").contains("./dialpad.js"));
         assert!(
             text("phone.js").contains("./vendor/jssip.js"),
             "the softphone imports JsSIP"

@@ -185,6 +185,11 @@ impl MediaEngine {
         })
     }
 
+    /// The worker the next leg that may go anywhere goes to (in turn).
+    pub fn next_worker(&self) -> usize {
+        self.next.fetch_add(1, Ordering::Relaxed) % self.workers.len()
+    }
+
     /// Every worker, for their figures.
     pub fn workers(&self) -> &[MediaWorker] {
         &self.workers

@@ -1,7 +1,7 @@
 // The agent panel: log in, choose the project and queues, take queue calls in
 // the browser softphone (phone.js), transfer a caller blind to a queue or an
 // agent, record a call of a queue that records on demand, and close each call
-// with a result code and tags.
+// with a result code and tags, and call out from the dial pad (dialpad.js).
 //
 // The server is the source of truth: the panel follows the live WebSocket
 // /api/agent/ws (the state on every connection, offers, queue waiting counts,
@@ -9,6 +9,7 @@
 // is on the softphone's own SIP connection and survives a panel reconnection.
 // The protocol is described in the repository (agent panel protocol).
 
+import { setupDialPad } from "./dialpad.js";
 import { Phone } from "./phone.js";
 
 const $ = (id) => document.getElementById(id);
@@ -305,6 +306,7 @@ function startPhone(sip) {
     return;
   }
   phone = new Phone(sip, $("remote-audio"));
+  dialPad.follow(phone);
   phone.addEventListener("registration", (e) => {
     const { registered, cause } = e.detail;
     phoneState(registered ? "phone: ready" : cause ? `phone: ${cause}` : "phone: connecting", registered ? "ok" : "bad");
@@ -378,6 +380,7 @@ function render() {
   renderCall();
   renderTransfer();
   renderRecording();
+  dialPad.render();
   renderWrapup();
   tick();
 }
@@ -458,7 +461,7 @@ function renderCall() {
   if (!on) return;
   const info = st.call || {};
   $("call-queue").textContent = info.queue ? info.queue.name : model.offer ? model.offer.queue.name : "";
-  $("call-caller").textContent = info.caller || (model.ringing ? model.ringing.caller : "");
+  $("call-caller").textContent = info.caller || dialPad.dialled() || (model.ringing ? model.ringing.caller : "");
   for (const id of ["mute", "hold", "hangup"]) $(id).disabled = !local;
   $("mute").setAttribute("aria-pressed", String(model.muted));
   $("mute").textContent = model.muted ? "Unmute" : "Mute";
@@ -683,6 +686,13 @@ $("transfer-form").addEventListener("submit", (e) => {
   }
   sendTransfer(number, number);
 });
+
+// ---------------------------------------------------------------- dial pad
+
+const dialPad = setupDialPad(
+  () => phone,
+  () => model.state && render(),
+);
 
 // ---------------------------------------------------------------- recording
 
