@@ -460,7 +460,8 @@ function renderCall() {
   show("call", Boolean(on));
   if (!on) return;
   const info = st.call || {};
-  $("call-queue").textContent = info.queue ? info.queue.name : model.offer ? model.offer.queue.name : "";
+  const queue = info.queue || (model.offer && model.offer.queue);
+  $("call-queue").textContent = queue ? queue.name : dialPad.dialled() ? "Outbound call" : "";
   $("call-caller").textContent = info.caller || dialPad.dialled() || (model.ringing ? model.ringing.caller : "");
   for (const id of ["mute", "hold", "hangup"]) $(id).disabled = !local;
   $("mute").setAttribute("aria-pressed", String(model.muted));
