@@ -142,8 +142,14 @@ fn panel(method: &str, template: &str, who: Who, success: u16) -> u16 {
     match who {
         Who::Admin | Who::Supervisor => 403,
         // The agent's call is in after-call work, the stranger never had
-        // it: neither is connected to it, so neither may transfer it.
-        Who::Agent | Who::Stranger if template == "/api/agent/calls/{id}/transfer" => 409,
+        // it: neither is connected to it, so neither may transfer it nor
+        // record it.
+        Who::Agent | Who::Stranger
+            if template == "/api/agent/calls/{id}/transfer"
+                || template == "/api/agent/calls/{id}/recording" =>
+        {
+            409
+        }
         Who::Stranger if template.contains("{id}") => 404,
         Who::Stranger if method == "POST" && template == "/api/agent/login" => 422,
         _ => success,
@@ -439,6 +445,9 @@ impl World {
 
     /// `template` with its ids replaced by objects made for the case.
     fn path(&mut self, template: &str, scope: Scope) -> String {
+        if template == "/api/interactions" {
+            return format!("{template}?has_recording=true");
+        }
         if template == "/api/outbound-routes/match" {
             return format!("{template}?project_id={}&number=5551234", self.project);
         }

@@ -1023,3 +1023,133 @@ fn transfers_need_the_transfer_permission() {
     // With the permission but in no project yet: nothing to list.
     assert_problem(&agent(&server).get("/api/agent/transfer-targets"), 409);
 }
+
+/// A caller of the demo queue who talks for `secs` and hangs up, in a thread.
+fn caller_for(server: &TestServer, secs: u32) -> std::thread::JoinHandle<common::Sipp> {
+    let udp = server.udp;
+    let dir = server.dir.path().to_owned();
+    std::thread::spawn(move || {
+        let inf = dir.join(format!("caller-{secs}.csv"));
+        std::fs::write(&inf, "SEQUENTIAL\ncaller;\n").unwrap();
+        common::sipp(
+            "queue_caller.xml",
+            udp,
+            &inf,
+            &["-s", DID, "-m", "1", "-d", &(secs * 1000).to_string()],
+        )
+    })
+}
+
+/// Waits for the after-call work of `call` and closes it with `code`.
+fn close_with_result(me: &Api, call: u64, code: i64) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let state = me.get("/api/agent/me").json()["session"].clone();
+        if state["wrapup"]["call"] == call {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no after-call work: {state}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let reply = me.post(
+        &format!("/api/agent/calls/{call}/result"),
+        &json!({"code": code}),
+    );
+    assert_eq!(reply.status, 204, "{}", reply.body);
+}
+
+#[test]
+fn a_connected_agent_records_a_call_of_an_on_demand_queue() {
+    let (server, admin, s) = panel_demo();
+    let doc = admin.get("/api/openapi.json").json();
+    change_demo_queue(&admin, json!({"recording": "on_demand"}));
+    std::thread::sleep(Duration::from_millis(500));
+    let _desk = Phones::start(&server, &["1001"], "agent_answer.xml");
+    let me = agent(&server);
+    let reply = me.post(
+        "/api/agent/login",
+        &json!({"project": s.project, "queues": [s.queue]}),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let record = |call: u64| {
+        documented(
+            &doc,
+            "post",
+            "/api/agent/calls/{id}/recording",
+            me.post(&format!("/api/agent/calls/{call}/recording"), &json!({})),
+        )
+    };
+    // Not connected to any call yet.
+    assert_problem(&record(12), 409);
+
+    let caller = caller_for(&server, 6);
+    let call_id = connected_call(&me);
+    let state = me.get("/api/agent/me").json();
+    assert_eq!(
+        state["session"]["call"]["recording"], "on_demand",
+        "{state}"
+    );
+    assert_problem(&record(call_id + 1), 409);
+    let reply = record(call_id);
+    assert_eq!(reply.status, 202, "{}", reply.body);
+    let p = assert_problem(&record(call_id), 409);
+    assert!(
+        p["detail"].as_str().unwrap().contains("recorded already"),
+        "{p}"
+    );
+    let run = caller.join().unwrap();
+    assert!(run.success, "{}", run.output);
+    close_with_result(&me, call_id, s.done);
+    let records = completed_records(&server, 1);
+    let r = &records[0].record;
+    assert_eq!(r.interaction_id.0, call_id);
+    let file = r.recording_file.clone().expect("RecordingFile");
+    assert!(
+        file.ends_with(&format!("interaction-{call_id}.wav")),
+        "{file}"
+    );
+
+    // A queue that records no call refuses.
+    change_demo_queue(&admin, json!({"recording": "never"}));
+    std::thread::sleep(Duration::from_millis(500));
+    let caller = caller_for(&server, 3);
+    let second = connected_call(&me);
+    assert_ne!(second, call_id);
+    let p = assert_problem(&record(second), 422);
+    assert_eq!(p["type"], "/api/problems/recording-refused", "{p}");
+    assert!(caller.join().unwrap().success);
+    close_with_result(&me, second, s.done);
+    let records = completed_records(&server, 2);
+    let last = records
+        .iter()
+        .find(|x| x.record.interaction_id.0 == second)
+        .expect("the second call's record");
+    assert_eq!(last.record.recording_file, None);
+}
+
+#[test]
+fn recording_on_demand_needs_the_record_permission() {
+    let (server, admin, s) = panel_demo();
+    let panel_only =
+        common::users::make_profile(&admin, "Panel only", &["menu.agent_panel".into()]);
+    common::users::make_user(
+        &admin,
+        "no-records",
+        "no-records password",
+        json!({"profiles": [panel_only], "projects": [s.project]}),
+    );
+    let me = as_user(
+        &server,
+        &token(&server, "no-records", "no-records password", None),
+    );
+    let p = assert_problem(&me.post("/api/agent/calls/12/recording", &json!({})), 403);
+    assert!(
+        p["detail"].as_str().unwrap().contains("other.record"),
+        "{p}"
+    );
+    // The Agent profile has it: only the missing call is refused.
+    assert_problem(
+        &agent(&server).post("/api/agent/calls/12/recording", &json!({})),
+        409,
+    );
+}

@@ -834,3 +834,192 @@ fn sip_js_registers_with_default_settings_and_takes_a_queue_call() {
     assert_eq!(r.agent.map(|a| a.0), Some(agent_id(&server, "1001")));
     assert_eq!(r.terminate_side, Some(TerminateSide::Agent), "{r:#?}");
 }
+
+// ------------------------------------------------------------------ calling out
+
+/// The carrier's side of a trunk: SIPp on 127.0.0.2:5060 answering one call
+/// (tests/sipp/agent_answer.xml: 180, 200, audio, waits for the BYE).
+struct Carrier {
+    child: Child,
+    trace: PathBuf,
+}
+
+impl Carrier {
+    fn start(server: &TestServer) -> Carrier {
+        let dir = Path::new(MANIFEST).join("tests/sipp");
+        let trace = server.dir.path().join("carrier-messages.log");
+        let child = Command::new("sipp")
+            .arg("-sf")
+            .arg(dir.join("agent_answer.xml"))
+            .args(["-i", "127.0.0.2", "-p", "5060", "-m", "1", "-nostdin"])
+            .args(["-mp", &(common::free_port() & !1).to_string()])
+            .args(["-timeout", "90s", "-trace_msg", "-message_file"])
+            .arg(&trace)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("running sipp");
+        std::thread::sleep(Duration::from_millis(300));
+        Carrier { child, trace }
+    }
+
+    fn messages(&self) -> String {
+        std::fs::read_to_string(&self.trace).unwrap_or_default()
+    }
+
+    /// Waits for SIPp to have handled its one call.
+    fn wait(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        self.child.wait_timeout_ms(within.as_millis() as u64)
+    }
+}
+
+impl Drop for Carrier {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A trunk to the carrier at 127.0.0.2 and a route for every number of the
+/// demo project through it; `user` may use it.
+fn carrier_route(api: &Api, user: u64) {
+    let project = demo_queue(api)["project_id"].as_i64().unwrap();
+    let trunk = created(api.post(
+        "/api/trunks",
+        &json!({"name": "Carrier", "addresses": ["127.0.0.2"]}),
+    ));
+    created(api.post(
+        "/api/outbound-routes",
+        &json!({"project_id": project, "name": "Everything", "pattern": "_X.",
+                "trunk_id": trunk["id"], "caller_id": "+15550100"}),
+    ));
+    let profile = created(api.post(
+        "/api/profiles",
+        &json!({"name": "Calls out", "permissions": ["other.outbound_calls", "dial_plan.route.all"]}),
+    ));
+    let mut u = api.get(&format!("/api/users/{user}")).json();
+    u["profiles"]
+        .as_array_mut()
+        .unwrap()
+        .push(profile["id"].clone());
+    u["password"] = json!("panel-1001-secret");
+    let put = api.put(&format!("/api/users/{user}"), &u);
+    assert_eq!(put.status, 200, "{}", put.body);
+    // The routing snapshot follows the change.
+    std::thread::sleep(Duration::from_millis(500));
+}
+
+/// (g) The agent dials a number on the panel's dial pad: the browser's
+/// WebRTC call goes out through the trunk, audio flows both ways, and the
+/// record is an outbound call of theirs.
+#[test]
+fn an_agent_calls_out_from_the_dial_pad_in_the_browser() {
+    let (server, api) = demo("");
+    let agent = browser_agent(&server, &api, "1001");
+    carrier_route(&api, agent_id(&server, "1001"));
+    let mut carrier = Carrier::start(&server);
+    let mut browser = Browser::start(&server, "dial.mjs", &[&agent], json!({"number": "5550123"}));
+    browser.expect("ready", MINUTE);
+    browser.expect("calling", MINUTE);
+    let connected = browser.expect("connected", MINUTE);
+    assert_eq!(connected["shown"], "5550123", "{connected}");
+    browser.expect("audio", MINUTE);
+    browser.expect("hung-up", MINUTE);
+    browser.finish(MINUTE);
+    let status = carrier.wait(MINUTE);
+    let messages = carrier.messages();
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "the carrier's call: {messages}"
+    );
+    assert!(
+        messages.contains("INVITE sip:5550123@127.0.0.2:5060"),
+        "{messages}"
+    );
+
+    let r = the_record(&server).record;
+    assert_eq!(r.direction, switchboard::cdr::Direction::Outbound, "{r:#?}");
+    assert_eq!(r.agent.map(|a| a.0), Some(agent_id(&server, "1001")));
+    assert_eq!(r.remote_number, "5550123");
+    assert_eq!(r.local_number, "+15550100");
+    assert_eq!(r.disposition, Some(Disposition::Answered), "{r:#?}");
+    assert_eq!(r.terminate_side, Some(TerminateSide::Agent), "{r:#?}");
+}
+
+// ------------------------------------------------------------------ recordings
+
+/// (h) The recordings page lists a recorded call for a user who may play
+/// recordings; playing it in the page loads the WAV, and the listen is in
+/// the log.
+#[test]
+fn the_recordings_page_plays_a_recording_and_the_listen_is_logged() {
+    let (server, api) = demo("");
+    let queue = change_demo_queue(&api, json!({"recording": "always"}));
+    let _desk = Phones::start(&server, &["1001"], "agent_answer.xml");
+    std::thread::sleep(Duration::from_millis(500));
+    let caller = call_in_background(
+        &server,
+        "queue_caller.xml",
+        vec!["-d".into(), "3000".into()],
+    );
+    let run = caller.join().unwrap();
+    assert!(run.success && run.successful_calls == 1, "{}", run.output);
+    let r = the_record(&server).record;
+    assert!(r.recording_file.is_some(), "{r:#?}");
+    let id = r.interaction_id.0;
+
+    let listener = common::users::make_profile(
+        &api,
+        "Listener",
+        &["other.recordings".into(), format!("queue.{}", queue["id"])],
+    );
+    common::users::make_user(
+        &api,
+        "ann",
+        "ann-listens-123",
+        json!({"profiles": [listener]}),
+    );
+    let ann = Agent {
+        login: "ann".into(),
+        password: "ann-listens-123".into(),
+    };
+    let mut browser = Browser::start(
+        &server,
+        "recordings.mjs",
+        &[&ann],
+        json!({"interaction": id}),
+    );
+    let listed = browser.expect("listed", MINUTE);
+    let cells = listed["cells"].as_array().unwrap();
+    assert_eq!(cells[1], "Support", "the queue: {listed}");
+    assert!(
+        !cells[2].as_str().unwrap().is_empty(),
+        "the agent: {listed}"
+    );
+    assert!(
+        cells[3].as_str().unwrap().starts_with("+1555"),
+        "the caller: {listed}"
+    );
+    assert_eq!(listed["info"], "1–1 of 1", "{listed}");
+    let played = browser.expect("played", MINUTE);
+    assert!(played["duration"].as_f64() > Some(1.0), "{played}");
+    let download = browser.expect("download", MINUTE);
+    assert_eq!(
+        download["href"],
+        format!("/api/interactions/{id}/recording"),
+        "{download}"
+    );
+    browser.finish(MINUTE);
+
+    let log = api
+        .get(&format!("/api/recording-listens?interaction={id}"))
+        .json();
+    let who: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["username"].as_str().unwrap())
+        .collect();
+    assert!(!who.is_empty() && who.iter().all(|w| *w == "ann"), "{log}");
+}

@@ -179,3 +179,120 @@ fn an_always_recorded_queue_call_has_both_sides_in_one_stereo_file() {
     assert_eq!(p["detail"], "the interaction has no recording");
     assert_eq!(server.metric("switchboard_media_recording_files_total"), 1);
 }
+
+/// Gives extension 1001's user a panel password and the Agent profile (which
+/// may record on demand) in the demo queue's project; a client as them.
+fn panel_agent(server: &common::TestServer, api: &Api, queue: &serde_json::Value) -> Api {
+    let project = queue["project_id"].as_i64().unwrap();
+    let users = api.get("/api/users").json();
+    let user = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "1001")
+        .unwrap()
+        .clone();
+    let agent_profile = common::users::profile_id(api, "Agent");
+    let reply = api.put(
+        &format!("/api/users/{}", common::users::id(&user)),
+        &json!({"username": "1001", "first_name": "Ada", "last_name": "Lovelace",
+                "password": "secret-1001", "profiles": [agent_profile],
+                "projects": [project], "queues": [queue["id"]]}),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    as_user(server, &token(server, "1001", "secret-1001", None))
+}
+
+#[test]
+fn an_on_demand_queue_records_from_the_agents_request_both_sides() {
+    let (server, api) = demo("");
+    let queue = change_demo_queue(&api, json!({"recording": "on_demand"}));
+    let me = panel_agent(&server, &api, &queue);
+    let phone = Baresip::start(&server, "1001", "pw-1001");
+    wait_for(
+        "baresip did not register",
+        Duration::from_secs(20),
+        || server.metric("switchboard_sip_registrations_total") >= 1,
+        || phone.log(),
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let caller = {
+        let server_udp = server.udp;
+        let dir = server.dir.path().to_owned();
+        std::thread::spawn(move || {
+            let audio = CallerAudio::start();
+            let inf = dir.join("on-demand-caller.csv");
+            std::fs::write(&inf, "SEQUENTIAL\ncaller;\n").unwrap();
+            common::sipp(
+                "queue_caller_rtp.xml",
+                server_udp,
+                &inf,
+                &[
+                    "-s",
+                    DID,
+                    "-m",
+                    "1",
+                    "-d",
+                    "8000",
+                    "-key",
+                    "rtp_port",
+                    &audio.port.to_string(),
+                ],
+            )
+        })
+    };
+    // The panel shows the connected call; nothing is recorded until asked.
+    let mut call = None;
+    wait_for(
+        "the agent was never connected",
+        Duration::from_secs(30),
+        || {
+            let state = me.get("/api/agent/me").json();
+            call = state["session"]["call"]["id"].as_u64();
+            call.is_some() && state["session"]["presence"] == "in_call"
+        },
+        || phone.log(),
+    );
+    let call = call.unwrap();
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(server.metric("switchboard_media_recordings"), 0);
+    let reply = me.post(&format!("/api/agent/calls/{call}/recording"), &json!({}));
+    assert_eq!(reply.status, 202, "{}", reply.body);
+    wait_for(
+        "the recording did not start",
+        Duration::from_secs(5),
+        || server.metric("switchboard_media_recordings") == 1,
+        || common::http_get(server.http, "/metrics"),
+    );
+    let run = caller.join().unwrap();
+    assert!(run.success, "the caller: {}", run.output);
+
+    let records = completed_records(&server, 1);
+    let r = &records[0].record;
+    assert_eq!(r.interaction_id.0, call);
+    let file = r.recording_file.clone().expect("RecordingFile");
+    wait_for(
+        "the recording was not completed",
+        Duration::from_secs(10),
+        || server.metric("switchboard_media_recording_files_total") >= 1,
+        || common::http_get(server.http, "/metrics"),
+    );
+    let mut wav = hound::WavReader::open(&file).unwrap();
+    assert_eq!(wav.spec().channels, 2);
+    let samples: Vec<i16> = wav.samples::<i16>().map(Result::unwrap).collect();
+    let (left, right) = (channel(&samples, 0), channel(&samples, 1));
+    // About six seconds of the talk were recorded: each side's tone in most
+    // of its frames, on its own side.
+    let caller_left = tone_frames(&left, CALLER_TONE_HZ);
+    let agent_right = tone_frames(&right, PHONE_TONE_HZ);
+    assert!(
+        caller_left >= 100,
+        "caller's tone on the left: {caller_left}"
+    );
+    assert!(
+        agent_right >= 100,
+        "agent's tone on the right: {agent_right}"
+    );
+    assert_eq!(tone_frames(&left, PHONE_TONE_HZ), 0);
+    assert_eq!(tone_frames(&right, CALLER_TONE_HZ), 0);
+}

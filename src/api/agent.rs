@@ -1,13 +1,14 @@
 //! The agent panel's API under `/api/agent`, as agreed in the panel protocol
 //! (REST and one WebSocket): who the agent is and their softphone's
 //! credentials, the queues they may choose, login to dispatch, statuses, the
-//! wrap-up form and result of a call, and the blind transfer of the
-//! connected call ([`transfer`]).
+//! wrap-up form and result of a call, the blind transfer of the connected
+//! call ([`transfer`]) and its recording on demand ([`recording`]).
 //!
 //! Every route needs a user's session (cookie or bearer; the admin token is
 //! refused: it is nobody's panel) with the `menu.agent_panel` permission.
 //! Statuses need `status.change`; results need `result_code.set`; transfers
-//! (and the list of their targets) need `other.transfer`.
+//! (and the list of their targets) need `other.transfer`; recording on
+//! demand needs `other.record`.
 //!
 //! The live state comes from the agent hub ([`AgentHub`]), fed by the
 //! dispatch task; requests that change dispatch go to the dispatch task
@@ -28,6 +29,7 @@ use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot};
 
 mod callbacks;
+mod recording;
 mod render;
 mod socket;
 mod transfer;
@@ -76,6 +78,7 @@ where
         .route("/agent/calls/{id}/wrapup", get(wrapup_form))
         .route("/agent/calls/{id}/result", post(result))
         .route("/agent/calls/{id}/transfer", post(transfer::transfer))
+        .route("/agent/calls/{id}/recording", post(recording::record))
         .route("/agent/transfer-targets", get(transfer::targets))
         .route("/agent/callbacks", get(callbacks::list))
         .route("/agent/ws", get(socket::websocket))

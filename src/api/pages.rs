@@ -1,6 +1,7 @@
-//! The web pages `switchboard serve` ships: the agent panel at `/agent/`.
+//! The web pages `switchboard serve` ships: the agent panel at `/agent/` and
+//! the recordings page at `/recordings/`.
 //!
-//! The files under `web/agent/` are compiled into the binary as they are in
+//! The files under `web/agent/` and `web/recordings/` are compiled into the binary as they are in
 //! the repository (plain HTML, CSS and ES modules, with JsSIP bundled once by
 //! `tools/build-web` and committed), so serving them needs no build step and
 //! no folder beside the binary. Every answer carries its Content-Type, an
@@ -18,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 /// One file of a page.
 struct Asset {
-    /// The path under `/agent/`; "" is the page itself.
+    /// The path under the page's folder; "" is the page itself.
     path: &'static str,
     content_type: &'static str,
     body: &'static [u8],
@@ -26,10 +27,19 @@ struct Asset {
 
 macro_rules! asset {
     ($path:literal, $file:literal, $type:literal) => {
+        asset!("agent", $path, $file, $type)
+    };
+    ($page:literal, $path:literal, $file:literal, $type:literal) => {
         Asset {
             path: $path,
             content_type: $type,
-            body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/web/agent/", $file)),
+            body: include_bytes!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/web/",
+                $page,
+                "/",
+                $file
+            )),
         }
     };
 }
@@ -43,6 +53,7 @@ const AGENT: &[Asset] = &[
         "callbacks.js",
         "text/javascript; charset=utf-8"
     ),
+    asset!("dialpad.js", "dialpad.js", "text/javascript; charset=utf-8"),
     asset!("panel.css", "panel.css", "text/css; charset=utf-8"),
     asset!(
         "vendor/jssip.js",
@@ -56,6 +67,26 @@ const AGENT: &[Asset] = &[
     ),
 ];
 
+/// The recordings page: the recorded calls with a player and a download each.
+const RECORDINGS: &[Asset] = &[
+    asset!("recordings", "", "index.html", "text/html; charset=utf-8"),
+    asset!(
+        "recordings",
+        "recordings.js",
+        "recordings.js",
+        "text/javascript; charset=utf-8"
+    ),
+    asset!(
+        "recordings",
+        "recordings.css",
+        "recordings.css",
+        "text/css; charset=utf-8"
+    ),
+];
+
+/// The pages: the folder each is served under and its files.
+const PAGES: &[(&str, &[Asset])] = &[("agent", AGENT), ("recordings", RECORDINGS)];
+
 /// The page's own rules for the browser: scripts and styles only from this
 /// server, connections only back to it (the API and the two WebSockets).
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -67,30 +98,42 @@ pub fn router<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
-    let mut r = Router::new().route("/agent", get(|| async { Redirect::permanent("/agent/") }));
-    for (i, asset) in AGENT.iter().enumerate() {
+    let mut r = Router::new();
+    for (p, (page, assets)) in PAGES.iter().enumerate() {
+        let home = format!("/{page}/");
         r = r.route(
-            &format!("/agent/{}", asset.path),
-            get(move |headers: HeaderMap| async move { serve(i, &headers) }),
+            &format!("/{page}"),
+            get(move || async move { Redirect::permanent(&home) }),
         );
+        for (i, asset) in assets.iter().enumerate() {
+            r = r.route(
+                &format!("/{page}/{}", asset.path),
+                get(move |headers: HeaderMap| async move { serve(p, i, &headers) }),
+            );
+        }
     }
     r
 }
 
-/// Strong ETags of the files, computed once.
-fn etags() -> &'static [String] {
-    static TAGS: OnceLock<Vec<String>> = OnceLock::new();
+/// Strong ETags of the files of each page, computed once.
+fn etags() -> &'static [Vec<String>] {
+    static TAGS: OnceLock<Vec<Vec<String>>> = OnceLock::new();
     TAGS.get_or_init(|| {
-        AGENT
+        PAGES
             .iter()
-            .map(|a| format!("\"{}\"", &hex::encode(Sha256::digest(a.body))[..32]))
+            .map(|(_, assets)| {
+                assets
+                    .iter()
+                    .map(|a| format!("\"{}\"", &hex::encode(Sha256::digest(a.body))[..32]))
+                    .collect()
+            })
             .collect()
     })
 }
 
-fn serve(i: usize, headers: &HeaderMap) -> Response {
-    let asset = &AGENT[i];
-    let etag = &etags()[i];
+fn serve(page: usize, i: usize, headers: &HeaderMap) -> Response {
+    let asset = &PAGES[page].1[i];
+    let etag = &etags()[page][i];
     let fresh = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -143,14 +186,17 @@ mod tests {
         let page = text("");
         assert!(page.contains("panel.js") && page.contains("panel.css"));
         assert!(text("panel.js").contains("./phone.js"));
+        assert!(text("panel.js").contains("./dialpad.js"));
         assert!(
             text("phone.js").contains("./vendor/jssip.js"),
             "the softphone imports JsSIP"
         );
-        assert_eq!(etags().len(), AGENT.len());
-        for a in AGENT {
+        assert_eq!(etags()[0].len(), AGENT.len());
+        for a in PAGES.iter().flat_map(|(_, assets)| assets.iter()) {
             assert!(!a.body.is_empty(), "{} is empty", a.path);
         }
+        let recordings = std::str::from_utf8(RECORDINGS[0].body).unwrap();
+        assert!(recordings.contains("recordings.js") && recordings.contains("recordings.css"));
     }
 
     #[test]
@@ -158,9 +204,9 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(
             header::IF_NONE_MATCH,
-            HeaderValue::from_str(&etags()[1]).unwrap(),
+            HeaderValue::from_str(&etags()[0][1]).unwrap(),
         );
-        assert_eq!(serve(1, &headers).status(), StatusCode::NOT_MODIFIED);
-        assert_eq!(serve(1, &HeaderMap::new()).status(), StatusCode::OK);
+        assert_eq!(serve(0, 1, &headers).status(), StatusCode::NOT_MODIFIED);
+        assert_eq!(serve(0, 1, &HeaderMap::new()).status(), StatusCode::OK);
     }
 }

@@ -28,6 +28,10 @@
 //!   panel): to a queue (a new record with the transfer noted), or to another
 //!   agent in a Transferable status. The agent's part then ends and their
 //!   after-call work starts.
+//! - A queue that records `always` records each bridge; one that records
+//!   `on_demand` records from when the connected agent asks
+//!   ([`Input::RecordNow`]) to the end of that agent's part, both sides; one
+//!   that records `never` refuses the request.
 //! - An attended transfer (RFC 5589 section 7) hands the caller to the agent
 //!   the transferring agent consulted: the shell has taken that agent's
 //!   answered leg from the consultation call, and the core bridges it at
@@ -137,6 +141,20 @@ pub enum TransferVerdict {
     Failed { status: u16 },
 }
 
+/// The answer to the connected agent's request to record the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordVerdict {
+    /// The recording starts now (or as soon as the auto-answer beep ends).
+    Started,
+    /// The one asking is not connected to the call.
+    NotConnected,
+    /// The call is being recorded already (asked before, or the queue
+    /// records every call).
+    AlreadyRecording,
+    /// The queue records no call.
+    NotAllowed,
+}
+
 /// What the call task tells the core.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Input {
@@ -199,6 +217,9 @@ pub enum Input {
     /// The shell's answer to [`Action::StartRecording`]: the file the
     /// bridge is being recorded to.
     Recording { file: String },
+    /// `agent` asks to record the call from now on (the agent panel); the
+    /// core answers with [`Action::RecordVerdict`].
+    RecordNow { agent: AgentId },
     /// The connected agent sends the caller on (a blind transfer); `next`
     /// is the id of the record the transfer opens.
     Transfer {
@@ -288,6 +309,8 @@ pub enum Action {
     HangUpExternal,
     /// Free the external leg, whose dialog is over.
     CloseExternal,
+    /// Answer the request to record the call.
+    RecordVerdict(RecordVerdict),
     /// Count it.
     Count(Count),
     /// The call is over and its records written: the task may end.
@@ -392,6 +415,8 @@ pub struct CallFlow {
     phase: Phase,
     ringing: Vec<Ringing>,
     agent: Option<Answered>,
+    /// The connected agent asked to record the current record's call.
+    record_asked: bool,
     acked: bool,
     ack_deadline: Option<Millis>,
     goodbye_deadline: Option<Millis>,
@@ -427,6 +452,7 @@ impl CallFlow {
             phase: Phase::Waiting,
             ringing: Vec::new(),
             agent: None,
+            record_asked: false,
             acked: false,
             ack_deadline: Some(now + ack_wait),
             goodbye_deadline: None,
@@ -643,6 +669,7 @@ impl CallFlow {
             Input::ExternalAnswered => self.external_answered(now),
             Input::ExternalMissed { status } => self.external_missed(status),
             Input::ExternalHungUp => self.external_hung_up(now),
+            Input::RecordNow { agent } => self.record_now(agent),
             Input::Recording { file } => {
                 if self.connected_agent().is_some() {
                     self.note(now, CallEvent::Recorded { file });
@@ -653,16 +680,45 @@ impl CallFlow {
     }
 
     /// Bridges the caller with `agent`, recording it when the queue
-    /// records every call.
+    /// records every call or the agent asked for it.
     fn bridge(&mut self, agent: AgentId) {
         self.push(Action::Bridge { agent });
         let recorded = self.record.record().recording_file.is_some();
-        if self.queue.recording == RecordingMode::Always && !recorded {
-            self.push(Action::StartRecording {
-                agent,
-                interaction: self.id.0,
-            });
+        let wanted = self.queue.recording == RecordingMode::Always || self.record_asked;
+        if wanted && !recorded {
+            self.start_recording(agent);
         }
+    }
+
+    fn start_recording(&mut self, agent: AgentId) {
+        self.push(Action::StartRecording {
+            agent,
+            interaction: self.id.0,
+        });
+    }
+
+    /// The connected agent asks to record the call (on-demand recording).
+    fn record_now(&mut self, agent: AgentId) {
+        let recorded = self.record_asked || self.record.record().recording_file.is_some();
+        let verdict = if self.connected_agent() != Some(agent) {
+            RecordVerdict::NotConnected
+        } else {
+            match self.queue.recording {
+                RecordingMode::Never => RecordVerdict::NotAllowed,
+                RecordingMode::Always => RecordVerdict::AlreadyRecording,
+                RecordingMode::OnDemand if recorded => RecordVerdict::AlreadyRecording,
+                RecordingMode::OnDemand => {
+                    self.record_asked = true;
+                    // While the beep plays the bridge is not there yet: it
+                    // starts the recording itself.
+                    if !self.agent.is_some_and(|a| a.beeping) {
+                        self.start_recording(agent);
+                    }
+                    RecordVerdict::Started
+                }
+            }
+        };
+        self.push(Action::RecordVerdict(verdict));
     }
 
     fn answered(&mut self, now: Millis, agent: AgentId, browser: bool) {
@@ -930,6 +986,8 @@ impl CallFlow {
         let done = std::mem::replace(&mut self.record, record);
         let call = std::mem::replace(&mut self.id, next);
         self.arrival = arrival;
+        // An agent's request to record was for their part of the call.
+        self.record_asked = false;
         self.push(Action::Listen(next));
         match acw {
             Some(acw) if !done.is_complete() => self.earlier.push(Earlier {

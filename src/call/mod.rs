@@ -101,6 +101,13 @@ pub enum CallInput {
         target: String,
         reply: tokio::sync::oneshot::Sender<flow::TransferVerdict>,
     },
+    /// The agent panel: `agent` asks to record the call from now on (a
+    /// queue that records on demand). Only a queue call answers; elsewhere
+    /// the dropped reply refuses.
+    RecordNow {
+        agent: AgentId,
+        reply: tokio::sync::oneshot::Sender<flow::RecordVerdict>,
+    },
     /// An attended transfer of `agent`'s queue call replaces this internal
     /// call: hand the called agent's answered leg over, if its media sits on
     /// `worker` (the caller's), and hang up `agent`. Refused by dropping

@@ -4,7 +4,9 @@
 //!
 //! The agent's INVITE stays unanswered while the callee's leg rings (our 180
 //! tells the phone to play ringback); the answer is bridged to the agent's
-//! media and answered to the phone with our SDP. All decisions are the
+//! media and answered to the phone with our SDP. An agent calling from the
+//! panel's softphone (over WebSocket) offers WebRTC: their leg is a browser
+//! leg, as a browser agent's is on a queue call. All decisions are the
 //! core's; this task turns SIP events into its inputs and performs its
 //! actions. An internal call is filed in the registry by its dialog with the
 //! agent's phone, so that a REFER with Replaces can find it and take its
@@ -22,7 +24,7 @@ use crate::media::g711::Law;
 use crate::sip::core::unix_ms;
 use crate::sip::dialog::Dialog;
 use crate::sip::message::{Method, Request, Response};
-use crate::sip::peer::Peer;
+use crate::sip::peer::{Peer, Transport};
 use crate::sip::transaction::{ClientTxId, ServerTxId, TxId};
 use crate::sip::tu::{DialogKey, NewCall, Owner, SipEvent};
 use crate::sip::uac_auth::{Account, Challenge, Challenged};
@@ -114,21 +116,7 @@ pub async fn run(s: Arc<Services>, call: NewCall, out: Outbound) {
     let (inputs_tx, mut inputs) = mpsc::channel::<(CallId, CallInput)>(64);
     s.registry.add_call(id, inputs_tx);
 
-    let offer = String::from_utf8_lossy(&request.body).into_owned();
-    // An internal call may become an attended transfer of the caller the
-    // agent talks to: its legs go where that caller's media is.
-    let worker = match out.to {
-        Destination::Agent { .. } => s.registry.agent_worker(out.agent),
-        Destination::Trunk { .. } => None,
-    };
-    let opened = if offer.trim().is_empty() {
-        Err(super::media::MediaRefusal {
-            status: 488,
-            reason: "An SDP offer is required".into(),
-        })
-    } else {
-        MediaLeg::answer_on(&s, id.0, &offer, &[Law::Mu, Law::A], &from, worker)
-    };
+    let opened = open_agent_media(&s, id, &request, &from, &out).await;
     let (agent_media, agent_sdp) = match opened {
         Ok(m) => m,
         Err(refusal) => {
@@ -242,6 +230,41 @@ pub async fn run(s: Arc<Services>, call: NewCall, out: Outbound) {
     }
     s.registry.remove_call(id);
     CallMetrics::bump(&s.metrics.ended);
+}
+
+/// Opens the agent's media leg from the offer in their INVITE and writes our
+/// answer: a desk phone's plain RTP, or a browser's WebRTC (its INVITE came
+/// over WebSocket, RFC 7118) in the WebRTC hub with a stand-in on a worker,
+/// preferring the trunk's first law so the bridge need not transcode.
+async fn open_agent_media(
+    s: &Services,
+    id: CallId,
+    request: &Request,
+    from: &Peer,
+    out: &Outbound,
+) -> Result<(MediaLeg, String), super::media::MediaRefusal> {
+    let offer = String::from_utf8_lossy(&request.body).into_owned();
+    if offer.trim().is_empty() {
+        return Err(super::media::MediaRefusal {
+            status: 488,
+            reason: "An SDP offer is required".into(),
+        });
+    }
+    // An internal call may become an attended transfer of the caller the
+    // agent talks to: its legs go where that caller's media is.
+    let worker = match out.to {
+        Destination::Agent { .. } => s.registry.agent_worker(out.agent),
+        Destination::Trunk { .. } => None,
+    };
+    if !matches!(from.transport, Transport::Ws | Transport::Wss) {
+        return MediaLeg::answer_on(s, id.0, &offer, &[Law::Mu, Law::A], from, worker);
+    }
+    let law = match &out.to {
+        Destination::Trunk { trunk, .. } => trunk.laws.first().copied().unwrap_or(Law::Mu),
+        Destination::Agent { .. } => Law::Mu,
+    };
+    let worker = worker.unwrap_or_else(|| s.media.next_worker());
+    MediaLeg::browser(s, id.0, worker, &offer, law, from).await
 }
 
 impl OutboundCall {
@@ -567,10 +590,17 @@ impl OutboundCall {
             Destination::Trunk { target, trunk, .. } => (target.peer, trunk.laws.clone()),
             Destination::Agent { .. } => (self.from, vec![Law::Mu, Law::A]),
         };
-        let laws = match self.agent_media.negotiated {
-            Some(n) => {
-                let mut laws = vec![n.law];
-                laws.extend(trunk_laws.iter().filter(|l| **l != n.law));
+        // The agent's law first (a desk phone's agreed one, or the browser
+        // leg's), so the bridge need not transcode.
+        let agent_law = self
+            .agent_media
+            .negotiated
+            .map(|n| n.law)
+            .or(self.agent_media.browser.map(|c| c.law));
+        let laws = match agent_law {
+            Some(law) => {
+                let mut laws = vec![law];
+                laws.extend(trunk_laws.iter().filter(|l| **l != law));
                 laws
             }
             None => trunk_laws,

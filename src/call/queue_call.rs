@@ -49,7 +49,9 @@ mod transfer;
 use super::agent_leg::{AgentLeg, Progress, Ring};
 use super::consult::Replaces;
 use super::dispatch::DispatchInput;
-use super::flow::{Action, CallFlow, Count, Input, Playback, TransferTo, TransferVerdict};
+use super::flow::{
+    Action, CallFlow, Count, Input, Playback, RecordVerdict, TransferTo, TransferVerdict,
+};
 use super::media::MediaLeg;
 use super::metrics::CallMetrics;
 use super::routing::QueueInfo;
@@ -105,6 +107,8 @@ struct QueueCall {
     external_plan: Option<crate::call::outbound_target::TrunkPlan>,
     /// The external party's leg of a transfer.
     external: Option<external::ExternalLeg>,
+    /// The agent panel's request to record, not answered yet.
+    recorder: Option<oneshot::Sender<RecordVerdict>>,
     finished: bool,
 }
 
@@ -197,6 +201,7 @@ pub async fn run(s: Arc<Services>, call: NewCall, queue: Arc<QueueInfo>, arrival
         transferor: None,
         external_plan: None,
         external: None,
+        recorder: None,
         finished: false,
     };
     async {
@@ -690,6 +695,10 @@ impl QueueCall {
             // A queue call is no consultation to take an agent from; the
             // dropped reply refuses.
             CallInput::HandOver { .. } => return,
+            CallInput::RecordNow { agent, reply } => {
+                self.recorder = Some(reply);
+                Input::RecordNow { agent }
+            }
             CallInput::Transfer {
                 agent,
                 target,
@@ -862,6 +871,11 @@ impl QueueCall {
                 if let Some(mut ext) = self.external.take() {
                     ext.leg.answered = None;
                     ext.leg.close(&s).await;
+                }
+            }
+            Action::RecordVerdict(verdict) => {
+                if let Some(reply) = self.recorder.take() {
+                    let _ = reply.send(verdict);
                 }
             }
             Action::Count(count) => self.count(count),

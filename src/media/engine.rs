@@ -145,11 +145,6 @@ impl MediaEngine {
         })
     }
 
-    /// The next worker in turn, for a call whose first leg is ours to offer.
-    pub fn next_worker(&self) -> usize {
-        self.next.fetch_add(1, Ordering::Relaxed) % self.workers.len()
-    }
-
     /// Binds a port and adds a leg to `worker` (or the next worker in turn).
     pub fn open_leg(
         &self,
@@ -160,7 +155,7 @@ impl MediaEngine {
         let w = match worker {
             Some(w) if w < self.workers.len() => w,
             Some(w) => return Err(EngineError::NoSuchWorker(w)),
-            None => self.next.fetch_add(1, Ordering::Relaxed) % self.workers.len(),
+            None => self.next_worker(),
         };
         let (socket, rtcp, lease) = if config.rtcp_mux {
             let (socket, lease) = bind_rtp(&self.pool, self.ip)?;
@@ -188,6 +183,11 @@ impl MediaEngine {
             worker: w,
             port,
         })
+    }
+
+    /// The worker the next leg that may go anywhere goes to (in turn).
+    pub fn next_worker(&self) -> usize {
+        self.next.fetch_add(1, Ordering::Relaxed) % self.workers.len()
     }
 
     /// Every worker, for their figures.

@@ -84,7 +84,8 @@ pub enum Completion {
     AlreadyComplete,
 }
 
-const COLUMNS: &str = "interaction_id, state, interaction_type, agent_id, domain, queue_id, \
+pub(super) const COLUMNS: &str =
+    "interaction_id, state, interaction_type, agent_id, domain, queue_id, \
     project_id, direction, init_moment, connection_moment, terminate_moment, call_duration_ms, \
     remote_number, local_number, alert_length_ms, ivr_wait_length_ms, queue_wait_length_ms, \
     queue_wait_start, queue_wait_end, connected_length_ms, hold_length_ms, acw_length_ms, \
@@ -436,7 +437,7 @@ async fn write_user_tags(
     Ok(())
 }
 
-fn stored_interaction(row: &SqliteRow) -> Result<StoredInteraction, StoreError> {
+pub(super) fn stored_interaction(row: &SqliteRow) -> Result<StoredInteraction, StoreError> {
     let id = |i: usize| -> Result<Option<u64>, StoreError> {
         Ok(row.try_get::<Option<i64>, _>(i)?.map(|v| v as u64))
     };

@@ -10,6 +10,7 @@ pub mod admin;
 mod bindings;
 pub mod callbacks;
 mod interactions;
+mod recorded;
 mod recordings;
 mod routing;
 mod users;
@@ -24,6 +25,7 @@ use sqlx::SqlitePool;
 pub use bindings::BindingRow;
 pub use callbacks::{CallbackRequest, CallbackResult, CallbackState};
 pub use interactions::{Completion, InteractionWrite, RowState, StoredInteraction};
+pub use recorded::{QueueScope, Recorded, RecordedPage, MAX_PAGE};
 pub use recordings::{RecordingListen, MAX_LISTENS};
 pub use routing::{
     DemoSeed, QueueAgent, Route, Trunk, TrunkRegistration, DEMO_AGENTS, DEMO_PROJECT, DEMO_QUEUE,

@@ -1,7 +1,8 @@
 // The agent panel: log in, choose the project and queues, take queue calls in
 // the browser softphone (phone.js), transfer a caller blind to a queue or an
-// agent, and close each call with a result code and tags; the callbacks
-// waiting in the agent's queues are listed (callbacks.js).
+// agent, record a call of a queue that records on demand, close each call
+// with a result code and tags, and call out from the dial pad (dialpad.js);
+// the callbacks waiting in the agent's queues are listed (callbacks.js).
 //
 // The server is the source of truth: the panel follows the live WebSocket
 // /api/agent/ws (the state on every connection, offers, queue waiting counts,
@@ -10,6 +11,7 @@
 // The protocol is described in the repository (agent panel protocol).
 
 import { Callbacks } from "./callbacks.js";
+import { setupDialPad } from "./dialpad.js";
 import { Phone } from "./phone.js";
 
 const $ = (id) => document.getElementById(id);
@@ -30,6 +32,8 @@ const model = {
   wrapupShown: null, // call id of the wrap-up form on screen
   transferOpen: false, // the list of transfer targets is on screen
   transferring: false, // a transfer request is on its way
+  recorded: null, // id of the call the agent started recording
+  recordAsking: false, // a request to record is on its way
   clockSkew: 0, // server time minus local time, when it is worth correcting
 };
 
@@ -306,6 +310,7 @@ function startPhone(sip) {
     return;
   }
   phone = new Phone(sip, $("remote-audio"));
+  dialPad.follow(phone);
   phone.addEventListener("registration", (e) => {
     const { registered, cause } = e.detail;
     phoneState(registered ? "phone: ready" : cause ? `phone: ${cause}` : "phone: connecting", registered ? "ok" : "bad");
@@ -378,6 +383,8 @@ function render() {
   renderOffer();
   renderCall();
   renderTransfer();
+  renderRecording();
+  dialPad.render();
   renderWrapup();
   tick();
 }
@@ -457,8 +464,9 @@ function renderCall() {
   show("call", Boolean(on));
   if (!on) return;
   const info = st.call || {};
-  $("call-queue").textContent = info.queue ? info.queue.name : model.offer ? model.offer.queue.name : "";
-  $("call-caller").textContent = info.caller || (model.ringing ? model.ringing.caller : "");
+  const queue = info.queue || (model.offer && model.offer.queue);
+  $("call-queue").textContent = queue ? queue.name : dialPad.dialled() ? "Outbound call" : "";
+  $("call-caller").textContent = info.caller || dialPad.dialled() || (model.ringing ? model.ringing.caller : "");
   for (const id of ["mute", "hold", "hangup"]) $(id).disabled = !local;
   $("mute").setAttribute("aria-pressed", String(model.muted));
   $("mute").textContent = model.muted ? "Unmute" : "Mute";
@@ -683,6 +691,54 @@ $("transfer-form").addEventListener("submit", (e) => {
   }
   sendTransfer(number, number);
 });
+
+// ---------------------------------------------------------------- dial pad
+
+const dialPad = setupDialPad(
+  () => phone,
+  () => model.state && render(),
+);
+
+// ---------------------------------------------------------------- recording
+
+/**
+ * A call of a queue that records on demand offers "Record"; once recording
+ * (asked here, or a queue that records every call) it shows "Recording".
+ */
+function renderRecording() {
+  const st = model.state;
+  const call = connectedCall();
+  const mode = call !== null && st.call.recording ? st.call.recording : "never";
+  const on = mode === "always" || (call !== null && model.recorded === call);
+  show("recording-note", call !== null && on);
+  show("record", mode === "on_demand" && !on);
+  $("record").disabled = model.recordAsking;
+  if (call === null) show("record-error", false);
+}
+
+async function startRecording() {
+  const call = connectedCall();
+  if (call === null || model.recordAsking) return;
+  model.recordAsking = true;
+  show("record-error", false);
+  renderRecording();
+  try {
+    await api("POST", `/api/agent/calls/${encodeURIComponent(call)}/recording`);
+    model.recorded = call;
+  } catch (err) {
+    if (err.status === 409 && /recorded already/.test(err.message)) {
+      model.recorded = call;
+    } else {
+      $("record-error").textContent = `Not recording: ${explain(err)}`;
+      show("record-error", true);
+    }
+  } finally {
+    model.recordAsking = false;
+    if (model.state) render();
+  }
+}
+
+$("record").addEventListener("click", startRecording);
 
 // ---------------------------------------------------------------- actions
 

@@ -5,7 +5,9 @@
 //
 // Switchboard sends a queue call as an INVITE without SDP: the browser's 200 OK
 // carries the WebRTC offer and the ACK the answer. `Call-Info: ...;answer-after=0`
-// asks for auto answer.
+// asks for auto answer. An outbound call from the dial pad is an INVITE with
+// the browser's WebRTC offer to the dialled number at our domain; Switchboard
+// answers it when the far end does.
 
 import JsSIP from "./vendor/jssip.js";
 
@@ -118,11 +120,26 @@ export class Phone extends EventTarget {
       session.terminate({ status_code: 486, reason_phrase: "Busy Here" });
       return;
     }
+    this.#follow(session);
+    this.#emit("ringing", {
+      session,
+      caller: callerOf(e.request),
+      auto: asksAutoAnswer(e.request),
+    });
+  }
+
+  /**
+   * Follows a call's events, incoming or outgoing (whose peer connection is
+   * made before JsSIP hands the session back: see call()).
+   */
+  #follow(session) {
     this.session = session;
-    session.on("peerconnection", (ev) => this.#attach(ev.peerconnection));
+    if (session.connection) this.#attach(session.connection);
+    else session.on("peerconnection", (ev) => this.#attach(ev.peerconnection));
     // Switchboard is an ICE-lite endpoint: it learns our address from our own
     // connectivity checks, so the offer need not wait for every candidate.
     session.on("icecandidate", (ev) => ev.ready());
+    session.on("progress", () => this.#emit("progress", { session }));
     session.on("accepted", () => this.#emit("accepted", { session }));
     session.on("confirmed", () => this.#emit("confirmed", { session }));
     session.on("hold", () => this.#emit("hold", { session, held: true }));
@@ -136,11 +153,27 @@ export class Phone extends EventTarget {
     };
     session.on("ended", finish("ended"));
     session.on("failed", finish("failed"));
-    this.#emit("ringing", {
-      session,
-      caller: callerOf(e.request),
-      auto: asksAutoAnswer(e.request),
+  }
+
+  /**
+   * Calls `number` (digits, + * #) through Switchboard; the session's events
+   * follow as for a queue call ("progress", "accepted", "ended"). False when
+   * the phone is not ready or already in a call.
+   */
+  call(number) {
+    if (!this.ua || !this.registered) return false;
+    if (this.session && !this.session.isEnded()) return false;
+    const domain = this.sip.uri.split("@")[1] || "";
+    const session = this.ua.call(`sip:${number}@${domain}`, {
+      mediaConstraints: { audio: true, video: false },
+      pcConfig: { iceServers: [] },
     });
+    // JsSIP reports our own session through newRTCSession too (originator
+    // "local"), which #incoming leaves alone; it is followed here, its peer
+    // connection made already (ICE gathering and the offer come later).
+    this.#follow(session);
+    this.#emit("calling", { session, number });
+    return true;
   }
 
   #attach(pc) {

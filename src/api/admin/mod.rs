@@ -5,7 +5,7 @@
 //! agents at `/api/queues/{id}/agents` (GET, and PUT of the whole list);
 //! users' permissions, extensions and CSV import/export; login sessions;
 //! interaction records, their recordings and the log of who listened
-//! ([`recordings`]); and the OpenAPI document at `/api/openapi.json`.
+//! ([`recordings`]), and the recorded ones a page at a time ([`recorded`]); and the OpenAPI document at `/api/openapi.json`.
 //!
 //! Every request but `POST /api/login` needs the admin token (the
 //! `http.admin_token` key, or the token generated at start-up) or a session
@@ -24,6 +24,7 @@ pub mod openapi;
 mod outbound;
 pub mod problem;
 mod queues;
+mod recorded;
 pub mod recordings;
 pub mod registrations;
 mod replace;
@@ -162,6 +163,7 @@ where
     .route("/logout", post(auth::logout))
     .route("/session", get(auth::session))
     .route("/openapi.json", get(openapi::serve))
+    .route("/interactions", get(recorded::list))
     .route("/interactions/{id}", get(recordings::interaction))
     .route("/interactions/{id}/recording", get(recordings::recording))
     .route("/recording-listens", get(recordings::listens))

@@ -467,6 +467,41 @@ fn schemas() -> Map<String, Value> {
         }),
     );
     out.insert(
+        "RecordedInteractions".into(),
+        json!({
+            "type": "object",
+            "required": ["total", "limit", "offset", "items"],
+            "properties": {
+                "total": {"type": "integer", "minimum": 0,
+                          "description": "how many recorded interactions the caller may see"},
+                "limit": {"type": "integer"},
+                "offset": {"type": "integer"},
+                "items": {"type": "array", "items": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["InteractionID", "Direction", "InitMoment", "Queue", "Agent",
+                                 "RemoteNumber", "LocalNumber", "CallDuration",
+                                 "ConnectedLength", "QueueName", "AgentName", "RecordingUrl"],
+                    "properties": {
+                        "InteractionID": {"type": "integer", "format": "int64"},
+                        "Direction": {"type": "string"},
+                        "InitMoment": {"type": "integer"},
+                        "Queue": {"type": ["integer", "null"]},
+                        "Agent": {"type": ["integer", "null"]},
+                        "RemoteNumber": {"type": "string"},
+                        "LocalNumber": {"type": "string"},
+                        "CallDuration": {"type": "number", "description": "seconds"},
+                        "ConnectedLength": {"type": "number", "description": "seconds"},
+                        "QueueName": {"type": ["string", "null"]},
+                        "AgentName": {"type": ["string", "null"]},
+                        "RecordingUrl": {"type": "string",
+                                         "description": "the download (each use is logged)"},
+                    },
+                }},
+            },
+        }),
+    );
+    out.insert(
         "RecordingListen".into(),
         json!({
             "type": "object",
@@ -685,6 +720,32 @@ pub fn document() -> Value {
         }),
     );
     paths.insert(
+        "/api/interactions".into(),
+        json!({
+            "get": {
+                "operationId": "list-recorded-interactions",
+                "tags": ["interactions"],
+                "description": "The interaction records that have a recording, newest first, \
+                                a page at a time (the recordings page). Needs \
+                                other.recordings; only the caller's queues (queue.all, or \
+                                queue.<id>) are listed, and records of no queue only with \
+                                queue.all. Each item has the record's fields the page shows \
+                                with QueueName, AgentName and RecordingUrl (the download, \
+                                logged at each use).",
+                "parameters": [
+                    {"name": "has_recording", "in": "query", "required": true,
+                     "schema": {"type": "string", "enum": ["true"]}},
+                    {"name": "limit", "in": "query", "required": false,
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
+                    {"name": "offset", "in": "query", "required": false,
+                     "schema": {"type": "integer", "minimum": 0, "default": 0}},
+                ],
+                "responses": with(problems(&[400, 422]), "200", answer("One page of them",
+                    schema_ref("RecordedInteractions"))),
+            },
+        }),
+    );
+    paths.insert(
         "/api/interactions/{id}".into(),
         json!({
             "parameters": id_parameter(),
@@ -787,10 +848,10 @@ mod tests {
         assert_eq!(
             doc["paths"].as_object().unwrap().len(),
             // Queue agents, offered result codes, the outbound-route match,
-            // this document; the three of interactions and their recordings.
+            // this document; the four of interactions and their recordings.
             RESOURCES.len() * 2
                 + 4
-                + 3
+                + 4
                 + users::EXTRA_PATHS
                 + agent::EXTRA_PATHS
                 + callbacks::EXTRA_PATHS

@@ -54,6 +54,11 @@ pub const KINDS: &[(&str, u16, &str)] = &[
         "The input breaks the product's rules",
     ),
     (
+        "recording-refused",
+        422,
+        "The call's queue does not record calls",
+    ),
+    (
         "too-many-attempts",
         429,
         "Too many failed logins: try again after Retry-After seconds",

@@ -52,8 +52,19 @@ pub(super) fn offer_json(a: &AgentState, o: &Offer) -> Value {
     })
 }
 
+/// The connected call; `recording` is its queue's recording mode, which
+/// tells the panel whether to offer recording on demand.
 pub(super) fn call_json(a: &AgentState, c: &Connected) -> Value {
-    json!({"id": c.call.0, "queue": queue_json(a, c.queue), "caller": c.caller})
+    let recording = c
+        .queue
+        .and_then(|q| a.routing.get().queue(q))
+        .map_or("never", |q| q.recording.as_str());
+    json!({
+        "id": c.call.0,
+        "queue": queue_json(a, c.queue),
+        "caller": c.caller,
+        "recording": recording,
+    })
 }
 
 pub(super) fn queues_json(a: &AgentState, view: &AgentView) -> Value {

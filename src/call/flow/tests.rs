@@ -42,6 +42,12 @@ fn recorded_queue(id: QueueId) -> Arc<QueueInfo> {
     Arc::new(q)
 }
 
+fn queue_recording(id: QueueId, mode: RecordingMode) -> Arc<QueueInfo> {
+    let mut q = (*queue(id, None, Duration::ZERO)).clone();
+    q.recording = mode;
+    Arc::new(q)
+}
+
 fn arrival() -> cdr::Arrival {
     cdr::Arrival {
         id: cdr::InteractionId(C1.0),
@@ -958,6 +964,151 @@ fn a_queue_that_records_always_records_each_bridge_once_per_record() {
     assert!(!drain(&mut plain)
         .iter()
         .any(|a| matches!(a, Action::StartRecording { .. })));
+}
+
+/// The actions that answer a request to record, and the recording started.
+fn ask_to_record(flow: &mut CallFlow, agent: AgentId) -> Vec<Action> {
+    flow.handle(t(10), Input::RecordNow { agent });
+    moves(&drain(flow))
+}
+
+#[test]
+fn recording_on_demand_starts_when_the_connected_agent_asks_once() {
+    use RecordVerdict::*;
+    let start = Action::StartRecording {
+        agent: A1,
+        interaction: C1.0,
+    };
+    // (queue's mode, who asks, what the core does)
+    let table = [
+        (
+            RecordingMode::OnDemand,
+            A1,
+            vec![start.clone(), Action::RecordVerdict(Started)],
+        ),
+        (
+            RecordingMode::OnDemand,
+            A2,
+            vec![Action::RecordVerdict(NotConnected)],
+        ),
+        (
+            RecordingMode::Never,
+            A1,
+            vec![Action::RecordVerdict(NotAllowed)],
+        ),
+        (
+            RecordingMode::Never,
+            A2,
+            vec![Action::RecordVerdict(NotConnected)],
+        ),
+        (
+            RecordingMode::Always,
+            A1,
+            vec![Action::RecordVerdict(AlreadyRecording)],
+        ),
+    ];
+    for (mode, asking, expected) in table {
+        let mut flow = connected(queue_recording(Q1, mode), A1);
+        assert_eq!(
+            ask_to_record(&mut flow, asking),
+            expected,
+            "{mode:?} {asking}"
+        );
+    }
+    // Nothing is recorded until asked; asking twice is refused.
+    let mut flow = connected(queue_recording(Q1, RecordingMode::OnDemand), A1);
+    assert_eq!(flow.record().recording_file, None);
+    ask_to_record(&mut flow, A1);
+    assert_eq!(
+        ask_to_record(&mut flow, A1),
+        vec![Action::RecordVerdict(AlreadyRecording)],
+        "asked already, file not known yet"
+    );
+    flow.handle(
+        t(10),
+        Input::Recording {
+            file: "/rec/interaction-100.wav".into(),
+        },
+    );
+    assert_eq!(
+        flow.record().recording_file.as_deref(),
+        Some("/rec/interaction-100.wav")
+    );
+    assert_eq!(
+        ask_to_record(&mut flow, A1),
+        vec![Action::RecordVerdict(AlreadyRecording)]
+    );
+}
+
+#[test]
+fn recording_asked_during_the_beep_starts_with_the_bridge() {
+    let (mut flow, _) = answered_into(queue_recording(Q1, RecordingMode::OnDemand));
+    // Before anyone answers nobody is connected.
+    assert_eq!(
+        ask_to_record(&mut flow, A1),
+        vec![Action::RecordVerdict(RecordVerdict::NotConnected)]
+    );
+    offer(&mut flow, t(1), A1, true);
+    flow.handle(
+        t(2),
+        Input::AgentAnswered {
+            agent: A1,
+            browser: false,
+        },
+    );
+    let answered = moves(&drain(&mut flow));
+    assert!(!answered
+        .iter()
+        .any(|a| matches!(a, Action::StartRecording { .. })));
+    assert_eq!(
+        ask_to_record(&mut flow, A1),
+        vec![Action::RecordVerdict(RecordVerdict::Started)],
+        "not before the bridge"
+    );
+    flow.handle(t(3), Input::PlaybackDone(Playback::Beep));
+    assert_eq!(
+        drain(&mut flow),
+        vec![
+            Action::Bridge { agent: A1 },
+            Action::StartRecording {
+                agent: A1,
+                interaction: C1.0
+            }
+        ]
+    );
+}
+
+#[test]
+fn an_on_demand_recording_does_not_follow_the_caller_to_the_next_agent() {
+    let mut flow = connected(queue_recording(Q1, RecordingMode::OnDemand), A1);
+    ask_to_record(&mut flow, A1);
+    flow.handle(
+        t(11),
+        Input::Transfer {
+            agent: A1,
+            to: TransferTo::Consulted { agent: A2 },
+            next: C2,
+        },
+    );
+    let moved = moves(&drain(&mut flow));
+    assert!(moved.contains(&Action::Bridge { agent: A2 }));
+    assert!(
+        !moved
+            .iter()
+            .any(|a| matches!(a, Action::StartRecording { .. })),
+        "{moved:?}"
+    );
+    assert_eq!(flow.connected_agent(), Some(A2));
+    assert_eq!(
+        ask_to_record(&mut flow, A2),
+        vec![
+            Action::StartRecording {
+                agent: A2,
+                interaction: C2.0
+            },
+            Action::RecordVerdict(RecordVerdict::Started)
+        ]
+    );
 }
 
 #[test]

@@ -86,6 +86,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("other", "other.whisper", "whisper to an agent"),
     ("other", "other.barge", "barge into calls"),
     ("other", "other.recordings", "play recordings"),
+    ("other", "other.record", "record calls on demand"),
 ];
 
 /// The groups, in the product's order.

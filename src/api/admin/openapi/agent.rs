@@ -58,6 +58,10 @@ pub(super) fn schemas(out: &mut Map<String, Value>) {
         ("id", id()),
         ("queue", nullable(named())),
         ("caller", json!({"type": "string"})),
+        (
+            "recording",
+            json!({"type": "string", "enum": ["never", "always", "on_demand"]}),
+        ),
     ]);
     let code = object(vec![
         ("id", id()),
@@ -343,6 +347,25 @@ pub(super) fn paths(paths: &mut Map<String, Value>) {
         }),
     );
     paths.insert(
+        "/api/agent/calls/{id}/recording".into(),
+        json!({
+            "parameters": path_id(),
+            "post": {
+                "operationId": "agent-record",
+                "tags": tag,
+                "description": "Starts recording the call the agent is connected to, from now \
+                                on, both sides to one stereo WAV named by the record's \
+                                RecordingFile (needs other.record). Only a queue that records \
+                                on_demand takes it: 409 when the agent is not connected to \
+                                this call or it is recorded already (asked before, or the \
+                                queue records always); 422 recording-refused when the queue \
+                                records never.",
+                "responses": with(problems(&[404, 409, 422]), "202",
+                    json!({"description": "The call is being recorded"})),
+            },
+        }),
+    );
+    paths.insert(
         "/api/agent/transfer-targets".into(),
         json!({"get": {
             "operationId": "agent-transfer-targets",
@@ -383,4 +406,4 @@ pub(super) fn paths(paths: &mut Map<String, Value>) {
 
 /// How many paths [`paths`] adds.
 #[cfg(test)]
-pub(super) const EXTRA_PATHS: usize = 11;
+pub(super) const EXTRA_PATHS: usize = 12;
