@@ -563,7 +563,10 @@ impl CallFlow {
                 }
             }
             Input::AgentHungUp { agent } => {
-                if self.connected_agent() == Some(agent) {
+                if self.connected_agent() != Some(agent) {
+                } else if self.external_ringing_for(agent) {
+                    self.agent_left_external(now);
+                } else {
                     self.end(now, CallEvent::AgentHungUp);
                 }
             }
@@ -667,7 +670,7 @@ impl CallFlow {
             Input::CallbackStored { callback } => self.callback_stored(now, callback),
             Input::Transfer { agent, to, next } => self.transfer(now, agent, to, next),
             Input::ExternalAnswered => self.external_answered(now),
-            Input::ExternalMissed { status } => self.external_missed(status),
+            Input::ExternalMissed { status } => self.external_missed(now, status),
             Input::ExternalHungUp => self.external_hung_up(now),
             Input::RecordNow { agent } => self.record_now(agent),
             Input::Recording { file } => {

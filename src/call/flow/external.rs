@@ -19,6 +19,7 @@
 //!   that ends while the caller talks to the external party hangs it up too.
 
 use super::{Action, CallEvent, CallFlow, Count, Millis, Phase, TransferType, TransferVerdict};
+use crate::media::prompts::Prompt;
 use crate::acd::{self, AgentId};
 use crate::call::dial::RING_LIMIT;
 
@@ -47,22 +48,38 @@ impl CallFlow {
         });
     }
 
-    /// The external party answered: the caller is theirs.
-    pub(super) fn external_answered(&mut self, now: Millis) {
-        let ringing = self.external.as_ref().is_some_and(|e| e.deadline.is_some());
-        let Some(ext) = self.external.as_mut().filter(|_| ringing) else {
+    /// Whether `agent`'s transfer to a number is ringing.
+    pub(super) fn external_ringing_for(&self, agent: AgentId) -> bool {
+        self.external
+            .as_ref()
+            .is_some_and(|e| e.agent == agent && e.deadline.is_some())
+    }
+
+    /// The agent hung up while the number rings: the transfer stands.
+    pub(super) fn agent_left_external(&mut self, now: Millis) {
+        self.agent_part_ends(now);
+        if let Some(answered) = self.agent.take() {
+            // Their BYE ended the dialog already.
+            self.push(Action::Unbridge);
+            self.push(Action::CloseAgent {
+                agent: answered.agent,
+            });
+        }
+        self.drop_agents();
+        self.dispatch(acd::Event::Hangup { call: self.id });
+        self.write(super::RecordWrite::Checkpoint);
+        self.phase = Phase::External;
+        self.push(Action::PlayHoldMusic {
+            queue: self.queue.clone(),
+        });
+    }
+
+    /// The record's transfer and the end of the agent's part.
+    fn agent_part_ends(&mut self, now: Millis) {
+        let Some(ext) = self.external.as_ref() else {
             return;
         };
-        ext.deadline = None;
         let target = format!("external-{}", ext.number);
-        let agent = ext.agent;
-        if self.connected_agent() != Some(agent) {
-            // The agent's part ended meanwhile; the call is ending.
-            self.drop_external();
-            return;
-        }
-        self.count(Count::Transfers);
-        self.push(Action::TransferVerdict(TransferVerdict::Accepted));
         let direct = self.agent.is_some_and(|a| a.direct);
         self.note(
             now,
@@ -75,6 +92,31 @@ impl CallFlow {
         if direct {
             self.note(now, CallEvent::AcwEnded);
         }
+    }
+
+    /// The external party answered: the caller is theirs.
+    pub(super) fn external_answered(&mut self, now: Millis) {
+        let ringing = self.external.as_ref().is_some_and(|e| e.deadline.is_some());
+        let Some(ext) = self.external.as_mut().filter(|_| ringing) else {
+            return;
+        };
+        ext.deadline = None;
+        let agent = ext.agent;
+        if self.phase == Phase::External {
+            // The agent left while it rang: the caller on hold takes it.
+            self.count(Count::Transfers);
+            self.push(Action::TransferVerdict(TransferVerdict::Accepted));
+            self.push(Action::BridgeExternal);
+            return;
+        }
+        if self.connected_agent() != Some(agent) {
+            // The agent's part ended meanwhile; the call is ending.
+            self.drop_external();
+            return;
+        }
+        self.count(Count::Transfers);
+        self.push(Action::TransferVerdict(TransferVerdict::Accepted));
+        self.agent_part_ends(now);
         self.drop_agents();
         self.dispatch(acd::Event::Hangup { call: self.id });
         self.write(super::RecordWrite::Checkpoint);
@@ -82,16 +124,24 @@ impl CallFlow {
         self.push(Action::BridgeExternal);
     }
 
-    /// The number did not answer: the caller stays with the agent.
-    pub(super) fn external_missed(&mut self, status: u16) {
+    /// The number did not answer: the caller stays with the agent, or,
+    /// when the agent has left, hears the goodbye prompt.
+    pub(super) fn external_missed(&mut self, now: Millis, status: u16) {
         if self.external.as_ref().is_none_or(|e| e.deadline.is_none()) {
             return;
         }
         self.external = None;
         self.push(Action::CloseExternal);
-        self.count(Count::TransfersRefused);
         let status = if status == 0 { 408 } else { status };
+        self.transfer_failed(now, status);
+    }
+
+    fn transfer_failed(&mut self, now: Millis, status: u16) {
+        self.count(Count::TransfersRefused);
         self.push(Action::TransferVerdict(TransferVerdict::Failed { status }));
+        if self.phase == Phase::External {
+            self.goodbye(now, Prompt::Goodbye);
+        }
     }
 
     /// The external party hung up after answering: the call is over.
@@ -113,10 +163,7 @@ impl CallFlow {
         if self.external_deadline().is_some_and(|d| d <= now) {
             self.external = None;
             self.push(Action::HangUpExternal);
-            self.count(Count::TransfersRefused);
-            self.push(Action::TransferVerdict(TransferVerdict::Failed {
-                status: 480,
-            }));
+            self.transfer_failed(now, 480);
         }
     }
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::tests::{completed, connected, counts, drain, moves, queue, t, A1, A2, C1, C2, Q1};
 use super::*;
 use crate::cdr::{Disposition, TerminateSide};
+use crate::media::prompts::Prompt;
 
 const NUMBER: &str = "0049301234";
 
@@ -228,4 +229,65 @@ fn refusals_and_calls_that_end_while_the_number_rings() {
         ended.contains(&Action::HangUpAgent { agent: A1 }),
         "{ended:?}"
     );
+}
+
+#[test]
+fn an_agent_who_hangs_up_while_the_number_rings_leaves_the_caller_to_it() {
+    // (what the number does, the caller's last moves)
+    let answered = vec![
+        Action::TransferVerdict(TransferVerdict::Accepted),
+        Action::BridgeExternal,
+    ];
+    let table = [
+        ("answers", Input::ExternalAnswered, answered),
+        (
+            "is busy",
+            Input::ExternalMissed { status: 486 },
+            vec![
+                Action::CloseExternal,
+                Action::TransferVerdict(TransferVerdict::Failed { status: 486 }),
+                Action::Goodbye(Prompt::Goodbye),
+            ],
+        ),
+    ];
+    for (what, input, expected) in table {
+        let mut flow = transferring();
+        drain(&mut flow);
+        // The phone leaves as soon as its REFER is taken.
+        flow.handle(t(32), Input::AgentHungUp { agent: A1 });
+        let left = drain(&mut flow);
+        assert_eq!(
+            moves(&left),
+            vec![
+                Action::Unbridge,
+                Action::CloseAgent { agent: A1 },
+                Action::Dispatch(acd::Event::Hangup { call: C1 }),
+                Action::PlayHoldMusic {
+                    queue: queue(Q1, None, Duration::from_secs(10)),
+                },
+            ],
+            "{what}: the caller hears music while it rings"
+        );
+        assert!(!moves(&left).contains(&Action::ByeCaller), "{what}");
+        assert_eq!(flow.connected_agent(), None, "{what}");
+        flow.handle(t(40), input);
+        assert_eq!(moves(&drain(&mut flow)), expected, "{what}");
+    }
+    // The record keeps the transfer and who left when.
+    let mut flow = transferring();
+    drain(&mut flow);
+    flow.handle(t(32), Input::AgentHungUp { agent: A1 });
+    flow.handle(t(40), Input::ExternalAnswered);
+    flow.handle(
+        t(45),
+        Input::Record {
+            call: C1,
+            event: CallEvent::AcwEnded,
+        },
+    );
+    flow.handle(t(90), Input::CallerHungUp);
+    let records = completed(&drain(&mut flow));
+    let r = &records[0];
+    assert_eq!(r.transfer_target.as_deref(), Some("external-0049301234"));
+    assert_eq!(r.terminate_side, Some(TerminateSide::Agent));
 }
