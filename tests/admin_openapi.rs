@@ -247,21 +247,43 @@ fn every_answer_matches_the_openapi_document() {
     let asked = conform(
         "POST",
         callbacks,
-        api.post(callbacks, &json!({"queue_id": q["id"], "number": "+15550123"})),
+        api.post(
+            callbacks,
+            &json!({"queue_id": q["id"], "number": "+15550123"}),
+        ),
     );
     conform(
         "POST",
         callbacks,
-        api.post(callbacks, &json!({"queue_id": q["id"], "number": "call me"})),
+        api.post(
+            callbacks,
+            &json!({"queue_id": q["id"], "number": "call me"}),
+        ),
     );
-    conform("POST", callbacks, api.post(callbacks, &json!({"nonsense": 1})));
+    conform(
+        "POST",
+        callbacks,
+        api.post(callbacks, &json!({"nonsense": 1})),
+    );
     conform("GET", callbacks, api.get(callbacks));
-    conform("GET", callbacks, api.get(&format!("{callbacks}?open=true&queue_id={}", q["id"])));
-    conform("GET", callbacks, api.get(&format!("{callbacks}?queue_id=x")));
+    conform(
+        "GET",
+        callbacks,
+        api.get(&format!("{callbacks}?open=true&queue_id={}", q["id"])),
+    );
+    conform(
+        "GET",
+        callbacks,
+        api.get(&format!("{callbacks}?queue_id=x")),
+    );
     let asked_at = format!("{callbacks}/{}", asked["id"]);
     conform("DELETE", "/api/callbacks/{id}", api.delete(&asked_at));
     conform("DELETE", "/api/callbacks/{id}", api.delete(&asked_at));
-    conform("DELETE", "/api/callbacks/{id}", api.delete("/api/callbacks/1234567"));
+    conform(
+        "DELETE",
+        "/api/callbacks/{id}",
+        api.delete("/api/callbacks/1234567"),
+    );
     let form = common::http::request_typed(
         server.http,
         "PUT",

@@ -517,7 +517,12 @@ fn the_panel_lists_the_callbacks_waiting_in_the_agents_queues() {
     let run = call(&server, "queue_caller_dtmf.xml", DID, &["-d", "1500"]);
     assert!(run.success, "{}", run.output);
     let doc = admin.get("/api/openapi.json").json();
-    let listed = documented(&doc, "GET", "/api/agent/callbacks", me.get("/api/agent/callbacks"));
+    let listed = documented(
+        &doc,
+        "GET",
+        "/api/agent/callbacks",
+        me.get("/api/agent/callbacks"),
+    );
     let listed = listed.json();
     assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
     assert_eq!(listed[0]["queue"], "Support");

@@ -707,7 +707,10 @@ fn the_panel_lists_a_callback_the_caller_asked_for() {
     assert!(run.success, "{}", run.output);
     let listed = browser.expect("listed", MINUTE);
     let text = listed["text"].as_str().unwrap_or_default();
-    assert!(text.contains("+15551") && text.contains("Support"), "{listed}");
+    assert!(
+        text.contains("+15551") && text.contains("Support"),
+        "{listed}"
+    );
     assert_eq!(listed["state"], "waiting", "{listed}");
     assert_eq!(listed["noneShown"], false, "{listed}");
     browser.finish(MINUTE);

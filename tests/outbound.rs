@@ -211,12 +211,20 @@ fn a_callback_keeps_the_callers_place_and_is_dialled_before_a_later_caller() {
     std::fs::write(&waiting, "SEQUENTIAL\ncaller;\n").unwrap();
     let udp = server.udp;
     let later = std::thread::spawn(move || {
-        common::sipp("queue_caller_waits.xml", udp, &waiting, &["-s", DID, "-m", "1"])
+        common::sipp(
+            "queue_caller_waits.xml",
+            udp,
+            &waiting,
+            &["-s", DID, "-m", "1"],
+        )
     });
     // Both are in the queue: the callback, then the later caller.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while server.metric("switchboard_call_answered_callers_total") < 2 {
-        assert!(std::time::Instant::now() < deadline, "the later caller never queued");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the later caller never queued"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     let listed = api.get("/api/callbacks?open=true").json();
@@ -247,9 +255,7 @@ fn a_callback_keeps_the_callers_place_and_is_dialled_before_a_later_caller() {
     let served_later = records
         .iter()
         .map(|r| &r.record)
-        .find(|r| {
-            r.direction == Direction::Inbound && r.disposition == Some(Disposition::Answered)
-        })
+        .find(|r| r.direction == Direction::Inbound && r.disposition == Some(Disposition::Answered))
         .unwrap_or_else(|| panic!("the later caller was not answered: {records:#?}"));
     assert!(
         served_later.connection_moment > callback.connection_moment,

@@ -38,12 +38,12 @@ use render::{current_state, state_json, status_json, wrapup_json};
 
 use super::admin::auth::Principal;
 use super::admin::problem::{json_body as body, Problem};
-use crate::acd::{self, AcdError, AgentId, CallId, Millis, ResultCodeId, StatusId};
+use crate::acd::{self, AcdError, AgentId, CallId, ResultCodeId, StatusId};
 use crate::call::agents::{AgentHub, Wrapup};
 use crate::call::dispatch::PanelRequest;
+use crate::call::now;
 use crate::call::{DispatchInput, Registry, RoutingHandle};
 use crate::cdr::CallResult;
-use crate::sip::core::unix_ms;
 use crate::store::admin::statuses::Status;
 use crate::store::admin::{panel, statuses, AdminError, FieldError};
 use crate::store::Store;
@@ -108,10 +108,6 @@ fn agent_of(
 
 fn agent_id(user: i64) -> AgentId {
     AgentId(u64::try_from(user).unwrap_or(0))
-}
-
-fn now() -> Millis {
-    Millis(unix_ms())
 }
 
 /// An id from the path; anything else is simply not found.

@@ -25,8 +25,8 @@ use crate::sip::tu::NewCall;
 
 use super::metrics::CallMetrics;
 use super::outbound::{may_dial, NoRoute};
-use super::outbound_target::Unplanned;
 use super::outbound_call::{self, Destination, Outbound};
+use super::outbound_target::Unplanned;
 use super::queue_call::{self, Arrival};
 use super::signalling::{caller_number, dialled_number};
 use super::Services;

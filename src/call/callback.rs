@@ -39,7 +39,9 @@ pub enum AttemptInput {
     /// The agent's phone answered (and was acknowledged).
     AgentAnswered,
     /// The agent's phone did not answer: refused, or failed.
-    AgentMissed { rejected: bool },
+    AgentMissed {
+        rejected: bool,
+    },
     /// Dispatch withdrew the offer (the agent timeout passed).
     OfferCancelled,
     /// The customer's phone rings.
@@ -48,7 +50,9 @@ pub enum AttemptInput {
     CustomerAnswered,
     /// The customer's leg ended without an answer, with this final status
     /// (0: no response, or it could not be sent).
-    CustomerMissed { status: u16 },
+    CustomerMissed {
+        status: u16,
+    },
     /// No outbound route or trunk takes the customer's number.
     Unroutable,
     CustomerHungUp,
@@ -56,7 +60,9 @@ pub enum AttemptInput {
     /// A record event from dispatch (after-call work over, the result).
     Record(CallEvent),
     /// The bridge is being recorded into `file`.
-    Recording { file: String },
+    Recording {
+        file: String,
+    },
     /// The SIP core is gone.
     SipGone,
 }
@@ -82,7 +88,9 @@ pub enum AttemptAction {
     Bridge,
     /// Record the bridge for the record `interaction`; answer with
     /// [`AttemptInput::Recording`].
-    StartRecording { interaction: u64 },
+    StartRecording {
+        interaction: u64,
+    },
     Dispatch(acd::Event),
     Record(RecordWrite, Box<InteractionRecord>),
     /// The callback was connected (for its stored request).

@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::acd::{self, AgentId, CallId, Millis};
+use crate::acd::{self, AgentId, CallId};
 use crate::cdr;
 use crate::media::g711::Law;
 use crate::sip::core::unix_ms;
@@ -30,14 +30,11 @@ use super::callback::{Attempt, AttemptAction, AttemptFlow, AttemptInput};
 use super::dispatch::DispatchInput;
 use super::media::MediaLeg;
 use super::metrics::CallMetrics;
+use super::now;
 use super::outbound_target::{plan, ring_out, DialFrom};
 use super::routing::QueueInfo;
 use super::signalling::answer;
 use super::{new_interaction_id, sleep_until, CallInput, CallbackInput, Services};
-
-fn now() -> Millis {
-    Millis(unix_ms())
-}
 
 /// Runs the callback service until the dispatch task is gone.
 pub async fn run(s: Arc<Services>, mut inputs: mpsc::Receiver<CallbackInput>) {
@@ -80,7 +77,10 @@ pub async fn reopen(s: &Services) {
 /// its queue.
 pub async fn queue(s: &Services, request: &CallbackRequest) {
     let (Some(arrival), Some(call)) = (request.arrival(), request.call()) else {
-        tracing::error!(request = request.id, "callback request with ids no id can be");
+        tracing::error!(
+            request = request.id,
+            "callback request with ids no id can be"
+        );
         return;
     };
     s.registry.set_caller(call, &request.caller);
@@ -99,7 +99,9 @@ pub async fn cancel(s: &Services, call: CallId) {
 
 /// Writes a callback's progress to its stored request.
 async fn progress(s: &Services, notice: &acd::Notice) {
-    let Some((id, update)) = CallbackUpdate::from_notice(notice, now().0.try_into().unwrap_or(i64::MAX)) else {
+    let Some((id, update)) =
+        CallbackUpdate::from_notice(notice, now().0.try_into().unwrap_or(i64::MAX))
+    else {
         return;
     };
     if let (CallbackUpdate::Ended { .. }, Some(call)) = (update, CallId::from_key(id)) {
@@ -368,9 +370,13 @@ impl AttemptTask {
         let s = self.s.clone();
         let routing = s.routing.get();
         let queue = &self.queue;
-        let planned = plan(&routing, queue.project, &self.request.caller, Some(queue.id), |_| {
-            true
-        })
+        let planned = plan(
+            &routing,
+            queue.project,
+            &self.request.caller,
+            Some(queue.id),
+            |_| true,
+        )
         .await;
         let plan = match planned {
             Ok(plan) => plan,
@@ -462,7 +468,10 @@ impl AttemptTask {
     async fn on_request(&mut self, tx: ServerTxId, request: Request, from: Peer) {
         let call_id = request.call_id().unwrap_or("");
         let reply = |status: u16, reason: &str| Response::for_request(&request, status, reason);
-        let of_agent = self.agent_leg.as_ref().is_some_and(|l| l.is_dialog(call_id));
+        let of_agent = self
+            .agent_leg
+            .as_ref()
+            .is_some_and(|l| l.is_dialog(call_id));
         let leg = if of_agent {
             self.agent_leg.as_mut()
         } else {

@@ -33,6 +33,7 @@ use crate::sip::location::Location;
 use crate::sip::registrar::RegistrationChange;
 
 use super::agents::AgentHub;
+use super::now;
 use super::routing::RoutingHandle;
 use super::staffing::{self, LogoutReason, Staffing};
 use super::{sleep_until, CallInput, CallbackInput, Registry};
@@ -111,10 +112,6 @@ pub struct Dispatch {
     hub: Arc<AgentHub>,
     /// Queues whose waiting count may have changed since the last report.
     dirty: HashSet<acd::QueueId>,
-}
-
-fn now() -> Millis {
-    Millis(unix_ms())
 }
 
 /// The Available status agents start in: the system one (id 1) if present.

@@ -798,82 +798,6 @@ impl CallFlow {
         }
     }
 
-    /// A stored callback whose caller has left the queue already (the queue
-    /// timeout, a hang-up) joins the queue at the back.
-    fn queue_callback(&mut self, now: Millis, callback: CallId) {
-        self.dispatch(acd::Event::CallbackArrived {
-            call: callback,
-            queue: self.queue.id,
-            requested: now,
-            attempts: 0,
-        });
-    }
-
-    fn store_callback(&mut self, now: Millis) {
-        self.push(Action::StoreCallback {
-            queue: self.queue.id,
-            interaction: self.record.record().interaction_id.0,
-            at: now,
-        });
-    }
-
-    fn asking_callback(&self) -> bool {
-        matches!(self.phase, Phase::AskingCallback(_))
-    }
-
-    /// The queue timeout passed while the caller's callback request was on
-    /// its way: the dispatch core no longer holds the call, so the callback
-    /// joins at the back (the exit target is the same callback).
-    fn redirected_while_asking(&mut self, now: Millis) {
-        self.count(Count::Redirects);
-        self.drop_agents();
-        match self.phase {
-            Phase::AskingCallback(CallbackAsk::Storing) => self.phase = Phase::Moving,
-            Phase::AskingCallback(CallbackAsk::Requested(callback)) => {
-                self.queue_callback(now, callback);
-                self.goodbye(now, Prompt::CallbackRegistered);
-            }
-            _ => self.goodbye(now, Prompt::Goodbye),
-        }
-    }
-
-    /// The callback request is stored (`Some`) or not.
-    fn callback_stored(&mut self, now: Millis, callback: Option<CallId>) {
-        match (self.phase, callback) {
-            (Phase::AskingCallback(CallbackAsk::Storing), Some(callback)) => {
-                // The caller hears the confirmation once dispatch has taken
-                // the callback (the record's queue exit).
-                self.phase = Phase::AskingCallback(CallbackAsk::Requested(callback));
-                self.count(Count::CallbackRequests);
-                self.dispatch(acd::Event::CallbackRequested {
-                    call: self.id,
-                    callback,
-                });
-            }
-            (Phase::AskingCallback(CallbackAsk::Storing), None) => {
-                self.phase = Phase::AskingCallback(CallbackAsk::Failed);
-                self.count(Count::ExitFailures);
-                tracing::error!("callback request not stored: the caller leaves with a prompt");
-                self.dispatch(acd::Event::QueueExit { call: self.id });
-            }
-            (Phase::Moving, Some(callback)) => {
-                self.count(Count::CallbackRequests);
-                self.queue_callback(now, callback);
-                self.goodbye(now, Prompt::CallbackRegistered);
-            }
-            (Phase::Moving, None) => {
-                self.count(Count::ExitFailures);
-                tracing::error!("callback request not stored: prompt and hang-up instead");
-                self.goodbye(now, Prompt::Goodbye);
-            }
-            (Phase::Ended, Some(callback)) => {
-                // The caller hung up while it was stored: they asked for it.
-                self.queue_callback(now, callback);
-            }
-            _ => {}
-        }
-    }
-
     fn offer(&mut self, call: CallId, agent: AgentId, aor: String, auto_answer: bool) {
         let stale = call != self.id
             || self.phase != Phase::Waiting
@@ -959,26 +883,6 @@ impl CallFlow {
         }
     }
 
-    /// Sends the caller to an exit target.
-    fn go_to(&mut self, now: Millis, target: ExitTarget) {
-        match target {
-            ExitTarget::Queue(next) => {
-                self.phase = Phase::Moving;
-                self.push(Action::LookupQueue(next));
-            }
-            ExitTarget::Callback => {
-                self.phase = Phase::Moving;
-                self.store_callback(now);
-            }
-            ExitTarget::Prompt => self.goodbye(now, Prompt::Goodbye),
-            ExitTarget::Number(number) => {
-                self.count(Count::ExitFailures);
-                tracing::warn!(%number, "dialling out to an exit number is not supported: prompt and hang-up instead");
-                self.goodbye(now, Prompt::Goodbye);
-            }
-        }
-    }
-
     /// Closes the current record and opens the next one, under `next`. A
     /// record whose agent's after-call work goes on is kept until dispatch
     /// reports it over.
@@ -1022,130 +926,6 @@ impl CallFlow {
         self.note(now, CallEvent::entered_queue(&queue.config));
         self.write(write);
         self.push(Action::PlayHoldMusic { queue });
-        self.dispatch(acd::Event::CallArrived {
-            call: self.id,
-            queue: self.queue.id,
-        });
-    }
-
-    /// The connected agent sends the caller on.
-    fn transfer(&mut self, now: Millis, agent: AgentId, to: TransferTo, next: CallId) {
-        let reserved = matches!(
-            to,
-            TransferTo::Agent { accepted: true, .. } | TransferTo::Consulted { .. }
-        );
-        let refusal = if self.connected_agent() != Some(agent) || self.external.is_some() {
-            Some(TransferVerdict::NotNow)
-        } else {
-            match &to {
-                TransferTo::Unknown => Some(TransferVerdict::NotFound),
-                TransferTo::ExternalNotAllowed => Some(TransferVerdict::Forbidden),
-                TransferTo::NoConsultation => Some(TransferVerdict::NoDialog),
-                TransferTo::Consulted { agent: to } if *to == agent => {
-                    Some(TransferVerdict::Forbidden)
-                }
-                TransferTo::Agent {
-                    accepted: false, ..
-                } => Some(TransferVerdict::Forbidden),
-                TransferTo::Agent { agent: to, .. } if *to == agent => {
-                    Some(TransferVerdict::Forbidden)
-                }
-                _ => None,
-            }
-        };
-        if let Some(verdict) = refusal {
-            match to {
-                TransferTo::Consulted { agent: to } if self.connected_agent() != Some(to) => {
-                    // The consulted agent's leg was taken over for nothing:
-                    // the consultation is over either way.
-                    self.push(Action::HangUpAgent { agent: to });
-                }
-                _ => {}
-            }
-            if reserved {
-                // Dispatch reserved the target agent for a transfer that
-                // will not happen: free them.
-                self.dispatch(acd::Event::Hangup { call: next });
-            }
-            self.count(Count::TransfersRefused);
-            self.push(Action::TransferVerdict(verdict));
-            return;
-        }
-        match to {
-            TransferTo::Unknown | TransferTo::NoConsultation | TransferTo::ExternalNotAllowed => {}
-            TransferTo::External { number } => self.start_external(now, agent, number),
-            TransferTo::Queue(queue) => {
-                self.transfer_out(now, queue.id.to_string(), next, TransferType::Blind);
-                self.enter_queue(now, queue, RecordWrite::Checkpoint);
-            }
-            TransferTo::Agent { agent: to, aor, .. } => {
-                self.transfer_out(now, to.to_string(), next, TransferType::Blind);
-                // The new record is the queue's, answered by the agent the
-                // transfer went to; the caller hears the music while it rings.
-                let queue = self.queue.clone();
-                self.note(now, CallEvent::entered_queue(&queue.config));
-                self.note(now, CallEvent::Offered { agent: to });
-                self.write(RecordWrite::Checkpoint);
-                self.push(Action::PlayHoldMusic { queue });
-                self.phase = Phase::Transferring(to);
-                self.ring_deadline = Some(now + self.queue.config.agent_timeout);
-                self.ringing.push(Ringing {
-                    agent: to,
-                    auto_answer: false,
-                });
-                self.push(Action::Ring {
-                    agent: to,
-                    aor,
-                    auto_answer: false,
-                });
-            }
-            TransferTo::Consulted { agent: to } => {
-                self.transfer_out(now, to.to_string(), next, TransferType::Attended);
-                // The new record is the queue's, answered by the consulted
-                // agent at once: they are talking already.
-                let queue = self.queue.clone();
-                self.note(now, CallEvent::entered_queue(&queue.config));
-                self.note(now, CallEvent::Offered { agent: to });
-                self.note(now, CallEvent::AgentAnswered { agent: to });
-                self.write(RecordWrite::Checkpoint);
-                self.phase = Phase::Connected(to);
-                self.agent = Some(Answered {
-                    agent: to,
-                    beeping: false,
-                    direct: true,
-                });
-                self.bridge(to);
-            }
-        }
-    }
-
-    /// The transferring agent's part ends: their leg is hung up, their record
-    /// notes the transfer and waits for their after-call work, and a new
-    /// record starts for the caller under `next`.
-    fn transfer_out(&mut self, now: Millis, target: String, next: CallId, kind: TransferType) {
-        self.count(Count::Transfers);
-        self.push(Action::TransferVerdict(TransferVerdict::Accepted));
-        let direct = self.agent.is_some_and(|a| a.direct);
-        self.note(now, CallEvent::Transferred { target, kind });
-        self.note(now, CallEvent::AgentHungUp);
-        if direct {
-            self.note(now, CallEvent::AcwEnded);
-        }
-        self.drop_agents();
-        self.dispatch(acd::Event::Hangup { call: self.id });
-        let acw = self.queue.config.after_call_work;
-        self.next_record(now, next, Some(acw));
-    }
-
-    /// The agent a transfer rang did not take it: the caller waits in the
-    /// queue for anyone, under the same record.
-    fn transfer_missed(&mut self, now: Millis, agent: AgentId) {
-        self.ring_deadline = None;
-        self.ringing.retain(|r| r.agent != agent);
-        self.note(now, CallEvent::OfferMissed { agent });
-        // Dispatch ends the transfer, then queues the call like any other.
-        self.dispatch(acd::Event::Hangup { call: self.id });
-        self.phase = Phase::Waiting;
         self.dispatch(acd::Event::CallArrived {
             call: self.id,
             queue: self.queue.id,
@@ -1263,9 +1043,15 @@ fn take_due(deadline: &mut Option<Millis>, now: Millis) -> bool {
     }
 }
 
+mod exit;
 mod external;
+mod transfer;
 
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_exit;
+#[cfg(test)]
 mod tests_external;
+#[cfg(test)]
+mod tests_transfer;

@@ -438,3 +438,10 @@ pub async fn sleep_until(deadline: Option<tokio::time::Instant>) {
         None => std::future::pending().await,
     }
 }
+
+/// The clock of call control's shells (and the agent panel's): wall-clock
+/// milliseconds, as records need. The cores never read a clock: they take
+/// `now` with every input, so their tests run on a virtual clock.
+pub fn now() -> crate::acd::Millis {
+    crate::acd::Millis(crate::sip::core::unix_ms())
+}

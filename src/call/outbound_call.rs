@@ -18,10 +18,9 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::acd::{AgentId, CallId, Millis};
+use crate::acd::{AgentId, CallId};
 use crate::cdr;
 use crate::media::g711::Law;
-use crate::sip::core::unix_ms;
 use crate::sip::dialog::Dialog;
 use crate::sip::message::{Method, Request, Response};
 use crate::sip::peer::{Peer, Transport};
@@ -35,6 +34,7 @@ use super::dial::{Callee, DialAction, DialFlow, DialInput};
 use super::dispatch::DispatchInput;
 use super::media::MediaLeg;
 use super::metrics::CallMetrics;
+use super::now;
 use super::outbound::Dial;
 use super::outbound_target::TrunkTarget;
 use super::routing::TrunkInfo;
@@ -95,10 +95,6 @@ struct OutboundCall {
     /// The queue call waiting for the callee's leg (an attended transfer).
     handover: Option<oneshot::Sender<Handover>>,
     finished: bool,
-}
-
-fn now() -> Millis {
-    Millis(unix_ms())
 }
 
 /// Places the agent's call through the trunk and runs it to its end.

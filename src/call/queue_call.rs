@@ -29,13 +29,12 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::acd::{AgentId, CallId, Millis};
+use crate::acd::{AgentId, CallId};
 use crate::cdr::{self, CallEvent};
 use crate::media::g711::Law;
 use crate::media::player::PlayerEvent;
 use crate::media::sdp::Direction;
 use crate::media::worker::MediaEvent;
-use crate::sip::core::unix_ms;
 use crate::sip::dialog::Dialog;
 use crate::sip::message::{Method, Request, Response};
 use crate::sip::peer::Peer;
@@ -54,6 +53,7 @@ use super::flow::{
 };
 use super::media::MediaLeg;
 use super::metrics::CallMetrics;
+use super::now;
 use super::routing::QueueInfo;
 use super::signalling::{answer, in_dialog};
 use super::{new_interaction_id, sleep_until, CallInput, Services};
@@ -110,10 +110,6 @@ struct QueueCall {
     /// The agent panel's request to record, not answered yet.
     recorder: Option<oneshot::Sender<RecordVerdict>>,
     finished: bool,
-}
-
-fn now() -> Millis {
-    Millis(unix_ms())
 }
 
 /// Answers the caller and runs the call to its end.

@@ -88,7 +88,11 @@ pub async fn create(
     }
     let request = s.store.create_callback(input).await?;
     crate::call::callback_call::queue(&s.calls, &request).await;
-    tracing::info!(request = request.id, queue = request.queue_id, "callback asked for");
+    tracing::info!(
+        request = request.id,
+        queue = request.queue_id,
+        "callback asked for"
+    );
     let location = format!("/api/callbacks/{}", request.id);
     Ok((
         StatusCode::CREATED,

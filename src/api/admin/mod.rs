@@ -17,8 +17,8 @@
 //! unchanged); deleting answers 204. Saved items carry a `warnings` array.
 
 mod announcements;
-mod callbacks;
 pub mod auth;
+mod callbacks;
 mod handlers;
 pub mod openapi;
 mod outbound;

@@ -92,7 +92,10 @@ fn an_offer_the_agent_does_not_take_goes_back_to_dispatch() {
             AttemptInput::AgentMissed { rejected: true },
             vec![
                 AttemptAction::CloseAgent,
-                AttemptAction::Dispatch(acd::Event::OfferRejected { call: CB, agent: A1 }),
+                AttemptAction::Dispatch(acd::Event::OfferRejected {
+                    call: CB,
+                    agent: A1,
+                }),
                 AttemptAction::BackInQueue,
                 AttemptAction::Finished,
             ],
@@ -102,7 +105,10 @@ fn an_offer_the_agent_does_not_take_goes_back_to_dispatch() {
             AttemptInput::AgentMissed { rejected: false },
             vec![
                 AttemptAction::CloseAgent,
-                AttemptAction::Dispatch(acd::Event::OfferFailed { call: CB, agent: A1 }),
+                AttemptAction::Dispatch(acd::Event::OfferFailed {
+                    call: CB,
+                    agent: A1,
+                }),
                 AttemptAction::BackInQueue,
                 AttemptAction::Finished,
             ],
@@ -112,7 +118,10 @@ fn an_offer_the_agent_does_not_take_goes_back_to_dispatch() {
             AttemptInput::OfferCancelled,
             vec![
                 AttemptAction::HangUpAgent,
-                AttemptAction::Dispatch(acd::Event::OfferFailed { call: CB, agent: A1 }),
+                AttemptAction::Dispatch(acd::Event::OfferFailed {
+                    call: CB,
+                    agent: A1,
+                }),
                 AttemptAction::BackInQueue,
                 AttemptAction::Finished,
             ],
@@ -123,7 +132,10 @@ fn an_offer_the_agent_does_not_take_goes_back_to_dispatch() {
         drain(&mut flow);
         flow.handle(t(3), input);
         let actions = drain(&mut flow);
-        assert_eq!(actions, expected, "{what}: no record for an offer nobody took");
+        assert_eq!(
+            actions, expected,
+            "{what}: no record for an offer nobody took"
+        );
         assert!(flow.is_finished(), "{what}");
     }
 }
@@ -151,7 +163,10 @@ fn a_connected_callback_is_bridged_and_its_record_waits_for_after_call_work() {
             AttemptAction::Dispatch(acd::Event::Hangup { call: CB }),
         ]
     );
-    assert!(!flow.is_finished(), "the record waits for the after-call work");
+    assert!(
+        !flow.is_finished(),
+        "the record waits for the after-call work"
+    );
     flow.handle(t(65), AttemptInput::Record(CallEvent::AcwEnded));
     let done = drain(&mut flow);
     assert_eq!(moves(&done), vec![AttemptAction::Finished]);
@@ -173,7 +188,10 @@ fn after_call_work_never_reported_still_completes_the_record() {
     flow.handle_timeout(due);
     let done = drain(&mut flow);
     assert_eq!(moves(&done), vec![AttemptAction::Finished]);
-    assert_eq!(writes(&done)[0].1.terminate_side, Some(TerminateSide::Agent));
+    assert_eq!(
+        writes(&done)[0].1.terminate_side,
+        Some(TerminateSide::Agent)
+    );
 }
 
 #[test]
@@ -181,10 +199,26 @@ fn a_customer_who_cannot_be_reached_frees_the_agent_and_is_retried_when_worth_it
     // (what, input while dialling, retry)
     let table = vec![
         ("busy", AttemptInput::CustomerMissed { status: 486 }, true),
-        ("no response", AttemptInput::CustomerMissed { status: 0 }, true),
-        ("unavailable", AttemptInput::CustomerMissed { status: 480 }, true),
-        ("no such number", AttemptInput::CustomerMissed { status: 404 }, false),
-        ("declined", AttemptInput::CustomerMissed { status: 603 }, false),
+        (
+            "no response",
+            AttemptInput::CustomerMissed { status: 0 },
+            true,
+        ),
+        (
+            "unavailable",
+            AttemptInput::CustomerMissed { status: 480 },
+            true,
+        ),
+        (
+            "no such number",
+            AttemptInput::CustomerMissed { status: 404 },
+            false,
+        ),
+        (
+            "declined",
+            AttemptInput::CustomerMissed { status: 603 },
+            false,
+        ),
         ("no route", AttemptInput::Unroutable, false),
     ];
     for (what, input, retry) in table {

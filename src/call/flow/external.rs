@@ -19,9 +19,9 @@
 //!   that ends while the caller talks to the external party hangs it up too.
 
 use super::{Action, CallEvent, CallFlow, Count, Millis, Phase, TransferType, TransferVerdict};
-use crate::media::prompts::Prompt;
 use crate::acd::{self, AgentId};
 use crate::call::dial::RING_LIMIT;
+use crate::media::prompts::Prompt;
 
 /// The transfer under way.
 #[derive(Debug, Clone, PartialEq, Eq)]
