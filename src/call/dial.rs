@@ -384,18 +384,14 @@ impl DialFlow {
     }
 
     fn note(&mut self, now: Millis, event: CallEvent) {
-        let Some(record) = self.record.as_mut() else {
-            return;
-        };
-        if let Err(ignored) = record.handle(now, event) {
-            tracing::debug!(%ignored, "record event not applied");
+        if let Some(record) = self.record.as_mut() {
+            record.note(now, event);
         }
     }
 
     fn write(&mut self, how: RecordWrite) {
         if let Some(record) = &self.record {
-            let record = Box::new(record.record().clone());
-            self.push(DialAction::Record(how, record));
+            self.push(DialAction::Record(how, record.snapshot()));
         }
     }
 

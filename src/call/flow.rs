@@ -1010,14 +1010,11 @@ impl CallFlow {
     }
 
     fn note(&mut self, now: Millis, event: CallEvent) {
-        if let Err(ignored) = self.record.handle(now, event) {
-            tracing::debug!(%ignored, "record event not applied");
-        }
+        self.record.note(now, event);
     }
 
     fn write(&mut self, how: RecordWrite) {
-        let record = Box::new(self.record.record().clone());
-        self.push(Action::Record(how, record));
+        self.push(Action::Record(how, self.record.snapshot()));
     }
 
     fn dispatch(&mut self, event: acd::Event) {

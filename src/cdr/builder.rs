@@ -232,6 +232,19 @@ impl RecordBuilder {
         self
     }
 
+    /// Applies `event`; one that does not apply (late, out of order) is
+    /// left out with a debug line, as call control wants it.
+    pub fn note(&mut self, now: Millis, event: CallEvent) {
+        if let Err(ignored) = self.handle(now, event) {
+            tracing::debug!(%ignored, "record event not applied");
+        }
+    }
+
+    /// A copy of the record as it stands, for a write.
+    pub fn snapshot(&self) -> Box<InteractionRecord> {
+        Box::new(self.record.clone())
+    }
+
     /// The record as it stands: at arrival, this is the row to write at once.
     pub fn record(&self) -> &InteractionRecord {
         &self.record
