@@ -151,23 +151,25 @@ impl Routing {
             routing.queues.insert(info.id, Arc::new(info));
         }
         for r in store.routes().await? {
-            routing
-                .routes
-                .insert(r.number, QueueId(u64::try_from(r.queue_id).unwrap_or(0)));
+            if let Some(queue) = stored(QueueId::from_key(r.queue_id), "route's queue") {
+                routing.routes.insert(r.number, queue);
+            }
         }
         routing.outbound = load_outbound(store).await?;
         for (user, username) in store.agent_extensions().await? {
-            let agent = AgentId(u64::try_from(user).unwrap_or(0));
+            let Some(agent) = stored(AgentId::from_key(user), "extension's user") else {
+                continue;
+            };
             routing.extensions.insert(username.clone());
             routing.agents.insert(username.clone(), agent);
             routing.aors.insert(agent, username);
         }
         for a in store.queue_agents().await? {
-            routing
-                .assignments
-                .entry(AgentId(u64::try_from(a.user_id).unwrap_or(0)))
-                .or_default()
-                .push(QueueId(u64::try_from(a.queue_id).unwrap_or(0)));
+            let agent = stored(AgentId::from_key(a.user_id), "queue agent");
+            let queue = stored(QueueId::from_key(a.queue_id), "queue agent's queue");
+            if let (Some(agent), Some(queue)) = (agent, queue) {
+                routing.assignments.entry(agent).or_default().push(queue);
+            }
         }
         Ok(routing)
     }
@@ -252,8 +254,11 @@ async fn load_outbound(store: &Store) -> Result<OutboundPlan, StoreError> {
                 continue;
             }
         };
+        let Some(project) = stored(ProjectId::from_key(r.project_id), "route's project") else {
+            continue;
+        };
         plan.add_route(
-            ProjectId(u64::try_from(r.project_id).unwrap_or(0)),
+            project,
             OutboundRoute {
                 id: r.id,
                 name: r.name,
@@ -267,12 +272,25 @@ async fn load_outbound(store: &Store) -> Result<OutboundPlan, StoreError> {
     }
     let (projects, queues) = store.outbound_caller_ids().await?;
     for (project, caller_id) in projects {
-        plan.set_project_caller_id(ProjectId(u64::try_from(project).unwrap_or(0)), caller_id);
+        if let Some(project) = stored(ProjectId::from_key(project), "project") {
+            plan.set_project_caller_id(project, caller_id);
+        }
     }
     for (queue, caller_id) in queues {
-        plan.set_queue_caller_id(QueueId(u64::try_from(queue).unwrap_or(0)), caller_id);
+        if let Some(queue) = stored(QueueId::from_key(queue), "queue") {
+            plan.set_queue_caller_id(queue, caller_id);
+        }
     }
     Ok(plan)
+}
+
+/// A stored id as the dispatch core's; a key no id can be is left out,
+/// logged (the store hands out positive ids only).
+fn stored<T>(id: Option<T>, what: &str) -> Option<T> {
+    if id.is_none() {
+        tracing::warn!(what, "a stored id that is not positive left out");
+    }
+    id
 }
 
 /// The current snapshot, swapped whole on a change.
