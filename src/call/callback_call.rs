@@ -118,30 +118,23 @@ async fn update_request(s: &Services, id: i64, update: CallbackUpdate) {
 
 /// Starts an attempt: the agent is rung with the callback.
 async fn offer(s: &Arc<Services>, call: CallId, agent: AgentId, aor: String, auto_answer: bool) {
-    let failed = |s: &Arc<Services>| {
-        let s = s.clone();
-        async move {
-            let event = acd::Event::OfferFailed { call, agent };
-            let _ = s.dispatch.send(DispatchInput::Acd(event)).await;
-        }
-    };
     let id = call.key();
     let request = match s.store.callback_request(id).await {
         Ok(Some(r)) if r.state.is_open() => r,
         Ok(_) => {
             // Cancelled meanwhile: the dispatch core is told apart.
             tracing::info!(%call, "offer of a callback that is over");
-            return failed(s).await;
+            return offer_failed(s, call, agent).await;
         }
         Err(e) => {
             tracing::error!(error = %e, %call, "callback request not read");
-            return failed(s).await;
+            return offer_failed(s, call, agent).await;
         }
     };
     let queue = acd::QueueId::from_key(request.queue_id).and_then(|q| s.routing.get().queue(q));
     let Some(queue) = queue else {
         tracing::warn!(%call, "callback of a queue that is gone");
-        return failed(s).await;
+        return offer_failed(s, call, agent).await;
     };
     update_request(s, id, CallbackUpdate::Offered { agent: agent.key() }).await;
     let (inputs_tx, inputs) = mpsc::channel::<(CallId, CallInput)>(64);
@@ -158,6 +151,14 @@ async fn offer(s: &Arc<Services>, call: CallId, agent: AgentId, aor: String, aut
         }
         .instrument(span),
     );
+}
+
+/// Tells dispatch an offer went nowhere (the agent goes on to the next).
+async fn offer_failed(s: &Services, call: CallId, agent: AgentId) {
+    let event = acd::Event::OfferFailed { call, agent };
+    if s.dispatch.send(DispatchInput::Acd(event)).await.is_err() {
+        tracing::error!("dispatch is gone");
+    }
 }
 
 /// One attempt's task.

@@ -38,7 +38,7 @@ use crate::media::worker::MediaEvent;
 use crate::sip::dialog::Dialog;
 use crate::sip::message::{Method, Request, Response};
 use crate::sip::peer::Peer;
-use crate::sip::transaction::{ClientTxId, ServerTxId, TxId};
+use crate::sip::transaction::{ServerTxId, TxId};
 use crate::sip::tu::{NewCall, Owner, SipEvent};
 
 mod external;
@@ -590,50 +590,6 @@ impl QueueCall {
         self.flow.handle(now(), Input::Transfer { agent, to, next });
     }
 
-    /// A response to the external leg's INVITE.
-    async fn on_external_response(&mut self, tx: ClientTxId, response: &Response) {
-        let Some(ext) = self.external.as_mut() else {
-            return;
-        };
-        if response.status >= 300 {
-            ext.status = response.status;
-        }
-        let progress = ext.leg.on_response(&self.s, tx, response).await;
-        if let Some(input) = external::input_of(progress, ext.status) {
-            self.flow.handle(now(), input);
-        }
-    }
-
-    /// A request in the external party's dialog: their BYE ends the call;
-    /// a re-INVITE moves or holds their media.
-    async fn on_external_request(&mut self, tx: ServerTxId, request: Request, from: Peer) {
-        let s = self.s.clone();
-        let Some(ext) = self.external.as_mut() else {
-            return;
-        };
-        match request.method {
-            Method::Bye => {
-                self.respond(tx, &request, 200, "OK").await;
-                self.flow.handle(now(), Input::ExternalHungUp);
-            }
-            Method::Invite => {
-                let offer = String::from_utf8_lossy(&request.body).into_owned();
-                let resp = match ext.leg.media.reoffer(&s, &offer).await {
-                    Ok((sdp, _)) => {
-                        let contact = s.sip.contact(&from, None);
-                        answer(&request, 200, "", Some(&contact), Some(&sdp))
-                    }
-                    Err(refusal) => {
-                        Response::for_request(&request, refusal.status, &refusal.reason)
-                    }
-                };
-                let _ = s.core.respond(tx, resp).await;
-            }
-            Method::Options | Method::Info => self.respond(tx, &request, 200, "OK").await,
-            _ => self.respond(tx, &request, 501, "Not Implemented").await,
-        }
-    }
-
     async fn on_input(&mut self, call: CallId, input: CallInput) {
         let input = match input {
             CallInput::Offer {
@@ -969,29 +925,6 @@ impl QueueCall {
         self.notify_transferred(&request, transfer::TRYING, false)
             .await;
         self.transferor = Some(Transferor::Accepted { request });
-    }
-
-    /// Dials the external number of a transfer.
-    async fn ring_external(&mut self) -> Option<Input> {
-        let missed = Some(Input::ExternalMissed { status: 0 });
-        let (Some(plan), Some(agent)) = (self.external_plan.take(), self.flow.connected_agent())
-        else {
-            return missed;
-        };
-        let caller = external::Caller {
-            call: self.task.0,
-            agent,
-            number: &self.arrival.caller_number,
-            media: &self.caller.media,
-            owner: &self.owner,
-        };
-        match external::ring(&self.s, &plan, caller).await {
-            Ok(leg) => {
-                self.external = Some(leg);
-                None
-            }
-            Err(input) => Some(input),
-        }
     }
 
     /// The final NOTIFY of an accepted REFER: the caller has been taken
