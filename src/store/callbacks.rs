@@ -599,6 +599,13 @@ mod tests {
             store.cancel_callback(made.id + 1).await,
             Err(AdminError::NotFound(_))
         ));
+        // The queue keeps its requests: deleting it is a conflict, not a
+        // database failure.
+        let refused = crate::store::admin::queues::delete(&store, queue).await;
+        let Err(AdminError::Conflict { detail, .. }) = refused else {
+            panic!("{refused:?}");
+        };
+        assert!(detail.contains("1 callback request(s)"), "{detail}");
     }
 
     #[test]

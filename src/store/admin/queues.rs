@@ -546,6 +546,14 @@ pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
     if agents > 0 {
         reasons.push(format!("{agents} agent(s) are assigned to it"));
     }
+    let callbacks: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM callback_requests WHERE queue_id = ?")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+    if callbacks > 0 {
+        reasons.push(format!("{callbacks} callback request(s) were made in it"));
+    }
     if !reasons.is_empty() {
         return Err(AdminError::Conflict {
             detail: format!("the queue cannot be deleted: {}", reasons.join("; ")),
