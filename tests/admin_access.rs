@@ -314,7 +314,16 @@ fn failed_logins_back_off_an_administrator_locks_a_reset_unlocks_and_passive_use
     assert_eq!(refused["type"], "/api/problems/too-many-attempts");
     let retry: u64 = refused_retry(&login(&server, "grace", "first password", None));
     assert!((1..=3600).contains(&retry), "{retry}");
-    let stored = api.get(&format!("/api/users/{uid}")).json();
+    // The count is written behind the answer (so an answer does not tell
+    // whether the name exists): it arrives shortly after.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let stored = loop {
+        let stored = api.get(&format!("/api/users/{uid}")).json();
+        if stored["failed_logins"] == 3 || std::time::Instant::now() > deadline {
+            break stored;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
     assert_eq!(stored["state"], "active");
     assert_eq!(stored["failed_logins"], 3);
     // Her session goes on working.
