@@ -47,19 +47,27 @@ fn projects_are_kept_and_one_with_queues_cannot_be_deleted() {
     assert_eq!(got["name"], "Support");
     assert_eq!(got["break_minutes"], 30);
     assert_eq!(got["default_profile"], Value::Null);
+    // The working day turns at midnight UTC unless the project says where.
+    assert_eq!(got["time_zone"], "UTC");
 
     let put = api.put(
         &format!("/api/projects/{id}"),
-        &json!({"name": "Support EU", "default_profile": "Agent", "break_minutes": 45}),
+        &json!({"name": "Support EU", "default_profile": "Agent", "break_minutes": 45,
+                "time_zone": "Europe/Berlin"}),
     );
     assert_eq!(put.status, 200, "{}", put.body);
     assert_eq!(put.json()["default_profile"], "Agent");
+    let got = api.get(&format!("/api/projects/{id}")).json();
+    assert_eq!(got["time_zone"], "Europe/Berlin");
 
     let bad = assert_problem(
-        &api.post("/api/projects", &json!({"name": " ", "break_minutes": -1})),
+        &api.post(
+            "/api/projects",
+            &json!({"name": " ", "break_minutes": -1, "time_zone": "Europe/Atlantis"}),
+        ),
         422,
     );
-    assert_eq!(fields(&bad), ["name", "break_minutes"]);
+    assert_eq!(fields(&bad), ["name", "break_minutes", "time_zone"]);
 
     let q = queue(&api, id, "First line", "2001");
     let blocked = assert_problem(&api.delete(&format!("/api/projects/{id}")), 409);

@@ -43,6 +43,7 @@
 //! ```
 
 mod builder;
+pub mod day;
 mod notices;
 mod record;
 mod service_level;

@@ -137,6 +137,7 @@ pub(crate) mod test_support {
                 default_profile: None,
                 break_minutes: 0,
                 caller_id: None,
+                time_zone: "UTC".into(),
             },
         )
         .await

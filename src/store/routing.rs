@@ -239,6 +239,7 @@ impl Store {
                 default_profile: None,
                 break_minutes: 0,
                 caller_id: None,
+                time_zone: "UTC".into(),
             },
         )
         .await

@@ -113,6 +113,12 @@ fn schemas() -> Map<String, Value> {
                        "description": "presented on the project's outbound calls whose route \
                                        sets none (a queue's, for calls made for it, comes first)"}),
             ),
+            (
+                "time_zone",
+                json!({"type": "string", "minLength": 1, "maxLength": 64, "default": "UTC",
+                       "description": "IANA time zone (such as Europe/Berlin) whose midnight \
+                                       turns the project's working day"}),
+            ),
         ],
         &["name"],
     );

@@ -183,6 +183,7 @@ mod tests {
                 default_profile: None,
                 break_minutes: 45,
                 caller_id: None,
+                time_zone: "UTC".into(),
             },
         )
         .await

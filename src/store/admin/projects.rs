@@ -2,7 +2,8 @@
 //! key). A project with queues or authorised users cannot be deleted; the
 //! refusal names them. Its default profile, when set, must name a profile;
 //! its caller ID, when set, is digits after an optional `+` (presented on
-//! outbound calls made for it whose route sets none).
+//! outbound calls made for it whose route sets none). Its time zone, an IANA
+//! name (`UTC` unless set), says when its working day turns.
 
 use serde::{Deserialize, Serialize};
 use sqlx::sqlite::SqliteRow;
@@ -23,6 +24,8 @@ pub struct Project {
     /// The number outbound calls made for this project present when their
     /// route sets none (see `call::outbound`).
     pub caller_id: Option<String>,
+    /// Where the project's working day turns at midnight (an IANA name).
+    pub time_zone: String,
 }
 
 /// What a client sends to create or replace a project.
@@ -36,9 +39,15 @@ pub struct ProjectInput {
     pub break_minutes: i64,
     #[serde(default)]
     pub caller_id: Option<String>,
+    #[serde(default = "utc")]
+    pub time_zone: String,
 }
 
-const COLUMNS: &str = "id, name, default_profile, break_minutes, outbound_caller_id";
+fn utc() -> String {
+    "UTC".into()
+}
+
+const COLUMNS: &str = "id, name, default_profile, break_minutes, outbound_caller_id, time_zone";
 
 fn from_row(row: &SqliteRow) -> Result<Project, sqlx::Error> {
     Ok(Project {
@@ -47,6 +56,7 @@ fn from_row(row: &SqliteRow) -> Result<Project, sqlx::Error> {
         default_profile: row.try_get(2)?,
         break_minutes: row.try_get(3)?,
         caller_id: row.try_get(4)?,
+        time_zone: row.try_get(5)?,
     })
 }
 
@@ -58,6 +68,9 @@ fn check(input: &ProjectInput) -> Result<(), AdminError> {
     }
     c.range("break_minutes", input.break_minutes, 0, 24 * 60);
     super::outbound_routes::check_caller_id(&mut c, input.caller_id.as_deref());
+    if let Err(e) = crate::cdr::day::Zone::named(&input.time_zone) {
+        c.fail("time_zone", e.to_string());
+    }
     c.finish()
 }
 
@@ -114,12 +127,13 @@ async fn save(
         Some(id) => {
             let done = sqlx::query(
                 "UPDATE projects SET name = ?, default_profile = ?, break_minutes = ?, \
-                 outbound_caller_id = ?, updated_at = ? WHERE id = ?",
+                 outbound_caller_id = ?, time_zone = ?, updated_at = ? WHERE id = ?",
             )
             .bind(&name)
             .bind(&input.default_profile)
             .bind(input.break_minutes)
             .bind(&input.caller_id)
+            .bind(&input.time_zone)
             .bind(now)
             .bind(id)
             .execute(&mut *tx)
@@ -133,13 +147,15 @@ async fn save(
             let id = new_id();
             sqlx::query(
                 "INSERT INTO projects (id, name, default_profile, break_minutes, \
-                 outbound_caller_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 outbound_caller_id, time_zone, created_at, updated_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(id)
             .bind(&name)
             .bind(&input.default_profile)
             .bind(input.break_minutes)
             .bind(&input.caller_id)
+            .bind(&input.time_zone)
             .bind(now)
             .bind(now)
             .execute(&mut *tx)
@@ -154,6 +170,7 @@ async fn save(
         default_profile: input.default_profile,
         break_minutes: input.break_minutes,
         caller_id: input.caller_id,
+        time_zone: input.time_zone,
     }))
 }
 

@@ -240,6 +240,7 @@ mod tests {
             default_profile: Some("Supervisor".into()),
             break_minutes: 0,
             caller_id: None,
+            time_zone: "UTC".into(),
         };
         projects::create(store, input).await.unwrap().item.id
     }
