@@ -331,11 +331,32 @@ pub fn sipp_from(
     let scenario = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/sipp")
         .join(scenario);
+    // The ports free_port finds may be taken by another test before SIPp
+    // binds them: SIPp then stops at start-up, having sent nothing, and is
+    // started again on other ports.
+    let mut run = sipp_once(source, &scenario, target, users, extra);
+    for _ in 0..3 {
+        let started = run.successful_calls + run.failed_calls > 0;
+        if run.success || started || !run.output.contains("Address already in use") {
+            break;
+        }
+        run = sipp_once(source, &scenario, target, users, extra);
+    }
+    run
+}
+
+fn sipp_once(
+    source: &str,
+    scenario: &Path,
+    target: SocketAddr,
+    users: &Path,
+    extra: &[&str],
+) -> Sipp {
     let port = free_port().to_string();
     let media = (free_port() & !1).to_string();
     let output = Command::new("sipp")
         .arg("-sf")
-        .arg(&scenario)
+        .arg(scenario)
         .arg("-inf")
         .arg(users)
         .args(["-i", source, "-p", &port, "-mp", &media])
