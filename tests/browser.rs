@@ -1026,3 +1026,75 @@ fn the_recordings_page_plays_a_recording_and_the_listen_is_logged() {
         .collect();
     assert!(!who.is_empty() && who.iter().all(|w| *w == "ann"), "{log}");
 }
+
+// ------------------------------------------------------------------ supervisor
+
+/// (i) The supervisor panel follows a desk-phone agent live: Available, In
+/// call with the caller's number once answered (calls today goes up), put on
+/// a break status by the supervisor (which the agent's own view shows), and
+/// gone from the list once the supervisor logs them out.
+#[test]
+fn the_supervisor_panel_follows_an_agent_and_changes_them() {
+    let (server, api) = demo("");
+    let queue = demo_queue(&api);
+    let agent = browser_agent(&server, &api, "1001");
+    let lunch = created(api.post(
+        "/api/statuses",
+        &json!({"category": "break", "name": "Lunch", "agent_changeable": true, "active": true}),
+    ))["id"]
+        .clone();
+    let grant =
+        common::users::make_profile(&api, "Sales floor", &[format!("queue.{}", queue["id"])]);
+    common::users::make_user(
+        &api,
+        "sue",
+        "sue-watches-123",
+        json!({"profiles": [profile_id(&api, "Supervisor"), grant],
+               "projects": [queue["project_id"]]}),
+    );
+    let _desk = Phones::start(&server, &["1001"], "agent_answer.xml");
+    let id = agent_id(&server, "1001");
+    let sue = Agent {
+        login: "sue".into(),
+        password: "sue-watches-123".into(),
+    };
+    let mut browser = Browser::start(
+        &server,
+        "supervisor.mjs",
+        &[&sue],
+        json!({"agent": id, "status": "Lunch"}),
+    );
+    let listed = browser.expect("listed", MINUTE);
+    assert_eq!(listed["calls"], "0", "{listed}");
+
+    let caller = call_in_background(
+        &server,
+        "queue_caller.xml",
+        vec!["-d".into(), "6000".into()],
+    );
+    let in_call = browser.expect("in_call", MINUTE);
+    assert!(
+        in_call["call"].as_str().unwrap().contains("+1555"),
+        "the caller's number: {in_call}"
+    );
+    assert_eq!(in_call["calls"], "1", "{in_call}");
+    assert_eq!(in_call["monitor"], 3, "listen, whisper, barge: {in_call}");
+    let run = caller.join().unwrap();
+    assert!(run.success && run.successful_calls == 1, "{}", run.output);
+    let over = browser.expect("call_over", MINUTE);
+    assert_eq!(over["calls"], "1", "{over}");
+
+    browser.expect("on_break", MINUTE);
+    let own = common::users::as_user(
+        &server,
+        &common::users::token(&server, &agent.login, &agent.password, None),
+    );
+    let me = own.get("/api/agent/me").json();
+    assert_eq!(me["session"]["status"]["id"], lunch, "{me}");
+    assert_eq!(me["session"]["presence"], "break", "{me}");
+
+    browser.expect("removed", MINUTE);
+    browser.finish(MINUTE);
+    let me = own.get("/api/agent/me").json();
+    assert!(me["session"].is_null(), "logged out: {me}");
+}

@@ -42,6 +42,9 @@ pub(crate) struct Session {
 pub(crate) struct Agent {
     /// `None` while logged out.
     pub project: Option<ProjectId>,
+    /// The project whose working day the agent's day counts (break time,
+    /// calls today) follow: the one they last logged in to.
+    pub day_project: Option<ProjectId>,
     pub status: StatusId,
     pub category: Category,
     pub transferable: bool,
@@ -70,6 +73,7 @@ impl Agent {
     pub fn new(status: StatusId, now: Millis) -> Self {
         Agent {
             project: None,
+            day_project: None,
             status,
             category: Category::Offline,
             transferable: false,

@@ -4,13 +4,15 @@
 //! [`Engine::break_remaining`] at any time, and reports once a day, at the
 //! moment it happens, that an agent has gone past the allowance
 //! ([`Notice::BreakAllowanceExceeded`]). [`Event::DayStarted`](super::Event)
-//! starts the count again.
+//! starts the count again for the agents of its project; after a restart the
+//! shell gives back what was used earlier that day
+//! ([`Event::BreakUsedToday`](super::Event)).
 
 use std::time::Duration;
 
 use super::engine::Engine;
-use super::event::Notice;
-use super::ids::{AgentId, Millis};
+use super::event::{AcdError, Notice};
+use super::ids::{AgentId, Millis, ProjectId};
 use super::timers::Timer;
 
 impl Engine {
@@ -97,10 +99,16 @@ impl Engine {
         Some(self.allowance(agent).saturating_sub(used))
     }
 
-    /// A new day: break time, calls today and the queues' counters start from
-    /// zero; a break in progress counts from now.
-    pub(crate) fn start_day(&mut self, now: Millis) {
-        let ids: Vec<AgentId> = self.agents.keys().copied().collect();
+    /// A new day in `project`: break time and calls today of the agents whose
+    /// day follows it, and its queues' counters, start from zero; a break in
+    /// progress counts from now.
+    pub(crate) fn start_day(&mut self, now: Millis, project: ProjectId) {
+        let ids: Vec<AgentId> = self
+            .agents
+            .iter()
+            .filter(|(_, a)| a.day_project == Some(project))
+            .map(|(id, _)| *id)
+            .collect();
         for id in ids {
             let a = self.agents.get_mut(&id).expect("listed");
             a.break_used = Duration::ZERO;
@@ -112,7 +120,39 @@ impl Engine {
             self.refresh(id);
         }
         for queue in &mut self.queues {
-            queue.counters = Default::default();
+            if queue.cfg.project == project {
+                queue.counters = Default::default();
+            }
         }
+        self.notices.push_back(Notice::DayStarted { project });
+    }
+
+    /// Takes back the break time `agent` used earlier today (see
+    /// [`Event::BreakUsedToday`](super::Event::BreakUsedToday)).
+    pub(crate) fn restore_break_used(
+        &mut self,
+        now: Millis,
+        agent: AgentId,
+        used: Duration,
+    ) -> Result<(), AcdError> {
+        let a = self
+            .agents
+            .get(&agent)
+            .ok_or(AcdError::UnknownAgent(agent))?;
+        if !a.logged_in() {
+            return Err(AcdError::NotLoggedIn(agent));
+        }
+        let allowance = self.allowance(agent);
+        let a = self.agents.get_mut(&agent).expect("checked above");
+        if used <= a.break_used {
+            return Ok(());
+        }
+        a.break_used = used;
+        // Reported before the restart, if it was passed then.
+        if used > allowance {
+            a.break_exceeded = true;
+        }
+        self.rearm_break(now, agent);
+        Ok(())
     }
 }

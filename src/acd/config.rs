@@ -34,17 +34,22 @@ pub struct ProjectConfig {
     /// After an agent misses an offer, the same call is not offered to that
     /// agent again until this much time has passed.
     pub reoffer_delay: Duration,
+    /// The IANA time zone whose local midnight turns the project's working
+    /// day. The engine never reads it: the shell that owns the clock sends
+    /// [`Event::DayStarted`](super::Event::DayStarted) at that midnight.
+    pub time_zone: String,
 }
 
 impl ProjectConfig {
-    /// A project with no break allowance, no missed-offer rule and a 10 s
-    /// re-offer delay.
+    /// A project with no break allowance, no missed-offer rule, a 10 s
+    /// re-offer delay, in UTC.
     pub fn new(id: ProjectId) -> Self {
         ProjectConfig {
             id,
             break_allowance: Duration::ZERO,
             missed_offers: None,
             reoffer_delay: Duration::from_secs(10),
+            time_zone: "UTC".into(),
         }
     }
 }

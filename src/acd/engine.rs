@@ -214,10 +214,11 @@ impl Engine {
             Event::CallbackCancelled { call } => self.cancel_callback(now, call),
             Event::ResultCode { agent, call, code } => self.result_code(now, agent, call, code),
             Event::WrapupDone { agent, call } => self.wrapup_done(now, agent, call),
-            Event::DayStarted => {
-                self.start_day(now);
+            Event::DayStarted { project } => {
+                self.start_day(now, project);
                 Ok(())
             }
+            Event::BreakUsedToday { agent, used } => self.restore_break_used(now, agent, used),
             Event::QueueConfigured(cfg) => self.configure_queue(cfg),
             Event::ProjectConfigured(cfg) => {
                 if let Some(rule) = cfg.missed_offers {

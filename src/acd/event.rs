@@ -126,9 +126,21 @@ pub enum Event {
         agent: AgentId,
         call: CallId,
     },
-    /// A new working day: break allowances, calls-today and the day's queue
-    /// counters start again.
-    DayStarted,
+    /// A new working day in `project` (its local midnight): the break
+    /// allowance and calls-today of the agents who last logged in to it, and
+    /// the day's counters of its queues, start again.
+    DayStarted {
+        project: ProjectId,
+    },
+    /// The break time `agent` had already used today, kept by the shell across
+    /// a restart, given back after they log in again the same day. It only
+    /// ever raises the count (time counted since is kept), and past the
+    /// allowance marks it exceeded without reporting it again. Refused unless
+    /// the agent is logged in.
+    BreakUsedToday {
+        agent: AgentId,
+        used: Duration,
+    },
     /// A queue was added or its settings changed. Calls already waiting keep
     /// the announcement and queue-timeout schedule they arrived with.
     QueueConfigured(QueueConfig),
@@ -341,6 +353,11 @@ pub enum Notice {
     /// The agent's break time today passed the project's allowance (once a day).
     BreakAllowanceExceeded {
         agent: AgentId,
+        project: ProjectId,
+    },
+    /// A new working day began in `project`: its agents' break allowance and
+    /// calls-today, and its queues' day counters, start from zero.
+    DayStarted {
         project: ProjectId,
     },
 }

@@ -136,6 +136,13 @@ impl Engine {
         self.agents.get(&agent).map(|a| (a.status, a.presence()))
     }
 
+    /// How many interactions `agent` answered today (since their project's
+    /// last [`Event::DayStarted`](super::Event::DayStarted)); `None` if the
+    /// engine has never seen them.
+    pub fn calls_today(&self, agent: AgentId) -> Option<u32> {
+        self.agents.get(&agent).map(|a| a.calls_today)
+    }
+
     /// The queues `agent` is in now (empty when logged out or unknown).
     pub fn agent_queues(&self, agent: AgentId) -> Vec<QueueId> {
         self.agents.get(&agent).map_or_else(Vec::new, |a| {

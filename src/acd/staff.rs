@@ -36,6 +36,7 @@ impl Engine {
             .entry(agent)
             .or_insert_with(|| Agent::new(status, now));
         a.project = Some(project);
+        a.day_project = Some(project);
         a.last_activity = now;
         self.notices
             .push_back(Notice::AgentLoggedIn { agent, project });

@@ -30,7 +30,7 @@ use tokio::sync::{mpsc, oneshot};
 
 mod callbacks;
 mod recording;
-mod render;
+pub(crate) mod render;
 mod socket;
 mod transfer;
 
@@ -106,26 +106,26 @@ fn agent_of(
     }
 }
 
-fn agent_id(user: i64) -> AgentId {
+pub(crate) fn agent_id(user: i64) -> AgentId {
     AgentId(u64::try_from(user).unwrap_or(0))
 }
 
 /// An id from the path; anything else is simply not found.
-fn path_id(raw: &str) -> Result<u64, Problem> {
+pub(crate) fn path_id(raw: &str) -> Result<u64, Problem> {
     raw.parse()
         .ok()
         .filter(|id: &u64| *id > 0 && *id < (1 << 53))
         .ok_or_else(|| Problem::new("not-found", "no such item"))
 }
 
-fn invalid(field: &str, message: impl Into<String>) -> Problem {
+pub(crate) fn invalid(field: &str, message: impl Into<String>) -> Problem {
     Problem::from(AdminError::Invalid(vec![FieldError {
         field: field.to_owned(),
         message: message.into(),
     }]))
 }
 
-fn conflict(detail: impl Into<String>) -> Problem {
+pub(crate) fn conflict(detail: impl Into<String>) -> Problem {
     Problem::new("conflict", detail)
 }
 
@@ -134,7 +134,7 @@ fn dispatch_gone() -> Problem {
     Problem::new("internal-error", "dispatch is not running")
 }
 
-async fn ask<T>(
+pub(crate) async fn ask<T>(
     a: &AgentState,
     request: impl FnOnce(oneshot::Sender<T>) -> PanelRequest,
 ) -> Result<T, Problem> {

@@ -1,6 +1,7 @@
 //! HTTP: the SIP-over-WebSocket upgrade (RFC 7118), health and metrics, the
-//! admin API, the agent panel's API ([`agent`]) and the web pages (the agent
-//! panel itself at `/agent/`).
+//! admin API, the agent panel's API ([`agent`]), the supervisor panel's
+//! ([`supervisor`]) and the web pages (the panels themselves at `/agent/` and
+//! `/supervisor/`).
 
 pub mod admin;
 pub mod agent;
@@ -8,6 +9,7 @@ mod metrics;
 pub mod origin;
 mod pages;
 mod sip_ws;
+pub mod supervisor;
 
 pub use sip_ws::SipWsTransport;
 
@@ -40,7 +42,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(metrics::render))
         .nest(
             "/api",
-            admin::router(state.admin.clone(), agent::router(state.agent.clone())),
+            admin::router(
+                state.admin.clone(),
+                agent::router(state.agent.clone())
+                    .merge(supervisor::router(state.agent.clone())),
+            ),
         )
         .merge(pages::router())
         .with_state(state)

@@ -1,7 +1,8 @@
-//! The web pages `switchboard serve` ships: the agent panel at `/agent/` and
-//! the recordings page at `/recordings/`.
+//! The web pages `switchboard serve` ships: the agent panel at `/agent/`, the
+//! recordings page at `/recordings/` and the supervisor panel at
+//! `/supervisor/`.
 //!
-//! The files under `web/agent/` and `web/recordings/` are compiled into the binary as they are in
+//! The files under `web/agent/`, `web/recordings/` and `web/supervisor/` are compiled into the binary as they are in
 //! the repository (plain HTML, CSS and ES modules, with JsSIP bundled once by
 //! `tools/build-web` and committed), so serving them needs no build step and
 //! no folder beside the binary. Every answer carries its Content-Type, an
@@ -84,8 +85,29 @@ const RECORDINGS: &[Asset] = &[
     ),
 ];
 
+/// The supervisor panel: the agents of the user's queues, live.
+const SUPERVISOR: &[Asset] = &[
+    asset!("supervisor", "", "index.html", "text/html; charset=utf-8"),
+    asset!(
+        "supervisor",
+        "supervisor.js",
+        "supervisor.js",
+        "text/javascript; charset=utf-8"
+    ),
+    asset!(
+        "supervisor",
+        "supervisor.css",
+        "supervisor.css",
+        "text/css; charset=utf-8"
+    ),
+];
+
 /// The pages: the folder each is served under and its files.
-const PAGES: &[(&str, &[Asset])] = &[("agent", AGENT), ("recordings", RECORDINGS)];
+const PAGES: &[(&str, &[Asset])] = &[
+    ("agent", AGENT),
+    ("recordings", RECORDINGS),
+    ("supervisor", SUPERVISOR),
+];
 
 /// The page's own rules for the browser: scripts and styles only from this
 /// server, connections only back to it (the API and the two WebSockets).
@@ -197,6 +219,8 @@ mod tests {
         }
         let recordings = std::str::from_utf8(RECORDINGS[0].body).unwrap();
         assert!(recordings.contains("recordings.js") && recordings.contains("recordings.css"));
+        let supervisor = std::str::from_utf8(SUPERVISOR[0].body).unwrap();
+        assert!(supervisor.contains("supervisor.js") && supervisor.contains("supervisor.css"));
     }
 
     #[test]

@@ -12,7 +12,10 @@
 //!
 //! Clients (the agent panel's WebSocket) subscribe per agent: the snapshot and
 //! the subscription are taken under one lock, so nothing happens between the
-//! state a client starts from and the first event it receives. A client that
+//! state a client starts from and the first event it receives. Watchers of
+//! every agent (the supervisor panel) subscribe to all at once
+//! ([`AgentHub::subscribe_all`]): they hear which agent changed, and look
+//! again at that agent's view. A client that
 //! reconnects (a page reload) starts again from the snapshot, which carries
 //! the call in progress or the pending after-call work.
 //!
@@ -32,6 +35,10 @@ use crate::acd::{
 /// How many events a slow client may fall behind before it must resync
 /// from a snapshot.
 const CLIENT_BACKLOG: usize = 64;
+
+/// How many changed agents a watcher of all may fall behind before it must
+/// resync.
+const WATCH_BACKLOG: usize = 4096;
 
 /// A call being offered to an agent.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -123,6 +130,8 @@ pub struct AgentView {
     /// Whether dispatch would give them an internal transfer now: logged
     /// in, holding nothing, and Available or in a Transferable status.
     pub takes_transfer: bool,
+    /// Interactions answered today (their project's working day).
+    pub calls_today: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -138,6 +147,7 @@ struct Live {
     call: Option<Connected>,
     wrapup: Option<Wrapup>,
     takes_transfer: bool,
+    calls_today: u32,
 }
 
 impl Live {
@@ -153,6 +163,7 @@ impl Live {
             call: None,
             wrapup: None,
             takes_transfer: false,
+            calls_today: 0,
         }
     }
 }
@@ -166,6 +177,8 @@ struct Inner {
     offered: HashMap<CallId, Vec<AgentId>>,
     waiting: HashMap<QueueId, u32>,
     channels: HashMap<AgentId, broadcast::Sender<HubEvent>>,
+    /// Watchers of every agent: which agent changed.
+    all: Option<broadcast::Sender<AgentId>>,
 }
 
 impl Inner {
@@ -174,6 +187,11 @@ impl Inner {
     }
 
     fn tell(&mut self, agent: AgentId, event: HubEvent) {
+        if let Some(all) = &self.all {
+            if all.send(agent).is_err() {
+                self.all = None;
+            }
+        }
         if let Some(tx) = self.channels.get(&agent) {
             if tx.send(event).is_err() {
                 // Nobody listens any more.
@@ -228,7 +246,19 @@ impl Inner {
             call: live.call.clone(),
             wrapup: live.wrapup.clone(),
             takes_transfer: live.takes_transfer,
+            calls_today: live.calls_today,
         }
+    }
+
+    fn logged_in(&self, now: Millis) -> Vec<AgentView> {
+        let mut list: Vec<AgentView> = self
+            .agents
+            .iter()
+            .filter(|(_, live)| live.project.is_some())
+            .map(|(agent, _)| self.view(*agent, now))
+            .collect();
+        list.sort_by_key(|v| v.agent);
+        list
     }
 }
 
@@ -264,6 +294,27 @@ impl AgentHub {
             }
         };
         (inner.view(agent, now), rx)
+    }
+
+    /// The agents logged in now, by id.
+    pub fn logged_in(&self, now: Millis) -> Vec<AgentView> {
+        self.lock().logged_in(now)
+    }
+
+    /// The agents logged in at `now`, and from then on the id of each agent
+    /// whose view changed (as often as it changes: coalescing is the
+    /// watcher's).
+    pub fn subscribe_all(&self, now: Millis) -> (Vec<AgentView>, broadcast::Receiver<AgentId>) {
+        let mut inner = self.lock();
+        let rx = match &inner.all {
+            Some(tx) => tx.subscribe(),
+            None => {
+                let (tx, rx) = broadcast::channel(WATCH_BACKLOG);
+                inner.all = Some(tx);
+                rx
+            }
+        };
+        (inner.logged_in(now), rx)
     }
 
     /// The queue of a call the core holds, if the hub has seen it queue.
@@ -365,8 +416,10 @@ impl AgentHub {
                 // Whether they take a transfer changes only with their status
                 // or with what they hold, and either changes the presence.
                 let takes_transfer = engine.takes_transfer(*agent);
+                let calls_today = engine.calls_today(*agent).unwrap_or(0);
                 let live = inner.live(*agent, now);
                 live.takes_transfer = takes_transfer;
+                live.calls_today = calls_today;
                 live.status = Some(*status);
                 live.presence = *presence;
                 live.since = now;
@@ -375,6 +428,27 @@ impl AgentHub {
             }
             Notice::Queued { call, queue, .. } => {
                 inner.calls.insert(*call, *queue);
+            }
+            Notice::DayStarted { project } => {
+                let theirs: Vec<AgentId> = inner
+                    .agents
+                    .iter()
+                    .filter(|(_, live)| live.project == Some(*project))
+                    .map(|(a, _)| *a)
+                    .collect();
+                for agent in theirs {
+                    let left = engine.break_remaining(agent, now).unwrap_or_default();
+                    let calls_today = engine.calls_today(agent).unwrap_or(0);
+                    let live = inner.live(agent, now);
+                    // The view runs a break in progress down from `since`.
+                    live.break_left = if live.presence == Presence::Break {
+                        left + now.since(live.since)
+                    } else {
+                        left
+                    };
+                    live.calls_today = calls_today;
+                    inner.tell(agent, HubEvent::State);
+                }
             }
             Notice::OfferMissed { call, agent, miss } => {
                 let reason = match miss {

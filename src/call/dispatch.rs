@@ -33,6 +33,7 @@ use crate::sip::location::Location;
 use crate::sip::registrar::RegistrationChange;
 
 use super::agents::AgentHub;
+use super::day_turn::DayTurn;
 use super::now;
 use super::routing::RoutingHandle;
 use super::staffing::{self, LogoutReason, Staffing};
@@ -112,7 +113,11 @@ pub struct Dispatch {
     hub: Arc<AgentHub>,
     /// Queues whose waiting count may have changed since the last report.
     dirty: HashSet<acd::QueueId>,
+    /// Each project's working day, and the break time kept across restarts.
+    days: DayTurn,
 }
+
+mod day;
 
 /// The Available status agents start in: the system one (id 1) if present.
 fn available_status(config: &acd::Config) -> StatusId {
@@ -139,6 +144,8 @@ impl Dispatch {
         hub: Arc<AgentHub>,
     ) -> Result<Dispatch, acd::AcdError> {
         let available = available_status(&config);
+        let mut days = DayTurn::default();
+        days.configure(&config.projects, now());
         Ok(Dispatch {
             engine: Engine::try_new(config)?,
             registry,
@@ -148,6 +155,7 @@ impl Dispatch {
             staffing: Staffing::default(),
             hub,
             dirty: HashSet::new(),
+            days,
         })
     }
 
@@ -159,10 +167,14 @@ impl Dispatch {
         let mut counts = tokio::time::interval(COUNTS_EVERY);
         counts.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            let next = match (self.engine.poll_timeout(), self.staffing.poll_timeout()) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            let next = [
+                self.engine.poll_timeout(),
+                self.staffing.poll_timeout(),
+                self.days.poll_timeout(),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
             let deadline = next.map(|at| {
                 let wait = at.0.saturating_sub(unix_ms());
                 Instant::now() + std::time::Duration::from_millis(wait)
@@ -179,6 +191,7 @@ impl Dispatch {
                 _ = sleep_until(deadline) => {
                     let t = now();
                     self.engine.handle_timeout(t);
+                    self.turn_days(t);
                     self.staffing.handle_timeout(t);
                     self.carry_out_staffing();
                 }
@@ -224,6 +237,7 @@ impl Dispatch {
                 };
                 let done = self.engine.handle(now(), login);
                 if done.is_ok() {
+                    self.restore_break(agent, project);
                     self.staffing
                         .handle(now(), staffing::Input::PanelLogin { agent });
                     tracing::info!(%agent, %project, "agent logged in through the panel");
@@ -416,6 +430,7 @@ impl Dispatch {
     /// code is re-sent; agents whose assignments changed log in again.
     fn reconfigure(&mut self, config: acd::Config) {
         self.available = available_status(&config);
+        self.days.configure(&config.projects, now());
         for p in config.projects {
             self.apply(acd::Event::ProjectConfigured(p));
         }
@@ -447,6 +462,7 @@ impl Dispatch {
             queues,
         };
         self.engine.handle(now(), login)?;
+        self.restore_break(agent, project);
         Ok(())
     }
 
@@ -476,6 +492,9 @@ impl Dispatch {
             Notice::Queued { queue, .. } | Notice::LeftQueue { queue, .. } => {
                 self.dirty.insert(*queue);
             }
+            Notice::BreakEnded {
+                agent, used_today, ..
+            } => self.keep_break(*agent, *used_today),
             _ => {}
         }
         if matches!(

@@ -31,6 +31,7 @@ pub mod agents;
 pub mod callback;
 pub mod callback_call;
 pub mod consult;
+pub mod day_turn;
 pub mod dial;
 pub mod dispatch;
 pub mod flow;

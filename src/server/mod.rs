@@ -281,6 +281,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         hub.clone(),
     )
     .map_err(|e| anyhow::anyhow!("dispatch configuration: {e}"))?;
+    let (break_days, break_writer) = call::day_turn::break_store(&store)
+        .await
+        .context("reading the break time used today")?;
+    let dispatch = dispatch.keep_breaks(break_days, break_writer);
     let (dispatch_tx, dispatch_rx) = tokio::sync::mpsc::channel(call::dispatch::CAPACITY);
     {
         let mut changes = registrar.watch();

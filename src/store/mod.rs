@@ -7,6 +7,7 @@
 //! out: nothing acknowledged is lost.
 
 pub mod admin;
+pub mod break_days;
 mod bindings;
 pub mod callbacks;
 mod interactions;

@@ -2,6 +2,7 @@
 //! tests over random event sequences.
 
 mod callbacks;
+mod day_turn;
 mod flows;
 mod offers;
 mod props;

@@ -392,7 +392,8 @@ fn step(r: &mut Rig, m: &mut Model, op: Op) {
                     b.1 = Some(m.now);
                 }
             }
-            r.on(now, Event::DayStarted);
+            r.on(now, Event::DayStarted { project: P });
+            r.on(now, Event::DayStarted { project: P2 });
         }
     }
     absorb(r, m);

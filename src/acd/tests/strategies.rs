@@ -70,7 +70,7 @@ fn fewest_calls_goes_to_the_agent_with_fewest_today() {
         *counts.entry(take_one(&mut r, t(n), c(n))).or_insert(0) += 1;
     }
     assert_eq!(counts.values().copied().collect::<Vec<_>>(), vec![3, 3, 3]);
-    r.on(t(20), Event::DayStarted);
+    r.on(t(20), Event::DayStarted { project: P });
     r.status(t(21), A1, BREAK);
     assert_eq!(take_one(&mut r, t(22), c(20)), A2);
     r.status(t(23), A1, AVAILABLE);

@@ -186,7 +186,7 @@ fn live_metrics_per_queue_and_group() {
     assert_eq!(g.waiting, 2);
     assert_eq!(g.longest_wait, secs(45));
     assert_eq!(g.counters.offered, 4);
-    r.on(t(80), Event::DayStarted);
+    r.on(t(80), Event::DayStarted { project: P });
     assert_eq!(r.metrics(SALES, t(80)).counters, QueueCounters::default());
 }
 

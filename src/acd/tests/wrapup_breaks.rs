@@ -177,7 +177,7 @@ fn break_time_is_deducted_from_the_daily_allowance() {
         .notices()
         .iter()
         .any(|n| matches!(n, Notice::BreakAllowanceExceeded { .. })));
-    r.on(t(9000), Event::DayStarted);
+    r.on(t(9000), Event::DayStarted { project: P });
     assert_eq!(r.acd.break_remaining(A1, t(9000)), Some(secs(1800)));
     r.wait_until(t(9000 + 1801));
     assert!(r

@@ -70,7 +70,7 @@ pub(super) fn id(raw: &str) -> Result<i64, Problem> {
 
 /// The integer query parameter `name` (`?name=7`), if given; anything but
 /// an integer is a 400 problem naming it.
-pub(super) fn query_id(query: Option<&str>, name: &str) -> Result<Option<i64>, Problem> {
+pub(crate) fn query_id(query: Option<&str>, name: &str) -> Result<Option<i64>, Problem> {
     let prefix = format!("{name}=");
     let Some(value) = query
         .unwrap_or("")

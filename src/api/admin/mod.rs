@@ -19,7 +19,7 @@
 mod announcements;
 pub mod auth;
 mod callbacks;
-mod handlers;
+pub(crate) mod handlers;
 pub mod openapi;
 mod outbound;
 pub mod problem;

@@ -12,7 +12,7 @@ use crate::call::agents::{AgentView, Connected, Offer, Wrapup};
 use crate::store::admin::statuses::Status;
 use crate::store::admin::{panel, result_codes, statuses, AdminError};
 
-pub(super) fn presence_name(p: Presence) -> &'static str {
+pub(crate) fn presence_name(p: Presence) -> &'static str {
     match p {
         Presence::Offline => "offline",
         Presence::Available => "available",
@@ -23,7 +23,7 @@ pub(super) fn presence_name(p: Presence) -> &'static str {
     }
 }
 
-pub(super) fn queue_json(a: &AgentState, queue: Option<acd::QueueId>) -> Value {
+pub(crate) fn queue_json(a: &AgentState, queue: Option<acd::QueueId>) -> Value {
     match queue {
         Some(q) => {
             let name = a
@@ -38,7 +38,7 @@ pub(super) fn queue_json(a: &AgentState, queue: Option<acd::QueueId>) -> Value {
     }
 }
 
-pub(super) fn status_json(s: &Status) -> Value {
+pub(crate) fn status_json(s: &Status) -> Value {
     json!({"id": s.id, "name": s.name, "category": s.category.as_str()})
 }
 

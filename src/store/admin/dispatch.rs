@@ -65,6 +65,7 @@ impl Project {
     pub fn dispatch(&self) -> acd::ProjectConfig {
         acd::ProjectConfig {
             break_allowance: secs(self.break_minutes * 60),
+            time_zone: self.time_zone.clone(),
             ..acd::ProjectConfig::new(acd::ProjectId(id(self.id)))
         }
     }
