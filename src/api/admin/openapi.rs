@@ -179,6 +179,12 @@ fn schemas() -> Map<String, Value> {
                                            "description": "raised to 30 with a warning when shorter"}),
             ),
             ("service_level_secs", int(1, 3600)),
+            (
+                "service_level_target",
+                json!({"type": "integer", "minimum": 1, "maximum": 100,
+                       "description": "percent of calls to answer within service_level_secs \
+                                       (80 when left out); the wallboard colours against it"}),
+            ),
             ("auto_answer", boolean()),
             (
                 "profile",
