@@ -17,7 +17,8 @@
 //! whose phone cannot be reached.
 //!
 //! The dispatch task also feeds the agent hub ([`AgentHub`]) every notice and
-//! offer, and the queues' waiting counts every [`COUNTS_EVERY`].
+//! offer, and the queues' waiting counts every [`COUNTS_EVERY`]; the
+//! wallboard's live figures go out on the same tick ([`LiveFeed`]).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -36,6 +37,7 @@ use super::agents::AgentHub;
 use super::now;
 use super::routing::RoutingHandle;
 use super::staffing::{self, LogoutReason, Staffing};
+use super::wallboard::{LiveFeed, Wallboard};
 use super::{sleep_until, CallInput, CallbackInput, Registry};
 
 /// How often the queues' waiting counts go to the agent hub (when changed).
@@ -112,6 +114,7 @@ pub struct Dispatch {
     hub: Arc<AgentHub>,
     /// Queues whose waiting count may have changed since the last report.
     dirty: HashSet<acd::QueueId>,
+    wallboard: Option<LiveFeed>,
 }
 
 /// The Available status agents start in: the system one (id 1) if present.
@@ -148,7 +151,14 @@ impl Dispatch {
             staffing: Staffing::default(),
             hub,
             dirty: HashSet::new(),
+            wallboard: None,
         })
+    }
+
+    /// Publishes the queues' live figures to `board` too.
+    pub fn with_wallboard(mut self, board: Arc<Wallboard>) -> Dispatch {
+        self.wallboard = Some(LiveFeed::new(board));
+        self
     }
 
     /// Runs until every sender is gone.
@@ -362,6 +372,9 @@ impl Dispatch {
 
     /// Sends the waiting counts of the queues that changed to the hub.
     fn report_counts(&mut self) {
+        if let Some(feed) = &mut self.wallboard {
+            feed.publish(&self.engine, now());
+        }
         if self.dirty.is_empty() {
             return;
         }
@@ -452,6 +465,9 @@ impl Dispatch {
 
     /// Hands out everything the core produced, until it has nothing more.
     fn drain(&mut self) {
+        if let Some(feed) = &mut self.wallboard {
+            feed.touch();
+        }
         loop {
             let mut progressed = false;
             // Notices first: a call hears how it left its queue before it is
