@@ -13,10 +13,12 @@ fn the_openapi_document_lists_every_route_and_they_answer() {
     let doc = api.get("/api/openapi.json").json();
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
-    // Resources, the users' extras, the agent panel, interactions, callbacks.
-    assert_eq!(paths.len(), 32 + 6 + 12 + 4 + 2);
+    // Resources, the users' extras, the agent panel, interactions, callbacks,
+    // the wallboard.
+    assert_eq!(paths.len(), 32 + 6 + 12 + 4 + 2 + 2);
     // The operations beyond the five of each resource are answered in
-    // tests/admin_users.rs, and the agent panel's in tests/agent_panel.rs.
+    // tests/admin_users.rs, the agent panel's in tests/agent_panel.rs, and
+    // the wallboard's WebSocket in tests/wallboard.rs.
     let beyond = [
         "/api/login",
         "/api/logout",
@@ -25,6 +27,7 @@ fn the_openapi_document_lists_every_route_and_they_answer() {
         "/api/users/{id}/permissions",
         "/api/users/{id}/extensions/{sip_username}",
         "/api/outbound-routes/match",
+        "/api/wallboard/socket",
     ];
     let beyond = |p: &str| beyond.contains(&p) || p.starts_with("/api/agent/");
     for (path, item) in paths.iter().filter(|(p, _)| !beyond(p)) {

@@ -17,6 +17,7 @@ use serde_json::{json, Map, Value};
 mod agent;
 mod callbacks;
 mod users;
+mod wallboard;
 
 use super::problem::KINDS;
 use super::{AdminState, RESOURCES};
@@ -454,6 +455,7 @@ fn schemas() -> Map<String, Value> {
     users::schemas(&mut out);
     agent::schemas(&mut out);
     callbacks::schemas(&mut out);
+    wallboard::schemas(&mut out);
     out.insert(
         "Interaction".into(),
         json!({
@@ -809,6 +811,7 @@ pub fn document() -> Value {
     users::paths(&mut paths);
     agent::paths(&mut paths);
     callbacks::paths(&mut paths);
+    wallboard::paths(&mut paths);
     paths.insert(
         "/api/openapi.json".into(),
         json!({"get": {
@@ -867,6 +870,7 @@ mod tests {
                 + users::EXTRA_PATHS
                 + agent::EXTRA_PATHS
                 + callbacks::EXTRA_PATHS
+                + wallboard::EXTRA_PATHS
         );
         let text = doc.to_string();
         for reference in text.split("#/components/schemas/").skip(1) {
