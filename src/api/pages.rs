@@ -1,7 +1,7 @@
-//! The web pages `switchboard serve` ships: the agent panel at `/agent/` and
-//! the recordings page at `/recordings/`.
+//! The web pages `switchboard serve` ships: the agent panel at `/agent/`,
+//! the recordings page at `/recordings/` and the wallboard at `/wallboard/`.
 //!
-//! The files under `web/agent/` and `web/recordings/` are compiled into the binary as they are in
+//! The files under `web/<page>/` are compiled into the binary as they are in
 //! the repository (plain HTML, CSS and ES modules, with JsSIP bundled once by
 //! `tools/build-web` and committed), so serving them needs no build step and
 //! no folder beside the binary. Every answer carries its Content-Type, an
@@ -84,8 +84,29 @@ const RECORDINGS: &[Asset] = &[
     ),
 ];
 
+/// The wallboard: a tile per queue and queue group, updated live.
+const WALLBOARD: &[Asset] = &[
+    asset!("wallboard", "", "index.html", "text/html; charset=utf-8"),
+    asset!(
+        "wallboard",
+        "wallboard.js",
+        "wallboard.js",
+        "text/javascript; charset=utf-8"
+    ),
+    asset!(
+        "wallboard",
+        "wallboard.css",
+        "wallboard.css",
+        "text/css; charset=utf-8"
+    ),
+];
+
 /// The pages: the folder each is served under and its files.
-const PAGES: &[(&str, &[Asset])] = &[("agent", AGENT), ("recordings", RECORDINGS)];
+const PAGES: &[(&str, &[Asset])] = &[
+    ("agent", AGENT),
+    ("recordings", RECORDINGS),
+    ("wallboard", WALLBOARD),
+];
 
 /// The page's own rules for the browser: scripts and styles only from this
 /// server, connections only back to it (the API and the two WebSockets).
@@ -197,6 +218,8 @@ mod tests {
         }
         let recordings = std::str::from_utf8(RECORDINGS[0].body).unwrap();
         assert!(recordings.contains("recordings.js") && recordings.contains("recordings.css"));
+        let wallboard = std::str::from_utf8(WALLBOARD[0].body).unwrap();
+        assert!(wallboard.contains("wallboard.js") && wallboard.contains("wallboard.css"));
     }
 
     #[test]
