@@ -1098,3 +1098,62 @@ fn the_supervisor_panel_follows_an_agent_and_changes_them() {
     let me = own.get("/api/agent/me").json();
     assert!(me["session"].is_null(), "logged out: {me}");
 }
+
+// ------------------------------------------------------------------ wallboard
+
+/// (w) The wallboard page follows the demo queue live: a waiting caller, the
+/// caller's abandon, then a call an agent's phone answers.
+#[test]
+fn the_wallboard_shows_waiting_abandoned_and_answered_calls_as_they_happen() {
+    let (server, api) = demo("");
+    let queue = demo_queue(&api)["id"].as_i64().unwrap();
+    let supervisor = common::users::make_profile(
+        &api,
+        "Wallboard",
+        &["menu.supervisor_panel".into(), "queue.all".into()],
+    );
+    common::users::make_user(
+        &api,
+        "sam",
+        "sam-supervises-123",
+        json!({"profiles": [supervisor]}),
+    );
+    let sam = Agent {
+        login: "sam".into(),
+        password: "sam-supervises-123".into(),
+    };
+    let mut browser = Browser::start(&server, "wallboard.mjs", &[&sam], json!({"queue": queue}));
+    let ready = browser.expect("ready", MINUTE);
+    assert_eq!(
+        (&ready["waiting"], &ready["answered"], &ready["abandoned"]),
+        (&json!("0"), &json!("0"), &json!("0")),
+        "{ready}"
+    );
+
+    // Nobody works: the caller waits, then hangs up.
+    let caller = call_in_background(
+        &server,
+        "queue_caller.xml",
+        vec!["-d".into(), "4000".into()],
+    );
+    browser.expect("waiting", MINUTE);
+    let run = caller.join().unwrap();
+    assert!(run.success && run.successful_calls == 1, "{}", run.output);
+    browser.expect("abandoned", MINUTE);
+
+    // A desk phone answers the next caller.
+    let _desk = Phones::start(&server, &["1001"], "agent_answer.xml");
+    let caller = call_in_background(
+        &server,
+        "queue_caller.xml",
+        vec!["-d".into(), "1500".into()],
+    );
+    browser.expect("answered", MINUTE);
+    let run = caller.join().unwrap();
+    assert!(run.success && run.successful_calls == 1, "{}", run.output);
+    // One of two within the service level; the answered call's lengths.
+    let completed = browser.expect("completed", MINUTE);
+    assert_ne!(completed["asa"], "–", "{completed}");
+    assert_ne!(completed["aht"], "–", "{completed}");
+    browser.finish(MINUTE);
+}

@@ -79,6 +79,11 @@ impl Engine {
         Some(self.metrics_of(q, now))
     }
 
+    /// The ids of every queue the engine runs.
+    pub fn queue_ids(&self) -> impl Iterator<Item = QueueId> + '_ {
+        self.queue_at.keys().copied()
+    }
+
     /// The live metrics of every queue of `group`, added up.
     pub fn group_metrics(&self, group: QueueGroupId, now: Millis) -> Option<QueueMetrics> {
         let mut total = QueueMetrics::default();

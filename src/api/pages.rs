@@ -1,8 +1,8 @@
-//! The web pages `switchboard serve` ships: the agent panel at `/agent/`, the
-//! recordings page at `/recordings/` and the supervisor panel at
-//! `/supervisor/`.
+//! The web pages `switchboard serve` ships: the agent panel at `/agent/`,
+//! the recordings page at `/recordings/`, the supervisor panel at
+//! `/supervisor/` and the wallboard at `/wallboard/`.
 //!
-//! The files under `web/agent/`, `web/recordings/` and `web/supervisor/` are compiled into the binary as they are in
+//! The files under `web/<page>/` are compiled into the binary as they are in
 //! the repository (plain HTML, CSS and ES modules, with JsSIP bundled once by
 //! `tools/build-web` and committed), so serving them needs no build step and
 //! no folder beside the binary. Every answer carries its Content-Type, an
@@ -98,6 +98,19 @@ const SUPERVISOR: &[Asset] = &[
         "supervisor",
         "supervisor.css",
         "supervisor.css",
+/// The wallboard: a tile per queue and queue group, updated live.
+const WALLBOARD: &[Asset] = &[
+    asset!("wallboard", "", "index.html", "text/html; charset=utf-8"),
+    asset!(
+        "wallboard",
+        "wallboard.js",
+        "wallboard.js",
+        "text/javascript; charset=utf-8"
+    ),
+    asset!(
+        "wallboard",
+        "wallboard.css",
+        "wallboard.css",
         "text/css; charset=utf-8"
     ),
 ];
@@ -107,6 +120,7 @@ const PAGES: &[(&str, &[Asset])] = &[
     ("agent", AGENT),
     ("recordings", RECORDINGS),
     ("supervisor", SUPERVISOR),
+    ("wallboard", WALLBOARD),
 ];
 
 /// The page's own rules for the browser: scripts and styles only from this
@@ -221,6 +235,8 @@ mod tests {
         assert!(recordings.contains("recordings.js") && recordings.contains("recordings.css"));
         let supervisor = std::str::from_utf8(SUPERVISOR[0].body).unwrap();
         assert!(supervisor.contains("supervisor.js") && supervisor.contains("supervisor.css"));
+        let wallboard = std::str::from_utf8(WALLBOARD[0].body).unwrap();
+        assert!(wallboard.contains("wallboard.js") && wallboard.contains("wallboard.css"));
     }
 
     #[test]

@@ -17,7 +17,8 @@
 //! whose phone cannot be reached.
 //!
 //! The dispatch task also feeds the agent hub ([`AgentHub`]) every notice and
-//! offer, and the queues' waiting counts every [`COUNTS_EVERY`].
+//! offer, and the queues' waiting counts every [`COUNTS_EVERY`]; the
+//! wallboard's live figures go out on the same tick ([`LiveFeed`]).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -37,6 +38,7 @@ use super::day_turn::DayTurn;
 use super::now;
 use super::routing::RoutingHandle;
 use super::staffing::{self, LogoutReason, Staffing};
+use super::wallboard::{LiveFeed, Wallboard};
 use super::{sleep_until, CallInput, CallbackInput, Registry};
 
 /// How often the queues' waiting counts go to the agent hub (when changed).
@@ -115,6 +117,7 @@ pub struct Dispatch {
     dirty: HashSet<acd::QueueId>,
     /// Each project's working day, and the break time kept across restarts.
     days: DayTurn,
+    wallboard: Option<LiveFeed>,
 }
 
 mod day;
@@ -156,7 +159,14 @@ impl Dispatch {
             hub,
             dirty: HashSet::new(),
             days,
+            wallboard: None,
         })
+    }
+
+    /// Publishes the queues' live figures to `board` too.
+    pub fn with_wallboard(mut self, board: Arc<Wallboard>) -> Dispatch {
+        self.wallboard = Some(LiveFeed::new(board));
+        self
     }
 
     /// Runs until every sender is gone.
@@ -376,6 +386,9 @@ impl Dispatch {
 
     /// Sends the waiting counts of the queues that changed to the hub.
     fn report_counts(&mut self) {
+        if let Some(feed) = &mut self.wallboard {
+            feed.publish(&self.engine, now());
+        }
         if self.dirty.is_empty() {
             return;
         }
@@ -468,6 +481,9 @@ impl Dispatch {
 
     /// Hands out everything the core produced, until it has nothing more.
     fn drain(&mut self) {
+        if let Some(feed) = &mut self.wallboard {
+            feed.touch();
+        }
         loop {
             let mut progressed = false;
             // Notices first: a call hears how it left its queue before it is

@@ -46,6 +46,7 @@ pub mod records;
 pub mod routing;
 pub mod signalling;
 pub mod staffing;
+pub mod wallboard;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -364,6 +365,8 @@ pub struct Services {
     pub settings: CallSettings,
     pub sip: SipLocal,
     pub metrics: Arc<CallMetrics>,
+    /// Told of every completed interaction record.
+    pub wallboard: Arc<wallboard::Wallboard>,
     next_leg: AtomicU64,
 }
 
@@ -383,10 +386,12 @@ impl Services {
         settings: CallSettings,
         sip: SipLocal,
         metrics: Arc<CallMetrics>,
+        wallboard: Arc<wallboard::Wallboard>,
     ) -> Services {
         Services {
             core,
-            records: records::RecordWriter::start(store.clone()),
+            records: records::RecordWriter::start(store.clone(), wallboard.clone()),
+            wallboard,
             store,
             location,
             authorize,

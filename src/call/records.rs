@@ -6,7 +6,10 @@
 //! acknowledged is lost). One writer task takes them from every call and
 //! commits whatever has queued up in one transaction, so a thousand calls a
 //! second cost a few hundred commits, not thousands; each call waits only for
-//! the commit that carries its write.
+//! the commit that carries its write. The records a commit completed go on
+//! to the wallboard, so its day's figures are those of the stored rows.
+
+use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -15,6 +18,7 @@ use crate::store::{InteractionWrite, Store};
 
 use super::flow::RecordWrite;
 use super::metrics::CallMetrics;
+use super::wallboard::Wallboard;
 use super::Services;
 
 /// The most writes one transaction carries.
@@ -29,10 +33,10 @@ pub struct RecordWriter {
 }
 
 impl RecordWriter {
-    /// Starts the writer task.
-    pub fn start(store: Store) -> RecordWriter {
+    /// Starts the writer task; `wallboard` is told of every completed record.
+    pub fn start(store: Store, wallboard: Arc<Wallboard>) -> RecordWriter {
         let (tx, rx) = mpsc::channel(BATCH * 16);
-        tokio::spawn(run(store, rx));
+        tokio::spawn(run(store, wallboard, rx));
         RecordWriter { tx }
     }
 
@@ -82,17 +86,28 @@ pub async fn write(s: &Services, how: RecordWrite, record: &InteractionRecord) {
     }
 }
 
-async fn run(store: Store, mut rx: mpsc::Receiver<Request>) {
+async fn run(store: Store, wallboard: Arc<Wallboard>, mut rx: mpsc::Receiver<Request>) {
     let mut batch: Vec<Request> = Vec::with_capacity(BATCH);
     while rx.recv_many(&mut batch, BATCH).await > 0 {
         let writes: Vec<InteractionWrite> = batch.iter().map(|(w, _)| w.clone()).collect();
-        let result = store
-            .write_interactions(&writes)
-            .await
-            .map_err(|e| e.to_string());
-        if let Err(e) = &result {
-            tracing::error!(error = %e, writes = writes.len(), "interaction records not stored");
-        }
+        let result = match store.write_interactions(&writes).await {
+            Ok(completed) => {
+                for write in &writes {
+                    match write {
+                        InteractionWrite::Complete(r) if completed.contains(&r.interaction_id) => {
+                            wallboard.completed(r)
+                        }
+                        InteractionWrite::Checkpoint(r) => wallboard.checkpoint(r),
+                        _ => {}
+                    }
+                }
+                Ok(())
+            }
+            Err(e) => {
+                tracing::error!(error = %e, writes = writes.len(), "interaction records not stored");
+                Err(e.to_string())
+            }
+        };
         for (_, done) in batch.drain(..) {
             let _ = done.send(result.clone());
         }

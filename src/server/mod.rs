@@ -273,6 +273,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .context("loading the dispatch configuration")?;
     let hub = Arc::new(call::agents::AgentHub::default());
+    let wallboard = Arc::new(call::wallboard::Wallboard::default());
+    let seeded = call::wallboard::seed(&wallboard, &store, call::now())
+        .await
+        .context("reading today's interaction records for the wallboard")?;
+    tracing::info!(records = seeded, "wallboard seeded with today's records");
     let dispatch = call::dispatch::Dispatch::new(
         acd_config,
         registry.clone(),
@@ -280,7 +285,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         location.clone(),
         hub.clone(),
     )
-    .map_err(|e| anyhow::anyhow!("dispatch configuration: {e}"))?;
+    .map_err(|e| anyhow::anyhow!("dispatch configuration: {e}"))?
+    .with_wallboard(wallboard.clone());
     let (break_days, break_writer) = call::day_turn::break_store(&store)
         .await
         .context("reading the break time used today")?;
@@ -335,6 +341,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         },
         SipLocal::new(sip_udp, sip_tcp).with_websocket(http_local),
         call_metrics.clone(),
+        wallboard.clone(),
     ));
     // Callback entries have no caller's task: call control's callback
     // service takes their offers; open requests go back to dispatch.

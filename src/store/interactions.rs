@@ -190,8 +190,13 @@ impl Store {
     /// Applies several writes in one transaction (group commit): all of
     /// them are durable when it returns, or none is. Each write does what
     /// [`Store::open_interaction`], [`Store::checkpoint_interaction`] or
-    /// [`Store::complete_interaction`] does alone.
-    pub async fn write_interactions(&self, writes: &[InteractionWrite]) -> Result<(), StoreError> {
+    /// [`Store::complete_interaction`] does alone. Answers the
+    /// interactions whose row this batch completed (not those that were
+    /// complete already).
+    pub async fn write_interactions(
+        &self,
+        writes: &[InteractionWrite],
+    ) -> Result<Vec<InteractionId>, StoreError> {
         let open = format!(
             "INSERT INTO interactions ({COLUMNS}) VALUES ({PLACEHOLDERS}) \
              ON CONFLICT (interaction_id) DO NOTHING"
@@ -218,6 +223,7 @@ impl Store {
         }
         let now = Millis(u64::try_from(unix_ms(SystemTime::now())).unwrap_or(0));
         let mut tx = self.pool().begin().await?;
+        let mut completed = Vec::new();
         for write in writes {
             let query = match write {
                 InteractionWrite::Open(r) => {
@@ -234,11 +240,12 @@ impl Store {
             if let InteractionWrite::Complete(r) = write {
                 if done.rows_affected() == 1 {
                     write_user_tags(&mut tx, r).await?;
+                    completed.push(r.interaction_id);
                 }
             }
         }
         tx.commit().await?;
-        Ok(())
+        Ok(completed)
     }
 
     /// Closes every row left open, marking it interrupted at `now`; returns how

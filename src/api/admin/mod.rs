@@ -5,7 +5,9 @@
 //! agents at `/api/queues/{id}/agents` (GET, and PUT of the whole list);
 //! users' permissions, extensions and CSV import/export; login sessions;
 //! interaction records, their recordings and the log of who listened
-//! ([`recordings`]), and the recorded ones a page at a time ([`recorded`]); and the OpenAPI document at `/api/openapi.json`.
+//! ([`recordings`]), and the recorded ones a page at a time ([`recorded`]);
+//! the wallboard's figures and their WebSocket ([`wallboard`]); and the
+//! OpenAPI document at `/api/openapi.json`.
 //!
 //! Every request but `POST /api/login` needs the admin token (the
 //! `http.admin_token` key, or the token generated at start-up) or a session
@@ -31,6 +33,7 @@ mod replace;
 mod resources;
 pub mod scope;
 mod users;
+pub mod wallboard;
 
 use std::sync::Arc;
 
@@ -169,6 +172,8 @@ where
     .route("/recording-listens", get(recordings::listens))
     .route("/callbacks", get(callbacks::list).post(callbacks::create))
     .route("/callbacks/{id}", axum::routing::delete(callbacks::cancel))
+    .route("/wallboard", get(wallboard::snapshot))
+    .route("/wallboard/socket", get(wallboard::socket))
     .fallback(|| async { Problem::new("not-found", "no such resource") })
     .method_not_allowed_fallback(|| async {
         Problem::new(

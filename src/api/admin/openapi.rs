@@ -18,6 +18,7 @@ mod agent;
 mod callbacks;
 mod supervisor;
 mod users;
+mod wallboard;
 
 use super::problem::KINDS;
 use super::{AdminState, RESOURCES};
@@ -180,6 +181,12 @@ fn schemas() -> Map<String, Value> {
                                            "description": "raised to 30 with a warning when shorter"}),
             ),
             ("service_level_secs", int(1, 3600)),
+            (
+                "service_level_target",
+                json!({"type": "integer", "minimum": 1, "maximum": 100,
+                       "description": "percent of calls to answer within service_level_secs \
+                                       (80 when left out); the wallboard colours against it"}),
+            ),
             ("auto_answer", boolean()),
             (
                 "profile",
@@ -450,6 +457,7 @@ fn schemas() -> Map<String, Value> {
     agent::schemas(&mut out);
     callbacks::schemas(&mut out);
     supervisor::schemas(&mut out);
+    wallboard::schemas(&mut out);
     out.insert(
         "Interaction".into(),
         json!({
@@ -806,6 +814,7 @@ pub fn document() -> Value {
     agent::paths(&mut paths);
     callbacks::paths(&mut paths);
     supervisor::paths(&mut paths);
+    wallboard::paths(&mut paths);
     paths.insert(
         "/api/openapi.json".into(),
         json!({"get": {
@@ -865,6 +874,7 @@ mod tests {
                 + agent::EXTRA_PATHS
                 + callbacks::EXTRA_PATHS
                 + supervisor::EXTRA_PATHS
+                + wallboard::EXTRA_PATHS
         );
         let text = doc.to_string();
         for reference in text.split("#/components/schemas/").skip(1) {

@@ -104,6 +104,9 @@ pub struct Queue {
     pub priority: i64,
     pub queue_timeout_secs: i64,
     pub service_level_secs: i64,
+    /// The share answered within `service_level_secs` the queue aims at, in
+    /// percent.
+    pub service_level_target: i64,
     pub auto_answer: bool,
     /// The profile agents serving this queue get while they do.
     pub profile: Option<String>,
@@ -153,6 +156,8 @@ pub struct QueueInput {
     pub queue_timeout_secs: i64,
     #[serde(default = "defaults::service_level")]
     pub service_level_secs: i64,
+    #[serde(default = "defaults::service_level_target")]
+    pub service_level_target: i64,
     #[serde(default)]
     pub auto_answer: bool,
     #[serde(default)]
@@ -196,12 +201,15 @@ mod defaults {
     pub fn service_level() -> i64 {
         20
     }
+    pub fn service_level_target() -> i64 {
+        80
+    }
 }
 
 const COLUMNS: &str = "id, project_id, name, call_mode, number, strategy, kind, channel_weight, \
     agent_timeout_secs, after_call_work_secs, position_announcement, announcement_frequency_secs, \
     exit_queue_id, hold_music, priority, queue_timeout_secs, service_level_secs, auto_answer, profile, \
-    exit_kind, recording, outbound_caller_id";
+    exit_kind, recording, outbound_caller_id, service_level_target";
 
 fn from_row(row: &SqliteRow) -> Result<Queue, AdminError> {
     Ok(Queue {
@@ -228,6 +236,7 @@ fn from_row(row: &SqliteRow) -> Result<Queue, AdminError> {
         result_codes: Vec::new(),
         recording: RecordingMode::parse(row.try_get(20)?)?,
         caller_id: row.try_get(21)?,
+        service_level_target: row.try_get(22)?,
     })
 }
 
@@ -313,6 +322,7 @@ fn settle(
         queue_timeout_secs = MIN_QUEUE_TIMEOUT_SECS;
     }
     c.range("service_level_secs", input.service_level_secs, 1, 3600);
+    c.range("service_level_target", input.service_level_target, 1, 100);
     if let Some(p) = &input.profile {
         c.text("profile", p, 100);
     }
@@ -338,6 +348,7 @@ fn settle(
             priority: input.priority,
             queue_timeout_secs,
             service_level_secs: input.service_level_secs,
+            service_level_target: input.service_level_target,
             auto_answer: input.auto_answer,
             profile: input.profile,
             result_codes: input.result_codes,
@@ -429,14 +440,14 @@ async fn save(
          position_announcement = ?, announcement_frequency_secs = ?, exit_queue_id = ?, \
          hold_music = ?, priority = ?, queue_timeout_secs = ?, service_level_secs = ?, \
          auto_answer = ?, profile = ?, exit_kind = ?, recording = ?, outbound_caller_id = ?, \
-         updated_at = ? WHERE id = ?"
+         service_level_target = ?, updated_at = ? WHERE id = ?"
     } else {
         "INSERT INTO queues (project_id, name, call_mode, number, strategy, kind, channel_weight, \
          agent_timeout_secs, after_call_work_secs, position_announcement, \
          announcement_frequency_secs, exit_queue_id, hold_music, priority, queue_timeout_secs, \
          service_level_secs, auto_answer, profile, exit_kind, recording, outbound_caller_id, \
-         updated_at, created_at, id) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+         service_level_target, updated_at, created_at, id) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     };
     let mut q = sqlx::query(sql)
         .bind(queue.project_id)
@@ -460,6 +471,7 @@ async fn save(
         .bind(queue.exit_kind.as_str())
         .bind(queue.recording.as_str())
         .bind(&queue.caller_id)
+        .bind(queue.service_level_target)
         .bind(now);
     if id.is_none() {
         q = q.bind(now);
