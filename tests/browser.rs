@@ -1092,6 +1092,7 @@ fn the_supervisor_panel_follows_an_agent_and_changes_them() {
     let me = own.get("/api/agent/me").json();
     assert_eq!(me["session"]["status"]["id"], lunch, "{me}");
     assert_eq!(me["session"]["presence"], "break", "{me}");
+    browser.tell("checked");
 
     browser.expect("removed", MINUTE);
     browser.finish(MINUTE);

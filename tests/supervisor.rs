@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use common::calls::*;
 use common::http::{assert_problem, conformance, created, Api, Reply};
-use common::users::{as_user, id, make_profile, make_user, token};
+use common::users::{as_user, id, make_profile, make_user, profile_id, token};
 use common::TestServer;
 use serde_json::{json, Value};
 
@@ -39,12 +39,11 @@ fn floor() -> Floor {
     let other = common::http::project(&api, "Elsewhere");
     let other_queue = common::http::queue(&api, other, "Elsewhere queue", "700");
     let a3 = agent_id(&server, "1003");
-    let user = api.get(&format!("/api/users/{a3}")).json();
     let reply = api.put(
         &format!("/api/users/{a3}"),
-        &json!({"username": "1003", "first_name": user["first_name"],
-                "last_name": user["last_name"], "projects": [other],
-                "queues": [other_queue], "profiles": user["profiles"]}),
+        &json!({"username": "1003", "first_name": "Grace", "last_name": "Hopper",
+                "projects": [other], "queues": [other_queue],
+                "profiles": [profile_id(&api, "Agent")]}),
     );
     assert_eq!(reply.status, 200, "{}", reply.body);
     let a1 = agent_id(&server, "1001");
@@ -173,11 +172,19 @@ fn a_supervisor_sees_and_changes_only_the_agents_of_their_queues_and_projects() 
 
     // Filters.
     let by_group = boss.get(&format!("/api/supervisor/agents?agent_group={}", f.team));
-    let ids: Vec<&Value> = by_group.json().as_array().unwrap().iter().map(|a| &a["id"]).collect();
-    assert_eq!(ids, [&json!(f.a1)]);
+    let ids: Vec<Value> = by_group
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].clone())
+        .collect();
+    assert_eq!(ids, [json!(f.a1)]);
     let by_queue = boss.get(&format!("/api/supervisor/agents?queue={}", f.other_queue));
     assert_eq!(by_queue.json(), json!([]));
-    let by_queue = f.api.get(&format!("/api/supervisor/agents?queue={}", f.other_queue));
+    let by_queue = f
+        .api
+        .get(&format!("/api/supervisor/agents?queue={}", f.other_queue));
     assert_eq!(row(&by_queue.json(), f.a3)["project"]["name"], "Elsewhere");
     assert_problem(&boss.get("/api/supervisor/agents?queue=abc"), 400);
 
@@ -190,7 +197,13 @@ fn a_supervisor_sees_and_changes_only_the_agents_of_their_queues_and_projects() 
         agent.get("/api/supervisor/agents"),
     );
     let p = assert_problem(&agent.get("/api/supervisor/agents"), 403);
-    assert!(p["detail"].as_str().unwrap().contains("menu.supervisor_panel"), "{p}");
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("menu.supervisor_panel"),
+        "{p}"
+    );
     // The menu alone shows agents, changes none.
     let watcher = f.user(
         "watcher",
@@ -203,9 +216,18 @@ fn a_supervisor_sees_and_changes_only_the_agents_of_their_queues_and_projects() 
         &watcher.put(&format!("/api/supervisor/agents/{}/status", f.a1), &status),
         403,
     );
-    assert!(p["detail"].as_str().unwrap().contains("status.change_others"), "{p}");
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("status.change_others"),
+        "{p}"
+    );
     assert_problem(
-        &watcher.post(&format!("/api/supervisor/agents/{}/logout", f.a1), &json!({})),
+        &watcher.post(
+            &format!("/api/supervisor/agents/{}/logout", f.a1),
+            &json!({}),
+        ),
         403,
     );
 
@@ -228,7 +250,10 @@ fn a_supervisor_sees_and_changes_only_the_agents_of_their_queues_and_projects() 
         .iter()
         .map(|s| s["name"].as_str().unwrap())
         .collect();
-    assert!(names.contains(&"Lunch") && !names.contains(&"Coaching"), "{settable}");
+    assert!(
+        names.contains(&"Lunch") && !names.contains(&"Coaching"),
+        "{settable}"
+    );
     let reply = boss.put(
         &format!("/api/supervisor/agents/{}/status", f.a1),
         &json!({"status": "lunch"}),
@@ -258,7 +283,10 @@ fn a_supervisor_sees_and_changes_only_the_agents_of_their_queues_and_projects() 
     assert_eq!(logout(&boss, f.a2).status, 204);
     f.wait_agents(&boss, &[f.a1]);
     let p = assert_problem(&put(&boss, f.a2, f.lunch), 409);
-    assert!(p["detail"].as_str().unwrap().contains("not logged in"), "{p}");
+    assert!(
+        p["detail"].as_str().unwrap().contains("not logged in"),
+        "{p}"
+    );
     assert_problem(&logout(&boss, f.a2), 409);
     documented(
         &doc,
@@ -273,7 +301,10 @@ fn the_list_shows_the_call_an_agent_is_on_and_counts_calls_today() {
     let f = floor();
     let boss = f.supervisor();
     let logout = |agent: u64| {
-        let reply = boss.post(&format!("/api/supervisor/agents/{agent}/logout"), &json!({}));
+        let reply = boss.post(
+            &format!("/api/supervisor/agents/{agent}/logout"),
+            &json!({}),
+        );
         assert_eq!(reply.status, 204, "{}", reply.body);
     };
     // Only 1001 takes the call.
@@ -285,7 +316,12 @@ fn the_list_shows_the_call_an_agent_is_on_and_counts_calls_today() {
         move || {
             let inf = dir.join("caller.csv");
             std::fs::write(&inf, "SEQUENTIAL\ncaller;\n").unwrap();
-            common::sipp("queue_caller.xml", server_udp, &inf, &["-s", DID, "-m", "1", "-d", "4000"])
+            common::sipp(
+                "queue_caller.xml",
+                server_udp,
+                &inf,
+                &["-s", DID, "-m", "1", "-d", "4000"],
+            )
         }
     });
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -297,7 +333,13 @@ fn the_list_shows_the_call_an_agent_is_on_and_counts_calls_today() {
         assert!(Instant::now() < deadline, "never in call: {a}");
         std::thread::sleep(Duration::from_millis(100));
     };
-    assert!(on_call["call"]["caller"].as_str().unwrap().starts_with("+1555"), "{on_call}");
+    assert!(
+        on_call["call"]["caller"]
+            .as_str()
+            .unwrap()
+            .starts_with("+1555"),
+        "{on_call}"
+    );
     assert_eq!(on_call["call"]["queue"]["id"], f.queue, "{on_call}");
     assert_eq!(on_call["calls_today"], 1, "{on_call}");
     let run = caller.join().unwrap();
@@ -336,7 +378,10 @@ impl Floor {
 
     /// Sets the demo project's break allowance and time zone.
     fn project_day(&self, break_minutes: i64, time_zone: &str) {
-        let p = self.api.get(&format!("/api/projects/{}", self.project)).json();
+        let p = self
+            .api
+            .get(&format!("/api/projects/{}", self.project))
+            .json();
         let reply = self.api.put(
             &format!("/api/projects/{}", self.project),
             &json!({"name": p["name"], "break_minutes": break_minutes, "time_zone": time_zone}),

@@ -44,8 +44,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/api",
             admin::router(
                 state.admin.clone(),
-                agent::router(state.agent.clone())
-                    .merge(supervisor::router(state.agent.clone())),
+                agent::router(state.agent.clone()).merge(supervisor::router(state.agent.clone())),
             ),
         )
         .merge(pages::router())

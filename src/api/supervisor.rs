@@ -107,13 +107,22 @@ impl Scope {
         self.sees_project(project.0 as i64) && self.sees_queues(&queues)
     }
 
-    /// Whether an agent who is not logged in would be in scope, by their
-    /// stored projects and queues.
-    fn sees_stored(&self, dir: &Directory, user: i64) -> bool {
+    /// Whether an agent who is not logged in would be in scope: they are
+    /// assigned a queue the supervisor sees, of one of their projects.
+    fn sees_stored(&self, a: &AgentState, dir: &Directory, user: i64) -> bool {
         let Some(u) = dir.users.get(&user) else {
             return false;
         };
-        u.projects.iter().any(|p| self.sees_project(*p)) && self.sees_queues(&u.queues)
+        if u.queues.is_empty() {
+            return self.has("queue.all") && u.projects.iter().any(|p| self.sees_project(*p));
+        }
+        let routing = a.routing.get();
+        u.queues.iter().any(|q| {
+            self.principal.sees_queue(*q)
+                && routing
+                    .queue(crate::acd::QueueId(*q as u64))
+                    .is_some_and(|i| self.sees_project(i.project.0 as i64))
+        })
     }
 }
 
@@ -244,9 +253,7 @@ async fn statuses_for(a: &AgentState, scope: &Scope) -> Result<Vec<Status>, Prob
         .await?
         .into_iter()
         .filter(|s| {
-            s.active
-                && s.category != StatusCategory::InCall
-                && (!s.supervisor_only || supervisor)
+            s.active && s.category != StatusCategory::InCall && (!s.supervisor_only || supervisor)
         })
         .collect())
 }
@@ -285,7 +292,7 @@ async fn changeable(
     let in_scope = if view.project.is_some() {
         scope.sees(&view)
     } else {
-        scope.sees_stored(dir, user)
+        scope.sees_stored(a, dir, user)
     };
     if !in_scope {
         return Err(Problem::new(
@@ -356,16 +363,12 @@ async fn logout(
 
 /// Names of the filters' choices: the queues and agent groups of the agents
 /// `scope` sees.
-pub(crate) fn choices(
-    a: &AgentState,
-    dir: &Directory,
-    scope: &Scope,
-) -> (Vec<Value>, Vec<Value>) {
+pub(crate) fn choices(a: &AgentState, dir: &Directory, scope: &Scope) -> (Vec<Value>, Vec<Value>) {
     let routing = a.routing.get();
     let mut queues: Vec<(String, i64)> = Vec::new();
     let mut groups: HashMap<i64, String> = HashMap::new();
     for (user, u) in &dir.users {
-        if !scope.sees_stored(dir, *user) {
+        if !scope.sees_stored(a, dir, *user) {
             continue;
         }
         for q in &u.queues {

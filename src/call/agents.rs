@@ -250,6 +250,25 @@ impl Inner {
         }
     }
 
+    /// Takes the agent's break allowance left and calls today from the core
+    /// again (a new day, a changed allowance), telling their clients.
+    fn recount(&mut self, agent: AgentId, engine: &Engine, now: Millis) {
+        let left = engine.break_remaining(agent, now).unwrap_or_default();
+        let calls_today = engine.calls_today(agent).unwrap_or(0);
+        let live = self.live(agent, now);
+        // The view runs a break in progress down from `since`.
+        let left = if live.presence == Presence::Break {
+            left + now.since(live.since)
+        } else {
+            left
+        };
+        if (live.break_left, live.calls_today) != (left, calls_today) {
+            live.break_left = left;
+            live.calls_today = calls_today;
+            self.tell(agent, HubEvent::State);
+        }
+    }
+
     fn logged_in(&self, now: Millis) -> Vec<AgentView> {
         let mut list: Vec<AgentView> = self
             .agents
@@ -315,6 +334,21 @@ impl AgentHub {
             }
         };
         (inner.logged_in(now), rx)
+    }
+
+    /// Takes every logged-in agent's break allowance and calls today from
+    /// the core again: after the projects' settings changed.
+    pub fn recount(&self, engine: &Engine, now: Millis) {
+        let mut inner = self.lock();
+        let agents: Vec<AgentId> = inner
+            .agents
+            .iter()
+            .filter(|(_, live)| live.project.is_some())
+            .map(|(a, _)| *a)
+            .collect();
+        for agent in agents {
+            inner.recount(agent, engine, now);
+        }
     }
 
     /// The queue of a call the core holds, if the hub has seen it queue.
@@ -437,17 +471,7 @@ impl AgentHub {
                     .map(|(a, _)| *a)
                     .collect();
                 for agent in theirs {
-                    let left = engine.break_remaining(agent, now).unwrap_or_default();
-                    let calls_today = engine.calls_today(agent).unwrap_or(0);
-                    let live = inner.live(agent, now);
-                    // The view runs a break in progress down from `since`.
-                    live.break_left = if live.presence == Presence::Break {
-                        left + now.since(live.since)
-                    } else {
-                        left
-                    };
-                    live.calls_today = calls_today;
-                    inner.tell(agent, HubEvent::State);
+                    inner.recount(agent, engine, now);
                 }
             }
             Notice::OfferMissed { call, agent, miss } => {

@@ -89,7 +89,8 @@ impl DayTurn {
     /// Break time stored before the start, and where to write new figures.
     pub fn keep_breaks(&mut self, stored: Vec<BreakDay>, writer: mpsc::Sender<BreakDay>) {
         for row in stored {
-            let (Ok(agent), Ok(project)) = (u64::try_from(row.user_id), u64::try_from(row.project_id))
+            let (Ok(agent), Ok(project)) =
+                (u64::try_from(row.user_id), u64::try_from(row.project_id))
             else {
                 continue;
             };
@@ -179,7 +180,10 @@ mod tests {
     fn each_project_turns_at_its_own_midnight() {
         let mut days = DayTurn::default();
         let start = at("2026-06-10T12:00:00Z");
-        days.configure(&[project(P, "UTC"), project(BERLIN, "Europe/Berlin")], start);
+        days.configure(
+            &[project(P, "UTC"), project(BERLIN, "Europe/Berlin")],
+            start,
+        );
         assert_eq!(days.poll_timeout(), Some(at("2026-06-10T22:00:00Z")));
         assert_eq!(days.due(at("2026-06-10T21:59:59Z")), vec![]);
         assert_eq!(days.due(at("2026-06-10T22:00:00Z")), vec![BERLIN]);

@@ -459,6 +459,7 @@ impl Dispatch {
         self.follow_agents(|staffing, t, agent, contacts| {
             staffing.handle(t, staffing::Input::Reassigned { agent, contacts });
         });
+        self.hub.recount(&self.engine, now());
     }
 
     /// Logs `agent` in to `project`, Available, in `queues`.

@@ -7,8 +7,8 @@
 //! out: nothing acknowledged is lost.
 
 pub mod admin;
-pub mod break_days;
 mod bindings;
+pub mod break_days;
 pub mod callbacks;
 mod interactions;
 mod recorded;

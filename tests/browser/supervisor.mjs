@@ -4,9 +4,9 @@
 // by the supervisor, then logged out, which takes them off the list.
 //
 // cfg.agent is the agent's id; cfg.status the name of the break status. The
-// Rust test places the call when told "call", and checks the agent's own
-// view when told of the break.
-import { byTest, cfg, emit, newAgentPage, run } from "./lib.mjs";
+// Rust test places the call once the agent is listed, and checks the
+// agent's own view of the break before the supervisor logs them out.
+import { byTest, cfg, emit, newAgentPage, run, told } from "./lib.mjs";
 
 const text = async (page, id) => ((await byTest(page, id).textContent()) || "").trim();
 
@@ -44,6 +44,8 @@ run(async (browser) => {
   await byTest(page, `status-${cfg.agent}`).filter({ hasText: cfg.status }).waitFor();
   await presence(page, "break");
   emit("on_break", { status: await text(page, `status-${cfg.agent}`) });
+  // The Rust test checks the agent's own view first.
+  await told("checked");
 
   await byTest(page, `logout-${cfg.agent}`).click();
   await byTest(page, `agent-${cfg.agent}`).waitFor({ state: "detached" });

@@ -83,7 +83,12 @@ fn the_day_turns_for_one_project_only() {
     ];
     for case in cases {
         let mut r = worked_day(case.logged_out);
-        r.on(t(1200), Event::DayStarted { project: case.turns });
+        r.on(
+            t(1200),
+            Event::DayStarted {
+                project: case.turns,
+            },
+        );
         assert_eq!(
             r.notices(),
             vec![Notice::DayStarted {
@@ -230,9 +235,6 @@ fn only_a_logged_in_agent_takes_back_their_break_time() {
     );
     r.login(t(1), A1, &[SALES]);
     r.on(t(2), Event::AgentLogout { agent: A1 });
-    assert_eq!(
-        r.acd.handle(t(3), restore),
-        Err(AcdError::NotLoggedIn(A1))
-    );
+    assert_eq!(r.acd.handle(t(3), restore), Err(AcdError::NotLoggedIn(A1)));
     assert_eq!(r.acd.break_used(A1, t(3)), Some(Duration::ZERO));
 }

@@ -60,7 +60,9 @@ impl Directory {
                 u.projects.push(p);
             }
         }
-        for (user, q) in pairs("SELECT user_id, queue_id FROM queue_agents ORDER BY queue_id").await? {
+        for (user, q) in
+            pairs("SELECT user_id, queue_id FROM queue_agents ORDER BY queue_id").await?
+        {
             if let Some(u) = dir.users.get_mut(&user) {
                 u.queues.push(q);
             }
@@ -78,8 +80,14 @@ impl Directory {
                 .await
                 .map_err(db)
         };
-        dir.groups = names("SELECT id, name FROM agent_groups").await?.into_iter().collect();
-        dir.projects = names("SELECT id, name FROM projects").await?.into_iter().collect();
+        dir.groups = names("SELECT id, name FROM agent_groups")
+            .await?
+            .into_iter()
+            .collect();
+        dir.projects = names("SELECT id, name FROM projects")
+            .await?
+            .into_iter()
+            .collect();
         dir.statuses = statuses::list(store)
             .await?
             .into_iter()

@@ -73,7 +73,11 @@ async fn watch(a: Arc<AgentState>, scope: Scope, socket: WebSocket) {
     };
     let (_, mut changes) = a.hub.subscribe_all(now());
     let (first, mut shown) = snapshot(&a, &dir, &scope);
-    if tx.send(Message::Text(first.to_string().into())).await.is_err() {
+    if tx
+        .send(Message::Text(first.to_string().into()))
+        .await
+        .is_err()
+    {
         return;
     }
     let mut dirty: HashSet<AgentId> = HashSet::new();
@@ -118,7 +122,11 @@ async fn watch(a: Arc<AgentState>, scope: Scope, socket: WebSocket) {
             },
         };
         if let Some(out) = out {
-            if tx.send(Message::Text(out.to_string().into())).await.is_err() {
+            if tx
+                .send(Message::Text(out.to_string().into()))
+                .await
+                .is_err()
+            {
                 break;
             }
         }
