@@ -13,10 +13,12 @@ fn the_openapi_document_lists_every_route_and_they_answer() {
     let doc = api.get("/api/openapi.json").json();
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
-    // Resources, the users' extras, the agent panel, interactions, callbacks.
-    assert_eq!(paths.len(), 32 + 6 + 12 + 4 + 2);
+    // Resources, the users' extras, the agent panel, interactions, callbacks,
+    // the supervisor's monitor.
+    assert_eq!(paths.len(), 32 + 6 + 12 + 4 + 2 + 1);
     // The operations beyond the five of each resource are answered in
-    // tests/admin_users.rs, and the agent panel's in tests/agent_panel.rs.
+    // tests/admin_users.rs, the agent panel's in tests/agent_panel.rs, and
+    // the monitor's in tests/monitor.rs.
     let beyond = [
         "/api/login",
         "/api/logout",
@@ -26,7 +28,9 @@ fn the_openapi_document_lists_every_route_and_they_answer() {
         "/api/users/{id}/extensions/{sip_username}",
         "/api/outbound-routes/match",
     ];
-    let beyond = |p: &str| beyond.contains(&p) || p.starts_with("/api/agent/");
+    let beyond = |p: &str| {
+        beyond.contains(&p) || p.starts_with("/api/agent/") || p.starts_with("/api/supervisor/")
+    };
     for (path, item) in paths.iter().filter(|(p, _)| !beyond(p)) {
         if path.contains("{id}") {
             let methods: &[&str] = if path.ends_with("/agents") {

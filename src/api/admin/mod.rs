@@ -20,6 +20,7 @@ mod announcements;
 pub mod auth;
 mod callbacks;
 mod handlers;
+mod monitor;
 pub mod openapi;
 mod outbound;
 pub mod problem;
@@ -169,6 +170,13 @@ where
     .route("/recording-listens", get(recordings::listens))
     .route("/callbacks", get(callbacks::list).post(callbacks::create))
     .route("/callbacks/{id}", axum::routing::delete(callbacks::cancel))
+    .route(
+        "/supervisor/calls/{call}/monitor",
+        get(monitor::get)
+            .post(monitor::start)
+            .put(monitor::change)
+            .delete(monitor::stop),
+    )
     .fallback(|| async { Problem::new("not-found", "no such resource") })
     .method_not_allowed_fallback(|| async {
         Problem::new(

@@ -16,6 +16,7 @@ use serde_json::{json, Map, Value};
 
 mod agent;
 mod callbacks;
+mod monitor;
 mod users;
 
 use super::problem::KINDS;
@@ -442,6 +443,7 @@ fn schemas() -> Map<String, Value> {
     users::schemas(&mut out);
     agent::schemas(&mut out);
     callbacks::schemas(&mut out);
+    monitor::schemas(&mut out);
     out.insert(
         "Interaction".into(),
         json!({
@@ -797,6 +799,7 @@ pub fn document() -> Value {
     users::paths(&mut paths);
     agent::paths(&mut paths);
     callbacks::paths(&mut paths);
+    monitor::paths(&mut paths);
     paths.insert(
         "/api/openapi.json".into(),
         json!({"get": {
@@ -855,6 +858,7 @@ mod tests {
                 + users::EXTRA_PATHS
                 + agent::EXTRA_PATHS
                 + callbacks::EXTRA_PATHS
+                + monitor::EXTRA_PATHS
         );
         let text = doc.to_string();
         for reference in text.split("#/components/schemas/").skip(1) {
