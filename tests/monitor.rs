@@ -12,8 +12,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::calls::{
-    change_demo_queue, completed_records, demo, demo_queue, tone_frames, tone_share_frames, CallerAudio,
-    CALLER_TONE_HZ, DID,
+    change_demo_queue, completed_records, demo, demo_queue, tone_frames, tone_share_frames,
+    CallerAudio, CALLER_TONE_HZ, DID,
 };
 use common::http::{assert_problem, Api};
 use common::phone::{wait_for, Baresip, PHONE_TONE_HZ};
@@ -123,7 +123,11 @@ const MONITOR: &str = "/api/supervisor/calls/{call}/monitor";
 fn conforms(api: &Api, method: &str, reply: &common::http::Reply) {
     let doc = api.get("/api/openapi.json").json();
     let failures = common::http::conformance(&doc, method, MONITOR, reply);
-    assert!(failures.is_empty(), "{method}: {failures:?}\n{}", reply.body);
+    assert!(
+        failures.is_empty(),
+        "{method}: {failures:?}\n{}",
+        reply.body
+    );
 }
 
 struct Heard {
@@ -157,7 +161,11 @@ fn monitored_call(
     conforms(sup, "POST", &reply);
     let started = reply.json();
     assert_eq!(
-        (&started["state"], &started["mode"], started["call_id"].as_u64()),
+        (
+            &started["state"],
+            &started["mode"],
+            started["call_id"].as_u64()
+        ),
         (&json!("ringing"), &json!(mode), Some(call))
     );
     let active = monitor_state(sup, call, "active");
@@ -231,12 +239,24 @@ fn a_supervisor_listens_whispers_and_barges_from_their_own_phone() {
     });
     let sup_caller = tone_share_frames(&heard.supervisor, CALLER_TONE_HZ, SHARE);
     let sup_agent = tone_share_frames(&heard.supervisor, PHONE_TONE_HZ, SHARE);
+    eprintln!(
+        "listen: supervisor heard caller {sup_caller} / agent {sup_agent} frames; \
+         supervisor's tone heard by caller {} / agent {}",
+        tone_share_frames(&heard.caller, SUPERVISOR_TONE_HZ, SHARE),
+        tone_share_frames(&heard.agent, SUPERVISOR_TONE_HZ, SHARE),
+    );
     assert!(
         sup_caller >= 100 && sup_agent >= 100,
         "listen: the supervisor heard the caller in {sup_caller} frames, the agent in {sup_agent}"
     );
-    assert_eq!(tone_share_frames(&heard.caller, SUPERVISOR_TONE_HZ, SHARE), 0);
-    assert_eq!(tone_share_frames(&heard.agent, SUPERVISOR_TONE_HZ, SHARE), 0);
+    assert_eq!(
+        tone_share_frames(&heard.caller, SUPERVISOR_TONE_HZ, SHARE),
+        0
+    );
+    assert_eq!(
+        tone_share_frames(&heard.agent, SUPERVISOR_TONE_HZ, SHARE),
+        0
+    );
     // Caller and agent heard each other throughout, the stop included:
     // about eight seconds of talk.
     let caller_agent = tone_frames(&heard.caller, PHONE_TONE_HZ);
@@ -258,11 +278,19 @@ fn a_supervisor_listens_whispers_and_barges_from_their_own_phone() {
     });
     let agent_sup = tone_share_frames(&heard.agent, SUPERVISOR_TONE_HZ, SHARE);
     let agent_caller = tone_share_frames(&heard.agent, CALLER_TONE_HZ, SHARE);
+    eprintln!(
+        "whisper: agent heard supervisor {agent_sup} / caller {agent_caller} frames; \
+         caller heard supervisor {} frames",
+        tone_share_frames(&heard.caller, SUPERVISOR_TONE_HZ, SHARE),
+    );
     assert!(
         agent_sup >= 100 && agent_caller >= 100,
         "whisper: the agent heard the supervisor in {agent_sup} frames, the caller in {agent_caller}"
     );
-    assert_eq!(tone_share_frames(&heard.caller, SUPERVISOR_TONE_HZ, SHARE), 0);
+    assert_eq!(
+        tone_share_frames(&heard.caller, SUPERVISOR_TONE_HZ, SHARE),
+        0
+    );
     assert!(tone_share_frames(&heard.caller, PHONE_TONE_HZ, SHARE) >= 100);
     assert!(tone_share_frames(&heard.supervisor, CALLER_TONE_HZ, SHARE) >= 100);
     // One INVITE to each phone per call: the mode change rang nobody.
@@ -275,6 +303,7 @@ fn a_supervisor_listens_whispers_and_barges_from_their_own_phone() {
     let heard = monitored_call(&server, &me, &sup, &phones, 3, "barge", |_| {});
     for (who, samples) in [("caller", &heard.caller), ("agent", &heard.agent)] {
         let frames = tone_share_frames(samples, SUPERVISOR_TONE_HZ, SHARE);
+        eprintln!("barge: the {who} heard the supervisor in {frames} frames");
         assert!(
             frames >= 100,
             "barge: the {who} heard the supervisor in {frames} frames"
@@ -364,7 +393,7 @@ fn monitoring_is_refused_clearly_and_a_busy_phone_is_reported() {
         "the busy phone did not register",
         Duration::from_secs(20),
         || server.metric("switchboard_sip_registrations_total") >= 2,
-        || String::new(),
+        String::new,
     );
     let reply = busy.post(&path, &json!({"mode": "listen"}));
     assert_eq!(reply.status, 202, "{}", reply.body);
