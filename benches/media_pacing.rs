@@ -295,13 +295,16 @@ fn relay(bridges: usize, secs: u64, kind: Bridged) {
         r1.mixes,
         r1.mixed_frames - r0.mixed_frames,
     );
-    println!(
-        "  {:.2} µs of worker CPU per relayed packet ({} packets, {:.0} packets/s); one core carries about {:.0} bridged calls",
-        cpu.as_secs_f64() * 1e6 / relayed.max(1) as f64,
-        relayed,
-        relayed as f64 / wall.as_secs_f64(),
-        1e6 / (cpu.as_secs_f64() * 1e6 / relayed.max(1) as f64) / 100.0,
-    );
+    // A mixed call relays nothing: its figure is the one per call above.
+    if relayed > 0 {
+        println!(
+            "  {:.2} µs of worker CPU per relayed packet ({} packets, {:.0} packets/s); one core carries about {:.0} bridged calls",
+            cpu.as_secs_f64() * 1e6 / relayed as f64,
+            relayed,
+            relayed as f64 / wall.as_secs_f64(),
+            1e6 / (cpu.as_secs_f64() * 1e6 / relayed as f64) / 100.0,
+        );
+    }
     stop.store(true, Ordering::Relaxed);
     sender.join().unwrap();
     println!(
