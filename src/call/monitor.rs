@@ -153,9 +153,15 @@ pub enum MonitorAction {
     Answer(MonitorVerdict),
     /// Open a leg on the caller's worker and ring the supervisor's phones at
     /// `aor`; report [`MonitorInput::PhoneAnswered`] or `PhoneFailed`.
-    Ring { supervisor: AgentId, aor: String },
+    Ring {
+        supervisor: AgentId,
+        aor: String,
+    },
     /// Mix the supervisor's leg with the caller and `agent`.
-    Join { agent: AgentId, mode: MonitorMode },
+    Join {
+        agent: AgentId,
+        mode: MonitorMode,
+    },
     /// Change the mix's mode.
     SetMode(MonitorMode),
     /// End the mix (the caller and agent are relayed again).
@@ -292,7 +298,14 @@ impl MonitorFlow {
                 self.publish(&request, MonitorState::Ended);
                 State::Idle
             }
-            (State::Ringing { mut request, agent, until }, MonitorInput::ChangeMode { mode }) => {
+            (
+                State::Ringing {
+                    mut request,
+                    agent,
+                    until,
+                },
+                MonitorInput::ChangeMode { mode },
+            ) => {
                 request.mode = mode;
                 self.push(MonitorAction::Answer(MonitorVerdict::Changed));
                 self.publish(&request, MonitorState::Ringing);
@@ -338,7 +351,8 @@ impl MonitorFlow {
     pub fn handle_timeout(&mut self, now: Millis) {
         if let State::Ringing { until, .. } = &self.state {
             if now >= *until {
-                let State::Ringing { request, .. } = std::mem::replace(&mut self.state, State::Idle)
+                let State::Ringing { request, .. } =
+                    std::mem::replace(&mut self.state, State::Idle)
                 else {
                     return;
                 };

@@ -216,8 +216,12 @@ mod tests {
         let a = Law::Mu.decode(Law::Mu.encode(-300)) as i32;
         let s = Law::Mu.decode(Law::Mu.encode(200)) as i32;
         let expect = |sum: i32| Law::Mu.decode(Law::Mu.encode(sum as i16));
-        assert!(heard(&m, Caller, Law::Mu).iter().all(|&x| x == expect(a + s)));
-        assert!(heard(&m, Agent, Law::Mu).iter().all(|&x| x == expect(c + s)));
+        assert!(heard(&m, Caller, Law::Mu)
+            .iter()
+            .all(|&x| x == expect(a + s)));
+        assert!(heard(&m, Agent, Law::Mu)
+            .iter()
+            .all(|&x| x == expect(c + s)));
         assert!(heard(&m, Supervisor, Law::Mu)
             .iter()
             .all(|&x| x == expect(c + a)));
@@ -237,9 +241,7 @@ mod tests {
         m.next_period();
         // Wrapped, 60 000 would come out negative.
         let loudest = Law::Mu.decode(Law::Mu.encode(i16::MAX));
-        assert!(heard(&m, Supervisor, Law::Mu)
-            .iter()
-            .all(|&x| x == loudest));
+        assert!(heard(&m, Supervisor, Law::Mu).iter().all(|&x| x == loudest));
         let mut m = Mixer::new(MonitorMode::Listen);
         m.push(Caller, Law::A, &payload(Law::A, -30_000));
         m.push(Agent, Law::A, &payload(Law::A, -30_000));

@@ -796,9 +796,7 @@ impl Worker {
                         }
                     }
                     let leg = &self.legs[s.0 as usize][s.1];
-                    if !self.mixes.is_empty()
-                        && self.mixes.capture(leg.id, leg.config.codec, buf)
-                    {
+                    if !self.mixes.is_empty() && self.mixes.capture(leg.id, leg.config.codec, buf) {
                         continue;
                     }
                     let Some(peer) = self.legs[s.0 as usize][s.1].peer.as_ref().map(|(p, _)| *p)

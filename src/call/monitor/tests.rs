@@ -293,10 +293,7 @@ fn the_call_leaving_its_agent_hangs_the_supervisor_up() {
                 A::HangUp,
                 status(MonitorMode::Listen, MonitorState::Ended),
             ],
-            (true, false) => vec![
-                A::HangUp,
-                status(MonitorMode::Listen, MonitorState::Ended),
-            ],
+            (true, false) => vec![A::HangUp, status(MonitorMode::Listen, MonitorState::Ended)],
         };
         assert_eq!(actions, expected, "{answered} {now_with:?}");
         assert_eq!(m.is_active(), !ends);

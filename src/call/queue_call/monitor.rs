@@ -12,7 +12,9 @@ use crate::acd::{AgentId, CallId, Millis};
 use crate::call::agent_leg::Progress;
 use crate::call::media::MediaLeg;
 use crate::call::metrics::CallMetrics;
-use crate::call::monitor::{MonitorAction, MonitorCount, MonitorFlow, MonitorInput, MonitorVerdict};
+use crate::call::monitor::{
+    MonitorAction, MonitorCount, MonitorFlow, MonitorInput, MonitorVerdict,
+};
 use crate::media::g711::Law;
 use crate::sip::message::{Method, Request, Response};
 use crate::sip::peer::Peer;
@@ -130,7 +132,12 @@ impl QueueCall {
     }
 
     /// A request in the supervisor's dialog: BYE ends the monitor.
-    pub(super) async fn on_monitor_request(&mut self, tx: ServerTxId, request: Request, from: Peer) {
+    pub(super) async fn on_monitor_request(
+        &mut self,
+        tx: ServerTxId,
+        request: Request,
+        from: Peer,
+    ) {
         match request.method {
             Method::Bye => {
                 self.respond(tx, &request, 200, "OK").await;
@@ -146,8 +153,7 @@ impl QueueCall {
                 match leg.media.reoffer(&s, &offer).await {
                     Ok((sdp, _)) => {
                         let contact = s.sip.contact(&from, None);
-                        let resp =
-                            super::answer(&request, 200, "", Some(&contact), Some(&sdp));
+                        let resp = super::answer(&request, 200, "", Some(&contact), Some(&sdp));
                         let _ = s.core.respond(tx, resp).await;
                     }
                     Err(refusal) => {
@@ -201,7 +207,10 @@ impl QueueCall {
                 MonitorAction::Join { agent, mode } => {
                     let agent_leg = self.legs.iter().find(|l| l.agent == agent);
                     if let (Some(a), Some(sup)) = (agent_leg, &self.monitor.leg) {
-                        self.caller.media.monitor(&s, &a.media, &sup.media, mode).await;
+                        self.caller
+                            .media
+                            .monitor(&s, &a.media, &sup.media, mode)
+                            .await;
                     }
                 }
                 MonitorAction::SetMode(mode) => self.caller.media.monitor_mode(&s, mode).await,
