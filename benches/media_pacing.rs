@@ -11,6 +11,10 @@
 //! - `record BRIDGES [secs]`: the same with every bridge recorded (stereo WAV
 //!   files in a temporary folder); the difference from `relay` is the worker's
 //!   cost of recording (the writer thread's is not in it).
+//! - `monitor BRIDGES [secs]`: the same bridges, each with a supervisor leg
+//!   (PCMU, sending too) mixed in barge mode: every party's audio is decoded,
+//!   summed and encoded on the pacing clock instead of relayed. Compare the
+//!   worker's CPU per call with `relay`'s.
 //!
 //! Run with `cargo bench --bench media_pacing -- hold 5000` or `tools/bench-media`;
 //! `MEDIA_BENCH_RT=1` gives the worker thread realtime priority first.
@@ -29,7 +33,7 @@ use switchboard::media::net::RecvBatch;
 use switchboard::media::ports::{bind_rtp, PortPool};
 use switchboard::media::rtp::RtpHeader;
 use switchboard::media::source::MediaLibrary;
-use switchboard::media::worker::{Command, MediaWorker, WorkerReport};
+use switchboard::media::worker::{Command, MediaWorker, MonitorMode, WorkerReport};
 use tokio::sync::mpsc;
 
 /// Starts a worker on a thread of its own and returns its handle.
@@ -157,7 +161,15 @@ fn hold(n: usize, secs: u64) {
     println!("  listeners received {} packets in the window", g1 - g0);
 }
 
-fn relay(bridges: usize, secs: u64, record: bool) {
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Bridged {
+    Relay,
+    Record,
+    Monitor,
+}
+
+fn relay(bridges: usize, secs: u64, kind: Bridged) {
+    let record = kind == Bridged::Record;
     let pool = PortPool::new(10_000, 29_999);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -191,6 +203,29 @@ fn relay(bridges: usize, secs: u64, record: bool) {
             b: legs[1],
         }))
         .unwrap();
+        if kind == Bridged::Monitor {
+            let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+            peer.set_nonblocking(true).unwrap();
+            let (socket, lease) = bind_rtp(&pool, "127.0.0.1".parse().unwrap()).expect("ports");
+            let leg_addr = socket.local_addr().unwrap();
+            let id = 1_000_000 + b;
+            let config = LegConfig::new(Law::Mu, 0, Some(101), Some(peer.local_addr().unwrap()));
+            rt.block_on(w.send(Command::AddLeg {
+                id,
+                socket,
+                lease: Some(lease),
+                config,
+            }))
+            .unwrap();
+            peers.push((peer, leg_addr, 0));
+            rt.block_on(w.send(Command::Monitor {
+                caller: legs[0],
+                agent: legs[1],
+                supervisor: id,
+                mode: MonitorMode::Barge,
+            }))
+            .unwrap();
+        }
         if record {
             rt.block_on(w.send(Command::StartRecording {
                 a: legs[0],
@@ -237,7 +272,11 @@ fn relay(bridges: usize, secs: u64, record: bool) {
     std::thread::sleep(Duration::from_secs(secs));
     let r1 = rt.block_on(w.report()).unwrap();
     let wall = t0.elapsed();
-    let label = if record { "record" } else { "relay" };
+    let label = match kind {
+        Bridged::Relay => "relay",
+        Bridged::Record => "record",
+        Bridged::Monitor => "monitor",
+    };
     print(&format!("{label} bridges={bridges}"), &r0, &r1, wall);
     if record {
         println!(
@@ -251,12 +290,21 @@ fn relay(bridges: usize, secs: u64, record: bool) {
     let relayed = r1.relayed - r0.relayed;
     let cpu = r1.cpu.saturating_sub(r0.cpu);
     println!(
-        "  {:.2} µs of worker CPU per relayed packet ({} packets, {:.0} packets/s); one core carries about {:.0} bridged calls",
-        cpu.as_secs_f64() * 1e6 / relayed.max(1) as f64,
-        relayed,
-        relayed as f64 / wall.as_secs_f64(),
-        1e6 / (cpu.as_secs_f64() * 1e6 / relayed.max(1) as f64) / 100.0,
+        "  {:.1} µs of worker CPU per call and second; {} mixes, {} mixed frames",
+        cpu.as_secs_f64() * 1e6 / wall.as_secs_f64() / bridges.max(1) as f64,
+        r1.mixes,
+        r1.mixed_frames - r0.mixed_frames,
     );
+    // A mixed call relays nothing: its figure is the one per call above.
+    if relayed > 0 {
+        println!(
+            "  {:.2} µs of worker CPU per relayed packet ({} packets, {:.0} packets/s); one core carries about {:.0} bridged calls",
+            cpu.as_secs_f64() * 1e6 / relayed as f64,
+            relayed,
+            relayed as f64 / wall.as_secs_f64(),
+            1e6 / (cpu.as_secs_f64() * 1e6 / relayed as f64) / 100.0,
+        );
+    }
     stop.store(true, Ordering::Relaxed);
     sender.join().unwrap();
     println!(
@@ -329,15 +377,17 @@ fn main() {
     let num = |i: usize, d: u64| args.get(i).and_then(|s| s.parse().ok()).unwrap_or(d);
     match args.first().map(String::as_str) {
         Some("hold") => hold(num(1, 1000) as usize, num(2, 10)),
-        Some("relay") => relay(num(1, 500) as usize, num(2, 10), false),
-        Some("record") => relay(num(1, 500) as usize, num(2, 10), true),
+        Some("relay") => relay(num(1, 500) as usize, num(2, 10), Bridged::Relay),
+        Some("record") => relay(num(1, 500) as usize, num(2, 10), Bridged::Record),
+        Some("monitor") => relay(num(1, 500) as usize, num(2, 10), Bridged::Monitor),
         Some("baseline") => baseline(num(1, 5000) as usize, num(2, 10)),
         _ => {
             baseline(5000, 10);
             hold(1000, 10);
             hold(5000, 10);
-            relay(500, 10, false);
-            relay(500, 10, true);
+            relay(500, 10, Bridged::Relay);
+            relay(500, 10, Bridged::Record);
+            relay(500, 10, Bridged::Monitor);
         }
     }
 }

@@ -14,12 +14,12 @@ fn the_openapi_document_lists_every_route_and_they_answer() {
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
     // Resources, the users' extras, the agent panel, interactions, callbacks,
-    // the supervisor panel, the wallboard.
-    assert_eq!(paths.len(), 32 + 6 + 12 + 4 + 2 + 5 + 2);
+    // the supervisor panel, the wallboard, the supervisor's monitor.
+    assert_eq!(paths.len(), 32 + 6 + 12 + 4 + 2 + 5 + 2 + 1);
     // The operations beyond the five of each resource are answered in
     // tests/admin_users.rs, the agent panel's in tests/agent_panel.rs, the
-    // supervisor panel's in tests/supervisor.rs and the wallboard's
-    // WebSocket in tests/wallboard.rs.
+    // supervisor panel's in tests/supervisor.rs, the wallboard's WebSocket in
+    // tests/wallboard.rs and the monitor's in tests/monitor.rs.
     let beyond = [
         "/api/login",
         "/api/logout",

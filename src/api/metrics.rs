@@ -103,6 +103,8 @@ async fn render_media(workers: &[crate::media::worker::MediaWorker], out: &mut S
         ),
         ("media_recording_files_total", total.recording_files),
         ("media_recording_errors_total", total.recording_errors),
+        ("media_mixes", total.mixes as u64),
+        ("media_mixed_frames_total", total.mixed_frames),
     ] {
         let _ = writeln!(out, "switchboard_{name} {value}");
     }

@@ -98,6 +98,10 @@ const SUPERVISOR: &[Asset] = &[
         "supervisor",
         "supervisor.css",
         "supervisor.css",
+        "text/css; charset=utf-8"
+    ),
+];
+
 /// The wallboard: a tile per queue and queue group, updated live.
 const WALLBOARD: &[Asset] = &[
     asset!("wallboard", "", "index.html", "text/html; charset=utf-8"),

@@ -431,6 +431,16 @@ impl AgentLeg {
         }
     }
 
+    /// The final status that decided a leg nobody answered: a refusal's
+    /// (486, 600, 603) before any other; 0 while undecided.
+    pub fn final_status(&self) -> u16 {
+        let statuses = || self.forks.iter().map(|f| f.status);
+        statuses()
+            .find(|s| matches!(s, 486 | 600 | 603))
+            .or_else(|| statuses().max())
+            .unwrap_or(0)
+    }
+
     /// Stops ringing every contact (CANCEL), or ends the answered dialog (BYE).
     pub async fn hang_up(&mut self, s: &Services) {
         for f in &self.forks {

@@ -324,6 +324,35 @@ impl MediaLeg {
         self.command(s, Command::Unbridge { id: self.id }).await;
     }
 
+    /// Mixes this leg (the caller) and `agent`, bridged on one worker, with
+    /// `supervisor`, a leg on the same worker (see [`crate::media::mixer`]).
+    pub async fn monitor(
+        &self,
+        s: &Services,
+        agent: &MediaLeg,
+        supervisor: &MediaLeg,
+        mode: crate::media::mixer::MonitorMode,
+    ) {
+        let cmd = Command::Monitor {
+            caller: self.id,
+            agent: agent.id,
+            supervisor: supervisor.id,
+            mode,
+        };
+        self.command(s, cmd).await;
+    }
+
+    /// Changes the mode of the mix this leg is in.
+    pub async fn monitor_mode(&self, s: &Services, mode: crate::media::mixer::MonitorMode) {
+        self.command(s, Command::MonitorMode { id: self.id, mode })
+            .await;
+    }
+
+    /// Ends the mix this leg is in (the bridge goes on as a relay).
+    pub async fn unmonitor(&self, s: &Services) {
+        self.command(s, Command::Unmonitor { id: self.id }).await;
+    }
+
     /// Records this leg (left channel) and `other` (right channel), which
     /// must be bridged on the same worker, into a new WAV file at `path`
     /// (see [`crate::media::recorder`]). The worker writes it from its own

@@ -37,6 +37,7 @@ pub mod dispatch;
 pub mod flow;
 pub mod media;
 pub mod metrics;
+pub mod monitor;
 pub mod outbound;
 pub mod outbound_call;
 pub mod outbound_target;
@@ -119,6 +120,21 @@ pub enum CallInput {
         worker: usize,
         reply: tokio::sync::oneshot::Sender<consult::Handover>,
     },
+    /// A supervisor asks to monitor the call (listen, whisper, barge), and
+    /// may see the queues of `scope`. Only a queue call answers; elsewhere
+    /// the dropped reply means "no such call".
+    Monitor {
+        request: monitor::MonitorRequest,
+        scope: monitor::QueueScope,
+        reply: tokio::sync::oneshot::Sender<monitor::MonitorVerdict>,
+    },
+    /// The supervisor monitoring the call changes the mode, or stops
+    /// (`mode` none).
+    MonitorChange {
+        supervisor: AgentId,
+        mode: Option<crate::media::mixer::MonitorMode>,
+        reply: tokio::sync::oneshot::Sender<monitor::MonitorVerdict>,
+    },
 }
 
 /// What the dispatch task tells call control's callback service: a callback
@@ -190,6 +206,9 @@ pub struct Registry {
     consultations: Mutex<HashMap<String, consult::Consultation>>,
     /// The media worker of the caller each connected agent is bridged to.
     agent_workers: Mutex<HashMap<AgentId, usize>>,
+    /// The last monitor of each call (by the call id the supervisor named),
+    /// while the call lasts.
+    monitors: Mutex<HashMap<CallId, monitor::MonitorStatus>>,
 }
 
 impl Registry {
@@ -200,6 +219,25 @@ impl Registry {
     pub fn remove_call(&self, call: CallId) {
         lock(&self.calls).remove(&call);
         lock(&self.callers).remove(&call);
+        lock(&self.monitors).remove(&call);
+    }
+
+    /// Notes where a monitor stands, for the API.
+    pub fn publish_monitor(&self, status: monitor::MonitorStatus) {
+        lock(&self.monitors).insert(status.call, status);
+    }
+
+    /// The last monitor of `call`, while the call lasts.
+    pub fn monitor_of(&self, call: CallId) -> Option<monitor::MonitorStatus> {
+        lock(&self.monitors).get(&call).cloned()
+    }
+
+    /// The monitor `supervisor` has ringing or active, if any.
+    pub fn monitoring(&self, supervisor: AgentId) -> Option<monitor::MonitorStatus> {
+        lock(&self.monitors)
+            .values()
+            .find(|m| m.supervisor == supervisor && m.is_live())
+            .cloned()
     }
 
     /// Notes the caller's number of `call` (until the call is removed).

@@ -42,6 +42,7 @@ use crate::sip::transaction::{ServerTxId, TxId};
 use crate::sip::tu::{NewCall, Owner, SipEvent};
 
 mod external;
+mod monitor;
 mod playback;
 mod transfer;
 
@@ -109,6 +110,8 @@ struct QueueCall {
     external: Option<external::ExternalLeg>,
     /// The agent panel's request to record, not answered yet.
     recorder: Option<oneshot::Sender<RecordVerdict>>,
+    /// A supervisor listening, whispering or barging in.
+    monitor: monitor::Supervision,
     finished: bool,
 }
 
@@ -198,11 +201,13 @@ pub async fn run(s: Arc<Services>, call: NewCall, queue: Arc<QueueInfo>, arrival
         external_plan: None,
         external: None,
         recorder: None,
+        monitor: monitor::Supervision::default(),
         finished: false,
     };
     async {
         call.perform().await;
         call.run().await;
+        call.monitor_follow().await;
     }
     .instrument(span)
     .await;
@@ -270,8 +275,10 @@ impl QueueCall {
                     None => break,
                 },
                 _ = sleep_until(deadline) => self.flow.handle_timeout(now()),
+                _ = sleep_until(self.monitor.deadline()) => self.monitor_timeout().await,
             }
             self.perform().await;
+            self.monitor_follow().await;
         }
     }
 
@@ -327,6 +334,9 @@ impl QueueCall {
                 if self.external.as_ref().is_some_and(|e| e.leg.owns(tx)) {
                     return self.on_external_response(tx, &response).await;
                 }
+                if self.monitor.owns(tx) {
+                    return self.on_monitor_response(tx, &response).await;
+                }
                 let Some(i) = self.legs.iter().position(|a| a.owns(tx)) else {
                     return;
                 };
@@ -345,6 +355,9 @@ impl QueueCall {
                         self.flow.handle(now(), input);
                     }
                     return;
+                }
+                if self.monitor.owns(tx) {
+                    return self.on_monitor_failure(tx).await;
                 }
                 let Some(i) = self.legs.iter().position(|a| a.owns(tx)) else {
                     return;
@@ -408,6 +421,9 @@ impl QueueCall {
             .is_some_and(|e| e.leg.is_dialog(call_id))
         {
             return self.on_external_request(tx, request, from).await;
+        }
+        if self.monitor.is_dialog(call_id) {
+            return self.on_monitor_request(tx, request, from).await;
         }
         let from_caller = self.is_callers(&request);
         let agent = if from_caller {
@@ -647,6 +663,9 @@ impl QueueCall {
             // A queue call is no consultation to take an agent from; the
             // dropped reply refuses.
             CallInput::HandOver { .. } => return,
+            CallInput::Monitor { .. } | CallInput::MonitorChange { .. } => {
+                return self.monitor_input(call, input).await;
+            }
             CallInput::RecordNow { agent, reply } => {
                 self.recorder = Some(reply);
                 Input::RecordNow { agent }

@@ -7,6 +7,8 @@
 //! prompt sequences, and playback positions. The socket shells — the pacing clock
 //! that sends every playing leg's frame each 20 ms in batches, and the bridge that
 //! relays packets between two legs — are small and own no per-caller task or timer.
+//! A monitored call (a supervisor listening, whispering or barging in) is the one
+//! place audio is decoded and mixed ([`mixer`]), on the same pacing clock.
 
 pub mod bridge;
 pub mod clock;
@@ -17,6 +19,7 @@ pub mod g711;
 pub mod goertzel;
 pub mod latch;
 pub mod leg;
+pub mod mixer;
 pub mod net;
 pub mod player;
 pub mod ports;

@@ -9,7 +9,9 @@
 //! behind a header from the leg's own RTP stream (RFC 3550 section 5.1). A late tick
 //! sends the frames it owes in one `sendmmsg` per leg. Bridged legs are read when
 //! their sockets become ready ([`super::readiness`]) and each packet is relayed at
-//! once, rewritten in the receive buffer ([`super::bridge`]).
+//! once, rewritten in the receive buffer ([`super::bridge`]). The legs of a
+//! monitored call are mixed instead, on the tick of the supervisor leg's phase
+//! ([`mix`], [`super::mixer`]).
 //!
 //! The worker is fed through a bounded channel ([`MediaWorker::try_send`] refuses
 //! when it is full, for a 503) and reports digits and playback events through
@@ -42,6 +44,9 @@ use super::recorder::Recordings;
 use super::rtp::HEADER_LEN;
 use super::sdp::Direction;
 use super::source::{MediaSource, FRAME_SAMPLES};
+
+mod mix;
+pub use super::mixer::MonitorMode;
 
 /// The pacing period: every playing leg gets one frame per period.
 pub const TICK: Duration = Duration::from_millis(20);
@@ -117,6 +122,25 @@ pub enum Command {
     /// Completes the recording leg `id` is in (either side); removing a leg
     /// does the same.
     StopRecording {
+        id: LegId,
+    },
+    /// Mixes the bridge of `caller` and `agent` with the leg `supervisor`
+    /// (not bridged) as `mode` says ([`super::mixer`]); the bridge stays, and
+    /// its recording keeps recording what caller and agent send. Removing
+    /// any of the three legs ends the mix.
+    Monitor {
+        caller: LegId,
+        agent: LegId,
+        supervisor: LegId,
+        mode: MonitorMode,
+    },
+    /// Changes the mode of the mix leg `id` is in.
+    MonitorMode {
+        id: LegId,
+        mode: MonitorMode,
+    },
+    /// Ends the mix leg `id` is in: the caller and agent are relayed again.
+    Unmonitor {
         id: LegId,
     },
     RemoveLeg {
@@ -210,6 +234,9 @@ pub struct WorkerReport {
     /// Recording files completed, and files that could not be written.
     pub recording_files: u64,
     pub recording_errors: u64,
+    /// Monitored calls being mixed now, and the frames their mixes sent.
+    pub mixes: usize,
+    pub mixed_frames: u64,
 }
 
 impl WorkerReport {
@@ -231,6 +258,8 @@ impl WorkerReport {
         self.recording_frames_dropped += other.recording_frames_dropped;
         self.recording_files += other.recording_files;
         self.recording_errors += other.recording_errors;
+        self.mixes += other.mixes;
+        self.mixed_frames += other.mixed_frames;
     }
 }
 
@@ -341,6 +370,7 @@ struct Worker {
     wake: Vec<u64>,
     cpu_start: Duration,
     recordings: Recordings,
+    mixes: mix::Mixes,
 }
 
 async fn run(
@@ -361,6 +391,7 @@ async fn run(
         wake: vec![0; LATENESS_BUCKETS],
         cpu_start: thread_cpu(),
         recordings: Recordings::default(),
+        mixes: mix::Mixes::default(),
     };
     let ready = w.ready.clone();
     let step = TICK / PHASES;
@@ -505,8 +536,17 @@ impl Worker {
                 }
             }
             Command::StopRecording { id } => self.recordings.stop(id),
+            Command::Monitor {
+                caller,
+                agent,
+                supervisor,
+                mode,
+            } => self.monitor(caller, agent, supervisor, mode),
+            Command::MonitorMode { id, mode } => self.monitor_mode(id, mode),
+            Command::Unmonitor { id } => self.unmonitor(id),
             Command::RemoveLeg { id, reply } => {
                 self.recordings.stop(id);
+                self.unmonitor(id);
                 self.unbridge(id);
                 if self.externals.remove(&id).is_some() {
                     // The hub keeps the browser leg's own figures.
@@ -555,6 +595,8 @@ impl Worker {
                 r.recording_frames_dropped = rec.dropped;
                 r.recording_files = rec.counters.files.load(Relaxed);
                 r.recording_errors = rec.counters.errors.load(Relaxed);
+                r.mixes = self.mixes.len();
+                r.mixed_frames = self.mixes.frames;
                 let _ = reply.send(r);
             }
         }
@@ -632,6 +674,9 @@ impl Worker {
         };
         if !self.recordings.is_empty() {
             self.recordings.capture(p.leg, ext.codec, &p.data);
+        }
+        if !self.mixes.is_empty() && self.mixes.capture(p.leg, ext.codec, &p.data) {
+            return;
         }
         let Some((peer, relay)) = ext.peer.as_mut() else {
             self.report.relay_dropped += 1;
@@ -750,6 +795,10 @@ impl Worker {
                             self.report.events_dropped += 1;
                         }
                     }
+                    let leg = &self.legs[s.0 as usize][s.1];
+                    if !self.mixes.is_empty() && self.mixes.capture(leg.id, leg.config.codec, buf) {
+                        continue;
+                    }
                     let Some(peer) = self.legs[s.0 as usize][s.1].peer.as_ref().map(|(p, _)| *p)
                     else {
                         continue;
@@ -847,6 +896,9 @@ impl Worker {
             self.send_frames(s, deadline, due);
             self.drain_rtcp(s, woke);
             self.send_rtcp(s, woke);
+        }
+        if !self.mixes.is_empty() {
+            self.mix_tick(phase, deadline, due);
         }
         due
     }

@@ -316,6 +316,13 @@ impl Drop for CallerAudio {
 /// its Goertzel power is over half the frame's energy, and the frame is not
 /// near-silent.
 pub fn tone_frames(samples: &[i16], hz: f64) -> usize {
+    tone_share_frames(samples, hz, 0.5)
+}
+
+/// How many 20 ms frames of `samples` carry a tone of `hz` in more than
+/// `share` of their energy (a mix of two equal tones gives each about half),
+/// the frame not near-silent.
+pub fn tone_share_frames(samples: &[i16], hz: f64, share: f64) -> usize {
     let coeff = 2.0 * (2.0 * std::f64::consts::PI * hz / 8000.0).cos();
     samples
         .chunks_exact(160)
@@ -331,7 +338,7 @@ pub fn tone_frames(samples: &[i16], hz: f64) -> usize {
             let power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
             // A pure tone's Goertzel power is energy * N / 2.
             let rms = (energy / 160.0).sqrt();
-            rms > 500.0 && power / (energy * 80.0) > 0.5
+            rms > 500.0 && power / (energy * 80.0) > share
         })
         .count()
 }

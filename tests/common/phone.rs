@@ -20,9 +20,20 @@ pub struct Baresip {
 
 impl Baresip {
     pub fn start(server: &TestServer, user: &str, password: &str) -> Baresip {
-        let dir = server.dir.path().join("baresip");
+        Baresip::start_in(server, "baresip", user, password, PHONE_TONE_HZ)
+    }
+
+    /// A phone in the folder `name` (several may run) sending a tone of `hz`.
+    pub fn start_in(
+        server: &TestServer,
+        name: &str,
+        user: &str,
+        password: &str,
+        hz: f64,
+    ) -> Baresip {
+        let dir = server.dir.path().join(name);
         std::fs::create_dir_all(dir.join("dumps")).unwrap();
-        write_tone(&dir.join("tone.wav"), PHONE_TONE_HZ, 60);
+        write_tone(&dir.join("tone.wav"), hz, 60);
         let rtp = free_port() & !1;
         // No sound card: ALSA's null device plays what baresip hears, and the
         // sndfile filter keeps a copy of it for the test.
@@ -68,6 +79,27 @@ impl Baresip {
 
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("baresip.log")).unwrap_or_default()
+    }
+
+    /// How many calls have ended on the phone.
+    pub fn calls_ended(&self) -> usize {
+        self.log().matches("terminated (duration").count()
+    }
+
+    /// The samples of the newest dump whose name ends with `suffix` (each
+    /// call leaves its own).
+    pub fn latest_dump(&self, suffix: &str) -> Vec<i16> {
+        let file = std::fs::read_dir(self.dir.join("dumps"))
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.to_string_lossy().ends_with(suffix))
+            .max_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
+            .unwrap_or_else(|| panic!("no {suffix} dump from baresip:\n{}", self.log()));
+        hound::WavReader::open(file)
+            .unwrap()
+            .samples::<i16>()
+            .map(Result::unwrap)
+            .collect()
     }
 
     /// The samples of the first dump whose name ends with `suffix`.

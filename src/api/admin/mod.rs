@@ -22,6 +22,7 @@ mod announcements;
 pub mod auth;
 mod callbacks;
 pub(crate) mod handlers;
+mod monitor;
 pub mod openapi;
 mod outbound;
 pub mod problem;
@@ -174,6 +175,13 @@ where
     .route("/callbacks/{id}", axum::routing::delete(callbacks::cancel))
     .route("/wallboard", get(wallboard::snapshot))
     .route("/wallboard/socket", get(wallboard::socket))
+    .route(
+        "/supervisor/calls/{call}/monitor",
+        get(monitor::get)
+            .post(monitor::start)
+            .put(monitor::change)
+            .delete(monitor::stop),
+    )
     .fallback(|| async { Problem::new("not-found", "no such resource") })
     .method_not_allowed_fallback(|| async {
         Problem::new(

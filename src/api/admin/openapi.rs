@@ -17,6 +17,7 @@ use serde_json::{json, Map, Value};
 mod agent;
 mod callbacks;
 mod supervisor;
+mod monitor;
 mod users;
 mod wallboard;
 
@@ -458,6 +459,7 @@ fn schemas() -> Map<String, Value> {
     callbacks::schemas(&mut out);
     supervisor::schemas(&mut out);
     wallboard::schemas(&mut out);
+    monitor::schemas(&mut out);
     out.insert(
         "Interaction".into(),
         json!({
@@ -815,6 +817,7 @@ pub fn document() -> Value {
     callbacks::paths(&mut paths);
     supervisor::paths(&mut paths);
     wallboard::paths(&mut paths);
+    monitor::paths(&mut paths);
     paths.insert(
         "/api/openapi.json".into(),
         json!({"get": {
@@ -875,6 +878,7 @@ mod tests {
                 + callbacks::EXTRA_PATHS
                 + supervisor::EXTRA_PATHS
                 + wallboard::EXTRA_PATHS
+                + monitor::EXTRA_PATHS
         );
         let text = doc.to_string();
         for reference in text.split("#/components/schemas/").skip(1) {
