@@ -112,6 +112,8 @@ pub struct Dispatch {
     hub: Arc<AgentHub>,
     /// Queues whose waiting count may have changed since the last report.
     dirty: HashSet<acd::QueueId>,
+    /// Where the agents' notices are kept for the reports.
+    history: Option<super::history::AgentHistory>,
 }
 
 /// The Available status agents start in: the system one (id 1) if present.
@@ -148,7 +150,14 @@ impl Dispatch {
             staffing: Staffing::default(),
             hub,
             dirty: HashSet::new(),
+            history: None,
         })
+    }
+
+    /// Keeps the agents' notices in `history` (never waiting on it).
+    pub fn with_history(mut self, history: super::history::AgentHistory) -> Dispatch {
+        self.history = Some(history);
+        self
     }
 
     /// Runs until every sender is gone.
@@ -472,6 +481,9 @@ impl Dispatch {
 
     fn on_notice(&mut self, notice: Notice) {
         self.hub.on_notice(&notice, &self.engine, now());
+        if let Some(history) = &self.history {
+            history.record(&notice, now());
+        }
         match &notice {
             Notice::Queued { queue, .. } | Notice::LeftQueue { queue, .. } => {
                 self.dirty.insert(*queue);

@@ -34,6 +34,7 @@ pub mod consult;
 pub mod dial;
 pub mod dispatch;
 pub mod flow;
+pub mod history;
 pub mod media;
 pub mod metrics;
 pub mod outbound;

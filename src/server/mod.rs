@@ -273,6 +273,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .context("loading the dispatch configuration")?;
     let hub = Arc::new(call::agents::AgentHub::default());
+    let call_metrics = Arc::new(CallMetrics::default());
     let dispatch = call::dispatch::Dispatch::new(
         acd_config,
         registry.clone(),
@@ -280,7 +281,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         location.clone(),
         hub.clone(),
     )
-    .map_err(|e| anyhow::anyhow!("dispatch configuration: {e}"))?;
+    .map_err(|e| anyhow::anyhow!("dispatch configuration: {e}"))?
+    .with_history(call::history::AgentHistory::start(
+        store.clone(),
+        call_metrics.clone(),
+    ));
     let (dispatch_tx, dispatch_rx) = tokio::sync::mpsc::channel(call::dispatch::CAPACITY);
     {
         let mut changes = registrar.watch();
@@ -301,7 +306,6 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
     let (commands_tx, commands) = tokio::sync::mpsc::channel(16 * 1024);
     let (calls_tx, mut calls_rx) = tokio::sync::mpsc::channel(4096);
-    let call_metrics = Arc::new(CallMetrics::default());
     let services = Arc::new(Services::new(
         CoreHandle {
             commands: commands_tx.clone(),
