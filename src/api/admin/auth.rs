@@ -85,6 +85,7 @@ pub fn menu_of(path: &str) -> Option<&'static str> {
         "agent-groups" => "menu.agent_groups",
         "pickup-groups" => "menu.pickup_groups",
         "trunks" | "routes" | "outbound-routes" => "menu.dial_plan",
+        "reports" => "menu.reports",
         _ => return None,
     })
 }

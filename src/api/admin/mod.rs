@@ -5,7 +5,9 @@
 //! agents at `/api/queues/{id}/agents` (GET, and PUT of the whole list);
 //! users' permissions, extensions and CSV import/export; login sessions;
 //! interaction records, their recordings and the log of who listened
-//! ([`recordings`]), and the recorded ones a page at a time ([`recorded`]); and the OpenAPI document at `/api/openapi.json`.
+//! ([`recordings`]), and the recorded ones a page at a time ([`recorded`]);
+//! the reports ([`reports`]: Call Detail Report, interval report, queue_log);
+//! and the OpenAPI document at `/api/openapi.json`.
 //!
 //! Every request but `POST /api/login` needs the admin token (the
 //! `http.admin_token` key, or the token generated at start-up) or a session
@@ -28,6 +30,7 @@ mod recorded;
 pub mod recordings;
 pub mod registrations;
 mod replace;
+pub mod reports;
 mod resources;
 pub mod scope;
 mod users;
@@ -169,6 +172,13 @@ where
     .route("/recording-listens", get(recordings::listens))
     .route("/callbacks", get(callbacks::list).post(callbacks::create))
     .route("/callbacks/{id}", axum::routing::delete(callbacks::cancel))
+    .route("/reports/interactions", get(reports::interactions))
+    .route(
+        "/reports/filter",
+        get(reports::saved_filter).put(reports::save_filter),
+    )
+    .route("/reports/intervals", get(reports::intervals))
+    .route("/reports/queue_log", get(reports::queue_log))
     .fallback(|| async { Problem::new("not-found", "no such resource") })
     .method_not_allowed_fallback(|| async {
         Problem::new(

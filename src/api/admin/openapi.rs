@@ -16,6 +16,7 @@ use serde_json::{json, Map, Value};
 
 mod agent;
 mod callbacks;
+mod reports;
 mod users;
 
 use super::problem::KINDS;
@@ -448,6 +449,7 @@ fn schemas() -> Map<String, Value> {
     users::schemas(&mut out);
     agent::schemas(&mut out);
     callbacks::schemas(&mut out);
+    reports::schemas(&mut out);
     out.insert(
         "Interaction".into(),
         json!({
@@ -803,6 +805,7 @@ pub fn document() -> Value {
     users::paths(&mut paths);
     agent::paths(&mut paths);
     callbacks::paths(&mut paths);
+    reports::paths(&mut paths);
     paths.insert(
         "/api/openapi.json".into(),
         json!({"get": {
@@ -861,6 +864,7 @@ mod tests {
                 + users::EXTRA_PATHS
                 + agent::EXTRA_PATHS
                 + callbacks::EXTRA_PATHS
+                + reports::EXTRA_PATHS
         );
         let text = doc.to_string();
         for reference in text.split("#/components/schemas/").skip(1) {
