@@ -1,7 +1,7 @@
-//! The web pages `switchboard serve` ships: the agent panel at `/agent/` and
-//! the recordings page at `/recordings/`.
+//! The web pages `switchboard serve` ships: the agent panel at `/agent/`,
+//! the recordings page at `/recordings/` and the reports at `/reports/`.
 //!
-//! The files under `web/agent/` and `web/recordings/` are compiled into the binary as they are in
+//! The files under `web/agent/`, `web/recordings/` and `web/reports/` are compiled into the binary as they are in
 //! the repository (plain HTML, CSS and ES modules, with JsSIP bundled once by
 //! `tools/build-web` and committed), so serving them needs no build step and
 //! no folder beside the binary. Every answer carries its Content-Type, an
@@ -84,8 +84,29 @@ const RECORDINGS: &[Asset] = &[
     ),
 ];
 
+/// The reports page: the Call Detail Report, the interval report and charts.
+const REPORTS: &[Asset] = &[
+    asset!("reports", "", "index.html", "text/html; charset=utf-8"),
+    asset!(
+        "reports",
+        "reports.js",
+        "reports.js",
+        "text/javascript; charset=utf-8"
+    ),
+    asset!(
+        "reports",
+        "reports.css",
+        "reports.css",
+        "text/css; charset=utf-8"
+    ),
+];
+
 /// The pages: the folder each is served under and its files.
-const PAGES: &[(&str, &[Asset])] = &[("agent", AGENT), ("recordings", RECORDINGS)];
+const PAGES: &[(&str, &[Asset])] = &[
+    ("agent", AGENT),
+    ("recordings", RECORDINGS),
+    ("reports", REPORTS),
+];
 
 /// The page's own rules for the browser: scripts and styles only from this
 /// server, connections only back to it (the API and the two WebSockets).
@@ -197,6 +218,12 @@ mod tests {
         }
         let recordings = std::str::from_utf8(RECORDINGS[0].body).unwrap();
         assert!(recordings.contains("recordings.js") && recordings.contains("recordings.css"));
+        let reports = std::str::from_utf8(REPORTS[0].body).unwrap();
+        assert!(reports.contains("reports.js") && reports.contains("reports.css"));
+        assert!(
+            !reports.contains("style="),
+            "the CSP allows no inline style"
+        );
     }
 
     #[test]
