@@ -348,3 +348,102 @@ impl Store {
         Ok(lines(&records, &events, &names))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::acd::{AgentId, Millis, QueueId};
+    use crate::cdr::{Arrival, Direction, InteractionId, InteractionRecord, InteractionType};
+    use crate::store::RowState;
+
+    fn record(id: u64, at: u64, wait_ms: u64, disposition: Disposition) -> StoredInteraction {
+        let mut r = InteractionRecord::new(
+            Arrival {
+                id: InteractionId(id),
+                interaction_type: InteractionType::Call,
+                direction: Direction::Inbound,
+                domain: "d".into(),
+                remote_number: "+15550001".into(),
+                local_number: "600".into(),
+            },
+            Millis(at),
+        );
+        r.queue = Some(QueueId(3));
+        r.queue_wait_start = Some(Millis(at));
+        r.queue_wait_length = Duration::from_millis(wait_ms);
+        r.queue_wait_end = Some(Millis(at + wait_ms));
+        r.disposition = Some(disposition);
+        if disposition == Disposition::Answered {
+            r.agent = Some(AgentId(7));
+            r.connection_moment = Some(Millis(at + wait_ms));
+            r.connected_length = Duration::from_secs(60);
+            r.terminate_side = Some(TerminateSide::Agent);
+        }
+        StoredInteraction {
+            state: RowState::Complete,
+            closed_at: None,
+            record: r,
+        }
+    }
+
+    fn event(
+        at: i64,
+        kind: &str,
+        queue: Option<i64>,
+        call: Option<i64>,
+        detail: Option<&str>,
+    ) -> StoredAgentEvent {
+        StoredAgentEvent {
+            at,
+            agent: 7,
+            kind: kind.into(),
+            project: None,
+            queue,
+            call,
+            status: Some(4),
+            detail: detail.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn records_and_agent_events_become_asterisk_lines_in_order() {
+        let names = Names {
+            queues: [(3, "Sales|EU".to_owned())].into_iter().collect(),
+            agents: [(7, "ann".to_owned())].into_iter().collect(),
+        };
+        let records = [
+            record(10, 100_000, 12_000, Disposition::Answered),
+            record(11, 101_000, 30_000, Disposition::RedirectedByQueueTimeout),
+            record(12, 102_000, 4_000, Disposition::AbandonedByQueueExit),
+            record(13, 103_000, 2_000, Disposition::Abandoned),
+        ];
+        let events = [
+            event(90_000, "join", Some(3), None, None),
+            event(100_500, "offered", None, Some(10), None),
+            event(104_500, "missed", None, Some(10), Some("timeout")),
+            event(106_000, "offered", None, Some(10), None),
+            event(300_000, "presence", None, None, Some("break")),
+            event(400_000, "presence", None, None, Some("available")),
+        ];
+        assert_eq!(
+            lines(&records, &events, &names),
+            [
+                "90|NONE|Sales_EU|ann|ADDMEMBER|",
+                "100|10|Sales_EU|NONE|ENTERQUEUE||+15550001",
+                "101|11|Sales_EU|NONE|ENTERQUEUE||+15550001",
+                "102|12|Sales_EU|NONE|ENTERQUEUE||+15550001",
+                "103|13|Sales_EU|NONE|ENTERQUEUE||+15550001",
+                "104|10|Sales_EU|ann|RINGNOANSWER|4000",
+                "105|13|Sales_EU|NONE|ABANDON|1|1|2",
+                "106|12|Sales_EU|NONE|EXITWITHKEY|1|1|1|4",
+                "112|10|Sales_EU|ann|CONNECT|12|10-7|6",
+                "131|11|Sales_EU|NONE|EXITWITHTIMEOUT|1|1|30",
+                "172|10|Sales_EU|ann|COMPLETEAGENT|12|60|1",
+                "300|NONE|Sales_EU|ann|PAUSE|4",
+                "400|NONE|Sales_EU|ann|UNPAUSE|4",
+            ]
+        );
+    }
+}
