@@ -1158,3 +1158,79 @@ fn the_wallboard_shows_waiting_abandoned_and_answered_calls_as_they_happen() {
     assert_ne!(completed["aht"], "–", "{completed}");
     browser.finish(MINUTE);
 }
+
+#[test]
+fn the_reports_page_shows_the_days_figures_and_downloads_the_csv() {
+    let (server, api) = demo("[calls]\nshort_abandon_secs = 1\n");
+    let queue = demo_queue(&api);
+    // One caller abandons, then one is answered.
+    let run = call(&server, "queue_caller.xml", DID, &["-d", "2000"]);
+    assert!(run.success, "{}", run.output);
+    let _desk = Phones::start(&server, &["1001"], "agent_answer.xml");
+    let run = call(&server, "queue_caller.xml", DID, &["-d", "1500"]);
+    assert!(run.success, "{}", run.output);
+    let records = completed_records(&server, 2);
+    let answered = records
+        .iter()
+        .find(|r| r.record.disposition == Some(Disposition::Answered))
+        .expect("an answered record");
+    let id = answered.record.interaction_id.0;
+
+    let reporter = common::users::make_profile(
+        &api,
+        "Reporter",
+        &[
+            "menu.reports".into(),
+            "report.queues".into(),
+            "report.agents".into(),
+            format!("queue.{}", queue["id"]),
+        ],
+    );
+    common::users::make_user(
+        &api,
+        "rita",
+        "rita-reports-123",
+        json!({"profiles": [reporter]}),
+    );
+    let rita = Agent {
+        login: "rita".into(),
+        password: "rita-reports-123".into(),
+    };
+    let mut browser = Browser::start(&server, "reports.mjs", &[&rita], json!({"interaction": id}));
+    let figures = browser.expect("figures", MINUTE);
+    let totals = figures["totals"].as_array().unwrap();
+    // Interval, offered, answered, abandoned, short abandons, ...
+    assert_eq!(totals[0], "Total", "{figures}");
+    assert_eq!(totals[1], "2", "offered: {figures}");
+    assert_eq!(totals[2], "1", "answered: {figures}");
+    assert_eq!(totals[3], "1", "abandoned: {figures}");
+    assert_eq!(totals[7], "50.0 %", "service level: {figures}");
+    assert!(figures["bars"].as_u64().unwrap() > 0, "{figures}");
+    assert_eq!(figures["slLine"], 1, "{figures}");
+    let listed = browser.expect("listed", MINUTE);
+    let cells = listed["cells"].as_array().unwrap();
+    assert_eq!(cells[1], "Support", "{listed}");
+    assert!(cells[3].as_str().unwrap().starts_with("+1555"), "{listed}");
+    assert_eq!(cells[4], "answered", "{listed}");
+    assert_eq!(listed["info"], "1–2 of 2", "{listed}");
+    let csv = browser.expect("csv", MINUTE);
+    let lines = csv["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 3, "a header and two records: {csv}");
+    assert!(
+        lines[0].as_str().unwrap().starts_with("InteractionID,"),
+        "{csv}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.as_str().unwrap().starts_with(&format!("{id},"))),
+        "{csv}"
+    );
+    browser.expect("saved", MINUTE);
+    browser.finish(MINUTE);
+    let rita_token = common::users::token(&server, "rita", "rita-reports-123", None);
+    let saved = common::users::as_user(&server, &rita_token)
+        .get("/api/reports/filter")
+        .json();
+    assert_eq!(saved["caller"], "+1555", "{saved}");
+}

@@ -1,6 +1,7 @@
 //! The web pages `switchboard serve` ships: the agent panel at `/agent/`,
 //! the recordings page at `/recordings/`, the supervisor panel at
-//! `/supervisor/` and the wallboard at `/wallboard/`.
+//! `/supervisor/`, the wallboard at `/wallboard/` and the reports at
+//! `/reports/`.
 //!
 //! The files under `web/<page>/` are compiled into the binary as they are in
 //! the repository (plain HTML, CSS and ES modules, with JsSIP bundled once by
@@ -119,12 +120,30 @@ const WALLBOARD: &[Asset] = &[
     ),
 ];
 
+/// The reports page: the Call Detail Report, the interval report and charts.
+const REPORTS: &[Asset] = &[
+    asset!("reports", "", "index.html", "text/html; charset=utf-8"),
+    asset!(
+        "reports",
+        "reports.js",
+        "reports.js",
+        "text/javascript; charset=utf-8"
+    ),
+    asset!(
+        "reports",
+        "reports.css",
+        "reports.css",
+        "text/css; charset=utf-8"
+    ),
+];
+
 /// The pages: the folder each is served under and its files.
 const PAGES: &[(&str, &[Asset])] = &[
     ("agent", AGENT),
     ("recordings", RECORDINGS),
     ("supervisor", SUPERVISOR),
     ("wallboard", WALLBOARD),
+    ("reports", REPORTS),
 ];
 
 /// The page's own rules for the browser: scripts and styles only from this
@@ -241,6 +260,12 @@ mod tests {
         assert!(supervisor.contains("supervisor.js") && supervisor.contains("supervisor.css"));
         let wallboard = std::str::from_utf8(WALLBOARD[0].body).unwrap();
         assert!(wallboard.contains("wallboard.js") && wallboard.contains("wallboard.css"));
+        let reports = std::str::from_utf8(REPORTS[0].body).unwrap();
+        assert!(reports.contains("reports.js") && reports.contains("reports.css"));
+        assert!(
+            !reports.contains("style="),
+            "the CSP allows no inline style"
+        );
     }
 
     #[test]

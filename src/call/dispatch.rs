@@ -118,6 +118,8 @@ pub struct Dispatch {
     /// Each project's working day, and the break time kept across restarts.
     days: DayTurn,
     wallboard: Option<LiveFeed>,
+    /// Where the agents' notices are kept for the reports.
+    history: Option<super::history::AgentHistory>,
 }
 
 mod day;
@@ -160,7 +162,14 @@ impl Dispatch {
             dirty: HashSet::new(),
             days,
             wallboard: None,
+            history: None,
         })
+    }
+
+    /// Keeps the agents' notices in `history` (never waiting on it).
+    pub fn with_history(mut self, history: super::history::AgentHistory) -> Dispatch {
+        self.history = Some(history);
+        self
     }
 
     /// Publishes the queues' live figures to `board` too.
@@ -505,6 +514,9 @@ impl Dispatch {
 
     fn on_notice(&mut self, notice: Notice) {
         self.hub.on_notice(&notice, &self.engine, now());
+        if let Some(history) = &self.history {
+            history.record(&notice, now());
+        }
         match &notice {
             Notice::Queued { queue, .. } | Notice::LeftQueue { queue, .. } => {
                 self.dirty.insert(*queue);

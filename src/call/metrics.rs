@@ -36,5 +36,7 @@ counters!(
     records_completed => "Interaction records completed.",
     record_failures => "Interaction record writes that failed.",
     ended => "Calls ended, whatever the reason.",
+    agent_events_dropped => "Agent history events (log-ins, presence, offers) dropped because the history writer was too far behind.",
+    agent_event_write_failures => "Batches of agent history events the database refused.",
     }
 );

@@ -35,6 +35,7 @@ pub mod day_turn;
 pub mod dial;
 pub mod dispatch;
 pub mod flow;
+pub mod history;
 pub mod media;
 pub mod metrics;
 pub mod monitor;

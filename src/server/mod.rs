@@ -278,6 +278,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .context("reading today's interaction records for the wallboard")?;
     tracing::info!(records = seeded, "wallboard seeded with today's records");
+    let call_metrics = Arc::new(CallMetrics::default());
     let dispatch = call::dispatch::Dispatch::new(
         acd_config,
         registry.clone(),
@@ -286,7 +287,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         hub.clone(),
     )
     .map_err(|e| anyhow::anyhow!("dispatch configuration: {e}"))?
-    .with_wallboard(wallboard.clone());
+    .with_wallboard(wallboard.clone())
+    .with_history(call::history::AgentHistory::start(
+        store.clone(),
+        call_metrics.clone(),
+    ));
     let (break_days, break_writer) = call::day_turn::break_store(&store)
         .await
         .context("reading the break time used today")?;
@@ -311,7 +316,6 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
     let (commands_tx, commands) = tokio::sync::mpsc::channel(16 * 1024);
     let (calls_tx, mut calls_rx) = tokio::sync::mpsc::channel(4096);
-    let call_metrics = Arc::new(CallMetrics::default());
     let services = Arc::new(Services::new(
         CoreHandle {
             commands: commands_tx.clone(),

@@ -13,6 +13,7 @@ pub mod callbacks;
 mod interactions;
 mod recorded;
 mod recordings;
+pub mod reports;
 mod routing;
 mod users;
 

@@ -83,20 +83,28 @@ impl Store {
         let n = columns.len();
         let mut items = Vec::with_capacity(rows.len());
         for row in &rows {
-            let first: Option<String> = row.try_get(n + 1)?;
-            let last: Option<String> = row.try_get(n + 2)?;
-            let username: Option<String> = row.try_get(n + 3)?;
-            let full = format!("{} {}", first.unwrap_or_default(), last.unwrap_or_default());
-            let agent_name = match full.trim() {
-                "" => username,
-                name => Some(name.to_owned()),
-            };
             items.push(Recorded {
                 stored: stored_interaction(row)?,
                 queue_name: row.try_get(n)?,
-                agent_name,
+                agent_name: agent_name(row, n + 1)?,
             });
         }
         Ok(RecordedPage { total, items })
     }
+}
+
+/// The agent's name from the columns first name, last name and username
+/// starting at `at`: first and last name, or the username when they have none.
+pub(super) fn agent_name(
+    row: &sqlx::sqlite::SqliteRow,
+    at: usize,
+) -> Result<Option<String>, StoreError> {
+    let first: Option<String> = row.try_get(at)?;
+    let last: Option<String> = row.try_get(at + 1)?;
+    let username: Option<String> = row.try_get(at + 2)?;
+    let full = format!("{} {}", first.unwrap_or_default(), last.unwrap_or_default());
+    Ok(match full.trim() {
+        "" => username,
+        name => Some(name.to_owned()),
+    })
 }

@@ -86,6 +86,7 @@ pub fn menu_of(path: &str) -> Option<&'static str> {
         "pickup-groups" => "menu.pickup_groups",
         "trunks" | "routes" | "outbound-routes" => "menu.dial_plan",
         "supervisor" => "menu.supervisor_panel",
+        "reports" => "menu.reports",
         _ => return None,
     })
 }

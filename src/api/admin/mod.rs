@@ -6,7 +6,8 @@
 //! users' permissions, extensions and CSV import/export; login sessions;
 //! interaction records, their recordings and the log of who listened
 //! ([`recordings`]), and the recorded ones a page at a time ([`recorded`]);
-//! the wallboard's figures and their WebSocket ([`wallboard`]); and the
+//! the wallboard's figures and their WebSocket ([`wallboard`]); the reports
+//! ([`reports`]: Call Detail Report, interval report, queue_log); and the
 //! OpenAPI document at `/api/openapi.json`.
 //!
 //! Every request but `POST /api/login` needs the admin token (the
@@ -31,6 +32,7 @@ mod recorded;
 pub mod recordings;
 pub mod registrations;
 mod replace;
+pub mod reports;
 mod resources;
 pub mod scope;
 mod users;
@@ -182,6 +184,13 @@ where
             .put(monitor::change)
             .delete(monitor::stop),
     )
+    .route("/reports/interactions", get(reports::interactions))
+    .route(
+        "/reports/filter",
+        get(reports::saved_filter).put(reports::save_filter),
+    )
+    .route("/reports/intervals", get(reports::intervals))
+    .route("/reports/queue_log", get(reports::queue_log))
     .fallback(|| async { Problem::new("not-found", "no such resource") })
     .method_not_allowed_fallback(|| async {
         Problem::new(

@@ -16,8 +16,9 @@ use serde_json::{json, Map, Value};
 
 mod agent;
 mod callbacks;
-mod supervisor;
 mod monitor;
+mod reports;
+mod supervisor;
 mod users;
 mod wallboard;
 
@@ -460,6 +461,7 @@ fn schemas() -> Map<String, Value> {
     supervisor::schemas(&mut out);
     wallboard::schemas(&mut out);
     monitor::schemas(&mut out);
+    reports::schemas(&mut out);
     out.insert(
         "Interaction".into(),
         json!({
@@ -818,6 +820,7 @@ pub fn document() -> Value {
     supervisor::paths(&mut paths);
     wallboard::paths(&mut paths);
     monitor::paths(&mut paths);
+    reports::paths(&mut paths);
     paths.insert(
         "/api/openapi.json".into(),
         json!({"get": {
@@ -879,6 +882,7 @@ mod tests {
                 + supervisor::EXTRA_PATHS
                 + wallboard::EXTRA_PATHS
                 + monitor::EXTRA_PATHS
+                + reports::EXTRA_PATHS
         );
         let text = doc.to_string();
         for reference in text.split("#/components/schemas/").skip(1) {

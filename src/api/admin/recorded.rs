@@ -61,7 +61,7 @@ fn paging(query: Option<&str>) -> Result<(i64, i64), Problem> {
 }
 
 /// The queues `who` may see, for the store's filter.
-fn scope_of(who: &Principal) -> (bool, Vec<i64>) {
+pub(super) fn scope_of(who: &Principal) -> (bool, Vec<i64>) {
     match who {
         Principal::Superuser => (true, Vec::new()),
         Principal::User { session, .. } if session.permissions.has("queue.all") => {
