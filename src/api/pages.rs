@@ -1,7 +1,8 @@
 //! The web pages `switchboard serve` ships: the agent panel at `/agent/`,
 //! the recordings page at `/recordings/`, the supervisor panel at
 //! `/supervisor/`, the wallboard at `/wallboard/` and the reports at
-//! `/reports/`.
+//! `/reports/`; what the last four share (the session, API calls, the base
+//! style sheet) is under `/shared/`.
 //!
 //! The files under `web/<page>/` are compiled into the binary as they are in
 //! the repository (plain HTML, CSS and ES modules, with JsSIP bundled once by
@@ -137,9 +138,21 @@ const REPORTS: &[Asset] = &[
     ),
 ];
 
+/// What the recordings, reports, supervisor and wallboard pages share.
+const SHARED: &[Asset] = &[
+    asset!(
+        "shared",
+        "page.js",
+        "page.js",
+        "text/javascript; charset=utf-8"
+    ),
+    asset!("shared", "page.css", "page.css", "text/css; charset=utf-8"),
+];
+
 /// The pages: the folder each is served under and its files.
 const PAGES: &[(&str, &[Asset])] = &[
     ("agent", AGENT),
+    ("shared", SHARED),
     ("recordings", RECORDINGS),
     ("supervisor", SUPERVISOR),
     ("wallboard", WALLBOARD),
@@ -159,11 +172,13 @@ where
 {
     let mut r = Router::new();
     for (p, (page, assets)) in PAGES.iter().enumerate() {
-        let home = format!("/{page}/");
-        r = r.route(
-            &format!("/{page}"),
-            get(move || async move { Redirect::permanent(&home) }),
-        );
+        if assets.iter().any(|a| a.path.is_empty()) {
+            let home = format!("/{page}/");
+            r = r.route(
+                &format!("/{page}"),
+                get(move || async move { Redirect::permanent(&home) }),
+            );
+        }
         for (i, asset) in assets.iter().enumerate() {
             r = r.route(
                 &format!("/{page}/{}", asset.path),
@@ -260,6 +275,18 @@ mod tests {
         assert!(supervisor.contains("supervisor.js") && supervisor.contains("supervisor.css"));
         let wallboard = std::str::from_utf8(WALLBOARD[0].body).unwrap();
         assert!(wallboard.contains("wallboard.js") && wallboard.contains("wallboard.css"));
+        // The session, API calls and base style come from /shared/, once.
+        let shared = |a: &Asset| {
+            std::str::from_utf8(a.body)
+                .unwrap()
+                .contains("/shared/page.")
+        };
+        for page in [RECORDINGS, SUPERVISOR, WALLBOARD, REPORTS] {
+            assert!(shared(&page[1]), "{} imports /shared/page.js", page[1].path);
+        }
+        for page in [RECORDINGS, SUPERVISOR, REPORTS] {
+            assert!(shared(&page[0]), "{} links /shared/page.css", page[1].path);
+        }
         let reports = std::str::from_utf8(REPORTS[0].body).unwrap();
         assert!(reports.contains("reports.js") && reports.contains("reports.css"));
         assert!(

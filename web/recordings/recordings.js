@@ -6,50 +6,12 @@
 // logs every play or download on the server (the listening log). The session
 // is the same cookie as the agent panel's (POST /api/login).
 
-const $ = (id) => document.getElementById(id);
+import { $, api, length, session, show } from "/shared/page.js";
 
 /** How many recordings one page shows. */
 const PAGE = 20;
 
 const model = { offset: 0, total: 0 };
-
-class Problem extends Error {
-  constructor(status, body) {
-    super((body && (body.detail || body.title)) || `HTTP ${status}`);
-    this.status = status;
-  }
-}
-
-async function api(method, path, body) {
-  const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
-  if (body !== undefined) {
-    init.headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
-  }
-  const res = await fetch(path, init);
-  const text = await res.text();
-  const json = text ? JSON.parse(text) : null;
-  if (!res.ok) throw new Problem(res.status, json);
-  return json;
-}
-
-function show(id, on) {
-  $(id).hidden = !on;
-}
-
-function notice(text) {
-  $("notice").textContent = text || "";
-  show("notice", Boolean(text));
-}
-
-/** Seconds as m:ss (or h:mm:ss). */
-function length(seconds) {
-  const s = Math.max(0, Math.round(Number(seconds) || 0));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = String(s % 60).padStart(2, "0");
-  return h ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
-}
 
 function cell(text) {
   const td = document.createElement("td");
@@ -103,54 +65,12 @@ async function load() {
   $("older").disabled = model.offset + PAGE >= page.total;
 }
 
-function loggedOut(message) {
-  notice(message);
-  show("list-view", false);
-  show("who", false);
-  show("login-view", true);
-}
-
-async function boot() {
-  let me;
-  try {
-    me = await api("GET", "/api/session");
-  } catch {
-    return loggedOut("");
-  }
-  $("user-name").textContent = me.username || "admin";
-  show("login-view", false);
-  show("who", true);
-  show("list-view", true);
-  model.offset = 0;
-  await load();
-}
-
-$("login-form").addEventListener("submit", async (e) => {
-  e.preventDefault();
-  const username = $("login-user").value.trim();
-  const password = $("login-password").value;
-  show("login-error", false);
-  $("login-submit").disabled = true;
-  try {
-    await api("POST", "/api/login", { username, password });
-    $("login-password").value = "";
-    notice("");
-    await boot();
-  } catch (err) {
-    $("login-error").textContent = err.status === 401 ? "Wrong user name or password." : err.message;
-    show("login-error", true);
-  } finally {
-    $("login-submit").disabled = false;
-  }
-});
-
-$("logout").addEventListener("click", async () => {
-  try {
-    await api("POST", "/api/logout");
-  } catch {
-    /* the session is gone already */
-  }
-  loggedOut("");
+const loggedOut = session({
+  view: "list-view",
+  enter: async () => {
+    model.offset = 0;
+    await load();
+  },
 });
 
 $("newer").addEventListener("click", () => {
@@ -162,4 +82,3 @@ $("older").addEventListener("click", () => {
   load();
 });
 
-boot();

@@ -7,7 +7,8 @@
 // format=csv. Charts are inline SVG drawn here. The session is the same
 // cookie as the agent panel's (POST /api/login).
 
-const $ = (id) => document.getElementById(id);
+import { $, api, session, show } from "/shared/page.js";
+
 const SVG = "http://www.w3.org/2000/svg";
 
 /** How many records one page shows. */
@@ -19,36 +20,6 @@ const PRESENCES = ["available", "ringing", "in_call", "after_call_work", "break"
 const COLOURS = { available: "#1b8a3a", ringing: "#e0a800", in_call: "#2457c5", after_call_work: "#7b52c7", break: "#b3261e" };
 
 const model = { offset: 0, total: 0 };
-
-class Problem extends Error {
-  constructor(status, body) {
-    const fields = body && Array.isArray(body.errors) ? body.errors.map((e) => `${e.field}: ${e.message}`) : [];
-    super([(body && (body.detail || body.title)) || `HTTP ${status}`, ...fields].join(" — "));
-    this.status = status;
-  }
-}
-
-async function api(method, path, body) {
-  const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
-  if (body !== undefined) {
-    init.headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
-  }
-  const res = await fetch(path, init);
-  const text = await res.text();
-  const json = text ? JSON.parse(text) : null;
-  if (!res.ok) throw new Problem(res.status, json);
-  return json;
-}
-
-function show(id, on) {
-  $(id).hidden = !on;
-}
-
-function notice(text) {
-  $("notice").textContent = text || "";
-  show("notice", Boolean(text));
-}
 
 function fail(id, err) {
   if (err.status === 401) return loggedOut("");
@@ -305,62 +276,20 @@ async function refresh() {
 
 // ----------------------------------------------------------------- session
 
-function loggedOut(message) {
-  notice(message);
-  show("report-view", false);
-  show("who", false);
-  show("login-view", true);
-}
-
-async function boot() {
-  let me;
-  try {
-    me = await api("GET", "/api/session");
-  } catch {
-    return loggedOut("");
-  }
-  $("user-name").textContent = me.username || "admin";
-  show("login-view", false);
-  show("who", true);
-  show("report-view", true);
-  model.offset = 0;
-  try {
-    const saved = await api("GET", "/api/reports/filter");
-    if (saved && Object.keys(saved).length) setFilter(saved);
-  } catch {
-    /* no saved filter to read: the defaults stand */
-  }
-  if (!$("f-from").value) $("f-from").value = today();
-  if (!$("f-to").value) $("f-to").value = $("f-from").value;
-  await refresh();
-}
-
-$("login-form").addEventListener("submit", async (e) => {
-  e.preventDefault();
-  const username = $("login-user").value.trim();
-  const password = $("login-password").value;
-  show("login-error", false);
-  $("login-submit").disabled = true;
-  try {
-    await api("POST", "/api/login", { username, password });
-    $("login-password").value = "";
-    notice("");
-    await boot();
-  } catch (err) {
-    $("login-error").textContent = err.status === 401 ? "Wrong user name or password." : err.message;
-    show("login-error", true);
-  } finally {
-    $("login-submit").disabled = false;
-  }
-});
-
-$("logout").addEventListener("click", async () => {
-  try {
-    await api("POST", "/api/logout");
-  } catch {
-    /* the session is gone already */
-  }
-  loggedOut("");
+const loggedOut = session({
+  view: "report-view",
+  enter: async () => {
+    model.offset = 0;
+    try {
+      const saved = await api("GET", "/api/reports/filter");
+      if (saved && Object.keys(saved).length) setFilter(saved);
+    } catch {
+      /* no saved filter to read: the defaults stand */
+    }
+    if (!$("f-from").value) $("f-from").value = today();
+    if (!$("f-to").value) $("f-to").value = $("f-from").value;
+    await refresh();
+  },
 });
 
 $("filter").addEventListener("submit", (e) => {
@@ -401,4 +330,3 @@ $("older").addEventListener("click", () => {
   loadCdr();
 });
 
-boot();

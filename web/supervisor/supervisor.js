@@ -8,7 +8,7 @@
 // corrected by the server's "now" in each message. The session is the same
 // cookie as the agent panel's (POST /api/login).
 
-const $ = (id) => document.getElementById(id);
+import { $, api, length, notice, session, show } from "/shared/page.js";
 
 /** The monitoring modes, the permission each needs, and its button's label. */
 const MONITOR = [
@@ -27,48 +27,13 @@ const model = {
   retry: null,
 };
 
-class Problem extends Error {
-  constructor(status, body) {
-    super((body && (body.detail || body.title)) || `HTTP ${status}`);
-    this.status = status;
-  }
-}
-
-async function api(method, path, body) {
-  const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
-  if (body !== undefined) {
-    init.headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
-  }
-  const res = await fetch(path, init);
-  const text = await res.text();
-  const json = text ? JSON.parse(text) : null;
-  if (!res.ok) throw new Problem(res.status, json);
-  return json;
-}
-
-function show(id, on) {
-  $(id).hidden = !on;
-}
-
-function notice(text) {
-  $("notice").textContent = text || "";
-  show("notice", Boolean(text));
-}
-
 function error(text) {
   $("agents-error").textContent = text || "";
   show("agents-error", Boolean(text));
 }
 
 /** Milliseconds as m:ss (or h:mm:ss). */
-function length(ms) {
-  const s = Math.max(0, Math.floor((Number(ms) || 0) / 1000));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = String(s % 60).padStart(2, "0");
-  return h ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
-}
+const elapsed = (ms) => length(Math.floor((Number(ms) || 0) / 1000));
 
 function serverNow() {
   return Date.now() + model.skew;
@@ -88,7 +53,7 @@ function el(tag, props = {}, ...children) {
 function callText(a) {
   if (!a.call) return "";
   const queue = a.call.queue ? a.call.queue.name : "";
-  const talking = a.presence === "in_call" ? ` · ${length(serverNow() - a.call.answered_at)}` : "";
+  const talking = a.presence === "in_call" ? ` · ${elapsed(serverNow() - a.call.answered_at)}` : "";
   return [queue, a.call.caller].filter(Boolean).join(" · ") + talking;
 }
 
@@ -156,7 +121,7 @@ function row(a) {
     el("td", {}, el("span", { testid: `status-${a.id}`, textContent: status }),
       el("span", { class: `presence ${a.presence}`, testid: `presence-${a.id}`,
                    textContent: a.presence.replaceAll("_", " ") })),
-    el("td", { testid: `time-${a.id}`, textContent: length(serverNow() - a.since) }),
+    el("td", { testid: `time-${a.id}`, textContent: elapsed(serverNow() - a.since) }),
     el("td", { testid: `call-${a.id}`, textContent: callText(a) }),
     el("td", { testid: `calls-${a.id}`, textContent: String(a.calls_today) }),
     el("td", {}, actions(a)),
@@ -190,7 +155,7 @@ function render(changed) {
 function tick() {
   for (const a of model.agents.values()) {
     const time = document.querySelector(`[data-testid="time-${a.id}"]`);
-    if (time) time.textContent = length(serverNow() - a.since);
+    if (time) time.textContent = elapsed(serverNow() - a.since);
     const call = document.querySelector(`[data-testid="call-${a.id}"]`);
     if (call) call.textContent = callText(a);
   }
@@ -247,72 +212,31 @@ function connect() {
   });
 }
 
-function loggedOut(message) {
-  if (model.socket) {
-    const s = model.socket;
-    model.socket = null;
-    s.close();
-  }
-  notice(message);
-  show("agents-view", false);
-  show("who", false);
-  show("login-view", true);
-}
-
-async function boot() {
-  let me;
-  try {
-    me = await api("GET", "/api/session");
-  } catch {
-    return loggedOut("");
-  }
-  if (!me.permissions.includes("menu.supervisor_panel")) {
-    return loggedOut("This panel needs the permission menu.supervisor_panel.");
-  }
-  model.permissions = new Set(me.permissions);
-  try {
-    model.statuses = await api("GET", "/api/supervisor/statuses");
-  } catch (err) {
-    if (err.status === 401) return loggedOut("");
-    model.statuses = [];
-  }
-  $("user-name").textContent = me.username || "admin";
-  show("login-view", false);
-  show("who", true);
-  show("agents-view", true);
-  connect();
-}
-
-$("login-form").addEventListener("submit", async (e) => {
-  e.preventDefault();
-  const username = $("login-user").value.trim();
-  const password = $("login-password").value;
-  show("login-error", false);
-  $("login-submit").disabled = true;
-  try {
-    await api("POST", "/api/login", { username, password });
-    $("login-password").value = "";
-    notice("");
-    await boot();
-  } catch (err) {
-    $("login-error").textContent = err.status === 401 ? "Wrong user name or password." : err.message;
-    show("login-error", true);
-  } finally {
-    $("login-submit").disabled = false;
-  }
-});
-
-$("logout").addEventListener("click", async () => {
-  try {
-    await api("POST", "/api/logout");
-  } catch {
-    /* the session is gone already */
-  }
-  loggedOut("");
+const loggedOut = session({
+  view: "agents-view",
+  leave: () => {
+    if (model.socket) {
+      const s = model.socket;
+      model.socket = null;
+      s.close();
+    }
+  },
+  enter: async (me) => {
+    if (!me.permissions.includes("menu.supervisor_panel")) {
+      return loggedOut("This panel needs the permission menu.supervisor_panel.");
+    }
+    model.permissions = new Set(me.permissions);
+    try {
+      model.statuses = await api("GET", "/api/supervisor/statuses");
+    } catch (err) {
+      if (err.status === 401) return loggedOut("");
+      model.statuses = [];
+    }
+    connect();
+  },
 });
 
 $("filter-queue").addEventListener("change", () => render(new Set()));
 $("filter-group").addEventListener("change", () => render(new Set()));
 setInterval(tick, 1000);
 
-boot();

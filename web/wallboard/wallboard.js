@@ -7,48 +7,12 @@
 // here from each tile's longest_wait_since, against the server's clock. The
 // session is the same cookie as the agent panel's (POST /api/login).
 
-const $ = (id) => document.getElementById(id);
+import { $, api, length as lengthOr, session, show } from "/shared/page.js";
 
 const model = { tiles: new Map(), socket: null, skew: 0, wanted: false };
 
-class Problem extends Error {
-  constructor(status, body) {
-    super((body && (body.detail || body.title)) || `HTTP ${status}`);
-    this.status = status;
-  }
-}
-
-async function api(method, path, body) {
-  const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
-  if (body !== undefined) {
-    init.headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
-  }
-  const res = await fetch(path, init);
-  const text = await res.text();
-  const json = text ? JSON.parse(text) : null;
-  if (!res.ok) throw new Problem(res.status, json);
-  return json;
-}
-
-function show(id, on) {
-  $(id).hidden = !on;
-}
-
-function notice(text) {
-  $("notice").textContent = text || "";
-  show("notice", Boolean(text));
-}
-
 /** Seconds as m:ss (or h:mm:ss); "–" for none. */
-function length(seconds) {
-  if (seconds === null || seconds === undefined) return "–";
-  const s = Math.max(0, Math.round(Number(seconds) || 0));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = String(s % 60).padStart(2, "0");
-  return h ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
-}
+const length = (seconds) => lengthOr(seconds, "–");
 
 function percent(share) {
   return share === null || share === undefined ? "–" : `${Math.round(share * 100)}%`;
@@ -196,57 +160,16 @@ async function start() {
   connect();
 }
 
-function loggedOut(message) {
-  model.wanted = false;
-  if (model.socket) model.socket.close();
-  notice(message);
-  show("board-view", false);
-  show("who", false);
-  show("login-view", true);
-}
-
-async function boot() {
-  let me;
-  try {
-    me = await api("GET", "/api/session");
-  } catch {
-    return loggedOut("");
-  }
-  $("user-name").textContent = me.username || "admin";
-  show("login-view", false);
-  show("who", true);
-  show("board-view", true);
-  model.wanted = true;
-  await start();
-}
-
-$("login-form").addEventListener("submit", async (e) => {
-  e.preventDefault();
-  const username = $("login-user").value.trim();
-  const password = $("login-password").value;
-  show("login-error", false);
-  $("login-submit").disabled = true;
-  try {
-    await api("POST", "/api/login", { username, password });
-    $("login-password").value = "";
-    notice("");
-    await boot();
-  } catch (err) {
-    $("login-error").textContent = err.status === 401 ? "Wrong user name or password." : err.message;
-    show("login-error", true);
-  } finally {
-    $("login-submit").disabled = false;
-  }
-});
-
-$("logout").addEventListener("click", async () => {
-  try {
-    await api("POST", "/api/logout");
-  } catch {
-    /* the session is gone already */
-  }
-  loggedOut("");
+const loggedOut = session({
+  view: "board-view",
+  leave: () => {
+    model.wanted = false;
+    if (model.socket) model.socket.close();
+  },
+  enter: async () => {
+    model.wanted = true;
+    await start();
+  },
 });
 
 setInterval(tick, 1000);
-boot();
