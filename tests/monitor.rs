@@ -199,6 +199,7 @@ fn a_supervisor_listens_whispers_and_barges_from_their_own_phone() {
         &admin,
         "Monitoring",
         &[
+            "menu.supervisor_panel".into(),
             "other.listen".into(),
             "other.whisper".into(),
             "other.barge".into(),
@@ -346,9 +347,17 @@ fn monitoring_is_refused_clearly_and_a_busy_phone_is_reported() {
     let listen_only = make_profile(
         &admin,
         "Listen everywhere",
-        &["other.listen".into(), "queue.all".into()],
+        &[
+            "menu.supervisor_panel".into(),
+            "other.listen".into(),
+            "queue.all".into(),
+        ],
     );
-    let no_queues = make_profile(&admin, "Listen nowhere", &["other.listen".into()]);
+    let no_queues = make_profile(
+        &admin,
+        "Listen nowhere",
+        &["menu.supervisor_panel".into(), "other.listen".into()],
+    );
     let busy = user(&server, &admin, "1002", &[listen_only]);
     let nowhere = user(&server, &admin, "1003", &[no_queues]);
     let phone = Baresip::start_in(&server, "agent", "1001", "pw-1001", PHONE_TONE_HZ);
