@@ -11,6 +11,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -22,6 +23,7 @@ use tokio::sync::broadcast::error::RecvError;
 use super::{choices, row, rows, Directory, Filter, Scope};
 use crate::acd::AgentId;
 use crate::api::admin::auth::Principal;
+use crate::api::admin::problem::Problem;
 use crate::api::agent::AgentState;
 use crate::call::now;
 
@@ -31,11 +33,21 @@ pub const COALESCE: Duration = Duration::from_millis(250);
 pub(super) async fn websocket(
     State(a): State<Arc<AgentState>>,
     Extension(principal): Extension<Arc<Principal>>,
-    upgrade: WebSocketUpgrade,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     let scope = match Scope::of(&a, principal).await {
         Ok(s) => s,
         Err(p) => return p.into_response(),
+    };
+    let upgrade = match upgrade {
+        Ok(u) => u,
+        Err(e) => {
+            return Problem::new(
+                "malformed-request",
+                format!("this is a WebSocket: connect with Upgrade: websocket ({e})"),
+            )
+            .into_response()
+        }
     };
     upgrade
         .max_message_size(16 * 1024)

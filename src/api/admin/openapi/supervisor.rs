@@ -157,8 +157,9 @@ pub(super) fn paths(paths: &mut Map<String, Value>) {
                             at most every 250 ms, {\"type\":\"update\",\"now\":ms,\
                             \"agents\":[SupervisedAgent...],\"removed\":[id...]} with the \
                             agents that changed and those gone (logged out or out of scope). \
-                            A client that falls behind gets a new \"agents\" message.",
-            "responses": with(problems(&[]), "101",
+                            A client that falls behind gets a new \"agents\" message. A \
+                            request without a WebSocket upgrade is malformed.",
+            "responses": with(problems(&[400]), "101",
                 json!({"description": "Switching to the WebSocket protocol"})),
         }}),
     );
