@@ -75,31 +75,46 @@ impl Phones {
         let inf = server.sipp_users(&name, &pairs);
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sipp");
         let log = server.dir.path().join(format!("{name}.log"));
-        let child = Command::new("sipp")
-            .arg("-sf")
-            .arg(dir.join("agent_register.xml"))
-            .arg("-oocsf")
-            .arg(dir.join(behaviour))
-            .arg("-inf")
-            .arg(&inf)
-            .args(["-i", "127.0.0.1", "-p", &free_port().to_string()])
-            .args(["-mp", &(free_port() & !1).to_string()])
-            .args(["-m", &users.len().to_string(), "-r", "50"])
-            .args(["-d", "600000", "-nostdin", "-timeout", "600s"])
-            .args(extra)
-            .arg(server.udp.to_string())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("running sipp (install Debian's sip-tester; tools/test does)");
-        let phones = Phones { child, log };
+        let spawn = || {
+            Command::new("sipp")
+                .arg("-sf")
+                .arg(dir.join("agent_register.xml"))
+                .arg("-oocsf")
+                .arg(dir.join(behaviour))
+                .arg("-inf")
+                .arg(&inf)
+                .args(["-i", "127.0.0.1", "-p", &free_port().to_string()])
+                .args(["-mp", &(free_port() & !1).to_string()])
+                .args(["-m", &users.len().to_string(), "-r", "50"])
+                .args(["-d", "600000", "-nostdin", "-timeout", "600s"])
+                .args(extra)
+                .arg(server.udp.to_string())
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(&log).unwrap())
+                .spawn()
+                .expect("running sipp (install Debian's sip-tester; tools/test does)")
+        };
+        let mut phones = Phones {
+            child: spawn(),
+            log: log.clone(),
+        };
+        let mut restarts = 0;
         let deadline = Instant::now() + Duration::from_secs(20);
         while server.metric("switchboard_sip_registrations_total") < before + users.len() as u64 {
+            let text = || std::fs::read_to_string(&phones.log).unwrap_or_default();
+            // Ports free_port found may be taken before SIPp binds them: it
+            // then stops at start-up, and starts again on other ports.
+            let stopped = matches!(phones.child.try_wait(), Ok(Some(_)));
+            if stopped && restarts < 3 && text().contains("Address already in use") {
+                restarts += 1;
+                phones.child = spawn();
+                continue;
+            }
             assert!(
                 Instant::now() < deadline,
                 "phones did not register: {}",
-                std::fs::read_to_string(&phones.log).unwrap_or_default()
+                text()
             );
             std::thread::sleep(Duration::from_millis(50));
         }
