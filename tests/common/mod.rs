@@ -3,6 +3,7 @@
 //! runs against it.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod calls;
 pub mod http;
 pub mod media;
