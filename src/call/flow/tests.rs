@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::*;
-use crate::acd::{AnnouncementMode, ProjectId, QueueConfig};
+use crate::acd::{AnnouncementMode, ProjectId, QueueConfig, QueueId};
 use crate::cdr::{Disposition, TerminateSide};
 use crate::store::admin::queues::RecordingMode;
 
