@@ -1,8 +1,9 @@
 //! The web pages `switchboard serve` ships: the agent panel at `/agent/`,
 //! the recordings page at `/recordings/`, the supervisor panel at
 //! `/supervisor/`, the wallboard at `/wallboard/` and the reports at
-//! `/reports/`; what the last four share (the session, API calls, the base
-//! style sheet) is under `/shared/`.
+//! `/reports/`; what they share (the session with its one login form, the
+//! strip of links between the pages, API calls, the base style sheet) is
+//! under `/shared/`.
 //!
 //! The files under `web/<page>/` are compiled into the binary as they are in
 //! the repository (plain HTML, CSS and ES modules, with JsSIP bundled once by
@@ -138,7 +139,7 @@ const REPORTS: &[Asset] = &[
     ),
 ];
 
-/// What the recordings, reports, supervisor and wallboard pages share.
+/// What the pages share: the session and login form, the strip of links.
 const SHARED: &[Asset] = &[
     asset!(
         "shared",
@@ -147,6 +148,8 @@ const SHARED: &[Asset] = &[
         "text/javascript; charset=utf-8"
     ),
     asset!("shared", "page.css", "page.css", "text/css; charset=utf-8"),
+    asset!("shared", "nav.js", "nav.js", "text/javascript; charset=utf-8"),
+    asset!("shared", "nav.css", "nav.css", "text/css; charset=utf-8"),
 ];
 
 /// The pages: the folder each is served under and its files.
@@ -281,8 +284,19 @@ mod tests {
                 .unwrap()
                 .contains("/shared/page.")
         };
-        for page in [RECORDINGS, SUPERVISOR, WALLBOARD, REPORTS] {
+        for page in [AGENT, RECORDINGS, SUPERVISOR, WALLBOARD, REPORTS] {
             assert!(shared(&page[1]), "{} imports /shared/page.js", page[1].path);
+            let html = std::str::from_utf8(page[0].body).unwrap();
+            assert!(
+                html.contains("/shared/nav.css"),
+                "{} links the strip's style",
+                page[1].path
+            );
+            assert!(
+                !html.contains("login-form"),
+                "{} leaves the login form to /shared/page.js",
+                page[1].path
+            );
         }
         for page in [RECORDINGS, SUPERVISOR, REPORTS] {
             assert!(shared(&page[0]), "{} links /shared/page.css", page[1].path);
