@@ -47,12 +47,26 @@ fn one_login_opens_every_page_the_user_may_use_and_the_strip_shows_only_those() 
     let links = browser.expect("links", MINUTE);
     assert_eq!(
         links["links"],
-        json!(["nav-agent", "nav-supervisor", "nav-wallboard", "nav-reports", "nav-recordings", "nav-admin"]),
+        json!([
+            "nav-agent",
+            "nav-supervisor",
+            "nav-wallboard",
+            "nav-reports",
+            "nav-recordings",
+            "nav-admin"
+        ]),
         "every page is open to a supervisor-admin: {links}"
     );
     assert_eq!(
         links["hrefs"],
-        json!(["/agent/", "/supervisor/", "/wallboard/", "/reports/", "/recordings/", "/admin/"]),
+        json!([
+            "/agent/",
+            "/supervisor/",
+            "/wallboard/",
+            "/reports/",
+            "/recordings/",
+            "/admin/"
+        ]),
         "{links}"
     );
     assert_eq!(links["current"], json!(["nav-wallboard"]), "{links}");
@@ -60,7 +74,11 @@ fn one_login_opens_every_page_the_user_may_use_and_the_strip_shows_only_those() 
     for page in ["supervisor", "reports", "recordings", "agent"] {
         let visited = browser.expect("visited", MINUTE);
         assert_eq!(visited["page"], page, "{visited}");
-        assert_eq!(visited["current"], json!([format!("nav-{page}")]), "{visited}");
+        assert_eq!(
+            visited["current"],
+            json!([format!("nav-{page}")]),
+            "{visited}"
+        );
         assert_eq!(
             visited["sawLogin"], false,
             "no login form on {page}: {visited}"

@@ -148,7 +148,12 @@ const SHARED: &[Asset] = &[
         "text/javascript; charset=utf-8"
     ),
     asset!("shared", "page.css", "page.css", "text/css; charset=utf-8"),
-    asset!("shared", "nav.js", "nav.js", "text/javascript; charset=utf-8"),
+    asset!(
+        "shared",
+        "nav.js",
+        "nav.js",
+        "text/javascript; charset=utf-8"
+    ),
     asset!("shared", "nav.css", "nav.css", "text/css; charset=utf-8"),
 ];
 
