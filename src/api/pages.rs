@@ -314,6 +314,44 @@ mod tests {
         );
     }
 
+    /// The strip offers a page only with a permission its API accepts.
+    #[test]
+    fn the_strip_names_the_permissions_the_server_checks() {
+        use crate::api::admin::{auth::menu_of, recordings, wallboard};
+        let nav = std::str::from_utf8(
+            SHARED
+                .iter()
+                .find(|a| a.path == "nav.js")
+                .expect("nav.js")
+                .body,
+        )
+        .unwrap();
+        let quoted = |key: &str| nav.contains(&format!("\"{key}\""));
+        let admin = [
+            "projects",
+            "statuses",
+            "queues",
+            "queue-groups",
+            "result-codes",
+            "tags",
+            "users",
+            "profiles",
+            "agent-groups",
+            "pickup-groups",
+            "trunks",
+        ];
+        for screen in admin.iter().chain(&["supervisor", "reports"]) {
+            let key = menu_of(&format!("/api/{screen}")).expect(screen);
+            assert!(quoted(key), "nav.js names {key}");
+        }
+        for key in wallboard::SEE
+            .iter()
+            .chain(&[recordings::LISTEN, "menu.agent_panel"])
+        {
+            assert!(quoted(key), "nav.js names {key}");
+        }
+    }
+
     #[test]
     fn an_unchanged_file_is_not_sent_again() {
         let mut headers = HeaderMap::new();
