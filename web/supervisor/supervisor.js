@@ -204,6 +204,7 @@ function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const socket = new WebSocket(`${scheme}://${location.host}/api/supervisor/socket`);
   model.socket = socket;
+  show("live", true);
   socket.addEventListener("open", () => live(true));
   socket.addEventListener("message", (e) => onMessage(JSON.parse(e.data)));
   socket.addEventListener("close", () => {
@@ -216,6 +217,8 @@ const loggedOut = session({
   page: "supervisor",
   view: "agents-view",
   leave: () => {
+    // No live state to show on the login form or a page the user may not open.
+    show("live", false);
     if (model.socket) {
       const s = model.socket;
       model.socket = null;
