@@ -525,7 +525,10 @@ fn the_panel_is_served_with_its_types_and_cache_rules() {
         page.header("content-type"),
         Some("text/html; charset=utf-8")
     );
-    assert!(page.body.contains("id=\"login-form\""), "{}", page.body);
+    assert!(page.body.contains("panel.js"), "{}", page.body);
+    // The login form and the strip of links come from /shared/, as on every page.
+    assert!(page.body.contains("/shared/nav.css"), "{}", page.body);
+    assert!(get("/shared/page.js", &[]).body.contains("login-form"));
     assert!(page
         .header("content-security-policy")
         .is_some_and(|c| c.contains("script-src 'self'")));
@@ -535,6 +538,9 @@ fn the_panel_is_served_with_its_types_and_cache_rules() {
         ("/agent/phone.js", "text/javascript; charset=utf-8"),
         ("/agent/panel.css", "text/css; charset=utf-8"),
         ("/agent/vendor/jssip.js", "text/javascript; charset=utf-8"),
+        ("/shared/page.js", "text/javascript; charset=utf-8"),
+        ("/shared/nav.js", "text/javascript; charset=utf-8"),
+        ("/shared/nav.css", "text/css; charset=utf-8"),
     ] {
         let reply = get(path, &[]);
         assert_eq!(reply.status, 200, "{path}");

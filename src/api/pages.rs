@@ -1,8 +1,9 @@
 //! The web pages `switchboard serve` ships: the agent panel at `/agent/`,
 //! the recordings page at `/recordings/`, the supervisor panel at
 //! `/supervisor/`, the wallboard at `/wallboard/` and the reports at
-//! `/reports/`; what the last four share (the session, API calls, the base
-//! style sheet) is under `/shared/`.
+//! `/reports/`; what they share (the session with its one login form, the
+//! strip of links between the pages, API calls, the base style sheet) is
+//! under `/shared/`.
 //!
 //! The files under `web/<page>/` are compiled into the binary as they are in
 //! the repository (plain HTML, CSS and ES modules, with JsSIP bundled once by
@@ -138,7 +139,7 @@ const REPORTS: &[Asset] = &[
     ),
 ];
 
-/// What the recordings, reports, supervisor and wallboard pages share.
+/// What the pages share: the session and login form, the strip of links.
 const SHARED: &[Asset] = &[
     asset!(
         "shared",
@@ -147,6 +148,13 @@ const SHARED: &[Asset] = &[
         "text/javascript; charset=utf-8"
     ),
     asset!("shared", "page.css", "page.css", "text/css; charset=utf-8"),
+    asset!(
+        "shared",
+        "nav.js",
+        "nav.js",
+        "text/javascript; charset=utf-8"
+    ),
+    asset!("shared", "nav.css", "nav.css", "text/css; charset=utf-8"),
 ];
 
 /// The pages: the folder each is served under and its files.
@@ -281,8 +289,19 @@ mod tests {
                 .unwrap()
                 .contains("/shared/page.")
         };
-        for page in [RECORDINGS, SUPERVISOR, WALLBOARD, REPORTS] {
+        for page in [AGENT, RECORDINGS, SUPERVISOR, WALLBOARD, REPORTS] {
             assert!(shared(&page[1]), "{} imports /shared/page.js", page[1].path);
+            let html = std::str::from_utf8(page[0].body).unwrap();
+            assert!(
+                html.contains("/shared/nav.css"),
+                "{} links the strip's style",
+                page[1].path
+            );
+            assert!(
+                !html.contains("login-form"),
+                "{} leaves the login form to /shared/page.js",
+                page[1].path
+            );
         }
         for page in [RECORDINGS, SUPERVISOR, REPORTS] {
             assert!(shared(&page[0]), "{} links /shared/page.css", page[1].path);
@@ -293,6 +312,44 @@ mod tests {
             !reports.contains("style="),
             "the CSP allows no inline style"
         );
+    }
+
+    /// The strip offers a page only with a permission its API accepts.
+    #[test]
+    fn the_strip_names_the_permissions_the_server_checks() {
+        use crate::api::admin::{auth::menu_of, recordings, wallboard};
+        let nav = std::str::from_utf8(
+            SHARED
+                .iter()
+                .find(|a| a.path == "nav.js")
+                .expect("nav.js")
+                .body,
+        )
+        .unwrap();
+        let quoted = |key: &str| nav.contains(&format!("\"{key}\""));
+        let admin = [
+            "projects",
+            "statuses",
+            "queues",
+            "queue-groups",
+            "result-codes",
+            "tags",
+            "users",
+            "profiles",
+            "agent-groups",
+            "pickup-groups",
+            "trunks",
+        ];
+        for screen in admin.iter().chain(&["supervisor", "reports"]) {
+            let key = menu_of(&format!("/api/{screen}")).expect(screen);
+            assert!(quoted(key), "nav.js names {key}");
+        }
+        for key in wallboard::SEE
+            .iter()
+            .chain(&[recordings::LISTEN, "menu.agent_panel"])
+        {
+            assert!(quoted(key), "nav.js names {key}");
+        }
     }
 
     #[test]

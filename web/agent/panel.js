@@ -9,12 +9,16 @@
 // after-call work) and reconnects with backoff when it drops. The call itself
 // is on the softphone's own SIP connection and survives a panel reconnection.
 // The protocol is described in the repository (agent panel protocol).
+//
+// Logging in and out is the shared session of every page (/shared/page.js):
+// the same form, the strip of links to the other pages, and one cookie, so a
+// user who logged in on another page starts work here without logging in
+// again; logging out on any page ends the work here too.
 
+import { $, notice, session, show } from "/shared/page.js";
 import { Callbacks } from "./callbacks.js";
 import { setupDialPad } from "./dialpad.js";
 import { Phone } from "./phone.js";
-
-const $ = (id) => document.getElementById(id);
 
 /** Everything the page shows is rendered from this. */
 const model = {
@@ -105,15 +109,6 @@ function clock(ms) {
   const m = Math.floor((s % 3600) / 60);
   const sec = String(s % 60).padStart(2, "0");
   return h ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
-}
-
-function show(id, on) {
-  $(id).hidden = !on;
-}
-
-function notice(text) {
-  $("notice").textContent = text || "";
-  show("notice", Boolean(text));
 }
 
 // ---------------------------------------------------------------- audio
@@ -808,29 +803,6 @@ $("wrapup-form").addEventListener("submit", async (e) => {
   }
 });
 
-$("login-form").addEventListener("submit", async (e) => {
-  e.preventDefault();
-  const username = $("login-user").value.trim();
-  const password = $("login-password").value;
-  show("login-error", false);
-  if (!username || !password) {
-    $("login-error").textContent = "Enter your user name and password.";
-    show("login-error", true);
-    return;
-  }
-  $("login-submit").disabled = true;
-  try {
-    await api("POST", "/api/login", { username, password });
-    $("login-password").value = "";
-    await boot();
-  } catch (err) {
-    $("login-error").textContent = err.status === 401 ? "Wrong user name or password." : explain(err);
-    show("login-error", true);
-  } finally {
-    $("login-submit").disabled = false;
-  }
-});
-
 $("project").addEventListener("change", () => loadQueues());
 
 $("setup-form").addEventListener("submit", async (e) => {
@@ -850,31 +822,15 @@ $("setup-form").addEventListener("submit", async (e) => {
   }
 });
 
-$("logout").addEventListener("click", async () => {
-  live.stop();
-  if (phone) phone.stop();
-  phone = null;
-  try {
-    await api("POST", "/api/agent/logout");
-  } catch {
-    /* logged out of dispatch already */
-  }
-  try {
-    await api("POST", "/api/logout");
-  } catch {
-    /* the session is gone already */
-  }
-  loggedOut("");
-});
-
 // ---------------------------------------------------------------- views
 
+/** Shows the setup or the work view (or, for none, neither). */
 function view(name) {
-  for (const v of ["login-view", "setup-view", "work-view"]) show(v, v === name);
-  show("who", name !== "login-view");
+  for (const v of ["setup-view", "work-view"]) show(v, v === name);
 }
 
-function loggedOut(message) {
+/** The session ended (or is ending): no phone, no live link, no views. */
+function stopWork() {
   live.stop();
   if (phone) phone.stop();
   phone = null;
@@ -882,9 +838,7 @@ function loggedOut(message) {
   model.state = null;
   model.offer = null;
   model.ringing = null;
-  notice(message);
-  view("login-view");
-  $("login-user").focus();
+  view(null);
 }
 
 async function loadQueues() {
@@ -959,16 +913,16 @@ async function work(state) {
   callbacks.refresh();
 }
 
+/** Signed in (the shared session): the agent's own facts, then setup or work. */
 async function boot() {
   let me;
   try {
     me = await api("GET", "/api/agent/me");
   } catch (err) {
-    if (err.status === 401 || err.status === 403) {
+    if (err.status === 401) {
       loggedOut("");
     } else {
-      notice(`The server could not be reached (${explain(err)}). Reload to try again.`);
-      view("login-view");
+      notice(`The agent panel could not start (${explain(err)}). Reload to try again.`);
     }
     return;
   }
@@ -978,4 +932,4 @@ async function boot() {
   else await setup(me);
 }
 
-boot();
+const loggedOut = session({ page: "agent", enter: boot, leave: stopWork });

@@ -66,6 +66,7 @@ async function load() {
 }
 
 const loggedOut = session({
+  page: "recordings",
   view: "list-view",
   enter: async () => {
     model.offset = 0;

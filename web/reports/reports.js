@@ -277,6 +277,7 @@ async function refresh() {
 // ----------------------------------------------------------------- session
 
 const loggedOut = session({
+  page: "reports",
   view: "report-view",
   enter: async () => {
     model.offset = 0;

@@ -204,6 +204,7 @@ function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const socket = new WebSocket(`${scheme}://${location.host}/api/supervisor/socket`);
   model.socket = socket;
+  show("live", true);
   socket.addEventListener("open", () => live(true));
   socket.addEventListener("message", (e) => onMessage(JSON.parse(e.data)));
   socket.addEventListener("close", () => {
@@ -213,8 +214,11 @@ function connect() {
 }
 
 const loggedOut = session({
+  page: "supervisor",
   view: "agents-view",
   leave: () => {
+    // No live state to show on the login form or a page the user may not open.
+    show("live", false);
     if (model.socket) {
       const s = model.socket;
       model.socket = null;
@@ -222,9 +226,6 @@ const loggedOut = session({
     }
   },
   enter: async (me) => {
-    if (!me.permissions.includes("menu.supervisor_panel")) {
-      return loggedOut("This panel needs the permission menu.supervisor_panel.");
-    }
     model.permissions = new Set(me.permissions);
     try {
       model.statuses = await api("GET", "/api/supervisor/statuses");

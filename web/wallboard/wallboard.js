@@ -161,6 +161,7 @@ async function start() {
 }
 
 const loggedOut = session({
+  page: "wallboard",
   view: "board-view",
   leave: () => {
     model.wanted = false;
