@@ -184,6 +184,11 @@ fn what_the_pages_save_is_what_was_typed() {
     // The lists: search and the project filter found the queue; the
     // category filter kept the offline status only.
     assert_eq!(created["rows"], json!([sales]));
+    assert_eq!(
+        created["sorted"],
+        json!([sales, overflow]),
+        "the project's queues by number, descending"
+    );
     let offline = created["offline"].as_array().unwrap();
     assert!(offline.contains(&json!(id(ids, "coaching"))), "{offline:?}");
     assert!(!offline.contains(&json!(id(ids, "lunch"))), "{offline:?}");

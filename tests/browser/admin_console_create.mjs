@@ -145,8 +145,14 @@ run(async (browser) => {
   await page.fill("#search", "chat");
   const rows = await page.locator("#list tr[data-id]").evaluateAll((trs) => trs.map((t) => Number(t.dataset.id)));
   await shot(page, "queues-list");
+  // A header sorts by its column; a second click, the other way.
+  await page.fill("#search", "");
+  const number = page.locator("#list th button.sort", { hasText: "Number" });
+  await number.click();
+  await number.click();
+  const sorted = await page.locator("#list tr[data-id]").evaluateAll((trs) => trs.map((t) => Number(t.dataset.id)));
   await open(page, "statuses");
   await page.selectOption('select[data-filter="category"]', "offline");
   const offline = await page.locator("#list tr[data-id]").evaluateAll((trs) => trs.map((t) => Number(t.dataset.id)));
-  emit("created", { ids, rows, offline });
+  emit("created", { ids, rows, sorted, offline });
 });

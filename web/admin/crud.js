@@ -151,7 +151,17 @@ export async function listScreen(root, entity, ctx) {
   const table = el(
     "table",
     { id: "list", class: "list", dataset: { testid: "list" } },
-    el("thead", {}, el("tr", {}, entity.columns.map((c) => el("th", { scope: "col", class: c.num ? "num" : "" }, c.label)))),
+    el(
+      "thead",
+      {},
+      el(
+        "tr",
+        {},
+        entity.columns.map((c, i) =>
+          el("th", { scope: "col", class: c.num ? "num" : "" }, el("button", { type: "button", class: "sort", dataset: { column: String(i) } }, c.label)),
+        ),
+      ),
+    ),
     body,
   );
   const actions = el("div", { class: "list-actions" });
@@ -189,6 +199,20 @@ export async function listScreen(root, entity, ctx) {
         return Array.isArray(v) ? v.some((x) => String(x) === want) : String(v) === want;
       });
     });
+    if (state.sort) {
+      const c = entity.columns[state.sort.column];
+      const key = (item) => (c.num ? Number(item[c.field]) || 0 : cellText(c, item, refs).toLowerCase());
+      shown.sort((a, b) => {
+        const x = key(a);
+        const y = key(b);
+        const order = c.num ? x - y : x.localeCompare(y, undefined, { numeric: true });
+        return state.sort.down ? -order : order;
+      });
+    }
+    for (const th of table.querySelectorAll("th")) th.removeAttribute("aria-sort");
+    if (state.sort) {
+      table.querySelectorAll("th")[state.sort.column].setAttribute("aria-sort", state.sort.down ? "descending" : "ascending");
+    }
     body.replaceChildren(
       ...shown.map((item) =>
         el(
@@ -204,6 +228,7 @@ export async function listScreen(root, entity, ctx) {
             const td = el("td", { class: c.num ? "num" : "" });
             if (i === 0) td.append(el("a", { href: `#/${entity.id}/${item.id}` }, text || `#${item.id}`));
             else if (c.swatch) td.append(el("span", { class: "swatch", dataset: { colour: text } }), text);
+            else if (c.render) td.append(c.render(item[c.field], item));
             else td.textContent = text;
             return td;
           }),
@@ -216,6 +241,14 @@ export async function listScreen(root, entity, ctx) {
     }
     count.textContent = `${shown.length} of ${items.length}`;
   };
+  // A column's header sorts by it; again, the other way.
+  for (const b of table.querySelectorAll("button.sort")) {
+    b.addEventListener("click", () => {
+      const column = Number(b.dataset.column);
+      state.sort = { column, down: Boolean(state.sort && state.sort.column === column && !state.sort.down) };
+      draw();
+    });
+  }
   search.addEventListener("input", () => {
     state.search = search.value;
     draw();

@@ -5,7 +5,8 @@
 //   title/one the screen's title and what one item is called
 //   menu      the Menu permission that lists and opens the screen
 //   section   the menu group
-//   columns   the list's columns: {field, label, ref?, refBy?, options?, num?, format?}
+//   columns   the list's columns: {field, label, ref?, refBy?, options?, num?, format?,
+//             render?(value, item) -> a node for the cell}
 //   search    the fields the search box looks in (default: the columns)
 //   filters   the list's filters: {field, label, ref? | options?, match?}
 //   fields    the form's controls: {name, label, kind, help?, group?, options?,
