@@ -192,6 +192,12 @@ fn what_the_pages_save_is_what_was_typed() {
     let offline = created["offline"].as_array().unwrap();
     assert!(offline.contains(&json!(id(ids, "coaching"))), "{offline:?}");
     assert!(!offline.contains(&json!(id(ids, "lunch"))), "{offline:?}");
+    let agents = created["forAgents"].as_array().unwrap();
+    assert!(agents.contains(&json!(id(ids, "lunch"))), "{agents:?}");
+    assert!(
+        !agents.contains(&json!(id(ids, "coaching"))),
+        "a supervisor-only status is not an Agent's: {agents:?}"
+    );
 }
 
 #[test]

@@ -154,5 +154,10 @@ run(async (browser) => {
   await open(page, "statuses");
   await page.selectOption('select[data-filter="category"]', "offline");
   const offline = await page.locator("#list tr[data-id]").evaluateAll((trs) => trs.map((t) => Number(t.dataset.id)));
-  emit("created", { ids, rows, sorted, offline });
+  // The statuses an Agent may use: not the supervisors' own.
+  await page.selectOption('select[data-filter="category"]', "");
+  await page.selectOption('select[data-filter="profile"]', { label: "Agent" });
+  const forAgents = await page.locator("#list tr[data-id]").evaluateAll((trs) => trs.map((t) => Number(t.dataset.id)));
+  await shot(page, "statuses-list");
+  emit("created", { ids, rows, sorted, offline, forAgents });
 });
