@@ -149,7 +149,12 @@ const ADMIN: &[Asset] = &[
         "admin.js",
         "text/javascript; charset=utf-8"
     ),
-    asset!("admin", "crud.js", "crud.js", "text/javascript; charset=utf-8"),
+    asset!(
+        "admin",
+        "crud.js",
+        "crud.js",
+        "text/javascript; charset=utf-8"
+    ),
     asset!(
         "admin",
         "entities.js",
