@@ -1,0 +1,164 @@
+// The editor of a profile's permissions: the catalogue of GET /api/permissions
+// in its groups (Status, Result code, Queue, ..., Menu, Report, Other), one
+// checkbox per key, named `permissions` with the key as value, and a
+// select-all box per group (partly ticked when some keys are). The Queue
+// group also offers `queue.<id>` for each queue and the Dial plan group
+// `dial_plan.route.<id>` for each outbound route, by name. Keys the profile
+// holds that the catalogue no longer lists (a deleted queue's) stay ticked
+// under "Other keys", so saving never drops them silently. A filter narrows
+// the boxes shown; large touch targets keep it usable on a tablet.
+
+import { h } from "./users.js";
+
+/** The groups' names as the product shows them. */
+export const GROUP_NAMES = {
+  status: "Status",
+  result_code: "Result code",
+  queue: "Queue",
+  ivr: "IVR",
+  directory: "Directory",
+  dial_plan: "Dial plan",
+  menu: "Menu",
+  crm: "CRM",
+  report: "Report",
+  other: "Other",
+};
+
+/**
+ * The groups to show: the catalogue's, with a key per queue and per outbound
+ * route added, and the held keys found nowhere in a last "Other keys" group.
+ * Pure, so it can be checked without a page.
+ */
+export function editorGroups(catalogue, queues, routes, held) {
+  const groups = catalogue.map((g) => ({
+    group: g.group,
+    name: GROUP_NAMES[g.group] || g.group,
+    keys: g.keys.map((k) => ({ key: k.key, label: k.description })),
+  }));
+  const add = (group, keys) => {
+    const g = groups.find((x) => x.group === group);
+    if (g) g.keys.push(...keys);
+    else if (keys.length) groups.push({ group, name: GROUP_NAMES[group] || group, keys });
+  };
+  add(
+    "queue",
+    queues.map((q) => ({ key: `queue.${q.id}`, label: `queue ${q.name}` })),
+  );
+  add(
+    "dial_plan",
+    routes.map((r) => ({ key: `dial_plan.route.${r.id}`, label: `calls out through ${r.name}` })),
+  );
+  const known = new Set(groups.flatMap((g) => g.keys.map((k) => k.key)));
+  const stray = held.filter((k) => !known.has(k));
+  if (stray.length) {
+    groups.push({ group: "unlisted", name: "Other keys", keys: stray.map((k) => ({ key: k, label: "no longer listed" })) });
+  }
+  return groups;
+}
+
+/** Sets a group's select-all box from its keys: ticked, empty or partly. */
+function syncAll(fieldset) {
+  const boxes = [...fieldset.querySelectorAll('input[name="permissions"]')];
+  const ticked = boxes.filter((b) => b.checked).length;
+  const all = fieldset.querySelector("input[data-select-all]");
+  all.checked = boxes.length > 0 && ticked === boxes.length;
+  all.indeterminate = ticked > 0 && ticked < boxes.length;
+  fieldset.querySelector(".group-count").textContent = `${ticked} of ${boxes.length}`;
+}
+
+function groupBox(g, held) {
+  const all = h("input", {
+    type: "checkbox",
+    "data-select-all": g.group,
+    "aria-label": `All ${g.name} permissions`,
+  });
+  const fieldset = h(
+    "fieldset",
+    { class: "perm-group", "data-group": g.group },
+    h(
+      "legend",
+      {},
+      h("label", { class: "select-all" }, all, h("span", { text: g.name })),
+      h("span", { class: "group-count hint" }),
+    ),
+    h(
+      "div",
+      { class: "perm-keys" },
+      g.keys.map((k) =>
+        h(
+          "label",
+          { class: "perm", "data-key": k.key },
+          h("input", { type: "checkbox", name: "permissions", value: k.key, checked: held.has(k.key) }),
+          h("span", { class: "perm-text" }, h("span", { class: "perm-label", text: k.label }), h("code", { text: k.key })),
+        ),
+      ),
+    ),
+  );
+  all.addEventListener("change", () => {
+    for (const b of fieldset.querySelectorAll('input[name="permissions"]')) {
+      if (!b.closest(".perm").hidden) b.checked = all.checked;
+    }
+    syncAll(fieldset);
+  });
+  fieldset.addEventListener("change", (e) => {
+    if (e.target.name === "permissions") syncAll(fieldset);
+  });
+  syncAll(fieldset);
+  return fieldset;
+}
+
+async function fill(el, ctx) {
+  const quiet = (path) => ctx.api("GET", path).catch(() => []);
+  let catalogue;
+  try {
+    catalogue = await ctx.api("GET", "/api/permissions");
+  } catch (err) {
+    el.querySelector(".perm-loading").textContent = `The permission catalogue did not load: ${err.message}`;
+    return;
+  }
+  const [queues, routes] = await Promise.all([quiet("/api/queues"), quiet("/api/outbound-routes")]);
+  // What the user ticked while loading wins over the value given.
+  const held = new Set(el.permissionsValue);
+  const groups = editorGroups(catalogue, queues, routes, [...held]);
+  const filter = h("input", {
+    type: "search",
+    id: "permissions-filter",
+    placeholder: "Filter permissions",
+    autocomplete: "off",
+    "aria-label": "Filter permissions",
+  });
+  const boxes = h("div", { class: "perm-groups" }, groups.map((g) => groupBox(g, held)));
+  filter.addEventListener("input", () => {
+    const words = filter.value.toLowerCase().split(/\s+/).filter(Boolean);
+    for (const label of boxes.querySelectorAll(".perm")) {
+      const text = label.textContent.toLowerCase();
+      label.hidden = !words.every((w) => text.includes(w));
+    }
+    for (const fs of boxes.querySelectorAll(".perm-group")) {
+      const legend = fs.querySelector("legend").textContent.toLowerCase();
+      const anyShown = [...fs.querySelectorAll(".perm")].some((l) => !l.hidden);
+      fs.hidden = !anyShown && !words.every((w) => legend.includes(w));
+      if (fs.hidden === false && !anyShown) fs.querySelectorAll(".perm").forEach((l) => (l.hidden = false));
+    }
+  });
+  el.replaceChildren(filter, boxes);
+  el.dataset.ready = "true";
+}
+
+/** The field kind "permissions" of the profiles form. */
+export const permissionsField = {
+  render(value, ctx) {
+    const el = h(
+      "div",
+      { class: "permissions-editor", id: "permissions-editor", "data-field": "permissions" },
+      h("p", { class: "perm-loading hint", text: "Loading the permissions…" }),
+    );
+    el.permissionsValue = [...(value || [])];
+    fill(el, ctx);
+    return el;
+  },
+  read(el) {
+    if (el.dataset.ready !== "true") return [...el.permissionsValue];
+    return [...el.querySelectorAll('input[name="permissions"]:checked')].map((b) => b.value).sort();
+  },
+};
