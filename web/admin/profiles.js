@@ -8,21 +8,7 @@
 // under "Other keys", so saving never drops them silently. A filter narrows
 // the boxes shown; large touch targets keep it usable on a tablet.
 
-import { h } from "./users.js";
-
-/** The groups' names as the product shows them. */
-export const GROUP_NAMES = {
-  status: "Status",
-  result_code: "Result code",
-  queue: "Queue",
-  ivr: "IVR",
-  directory: "Directory",
-  dial_plan: "Dial plan",
-  menu: "Menu",
-  crm: "CRM",
-  report: "Report",
-  other: "Other",
-};
+import { GROUP_NAMES, h } from "./users.js";
 
 /**
  * The groups to show: the catalogue's, with a key per queue and per outbound

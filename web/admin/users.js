@@ -61,6 +61,22 @@ export function clearProblem(root) {
 
 const problemLine = () => h("p", { class: "panel-problem error", role: "alert", hidden: true });
 
+/** The permission groups' names as the product shows them (a key's group is its prefix). */
+export const GROUP_NAMES = {
+  status: "Status",
+  result_code: "Result code",
+  queue: "Queue",
+  ivr: "IVR",
+  directory: "Directory",
+  dial_plan: "Dial plan",
+  menu: "Menu",
+  crm: "CRM",
+  report: "Report",
+  other: "Other",
+};
+
+export const groupOf = (key) => key.slice(0, Math.max(0, key.indexOf(".")));
+
 /** What each state means to an administrator. */
 export const STATES = {
   new: "New: has not logged in yet",
@@ -299,7 +315,7 @@ export function sourceText(source, projectNames = new Map()) {
 
 /** Whether a granted key matches a search: the key, its description or a source. */
 export function matches(granted, words) {
-  const hay = `${granted.key} ${granted.description || ""} ${granted.sourceTexts.join(" ")}`.toLowerCase();
+  const hay = `${granted.key} ${granted.group || ""} ${granted.description || ""} ${granted.sourceTexts.join(" ")}`.toLowerCase();
   return words.every((w) => hay.includes(w));
 }
 
@@ -311,7 +327,12 @@ export function matches(granted, words) {
 export async function permissionsPanel(root, user, ctx) {
   const names = new Map();
   const descriptions = new Map();
+  const queues = new Map();
   await Promise.all([
+    ctx.api("GET", "/api/queues").then(
+      (list) => list.forEach((q) => queues.set(q.id, q.name)),
+      () => {},
+    ),
     ctx.api("GET", "/api/projects").then(
       (list) => list.forEach((p) => names.set(p.id, p.name)),
       () => {},
@@ -346,7 +367,7 @@ export async function permissionsPanel(root, user, ctx) {
           "tr",
           { "data-key": g.key },
           h("td", { class: "mono key", text: g.key }),
-          h("td", { class: "hint", text: g.description || "" }),
+          h("td", {}, h("span", { class: "group-tag", text: g.group }), h("span", { class: "hint", text: g.description || "" })),
           h("td", { class: "sources" }, h("ul", {}, g.sourceTexts.map((t) => h("li", { class: "source", text: t })))),
         ),
       ),
@@ -360,7 +381,8 @@ export async function permissionsPanel(root, user, ctx) {
       const effective = await ctx.api("GET", `/api/users/${user.id}/permissions${q}`);
       granted = effective.permissions.map((g) => ({
         ...g,
-        description: descriptions.get(g.key) || queueDescription(g.key),
+        group: GROUP_NAMES[groupOf(g.key)] || groupOf(g.key),
+        description: descriptions.get(g.key) || numberedDescription(g.key, queues),
         sourceTexts: g.sources.map((s) => sourceText(s, names)),
       }));
     } catch (err) {
@@ -391,8 +413,9 @@ export async function permissionsPanel(root, user, ctx) {
   await load();
 }
 
-function queueDescription(key) {
-  if (/^queue\.\d+$/.test(key)) return "the data of this queue";
+function numberedDescription(key, queues) {
+  const queue = /^queue\.(\d+)$/.exec(key);
+  if (queue) return `the data of queue ${queues.get(Number(queue[1])) || queue[1]}`;
   if (/^dial_plan\.route\.\d+$/.test(key)) return "calls out through this outbound route";
   return "";
 }
