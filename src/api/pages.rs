@@ -1,7 +1,8 @@
 //! The web pages `switchboard serve` ships: the agent panel at `/agent/`,
 //! the recordings page at `/recordings/`, the supervisor panel at
-//! `/supervisor/`, the wallboard at `/wallboard/` and the reports at
-//! `/reports/`; what the last four share (the session, API calls, the base
+//! `/supervisor/`, the wallboard at `/wallboard/`, the reports at
+//! `/reports/` and the administration console at `/admin/`; what the last
+//! five share (the session, API calls, the base
 //! style sheet) is under `/shared/`.
 //!
 //! The files under `web/<page>/` are compiled into the binary as they are in
@@ -138,6 +139,38 @@ const REPORTS: &[Asset] = &[
     ),
 ];
 
+/// The administration console: lists and forms of every entity of the admin
+/// API, drawn by one generic engine (crud.js) from entities.js.
+const ADMIN: &[Asset] = &[
+    asset!("admin", "", "index.html", "text/html; charset=utf-8"),
+    asset!(
+        "admin",
+        "admin.js",
+        "admin.js",
+        "text/javascript; charset=utf-8"
+    ),
+    asset!("admin", "crud.js", "crud.js", "text/javascript; charset=utf-8"),
+    asset!(
+        "admin",
+        "entities.js",
+        "entities.js",
+        "text/javascript; charset=utf-8"
+    ),
+    asset!(
+        "admin",
+        "people.js",
+        "people.js",
+        "text/javascript; charset=utf-8"
+    ),
+    asset!(
+        "admin",
+        "queue_agents.js",
+        "queue_agents.js",
+        "text/javascript; charset=utf-8"
+    ),
+    asset!("admin", "admin.css", "admin.css", "text/css; charset=utf-8"),
+];
+
 /// What the recordings, reports, supervisor and wallboard pages share.
 const SHARED: &[Asset] = &[
     asset!(
@@ -157,6 +190,7 @@ const PAGES: &[(&str, &[Asset])] = &[
     ("supervisor", SUPERVISOR),
     ("wallboard", WALLBOARD),
     ("reports", REPORTS),
+    ("admin", ADMIN),
 ];
 
 /// The page's own rules for the browser: scripts and styles only from this
@@ -281,10 +315,10 @@ mod tests {
                 .unwrap()
                 .contains("/shared/page.")
         };
-        for page in [RECORDINGS, SUPERVISOR, WALLBOARD, REPORTS] {
+        for page in [RECORDINGS, SUPERVISOR, WALLBOARD, REPORTS, ADMIN] {
             assert!(shared(&page[1]), "{} imports /shared/page.js", page[1].path);
         }
-        for page in [RECORDINGS, SUPERVISOR, REPORTS] {
+        for page in [RECORDINGS, SUPERVISOR, REPORTS, ADMIN] {
             assert!(shared(&page[0]), "{} links /shared/page.css", page[1].path);
         }
         let reports = std::str::from_utf8(REPORTS[0].body).unwrap();
@@ -293,6 +327,21 @@ mod tests {
             !reports.contains("style="),
             "the CSP allows no inline style"
         );
+        // The console's page links its modules; each module it imports is served.
+        let admin = std::str::from_utf8(ADMIN[0].body).unwrap();
+        assert!(admin.contains("admin.js") && admin.contains("admin.css"));
+        assert!(!admin.contains("style="), "the CSP allows no inline style");
+        for a in &ADMIN[1..] {
+            let text = std::str::from_utf8(a.body).unwrap();
+            for import in text.match_indices("from \"./").map(|(i, _)| &text[i + 8..]) {
+                let file = &import[..import.find('"').unwrap()];
+                assert!(
+                    ADMIN.iter().any(|b| b.path == file),
+                    "{} imports {file}, which is not served",
+                    a.path
+                );
+            }
+        }
     }
 
     #[test]
