@@ -18,7 +18,7 @@ run(async (browser) => {
   await form.waitFor();
   await form.locator('[name="name"]').fill("Night shift");
   await fill(form, "description", "Evenings and weekends");
-  await page.locator('#permissions-editor[data-ready="true"]').waitFor();
+  await page.locator('.permissions-editor[data-ready="true"]').waitFor();
   for (const key of ["menu.users", "status.change", `queue.${cfg.queue}`]) {
     await page.locator(`input[name="permissions"][value="${key}"]`).check();
   }
@@ -29,7 +29,7 @@ run(async (browser) => {
   emit("profile", { id: Number(profile), ticked });
   // The editor on a tablet.
   await page.setViewportSize({ width: 820, height: 1180 });
-  await page.locator('#permissions-editor[data-ready="true"]').waitFor();
+  await page.locator('.permissions-editor[data-ready="true"]').waitFor();
   await shot(page, "profiles-edit-tablet");
   await page.setViewportSize({ width: 1280, height: 900 });
 

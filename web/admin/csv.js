@@ -6,7 +6,7 @@
 // line, column and reason, so the file can be fixed in one go.
 
 import { Problem } from "/shared/page.js";
-import { h } from "./users.js";
+import { el } from "./crud.js";
 
 /** Sends a CSV file's text; the import's answer, or a Problem. */
 export async function importCsv(text) {
@@ -36,10 +36,10 @@ let last = null;
 function outcome(result) {
   if (result.ok) {
     const n = result.imported;
-    return h(
+    return el(
       "div",
       { id: "import-result", class: "import-ok", role: "status" },
-      h("strong", { id: "import-created", text: String(n) }),
+      el("strong", { id: "import-created" }, String(n)),
       ` ${n === 1 ? "user" : "users"} created.`,
     );
   }
@@ -49,32 +49,32 @@ function outcome(result) {
     .map((e) => ({ ...badRow(e.field), message: e.message }))
     .sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
   const detail = (err.body && (err.body.detail || err.body.title)) || err.message;
-  return h(
+  return el(
     "div",
     { id: "import-result", class: "import-bad", role: "alert" },
-    h(
+    el(
       "p",
       {},
-      h("strong", { text: "Nothing was imported. " }),
+      el("strong", {}, "Nothing was imported. "),
       rows.length
         ? `${rows.length} ${rows.length === 1 ? "problem" : "problems"} in the file; fix them and import it again.`
         : detail,
     ),
     rows.length
-      ? h(
+      ? el(
           "table",
           { id: "import-errors", class: "compact" },
-          h("thead", {}, h("tr", {}, h("th", { text: "Line" }), h("th", { text: "Column" }), h("th", { text: "Reason" }))),
-          h(
+          el("thead", {}, el("tr", {}, el("th", {}, "Line"), el("th", {}, "Column"), el("th", {}, "Reason"))),
+          el(
             "tbody",
             {},
             rows.map((r) =>
-              h(
+              el(
                 "tr",
-                { "data-line": r.line ?? "", "data-column": r.column },
-                h("td", { text: r.line ?? "—" }),
-                h("td", { class: "mono", text: r.column || "(whole row)" }),
-                h("td", { text: r.message }),
+                { dataset: { line: r.line ?? "", column: r.column } },
+                el("td", {}, r.line ?? "—"),
+                el("td", { class: "mono" }, r.column || "(whole row)"),
+                el("td", {}, r.message),
               ),
             ),
           ),
@@ -85,29 +85,26 @@ function outcome(result) {
 
 /** The Import and Export buttons above the users list, and the last import's outcome. */
 export function userListActions(root, ctx) {
-  const file = h("input", {
+  const file = el("input", {
     type: "file",
     id: "import-file",
     accept: ".csv,text/csv",
-    class: "visually-hidden",
+    class: "sr-only",
     tabIndex: -1,
   });
-  const importButton = h("button", {
-    type: "button",
-    id: "import",
-    text: "Import CSV…",
-    title: "Columns: username, first_name, last_name, profiles (names, ; between), and optionally password, priority, state, projects",
-    onclick: () => file.click(),
-  });
-  const exportLink = h("a", {
-    id: "export",
-    class: "button",
-    href: "/api/users/export",
-    download: "users.csv",
-    text: "Export CSV",
-  });
-  const box = h("div", { class: "import-box" });
-  const show = (result) => box.replaceChildren(h("div", {}, outcome(result)));
+  const importButton = el(
+    "button",
+    {
+      type: "button",
+      id: "import",
+      title: "Columns: username, first_name, last_name, profiles (names, ; between), and optionally password, priority, state, projects",
+      onclick: () => file.click(),
+    },
+    "Import CSV…",
+  );
+  const exportLink = el("a", { id: "export", class: "button", href: "/api/users/export", download: "users.csv" }, "Export CSV");
+  const box = el("div", { class: "import-box" });
+  const show = (result) => box.replaceChildren(outcome(result));
   file.addEventListener("change", async () => {
     const chosen = file.files && file.files[0];
     if (!chosen) return;
@@ -127,7 +124,11 @@ export function userListActions(root, ctx) {
       file.value = "";
     }
   });
-  root.append(h("div", { class: "list-actions" }, importButton, file, exportLink), box);
+  root.append(importButton, file, exportLink);
+  // The outcome goes under the screen's head, above the list.
+  const head = root.closest(".screen-head");
+  if (head) head.after(box);
+  else root.after(box);
   if (last) {
     show(last);
     last = null;

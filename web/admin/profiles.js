@@ -8,7 +8,8 @@
 // under "Other keys", so saving never drops them silently. A filter narrows
 // the boxes shown; large touch targets keep it usable on a tablet.
 
-import { GROUP_NAMES, h } from "./users.js";
+import { el, references } from "./crud.js";
+import { GROUP_NAMES } from "./users.js";
 
 /**
  * The groups to show: the catalogue's, with a key per queue and per outbound
@@ -53,29 +54,29 @@ function syncAll(fieldset) {
 }
 
 function groupBox(g, held) {
-  const all = h("input", {
+  const all = el("input", {
     type: "checkbox",
-    "data-select-all": g.group,
-    "aria-label": `All ${g.name} permissions`,
+    dataset: { selectAll: g.group },
+    attrs: { "aria-label": `All ${g.name} permissions` },
   });
-  const fieldset = h(
+  const fieldset = el(
     "fieldset",
-    { class: "perm-group", "data-group": g.group },
-    h(
+    { class: "perm-group", dataset: { group: g.group } },
+    el(
       "legend",
       {},
-      h("label", { class: "select-all" }, all, h("span", { text: g.name })),
-      h("span", { class: "group-count hint" }),
+      el("label", { class: "select-all" }, all, el("span", {}, g.name)),
+      el("span", { class: "group-count hint" }),
     ),
-    h(
+    el(
       "div",
       { class: "perm-keys" },
       g.keys.map((k) =>
-        h(
+        el(
           "label",
-          { class: "perm", "data-key": k.key },
-          h("input", { type: "checkbox", name: "permissions", value: k.key, checked: held.has(k.key) }),
-          h("span", { class: "perm-text" }, h("span", { class: "perm-label", text: k.label }), h("code", { text: k.key })),
+          { class: "perm", dataset: { key: k.key } },
+          el("input", { type: "checkbox", name: "permissions", value: k.key, checked: held.has(k.key) }),
+          el("span", { class: "perm-text" }, el("span", { class: "perm-label" }, k.label), el("code", {}, k.key)),
         ),
       ),
     ),
@@ -93,27 +94,26 @@ function groupBox(g, held) {
   return fieldset;
 }
 
-async function fill(el, ctx) {
-  const quiet = (path) => ctx.api("GET", path).catch(() => []);
+async function fill(editor, ctx) {
   let catalogue;
   try {
     catalogue = await ctx.api("GET", "/api/permissions");
   } catch (err) {
-    el.querySelector(".perm-loading").textContent = `The permission catalogue did not load: ${err.message}`;
+    editor.querySelector(".perm-loading").textContent = `The permission catalogue did not load: ${err.message}`;
     return;
   }
-  const [queues, routes] = await Promise.all([quiet("/api/queues"), quiet("/api/outbound-routes")]);
-  // What the user ticked while loading wins over the value given.
-  const held = new Set(el.permissionsValue);
-  const groups = editorGroups(catalogue, queues, routes, [...held]);
-  const filter = h("input", {
+  // Without their menu permission the lists are refused: no per-item keys then.
+  const [queues, routes] = await Promise.all([references("queues", ctx), references("outbound-routes", ctx)]);
+  const held = new Set(editor.permissionsValue);
+  const groups = editorGroups(catalogue, queues || [], routes || [], [...held]);
+  const filter = el("input", {
     type: "search",
     id: "permissions-filter",
     placeholder: "Filter permissions",
     autocomplete: "off",
-    "aria-label": "Filter permissions",
+    attrs: { "aria-label": "Filter permissions" },
   });
-  const boxes = h("div", { class: "perm-groups" }, groups.map((g) => groupBox(g, held)));
+  const boxes = el("div", { class: "perm-groups" }, groups.map((g) => groupBox(g, held)));
   filter.addEventListener("input", () => {
     const words = filter.value.toLowerCase().split(/\s+/).filter(Boolean);
     for (const label of boxes.querySelectorAll(".perm")) {
@@ -127,24 +127,24 @@ async function fill(el, ctx) {
       if (fs.hidden === false && !anyShown) fs.querySelectorAll(".perm").forEach((l) => (l.hidden = false));
     }
   });
-  el.replaceChildren(filter, boxes);
-  el.dataset.ready = "true";
+  editor.replaceChildren(filter, boxes);
+  editor.dataset.ready = "true";
 }
 
 /** The field kind "permissions" of the profiles form. */
 export const permissionsField = {
   render(value, ctx) {
-    const el = h(
+    const editor = el(
       "div",
-      { class: "permissions-editor", id: "permissions-editor", "data-field": "permissions" },
-      h("p", { class: "perm-loading hint", text: "Loading the permissions…" }),
+      { class: "permissions-editor" },
+      el("p", { class: "perm-loading hint" }, "Loading the permissions…"),
     );
-    el.permissionsValue = [...(value || [])];
-    fill(el, ctx);
-    return el;
+    editor.permissionsValue = [...(value || [])];
+    fill(editor, ctx);
+    return editor;
   },
-  read(el) {
-    if (el.dataset.ready !== "true") return [...el.permissionsValue];
-    return [...el.querySelectorAll('input[name="permissions"]:checked')].map((b) => b.value).sort();
+  read(editor) {
+    if (editor.dataset.ready !== "true") return [...editor.permissionsValue];
+    return [...editor.querySelectorAll('input[name="permissions"]:checked')].map((b) => b.value).sort();
   },
 };

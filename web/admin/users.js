@@ -5,61 +5,11 @@
 // that granted it (the user's own, the project's default, a served queue's).
 //
 // Each panel is `async (root, user, ctx)`: it fills `root` and talks to the
-// API through `ctx.api` (page.js's `api`), so it can be tried on its own.
+// API through `ctx.api` (page.js's `api`). A refusal is shown as the forms
+// of crud.js show theirs: each failing field next to its control, the rest
+// in the panel's problem line.
 
-/** An element: `h("td", {class: "x", "data-id": 3}, "text", child, ...)`. */
-export function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === false || v === null || v === undefined) continue;
-    if (k === "text") el.textContent = v;
-    else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
-    else if (k in el && typeof v !== "string") el[k] = v;
-    else el.setAttribute(k, v === true ? "" : String(v));
-  }
-  for (const c of children.flat()) {
-    if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
-  }
-  return el;
-}
-
-/**
- * Shows a failed call's problem inside `root`: each failing field next to
- * the control named `data-field` (or named `name`), the rest in the root's
- * `[role=alert]` line. Clears what an earlier call showed.
- */
-export function showProblem(root, err) {
-  clearProblem(root);
-  const alert = root.querySelector(".panel-problem");
-  const loose = [];
-  const errors = (err && err.body && Array.isArray(err.body.errors) && err.body.errors) || [];
-  for (const e of errors) {
-    const control = root.querySelector(`[data-field="${CSS.escape(e.field)}"], [name="${CSS.escape(e.field)}"]`);
-    if (control) {
-      control.setAttribute("aria-invalid", "true");
-      control.after(h("span", { class: "field-error", "data-field": e.field, role: "alert", text: e.message }));
-    } else {
-      loose.push(`${e.field}: ${e.message}`);
-    }
-  }
-  if (alert) {
-    const detail = (err && err.body && (err.body.detail || err.body.title)) || (err && err.message) || String(err);
-    alert.textContent = [detail, ...loose].join(" — ");
-    alert.hidden = false;
-  }
-}
-
-export function clearProblem(root) {
-  root.querySelectorAll(".field-error").forEach((e) => e.remove());
-  root.querySelectorAll("[aria-invalid]").forEach((e) => e.removeAttribute("aria-invalid"));
-  const alert = root.querySelector(".panel-problem");
-  if (alert) {
-    alert.textContent = "";
-    alert.hidden = true;
-  }
-}
-
-const problemLine = () => h("p", { class: "panel-problem error", role: "alert", hidden: true });
+import { clearProblems, el, references, showProblem } from "./crud.js";
 
 /** The permission groups' names as the product shows them (a key's group is its prefix). */
 export const GROUP_NAMES = {
@@ -87,12 +37,7 @@ export const STATES = {
 
 /** The state as a badge; locked users stand out. */
 export function stateBadge(state) {
-  return h("span", {
-    class: `badge state-${state}`,
-    "data-state": state,
-    title: STATES[state] || state,
-    text: state,
-  });
+  return el("span", { class: `badge state-${state}`, dataset: { state }, title: STATES[state] || state }, state);
 }
 
 /** What a replace of `user` takes, from the stored user (read-only fields left out). */
@@ -115,6 +60,11 @@ export function randomPassword(n = 16) {
   return Array.from(bytes, (b) => chars[b % chars.length]).join("");
 }
 
+/** The slot crud.js's showProblem fills with the error of `field`. */
+const errorSlot = (field) => el("p", { class: "field-error", dataset: { field }, role: "alert", hidden: true });
+/** The slot for a problem naming no field of the panel. */
+const problemSlot = () => el("p", { class: "problem", role: "alert", hidden: true });
+
 /**
  * The state panel: the badge, failed logins and the password reset. The
  * reset sends the user back with a new password and no state, so the server
@@ -122,55 +72,47 @@ export function randomPassword(n = 16) {
  * state control, which would otherwise hold the old one).
  */
 export async function statePanel(root, user, ctx) {
-  const badge = h("span", { id: "user-state" }, stateBadge(user.state));
-  const failures = h("span", { id: "failed-logins", class: "hint" });
+  const badge = el("span", { id: "user-state" });
+  const failures = el("span", { id: "failed-logins", class: "hint" });
   const showState = (u) => {
     badge.replaceChildren(stateBadge(u.state));
     failures.textContent = u.failed_logins ? `${u.failed_logins} failed logins in a row` : "";
     root.classList.toggle("is-locked", u.state === "locked");
   };
-  const password = h("input", {
+  const password = el("input", {
     id: "reset-password",
     name: "password",
     type: "text",
     autocomplete: "new-password",
-    spellcheck: "false",
+    spellcheck: false,
     minLength: 8,
     maxLength: 256,
-    "aria-describedby": "reset-help",
+    attrs: { "aria-describedby": "reset-help" },
   });
-  const done = h("p", { id: "reset-done", class: "ok", role: "status", hidden: true });
-  const reset = h("button", { type: "submit", id: "reset", class: "primary", text: "Reset password" });
-  const form = h(
+  const done = el("p", { id: "reset-done", class: "ok", role: "status", hidden: true });
+  const reset = el("button", { type: "submit", id: "reset", class: "primary" }, "Reset password");
+  const generate = el("button", { type: "button", id: "generate-password" }, "Generate");
+  generate.addEventListener("click", () => {
+    password.value = randomPassword();
+    password.focus();
+  });
+  const form = el(
     "form",
-    { id: "reset-form", class: "inline-form", novalidate: true },
-    h("label", { for: "reset-password", text: "New password" }),
-    h(
-      "div",
-      { class: "row" },
-      password,
-      h("button", {
-        type: "button",
-        id: "generate-password",
-        text: "Generate",
-        onclick: () => {
-          password.value = randomPassword();
-          password.focus();
-        },
-      }),
-      reset,
+    { id: "reset-form", class: "inline-form", noValidate: true },
+    el("label", { htmlFor: "reset-password" }, "New password"),
+    el("div", { class: "row" }, password, generate, reset),
+    errorSlot("password"),
+    el(
+      "p",
+      { id: "reset-help", class: "help" },
+      "A reset ends the user's sessions and unlocks a locked user. Pass the new password on to the user.",
     ),
-    h("p", {
-      id: "reset-help",
-      class: "hint",
-      text: "A reset ends the user's sessions and unlocks a locked user. Pass the new password on to the user.",
-    }),
-    problemLine(),
+    problemSlot(),
     done,
   );
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
-    clearProblem(form);
+    clearProblems(form);
     done.hidden = true;
     reset.disabled = true;
     try {
@@ -189,34 +131,33 @@ export async function statePanel(root, user, ctx) {
     }
   });
   showState(user);
-  root.replaceChildren(
-    h("h3", { text: "State and password" }),
-    h("p", { class: "state-line" }, "State: ", badge, " ", failures),
-    form,
-  );
+  root.replaceChildren(el("h3", {}, "State and password"), el("p", { class: "state-line" }, "State: ", badge, " ", failures), form);
 }
 
 /** The extensions panel: each SIP username with a new SIP password or a removal; a form to add one. */
 export async function extensionsPanel(root, user, ctx) {
-  const list = h("tbody");
-  const table = h(
+  const list = el("tbody");
+  const table = el(
     "table",
     { id: "extensions", class: "compact" },
-    h("thead", {}, h("tr", {}, h("th", { text: "SIP username" }), h("th", { text: "SIP password" }), h("th"))),
+    el("thead", {}, el("tr", {}, el("th", {}, "SIP username"), el("th", {}, "SIP password"), el("th"))),
     list,
   );
-  const empty = h("p", { id: "no-extensions", class: "hint", text: "No extensions: the user has no phone." });
-  const problem = h("div", { class: "problem-box" }, problemLine());
+  const empty = el("p", { id: "no-extensions", class: "hint" }, "No extensions: the user has no phone.");
+  const removal = el("div", {}, problemSlot());
+  const path = (sip) => `/api/users/${user.id}/extensions/${encodeURIComponent(sip)}`;
   const render = (u) => {
     Object.assign(user, u);
-    list.replaceChildren(...(u.extensions || []).map(row));
-    table.hidden = !(u.extensions || []).length;
-    empty.hidden = !table.hidden;
+    const sips = u.extensions || [];
+    list.replaceChildren(...sips.map(row));
+    table.hidden = !sips.length;
+    empty.hidden = Boolean(sips.length);
   };
+  // Sets the SIP password of `sip` (adding the extension); a refusal shows in `where`.
   const set = async (sip, pass, where) => {
-    clearProblem(root);
+    clearProblems(root);
     try {
-      render(await ctx.api("PUT", `/api/users/${user.id}/extensions/${encodeURIComponent(sip)}`, { password: pass }));
+      render(await ctx.api("PUT", path(sip), { password: pass }));
       return true;
     } catch (err) {
       showProblem(where, err);
@@ -224,69 +165,43 @@ export async function extensionsPanel(root, user, ctx) {
     }
   };
   function row(sip) {
-    const pass = h("input", {
+    const pass = el("input", {
       type: "text",
       name: "password",
-      "data-field": "password",
       placeholder: "new SIP password",
       autocomplete: "off",
-      "aria-label": `New SIP password for ${sip}`,
+      attrs: { "aria-label": `New SIP password for ${sip}` },
     });
-    const tr = h(
-      "tr",
-      { "data-extension": sip },
-      h("td", { class: "mono", text: sip }),
-      h(
-        "td",
-        {},
-        h(
-          "div",
-          { class: "row" },
-          pass,
-          h("button", {
-            type: "button",
-            class: "set-password",
-            text: "Set",
-            onclick: () => set(sip, pass.value, tr),
-          }),
-        ),
-        problemLine(),
-      ),
-      h(
-        "td",
-        {},
-        h("button", {
-          type: "button",
-          class: "remove danger",
-          text: "Remove",
-          onclick: async () => {
-            if (!window.confirm(`Remove the extension ${sip}? Phones registered with it stop working.`)) return;
-            clearProblem(root);
-            try {
-              await ctx.api("DELETE", `/api/users/${user.id}/extensions/${encodeURIComponent(sip)}`);
-              render(await ctx.api("GET", `/api/users/${user.id}`));
-            } catch (err) {
-              showProblem(problem, err);
-            }
-          },
-        }),
-      ),
-    );
-    return tr;
+    const cell = el("td", {});
+    const setButton = el("button", { type: "button", class: "set-password" }, "Set");
+    setButton.addEventListener("click", () => set(sip, pass.value, cell));
+    const remove = el("button", { type: "button", class: "remove danger" }, "Remove");
+    remove.addEventListener("click", async () => {
+      if (!window.confirm(`Remove the extension ${sip}? Phones registered with it stop working.`)) return;
+      clearProblems(root);
+      try {
+        await ctx.api("DELETE", path(sip));
+        render(await ctx.api("GET", `/api/users/${user.id}`));
+      } catch (err) {
+        showProblem(removal, err);
+      }
+    });
+    cell.append(el("div", { class: "row" }, pass, setButton), errorSlot("password"), problemSlot());
+    return el("tr", { dataset: { extension: sip } }, el("td", { class: "mono" }, sip), cell, el("td", {}, remove));
   }
-  const sip = h("input", { id: "new-extension", name: "sip_username", autocomplete: "off", spellcheck: "false" });
-  const pass = h("input", { id: "new-extension-password", name: "password", type: "text", autocomplete: "off" });
-  const add = h(
+  const sip = el("input", { id: "new-extension", name: "sip_username", autocomplete: "off", spellcheck: false });
+  const pass = el("input", { id: "new-extension-password", name: "password", type: "text", autocomplete: "off" });
+  const add = el(
     "form",
-    { id: "extension-form", class: "inline-form", novalidate: true },
-    h(
+    { id: "extension-form", class: "inline-form", noValidate: true },
+    el(
       "div",
       { class: "grid2" },
-      h("div", {}, h("label", { for: "new-extension", text: "SIP username" }), sip),
-      h("div", {}, h("label", { for: "new-extension-password", text: "SIP password" }), pass),
+      el("div", {}, el("label", { htmlFor: "new-extension" }, "SIP username"), sip, errorSlot("sip_username")),
+      el("div", {}, el("label", { htmlFor: "new-extension-password" }, "SIP password"), pass, errorSlot("password")),
     ),
-    h("button", { type: "submit", id: "add-extension", text: "Add extension" }),
-    problemLine(),
+    el("button", { type: "submit", id: "add-extension" }, "Add extension"),
+    problemSlot(),
   );
   add.addEventListener("submit", async (e) => {
     e.preventDefault();
@@ -296,7 +211,7 @@ export async function extensionsPanel(root, user, ctx) {
     }
   });
   render(user);
-  root.replaceChildren(h("h3", { text: "Extensions" }), table, empty, problem, add);
+  root.replaceChildren(el("h3", {}, "Extensions"), table, empty, removal, add);
 }
 
 /** How a source of a permission reads. */
@@ -313,76 +228,69 @@ export function sourceText(source, projectNames = new Map()) {
   }
 }
 
-/** Whether a granted key matches a search: the key, its description or a source. */
+/** Whether a granted key matches a search: the key, its group, description or a source. */
 export function matches(granted, words) {
   const hay = `${granted.key} ${granted.group || ""} ${granted.description || ""} ${granted.sourceTexts.join(" ")}`.toLowerCase();
   return words.every((w) => hay.includes(w));
 }
 
+const byId = (items) => new Map((items || []).map((x) => [x.id, x.name]));
+
 /**
  * The effective permissions panel: a project chooser (the user's projects;
  * none = the user's own profiles and every served queue's), a search, and
- * the keys with their description and where each came from.
+ * the keys with their group, description and where each came from.
  */
 export async function permissionsPanel(root, user, ctx) {
-  const names = new Map();
-  const descriptions = new Map();
-  const queues = new Map();
-  await Promise.all([
-    ctx.api("GET", "/api/queues").then(
-      (list) => list.forEach((q) => queues.set(q.id, q.name)),
-      () => {},
-    ),
-    ctx.api("GET", "/api/projects").then(
-      (list) => list.forEach((p) => names.set(p.id, p.name)),
-      () => {},
-    ),
-    ctx.api("GET", "/api/permissions").then(
-      (groups) => groups.forEach((g) => g.keys.forEach((k) => descriptions.set(k.key, k.description))),
-      () => {},
-    ),
+  const [projects, queues, catalogue] = await Promise.all([
+    references("projects", ctx),
+    references("queues", ctx),
+    ctx.api("GET", "/api/permissions").catch(() => []),
   ]);
-  const project = h(
+  const names = byId(projects);
+  const queueNames = byId(queues);
+  const descriptions = new Map(catalogue.flatMap((g) => g.keys.map((k) => [k.key, k.description])));
+  const project = el(
     "select",
     { id: "permissions-project", name: "project" },
-    h("option", { value: "", text: "No project (own profiles and served queues)" }),
-    (user.projects || []).map((id) => h("option", { value: String(id), text: names.get(id) || `project ${id}` })),
+    el("option", { value: "" }, "No project (own profiles and served queues)"),
+    (user.projects || []).map((id) => el("option", { value: String(id) }, names.get(id) || `project ${id}`)),
   );
-  const search = h("input", {
+  const search = el("input", {
     id: "permissions-search",
     type: "search",
     placeholder: "Search keys, descriptions, profiles",
     autocomplete: "off",
   });
-  const body = h("tbody");
-  const count = h("p", { id: "permissions-count", class: "hint", role: "status" });
-  const problem = h("div", {}, problemLine());
+  const body = el("tbody");
+  const count = el("p", { id: "permissions-count", class: "hint", role: "status" });
+  const problem = el("div", {}, errorSlot("project"), problemSlot());
   let granted = [];
   const draw = () => {
     const words = search.value.toLowerCase().split(/\s+/).filter(Boolean);
     const shown = granted.filter((g) => matches(g, words));
     body.replaceChildren(
       ...shown.map((g) =>
-        h(
+        el(
           "tr",
-          { "data-key": g.key },
-          h("td", { class: "mono key", text: g.key }),
-          h("td", {}, h("span", { class: "group-tag", text: g.group }), h("span", { class: "hint", text: g.description || "" })),
-          h("td", { class: "sources" }, h("ul", {}, g.sourceTexts.map((t) => h("li", { class: "source", text: t })))),
+          { dataset: { key: g.key } },
+          el("td", { class: "mono key" }, g.key),
+          el("td", {}, el("span", { class: "group-tag" }, g.group), el("span", { class: "hint" }, g.description || "")),
+          el("td", { class: "sources" }, el("ul", {}, g.sourceTexts.map((t) => el("li", { class: "source" }, t)))),
         ),
       ),
     );
     count.textContent = words.length ? `${shown.length} of ${granted.length} permissions` : `${granted.length} permissions`;
   };
   const load = async () => {
-    clearProblem(problem);
+    clearProblems(problem);
     const q = project.value ? `?project=${project.value}` : "";
     try {
       const effective = await ctx.api("GET", `/api/users/${user.id}/permissions${q}`);
       granted = effective.permissions.map((g) => ({
         ...g,
         group: GROUP_NAMES[groupOf(g.key)] || groupOf(g.key),
-        description: descriptions.get(g.key) || numberedDescription(g.key, queues),
+        description: descriptions.get(g.key) || numberedDescription(g.key, queueNames),
         sourceTexts: g.sources.map((s) => sourceText(s, names)),
       }));
     } catch (err) {
@@ -394,20 +302,24 @@ export async function permissionsPanel(root, user, ctx) {
   project.addEventListener("change", load);
   search.addEventListener("input", draw);
   root.replaceChildren(
-    h("h3", { text: "Effective permissions" }),
-    h(
+    el("h3", {}, "Effective permissions"),
+    el(
       "div",
       { class: "grid2" },
-      h("div", {}, h("label", { for: "permissions-project", text: "In project" }), project),
-      h("div", {}, h("label", { for: "permissions-search", text: "Search" }), search),
+      el("div", {}, el("label", { htmlFor: "permissions-project" }, "In project"), project),
+      el("div", {}, el("label", { htmlFor: "permissions-search" }, "Search"), search),
     ),
     problem,
     count,
-    h(
-      "table",
-      { id: "permissions" },
-      h("thead", {}, h("tr", {}, h("th", { text: "Key" }), h("th", { text: "Allows" }), h("th", { text: "Granted by" }))),
-      body,
+    el(
+      "div",
+      { class: "scroll" },
+      el(
+        "table",
+        { id: "permissions" },
+        el("thead", {}, el("tr", {}, el("th", {}, "Key"), el("th", {}, "Allows"), el("th", {}, "Granted by"))),
+        body,
+      ),
     ),
   );
   await load();
