@@ -201,6 +201,7 @@ export async function listScreen(root, entity, ctx) {
             const td = el("td", { class: c.num ? "num" : "" });
             if (i === 0) td.append(el("a", { href: `#/${entity.id}/${item.id}` }, text || `#${item.id}`));
             else if (c.swatch) td.append(el("span", { class: "swatch", dataset: { colour: text } }), text);
+            else if (c.render) td.append(c.render(item[c.field], item));
             else td.textContent = text;
             return td;
           }),

@@ -5,7 +5,8 @@
 //   title/one the screen's title and what one item is called
 //   menu      the Menu permission that lists and opens the screen
 //   section   the menu group
-//   columns   the list's columns: {field, label, ref?, refBy?, options?, num?, format?}
+//   columns   the list's columns: {field, label, ref?, refBy?, options?, num?, format?,
+//             render?(value, item) -> a node for the cell}
 //   search    the fields the search box looks in (default: the columns)
 //   filters   the list's filters: {field, label, ref? | options?, match?}
 //   fields    the form's controls: {name, label, kind, help?, group?, options?,
@@ -17,7 +18,7 @@
 //   listActions (root, ctx) above the list
 //   defaults  a new item's values
 
-import { userListActions, userPanels } from "./people.js";
+import { stateBadge, userListActions, userPanels } from "./people.js";
 import { queueAgents } from "./queue_agents.js";
 
 const opts = (...pairs) => pairs.map((p) => (Array.isArray(p) ? p : [p, p]));
@@ -279,7 +280,7 @@ export const ENTITIES = [
       { field: "username", label: "User name" },
       { field: "first_name", label: "First name" },
       { field: "last_name", label: "Last name" },
-      { field: "state", label: "State", options: USER_STATES },
+      { field: "state", label: "State", options: USER_STATES, render: stateBadge },
       { field: "profiles", label: "Profiles", ref: "profiles" },
       { field: "extensions", label: "Extensions" },
     ],
