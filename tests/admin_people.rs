@@ -42,13 +42,16 @@ fn strings(v: &Value) -> Vec<String> {
     v.as_array()
         .unwrap_or_else(|| panic!("not a list: {v}"))
         .iter()
-        .map(|s| s.as_str().unwrap_or_else(|| panic!("not text: {s}")).to_owned())
+        .map(|s| {
+            s.as_str()
+                .unwrap_or_else(|| panic!("not text: {s}"))
+                .to_owned()
+        })
         .collect()
 }
 
 #[test]
-fn a_profile_and_a_user_made_in_the_pages_are_saved_as_typed_with_the_sources_of_each_permission()
-{
+fn a_profile_and_a_user_made_in_the_pages_are_saved_as_typed_with_the_sources_of_each_permission() {
     let (server, api) = server();
     let boss = administrator(&api);
     let sales = id(&common::http::created(api.post(
@@ -80,7 +83,11 @@ fn a_profile_and_a_user_made_in_the_pages_are_saved_as_typed_with_the_sources_of
     ];
     want.sort();
     assert_eq!(strings(&profile["permissions"]), want, "{profile}");
-    assert_eq!(strings(&typed["ticked"]), want, "the editor's boxes: {typed}");
+    assert_eq!(
+        strings(&typed["ticked"]),
+        want,
+        "the editor's boxes: {typed}"
+    );
 
     // The user with that profile.
     let typed = browser.expect("user", MINUTE);
@@ -121,7 +128,10 @@ fn a_profile_and_a_user_made_in_the_pages_are_saved_as_typed_with_the_sources_of
         json!({"key": "menu.agent_panel", "sources": ["profile Agent (default of project Sales)"]}),
         "{seen}"
     );
-    assert_eq!(seen["searched"], 1, "a search for one key shows it alone: {seen}");
+    assert_eq!(
+        seen["searched"], 1,
+        "a search for one key shows it alone: {seen}"
+    );
     browser.finish(MINUTE);
 }
 

@@ -149,7 +149,12 @@ const ADMIN: &[Asset] = &[
         "admin.js",
         "text/javascript; charset=utf-8"
     ),
-    asset!("admin", "crud.js", "crud.js", "text/javascript; charset=utf-8"),
+    asset!(
+        "admin",
+        "crud.js",
+        "crud.js",
+        "text/javascript; charset=utf-8"
+    ),
     asset!(
         "admin",
         "entities.js",
@@ -162,15 +167,30 @@ const ADMIN: &[Asset] = &[
         "people.js",
         "text/javascript; charset=utf-8"
     ),
-    asset!("admin", "users.js", "users.js", "text/javascript; charset=utf-8"),
-    asset!("admin", "csv.js", "csv.js", "text/javascript; charset=utf-8"),
+    asset!(
+        "admin",
+        "users.js",
+        "users.js",
+        "text/javascript; charset=utf-8"
+    ),
+    asset!(
+        "admin",
+        "csv.js",
+        "csv.js",
+        "text/javascript; charset=utf-8"
+    ),
     asset!(
         "admin",
         "profiles.js",
         "profiles.js",
         "text/javascript; charset=utf-8"
     ),
-    asset!("admin", "people.css", "people.css", "text/css; charset=utf-8"),
+    asset!(
+        "admin",
+        "people.css",
+        "people.css",
+        "text/css; charset=utf-8"
+    ),
     asset!(
         "admin",
         "queue_agents.js",
