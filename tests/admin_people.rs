@@ -88,6 +88,13 @@ fn a_profile_and_a_user_made_in_the_pages_are_saved_as_typed_with_the_sources_of
         want,
         "the editor's boxes: {typed}"
     );
+    let filtered = strings(&typed["filtered"]);
+    assert!(
+        filtered.contains(&format!("queue.{billing}"))
+            && filtered.contains(&"menu.queues".to_owned())
+            && !filtered.contains(&"menu.users".to_owned()),
+        "the filter keeps the queue keys: {filtered:?}"
+    );
 
     // The user with that profile.
     let typed = browser.expect("user", MINUTE);
@@ -186,12 +193,23 @@ fn a_locked_user_is_unlocked_by_a_reset_in_the_page_and_an_import_lists_its_bad_
         &[&boss],
         json!({"shots": shots(), "grace": grace}),
     );
+    let listed = browser.expect("listed", MINUTE);
+    assert_eq!(
+        listed["badge"], "locked",
+        "the list shows the state: {listed}"
+    );
     let seen = browser.expect("locked", MINUTE);
     assert_eq!(seen["badge"], "locked", "{seen}");
     assert!(
         seen["failures"].as_str().unwrap_or("").contains('3'),
         "the failed logins are shown: {seen}"
     );
+    let refused = browser.expect("reset-refused", MINUTE);
+    assert_eq!(
+        refused["reason"], "must be 8 to 256 characters",
+        "{refused}"
+    );
+    assert_eq!(refused["badge"], "locked", "{refused}");
     let reset = browser.expect("reset", MINUTE);
     assert_eq!(reset["badge"], "active", "{reset}");
     let password = reset["password"].as_str().unwrap();

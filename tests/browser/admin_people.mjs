@@ -19,6 +19,10 @@ run(async (browser) => {
   await form.locator('[name="name"]').fill("Night shift");
   await fill(form, "description", "Evenings and weekends");
   await page.locator('.permissions-editor[data-ready="true"]').waitFor();
+  // The filter narrows the boxes to the keys that match.
+  await page.locator("#permissions-filter").fill("queue");
+  const filtered = await page.$$eval(".permissions-editor label.perm:not([hidden])", (ls) => ls.map((l) => l.dataset.key));
+  await page.locator("#permissions-filter").fill("");
   for (const key of ["menu.users", "status.change", `queue.${cfg.queue}`]) {
     await page.locator(`input[name="permissions"][value="${key}"]`).check();
   }
@@ -26,7 +30,7 @@ run(async (browser) => {
   const ticked = await page.$$eval('input[name="permissions"]:checked', (bs) => bs.map((b) => b.value).sort());
   await shot(page, "profiles-new");
   const profile = await save(page);
-  emit("profile", { id: Number(profile), ticked });
+  emit("profile", { id: Number(profile), ticked, filtered });
   // The editor on a tablet.
   await page.setViewportSize({ width: 820, height: 1180 });
   await page.locator('.permissions-editor[data-ready="true"]').waitFor();

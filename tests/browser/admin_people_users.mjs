@@ -18,7 +18,9 @@ const csv = (text) => ({ name: "users.csv", mimeType: "text/csv", buffer: Buffer
 run(async (browser) => {
   const page = await adminPage(browser, cfg.agents[0]);
   await go(page, "#/users");
-  await page.locator(`table#list tr[data-id="${cfg.grace}"]`).waitFor();
+  const row = page.locator(`table#list tr[data-id="${cfg.grace}"]`);
+  await row.waitFor();
+  emit("listed", { badge: await row.locator(".badge").getAttribute("data-state") });
   await shot(page, "users-list-locked");
 
   await go(page, `#/users/${cfg.grace}`);
@@ -29,6 +31,15 @@ run(async (browser) => {
     failures: (await page.locator("#failed-logins").textContent()).trim(),
   });
   await shot(page, "users-locked");
+  // Too short: refused, the reason beside the field, the user still locked.
+  await page.locator("#reset-password").fill("short");
+  await page.locator("#reset").click();
+  const tooShort = page.locator('#reset-form .field-error[data-field="password"]');
+  await tooShort.waitFor();
+  emit("reset-refused", {
+    reason: (await tooShort.textContent()).trim(),
+    badge: await badge.getAttribute("data-state"),
+  });
   await page.locator("#generate-password").click();
   const password = await page.locator("#reset-password").inputValue();
   await page.locator("#reset").click();
