@@ -14,13 +14,17 @@ fn the_openapi_document_lists_every_route_and_they_answer() {
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
     // Resources, the users' extras, the agent panel, interactions, callbacks,
-    // the supervisor panel, the wallboard, the supervisor's monitor, reports.
-    assert_eq!(paths.len(), 32 + 6 + 12 + 4 + 2 + 5 + 2 + 1 + 4);
+    // the supervisor panel, the wallboard, the supervisor's monitor, reports,
+    // the checks of queues and tags.
+    assert_eq!(paths.len(), 32 + 6 + 12 + 4 + 2 + 5 + 2 + 1 + 4 + 2);
     // The operations beyond the five of each resource are answered in
     // tests/admin_users.rs, the agent panel's in tests/agent_panel.rs, the
     // supervisor panel's in tests/supervisor.rs, the wallboard's WebSocket in
-    // tests/wallboard.rs and the monitor's in tests/monitor.rs.
+    // tests/wallboard.rs, the monitor's in tests/monitor.rs and the checks in
+    // tests/admin_rules.rs.
     let beyond = [
+        "/api/queues/check",
+        "/api/tags/check",
         "/api/login",
         "/api/logout",
         "/api/users/import",
@@ -193,6 +197,26 @@ fn every_answer_matches_the_openapi_document() {
             conform("DELETE", &item, api.delete(&at));
         }
     }
+    // Checks without saving: warnings, a problem, an item as read.
+    for (resource, body) in &samples[2..] {
+        if !["queues", "tags"].contains(resource) {
+            continue;
+        }
+        let check = format!("/api/{resource}/check");
+        conform("POST", &check, api.post(&check, body));
+        conform("POST", &check, api.post(&check, &json!({"nonsense": 1})));
+        conform(
+            "POST",
+            &check,
+            api.post(&format!("{check}?id=1234567"), body),
+        );
+    }
+    let stored = api.get(&format!("/api/queues/{}", q["id"])).json();
+    conform(
+        "POST",
+        "/api/queues/check",
+        api.post(&format!("/api/queues/check?id={}", q["id"]), &stored),
+    );
     let agents = "/api/queues/{id}/agents";
     let at = format!("/api/queues/{}/agents", q["id"]);
     conform("PUT", agents, api.put(&at, &json!([])));

@@ -373,7 +373,7 @@ impl World {
                 json!({"name": format!("Project {n}")})
             }
             (_, "statuses", None) => json!({"category": "break", "name": format!("Status {n}")}),
-            (_, "queues", None) => {
+            (_, "queues", None | Some("check")) => {
                 let mut q = json!({"project_id": self.project, "name": format!("Queue {n}"),
                                    "number": format!("8{n:05}")});
                 if let Some(exit) = named {
@@ -386,7 +386,7 @@ impl World {
             (_, "result-codes", None) => {
                 json!({"category": "other", "type": "call", "display_name": format!("Code {n}")})
             }
-            (_, "tags", None) => {
+            (_, "tags", None | Some("check")) => {
                 json!({"name": format!("Tag {n}"), "colour": "#123456", "queues": queues})
             }
             (_, "trunks", None) => {

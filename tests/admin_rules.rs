@@ -306,3 +306,77 @@ fn concurrent_writes_conflict_cleanly() {
     );
     assert_eq!(api.get("/api/projects").json().as_array().unwrap().len(), 2);
 }
+
+/// The console asks, as the operator types, what a save would answer: the
+/// warnings next to their fields, or the problem, and nothing is saved.
+#[test]
+fn a_check_answers_what_a_save_would_without_saving() {
+    let (_server, api) = server();
+    let p = project(&api, "Retail");
+    let orders = queue(&api, p, "Orders", "5001");
+    let draft = json!({"project_id": p, "name": "Returns", "number": "5002",
+                       "queue_timeout_secs": 10});
+    let answer = api.post("/api/queues/check", &draft);
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let warnings = answer.json()["warnings"].clone();
+    assert_eq!(warnings.as_array().unwrap().len(), 1, "{warnings}");
+    assert_eq!(warnings[0]["field"], "queue_timeout_secs");
+    assert!(warnings[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("raised to the minimum of 30"));
+    assert_eq!(
+        api.get("/api/queues").json().as_array().unwrap().len(),
+        1,
+        "a check saves nothing"
+    );
+
+    // The problems a save would get: a bad field, a taken number.
+    let bad = assert_problem(
+        &api.post(
+            "/api/queues/check",
+            &json!({"project_id": p, "name": "", "number": "5002"}),
+        ),
+        422,
+    );
+    assert_eq!(fields(&bad), ["name"]);
+    let taken = assert_problem(
+        &api.post(
+            "/api/queues/check",
+            &json!({"project_id": p, "name": "Again", "number": "5001"}),
+        ),
+        409,
+    );
+    assert_eq!(fields(&taken), ["number"]);
+
+    // Editing: the queue as read, changed, checks against itself.
+    let mut stored = api.get(&format!("/api/queues/{orders}")).json();
+    let same = api.post(&format!("/api/queues/check?id={orders}"), &stored);
+    assert_eq!(same.status, 200, "{}", same.body);
+    assert_eq!(same.json()["warnings"], json!([]));
+    stored["exit_queue_id"] = json!(orders);
+    let itself = assert_problem(
+        &api.post(&format!("/api/queues/check?id={orders}"), &stored),
+        422,
+    );
+    assert_eq!(fields(&itself), ["exit_queue_id"]);
+    assert_problem(&api.post("/api/queues/check?id=999999", &draft), 404);
+    assert_problem(&api.post("/api/queues/check?id=x", &draft), 400);
+
+    // A tag without queues warns on its queues field.
+    let tag = api.post(
+        "/api/tags/check",
+        &json!({"name": "Lonely", "colour": "#00ff00"}),
+    );
+    assert_eq!(tag.status, 200, "{}", tag.body);
+    assert_eq!(
+        tag.json()["warnings"],
+        json!([{"field": "queues",
+                "message": "the tag has no queue, so no agent is offered it"}])
+    );
+    assert_eq!(
+        api.get("/api/tags").json(),
+        json!([]),
+        "a check saves nothing"
+    );
+}

@@ -14,10 +14,13 @@
 //   el(tag, props, ...children)      a DOM element
 //   listScreen(root, entity, ctx)    renders the list of `entity`
 //   formScreen(root, entity, id, ctx) renders its form (id null: a new item)
-//   showProblem(form, problem)       puts a Problem's errors next to fields
+//   showProblem(form, err, entity?) puts a Problem's errors next to the
+//                                    fields (.field-error[data-field]), the
+//                                    rest in the form's p.problem
 //   clearProblems(form)
 //   references(ref, ctx)             the items of /api/<ref>, or null if refused
 //   labelOf(item)                    the name a reference is shown by
+//   markSaved(warnings)              the next form shown says it was saved
 
 /** A DOM element: `props` are properties (dataset and attrs as objects). */
 export function el(tag, props = {}, ...children) {
@@ -148,7 +151,17 @@ export async function listScreen(root, entity, ctx) {
   const table = el(
     "table",
     { id: "list", class: "list", dataset: { testid: "list" } },
-    el("thead", {}, el("tr", {}, entity.columns.map((c) => el("th", { scope: "col", class: c.num ? "num" : "" }, c.label)))),
+    el(
+      "thead",
+      {},
+      el(
+        "tr",
+        {},
+        entity.columns.map((c, i) =>
+          el("th", { scope: "col", class: c.num ? "num" : "" }, el("button", { type: "button", class: "sort", dataset: { column: String(i) } }, c.label)),
+        ),
+      ),
+    ),
     body,
   );
   const actions = el("div", { class: "list-actions" });
@@ -186,6 +199,20 @@ export async function listScreen(root, entity, ctx) {
         return Array.isArray(v) ? v.some((x) => String(x) === want) : String(v) === want;
       });
     });
+    if (state.sort) {
+      const c = entity.columns[state.sort.column];
+      const key = (item) => (c.num ? Number(item[c.field]) || 0 : cellText(c, item, refs).toLowerCase());
+      shown.sort((a, b) => {
+        const x = key(a);
+        const y = key(b);
+        const order = c.num ? x - y : x.localeCompare(y, undefined, { numeric: true });
+        return state.sort.down ? -order : order;
+      });
+    }
+    for (const th of table.querySelectorAll("th")) th.removeAttribute("aria-sort");
+    if (state.sort) {
+      table.querySelectorAll("th")[state.sort.column].setAttribute("aria-sort", state.sort.down ? "descending" : "ascending");
+    }
     body.replaceChildren(
       ...shown.map((item) =>
         el(
@@ -214,6 +241,14 @@ export async function listScreen(root, entity, ctx) {
     }
     count.textContent = `${shown.length} of ${items.length}`;
   };
+  // A column's header sorts by it; again, the other way.
+  for (const b of table.querySelectorAll("button.sort")) {
+    b.addEventListener("click", () => {
+      const column = Number(b.dataset.column);
+      state.sort = { column, down: Boolean(state.sort && state.sort.column === column && !state.sort.down) };
+      draw();
+    });
+  }
   search.addEventListener("input", () => {
     state.search = search.value;
     draw();
@@ -275,6 +310,14 @@ function control(f, value, choices, ctx) {
         return el("input", { ...common, value: have.join(", "), placeholder: "ids, comma separated" });
       }
       const box = el("div", { id, class: "checks", role: "group", attrs: { "aria-labelledby": `${id}-label` }, dataset: { testid: id } });
+      if (f.ordered) {
+        // The order the items were ticked in (the stored order first).
+        box.order = [...have];
+        box.addEventListener("change", (e) => {
+          box.order = box.order.filter((v) => v !== e.target.value);
+          if (e.target.checked) box.order.push(e.target.value);
+        });
+      }
       if (!opts.length) box.append(el("span", { class: "hint" }, "none to choose from"));
       for (const o of opts) {
         const cid = `${id}-${o.value}`;
@@ -352,7 +395,11 @@ function read(form, f, ctx) {
       if (one.tagName === "INPUT") {
         return one.value.split(/[\s,]+/).filter(Boolean).map((s) => (f.ref ? Number(s) : s));
       }
-      return [...form.querySelectorAll(`input[name="${f.name}"]:checked`)].map((b) => (f.ref ? Number(b.value) : b.value));
+      {
+        const on = [...form.querySelectorAll(`input[name="${f.name}"]:checked`)].map((b) => b.value);
+        const sorted = one.order ? [...one.order.filter((v) => on.includes(v)), ...on.filter((v) => !one.order.includes(v))] : on;
+        return sorted.map((v) => (f.ref ? Number(v) : v));
+      }
     case "flags":
       return Object.fromEntries([...form.querySelectorAll(`input[name="${f.name}"]`)].map((b) => [b.value, b.checked]));
     case "lines":
@@ -655,7 +702,6 @@ export async function formScreen(root, entity, id, ctx) {
       if (fresh) ctx.go(`#/${entity.id}/${saved.id}`);
       else ctx.reload();
     } catch (err) {
-      if (err.status === 401) throw err;
       showProblem(form, err, entity);
     } finally {
       save.disabled = false;

@@ -48,7 +48,20 @@ export async function queueAgents(root, queue, ctx) {
               "mandatory",
             ),
           ),
-          el("td", {}, el("button", { type: "button", class: "link", onclick: () => { rows.splice(i, 1); status.textContent = ""; draw(); } }, `Remove ${nameOf(r.user_id)}`)),
+          el("td", {}, el(
+              "button",
+              {
+                type: "button",
+                class: "link",
+                attrs: { "aria-label": `Remove ${nameOf(r.user_id)}` },
+                onclick: () => {
+                  rows.splice(i, 1);
+                  status.textContent = "";
+                  draw();
+                },
+              },
+              "Remove",
+            )),
         ),
       ),
     );

@@ -20,7 +20,7 @@ use super::problem::Problem;
 use super::replace::replacement;
 use super::scope::{check_named, hidden_from, Scoped};
 use super::AdminState;
-use crate::store::admin::{AdminError, Saved};
+use crate::store::admin::{AdminError, Saved, Warning};
 
 type Answer = Result<Response, Problem>;
 
@@ -58,6 +58,23 @@ pub trait Resource: Send + Sync + 'static {
         input: Self::Input,
     ) -> impl Future<Output = Result<Saved<Self::Item>, AdminError>> + Send;
     fn delete(s: &AdminState, id: i64) -> impl Future<Output = Result<(), AdminError>> + Send;
+}
+
+/// A resource whose writes can be tried without saving: the console calls
+/// it as the operator types, to show the rules' warnings and field errors
+/// before the save.
+pub trait Checked: Resource {
+    fn check(
+        s: &AdminState,
+        id: Option<i64>,
+        input: Self::Input,
+    ) -> impl Future<Output = Result<Vec<Warning>, AdminError>> + Send;
+}
+
+/// What `POST /api/{PATH}/check` answers when the input would be saved.
+#[derive(Debug, Serialize)]
+pub struct CheckAnswer {
+    pub warnings: Vec<Warning>,
 }
 
 /// An id from the path; anything else is simply not found.
@@ -148,6 +165,30 @@ pub async fn create<R: Resource>(
     Ok(created(R::PATH, R::id(&saved.item), saved))
 }
 
+/// The input replacing item `id` with the body: the item as `who` reads it
+/// may be sent back, and what `who` cannot see of it is kept.
+async fn replacing<R: Resource>(
+    s: &AdminState,
+    who: &Principal,
+    id: i64,
+    headers: &HeaderMap,
+    bytes: &Bytes,
+) -> Result<R::Input, Problem> {
+    let stored = stored::<R>(s, who, id).await?;
+    let hidden = hidden_from(who, &stored);
+    let kept: Vec<i64> = stored.named_queues().into_iter().map(|(_, q)| q).collect();
+    let mut seen = stored;
+    seen.limit_to(who);
+    let seen = serde_json::to_value(&seen).map_err(|e| {
+        tracing::error!(error = %e, "an item that cannot be shown");
+        Problem::new("internal-error", "the stored item cannot be shown")
+    })?;
+    let mut input: R::Input = replacement(headers, bytes, R::READ_ONLY, &seen)?;
+    input.keep_hidden(&hidden);
+    check_named(who, &input, &kept)?;
+    Ok(input)
+}
+
 /// `PUT /api/{PATH}/{id}`: replaces the whole item with the body, which may
 /// be the item as read, changed.
 pub async fn update<R: Resource>(
@@ -158,18 +199,7 @@ pub async fn update<R: Resource>(
     bytes: Bytes,
 ) -> Answer {
     let id = id(&raw)?;
-    let stored = stored::<R>(&s, &who, id).await?;
-    let hidden = hidden_from(&who, &stored);
-    let kept: Vec<i64> = stored.named_queues().into_iter().map(|(_, q)| q).collect();
-    let mut seen = stored;
-    seen.limit_to(&who);
-    let seen = serde_json::to_value(&seen).map_err(|e| {
-        tracing::error!(error = %e, "an item that cannot be shown");
-        Problem::new("internal-error", "the stored item cannot be shown")
-    })?;
-    let mut input: R::Input = replacement(&headers, &bytes, R::READ_ONLY, &seen)?;
-    input.keep_hidden(&hidden);
-    check_named(&who, &input, &kept)?;
+    let input = replacing::<R>(&s, &who, id, &headers, &bytes).await?;
     let mut saved = R::update(&s, id, input).await?;
     saved.item.limit_to(&who);
     Ok(Json(saved).into_response())
@@ -185,6 +215,33 @@ pub async fn delete<R: Resource>(
     stored::<R>(&s, &who, id).await?;
     R::delete(&s, id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `POST /api/{PATH}/check[?id=N]`: what a create (or the replace of item
+/// `N`) of the body would answer, without saving it: 200 with the warnings,
+/// or the problem the write would get. The body is read as the write reads
+/// it, so the form may send the item as read.
+pub async fn check<R: Checked>(
+    State(s): State<Arc<AdminState>>,
+    Extension(who): Who,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Answer {
+    let input: R::Input = match query_id(uri.query(), "id")? {
+        None => {
+            let input: R::Input = body(&headers, &bytes)?;
+            check_named(&who, &input, &[])?;
+            input
+        }
+        Some(id) => {
+            let input = replacing::<R>(&s, &who, id, &headers, &bytes).await?;
+            let warnings = R::check(&s, Some(id), input).await?;
+            return Ok(Json(CheckAnswer { warnings }).into_response());
+        }
+    };
+    let warnings = R::check(&s, None, input).await?;
+    Ok(Json(CheckAnswer { warnings }).into_response())
 }
 
 /// A queue's assigned agents, read and replaced as one list. The guard keeps

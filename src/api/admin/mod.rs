@@ -149,68 +149,70 @@ where
     S: Clone + Send + Sync + 'static,
 {
     let r = route_resources(Router::new());
-    r.route(
-        "/queues/{id}/agents",
-        get(handlers::queue_agents::get).put(handlers::queue_agents::set),
-    )
-    .route("/outbound-routes/match", get(outbound::match_number))
-    .route(
-        "/queues/{id}/offered-result-codes",
-        get(queues::offered_result_codes),
-    )
-    .route("/users/{id}/permissions", get(users::permissions))
-    .route(
-        "/users/{id}/extensions/{sip_username}",
-        put(users::set_extension).delete(users::remove_extension),
-    )
-    .route("/users/import", post(users::import))
-    .route("/users/export", get(users::export))
-    .route("/permissions", get(users::catalogue))
-    .route("/logout", post(auth::logout))
-    .route("/session", get(auth::session))
-    .route("/openapi.json", get(openapi::serve))
-    .route("/interactions", get(recorded::list))
-    .route("/interactions/{id}", get(recordings::interaction))
-    .route("/interactions/{id}/recording", get(recordings::recording))
-    .route("/recording-listens", get(recordings::listens))
-    .route("/callbacks", get(callbacks::list).post(callbacks::create))
-    .route("/callbacks/{id}", axum::routing::delete(callbacks::cancel))
-    .route("/wallboard", get(wallboard::snapshot))
-    .route("/wallboard/socket", get(wallboard::socket))
-    .route(
-        "/supervisor/calls/{call}/monitor",
-        get(monitor::get)
-            .post(monitor::start)
-            .put(monitor::change)
-            .delete(monitor::stop),
-    )
-    .route("/reports/interactions", get(reports::interactions))
-    .route(
-        "/reports/filter",
-        get(reports::saved_filter).put(reports::save_filter),
-    )
-    .route("/reports/intervals", get(reports::intervals))
-    .route("/reports/queue_log", get(reports::queue_log))
-    .fallback(|| async { Problem::new("not-found", "no such resource") })
-    .method_not_allowed_fallback(|| async {
-        Problem::new(
-            "method-not-allowed",
-            "see /api/openapi.json for the methods",
+    r.route("/queues/check", post(handlers::check::<resources::Queues>))
+        .route("/tags/check", post(handlers::check::<resources::Tags>))
+        .route(
+            "/queues/{id}/agents",
+            get(handlers::queue_agents::get).put(handlers::queue_agents::set),
         )
-    })
-    .layer(middleware::from_fn_with_state(
-        state.clone(),
-        reload_on_change,
-    ))
-    .merge(panel)
-    .layer(middleware::from_fn_with_state(state.clone(), auth::guard))
-    // Logging in is the one thing done without a token.
-    .route(
-        "/login",
-        post(auth::login)
-            .fallback(|| async { Problem::new("method-not-allowed", "log in with POST") }),
-    )
-    .with_state(state)
+        .route("/outbound-routes/match", get(outbound::match_number))
+        .route(
+            "/queues/{id}/offered-result-codes",
+            get(queues::offered_result_codes),
+        )
+        .route("/users/{id}/permissions", get(users::permissions))
+        .route(
+            "/users/{id}/extensions/{sip_username}",
+            put(users::set_extension).delete(users::remove_extension),
+        )
+        .route("/users/import", post(users::import))
+        .route("/users/export", get(users::export))
+        .route("/permissions", get(users::catalogue))
+        .route("/logout", post(auth::logout))
+        .route("/session", get(auth::session))
+        .route("/openapi.json", get(openapi::serve))
+        .route("/interactions", get(recorded::list))
+        .route("/interactions/{id}", get(recordings::interaction))
+        .route("/interactions/{id}/recording", get(recordings::recording))
+        .route("/recording-listens", get(recordings::listens))
+        .route("/callbacks", get(callbacks::list).post(callbacks::create))
+        .route("/callbacks/{id}", axum::routing::delete(callbacks::cancel))
+        .route("/wallboard", get(wallboard::snapshot))
+        .route("/wallboard/socket", get(wallboard::socket))
+        .route(
+            "/supervisor/calls/{call}/monitor",
+            get(monitor::get)
+                .post(monitor::start)
+                .put(monitor::change)
+                .delete(monitor::stop),
+        )
+        .route("/reports/interactions", get(reports::interactions))
+        .route(
+            "/reports/filter",
+            get(reports::saved_filter).put(reports::save_filter),
+        )
+        .route("/reports/intervals", get(reports::intervals))
+        .route("/reports/queue_log", get(reports::queue_log))
+        .fallback(|| async { Problem::new("not-found", "no such resource") })
+        .method_not_allowed_fallback(|| async {
+            Problem::new(
+                "method-not-allowed",
+                "see /api/openapi.json for the methods",
+            )
+        })
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            reload_on_change,
+        ))
+        .merge(panel)
+        .layer(middleware::from_fn_with_state(state.clone(), auth::guard))
+        // Logging in is the one thing done without a token.
+        .route(
+            "/login",
+            post(auth::login)
+                .fallback(|| async { Problem::new("method-not-allowed", "log in with POST") }),
+        )
+        .with_state(state)
 }
 
 /// After a write that succeeded, has the running server pick the change up.

@@ -16,6 +16,7 @@ use serde_json::{json, Map, Value};
 
 mod agent;
 mod callbacks;
+mod check;
 mod interactions;
 mod monitor;
 mod reports;
@@ -462,6 +463,7 @@ fn schemas() -> Map<String, Value> {
     supervisor::schemas(&mut out);
     wallboard::schemas(&mut out);
     monitor::schemas(&mut out);
+    check::schemas(&mut out);
     reports::schemas(&mut out);
     interactions::schemas(&mut out);
     for resource in RESOURCES {
@@ -746,6 +748,7 @@ pub fn document() -> Value {
     supervisor::paths(&mut paths);
     wallboard::paths(&mut paths);
     monitor::paths(&mut paths);
+    check::paths(&mut paths);
     reports::paths(&mut paths);
     paths.insert(
         "/api/openapi.json".into(),
@@ -808,6 +811,7 @@ mod tests {
                 + supervisor::EXTRA_PATHS
                 + wallboard::EXTRA_PATHS
                 + monitor::EXTRA_PATHS
+                + check::EXTRA_PATHS
                 + reports::EXTRA_PATHS
         );
         let text = doc.to_string();

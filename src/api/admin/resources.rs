@@ -4,12 +4,12 @@
 //! queue rules, and a trunk's password is turned here into its digest HA1
 //! values for the server's realm, so that only those reach the store.
 
-use super::handlers::Resource;
+use super::handlers::{Checked, Resource};
 use super::AdminState;
 use crate::sip::auth::{ha1, Algorithm};
 use crate::store::admin::queues::{self, Queue, QueueInput};
 use crate::store::admin::trunks::{self, DigestSecret, TrunkEntry, TrunkInput};
-use crate::store::admin::{self as store, AdminError, Saved};
+use crate::store::admin::{self as store, AdminError, Saved, Warning};
 
 /// A resource whose store module has the five operations as they are.
 macro_rules! resource {
@@ -228,6 +228,26 @@ impl Resource for Queues {
     }
     async fn delete(s: &AdminState, id: i64) -> Result<(), AdminError> {
         queues::delete(&s.store, id).await
+    }
+}
+
+impl Checked for Queues {
+    async fn check(
+        s: &AdminState,
+        id: Option<i64>,
+        input: QueueInput,
+    ) -> Result<Vec<Warning>, AdminError> {
+        queues::check(&s.store, &s.queue_rules, id, input).await
+    }
+}
+
+impl Checked for Tags {
+    async fn check(
+        s: &AdminState,
+        id: Option<i64>,
+        input: store::tags::TagInput,
+    ) -> Result<Vec<Warning>, AdminError> {
+        store::tags::check(&s.store, id, &input).await
     }
 }
 

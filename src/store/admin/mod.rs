@@ -91,6 +91,29 @@ impl From<sqlx::Error> for AdminError {
     }
 }
 
+/// A warning about one field of an input: the write goes through, but the
+/// setting will not work as the operator may expect (or was changed).
+/// `message` is the whole sentence, as a write's `warnings` carry it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl Warning {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Warning {
+        Warning {
+            field,
+            message: message.into(),
+        }
+    }
+
+    /// The sentences of `warnings`, as a write answers them.
+    pub fn messages(warnings: Vec<Warning>) -> Vec<String> {
+        warnings.into_iter().map(|w| w.message).collect()
+    }
+}
+
 /// A stored item with the warnings its write produced (a value raised to a
 /// minimum, a setting that will not work as the operator may expect).
 #[derive(Debug, Clone, Serialize)]

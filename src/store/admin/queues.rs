@@ -20,7 +20,7 @@ pub use super::queue_rules::{
     MIN_QUEUE_TIMEOUT_SECS,
 };
 use super::result_codes;
-use super::{duplicate, named_enum, new_id, now_ms, taken, AdminError, Check, Saved};
+use super::{duplicate, named_enum, new_id, now_ms, taken, AdminError, Check, Saved, Warning};
 use crate::store::Store;
 
 named_enum! {
@@ -245,7 +245,7 @@ fn settle(
     id: i64,
     input: QueueInput,
     rules: &QueueRules,
-) -> Result<(Queue, Vec<String>), AdminError> {
+) -> Result<(Queue, Vec<Warning>), AdminError> {
     let mut c = Check::default();
     let mut warnings = Vec::new();
     c.text("name", &input.name, 100);
@@ -284,10 +284,14 @@ fn settle(
     );
     if let Some(length) = rules.announcement_secs(input.position_announcement) {
         if input.announcement_frequency_secs < length + ANNOUNCEMENT_GAP_SECS {
-            warnings.push(format!(
-                "announcement_frequency_secs {} is shorter than the announcement ({length} s) \
-                 plus {ANNOUNCEMENT_GAP_SECS} s: announcements will follow each other without a pause",
-                input.announcement_frequency_secs
+            warnings.push(Warning::new(
+                "announcement_frequency_secs",
+                format!(
+                    "announcement_frequency_secs {} is shorter than the announcement ({length} s) \
+                     plus {ANNOUNCEMENT_GAP_SECS} s: announcements will follow each other without \
+                     a pause",
+                    input.announcement_frequency_secs
+                ),
             ));
         }
     }
@@ -315,9 +319,12 @@ fn settle(
     c.range("queue_timeout_secs", input.queue_timeout_secs, 0, 86_400);
     let mut queue_timeout_secs = input.queue_timeout_secs;
     if (0..MIN_QUEUE_TIMEOUT_SECS).contains(&queue_timeout_secs) {
-        warnings.push(format!(
-            "queue_timeout_secs {queue_timeout_secs} was raised to the minimum of \
-             {MIN_QUEUE_TIMEOUT_SECS}"
+        warnings.push(Warning::new(
+            "queue_timeout_secs",
+            format!(
+                "queue_timeout_secs {queue_timeout_secs} was raised to the minimum of \
+                 {MIN_QUEUE_TIMEOUT_SECS}"
+            ),
         ));
         queue_timeout_secs = MIN_QUEUE_TIMEOUT_SECS;
     }
@@ -402,39 +409,79 @@ pub async fn update(
     save(store, rules, Some(id), input).await
 }
 
+/// What saving `input` (as queue `id`, or a new one) would answer, without
+/// saving it: the field errors and conflicts, or the warnings.
+pub async fn check(
+    store: &Store,
+    rules: &QueueRules,
+    id: Option<i64>,
+    input: QueueInput,
+) -> Result<Vec<Warning>, AdminError> {
+    let mut conn = store.pool().acquire().await?;
+    let (_, warnings) = prepare(&mut conn, rules, id, input).await?;
+    Ok(warnings)
+}
+
 async fn save(
     store: &Store,
     rules: &QueueRules,
     id: Option<i64>,
     input: QueueInput,
 ) -> Result<Saved<Queue>, AdminError> {
-    let (queue, warnings) = settle(id.unwrap_or_else(new_id), input, rules)?;
     let mut tx = store.begin().await?;
-    if id.is_some() && !super::exists(&mut tx, "queues", queue.id).await? {
+    let (queue, warnings) = prepare(&mut tx, rules, id, input).await?;
+    write(&mut tx, id.is_some(), &queue).await?;
+    tx.commit().await?;
+    Ok(Saved {
+        item: queue,
+        warnings: Warning::messages(warnings),
+    })
+}
+
+/// Checks `input` against the rules and the stored configuration (the
+/// project, exit queue, result codes and profile exist; the number is
+/// free): the queue to store and its warnings. Reads only.
+async fn prepare(
+    conn: &mut sqlx::SqliteConnection,
+    rules: &QueueRules,
+    id: Option<i64>,
+    input: QueueInput,
+) -> Result<(Queue, Vec<Warning>), AdminError> {
+    let (queue, warnings) = settle(id.unwrap_or_else(new_id), input, rules)?;
+    if id.is_some() && !super::exists(&mut *conn, "queues", queue.id).await? {
         return Err(AdminError::NotFound("queue"));
     }
     let mut c = Check::default();
-    if !super::exists(&mut tx, "projects", queue.project_id).await? {
+    if !super::exists(&mut *conn, "projects", queue.project_id).await? {
         c.fail("project_id", "no such project");
     }
     if let Some(exit) = queue.exit_queue_id {
-        if !super::exists(&mut tx, "queues", exit).await? {
+        if !super::exists(&mut *conn, "queues", exit).await? {
             c.fail("exit_queue_id", "no such queue");
-        } else if id.is_some() && exits_lead_back(&mut tx, exit, queue.id).await? {
+        } else if id.is_some() && exits_lead_back(&mut *conn, exit, queue.id).await? {
             c.fail(
                 "exit_queue_id",
                 "the exit targets would form a loop back to this queue",
             );
         }
     }
-    result_codes::check_ids(&mut tx, &mut c, &queue.result_codes).await?;
-    super::profiles::check_name(&mut tx, &mut c, "profile", queue.profile.as_deref()).await?;
+    result_codes::check_ids(&mut *conn, &mut c, &queue.result_codes).await?;
+    super::profiles::check_name(&mut *conn, &mut c, "profile", queue.profile.as_deref()).await?;
     c.finish()?;
-    if taken(&mut tx, "queues", "number", &queue.number, id).await? {
+    if taken(&mut *conn, "queues", "number", &queue.number, id).await? {
         return Err(duplicate("number", "queue", &queue.number));
     }
+    Ok((queue, warnings))
+}
+
+/// Writes `queue` (prepared), as a new row or over the stored one.
+async fn write(
+    tx: &mut sqlx::SqliteConnection,
+    existing: bool,
+    queue: &Queue,
+) -> Result<(), AdminError> {
     let now = now_ms();
-    let sql = if id.is_some() {
+    let sql = if existing {
         "UPDATE queues SET project_id = ?, name = ?, call_mode = ?, number = ?, strategy = ?, \
          kind = ?, channel_weight = ?, agent_timeout_secs = ?, after_call_work_secs = ?, \
          position_announcement = ?, announcement_frequency_secs = ?, exit_queue_id = ?, \
@@ -473,16 +520,12 @@ async fn save(
         .bind(&queue.caller_id)
         .bind(queue.service_level_target)
         .bind(now);
-    if id.is_none() {
+    if !existing {
         q = q.bind(now);
     }
     q.bind(queue.id).execute(&mut *tx).await?;
-    result_codes::set_for_queue(&mut tx, queue.id, &queue.result_codes).await?;
-    tx.commit().await?;
-    Ok(Saved {
-        item: queue,
-        warnings,
-    })
+    result_codes::set_for_queue(tx, queue.id, &queue.result_codes).await?;
+    Ok(())
 }
 
 /// Whether following exit targets from `start` reaches `queue`.

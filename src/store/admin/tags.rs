@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use super::queue_groups::check_queues;
-use super::{new_id, now_ms, AdminError, Check, Saved};
+use super::{new_id, now_ms, AdminError, Check, Saved, Warning};
 use crate::store::Store;
 
 /// A stored tag.
@@ -87,10 +87,25 @@ pub async fn update(store: &Store, id: i64, input: TagInput) -> Result<Saved<Tag
     save(store, Some(id), input).await
 }
 
-async fn save(store: &Store, id: Option<i64>, input: TagInput) -> Result<Saved<Tag>, AdminError> {
-    let mut tx = store.begin().await?;
+/// What saving `input` (as tag `id`, or a new one) would answer, without
+/// saving it: the field errors, or the warnings.
+pub async fn check(
+    store: &Store,
+    id: Option<i64>,
+    input: &TagInput,
+) -> Result<Vec<Warning>, AdminError> {
+    let mut conn = store.pool().acquire().await?;
+    prepare(&mut conn, id, input).await
+}
+
+/// Checks `input` against the stored configuration: its warnings. Reads only.
+async fn prepare(
+    conn: &mut sqlx::SqliteConnection,
+    id: Option<i64>,
+    input: &TagInput,
+) -> Result<Vec<Warning>, AdminError> {
     if let Some(id) = id {
-        if !super::exists(&mut tx, "tags", id).await? {
+        if !super::exists(&mut *conn, "tags", id).await? {
             return Err(AdminError::NotFound("tag"));
         }
     }
@@ -102,12 +117,21 @@ async fn save(store: &Store, id: Option<i64>, input: TagInput) -> Result<Saved<T
     if !is_colour(&input.colour) {
         c.fail("colour", "must be a colour written #rrggbb");
     }
-    check_queues(&mut tx, &mut c, &input.queues).await?;
+    check_queues(&mut *conn, &mut c, &input.queues).await?;
     c.finish()?;
     let mut warnings = Vec::new();
     if input.queues.is_empty() {
-        warnings.push("the tag has no queue, so no agent is offered it".to_owned());
+        warnings.push(Warning::new(
+            "queues",
+            "the tag has no queue, so no agent is offered it",
+        ));
     }
+    Ok(warnings)
+}
+
+async fn save(store: &Store, id: Option<i64>, input: TagInput) -> Result<Saved<Tag>, AdminError> {
+    let mut tx = store.begin().await?;
+    let warnings = Warning::messages(prepare(&mut tx, id, &input).await?);
     let now = now_ms();
     let tag_id = id.unwrap_or_else(new_id);
     let name = input.name.trim().to_owned();
