@@ -111,8 +111,8 @@ async function fill(editor, ctx) {
     id: "permissions-filter",
     placeholder: "Filter permissions",
     autocomplete: "off",
-    attrs: { "aria-label": "Filter permissions" },
   });
+  const filterLabel = el("label", { htmlFor: "permissions-filter", class: "sr-only" }, "Filter permissions");
   const boxes = el("div", { class: "perm-groups" }, groups.map((g) => groupBox(g, held)));
   filter.addEventListener("input", () => {
     const words = filter.value.toLowerCase().split(/\s+/).filter(Boolean);
@@ -127,7 +127,7 @@ async function fill(editor, ctx) {
       if (fs.hidden === false && !anyShown) fs.querySelectorAll(".perm").forEach((l) => (l.hidden = false));
     }
   });
-  editor.replaceChildren(filter, boxes);
+  editor.replaceChildren(filterLabel, filter, boxes);
   editor.dataset.ready = "true";
 }
 
