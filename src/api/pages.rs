@@ -169,6 +169,30 @@ const ADMIN: &[Asset] = &[
     ),
     asset!(
         "admin",
+        "users.js",
+        "users.js",
+        "text/javascript; charset=utf-8"
+    ),
+    asset!(
+        "admin",
+        "csv.js",
+        "csv.js",
+        "text/javascript; charset=utf-8"
+    ),
+    asset!(
+        "admin",
+        "profiles.js",
+        "profiles.js",
+        "text/javascript; charset=utf-8"
+    ),
+    asset!(
+        "admin",
+        "people.css",
+        "people.css",
+        "text/css; charset=utf-8"
+    ),
+    asset!(
+        "admin",
         "queue_agents.js",
         "queue_agents.js",
         "text/javascript; charset=utf-8"

@@ -18,7 +18,7 @@
 //   listActions (root, ctx) above the list
 //   defaults  a new item's values
 
-import { userListActions, userPanels } from "./people.js";
+import { stateBadge, userListActions, userPanels } from "./people.js";
 import { queueAgents } from "./queue_agents.js";
 
 const opts = (...pairs) => pairs.map((p) => (Array.isArray(p) ? p : [p, p]));
@@ -280,7 +280,7 @@ export const ENTITIES = [
       { field: "username", label: "User name" },
       { field: "first_name", label: "First name" },
       { field: "last_name", label: "Last name" },
-      { field: "state", label: "State", options: USER_STATES },
+      { field: "state", label: "State", options: USER_STATES, render: stateBadge },
       { field: "profiles", label: "Profiles", ref: "profiles" },
       { field: "extensions", label: "Extensions" },
     ],
