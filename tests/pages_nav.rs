@@ -71,7 +71,7 @@ fn one_login_opens_every_page_the_user_may_use_and_the_strip_shows_only_those() 
     );
     assert_eq!(links["current"], json!(["nav-wallboard"]), "{links}");
 
-    for page in ["supervisor", "reports", "recordings", "agent"] {
+    for page in ["supervisor", "reports", "recordings", "admin", "agent"] {
         let visited = browser.expect("visited", MINUTE);
         assert_eq!(visited["page"], page, "{visited}");
         assert_eq!(

@@ -1,6 +1,6 @@
 // One login for every page: a supervisor-admin (cfg.agents[0]) logs in once
 // on the wallboard and moves by the strip of links to the supervisor panel,
-// the reports, the recordings and the agent panel without a login form
+// the reports, the recordings, the admin console and the agent panel without a login form
 // showing again; logging out on the agent panel ends the session of a
 // wallboard open in another tab too, and of every page. A plain agent
 // (cfg.agents[1]) sees only the Agent panel link, and the supervisor panel
@@ -16,6 +16,7 @@ const VIEWS = {
   supervisor: "agents-view",
   reports: "report-view",
   recordings: "list-view",
+  admin: "admin-view",
   agent: "setup-view",
 };
 
@@ -68,7 +69,7 @@ run(async (browser) => {
   emit("links", await strip(page));
   await shot(page, "wallboard");
 
-  for (const key of ["supervisor", "reports", "recordings", "agent"]) {
+  for (const key of ["supervisor", "reports", "recordings", "admin", "agent"]) {
     await byTest(page, `nav-${key}`).click();
     await page.waitForURL(`${cfg.base}/${key}/`);
     await byTest(page, VIEWS[key]).waitFor({ state: "visible" });
