@@ -1,11 +1,11 @@
 //! One login for every page, and the strip of links between them, in
 //! Debian's headless Chromium (tests/browser/pages_nav.mjs): a supervisor who
 //! is also an administrator logs in once and moves between the wallboard, the
-//! supervisor panel, the reports, the recordings and the agent panel without
-//! logging in again, then logs out once for every page; a plain agent is
-//! offered the agent panel only, and the supervisor panel opened by its
-//! address says it is not theirs instead of breaking. Screenshots of each
-//! page are kept under target/tmp/pages/.
+//! supervisor panel, the reports, the recordings, the admin console and the
+//! agent panel without logging in again, then logs out once for every page;
+//! a plain agent is offered the agent panel only, and the supervisor panel
+//! opened by its address says it is not theirs instead of breaking.
+//! Screenshots of each page are kept under target/tmp/pages/.
 
 mod common;
 

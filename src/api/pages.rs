@@ -404,20 +404,8 @@ mod tests {
         )
         .unwrap();
         let quoted = |key: &str| nav.contains(&format!("\"{key}\""));
-        let admin = [
-            "projects",
-            "statuses",
-            "queues",
-            "queue-groups",
-            "result-codes",
-            "tags",
-            "users",
-            "profiles",
-            "agent-groups",
-            "pickup-groups",
-            "trunks",
-        ];
-        for screen in admin.iter().chain(&["supervisor", "reports"]) {
+        let admin = crate::api::admin::RESOURCES.iter().map(|r| r.path);
+        for screen in admin.chain(["supervisor", "reports"]) {
             let key = menu_of(&format!("/api/{screen}")).expect(screen);
             assert!(quoted(key), "nav.js names {key}");
         }
