@@ -28,6 +28,9 @@ enum Expect {
     Answered,
     /// No response at all (a response message, or one that cannot be answered).
     Silence,
+    /// Over a stream only: a message that cannot be framed (RFC 3261 section
+    /// 18.3) gets 400 with this reason phrase, then the connection closes.
+    Refused(&'static str),
 }
 
 use Expect::*;
@@ -172,6 +175,11 @@ fn judge(file: &str, expect: Expect, id: Option<&str>, got: &[String]) -> Option
         Status(codes) => finals.first().is_some_and(|s| codes.contains(s)),
         Answered => !finals.is_empty(),
         Silence => !got.iter().any(|r| belongs(r, id)),
+        Refused(reason) => got
+            .iter()
+            .filter(|r| belongs(r, id))
+            .find(|r| status_of(r).is_some_and(|s| s >= 200))
+            .is_some_and(|r| r.starts_with(&format!("SIP/2.0 400 {reason}\r\n"))),
     };
     (!ok).then(|| format!("{file}: expected {expect:?}, got {got:?}"))
 }
@@ -251,7 +259,11 @@ fn every_torture_message_is_handled_as_rfc_4475_says() {
 fn over_tcp(file: &str, udp: Expect) -> Expect {
     match file {
         // No Content-Length: a datagram ends the message, a stream cannot.
-        "inv2543.dat" => Status(&[400]),
+        "inv2543.dat" => Refused("Missing Content-Length"),
+        // Answered 400 over UDP too, but a stream cannot find where these
+        // end, nor where a next message would start.
+        "ncl.dat" => Refused("Negative Content-Length"),
+        "mcl01.dat" => Refused("Conflicting Content-Length"),
         // Content-Length promises more body than was sent: a stream waits
         // for it (RFC 4475 section 3.1.2.7), until the message deadline.
         "clerr.dat" => Silence,
@@ -263,13 +275,14 @@ fn over_tcp(file: &str, udp: Expect) -> Expect {
 }
 
 /// Sends `raw` on a new TCP connection and returns the responses read back
-/// until `stop` accepts one, the server closes the connection, or `wait`.
+/// until `stop` accepts one, the server closes the connection, or `wait`;
+/// and whether the server closed it.
 fn over_connection(
     server: &TestServer,
     raw: &[u8],
     wait: Duration,
     mut stop: impl FnMut(&str) -> bool,
-) -> Vec<String> {
+) -> (Vec<String>, bool) {
     let mut conn = TcpStream::connect(server.tcp).unwrap();
     conn.set_read_timeout(Some(Duration::from_millis(50)))
         .unwrap();
@@ -277,9 +290,13 @@ fn over_connection(
     let deadline = Instant::now() + wait;
     let mut text = String::new();
     let mut buf = vec![0u8; 65_535];
+    let mut closed = false;
     while Instant::now() < deadline {
         match conn.read(&mut buf) {
-            Ok(0) => break,
+            Ok(0) => {
+                closed = true;
+                break;
+            }
             Ok(n) => {
                 text.push_str(&String::from_utf8_lossy(&buf[..n]));
                 if responses(&text).iter().any(|r| stop(r)) {
@@ -291,10 +308,13 @@ fn over_connection(
                     e.kind(),
                     std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
                 ) => {}
-            Err(_) => break,
+            Err(_) => {
+                closed = true;
+                break;
+            }
         }
     }
-    responses(&text)
+    (responses(&text), closed)
 }
 
 /// The responses in a stream's text (ours carry no body but SDP, which
@@ -326,10 +346,15 @@ fn every_torture_message_over_tcp_is_answered_as_over_udp() {
             Silence => Duration::from_millis(400),
             _ => Duration::from_secs(5),
         };
-        let got = over_connection(&server, &raw, wait, |r| {
-            belongs(r, id.as_deref()) && status_of(r).is_some_and(|s| s >= 200)
+        // A refused stream is read to its end: the server must close it.
+        let until_closed = matches!(expect, Refused(_));
+        let (got, closed) = over_connection(&server, &raw, wait, |r| {
+            !until_closed && belongs(r, id.as_deref()) && status_of(r).is_some_and(|s| s >= 200)
         });
         failures.extend(judge(file, expect, id.as_deref(), &got));
+        if until_closed && !closed {
+            failures.push(format!("{file}: the connection stayed open after the 400"));
+        }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
@@ -343,7 +368,7 @@ fn two_requests_on_one_connection_are_both_answered() {
     // The answers come in either order (the REGISTER's after a database
     // lookup): read until both are in.
     let (mut register, mut invite) = (false, false);
-    let got = over_connection(&server, &raw, Duration::from_secs(5), |r| {
+    let (got, _) = over_connection(&server, &raw, Duration::from_secs(5), |r| {
         if status_of(r).is_some_and(|s| s >= 200) {
             register |= r.contains("CSeq: 8 REGISTER");
             invite |= r.contains("CSeq: 8 INVITE");
@@ -358,4 +383,35 @@ fn two_requests_on_one_connection_are_both_answered() {
     };
     assert_eq!(final_for("REGISTER"), Some(401), "{got:?}");
     assert!(final_for("INVITE").is_some(), "{got:?}");
+}
+
+#[test]
+fn requests_with_crlfs_and_pings_between_them_on_one_connection_are_all_answered() {
+    // RFC 3261 section 7.5: CRLFs before a start line are skipped; a double
+    // CRLF between messages is also an RFC 5626 ping, answered with a CRLF.
+    let server = TestServer::start("", &[]);
+    let options = |id: &str| {
+        format!(
+            "OPTIONS sip:switchboard.local SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bK{id}\r\n\
+             Max-Forwards: 70\r\nTo: <sip:switchboard.local>\r\nFrom: <sip:t@127.0.0.1>;tag=1\r\n\
+             Call-ID: {id}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+        )
+    };
+    let stream = format!(
+        "\r\n{}\r\n{}\r\n\r\n\r\n{}",
+        options("crlf-a"),
+        options("crlf-b"),
+        options("crlf-c")
+    );
+    let (got, closed) = over_connection(&server, stream.as_bytes(), Duration::from_secs(5), |r| {
+        belongs(r, Some("crlf-c")) && status_of(r).is_some_and(|s| s >= 200)
+    });
+    for id in ["crlf-a", "crlf-b", "crlf-c"] {
+        let status = got
+            .iter()
+            .filter(|r| belongs(r, Some(id)))
+            .find_map(|r| status_of(r));
+        assert_eq!(status, Some(200), "{id}: {got:?}");
+    }
+    assert!(!closed, "the connection was closed");
 }

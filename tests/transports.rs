@@ -1,5 +1,6 @@
 //! The transports through the real server with raw sockets: IPv6, TCP
-//! framing, the stream size limit, keep-alive pings, the connection limit,
+//! framing and its failures, the stream size limit, keep-alive pings, the
+//! connection limit,
 //! and SIP over WebSocket (RFC 7118) including a digest registration.
 
 mod common;
@@ -116,9 +117,12 @@ fn a_stream_message_over_the_limit_closes_the_connection() {
         Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
     };
     assert!(closed, "the connection stayed open");
+    let rest = String::from_utf8_lossy(&rest);
+    assert!(!rest.contains("200 OK"), "the message was accepted");
+    // Its header section is answered as a datagram over the limit would be.
     assert!(
-        !String::from_utf8_lossy(&rest).contains("200 OK"),
-        "the message was accepted"
+        rest.starts_with("SIP/2.0 513 Message Too Large\r\n") && rest.contains("Call-ID: big\r\n"),
+        "{rest:?}"
     );
     assert_eq!(server.metric("switchboard_sip_messages_too_large_total"), 1);
     // The server is fine and takes new connections.
@@ -130,6 +134,46 @@ fn a_stream_message_over_the_limit_closes_the_connection() {
         .write_all(options("TCP 127.0.0.1:9", "after").as_bytes())
         .unwrap();
     assert_eq!(status(&read_head(&mut stream)), 200);
+}
+
+#[test]
+fn a_stream_request_that_cannot_be_framed_is_answered_then_the_connection_closes() {
+    let server = TestServer::start("", &[]);
+    let mut stream = TcpStream::connect(server.tcp).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    // A good request, one without Content-Length (RFC 3261 section 18.3),
+    // and one after it that can no longer be found in the stream.
+    let good = options("TCP 127.0.0.1:9", "before");
+    let unframeable = options("TCP 127.0.0.1:9", "nolength").replace("Content-Length: 0\r\n", "");
+    let after = options("TCP 127.0.0.1:9", "after");
+    stream
+        .write_all(format!("{good}{unframeable}{after}").as_bytes())
+        .unwrap();
+    let mut text = Vec::new();
+    let closed = match stream.read_to_end(&mut text) {
+        Ok(_) => true,
+        Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+    };
+    assert!(closed, "the connection stayed open");
+    let text = String::from_utf8_lossy(&text);
+    let answer = |call_id: &str| {
+        text.split("SIP/2.0 ")
+            .find(|r| r.contains(&format!("Call-ID: {call_id}\r\n")))
+            .map(|r| r.lines().next().unwrap_or("").to_owned())
+    };
+    assert_eq!(answer("before").as_deref(), Some("200 OK"), "{text:?}");
+    assert_eq!(
+        answer("nolength").as_deref(),
+        Some("400 Missing Content-Length"),
+        "{text:?}"
+    );
+    assert_eq!(answer("after"), None, "{text:?}");
+    assert_eq!(
+        server.metric("switchboard_sip_stream_framing_errors_total"),
+        1
+    );
 }
 
 #[test]

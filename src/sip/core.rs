@@ -24,9 +24,11 @@ use tokio::time::Instant;
 use tracing::Instrument;
 
 use super::authenticator::Directory;
-use super::message::{parse, validate_request, HeaderName, Message, Method, Request, Response};
+use super::message::{
+    parse, validate_request, FrameError, HeaderName, Message, Method, Request, Response,
+};
 use super::metrics::SipMetrics;
-use super::peer::{Peer, Transport};
+use super::peer::Peer;
 use super::registrar::{BindingStore, Registrar};
 use super::transaction::{reply_peer, ClientTxId, Event, ServerTxId, TransactionLayer, TxId};
 use super::transport::{Inbound, Transports};
@@ -180,7 +182,15 @@ impl<D: Directory + BindingStore> Core<D> {
     }
 
     async fn on_inbound(&mut self, inbound: Inbound) {
-        let Inbound { data, from } = inbound;
+        let Inbound {
+            data,
+            from,
+            refused,
+        } = inbound;
+        if let Some(error) = refused {
+            self.answer_unframeable(data, from, error).await;
+            return;
+        }
         match parse(data) {
             Ok(Message::Request(mut req)) => {
                 if let Err(rejection) = validate_request(&req) {
@@ -188,21 +198,6 @@ impl<D: Directory + BindingStore> Core<D> {
                         SipMetrics::bump(&self.metrics.rejected);
                         tracing::info!(%from, status = rejection.status, reason = rejection.reason, "request refused");
                         let resp = finish(rejection.to_response(&req));
-                        self.send_stateless(&req, from, resp).await;
-                    }
-                    return;
-                }
-                // Section 18.3: a stream needs Content-Length. Only the header
-                // section of a message the transport could not frame gets
-                // here without one.
-                if matches!(from.transport, Transport::Tcp | Transport::Tls)
-                    && req.headers.get(&HeaderName::ContentLength).is_none()
-                {
-                    if req.method != Method::Ack {
-                        SipMetrics::bump(&self.metrics.rejected);
-                        tracing::info!(%from, "request without Content-Length on a stream refused");
-                        let resp =
-                            finish(Response::for_request(&req, 400, "Missing Content-Length"));
                         self.send_stateless(&req, from, resp).await;
                     }
                     return;
@@ -233,6 +228,22 @@ impl<D: Directory + BindingStore> Core<D> {
                     tracing::debug!(%from, error = %e, "malformed message dropped");
                 }
             },
+        }
+    }
+
+    /// Answers the header section of a request a stream could not frame
+    /// (section 18.3): the response names the problem, and the request goes
+    /// no further. Responses, ACKs and what cannot be answered are dropped.
+    async fn answer_unframeable(&self, head: Bytes, from: Peer, error: FrameError) {
+        let Some(resp) = error.response(head) else {
+            SipMetrics::bump(&self.metrics.malformed_dropped);
+            tracing::debug!(%from, %error, "unframeable message dropped");
+            return;
+        };
+        SipMetrics::bump(&self.metrics.rejected);
+        tracing::info!(%from, %error, status = resp.status, "unframeable request answered");
+        if let Err(e) = self.transports.send(&from, finish(resp).to_bytes()).await {
+            tracing::debug!(%from, error = %e, "sending an error response failed");
         }
     }
 

@@ -62,7 +62,10 @@ impl ParseError {
     }
 }
 
-/// Framing of a stream transport (TCP, TLS, WebSocket) failed; close the connection.
+/// Framing of a stream transport (TCP, TLS) failed: nothing after this point
+/// of the stream can be cut into messages, so the connection closes. When the
+/// header section was read, the request is answered with [`FrameError::status`]
+/// and [`FrameError::reason`] first (RFC 3261 section 18.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum FrameError {
     #[error("message larger than the limit")]
@@ -71,4 +74,30 @@ pub enum FrameError {
     MissingContentLength,
     #[error("unparsable Content-Length")]
     BadContentLength,
+    #[error("negative Content-Length")]
+    NegativeContentLength,
+    #[error("Content-Length fields that disagree")]
+    ConflictingContentLength,
+}
+
+impl FrameError {
+    /// The status a UAS answers the refused request with: 513 for a message
+    /// over the size limit (as over UDP), 400 for the rest.
+    pub fn status(&self) -> u16 {
+        match self {
+            FrameError::TooLarge => 513,
+            _ => 400,
+        }
+    }
+
+    /// The reason phrase of that answer, naming the problem.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            FrameError::TooLarge => "Message Too Large",
+            FrameError::MissingContentLength => "Missing Content-Length",
+            FrameError::BadContentLength => "Malformed Content-Length",
+            FrameError::NegativeContentLength => "Negative Content-Length",
+            FrameError::ConflictingContentLength => "Conflicting Content-Length",
+        }
+    }
 }

@@ -269,15 +269,19 @@ pub fn header_end(buf: &[u8]) -> Option<usize> {
 /// Finds where the first message of a stream buffer ends. `Some(n)`: the first `n`
 /// octets are any leading CRLF keep-alives followed by one whole message (strip the
 /// keep-alives with [`skip_keepalive`]); `None`: read more. Streams require
-/// Content-Length (RFC 3261 18.3); a message (or an unterminated header section)
-/// longer than `max` is [`FrameError::TooLarge`].
+/// Content-Length (RFC 3261 18.3), one value however many fields carry it; a
+/// message (or an unterminated header section) longer than `max` is
+/// [`FrameError::TooLarge`].
 pub fn frame(buf: &[u8], max: usize) -> Result<Option<usize>, FrameError> {
     let start = skip_keepalive(buf);
     let b = &buf[start..];
     if b.is_empty() {
         return Ok(None);
     }
-    let mut cl = None;
+    // The first Content-Length problem is only reported once the header
+    // section is whole, so that the request can be answered however the
+    // stream was cut into segments.
+    let mut cl: Result<Option<u64>, FrameError> = Ok(None);
     let mut i = 0;
     let head_end = loop {
         if i > max {
@@ -299,28 +303,37 @@ pub fn frame(buf: &[u8], max: usize) -> Result<Option<usize>, FrameError> {
         if i > 0
             && (named.eq_ignore_ascii_case(b"l") || named.eq_ignore_ascii_case(b"content-length"))
         {
-            let rest = &line[n..];
-            let colon = rest
-                .iter()
-                .position(|&c| c == b':')
-                .ok_or(FrameError::BadContentLength)?;
-            let v = lex::parse_u64(lex::trim(&rest[colon + 1..]))
-                .ok_or(FrameError::BadContentLength)?;
-            if cl.is_some_and(|c| c != v) {
-                return Err(FrameError::BadContentLength);
-            }
-            cl = Some(v);
+            cl = match (cl, length_value(&line[n..])) {
+                (Err(e), _) | (Ok(_), Err(e)) => Err(e),
+                (Ok(Some(c)), Ok(v)) if c != v => Err(FrameError::ConflictingContentLength),
+                (Ok(_), Ok(v)) => Ok(Some(v)),
+            };
         }
         i = next;
     };
     if head_end > max {
         return Err(FrameError::TooLarge);
     }
-    let cl = cl.ok_or(FrameError::MissingContentLength)?;
+    let cl = cl?.ok_or(FrameError::MissingContentLength)?;
     let total = (head_end as u64).saturating_add(cl);
     if total > max as u64 {
         return Err(FrameError::TooLarge);
     }
     let total = total as usize;
     Ok((b.len() >= total).then_some(start + total))
+}
+
+/// The value of a Content-Length field, from what follows its name.
+fn length_value(rest: &[u8]) -> Result<u64, FrameError> {
+    let colon = rest
+        .iter()
+        .position(|&c| c == b':')
+        .ok_or(FrameError::BadContentLength)?;
+    let value = lex::trim(&rest[colon + 1..]);
+    lex::parse_u64(value).ok_or_else(|| match value {
+        [b'-', digits @ ..] if lex::parse_u64(digits).is_some() => {
+            FrameError::NegativeContentLength
+        }
+        _ => FrameError::BadContentLength,
+    })
 }

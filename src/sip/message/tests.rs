@@ -547,7 +547,20 @@ fn stream_framing() {
     );
     assert_eq!(
         frame(b"OPTIONS sip:a SIP/2.0\r\nl: 1\r\nl: 2\r\n\r\nab", 65536),
+        Err(FrameError::ConflictingContentLength)
+    );
+    assert_eq!(
+        frame(b"OPTIONS sip:a SIP/2.0\r\nl: -2\r\n\r\nab", 65536),
+        Err(FrameError::NegativeContentLength)
+    );
+    assert_eq!(
+        frame(b"OPTIONS sip:a SIP/2.0\r\nl: 2x\r\n\r\nab", 65536),
         Err(FrameError::BadContentLength)
+    );
+    // Reported once the header section is whole, so it can be answered.
+    assert_eq!(
+        frame(b"OPTIONS sip:a SIP/2.0\r\nl: -2\r\n", 65536),
+        Ok(None)
     );
     // What is left to answer of a refused message: its header section.
     let refused = b"\r\nOPTIONS sip:a SIP/2.0\r\nVia: x\r\n\r\nbody";

@@ -1,17 +1,19 @@
 //! The checks a UAS makes on a parsed request before the transaction and core
 //! layers see it (RFC 3261 sections 8.2.1 and 8.2.2.1, 8.1.1 mandatory header
 //! fields, 7.3.1 single-valued fields; RFC 4475 sections 3.1.2 and 3.3), and the
-//! error response for a request that did not parse at all.
+//! error response for a request that did not parse at all, or that a stream
+//! could not frame (section 18.3).
 //!
 //! Checks that need server policy (Require → 420, Content-Type → 415, Accept →
 //! 406, authentication → 401, Max-Forwards 0 → 483) belong to the UAS core.
 
-use super::error::ParseError;
+use super::error::{FrameError, ParseError};
 use super::header::HeaderName;
 use super::lex;
-use super::typed::Contacts;
+use super::parse::parse;
+use super::typed::{Contacts, Method};
 use super::uri::Scheme;
-use super::{Request, Response};
+use super::{Message, Request, Response};
 use bytes::Bytes;
 
 /// Why a request is refused: the status, the reason phrase, and extra header fields
@@ -201,6 +203,29 @@ impl ParseError {
             return None;
         }
         Some(r)
+    }
+}
+
+impl FrameError {
+    /// The answer to a request of which only the header section `head` could
+    /// be read before framing failed: [`FrameError::status`] with
+    /// [`FrameError::reason`]. It is built from the request when the head
+    /// parses, else from the fields picked out of it as for
+    /// [`ParseError::response`]. `None` for a response, an ACK, or octets no
+    /// answer can be built for: those are dropped.
+    pub fn response(&self, head: Bytes) -> Option<Response> {
+        let response = match parse(head.clone()) {
+            Ok(Message::Request(req)) => Response::for_request(&req, self.status(), self.reason()),
+            Ok(Message::Response(_)) => return None,
+            // Recognisably a request, though the head alone does not parse
+            // (its Content-Length is what could not be framed).
+            Err(e) if e.status().is_some() => ParseError::bad(self.reason())
+                .with_status(Some(self.status()))
+                .with_raw(head)
+                .response()?,
+            Err(_) => return None,
+        };
+        (response.cseq().ok()?.method != Method::Ack).then_some(response)
     }
 }
 

@@ -2,8 +2,10 @@
 //!
 //! Every transport hands the bytes of one whole message to the SIP core through
 //! one bounded channel, tagged with the [`Peer`] it came from; framing of
-//! streams by Content-Length happens here (RFC 3261 section 18.3), parsing in
-//! the core. Sending takes a `Peer`: UDP answers from the socket of the same
+//! streams by Content-Length happens here (the sans-IO `framer`, RFC 3261 section 18.3),
+//! parsing in the core. A stream message that cannot be framed reaches the
+//! core as its header section marked refused, to be answered (400, or 513 over
+//! the size limit) before the connection closes. Sending takes a `Peer`: UDP answers from the socket of the same
 //! address family, streams answer over the connection the request came on
 //! (section 18.2.2), which is the only way back to a browser whose Contact host
 //! is `*.invalid`. A TCP peer with no open connection gets a new one.
@@ -18,6 +20,7 @@
 //! that connection could reach. An overfull inbound channel drops datagrams rather than queueing
 //! without bound; every drop is counted in [`TransportMetrics`].
 
+mod framer;
 mod stream;
 mod udp;
 
@@ -31,13 +34,18 @@ use bytes::Bytes;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
+use super::message::FrameError;
 use super::peer::{ConnectionId, Peer, Transport};
 
-/// One whole message as it arrived.
+/// One whole message as it arrived, or the header section of one that a
+/// stream could not frame.
 #[derive(Debug)]
 pub struct Inbound {
     pub data: Bytes,
     pub from: Peer,
+    /// Why the stream could not frame the message `data` is the header
+    /// section of: the core only answers it (and the connection closes).
+    pub refused: Option<FrameError>,
 }
 
 /// Why a message could not be sent.
@@ -305,11 +313,28 @@ impl Transports {
     /// Hands one whole message from a stream connection to the core, waiting
     /// while the core is busy (the connection stops reading meanwhile).
     pub async fn deliver(&self, data: Bytes, from: Peer) -> bool {
-        self.inner
-            .inbound
-            .send(Inbound { data, from })
-            .await
-            .is_ok()
+        self.hand_over(Inbound {
+            data,
+            from,
+            refused: None,
+        })
+        .await
+    }
+
+    /// Hands the header section of a message a stream could not frame to the
+    /// core, which answers it with `error`'s status and reason (RFC 3261
+    /// section 18.3) and does nothing else with it.
+    pub async fn refuse(&self, head: Bytes, from: Peer, error: FrameError) -> bool {
+        self.hand_over(Inbound {
+            data: head,
+            from,
+            refused: Some(error),
+        })
+        .await
+    }
+
+    async fn hand_over(&self, inbound: Inbound) -> bool {
+        self.inner.inbound.send(inbound).await.is_ok()
     }
 
     /// Sends one message to `to`. On streams the message goes over the named

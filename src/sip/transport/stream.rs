@@ -5,25 +5,29 @@
 //! A message must be complete within the message deadline of its first byte;
 //! a peer that drips bytes (slowloris) is closed then, however busy it looks.
 //!
-//! One task per connection reads, frames and hands whole messages to the core,
-//! and writes what the core queued for this connection. A message over the size
-//! limit, or a stream that cannot be framed, closes the connection: there is no
-//! way to find the next message boundary after it.
+//! One task per connection reads, frames (the sans-IO [`Framer`]) and hands
+//! whole messages to the core, and writes what the core queued for this
+//! connection. A message over the size limit, or one that cannot be framed,
+//! closes the connection: there is no way to find the next message boundary
+//! after it. Its header section goes to the core first, which answers it (513
+//! or 400 naming the problem), and the connection lingers for that answer.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use bytes::BytesMut;
 use socket2::{SockRef, TcpKeepalive};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
 
+use super::framer::{Framed, Framer};
 use super::{ConnectionGuard, TransportError, TransportMetrics, Transports};
-use crate::sip::message::{frame, header_end, skip_keepalive, FrameError};
+use crate::sip::message::FrameError;
 use crate::sip::peer::{ConnectionId, Transport};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Octets read from a socket at a time.
+const READ_CHUNK: usize = 16 * 1024;
 
 pub(super) fn bind_tcp(addr: SocketAddr) -> std::io::Result<TcpListener> {
     let socket = socket2::Socket::new(
@@ -100,8 +104,7 @@ enum Closed {
     ByPeer,
     Idle,
     Deadline,
-    TooLarge,
-    Unframeable,
+    Unframeable(FrameError),
     CoreGone,
     Io(std::io::Error),
 }
@@ -115,60 +118,50 @@ async fn drive(transports: Transports, stream: TcpStream, mut guard: ConnectionG
     let limits = transports.limits();
     let metrics = transports.metrics();
     let (mut reader, mut writer) = stream.into_split();
-    let mut buf = BytesMut::with_capacity(8 * 1024);
+    let mut framer = Framer::new(limits.max_message_size);
+    let mut read_buf = vec![0u8; READ_CHUNK];
     let mut idle_deadline = Instant::now() + limits.idle_timeout;
-    // When the message in `buf` must be complete; `None` between messages.
+    // When the message being received must be complete; `None` between messages.
     let mut message_deadline: Option<Instant> = None;
     let closed = 'conn: loop {
         let deadline = message_deadline.map_or(idle_deadline, |m| m.min(idle_deadline));
         tokio::select! {
-            read = reader.read_buf(&mut buf) => {
+            read = reader.read(&mut read_buf) => {
                 match read {
                     Ok(0) => break 'conn Closed::ByPeer,
-                    Ok(_) => {}
+                    Ok(n) => framer.push(&read_buf[..n]),
                     Err(e) => break 'conn Closed::Io(e),
                 }
                 idle_deadline = Instant::now() + limits.idle_timeout;
                 let mut delivered = false;
-                loop {
-                    let skipped = skip_keepalive(&buf);
-                    if skipped > 0 {
-                        let ping = buf.split_to(skipped);
-                        // A double CRLF is a keep-alive ping; answer with one CRLF.
-                        if ping.windows(4).any(|w| w == b"\r\n\r\n") {
-                            if let Err(e) = writer.write_all(b"\r\n").await {
-                                break 'conn Closed::Io(e);
-                            }
-                        }
-                    }
-                    match frame(&buf, limits.max_message_size) {
-                        Ok(Some(n)) => {
-                            let message = buf.split_to(n).freeze();
+                while let Some(framed) = framer.poll() {
+                    match framed {
+                        Framed::Message(message) => {
                             delivered = true;
                             if !transports.deliver(message, peer).await {
                                 break 'conn Closed::CoreGone;
                             }
                         }
-                        Ok(None) => break,
-                        Err(FrameError::TooLarge) => break 'conn Closed::TooLarge,
-                        Err(_) => {
-                            // No or a bad Content-Length: the rest of the
-                            // stream cannot be cut into messages. The core
-                            // answers the header section as it would a
-                            // datagram's (400), before the connection closes.
-                            if let Some(n) = header_end(&buf) {
-                                let head = buf.split_to(n).freeze();
-                                if !transports.deliver(head, peer).await {
+                        Framed::Ping => {
+                            if let Err(e) = writer.write_all(b"\r\n").await {
+                                break 'conn Closed::Io(e);
+                            }
+                        }
+                        Framed::Refused { error, head } => {
+                            // The core answers what is left of the refused
+                            // request (400, 513) before the connection closes.
+                            if let Some(head) = head {
+                                if !transports.refuse(head, peer, error).await {
                                     break 'conn Closed::CoreGone;
                                 }
                             }
-                            break 'conn Closed::Unframeable;
+                            break 'conn Closed::Unframeable(error);
                         }
                     }
                 }
                 // Bytes left over are the start of the next message: its
                 // clock starts now, unless it was running already.
-                if buf.is_empty() {
+                if !framer.in_message() {
                     message_deadline = None;
                 } else if delivered || message_deadline.is_none() {
                     message_deadline = Some(Instant::now() + limits.message_deadline);
@@ -193,28 +186,41 @@ async fn drive(transports: Transports, stream: TcpStream, mut guard: ConnectionG
         Closed::Idle => TransportMetrics::bump(&metrics.connections_idle_closed),
         Closed::Deadline => {
             TransportMetrics::bump(&metrics.connections_deadline_closed);
-            tracing::info!(%peer, deadline = ?limits.message_deadline, buffered = buf.len(),
+            tracing::info!(%peer, deadline = ?limits.message_deadline,
                 "message not complete by its deadline: connection closed");
         }
-        Closed::TooLarge => {
+        Closed::Unframeable(FrameError::TooLarge) => {
             TransportMetrics::bump(&metrics.messages_too_large);
             tracing::warn!(%peer, limit = limits.max_message_size, "message too large: connection closed");
         }
-        Closed::Unframeable => {
+        Closed::Unframeable(error) => {
             TransportMetrics::bump(&metrics.stream_framing_errors);
-            tracing::warn!(%peer, "stream cannot be framed: connection closed");
+            tracing::warn!(%peer, %error, "stream cannot be framed: connection closed");
         }
         Closed::Io(e) => tracing::debug!(%peer, error = %e, "connection failed"),
         Closed::ByPeer | Closed::CoreGone => {}
     }
-    if matches!(closed, Closed::Unframeable) {
-        // Nothing more is read, but the answers to what was delivered (the
+    if matches!(closed, Closed::Unframeable(_)) {
+        // Nothing more is framed, but the answers to what was delivered (the
         // refused message's 400, and any message before it on the stream)
         // still go out on this connection, the only way back to the client.
+        // What the client still sends is read and thrown away, so that it is
+        // not blocked and the close that follows is a FIN, not a reset that
+        // could destroy those answers before the client reads them.
         let linger = Instant::now() + UNFRAMEABLE_LINGER;
-        while let Ok(Some(data)) = tokio::time::timeout_at(linger, guard.outbound.recv()).await {
-            if writer.write_all(&data).await.is_err() {
-                break;
+        let mut reading = true;
+        loop {
+            tokio::select! {
+                out = guard.outbound.recv() => {
+                    let Some(data) = out else { break };
+                    if writer.write_all(&data).await.is_err() {
+                        break;
+                    }
+                }
+                read = reader.read(&mut read_buf), if reading => {
+                    reading = matches!(read, Ok(n) if n > 0);
+                }
+                _ = tokio::time::sleep_until(linger) => break,
             }
         }
     }

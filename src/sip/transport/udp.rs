@@ -53,6 +53,7 @@ pub(super) async fn receive_loop(transports: Transports, socket: Arc<UdpSocket>)
         let inbound = Inbound {
             data: Bytes::copy_from_slice(&buf[..n]),
             from: Peer::udp(from),
+            refused: None,
         };
         if transports.inner.inbound.try_send(inbound).is_err() {
             TransportMetrics::bump(&metrics.datagrams_dropped_overload);
