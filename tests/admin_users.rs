@@ -7,7 +7,7 @@
 mod common;
 
 use common::http::{
-    assert_problem, created, fields, project, request, request_typed, server, Reply,
+    assert_problem, created, fields, project, queue, request, request_typed, server, Reply,
 };
 use common::users::{id, login, make_user, profile_id, token};
 use serde_json::json;
@@ -262,6 +262,111 @@ fn extensions_and_groups_belong_to_users() {
         assert_eq!(api.delete(&format!("/api/{resource}/{gid}")).status, 204);
         assert_problem(&api.get(&format!("/api/{resource}/{gid}")), 404);
     }
+}
+
+/// A list shows each item as the item's own address does: the lists read
+/// their link tables (projects, profiles, queues, extensions, members,
+/// result codes) once for all items, and must hand each item its own.
+#[test]
+fn every_list_shows_each_item_as_its_own_address_does() {
+    let (_server, api) = server();
+    let (p1, p2) = (project(&api, "North"), project(&api, "South"));
+    let queues: Vec<i64> = (0..3)
+        .map(|i| queue(&api, [p1, p2][i % 2], &format!("Q{i}"), &format!("70{i}")))
+        .collect();
+    let codes: Vec<i64> = ["Sold", "No answer"]
+        .iter()
+        .map(|name| {
+            id(&created(api.post(
+                "/api/result-codes",
+                &json!({"category": "success", "type": "call", "display_name": name}),
+            )))
+        })
+        .collect();
+    let coded = api.get(&format!("/api/queues/{}", queues[1])).json();
+    let mut replaced = coded.clone();
+    replaced["result_codes"] = json!([codes[1], codes[0]]);
+    replaced.as_object_mut().unwrap().remove("id");
+    assert_eq!(
+        api.put(&format!("/api/queues/{}", queues[1]), &replaced)
+            .status,
+        200
+    );
+    created(api.post(
+        "/api/profiles",
+        &json!({"name": "Night", "permissions": ["status.change", "menu.agent_panel"],
+                "result_codes": [codes[0]]}),
+    ));
+    let (agent, supervisor) = (profile_id(&api, "Agent"), profile_id(&api, "Supervisor"));
+    let mut users = Vec::new();
+    for (i, name) in ["ada", "bob", "cy"].iter().enumerate() {
+        let links = match i {
+            0 => json!({"projects": [p1, p2], "profiles": [agent, supervisor], "queues": queues}),
+            1 => json!({"projects": [p2], "profiles": [agent], "queues": [queues[2]]}),
+            _ => json!({"profiles": [supervisor]}),
+        };
+        let user = id(&make_user(&api, name, &format!("{name} password"), links));
+        for n in 0..(2 - i.min(2)) {
+            let ext = format!("/api/users/{user}/extensions/{}{n}", 300 + i);
+            assert_eq!(
+                api.put(&ext, &json!({"password": "sip secret"})).status,
+                200
+            );
+        }
+        users.push(user);
+    }
+    created(api.post(
+        "/api/tags",
+        &json!({"name": "VIP", "colour": "#aa0000", "queues": [queues[2], queues[0]]}),
+    ));
+    created(api.post("/api/tags", &json!({"name": "Lost", "colour": "#00aa00"})));
+    created(api.post(
+        "/api/queue-groups",
+        &json!({"name": "All", "queues": [queues[2], queues[0]]}),
+    ));
+    created(api.post(
+        "/api/agent-groups",
+        &json!({"name": "Day", "members": [users[1], users[0]]}),
+    ));
+    created(api.post(
+        "/api/pickup-groups",
+        &json!({"name": "Floor", "members": [users[2]]}),
+    ));
+
+    for resource in [
+        "users",
+        "queues",
+        "tags",
+        "profiles",
+        "queue-groups",
+        "agent-groups",
+        "pickup-groups",
+    ] {
+        let list = api.get(&format!("/api/{resource}")).json();
+        let items = list.as_array().unwrap();
+        assert!(!items.is_empty(), "{resource}");
+        for item in items {
+            let one = api.get(&format!("/api/{resource}/{}", id(item))).json();
+            assert_eq!(item, &one, "{resource}");
+        }
+    }
+    let listed = api.get("/api/users").json();
+    let ada = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "ada")
+        .unwrap();
+    assert_eq!(ada["extensions"], json!(["3000", "3001"]));
+    assert_eq!(ada["queues"].as_array().unwrap().len(), 3);
+    let listed = api.get("/api/queues").json();
+    let q1 = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| id(q) == queues[1])
+        .unwrap();
+    assert_eq!(q1["result_codes"], json!([codes[1], codes[0]]));
 }
 
 /// The answers of the operations this file covers match the OpenAPI document.

@@ -55,6 +55,10 @@ export function labelOf(item) {
 
 // ------------------------------------------------------------- references
 
+/** Compares names as people read them (one collator: localeCompare makes one a call). */
+const byName = new Intl.Collator().compare;
+const byNameNumeric = new Intl.Collator(undefined, { numeric: true }).compare;
+
 /** The items of /api/<ref>, fetched once per screen; null when refused. */
 export async function references(ref, ctx) {
   const cache = ctx.cache || (ctx.cache = new Map());
@@ -62,12 +66,24 @@ export async function references(ref, ctx) {
     cache.set(
       ref,
       ctx.api("GET", `/api/${ref}`).then(
-        (items) => items.slice().sort((a, b) => labelOf(a).localeCompare(labelOf(b))),
+        (items) => {
+          const labels = new Map(items.map((i) => [i, labelOf(i)]));
+          return items.slice().sort((a, b) => byName(labels.get(a), labels.get(b)));
+        },
         () => null,
       ),
     );
   }
   return cache.get(ref);
+}
+
+/** `items` by their field `by`, built once per list of references. */
+const indexes = new WeakMap();
+function indexOf(items, by) {
+  let all = indexes.get(items);
+  if (!all) indexes.set(items, (all = new Map()));
+  if (!all.has(by)) all.set(by, new Map(items.map((r) => [r[by], r])));
+  return all.get(by);
 }
 
 /** The Input schemas of the OpenAPI document: what a create/replace takes. */
@@ -101,9 +117,9 @@ function cellText(col, item, refs) {
   if (col.format) return col.format(value, item, refs);
   if (col.ref) {
     const items = refs.get(col.ref);
-    const by = col.refBy || "id";
+    const index = items && indexOf(items, col.refBy || "id");
     const one = (v) => {
-      const hit = items && items.find((r) => r[by] === v);
+      const hit = index && index.get(v);
       return hit ? labelOf(hit) : v === null || v === undefined ? "" : `#${v}`;
     };
     return Array.isArray(value) ? value.map(one).join(", ") : one(value);
@@ -185,12 +201,50 @@ export async function listScreen(root, entity, ctx) {
   );
   if (entity.listActions) entity.listActions(actions, ctx);
 
-  const searched = entity.search || entity.columns.map((c) => c.field);
+  // What a search looks in and each row, made once per item: a keystroke
+  // only filters and puts back the rows it keeps.
+  const searched = (entity.search || entity.columns.map((c) => c.field)).map((f) => entity.columns.find((c) => c.field === f) || { field: f });
+  const texts = new Map();
+  const textOf = (item) => {
+    if (!texts.has(item)) texts.set(item, searched.map((c) => cellText(c, item, refs)).join(" ").toLowerCase());
+    return texts.get(item);
+  };
+  const rows = new Map();
+  const rowOf = (item) => {
+    if (!rows.has(item)) rows.set(item, row(item));
+    return rows.get(item);
+  };
+  const row = (item) =>
+    el(
+      "tr",
+      {
+        dataset: { id: String(item.id), testid: `row-${item.id}` },
+        onclick: (e) => {
+          if (e.target.tagName !== "A") ctx.go(`#/${entity.id}/${item.id}`);
+        },
+      },
+      entity.columns.map((c, i) => {
+        const text = cellText(c, item, refs);
+        const td = el("td", { class: c.num ? "num" : "" });
+        if (i === 0) td.append(el("a", { href: `#/${entity.id}/${item.id}` }, text || `#${item.id}`));
+        else if (c.swatch) {
+          const swatch = el("span", { class: "swatch", dataset: { colour: text } });
+          swatch.style.background = text;
+          td.append(swatch, text);
+        } else if (c.render) td.append(c.render(item[c.field], item));
+        else td.textContent = text;
+        return td;
+      }),
+    );
+  // The rows in the table now: a keystroke that keeps the same ones leaves it as it is.
+  let drawn = null;
   const draw = () => {
     const words = state.search.toLowerCase().split(/\s+/).filter(Boolean);
     const shown = items.filter((item) => {
-      const text = searched.map((f) => cellText(entity.columns.find((c) => c.field === f) || { field: f }, item, refs)).join(" ").toLowerCase();
-      if (!words.every((w) => text.includes(w))) return false;
+      if (words.length) {
+        const text = textOf(item);
+        if (!words.every((w) => text.includes(w))) return false;
+      }
       return (entity.filters || []).every((f) => {
         const want = state.filters[f.field];
         if (!want) return true;
@@ -201,11 +255,11 @@ export async function listScreen(root, entity, ctx) {
     });
     if (state.sort) {
       const c = entity.columns[state.sort.column];
-      const key = (item) => (c.num ? Number(item[c.field]) || 0 : cellText(c, item, refs).toLowerCase());
+      const keys = new Map(shown.map((item) => [item, c.num ? Number(item[c.field]) || 0 : cellText(c, item, refs).toLowerCase()]));
       shown.sort((a, b) => {
-        const x = key(a);
-        const y = key(b);
-        const order = c.num ? x - y : x.localeCompare(y, undefined, { numeric: true });
+        const x = keys.get(a);
+        const y = keys.get(b);
+        const order = c.num ? x - y : byNameNumeric(x, y);
         return state.sort.down ? -order : order;
       });
     }
@@ -213,32 +267,13 @@ export async function listScreen(root, entity, ctx) {
     if (state.sort) {
       table.querySelectorAll("th")[state.sort.column].setAttribute("aria-sort", state.sort.down ? "descending" : "ascending");
     }
-    body.replaceChildren(
-      ...shown.map((item) =>
-        el(
-          "tr",
-          {
-            dataset: { id: String(item.id), testid: `row-${item.id}` },
-            onclick: (e) => {
-              if (e.target.tagName !== "A") ctx.go(`#/${entity.id}/${item.id}`);
-            },
-          },
-          entity.columns.map((c, i) => {
-            const text = cellText(c, item, refs);
-            const td = el("td", { class: c.num ? "num" : "" });
-            if (i === 0) td.append(el("a", { href: `#/${entity.id}/${item.id}` }, text || `#${item.id}`));
-            else if (c.swatch) td.append(el("span", { class: "swatch", dataset: { colour: text } }), text);
-            else if (c.render) td.append(c.render(item[c.field], item));
-            else td.textContent = text;
-            return td;
-          }),
-        ),
-      ),
-    );
-    for (const s of body.querySelectorAll(".swatch")) s.style.background = s.dataset.colour;
-    if (!shown.length) {
-      body.append(el("tr", { class: "empty" }, el("td", { colSpan: entity.columns.length }, items.length ? `No ${entity.title.toLowerCase()} match.` : `No ${entity.title.toLowerCase()} yet.`)));
+    if (!(drawn && drawn.length === shown.length && drawn.every((item, i) => item === shown[i]))) {
+      body.replaceChildren(...shown.map(rowOf));
+      if (!shown.length) {
+        body.append(el("tr", { class: "empty" }, el("td", { colSpan: entity.columns.length }, items.length ? `No ${entity.title.toLowerCase()} match.` : `No ${entity.title.toLowerCase()} yet.`)));
+      }
     }
+    drawn = shown;
     count.textContent = `${shown.length} of ${items.length}`;
   };
   // A column's header sorts by it; again, the other way.

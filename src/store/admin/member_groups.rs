@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{duplicate, new_id, now_ms, taken, AdminError, Check, Saved};
+use super::{duplicate, grouped, new_id, now_ms, taken, AdminError, Check, Saved};
 use crate::store::Store;
 
 /// Which of the two group tables.
@@ -66,15 +66,19 @@ pub async fn list(store: &Store, kind: Kind) -> Result<Vec<MemberGroup>, AdminEr
     let mut conn = store.pool().acquire().await?;
     let sql = format!("SELECT id, name FROM {} ORDER BY name", kind.table);
     let rows: Vec<(i64, String)> = sqlx::query_as(&sql).fetch_all(&mut *conn).await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for (id, name) in rows {
-        out.push(MemberGroup {
+    let sql = format!(
+        "SELECT group_id, user_id FROM {} ORDER BY group_id, user_id",
+        kind.members
+    );
+    let mut members = grouped(&mut conn, &sql).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name)| MemberGroup {
             id,
             name,
-            members: members(&mut conn, kind, id).await?,
-        });
-    }
-    Ok(out)
+            members: members.remove(&id).unwrap_or_default(),
+        })
+        .collect())
 }
 
 pub async fn get(store: &Store, kind: Kind, id: i64) -> Result<MemberGroup, AdminError> {

@@ -38,6 +38,7 @@ pub mod users_csv;
 
 pub use member_groups::{agent_groups, pickup_groups};
 
+use std::collections::HashMap;
 use std::time::SystemTime;
 
 use serde::Serialize;
@@ -221,6 +222,24 @@ pub(crate) async fn exists(
         .fetch_one(&mut *tx)
         .await?;
     Ok(n > 0)
+}
+
+/// The rows of a two-column query, `(owner id, value)`, grouped by owner in
+/// the query's order: a list reads each link table once for all its items
+/// rather than once per item.
+pub(crate) async fn grouped<T>(
+    conn: &mut sqlx::SqliteConnection,
+    sql: &str,
+) -> Result<HashMap<i64, Vec<T>>, AdminError>
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite> + Send + Unpin,
+{
+    let rows: Vec<(i64, T)> = sqlx::query_as(sql).fetch_all(&mut *conn).await?;
+    let mut out: HashMap<i64, Vec<T>> = HashMap::new();
+    for (owner, value) in rows {
+        out.entry(owner).or_default().push(value);
+    }
+    Ok(out)
 }
 
 impl Store {

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::permissions::{key_problem, queue_of, MAX_KEYS};
-use super::{duplicate, new_id, now_ms, taken, AdminError, Check, Saved};
+use super::{duplicate, grouped, new_id, now_ms, taken, AdminError, Check, Saved};
 use crate::store::Store;
 
 /// A stored profile.
@@ -52,17 +52,27 @@ pub async fn list(store: &Store) -> Result<Vec<Profile>, AdminError> {
         sqlx::query_as("SELECT id, name, description FROM profiles ORDER BY name")
             .fetch_all(&mut *conn)
             .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for (id, name, description) in rows {
-        out.push(Profile {
+    let mut permissions = grouped(
+        &mut conn,
+        "SELECT profile_id, permission FROM profile_permissions ORDER BY profile_id, permission",
+    )
+    .await?;
+    let mut offered = grouped(
+        &mut conn,
+        "SELECT profile_id, result_code_id FROM profile_result_codes \
+         ORDER BY profile_id, position",
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, description)| Profile {
             id,
             name,
             description,
-            permissions: keys(&mut conn, id).await?,
-            result_codes: codes(&mut conn, id).await?,
-        });
-    }
-    Ok(out)
+            permissions: permissions.remove(&id).unwrap_or_default(),
+            result_codes: offered.remove(&id).unwrap_or_default(),
+        })
+        .collect())
 }
 
 pub async fn get(store: &Store, id: i64) -> Result<Profile, AdminError> {

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use super::{duplicate, new_id, now_ms, taken, AdminError, Check, Saved};
+use super::{duplicate, grouped, new_id, now_ms, taken, AdminError, Check, Saved};
 use crate::store::Store;
 
 /// A stored queue group.
@@ -39,16 +39,21 @@ pub async fn list(store: &Store) -> Result<Vec<QueueGroup>, AdminError> {
     let rows = sqlx::query("SELECT id, name FROM queue_groups ORDER BY name")
         .fetch_all(&mut *conn)
         .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let id: i64 = row.try_get(0)?;
-        out.push(QueueGroup {
-            id,
-            name: row.try_get(1)?,
-            queues: members(&mut conn, id).await?,
-        });
-    }
-    Ok(out)
+    let mut queues = grouped(
+        &mut conn,
+        "SELECT group_id, queue_id FROM queue_group_members ORDER BY group_id, position",
+    )
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let id: i64 = row.try_get(0)?;
+            Ok(QueueGroup {
+                id,
+                name: row.try_get(1)?,
+                queues: queues.remove(&id).unwrap_or_default(),
+            })
+        })
+        .collect()
 }
 
 pub async fn get(store: &Store, id: i64) -> Result<QueueGroup, AdminError> {

@@ -20,7 +20,9 @@ pub use super::queue_rules::{
     MIN_QUEUE_TIMEOUT_SECS,
 };
 use super::result_codes;
-use super::{duplicate, named_enum, new_id, now_ms, taken, AdminError, Check, Saved, Warning};
+use super::{
+    duplicate, grouped, named_enum, new_id, now_ms, taken, AdminError, Check, Saved, Warning,
+};
 use crate::store::Store;
 
 named_enum! {
@@ -371,13 +373,18 @@ pub async fn list(store: &Store) -> Result<Vec<Queue>, AdminError> {
     let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM queues ORDER BY number"))
         .fetch_all(&mut *conn)
         .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let mut queue = from_row(row)?;
-        queue.result_codes = result_codes::of_queue(&mut conn, queue.id).await?;
-        out.push(queue);
-    }
-    Ok(out)
+    let mut codes = grouped(
+        &mut conn,
+        "SELECT queue_id, result_code_id FROM queue_result_codes ORDER BY queue_id, position",
+    )
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let mut queue = from_row(row)?;
+            queue.result_codes = codes.remove(&queue.id).unwrap_or_default();
+            Ok(queue)
+        })
+        .collect()
 }
 
 pub async fn get(store: &Store, id: i64) -> Result<Queue, AdminError> {

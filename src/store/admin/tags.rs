@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use super::queue_groups::check_queues;
-use super::{new_id, now_ms, AdminError, Check, Saved, Warning};
+use super::{grouped, new_id, now_ms, AdminError, Check, Saved, Warning};
 use crate::store::Store;
 
 /// A stored tag.
@@ -60,12 +60,17 @@ pub async fn list(store: &Store) -> Result<Vec<Tag>, AdminError> {
     let rows = sqlx::query("SELECT id, name, category, colour FROM tags ORDER BY category, name")
         .fetch_all(&mut *conn)
         .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let queues = queues_of(&mut conn, row.try_get(0)?).await?;
-        out.push(tag(&row, queues)?);
-    }
-    Ok(out)
+    let mut queues = grouped(
+        &mut conn,
+        "SELECT tag_id, queue_id FROM tag_queues ORDER BY tag_id, queue_id",
+    )
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let id: i64 = row.try_get(0)?;
+            tag(row, queues.remove(&id).unwrap_or_default())
+        })
+        .collect()
 }
 
 pub async fn get(store: &Store, id: i64) -> Result<Tag, AdminError> {

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
-use super::{duplicate, new_id, now_ms, taken, AdminError, Check, FieldError, Saved};
+use super::{duplicate, grouped, new_id, now_ms, taken, AdminError, Check, FieldError, Saved};
 use crate::store::{Store, UserState};
 
 /// The user states, as sent and stored.
@@ -198,10 +198,10 @@ async fn ids(
         .await?)
 }
 
-async fn from_row(conn: &mut sqlx::SqliteConnection, row: &SqliteRow) -> Result<User, AdminError> {
-    let id: i64 = row.try_get(0)?;
+/// The user of a `COLUMNS` row, its lists still empty.
+fn columns(row: &SqliteRow) -> Result<User, AdminError> {
     Ok(User {
-        id,
+        id: row.try_get(0)?,
         username: row.try_get(1)?,
         first_name: row.try_get(2)?,
         last_name: row.try_get(3)?,
@@ -209,43 +209,80 @@ async fn from_row(conn: &mut sqlx::SqliteConnection, row: &SqliteRow) -> Result<
         priority: row.try_get(5)?,
         has_password: row.try_get(6)?,
         failed_logins: row.try_get(7)?,
-        projects: ids(
-            conn,
-            "SELECT project_id FROM user_projects WHERE user_id = ? ORDER BY project_id",
-            id,
-        )
-        .await?,
-        profiles: ids(
-            conn,
-            "SELECT profile_id FROM user_profiles WHERE user_id = ? ORDER BY profile_id",
-            id,
-        )
-        .await?,
-        queues: ids(
-            conn,
-            "SELECT queue_id FROM queue_agents WHERE user_id = ? ORDER BY queue_id",
-            id,
-        )
-        .await?,
-        extensions: sqlx::query_scalar(
-            "SELECT sip_username FROM extensions WHERE user_id = ? ORDER BY sip_username",
-        )
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await?,
+        projects: Vec::new(),
+        profiles: Vec::new(),
+        queues: Vec::new(),
+        extensions: Vec::new(),
     })
 }
 
+async fn from_row(conn: &mut sqlx::SqliteConnection, row: &SqliteRow) -> Result<User, AdminError> {
+    let mut user = columns(row)?;
+    let id = user.id;
+    user.projects = ids(
+        conn,
+        "SELECT project_id FROM user_projects WHERE user_id = ? ORDER BY project_id",
+        id,
+    )
+    .await?;
+    user.profiles = ids(
+        conn,
+        "SELECT profile_id FROM user_profiles WHERE user_id = ? ORDER BY profile_id",
+        id,
+    )
+    .await?;
+    user.queues = ids(
+        conn,
+        "SELECT queue_id FROM queue_agents WHERE user_id = ? ORDER BY queue_id",
+        id,
+    )
+    .await?;
+    user.extensions = sqlx::query_scalar(
+        "SELECT sip_username FROM extensions WHERE user_id = ? ORDER BY sip_username",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(user)
+}
+
+/// Every user, by username. Each link table is read once for all of them
+/// (five queries whatever the number of users).
 pub async fn list(store: &Store) -> Result<Vec<User>, AdminError> {
     let mut conn = store.pool().acquire().await?;
     let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM users ORDER BY username"))
         .fetch_all(&mut *conn)
         .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in &rows {
-        out.push(from_row(&mut conn, row).await?);
-    }
-    Ok(out)
+    let mut projects = grouped(
+        &mut conn,
+        "SELECT user_id, project_id FROM user_projects ORDER BY user_id, project_id",
+    )
+    .await?;
+    let mut profiles = grouped(
+        &mut conn,
+        "SELECT user_id, profile_id FROM user_profiles ORDER BY user_id, profile_id",
+    )
+    .await?;
+    let mut queues = grouped(
+        &mut conn,
+        "SELECT user_id, queue_id FROM queue_agents ORDER BY user_id, queue_id",
+    )
+    .await?;
+    let mut extensions = grouped(
+        &mut conn,
+        "SELECT user_id, sip_username FROM extensions ORDER BY user_id, sip_username",
+    )
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let mut user = columns(row)?;
+            user.projects = projects.remove(&user.id).unwrap_or_default();
+            user.profiles = profiles.remove(&user.id).unwrap_or_default();
+            user.queues = queues.remove(&user.id).unwrap_or_default();
+            user.extensions = extensions.remove(&user.id).unwrap_or_default();
+            Ok(user)
+        })
+        .collect()
 }
 
 pub async fn get(store: &Store, id: i64) -> Result<User, AdminError> {
