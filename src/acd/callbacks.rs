@@ -56,6 +56,9 @@ impl Engine {
             return Err(AcdError::DuplicateCall(callback));
         }
         let (q, seq, entered) = (c.queue, c.seq, c.entered);
+        if self.retired(q) {
+            return Err(AcdError::UnknownQueue(self.queues[q].cfg.id));
+        }
         self.insert_callback(callback, q, seq, entered, now, 0);
         self.leave_unanswered(now, call, Outcome::CallbackRequested { callback });
         self.dispatch_queue(now, q);
@@ -184,7 +187,9 @@ impl Engine {
         let cb = call.callback.expect("dialling a callback");
         let cfg = &self.queues[call.queue].cfg;
         let expired = cb.expires.is_some_and(|at| at <= now);
-        let again = retry && cb.attempts <= cfg.callback_retries && !expired;
+        // A deleted queue offers nothing more: a retry could never be dialled.
+        let again =
+            retry && cb.attempts <= cfg.callback_retries && !expired && !self.retired(call.queue);
         let retry_at = again.then(|| now + cfg.callback_retry_delay);
         self.notices.push_back(Notice::CallbackAttemptFailed {
             call: id,

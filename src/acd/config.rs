@@ -2,9 +2,11 @@
 //! Codes.
 //!
 //! These are the operator's settings as the store holds them; the engine copies
-//! them at [`Engine::new`](super::Engine::new) and takes changes through
-//! [`Event::QueueConfigured`](super::Event::QueueConfigured). Lengths of time are
-//! [`Duration`]s; a zero length means "none" wherever the field says so.
+//! them at [`Engine::new`](super::Engine::new) and takes changes as typed
+//! events ([`Event::QueueConfigured`](super::Event::QueueConfigured),
+//! [`Event::QueueRemoved`](super::Event::QueueRemoved), ...), which
+//! [`changes`](super::changes) works out from two configurations. Lengths of
+//! time are [`Duration`]s; a zero length means "none" wherever the field says so.
 
 use std::time::Duration;
 
@@ -188,6 +190,12 @@ pub struct QueueConfig {
     pub channel: Channel,
     /// Agents who join this queue whenever they log in to its project.
     pub mandatory_agents: Vec<AgentId>,
+    /// The agents assigned to serve this queue (mandatory or not). Call
+    /// control chooses the queues an agent joins at login; the engine keeps
+    /// the list so that [`changes`](super::changes) can tell who was taken
+    /// off, and an agent taken off leaves the queue
+    /// ([`Event::AgentLeaveQueue`](super::Event::AgentLeaveQueue)).
+    pub assigned_agents: Vec<AgentId>,
     /// The handle time the wait estimate assumes before any call is handled.
     pub expected_handle_time: Duration,
     /// A callback whose customer could not be reached is tried again this
@@ -221,6 +229,7 @@ impl QueueConfig {
             auto_answer: false,
             channel: Channel::Voice,
             mandatory_agents: Vec::new(),
+            assigned_agents: Vec::new(),
             expected_handle_time: Duration::from_secs(180),
             callback_retries: 2,
             callback_retry_delay: Duration::from_secs(300),

@@ -12,7 +12,8 @@
 //! The rules themselves live beside this file: `staff` (login, queues,
 //! statuses), `dispatch` (who takes what), `offers` (ringing, answer, miss,
 //! leaving the queue), `wrapup`, `breaks`, `announce` (announcements and queue
-//! timeout), `estimate` and `metrics`.
+//! timeout), `estimate`, `metrics` and `reconfig` (configuration changes,
+//! removals included).
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -153,12 +154,7 @@ impl Engine {
             engine.configure_queue(queue)?;
         }
         for group in config.queue_groups {
-            let members = group
-                .queues
-                .iter()
-                .map(|q| engine.queue_index(*q))
-                .collect::<Result<Vec<_>, _>>()?;
-            engine.groups.insert(group.id, members);
+            engine.configure_group(group)?;
         }
         Ok(engine)
     }
@@ -255,6 +251,17 @@ impl Engine {
             }
             Event::ResultCodeConfigured(cfg) => {
                 self.result_codes.insert(cfg.id, cfg.extra_time);
+                Ok(())
+            }
+            Event::QueueRemoved(queue) => self.remove_queue(now, queue),
+            Event::QueueGroupConfigured(cfg) => self.configure_group(cfg),
+            Event::QueueGroupRemoved(group) => {
+                self.groups.remove(&group);
+                Ok(())
+            }
+            Event::StatusRemoved(status) => self.remove_status(status),
+            Event::ResultCodeRemoved(code) => {
+                self.result_codes.remove(&code);
                 Ok(())
             }
         }

@@ -4,8 +4,12 @@
 
 use std::time::Duration;
 
-use super::config::{ExitTarget, ProjectConfig, QueueConfig, ResultCodeConfig, StatusConfig};
-use super::ids::{AgentId, CallId, Millis, ProjectId, QueueId, ResultCodeId, StatusId};
+use super::config::{
+    ExitTarget, ProjectConfig, QueueConfig, QueueGroupConfig, ResultCodeConfig, StatusConfig,
+};
+use super::ids::{
+    AgentId, CallId, Millis, ProjectId, QueueGroupId, QueueId, ResultCodeId, StatusId,
+};
 
 /// An input from call control or from an agent's client.
 #[derive(Clone, Debug, PartialEq)]
@@ -28,6 +32,10 @@ pub enum Event {
         agent: AgentId,
         queue: QueueId,
     },
+    /// The agent stops serving the queue (they left it, or were taken off
+    /// it): nothing more of it is offered to them. An offer of it ringing
+    /// them now may still be answered, and calls in progress run to their
+    /// end. Leaving a queue one is not in changes nothing.
     AgentLeaveQueue {
         agent: AgentId,
         queue: QueueId,
@@ -152,6 +160,29 @@ pub enum Event {
     /// A result code was added or its extra time changed (for after-call
     /// work that starts from now on).
     ResultCodeConfigured(ResultCodeConfig),
+    /// A queue was deleted. It takes no new interaction and no agent joins
+    /// it; its members leave it at once ([`Notice::AgentLeftQueue`]), so
+    /// nothing in it is offered again, and it leaves its queue groups and
+    /// the metrics. What is in it runs to its end: an offer ringing now may
+    /// be answered; connected calls and after-call work go on; callers
+    /// waiting stay, with their announcements and queue timeout (which still
+    /// sends them to the exit target), until they hang up, leave by key or
+    /// time out (a callback is no longer asked for there). A waiting
+    /// callback ends as cancelled, and one being dialled is not retried.
+    /// Unknown queues are refused.
+    QueueRemoved(QueueId),
+    /// A queue group was added or its queues changed.
+    QueueGroupConfigured(QueueGroupConfig),
+    /// A queue group was deleted (its queues are untouched).
+    QueueGroupRemoved(QueueGroupId),
+    /// A status was deleted: nobody can choose it, log in with it or be
+    /// moved to it any more. Agents in it keep it, with its category, until
+    /// they choose another. Refused while a project's missed-offer rule
+    /// moves agents to it.
+    StatusRemoved(StatusId),
+    /// A result code was deleted: it can no longer be chosen; after-call
+    /// work it already extended keeps its time.
+    ResultCodeRemoved(ResultCodeId),
 }
 
 /// Something call control must do now.

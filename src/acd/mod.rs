@@ -34,7 +34,8 @@
 //! (after-call work and result codes), `breaks.rs` (the daily allowance),
 //! `agent.rs` (capacity and text channel weights), `announce.rs`
 //! (announcements and queue timeout), `callbacks.rs` (callback requests that
-//! keep the caller's place), `estimate.rs` and `metrics.rs`.
+//! keep the caller's place), `estimate.rs`, `metrics.rs` and `reconfig.rs`
+//! (configuration changes, removals included: [`changes`]).
 //! [`sim`] drives the engine with random traffic and compares it with
 //! Erlang C and Erlang A.
 
@@ -51,6 +52,7 @@ mod ids;
 mod metrics;
 mod offers;
 mod queue;
+mod reconfig;
 pub mod sim;
 mod staff;
 pub mod strategy;
@@ -71,3 +73,4 @@ pub use event::{
 pub use ids::{AgentId, CallId, Millis, ProjectId, QueueGroupId, QueueId, ResultCodeId, StatusId};
 pub use metrics::QueueMetrics;
 pub use queue::QueueCounters;
+pub use reconfig::changes;

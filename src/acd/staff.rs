@@ -132,10 +132,10 @@ impl Engine {
 
     pub(crate) fn leave_queue(&mut self, agent: AgentId, queue: QueueId) -> Result<(), AcdError> {
         let q = self.queue_index(queue)?;
-        let a = self
-            .agents
-            .get_mut(&agent)
-            .ok_or(AcdError::UnknownAgent(agent))?;
+        // An agent the engine has never seen is in no queue.
+        let Some(a) = self.agents.get_mut(&agent) else {
+            return Ok(());
+        };
         if let Some(i) = a.queues.iter().position(|&x| x == q) {
             a.queues.swap_remove(i);
             self.queues[q].strategy.remove(agent);

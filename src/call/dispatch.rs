@@ -86,8 +86,8 @@ pub enum DispatchInput {
     Acd(acd::Event),
     /// An extension's registered contacts changed.
     Registration(RegistrationChange),
-    /// The stored configuration changed: the new queue, project, status and
-    /// result-code settings, applied without a restart.
+    /// The stored configuration changed: the whole new configuration, of
+    /// which the changes (removals too) are applied without a restart.
     Reconfigure(acd::Config),
     /// The agent panel.
     Panel(PanelRequest),
@@ -448,22 +448,27 @@ impl Dispatch {
         self.carry_out_staffing();
     }
 
-    /// Applies changed settings: every queue, project, status and result
-    /// code is re-sent; agents whose assignments changed log in again.
+    /// Applies changed settings as the typed changes between the core's
+    /// configuration and the stored one ([`acd::changes`]): additions,
+    /// changes and removals (a queue or status deleted, an agent taken off a
+    /// queue, a queue group changed). Agents logged in by registration then
+    /// follow their assignments (joining queues given to them).
     fn reconfigure(&mut self, config: acd::Config) {
         self.available = available_status(&config);
         self.days.configure(&config.projects, now());
-        for p in config.projects {
-            self.apply(acd::Event::ProjectConfigured(p));
-        }
-        for s in config.statuses {
-            self.apply(acd::Event::StatusConfigured(s));
-        }
-        for q in config.queues {
-            self.apply(acd::Event::QueueConfigured(q));
-        }
-        for r in config.result_codes {
-            self.apply(acd::Event::ResultCodeConfigured(r));
+        for event in acd::changes(&self.engine.config(), &config) {
+            let removal = matches!(
+                event,
+                acd::Event::QueueRemoved(_)
+                    | acd::Event::QueueGroupRemoved(_)
+                    | acd::Event::StatusRemoved(_)
+                    | acd::Event::ResultCodeRemoved(_)
+                    | acd::Event::AgentLeaveQueue { .. }
+            );
+            if removal {
+                tracing::info!(?event, "configuration change: removal reaches dispatch");
+            }
+            self.apply(event);
         }
         self.follow_agents(|staffing, t, agent, contacts| {
             staffing.handle(t, staffing::Input::Reassigned { agent, contacts });

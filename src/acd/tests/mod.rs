@@ -6,6 +6,7 @@ mod day_turn;
 mod flows;
 mod offers;
 mod props;
+mod reconfig;
 mod strategies;
 mod waiting;
 mod wrapup_breaks;

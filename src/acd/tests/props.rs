@@ -2,7 +2,9 @@
 //! eligible, no agent over capacity, FIFO within a queue, every interaction
 //! leaves its queue exactly once, and break time adds up. Callbacks are
 //! among the traffic: asked for by waiting callers or arriving directly,
-//! dialled, connected, unreachable (retried or not) and cancelled.
+//! dialled, connected, unreachable (retried or not) and cancelled. The
+//! configuration changes underneath: agents are taken off queues and queues
+//! are deleted, and neither is offered anything from them again.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -37,6 +39,11 @@ enum Op {
     CallbackConnected(usize),
     CallbackUnreachable(usize, bool),
     CallbackCancel(usize),
+    /// The agent is taken off the queue.
+    Unassign(usize, usize),
+    /// The queue is deleted (an index past the queues does nothing, to keep
+    /// deletions rare).
+    RemoveQueue(usize),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -61,6 +68,8 @@ fn op() -> impl Strategy<Value = Op> {
         2 => any::<usize>().prop_map(Op::CallbackConnected),
         2 => (any::<usize>(), any::<bool>()).prop_map(|(n, r)| Op::CallbackUnreachable(n, r)),
         1 => any::<usize>().prop_map(Op::CallbackCancel),
+        1 => (0..4usize, 0..3usize).prop_map(|(a, q)| Op::Unassign(a, q)),
+        1 => (0..8usize).prop_map(Op::RemoveQueue),
     ]
 }
 
@@ -135,6 +144,9 @@ struct Model {
     dialling: BTreeMap<CallId, AgentId>,
     /// A callback's caller, whose place it took.
     took_place_of: BTreeMap<CallId, CallId>,
+    /// Agents taken off a queue (until they log in to it again).
+    taken_off: BTreeSet<(AgentId, QueueId)>,
+    removed: BTreeSet<QueueId>,
 }
 
 impl Model {
@@ -177,6 +189,11 @@ fn absorb(r: &mut Rig, m: &mut Model) {
                 );
                 m.ringing.insert((call, agent));
                 let q = m.queue_of[&call];
+                assert!(!m.removed.contains(&q), "{call} of deleted {q} offered");
+                assert!(
+                    !m.taken_off.contains(&(agent, q)),
+                    "{call} of {q} offered to {agent}, taken off it"
+                );
                 m.offered.entry(q).or_default().push(call);
             }
             Action::CancelOffer { call, agent } => {
@@ -227,7 +244,13 @@ fn step(r: &mut Rig, m: &mut Model, op: Op) {
     match op {
         Op::Login(a, mask) => {
             let agent = AGENTS[a];
-            let queues = (0..3).filter(|i| mask & (1 << i) != 0).map(|i| QUEUES[i]);
+            let queues: Vec<QueueId> = (0..3)
+                .filter(|i| mask & (1 << i) != 0)
+                .map(|i| QUEUES[i])
+                .filter(|q| !m.removed.contains(q))
+                .collect();
+            m.taken_off
+                .retain(|(a, q)| *a != agent || !queues.contains(q));
             m.set_status(agent, None);
             m.set_status(agent, Some(AVAILABLE));
             r.on(
@@ -236,7 +259,7 @@ fn step(r: &mut Rig, m: &mut Model, op: Op) {
                     agent,
                     project: P,
                     status: AVAILABLE,
-                    queues: queues.collect(),
+                    queues,
                 },
             );
         }
@@ -254,6 +277,7 @@ fn step(r: &mut Rig, m: &mut Model, op: Op) {
                 r.status(now, agent, STATUSES[s]);
             }
         }
+        Op::Arrive(q) if m.removed.contains(&QUEUES[q]) => {}
         Op::Arrive(q) => {
             m.next_call += 1;
             let call = CallId(m.next_call);
@@ -324,6 +348,7 @@ fn step(r: &mut Rig, m: &mut Model, op: Op) {
                 assert!(r.acd.handle(now, event).is_err());
             }
         }
+        Op::Restrategy(q, _) | Op::CallbackArrive(q, _, _) if m.removed.contains(&QUEUES[q]) => {}
         Op::Restrategy(q, k) => {
             let kinds = [
                 StrategyKind::Sequential,
@@ -338,10 +363,11 @@ fn step(r: &mut Rig, m: &mut Model, op: Op) {
             r.on(now, Event::QueueConfigured(cfg));
         }
         Op::RequestCallback(n) => {
-            let waiting = m
-                .arrived
-                .iter()
-                .filter(|c| !m.left.contains_key(c) && !m.callbacks.contains(c));
+            let waiting = m.arrived.iter().filter(|c| {
+                !m.left.contains_key(c)
+                    && !m.callbacks.contains(c)
+                    && !m.removed.contains(&m.queue_of[c])
+            });
             if let Some(call) = Model::pick(waiting.copied(), n) {
                 m.next_call += 1;
                 let callback = CallId(m.next_call);
@@ -383,6 +409,20 @@ fn step(r: &mut Rig, m: &mut Model, op: Op) {
             let open = m.callbacks.iter().filter(|c| !m.left.contains_key(c));
             if let Some(call) = Model::pick(open.copied(), n) {
                 r.on(now, Event::CallbackCancelled { call });
+            }
+        }
+        Op::Unassign(a, q) => {
+            let (agent, queue) = (AGENTS[a], QUEUES[q]);
+            if !m.removed.contains(&queue) {
+                m.taken_off.insert((agent, queue));
+                r.on(now, Event::AgentLeaveQueue { agent, queue });
+            }
+        }
+        Op::RemoveQueue(q) => {
+            if let Some(&queue) = QUEUES.get(q) {
+                if m.removed.insert(queue) {
+                    r.on(now, Event::QueueRemoved(queue));
+                }
             }
         }
         Op::NewDay => {

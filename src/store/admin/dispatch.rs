@@ -7,7 +7,9 @@
 //! kinds `queue`, `callback` and `prompt` map to [`acd::ExitTarget`]); a video queue (only
 //! stored when enabled) takes the whole agent like voice; every status is
 //! passed, active or not, since agents may still be in an inactive one; the
-//! length of a result code's extra time is not modelled yet, so it adds none.
+//! length of a result code's extra time is not modelled yet, so it adds none;
+//! each queue carries its assigned agents (and the mandatory ones), so that a
+//! reload can tell who was taken off it.
 
 use std::time::Duration;
 
@@ -34,11 +36,15 @@ pub async fn load(store: &Store, seed: u64) -> Result<acd::Config, AdminError> {
             .iter()
             .map(Status::dispatch)
             .collect(),
-        queues: queues::list(store)
-            .await?
-            .iter()
-            .map(Queue::dispatch)
-            .collect(),
+        queues: with_agents(
+            queues::list(store)
+                .await?
+                .iter()
+                .map(Queue::dispatch)
+                .collect(),
+            store,
+        )
+        .await?,
         queue_groups: queue_groups::list(store)
             .await?
             .iter()
@@ -51,6 +57,24 @@ pub async fn load(store: &Store, seed: u64) -> Result<acd::Config, AdminError> {
             .collect(),
         seed,
     })
+}
+
+/// Fills each queue's assigned and mandatory agents from its assignments.
+async fn with_agents(
+    mut queues: Vec<acd::QueueConfig>,
+    store: &Store,
+) -> Result<Vec<acd::QueueConfig>, AdminError> {
+    let assigned = store.queue_agents().await?;
+    for q in &mut queues {
+        for a in assigned.iter().filter(|a| id(a.queue_id) == q.id.0) {
+            let agent = acd::AgentId(id(a.user_id));
+            q.assigned_agents.push(agent);
+            if a.mandatory {
+                q.mandatory_agents.push(agent);
+            }
+        }
+    }
+    Ok(queues)
 }
 
 fn id(raw: i64) -> u64 {
