@@ -215,7 +215,7 @@ impl Engine {
                 Ok(())
             }
             Event::BreakUsedToday { agent, used } => self.restore_break_used(now, agent, used),
-            Event::QueueConfigured(cfg) => self.configure_queue(cfg),
+            Event::QueueConfigured(cfg) => self.configure_queue(*cfg),
             Event::ProjectConfigured(cfg) => {
                 if let Some(rule) = cfg.missed_offers {
                     if !self.statuses.contains_key(&rule.status) {

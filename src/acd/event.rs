@@ -151,7 +151,7 @@ pub enum Event {
     },
     /// A queue was added or its settings changed. Calls already waiting keep
     /// the announcement and queue-timeout schedule they arrived with.
-    QueueConfigured(QueueConfig),
+    QueueConfigured(Box<QueueConfig>),
     /// A project was added or its settings changed (break allowance,
     /// missed-offer rule, re-offer delay).
     ProjectConfigured(ProjectConfig),

@@ -69,7 +69,7 @@ pub fn changes(old: &Config, new: &Config) -> Vec<Event> {
     }
     for q in &new.queues {
         if old_queues.get(&q.id.0).map(|&i| &old.queues[i]) != Some(q) {
-            events.push(Event::QueueConfigured(q.clone()));
+            events.push(Event::QueueConfigured(Box::new(q.clone())));
         }
     }
     let old_groups = index(&old.queue_groups, |g| g.id.0);

@@ -386,7 +386,7 @@ fn queue_settings_change_while_running() {
     let mut q = queue(SALES);
     q.agent_timeout = secs(30);
     q.strategy = StrategyKind::Sequential;
-    r.on(t(1), Event::QueueConfigured(q));
+    r.on(t(1), Event::QueueConfigured(Box::new(q)));
     r.arrive(t(2), c(1), SALES);
     assert_eq!(
         r.actions(),

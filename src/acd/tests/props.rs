@@ -360,7 +360,7 @@ fn step(r: &mut Rig, m: &mut Model, op: Op) {
             ];
             let mut cfg = r.acd.queue_config(QUEUES[q]).expect("known queue").clone();
             cfg.strategy = kinds[k];
-            r.on(now, Event::QueueConfigured(cfg));
+            r.on(now, Event::QueueConfigured(Box::new(cfg)));
         }
         Op::RequestCallback(n) => {
             let waiting = m.arrived.iter().filter(|c| {

@@ -76,13 +76,16 @@ fn changes_lists_typed_events_for_each_kind_of_edit() {
                     agent: A1,
                     queue: SALES,
                 },
-                Event::QueueConfigured(assigned(queue(SALES), &[A2])),
+                Event::QueueConfigured(Box::new(assigned(queue(SALES), &[A2]))),
             ],
         ),
         (
             "an agent given a queue",
             |c| c.queues[1].assigned_agents.push(A3),
-            vec![Event::QueueConfigured(assigned(queue(SUPPORT), &[A1, A3]))],
+            vec![Event::QueueConfigured(Box::new(assigned(
+                queue(SUPPORT),
+                &[A1, A3],
+            )))],
         ),
         (
             "a queue group's queues changed",
