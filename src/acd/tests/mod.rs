@@ -15,6 +15,19 @@ use std::time::Duration;
 
 use super::*;
 
+/// The property tests' settings: 256 cases unless PROPTEST_CASES asks for
+/// more; failures are turned into scenario tests rather than stored.
+pub(super) fn proptest_config() -> proptest::test_runner::Config {
+    proptest::test_runner::Config {
+        cases: std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(256),
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
+    }
+}
+
 pub const P: ProjectId = ProjectId(1);
 pub const P2: ProjectId = ProjectId(2);
 pub const AVAILABLE: StatusId = StatusId(1);

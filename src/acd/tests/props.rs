@@ -449,13 +449,7 @@ fn step(r: &mut Rig, m: &mut Model, op: Op) {
 }
 
 proptest! {
-    // 256 cases unless PROPTEST_CASES asks for more.
-    #![proptest_config(ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256),
-        // Failures are turned into scenario tests rather than stored.
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(super::proptest_config())]
 
     #[test]
     fn random_traffic_keeps_every_rule(

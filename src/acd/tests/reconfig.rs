@@ -526,11 +526,7 @@ mod props {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig {
-            cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256),
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        })]
+        #![proptest_config(crate::acd::tests::proptest_config())]
 
         /// Whatever two configurations, the changes apply in order on an
         /// engine with agents and calls in it, leave it running the second

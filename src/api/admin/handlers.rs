@@ -228,19 +228,16 @@ pub async fn check<R: Checked>(
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Answer {
-    let input: R::Input = match query_id(uri.query(), "id")? {
+    let id = query_id(uri.query(), "id")?;
+    let input = match id {
         None => {
             let input: R::Input = body(&headers, &bytes)?;
             check_named(&who, &input, &[])?;
             input
         }
-        Some(id) => {
-            let input = replacing::<R>(&s, &who, id, &headers, &bytes).await?;
-            let warnings = R::check(&s, Some(id), input).await?;
-            return Ok(Json(CheckAnswer { warnings }).into_response());
-        }
+        Some(id) => replacing::<R>(&s, &who, id, &headers, &bytes).await?,
     };
-    let warnings = R::check(&s, None, input).await?;
+    let warnings = R::check(&s, id, input).await?;
     Ok(Json(CheckAnswer { warnings }).into_response())
 }
 
