@@ -32,6 +32,7 @@ impl Store {
         &self,
         sets: &[(String, Vec<BindingRow>)],
     ) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         let mut tx = self.pool().begin().await?;
         for (aor, rows) in sets {
             sqlx::query("DELETE FROM registrations WHERE aor = ?")

@@ -171,6 +171,7 @@ impl Store {
              WHERE interactions.state <> 'complete'"
         );
         let now = Millis(u64::try_from(unix_ms(SystemTime::now())).unwrap_or(0));
+        let _turn = self.write_turn().await;
         let mut tx = self.pool().begin().await?;
         let done = bind_record(sqlx::query(&sql), record, RowState::Complete, Some(now))
             .execute(&mut *tx)
@@ -222,6 +223,7 @@ impl Store {
             }
         }
         let now = Millis(u64::try_from(unix_ms(SystemTime::now())).unwrap_or(0));
+        let _turn = self.write_turn().await;
         let mut tx = self.pool().begin().await?;
         let mut completed = Vec::new();
         for write in writes {

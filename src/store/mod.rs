@@ -58,6 +58,8 @@ pub enum StoreError {
 pub struct Store {
     pool: SqlitePool,
     passwords: std::sync::Arc<admin::passwords::Passwords>,
+    /// Whose turn it is to write, among the writers that run all the time.
+    writes: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Store {
@@ -88,6 +90,7 @@ impl Store {
         Ok(Store {
             pool,
             passwords: std::sync::Arc::new(admin::passwords::Passwords::per_core()),
+            writes: std::sync::Arc::default(),
         })
     }
 
@@ -98,6 +101,18 @@ impl Store {
 
     pub(crate) fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// Waits for this process's turn to write, first come first served.
+    ///
+    /// SQLite lets one transaction write at a time, and a writer that finds
+    /// the database locked sleeps in growing steps (up to 100 ms) before it
+    /// tries again: two writers that each always have work, such as the
+    /// interaction records and the agents' history under load, then starve
+    /// each other for seconds. The batch writers take turns here instead, so
+    /// each waits only for the transaction ahead of it.
+    pub(crate) async fn write_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.writes.lock().await
     }
 
     /// The bounded hasher of login passwords, shared by every clone.

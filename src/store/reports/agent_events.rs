@@ -58,6 +58,7 @@ const COLUMNS: &str = "at, agent_id, kind, project_id, queue_id, call_id, status
 impl Store {
     /// Writes `events` in one transaction.
     pub async fn write_agent_events(&self, events: &[AgentEvent]) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         let mut tx = self.pool().begin().await?;
         for chunk in events.chunks(PER_STATEMENT) {
             let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
