@@ -429,6 +429,11 @@ async fn write_user_tags(
     tx: &mut sqlx::Transaction<'_, Sqlite>,
     r: &InteractionRecord,
 ) -> Result<(), StoreError> {
+    // A record is completed once, and only completion writes tags: with no
+    // tags there is nothing to replace, and most calls carry none.
+    if r.user_tags.is_empty() {
+        return Ok(());
+    }
     sqlx::query("DELETE FROM interaction_tags WHERE interaction_id = ?")
         .bind(r.interaction_id.0 as i64)
         .execute(&mut **tx)
