@@ -61,6 +61,8 @@ pub struct AgentState {
     pub registry: Arc<Registry>,
     /// Our SIP domain, in the softphone's URI.
     pub domain: String,
+    /// The panels' open WebSockets, for `/metrics`.
+    pub sockets: crate::api::sockets::SocketGauges,
 }
 
 /// The panel routes, to be merged under `/api` behind the session guard.

@@ -15,6 +15,7 @@ pub(super) async fn render(State(state): State<Arc<AppState>>) -> impl IntoRespo
     state.sip_metrics.render(&mut out);
     state.call_metrics.render(&mut out);
     state.admin.registrations.render(&mut out);
+    render_gauges(&state, &mut out);
     let t = state.transports.metrics();
     for (name, value) in [
         ("sip_datagrams_received_total", &t.datagrams_received),
@@ -73,6 +74,29 @@ pub(super) async fn render(State(state): State<Arc<AppState>>) -> impl IntoRespo
         }
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
+}
+
+/// What is live now: every figure falls back to its idle value once calls,
+/// registrations and sessions have ended.
+fn render_gauges(state: &AppState, out: &mut String) {
+    use crate::sip::metrics::gauge;
+    state.sip_gauges.render(out);
+    let services = &state.admin.calls;
+    gauge(
+        out,
+        "sip_bindings",
+        "Registered contacts held by the location service.",
+        services.location.len() as u64,
+    );
+    services.registry.render_gauges(out);
+    gauge(
+        out,
+        "rtp_ports_leased",
+        "RTP ports held by media legs.",
+        services.media.ports().leased() as u64,
+    );
+    state.agent.sockets.render(out);
+    state.agent.hub.render_gauges(out);
 }
 
 /// The RTP workers' counters, summed over the workers.

@@ -9,6 +9,7 @@ mod metrics;
 pub mod origin;
 mod pages;
 mod sip_ws;
+pub mod sockets;
 pub mod supervisor;
 
 pub use sip_ws::SipWsTransport;
@@ -25,6 +26,7 @@ use crate::sip::transport::Transports;
 pub struct AppState {
     pub transports: Transports,
     pub sip_metrics: Arc<SipMetrics>,
+    pub sip_gauges: Arc<crate::sip::metrics::SipGauges>,
     pub call_metrics: Arc<crate::call::CallMetrics>,
     pub admin: Arc<admin::AdminState>,
     pub agent: Arc<agent::AgentState>,

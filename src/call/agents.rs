@@ -292,6 +292,28 @@ impl AgentHub {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Appends the hub's per-call tables as gauges in the Prometheus text
+    /// format; both fall back to zero once calls and their wrap-ups are over.
+    pub fn render_gauges(&self, out: &mut String) {
+        use crate::sip::metrics::gauge;
+        let (calls, offered) = {
+            let inner = self.lock();
+            (inner.calls.len(), inner.offered.len())
+        };
+        gauge(
+            out,
+            "agent_hub_calls",
+            "Calls the agent panels' hub follows (queued, connected or in wrap-up).",
+            calls as u64,
+        );
+        gauge(
+            out,
+            "agent_hub_offers",
+            "Calls ringing agents, as the agent panels' hub knows them.",
+            offered as u64,
+        );
+    }
+
     /// What `agent`'s panel shows at `now`.
     pub fn view(&self, agent: AgentId, now: Millis) -> AgentView {
         self.lock().view(agent, now)

@@ -40,3 +40,35 @@ counters!(
     agent_event_write_failures => "Batches of agent history events the database refused.",
     }
 );
+
+impl super::Registry {
+    /// Appends the gauges of live calls in the Prometheus text format: the
+    /// call tasks and every per-call table beside them, each of which falls
+    /// back to zero once the calls have ended.
+    pub fn render_gauges(&self, out: &mut String) {
+        use super::lock;
+        use crate::sip::metrics::gauge;
+        for (name, help, value) in [
+            (
+                "calls",
+                "Call records with a live call task (a transferred call counts under both records during after-call work).",
+                lock(&self.calls).len(),
+            ),
+            ("call_media_legs", "Media legs routed to a call task.", lock(&self.legs).len()),
+            ("call_callers", "Callers' numbers held for live calls.", lock(&self.callers).len()),
+            (
+                "call_consultations",
+                "Internal consultation calls an attended transfer may name.",
+                lock(&self.consultations).len(),
+            ),
+            (
+                "call_agent_workers",
+                "Connected agents with the media worker of their caller.",
+                lock(&self.agent_workers).len(),
+            ),
+            ("call_monitors", "Monitors held for live calls.", lock(&self.monitors).len()),
+        ] {
+            gauge(out, name, help, value as u64);
+        }
+    }
+}

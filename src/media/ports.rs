@@ -36,6 +36,8 @@ struct Shared {
     free: Mutex<VecDeque<u16>>,
     first: u16,
     last: u16,
+    /// How many ports the range holds.
+    size: usize,
     refused: AtomicU64,
 }
 
@@ -75,6 +77,7 @@ impl PortPool {
         let free: VecDeque<u16> = (lo..last).step_by(2).collect();
         PortPool {
             shared: Arc::new(Shared {
+                size: free.len(),
                 free: Mutex::new(free),
                 first,
                 last,
@@ -106,6 +109,11 @@ impl PortPool {
     /// Ports free now.
     pub fn available(&self) -> usize {
         self.shared.free.lock().expect("port pool lock").len()
+    }
+
+    /// Ports leased now: held by a leg, or by a socket that has not let go yet.
+    pub fn leased(&self) -> usize {
+        self.shared.size.saturating_sub(self.available())
     }
 
     /// Allocations refused since start.
@@ -160,11 +168,12 @@ mod tests {
         let leases: Vec<_> = (0..4).map(|_| pool.allocate().unwrap()).collect();
         let ports: Vec<u16> = leases.iter().map(PortLease::port).collect();
         assert_eq!(ports, [10_002, 10_004, 10_006, 10_008]);
+        assert_eq!(pool.leased(), 4);
         let e = pool.allocate().unwrap_err();
         assert_eq!((e.first, e.last, e.sip_status()), (10_001, 10_010, 503));
         assert_eq!(pool.refused(), 1);
         drop(leases);
-        assert_eq!(pool.available(), 4);
+        assert_eq!((pool.available(), pool.leased()), (4, 0));
         // Freed ports are reused last-in, last-out.
         let a = pool.allocate().unwrap();
         assert_eq!(a.port(), 10_002);

@@ -32,7 +32,7 @@ use crate::sip::authenticator::{AuthSettings, Authenticator};
 use crate::sip::core::{unix_ms, Core};
 use crate::sip::location::Location;
 use crate::sip::login_guard::{GuardSettings, LoginGuard};
-use crate::sip::metrics::SipMetrics;
+use crate::sip::metrics::{SipGauges, SipMetrics};
 use crate::sip::peer::Transport;
 use crate::sip::registrar::{BindingRules, BindingStore, Registrar};
 use crate::sip::transaction::{Config as TransactionConfig, TransactionLayer};
@@ -99,6 +99,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
 
     let metrics = Arc::new(SipMetrics::default());
+    let sip_gauges = Arc::new(SipGauges::default());
     let location = Arc::new(Location::new());
     let now = unix_ms();
     let stored = store
@@ -374,6 +375,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         inbound,
         registrar,
         metrics: metrics.clone(),
+        gauges: sip_gauges.clone(),
         layer: TransactionLayer::with_config(TransactionConfig {
             max_transactions: config.sip.max_transactions,
             ..TransactionConfig::default()
@@ -394,6 +396,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         routing: routing.clone(),
         registry: registry_handle.clone(),
         domain: config.sip.domain.clone(),
+        sockets: Default::default(),
     });
     let reload = spawn_reloader(
         store.clone(),
@@ -415,6 +418,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let app = api::router(Arc::new(AppState {
         transports,
         sip_metrics: metrics,
+        sip_gauges,
         call_metrics,
         webrtc: Some(webrtc_hub),
         media_workers,

@@ -245,8 +245,17 @@ pub struct Nonces {
     secret: [u8; 32],
     lifetime_ms: u64,
     /// Highest nonce count seen per nonce (0 for a nonce used without qop).
-    seen: Mutex<HashMap<String, (u64, u32)>>,
+    seen: Mutex<Seen>,
     max_tracked: usize,
+}
+
+/// The replay table, and when it was last cleared of nonces past their
+/// lifetime (which are answered Stale before the table is consulted, so
+/// keeping them would only hold memory).
+#[derive(Default)]
+struct Seen {
+    uses: HashMap<String, (u64, u32)>,
+    swept_ms: u64,
 }
 
 const NONCE_HEX_LEN: usize = 16 + 16 + 24;
@@ -260,7 +269,7 @@ impl Nonces {
         Nonces {
             secret,
             lifetime_ms,
-            seen: Mutex::new(HashMap::new()),
+            seen: Mutex::new(Seen::default()),
             max_tracked: max_tracked.max(16),
         }
     }
@@ -302,7 +311,18 @@ impl Nonces {
             return NonceStatus::Stale;
         }
         let count = count.unwrap_or(0);
-        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        let lifetime = self.lifetime_ms;
+        // Once a lifetime, the nonces that went stale are forgotten, so the
+        // table holds about two lifetimes of registrations at most, however
+        // long the server runs.
+        if now_ms.saturating_sub(guard.swept_ms) > lifetime {
+            guard
+                .uses
+                .retain(|_, (at, _)| now_ms.saturating_sub(*at) <= lifetime);
+            guard.swept_ms = now_ms;
+        }
+        let seen = &mut guard.uses;
         match seen.get_mut(nonce) {
             Some((_, last)) if count == 0 || count <= *last => NonceStatus::Replayed,
             Some((_, last)) => {
@@ -311,7 +331,6 @@ impl Nonces {
             }
             None => {
                 if seen.len() >= self.max_tracked {
-                    let lifetime = self.lifetime_ms;
                     seen.retain(|_, (at, _)| now_ms.saturating_sub(*at) <= lifetime);
                     if seen.len() >= self.max_tracked {
                         // Still full of fresh nonces: forget the oldest half.
@@ -482,7 +501,23 @@ mod tests {
             let n = nonces.issue(i);
             assert_eq!(nonces.check(&n, Some(1), i), NonceStatus::Fresh);
         }
-        assert!(nonces.seen.lock().unwrap().len() <= 64);
+        assert!(nonces.seen.lock().unwrap().uses.len() <= 64);
+    }
+
+    #[test]
+    fn stale_nonces_are_forgotten_well_before_the_table_is_full() {
+        let lifetime = 30_000;
+        let nonces = Nonces::new(lifetime, 200_000);
+        // An hour of registrations, one every 100 ms of virtual time.
+        let mut most = 0;
+        for i in 0..36_000u64 {
+            let now = i * 100;
+            let n = nonces.issue(now);
+            assert_eq!(nonces.check(&n, Some(1), now), NonceStatus::Fresh);
+            most = most.max(nonces.seen.lock().unwrap().uses.len());
+        }
+        // About two lifetimes' worth (600 nonces), not the hour's 36 000.
+        assert!(most <= 700, "{most} nonces tracked");
     }
 
     #[test]

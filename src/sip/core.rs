@@ -27,7 +27,7 @@ use super::authenticator::Directory;
 use super::message::{
     parse, validate_request, FrameError, HeaderName, Message, Method, Request, Response,
 };
-use super::metrics::SipMetrics;
+use super::metrics::{SipGauges, SipMetrics};
 use super::peer::Peer;
 use super::registrar::{BindingStore, Registrar};
 use super::transaction::{reply_peer, ClientTxId, Event, ServerTxId, TransactionLayer, TxId};
@@ -54,6 +54,10 @@ struct Routes {
 }
 
 impl Routes {
+    fn len(&self) -> usize {
+        self.server.len() + self.client.len() + self.dialogs.len()
+    }
+
     fn sweep(&mut self) {
         self.server.retain(|_, o| !o.is_closed());
         self.client.retain(|_, o| !o.is_closed());
@@ -91,6 +95,8 @@ pub struct Core<D> {
     pub inbound: mpsc::Receiver<Inbound>,
     pub registrar: Arc<Registrar<D>>,
     pub metrics: Arc<SipMetrics>,
+    /// What the core holds now, for `/metrics`.
+    pub gauges: Arc<SipGauges>,
     pub layer: TransactionLayer,
     /// Commands from call tasks and from the core's own helpers.
     pub commands: mpsc::Receiver<CoreCommand>,
@@ -136,7 +142,19 @@ impl<D: Directory + BindingStore> Core<D> {
                 _ = sweep.tick() => routes.sweep(),
             }
             self.flush(&mut routes).await;
+            self.publish(&routes);
         }
+    }
+
+    fn publish(&self, routes: &Routes) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let sizes = self.layer.sizes();
+        let g = &self.gauges;
+        g.server_transactions.store(sizes.servers as u64, Relaxed);
+        g.client_transactions.store(sizes.clients as u64, Relaxed);
+        g.transaction_index_entries
+            .store(sizes.index_entries as u64, Relaxed);
+        g.call_routes.store(routes.len() as u64, Relaxed);
     }
 
     fn on_command(&mut self, command: CoreCommand, routes: &mut Routes) {

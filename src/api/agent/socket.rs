@@ -38,6 +38,7 @@ pub(super) async fn websocket(
 }
 
 async fn panel_socket(a: Arc<AgentState>, user: i64, permissions: Effective, socket: WebSocket) {
+    let _open = a.sockets.panel();
     let agent = agent_id(user);
     let (view, mut events) = a.hub.subscribe(agent, now());
     let _ = a

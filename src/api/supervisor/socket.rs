@@ -74,6 +74,7 @@ fn snapshot(a: &AgentState, dir: &Directory, scope: &Scope) -> (Value, HashSet<A
 }
 
 async fn watch(a: Arc<AgentState>, scope: Scope, socket: WebSocket) {
+    let _open = a.sockets.supervisor();
     let (mut tx, mut rx) = socket.split();
     let mut dir = match Directory::load(&a.store).await {
         Ok(d) => d,

@@ -65,6 +65,19 @@ pub(super) enum TxRef {
     Server(ServerTxId),
 }
 
+/// What [`TransactionLayer::sizes`] reports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sizes {
+    /// Live server transactions.
+    pub servers: usize,
+    /// Live client transactions.
+    pub clients: usize,
+    /// Entries of the lookup indexes (by branch, by ACK, by Call-ID and CSeq).
+    pub index_entries: usize,
+    /// Timers scheduled, including those of ended transactions not yet popped.
+    pub timers: usize,
+}
+
 /// The transaction layer. See the module documentation of
 /// [`crate::sip::transaction`] for the contract with the TU.
 pub struct TransactionLayer {
@@ -123,6 +136,20 @@ impl TransactionLayer {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// How much the layer holds now, for the live gauges: every table should
+    /// return to its idle size once the traffic stops.
+    pub fn sizes(&self) -> Sizes {
+        Sizes {
+            servers: self.servers.len(),
+            clients: self.clients.len(),
+            index_entries: self.client_index.len()
+                + self.server_index.len()
+                + self.legacy_index.values().map(Vec::len).sum::<usize>()
+                + self.ack_index.len(),
+            timers: self.heap.len(),
+        }
     }
 
     /// The state of a live client transaction; None once it has ended.

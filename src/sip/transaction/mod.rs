@@ -88,7 +88,7 @@ use crate::sip::peer::Peer;
 pub use client::{ClientState, InviteClientState, NonInviteClientState};
 pub use compose::reply_peer;
 pub use key::{is_rfc3261_branch, MAGIC_COOKIE};
-pub use layer::TransactionLayer;
+pub use layer::{Sizes, TransactionLayer};
 pub use server::{InviteServerState, NonInviteServerState, ServerState};
 pub use timer::Timers;
 
