@@ -75,6 +75,33 @@ pub struct SipConfig {
     /// transaction lingers 32 s after its final response on UDP (Timer J), so
     /// each sustained request per second holds about 32.
     pub max_transactions: usize,
+    /// INVITEs (outside dialogs) one source address may send per second,
+    /// and the burst above it; past them 503 with Retry-After, and a source
+    /// sending more than twice that is blocked. 0: not limited. Trunks'
+    /// addresses and `allow_networks` are never limited.
+    pub invite_rate: u32,
+    pub invite_burst: u32,
+    /// The same for REGISTER (each registration costs two: the challenge).
+    pub register_rate: u32,
+    pub register_burst: u32,
+    /// Probing answers (403, 404, a digest response that did not verify)
+    /// one source may get within `probe_window_secs` before it is blocked;
+    /// 0: never blocked for probing.
+    pub probe_limit: u32,
+    pub probe_window_secs: u64,
+    /// How long a block lasts: everything the source sends is dropped
+    /// unanswered. Doubled for each repeat offence, up to `max_block_secs`.
+    pub block_secs: u64,
+    pub max_block_secs: u64,
+    /// User-Agent values of known scanners (matched as parts, any case): a
+    /// request naming one blocks its source at once.
+    pub scanner_user_agents: Vec<String>,
+    /// Addresses and CIDR networks never blocked or limited (trunks'
+    /// addresses never are either).
+    pub allow_networks: Vec<String>,
+    /// Source addresses the flood guard tracks at most; the least recently
+    /// seen are forgotten past it.
+    pub max_tracked_sources: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -252,6 +279,28 @@ impl Default for SipConfig {
             idle_timeout_secs: 300,
             max_message_size: 64 * 1024,
             max_transactions: 262_144,
+            invite_rate: 20,
+            invite_burst: 100,
+            register_rate: 50,
+            register_burst: 200,
+            probe_limit: 30,
+            probe_window_secs: 60,
+            block_secs: 300,
+            max_block_secs: 6 * 3600,
+            scanner_user_agents: [
+                "friendly-scanner",
+                "sipvicious",
+                "sipcli",
+                "VaxSIPUserAgent",
+                "sundayddr",
+                "iWar",
+                "sip-scan",
+                "pplsip",
+            ]
+            .map(String::from)
+            .to_vec(),
+            allow_networks: vec!["127.0.0.1".into(), "::1".into()],
+            max_tracked_sources: 100_000,
         }
     }
 }
@@ -389,6 +438,21 @@ impl Config {
                 ))
             }
             _ => {}
+        }
+        if let Some(bad) = self
+            .sip
+            .allow_networks
+            .iter()
+            .find(|n| crate::sip::net::Net::parse(n).is_none())
+        {
+            return Err(ConfigError::Invalid(format!(
+                "sip.allow_networks: {bad:?} is not an IP address or a CIDR network"
+            )));
+        }
+        if self.sip.block_secs == 0 || self.sip.max_block_secs < self.sip.block_secs {
+            return Err(ConfigError::Invalid(
+                "sip.block_secs must be at least 1 and at most sip.max_block_secs".into(),
+            ));
         }
         let a = &self.auth;
         if a.max_failed_attempts == 0 || a.failures_per_source_per_minute == 0 {

@@ -48,6 +48,9 @@ pub(super) async fn render(State(state): State<Arc<AppState>>) -> impl IntoRespo
         "switchboard_sip_connections_open {}",
         state.transports.connection_count()
     );
+    if let Some(guard) = state.transports.source_guard() {
+        guard.render(&mut out);
+    }
     render_media(&state.media_workers, &mut out).await;
     if let Some(hub) = &state.webrtc {
         let wait = std::time::Duration::from_secs(1);

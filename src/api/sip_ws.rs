@@ -28,7 +28,7 @@ use tokio::time::Instant;
 
 use super::AppState;
 use crate::sip::peer::Transport;
-use crate::sip::transport::{ConnectionGuard, Transports};
+use crate::sip::transport::{ConnectionGuard, TransportError, Transports};
 
 /// The transport of WebSocket connections on this listener: `Wss` behind
 /// TLS. Without this extension on the router, connections are plain `Ws`.
@@ -58,6 +58,7 @@ pub(super) async fn upgrade(
     let transport = transport.map_or(Transport::Ws, |Extension(SipWsTransport(t))| t);
     let guard = match state.transports.register(transport, remote) {
         Ok(guard) => guard,
+        Err(TransportError::Blocked(_)) => return StatusCode::FORBIDDEN.into_response(),
         Err(e) => {
             tracing::warn!(%remote, error = %e, "websocket refused");
             return (StatusCode::SERVICE_UNAVAILABLE, "too many connections\n").into_response();

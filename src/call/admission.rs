@@ -4,8 +4,10 @@
 //! networks, over UDP or TCP; a trunk with credentials must also pass
 //! digest) or from a user
 //! who authenticates with digest (RFC 7616) as one of our extensions.
-//! Anything else is refused with 403 and counted: no toll fraud, no open
-//! relay, and no challenge handed to scanners that name no user of ours.
+//! Anyone else is challenged, whatever user its From header names, and
+//! answered exactly as a user of ours with a wrong password would be: the
+//! answers tell a scanner nothing of which names exist. No toll fraud, no
+//! open relay: nothing goes further without credentials.
 //! The dialled number then picks the queue (see [`super::routing`]); an
 //! unknown number gets 404. A user's call to another agent's extension is an
 //! internal call (the consultation of an attended transfer); any other
@@ -74,24 +76,12 @@ pub async fn run(s: Arc<Services>, call: NewCall) {
         Transport::Ws | Transport::Wss => None,
         _ => routing.trunk_for(source).cloned(),
     };
+    // Anyone else is challenged, whatever user the From header names: a
+    // different answer for a name that is not ours would tell a scanner
+    // which names are.
     let needs_digest = match &trunk {
         Some(t) => t.username.as_deref(),
-        None => {
-            let from_user = call
-                .request
-                .from()
-                .ok()
-                .and_then(|f| f.uri.user().map(str::to_owned));
-            match from_user {
-                Some(user) if routing.is_extension(&user) => Some(""),
-                _ => {
-                    CallMetrics::bump(&s.metrics.forbidden);
-                    tracing::warn!(%source, "INVITE from neither a trunk nor a user refused");
-                    refuse(&s, &call, 403, "Forbidden").await;
-                    return;
-                }
-            }
-        }
+        None => Some(""),
     };
     let mut user = None;
     if let Some(required_user) = needs_digest {

@@ -14,6 +14,7 @@ use std::sync::{Arc, RwLock};
 use super::outbound::{OutboundPlan, OutboundRoute};
 use crate::acd::{self, AgentId, ExitTarget, ProjectId, QueueId};
 use crate::media::g711::Law;
+use crate::sip::net::Net;
 use crate::store::admin::destination::{DestinationTransport, OutboundDestination, DEFAULT_PORT};
 use crate::store::admin::dial_pattern::DialPattern;
 use crate::store::admin::{outbound_routes, queues};
@@ -24,7 +25,7 @@ use crate::store::{Store, StoreError};
 pub struct TrunkInfo {
     pub id: i64,
     pub name: String,
-    nets: Vec<(IpAddr, u8)>,
+    nets: Vec<Net>,
     /// Set when the trunk must authenticate with digest as this user.
     pub username: Option<String>,
     /// The digest HA1 values (MD5, SHA-256) of the trunk's credentials.
@@ -50,17 +51,16 @@ impl TrunkInfo {
         }
         self.nets
             .iter()
-            .find(|(ip, len)| u32::from(*len) == if ip.is_ipv4() { 32 } else { 128 })
-            .map(|(ip, _)| OutboundDestination {
-                host: ip.to_string(),
+            .find(|net| net.is_host())
+            .map(|net| OutboundDestination {
+                host: net.addr().to_string(),
                 port: DEFAULT_PORT,
                 transport: DestinationTransport::Udp,
             })
     }
 
     pub fn matches(&self, ip: IpAddr) -> bool {
-        let ip = canonical(ip);
-        self.nets.iter().any(|&(net, len)| in_network(ip, net, len))
+        self.nets.iter().any(|net| net.contains(ip))
     }
 }
 
@@ -102,7 +102,7 @@ impl Routing {
             if !t.enabled {
                 continue;
             }
-            let nets = t.addresses.iter().filter_map(|a| parse_net(a)).collect();
+            let nets = t.addresses.iter().filter_map(|a| Net::parse(a)).collect();
             let mut laws: Vec<Law> = t
                 .codecs
                 .iter()
@@ -182,6 +182,14 @@ impl Routing {
     /// The trunk a request from `ip` came through, if any.
     pub fn trunk_for(&self, ip: IpAddr) -> Option<&TrunkInfo> {
         self.trunks.iter().find(|t| t.matches(ip))
+    }
+
+    /// Every network an enabled trunk's calls may come from.
+    pub fn trunk_networks(&self) -> Vec<Net> {
+        self.trunks
+            .iter()
+            .flat_map(|t| t.nets.iter().copied())
+            .collect()
     }
 
     /// The enabled trunk with this id.
@@ -311,46 +319,6 @@ impl RoutingHandle {
     }
 }
 
-/// `10.0.0.0/8`, `::1` or `192.0.2.7` (a host is a full-length prefix).
-fn parse_net(text: &str) -> Option<(IpAddr, u8)> {
-    let text = text.trim();
-    let (ip, len) = match text.split_once('/') {
-        Some((ip, len)) => (ip.parse::<IpAddr>().ok()?, len.parse::<u8>().ok()?),
-        None => {
-            let ip = text.parse::<IpAddr>().ok()?;
-            (ip, if ip.is_ipv4() { 32 } else { 128 })
-        }
-    };
-    let max = if ip.is_ipv4() { 32 } else { 128 };
-    (len <= max).then_some((canonical(ip), len))
-}
-
-/// IPv4-mapped IPv6 addresses compare as IPv4.
-fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
-        v4 => v4,
-    }
-}
-
-fn in_network(ip: IpAddr, net: IpAddr, len: u8) -> bool {
-    match (ip, net) {
-        (IpAddr::V4(a), IpAddr::V4(n)) => {
-            let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
-            u32::from(a) & mask == u32::from(n) & mask
-        }
-        (IpAddr::V6(a), IpAddr::V6(n)) => {
-            let mask = if len == 0 {
-                0
-            } else {
-                u128::MAX << (128 - len)
-            };
-            u128::from(a) & mask == u128::from(n) & mask
-        }
-        _ => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -359,7 +327,7 @@ mod tests {
         TrunkInfo {
             id: 1,
             name: "t".into(),
-            nets: addresses.iter().filter_map(|a| parse_net(a)).collect(),
+            nets: addresses.iter().filter_map(|a| Net::parse(a)).collect(),
             username: None,
             ha1: None,
             laws: vec![Law::A],

@@ -91,6 +91,14 @@ impl Directory for StoreDirectory {
         Ok(account)
     }
 
+    fn is_cached(&self, username: &str) -> bool {
+        self.accounts
+            .lock()
+            .expect("account cache lock")
+            .get(username)
+            .is_some_and(|(at, _)| at.elapsed() < ACCOUNT_TTL)
+    }
+
     fn login_failed(&self, user_id: i64) {
         self.forget(user_id);
         // Written behind the answer: an unknown name writes nothing, and the

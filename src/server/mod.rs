@@ -33,8 +33,10 @@ use crate::sip::core::{unix_ms, Core};
 use crate::sip::location::Location;
 use crate::sip::login_guard::{GuardSettings, LoginGuard};
 use crate::sip::metrics::{SipGauges, SipMetrics};
+use crate::sip::net::Net;
 use crate::sip::peer::Transport;
 use crate::sip::registrar::{BindingRules, BindingStore, Registrar};
+use crate::sip::source_guard::{self, shell::SharedGuard};
 use crate::sip::transaction::{Config as TransactionConfig, TransactionLayer};
 use crate::sip::transport::{Limits, Transports};
 use crate::sip::tu::CoreHandle;
@@ -64,6 +66,35 @@ pub fn init_logging(filter: &str) {
 
 /// How often lapsed registrations are swept.
 const EXPIRY_SWEEP: Duration = Duration::from_secs(5);
+
+/// How often the flood guard forgets idle sources.
+const GUARD_SWEEP: Duration = Duration::from_secs(30);
+
+/// The flood guard's settings from `[sip]` (validated already).
+fn source_guard_settings(config: &Config) -> source_guard::Settings {
+    let sip = &config.sip;
+    source_guard::Settings {
+        invite: source_guard::Rate {
+            per_sec: sip.invite_rate,
+            burst: sip.invite_burst,
+        },
+        register: source_guard::Rate {
+            per_sec: sip.register_rate,
+            burst: sip.register_burst,
+        },
+        probe_limit: sip.probe_limit,
+        probe_window_ms: sip.probe_window_secs.saturating_mul(1000),
+        block_ms: sip.block_secs.saturating_mul(1000),
+        max_block_ms: sip.max_block_secs.saturating_mul(1000),
+        scanner_agents: sip.scanner_user_agents.clone(),
+        allow: sip
+            .allow_networks
+            .iter()
+            .filter_map(|n| Net::parse(n))
+            .collect(),
+        max_sources: sip.max_tracked_sources.max(1),
+    }
+}
 
 /// Runs the server until SIGINT or SIGTERM.
 pub async fn run(config: Config) -> anyhow::Result<()> {
@@ -150,6 +181,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         },
         16 * 1024,
     );
+    let source_guard = Arc::new(SharedGuard::new(source_guard_settings(&config)));
+    transports.set_source_guard(source_guard.clone());
     for addr in &config.sip.udp {
         let local = transports
             .bind_udp(*addr)
@@ -182,15 +215,18 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .iter()
         .filter_map(|a| Algorithm::from_param(Some(a)))
         .collect();
-    let auth = Arc::new(Authenticator::new(
-        AuthSettings {
-            realm: config.realm().to_owned(),
-            algorithms,
-            nonce_lifetime_ms: config.auth.nonce_lifetime_secs * 1000,
-        },
-        login_guard.clone(),
-        metrics.clone(),
-    ));
+    let auth = Arc::new(
+        Authenticator::new(
+            AuthSettings {
+                realm: config.realm().to_owned(),
+                algorithms,
+                nonce_lifetime_ms: config.auth.nonce_lifetime_secs * 1000,
+            },
+            login_guard.clone(),
+            metrics.clone(),
+        )
+        .with_source_guard(source_guard.clone()),
+    );
     let directory = Arc::new(StoreDirectory::new(store.clone()));
     let invite_auth = Arc::new(invite_auth::InviteAuth {
         auth: auth.clone(),
@@ -270,6 +306,17 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             .await
             .context("loading trunks and routes")?,
     ));
+    source_guard.set_trusted(routing.get().trunk_networks());
+    {
+        let source_guard = source_guard.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(GUARD_SWEEP);
+            loop {
+                tick.tick().await;
+                source_guard.sweep();
+            }
+        });
+    }
     let acd_config = crate::store::admin::dispatch::load(&store, rand::random())
         .await
         .context("loading the dispatch configuration")?;
@@ -401,6 +448,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let reload = spawn_reloader(
         store.clone(),
         routing.clone(),
+        source_guard,
         dispatch_tx,
         trunk_registrations.clone(),
     );
@@ -483,6 +531,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 fn spawn_reloader(
     store: Store,
     routing: Arc<RoutingHandle>,
+    source_guard: Arc<SharedGuard>,
     dispatch: tokio::sync::mpsc::Sender<DispatchInput>,
     registrations: Arc<trunk_registrations::TrunkRegistrations>,
 ) -> Arc<tokio::sync::Notify> {
@@ -492,7 +541,11 @@ fn spawn_reloader(
         loop {
             notified.notified().await;
             match Routing::load(&store).await {
-                Ok(r) => routing.set(r),
+                Ok(r) => {
+                    // Trunks' addresses are never blocked, new ones included.
+                    source_guard.set_trusted(r.trunk_networks());
+                    routing.set(r);
+                }
                 Err(e) => tracing::error!(error = %e, "reloading trunks and routes failed"),
             }
             let trunks = registrations.clone();

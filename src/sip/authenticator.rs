@@ -8,10 +8,14 @@
 //! - A stale nonce is challenged again with `stale=true`; it is not a failure.
 //! - A wrong response, for a known user or an unknown one, is challenged
 //!   again after the same work (a response computed against a decoy for an
-//!   unknown name), so the answer does not tell which names exist. It counts
+//!   unknown name, and one database read either way: an account answered
+//!   from the directory's memory is read again), so neither the answer nor
+//!   its time tells which names exist. It counts
 //!   in the guard: failures in a row put that user into a growing back-off
 //!   from that address, a source failing too often is refused for the rest of
 //!   its minute; both are answered 403 until they end.
+//! - Each wrong response also counts as a probe in the flood guard, when one
+//!   is set ([`Authenticator::with_source_guard`]).
 //! - Users an administrator locked, and passive users, get 403 only once
 //!   their password is right; with a wrong one they are challenged like
 //!   anyone else.
@@ -23,6 +27,7 @@ use std::sync::Arc;
 use super::auth::{challenge, Algorithm, DigestCredentials, NonceStatus, Nonces};
 use super::login_guard::LoginGuard;
 use super::metrics::SipMetrics;
+use super::source_guard::shell::SharedGuard;
 
 /// An account as the authenticator needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +63,12 @@ pub trait Directory: Send + Sync + 'static {
         &self,
         user_id: i64,
     ) -> impl Future<Output = Result<(), DirectoryError>> + Send;
+    /// Whether [`Directory::account`] would answer `username` from memory,
+    /// without the database. A failed attempt on such an account reads the
+    /// database once more, so that it takes the path of an unknown name.
+    fn is_cached(&self, _username: &str) -> bool {
+        false
+    }
 }
 
 /// What the authenticator decided about one request.
@@ -91,6 +102,8 @@ pub struct Authenticator {
     nonces: Nonces,
     guard: Arc<LoginGuard>,
     metrics: Arc<SipMetrics>,
+    /// Told of every digest response that did not verify.
+    sources: Option<Arc<SharedGuard>>,
 }
 
 const TRACKED_NONCES: usize = 200_000;
@@ -111,7 +124,15 @@ impl Authenticator {
             settings,
             guard,
             metrics,
+            sources: None,
         }
+    }
+
+    /// Counts each digest response that does not verify as a probe of its
+    /// source in `sources`, the flood guard.
+    pub fn with_source_guard(mut self, sources: Arc<SharedGuard>) -> Authenticator {
+        self.sources = Some(sources);
+        self
     }
 
     pub fn realm(&self) -> &str {
@@ -178,6 +199,7 @@ impl Authenticator {
             tracing::debug!(%source, %user, ?refusal, "authentication refused: too many failures");
             return AuthOutcome::Forbidden(TOO_MANY_FAILURES);
         }
+        let cached = directory.is_cached(user);
         let account = match directory.account(user).await {
             Ok(account) => account,
             Err(e) => {
@@ -213,10 +235,19 @@ impl Authenticator {
             account => {
                 SipMetrics::bump(&self.metrics.auth_failures);
                 match account {
-                    Some(a) => directory.login_failed(a.user_id),
+                    Some(a) => {
+                        directory.login_failed(a.user_id);
+                        if cached {
+                            // An unknown name cost a database read; so does this.
+                            let _ = directory.account(user).await;
+                        }
+                    }
                     None => tracing::debug!(%source, %user, "authentication for unknown user"),
                 }
                 tracing::info!(%source, %user, "wrong digest response");
+                if let Some(sources) = &self.sources {
+                    sources.probed(source);
+                }
                 if self.guard.backing_off(user, source, now_ms) {
                     SipMetrics::bump(&self.metrics.auth_backoffs);
                     tracing::warn!(%source, %user, "user refused from this address for a while: failures in a row");
@@ -240,6 +271,10 @@ mod tests {
     struct OneUser {
         account: Mutex<Account>,
         failures: Mutex<u32>,
+        /// Whether it claims to hold the account in memory.
+        cached: bool,
+        /// Reads that reached "the database": every read not from memory.
+        reads: Mutex<u32>,
     }
 
     impl OneUser {
@@ -254,14 +289,23 @@ mod tests {
                     success_changes_state: false,
                 }),
                 failures: Mutex::new(0),
+                cached: false,
+                reads: Mutex::new(0),
             }
         }
     }
 
     impl Directory for OneUser {
         async fn account(&self, username: &str) -> Result<Option<Account>, DirectoryError> {
+            if !self.is_cached(username) {
+                *self.reads.lock().unwrap() += 1;
+            }
             let a = self.account.lock().unwrap().clone();
             Ok((a.username == username).then_some(a))
+        }
+        fn is_cached(&self, username: &str) -> bool {
+            // Cached until a failure drops it, as the store's directory does.
+            self.cached && username == "1001" && *self.failures.lock().unwrap() == 0
         }
         fn login_failed(&self, _: i64) {
             *self.failures.lock().unwrap() += 1;
@@ -391,6 +435,27 @@ mod tests {
             }
         }
         assert_eq!(outcomes[..3], outcomes[3..]);
+    }
+
+    #[tokio::test]
+    async fn a_wrong_password_reads_the_directory_once_like_an_unknown_name() {
+        for cached in [false, true] {
+            let auth = authenticator(100);
+            let dir = OneUser {
+                cached,
+                ..OneUser::new()
+            };
+            for user in ["1001", "9999"] {
+                let before = *dir.reads.lock().unwrap();
+                let value = answer(&auth, user, "wrong", 1_000);
+                auth.check(&dir, &[&value], "REGISTER", HOST, 1_000).await;
+                assert_eq!(
+                    *dir.reads.lock().unwrap() - before,
+                    1,
+                    "{user}, cached {cached}"
+                );
+            }
+        }
     }
 
     #[tokio::test]

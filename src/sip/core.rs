@@ -5,7 +5,11 @@
 //! deliver, answers what cannot even be matched to a transaction statelessly
 //! (unparseable requests and those failing the message layer's checks, RFC
 //! 3261 section 8.2 and 16.3 of RFC 4475's cases), fills in `received` and
-//! `rport` (section 18.2.1, RFC 3581), and feeds the rest to the layer. Work
+//! `rport` (section 18.2.1, RFC 3581), and feeds the rest to the layer. Each
+//! request first meets the source guard ([`super::source_guard`]): a
+//! scanner's or a blocked source's goes unanswered, one over its source's
+//! rate is refused statelessly with 503; every 403 and 404 we answer counts
+//! against the address it goes to. Work
 //! that waits on the store (REGISTER) runs in its own task and comes back as
 //! a [`CoreCommand`]; nothing here blocks on I/O but sending.
 //!
@@ -30,6 +34,7 @@ use super::message::{
 use super::metrics::{SipGauges, SipMetrics};
 use super::peer::Peer;
 use super::registrar::{BindingStore, Registrar};
+use super::source_guard::{Metered, Verdict};
 use super::transaction::{reply_peer, ClientTxId, Event, ServerTxId, TransactionLayer, TxId};
 use super::transport::{Inbound, Transports};
 use super::tu::{CoreCommand, DialogKey, NewCall, Owner, SipEvent, OWNER_CAPACITY};
@@ -161,6 +166,7 @@ impl<D: Directory + BindingStore> Core<D> {
         let now = std::time::Instant::now();
         match command {
             CoreCommand::Respond { tx, response } => {
+                self.note_probe(&response);
                 if let Err(e) = self.layer.send_response(now, tx, finish(response)) {
                     tracing::debug!(%tx, error = %e, "response for an ended transaction");
                 }
@@ -211,6 +217,9 @@ impl<D: Directory + BindingStore> Core<D> {
         }
         match parse(data) {
             Ok(Message::Request(mut req)) => {
+                if !self.admit_source(&req, from).await {
+                    return;
+                }
                 if let Err(rejection) = validate_request(&req) {
                     if req.method != Method::Ack {
                         SipMetrics::bump(&self.metrics.rejected);
@@ -246,6 +255,51 @@ impl<D: Directory + BindingStore> Core<D> {
                     tracing::debug!(%from, error = %e, "malformed message dropped");
                 }
             },
+        }
+    }
+
+    /// Puts a request before the source guard: false when it goes no
+    /// further (dropped unanswered, or refused here with 503 for its rate).
+    async fn admit_source(&self, req: &Request, from: Peer) -> bool {
+        let Some(guard) = self.transports.source_guard() else {
+            return true;
+        };
+        let metered = match req.method {
+            Method::Ack => return true,
+            // Requests within a dialog (To tag) are the calls' own business.
+            Method::Invite if to_tag(req).is_none() => Metered::Invite,
+            Method::Register => Metered::Register,
+            _ => Metered::Other,
+        };
+        let user_agent = req.headers.get(&HeaderName::UserAgent).map(|v| &v[..]);
+        match guard.request(from.addr.ip(), metered, user_agent) {
+            Verdict::Pass => true,
+            Verdict::Drop => false,
+            Verdict::Refuse { retry_after_secs } => {
+                SipMetrics::bump(&self.metrics.rejected);
+                tracing::debug!(%from, method = %req.method, "over its source's rate: 503");
+                let mut resp = Response::for_request(req, 503, "Service Unavailable");
+                resp.headers
+                    .push(HeaderName::RetryAfter, retry_after_secs.to_string());
+                let mut req = req.clone();
+                mark_received(&mut req, from);
+                self.send_stateless(&req, from, finish(resp)).await;
+                false
+            }
+        }
+    }
+
+    /// Tells the source guard of an answer that tells a prober it guessed
+    /// wrong (a 403 or 404), counted against the address it goes to.
+    fn note_probe(&self, resp: &Response) {
+        if !matches!(resp.status, 403 | 404) {
+            return;
+        }
+        let Some(guard) = self.transports.source_guard() else {
+            return;
+        };
+        if let Some(ip) = answered_source(resp) {
+            guard.probed(ip);
         }
     }
 
@@ -444,6 +498,7 @@ impl<D: Directory + BindingStore> Core<D> {
     }
 
     fn respond(&mut self, tx: ServerTxId, resp: Response) {
+        self.note_probe(&resp);
         if let Err(e) = self
             .layer
             .send_response(std::time::Instant::now(), tx, finish(resp))
@@ -494,6 +549,21 @@ fn mark_received(req: &mut Request, from: Peer) {
     if changed {
         req.set_top_via(via);
     }
+}
+
+/// The address a response to a request goes back to: the top Via's
+/// `received`, which [`mark_received`] set wherever it differs from the
+/// Via's host, or else that host.
+fn answered_source(resp: &Response) -> Option<IpAddr> {
+    let via = resp.top_via().ok()?;
+    let host = match via.received() {
+        Some(received) => received.to_owned(),
+        None => via.host_str().to_owned(),
+    };
+    host.trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .ok()
 }
 
 /// Milliseconds since the Unix epoch.

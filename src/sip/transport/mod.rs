@@ -18,7 +18,9 @@
 //! not idle); TCP keepalive finds half-open ones. Every closed connection is reported to whoever watches
 //! ([`Transports::watch_closed`]): the registrar drops the bindings that only
 //! that connection could reach. An overfull inbound channel drops datagrams rather than queueing
-//! without bound; every drop is counted in [`TransportMetrics`].
+//! without bound; every drop is counted in [`TransportMetrics`]. With a source
+//! guard set ([`Transports::set_source_guard`]), datagrams and connections
+//! from the sources it blocks are dropped before anything reads them.
 
 mod framer;
 mod stream;
@@ -36,6 +38,7 @@ use tokio::sync::mpsc;
 
 use super::message::FrameError;
 use super::peer::{ConnectionId, Peer, Transport};
+use super::source_guard::shell::SharedGuard;
 
 /// One whole message as it arrived, or the header section of one that a
 /// stream could not frame.
@@ -61,6 +64,8 @@ pub enum TransportError {
     TooManyConnections,
     #[error("too many open connections from {0}")]
     TooManyFromSource(IpAddr),
+    #[error("{0} is blocked")]
+    Blocked(IpAddr),
     #[error("{0} transport is not available for sending")]
     Unsupported(Transport),
     #[error(transparent)]
@@ -127,6 +132,8 @@ struct Inner {
     limits: Limits,
     metrics: TransportMetrics,
     closed: OnceLock<mpsc::UnboundedSender<Peer>>,
+    /// Drops what blocked sources send before it is parsed.
+    guard: OnceLock<Arc<SharedGuard>>,
 }
 
 #[derive(Default)]
@@ -172,6 +179,7 @@ impl Transports {
                 limits,
                 metrics: TransportMetrics::default(),
                 closed: OnceLock::new(),
+                guard: OnceLock::new(),
             }),
         };
         (transports, rx)
@@ -183,6 +191,18 @@ impl Transports {
 
     pub fn metrics(&self) -> &TransportMetrics {
         &self.inner.metrics
+    }
+
+    /// Puts `guard` in front of every transport: datagrams and connections
+    /// from the sources it blocks are dropped unread. Only the first call
+    /// counts.
+    pub fn set_source_guard(&self, guard: Arc<SharedGuard>) {
+        let _ = self.inner.guard.set(guard);
+    }
+
+    /// The source guard, when one was set.
+    pub fn source_guard(&self) -> Option<&Arc<SharedGuard>> {
+        self.inner.guard.get()
     }
 
     /// Reports every stream connection that closes from now on, as the peer
@@ -251,6 +271,15 @@ impl Transports {
             return Err(TransportError::TooManyConnections);
         }
         let source = remote.ip().to_canonical();
+        if inbound
+            && self
+                .source_guard()
+                .is_some_and(|g| g.refuse_connection(source))
+        {
+            drop(registry);
+            TransportMetrics::bump(&self.inner.metrics.connections_refused);
+            return Err(TransportError::Blocked(source));
+        }
         if inbound {
             let held = registry.by_source.entry(source).or_insert(0);
             if *held >= self.inner.limits.max_per_source {

@@ -61,6 +61,8 @@ pub(super) async fn accept_loop(transports: Transports, listener: TcpListener) {
                 tune(&stream);
                 tokio::spawn(drive(transports.clone(), stream, guard));
             }
+            // The guard logged the block once; its connections are many.
+            Err(TransportError::Blocked(_)) => {}
             Err(e) => {
                 tracing::warn!(%remote, error = %e, "tcp connection refused");
             }

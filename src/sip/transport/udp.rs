@@ -32,6 +32,8 @@ pub(super) fn bind(addr: SocketAddr) -> std::io::Result<UdpSocket> {
 pub(super) async fn receive_loop(transports: Transports, socket: Arc<UdpSocket>) {
     let mut buf = vec![0u8; 65_535];
     let metrics = transports.metrics();
+    let guard = transports.source_guard().cloned();
+    let guard = guard.as_deref();
     loop {
         let (n, from) = match socket.recv_from(&mut buf).await {
             Ok(received) => received,
@@ -43,6 +45,10 @@ pub(super) async fn receive_loop(transports: Transports, socket: Arc<UdpSocket>)
             }
         };
         TransportMetrics::bump(&metrics.datagrams_received);
+        // A blocked source costs a table lookup, nothing more.
+        if guard.is_some_and(|g| g.drop_datagram(from.ip())) {
+            continue;
+        }
         // Keep-alive datagrams (RFC 5626 section 3.5.1: CRLF) carry no message.
         if buf[..n]
             .iter()
