@@ -16,8 +16,11 @@
 //! What is lost: an offer ringing at the failure (the caller stops ringing
 //! and is offered afresh), after-call work in progress (the agent is free at
 //! once; the record is written after its grace), the queues' day counters,
-//! a break's time since it began, and the inputs the failed task had taken
-//! from the channel with the one it failed on.
+//! and a break's time since it began. The inputs the failed task had taken
+//! from the channel with the one it failed on are not replayed: what they
+//! changed is read again from the owners (a call's hang-up or answer from
+//! its task, a registration from the location service, a configuration
+//! change from the store); only a panel request among them goes unanswered.
 
 use std::time::Duration;
 
