@@ -177,7 +177,12 @@ impl Engine {
             Event::AgentJoinQueue { agent, queue } => self.join_queue(now, agent, queue),
             Event::AgentLeaveQueue { agent, queue } => self.leave_queue(agent, queue),
             Event::AgentStatus { agent, status } => self.choose_status(now, agent, status),
-            Event::CallArrived { call, queue } => self.arrive(now, call, queue),
+            Event::CallArrived { call, queue } => self.arrive(now, call, queue, None),
+            Event::CallResumed {
+                call,
+                queue,
+                arrived,
+            } => self.arrive(now, call, queue, Some(arrived.min(now))),
             Event::OfferAccepted { call, agent } => self.accept(now, call, agent),
             Event::OfferRejected { call, agent } => {
                 self.miss(now, call, agent, super::event::Miss::Rejected)

@@ -53,6 +53,16 @@ pub enum Event {
         call: CallId,
         queue: QueueId,
     },
+    /// A waiting interaction given back to a rebuilt engine (the dispatch
+    /// task restarted after a failure): it queues like [`Event::CallArrived`],
+    /// but its wait counts from `arrived` (when it entered the queue), so its
+    /// QueueWaitLength, service level and queue timeout are unchanged. Fed
+    /// oldest first, calls keep their order. Not counted as offered again.
+    CallResumed {
+        call: CallId,
+        queue: QueueId,
+        arrived: Millis,
+    },
     /// The agent answered an offer.
     OfferAccepted {
         call: CallId,

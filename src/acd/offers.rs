@@ -21,6 +21,7 @@ impl Engine {
         now: Millis,
         call: CallId,
         queue: QueueId,
+        resumed: Option<Millis>,
     ) -> Result<(), AcdError> {
         let q = self.queue_index(queue)?;
         if self.calls.contains_key(&call) || self.transfers.contains_key(&call) {
@@ -39,15 +40,17 @@ impl Engine {
             next_announce = Some(at);
             self.timers.set(at, Timer::Announce { call });
         }
+        let entered = resumed.unwrap_or(now);
         if let Some((after, _)) = &cfg.queue_timeout {
-            self.timers.set(now + *after, Timer::QueueTimeout { call });
+            self.timers
+                .set(entered + *after, Timer::QueueTimeout { call });
         }
         self.calls.insert(
             call,
             Call {
                 queue: q,
                 seq,
-                entered: now,
+                entered,
                 state: CallState::Waiting,
                 ringing: Vec::new(),
                 offer: 0,
@@ -58,7 +61,9 @@ impl Engine {
         );
         let queue = &mut self.queues[q];
         queue.waiting.insert((seq, call));
-        queue.counters.offered += 1;
+        if resumed.is_none() {
+            queue.counters.offered += 1;
+        }
         self.notices.push_back(Notice::Queued {
             call,
             queue: queue.cfg.id,

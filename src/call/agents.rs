@@ -179,6 +179,9 @@ struct Inner {
     channels: HashMap<AgentId, broadcast::Sender<HubEvent>>,
     /// Watchers of every agent: which agent changed.
     all: Option<broadcast::Sender<AgentId>>,
+    /// Agents logged in through the panel (not by registration), for a
+    /// rebuilt dispatch core.
+    panel: std::collections::HashSet<AgentId>,
 }
 
 impl Inner {
@@ -371,6 +374,33 @@ impl AgentHub {
         for agent in agents {
             inner.recount(agent, engine, now);
         }
+    }
+
+    /// Notes whether `agent` works through the panel (logged in there) or
+    /// not (logged in by registration, or out).
+    pub fn set_panel(&self, agent: AgentId, panel: bool) {
+        let mut inner = self.lock();
+        if panel {
+            inner.panel.insert(agent);
+        } else {
+            inner.panel.remove(&agent);
+        }
+    }
+
+    /// The agents logged in through the panel, with how many panel clients
+    /// each has open now.
+    pub fn panel_agents(&self) -> Vec<(AgentId, usize)> {
+        let inner = self.lock();
+        let mut list: Vec<(AgentId, usize)> = inner
+            .panel
+            .iter()
+            .map(|a| {
+                let open = inner.channels.get(a).map_or(0, |tx| tx.receiver_count());
+                (*a, open)
+            })
+            .collect();
+        list.sort();
+        list
     }
 
     /// The queue of a call the core holds, if the hub has seen it queue.

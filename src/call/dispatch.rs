@@ -120,9 +120,16 @@ pub struct Dispatch {
     wallboard: Option<LiveFeed>,
     /// Where the agents' notices are kept for the reports.
     history: Option<super::history::AgentHistory>,
+    /// Calls given back with their agent after a restart: an answer of
+    /// theirs still on its way is not news ([`resume`]).
+    resumed: HashSet<(CallId, AgentId)>,
 }
 
 mod day;
+#[cfg(debug_assertions)]
+mod fault;
+pub mod resume;
+pub mod supervisor;
 
 /// The Available status agents start in: the system one (id 1) if present.
 fn available_status(config: &acd::Config) -> StatusId {
@@ -163,6 +170,7 @@ impl Dispatch {
             days,
             wallboard: None,
             history: None,
+            resumed: HashSet::new(),
         })
     }
 
@@ -178,9 +186,19 @@ impl Dispatch {
         self
     }
 
-    /// Runs until every sender is gone.
-    pub async fn run(mut self, mut inputs: mpsc::Receiver<DispatchInput>) {
-        self.login_registered();
+    /// Runs until every sender is gone. A fresh start logs in the
+    /// registered agents; a restart after a failure is given what was
+    /// `live` ([`resume`]). The receiver is borrowed, so it outlives a
+    /// failure of this task and the calls' senders keep working.
+    pub async fn run(
+        mut self,
+        inputs: &mut mpsc::Receiver<DispatchInput>,
+        live: Option<resume::Live>,
+    ) {
+        match live {
+            Some(live) => self.resume(live),
+            None => self.login_registered(),
+        }
         self.drain();
         let mut batch = Vec::with_capacity(256);
         let mut counts = tokio::time::interval(COUNTS_EVERY);
@@ -222,8 +240,18 @@ impl Dispatch {
 
     fn on_input(&mut self, input: DispatchInput) {
         match input {
-            DispatchInput::Acd(event) => self.apply(event),
+            DispatchInput::Acd(acd::Event::OfferAccepted { call, agent })
+                if self.resumed.contains(&(call, agent)) => {}
+            DispatchInput::Acd(event) => {
+                if let acd::Event::Hangup { call } = &event {
+                    let call = *call;
+                    self.resumed.retain(|(c, _)| *c != call);
+                }
+                self.apply(event)
+            }
             DispatchInput::Registration(change) => {
+                #[cfg(debug_assertions)]
+                fault::on_registration(&change.aor);
                 self.on_registration(&change.aor, change.contacts)
             }
             DispatchInput::Reconfigure(config) => self.reconfigure(config),
@@ -256,6 +284,7 @@ impl Dispatch {
                 };
                 let done = self.engine.handle(now(), login);
                 if done.is_ok() {
+                    self.hub.set_panel(agent, true);
                     self.restore_break(agent, project);
                     self.staffing
                         .handle(now(), staffing::Input::PanelLogin { agent });
@@ -343,7 +372,10 @@ impl Dispatch {
                         continue;
                     };
                     match self.log_in(agent, project, queues) {
-                        Ok(()) => tracing::info!(%agent, "agent registered: logged in, Available"),
+                        Ok(()) => {
+                            self.hub.set_panel(agent, false);
+                            tracing::info!(%agent, "agent registered: logged in, Available")
+                        }
                         Err(e) => {
                             tracing::warn!(%agent, error = %e, "agent could not be logged in");
                             self.staffing
@@ -365,6 +397,7 @@ impl Dispatch {
                             "panel agent gone (no panel and no phone): logged out"
                         ),
                     }
+                    self.hub.set_panel(agent, false);
                     self.apply(acd::Event::AgentLogout { agent });
                 }
             }

@@ -128,6 +128,8 @@ pub struct CallFlow {
     record: RecordBuilder,
     earlier: Vec<Earlier>,
     queue: Arc<QueueInfo>,
+    /// When the call entered its current queue.
+    queued_at: Millis,
     arrival: cdr::Arrival,
     record_config: cdr::RecordConfig,
     phase: Phase,
@@ -165,6 +167,7 @@ impl CallFlow {
             record,
             earlier: Vec::new(),
             queue: queue.clone(),
+            queued_at: now,
             arrival,
             record_config,
             phase: Phase::Waiting,
@@ -398,6 +401,35 @@ impl CallFlow {
             }
         }
         self.finish_if_complete();
+    }
+
+    /// The dispatch core was rebuilt (its task restarted after a failure)
+    /// and asks where the call stands. A waiting caller stops ringing any
+    /// agent (the new core offers it afresh) and goes back in its place; one
+    /// that had pressed the exit key asks again; a caller with an agent (or
+    /// ringing a transfer's agent) keeps them. Anything else is in passing
+    /// and left out.
+    pub fn resume(&mut self) -> Option<Resumed> {
+        let waiting = Resumed::Waiting {
+            queue: self.queue.id,
+            arrived: self.queued_at,
+        };
+        match self.phase {
+            Phase::Waiting => {
+                for ring in std::mem::take(&mut self.ringing) {
+                    self.push(Action::HangUpAgent { agent: ring.agent });
+                }
+                Some(waiting)
+            }
+            Phase::Exiting => {
+                self.dispatch(acd::Event::QueueExit { call: self.id });
+                Some(waiting)
+            }
+            Phase::Connected(agent) | Phase::Transferring(agent) => {
+                Some(Resumed::WithAgent { agent })
+            }
+            _ => None,
+        }
     }
 
     /// Bridges the caller with `agent`, recording it when the queue
@@ -640,6 +672,7 @@ impl CallFlow {
     /// Joins `queue`: records it, plays its music, tells dispatch.
     fn enter_queue(&mut self, now: Millis, queue: Arc<QueueInfo>, write: RecordWrite) {
         self.queue = queue.clone();
+        self.queued_at = now;
         self.phase = Phase::Waiting;
         self.note(now, CallEvent::entered_queue(&queue.config));
         self.write(write);
@@ -771,5 +804,7 @@ mod tests;
 mod tests_exit;
 #[cfg(test)]
 mod tests_external;
+#[cfg(test)]
+mod tests_resume;
 #[cfg(test)]
 mod tests_transfer;

@@ -38,6 +38,8 @@ counters!(
     ended => "Calls ended, whatever the reason.",
     agent_events_dropped => "Agent history events (log-ins, presence, offers) dropped because the history writer was too far behind.",
     agent_event_write_failures => "Batches of agent history events the database refused.",
+    dispatch_failures => "Panics of the dispatch task.",
+    dispatch_restarts => "Dispatch tasks rebuilt after a panic, from the stored configuration and the live calls.",
     }
 );
 

@@ -129,6 +129,12 @@ pub enum CallInput {
         scope: monitor::QueueScope,
         reply: tokio::sync::oneshot::Sender<monitor::MonitorVerdict>,
     },
+    /// The dispatch core was rebuilt after a failure: say where the call
+    /// stands, under which record id ([`flow::CallFlow::resume`]). Only a
+    /// queue call answers; the dropped reply means "nothing to resume".
+    Resume {
+        reply: tokio::sync::oneshot::Sender<(CallId, flow::Resumed)>,
+    },
     /// The supervisor monitoring the call changes the mode, or stops
     /// (`mode` none).
     MonitorChange {
@@ -273,6 +279,18 @@ impl Registry {
 
     pub fn calls(&self) -> usize {
         lock(&self.calls).len()
+    }
+
+    /// Where inputs go for every call task running now, by record id (a
+    /// task under two ids is listed twice).
+    pub fn live_calls(&self) -> Vec<CallSender> {
+        lock(&self.calls)
+            .iter()
+            .map(|(call, tx)| CallSender {
+                call: *call,
+                tx: tx.clone(),
+            })
+            .collect()
     }
 
     /// From now on new calls are refused (503): the server is stopping.

@@ -386,6 +386,12 @@ impl QueueCall {
             // A queue call is no consultation to take an agent from; the
             // dropped reply refuses.
             CallInput::HandOver { .. } => return,
+            CallInput::Resume { reply } => {
+                if let Some(state) = self.flow.resume() {
+                    let _ = reply.send((self.flow.id(), state));
+                }
+                return;
+            }
             CallInput::Monitor { .. } | CallInput::MonitorChange { .. } => {
                 return self.monitor_input(call, input).await;
             }

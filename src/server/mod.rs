@@ -317,9 +317,6 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             }
         });
     }
-    let acd_config = crate::store::admin::dispatch::load(&store, rand::random())
-        .await
-        .context("loading the dispatch configuration")?;
     let hub = Arc::new(call::agents::AgentHub::default());
     let wallboard = Arc::new(call::wallboard::Wallboard::default());
     let seeded = call::wallboard::seed(&wallboard, &store, call::now())
@@ -327,23 +324,16 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .context("reading today's interaction records for the wallboard")?;
     tracing::info!(records = seeded, "wallboard seeded with today's records");
     let call_metrics = Arc::new(CallMetrics::default());
-    let dispatch = call::dispatch::Dispatch::new(
-        acd_config,
-        registry.clone(),
-        routing.clone(),
-        location.clone(),
-        hub.clone(),
-    )
-    .map_err(|e| anyhow::anyhow!("dispatch configuration: {e}"))?
-    .with_wallboard(wallboard.clone())
-    .with_history(call::history::AgentHistory::start(
-        store.clone(),
-        call_metrics.clone(),
-    ));
-    let (break_days, break_writer) = call::day_turn::break_store(&store)
-        .await
-        .context("reading the break time used today")?;
-    let dispatch = dispatch.keep_breaks(break_days, break_writer);
+    let dispatch_parts = call::dispatch::supervisor::DispatchParts {
+        store: store.clone(),
+        registry: registry.clone(),
+        routing: routing.clone(),
+        location: location.clone(),
+        hub: hub.clone(),
+        wallboard: wallboard.clone(),
+        metrics: call_metrics.clone(),
+    };
+    let dispatch = dispatch_parts.build().await.map_err(anyhow::Error::msg)?;
     let (dispatch_tx, dispatch_rx) = tokio::sync::mpsc::channel(call::dispatch::CAPACITY);
     {
         let mut changes = registrar.watch();
@@ -360,7 +350,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             }
         });
     }
-    tokio::spawn(dispatch.run(dispatch_rx));
+    let supervision = Arc::new(call::dispatch::supervisor::Supervision::default());
+    tokio::spawn(call::dispatch::supervisor::supervise(
+        dispatch,
+        dispatch_rx,
+        dispatch_parts,
+        supervision.clone(),
+    ));
 
     let (commands_tx, commands) = tokio::sync::mpsc::channel(16 * 1024);
     let (calls_tx, mut calls_rx) = tokio::sync::mpsc::channel(4096);
@@ -492,6 +488,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let drained = stop_when_drained(
         registry_handle,
         Duration::from_secs(config.calls.drain_secs),
+        supervision.clone(),
     );
     let limits = http::HttpLimits {
         header_read_timeout: Duration::from_secs(config.http.header_read_timeout_secs),
@@ -522,6 +519,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     core_task.abort();
     stopping.store(true, std::sync::atomic::Ordering::Relaxed);
     store.close().await;
+    if supervision.failed() {
+        tracing::error!("switchboard stopped: the dispatch task kept failing");
+        anyhow::bail!("the dispatch task kept failing: stopped so that calls fail over");
+    }
     tracing::info!("switchboard stopped");
     Ok(())
 }
@@ -577,12 +578,20 @@ fn announce(what: &str, addr: SocketAddr) {
     let _ = out.flush();
 }
 
-/// Waits for SIGTERM or SIGINT, then lets the calls in progress finish (new
-/// ones are refused) for up to `drain`; a second signal ends the wait. Every
-/// call that ends in that time has completed its record before it is gone
-/// from the registry, so none is left to be marked interrupted.
-async fn stop_when_drained(registry: Arc<Registry>, drain: Duration) {
-    shutdown_signal().await;
+/// Waits for SIGTERM or SIGINT (or dispatch failing past its restart
+/// budget), then lets the calls in progress finish (new ones are refused)
+/// for up to `drain`; a second signal ends the wait. Every call that ends in
+/// that time has completed its record before it is gone from the registry,
+/// so none is left to be marked interrupted.
+async fn stop_when_drained(
+    registry: Arc<Registry>,
+    drain: Duration,
+    dispatch: Arc<call::dispatch::supervisor::Supervision>,
+) {
+    tokio::select! {
+        _ = shutdown_signal() => {}
+        _ = dispatch.stopped() => {}
+    }
     registry.start_draining();
     let calls = registry.calls();
     tracing::info!(

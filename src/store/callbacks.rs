@@ -313,6 +313,18 @@ impl Store {
         rows.iter().map(read).collect()
     }
 
+    /// The requests waiting in their queue now (not being offered or
+    /// dialled), oldest first, without changing any: what a rebuilt
+    /// dispatch core takes back while the server runs.
+    pub async fn waiting_callback_requests(&self) -> Result<Vec<CallbackRequest>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM callback_requests WHERE state = 'waiting' \
+             ORDER BY requested_at, id"
+        );
+        let rows = sqlx::query(&sql).fetch_all(self.pool()).await?;
+        rows.iter().map(read).collect()
+    }
+
     /// Records a request's progress; false when there is no such open
     /// request (an ended one is never reopened).
     pub async fn update_callback(

@@ -7,6 +7,7 @@ mod flows;
 mod offers;
 mod props;
 mod reconfig;
+mod resumed;
 mod strategies;
 mod waiting;
 mod wrapup_breaks;

@@ -108,6 +108,15 @@ pub enum RecordVerdict {
     NotAllowed,
 }
 
+/// Where a call stands for a rebuilt dispatch core ([`super::CallFlow::resume`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resumed {
+    /// Waiting in `queue` since `arrived`.
+    Waiting { queue: QueueId, arrived: Millis },
+    /// With `agent` (talking, or ringing them as a transfer).
+    WithAgent { agent: AgentId },
+}
+
 /// What the call task tells the core.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Input {

@@ -132,6 +132,7 @@ impl CallFlow {
         // Dispatch ends the transfer, then queues the call like any other.
         self.dispatch(acd::Event::Hangup { call: self.id });
         self.phase = Phase::Waiting;
+        self.queued_at = now;
         self.dispatch(acd::Event::CallArrived {
             call: self.id,
             queue: self.queue.id,
