@@ -574,6 +574,20 @@ mod tests {
     }
 
     #[test]
+    fn the_flood_guard_keys_are_checked() {
+        let config: Config =
+            toml::from_str("[sip]\nallow_networks = [\"10.0.0.0/8\", \"::1\"]\n").unwrap();
+        assert!(config.validate().is_ok());
+        let config: Config = toml::from_str("[sip]\nallow_networks = [\"10.0.0.0/33\"]\n").unwrap();
+        let error = config.validate().unwrap_err().to_string();
+        assert!(error.contains("sip.allow_networks"), "{error}");
+        let config: Config =
+            toml::from_str("[sip]\nblock_secs = 600\nmax_block_secs = 60\n").unwrap();
+        let error = config.validate().unwrap_err().to_string();
+        assert!(error.contains("sip.block_secs"), "{error}");
+    }
+
+    #[test]
     fn unknown_keys_are_refused() {
         assert!(toml::from_str::<Config>("[sip]\nudp_port = 5060\n").is_err());
     }
