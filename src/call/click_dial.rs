@@ -286,25 +286,33 @@ impl ClickDialFlow {
                 self.push(ClickAction::HangUpAgent);
                 self.fail(now, DialFailure::Cancelled);
             }
-            (Phase::Dialling { rung, bridged }, ClickInput::RemoteRinging) => {
-                if !rung {
-                    self.phase = Phase::Dialling {
-                        rung: true,
-                        bridged,
-                    };
-                    self.push(ClickAction::Panel(DialProgress::Ringing));
-                }
+            (
+                Phase::Dialling {
+                    rung: false,
+                    bridged,
+                },
+                ClickInput::RemoteRinging,
+            ) => {
+                self.phase = Phase::Dialling {
+                    rung: true,
+                    bridged,
+                };
+                self.push(ClickAction::Panel(DialProgress::Ringing));
             }
-            (Phase::Dialling { rung, bridged }, ClickInput::RemoteEarlyMedia) => {
-                if !bridged {
-                    self.phase = Phase::Dialling {
-                        rung: true,
-                        bridged: true,
-                    };
-                    self.push(ClickAction::Bridge);
-                    if !rung {
-                        self.push(ClickAction::Panel(DialProgress::Ringing));
-                    }
+            (
+                Phase::Dialling {
+                    rung,
+                    bridged: false,
+                },
+                ClickInput::RemoteEarlyMedia,
+            ) => {
+                self.phase = Phase::Dialling {
+                    rung: true,
+                    bridged: true,
+                };
+                self.push(ClickAction::Bridge);
+                if !rung {
+                    self.push(ClickAction::Panel(DialProgress::Ringing));
                 }
             }
             (Phase::Dialling { bridged, .. }, ClickInput::RemoteAnswered) => {
