@@ -5,7 +5,7 @@
 // call section takes over (mute, hold, hang up).
 //
 // An agent who works on a desk phone ticks "Call from my desk phone" (it is
-// ticked by itself while the softphone is not registered): the number goes
+// ticked by itself when the page has no softphone): the number goes
 // to the server over the live connection (click-to-dial), which rings the
 // desk phone first and dials the number once it is answered. The pad shows
 // each step the server reports (`dial` messages) and why a call failed;
@@ -49,7 +49,7 @@ export function setupDialPad(phone, changed, send) {
 
   function render() {
     const p = phone();
-    if (!pad.deskChosen) $("dial-desk").checked = !(p && p.registered);
+    if (!pad.deskChosen) $("dial-desk").checked = !p;
     const desk = $("dial-desk").checked;
     const busy = Boolean(p && p.session && !p.session.isEnded()) || deskBusy();
     const dialling = Boolean(pad.session && p && p.session === pad.session && !pad.session.isEstablished());
