@@ -29,6 +29,7 @@ use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot};
 
 mod callbacks;
+mod dial;
 mod recording;
 pub(crate) mod render;
 mod socket;

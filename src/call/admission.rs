@@ -182,7 +182,7 @@ pub async fn run(s: Arc<Services>, call: NewCall) {
 /// How `user`'s call to `dialled` leaves: the first outbound route of their
 /// project that takes the number and that their Dial Plan permission allows,
 /// and its trunk; or the refusal.
-async fn outbound(
+pub(super) async fn outbound(
     s: &Services,
     routing: &super::routing::Routing,
     user: &str,

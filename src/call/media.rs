@@ -198,8 +198,11 @@ impl MediaLeg {
         let answer = sdp::parse(answer).map_err(|e| refused(e.sip_status(), e))?;
         let n = sdp::accept_answer(&answer, &self.local, Direction::SendRecv)
             .map_err(|e| refused(e.sip_status(), e))?;
+        // An answer after early media (a 18x's SDP, then the 2xx's) takes
+        // the RTCP port only once.
+        let unmuxed = self.negotiated.is_some_and(|o| !o.rtcp_mux);
         self.negotiated = Some(n);
-        if !n.rtcp_mux && self.browser.is_none() {
+        if !n.rtcp_mux && !unmuxed && self.browser.is_none() {
             self.unmux_rtcp(s).await;
         }
         self.update(s, &n, true).await;

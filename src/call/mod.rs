@@ -21,6 +21,8 @@
 //! - [`outbound_call`]: an agent's own call, out through a trunk or to a
 //!   colleague's extension; the latter is the consultation an attended
 //!   transfer ([`consult`]) hands over to the queue call.
+//! - [`click_dial_call`]: an agent on a desk phone dials from the panel:
+//!   their phone is rung first, then the number ([`click_dial`]).
 //! - The record ([`crate::cdr::RecordBuilder`]) is written when the call
 //!   arrives and completed when the call and the agent's after-call work are
 //!   over.
@@ -30,6 +32,8 @@ pub mod agent_leg;
 pub mod agents;
 pub mod callback;
 pub mod callback_call;
+pub mod click_dial;
+pub mod click_dial_call;
 pub mod consult;
 pub mod day_turn;
 pub mod dial;
@@ -208,6 +212,8 @@ pub struct Registry {
     draining: std::sync::atomic::AtomicBool,
     /// Call control's callback service, once it runs.
     callbacks: Mutex<Option<mpsc::Sender<CallbackInput>>>,
+    /// Call control's click-to-dial service, once it runs.
+    dialer: Mutex<Option<mpsc::Sender<click_dial_call::DialRequest>>>,
     /// Internal calls by the Call-ID of the calling agent's dialog, for the
     /// attended transfers that name them.
     consultations: Mutex<HashMap<String, consult::Consultation>>,
@@ -331,6 +337,20 @@ impl Registry {
         lock(&self.callbacks)
             .as_ref()
             .is_some_and(|tx| tx.try_send(input).is_ok())
+    }
+
+    /// Sets the service the agent panel's dial requests go to.
+    pub fn set_dialer(&self, tx: mpsc::Sender<click_dial_call::DialRequest>) {
+        *lock(&self.dialer) = Some(tx);
+    }
+
+    /// Hands a click-to-dial to call control without waiting; false when
+    /// the server is stopping, or has no dialer or one too far behind.
+    pub fn dial(&self, request: click_dial_call::DialRequest) -> bool {
+        !self.is_draining()
+            && lock(&self.dialer)
+                .as_ref()
+                .is_some_and(|tx| tx.try_send(request).is_ok())
     }
 
     /// Notes an internal call an attended transfer may name.

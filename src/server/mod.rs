@@ -397,6 +397,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     registry_handle.set_callbacks(callbacks_tx);
     tokio::spawn(call::callback_call::run(services.clone(), callbacks_rx));
     call::callback_call::reopen(&services).await;
+    // The agent panel's dial pad for agents on desk phones.
+    let (dialer_tx, dialer_rx) = tokio::sync::mpsc::channel(256);
+    registry_handle.set_dialer(dialer_tx);
+    tokio::spawn(call::click_dial_call::run(services.clone(), dialer_rx));
     let calls = services.clone();
     tokio::spawn(async move {
         while let Some(new_call) = calls_rx.recv().await {

@@ -3,6 +3,13 @@
 // project's outbound route (or to a colleague's extension). While it rings
 // the pad shows whom it calls and offers Hang up; once answered the panel's
 // call section takes over (mute, hold, hang up).
+//
+// An agent who works on a desk phone ticks "Call from my desk phone" (it is
+// ticked by itself when the page has no softphone): the number goes
+// to the server over the live connection (click-to-dial), which rings the
+// desk phone first and dials the number once it is answered. The pad shows
+// each step the server reports (`dial` messages) and why a call failed;
+// the call is hung up on the desk phone.
 
 const $ = (id) => document.getElementById(id);
 
@@ -14,23 +21,40 @@ export function cleanNumber(text) {
   return String(text || "").replace(/[\s\-().]/g, "");
 }
 
+/** What the pad says of each step of a desk-phone call. */
+const DESK_STEPS = {
+  calling_phone: (n) => `Calling your desk phone: answer it to call ${n}…`,
+  dialling: (n) => `Dialling ${n}…`,
+  ringing: (n) => `${n} is ringing…`,
+  connected: (n) => `Connected to ${n}.`,
+  ended: (n) => `Call to ${n} ended.`,
+  failed: (n, m) => `The call to ${n} failed: ${m.reason || "no answer"}${m.status ? ` (${m.status})` : ""}.`,
+};
+
 /**
  * Wires the pad's elements. `phone()` gives the current softphone (or
  * null); `changed()` is called when the pad's call starts or ends, for the
- * panel to render again.
+ * panel to render again; `send(message)` sends on the live connection and
+ * says whether it could.
  */
-export function setupDialPad(phone, changed) {
-  const pad = { session: null, number: "" };
+export function setupDialPad(phone, changed, send) {
+  const pad = { session: null, number: "", desk: null, deskChosen: false };
   const status = (text) => {
     $("dial-status").textContent = text || "";
     $("dial-status").hidden = !text;
   };
 
+  /** A desk-phone call in progress (not failed, not ended). */
+  const deskBusy = () => Boolean(pad.desk && pad.desk.state !== "failed" && pad.desk.state !== "ended");
+
   function render() {
     const p = phone();
-    const busy = Boolean(p && p.session && !p.session.isEnded());
+    if (!pad.deskChosen) $("dial-desk").checked = !p;
+    const desk = $("dial-desk").checked;
+    const busy = Boolean(p && p.session && !p.session.isEnded()) || deskBusy();
     const dialling = Boolean(pad.session && p && p.session === pad.session && !pad.session.isEstablished());
-    $("dial-call").disabled = busy || !(p && p.registered);
+    $("dial-call").disabled = busy || !(desk || (p && p.registered));
+    $("dial-desk").disabled = busy;
     $("dial-hangup").disabled = !dialling;
     $("dial-number").disabled = busy;
     for (const key of document.querySelectorAll("#dial-keys button")) key.disabled = busy;
@@ -41,6 +65,16 @@ export function setupDialPad(phone, changed) {
     const number = cleanNumber($("dial-number").value);
     if (!NUMBER.test(number)) {
       status("Enter a number: digits, + * # (at most 64).");
+      return;
+    }
+    if ($("dial-desk").checked) {
+      if (!send({ type: "dial", number })) {
+        status("Not connected to the server: try again in a moment.");
+        return;
+      }
+      pad.desk = { call: null, number, state: "asked" };
+      status(`Calling ${number}…`);
+      render();
       return;
     }
     if (!p || !p.call(number)) {
@@ -64,6 +98,10 @@ export function setupDialPad(phone, changed) {
       $("dial-number").focus();
     });
   }
+  $("dial-desk").addEventListener("change", () => {
+    pad.deskChosen = true;
+    render();
+  });
   $("dial-hangup").addEventListener("click", () => {
     const p = phone();
     if (p && pad.session && p.session === pad.session) p.hangup();
@@ -88,7 +126,19 @@ export function setupDialPad(phone, changed) {
       });
       p.addEventListener("registration", render);
     },
+    /** A `dial` message: a step of the desk-phone call. */
+    onDial(m) {
+      if (!pad.desk) return;
+      pad.desk = { call: m.call, number: m.number, state: m.state };
+      const say = DESK_STEPS[m.state];
+      if (say) status(say(m.number, m));
+      render();
+      changed();
+    },
     /** The number of the pad's call in progress, if any. */
-    dialled: () => (pad.session && !pad.session.isEnded() ? pad.number : null),
+    dialled: () => {
+      if (pad.session && !pad.session.isEnded()) return pad.number;
+      return deskBusy() ? pad.desk.number : null;
+    },
   };
 }

@@ -272,6 +272,9 @@ function onMessage(msg) {
       }
       render();
       break;
+    case "dial":
+      dialPad.onDial(msg);
+      break;
     case "error":
       notice(msg.detail);
       break;
@@ -692,6 +695,11 @@ $("transfer-form").addEventListener("submit", (e) => {
 const dialPad = setupDialPad(
   () => phone,
   () => model.state && render(),
+  (message) => {
+    if (!live.ws || live.ws.readyState !== WebSocket.OPEN) return false;
+    live.ws.send(JSON.stringify(message));
+    return true;
+  },
 );
 
 // ---------------------------------------------------------------- recording

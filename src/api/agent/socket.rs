@@ -1,7 +1,9 @@
 //! `GET /api/agent/ws`: the live panel. The first message is the agent's
 //! state (so a reload recovers the call in progress or the pending wrap-up);
 //! then each agent-hub event becomes one message. The page may send
-//! `{"type":"status","status":id}`.
+//! `{"type":"status","status":id}`, and `{"type":"dial","number":"..."}`
+//! to call a number from the agent's desk phone (click-to-dial): each step
+//! of that call comes back as a `dial` message ([`super::dial`]).
 
 use std::sync::Arc;
 
@@ -18,6 +20,7 @@ use super::render::{offer_json, queues_json, state_json, wrapup_json};
 use super::{agent_id, agent_of, choose_status, now, AgentState};
 use crate::api::admin::auth::Principal;
 use crate::call::agents::{AgentView, HubEvent};
+use crate::call::click_dial_call::DialUpdate;
 use crate::call::dispatch::PanelRequest;
 use crate::call::DispatchInput;
 use crate::store::admin::permissions::Effective;
@@ -49,6 +52,8 @@ async fn panel_socket(a: Arc<AgentState>, user: i64, permissions: Effective, soc
         }))
         .await;
     let (mut tx, mut rx) = socket.split();
+    // The progress of the dials this panel asks for.
+    let (dials, mut dialled) = tokio::sync::mpsc::channel(16);
     let first = state_message(&a, user, &view).await;
     if tx
         .send(Message::Text(first.to_string().into()))
@@ -65,9 +70,10 @@ async fn panel_socket(a: Arc<AgentState>, user: i64, permissions: Effective, soc
                     }
                     Err(broadcast::error::RecvError::Closed) => break,
                 },
+                Some(update) = dialled.recv() => Some(super::dial::update_json(&update)),
                 message = rx.next() => match message {
                     Some(Ok(Message::Text(text))) => {
-                        on_client_message(&a, user, &permissions, text.as_str()).await
+                        on_client_message(&a, user, &permissions, &dials, text.as_str()).await
                     }
                     Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
                     Some(Ok(_)) => None,
@@ -135,12 +141,14 @@ async fn render(a: &AgentState, user: i64, event: HubEvent) -> Option<Value> {
 }
 
 /// A message from the page: `{"type":"status","status":id}`, whose success
-/// the `state` message that follows shows; anything else, or a refusal, is
+/// the `state` message that follows shows, or `{"type":"dial","number"}`,
+/// whose progress `dial` messages show; anything else, or a refusal, is
 /// answered with an error message.
 async fn on_client_message(
     a: &AgentState,
     user: i64,
     permissions: &Effective,
+    dials: &tokio::sync::mpsc::Sender<DialUpdate>,
     text: &str,
 ) -> Option<Value> {
     #[derive(Deserialize)]
@@ -148,6 +156,7 @@ async fn on_client_message(
         #[serde(rename = "type")]
         kind: String,
         status: Option<i64>,
+        number: Option<String>,
     }
     let message: ClientMessage = match serde_json::from_str(text) {
         Ok(m) => m,
@@ -159,6 +168,10 @@ async fn on_client_message(
             Err(p) => p.detail,
         },
         ("status", None) => "a status message needs \"status\"".to_owned(),
+        ("dial", _) => {
+            let number = message.number.unwrap_or_default();
+            return super::dial::dial(a, user, permissions, dials, &number);
+        }
         (other, _) => format!("unknown message type {other:?}"),
     };
     Some(json!({"type": "error", "detail": detail}))
