@@ -56,6 +56,11 @@ pub struct SipConfig {
     pub udp: Vec<SocketAddr>,
     /// TCP listen addresses.
     pub tcp: Vec<SocketAddr>,
+    /// SIP over TLS listen addresses (desk phones, `;transport=tls` or
+    /// `sips:`), with the certificate and key of `http.tls_cert` and
+    /// `http.tls_key`; without those there is no certificate, and no TLS
+    /// listener.
+    pub tls: Vec<SocketAddr>,
     /// The domain the registrar serves; requests for other domains are not ours.
     pub domain: String,
     /// The most TCP and WebSocket connections open at once.
@@ -272,6 +277,7 @@ impl Default for SipConfig {
         SipConfig {
             udp: vec!["0.0.0.0:5060".parse().expect("literal address")],
             tcp: vec!["0.0.0.0:5060".parse().expect("literal address")],
+            tls: vec!["0.0.0.0:5061".parse().expect("literal address")],
             domain: "switchboard.local".into(),
             max_connections: 4096,
             max_connections_per_source: 64,
@@ -602,6 +608,15 @@ mod tests {
         config.validate().unwrap();
         assert!(config.http.tls().is_some());
         assert!(Config::default().http.tls().is_none());
+    }
+
+    #[test]
+    fn sip_over_tls_listens_on_5061_unless_told_otherwise() {
+        let default = Config::default();
+        assert_eq!(default.sip.tls, ["0.0.0.0:5061".parse().unwrap()]);
+        let off: Config = toml::from_str("[sip]\ntls = []\n").unwrap();
+        assert!(off.sip.tls.is_empty());
+        off.validate().unwrap();
     }
 
     #[test]

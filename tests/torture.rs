@@ -2,7 +2,8 @@
 //! checked against what `../shared/testdata/rfc4475/README.md` says a server
 //! must do with it; and again over TCP, where the answers are the same but
 //! for framing: a stream needs Content-Length (RFC 3261 section 18.3), and a
-//! message that cannot be framed gets 400 before the connection closes.
+//! message that cannot be framed gets 400 before the connection closes; and
+//! over TLS, answered as over TCP.
 //!
 //! Responses go where RFC 3261 section 18.2.2 sends them: to the source
 //! address and the port of the top Via (5060 by default, 5061 for TLS, 5050
@@ -16,6 +17,7 @@ use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use common::tls::{sip_tls, Certificate};
 use common::TestServer;
 
 /// What the server must do with one message.
@@ -281,11 +283,22 @@ fn over_connection(
     server: &TestServer,
     raw: &[u8],
     wait: Duration,
-    mut stop: impl FnMut(&str) -> bool,
+    stop: impl FnMut(&str) -> bool,
 ) -> (Vec<String>, bool) {
-    let mut conn = TcpStream::connect(server.tcp).unwrap();
+    let conn = TcpStream::connect(server.tcp).unwrap();
     conn.set_read_timeout(Some(Duration::from_millis(50)))
         .unwrap();
+    over_stream(conn, raw, wait, stop)
+}
+
+/// [`over_connection`] on a connection already open (TCP or TLS), whose
+/// reads time out every few milliseconds.
+fn over_stream(
+    mut conn: impl Read + Write,
+    raw: &[u8],
+    wait: Duration,
+    mut stop: impl FnMut(&str) -> bool,
+) -> (Vec<String>, bool) {
     conn.write_all(raw).unwrap();
     let deadline = Instant::now() + wait;
     let mut text = String::new();
@@ -349,6 +362,40 @@ fn every_torture_message_over_tcp_is_answered_as_over_udp() {
         // A refused stream is read to its end: the server must close it.
         let until_closed = matches!(expect, Refused(_));
         let (got, closed) = over_connection(&server, &raw, wait, |r| {
+            !until_closed && belongs(r, id.as_deref()) && status_of(r).is_some_and(|s| s >= 200)
+        });
+        failures.extend(judge(file, expect, id.as_deref(), &got));
+        if until_closed && !closed {
+            failures.push(format!("{file}: the connection stayed open after the 400"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn every_torture_message_over_tls_is_answered_as_over_tcp() {
+    // SIP over TLS frames a stream exactly as TCP does.
+    let certificate = Certificate::new();
+    let start = || TestServer::start(&certificate.http_table(), &[]);
+    let mut server = start();
+    let mut failures = Vec::new();
+    for &(file, udp) in TABLE {
+        if REUSED_TRANSACTION.contains(&file) {
+            server = start();
+        }
+        let expect = over_tcp(file, udp);
+        let raw = std::fs::read(testdata().join(file)).unwrap();
+        let id = call_id(&raw);
+        let wait = match expect {
+            Silence => Duration::from_millis(400),
+            _ => Duration::from_secs(5),
+        };
+        let until_closed = matches!(expect, Refused(_));
+        let conn = common::tls::connect(sip_tls(&server), &certificate);
+        conn.sock
+            .set_read_timeout(Some(Duration::from_millis(50)))
+            .unwrap();
+        let (got, closed) = over_stream(conn, &raw, wait, |r| {
             !until_closed && belongs(r, id.as_deref()) && status_of(r).is_some_and(|s| s >= 200)
         });
         failures.extend(judge(file, expect, id.as_deref(), &got));

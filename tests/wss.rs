@@ -7,13 +7,11 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::calls::{demo, DID};
 use common::raw::{md5_hex, param};
+use common::tls::Certificate;
 use common::TestServer;
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
@@ -21,71 +19,6 @@ use tokio_rustls::client::TlsStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::WebSocketStream;
-
-/// A self-signed certificate for `localhost` and its key (made by the
-/// `openssl` command, never stored in the repository), as PEM files in a
-/// folder of their own, and a client configuration that trusts it.
-struct Certificate {
-    _dir: tempfile::TempDir,
-    cert: PathBuf,
-    key: PathBuf,
-    client: Arc<rustls::ClientConfig>,
-}
-
-impl Certificate {
-    fn new() -> Certificate {
-        use rustls::pki_types::pem::PemObject;
-        let dir = tempfile::tempdir().unwrap();
-        let cert = dir.path().join("cert.pem");
-        let key = dir.path().join("key.pem");
-        let made = Command::new("openssl")
-            .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
-            .args(["ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"])
-            .args([
-                "-subj",
-                "/CN=localhost",
-                "-addext",
-                "subjectAltName=DNS:localhost",
-            ])
-            // A server's own certificate, not an authority (webpki insists).
-            .args(["-addext", "basicConstraints=critical,CA:FALSE"])
-            .arg("-keyout")
-            .arg(&key)
-            .arg("-out")
-            .arg(&cert)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .expect("running openssl (Debian's openssl; tools/test installs it)");
-        assert!(made.success(), "openssl could not make a certificate");
-        let mut roots = rustls::RootCertStore::empty();
-        roots
-            .add(rustls::pki_types::CertificateDer::from_pem_file(&cert).unwrap())
-            .unwrap();
-        let client = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-        Certificate {
-            _dir: dir,
-            cert,
-            key,
-            client: Arc::new(client),
-        }
-    }
-
-    /// The `[http]` table of a server using this certificate.
-    fn http_table(&self) -> String {
-        format!(
-            "[http]\nlisten = \"127.0.0.1:0\"\ntls_cert = \"{}\"\ntls_key = \"{}\"\n",
-            self.cert.display(),
-            self.key.display()
-        )
-    }
-}
 
 type Wss = WebSocketStream<TlsStream<TcpStream>>;
 

@@ -39,6 +39,7 @@ pub(super) async fn render(State(state): State<Arc<AppState>>) -> impl IntoRespo
         ),
         ("sip_messages_too_large_total", &t.messages_too_large),
         ("sip_stream_framing_errors_total", &t.stream_framing_errors),
+        ("sip_tls_handshakes_failed_total", &t.tls_handshakes_failed),
         ("sip_send_failures_total", &t.send_failures),
     ] {
         let _ = writeln!(out, "switchboard_{name} {}", value.load(Ordering::Relaxed));

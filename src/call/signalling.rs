@@ -11,7 +11,7 @@ use bytes::Bytes;
 
 use crate::sip::core::SERVER;
 use crate::sip::dialog::Dialog;
-use crate::sip::message::{HeaderName, Headers, Method, Request, Response, Uri};
+use crate::sip::message::{HeaderName, Headers, Method, Request, Response, Scheme, Uri};
 use crate::sip::peer::{Peer, Transport};
 use crate::sip::uas::{ALLOW, SUPPORTED};
 
@@ -20,6 +20,8 @@ use crate::sip::uas::{ALLOW, SUPPORTED};
 pub struct SipLocal {
     pub udp: Option<SocketAddr>,
     pub tcp: Option<SocketAddr>,
+    /// The SIP over TLS listener.
+    pub tls: Option<SocketAddr>,
     /// The HTTP listener, where SIP over WebSocket (WS or WSS) is reached.
     pub ws: Option<SocketAddr>,
     /// The local address the kernel picks towards each remote IP, for
@@ -32,6 +34,7 @@ impl SipLocal {
         SipLocal {
             udp,
             tcp,
+            tls: None,
             ws: None,
             routes: Mutex::new(HashMap::new()),
         }
@@ -43,13 +46,20 @@ impl SipLocal {
         self
     }
 
+    /// Adds the SIP over TLS listener, if there is one.
+    pub fn with_tls(mut self, tls: Option<SocketAddr>) -> SipLocal {
+        self.tls = tls;
+        self
+    }
+
     /// Our address as `peer` reaches it: the listener of its transport (the
     /// HTTP listener for a WebSocket peer, RFC 7118 section 5).
     pub fn address_for(&self, peer: &Peer) -> SocketAddr {
         let listener = match peer.transport {
             Transport::Udp => self.udp.or(self.tcp),
             Transport::Ws | Transport::Wss => self.ws.or(self.tcp).or(self.udp),
-            Transport::Tcp | Transport::Tls => self.tcp.or(self.udp),
+            Transport::Tcp => self.tcp.or(self.udp),
+            Transport::Tls => self.tls.or(self.tcp).or(self.udp),
         }
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 5060)));
         if !listener.ip().is_unspecified() {
@@ -104,6 +114,20 @@ impl SipLocal {
     }
 }
 
+/// Our Contact as a SIPS URI when it is reached over TLS: a dialog whose
+/// Request-URI is SIPS must have SIPS Contacts (RFC 3261 sections 8.1.1.8,
+/// 12.1.1). `<sip:HOST:PORT;transport=tls>` becomes `<sips:HOST:PORT>`;
+/// any other Contact is left as it is.
+pub fn secured(contact: &str) -> String {
+    match contact
+        .strip_prefix("<sip:")
+        .and_then(|c| c.strip_suffix(";transport=tls>"))
+    {
+        Some(rest) => format!("<sips:{rest}>"),
+        None => contact.to_owned(),
+    }
+}
+
 fn host_port(addr: SocketAddr) -> String {
     match addr {
         SocketAddr::V4(a) => a.to_string(),
@@ -132,7 +156,11 @@ pub fn answer(
     let mut resp = Response::for_request(invite, status, Response::reason_for(status));
     resp.set_to_tag(local_tag);
     if let Some(contact) = contact {
-        resp.headers.push(HeaderName::Contact, contact.to_owned());
+        let contact = match invite.uri.scheme() {
+            Scheme::Sips => secured(contact),
+            _ => contact.to_owned(),
+        };
+        resp.headers.push(HeaderName::Contact, contact);
     }
     if (200..300).contains(&status) {
         resp.headers.push(HeaderName::Allow, ALLOW);
@@ -189,7 +217,12 @@ pub fn agent_invite(local: &SipLocal, i: &AgentInvite<'_>) -> Request {
     );
     headers.push(HeaderName::CallId, i.call_id.to_owned());
     headers.push(HeaderName::CSeq, "1 INVITE");
-    headers.push(HeaderName::Contact, local.contact(i.peer, None));
+    let contact = local.contact(i.peer, None);
+    let contact = match i.target.scheme() {
+        Scheme::Sips => secured(&contact),
+        _ => contact,
+    };
+    headers.push(HeaderName::Contact, contact);
     headers.push(HeaderName::Allow, ALLOW);
     headers.push(HeaderName::UserAgent, SERVER);
     if !i.queue_name.is_empty() {
@@ -294,6 +327,35 @@ mod tests {
         assert_eq!(
             l.contact(&peer(Transport::Tcp), Some("q")),
             "<sip:q@192.0.2.1:5060;transport=tcp>"
+        );
+    }
+
+    #[test]
+    fn tls_peers_are_given_the_tls_listener() {
+        let l = local().with_tls(Some("192.0.2.1:5061".parse().unwrap()));
+        assert_eq!(
+            l.via(&peer(Transport::Tls)),
+            "SIP/2.0/TLS 192.0.2.1:5061;rport"
+        );
+        assert_eq!(
+            l.contact(&peer(Transport::Tls), Some("q")),
+            "<sip:q@192.0.2.1:5061;transport=tls>"
+        );
+        assert_eq!(
+            l.via(&peer(Transport::Tcp)),
+            "SIP/2.0/TCP 192.0.2.1:5060;rport"
+        );
+    }
+
+    #[test]
+    fn a_sips_dialog_gets_a_sips_contact() {
+        assert_eq!(
+            secured("<sip:q@192.0.2.1:5061;transport=tls>"),
+            "<sips:q@192.0.2.1:5061>"
+        );
+        assert_eq!(
+            secured("<sip:192.0.2.1:5060;transport=tcp>"),
+            "<sip:192.0.2.1:5060;transport=tcp>"
         );
     }
 }

@@ -199,6 +199,19 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         announce("sip/tcp", local);
         sip_tcp.get_or_insert(local);
     }
+    // SIP over TLS uses the HTTP listener's certificate; without one it is off.
+    let mut sip_tls = None;
+    if let Some(http_tls) = &tls {
+        let sip_config = tls::for_sip(http_tls);
+        for addr in &config.sip.tls {
+            let local = transports
+                .bind_tls(*addr, sip_config.clone())
+                .await
+                .with_context(|| format!("binding SIP TLS {addr}"))?;
+            announce("sip/tls", local);
+            sip_tls.get_or_insert(local);
+        }
+    }
 
     // One guard for SIP and HTTP logins: an address guessing over one counts
     // for the other.
@@ -387,7 +400,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             recordings_dir: std::path::absolute(config.recordings_dir())
                 .unwrap_or_else(|_| config.recordings_dir()),
         },
-        SipLocal::new(sip_udp, sip_tcp).with_websocket(http_local),
+        SipLocal::new(sip_udp, sip_tcp)
+            .with_websocket(http_local)
+            .with_tls(sip_tls),
         call_metrics.clone(),
         wallboard.clone(),
     ));

@@ -1,5 +1,6 @@
 //! TLS for the HTTP listener: HTTPS for the API and the pages, and SIP over
-//! secure WebSocket (RFC 7118, `wss://HOST/sip`) for browser softphones.
+//! secure WebSocket (RFC 7118, `wss://HOST/sip`) for browser softphones; and
+//! the same certificate for SIP over TLS (`sip.tls`, for desk phones).
 //!
 //! The certificate chain and key named by `http.tls_cert` and `http.tls_key`
 //! are read once at start-up; a file that cannot be read or holds nothing
@@ -81,6 +82,14 @@ pub fn server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, TlsEr
     // axum serves HTTP/1.1, which is also what the WebSocket upgrade needs.
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
+}
+
+/// The configuration of the SIP over TLS listeners: the HTTP listener's
+/// certificate and key, without its ALPN (SIP over TLS names none).
+pub fn for_sip(http: &Arc<ServerConfig>) -> Arc<ServerConfig> {
+    let mut sip = ServerConfig::clone(http);
+    sip.alpn_protocols.clear();
+    Arc::new(sip)
 }
 
 /// The HTTP listener's TCP socket with TLS on top, for `axum::serve`: it

@@ -9,6 +9,7 @@ pub mod http;
 pub mod media;
 pub mod phone;
 pub mod raw;
+pub mod tls;
 pub mod users;
 
 use std::io::{BufRead, BufReader, Write};
@@ -188,6 +189,11 @@ fn merge_listen_defaults(toml: &str) -> String {
             "[sip]\n",
             "[sip]\nudp = [\"127.0.0.1:0\"]\ntcp = [\"127.0.0.1:0\"]\n",
         );
+    }
+    // SIP over TLS listens only with a certificate, and then on a port of
+    // its own for each test.
+    if !toml.contains("\ntls = ") {
+        out = out.replacen("[sip]\n", "[sip]\ntls = [\"127.0.0.1:0\"]\n", 1);
     }
     if !toml.contains("[http]") {
         out.push_str("[http]\nlisten = \"127.0.0.1:0\"\n");

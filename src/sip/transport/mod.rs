@@ -1,4 +1,4 @@
-//! SIP transports: UDP, TCP and WebSocket (RFC 7118), IPv4 and IPv6.
+//! SIP transports: UDP, TCP, TLS and WebSocket (RFC 7118), IPv4 and IPv6.
 //!
 //! Every transport hands the bytes of one whole message to the SIP core through
 //! one bounded channel, tagged with the [`Peer`] it came from; framing of
@@ -8,7 +8,8 @@
 //! the size limit) before the connection closes. Sending takes a `Peer`: UDP answers from the socket of the same
 //! address family, streams answer over the connection the request came on
 //! (section 18.2.2), which is the only way back to a browser whose Contact host
-//! is `*.invalid`. A TCP peer with no open connection gets a new one.
+//! is `*.invalid`. A TCP peer with no open connection gets a new one; a TLS
+//! peer is reached only over a connection it opened.
 //!
 //! Connections are bounded in number (`max_connections`), and so are those
 //! from one source address (`max_per_source`, loopback included), so a few
@@ -24,6 +25,7 @@
 
 mod framer;
 mod stream;
+mod tls;
 mod udp;
 
 use std::collections::HashMap;
@@ -99,6 +101,8 @@ pub struct TransportMetrics {
     pub connections_deadline_closed: AtomicU64,
     pub messages_too_large: AtomicU64,
     pub stream_framing_errors: AtomicU64,
+    /// TLS connections closed because their handshake failed or timed out.
+    pub tls_handshakes_failed: AtomicU64,
     pub send_failures: AtomicU64,
 }
 
@@ -236,6 +240,19 @@ impl Transports {
         let listener = stream::bind_tcp(addr)?;
         let local = listener.local_addr()?;
         tokio::spawn(stream::accept_loop(self.clone(), listener));
+        Ok(local)
+    }
+
+    /// Binds a TLS listener serving `config`'s certificate and starts
+    /// accepting; returns the bound address.
+    pub async fn bind_tls(
+        &self,
+        addr: SocketAddr,
+        config: Arc<rustls::ServerConfig>,
+    ) -> std::io::Result<SocketAddr> {
+        let listener = stream::bind_tcp(addr)?;
+        let local = listener.local_addr()?;
+        tokio::spawn(tls::accept_loop(self.clone(), listener, config));
         Ok(local)
     }
 

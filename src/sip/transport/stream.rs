@@ -1,6 +1,7 @@
-//! Stream connections (TCP, and WebSocket through the same registry): framing by
-//! Content-Length (RFC 3261 section 18.3), the size bound, idle reaping and
-//! RFC 5626 keep-alive pings.
+//! Stream connections (TCP and TLS, and WebSocket through the same registry):
+//! framing by Content-Length (RFC 3261 section 18.3), the size bound, idle
+//! reaping and RFC 5626 keep-alive pings. A TLS connection is driven exactly
+//! like a TCP one once its handshake is done (see `tls`).
 //!
 //! A message must be complete within the message deadline of its first byte;
 //! a peer that drips bytes (slowloris) is closed then, however busy it looks.
@@ -16,7 +17,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use socket2::{SockRef, TcpKeepalive};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
 
@@ -59,7 +60,8 @@ pub(super) async fn accept_loop(transports: Transports, listener: TcpListener) {
         match transports.register(Transport::Tcp, remote) {
             Ok(guard) => {
                 tune(&stream);
-                tokio::spawn(drive(transports.clone(), stream, guard));
+                let (reader, writer) = stream.into_split();
+                tokio::spawn(drive(transports.clone(), reader, writer, guard));
             }
             // The guard logged the block once; its connections are many.
             Err(TransportError::Blocked(_)) => {}
@@ -87,11 +89,12 @@ pub(super) async fn connect_tcp(
         .peer
         .connection
         .expect("stream peers have a connection");
-    tokio::spawn(drive(transports.clone(), stream, guard));
+    let (reader, writer) = stream.into_split();
+    tokio::spawn(drive(transports.clone(), reader, writer, guard));
     Ok(id)
 }
 
-fn tune(stream: &TcpStream) {
+pub(super) fn tune(stream: &TcpStream) {
     let _ = stream.set_nodelay(true);
     let keepalive = TcpKeepalive::new()
         .with_time(Duration::from_secs(60))
@@ -115,11 +118,24 @@ enum Closed {
 /// delivered.
 const UNFRAMEABLE_LINGER: Duration = Duration::from_secs(2);
 
-async fn drive(transports: Transports, stream: TcpStream, mut guard: ConnectionGuard) {
+/// Writes `data` and pushes it out: TLS keeps what the socket would not
+/// take in its own buffer until flushed.
+async fn send(writer: &mut (impl AsyncWrite + Unpin), data: &[u8]) -> std::io::Result<()> {
+    writer.write_all(data).await?;
+    writer.flush().await
+}
+
+/// Runs one connection, its two directions given apart (a TCP socket's own
+/// halves, or the halves of a TLS stream), until it closes.
+pub(super) async fn drive(
+    transports: Transports,
+    mut reader: impl AsyncRead + Unpin,
+    mut writer: impl AsyncWrite + Unpin,
+    mut guard: ConnectionGuard,
+) {
     let peer = guard.peer;
     let limits = transports.limits();
     let metrics = transports.metrics();
-    let (mut reader, mut writer) = stream.into_split();
     let mut framer = Framer::new(limits.max_message_size);
     let mut read_buf = vec![0u8; READ_CHUNK];
     let mut idle_deadline = Instant::now() + limits.idle_timeout;
@@ -145,7 +161,7 @@ async fn drive(transports: Transports, stream: TcpStream, mut guard: ConnectionG
                             }
                         }
                         Framed::Ping => {
-                            if let Err(e) = writer.write_all(b"\r\n").await {
+                            if let Err(e) = send(&mut writer, b"\r\n").await {
                                 break 'conn Closed::Io(e);
                             }
                         }
@@ -171,7 +187,7 @@ async fn drive(transports: Transports, stream: TcpStream, mut guard: ConnectionG
             }
             out = guard.outbound.recv() => {
                 let Some(data) = out else { break 'conn Closed::CoreGone };
-                if let Err(e) = writer.write_all(&data).await {
+                if let Err(e) = send(&mut writer, &data).await {
                     break 'conn Closed::Io(e);
                 }
                 idle_deadline = Instant::now() + limits.idle_timeout;
@@ -215,7 +231,7 @@ async fn drive(transports: Transports, stream: TcpStream, mut guard: ConnectionG
             tokio::select! {
                 out = guard.outbound.recv() => {
                     let Some(data) = out else { break };
-                    if writer.write_all(&data).await.is_err() {
+                    if send(&mut writer, &data).await.is_err() {
                         break;
                     }
                 }
