@@ -44,6 +44,7 @@ use super::recorder::Recordings;
 use super::rtp::HEADER_LEN;
 use super::sdp::Direction;
 use super::source::{MediaSource, FRAME_SAMPLES};
+use super::srtp::RTCP_OVERHEAD;
 
 mod mix;
 mod relay;
@@ -56,6 +57,8 @@ pub const TICK: Duration = Duration::from_millis(20);
 pub const PHASES: u32 = 4;
 /// At most this many frames are sent to catch up after a late tick.
 const MAX_CATCH_UP: u32 = 5;
+/// Room for one RTCP report we write (SR or RR, one block, SDES, BYE).
+const RTCP_BUF: usize = 128;
 
 /// What the owner of a leg (the call) asks of the worker.
 pub enum Command {
@@ -73,6 +76,11 @@ pub enum Command {
         remote: Option<SocketAddr>,
         direction: Direction,
         codec: Option<LegCodec>,
+    },
+    /// New SDES keys from a re-INVITE, or plain RTP from now on (`None`).
+    Rekey {
+        id: LegId,
+        srtp: Option<super::srtp::SrtpParams>,
     },
     /// The peer declined rtcp-mux (RFC 5761 section 5.1.3): RTCP moves to
     /// this socket (the port above the RTP port), or stops when there is none.
@@ -238,6 +246,10 @@ pub struct WorkerReport {
     /// Monitored calls being mixed now, and the frames their mixes sent.
     pub mixes: usize,
     pub mixed_frames: u64,
+    /// SRTP/SRTCP packets dropped because their tag did not authenticate
+    /// them (or they were too short to carry one), and as replays.
+    pub srtp_auth_failures: u64,
+    pub srtp_replays: u64,
 }
 
 impl WorkerReport {
@@ -261,6 +273,16 @@ impl WorkerReport {
         self.recording_errors += other.recording_errors;
         self.mixes += other.mixes;
         self.mixed_frames += other.mixed_frames;
+        self.srtp_auth_failures += other.srtp_auth_failures;
+        self.srtp_replays += other.srtp_replays;
+    }
+
+    /// Counts a received packet SRTP refused.
+    fn srtp_refused(&mut self, e: super::srtp::SrtpError) {
+        match e {
+            super::srtp::SrtpError::Replayed => self.srtp_replays += 1,
+            _ => self.srtp_auth_failures += 1,
+        }
     }
 }
 
@@ -483,6 +505,11 @@ impl Worker {
                     self.rebuild_relays(id);
                 }
             }
+            Command::Rekey { id, srtp } => {
+                if let Some(leg) = self.leg(id) {
+                    leg.rekey(srtp);
+                }
+            }
             Command::AttachRtcp { id, socket } => {
                 let registered = socket.and_then(|socket| {
                     let _ = socket.set_nonblocking(true);
@@ -559,8 +586,9 @@ impl Worker {
                 if let Some((p, i)) = self.index.remove(&id) {
                     let mut leg = self.legs[p as usize].swap_remove(i);
                     if let Some((fd, to)) = leg.rtcp_destination() {
-                        let mut buf = [0u8; 128];
-                        if let Some(n) = leg.write_rtcp(&mut buf, now, true) {
+                        let mut buf = [0u8; RTCP_BUF + RTCP_OVERHEAD];
+                        let written = leg.write_rtcp(&mut buf[..RTCP_BUF], now, true);
+                        if let Some(Ok(n)) = written.map(|n| leg.protect_rtcp(&mut buf, n)) {
                             if send_one(fd, &buf[..n], &to).is_ok() {
                                 self.report.rtcp_sent += 1;
                             }
@@ -667,8 +695,12 @@ impl Worker {
         let Some((fd, to)) = leg.rtcp_destination() else {
             return;
         };
-        let mut buf = [0u8; 128];
-        if let Some(n) = leg.write_rtcp(&mut buf, now, false) {
+        let mut buf = [0u8; RTCP_BUF + RTCP_OVERHEAD];
+        if let Some(n) = leg.write_rtcp(&mut buf[..RTCP_BUF], now, false) {
+            let Ok(n) = leg.protect_rtcp(&mut buf, n) else {
+                self.report.send_errors += 1;
+                return;
+            };
             match send_one(fd, &buf[..n], &to) {
                 Ok(()) => self.report.rtcp_sent += 1,
                 Err(_) => self.report.send_errors += 1,
@@ -702,7 +734,15 @@ impl Worker {
             drop(guard);
             for k in 0..n {
                 if let Some((buf, from)) = self.recv.get_mut(k) {
-                    let got = self.legs[s.0 as usize][s.1].receive_rtcp(buf, from, now);
+                    let leg = &mut self.legs[s.0 as usize][s.1];
+                    let len = match leg.unprotect_rtcp(buf) {
+                        Ok(len) => len,
+                        Err(e) => {
+                            self.report.srtp_refused(e);
+                            continue;
+                        }
+                    };
+                    let got = leg.receive_rtcp(&buf[..len], from, now);
                     if got == Received::Rtcp {
                         self.report.rtcp_received += 1;
                     }
@@ -721,6 +761,7 @@ impl Worker {
         }
         let Some(to) = leg.latch.remote() else { return };
         let codec = leg.config.codec;
+        let overhead = leg.rtp_overhead();
         self.batch.clear();
         for f in 0..due {
             let at = deadline + TICK * f;
@@ -734,9 +775,15 @@ impl Worker {
                 .out
                 .next_local(codec.payload_type, FRAME_SAMPLES as u32, at);
             let payload = frame.payload;
-            self.batch.push_with(to, HEADER_LEN + payload.len(), |b| {
+            let len = HEADER_LEN + payload.len();
+            let srtp = &mut leg.srtp;
+            self.batch.push_with(to, len + overhead, |b| {
                 header.write(b);
-                b[HEADER_LEN..].copy_from_slice(payload);
+                b[HEADER_LEN..len].copy_from_slice(payload);
+                if let Some(s) = srtp {
+                    // Cannot fail: a whole header and room for the tag.
+                    let _ = s.outbound.protect_rtp(b, len);
+                }
             });
             leg.out.count_sent(payload.len());
         }

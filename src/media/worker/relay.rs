@@ -3,14 +3,35 @@
 //! packet rewritten in the receive buffer and sent on at once
 //! ([`super::super::bridge`]), with no copy and no allocation.
 
+use std::ops::Range;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use super::super::bridge::Relay;
+use super::super::leg::Leg;
 use super::super::leg::{LegId, Received};
 use super::super::net::send_one;
+use super::super::net::MAX_DATAGRAM;
 use super::super::readiness::SocketWaker;
-use super::{pair, MediaEvent, Packet, Slot, Worker};
+use super::super::srtp::MAX_RTP_OVERHEAD;
+use super::{pair, MediaEvent, Packet, Slot, Worker, WorkerReport};
+
+/// Sends `buf[range]`, a packet rewritten into `dst`'s stream, to `dst`'s
+/// peer: protected first when `dst` is keyed, in the room after the range.
+fn send_relayed(dst: &mut Leg, buf: &mut [u8], range: Range<usize>, report: &mut WorkerReport) {
+    let (true, Some(to)) = (dst.config.direction.sends(), dst.latch.remote()) else {
+        report.relay_dropped += 1;
+        return;
+    };
+    let Ok(len) = dst.protect_rtp(&mut buf[range.start..], range.len()) else {
+        report.relay_dropped += 1;
+        return;
+    };
+    match send_one(dst.fd, &buf[range.start..range.start + len], &to) {
+        Ok(()) => report.relayed += 1,
+        Err(_) => report.send_errors += 1,
+    }
+}
 
 impl Worker {
     pub(super) fn bridge(&mut self, a: LegId, b: LegId) {
@@ -87,13 +108,18 @@ impl Worker {
         };
         let dst = &mut self.legs[ph as usize][k];
         match relay.rewrite(&mut p.data, &mut dst.out, now) {
-            Ok(range) => match (dst.config.direction.sends(), dst.latch.remote()) {
-                (true, Some(to)) => match send_one(dst.fd, &p.data[range], &to) {
-                    Ok(()) => self.report.relayed += 1,
-                    Err(_) => self.report.send_errors += 1,
-                },
-                _ => self.report.relay_dropped += 1,
-            },
+            Ok(range) if dst.srtp.is_some() => {
+                // The hub's packet has no room for a tag: protect a copy.
+                let mut copy = [0u8; MAX_DATAGRAM];
+                match copy.get_mut(..range.len()) {
+                    Some(c) if range.len() + MAX_RTP_OVERHEAD <= MAX_DATAGRAM => {
+                        c.copy_from_slice(&p.data[range.clone()]);
+                        send_relayed(dst, &mut copy, 0..range.len(), &mut self.report);
+                    }
+                    _ => self.report.relay_dropped += 1,
+                }
+            }
+            Ok(range) => send_relayed(dst, &mut p.data, range, &mut self.report),
             Err(_) => self.report.relay_dropped += 1,
         }
     }
@@ -165,10 +191,18 @@ impl Worker {
                 break;
             }
             for k in 0..n {
-                let Some((buf, from)) = self.recv.get_mut(k) else {
+                let Some((full, len, from)) = self.recv.get_full_mut(k) else {
                     continue;
                 };
                 let leg = &mut self.legs[s.0 as usize][s.1];
+                let len = match leg.unprotect(&mut full[..len]) {
+                    Ok(len) => len,
+                    Err(e) => {
+                        self.report.srtp_refused(e);
+                        continue;
+                    }
+                };
+                let buf = &mut full[..len];
                 let got = leg.receive(buf, from, now);
                 if got == Received::Rtcp {
                     self.report.rtcp_received += 1;
@@ -197,19 +231,14 @@ impl Worker {
                         continue;
                     };
                     let Some(&j) = self.index.get(&peer) else {
-                        self.relay_to_hub(s, peer, k, now);
+                        self.relay_to_hub(s, peer, k, len, now);
                         continue;
                     };
                     let (src, dst) = pair(&mut self.legs, s, j);
                     let relay = &mut src.peer.as_mut().expect("bridged").1;
-                    match relay.rewrite(buf, &mut dst.out, now) {
-                        Ok(range) => match (dst.config.direction.sends(), dst.latch.remote()) {
-                            (true, Some(to)) => match send_one(dst.fd, &buf[range], &to) {
-                                Ok(()) => self.report.relayed += 1,
-                                Err(_) => self.report.send_errors += 1,
-                            },
-                            _ => self.report.relay_dropped += 1,
-                        },
+                    match relay.rewrite(&mut full[..len], &mut dst.out, now) {
+                        // The rest of the receive buffer is room for a tag.
+                        Ok(range) => send_relayed(dst, full, range, &mut self.report),
                         Err(_) => self.report.relay_dropped += 1,
                     }
                 }
@@ -219,14 +248,16 @@ impl Worker {
     }
 
     /// Relays the `k`th received datagram of leg `s` to the browser leg `peer`.
-    fn relay_to_hub(&mut self, s: Slot, peer: LegId, k: usize, now: Instant) {
+    /// `len` is its length once unprotected.
+    fn relay_to_hub(&mut self, s: Slot, peer: LegId, k: usize, len: usize, now: Instant) {
         let Some(ext) = self.externals.get_mut(&peer) else {
             self.report.relay_dropped += 1;
             return;
         };
-        let Some((buf, _)) = self.recv.get_mut(k) else {
+        let Some((full, _, _)) = self.recv.get_full_mut(k) else {
             return;
         };
+        let buf = &mut full[..len];
         let src = &mut self.legs[s.0 as usize][s.1];
         let relay = &mut src.peer.as_mut().expect("bridged").1;
         match relay.rewrite(buf, &mut ext.out, now) {
