@@ -11,6 +11,10 @@
 //! - `record BRIDGES [secs]`: the same with every bridge recorded (stereo WAV
 //!   files in a temporary folder); the difference from `relay` is the worker's
 //!   cost of recording (the writer thread's is not in it).
+//! - `relay-srtp BRIDGES [secs]`: `relay` with both legs of every bridge keyed
+//!   (SRTP, AES_CM_128_HMAC_SHA1_80): each packet is authenticated and
+//!   decrypted on arrival and encrypted and tagged on its way out. The peers'
+//!   own protection runs on their thread, outside the figure.
 //! - `monitor BRIDGES [secs]`: the same bridges, each with a supervisor leg
 //!   (PCMU, sending too) mixed in barge mode: every party's audio is decoded,
 //!   summed and encoded on the pacing clock instead of relayed. Compare the
@@ -33,6 +37,7 @@ use switchboard::media::net::RecvBatch;
 use switchboard::media::ports::{bind_rtp, PortPool};
 use switchboard::media::rtp::RtpHeader;
 use switchboard::media::source::MediaLibrary;
+use switchboard::media::srtp::{Context, MasterKey, SrtpParams, Suite};
 use switchboard::media::worker::{Command, MediaWorker, MonitorMode, WorkerReport};
 use tokio::sync::mpsc;
 
@@ -166,6 +171,7 @@ enum Bridged {
     Relay,
     Record,
     Monitor,
+    Srtp,
 }
 
 fn relay(bridges: usize, secs: u64, kind: Bridged) {
@@ -178,7 +184,7 @@ fn relay(bridges: usize, secs: u64, kind: Bridged) {
     let w = worker_thread();
     let folder = tempfile::tempdir().unwrap();
     // Each bridge: a caller peer (PCMU) and an agent peer (PCMA), each with its leg.
-    let mut peers: Vec<(UdpSocket, SocketAddr, u8)> = Vec::new();
+    let mut peers: Vec<(UdpSocket, SocketAddr, u8, Option<Context>)> = Vec::new();
     for b in 0..bridges as u64 {
         let mut legs = [0u64; 2];
         for (side, (law, pt)) in [(Law::Mu, 0u8), (Law::A, 8u8)].into_iter().enumerate() {
@@ -187,7 +193,17 @@ fn relay(bridges: usize, secs: u64, kind: Bridged) {
             let (socket, lease) = bind_rtp(&pool, "127.0.0.1".parse().unwrap()).expect("ports");
             let leg_addr = socket.local_addr().unwrap();
             let id = b * 2 + side as u64;
-            let config = LegConfig::new(law, pt, Some(101), Some(peer.local_addr().unwrap()));
+            let mut config = LegConfig::new(law, pt, Some(101), Some(peer.local_addr().unwrap()));
+            let mut keyed = None;
+            if kind == Bridged::Srtp {
+                let params = SrtpParams {
+                    suite: Suite::AesCm128HmacSha1_80,
+                    local: MasterKey::random(),
+                    remote: MasterKey::random(),
+                };
+                config.srtp = Some(params);
+                keyed = Some(Context::new(params.suite, &params.remote));
+            }
             rt.block_on(w.send(Command::AddLeg {
                 id,
                 socket,
@@ -196,7 +212,7 @@ fn relay(bridges: usize, secs: u64, kind: Bridged) {
             }))
             .unwrap();
             legs[side] = id;
-            peers.push((peer, leg_addr, pt));
+            peers.push((peer, leg_addr, pt, keyed));
         }
         rt.block_on(w.send(Command::Bridge {
             a: legs[0],
@@ -217,7 +233,7 @@ fn relay(bridges: usize, secs: u64, kind: Bridged) {
                 config,
             }))
             .unwrap();
-            peers.push((peer, leg_addr, 0));
+            peers.push((peer, leg_addr, 0, None));
             rt.block_on(w.send(Command::Monitor {
                 caller: legs[0],
                 agent: legs[1],
@@ -241,13 +257,14 @@ fn relay(bridges: usize, secs: u64, kind: Bridged) {
     let got = Arc::new(AtomicU64::new(0));
     let (s2, g2) = (stop.clone(), got.clone());
     let sender = std::thread::spawn(move || {
-        let mut pkt = [0x55u8; 172];
+        let mut peers = peers;
+        let mut pkt = [0x55u8; 200];
         let mut rb = RecvBatch::new(8);
         let start = Instant::now();
         let mut k: u32 = 0;
         while !s2.load(Ordering::Relaxed) {
             let period = start + Duration::from_millis(20) * k;
-            for (i, (peer, leg, pt)) in peers.iter().enumerate() {
+            for (i, (peer, leg, pt, keyed)) in peers.iter_mut().enumerate() {
                 RtpHeader {
                     marker: false,
                     payload_type: *pt,
@@ -256,7 +273,12 @@ fn relay(bridges: usize, secs: u64, kind: Bridged) {
                     ssrc: i as u32,
                 }
                 .write(&mut pkt);
-                let _ = peer.send_to(&pkt, leg);
+                pkt[12..172].fill(0x55);
+                let len = match keyed {
+                    Some(c) => c.protect_rtp(&mut pkt, 172).unwrap(),
+                    None => 172,
+                };
+                let _ = peer.send_to(&pkt[..len], *leg);
                 if let Ok(n) = rb.recv(peer.as_raw_fd()) {
                     g2.fetch_add(n as u64, Ordering::Relaxed);
                 }
@@ -276,6 +298,7 @@ fn relay(bridges: usize, secs: u64, kind: Bridged) {
         Bridged::Relay => "relay",
         Bridged::Record => "record",
         Bridged::Monitor => "monitor",
+        Bridged::Srtp => "relay-srtp",
     };
     print(&format!("{label} bridges={bridges}"), &r0, &r1, wall);
     if record {
@@ -380,6 +403,7 @@ fn main() {
         Some("relay") => relay(num(1, 500) as usize, num(2, 10), Bridged::Relay),
         Some("record") => relay(num(1, 500) as usize, num(2, 10), Bridged::Record),
         Some("monitor") => relay(num(1, 500) as usize, num(2, 10), Bridged::Monitor),
+        Some("relay-srtp") => relay(num(1, 500) as usize, num(2, 10), Bridged::Srtp),
         Some("baseline") => baseline(num(1, 5000) as usize, num(2, 10)),
         _ => {
             baseline(5000, 10);
@@ -388,6 +412,7 @@ fn main() {
             relay(500, 10, Bridged::Relay);
             relay(500, 10, Bridged::Record);
             relay(500, 10, Bridged::Monitor);
+            relay(500, 10, Bridged::Srtp);
         }
     }
 }

@@ -178,6 +178,10 @@ pub struct MediaConfig {
     /// Where call recordings are written; unset, a `recordings` folder next to
     /// the SQLite database file ([`Config::recordings_dir`]).
     pub recordings_dir: Option<PathBuf>,
+    /// SRTP with SDES keys towards desk phones: `accept` answers an SRTP
+    /// offer with SRTP and offers plain RTP; `require` offers only SRTP to
+    /// agents' and supervisors' phones. Trunks are always answered in kind.
+    pub srtp: crate::media::sdp::SrtpMode,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -344,6 +348,7 @@ impl Default for MediaConfig {
             realtime: false,
             webrtc_port: None,
             recordings_dir: None,
+            srtp: Default::default(),
         }
     }
 }

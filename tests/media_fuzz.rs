@@ -11,7 +11,8 @@ use switchboard::media::g711::Law;
 use switchboard::media::latch::LatchPolicy;
 use switchboard::media::rtcp::parse_compound;
 use switchboard::media::rtp::{OutStream, RtpPacket};
-use switchboard::media::sdp::{answer, parse, Direction, LocalMedia};
+use switchboard::media::sdp::{answer, parse, Direction, LocalMedia, LocalSrtp, SrtpMode};
+use switchboard::media::srtp::{Context, MasterKey, Suite};
 use switchboard::media::stats::ReceiveStats;
 
 proptest! {
@@ -43,6 +44,19 @@ proptest! {
     }
 
     #[test]
+    fn srtp_unprotect_takes_anything_and_accepts_nothing_forged(mut data in proptest::collection::vec(any::<u8>(), 0..300)) {
+        let key = MasterKey::random();
+        if !data.is_empty() {
+            data[0] = (data[0] & 0x3f) | 0x80; // mostly version 2
+        }
+        for suite in [Suite::AesCm128HmacSha1_80, Suite::AesCm128HmacSha1_32] {
+            let mut rx = Context::new(suite, &key);
+            prop_assert!(rx.unprotect_rtp(&mut data.clone()).is_err());
+            prop_assert!(rx.unprotect_rtcp(&mut data.clone()).is_err());
+        }
+    }
+
+    #[test]
     fn telephone_events_and_stats_take_anything(
         packets in proptest::collection::vec((any::<u16>(), any::<u32>(), proptest::collection::vec(any::<u8>(), 0..8)), 0..50)
     ) {
@@ -66,6 +80,7 @@ proptest! {
             port: 4000,
             laws: vec![Law::Mu, Law::A],
             telephone_event: true,
+            srtp: Some(LocalSrtp { key: MasterKey::random(), mode: SrtpMode::Accept }),
         };
         let joined = format!("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\n{}\r\n", lines.join("\r\n"));
         for t in [text.as_str(), joined.as_str()] {

@@ -133,6 +133,8 @@ async fn render_media(workers: &[crate::media::worker::MediaWorker], out: &mut S
         ("media_recording_errors_total", total.recording_errors),
         ("media_mixes", total.mixes as u64),
         ("media_mixed_frames_total", total.mixed_frames),
+        ("media_srtp_auth_failures_total", total.srtp_auth_failures),
+        ("media_srtp_replays_total", total.srtp_replays),
     ] {
         let _ = writeln!(out, "switchboard_{name} {value}");
     }

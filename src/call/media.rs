@@ -4,6 +4,11 @@
 //! G.711 law the trunk allows, telephone-event when offered); an agent's leg
 //! is opened before ringing, with our offer, on the caller's worker so the two
 //! can be bridged. The SDP carries the address the peer reaches us at.
+//!
+//! SRTP (SDES, RFC 4568): an offer in `RTP/SAVP` is answered with SRTP under a
+//! fresh key of ours, from trunks and phones alike; the legs we offer to desk
+//! phones (agents, supervisors) are `RTP/SAVP` when `media.srtp` is `require`.
+//! Browser legs have DTLS-SRTP of their own.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -13,8 +18,9 @@ use crate::media::engine::OpenedLeg;
 use crate::media::g711::Law;
 use crate::media::latch::LatchPolicy;
 use crate::media::leg::{LegConfig, LegId};
-use crate::media::sdp::{self, Direction, LocalMedia, Negotiated, Origin};
+use crate::media::sdp::{self, Direction, LocalMedia, LocalSrtp, Negotiated, Origin, SrtpMode};
 use crate::media::source::MediaSource;
+use crate::media::srtp::MasterKey;
 use crate::media::worker::Command;
 use crate::sip::peer::Peer;
 
@@ -57,6 +63,14 @@ fn media_ip(s: &Services, peer: &Peer) -> IpAddr {
     }
 }
 
+/// Our SDES side: a fresh key per leg.
+fn local_srtp(mode: SrtpMode) -> Option<LocalSrtp> {
+    Some(LocalSrtp {
+        key: MasterKey::random(),
+        mode,
+    })
+}
+
 fn new_origin() -> Origin {
     Origin {
         session_id: rand::random::<u32>() as u64,
@@ -91,6 +105,7 @@ impl MediaLeg {
             port: 0,
             laws: laws.to_vec(),
             telephone_event: true,
+            srtp: local_srtp(SrtpMode::Accept),
         };
         let negotiated = sdp::answer(&offer, &local, Direction::SendRecv)
             .map_err(|e| refused(e.sip_status(), e))?;
@@ -141,6 +156,7 @@ impl MediaLeg {
             port: s.media.hub().port(),
             laws: vec![opened.codec.law],
             telephone_event: opened.codec.telephone_event.is_some(),
+            srtp: None,
         };
         Ok((
             MediaLeg {
@@ -155,13 +171,36 @@ impl MediaLeg {
         ))
     }
 
-    /// Opens an agent leg on `worker` and writes our offer for it.
+    /// Opens a leg on `worker` and writes our offer for it, in plain RTP.
     pub fn offer(
         s: &Services,
         call: u64,
         worker: usize,
         laws: &[Law],
         signalling: &Peer,
+    ) -> Result<(MediaLeg, String), MediaRefusal> {
+        MediaLeg::offer_with(s, call, worker, laws, signalling, SrtpMode::Accept)
+    }
+
+    /// [`MediaLeg::offer`] for a desk phone (an agent's or a supervisor's):
+    /// SRTP as `media.srtp` says.
+    pub fn offer_to_phone(
+        s: &Services,
+        call: u64,
+        worker: usize,
+        laws: &[Law],
+        signalling: &Peer,
+    ) -> Result<(MediaLeg, String), MediaRefusal> {
+        MediaLeg::offer_with(s, call, worker, laws, signalling, s.settings.srtp)
+    }
+
+    fn offer_with(
+        s: &Services,
+        call: u64,
+        worker: usize,
+        laws: &[Law],
+        signalling: &Peer,
+        srtp: SrtpMode,
     ) -> Result<(MediaLeg, String), MediaRefusal> {
         let id = s.new_leg_id();
         let mut config = LegConfig::new(laws[0], laws[0].payload_type(), None, None);
@@ -177,6 +216,7 @@ impl MediaLeg {
             port,
             laws: laws.to_vec(),
             telephone_event: true,
+            srtp: local_srtp(srtp),
         };
         let mut origin = new_origin();
         let offer = sdp::write_offer(&local, Direction::SendRecv, &mut origin);
@@ -205,6 +245,7 @@ impl MediaLeg {
         if !n.rtcp_mux && !unmuxed && self.browser.is_none() {
             self.unmux_rtcp(s).await;
         }
+        self.rekey(s, &n).await;
         self.update(s, &n, true).await;
         Ok(())
     }
@@ -229,6 +270,13 @@ impl MediaLeg {
             },
         )
         .await;
+    }
+
+    /// Gives the leg the SRTP keys `n` agreed (or plain RTP), before it is
+    /// pointed at the peer; the worker keeps its contexts when they are the same.
+    async fn rekey(&self, s: &Services, n: &Negotiated) {
+        let srtp = n.srtp.map(|sdes| sdes.params);
+        self.command(s, Command::Rekey { id: self.id, srtp }).await;
     }
 
     /// Points the leg at what `n` agreed (address, direction, and the codec
@@ -274,6 +322,7 @@ impl MediaLeg {
             .map(|old| old.law != n.law || old.payload_type != n.payload_type)
             .unwrap_or(true);
         self.negotiated = Some(n);
+        self.rekey(s, &n).await;
         self.update(s, &n, codec_changed).await;
         let answer = sdp::write_answer(&parsed, &n, &self.local, &mut self.origin);
         let peer_direction = parsed
@@ -459,5 +508,6 @@ fn leg_config(n: &Negotiated, signalling: &Peer) -> LegConfig {
     config.latch = LatchPolicy::KnownPeer;
     config.direction = n.direction;
     config.rtcp_mux = n.rtcp_mux;
+    config.srtp = n.srtp.map(|sdes| sdes.params);
     config
 }

@@ -196,6 +196,8 @@ pub struct CallSettings {
     pub max_calls: usize,
     /// Where call recordings are written (`media.recordings_dir`).
     pub recordings_dir: std::path::PathBuf,
+    /// SRTP towards desk phones we call (`media.srtp`).
+    pub srtp: crate::media::sdp::SrtpMode,
 }
 
 /// Which task owns which call and media leg.

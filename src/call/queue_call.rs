@@ -595,7 +595,7 @@ impl QueueCall {
             Some(n) => vec![n.law, other_law(n.law)],
             None => vec![Law::Mu, Law::A],
         };
-        let opened = MediaLeg::offer(
+        let opened = MediaLeg::offer_to_phone(
             &s,
             self.task.0,
             self.caller.media.worker,

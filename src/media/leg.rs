@@ -3,7 +3,9 @@
 //! reception statistics (appendix A.1/A.8) and DTMF receivers (RFC 4733, in-band).
 //!
 //! [`Leg::receive`] judges and consumes one received datagram: the pure work the
-//! worker does for every packet, whether the leg is on hold or bridged.
+//! worker does for every packet, whether the leg is on hold or bridged. A leg
+//! keyed by SDES protects what it sends and unprotects what it receives
+//! ([`super::srtp`]); everything else in the worker sees plain RTP.
 
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{AsRawFd, RawFd};
@@ -23,6 +25,7 @@ use super::rtcp::{self, ReportBlock, SenderInfo};
 use super::rtp::{is_rtcp, OutStream, RtpPacket};
 use super::sdp::Direction;
 use super::source::FRAME_SAMPLES;
+use super::srtp::{SrtpError, SrtpParams, SrtpSession};
 use super::stats::{LegStats, ReceiveStats};
 
 /// Identifies a leg to its worker; chosen by the owner (the call), unique per worker.
@@ -47,6 +50,8 @@ pub struct LegConfig {
     /// Mean RTCP report interval (RFC 3550 section 6.2 minimum: 5 s); each
     /// interval is randomised to 0.5-1.5 times this (section 6.3.1).
     pub rtcp_interval: Duration,
+    /// SRTP keys agreed by SDES (RFC 4568); `None` for plain RTP.
+    pub srtp: Option<SrtpParams>,
 }
 
 impl LegConfig {
@@ -70,6 +75,7 @@ impl LegConfig {
             inband_dtmf: telephone_event.is_none(),
             rtcp_mux: false,
             rtcp_interval: Duration::from_secs(5),
+            srtp: None,
         }
     }
 }
@@ -139,6 +145,8 @@ pub(crate) struct Leg {
     pub inband: Option<Box<(InbandDetector, [i16; FRAME_SAMPLES])>>,
     /// The leg this one is bridged to, and the rewrite for packets going there.
     pub peer: Option<(LegId, Relay)>,
+    /// Both directions' SRTP contexts when the leg is keyed.
+    pub srtp: Option<Box<SrtpSession>>,
     pub rtcp_received: u64,
     /// Offset of this leg's first send from its tick, for lateness figures.
     pub anchor: Option<std::time::Duration>,
@@ -157,6 +165,7 @@ impl Leg {
         now: Instant,
     ) -> Leg {
         let out = OutStream::new(rand::random(), rand::random(), rand::random(), now);
+        let srtp = config.srtp.as_ref().map(|p| Box::new(SrtpSession::new(p)));
         Leg {
             id,
             fd: socket.get_ref().as_raw_fd(),
@@ -174,6 +183,7 @@ impl Leg {
             stats: ReceiveStats::default(),
             dtmf: EventReceiver::new(),
             peer: None,
+            srtp,
             rtcp_received: 0,
             anchor: None,
             next_rtcp: None,
@@ -195,6 +205,59 @@ impl Leg {
             self.out.source_changed();
         }
         self.config.direction = direction;
+    }
+
+    /// New SDES keys (a re-INVITE may change either side's key or the
+    /// suite, RFC 4568 section 7.1.4), or none: the contexts start afresh.
+    pub fn rekey(&mut self, srtp: Option<SrtpParams>) {
+        if srtp != self.config.srtp {
+            self.srtp = srtp.as_ref().map(|p| Box::new(SrtpSession::new(p)));
+            self.config.srtp = srtp;
+        }
+    }
+
+    /// Removes SRTP or SRTCP protection from a datagram received on the RTP
+    /// port, in place; returns the length of the plain packet left at its
+    /// start. A plain leg returns the datagram as it is.
+    pub fn unprotect(&mut self, buf: &mut [u8]) -> Result<usize, SrtpError> {
+        match &mut self.srtp {
+            None => Ok(buf.len()),
+            Some(s) if is_rtcp(buf) => s.inbound.unprotect_rtcp(buf),
+            Some(s) => s.inbound.unprotect_rtp(buf),
+        }
+    }
+
+    /// [`Leg::unprotect`] for a datagram from the RTCP port.
+    pub fn unprotect_rtcp(&mut self, buf: &mut [u8]) -> Result<usize, SrtpError> {
+        match &mut self.srtp {
+            None => Ok(buf.len()),
+            Some(s) => s.inbound.unprotect_rtcp(buf),
+        }
+    }
+
+    /// Protects the RTP packet `buf[..len]` when the leg is keyed; returns the
+    /// length to send (`buf` needs [`super::srtp::MAX_RTP_OVERHEAD`] to spare).
+    pub fn protect_rtp(&mut self, buf: &mut [u8], len: usize) -> Result<usize, SrtpError> {
+        match &mut self.srtp {
+            None => Ok(len),
+            Some(s) => s.outbound.protect_rtp(buf, len),
+        }
+    }
+
+    /// Protects the RTCP packet `buf[..len]` when the leg is keyed (`buf`
+    /// needs [`super::srtp::RTCP_OVERHEAD`] to spare).
+    pub fn protect_rtcp(&mut self, buf: &mut [u8], len: usize) -> Result<usize, SrtpError> {
+        match &mut self.srtp {
+            None => Ok(len),
+            Some(s) => s.outbound.protect_rtcp(buf, len),
+        }
+    }
+
+    /// What protection adds to each RTP packet this leg sends.
+    pub fn rtp_overhead(&self) -> usize {
+        self.srtp
+            .as_ref()
+            .map_or(0, |s| s.outbound.suite().rtp_tag_len())
     }
 
     /// Gives the leg its RTCP socket (port+1) for a peer without rtcp-mux;

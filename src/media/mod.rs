@@ -30,6 +30,7 @@ pub mod rtcp;
 pub mod rtp;
 pub mod sdp;
 pub mod source;
+pub mod srtp;
 pub mod stats;
 pub mod webrtc;
 pub mod worker;

@@ -367,6 +367,16 @@ impl RecvBatch {
         Some((&mut self.bufs[i][..self.lens[i]], from))
     }
 
+    /// [`Self::get_mut`] with the whole buffer the datagram was read into
+    /// (its length apart), for a rewrite that grows it (an SRTP tag).
+    pub fn get_full_mut(&mut self, i: usize) -> Option<(&mut [u8], usize, SocketAddr)> {
+        if i >= self.count {
+            return None;
+        }
+        let from = from_sockaddr(&self.addrs[i])?;
+        Some((&mut self.bufs[i][..], self.lens[i], from))
+    }
+
     pub fn count(&self) -> usize {
         self.count
     }

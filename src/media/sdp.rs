@@ -10,6 +10,12 @@
 //! offered, so the codec never changes under a running leg. When nothing matches,
 //! [`SdpError::sip_status`] gives the 488 the caller should see; so does a
 //! stream whose address is broadcast or multicast (we send only to one party).
+//!
+//! SRTP keyed by SDES (RFC 4568): an `RTP/SAVP` stream carries `a=crypto` lines
+//! (parsed here from the text, as `webrtc-sdp` does not keep them). An SRTP
+//! offer is answered with the first suite we support and a fresh key of ours;
+//! a plain offer is answered plainly unless [`SrtpMode::Require`] says no; an
+//! SRTP offer with no suite we support gets 488 (section 7.1.2 of RFC 4568).
 
 use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
@@ -18,6 +24,7 @@ use webrtc_sdp::attribute_type::SdpAttribute;
 use webrtc_sdp::media_type::SdpFormatList;
 
 use super::g711::Law;
+use super::srtp::{MasterKey, SrtpParams, Suite};
 
 /// Media direction (RFC 3264 section 5.1), as seen by the side that wrote it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -77,6 +84,10 @@ pub enum SdpError {
     NoCommonCodec { offered: String },
     #[error("media address {0} is broadcast or multicast: not a party to send to")]
     UnusableAddress(IpAddr),
+    #[error("RTP/SAVP without an a=crypto suite we support (AES_CM_128_HMAC_SHA1_80/32)")]
+    NoCommonCrypto,
+    #[error("plain RTP where SRTP is required")]
+    SrtpRequired,
 }
 
 impl SdpError {
@@ -84,9 +95,11 @@ impl SdpError {
     pub fn sip_status(&self) -> u16 {
         match self {
             SdpError::Malformed(_) => 400,
-            SdpError::NoAudio | SdpError::NoCommonCodec { .. } | SdpError::UnusableAddress(_) => {
-                488
-            }
+            SdpError::NoAudio
+            | SdpError::NoCommonCodec { .. }
+            | SdpError::UnusableAddress(_)
+            | SdpError::NoCommonCrypto
+            | SdpError::SrtpRequired => 488,
         }
     }
 }
@@ -109,6 +122,39 @@ pub struct MediaLine {
     pub direction: Direction,
     /// `a=rtcp-mux`: RTCP shares the RTP port (RFC 5761 section 5.1.1).
     pub rtcp_mux: bool,
+    /// The `a=crypto` lines we can use, in the writer's order (RFC 4568
+    /// section 9.1); lines with a suite, key or parameter we do not support
+    /// (MKI, session parameters) are left out.
+    pub crypto: Vec<Crypto>,
+}
+
+/// One usable `a=crypto:<tag> <suite> inline:<key||salt>[|lifetime]` line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Crypto {
+    pub tag: u32,
+    pub suite: Suite,
+    pub key: MasterKey,
+}
+
+impl Crypto {
+    /// Reads the value after `a=crypto:`; `None` for what we cannot use.
+    pub fn parse(value: &str) -> Option<Crypto> {
+        let mut fields = value.split_whitespace();
+        let tag = fields.next()?.parse().ok()?;
+        let suite = Suite::from_name(fields.next()?)?;
+        // One key parameter and no session parameters (RFC 4568 section 6.3).
+        let key_params = fields.next()?;
+        if fields.next().is_some() || key_params.contains(';') {
+            return None;
+        }
+        let mut parts = key_params.strip_prefix("inline:")?.split('|');
+        let key = MasterKey::from_base64(parts.next()?)?;
+        // A lifetime may follow; an MKI (`n:len`) would change the packet layout.
+        if parts.any(|p| p.contains(':')) {
+            return None;
+        }
+        Some(Crypto { tag, suite, key })
+    }
 }
 
 impl MediaLine {
@@ -126,7 +172,16 @@ impl MediaLine {
     }
 
     fn is_rtp_audio(&self) -> bool {
-        self.kind == "audio" && (self.proto == "RTP/AVP" || self.proto == "RTP/AVPF")
+        self.kind == "audio"
+            && matches!(
+                self.proto.as_str(),
+                "RTP/AVP" | "RTP/AVPF" | "RTP/SAVP" | "RTP/SAVPF"
+            )
+    }
+
+    /// The secure profile of RFC 3711 (`RTP/SAVP`, or `RTP/SAVPF` of RFC 5124).
+    pub fn is_srtp(&self) -> bool {
+        self.proto.starts_with("RTP/SAVP")
     }
 }
 
@@ -155,7 +210,7 @@ pub fn parse(text: &str) -> Result<SessionDesc, SdpError> {
     };
     let session_addr = ip_of(&session.connection).flatten();
     let session_dir = direction_of(&session.attribute);
-    let media = session
+    let mut media = session
         .media
         .iter()
         .map(|m| {
@@ -188,9 +243,11 @@ pub fn parse(text: &str) -> Result<SessionDesc, SdpError> {
                 ptime,
                 direction: direction_of(attrs).or(session_dir).unwrap_or_default(),
                 rtcp_mux: attrs.iter().any(|a| matches!(a, SdpAttribute::RtcpMux)),
+                crypto: Vec::new(),
             }
         })
         .collect::<Vec<MediaLine>>();
+    add_crypto(text, &mut media);
     // Media goes where the SDP says: a broadcast or multicast address would
     // turn one caller into a source of traffic at a whole network.
     if let Some(address) = media
@@ -202,6 +259,27 @@ pub fn parse(text: &str) -> Result<SessionDesc, SdpError> {
         return Err(SdpError::UnusableAddress(address));
     }
     Ok(SessionDesc { media })
+}
+
+/// Adds each media section's `a=crypto` lines (media level only, RFC 4568
+/// section 9.1), read from the text in the order of the `m=` lines.
+fn add_crypto(text: &str, media: &mut [MediaLine]) {
+    let mut section: Option<usize> = None;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with("m=") {
+            section = Some(section.map_or(0, |k| k + 1));
+        } else if let (Some(k), Some(value)) = (section, line.strip_prefix("a=crypto:")) {
+            match (media.get_mut(k), Crypto::parse(value)) {
+                (Some(m), Some(c)) => m.crypto.push(c),
+                (Some(_), None) => {
+                    let suite = value.split_whitespace().nth(1).unwrap_or("");
+                    tracing::debug!(suite, "a=crypto line we cannot use: ignored");
+                }
+                (None, _) => {}
+            }
+        }
+    }
 }
 
 /// Whether media may be sent to `address`: not the limited broadcast
@@ -232,6 +310,34 @@ pub struct LocalMedia {
     pub laws: Vec<Law>,
     /// Whether we accept RFC 4733 telephone-event.
     pub telephone_event: bool,
+    /// SRTP with SDES keys; `None` refuses SRTP offers (and never offers it).
+    pub srtp: Option<LocalSrtp>,
+}
+
+/// Our side of SDES: the key we send with, and whether plain RTP will do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalSrtp {
+    pub key: MasterKey,
+    pub mode: SrtpMode,
+}
+
+/// When a leg uses SRTP (`media.srtp` in the configuration, for desk phones).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SrtpMode {
+    /// SRTP offers are answered with SRTP and plain ones plainly; our offers
+    /// are plain RTP.
+    #[default]
+    Accept,
+    /// Our offers are `RTP/SAVP`; a plain offer or answer is refused (488).
+    Require,
+}
+
+/// The SDES agreement of a leg: the peer's tag (echoed in our answer) and the keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sdes {
+    pub tag: u32,
+    pub params: SrtpParams,
 }
 
 /// The `o=` line's session id and version; the version goes up with every
@@ -260,6 +366,8 @@ pub struct Negotiated {
     pub direction: Direction,
     /// RTCP travels on the RTP port (both sides said `a=rtcp-mux`).
     pub rtcp_mux: bool,
+    /// SRTP, when the stream is `RTP/SAVP`.
+    pub srtp: Option<Sdes>,
 }
 
 /// The telephone-event payload type we use in our own offers.
@@ -308,7 +416,59 @@ fn choose(m: &MediaLine, idx: usize, laws: &[Law], te: bool) -> Result<Negotiate
         remote_ptime: m.ptime.unwrap_or(20),
         direction: Direction::SendRecv,
         rtcp_mux: m.rtcp_mux,
+        srtp: None,
     })
+}
+
+/// The SDES agreement for stream `m` under `local`: `None` for plain RTP, an
+/// error when the stream's profile and our mode do not fit. `offered` is the
+/// crypto we offered, when `m` is an answer to it (its tag and suite must be ours).
+fn agree_srtp(
+    m: &MediaLine,
+    local: &LocalMedia,
+    offered: Option<Crypto>,
+) -> Result<Option<Sdes>, SdpError> {
+    match (m.is_srtp(), local.srtp) {
+        (
+            false,
+            Some(LocalSrtp {
+                mode: SrtpMode::Require,
+                ..
+            }),
+        ) => Err(SdpError::SrtpRequired),
+        (false, _) => Ok(None),
+        (true, None) => Err(SdpError::NoCommonCrypto),
+        (true, Some(ours)) => {
+            let chosen = m
+                .crypto
+                .iter()
+                .find(|c| offered.is_none_or(|o| o.tag == c.tag && o.suite == c.suite))
+                .ok_or(SdpError::NoCommonCrypto)?;
+            Ok(Some(Sdes {
+                tag: chosen.tag,
+                params: SrtpParams {
+                    suite: chosen.suite,
+                    local: ours.key,
+                    remote: chosen.key,
+                },
+            }))
+        }
+    }
+}
+
+/// The crypto line of our offers: tag 1, the 80-bit tag suite, our key.
+fn offered_crypto(local: &LocalMedia) -> Option<Crypto> {
+    match local.srtp {
+        Some(LocalSrtp {
+            key,
+            mode: SrtpMode::Require,
+        }) => Some(Crypto {
+            tag: 1,
+            suite: Suite::AesCm128HmacSha1_80,
+            key,
+        }),
+        _ => None,
+    }
 }
 
 /// Negotiates an answer to `offer`: the first RTP audio stream with a non-zero port
@@ -324,9 +484,12 @@ pub fn answer(
         if !m.is_rtp_audio() || m.port == 0 {
             continue;
         }
-        match choose(m, i, &local.laws, local.telephone_event) {
-            Ok(mut n) => {
+        let chosen = choose(m, i, &local.laws, local.telephone_event)
+            .and_then(|n| Ok((n, agree_srtp(m, local, None)?)));
+        match chosen {
+            Ok((mut n, srtp)) => {
                 n.direction = m.direction.answer(wanted);
+                n.srtp = srtp;
                 return Ok(n);
             }
             Err(e) => {
@@ -350,6 +513,12 @@ pub fn accept_answer(
         .find(|(_, m)| m.is_rtp_audio() && m.port != 0)
         .ok_or(SdpError::NoAudio)?;
     let mut n = choose(m, i, &local.laws, local.telephone_event)?;
+    n.srtp = match offered_crypto(local) {
+        Some(ours) => agree_srtp(m, local, Some(ours))?,
+        // We offered plain RTP: an answer may not switch profile (RFC 3264 6).
+        None if m.is_srtp() => return Err(SdpError::NoCommonCrypto),
+        None => None,
+    };
     // Our direction is what we offered, limited by what the answerer agreed to.
     n.direction = Direction::from_flags(
         offered.sends() && m.direction.receives(),
@@ -373,15 +542,25 @@ fn header(out: &mut String, local: &LocalMedia, origin: &mut Origin) {
     );
 }
 
-fn audio_section(
-    out: &mut String,
+/// What an audio `m=` section says besides its codecs.
+struct Section<'a> {
     port: u16,
-    proto: &str,
-    codecs: &[(Law, u8)],
+    proto: &'a str,
     te: Option<u8>,
     dir: Direction,
     rtcp_mux: bool,
-) {
+    crypto: Option<Crypto>,
+}
+
+fn audio_section(out: &mut String, codecs: &[(Law, u8)], section: Section<'_>) {
+    let Section {
+        port,
+        proto,
+        te,
+        dir,
+        rtcp_mux,
+        crypto,
+    } = section;
     let _ = write!(out, "m=audio {port} {proto}");
     for (_, pt) in codecs {
         let _ = write!(out, " {pt}");
@@ -403,6 +582,15 @@ fn audio_section(
     if rtcp_mux {
         out.push_str("a=rtcp-mux\r\n");
     }
+    if let Some(c) = crypto {
+        let _ = write!(
+            out,
+            "a=crypto:{} {} inline:{}\r\n",
+            c.tag,
+            c.suite.name(),
+            c.key.to_base64()
+        );
+    }
 }
 
 /// Writes the answer for `neg` (from [`answer`]): the same `m=` lines in the same
@@ -418,14 +606,22 @@ pub fn write_answer(
     for (i, m) in offer.media.iter().enumerate() {
         if i == neg.media_index {
             let codecs = [(neg.law, neg.payload_type)];
+            let crypto = neg.srtp.map(|s| Crypto {
+                tag: s.tag,
+                suite: s.params.suite,
+                key: s.params.local,
+            });
             audio_section(
                 &mut out,
-                local.port,
-                &m.proto,
                 &codecs,
-                neg.telephone_event,
-                neg.direction,
-                neg.rtcp_mux,
+                Section {
+                    port: local.port,
+                    proto: &m.proto,
+                    te: neg.telephone_event,
+                    dir: neg.direction,
+                    rtcp_mux: neg.rtcp_mux,
+                    crypto,
+                },
             );
         } else {
             let _ = write!(
@@ -441,14 +637,29 @@ pub fn write_answer(
 }
 
 /// Writes an offer of our laws (static payload types), telephone-event, and
-/// `a=rtcp-mux` (a peer that ignores it sends RTCP to port+1, which we leave unread).
+/// `a=rtcp-mux` (a peer that ignores it sends RTCP to port+1, which we leave unread);
+/// `RTP/SAVP` with our key when SRTP is required.
 pub fn write_offer(local: &LocalMedia, direction: Direction, origin: &mut Origin) -> String {
     let mut out = String::with_capacity(300);
     header(&mut out, local, origin);
     let codecs: Vec<(Law, u8)> = local.laws.iter().map(|l| (*l, l.payload_type())).collect();
     let te = local.telephone_event.then_some(OFFER_TELEPHONE_EVENT_PT);
+    let crypto = offered_crypto(local);
     audio_section(
-        &mut out, local.port, "RTP/AVP", &codecs, te, direction, true,
+        &mut out,
+        &codecs,
+        Section {
+            port: local.port,
+            proto: if crypto.is_some() {
+                "RTP/SAVP"
+            } else {
+                "RTP/AVP"
+            },
+            te,
+            dir: direction,
+            rtcp_mux: true,
+            crypto,
+        },
     );
     out
 }

@@ -8,6 +8,7 @@ fn local() -> LocalMedia {
         port: 20_000,
         laws: vec![Law::Mu, Law::A],
         telephone_event: true,
+        srtp: None,
     }
 }
 
@@ -76,11 +77,11 @@ fn nothing_in_common_is_a_488() {
         }
     );
     assert_eq!(e.sip_status(), 488);
-    // Video only, or SRTP only: no usable audio.
+    // Video, and SRTP audio without keys we can use: 488 too.
     let video = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n\
                  m=video 5000 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\nm=audio 4000 RTP/SAVP 0\r\n";
     let e = answer(&parse(video).unwrap(), &local(), Direction::SendRecv).unwrap_err();
-    assert_eq!((e.clone(), e.sip_status()), (SdpError::NoAudio, 488));
+    assert_eq!((e.clone(), e.sip_status()), (SdpError::NoCommonCrypto, 488));
     let bad = parse("v=0\r\nthis is not sdp").unwrap_err();
     assert_eq!(bad.sip_status(), 400);
 }
@@ -221,4 +222,146 @@ fn broadcast_and_multicast_media_addresses_are_a_488() {
         parse(&with("IN IP4 192.0.2.255", "")).is_ok(),
         "a directed .255 may be a host"
     );
+}
+
+// SRTP with SDES keys (RFC 4568).
+
+const RFC4568_KEY: &str = "PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR";
+
+fn phone_offer(proto: &str, crypto: &str) -> String {
+    format!(
+        "v=0\r\no=- 1 1 IN IP4 198.51.100.9\r\ns=-\r\nc=IN IP4 198.51.100.9\r\nt=0 0\r\n\
+m=audio 5004 {proto} 0 101\r\na=rtpmap:101 telephone-event/8000\r\n{crypto}a=sendrecv\r\n"
+    )
+}
+
+fn srtp_local(mode: SrtpMode) -> LocalMedia {
+    LocalMedia {
+        srtp: Some(LocalSrtp {
+            key: MasterKey::random(),
+            mode,
+        }),
+        ..local()
+    }
+}
+
+#[test]
+fn an_srtp_offer_is_answered_with_its_first_supported_suite_and_our_own_key() {
+    let offer = parse(&phone_offer(
+        "RTP/SAVP",
+        &format!(
+            "a=crypto:1 AES_256_CM_HMAC_SHA1_80 inline:{RFC4568_KEY}{RFC4568_KEY}\r\n\
+a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:{RFC4568_KEY}|2^20\r\n\
+a=crypto:3 AES_CM_128_HMAC_SHA1_80 inline:{RFC4568_KEY}\r\n"
+        ),
+    ))
+    .unwrap();
+    assert_eq!(
+        offer.media[0].crypto.len(),
+        2,
+        "the AES-256 line is left out"
+    );
+    let local = srtp_local(SrtpMode::Accept);
+    let n = answer(&offer, &local, Direction::SendRecv).unwrap();
+    let sdes = n.srtp.expect("SRTP agreed");
+    assert_eq!(
+        (sdes.tag, sdes.params.suite),
+        (2, Suite::AesCm128HmacSha1_32)
+    );
+    assert_eq!(
+        sdes.params.remote,
+        MasterKey::from_base64(RFC4568_KEY).unwrap()
+    );
+    let ours = local.srtp.unwrap().key;
+    assert_eq!(sdes.params.local, ours);
+    let text = write_answer(&offer, &n, &local, &mut origin());
+    assert!(text.contains("m=audio 20000 RTP/SAVP 0 101\r\n"), "{text}");
+    let line = format!(
+        "a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:{}\r\n",
+        ours.to_base64()
+    );
+    assert!(text.contains(&line), "{text}");
+    assert_eq!(text.matches("a=crypto").count(), 1);
+}
+
+#[test]
+fn a_plain_offer_is_answered_plainly_unless_srtp_is_required() {
+    let offer = parse(&phone_offer("RTP/AVP", "")).unwrap();
+    let n = answer(&offer, &srtp_local(SrtpMode::Accept), Direction::SendRecv).unwrap();
+    assert_eq!(n.srtp, None);
+    let text = write_answer(&offer, &n, &srtp_local(SrtpMode::Accept), &mut origin());
+    assert!(
+        text.contains("RTP/AVP") && !text.contains("a=crypto"),
+        "{text}"
+    );
+    let e = answer(&offer, &srtp_local(SrtpMode::Require), Direction::SendRecv).unwrap_err();
+    assert_eq!((e.clone(), e.sip_status()), (SdpError::SrtpRequired, 488));
+}
+
+#[test]
+fn an_srtp_offer_without_a_suite_we_support_gets_488() {
+    for crypto in [
+        "".to_owned(),
+        format!("a=crypto:1 AEAD_AES_128_GCM inline:{RFC4568_KEY}\r\n"),
+        // An MKI changes the packet layout; a short key is no key.
+        format!("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:{RFC4568_KEY}|2^20|1:4\r\n"),
+        "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:c2hvcnQ=\r\n".to_owned(),
+        format!("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:{RFC4568_KEY} KDR=1\r\n"),
+    ] {
+        let offer = parse(&phone_offer("RTP/SAVP", &crypto)).unwrap();
+        let e = answer(&offer, &srtp_local(SrtpMode::Accept), Direction::SendRecv).unwrap_err();
+        assert_eq!(
+            (e.clone(), e.sip_status()),
+            (SdpError::NoCommonCrypto, 488),
+            "{crypto}"
+        );
+    }
+    // Without SRTP configured at all, the same.
+    let good = format!("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:{RFC4568_KEY}\r\n");
+    let offer = parse(&phone_offer("RTP/SAVP", &good)).unwrap();
+    let e = answer(&offer, &local(), Direction::SendRecv).unwrap_err();
+    assert_eq!(e.sip_status(), 488);
+}
+
+#[test]
+fn a_required_offer_is_savp_and_its_answer_must_accept_our_crypto() {
+    let local = srtp_local(SrtpMode::Require);
+    let ours = local.srtp.unwrap().key;
+    let offer = write_offer(&local, Direction::SendRecv, &mut origin());
+    assert!(
+        offer.contains("m=audio 20000 RTP/SAVP 0 8 101\r\n"),
+        "{offer}"
+    );
+    let line = format!(
+        "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:{}\r\n",
+        ours.to_base64()
+    );
+    assert!(offer.contains(&line), "{offer}");
+    // Our own offer parses back with its crypto.
+    assert_eq!(parse(&offer).unwrap().media[0].crypto[0].key, ours);
+
+    let reply = |proto: &str, crypto: &str| parse(&phone_offer(proto, crypto)).unwrap();
+    let good = format!("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:{RFC4568_KEY}\r\n");
+    let n = accept_answer(&reply("RTP/SAVP", &good), &local, Direction::SendRecv).unwrap();
+    let sdes = n.srtp.unwrap();
+    assert_eq!(
+        (sdes.params.local, sdes.params.remote),
+        (ours, MasterKey::from_base64(RFC4568_KEY).unwrap())
+    );
+    let other_tag = good.replace("crypto:1", "crypto:7");
+    for (proto, crypto) in [
+        ("RTP/AVP", ""),
+        ("RTP/SAVP", ""),
+        ("RTP/SAVP", other_tag.as_str()),
+    ] {
+        let e = accept_answer(&reply(proto, crypto), &local, Direction::SendRecv).unwrap_err();
+        assert_eq!(e.sip_status(), 488, "{proto} {crypto}");
+    }
+    // A plain offer of ours is not answered with SRTP.
+    let e = accept_answer(
+        &reply("RTP/SAVP", &good),
+        &srtp_local(SrtpMode::Accept),
+        Direction::SendRecv,
+    );
+    assert_eq!(e, Err(SdpError::NoCommonCrypto));
 }

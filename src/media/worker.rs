@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use super::clock::PacingClock;
 pub use super::figures::set_realtime_priority;
 use super::figures::{bucket, percentile, thread_cpu, two_mut, LATENESS_BUCKETS};
-use super::readiness::{ReadyQueue, SocketWaker};
+use super::readiness::ReadyQueue;
 use std::task::{Context, Poll, Waker};
 
 use tokio::io::unix::AsyncFd;
@@ -44,8 +44,10 @@ use super::recorder::Recordings;
 use super::rtp::HEADER_LEN;
 use super::sdp::Direction;
 use super::source::{MediaSource, FRAME_SAMPLES};
+use super::srtp::RTCP_OVERHEAD;
 
 mod mix;
+mod relay;
 pub use super::mixer::MonitorMode;
 
 /// The pacing period: every playing leg gets one frame per period.
@@ -55,6 +57,8 @@ pub const TICK: Duration = Duration::from_millis(20);
 pub const PHASES: u32 = 4;
 /// At most this many frames are sent to catch up after a late tick.
 const MAX_CATCH_UP: u32 = 5;
+/// Room for one RTCP report we write (SR or RR, one block, SDES, BYE).
+const RTCP_BUF: usize = 128;
 
 /// What the owner of a leg (the call) asks of the worker.
 pub enum Command {
@@ -72,6 +76,11 @@ pub enum Command {
         remote: Option<SocketAddr>,
         direction: Direction,
         codec: Option<LegCodec>,
+    },
+    /// New SDES keys from a re-INVITE, or plain RTP from now on (`None`).
+    Rekey {
+        id: LegId,
+        srtp: Option<super::srtp::SrtpParams>,
     },
     /// The peer declined rtcp-mux (RFC 5761 section 5.1.3): RTCP moves to
     /// this socket (the port above the RTP port), or stops when there is none.
@@ -237,6 +246,10 @@ pub struct WorkerReport {
     /// Monitored calls being mixed now, and the frames their mixes sent.
     pub mixes: usize,
     pub mixed_frames: u64,
+    /// SRTP/SRTCP packets dropped because their tag did not authenticate
+    /// them (or they were too short to carry one), and as replays.
+    pub srtp_auth_failures: u64,
+    pub srtp_replays: u64,
 }
 
 impl WorkerReport {
@@ -260,6 +273,16 @@ impl WorkerReport {
         self.recording_errors += other.recording_errors;
         self.mixes += other.mixes;
         self.mixed_frames += other.mixed_frames;
+        self.srtp_auth_failures += other.srtp_auth_failures;
+        self.srtp_replays += other.srtp_replays;
+    }
+
+    /// Counts a received packet SRTP refused.
+    fn srtp_refused(&mut self, e: super::srtp::SrtpError) {
+        match e {
+            super::srtp::SrtpError::Replayed => self.srtp_replays += 1,
+            _ => self.srtp_auth_failures += 1,
+        }
     }
 }
 
@@ -482,6 +505,11 @@ impl Worker {
                     self.rebuild_relays(id);
                 }
             }
+            Command::Rekey { id, srtp } => {
+                if let Some(leg) = self.leg(id) {
+                    leg.rekey(srtp);
+                }
+            }
             Command::AttachRtcp { id, socket } => {
                 let registered = socket.and_then(|socket| {
                     let _ = socket.set_nonblocking(true);
@@ -558,8 +586,9 @@ impl Worker {
                 if let Some((p, i)) = self.index.remove(&id) {
                     let mut leg = self.legs[p as usize].swap_remove(i);
                     if let Some((fd, to)) = leg.rtcp_destination() {
-                        let mut buf = [0u8; 128];
-                        if let Some(n) = leg.write_rtcp(&mut buf, now, true) {
+                        let mut buf = [0u8; RTCP_BUF + RTCP_OVERHEAD];
+                        let written = leg.write_rtcp(&mut buf[..RTCP_BUF], now, true);
+                        if let Some(Ok(n)) = written.map(|n| leg.protect_rtcp(&mut buf, n)) {
                             if send_one(fd, &buf[..n], &to).is_ok() {
                                 self.report.rtcp_sent += 1;
                             }
@@ -606,249 +635,6 @@ impl Worker {
         self.index
             .get(&id)
             .map(|&(p, i)| &mut self.legs[p as usize][i])
-    }
-
-    fn bridge(&mut self, a: LegId, b: LegId) {
-        if self.externals.contains_key(&b) {
-            return self.bridge_external(a, b);
-        }
-        if self.externals.contains_key(&a) {
-            return self.bridge_external(b, a);
-        }
-        let (Some(&i), Some(&j)) = (self.index.get(&a), self.index.get(&b)) else {
-            return;
-        };
-        if i == j {
-            return;
-        }
-        self.unbridge(a);
-        self.unbridge(b);
-        let (la, lb) = pair(&mut self.legs, i, j);
-        la.peer = Some((
-            b,
-            super::bridge::Relay::new(la.config.codec, lb.config.codec),
-        ));
-        lb.peer = Some((
-            a,
-            super::bridge::Relay::new(lb.config.codec, la.config.codec),
-        ));
-        for leg in [la, lb] {
-            leg.out.source_changed();
-            let sw = SocketWaker::new(leg.id, self.ready.clone());
-            leg.ready_waker = Some((sw.clone(), Waker::from(sw)));
-        }
-        // Reading once registers each socket under its own waker (and relays what
-        // may already be waiting).
-        let now = Instant::now();
-        self.drain(i, now);
-        self.drain(j, now);
-    }
-
-    /// Bridges leg `a` to the browser leg `b` in the hub.
-    fn bridge_external(&mut self, a: LegId, b: LegId) {
-        let Some(&i) = self.index.get(&a) else {
-            return;
-        };
-        self.unbridge(a);
-        self.unbridge(b);
-        let ready = self.ready.clone();
-        let leg = &mut self.legs[i.0 as usize][i.1];
-        let Some(ext) = self.externals.get_mut(&b) else {
-            return;
-        };
-        leg.peer = Some((b, super::bridge::Relay::new(leg.config.codec, ext.codec)));
-        ext.peer = Some((a, super::bridge::Relay::new(ext.codec, leg.config.codec)));
-        ext.out.source_changed();
-        leg.out.source_changed();
-        let sw = SocketWaker::new(leg.id, ready);
-        leg.ready_waker = Some((sw.clone(), Waker::from(sw)));
-        self.drain(i, Instant::now());
-    }
-
-    /// A packet from a browser leg (decrypted by the hub): relayed to the leg it
-    /// is bridged to, as part of that leg's stream.
-    fn on_injected(&mut self, mut p: Packet, now: Instant) {
-        let Some(ext) = self.externals.get_mut(&p.leg) else {
-            self.report.relay_dropped += 1;
-            return;
-        };
-        if !self.recordings.is_empty() {
-            self.recordings.capture(p.leg, ext.codec, &p.data);
-        }
-        if !self.mixes.is_empty() && self.mixes.capture(p.leg, ext.codec, &p.data) {
-            return;
-        }
-        let Some((peer, relay)) = ext.peer.as_mut() else {
-            self.report.relay_dropped += 1;
-            return;
-        };
-        let Some(&(ph, k)) = self.index.get(peer) else {
-            self.report.relay_dropped += 1;
-            return;
-        };
-        let dst = &mut self.legs[ph as usize][k];
-        match relay.rewrite(&mut p.data, &mut dst.out, now) {
-            Ok(range) => match (dst.config.direction.sends(), dst.latch.remote()) {
-                (true, Some(to)) => match send_one(dst.fd, &p.data[range], &to) {
-                    Ok(()) => self.report.relayed += 1,
-                    Err(_) => self.report.send_errors += 1,
-                },
-                _ => self.report.relay_dropped += 1,
-            },
-            Err(_) => self.report.relay_dropped += 1,
-        }
-    }
-
-    /// Re-derives both rewrites of the bridge `id` is in, after a codec change.
-    fn rebuild_relays(&mut self, id: LegId) {
-        let Some(&a) = self.index.get(&id) else {
-            return;
-        };
-        let Some(peer) = self.legs[a.0 as usize][a.1].peer.as_ref().map(|(p, _)| *p) else {
-            return;
-        };
-        let Some(&b) = self.index.get(&peer) else {
-            return;
-        };
-        let (la, lb) = pair(&mut self.legs, a, b);
-        la.peer = Some((
-            peer,
-            super::bridge::Relay::new(la.config.codec, lb.config.codec),
-        ));
-        lb.peer = Some((
-            id,
-            super::bridge::Relay::new(lb.config.codec, la.config.codec),
-        ));
-    }
-
-    fn unbridge(&mut self, id: LegId) {
-        let peer = match self.externals.get_mut(&id) {
-            Some(ext) => ext.peer.take().map(|(p, _)| p),
-            None => self.leg(id).and_then(|l| l.peer.take()).map(|(p, _)| p),
-        };
-        let Some(peer) = peer else {
-            return;
-        };
-        for leg_id in [id, peer] {
-            if let Some(ext) = self.externals.get_mut(&leg_id) {
-                ext.peer = None;
-                continue;
-            }
-            if let Some(leg) = self.leg(leg_id) {
-                if let Some((sw, _)) = leg.ready_waker.take() {
-                    sw.deactivate();
-                }
-                leg.peer = None;
-                leg.out.source_changed();
-            }
-        }
-    }
-
-    /// Reads everything waiting on leg `i`; relays media when it is bridged.
-    fn drain(&mut self, s: Slot, now: Instant) {
-        let leg = &self.legs[s.0 as usize][s.1];
-        let (socket, fd) = (leg.socket.clone(), leg.fd);
-        // A bridged leg's socket stays registered under its own waker; a leg on
-        // hold is only looked at by the clock.
-        let waker = leg.ready_waker.as_ref().map(|(_, w)| w.clone());
-        let mut cx = Context::from_waker(waker.as_ref().unwrap_or(Waker::noop()));
-        // Ready only if the reactor saw a packet arrive: idle sockets cost no
-        // syscall. A short read empties the socket, so readiness is cleared then
-        // (an arrival after the read re-arms it) instead of by a read that fails.
-        while let Poll::Ready(Ok(mut guard)) = socket.poll_read_ready(&mut cx) {
-            let n = match self.recv.recv(fd) {
-                Ok(n) if n == self.recv.capacity() => n,
-                Ok(n) => {
-                    guard.clear_ready();
-                    n
-                }
-                Err(_) => {
-                    guard.clear_ready();
-                    break;
-                }
-            };
-            drop(guard);
-            if n == 0 {
-                break;
-            }
-            for k in 0..n {
-                let Some((buf, from)) = self.recv.get_mut(k) else {
-                    continue;
-                };
-                let leg = &mut self.legs[s.0 as usize][s.1];
-                let got = leg.receive(buf, from, now);
-                if got == Received::Rtcp {
-                    self.report.rtcp_received += 1;
-                }
-                if let Received::Media { latched_now } = got {
-                    // Recorded as received, before the relay rewrites it in place.
-                    if !self.recordings.is_empty() {
-                        self.recordings.capture(leg.id, leg.config.codec, buf);
-                    }
-                    if latched_now {
-                        let id = leg.id;
-                        if self
-                            .events
-                            .try_send(MediaEvent::Latched { leg: id, from })
-                            .is_err()
-                        {
-                            self.report.events_dropped += 1;
-                        }
-                    }
-                    let leg = &self.legs[s.0 as usize][s.1];
-                    if !self.mixes.is_empty() && self.mixes.capture(leg.id, leg.config.codec, buf) {
-                        continue;
-                    }
-                    let Some(peer) = self.legs[s.0 as usize][s.1].peer.as_ref().map(|(p, _)| *p)
-                    else {
-                        continue;
-                    };
-                    let Some(&j) = self.index.get(&peer) else {
-                        self.relay_to_hub(s, peer, k, now);
-                        continue;
-                    };
-                    let (src, dst) = pair(&mut self.legs, s, j);
-                    let relay = &mut src.peer.as_mut().expect("bridged").1;
-                    match relay.rewrite(buf, &mut dst.out, now) {
-                        Ok(range) => match (dst.config.direction.sends(), dst.latch.remote()) {
-                            (true, Some(to)) => match send_one(dst.fd, &buf[range], &to) {
-                                Ok(()) => self.report.relayed += 1,
-                                Err(_) => self.report.send_errors += 1,
-                            },
-                            _ => self.report.relay_dropped += 1,
-                        },
-                        Err(_) => self.report.relay_dropped += 1,
-                    }
-                }
-            }
-        }
-        self.flush_digits(s, now);
-    }
-
-    /// Relays the `k`th received datagram of leg `s` to the browser leg `peer`.
-    fn relay_to_hub(&mut self, s: Slot, peer: LegId, k: usize, now: Instant) {
-        let Some(ext) = self.externals.get_mut(&peer) else {
-            self.report.relay_dropped += 1;
-            return;
-        };
-        let Some((buf, _)) = self.recv.get_mut(k) else {
-            return;
-        };
-        let src = &mut self.legs[s.0 as usize][s.1];
-        let relay = &mut src.peer.as_mut().expect("bridged").1;
-        match relay.rewrite(buf, &mut ext.out, now) {
-            Ok(range) => {
-                let packet = Packet {
-                    leg: peer,
-                    data: buf[range].to_vec(),
-                };
-                match ext.hub.try_send(packet) {
-                    Ok(()) => self.report.relayed += 1,
-                    Err(_) => self.report.relay_dropped += 1,
-                }
-            }
-            Err(_) => self.report.relay_dropped += 1,
-        }
     }
 
     fn flush_digits(&mut self, s: Slot, now: Instant) {
@@ -909,8 +695,12 @@ impl Worker {
         let Some((fd, to)) = leg.rtcp_destination() else {
             return;
         };
-        let mut buf = [0u8; 128];
-        if let Some(n) = leg.write_rtcp(&mut buf, now, false) {
+        let mut buf = [0u8; RTCP_BUF + RTCP_OVERHEAD];
+        if let Some(n) = leg.write_rtcp(&mut buf[..RTCP_BUF], now, false) {
+            let Ok(n) = leg.protect_rtcp(&mut buf, n) else {
+                self.report.send_errors += 1;
+                return;
+            };
             match send_one(fd, &buf[..n], &to) {
                 Ok(()) => self.report.rtcp_sent += 1,
                 Err(_) => self.report.send_errors += 1,
@@ -944,7 +734,15 @@ impl Worker {
             drop(guard);
             for k in 0..n {
                 if let Some((buf, from)) = self.recv.get_mut(k) {
-                    let got = self.legs[s.0 as usize][s.1].receive_rtcp(buf, from, now);
+                    let leg = &mut self.legs[s.0 as usize][s.1];
+                    let len = match leg.unprotect_rtcp(buf) {
+                        Ok(len) => len,
+                        Err(e) => {
+                            self.report.srtp_refused(e);
+                            continue;
+                        }
+                    };
+                    let got = leg.receive_rtcp(&buf[..len], from, now);
                     if got == Received::Rtcp {
                         self.report.rtcp_received += 1;
                     }
@@ -963,6 +761,7 @@ impl Worker {
         }
         let Some(to) = leg.latch.remote() else { return };
         let codec = leg.config.codec;
+        let overhead = leg.rtp_overhead();
         self.batch.clear();
         for f in 0..due {
             let at = deadline + TICK * f;
@@ -976,9 +775,15 @@ impl Worker {
                 .out
                 .next_local(codec.payload_type, FRAME_SAMPLES as u32, at);
             let payload = frame.payload;
-            self.batch.push_with(to, HEADER_LEN + payload.len(), |b| {
+            let len = HEADER_LEN + payload.len();
+            let srtp = &mut leg.srtp;
+            self.batch.push_with(to, len + overhead, |b| {
                 header.write(b);
-                b[HEADER_LEN..].copy_from_slice(payload);
+                b[HEADER_LEN..len].copy_from_slice(payload);
+                if let Some(s) = srtp {
+                    // Cannot fail: a whole header and room for the tag.
+                    let _ = s.outbound.protect_rtp(b, len);
+                }
             });
             leg.out.count_sent(payload.len());
         }

@@ -399,6 +399,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             // Absolute, so records name the file wherever they are read.
             recordings_dir: std::path::absolute(config.recordings_dir())
                 .unwrap_or_else(|_| config.recordings_dir()),
+            srtp: config.media.srtp,
         },
         SipLocal::new(sip_udp, sip_tcp)
             .with_websocket(http_local)

@@ -31,6 +31,31 @@ impl Baresip {
         password: &str,
         hz: f64,
     ) -> Baresip {
+        Baresip::start_configured(server, name, user, password, hz, "")
+    }
+
+    /// A phone that takes calls only with SRTP keyed by SDES (baresip's
+    /// `srtp` module, `mediaenc=srtp-mand`: `RTP/SAVP` and `a=crypto`).
+    pub fn start_srtp(server: &TestServer, user: &str, password: &str) -> Baresip {
+        Baresip::start_configured(
+            server,
+            "baresip",
+            user,
+            password,
+            PHONE_TONE_HZ,
+            ";mediaenc=srtp-mand",
+        )
+    }
+
+    /// `account_params` go on the account line after the password.
+    fn start_configured(
+        server: &TestServer,
+        name: &str,
+        user: &str,
+        password: &str,
+        hz: f64,
+        account_params: &str,
+    ) -> Baresip {
         let dir = server.dir.path().join(name);
         std::fs::create_dir_all(dir.join("dumps")).unwrap();
         write_tone(&dir.join("tone.wav"), hz, 60);
@@ -49,6 +74,7 @@ impl Baresip {
              module aufile.so\n\
              module alsa.so\n\
              module sndfile.so\n\
+             module srtp.so\n\
              module_app account.so\n\
              snd_path {dumps}\n",
             sip = free_port(),
@@ -59,7 +85,7 @@ impl Baresip {
         std::fs::write(dir.join("config"), config).unwrap();
         // Auto answer, as a headset agent's phone is set up.
         let account = format!(
-            "<sip:{user}@{registrar}>;auth_pass={password};answermode=auto;regint=600\n",
+            "<sip:{user}@{registrar}>;auth_pass={password};answermode=auto{account_params};regint=600\n",
             registrar = server.udp
         );
         std::fs::write(dir.join("accounts"), account).unwrap();

@@ -254,7 +254,7 @@ impl QueueCall {
             Some(n) => vec![n.law, super::other_law(n.law)],
             None => vec![Law::Mu, Law::A],
         };
-        let (media, sdp) = MediaLeg::offer(
+        let (media, sdp) = MediaLeg::offer_to_phone(
             &s,
             self.task.0,
             self.caller.media.worker,

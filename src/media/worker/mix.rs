@@ -20,6 +20,7 @@ use super::super::mixer::{Mixer, MonitorMode, Party};
 use super::super::net::send_one;
 use super::super::rtp::{RtpPacket, HEADER_LEN};
 use super::super::source::FRAME_SAMPLES;
+use super::super::srtp::MAX_RTP_OVERHEAD;
 use super::{Packet, Worker, TICK};
 
 /// One monitored call.
@@ -153,7 +154,8 @@ impl Worker {
     /// Serves the mixes of `phase`: `due` periods from `deadline` on, one
     /// frame per party and period.
     pub(super) fn mix_tick(&mut self, phase: u8, deadline: Instant, due: u32) {
-        let mut datagram = [0u8; HEADER_LEN + FRAME_SAMPLES];
+        const LEN: usize = HEADER_LEN + FRAME_SAMPLES;
+        let mut datagram = [0u8; LEN + MAX_RTP_OVERHEAD];
         let mut payload = [0u8; FRAME_SAMPLES];
         for mix in self.mixes.mixes.values_mut() {
             if mix.phase != phase {
@@ -179,8 +181,12 @@ impl Worker {
                             leg.out
                                 .next_local(codec.payload_type, FRAME_SAMPLES as u32, at);
                         header.write(&mut datagram[..HEADER_LEN]);
-                        datagram[HEADER_LEN..].copy_from_slice(&payload);
-                        match send_one(leg.fd, &datagram, &to) {
+                        datagram[HEADER_LEN..LEN].copy_from_slice(&payload);
+                        let Ok(n) = leg.protect_rtp(&mut datagram, LEN) else {
+                            self.report.send_errors += 1;
+                            continue;
+                        };
+                        match send_one(leg.fd, &datagram[..n], &to) {
                             Ok(()) => self.report.packets_sent += 1,
                             Err(_) => self.report.send_errors += 1,
                         }
