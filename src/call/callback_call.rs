@@ -19,7 +19,7 @@ use crate::acd::{self, AgentId, CallId};
 use crate::cdr;
 use crate::media::g711::Law;
 use crate::sip::core::unix_ms;
-use crate::sip::message::{Method, Request, Response};
+use crate::sip::message::Request;
 use crate::sip::peer::Peer;
 use crate::sip::transaction::{ServerTxId, TxId};
 use crate::sip::tu::{SipEvent, OWNER_CAPACITY};
@@ -33,7 +33,7 @@ use super::metrics::CallMetrics;
 use super::now;
 use super::outbound_target::{plan, ring_out, DialFrom};
 use super::routing::QueueInfo;
-use super::signalling::answer;
+use super::two_legs::{answer_in_dialog, close, hang_up, HungUp};
 use super::{new_interaction_id, sleep_until, CallInput, CallbackInput, Services};
 
 /// Runs the callback service until the dispatch task is gone.
@@ -467,64 +467,11 @@ impl AttemptTask {
 
     /// A request in the agent's or the customer's dialog.
     async fn on_request(&mut self, tx: ServerTxId, request: Request, from: Peer) {
-        let call_id = request.call_id().unwrap_or("");
-        let reply = |status: u16, reason: &str| Response::for_request(&request, status, reason);
-        let of_agent = self
-            .agent_leg
-            .as_ref()
-            .is_some_and(|l| l.is_dialog(call_id));
-        let leg = if of_agent {
-            self.agent_leg.as_mut()
-        } else {
-            self.customer.as_mut().filter(|l| l.is_dialog(call_id))
-        };
-        let Some(leg) = leg else {
-            let _ = self
-                .s
-                .core
-                .respond(tx, reply(481, "Call/Transaction Does Not Exist"))
-                .await;
-            return;
-        };
-        let resp = match request.method {
-            Method::Bye => {
-                let _ = self.s.core.respond(tx, reply(200, "OK")).await;
-                let input = if of_agent {
-                    AttemptInput::AgentHungUp
-                } else {
-                    AttemptInput::CustomerHungUp
-                };
-                self.flow.handle(now(), input);
-                return;
-            }
-            Method::Invite => {
-                // Hold, resume or moved media (RFC 3264 section 8).
-                let offer = String::from_utf8_lossy(&request.body).into_owned();
-                match leg.media.reoffer(&self.s, &offer).await {
-                    Ok((sdp, _)) => {
-                        let contact = self.s.sip.contact(&from, None);
-                        answer(&request, 200, "", Some(&contact), Some(&sdp))
-                    }
-                    Err(refusal) => reply(refusal.status, &refusal.reason),
-                }
-            }
-            Method::Options | Method::Info => reply(200, "OK"),
-            _ => reply(501, "Not Implemented"),
-        };
-        let _ = self.s.core.respond(tx, resp).await;
-    }
-}
-
-async fn hang_up(s: &Services, leg: Option<AgentLeg>) {
-    if let Some(mut leg) = leg {
-        leg.hang_up(s).await;
-        leg.close(s).await;
-    }
-}
-
-async fn close(s: &Services, leg: Option<AgentLeg>) {
-    if let Some(mut leg) = leg {
-        leg.answered = None;
-        leg.close(s).await;
+        let (agent, other) = (self.agent_leg.as_mut(), self.customer.as_mut());
+        match answer_in_dialog(&self.s, tx, request, from, agent, other).await {
+            Some(HungUp::Agent) => self.flow.handle(now(), AttemptInput::AgentHungUp),
+            Some(HungUp::Other) => self.flow.handle(now(), AttemptInput::CustomerHungUp),
+            None => {}
+        }
     }
 }

@@ -19,11 +19,11 @@ use crate::acd::{AgentId, CallId};
 use crate::cdr;
 use crate::media::g711::Law;
 use crate::sip::core::unix_ms;
-use crate::sip::message::{Method, Request, Response};
+use crate::sip::message::{Request, Response};
 use crate::sip::peer::{Peer, Transport};
 use crate::sip::transaction::{ClientTxId, ServerTxId, TxId};
 use crate::sip::tu::{SipEvent, OWNER_CAPACITY};
-use crate::sip::uac_auth::{Account, Challenge, Challenged};
+use crate::sip::uac_auth::{Challenge, Challenged};
 
 use super::agent_leg::{AgentLeg, Progress, Ring, Target};
 use super::click_dial::{ClickAction, ClickDialFlow, ClickInput, DialProgress};
@@ -33,7 +33,7 @@ use super::metrics::CallMetrics;
 use super::now;
 use super::outbound_call::{Destination, Outbound};
 use super::outbound_target::{ring_out, DialFrom, TrunkPlan};
-use super::signalling::answer;
+use super::two_legs::{answer_carrier_challenge, answer_in_dialog, close, hang_up, HungUp};
 use super::{new_interaction_id, sleep_until, CallInput, Services};
 
 /// The agent panel asks to call `number` from `agent`'s desk phone.
@@ -313,28 +313,15 @@ impl ClickDialTask {
 
     /// Sends the trunk's INVITE again with credentials for its challenge.
     async fn authorize_remote(&mut self) -> Option<ClickInput> {
-        let missed = Some(ClickInput::RemoteMissed {
-            status: self.remote_status,
-        });
-        let (Some((username, password)), Some((tx, mut challenge)), Some(leg)) = (
-            self.plan.trunk.carrier_credentials.clone(),
-            self.challenge.take(),
-            self.remote.as_mut(),
-        ) else {
-            return missed;
-        };
-        let cnonce = super::signalling::token(16);
-        let account = Account {
-            username: &username,
-            password: &password,
-            cnonce: &cnonce,
-        };
-        let authorize = |uri: &str| challenge.authorize("INVITE", uri, account);
-        if leg.reinvite(&self.s, tx, authorize).await {
-            tracing::info!(trunk = %self.plan.trunk.name, "answering the carrier's challenge");
+        let trunk = &self.plan.trunk;
+        let credentials = trunk.carrier_credentials.as_ref();
+        let (challenge, leg) = (self.challenge.take(), self.remote.as_mut());
+        if answer_carrier_challenge(&self.s, &trunk.name, credentials, challenge, leg).await {
             None
         } else {
-            missed
+            Some(ClickInput::RemoteMissed {
+                status: self.remote_status,
+            })
         }
     }
 
@@ -439,64 +426,11 @@ impl ClickDialTask {
 
     /// A request in the agent's or the remote party's dialog.
     async fn on_request(&mut self, tx: ServerTxId, request: Request, from: Peer) {
-        let call_id = request.call_id().unwrap_or("");
-        let reply = |status: u16, reason: &str| Response::for_request(&request, status, reason);
-        let of_agent = self
-            .agent_leg
-            .as_ref()
-            .is_some_and(|l| l.is_dialog(call_id));
-        let leg = if of_agent {
-            self.agent_leg.as_mut()
-        } else {
-            self.remote.as_mut().filter(|l| l.is_dialog(call_id))
-        };
-        let Some(leg) = leg else {
-            let _ = self
-                .s
-                .core
-                .respond(tx, reply(481, "Call/Transaction Does Not Exist"))
-                .await;
-            return;
-        };
-        let resp = match request.method {
-            Method::Bye => {
-                let _ = self.s.core.respond(tx, reply(200, "OK")).await;
-                let input = if of_agent {
-                    ClickInput::AgentHungUp
-                } else {
-                    ClickInput::RemoteHungUp
-                };
-                self.flow.handle(now(), input);
-                return;
-            }
-            Method::Invite => {
-                // Hold, resume or moved media (RFC 3264 section 8).
-                let offer = String::from_utf8_lossy(&request.body).into_owned();
-                match leg.media.reoffer(&self.s, &offer).await {
-                    Ok((sdp, _)) => {
-                        let contact = self.s.sip.contact(&from, None);
-                        answer(&request, 200, "", Some(&contact), Some(&sdp))
-                    }
-                    Err(refusal) => reply(refusal.status, &refusal.reason),
-                }
-            }
-            Method::Options | Method::Info => reply(200, "OK"),
-            _ => reply(501, "Not Implemented"),
-        };
-        let _ = self.s.core.respond(tx, resp).await;
-    }
-}
-
-async fn hang_up(s: &Services, leg: Option<AgentLeg>) {
-    if let Some(mut leg) = leg {
-        leg.hang_up(s).await;
-        leg.close(s).await;
-    }
-}
-
-async fn close(s: &Services, leg: Option<AgentLeg>) {
-    if let Some(mut leg) = leg {
-        leg.answered = None;
-        leg.close(s).await;
+        let (agent, other) = (self.agent_leg.as_mut(), self.remote.as_mut());
+        match answer_in_dialog(&self.s, tx, request, from, agent, other).await {
+            Some(HungUp::Agent) => self.flow.handle(now(), ClickInput::AgentHungUp),
+            Some(HungUp::Other) => self.flow.handle(now(), ClickInput::RemoteHungUp),
+            None => {}
+        }
     }
 }

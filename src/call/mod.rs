@@ -52,6 +52,7 @@ pub mod records;
 pub mod routing;
 pub mod signalling;
 pub mod staffing;
+pub mod two_legs;
 pub mod wallboard;
 
 use std::collections::HashMap;

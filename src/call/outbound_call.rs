@@ -26,7 +26,7 @@ use crate::sip::message::{Method, Request, Response};
 use crate::sip::peer::{Peer, Transport};
 use crate::sip::transaction::{ClientTxId, ServerTxId, TxId};
 use crate::sip::tu::{DialogKey, NewCall, Owner, SipEvent};
-use crate::sip::uac_auth::{Account, Challenge, Challenged};
+use crate::sip::uac_auth::{Challenge, Challenged};
 
 use super::agent_leg::{AgentLeg, Progress, Ring, Target};
 use super::consult::{Consultation, Handover};
@@ -39,6 +39,7 @@ use super::outbound::Dial;
 use super::outbound_target::TrunkTarget;
 use super::routing::TrunkInfo;
 use super::signalling::{answer, in_dialog};
+use super::two_legs::answer_carrier_challenge;
 use super::{new_interaction_id, sleep_until, CallInput, Services};
 
 /// What admission decided for an agent's call.
@@ -520,22 +521,9 @@ impl OutboundCall {
         let Destination::Trunk { trunk, .. } = &self.out.to else {
             return missed;
         };
-        let (Some((username, password)), Some((tx, mut challenge)), Some(leg)) = (
-            trunk.carrier_credentials.clone(),
-            self.challenge.take(),
-            self.remote.as_mut(),
-        ) else {
-            return missed;
-        };
-        let cnonce = super::signalling::token(16);
-        let account = Account {
-            username: &username,
-            password: &password,
-            cnonce: &cnonce,
-        };
-        let authorize = |uri: &str| challenge.authorize("INVITE", uri, account);
-        if leg.reinvite(&self.s, tx, authorize).await {
-            tracing::info!(trunk = %trunk.name, "answering the carrier's challenge");
+        let credentials = trunk.carrier_credentials.as_ref();
+        let (challenge, leg) = (self.challenge.take(), self.remote.as_mut());
+        if answer_carrier_challenge(&self.s, &trunk.name, credentials, challenge, leg).await {
             None
         } else {
             missed
