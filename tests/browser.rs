@@ -180,7 +180,7 @@ fn an_agent_answers_in_the_browser_and_closes_the_call_with_a_result_and_tags() 
         "queue_caller_rtp.xml",
         vec![
             "-d".into(),
-            "15000".into(),
+            "30000".into(),
             "-key".into(),
             "rtp_port".into(),
             audio.port.to_string(),
