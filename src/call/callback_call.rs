@@ -17,7 +17,6 @@ use tracing::Instrument;
 
 use crate::acd::{self, AgentId, CallId};
 use crate::cdr;
-use crate::media::g711::Law;
 use crate::sip::core::unix_ms;
 use crate::sip::message::Request;
 use crate::sip::peer::Peer;
@@ -28,12 +27,11 @@ use crate::store::callbacks::{CallbackRequest, CallbackUpdate};
 use super::agent_leg::{AgentLeg, Progress, Ring};
 use super::callback::{Attempt, AttemptAction, AttemptFlow, AttemptInput};
 use super::dispatch::DispatchInput;
-use super::media::MediaLeg;
 use super::metrics::CallMetrics;
 use super::now;
 use super::outbound_target::{plan, ring_out, DialFrom};
 use super::routing::QueueInfo;
-use super::two_legs::{answer_in_dialog, close, hang_up, HungUp};
+use super::two_legs::{answer_in_dialog, close, hang_up, ring_agent, HungUp};
 use super::{new_interaction_id, sleep_until, CallInput, CallbackInput, Services};
 
 /// Runs the callback service until the dispatch task is gone.
@@ -334,16 +332,6 @@ impl AttemptTask {
             tracing::info!(agent = %self.agent, "agent has no reachable contact");
             return missed;
         };
-        let worker = s.media.next_worker();
-        let laws = [Law::Mu, Law::A];
-        let (media, sdp) = match MediaLeg::offer(&s, self.call.0, worker, &laws, &binding.source) {
-            Ok(m) => m,
-            Err(refusal) => {
-                CallMetrics::bump(&s.metrics.agent_media_refused);
-                tracing::info!(reason = %refusal.reason, "no media for the agent leg");
-                return missed;
-            }
-        };
         let ring = Ring {
             call: self.call.0,
             agent: self.agent,
@@ -353,15 +341,11 @@ impl AttemptTask {
             auto_answer: self.auto_answer,
             owner: &self.owner,
         };
-        match AgentLeg::ring(&s, ring, media, sdp).await {
-            Ok(leg) => {
-                self.agent_leg = Some(leg);
-                None
-            }
-            Err(media) => {
-                media.close(&s).await;
-                missed
-            }
+        self.agent_leg = ring_agent(&s, ring, &binding.source, None).await;
+        if self.agent_leg.is_some() {
+            None
+        } else {
+            missed
         }
     }
 

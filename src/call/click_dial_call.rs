@@ -17,7 +17,6 @@ use tracing::Instrument;
 
 use crate::acd::{AgentId, CallId};
 use crate::cdr;
-use crate::media::g711::Law;
 use crate::sip::core::unix_ms;
 use crate::sip::message::{Request, Response};
 use crate::sip::peer::{Peer, Transport};
@@ -28,12 +27,13 @@ use crate::sip::uac_auth::{Challenge, Challenged};
 use super::agent_leg::{AgentLeg, Progress, Ring, Target};
 use super::click_dial::{ClickAction, ClickDialFlow, ClickInput, DialProgress};
 use super::dispatch::DispatchInput;
-use super::media::MediaLeg;
 use super::metrics::CallMetrics;
 use super::now;
 use super::outbound_call::{Destination, Outbound};
 use super::outbound_target::{ring_out, DialFrom, TrunkPlan};
-use super::two_legs::{answer_carrier_challenge, answer_in_dialog, close, hang_up, HungUp};
+use super::two_legs::{
+    answer_carrier_challenge, answer_in_dialog, close, hang_up, ring_agent, HungUp,
+};
 use super::{new_interaction_id, sleep_until, CallInput, Services};
 
 /// The agent panel asks to call `number` from `agent`'s desk phone.
@@ -257,16 +257,6 @@ impl ClickDialTask {
             tracing::info!(agent = %self.out.agent, "no desk phone registered for click-to-dial");
             return missed;
         };
-        let worker = s.media.next_worker();
-        let (media, sdp) =
-            match MediaLeg::offer(&s, self.id.0, worker, &[Law::Mu, Law::A], &first.source) {
-                Ok(m) => m,
-                Err(refusal) => {
-                    CallMetrics::bump(&s.metrics.agent_media_refused);
-                    tracing::info!(reason = %refusal.reason, "no media for the agent leg");
-                    return missed;
-                }
-            };
         let ring = Ring {
             call: self.id.0,
             agent: self.out.agent,
@@ -276,15 +266,12 @@ impl ClickDialTask {
             auto_answer: true,
             owner: &self.owner,
         };
-        match AgentLeg::ring_targets(&s, ring, media, sdp, targets).await {
-            Ok(leg) => {
-                self.agent_leg = Some(leg);
-                None
-            }
-            Err(media) => {
-                media.close(&s).await;
-                missed
-            }
+        let source = first.source;
+        self.agent_leg = ring_agent(&s, ring, &source, Some(targets)).await;
+        if self.agent_leg.is_some() {
+            None
+        } else {
+            missed
         }
     }
 

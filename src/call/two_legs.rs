@@ -1,14 +1,17 @@
 //! What a call made of an agent's leg and one other leg (a callback dialled
 //! out, a click-to-dial, an outbound call through a trunk) does the same way,
 //! whatever it is for: answering requests inside its dialogs, answering a
-//! carrier's digest challenge once, and letting a leg go.
+//! carrier's digest challenge once, ringing the agent and letting a leg go.
 
+use crate::media::g711::Law;
 use crate::sip::message::{Method, Request, Response};
 use crate::sip::peer::Peer;
 use crate::sip::transaction::{ClientTxId, ServerTxId};
 use crate::sip::uac_auth::{Account, Challenge};
 
-use super::agent_leg::AgentLeg;
+use super::agent_leg::{AgentLeg, Ring, Target};
+use super::media::MediaLeg;
+use super::metrics::CallMetrics;
 use super::signalling::answer;
 use super::Services;
 
@@ -109,5 +112,37 @@ pub async fn close(s: &Services, leg: Option<AgentLeg>) {
     if let Some(mut leg) = leg {
         leg.answered = None;
         leg.close(s).await;
+    }
+}
+
+/// Offers media (G.711 µ-law or A-law) towards `source` on the next worker
+/// and rings the agent at `targets`, or at every contact of `ring.aor` when
+/// there are none given; `None` (media freed, refusal counted) when nothing
+/// could be rung.
+pub async fn ring_agent(
+    s: &Services,
+    ring: Ring<'_>,
+    source: &Peer,
+    targets: Option<Vec<Target>>,
+) -> Option<AgentLeg> {
+    let worker = s.media.next_worker();
+    let (media, sdp) = match MediaLeg::offer(s, ring.call, worker, &[Law::Mu, Law::A], source) {
+        Ok(m) => m,
+        Err(refusal) => {
+            CallMetrics::bump(&s.metrics.agent_media_refused);
+            tracing::info!(reason = %refusal.reason, "no media for the agent leg");
+            return None;
+        }
+    };
+    let rung = match targets {
+        Some(targets) => AgentLeg::ring_targets(s, ring, media, sdp, targets).await,
+        None => AgentLeg::ring(s, ring, media, sdp).await,
+    };
+    match rung {
+        Ok(leg) => Some(leg),
+        Err(media) => {
+            media.close(s).await;
+            None
+        }
     }
 }
