@@ -40,6 +40,14 @@ pub enum Event {
         agent: AgentId,
         queue: QueueId,
     },
+    /// The agent's dispatch priority, 0 (lowest, every agent's until told)
+    /// to 100: within each queue's strategy, a free agent of higher priority
+    /// is offered a call before any of lower priority. Kept across logins;
+    /// may be sent before the agent first logs in.
+    AgentPriority {
+        agent: AgentId,
+        priority: u8,
+    },
     /// The agent chose a status. While in a call or after-call work it takes
     /// effect when they finish.
     AgentStatus {

@@ -55,6 +55,7 @@ pub async fn load(store: &Store, seed: u64) -> Result<acd::Config, AdminError> {
             .iter()
             .map(ResultCode::dispatch)
             .collect(),
+        agent_priorities: super::users::priorities(store).await?,
         seed,
     })
 }
