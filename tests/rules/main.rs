@@ -6,6 +6,7 @@
 mod common;
 
 mod priority;
+mod text_queues;
 
 use common::calls::{agent_id, demo_queue};
 use common::http::Api;
