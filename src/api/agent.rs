@@ -1,12 +1,14 @@
 //! The agent panel's API under `/api/agent`, as agreed in the panel protocol
 //! (REST and one WebSocket): who the agent is and their softphone's
-//! credentials, the queues they may choose, login to dispatch, statuses, the
+//! credentials, the queues and queue groups they may choose ([`groups`]),
+//! login to dispatch, statuses, the
 //! wrap-up form and result of a call, the blind transfer of the connected
 //! call ([`transfer`]) and its recording on demand ([`recording`]).
 //!
 //! Every route needs a user's session (cookie or bearer; the admin token is
 //! refused: it is nobody's panel) with the `menu.agent_panel` permission.
-//! Statuses need `status.change`; results need `result_code.set`; transfers
+//! Statuses need `status.change` (and, when the user's profiles list
+//! statuses, one of those: 403 otherwise); results need `result_code.set`; transfers
 //! (and the list of their targets) need `other.transfer`; recording on
 //! demand needs `other.record`.
 //!
@@ -30,6 +32,7 @@ use tokio::sync::{mpsc, oneshot};
 
 mod callbacks;
 mod dial;
+mod groups;
 mod recording;
 pub(crate) mod render;
 mod socket;
@@ -74,6 +77,7 @@ where
     Router::new()
         .route("/agent/me", get(me))
         .route("/agent/projects/{id}/queues", get(project_queues))
+        .route("/agent/projects/{id}/queue-groups", get(groups::list))
         .route("/agent/login", post(login))
         .route("/agent/logout", post(logout))
         .route("/agent/statuses", get(choosable))
@@ -223,6 +227,9 @@ struct LoginInput {
     project: i64,
     #[serde(default)]
     queues: Vec<i64>,
+    /// Queue groups chosen: their queues that the agent serves are joined.
+    #[serde(default)]
+    queue_groups: Vec<i64>,
 }
 
 /// `POST /api/agent/login`.
@@ -251,9 +258,10 @@ async fn login(
     if !errors.is_empty() {
         return Err(AdminError::Invalid(errors).into());
     }
+    let grouped = groups::chosen_queues(&a.store, &served, &input.queue_groups).await?;
     let mut queues: Vec<acd::QueueId> = served
         .iter()
-        .filter(|s| s.mandatory || input.queues.contains(&s.id))
+        .filter(|s| s.mandatory || input.queues.contains(&s.id) || grouped.contains(&s.id))
         .map(|s| acd::QueueId(s.id as u64))
         .collect();
     queues.dedup();
@@ -287,8 +295,9 @@ async fn logout(
 
 /// The statuses the user may choose: the active ones that are
 /// agent-changeable, and the active supervisor-only ones (never
-/// agent-changeable) when they hold `status.supervisor_only`; none without
-/// `status.change`.
+/// agent-changeable) when they hold `status.supervisor_only`; of those, only
+/// the ones their profiles offer (`status.<id>` keys, when any is listed);
+/// none without `status.change`.
 async fn statuses_for(
     a: &AgentState,
     permissions: &crate::store::admin::permissions::Effective,
@@ -302,6 +311,7 @@ async fn statuses_for(
         .into_iter()
         .filter(|s| {
             s.active
+                && permissions.offers_status(s.id)
                 && if s.supervisor_only {
                     supervisor
                 } else {
@@ -338,6 +348,12 @@ async fn choose_status(
         return Err(Problem::new(
             "forbidden",
             "choosing a status needs the permission status.change",
+        ));
+    }
+    if !permissions.offers_status(status) {
+        return Err(Problem::new(
+            "forbidden",
+            "your profile does not offer this status",
         ));
     }
     let allowed = statuses_for(a, permissions).await?;

@@ -59,6 +59,7 @@ const AGENT: &[Asset] = &[
     ),
     asset!("dialpad.js", "dialpad.js", "text/javascript; charset=utf-8"),
     asset!("panel.css", "panel.css", "text/css; charset=utf-8"),
+    asset!("status-sound.wav", "status-sound.wav", "audio/wav"),
     asset!(
         "vendor/jssip.js",
         "vendor/jssip.js",

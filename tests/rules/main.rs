@@ -5,7 +5,9 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod panel;
 mod priority;
+mod statuses;
 mod text_queues;
 
 use common::calls::{agent_id, demo_queue};

@@ -45,6 +45,7 @@ let phone = null;
 let callbacks = null;
 const debug = {
   beeps: 0,
+  chimes: 0, // status chimes played (Play Sound)
   panelConnections: 0,
   session: () => (phone ? phone.session : null),
   ua: () => (phone ? phone.ua : null),
@@ -284,6 +285,7 @@ function onMessage(msg) {
 }
 
 function applyState(state) {
+  chimeOnStatusChange(model.state, state);
   model.state = state;
   model.stateAt = Date.now();
   if (state.offer) model.offer = state.offer;
@@ -296,6 +298,23 @@ function applyState(state) {
     return;
   }
   render();
+}
+
+/**
+ * Plays the chime when the agent enters a status that asks for it (the
+ * status's Play Sound), whoever changed it; not for the state the panel
+ * opens with. `window.switchboard.chimes` counts the chimes that played.
+ */
+function chimeOnStatusChange(before, after) {
+  const was = before && before.status ? before.status.id : undefined;
+  const now = after && after.status ? after.status : null;
+  if (!before || !now || now.id === was || !now.play_sound) return;
+  const audio = $("status-sound");
+  audio.currentTime = 0;
+  audio.play().then(
+    () => (debug.chimes += 1),
+    (err) => console.warn(`status chime not played: ${err}`),
+  );
 }
 
 // ---------------------------------------------------------------- softphone
@@ -817,10 +836,12 @@ $("setup-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   const project = Number($("project").value);
   const queues = [...document.querySelectorAll('#queue-options input[name="queue"]:checked')].map((q) => Number(q.value));
+  const groups = chosenGroups();
   show("setup-error", false);
   $("start-work").disabled = true;
   try {
-    const state = await api("POST", "/api/agent/login", { project, queues });
+    const body = groups.length ? { project, queues, queue_groups: groups } : { project, queues };
+    const state = await api("POST", "/api/agent/login", body);
     await work(state);
   } catch (err) {
     $("setup-error").textContent = explain(err);
@@ -849,11 +870,56 @@ function stopWork() {
   view(null);
 }
 
+/** The queue groups ticked at login. */
+function chosenGroups() {
+  return [...document.querySelectorAll('#group-options input[name="queue-group"]:checked')].map((g) => Number(g.value));
+}
+
+/**
+ * With groups ticked, the queues ticked are exactly the groups' queues (and
+ * the mandatory ones); with none, every queue is offered ticked again.
+ */
+function followGroups(groups) {
+  const chosen = chosenGroups();
+  const wanted = new Set(groups.filter((g) => chosen.includes(g.id)).flatMap((g) => g.queues));
+  for (const box of document.querySelectorAll('#queue-options input[name="queue"]:not([disabled])')) {
+    box.checked = chosen.length === 0 || wanted.has(Number(box.value));
+  }
+}
+
+async function loadGroups(project) {
+  const box = $("group-options");
+  box.replaceChildren();
+  let groups = [];
+  try {
+    groups = await api("GET", `/api/agent/projects/${encodeURIComponent(project)}/queue-groups`);
+  } catch (err) {
+    groups = [];
+  }
+  show("group-choice", groups.length > 0);
+  box.replaceChildren(
+    ...groups.map((g) => {
+      const label = document.createElement("label");
+      const input = document.createElement("input");
+      input.type = "checkbox";
+      input.name = "queue-group";
+      input.value = String(g.id);
+      input.dataset.testid = `choose-group-${g.id}`;
+      input.addEventListener("change", () => followGroups(groups));
+      label.append(input, document.createTextNode(g.name));
+      return label;
+    }),
+  );
+}
+
 async function loadQueues() {
   const project = $("project").value;
   const box = $("queue-options");
   box.replaceChildren();
+  $("group-options").replaceChildren();
+  show("group-choice", false);
   if (!project) return;
+  await loadGroups(project);
   let queues = [];
   try {
     queues = await api("GET", `/api/agent/projects/${encodeURIComponent(project)}/queues`);

@@ -39,7 +39,8 @@ pub(crate) fn queue_json(a: &AgentState, queue: Option<acd::QueueId>) -> Value {
 }
 
 pub(crate) fn status_json(s: &Status) -> Value {
-    json!({"id": s.id, "name": s.name, "category": s.category.as_str()})
+    json!({"id": s.id, "name": s.name, "category": s.category.as_str(),
+           "play_sound": s.play_sound})
 }
 
 pub(super) fn offer_json(a: &AgentState, o: &Offer) -> Value {
@@ -143,10 +144,13 @@ pub(super) async fn state_json(
     let status = match view.status {
         Some(s) => match statuses::get(&a.store, s.0 as i64).await {
             Ok(s) => status_json(&s),
-            Err(AdminError::NotFound(_)) => json!({"id": s.0, "name": "", "category": "offline"}),
+            Err(AdminError::NotFound(_)) => {
+                json!({"id": s.0, "name": "", "category": "offline", "play_sound": false})
+            }
             Err(e) => return Err(e.into()),
         },
-        None => json!({"id": null, "name": "Offline", "category": "offline"}),
+        None => json!({"id": null, "name": "Offline", "category": "offline",
+                       "play_sound": false}),
     };
     let wrapup = match &view.wrapup {
         Some(w) => wrapup_json(a, user, w).await?,

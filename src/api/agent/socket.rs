@@ -165,7 +165,9 @@ async fn on_client_message(
     let detail = match (message.kind.as_str(), message.status) {
         ("status", Some(status)) => match choose_status(a, user, permissions, status).await {
             Ok(()) => return None,
-            Err(p) => p.detail,
+            Err(p) => {
+                return Some(json!({"type": "error", "status": p.status, "detail": p.detail}))
+            }
         },
         ("status", None) => "a status message needs \"status\"".to_owned(),
         ("dial", _) => {

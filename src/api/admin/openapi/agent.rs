@@ -40,6 +40,11 @@ pub(super) fn schemas(out: &mut Map<String, Value>) {
             "category",
             json!({"type": "string", "enum": ["available", "offline", "break", "in_call"]}),
         ),
+        (
+            "play_sound",
+            json!({"type": "boolean",
+                   "description": "The panel plays its chime when the agent enters this status"}),
+        ),
     ]);
     out.insert("AgentStatus".into(), status);
     let waiting = object(vec![
@@ -152,11 +157,20 @@ pub(super) fn schemas(out: &mut Map<String, Value>) {
         ]),
     );
     out.insert(
+        "AgentQueueGroup".into(),
+        object(vec![
+            ("id", id()),
+            ("name", json!({"type": "string"})),
+            ("queues", json!({"type": "array", "items": id()})),
+        ]),
+    );
+    out.insert(
         "AgentLoginInput".into(),
         input(
             vec![
                 ("project", id()),
                 ("queues", json!({"type": "array", "items": id()})),
+                ("queue_groups", json!({"type": "array", "items": id()})),
             ],
             &["project"],
         ),
@@ -264,12 +278,27 @@ pub(super) fn paths(paths: &mut Map<String, Value>) {
         }),
     );
     paths.insert(
+        "/api/agent/projects/{id}/queue-groups".into(),
+        json!({
+            "parameters": path_id(),
+            "get": {
+                "operationId": "agent-project-queue-groups",
+                "tags": tag,
+                "responses": with(problems(&[404]), "200", answer(
+                    "The queue groups holding queues of the project the user serves, with \
+                     those queues",
+                    json!({"type": "array", "items": schema_ref("AgentQueueGroup")}))),
+            },
+        }),
+    );
+    paths.insert(
         "/api/agent/login".into(),
         json!({"post": {
             "operationId": "agent-login",
             "tags": tag,
             "description": "Logs the agent in to dispatch: the project (one at a time), its \
-                            mandatory queues and the chosen ones, Available.",
+                            mandatory queues, the chosen ones and the served queues of the \
+                            chosen queue groups, Available.",
             "requestBody": body("AgentLoginInput"),
             "responses": with(problems(&[400, 409, 415, 422]), "200", state()),
         }}),
