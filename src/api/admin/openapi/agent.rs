@@ -435,4 +435,4 @@ pub(super) fn paths(paths: &mut Map<String, Value>) {
 
 /// How many paths [`paths`] adds.
 #[cfg(test)]
-pub(super) const EXTRA_PATHS: usize = 12;
+pub(super) const EXTRA_PATHS: usize = 13;
