@@ -183,6 +183,7 @@ impl Engine {
             Event::AgentJoinQueue { agent, queue } => self.join_queue(now, agent, queue),
             Event::AgentLeaveQueue { agent, queue } => self.leave_queue(agent, queue),
             Event::AgentStatus { agent, status } => self.choose_status(now, agent, status),
+            Event::OfferPickedUp { call, agent, by } => self.pick_up(now, call, agent, by),
             Event::AgentPriority { agent, priority } => {
                 self.set_priority(agent, priority);
                 Ok(())

@@ -5,6 +5,7 @@ mod callbacks;
 mod day_turn;
 mod flows;
 mod offers;
+mod pickup;
 mod priority;
 mod props;
 mod reconfig;
