@@ -2,12 +2,12 @@
 //!
 //! Two moments decide: an interaction joins a queue (or goes back to it), and
 //! an agent becomes free. In the first, the queue's strategy picks among the
-//! queue's eligible agents, those of the highest agent priority first. In the second, the agent takes from the queue of
-//! highest priority among those they serve and are eligible for; between
-//! queues of equal priority, the interaction that arrived first. Within one
-//! queue, interactions are taken in arrival order (FIFO). An agent who missed
-//! an interaction is passed over for it until the project's re-offer delay
-//! has passed.
+//! queue's eligible agents, those of the highest agent priority first. In the
+//! second, the agent takes from the queue of highest priority among those
+//! they serve and are eligible for; between queues of equal priority, the
+//! interaction that arrived first. Within one queue, interactions are taken
+//! in arrival order (FIFO). An agent who missed an interaction is passed over
+//! for it until the project's re-offer delay has passed.
 //!
 //! Because every change that can free an agent ends in [`Engine::dispatch_agent`]
 //! and every arrival in [`Engine::dispatch_queue`], no interaction waits while
