@@ -1,16 +1,16 @@
 //! The agent panel's API under `/api/agent`, as agreed in the panel protocol
 //! (REST and one WebSocket): who the agent is and their softphone's
 //! credentials, the queues and queue groups they may choose ([`groups`]),
-//! login to dispatch, statuses, the
-//! wrap-up form and result of a call, the blind transfer of the connected
-//! call ([`transfer`]) and its recording on demand ([`recording`]).
+//! login to dispatch, statuses, the wrap-up form and result of a call, the
+//! blind transfer of the connected call ([`transfer`]) and its recording on
+//! demand ([`recording`]).
 //!
 //! Every route needs a user's session (cookie or bearer; the admin token is
 //! refused: it is nobody's panel) with the `menu.agent_panel` permission.
 //! Statuses need `status.change` (and, when the user's profiles list
-//! statuses, one of those: 403 otherwise); results need `result_code.set`; transfers
-//! (and the list of their targets) need `other.transfer`; recording on
-//! demand needs `other.record`.
+//! statuses, one of those: 403 otherwise); results need `result_code.set`;
+//! transfers (and the list of their targets) need `other.transfer`;
+//! recording on demand needs `other.record`.
 //!
 //! The live state comes from the agent hub ([`AgentHub`]), fed by the
 //! dispatch task; requests that change dispatch go to the dispatch task
