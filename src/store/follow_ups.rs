@@ -141,7 +141,8 @@ impl Store {
         new: &NewFollowUp,
     ) -> Result<(FollowUp, Vec<i64>), StoreError> {
         let now = now_ms();
-        let mut tx = self.pool().begin().await?;
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
         let replaced = dismiss_open(&mut tx, new.interaction, now).await?;
         let id = new_id();
         sqlx::query(&format!(
@@ -186,7 +187,19 @@ impl Store {
     /// Dismisses the open follow-ups of `interaction` (a later result
     /// scheduled none); answers their ids.
     pub async fn dismiss_follow_ups_of(&self, interaction: i64) -> Result<Vec<i64>, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        // Most results follow none: no write for them.
+        let open: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM follow_ups WHERE interaction_id = ? AND state IN ('pending', 'due') \
+             LIMIT 1",
+        )
+        .bind(interaction)
+        .fetch_optional(self.pool())
+        .await?;
+        if open.is_none() {
+            return Ok(Vec::new());
+        }
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
         let ids = dismiss_open(&mut tx, interaction, now_ms()).await?;
         tx.commit().await?;
         Ok(ids)
@@ -355,7 +368,11 @@ mod tests {
             .map(|f| f.id)
             .collect();
         assert_eq!(listed, [queued.id, mine.id], "their own and their queue's");
-        assert!(store.follow_ups_for(8, &[], false, 10).await.unwrap().is_empty());
+        assert!(store
+            .follow_ups_for(8, &[], false, 10)
+            .await
+            .unwrap()
+            .is_empty());
 
         let due = store.follow_up_due(mine.id).await.unwrap().unwrap();
         assert_eq!(due.state, FollowUpState::Due);

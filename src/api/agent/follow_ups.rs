@@ -171,7 +171,10 @@ fn wants_all(query: Option<&str>) -> Result<bool, Problem> {
             Some(("all", "true" | "1")) => all = true,
             Some(("all", "false" | "0")) => all = false,
             Some(("all", _)) => return Err(invalid("all", "true or false")),
-            _ => return Err(invalid(pair, "not a parameter of this list")),
+            _ => {
+                let name = pair.split('=').next().unwrap_or(pair);
+                return Err(invalid(name, "not a parameter of this list"));
+            }
         }
     }
     Ok(all)

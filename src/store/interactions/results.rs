@@ -37,7 +37,8 @@ impl Store {
     ) -> Result<Replaced, StoreError> {
         let key = id.0 as i64;
         let _turn = self.write_turn().await;
-        let mut tx = self.pool().begin().await?;
+        // Immediate: the check and the write see the same row.
+        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
         let row: Option<(String, Option<i64>)> =
             sqlx::query_as("SELECT state, verdict FROM interactions WHERE interaction_id = ?")
                 .bind(key)
