@@ -45,7 +45,7 @@ struct Codes {
 const REMIND_AFTER: u64 = 20;
 
 /// The Extra Time of `busy`, in seconds.
-const EXTRA: u64 = 4;
+const EXTRA: u64 = 8;
 
 fn created(reply: Reply) -> i64 {
     assert!(reply.status == 201, "{}", reply.body);
