@@ -543,3 +543,6 @@ fn length(d: Duration) -> i64 {
 
 #[cfg(test)]
 mod tests;
+
+mod results;
+pub use results::Replaced;

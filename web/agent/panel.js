@@ -1,8 +1,11 @@
 // The agent panel: log in, choose the project and queues, take queue calls in
 // the browser softphone (phone.js), transfer a caller blind to a queue or an
 // agent, record a call of a queue that records on demand, close each call
-// with a result code and tags, and call out from the dial pad (dialpad.js);
-// the callbacks waiting in the agent's queues are listed (callbacks.js).
+// with a result code and tags (during the call, in after-call work, or later
+// from the list of recent interactions), and call out from the dial pad
+// (dialpad.js); the callbacks waiting in the agent's queues are listed
+// (callbacks.js), and the follow-ups results schedule are shown when due
+// (results.js).
 //
 // The server is the source of truth: the panel follows the live WebSocket
 // /api/agent/ws (the state on every connection, offers, queue waiting counts,
@@ -19,6 +22,7 @@ import { $, notice, session, show } from "/shared/page.js";
 import { Callbacks } from "./callbacks.js";
 import { setupDialPad } from "./dialpad.js";
 import { Phone } from "./phone.js";
+import { FollowUps, Recent } from "./results.js";
 
 /** Everything the page shows is rendered from this. */
 const model = {
@@ -33,7 +37,10 @@ const model = {
   answering: null, // the session the agent (or auto answer) answered
   held: false,
   muted: false,
-  wrapupShown: null, // call id of the wrap-up form on screen
+  wrapupShown: null, // call id of the result form on screen
+  forms: new Map(), // call id -> result form read for a call outside after-call work
+  formLoading: null, // call id whose form is being read
+  earlier: null, // id of the earlier interaction chosen from the recent list
   transferOpen: false, // the list of transfer targets is on screen
   transferring: false, // a transfer request is on its way
   recorded: null, // id of the call the agent started recording
@@ -43,6 +50,8 @@ const model = {
 
 let phone = null;
 let callbacks = null;
+let recent = null;
+let followUps = null;
 const debug = {
   beeps: 0,
   chimes: 0, // status chimes played (Play Sound)
@@ -182,6 +191,8 @@ const live = {
       this.attempts = 0;
       debug.panelConnections += 1;
       linkState(true);
+      // What fell due while the link was down was pushed to nobody.
+      if (followUps) followUps.refresh();
     };
     ws.onmessage = (ev) => {
       let msg;
@@ -272,6 +283,19 @@ function onMessage(msg) {
         model.state.wrapup = null;
       }
       render();
+      if (recent) {
+        // The record is completed just after: read the list again then too.
+        recent.refresh();
+        setTimeout(() => recent.refresh(), 1500);
+      }
+      break;
+    case "follow_up": {
+      const { type, ...followUp } = msg;
+      if (followUps) followUps.onDue(followUp);
+      break;
+    }
+    case "follow_ups_changed":
+      if (followUps) followUps.refresh();
       break;
     case "dial":
       dialPad.onDial(msg);
@@ -492,17 +516,62 @@ function renderCall() {
   show("call-hold-note", model.held);
 }
 
+/**
+ * Which call the result form is for: the one in after-call work, else the
+ * connected call, else an earlier one chosen from the recent list. Outside
+ * after-call work its form is read from the server once.
+ */
+function resultTarget() {
+  const st = model.state;
+  if (st.wrapup) return { call: st.wrapup.call, kind: "wrapup", form: st.wrapup };
+  const call = connectedCall();
+  if (call !== null) return { call, kind: "call", form: model.forms.get(call) };
+  if (model.earlier !== null) {
+    return { call: model.earlier, kind: "earlier", form: model.forms.get(model.earlier) };
+  }
+  return null;
+}
+
+async function loadForm(call) {
+  if (model.formLoading === call) return;
+  model.formLoading = call;
+  try {
+    model.forms.set(call, await api("GET", `/api/agent/calls/${encodeURIComponent(call)}/wrapup`));
+  } catch (err) {
+    if (model.earlier === call) {
+      model.earlier = null;
+      notice(`No result can be given for that call: ${explain(err)}`);
+    }
+  } finally {
+    model.formLoading = null;
+  }
+  if (model.state) render();
+}
+
+const FORM_TITLES = {
+  wrapup: "After-call work",
+  call: "Result of this call",
+  earlier: "Result of an earlier call",
+};
+
 function renderWrapup() {
-  const w = model.state.wrapup;
+  const t = resultTarget();
+  if (t && !t.form) loadForm(t.call);
+  const w = t && t.form;
   show("wrapup", Boolean(w));
   if (!w) {
     model.wrapupShown = null;
     return;
   }
+  $("wrapup-title").textContent = FORM_TITLES[t.kind];
+  show("acw-line", t.kind === "wrapup");
+  show("wrapup-close", t.kind === "earlier");
   $("wrapup-queue").textContent = w.queue ? w.queue.name : "";
-  if (model.wrapupShown === w.call) return;
-  // A new form only for a new call, so what the agent typed is kept.
-  model.wrapupShown = w.call;
+  if (model.wrapupShown === t.call) return;
+  // A new form only for a new call, so what the agent typed is kept (from the
+  // call into its after-call work too).
+  model.wrapupShown = t.call;
+  show("wrapup-saved", false);
   const codes = $("result-code-options");
   codes.replaceChildren(
     ...w.result_codes.map((c) => {
@@ -514,8 +583,10 @@ function renderWrapup() {
       input.dataset.testid = `code-${c.id}`;
       input.dataset.noteRequired = String(Boolean(c.note_required));
       input.dataset.dateRequired = String(Boolean(c.date_required));
+      input.dataset.extraTime = String(c.extra_time_secs || 0);
       input.addEventListener("change", codeChosen);
-      label.append(input, document.createTextNode(c.name));
+      const extra = c.extra_time_secs ? ` (+${clock(c.extra_time_secs * 1000)})` : "";
+      label.append(input, document.createTextNode(`${c.name}${extra}`));
       return label;
     }),
   );
@@ -554,7 +625,7 @@ function codeChosen() {
   $("note").required = noteRequired;
   show("note-required", noteRequired);
   $("action-date").required = dateRequired;
-  show("action-date-field", dateRequired);
+  show("action-date-field", dateRequired || Boolean($("action-date").value));
 }
 
 /** The timers, four times a second. */
@@ -570,7 +641,7 @@ function tick() {
     const from = model.answeredAt ? model.answeredAt + model.clockSkew : st.since || now;
     $("call-elapsed").textContent = clock(now - from);
   }
-  if (st.wrapup) $("acw-left").textContent = clock(st.wrapup.until - now);
+  if (st.wrapup && st.wrapup.until) $("acw-left").textContent = clock(st.wrapup.until - now);
 }
 setInterval(tick, 250);
 
@@ -792,8 +863,8 @@ $("status").addEventListener("change", async (e) => {
 
 $("wrapup-form").addEventListener("submit", async (e) => {
   e.preventDefault();
-  const w = model.state && model.state.wrapup;
-  if (!w) return;
+  const t = model.state && resultTarget();
+  if (!t || !t.form) return;
   const err = $("wrapup-error");
   const code = chosenCode();
   const note = $("note").value.trim();
@@ -812,15 +883,24 @@ $("wrapup-form").addEventListener("submit", async (e) => {
   }
   const tags = [...document.querySelectorAll('#tag-options input[name="tag"]:checked')].map((t) => Number(t.value));
   $("wrapup-submit").disabled = true;
+  show("wrapup-saved", false);
   try {
-    await api("POST", `/api/agent/calls/${encodeURIComponent(w.call)}/result`, {
+    await api("POST", `/api/agent/calls/${encodeURIComponent(t.call)}/result`, {
       code: Number(code.value),
       note: note || null,
       action_date: date || null,
       tags,
     });
     show("wrapup-error", false);
-    if (model.state.wrapup && model.state.wrapup.call === w.call) model.state.wrapup = null;
+    show("wrapup-saved", true);
+    const extends_ = Number(code.dataset.extraTime || 0) > 0;
+    // In after-call work the result ends the work, unless the code adds time:
+    // then the countdown shows the new end (pushed on the live connection).
+    const st = model.state;
+    if (t.kind === "wrapup" && !extends_ && st.wrapup && st.wrapup.call === t.call) st.wrapup = null;
+    if (t.kind === "earlier") model.earlier = null;
+    if (recent) recent.refresh();
+    if (followUps) followUps.refresh();
     render();
   } catch (ex) {
     err.textContent = `Not saved: ${explain(ex)}`;
@@ -828,6 +908,11 @@ $("wrapup-form").addEventListener("submit", async (e) => {
   } finally {
     $("wrapup-submit").disabled = false;
   }
+});
+
+$("wrapup-close").addEventListener("click", () => {
+  model.earlier = null;
+  render();
 });
 
 $("project").addEventListener("change", () => loadQueues());
@@ -985,6 +1070,25 @@ async function work(state) {
   if (!live.wanted) live.start();
   if (!callbacks) callbacks = new Callbacks(api, $("callback-list"), $("callback-none"));
   callbacks.refresh();
+  if (!recent) {
+    recent = new Recent(api, $("recent-list"), $("recent-none"), (i) => {
+      model.earlier = i.id;
+      model.forms.delete(i.id);
+      model.wrapupShown = null;
+      render();
+    });
+  }
+  recent.refresh();
+  if (!followUps) {
+    followUps = new FollowUps(api, $("follow-up-list"), $("follow-up-none"), {
+      call: (number) => {
+        $("dial-number").value = number;
+        $("dial-form").requestSubmit();
+      },
+      announce: (text) => notice(text),
+    });
+  }
+  followUps.refresh();
 }
 
 /** Signed in (the shared session): the agent's own facts, then setup or work. */

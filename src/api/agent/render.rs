@@ -85,8 +85,6 @@ pub(super) fn queues_json(a: &AgentState, view: &AgentView) -> Value {
     Value::Array(list)
 }
 
-/// The wrap-up form: the result codes offered for the call's queue (to this
-/// user) and the queue's tags.
 /// The result codes `user` is offered for `queue`; none for a queue gone since.
 pub(super) async fn offered_codes(
     a: &AgentState,
@@ -102,6 +100,8 @@ pub(super) async fn offered_codes(
         })
 }
 
+/// The result form: the result codes offered for the call's queue (to this
+/// user) and the queue's tags.
 pub(super) async fn wrapup_json(a: &AgentState, user: i64, w: &Wrapup) -> Result<Value, Problem> {
     let (codes, tags) = match w.queue {
         Some(q) => {
@@ -120,6 +120,8 @@ pub(super) async fn wrapup_json(a: &AgentState, user: i64, w: &Wrapup) -> Result
             "name": c.display_name,
             "note_required": c.flags.note_required,
             "date_required": c.flags.ask_date,
+            "final": c.flags.final_result,
+            "extra_time_secs": if c.flags.extra_time { c.extra_time_secs } else { 0 },
         })).collect::<Vec<_>>(),
         "tags": tags.iter().map(|t| json!({"id": t.id, "name": t.name, "colour": t.colour}))
             .collect::<Vec<_>>(),
