@@ -16,7 +16,7 @@ fn the_openapi_document_lists_every_route_and_they_answer() {
     // Resources, the users' extras, the agent panel, interactions, callbacks,
     // the supervisor panel, the wallboard, the supervisor's monitor, reports,
     // the checks of queues and tags.
-    assert_eq!(paths.len(), 32 + 6 + 13 + 4 + 2 + 5 + 2 + 1 + 4 + 2);
+    assert_eq!(paths.len(), 32 + 6 + 18 + 4 + 2 + 5 + 2 + 1 + 4 + 2);
     // The operations beyond the five of each resource are answered in
     // tests/admin_users.rs, the agent panel's in tests/agent_panel.rs, the
     // supervisor panel's in tests/supervisor.rs, the wallboard's WebSocket in

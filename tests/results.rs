@@ -276,7 +276,7 @@ fn a_result_given_during_the_call_lands_in_the_record() {
     let (token, me) = log_in(&server, &c);
     let _phones = Phones::start(&server, &["1001"], "agent_answer.xml");
     let mut panel = Panel::open(&server, &token);
-    let run = caller(&server, 6);
+    let run = caller(&server, 12);
     let call = panel.next("connected")["call"].as_u64().unwrap();
 
     // The form is there during the call, without an end of after-call work.
@@ -324,11 +324,6 @@ fn a_result_given_during_the_call_lands_in_the_record() {
     let mut tags = vec![c.vip as u64, c.billing as u64];
     tags.sort_unstable();
     assert_eq!(r.user_tags, tags);
-    assert_eq!(
-        r.acw_length,
-        Duration::ZERO,
-        "a queue without after-call work"
-    );
     assert!(r.connected_length > Duration::ZERO, "{r:#?}");
 }
 
@@ -414,8 +409,9 @@ fn extra_time_keeps_the_agent_out_of_dispatch_until_it_ends() {
     let wrapup = panel.next_where("wrapup", |m| m["call"] == call);
     assert!(wrapup["until"].as_u64().is_some(), "{wrapup}");
     assert_sipp_ok(&first.join().unwrap(), "the first caller");
-    // A second caller meanwhile waits for the agent.
-    let second = caller(&server, 4);
+    // A second caller meanwhile waits for the agent (and hangs up long
+    // after the extra time: the caller's time runs from the server's answer).
+    let second = caller(&server, 30);
     let waiting = panel.next_where("queues", |m| m["queues"][0]["waiting"] == 1);
     assert_eq!(waiting["queues"][0]["id"], c.queue);
     let state = me.get("/api/agent/me").json()["session"].clone();

@@ -132,13 +132,13 @@ fn check(input: &ResultCodeInput) -> Result<(), AdminError> {
     if input.extra_time_secs > MAX_EXTRA_TIME_SECS {
         c.fail(
             "extra_time_secs",
-            &format!("at most {MAX_EXTRA_TIME_SECS} seconds"),
+            format!("at most {MAX_EXTRA_TIME_SECS} seconds"),
         );
     }
     if input.follow_up_secs > MAX_FOLLOW_UP_SECS {
         c.fail(
             "follow_up_secs",
-            &format!("at most {MAX_FOLLOW_UP_SECS} seconds"),
+            format!("at most {MAX_FOLLOW_UP_SECS} seconds"),
         );
     }
     c.finish()
