@@ -482,8 +482,9 @@ impl Engine {
 
 #[cfg(test)]
 impl Engine {
-    /// The agents free for `call` now whose priority is above `agent`'s:
-    /// members of its queue who could be offered it and did not miss it.
+    /// Test oracle: the agents free for `call` now whose priority is above
+    /// `agent`'s (members of its queue who could be offered it and did not
+    /// miss it). Offering `call` to `agent` must find none.
     pub(crate) fn free_above(&self, call: CallId, agent: AgentId) -> Vec<AgentId> {
         let (Some(c), Some(a)) = (self.calls.get(&call), self.agents.get(&agent)) else {
             return Vec::new();

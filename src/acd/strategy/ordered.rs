@@ -10,15 +10,22 @@ use super::{AgentFacts, Strategy};
 use crate::acd::ids::{AgentId, IdMap};
 
 /// A sorted index of agents by priority tier, then a key taken from their
-/// facts.
+/// facts, both packed in one `u64` (`packed`) so the index is no larger
+/// than without priorities.
 #[derive(Default)]
 struct Index {
-    set: BTreeSet<((u8, u64), AgentId)>,
-    keys: IdMap<AgentId, (u8, u64)>,
+    set: BTreeSet<(u64, AgentId)>,
+    keys: IdMap<AgentId, u64>,
+}
+
+/// The tier in the top 8 bits, the strategy's key (saturated) below: times
+/// in milliseconds and call counts stay far below 2^56.
+fn packed(tier: u8, key: u64) -> u64 {
+    (u64::from(tier) << 56) | key.min((1 << 56) - 1)
 }
 
 impl Index {
-    fn insert(&mut self, agent: AgentId, key: (u8, u64)) {
+    fn insert(&mut self, agent: AgentId, key: u64) {
         if let Some(old) = self.keys.insert(agent, key) {
             self.set.remove(&(old, agent));
         }
@@ -45,7 +52,7 @@ macro_rules! ordered {
         impl Strategy for $name {
             fn insert(&mut self, agent: AgentId, facts: &AgentFacts) {
                 let key: fn(&AgentFacts) -> u64 = $key;
-                self.0.insert(agent, (facts.tier(), key(facts)));
+                self.0.insert(agent, packed(facts.tier(), key(facts)));
             }
             fn remove(&mut self, agent: AgentId) {
                 self.0.remove(agent);
