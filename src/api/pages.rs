@@ -58,6 +58,11 @@ const AGENT: &[Asset] = &[
         "text/javascript; charset=utf-8"
     ),
     asset!("dialpad.js", "dialpad.js", "text/javascript; charset=utf-8"),
+    asset!(
+        "voicemail.js",
+        "voicemail.js",
+        "text/javascript; charset=utf-8"
+    ),
     asset!("panel.css", "panel.css", "text/css; charset=utf-8"),
     asset!(
         "vendor/jssip.js",

@@ -16,6 +16,7 @@ mod recordings;
 pub mod reports;
 mod routing;
 mod users;
+pub mod voicemail;
 
 use std::path::Path;
 use std::str::FromStr;

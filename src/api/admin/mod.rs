@@ -36,6 +36,7 @@ pub mod reports;
 mod resources;
 pub mod scope;
 mod users;
+pub mod voicemail;
 pub mod wallboard;
 
 use std::sync::Arc;
@@ -175,6 +176,24 @@ where
         .route("/interactions/{id}", get(recordings::interaction))
         .route("/interactions/{id}/recording", get(recordings::recording))
         .route("/recording-listens", get(recordings::listens))
+        .route(
+            "/voicemail-boxes",
+            get(voicemail::list).post(voicemail::create),
+        )
+        .route(
+            "/voicemail-boxes/{id}",
+            get(voicemail::get)
+                .put(voicemail::update)
+                .delete(voicemail::delete),
+        )
+        .route("/voicemail-boxes/{id}/messages", get(voicemail::messages))
+        .route("/voicemail-messages/{id}/audio", get(voicemail::audio))
+        .route(
+            "/voicemail-messages/{id}",
+            get(voicemail::message)
+                .put(voicemail::heard)
+                .delete(voicemail::delete_message),
+        )
         .route("/callbacks", get(callbacks::list).post(callbacks::create))
         .route("/callbacks/{id}", axum::routing::delete(callbacks::cancel))
         .route("/wallboard", get(wallboard::snapshot))

@@ -22,6 +22,7 @@ mod monitor;
 mod reports;
 mod supervisor;
 mod users;
+mod voicemail;
 mod wallboard;
 
 use super::problem::KINDS;
@@ -176,6 +177,12 @@ fn schemas() -> Map<String, Value> {
                 "exit_queue_id",
                 json!({"type": ["integer", "null"], "format": "int64",
                        "description": "required with exit_kind queue, refused with the others"}),
+            ),
+            (
+                "exit_voicemail_id",
+                json!({"type": ["integer", "null"], "format": "int64",
+                       "description": "the voicemail box: required with exit_kind voicemail, \
+                                       refused with the others"}),
             ),
             ("hold_music", text(100)),
             ("priority", int(0, 100)),
@@ -466,6 +473,7 @@ fn schemas() -> Map<String, Value> {
     check::schemas(&mut out);
     reports::schemas(&mut out);
     interactions::schemas(&mut out);
+    voicemail::schemas(&mut out);
     for resource in RESOURCES {
         let replace = replacement(
             &out[&format!("{}Input", resource.schema)],
@@ -750,6 +758,7 @@ pub fn document() -> Value {
     monitor::paths(&mut paths);
     check::paths(&mut paths);
     reports::paths(&mut paths);
+    voicemail::paths(&mut paths);
     paths.insert(
         "/api/openapi.json".into(),
         json!({"get": {
@@ -813,6 +822,7 @@ mod tests {
                 + monitor::EXTRA_PATHS
                 + check::EXTRA_PATHS
                 + reports::EXTRA_PATHS
+                + voicemail::EXTRA_PATHS
         );
         let text = doc.to_string();
         for reference in text.split("#/components/schemas/").skip(1) {
