@@ -2,7 +2,8 @@
 // the browser softphone (phone.js), transfer a caller blind to a queue or an
 // agent, record a call of a queue that records on demand, close each call
 // with a result code and tags, and call out from the dial pad (dialpad.js);
-// the callbacks waiting in the agent's queues are listed (callbacks.js).
+// the callbacks waiting in the agent's queues are listed (callbacks.js), and
+// the voicemail messages of their own box and their queues' (voicemail.js).
 //
 // The server is the source of truth: the panel follows the live WebSocket
 // /api/agent/ws (the state on every connection, offers, queue waiting counts,
@@ -17,6 +18,7 @@
 
 import { $, notice, session, show } from "/shared/page.js";
 import { Callbacks } from "./callbacks.js";
+import { Voicemail } from "./voicemail.js";
 import { setupDialPad } from "./dialpad.js";
 import { Phone } from "./phone.js";
 
@@ -43,6 +45,7 @@ const model = {
 
 let phone = null;
 let callbacks = null;
+let voicemail = null;
 const debug = {
   beeps: 0,
   panelConnections: 0,
@@ -239,6 +242,12 @@ function onMessage(msg) {
       if (model.state) model.state.queues = msg.queues;
       renderQueues();
       if (callbacks) callbacks.refresh();
+      break;
+    case "voicemail":
+      if (voicemail) voicemail.add(msg);
+      break;
+    case "voicemail_changed":
+      if (voicemail) voicemail.load();
       break;
     case "offer":
       model.offer = msg;
@@ -919,6 +928,8 @@ async function work(state) {
   if (!live.wanted) live.start();
   if (!callbacks) callbacks = new Callbacks(api, $("callback-list"), $("callback-none"));
   callbacks.refresh();
+  if (!voicemail) voicemail = new Voicemail(api, $("voicemail-list"), $("voicemail-none"));
+  voicemail.load();
 }
 
 /** Signed in (the shared session): the agent's own facts, then setup or work. */
