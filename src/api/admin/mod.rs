@@ -22,6 +22,7 @@
 mod announcements;
 pub mod auth;
 mod callbacks;
+mod deliveries;
 pub(crate) mod handlers;
 mod monitor;
 pub mod openapi;
@@ -76,6 +77,8 @@ pub struct AdminState {
     pub origins: crate::api::origin::Origins,
     /// Call control, which callbacks asked for or withdrawn here reach.
     pub calls: Arc<crate::call::Services>,
+    /// The outbox worker's counters.
+    pub outbox: Arc<crate::outbox::OutboxMetrics>,
 }
 
 /// What the OpenAPI document needs of a resource.
@@ -212,6 +215,13 @@ where
         )
         .route("/reports/intervals", get(reports::intervals))
         .route("/reports/queue_log", get(reports::queue_log))
+        .route(
+            "/result-codes/{id}/integration",
+            get(deliveries::get_integration).put(deliveries::set_integration),
+        )
+        .route("/deliveries", get(deliveries::list))
+        .route("/deliveries/{id}", get(deliveries::get))
+        .route("/deliveries/{id}/retry", post(deliveries::retry))
         .fallback(|| async { Problem::new("not-found", "no such resource") })
         .method_not_allowed_fallback(|| async {
             Problem::new(

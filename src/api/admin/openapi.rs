@@ -17,6 +17,7 @@ use serde_json::{json, Map, Value};
 mod agent;
 mod callbacks;
 mod check;
+mod deliveries;
 mod interactions;
 mod monitor;
 mod reports;
@@ -467,6 +468,7 @@ fn schemas() -> Map<String, Value> {
     users::schemas(&mut out);
     agent::schemas(&mut out);
     callbacks::schemas(&mut out);
+    deliveries::schemas(&mut out);
     supervisor::schemas(&mut out);
     wallboard::schemas(&mut out);
     monitor::schemas(&mut out);
@@ -753,6 +755,7 @@ pub fn document() -> Value {
     users::paths(&mut paths);
     agent::paths(&mut paths);
     callbacks::paths(&mut paths);
+    deliveries::paths(&mut paths);
     supervisor::paths(&mut paths);
     wallboard::paths(&mut paths);
     monitor::paths(&mut paths);
@@ -817,6 +820,7 @@ mod tests {
                 + users::EXTRA_PATHS
                 + agent::EXTRA_PATHS
                 + callbacks::EXTRA_PATHS
+                + deliveries::EXTRA_PATHS
                 + supervisor::EXTRA_PATHS
                 + wallboard::EXTRA_PATHS
                 + monitor::EXTRA_PATHS
