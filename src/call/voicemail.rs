@@ -15,7 +15,9 @@
 //! written, so a crash never leaves a half file listed; a message shorter
 //! than [`deposit::MIN_MESSAGE`] is deleted instead. A kept message is
 //! announced on [`Notices`] (the agent panels) and, when the box has an
-//! address, mailed.
+//! address, mailed with the WAV attached through the durable outbox (the
+//! file is read when the mail is sent: a message deleted before then fails
+//! that delivery, which the outbox shows).
 
 pub mod deposit;
 
@@ -279,10 +281,13 @@ async fn keep_or_discard(
             CallMetrics::bump(&s.metrics.voicemail_messages);
             tracing::info!(
                 box_id = target.id,
-                message = message.id,
+                message_id = message.id,
                 ms = message.duration_ms,
                 "voicemail message kept"
             );
+            if let Some(to) = target.email.clone() {
+                mail(s, &target, &message, to).await;
+            }
             s.registry.voicemail.send(Notice {
                 voicemail: target,
                 message,
@@ -292,6 +297,34 @@ async fn keep_or_discard(
             CallMetrics::bump(&s.metrics.voicemail_failures);
             tracing::error!(error = %e, "voicemail message not stored: its file is removed");
             let _ = tokio::fs::remove_file(file).await;
+        }
+    }
+}
+
+/// Queues the mail of a new message to its box's address.
+async fn mail(s: &Services, target: &VoicemailBox, m: &VoicemailMessage, to: String) {
+    let caller = if m.caller_number.is_empty() {
+        "an unknown caller"
+    } else {
+        m.caller_number.as_str()
+    };
+    let secs = (m.duration_ms + 500) / 1000;
+    let mail = crate::store::outbox::MailInput {
+        to: vec![to],
+        subject: format!("Voicemail from {caller} ({secs} s) in {}", target.name),
+        body: format!(
+            "{caller} left a message of {secs} s in the voicemail box {}.\n\
+             The recording is attached (WAV, 8 kHz mono).\n",
+            target.name
+        ),
+        attachments: vec![m.file.clone()],
+        interaction_id: m.interaction_id.map(|i| i as i64),
+    };
+    match s.store.enqueue_mail(mail).await {
+        Ok(delivery) => tracing::info!(message_id = m.id, delivery, "voicemail message mailed"),
+        Err(e) => {
+            CallMetrics::bump(&s.metrics.voicemail_failures);
+            tracing::error!(message_id = m.id, error = %e, "voicemail mail not queued");
         }
     }
 }

@@ -209,20 +209,20 @@ impl Store {
         settle(&input)?;
         let mut tx = self.begin().await?;
         let box_id = id.unwrap_or_else(new_id);
-        if id.is_some() && !super::admin::exists(&mut *tx, "voicemail_boxes", box_id).await? {
+        if id.is_some() && !super::admin::exists(&mut tx, "voicemail_boxes", box_id).await? {
             return Err(AdminError::NotFound("voicemail box"));
         }
         let mut c = Check::default();
-        if !super::admin::exists(&mut *tx, "projects", input.project_id).await? {
+        if !super::admin::exists(&mut tx, "projects", input.project_id).await? {
             c.fail("project_id", "no such project");
         }
         if let Some(q) = input.queue_id {
-            if !super::admin::exists(&mut *tx, "queues", q).await? {
+            if !super::admin::exists(&mut tx, "queues", q).await? {
                 c.fail("queue_id", "no such queue");
             }
         }
         if let Some(u) = input.user_id {
-            if !super::admin::exists(&mut *tx, "users", u).await? {
+            if !super::admin::exists(&mut tx, "users", u).await? {
                 c.fail("user_id", "no such user");
             }
         }
@@ -284,7 +284,7 @@ impl Store {
     /// files for the caller to remove.
     pub async fn delete_voicemail_box(&self, id: i64) -> Result<Vec<String>, AdminError> {
         let mut tx = self.begin().await?;
-        if !super::admin::exists(&mut *tx, "voicemail_boxes", id).await? {
+        if !super::admin::exists(&mut tx, "voicemail_boxes", id).await? {
             return Err(AdminError::NotFound("voicemail box"));
         }
         let exits: Vec<String> =

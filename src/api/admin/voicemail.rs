@@ -285,7 +285,7 @@ pub async fn delete_message(
     {
         remove(&file).await;
     }
-    tracing::info!(message = m.id, "voicemail message deleted");
+    tracing::info!(message_id = m.id, "voicemail message deleted");
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
