@@ -41,6 +41,12 @@ pub struct Config {
     pub auth: AuthConfig,
     pub registrar: RegistrarConfig,
     pub calls: CallsConfig,
+    /// The outbox (webhooks, e-mail, SMS): retries and concurrency.
+    pub outbox: crate::outbox::OutboxConfig,
+    /// The SMTP server e-mail goes through.
+    pub mail: crate::outbox::MailConfig,
+    /// The HTTP SMS gateway.
+    pub sms: crate::outbox::SmsConfig,
     /// On a database without projects, create the demo project: queue
     /// Support (number 600, DID +15550100), a trunk for the local machine,
     /// and extensions 1001 and 1002 as its agents.
@@ -270,6 +276,9 @@ impl Default for Config {
             auth: AuthConfig::default(),
             registrar: RegistrarConfig::default(),
             calls: CallsConfig::default(),
+            outbox: Default::default(),
+            mail: Default::default(),
+            sms: Default::default(),
             demo: true,
             log: "info".into(),
         }
@@ -415,6 +424,9 @@ impl Config {
 
     /// Checks the relations between keys that serde cannot.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(problem) = self.outbox.problems().into_iter().next() {
+            return Err(ConfigError::Invalid(problem));
+        }
         let r = &self.registrar;
         if r.min_expires > r.max_expires {
             return Err(ConfigError::Invalid(format!(

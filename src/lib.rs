@@ -15,6 +15,7 @@ pub mod config;
 // call libc; every other module is safe Rust (Cargo.toml denies unsafe code).
 #[allow(unsafe_code)]
 pub mod media;
+pub mod outbox;
 pub mod server;
 pub mod sip;
 pub mod store;

@@ -167,6 +167,8 @@ pub enum ExitTarget {
     Callback,
     /// Call control plays a goodbye prompt and hangs up.
     Prompt,
+    /// Call control lets the caller leave a message in this voicemail box.
+    Voicemail(u64),
 }
 
 /// A Queue and its rules.

@@ -15,6 +15,7 @@ pub(super) async fn render(State(state): State<Arc<AppState>>) -> impl IntoRespo
     state.sip_metrics.render(&mut out);
     state.call_metrics.render(&mut out);
     state.admin.registrations.render(&mut out);
+    state.admin.outbox.render(&mut out);
     render_gauges(&state, &mut out);
     let t = state.transports.metrics();
     for (name, value) in [

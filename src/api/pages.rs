@@ -59,6 +59,11 @@ const AGENT: &[Asset] = &[
     ),
     asset!("dialpad.js", "dialpad.js", "text/javascript; charset=utf-8"),
     asset!("results.js", "results.js", "text/javascript; charset=utf-8"),
+    asset!(
+        "voicemail.js",
+        "voicemail.js",
+        "text/javascript; charset=utf-8"
+    ),
     asset!("panel.css", "panel.css", "text/css; charset=utf-8"),
     asset!("status-sound.wav", "status-sound.wav", "audio/wav"),
     asset!(

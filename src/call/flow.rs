@@ -75,6 +75,9 @@ enum Phase {
     AskingCallback(CallbackAsk),
     /// The caller talks to the external party of a transfer.
     External,
+    /// Leaving a message in a voicemail box (the shell's
+    /// [`super::voicemail::Leaving`] has the caller).
+    Voicemail,
     /// Playing a last prompt before hanging up.
     Goodbye,
     /// Both legs are over; the records wait for after-call work.
@@ -389,6 +392,7 @@ impl CallFlow {
                 }
             }
             Input::CallbackStored { callback } => self.callback_stored(now, callback),
+            Input::VoicemailOver { ending } => self.voicemail_over(now, ending),
             Input::Transfer { agent, to, next } => self.transfer(now, agent, to, next),
             Input::ExternalAnswered => self.external_answered(now),
             Input::ExternalMissed { status } => self.external_missed(now, status),

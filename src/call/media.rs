@@ -421,6 +421,27 @@ impl MediaLeg {
         .await;
     }
 
+    /// Records what this leg receives, alone, into a new mono WAV file at
+    /// `path`; `done` hears when the file is complete (stopping the recording
+    /// or closing the leg completes it). Dropped unsent when it could not be
+    /// written.
+    pub async fn record_alone(
+        &self,
+        s: &Services,
+        path: PathBuf,
+        done: crate::media::recorder::FinishedTx,
+    ) {
+        self.command(
+            s,
+            Command::RecordAlone {
+                id: self.id,
+                path,
+                done: Some(done),
+            },
+        )
+        .await;
+    }
+
     /// Completes the recording this leg is in, if any.
     pub async fn stop_recording(&self, s: &Services) {
         self.command(s, Command::StopRecording { id: self.id })

@@ -55,6 +55,7 @@ pub mod routing;
 pub mod signalling;
 pub mod staffing;
 pub mod two_legs;
+pub mod voicemail;
 pub mod wallboard;
 
 use std::collections::HashMap;
@@ -227,6 +228,8 @@ pub struct Registry {
     /// The last monitor of each call (by the call id the supervisor named),
     /// while the call lasts.
     monitors: Mutex<HashMap<CallId, monitor::MonitorStatus>>,
+    /// Voicemail messages as they are kept, for the agent panels.
+    pub voicemail: voicemail::Notices,
 }
 
 impl Registry {

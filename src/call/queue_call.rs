@@ -45,6 +45,7 @@ mod monitor;
 mod playback;
 mod sip;
 mod transfer;
+mod voicemail;
 
 use super::agent_leg::{AgentLeg, Ring};
 use super::dispatch::DispatchInput;
@@ -111,6 +112,8 @@ struct QueueCall {
     recorder: Option<oneshot::Sender<RecordVerdict>>,
     /// A supervisor listening, whispering or barging in.
     monitor: monitor::Supervision,
+    /// The caller leaving a voicemail message, after a queue timeout.
+    voicemail: Option<super::voicemail::Leaving>,
     finished: bool,
 }
 
@@ -201,6 +204,7 @@ pub async fn run(s: Arc<Services>, call: NewCall, queue: Arc<QueueInfo>, arrival
         external: None,
         recorder: None,
         monitor: monitor::Supervision::default(),
+        voicemail: None,
         finished: false,
     };
     async {
@@ -259,6 +263,7 @@ impl QueueCall {
                 let t = now();
                 Instant::now() + at.since(t)
             });
+            let voicemail_deadline = self.voicemail_deadline();
             tokio::select! {
                 _ = tick(&mut media_check) => {
                     if self.media_lost(&mut heard).await {
@@ -275,6 +280,7 @@ impl QueueCall {
                 },
                 _ = sleep_until(deadline) => self.flow.handle_timeout(now()),
                 _ = sleep_until(self.monitor.deadline()) => self.monitor_timeout().await,
+                _ = sleep_until(voicemail_deadline) => self.voicemail_timeout().await,
             }
             self.perform().await;
             self.monitor_follow().await;
@@ -356,10 +362,17 @@ impl QueueCall {
             CallInput::Redirect { target } => Input::Redirect { call, target },
             CallInput::Record(event) => Input::Record { call, event },
             CallInput::Media(MediaEvent::Digit { digit, leg }) => {
-                if leg != self.caller.media.id {
+                if leg != self.caller.media.id || self.voicemail_input(Some(digit.key), None).await
+                {
                     return;
                 }
                 Input::Digit(digit.key)
+            }
+            CallInput::Media(MediaEvent::Playback {
+                event: PlayerEvent::AnnouncementDone { tag },
+                leg,
+            }) if leg == self.caller.media.id && self.voicemail_input(None, Some(tag)).await => {
+                return
             }
             CallInput::Media(MediaEvent::Playback {
                 event: PlayerEvent::AnnouncementDone { tag },
@@ -492,6 +505,7 @@ impl QueueCall {
                 let _ = s.core.send(bye, self.caller.peer, self.owner.clone()).await;
             }
             Action::CloseCaller => {
+                self.voicemail_caller_gone().await;
                 self.caller.media.close(&s).await;
                 let key = crate::sip::tu::DialogKey {
                     call_id: self.caller.dialog.id.call_id.clone(),
@@ -516,6 +530,10 @@ impl QueueCall {
                     self.ids.retain(|&i| i != id);
                 }
             }
+            Action::LeaveVoicemail {
+                voicemail,
+                interaction,
+            } => return self.leave_voicemail(voicemail, interaction).await,
             Action::LookupQueue(queue) => {
                 let found = s.routing.get().queue(queue).filter(|q| {
                     let calls = q.takes_calls();

@@ -45,8 +45,10 @@
 mod builder;
 pub mod day;
 mod notices;
+pub mod payload;
 mod record;
 mod service_level;
+pub mod template;
 
 #[cfg(test)]
 mod tests;

@@ -72,6 +72,7 @@ pub fn exit_target(target: &ExitTarget) -> String {
         ExitTarget::Number(number) => number.clone(),
         ExitTarget::Callback => "callback".to_owned(),
         ExitTarget::Prompt => "prompt".to_owned(),
+        ExitTarget::Voicemail(b) => format!("voicemail-{b}"),
     }
 }
 

@@ -27,6 +27,10 @@ pub enum Prompt {
     Goodbye,
     /// "Thank you. We will call you back as soon as an agent is available. Goodbye."
     CallbackRegistered,
+    /// "Please leave a message after the tone." (a voicemail box's built-in greeting)
+    VoicemailGreeting,
+    /// "Thank you, your message has been saved. Goodbye."
+    VoicemailSaved,
 }
 
 /// Fragment names that say `n` in English ("one hundred twenty three").
@@ -83,6 +87,8 @@ impl Prompt {
             Prompt::Beep => vec!["beep".to_owned()],
             Prompt::Goodbye => vec!["goodbye".to_owned()],
             Prompt::CallbackRegistered => vec!["callback-registered".to_owned()],
+            Prompt::VoicemailGreeting => vec!["voicemail-greeting".to_owned()],
+            Prompt::VoicemailSaved => vec!["voicemail-saved".to_owned()],
         }
     }
 }
@@ -150,6 +156,8 @@ mod tests {
             Prompt::PressOneForCallback,
             Prompt::ThankYouForHolding,
             Prompt::Beep,
+            Prompt::VoicemailGreeting,
+            Prompt::VoicemailSaved,
         ];
         for n in (0..=1000).chain([12_345, 1_000_000, 987_654_321]) {
             all.push(Prompt::Position(n));

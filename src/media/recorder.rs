@@ -20,6 +20,10 @@
 //! [`MAX_QUEUED`] samples: a burst beyond that drops its oldest audio, so the
 //! two channels are never more than 60 ms apart.
 //!
+//! One leg alone may be recorded too (a voicemail message): its file is mono,
+//! the caller's side only, and whoever started it may ask to be told when the
+//! file is complete ([`Finished`]), to move it into place.
+//!
 //! The file is written with placeholder sizes (`0xFFFFFFFF`, "to the end of
 //! the file", which streaming readers accept) and the sizes are patched when
 //! the recording stops or the worker ends. A file left by a crash is repaired
@@ -110,11 +114,16 @@ impl Assembler {
 /// `data_len` bytes of samples; `None` writes the placeholder sizes of a file
 /// still being written.
 pub fn wav_header(data_len: Option<u32>) -> [u8; HEADER_LEN] {
+    wav_header_for(CHANNELS, data_len)
+}
+
+/// [`wav_header`] for a file of `channels` channels.
+pub fn wav_header_for(channels: u16, data_len: Option<u32>) -> [u8; HEADER_LEN] {
     let (riff, data) = match data_len {
         Some(n) => (n.saturating_add(36), n),
         None => (u32::MAX, u32::MAX),
     };
-    let block = CHANNELS * BYTES_PER_SAMPLE;
+    let block = channels * BYTES_PER_SAMPLE;
     let mut h = [0u8; HEADER_LEN];
     h[0..4].copy_from_slice(b"RIFF");
     h[4..8].copy_from_slice(&riff.to_le_bytes());
@@ -122,7 +131,7 @@ pub fn wav_header(data_len: Option<u32>) -> [u8; HEADER_LEN] {
     h[12..16].copy_from_slice(b"fmt ");
     h[16..20].copy_from_slice(&16u32.to_le_bytes());
     h[20..22].copy_from_slice(&1u16.to_le_bytes()); // PCM
-    h[22..24].copy_from_slice(&CHANNELS.to_le_bytes());
+    h[22..24].copy_from_slice(&channels.to_le_bytes());
     h[24..28].copy_from_slice(&SAMPLE_RATE.to_le_bytes());
     h[28..32].copy_from_slice(&(SAMPLE_RATE * block as u32).to_le_bytes());
     h[32..34].copy_from_slice(&block.to_le_bytes());
@@ -131,6 +140,21 @@ pub fn wav_header(data_len: Option<u32>) -> [u8; HEADER_LEN] {
     h[40..44].copy_from_slice(&data.to_le_bytes());
     h
 }
+
+/// How a recording's file ended, told to whoever asked at its start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Finished {
+    /// Bytes of samples in the file (after its 44-byte header).
+    pub data_bytes: u32,
+    /// Samples per second of audio, over every channel: 8,000 for a mono
+    /// file, 16,000 for stereo (so `data_bytes / 2 / rate` is the length in
+    /// seconds).
+    pub samples_per_sec: u32,
+}
+
+/// Where a completed recording is told of; dropped unsent when the file
+/// could not be created or written.
+pub type FinishedTx = tokio::sync::oneshot::Sender<Finished>;
 
 /// The recording figures of a worker and its writer.
 #[derive(Debug, Default)]
@@ -151,6 +175,8 @@ enum Job {
     Open {
         id: u64,
         path: PathBuf,
+        channels: u16,
+        done: Option<FinishedTx>,
     },
     Frame {
         id: u64,
@@ -210,7 +236,37 @@ impl Recordings {
         );
         self.taps.insert(a, (a, Side::Left));
         self.taps.insert(b, (a, Side::Right));
-        self.control(Job::Open { id, path });
+        self.control(Job::Open {
+            id,
+            path,
+            channels: CHANNELS,
+            done: None,
+        });
+    }
+
+    /// Records what leg `a` receives, alone, into a mono file at `path`;
+    /// `done` hears when the file is complete. A leg already recorded stops
+    /// its recording first.
+    pub fn start_alone(&mut self, a: LegId, path: PathBuf, done: Option<FinishedTx>) {
+        self.stop(a);
+        self.next_id += 1;
+        let id = self.next_id;
+        self.active.insert(
+            a,
+            Active {
+                id,
+                a,
+                b: a,
+                assembler: Assembler::new(),
+            },
+        );
+        self.taps.insert(a, (a, Side::Left));
+        self.control(Job::Open {
+            id,
+            path,
+            channels: 1,
+            done,
+        });
     }
 
     /// Stops the recording `leg` is in (either side), completing its file.
@@ -327,6 +383,8 @@ fn spawn_writer(counters: Arc<RecorderCounters>) -> std::io::Result<SyncSender<J
 struct Open {
     file: BufWriter<File>,
     data_len: u32,
+    channels: u16,
+    done: Option<FinishedTx>,
 }
 
 /// The writer thread: runs until the worker (its only sender) is gone, then
@@ -336,9 +394,22 @@ fn write_files(rx: Receiver<Job>, counters: &RecorderCounters) {
     let mut bytes = [0u8; 2 * STEREO_FRAME];
     for job in rx {
         match job {
-            Job::Open { id, path } => match create(&path) {
+            Job::Open {
+                id,
+                path,
+                channels,
+                done,
+            } => match create(&path, channels) {
                 Ok(file) => {
-                    files.insert(id, Open { file, data_len: 0 });
+                    files.insert(
+                        id,
+                        Open {
+                            file,
+                            data_len: 0,
+                            channels,
+                            done,
+                        },
+                    );
                 }
                 Err(e) => {
                     tracing::error!(path = %path.display(), error = %e, "recording not started");
@@ -349,12 +420,21 @@ fn write_files(rx: Receiver<Job>, counters: &RecorderCounters) {
                 let Some(open) = files.get_mut(&id) else {
                     continue;
                 };
-                for (b, s) in bytes.chunks_exact_mut(2).zip(samples) {
-                    b.copy_from_slice(&s.to_le_bytes());
-                }
-                match open.file.write_all(&bytes) {
+                let n = if open.channels == 1 {
+                    // The left channel alone: every other sample.
+                    for (b, s) in bytes.chunks_exact_mut(2).zip(samples.iter().step_by(2)) {
+                        b.copy_from_slice(&s.to_le_bytes());
+                    }
+                    STEREO_FRAME
+                } else {
+                    for (b, s) in bytes.chunks_exact_mut(2).zip(samples) {
+                        b.copy_from_slice(&s.to_le_bytes());
+                    }
+                    bytes.len()
+                };
+                match open.file.write_all(&bytes[..n]) {
                     Ok(()) => {
-                        open.data_len = open.data_len.saturating_add(bytes.len() as u32);
+                        open.data_len = open.data_len.saturating_add(n as u32);
                         counters.frames_written.fetch_add(1, Ordering::Relaxed);
                     }
                     Err(e) => {
@@ -376,7 +456,7 @@ fn write_files(rx: Receiver<Job>, counters: &RecorderCounters) {
     }
 }
 
-fn create(path: &std::path::Path) -> std::io::Result<BufWriter<File>> {
+fn create(path: &std::path::Path, channels: u16) -> std::io::Result<BufWriter<File>> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
@@ -387,13 +467,13 @@ fn create(path: &std::path::Path) -> std::io::Result<BufWriter<File>> {
             .create_new(true)
             .open(path)?,
     );
-    file.write_all(&wav_header(None))?;
+    file.write_all(&wav_header_for(channels, None))?;
     Ok(file)
 }
 
 /// Patches the sizes into the header and closes the file.
 fn finish(mut open: Open, counters: &RecorderCounters) {
-    let header = wav_header(Some(open.data_len));
+    let header = wav_header_for(open.channels, Some(open.data_len));
     let done = open.file.flush().and_then(|()| {
         let f = open.file.get_mut();
         f.seek(SeekFrom::Start(0))?;
@@ -403,6 +483,12 @@ fn finish(mut open: Open, counters: &RecorderCounters) {
     match done {
         Ok(()) => {
             counters.files.fetch_add(1, Ordering::Relaxed);
+            if let Some(done) = open.done.take() {
+                let _ = done.send(Finished {
+                    data_bytes: open.data_len,
+                    samples_per_sec: SAMPLE_RATE * u32::from(open.channels),
+                });
+            }
         }
         Err(e) => {
             tracing::error!(error = %e, "recording not completed: its header needs repair");

@@ -128,6 +128,13 @@ pub enum Command {
         b: LegId,
         path: std::path::PathBuf,
     },
+    /// Records what leg `id` receives, alone, into a new mono WAV file at
+    /// `path` (a voicemail message); `done` hears when the file is complete.
+    RecordAlone {
+        id: LegId,
+        path: std::path::PathBuf,
+        done: Option<super::recorder::FinishedTx>,
+    },
     /// Completes the recording leg `id` is in (either side); removing a leg
     /// does the same.
     StopRecording {
@@ -561,6 +568,11 @@ impl Worker {
                 let known = |id| self.index.contains_key(&id) || self.externals.contains_key(&id);
                 if known(a) && known(b) {
                     self.recordings.start(a, b, path);
+                }
+            }
+            Command::RecordAlone { id, path, done } => {
+                if self.index.contains_key(&id) || self.externals.contains_key(&id) {
+                    self.recordings.start_alone(id, path, done);
                 }
             }
             Command::StopRecording { id } => self.recordings.stop(id),

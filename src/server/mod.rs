@@ -129,6 +129,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         );
     }
 
+    let outbox = crate::outbox::start(store.clone(), &config.outbox, &config.mail, &config.sms);
+
     let metrics = Arc::new(SipMetrics::default());
     let sip_gauges = Arc::new(SipGauges::default());
     let location = Arc::new(Location::new());
@@ -499,6 +501,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             secure_cookie: config.http.tls().is_some(),
             origins: api::origin::Origins::new(&config.http.allowed_origins, tls.is_some()),
             calls,
+            outbox,
         }),
         agent: agent_api,
     }));

@@ -226,6 +226,7 @@ impl Store {
         let _turn = self.write_turn().await;
         let mut tx = self.pool().begin().await?;
         let mut completed = Vec::new();
+        let mut deliveries = 0;
         for write in writes {
             let query = match write {
                 InteractionWrite::Open(r) => {
@@ -243,10 +244,16 @@ impl Store {
                 if done.rows_affected() == 1 {
                     write_user_tags(&mut tx, r).await?;
                     completed.push(r.interaction_id);
+                    deliveries +=
+                        super::outbox::integrations::enqueue_finished(&mut tx, r, moment(now))
+                            .await?;
                 }
             }
         }
         tx.commit().await?;
+        if deliveries > 0 {
+            self.outbox_wake().notify_one();
+        }
         Ok(completed)
     }
 

@@ -12,11 +12,13 @@ pub mod break_days;
 pub mod callbacks;
 pub mod follow_ups;
 mod interactions;
+pub mod outbox;
 mod recorded;
 mod recordings;
 pub mod reports;
 mod routing;
 mod users;
+pub mod voicemail;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -61,6 +63,8 @@ pub struct Store {
     passwords: std::sync::Arc<admin::passwords::Passwords>,
     /// Whose turn it is to write, among the writers that run all the time.
     writes: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Told whenever a delivery is queued, to wake the outbox's worker.
+    outbox_wake: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl Store {
@@ -92,6 +96,7 @@ impl Store {
             pool,
             passwords: std::sync::Arc::new(admin::passwords::Passwords::per_core()),
             writes: std::sync::Arc::default(),
+            outbox_wake: std::sync::Arc::default(),
         })
     }
 
@@ -114,6 +119,11 @@ impl Store {
     /// each waits only for the transaction ahead of it.
     pub(crate) async fn write_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
         self.writes.lock().await
+    }
+
+    /// Notified when a delivery is queued (the outbox's worker waits on it).
+    pub fn outbox_wake(&self) -> &tokio::sync::Notify {
+        &self.outbox_wake
     }
 
     /// The bounded hasher of login passwords, shared by every clone.

@@ -4,8 +4,9 @@
 // with a result code and tags (during the call, in after-call work, or later
 // from the list of recent interactions), and call out from the dial pad
 // (dialpad.js); the callbacks waiting in the agent's queues are listed
-// (callbacks.js), and the follow-ups results schedule are shown when due
-// (results.js).
+// (callbacks.js), the follow-ups results schedule are shown when due
+// (results.js), and the voicemail messages of their own box and their
+// queues' (voicemail.js).
 //
 // The server is the source of truth: the panel follows the live WebSocket
 // /api/agent/ws (the state on every connection, offers, queue waiting counts,
@@ -20,6 +21,7 @@
 
 import { $, notice, session, show } from "/shared/page.js";
 import { Callbacks } from "./callbacks.js";
+import { Voicemail } from "./voicemail.js";
 import { setupDialPad } from "./dialpad.js";
 import { Phone } from "./phone.js";
 import { FollowUps, Recent } from "./results.js";
@@ -52,6 +54,7 @@ let phone = null;
 let callbacks = null;
 let recent = null;
 let followUps = null;
+let voicemail = null;
 const debug = {
   beeps: 0,
   chimes: 0, // status chimes played (Play Sound)
@@ -251,6 +254,12 @@ function onMessage(msg) {
       if (model.state) model.state.queues = msg.queues;
       renderQueues();
       if (callbacks) callbacks.refresh();
+      break;
+    case "voicemail":
+      if (voicemail) voicemail.add(msg);
+      break;
+    case "voicemail_changed":
+      if (voicemail) voicemail.load();
       break;
     case "offer":
       model.offer = msg;
@@ -1089,6 +1098,8 @@ async function work(state) {
     });
   }
   followUps.refresh();
+  if (!voicemail) voicemail = new Voicemail(api, $("voicemail-list"), $("voicemail-none"));
+  voicemail.load();
 }
 
 /** Signed in (the shared session): the agent's own facts, then setup or work. */

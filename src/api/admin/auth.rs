@@ -78,7 +78,7 @@ pub fn menu_of(path: &str) -> Option<&'static str> {
         "statuses" => "menu.statuses",
         "queues" => "menu.queues",
         "queue-groups" => "menu.queue_groups",
-        "result-codes" => "menu.result_codes",
+        "result-codes" | "deliveries" => "menu.result_codes",
         "tags" => "menu.tags",
         "users" => "menu.users",
         "profiles" | "permissions" => "menu.profiles",

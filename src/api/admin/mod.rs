@@ -22,6 +22,7 @@
 mod announcements;
 pub mod auth;
 mod callbacks;
+mod deliveries;
 pub(crate) mod handlers;
 mod monitor;
 pub mod openapi;
@@ -36,6 +37,7 @@ pub mod reports;
 mod resources;
 pub mod scope;
 mod users;
+pub mod voicemail;
 pub mod wallboard;
 
 use std::sync::Arc;
@@ -75,6 +77,8 @@ pub struct AdminState {
     pub origins: crate::api::origin::Origins,
     /// Call control, which callbacks asked for or withdrawn here reach.
     pub calls: Arc<crate::call::Services>,
+    /// The outbox worker's counters.
+    pub outbox: Arc<crate::outbox::OutboxMetrics>,
 }
 
 /// What the OpenAPI document needs of a resource.
@@ -175,6 +179,24 @@ where
         .route("/interactions/{id}", get(recordings::interaction))
         .route("/interactions/{id}/recording", get(recordings::recording))
         .route("/recording-listens", get(recordings::listens))
+        .route(
+            "/voicemail-boxes",
+            get(voicemail::list).post(voicemail::create),
+        )
+        .route(
+            "/voicemail-boxes/{id}",
+            get(voicemail::get)
+                .put(voicemail::update)
+                .delete(voicemail::delete),
+        )
+        .route("/voicemail-boxes/{id}/messages", get(voicemail::messages))
+        .route("/voicemail-messages/{id}/audio", get(voicemail::audio))
+        .route(
+            "/voicemail-messages/{id}",
+            get(voicemail::message)
+                .put(voicemail::heard)
+                .delete(voicemail::delete_message),
+        )
         .route("/callbacks", get(callbacks::list).post(callbacks::create))
         .route("/callbacks/{id}", axum::routing::delete(callbacks::cancel))
         .route("/wallboard", get(wallboard::snapshot))
@@ -193,6 +215,13 @@ where
         )
         .route("/reports/intervals", get(reports::intervals))
         .route("/reports/queue_log", get(reports::queue_log))
+        .route(
+            "/result-codes/{id}/integration",
+            get(deliveries::get_integration).put(deliveries::set_integration),
+        )
+        .route("/deliveries", get(deliveries::list))
+        .route("/deliveries/{id}", get(deliveries::get))
+        .route("/deliveries/{id}/retry", post(deliveries::retry))
         .fallback(|| async { Problem::new("not-found", "no such resource") })
         .method_not_allowed_fallback(|| async {
             Problem::new(

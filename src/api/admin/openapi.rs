@@ -17,11 +17,13 @@ use serde_json::{json, Map, Value};
 mod agent;
 mod callbacks;
 mod check;
+mod deliveries;
 mod interactions;
 mod monitor;
 mod reports;
 mod supervisor;
 mod users;
+mod voicemail;
 mod wallboard;
 
 use super::problem::KINDS;
@@ -178,6 +180,12 @@ fn schemas() -> Map<String, Value> {
                 "exit_queue_id",
                 json!({"type": ["integer", "null"], "format": "int64",
                        "description": "required with exit_kind queue, refused with the others"}),
+            ),
+            (
+                "exit_voicemail_id",
+                json!({"type": ["integer", "null"], "format": "int64",
+                       "description": "the voicemail box: required with exit_kind voicemail, \
+                                       refused with the others"}),
             ),
             ("hold_music", text(100)),
             ("priority", int(0, 100)),
@@ -464,12 +472,14 @@ fn schemas() -> Map<String, Value> {
     users::schemas(&mut out);
     agent::schemas(&mut out);
     callbacks::schemas(&mut out);
+    deliveries::schemas(&mut out);
     supervisor::schemas(&mut out);
     wallboard::schemas(&mut out);
     monitor::schemas(&mut out);
     check::schemas(&mut out);
     reports::schemas(&mut out);
     interactions::schemas(&mut out);
+    voicemail::schemas(&mut out);
     for resource in RESOURCES {
         let replace = replacement(
             &out[&format!("{}Input", resource.schema)],
@@ -749,11 +759,13 @@ pub fn document() -> Value {
     users::paths(&mut paths);
     agent::paths(&mut paths);
     callbacks::paths(&mut paths);
+    deliveries::paths(&mut paths);
     supervisor::paths(&mut paths);
     wallboard::paths(&mut paths);
     monitor::paths(&mut paths);
     check::paths(&mut paths);
     reports::paths(&mut paths);
+    voicemail::paths(&mut paths);
     paths.insert(
         "/api/openapi.json".into(),
         json!({"get": {
@@ -812,11 +824,13 @@ mod tests {
                 + users::EXTRA_PATHS
                 + agent::EXTRA_PATHS
                 + callbacks::EXTRA_PATHS
+                + deliveries::EXTRA_PATHS
                 + supervisor::EXTRA_PATHS
                 + wallboard::EXTRA_PATHS
                 + monitor::EXTRA_PATHS
                 + check::EXTRA_PATHS
                 + reports::EXTRA_PATHS
+                + voicemail::EXTRA_PATHS
         );
         let text = doc.to_string();
         for reference in text.split("#/components/schemas/").skip(1) {

@@ -48,6 +48,8 @@ async fn panel_socket(a: Arc<AgentState>, user: i64, permissions: Effective, soc
     let agent = agent_id(user);
     let (view, mut events) = a.hub.subscribe(agent, now());
     let mut due = a.follow_ups.subscribe();
+    let mut voicemail = a.registry.voicemail.subscribe();
+    let mut voicemail_open = true;
     let _ = a
         .dispatch
         .send(DispatchInput::Panel(PanelRequest::Socket {
@@ -82,6 +84,17 @@ async fn panel_socket(a: Arc<AgentState>, user: i64, permissions: Effective, soc
                         Some(json!({"type": "follow_ups_changed"}))
                     }
                     Err(broadcast::error::RecvError::Closed) => None,
+                },
+                notice = voicemail.recv(), if voicemail_open => match notice {
+                    Ok(notice) => voicemail_json(&a, user, &notice).await,
+                    // Missed messages: the page reads its boxes again.
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        Some(json!({"type": "voicemail_changed"}))
+                    }
+                    Err(broadcast::error::RecvError::Closed) => {
+                        voicemail_open = false;
+                        None
+                    }
                 },
                 message = rx.next() => match message {
                     Some(Ok(Message::Text(text))) => {
@@ -131,6 +144,26 @@ async fn state_message(a: &AgentState, user: i64, view: &AgentView) -> Value {
             state
         }
         Err(p) => json!({"type": "error", "detail": p.detail}),
+    }
+}
+
+/// A new voicemail message, for a user who sees its box.
+async fn voicemail_json(
+    a: &AgentState,
+    user: i64,
+    notice: &crate::call::voicemail::Notice,
+) -> Option<Value> {
+    match a.store.voicemail_visible(&notice.voicemail, user).await {
+        Ok(true) => Some(json!({
+            "type": "voicemail",
+            "box": notice.voicemail,
+            "message": notice.message,
+        })),
+        Ok(false) => None,
+        Err(e) => {
+            tracing::warn!(error = %e, "voicemail box visibility not readable");
+            None
+        }
     }
 }
 

@@ -2,7 +2,8 @@
 //! the queue timeout send the caller to the queue's exit target: another
 //! queue (the first record is closed and a new one opened), a callback
 //! request, or a goodbye prompt; a target that cannot be reached falls back
-//! to the prompt and is counted.
+//! to the prompt and is counted, or a voicemail box (the caller leaves a
+//! message, then hears it was saved and is hung up).
 //!
 //! A callback asked for by DTMF keeps the caller's place: the request is
 //! stored first, then the dispatch core puts the callback where the call
@@ -11,6 +12,7 @@
 //! (the queue timeout, or the caller gone meanwhile) joins at the back.
 
 use super::*;
+use crate::call::voicemail::deposit::Ending;
 
 impl CallFlow {
     /// A stored callback whose caller has left the queue already (the queue
@@ -101,11 +103,35 @@ impl CallFlow {
                 self.store_callback(now);
             }
             ExitTarget::Prompt => self.goodbye(now, Prompt::Goodbye),
+            ExitTarget::Voicemail(voicemail) => {
+                self.phase = Phase::Voicemail;
+                self.push(Action::LeaveVoicemail {
+                    voicemail,
+                    interaction: self.id.0,
+                });
+            }
             ExitTarget::Number(number) => {
                 self.count(Count::ExitFailures);
                 tracing::warn!(%number, "dialling out to an exit number is not supported: prompt and hang-up instead");
                 self.goodbye(now, Prompt::Goodbye);
             }
         }
+    }
+
+    /// The caller's message is done: they hear how it went and are hung up.
+    pub(super) fn voicemail_over(&mut self, now: Millis, ending: Option<Ending>) {
+        if self.phase != Phase::Voicemail {
+            return;
+        }
+        let prompt = match ending {
+            Some(Ending::Saved) => Prompt::VoicemailSaved,
+            Some(Ending::TooShort) => Prompt::Goodbye,
+            None => {
+                self.count(Count::ExitFailures);
+                tracing::warn!("voicemail box unknown: prompt and hang-up instead");
+                Prompt::Goodbye
+            }
+        };
+        self.goodbye(now, prompt);
     }
 }

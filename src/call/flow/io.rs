@@ -196,6 +196,11 @@ pub enum Input {
     ExternalMissed { status: u16 },
     /// The external party hung up after answering.
     ExternalHungUp,
+    /// The caller's message is done (`#` or its longest length); `None`
+    /// when no message could be left (no such box).
+    VoicemailOver {
+        ending: Option<crate::call::voicemail::deposit::Ending>,
+    },
 }
 
 /// What the call task must do, in order.
@@ -271,6 +276,9 @@ pub enum Action {
     HangUpExternal,
     /// Free the external leg, whose dialog is over.
     CloseExternal,
+    /// Hand the caller to voicemail box `voicemail` for a message under the
+    /// record `interaction`; report [`Input::VoicemailOver`].
+    LeaveVoicemail { voicemail: u64, interaction: u64 },
     /// Answer the request to record the call.
     RecordVerdict(RecordVerdict),
     /// Count it.

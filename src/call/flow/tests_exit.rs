@@ -310,3 +310,84 @@ fn the_queue_timeout_moves_the_caller_under_a_new_record() {
     );
     assert!(drain(&mut flow).is_empty());
 }
+
+#[test]
+fn the_queue_timeout_hands_the_caller_to_voicemail_then_says_it_was_saved() {
+    use crate::call::voicemail::deposit::Ending;
+    let (mut flow, _) = answered_into(queue(Q1, Some(ExitTarget::Voicemail(7)), Duration::ZERO));
+    offer(&mut flow, t(50), A1, false);
+    flow.handle(
+        t(60),
+        Input::Record {
+            call: C1,
+            event: CallEvent::QueueTimeout {
+                target: "voicemail-7".into(),
+            },
+        },
+    );
+    flow.handle(
+        t(60),
+        Input::Redirect {
+            call: C1,
+            target: ExitTarget::Voicemail(7),
+        },
+    );
+    assert_eq!(
+        moves(&drain(&mut flow)),
+        vec![
+            Action::HangUpAgent { agent: A1 },
+            Action::LeaveVoicemail {
+                voicemail: 7,
+                interaction: C1.0
+            }
+        ]
+    );
+    // Keys are the message's now, not the queue's.
+    flow.handle(t(61), Input::Digit('1'));
+    assert!(moves(&drain(&mut flow)).is_empty());
+    flow.handle(
+        t(90),
+        Input::VoicemailOver {
+            ending: Some(Ending::Saved),
+        },
+    );
+    assert_eq!(
+        moves(&drain(&mut flow)),
+        vec![Action::Goodbye(Prompt::VoicemailSaved)]
+    );
+    flow.handle(t(93), Input::PlaybackDone(Playback::Goodbye));
+    let ended = drain(&mut flow);
+    assert!(moves(&ended).contains(&Action::ByeCaller));
+    let done = completed(&ended);
+    assert_eq!(
+        done[0].disposition,
+        Some(Disposition::RedirectedByQueueTimeout)
+    );
+}
+
+#[test]
+fn a_missing_voicemail_box_falls_back_to_the_goodbye_and_a_hang_up_ends_the_message() {
+    let (mut flow, _) = answered_into(queue(Q1, Some(ExitTarget::Voicemail(7)), Duration::ZERO));
+    let redirect = Input::Redirect {
+        call: C1,
+        target: ExitTarget::Voicemail(7),
+    };
+    flow.handle(t(60), redirect.clone());
+    drain(&mut flow);
+    flow.handle(t(60), Input::VoicemailOver { ending: None });
+    assert_eq!(
+        drain(&mut flow),
+        vec![
+            Action::Count(Count::ExitFailures),
+            Action::Goodbye(Prompt::Goodbye)
+        ]
+    );
+
+    let (mut flow, _) = answered_into(queue(Q1, Some(ExitTarget::Voicemail(7)), Duration::ZERO));
+    flow.handle(t(60), redirect);
+    drain(&mut flow);
+    flow.handle(t(70), Input::CallerHungUp);
+    let ended = moves(&drain(&mut flow));
+    assert!(ended.contains(&Action::CloseCaller), "{ended:?}");
+    assert!(!ended.contains(&Action::ByeCaller), "{ended:?}");
+}

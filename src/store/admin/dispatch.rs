@@ -167,6 +167,9 @@ impl Queue {
             (ExitKind::Queue, Some(exit)) => Some(acd::ExitTarget::Queue(acd::QueueId(id(exit)))),
             (ExitKind::Callback, _) => Some(acd::ExitTarget::Callback),
             (ExitKind::Prompt, _) => Some(acd::ExitTarget::Prompt),
+            (ExitKind::Voicemail, _) => self
+                .exit_voicemail_id
+                .map(|b| acd::ExitTarget::Voicemail(id(b))),
             (ExitKind::None, _) | (ExitKind::Queue, None) => None,
         }
     }

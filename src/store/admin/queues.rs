@@ -42,13 +42,14 @@ named_enum! {
 named_enum! {
     /// What happens to a caller when the queue timeout passes: nothing (waits
     /// for ever), a move to the queue `exit_queue_id`, a stored callback
-    /// request with a prompt saying so, or a goodbye prompt; the last two
-    /// end the call.
+    /// request with a prompt saying so, a goodbye prompt (the last two end
+    /// the call), or a message left in the voicemail box `exit_voicemail_id`.
     ExitKind {
         None = "none",
         Queue = "queue",
         Callback = "callback",
         Prompt = "prompt",
+        Voicemail = "voicemail",
     }
 }
 
@@ -104,6 +105,9 @@ pub struct Queue {
     pub exit_kind: ExitKind,
     /// The queue a caller is sent to on timeout (exit kind `queue` only).
     pub exit_queue_id: Option<i64>,
+    /// The voicemail box a caller leaves a message in on timeout (exit kind
+    /// `voicemail` only).
+    pub exit_voicemail_id: Option<i64>,
     pub hold_music: String,
     pub priority: i64,
     pub queue_timeout_secs: i64,
@@ -152,6 +156,8 @@ pub struct QueueInput {
     pub exit_kind: Option<ExitKind>,
     #[serde(default)]
     pub exit_queue_id: Option<i64>,
+    #[serde(default)]
+    pub exit_voicemail_id: Option<i64>,
     #[serde(default = "defaults::hold_music")]
     pub hold_music: String,
     #[serde(default)]
@@ -213,7 +219,7 @@ mod defaults {
 const COLUMNS: &str = "id, project_id, name, call_mode, number, strategy, kind, channel_weight, \
     agent_timeout_secs, after_call_work_secs, position_announcement, announcement_frequency_secs, \
     exit_queue_id, hold_music, priority, queue_timeout_secs, service_level_secs, auto_answer, profile, \
-    exit_kind, recording, outbound_caller_id, service_level_target";
+    exit_kind, recording, outbound_caller_id, service_level_target, exit_voicemail_id";
 
 fn from_row(row: &SqliteRow) -> Result<Queue, AdminError> {
     Ok(Queue {
@@ -241,6 +247,7 @@ fn from_row(row: &SqliteRow) -> Result<Queue, AdminError> {
         recording: RecordingMode::parse(row.try_get(20)?)?,
         caller_id: row.try_get(21)?,
         service_level_target: row.try_get(22)?,
+        exit_voicemail_id: row.try_get(23)?,
     })
 }
 
@@ -312,6 +319,16 @@ fn settle(
         (ExitKind::Queue, Some(_)) | (_, None) => {}
         (_, Some(_)) => c.fail("exit_queue_id", "only a queue exit names an exit queue"),
     }
+    match (exit_kind, input.exit_voicemail_id) {
+        (ExitKind::Voicemail, None) => {
+            c.fail("exit_voicemail_id", "required when exit_kind is voicemail")
+        }
+        (ExitKind::Voicemail, Some(_)) | (_, None) => {}
+        (_, Some(_)) => c.fail(
+            "exit_voicemail_id",
+            "only a voicemail exit names a voicemail box",
+        ),
+    }
     c.text("hold_music", &input.hold_music, 100);
     if input.hold_music.contains(['/', '\\']) || input.hold_music.starts_with('.') {
         c.fail(
@@ -355,6 +372,7 @@ fn settle(
             announcement_frequency_secs: input.announcement_frequency_secs,
             exit_kind,
             exit_queue_id: input.exit_queue_id,
+            exit_voicemail_id: input.exit_voicemail_id,
             hold_music: input.hold_music,
             priority: input.priority,
             queue_timeout_secs,
@@ -479,6 +497,11 @@ async fn prepare(
     if queue.kind == QueueKind::Text && id.is_some() {
         voice_only::check_becoming_text(&mut *conn, &mut c, queue.id).await?;
     }
+    if let Some(b) = queue.exit_voicemail_id {
+        if !super::exists(&mut *conn, "voicemail_boxes", b).await? {
+            c.fail("exit_voicemail_id", "no such voicemail box");
+        }
+    }
     result_codes::check_ids(&mut *conn, &mut c, &queue.result_codes).await?;
     super::profiles::check_name(&mut *conn, &mut c, "profile", queue.profile.as_deref()).await?;
     c.finish()?;
@@ -501,14 +524,14 @@ async fn write(
          position_announcement = ?, announcement_frequency_secs = ?, exit_queue_id = ?, \
          hold_music = ?, priority = ?, queue_timeout_secs = ?, service_level_secs = ?, \
          auto_answer = ?, profile = ?, exit_kind = ?, recording = ?, outbound_caller_id = ?, \
-         service_level_target = ?, updated_at = ? WHERE id = ?"
+         service_level_target = ?, exit_voicemail_id = ?, updated_at = ? WHERE id = ?"
     } else {
         "INSERT INTO queues (project_id, name, call_mode, number, strategy, kind, channel_weight, \
          agent_timeout_secs, after_call_work_secs, position_announcement, \
          announcement_frequency_secs, exit_queue_id, hold_music, priority, queue_timeout_secs, \
          service_level_secs, auto_answer, profile, exit_kind, recording, outbound_caller_id, \
-         service_level_target, updated_at, created_at, id) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+         service_level_target, exit_voicemail_id, updated_at, created_at, id) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     };
     let mut q = sqlx::query(sql)
         .bind(queue.project_id)
@@ -533,6 +556,7 @@ async fn write(
         .bind(queue.recording.as_str())
         .bind(&queue.caller_id)
         .bind(queue.service_level_target)
+        .bind(queue.exit_voicemail_id)
         .bind(now);
     if !existing {
         q = q.bind(now);
