@@ -16,7 +16,7 @@ fn the_openapi_document_lists_every_route_and_they_answer() {
     // Resources, the users' extras, the agent panel, interactions, callbacks,
     // the supervisor panel, the wallboard, the supervisor's monitor, reports,
     // the checks of queues and tags.
-    assert_eq!(paths.len(), 32 + 6 + 12 + 4 + 2 + 5 + 2 + 1 + 4 + 2);
+    assert_eq!(paths.len(), 32 + 6 + 13 + 4 + 2 + 5 + 2 + 1 + 4 + 2);
     // The operations beyond the five of each resource are answered in
     // tests/admin_users.rs, the agent panel's in tests/agent_panel.rs, the
     // supervisor panel's in tests/supervisor.rs, the wallboard's WebSocket in
@@ -134,6 +134,15 @@ fn every_answer_matches_the_openapi_document() {
                     "queue_timeout_secs": 1, "result_codes": [rc["id"]]}),
         ),
     );
+    // SIP calls never enter a text queue: routes and exits name a voice one.
+    let voice = conform(
+        "POST",
+        "/api/queues",
+        api.post(
+            "/api/queues",
+            &json!({"project_id": pid, "name": "Doc voice", "number": "9003"}),
+        ),
+    );
     let line = api.post(
         "/api/trunks",
         &json!({"name": "Doc line", "addresses": ["192.0.2.99"]}),
@@ -149,7 +158,7 @@ fn every_answer_matches_the_openapi_document() {
         (
             "queues",
             json!({"project_id": pid, "name": "Doc 2", "number": "9002",
-                          "exit_queue_id": q["id"]}),
+                          "exit_queue_id": voice["id"]}),
         ),
         ("queue-groups", json!({"name": "Doc", "queues": [q["id"]]})),
         (
@@ -167,7 +176,7 @@ fn every_answer_matches_the_openapi_document() {
         ),
         (
             "routes",
-            json!({"number": "+15550199", "queue_id": q["id"]}),
+            json!({"number": "+15550199", "queue_id": voice["id"]}),
         ),
         (
             "outbound-routes",

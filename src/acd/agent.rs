@@ -67,6 +67,8 @@ pub(crate) struct Agent {
     pub transfer: Option<CallId>,
     /// The presence last reported, so a notice goes out only on change.
     pub reported: Option<(StatusId, Presence)>,
+    /// Dispatch priority: the strategies offer to higher priorities first.
+    pub priority: u8,
 }
 
 impl Agent {
@@ -90,6 +92,7 @@ impl Agent {
             break_exceeded: false,
             transfer: None,
             reported: None,
+            priority: 0,
         }
     }
 
@@ -98,6 +101,7 @@ impl Agent {
             last_activity: self.last_activity,
             last_call_end: self.last_call_end,
             calls_today: self.calls_today,
+            priority: self.priority,
         }
     }
 

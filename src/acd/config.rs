@@ -20,6 +20,9 @@ pub struct Config {
     pub queues: Vec<QueueConfig>,
     pub queue_groups: Vec<QueueGroupConfig>,
     pub result_codes: Vec<ResultCodeConfig>,
+    /// Agents' dispatch priorities, 0 to 100, for agents above 0 (the rest
+    /// are 0): [`Event::AgentPriority`](super::Event::AgentPriority).
+    pub agent_priorities: Vec<(AgentId, u8)>,
     /// Seed for the Random strategy, so a run can be replayed exactly.
     pub seed: u64,
 }

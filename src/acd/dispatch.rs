@@ -2,12 +2,12 @@
 //!
 //! Two moments decide: an interaction joins a queue (or goes back to it), and
 //! an agent becomes free. In the first, the queue's strategy picks among the
-//! queue's eligible agents. In the second, the agent takes from the queue of
-//! highest priority among those they serve and are eligible for; between
-//! queues of equal priority, the interaction that arrived first. Within one
-//! queue, interactions are taken in arrival order (FIFO). An agent who missed
-//! an interaction is passed over for it until the project's re-offer delay
-//! has passed.
+//! queue's eligible agents, those of the highest agent priority first. In the
+//! second, the agent takes from the queue of highest priority among those
+//! they serve and are eligible for; between queues of equal priority, the
+//! interaction that arrived first. Within one queue, interactions are taken
+//! in arrival order (FIFO). An agent who missed an interaction is passed over
+//! for it until the project's re-offer delay has passed.
 //!
 //! Because every change that can free an agent ends in [`Engine::dispatch_agent`]
 //! and every arrival in [`Engine::dispatch_queue`], no interaction waits while
@@ -33,7 +33,7 @@ impl Engine {
                 let head = queue
                     .waiting
                     .iter()
-                    .map(|&(_, id)| (id, self.ring_all_agents(q, id, now)))
+                    .map(|&(_, id)| (id, self.ring_all_agents(q, id, now, None)))
                     .find(|(_, agents)| !agents.is_empty());
                 match head {
                     Some((call, agents)) => self.offer(now, call, &agents),
@@ -64,17 +64,39 @@ impl Engine {
         }
     }
 
-    /// The agents a Ring-All offer of `id` rings: every free agent of the
-    /// queue not passed over for it, and for whom it is the best call (an
-    /// agent with a call of higher priority waiting elsewhere takes that one).
-    fn ring_all_agents(&self, q: QIdx, id: CallId, now: Millis) -> Vec<AgentId> {
+    /// The agents a Ring-All offer of `id` rings: the free agents of the
+    /// queue's highest priority among those not passed over for it and for
+    /// whom it is the best call (an agent with a call of higher priority
+    /// waiting elsewhere takes that one). `also` is an agent just freed, who
+    /// may not be in the queue's index yet.
+    fn ring_all_agents(
+        &self,
+        q: QIdx,
+        id: CallId,
+        now: Millis,
+        also: Option<AgentId>,
+    ) -> Vec<AgentId> {
         let call = &self.calls[&id];
         let mut agents = Vec::new();
-        self.queues[q].strategy.for_each(&mut |a| {
-            if !call.excludes(a, now) && self.best_call_for(a, now) == Some(id) {
+        let mut top = 0;
+        let mut consider = |a: AgentId| {
+            let p = self.agents[&a].priority;
+            if agents.is_empty() || p > top {
+                agents.clear();
+                top = p;
+                agents.push(a);
+            } else if p == top && !agents.contains(&a) {
                 agents.push(a);
             }
+        };
+        self.queues[q].strategy.for_each(&mut |a| {
+            if !call.excludes(a, now) && self.best_call_for(a, now) == Some(id) {
+                consider(a);
+            }
         });
+        if let Some(a) = also {
+            consider(a);
+        }
         agents
     }
 
@@ -152,10 +174,7 @@ impl Engine {
             let q = self.calls[&call].queue;
             if self.queues[q].strategy.rings_all() {
                 // The agent may not be indexed yet (just out of after-call work).
-                let mut agents = self.ring_all_agents(q, call, now);
-                if !agents.contains(&agent) {
-                    agents.push(agent);
-                }
+                let agents = self.ring_all_agents(q, call, now, Some(agent));
                 self.offer(now, call, &agents);
             } else {
                 self.offer(now, call, &[agent]);

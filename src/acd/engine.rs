@@ -82,6 +82,8 @@ pub struct Engine {
     /// Agent -> the queues that list them as mandatory.
     pub(crate) mandatory: IdMap<AgentId, Vec<QIdx>>,
     pub(crate) agents: IdMap<AgentId, Agent>,
+    /// Agent -> dispatch priority, for those told one other than 0.
+    pub(crate) priorities: IdMap<AgentId, u8>,
     pub(crate) calls: IdMap<CallId, Call>,
     /// Calls sent to another queue by a queue timeout, with their arrival
     /// sequence, so they keep their overall place when they arrive there.
@@ -130,6 +132,7 @@ impl Engine {
             groups: IdMap::default(),
             mandatory: IdMap::default(),
             agents: IdMap::default(),
+            priorities: IdMap::default(),
             calls: IdMap::default(),
             carried: IdMap::default(),
             transfers: IdMap::default(),
@@ -156,6 +159,9 @@ impl Engine {
         for group in config.queue_groups {
             engine.configure_group(group)?;
         }
+        for (agent, priority) in config.agent_priorities {
+            engine.set_priority(agent, priority);
+        }
         Ok(engine)
     }
 
@@ -177,6 +183,11 @@ impl Engine {
             Event::AgentJoinQueue { agent, queue } => self.join_queue(now, agent, queue),
             Event::AgentLeaveQueue { agent, queue } => self.leave_queue(agent, queue),
             Event::AgentStatus { agent, status } => self.choose_status(now, agent, status),
+            Event::OfferPickedUp { call, agent, by } => self.pick_up(now, call, agent, by),
+            Event::AgentPriority { agent, priority } => {
+                self.set_priority(agent, priority);
+                Ok(())
+            }
             Event::CallArrived { call, queue } => self.arrive(now, call, queue, None),
             Event::CallResumed {
                 call,
@@ -471,6 +482,26 @@ impl Engine {
 
 #[cfg(test)]
 impl Engine {
+    /// The agents free for `call` now whose priority is above `agent`'s:
+    /// members of its queue who could be offered it and did not miss it.
+    pub(crate) fn free_above(&self, call: CallId, agent: AgentId) -> Vec<AgentId> {
+        let (Some(c), Some(a)) = (self.calls.get(&call), self.agents.get(&agent)) else {
+            return Vec::new();
+        };
+        let queue = &self.queues[c.queue];
+        let mut above: Vec<AgentId> = queue
+            .members
+            .iter()
+            .filter(|&&b| {
+                let other = &self.agents[&b];
+                other.priority > a.priority && other.eligible_for(queue) && !c.excludes(b, self.now)
+            })
+            .copied()
+            .collect();
+        above.sort();
+        above
+    }
+
     /// Panics if the engine's structures disagree with each other: capacity,
     /// offers and their sessions, waiting sets and the strategy indexes.
     pub(crate) fn check_invariants(&self) {

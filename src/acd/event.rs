@@ -40,6 +40,24 @@ pub enum Event {
         agent: AgentId,
         queue: QueueId,
     },
+    /// `by` picks up the offer of `call` that is ringing `agent` (pickup
+    /// groups): every phone it rings is cancelled, nobody is counted a miss,
+    /// and the interaction is `by`'s, answered. `by` must be logged in to the
+    /// call's project and free as for a transfer; refused otherwise, and for
+    /// a callback offer.
+    OfferPickedUp {
+        call: CallId,
+        agent: AgentId,
+        by: AgentId,
+    },
+    /// The agent's dispatch priority, 0 (lowest, every agent's until told)
+    /// to 100: within each queue's strategy, a free agent of higher priority
+    /// is offered a call before any of lower priority. Kept across logins;
+    /// may be sent before the agent first logs in.
+    AgentPriority {
+        agent: AgentId,
+        priority: u8,
+    },
     /// The agent chose a status. While in a call or after-call work it takes
     /// effect when they finish.
     AgentStatus {

@@ -30,7 +30,8 @@
 //! `staff.rs` (login to one project, mandatory queues, statuses and their
 //! categories), [`strategy`], `dispatch.rs` (priority across queues, FIFO,
 //! passing over an agent who missed), `offers.rs` (ringing, answer, miss,
-//! leaving the queue exactly once, internal transfers), `wrapup.rs`
+//! leaving the queue exactly once, internal transfers), `pickup.rs` (a
+//! colleague takes an offer ringing another agent), `wrapup.rs`
 //! (after-call work and result codes), `breaks.rs` (the daily allowance),
 //! `agent.rs` (capacity and text channel weights), `announce.rs`
 //! (announcements and queue timeout), `callbacks.rs` (callback requests that
@@ -51,6 +52,7 @@ mod event;
 mod ids;
 mod metrics;
 mod offers;
+mod pickup;
 mod queue;
 mod reconfig;
 pub mod sim;

@@ -78,6 +78,18 @@ pub fn changes(old: &Config, new: &Config) -> Vec<Event> {
             events.push(Event::QueueGroupConfigured(g.clone()));
         }
     }
+    let old_priorities: BTreeMap<AgentId, u8> = old.agent_priorities.iter().copied().collect();
+    let new_priorities: BTreeMap<AgentId, u8> = new.agent_priorities.iter().copied().collect();
+    for (&agent, &priority) in &new_priorities {
+        if old_priorities.get(&agent).copied().unwrap_or(0) != priority {
+            events.push(Event::AgentPriority { agent, priority });
+        }
+    }
+    for &agent in old_priorities.keys() {
+        if !new_priorities.contains_key(&agent) {
+            events.push(Event::AgentPriority { agent, priority: 0 });
+        }
+    }
     let old_codes = index(&old.result_codes, |r| r.id.0);
     for r in &new.result_codes {
         if old_codes.get(&r.id.0).map(|&i| &old.result_codes[i]) != Some(r) {
@@ -142,12 +154,16 @@ impl Engine {
             })
             .collect();
         result_codes.sort_by_key(|r| r.id);
+        let mut agent_priorities: Vec<(AgentId, u8)> =
+            self.priorities.iter().map(|(a, p)| (*a, *p)).collect();
+        agent_priorities.sort();
         Config {
             projects,
             statuses,
             queues,
             queue_groups,
             result_codes,
+            agent_priorities,
             seed: self.seed,
         }
     }

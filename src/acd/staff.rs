@@ -1,5 +1,6 @@
 //! Agents coming and going: login to one project at a time, the queues they
-//! serve (mandatory queues are joined at login), and the statuses they choose.
+//! serve (mandatory queues are joined at login), the statuses they choose,
+//! and their dispatch priority.
 
 use super::agent::{Agent, Phase};
 use super::config::Category;
@@ -37,6 +38,7 @@ impl Engine {
             .or_insert_with(|| Agent::new(status, now));
         a.project = Some(project);
         a.day_project = Some(project);
+        a.priority = self.priorities.get(&agent).copied().unwrap_or(0);
         a.last_activity = now;
         self.notices
             .push_back(Notice::AgentLoggedIn { agent, project });
@@ -54,6 +56,22 @@ impl Engine {
         }
         self.set_status(now, agent, status);
         Ok(())
+    }
+
+    /// Records the agent's priority and re-sorts them in the strategies of
+    /// their queues. Being first in line frees nobody, so nothing is offered.
+    pub(crate) fn set_priority(&mut self, agent: AgentId, priority: u8) {
+        if priority == 0 {
+            self.priorities.remove(&agent);
+        } else {
+            self.priorities.insert(agent, priority);
+        }
+        if let Some(a) = self.agents.get_mut(&agent) {
+            if a.priority != priority {
+                a.priority = priority;
+                self.refresh(agent);
+            }
+        }
     }
 
     pub(crate) fn logout(&mut self, now: Millis, agent: AgentId) -> Result<(), AcdError> {

@@ -1,14 +1,17 @@
 //! The agent panel's API under `/api/agent`, as agreed in the panel protocol
 //! (REST and one WebSocket): who the agent is and their softphone's
-//! credentials, the queues they may choose, login to dispatch, statuses, the
-//! wrap-up form and result of a call, the blind transfer of the connected
-//! call ([`transfer`]) and its recording on demand ([`recording`]).
+//! credentials, the queues and queue groups they may choose ([`groups`]),
+//! login to dispatch, statuses, the result form and result of a call at
+//! any time and the agent's recent interactions ([`results`]), the
+//! follow-ups results schedule ([`follow_ups`]), the blind transfer of the
+//! connected call ([`transfer`]) and its recording on demand ([`recording`]).
 //!
 //! Every route needs a user's session (cookie or bearer; the admin token is
 //! refused: it is nobody's panel) with the `menu.agent_panel` permission.
-//! Statuses need `status.change`; results need `result_code.set`; transfers
-//! (and the list of their targets) need `other.transfer`; recording on
-//! demand needs `other.record`.
+//! Statuses need `status.change` (and, when the user's profiles list
+//! statuses, one of those: 403 otherwise); results need `result_code.set`;
+//! transfers (and the list of their targets) need `other.transfer`;
+//! recording on demand needs `other.record`.
 //!
 //! The live state comes from the agent hub ([`AgentHub`]), fed by the
 //! dispatch task; requests that change dispatch go to the dispatch task
@@ -30,21 +33,24 @@ use tokio::sync::{mpsc, oneshot};
 
 mod callbacks;
 mod dial;
+pub mod follow_ups;
+mod groups;
 mod recording;
 pub(crate) mod render;
+pub mod results;
 mod socket;
 mod transfer;
 
-use render::{current_state, state_json, status_json, wrapup_json};
+use render::{current_state, state_json, status_json};
 
 use super::admin::auth::Principal;
 use super::admin::problem::{json_body as body, Problem};
-use crate::acd::{self, AcdError, AgentId, CallId, ResultCodeId, StatusId};
-use crate::call::agents::{AgentHub, Wrapup};
+use crate::acd::{self, AcdError, AgentId, StatusId};
+use crate::call::agents::AgentHub;
 use crate::call::dispatch::PanelRequest;
+use crate::call::follow_up_service::FollowUps;
 use crate::call::now;
 use crate::call::{DispatchInput, Registry, RoutingHandle};
-use crate::cdr::CallResult;
 use crate::store::admin::statuses::Status;
 use crate::store::admin::{panel, statuses, AdminError, FieldError};
 use crate::store::Store;
@@ -64,6 +70,8 @@ pub struct AgentState {
     pub domain: String,
     /// The panels' open WebSockets, for `/metrics`.
     pub sockets: crate::api::sockets::SocketGauges,
+    /// The follow-ups results schedule, and their pushes when due.
+    pub follow_ups: Arc<FollowUps>,
 }
 
 /// The panel routes, to be merged under `/api` behind the session guard.
@@ -74,12 +82,21 @@ where
     Router::new()
         .route("/agent/me", get(me))
         .route("/agent/projects/{id}/queues", get(project_queues))
+        .route("/agent/projects/{id}/queue-groups", get(groups::list))
         .route("/agent/login", post(login))
         .route("/agent/logout", post(logout))
         .route("/agent/statuses", get(choosable))
         .route("/agent/status", post(status))
-        .route("/agent/calls/{id}/wrapup", get(wrapup_form))
-        .route("/agent/calls/{id}/result", post(result))
+        .route("/agent/calls/{id}/wrapup", get(results::form))
+        .route("/agent/calls/{id}/result", post(results::submit))
+        .route("/agent/interactions", get(results::recent))
+        .route("/agent/follow-ups", get(follow_ups::list))
+        .route("/agent/follow-ups/{id}/done", post(follow_ups::done))
+        .route("/agent/follow-ups/{id}/dismiss", post(follow_ups::dismiss))
+        .route(
+            "/agent/follow-ups/{id}/callback",
+            post(follow_ups::callback),
+        )
         .route("/agent/calls/{id}/transfer", post(transfer::transfer))
         .route("/agent/calls/{id}/recording", post(recording::record))
         .route("/agent/transfer-targets", get(transfer::targets))
@@ -223,6 +240,9 @@ struct LoginInput {
     project: i64,
     #[serde(default)]
     queues: Vec<i64>,
+    /// Queue groups chosen: their queues that the agent serves are joined.
+    #[serde(default)]
+    queue_groups: Vec<i64>,
 }
 
 /// `POST /api/agent/login`.
@@ -251,9 +271,10 @@ async fn login(
     if !errors.is_empty() {
         return Err(AdminError::Invalid(errors).into());
     }
+    let grouped = groups::chosen_queues(&a.store, &served, &input.queue_groups).await?;
     let mut queues: Vec<acd::QueueId> = served
         .iter()
-        .filter(|s| s.mandatory || input.queues.contains(&s.id))
+        .filter(|s| s.mandatory || input.queues.contains(&s.id) || grouped.contains(&s.id))
         .map(|s| acd::QueueId(s.id as u64))
         .collect();
     queues.dedup();
@@ -287,8 +308,9 @@ async fn logout(
 
 /// The statuses the user may choose: the active ones that are
 /// agent-changeable, and the active supervisor-only ones (never
-/// agent-changeable) when they hold `status.supervisor_only`; none without
-/// `status.change`.
+/// agent-changeable) when they hold `status.supervisor_only`; of those, only
+/// the ones their profiles offer (`status.<id>` keys, when any is listed);
+/// none without `status.change`.
 async fn statuses_for(
     a: &AgentState,
     permissions: &crate::store::admin::permissions::Effective,
@@ -302,6 +324,7 @@ async fn statuses_for(
         .into_iter()
         .filter(|s| {
             s.active
+                && permissions.offers_status(s.id)
                 && if s.supervisor_only {
                     supervisor
                 } else {
@@ -340,6 +363,12 @@ async fn choose_status(
             "choosing a status needs the permission status.change",
         ));
     }
+    if !permissions.offers_status(status) {
+        return Err(Problem::new(
+            "forbidden",
+            "your profile does not offer this status",
+        ));
+    }
     let allowed = statuses_for(a, permissions).await?;
     if !allowed.iter().any(|s| s.id == status) {
         return Err(invalid("status", "not a status you may choose"));
@@ -372,178 +401,4 @@ async fn status(
     let input: StatusInput = body(&headers, &bytes)?;
     choose_status(&a, user, permissions, input.status).await?;
     Ok(Json(current_state(&a, user).await?))
-}
-
-/// This agent's pending after-call work for `call`, or why there is none.
-fn pending_wrapup(a: &AgentState, user: i64, call: u64) -> Result<Wrapup, Problem> {
-    let view = a.hub.view(agent_id(user), now());
-    match view.wrapup {
-        Some(w) if w.call == CallId(call) => Ok(w),
-        _ if view.call.as_ref().is_some_and(|c| c.call == CallId(call)) => Err(conflict(
-            "the call is still connected: its after-call work has not started",
-        )),
-        _ => Err(Problem::new(
-            "not-found",
-            "no after-call work of yours for this call",
-        )),
-    }
-}
-
-/// `GET /api/agent/calls/{id}/wrapup`.
-async fn wrapup_form(
-    State(a): State<Arc<AgentState>>,
-    Extension(principal): Extension<Arc<Principal>>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, Problem> {
-    let (user, _) = agent_of(&principal)?;
-    let w = pending_wrapup(&a, user, path_id(&id)?)?;
-    Ok(Json(wrapup_json(&a, user, &w).await?))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ResultInput {
-    code: i64,
-    #[serde(default)]
-    note: Option<String>,
-    #[serde(default)]
-    action_date: Option<String>,
-    #[serde(default)]
-    tags: Vec<i64>,
-}
-
-/// Whether `text` is a local date and time as `YYYY-MM-DDTHH:MM` (seconds
-/// allowed) that exists on the calendar.
-pub fn is_action_date(text: &str) -> bool {
-    let b = text.as_bytes();
-    if !(b.len() == 16 || b.len() == 19) {
-        return false;
-    }
-    let shape = b.iter().enumerate().all(|(i, c)| match i {
-        4 | 7 => *c == b'-',
-        10 => *c == b'T',
-        13 | 16 => *c == b':',
-        _ => c.is_ascii_digit(),
-    });
-    if !shape {
-        return false;
-    }
-    let num = |from: usize, to: usize| text[from..to].parse::<u32>().unwrap_or(99);
-    let (year, month, day) = (num(0, 4), num(5, 7), num(8, 10));
-    let (hour, minute) = (num(11, 13), num(14, 16));
-    let second = if b.len() == 19 { num(17, 19) } else { 0 };
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let days = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return false,
-    };
-    year >= 1970 && (1..=days).contains(&day) && hour < 24 && minute < 60 && second < 60
-}
-
-/// `POST /api/agent/calls/{id}/result`.
-async fn result(
-    State(a): State<Arc<AgentState>>,
-    Extension(principal): Extension<Arc<Principal>>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    bytes: Bytes,
-) -> Result<StatusCode, Problem> {
-    let (user, permissions) = agent_of(&principal)?;
-    if !permissions.has("result_code.set") {
-        return Err(Problem::new(
-            "forbidden",
-            "closing a call with a result needs the permission result_code.set",
-        ));
-    }
-    let call = path_id(&id)?;
-    let input: ResultInput = body(&headers, &bytes)?;
-    let w = pending_wrapup(&a, user, call)?;
-    let queue = w.queue.map(|q| q.0 as i64).unwrap_or(0);
-    let offered = render::offered_codes(&a, queue, user).await?;
-    let tags = panel::queue_tags(&a.store, queue).await?;
-    let mut errors = Vec::new();
-    let mut fail = |field: &str, message: &str| {
-        errors.push(FieldError {
-            field: field.to_owned(),
-            message: message.to_owned(),
-        })
-    };
-    let note = input
-        .note
-        .as_deref()
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .map(str::to_owned);
-    let date = input
-        .action_date
-        .as_deref()
-        .map(str::trim)
-        .filter(|d| !d.is_empty())
-        .map(str::to_owned);
-    match offered.iter().find(|c| c.id == input.code) {
-        None => fail("code", "not a result code offered for this call's queue"),
-        Some(code) => {
-            if code.flags.note_required && note.is_none() {
-                fail("note", "this result code requires a note");
-            }
-            if code.flags.ask_date && date.is_none() {
-                fail("action_date", "this result code asks for a date");
-            }
-        }
-    }
-    if note.as_ref().is_some_and(|n| n.chars().count() > MAX_NOTE) {
-        fail("note", &format!("at most {MAX_NOTE} characters"));
-    }
-    if date.as_deref().is_some_and(|d| !is_action_date(d)) {
-        fail("action_date", "a date and time as YYYY-MM-DDTHH:MM");
-    }
-    for (i, t) in input.tags.iter().enumerate() {
-        if !tags.iter().any(|x| x.id == *t) {
-            fail(&format!("tags[{i}]"), "not a tag of this call's queue");
-        }
-    }
-    if !errors.is_empty() {
-        return Err(AdminError::Invalid(errors).into());
-    }
-    let agent = agent_id(user);
-    let result = CallResult {
-        code: ResultCodeId(input.code as u64),
-        note,
-        action_date: date,
-        tags: input.tags.iter().map(|t| *t as u64).collect(),
-    };
-    let done = ask(&a, |reply| PanelRequest::Result {
-        agent,
-        call: CallId(call),
-        result,
-        reply,
-    })
-    .await?;
-    match done {
-        Ok(()) => Ok(StatusCode::NO_CONTENT),
-        Err(e) => {
-            tracing::info!(%agent, error = %e, "result refused by dispatch");
-            Err(conflict("the after-call work of this call is already over"))
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn action_dates_are_local_date_times() {
-        assert!(is_action_date("2026-12-01T10:00"));
-        assert!(is_action_date("2028-02-29T23:59:59"));
-        assert!(!is_action_date("2027-02-29T10:00"));
-        assert!(!is_action_date("2026-13-01T10:00"));
-        assert!(!is_action_date("2026-12-01 10:00"));
-        assert!(!is_action_date("2026-12-01T24:00"));
-        assert!(!is_action_date("tomorrow"));
-        assert!(!is_action_date("2026-12-01T10:0é"));
-    }
 }

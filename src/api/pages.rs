@@ -58,7 +58,9 @@ const AGENT: &[Asset] = &[
         "text/javascript; charset=utf-8"
     ),
     asset!("dialpad.js", "dialpad.js", "text/javascript; charset=utf-8"),
+    asset!("results.js", "results.js", "text/javascript; charset=utf-8"),
     asset!("panel.css", "panel.css", "text/css; charset=utf-8"),
+    asset!("status-sound.wav", "status-sound.wav", "audio/wav"),
     asset!(
         "vendor/jssip.js",
         "vendor/jssip.js",

@@ -165,6 +165,12 @@ pub async fn run(s: Arc<Services>, call: NewCall) {
         refuse(&s, &call, 404, "No route for this number").await;
         return;
     };
+    if !queue.takes_calls() {
+        CallMetrics::bump(&s.metrics.text_queue_refused);
+        tracing::warn!(%dialled, queue = %queue.id, "INVITE for a text queue refused");
+        refuse(&s, &call, 404, "No voice queue at this number").await;
+        return;
+    }
     let laws = trunk
         .as_ref()
         .map(|t| t.laws.clone())

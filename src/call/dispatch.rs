@@ -65,18 +65,33 @@ pub enum PanelRequest {
         status: StatusId,
         reply: oneshot::Sender<Result<(), AcdError>>,
     },
-    /// The agent's result for `call`, in their after-call work: the record
-    /// gets it, then the after-call work ends. Refused with
-    /// [`AcdError::NoSuchSession`] unless the agent is in after-call work for
-    /// that call and its record is still open.
+    /// The agent's result for `call`, during the call or its after-call
+    /// work: the record gets it (through the call's own task). In after-call
+    /// work the work then ends, unless the code `extends` it (Extra Time:
+    /// the dispatch core moves its end). A result whose code `closes` the
+    /// interaction (a final result) refuses any later one.
     Result {
         agent: AgentId,
         call: CallId,
         result: CallResult,
-        reply: oneshot::Sender<Result<(), AcdError>>,
+        extends: bool,
+        closes: bool,
+        reply: oneshot::Sender<LiveResult>,
     },
     /// A panel WebSocket of the agent opened or closed.
     Socket { agent: AgentId, open: bool },
+}
+
+/// What became of a result given while its call is live.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LiveResult {
+    /// The record has it (and the dispatch core its extra time).
+    Taken,
+    /// A final result was given for the call already.
+    Closed,
+    /// The call is neither connected to the agent nor in their after-call
+    /// work (any more): its record is completed, or being completed.
+    NotLive,
 }
 
 /// What the dispatch task takes.
@@ -123,6 +138,8 @@ pub struct Dispatch {
     /// Calls given back with their agent after a restart: an answer of
     /// theirs still on its way is not news ([`resume`]).
     resumed: HashSet<(CallId, AgentId)>,
+    /// Live calls whose agent gave a final result.
+    finals: HashSet<(AgentId, CallId)>,
 }
 
 mod day;
@@ -171,6 +188,7 @@ impl Dispatch {
             wallboard: None,
             history: None,
             resumed: HashSet::new(),
+            finals: HashSet::new(),
         })
     }
 
@@ -315,9 +333,11 @@ impl Dispatch {
                 agent,
                 call,
                 result,
+                extends,
+                closes,
                 reply,
             } => {
-                let done = self.submit_result(agent, call, result);
+                let done = self.submit_result(agent, call, result, extends, closes);
                 self.drain();
                 let _ = reply.send(done);
             }
@@ -330,34 +350,57 @@ impl Dispatch {
 
     /// The record of `call` gets the result first (through the call's own
     /// channel), so it has the verdict before the end of the after-call work
-    /// completes it; then the core ends the after-call work.
+    /// completes it; then the core learns the code (its extra time) and, in
+    /// after-call work, ends the work unless the code extends it.
     fn submit_result(
         &mut self,
         agent: AgentId,
         call: CallId,
         result: CallResult,
-    ) -> Result<(), AcdError> {
-        let pending = self.hub.view(agent, now()).wrapup.map(|w| w.call);
-        if pending != Some(call) {
-            return Err(AcdError::NoSuchSession { agent, call });
+        extends: bool,
+        closes: bool,
+    ) -> LiveResult {
+        let view = self.hub.view(agent, now());
+        let connected = view.call.as_ref().is_some_and(|c| c.call == call);
+        let wrapping = view.wrapup.as_ref().is_some_and(|w| w.call == call);
+        // Finals of calls no longer live are the record's business now.
+        self.finals.retain(|(a, c)| {
+            *a != agent
+                || view.call.as_ref().is_some_and(|x| x.call == *c)
+                || view.wrapup.as_ref().is_some_and(|x| x.call == *c)
+        });
+        if !connected && !wrapping {
+            return LiveResult::NotLive;
+        }
+        if self.finals.contains(&(agent, call)) {
+            return LiveResult::Closed;
         }
         let code = result.code;
         if !self
             .registry
             .tell(call, CallInput::Record(CallEvent::Result(result)))
         {
-            return Err(AcdError::NoSuchSession { agent, call });
+            return LiveResult::NotLive;
         }
-        self.engine
-            .handle(now(), acd::Event::ResultCode { agent, call, code })?;
-        // A code whose time is already up has ended the after-call work.
+        if closes {
+            self.finals.insert((agent, call));
+        }
         if let Err(e) = self
             .engine
-            .handle(now(), acd::Event::WrapupDone { agent, call })
+            .handle(now(), acd::Event::ResultCode { agent, call, code })
         {
-            tracing::debug!(error = %e, "after-call work already over");
+            tracing::info!(%agent, error = %e, "result code not known to dispatch");
         }
-        Ok(())
+        // A code whose time is already up has ended the after-call work.
+        if wrapping && !extends {
+            if let Err(e) = self
+                .engine
+                .handle(now(), acd::Event::WrapupDone { agent, call })
+            {
+                tracing::debug!(error = %e, "after-call work already over");
+            }
+        }
+        LiveResult::Taken
     }
 
     /// Carries out what the staffing policy decided.

@@ -39,6 +39,8 @@ pub mod day_turn;
 pub mod dial;
 pub mod dispatch;
 pub mod flow;
+pub mod follow_up;
+pub mod follow_up_service;
 pub mod history;
 pub mod media;
 pub mod metrics;

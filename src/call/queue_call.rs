@@ -517,10 +517,18 @@ impl QueueCall {
                 }
             }
             Action::LookupQueue(queue) => {
+                let found = s.routing.get().queue(queue).filter(|q| {
+                    let calls = q.takes_calls();
+                    if !calls {
+                        CallMetrics::bump(&s.metrics.text_queue_refused);
+                        tracing::warn!(queue = %q.id, "exit target is a text queue: not entered");
+                    }
+                    calls
+                });
                 return Some(Input::QueueFound {
-                    queue: s.routing.get().queue(queue),
+                    queue: found,
                     next: CallId(new_interaction_id()),
-                })
+                });
             }
             Action::StoreCallback {
                 queue,

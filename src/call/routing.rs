@@ -80,6 +80,14 @@ pub struct QueueInfo {
     pub recording: crate::store::admin::queues::RecordingMode,
 }
 
+impl QueueInfo {
+    /// Whether SIP calls may enter it: a voice (or video) queue, never a
+    /// text one.
+    pub fn takes_calls(&self) -> bool {
+        self.config.channel == acd::Channel::Voice
+    }
+}
+
 /// The snapshot.
 #[derive(Debug, Default)]
 pub struct Routing {

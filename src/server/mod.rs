@@ -462,6 +462,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         registry: registry_handle.clone(),
         domain: config.sip.domain.clone(),
         sockets: Default::default(),
+        follow_ups: crate::call::follow_up_service::FollowUps::start(store.clone()).await?,
     });
     let reload = spawn_reloader(
         store.clone(),

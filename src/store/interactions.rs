@@ -550,3 +550,6 @@ fn length(d: Duration) -> i64 {
 
 #[cfg(test)]
 mod tests;
+
+mod results;
+pub use results::Replaced;

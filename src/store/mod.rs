@@ -10,6 +10,7 @@ pub mod admin;
 mod bindings;
 pub mod break_days;
 pub mod callbacks;
+pub mod follow_ups;
 mod interactions;
 pub mod outbox;
 mod recorded;
@@ -27,7 +28,7 @@ use sqlx::SqlitePool;
 
 pub use bindings::BindingRow;
 pub use callbacks::{CallbackRequest, CallbackResult, CallbackState};
-pub use interactions::{Completion, InteractionWrite, RowState, StoredInteraction};
+pub use interactions::{Completion, InteractionWrite, Replaced, RowState, StoredInteraction};
 pub use recorded::{QueueScope, Recorded, RecordedPage, MAX_PAGE};
 pub use recordings::{RecordingListen, MAX_LISTENS};
 pub use routing::{

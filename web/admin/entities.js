@@ -243,8 +243,10 @@ export const ENTITIES = [
       { name: "category", label: "Category", kind: "select", options: RESULT_CATEGORIES, required: true },
       { name: "type", label: "Type", kind: "select", options: RESULT_TYPES, required: true },
       { name: "flags", label: "Flags", kind: "flags", options: RESULT_FLAGS, wide: true, help: "Ask for a date cannot go with call again." },
+      { name: "extra_time_secs", label: "Extra time (seconds)", kind: "number", min: 0, max: 3600, when: (v) => Boolean(v.flags && v.flags.extra_time), help: "Added to the agent's after-call work when they choose this code." },
+      { name: "follow_up_secs", label: "Follow-up after (seconds)", kind: "number", min: 0, max: 2592000, when: (v) => Boolean(v.flags && (v.flags.call_again || v.flags.remind)), help: "When the Call again (or Remind, without a date) follow-up falls due." },
     ],
-    defaults: { category: "success", type: "call" },
+    defaults: { category: "success", type: "call", extra_time_secs: 0, follow_up_secs: 0 },
   },
   {
     id: "tags",

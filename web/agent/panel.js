@@ -1,8 +1,11 @@
 // The agent panel: log in, choose the project and queues, take queue calls in
 // the browser softphone (phone.js), transfer a caller blind to a queue or an
 // agent, record a call of a queue that records on demand, close each call
-// with a result code and tags, and call out from the dial pad (dialpad.js);
-// the callbacks waiting in the agent's queues are listed (callbacks.js).
+// with a result code and tags (during the call, in after-call work, or later
+// from the list of recent interactions), and call out from the dial pad
+// (dialpad.js); the callbacks waiting in the agent's queues are listed
+// (callbacks.js), and the follow-ups results schedule are shown when due
+// (results.js).
 //
 // The server is the source of truth: the panel follows the live WebSocket
 // /api/agent/ws (the state on every connection, offers, queue waiting counts,
@@ -19,6 +22,7 @@ import { $, notice, session, show } from "/shared/page.js";
 import { Callbacks } from "./callbacks.js";
 import { setupDialPad } from "./dialpad.js";
 import { Phone } from "./phone.js";
+import { FollowUps, Recent } from "./results.js";
 
 /** Everything the page shows is rendered from this. */
 const model = {
@@ -33,7 +37,10 @@ const model = {
   answering: null, // the session the agent (or auto answer) answered
   held: false,
   muted: false,
-  wrapupShown: null, // call id of the wrap-up form on screen
+  wrapupShown: null, // call id of the result form on screen
+  forms: new Map(), // call id -> result form read for a call outside after-call work
+  formLoading: null, // call id whose form is being read
+  earlier: null, // id of the earlier interaction chosen from the recent list
   transferOpen: false, // the list of transfer targets is on screen
   transferring: false, // a transfer request is on its way
   recorded: null, // id of the call the agent started recording
@@ -43,8 +50,11 @@ const model = {
 
 let phone = null;
 let callbacks = null;
+let recent = null;
+let followUps = null;
 const debug = {
   beeps: 0,
+  chimes: 0, // status chimes played (Play Sound)
   panelConnections: 0,
   session: () => (phone ? phone.session : null),
   ua: () => (phone ? phone.ua : null),
@@ -181,6 +191,8 @@ const live = {
       this.attempts = 0;
       debug.panelConnections += 1;
       linkState(true);
+      // What fell due while the link was down was pushed to nobody.
+      if (followUps) followUps.refresh();
     };
     ws.onmessage = (ev) => {
       let msg;
@@ -271,6 +283,19 @@ function onMessage(msg) {
         model.state.wrapup = null;
       }
       render();
+      if (recent) {
+        // The record is completed just after: read the list again then too.
+        recent.refresh();
+        setTimeout(() => recent.refresh(), 1500);
+      }
+      break;
+    case "follow_up": {
+      const { type, ...followUp } = msg;
+      if (followUps) followUps.onDue(followUp);
+      break;
+    }
+    case "follow_ups_changed":
+      if (followUps) followUps.refresh();
       break;
     case "dial":
       dialPad.onDial(msg);
@@ -284,6 +309,7 @@ function onMessage(msg) {
 }
 
 function applyState(state) {
+  chimeOnStatusChange(model.state, state);
   model.state = state;
   model.stateAt = Date.now();
   if (state.offer) model.offer = state.offer;
@@ -296,6 +322,23 @@ function applyState(state) {
     return;
   }
   render();
+}
+
+/**
+ * Plays the chime when the agent enters a status that asks for it (the
+ * status's Play Sound), whoever changed it; not for the state the panel
+ * opens with. `window.switchboard.chimes` counts the chimes that played.
+ */
+function chimeOnStatusChange(before, after) {
+  const was = before && before.status ? before.status.id : undefined;
+  const now = after && after.status ? after.status : null;
+  if (!before || !now || now.id === was || !now.play_sound) return;
+  const audio = $("status-sound");
+  audio.currentTime = 0;
+  audio.play().then(
+    () => (debug.chimes += 1),
+    (err) => console.warn(`status chime not played: ${err}`),
+  );
 }
 
 // ---------------------------------------------------------------- softphone
@@ -473,17 +516,62 @@ function renderCall() {
   show("call-hold-note", model.held);
 }
 
+/**
+ * Which call the result form is for: the one in after-call work, else the
+ * connected call, else an earlier one chosen from the recent list. Outside
+ * after-call work its form is read from the server once.
+ */
+function resultTarget() {
+  const st = model.state;
+  if (st.wrapup) return { call: st.wrapup.call, kind: "wrapup", form: st.wrapup };
+  const call = connectedCall();
+  if (call !== null) return { call, kind: "call", form: model.forms.get(call) };
+  if (model.earlier !== null) {
+    return { call: model.earlier, kind: "earlier", form: model.forms.get(model.earlier) };
+  }
+  return null;
+}
+
+async function loadForm(call) {
+  if (model.formLoading === call) return;
+  model.formLoading = call;
+  try {
+    model.forms.set(call, await api("GET", `/api/agent/calls/${encodeURIComponent(call)}/wrapup`));
+  } catch (err) {
+    if (model.earlier === call) {
+      model.earlier = null;
+      notice(`No result can be given for that call: ${explain(err)}`);
+    }
+  } finally {
+    model.formLoading = null;
+  }
+  if (model.state) render();
+}
+
+const FORM_TITLES = {
+  wrapup: "After-call work",
+  call: "Result of this call",
+  earlier: "Result of an earlier call",
+};
+
 function renderWrapup() {
-  const w = model.state.wrapup;
+  const t = resultTarget();
+  if (t && !t.form) loadForm(t.call);
+  const w = t && t.form;
   show("wrapup", Boolean(w));
   if (!w) {
     model.wrapupShown = null;
     return;
   }
+  $("wrapup-title").textContent = FORM_TITLES[t.kind];
+  show("acw-line", t.kind === "wrapup");
+  show("wrapup-close", t.kind === "earlier");
   $("wrapup-queue").textContent = w.queue ? w.queue.name : "";
-  if (model.wrapupShown === w.call) return;
-  // A new form only for a new call, so what the agent typed is kept.
-  model.wrapupShown = w.call;
+  if (model.wrapupShown === t.call) return;
+  // A new form only for a new call, so what the agent typed is kept (from the
+  // call into its after-call work too).
+  model.wrapupShown = t.call;
+  show("wrapup-saved", false);
   const codes = $("result-code-options");
   codes.replaceChildren(
     ...w.result_codes.map((c) => {
@@ -495,8 +583,10 @@ function renderWrapup() {
       input.dataset.testid = `code-${c.id}`;
       input.dataset.noteRequired = String(Boolean(c.note_required));
       input.dataset.dateRequired = String(Boolean(c.date_required));
+      input.dataset.extraTime = String(c.extra_time_secs || 0);
       input.addEventListener("change", codeChosen);
-      label.append(input, document.createTextNode(c.name));
+      const extra = c.extra_time_secs ? ` (+${clock(c.extra_time_secs * 1000)})` : "";
+      label.append(input, document.createTextNode(`${c.name}${extra}`));
       return label;
     }),
   );
@@ -535,7 +625,7 @@ function codeChosen() {
   $("note").required = noteRequired;
   show("note-required", noteRequired);
   $("action-date").required = dateRequired;
-  show("action-date-field", dateRequired);
+  show("action-date-field", dateRequired || Boolean($("action-date").value));
 }
 
 /** The timers, four times a second. */
@@ -551,7 +641,7 @@ function tick() {
     const from = model.answeredAt ? model.answeredAt + model.clockSkew : st.since || now;
     $("call-elapsed").textContent = clock(now - from);
   }
-  if (st.wrapup) $("acw-left").textContent = clock(st.wrapup.until - now);
+  if (st.wrapup && st.wrapup.until) $("acw-left").textContent = clock(st.wrapup.until - now);
 }
 setInterval(tick, 250);
 
@@ -773,8 +863,8 @@ $("status").addEventListener("change", async (e) => {
 
 $("wrapup-form").addEventListener("submit", async (e) => {
   e.preventDefault();
-  const w = model.state && model.state.wrapup;
-  if (!w) return;
+  const t = model.state && resultTarget();
+  if (!t || !t.form) return;
   const err = $("wrapup-error");
   const code = chosenCode();
   const note = $("note").value.trim();
@@ -793,15 +883,24 @@ $("wrapup-form").addEventListener("submit", async (e) => {
   }
   const tags = [...document.querySelectorAll('#tag-options input[name="tag"]:checked')].map((t) => Number(t.value));
   $("wrapup-submit").disabled = true;
+  show("wrapup-saved", false);
   try {
-    await api("POST", `/api/agent/calls/${encodeURIComponent(w.call)}/result`, {
+    await api("POST", `/api/agent/calls/${encodeURIComponent(t.call)}/result`, {
       code: Number(code.value),
       note: note || null,
       action_date: date || null,
       tags,
     });
     show("wrapup-error", false);
-    if (model.state.wrapup && model.state.wrapup.call === w.call) model.state.wrapup = null;
+    show("wrapup-saved", true);
+    const extends_ = Number(code.dataset.extraTime || 0) > 0;
+    // In after-call work the result ends the work, unless the code adds time:
+    // then the countdown shows the new end (pushed on the live connection).
+    const st = model.state;
+    if (t.kind === "wrapup" && !extends_ && st.wrapup && st.wrapup.call === t.call) st.wrapup = null;
+    if (t.kind === "earlier") model.earlier = null;
+    if (recent) recent.refresh();
+    if (followUps) followUps.refresh();
     render();
   } catch (ex) {
     err.textContent = `Not saved: ${explain(ex)}`;
@@ -811,16 +910,23 @@ $("wrapup-form").addEventListener("submit", async (e) => {
   }
 });
 
+$("wrapup-close").addEventListener("click", () => {
+  model.earlier = null;
+  render();
+});
+
 $("project").addEventListener("change", () => loadQueues());
 
 $("setup-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   const project = Number($("project").value);
   const queues = [...document.querySelectorAll('#queue-options input[name="queue"]:checked')].map((q) => Number(q.value));
+  const groups = chosenGroups();
   show("setup-error", false);
   $("start-work").disabled = true;
   try {
-    const state = await api("POST", "/api/agent/login", { project, queues });
+    const body = groups.length ? { project, queues, queue_groups: groups } : { project, queues };
+    const state = await api("POST", "/api/agent/login", body);
     await work(state);
   } catch (err) {
     $("setup-error").textContent = explain(err);
@@ -849,11 +955,56 @@ function stopWork() {
   view(null);
 }
 
+/** The queue groups ticked at login. */
+function chosenGroups() {
+  return [...document.querySelectorAll('#group-options input[name="queue-group"]:checked')].map((g) => Number(g.value));
+}
+
+/**
+ * With groups ticked, the queues ticked are exactly the groups' queues (and
+ * the mandatory ones); with none, every queue is offered ticked again.
+ */
+function followGroups(groups) {
+  const chosen = chosenGroups();
+  const wanted = new Set(groups.filter((g) => chosen.includes(g.id)).flatMap((g) => g.queues));
+  for (const box of document.querySelectorAll('#queue-options input[name="queue"]:not([disabled])')) {
+    box.checked = chosen.length === 0 || wanted.has(Number(box.value));
+  }
+}
+
+async function loadGroups(project) {
+  const box = $("group-options");
+  box.replaceChildren();
+  let groups = [];
+  try {
+    groups = await api("GET", `/api/agent/projects/${encodeURIComponent(project)}/queue-groups`);
+  } catch (err) {
+    groups = [];
+  }
+  show("group-choice", groups.length > 0);
+  box.replaceChildren(
+    ...groups.map((g) => {
+      const label = document.createElement("label");
+      const input = document.createElement("input");
+      input.type = "checkbox";
+      input.name = "queue-group";
+      input.value = String(g.id);
+      input.dataset.testid = `choose-group-${g.id}`;
+      input.addEventListener("change", () => followGroups(groups));
+      label.append(input, document.createTextNode(g.name));
+      return label;
+    }),
+  );
+}
+
 async function loadQueues() {
   const project = $("project").value;
   const box = $("queue-options");
   box.replaceChildren();
+  $("group-options").replaceChildren();
+  show("group-choice", false);
   if (!project) return;
+  await loadGroups(project);
   let queues = [];
   try {
     queues = await api("GET", `/api/agent/projects/${encodeURIComponent(project)}/queues`);
@@ -919,6 +1070,25 @@ async function work(state) {
   if (!live.wanted) live.start();
   if (!callbacks) callbacks = new Callbacks(api, $("callback-list"), $("callback-none"));
   callbacks.refresh();
+  if (!recent) {
+    recent = new Recent(api, $("recent-list"), $("recent-none"), (i) => {
+      model.earlier = i.id;
+      model.forms.delete(i.id);
+      model.wrapupShown = null;
+      render();
+    });
+  }
+  recent.refresh();
+  if (!followUps) {
+    followUps = new FollowUps(api, $("follow-up-list"), $("follow-up-none"), {
+      call: (number) => {
+        $("dial-number").value = number;
+        $("dial-form").requestSubmit();
+      },
+      announce: (text) => notice(text),
+    });
+  }
+  followUps.refresh();
 }
 
 /** Signed in (the shared session): the agent's own facts, then setup or work. */

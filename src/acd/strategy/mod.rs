@@ -8,6 +8,12 @@
 //! of the index, so its cost grows with the logarithm of the staff, not with
 //! the staff.
 //!
+//! Every strategy puts agents of higher [`AgentFacts::priority`] first: it
+//! chooses among the free agents of the highest priority present, in its own
+//! order, and reaches lower priorities only when none of those can take the
+//! call. With every agent at the same priority (the default, 0) a strategy
+//! behaves exactly as it would without priorities.
+//!
 //! Ring-All rings every eligible agent for whom the interaction is the best
 //! one waiting (an agent with a higher-priority call waiting elsewhere takes
 //! that instead). An agent who becomes free while a Ring-All offer is
@@ -32,6 +38,16 @@ pub struct AgentFacts {
     /// When the agent's last call ended (their login time before the first).
     pub last_call_end: Millis,
     pub calls_today: u32,
+    /// The user's dispatch priority, 0 (lowest) to 100: higher goes first.
+    pub priority: u8,
+}
+
+impl AgentFacts {
+    /// The rank an index sorts by ahead of anything else: higher priority
+    /// first.
+    pub(crate) fn tier(&self) -> u8 {
+        u8::MAX - self.priority
+    }
 }
 
 /// One queue's choice of agent.

@@ -1,22 +1,24 @@
 //! Strategies that order agents by one number: Least Recently Called (last
 //! activity), Longest Idle (last call end), Fewest Calls (calls today), and
-//! Ring-All (which rings everyone, listed longest idle first). Ties go to the
-//! lower agent id, so the order is deterministic.
+//! Ring-All (which rings everyone, listed longest idle first), each within
+//! the agents' priority. Ties go to the lower agent id, so the order is
+//! deterministic.
 
 use std::collections::BTreeSet;
 
 use super::{AgentFacts, Strategy};
 use crate::acd::ids::{AgentId, IdMap};
 
-/// A sorted index of agents by a key taken from their facts.
+/// A sorted index of agents by priority tier, then a key taken from their
+/// facts.
 #[derive(Default)]
 struct Index {
-    set: BTreeSet<(u64, AgentId)>,
-    keys: IdMap<AgentId, u64>,
+    set: BTreeSet<((u8, u64), AgentId)>,
+    keys: IdMap<AgentId, (u8, u64)>,
 }
 
 impl Index {
-    fn insert(&mut self, agent: AgentId, key: u64) {
+    fn insert(&mut self, agent: AgentId, key: (u8, u64)) {
         if let Some(old) = self.keys.insert(agent, key) {
             self.set.remove(&(old, agent));
         }
@@ -43,7 +45,7 @@ macro_rules! ordered {
         impl Strategy for $name {
             fn insert(&mut self, agent: AgentId, facts: &AgentFacts) {
                 let key: fn(&AgentFacts) -> u64 = $key;
-                self.0.insert(agent, key(facts));
+                self.0.insert(agent, (facts.tier(), key(facts)));
             }
             fn remove(&mut self, agent: AgentId) {
                 self.0.remove(agent);

@@ -5,6 +5,8 @@ mod callbacks;
 mod day_turn;
 mod flows;
 mod offers;
+mod pickup;
+mod priority;
 mod props;
 mod reconfig;
 mod resumed;
@@ -102,6 +104,7 @@ pub fn config(queues: Vec<QueueConfig>) -> Config {
                 extra_time: Duration::from_secs(60),
             },
         ],
+        agent_priorities: Vec::new(),
         seed: 7,
     }
 }

@@ -4,7 +4,9 @@
 //! among the traffic: asked for by waiting callers or arriving directly,
 //! dialled, connected, unreachable (retried or not) and cancelled. The
 //! configuration changes underneath: agents are taken off queues and queues
-//! are deleted, and neither is offered anything from them again.
+//! are deleted, and neither is offered anything from them again. Agents'
+//! priorities change too, and no call is offered to an agent while one of
+//! higher priority is free for it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -44,6 +46,8 @@ enum Op {
     /// The queue is deleted (an index past the queues does nothing, to keep
     /// deletions rare).
     RemoveQueue(usize),
+    /// The agent's dispatch priority changes.
+    Priority(usize, u8),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -70,6 +74,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<usize>().prop_map(Op::CallbackCancel),
         1 => (0..4usize, 0..3usize).prop_map(|(a, q)| Op::Unassign(a, q)),
         1 => (0..8usize).prop_map(Op::RemoveQueue),
+        2 => (0..4usize, 0..3u8).prop_map(|(a, p)| Op::Priority(a, p)),
     ]
 }
 
@@ -174,7 +179,17 @@ impl Model {
 /// Applies the engine's outputs to the model, checking each offer.
 fn absorb(r: &mut Rig, m: &mut Model) {
     r.acd.check_invariants();
-    for a in r.actions() {
+    let actions = r.actions();
+    for a in &actions {
+        if let Action::Offer { call, agent, .. } | Action::OfferCallback { call, agent, .. } = *a {
+            let above = r.acd.free_above(call, agent);
+            assert!(
+                above.is_empty(),
+                "{call} offered to {agent} while {above:?} of higher priority are free"
+            );
+        }
+    }
+    for a in actions {
         match a {
             Action::Offer { call, agent, .. } | Action::OfferCallback { call, agent, .. } => {
                 assert_eq!(
@@ -424,6 +439,15 @@ fn step(r: &mut Rig, m: &mut Model, op: Op) {
                     r.on(now, Event::QueueRemoved(queue));
                 }
             }
+        }
+        Op::Priority(a, priority) => {
+            r.on(
+                now,
+                Event::AgentPriority {
+                    agent: AGENTS[a],
+                    priority,
+                },
+            );
         }
         Op::NewDay => {
             for b in m.breaks.values_mut() {

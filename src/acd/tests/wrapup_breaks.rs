@@ -296,3 +296,98 @@ fn a_larger_allowance_set_during_a_break_moves_the_exceeded_moment() {
         project: P
     }));
 }
+
+/// Extra Time, as a table: the queue's after-call work, the codes chosen
+/// (when, which), and when the work ends. The call is answered at 0 and
+/// ends at 10; code 1 adds nothing, code 2 adds 60 s. A second caller waits
+/// from 11: the agent is offered it exactly when the work ends, not before.
+#[test]
+fn extra_time_keeps_the_agent_from_the_next_call_until_it_ends() {
+    struct Row {
+        acw: u64,
+        chosen: &'static [(u64, u64)],
+        ends: u64,
+    }
+    let rows = [
+        // No code: the queue's time.
+        Row {
+            acw: 30,
+            chosen: &[],
+            ends: 40,
+        },
+        // Chosen during the call, on a queue with no after-call work.
+        Row {
+            acw: 0,
+            chosen: &[(5, 2)],
+            ends: 70,
+        },
+        // Chosen in the work: counted from the end of the call.
+        Row {
+            acw: 30,
+            chosen: &[(20, 2)],
+            ends: 100,
+        },
+        // The last code chosen counts.
+        Row {
+            acw: 30,
+            chosen: &[(5, 1), (20, 2)],
+            ends: 100,
+        },
+        // Replaced by a code without extra time: back to the queue's time.
+        Row {
+            acw: 30,
+            chosen: &[(15, 2), (20, 1)],
+            ends: 40,
+        },
+        // Replaced after the queue's time has passed: the work ends at once.
+        Row {
+            acw: 30,
+            chosen: &[(15, 2), (50, 1)],
+            ends: 50,
+        },
+    ];
+    for (i, row) in rows.iter().enumerate() {
+        let mut r = Rig::new(vec![acw_queue(row.acw)]);
+        r.login(t(0), A1, &[SALES]);
+        r.arrive(t(0), c(1), SALES);
+        r.accept(t(0), c(1), A1);
+        let code = |r: &mut Rig, at: u64, code: u64| {
+            r.on(
+                t(at),
+                Event::ResultCode {
+                    agent: A1,
+                    call: c(1),
+                    code: ResultCodeId(code),
+                },
+            )
+        };
+        for &(at, chosen) in row.chosen.iter().filter(|(at, _)| *at < 10) {
+            code(&mut r, at, chosen);
+        }
+        r.hangup(t(10), c(1));
+        r.arrive(t(11), c(2), SALES);
+        r.actions();
+        let mut last = 11;
+        for &(at, chosen) in row.chosen.iter().filter(|(at, _)| *at >= 10) {
+            r.wait_until(t(at));
+            assert_eq!(
+                r.offers(),
+                vec![],
+                "row {i}: still in after-call work at {at}"
+            );
+            code(&mut r, at, chosen);
+            last = at;
+        }
+        if row.ends > last {
+            r.wait_until(t(row.ends - 1));
+            assert_eq!(r.presence(A1), Presence::AfterCallWork, "row {i}");
+            assert_eq!(r.offers(), vec![], "row {i}: still in after-call work");
+        }
+        r.wait_until(t(row.ends));
+        assert_eq!(
+            r.offers(),
+            vec![(c(2), A1)],
+            "row {i}: offered when it ends"
+        );
+    }
+}

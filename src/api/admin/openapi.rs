@@ -30,7 +30,9 @@ use super::{AdminState, RESOURCES};
 use crate::store::admin::queues::{
     ExitKind, PositionAnnouncement, QueueKind, RecordingMode, Strategy,
 };
-use crate::store::admin::result_codes::{ResultCategory, ResultCodeType, MAX_DISPLAY_NAME};
+use crate::store::admin::result_codes::{
+    ResultCategory, ResultCodeType, MAX_DISPLAY_NAME, MAX_EXTRA_TIME_SECS, MAX_FOLLOW_UP_SECS,
+};
 use crate::store::admin::statuses::StatusCategory;
 use crate::store::admin::trunks::CODECS;
 
@@ -257,6 +259,8 @@ fn schemas() -> Map<String, Value> {
                 "flags",
                 json!({"$ref": "#/components/schemas/ResultCodeFlags"}),
             ),
+            ("extra_time_secs", int(0, MAX_EXTRA_TIME_SECS.into())),
+            ("follow_up_secs", int(0, MAX_FOLLOW_UP_SECS.into())),
         ],
         &["category", "type", "display_name"],
     );

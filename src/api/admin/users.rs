@@ -172,7 +172,8 @@ pub struct CatalogueKey {
 }
 
 /// `GET /api/permissions`: the permission keys by group. Queue keys also come
-/// as `queue.<id>` for each queue.
+/// as `queue.<id>` for each queue, and Status keys as `status.<id>` for each
+/// status a profile offers its holders.
 pub async fn catalogue() -> Json<Vec<CatalogueGroup>> {
     Json(
         GROUPS

@@ -39,7 +39,8 @@ pub(crate) fn queue_json(a: &AgentState, queue: Option<acd::QueueId>) -> Value {
 }
 
 pub(crate) fn status_json(s: &Status) -> Value {
-    json!({"id": s.id, "name": s.name, "category": s.category.as_str()})
+    json!({"id": s.id, "name": s.name, "category": s.category.as_str(),
+           "play_sound": s.play_sound})
 }
 
 pub(super) fn offer_json(a: &AgentState, o: &Offer) -> Value {
@@ -84,8 +85,6 @@ pub(super) fn queues_json(a: &AgentState, view: &AgentView) -> Value {
     Value::Array(list)
 }
 
-/// The wrap-up form: the result codes offered for the call's queue (to this
-/// user) and the queue's tags.
 /// The result codes `user` is offered for `queue`; none for a queue gone since.
 pub(super) async fn offered_codes(
     a: &AgentState,
@@ -101,6 +100,8 @@ pub(super) async fn offered_codes(
         })
 }
 
+/// The result form: the result codes offered for the call's queue (to this
+/// user) and the queue's tags.
 pub(super) async fn wrapup_json(a: &AgentState, user: i64, w: &Wrapup) -> Result<Value, Problem> {
     let (codes, tags) = match w.queue {
         Some(q) => {
@@ -119,6 +120,8 @@ pub(super) async fn wrapup_json(a: &AgentState, user: i64, w: &Wrapup) -> Result
             "name": c.display_name,
             "note_required": c.flags.note_required,
             "date_required": c.flags.ask_date,
+            "final": c.flags.final_result,
+            "extra_time_secs": if c.flags.extra_time { c.extra_time_secs } else { 0 },
         })).collect::<Vec<_>>(),
         "tags": tags.iter().map(|t| json!({"id": t.id, "name": t.name, "colour": t.colour}))
             .collect::<Vec<_>>(),
@@ -143,10 +146,13 @@ pub(super) async fn state_json(
     let status = match view.status {
         Some(s) => match statuses::get(&a.store, s.0 as i64).await {
             Ok(s) => status_json(&s),
-            Err(AdminError::NotFound(_)) => json!({"id": s.0, "name": "", "category": "offline"}),
+            Err(AdminError::NotFound(_)) => {
+                json!({"id": s.0, "name": "", "category": "offline", "play_sound": false})
+            }
             Err(e) => return Err(e.into()),
         },
-        None => json!({"id": null, "name": "Offline", "category": "offline"}),
+        None => json!({"id": null, "name": "Offline", "category": "offline",
+                       "play_sound": false}),
     };
     let wrapup = match &view.wrapup {
         Some(w) => wrapup_json(a, user, w).await?,

@@ -3,7 +3,9 @@
 //! then each agent-hub event becomes one message. The page may send
 //! `{"type":"status","status":id}`, and `{"type":"dial","number":"..."}`
 //! to call a number from the agent's desk phone (click-to-dial): each step
-//! of that call comes back as a `dial` message ([`super::dial`]).
+//! of that call comes back as a `dial` message ([`super::dial`]). A
+//! follow-up of the agent's (or of a queue they are logged in to) that
+//! falls due comes as a `follow_up` message ([`super::follow_ups`]).
 
 use std::sync::Arc;
 
@@ -24,6 +26,7 @@ use crate::call::click_dial_call::DialUpdate;
 use crate::call::dispatch::PanelRequest;
 use crate::call::DispatchInput;
 use crate::store::admin::permissions::Effective;
+use crate::store::follow_ups::FollowUp;
 
 /// `GET /api/agent/ws`: the live panel.
 pub(super) async fn websocket(
@@ -44,6 +47,7 @@ async fn panel_socket(a: Arc<AgentState>, user: i64, permissions: Effective, soc
     let _open = a.sockets.panel();
     let agent = agent_id(user);
     let (view, mut events) = a.hub.subscribe(agent, now());
+    let mut due = a.follow_ups.subscribe();
     let _ = a
         .dispatch
         .send(DispatchInput::Panel(PanelRequest::Socket {
@@ -71,6 +75,14 @@ async fn panel_socket(a: Arc<AgentState>, user: i64, permissions: Effective, soc
                     Err(broadcast::error::RecvError::Closed) => break,
                 },
                 Some(update) = dialled.recv() => Some(super::dial::update_json(&update)),
+                f = due.recv() => match f {
+                    Ok(f) => due_message(&a, user, &f),
+                    // Missed pushes: the page lists the follow-ups again.
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        Some(json!({"type": "follow_ups_changed"}))
+                    }
+                    Err(broadcast::error::RecvError::Closed) => None,
+                },
                 message = rx.next() => match message {
                     Some(Ok(Message::Text(text))) => {
                         on_client_message(&a, user, &permissions, &dials, text.as_str()).await
@@ -97,6 +109,19 @@ async fn panel_socket(a: Arc<AgentState>, user: i64, permissions: Effective, soc
             open: false,
         }))
         .await;
+}
+
+/// A follow-up fallen due, as a `follow_up` message, if it is this agent's
+/// or one of the queues they are logged in to.
+fn due_message(a: &AgentState, user: i64, f: &FollowUp) -> Option<Value> {
+    let view = a.hub.view(agent_id(user), now());
+    let queues: Vec<_> = view.queues.iter().map(|(q, _)| *q).collect();
+    if !super::follow_ups::visible(f, user, &queues) {
+        return None;
+    }
+    let mut m = super::follow_ups::follow_up_json(a, f);
+    m["type"] = json!("follow_up");
+    Some(m)
 }
 
 async fn state_message(a: &AgentState, user: i64, view: &AgentView) -> Value {
@@ -165,7 +190,9 @@ async fn on_client_message(
     let detail = match (message.kind.as_str(), message.status) {
         ("status", Some(status)) => match choose_status(a, user, permissions, status).await {
             Ok(()) => return None,
-            Err(p) => p.detail,
+            Err(p) => {
+                return Some(json!({"type": "error", "status": p.status, "detail": p.detail}))
+            }
         },
         ("status", None) => "a status message needs \"status\"".to_owned(),
         ("dial", _) => {

@@ -17,6 +17,7 @@ use crate::sip::message::{HeaderName, Method, NameAddr, Request};
 use super::super::consult::Replaces;
 use super::super::dispatch::DispatchInput;
 use super::super::flow::{TransferTo, TransferVerdict};
+use super::super::metrics::CallMetrics;
 use super::super::Services;
 
 fn refer_to() -> HeaderName {
@@ -60,7 +61,12 @@ pub(super) fn refer_target(request: &Request) -> Result<ReferTarget, (u16, &'sta
 pub(super) async fn resolve(s: &Services, target: &str, next: CallId) -> TransferTo {
     let routing = s.routing.get();
     if let Some(queue) = routing.queue_for_number(target) {
-        return TransferTo::Queue(queue);
+        if queue.takes_calls() {
+            return TransferTo::Queue(queue);
+        }
+        CallMetrics::bump(&s.metrics.text_queue_refused);
+        tracing::info!(%target, "transfer to a text queue refused");
+        return TransferTo::Unknown;
     }
     let Some(agent) = routing.agent_of(target) else {
         return TransferTo::Unknown;

@@ -55,6 +55,7 @@ pub async fn load(store: &Store, seed: u64) -> Result<acd::Config, AdminError> {
             .iter()
             .map(ResultCode::dispatch)
             .collect(),
+        agent_priorities: super::users::priorities(store).await?,
         seed,
     })
 }
@@ -184,7 +185,11 @@ impl ResultCode {
     pub fn dispatch(&self) -> acd::ResultCodeConfig {
         acd::ResultCodeConfig {
             id: acd::ResultCodeId(id(self.id)),
-            extra_time: Duration::ZERO,
+            extra_time: if self.flags.extra_time {
+                Duration::from_secs(u64::from(self.extra_time_secs))
+            } else {
+                Duration::ZERO
+            },
         }
     }
 }

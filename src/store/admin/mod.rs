@@ -35,6 +35,7 @@ pub mod tags;
 pub mod trunks;
 pub mod users;
 pub mod users_csv;
+pub mod voice_only;
 
 pub use member_groups::{agent_groups, pickup_groups};
 

@@ -107,13 +107,16 @@ pub const GROUPS: &[&str] = &[
 pub const MAX_KEYS: usize = 1000;
 
 /// What is wrong with a permission key, if anything: it must be in the
-/// [`CATALOGUE`] or be `queue.<id>` or `dial_plan.route.<id>` with a
-/// positive id.
+/// [`CATALOGUE`] or be `queue.<id>`, `status.<id>` or `dial_plan.route.<id>`
+/// with a positive id.
 pub fn key_problem(key: &str) -> Option<&'static str> {
     if CATALOGUE.iter().any(|(_, k, _)| *k == key) {
         return None;
     }
-    match queue_of(key).or_else(|| outbound_route_of(key)) {
+    match queue_of(key)
+        .or_else(|| outbound_route_of(key))
+        .or_else(|| status_of(key))
+    {
         Some(_) => None,
         None => Some("not a permission key (see GET /api/permissions)"),
     }
@@ -145,6 +148,17 @@ pub fn queue_of(key: &str) -> Option<i64> {
 /// The key that grants the data of queue `id`.
 pub fn queue_key(id: i64) -> String {
     format!("queue.{id}")
+}
+
+/// The status id of a `status.<id>` key: the Status permission that shows
+/// that status to the profile's holders (see [`Effective::offers_status`]).
+pub fn status_of(key: &str) -> Option<i64> {
+    positive_id(key.strip_prefix("status.")?)
+}
+
+/// The key that offers status `id`.
+pub fn status_key(id: i64) -> String {
+    format!("status.{id}")
 }
 
 /// Where a permission came from.
@@ -181,6 +195,19 @@ pub struct Effective {
 impl Effective {
     pub fn has(&self, key: &str) -> bool {
         self.permissions.iter().any(|g| g.key == key)
+    }
+
+    /// Whether status `id` may be offered to the user: profiles that list
+    /// statuses (`status.<id>` keys) limit their holders to the statuses
+    /// listed; with none listed, every status is offered, as before the keys
+    /// existed. (Whether the status is active, agent-changeable or
+    /// supervisor-only is checked apart.)
+    pub fn offers_status(&self, id: i64) -> bool {
+        let mut listed = self.permissions.iter().filter_map(|g| status_of(&g.key));
+        match listed.next() {
+            None => true,
+            Some(first) => first == id || listed.any(|s| s == id),
+        }
     }
 
     /// Whether the data of queue `id` is visible: `queue.all` or `queue.<id>`.
@@ -320,6 +347,10 @@ mod tests {
         assert!(key_problem("queue.").is_some());
         assert!(key_problem("menu.everything").is_some());
         assert_eq!(queue_of("queue.7"), Some(7));
+        assert_eq!(key_problem("status.12"), None);
+        assert!(key_problem("status.0").is_some());
+        assert_eq!(status_of("status.12"), Some(12));
+        assert_eq!(status_of("status.change"), None);
         assert_eq!(key_problem("dial_plan.route.9"), None);
         assert_eq!(key_problem("dial_plan.route.all"), None);
         assert!(key_problem("dial_plan.route.0").is_some());

@@ -173,6 +173,11 @@ async fn save(
                 warnings.push(format!("{key}: no such queue (yet); the key is kept"));
             }
         }
+        if let Some(status) = super::permissions::status_of(key) {
+            if !super::exists(&mut tx, "statuses", status).await? {
+                warnings.push(format!("{key}: no such status (yet); the key is kept"));
+            }
+        }
     }
     let now = now_ms();
     let profile_id = match id {

@@ -6,6 +6,8 @@
 //! what the queue timeout does (another queue, a callback request, a goodbye
 //! prompt, or nothing); only the queue kind names an exit queue, and an exit
 //! queue sent without a kind means the queue kind, as before kinds existed. A
+//! queue that takes calls exits to no text queue, and a queue routes or
+//! call queues' exits lead to does not become one (`voice_only`). A
 //! queue still named by a queue group, another queue's exit target, a route or
 //! an agent assignment cannot be deleted. A caller ID, when set, is digits
 //! after an optional `+`: outbound calls made for the queue (transfers,
@@ -19,10 +21,10 @@ pub use super::queue_rules::{
     AnnouncementLengths, QueueRules, ANNOUNCEMENT_GAP_SECS, DEFAULT_ANNOUNCEMENT_SECS,
     MIN_QUEUE_TIMEOUT_SECS,
 };
-use super::result_codes;
 use super::{
     duplicate, grouped, named_enum, new_id, now_ms, taken, AdminError, Check, Saved, Warning,
 };
+use super::{result_codes, voice_only};
 use crate::store::Store;
 
 named_enum! {
@@ -470,7 +472,12 @@ async fn prepare(
                 "exit_queue_id",
                 "the exit targets would form a loop back to this queue",
             );
+        } else if queue.kind != QueueKind::Text {
+            voice_only::check_target(&mut *conn, &mut c, "exit_queue_id", exit).await?;
         }
+    }
+    if queue.kind == QueueKind::Text && id.is_some() {
+        voice_only::check_becoming_text(&mut *conn, &mut c, queue.id).await?;
     }
     result_codes::check_ids(&mut *conn, &mut c, &queue.result_codes).await?;
     super::profiles::check_name(&mut *conn, &mut c, "profile", queue.profile.as_deref()).await?;

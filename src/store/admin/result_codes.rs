@@ -4,6 +4,11 @@
 //! feature flags. Incompatible flags are refused: a code that asks for a date
 //! schedules its own follow-up, so it cannot also say "call again". A code a
 //! queue offers cannot be deleted until the queue stops offering it.
+//!
+//! Two lengths go with the flags: Extra Time adds `extra_time_secs` to the
+//! agent's after-call work, and the follow-up of Call Again (or of Remind
+//! when the agent gives no date) falls due `follow_up_secs` after the
+//! result (both 0 unless set; migration 0024).
 
 use serde::{Deserialize, Serialize};
 use sqlx::sqlite::SqliteRow;
@@ -14,6 +19,12 @@ use crate::store::{Store, StoreError};
 
 /// The longest display name, in characters (it is shown on agent buttons).
 pub const MAX_DISPLAY_NAME: usize = 32;
+
+/// The longest extra time a code may add to after-call work: an hour.
+pub const MAX_EXTRA_TIME_SECS: u32 = 3600;
+
+/// The longest delay of a follow-up: 30 days.
+pub const MAX_FOLLOW_UP_SECS: u32 = 30 * 24 * 3600;
 
 named_enum! {
     ResultCategory {
@@ -70,6 +81,11 @@ pub struct ResultCode {
     pub kind: ResultCodeType,
     pub display_name: String,
     pub flags: ResultCodeFlags,
+    /// After-call work added when the code is chosen (with `extra_time`).
+    pub extra_time_secs: u32,
+    /// When the follow-up of Call Again (or of Remind without a date) falls
+    /// due, after the result.
+    pub follow_up_secs: u32,
 }
 
 /// What a client sends to create or replace a result code.
@@ -82,9 +98,13 @@ pub struct ResultCodeInput {
     pub display_name: String,
     #[serde(default)]
     pub flags: ResultCodeFlags,
+    #[serde(default)]
+    pub extra_time_secs: u32,
+    #[serde(default)]
+    pub follow_up_secs: u32,
 }
 
-const COLUMNS: &str = "id, category, kind, display_name, flags";
+const COLUMNS: &str = "id, category, kind, display_name, flags, extra_time_secs, follow_up_secs";
 
 fn from_row(row: &SqliteRow) -> Result<ResultCode, AdminError> {
     let flags: String = row.try_get(4)?;
@@ -95,6 +115,8 @@ fn from_row(row: &SqliteRow) -> Result<ResultCode, AdminError> {
         display_name: row.try_get(3)?,
         flags: serde_json::from_str(&flags)
             .map_err(|e| StoreError::Invalid(format!("stored result code flags: {e}")))?,
+        extra_time_secs: u32::try_from(row.try_get::<i64, _>(5)?).unwrap_or(0),
+        follow_up_secs: u32::try_from(row.try_get::<i64, _>(6)?).unwrap_or(0),
     })
 }
 
@@ -105,6 +127,18 @@ fn check(input: &ResultCodeInput) -> Result<(), AdminError> {
         c.fail(
             "flags.call_again",
             "ask_date and call_again cannot be used together",
+        );
+    }
+    if input.extra_time_secs > MAX_EXTRA_TIME_SECS {
+        c.fail(
+            "extra_time_secs",
+            &format!("at most {MAX_EXTRA_TIME_SECS} seconds"),
+        );
+    }
+    if input.follow_up_secs > MAX_FOLLOW_UP_SECS {
+        c.fail(
+            "follow_up_secs",
+            &format!("at most {MAX_FOLLOW_UP_SECS} seconds"),
         );
     }
     c.finish()
@@ -165,16 +199,18 @@ async fn save(
     let code_id = id.unwrap_or_else(new_id);
     let sql = if id.is_some() {
         "UPDATE result_codes SET category = ?, kind = ?, display_name = ?, flags = ?, \
-         updated_at = ? WHERE id = ?"
+         extra_time_secs = ?, follow_up_secs = ?, updated_at = ? WHERE id = ?"
     } else {
-        "INSERT INTO result_codes (category, kind, display_name, flags, updated_at, created_at, id) \
-         VALUES (?, ?, ?, ?, ?, ?, ?)"
+        "INSERT INTO result_codes (category, kind, display_name, flags, extra_time_secs, \
+         follow_up_secs, updated_at, created_at, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
     };
     let mut q = sqlx::query(sql)
         .bind(input.category.as_str())
         .bind(input.kind.as_str())
         .bind(&display_name)
         .bind(&flags)
+        .bind(i64::from(input.extra_time_secs))
+        .bind(i64::from(input.follow_up_secs))
         .bind(now);
     if id.is_none() {
         q = q.bind(now);
@@ -187,6 +223,8 @@ async fn save(
         kind: input.kind,
         display_name,
         flags: input.flags,
+        extra_time_secs: input.extra_time_secs,
+        follow_up_secs: input.follow_up_secs,
     }))
 }
 

@@ -1,6 +1,7 @@
 //! Routes: a dialled number (DID) and the queue its calls enter. A number is
 //! routed once (a second route of it is a conflict) and leads to an existing
-//! queue; a queue a route leads to cannot be deleted.
+//! voice queue (SIP calls never enter a text queue); a queue a route leads to
+//! cannot be deleted.
 
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -89,6 +90,8 @@ async fn save(
     }
     if !super::exists(&mut tx, "queues", input.queue_id).await? {
         c.fail("queue_id", "no such queue");
+    } else {
+        super::voice_only::check_target(&mut tx, &mut c, "queue_id", input.queue_id).await?;
     }
     c.finish()?;
     if taken(&mut tx, "routes", "number", &number, id).await? {

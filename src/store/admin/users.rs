@@ -285,6 +285,22 @@ pub async fn list(store: &Store) -> Result<Vec<User>, AdminError> {
         .collect()
 }
 
+/// The dispatch priority of every user above 0 (the lowest), as dispatch
+/// takes it.
+pub async fn priorities(store: &Store) -> Result<Vec<(crate::acd::AgentId, u8)>, AdminError> {
+    let rows: Vec<(i64, i64)> =
+        sqlx::query_as("SELECT id, priority FROM users WHERE priority > 0 ORDER BY id")
+            .fetch_all(store.pool())
+            .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, priority)| {
+            let agent = crate::acd::AgentId::from_key(id)?;
+            Some((agent, u8::try_from(priority.clamp(0, 100)).unwrap_or(0)))
+        })
+        .collect())
+}
+
 pub async fn get(store: &Store, id: i64) -> Result<User, AdminError> {
     let mut conn = store.pool().acquire().await?;
     get_in(&mut conn, id).await

@@ -40,6 +40,11 @@ pub(super) fn schemas(out: &mut Map<String, Value>) {
             "category",
             json!({"type": "string", "enum": ["available", "offline", "break", "in_call"]}),
         ),
+        (
+            "play_sound",
+            json!({"type": "boolean",
+                   "description": "The panel plays its chime when the agent enters this status"}),
+        ),
     ]);
     out.insert("AgentStatus".into(), status);
     let waiting = object(vec![
@@ -68,6 +73,16 @@ pub(super) fn schemas(out: &mut Map<String, Value>) {
         ("name", json!({"type": "string"})),
         ("note_required", boolean()),
         ("date_required", boolean()),
+        (
+            "final",
+            json!({"type": "boolean",
+                   "description": "a final result: no further result is taken"}),
+        ),
+        (
+            "extra_time_secs",
+            json!({"type": "integer", "minimum": 0,
+                   "description": "after-call work the code adds"}),
+        ),
     ]);
     let tag = object(vec![
         ("id", id()),
@@ -81,7 +96,8 @@ pub(super) fn schemas(out: &mut Map<String, Value>) {
             ("queue", nullable(named())),
             (
                 "until",
-                json!({"type": "integer", "description": "Unix ms the after-call work ends"}),
+                json!({"type": ["integer", "null"],
+                       "description": "Unix ms the after-call work ends; null outside it"}),
             ),
             ("result_codes", json!({"type": "array", "items": code})),
             ("tags", json!({"type": "array", "items": tag})),
@@ -152,11 +168,20 @@ pub(super) fn schemas(out: &mut Map<String, Value>) {
         ]),
     );
     out.insert(
+        "AgentQueueGroup".into(),
+        object(vec![
+            ("id", id()),
+            ("name", json!({"type": "string"})),
+            ("queues", json!({"type": "array", "items": id()})),
+        ]),
+    );
+    out.insert(
         "AgentLoginInput".into(),
         input(
             vec![
                 ("project", id()),
                 ("queues", json!({"type": "array", "items": id()})),
+                ("queue_groups", json!({"type": "array", "items": id()})),
             ],
             &["project"],
         ),
@@ -264,12 +289,27 @@ pub(super) fn paths(paths: &mut Map<String, Value>) {
         }),
     );
     paths.insert(
+        "/api/agent/projects/{id}/queue-groups".into(),
+        json!({
+            "parameters": path_id(),
+            "get": {
+                "operationId": "agent-project-queue-groups",
+                "tags": tag,
+                "responses": with(problems(&[404]), "200", answer(
+                    "The queue groups holding queues of the project the user serves, with \
+                     those queues",
+                    json!({"type": "array", "items": schema_ref("AgentQueueGroup")}))),
+            },
+        }),
+    );
+    paths.insert(
         "/api/agent/login".into(),
         json!({"post": {
             "operationId": "agent-login",
             "tags": tag,
             "description": "Logs the agent in to dispatch: the project (one at a time), its \
-                            mandatory queues and the chosen ones, Available.",
+                            mandatory queues, the chosen ones and the served queues of the \
+                            chosen queue groups, Available.",
             "requestBody": body("AgentLoginInput"),
             "responses": with(problems(&[400, 409, 415, 422]), "200", state()),
         }}),
@@ -319,11 +359,17 @@ pub(super) fn paths(paths: &mut Map<String, Value>) {
             "post": {
                 "operationId": "agent-result",
                 "tags": tag,
-                "description": "Completes the interaction record (Verdict, Note, tags, \
-                                ActionDate, ACWLength) and ends the after-call work.",
+                "description": "Gives the interaction its result (Verdict, Note, tags, \
+                                ActionDate) during the call, in its after-call work (which it \
+                                ends, unless the code has Extra Time: that moves the end), or \
+                                afterwards for 24 hours (only the record's result fields \
+                                change). A code with Ask Date, Call Again or Remind schedules \
+                                a follow-up. 404: no interaction of the agent's; 409: a final \
+                                result closed it; 422: note_required without a note, ask_date \
+                                without a date, a code or tag the queue does not offer.",
                 "requestBody": body("AgentResultInput"),
                 "responses": with(problems(&[400, 404, 409, 415, 422]), "204",
-                    json!({"description": "Recorded; the after-call work is over"})),
+                    json!({"description": "Recorded"})),
             },
         }),
     );
@@ -378,6 +424,113 @@ pub(super) fn paths(paths: &mut Map<String, Value>) {
         }}),
     );
     let id = json!({"type": "integer", "format": "int64"});
+    let result = json!({
+        "type": ["object", "null"],
+        "required": ["code", "note", "action_date", "tags"],
+        "properties": {
+            "code": id,
+            "note": {"type": ["string", "null"]},
+            "action_date": {"type": ["string", "null"]},
+            "tags": {"type": "array", "items": id},
+        },
+    });
+    let interaction = json!({
+        "type": "object",
+        "required": ["id", "queue", "direction", "number", "started_at", "ended_at", "live",
+                     "result", "final"],
+        "properties": {
+            "id": id,
+            "queue": nullable(named()),
+            "direction": {"type": "string", "enum": ["inbound", "outbound", "internal"]},
+            "number": {"type": "string"},
+            "started_at": id,
+            "ended_at": {"type": ["integer", "null"]},
+            "live": {"type": "boolean",
+                     "description": "connected to the agent or in their after-call work"},
+            "result": result,
+            "final": {"type": "boolean", "description": "a final result closed it"},
+        },
+    });
+    paths.insert(
+        "/api/agent/interactions".into(),
+        json!({"get": {
+            "operationId": "agent-interactions",
+            "tags": tag,
+            "description": "The agent's interactions of the last 24 hours, newest first (at \
+                            most 50), with their results: those they may still give a \
+                            result (POST /api/agent/calls/{id}/result).",
+            "responses": with(problems(&[]), "200", answer("The recent interactions",
+                json!({"type": "array", "items": interaction}))),
+        }}),
+    );
+    let follow_up = json!({
+        "type": "object",
+        "required": ["id", "kind", "interaction", "result_code", "queue", "own", "number",
+                     "note", "due_at", "state"],
+        "properties": {
+            "id": id,
+            "kind": {"type": "string", "enum": ["ask_date", "call_again", "remind"]},
+            "interaction": id,
+            "result_code": id,
+            "queue": nullable(named()),
+            "own": {"type": "boolean",
+                    "description": "the agent's own; else their queue's"},
+            "number": {"type": "string", "description": "whom to call again"},
+            "note": {"type": ["string", "null"]},
+            "due_at": {"type": "integer", "description": "Unix ms"},
+            "state": {"type": "string", "enum": ["pending", "due", "done", "dismissed"]},
+        },
+    });
+    paths.insert(
+        "/api/agent/follow-ups".into(),
+        json!({"get": {
+            "operationId": "agent-follow-ups",
+            "tags": tag,
+            "description": "The follow-ups results scheduled for the agent (a code with \
+                            self) and for the queues they are logged in to, soonest first: \
+                            open ones (pending, due), or all with all=true.",
+            "parameters": [{"name": "all", "in": "query", "required": false,
+                            "schema": {"type": "boolean"}}],
+            "responses": with(problems(&[422]), "200", answer("The follow-ups",
+                json!({"type": "array", "items": follow_up}))),
+        }}),
+    );
+    for (verb, what) in [("done", "done"), ("dismiss", "dismissed")] {
+        paths.insert(
+            format!("/api/agent/follow-ups/{{id}}/{verb}"),
+            json!({
+                "parameters": path_id(),
+                "post": {
+                    "operationId": format!("agent-follow-up-{verb}"),
+                    "tags": tag,
+                    "description": format!("Closes the follow-up as {what}. 404: none of \
+                                            the agent's; 409: closed already."),
+                    "responses": with(problems(&[404, 409]), "204",
+                        json!({"description": format!("Closed as {what}")})),
+                },
+            }),
+        );
+    }
+    paths.insert(
+        "/api/agent/follow-ups/{id}/callback".into(),
+        json!({
+            "parameters": path_id(),
+            "post": {
+                "operationId": "agent-follow-up-callback",
+                "tags": tag,
+                "description": "Hands a queue's follow-up to the callback machinery: a callback \
+                                request in its queue for its number (offered to the queue's \
+                                agents like a call, then dialled), and the follow-up is done. \
+                                404: none of the agent's; 409: closed already, or of no queue; \
+                                422: a number that cannot be called back.",
+                "responses": with(problems(&[404, 409, 422]), "201", answer(
+                    "The callback request",
+                    json!({"type": "object", "required": ["callback", "queue", "number"],
+                           "properties": {"callback": id, "queue": id,
+                                          "number": {"type": "string"}}}))),
+            },
+        }),
+    );
     let callback = json!({
         "type": "object",
         "additionalProperties": false,
@@ -406,4 +559,4 @@ pub(super) fn paths(paths: &mut Map<String, Value>) {
 
 /// How many paths [`paths`] adds.
 #[cfg(test)]
-pub(super) const EXTRA_PATHS: usize = 12;
+pub(super) const EXTRA_PATHS: usize = 18;
