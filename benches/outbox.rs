@@ -64,6 +64,8 @@ async fn code(store: &Store, name: &str, http: bool) -> i64 {
                 http,
                 ..ResultCodeFlags::default()
             },
+            extra_time_secs: 0,
+            follow_up_secs: 0,
         },
     )
     .await
