@@ -334,7 +334,8 @@ fn a_webhook_arrives_once_signed_across_failures_and_a_kill() {
     let accepted: Vec<&Received> = all.iter().filter(|r| r.answered == 200).collect();
     assert_eq!(accepted.len(), 1, "accepted once: {all:#?}");
     assert!(all.iter().any(|r| r.answered == 503));
-    for (i, r) in all.iter().enumerate() {
+    let mut attempt = 0;
+    for r in &all {
         assert_eq!(r.method, "POST");
         assert_eq!(r.header("x-switchboard-delivery"), delivery.to_string());
         assert_eq!(r.header("x-api-key"), "k-1");
@@ -348,8 +349,12 @@ fn a_webhook_arrives_once_signed_across_failures_and_a_kill() {
             r.header("x-switchboard-signature"),
             &r.body
         ));
-        // Attempt 1 found nobody listening.
-        assert_eq!(r.header("x-switchboard-attempt"), (i + 2).to_string());
+        // Counted on; the same number again only for an attempt the kill cut
+        // before it was recorded.
+        let n: usize = r.header("x-switchboard-attempt").parse().unwrap();
+        assert!(n == attempt || n == attempt + 1 || attempt == 0, "{all:#?}");
+        assert!(n >= 2, "the first attempt found nobody listening");
+        attempt = n;
     }
     let last = accepted[0];
     assert_eq!(last.path, format!("/hook?call={call}&code=Sale"));
@@ -381,7 +386,8 @@ fn a_webhook_arrives_once_signed_across_failures_and_a_kill() {
         d["attempt_count"].as_u64().unwrap() as usize,
         attempts.len()
     );
-    assert_eq!(attempts.len(), all.len() + 1, "{d:#}");
+    assert_eq!(attempts.len(), attempt, "{d:#}");
+    assert_eq!(attempts[0]["status"], Value::Null);
     for (i, a) in attempts.iter().enumerate() {
         assert_eq!(a["attempt"], i + 1);
     }
@@ -612,7 +618,8 @@ fn mail_with_an_attachment_and_sms_go_through_the_outbox() {
             .contains(&format!("delivery-{mail_id}@")),
         "{m}"
     );
-    let text = m["text"].as_str().unwrap();
+    // The text part ends with the line break MIME adds.
+    let text = m["text"].as_str().unwrap().trim_end();
     assert!(text.starts_with("Caller +1555"), "{text}");
     assert!(
         text.ends_with("in Support: Wants the \"premium\" plan"),
@@ -661,7 +668,10 @@ fn mail_with_an_attachment_and_sms_go_through_the_outbox() {
         .find(|m| m["subject"] == "New voicemail from +15550111")
         .expect("the voicemail mail");
     assert_eq!(m["to"], "Support <support@example.com>");
-    assert_eq!(m["text"], "A message was left.");
+    assert_eq!(
+        m["text"].as_str().unwrap().trim_end(),
+        "A message was left."
+    );
     let file = &m["files"][0];
     assert_eq!(file["name"], "message-7.wav");
     assert_eq!(file["type"], "audio/wav");

@@ -25,26 +25,7 @@ pub struct Mailer {
 
 impl Mailer {
     pub fn new(config: &MailConfig, timeout: Duration) -> Mailer {
-        let tls = |host: &str| TlsParameters::new(host.to_owned()).map_err(|e| e.to_string());
-        let transport = (|| {
-            let tls = match config.tls {
-                MailTls::None => Tls::None,
-                MailTls::Opportunistic => Tls::Opportunistic(tls(&config.host)?),
-                MailTls::Starttls => Tls::Required(tls(&config.host)?),
-                MailTls::Tls => Tls::Wrapper(tls(&config.host)?),
-            };
-            let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host)
-                .port(config.port)
-                .tls(tls)
-                .timeout(Some(timeout));
-            if !config.username.is_empty() && !config.password.is_empty() {
-                builder = builder.credentials(Credentials::new(
-                    config.username.clone(),
-                    config.password.clone(),
-                ));
-            }
-            Ok(builder.build())
-        })();
+        let transport = transport(config, timeout);
         Mailer {
             transport,
             from: config
@@ -133,6 +114,30 @@ impl Mailer {
         }
         builder.multipart(parts).map_err(|e| e.to_string())
     }
+}
+
+fn transport(
+    config: &MailConfig,
+    timeout: Duration,
+) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
+    let params = || TlsParameters::new(config.host.clone()).map_err(|e| e.to_string());
+    let tls = match config.tls {
+        MailTls::None => Tls::None,
+        MailTls::Opportunistic => Tls::Opportunistic(params()?),
+        MailTls::Starttls => Tls::Required(params()?),
+        MailTls::Tls => Tls::Wrapper(params()?),
+    };
+    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host)
+        .port(config.port)
+        .tls(tls)
+        .timeout(Some(timeout));
+    if !config.username.is_empty() && !config.password.is_empty() {
+        builder = builder.credentials(Credentials::new(
+            config.username.clone(),
+            config.password.clone(),
+        ));
+    }
+    Ok(builder.build())
 }
 
 fn content_type(name: &str) -> ContentType {

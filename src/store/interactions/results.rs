@@ -64,7 +64,25 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         replace_tags(&mut tx, key, &result.tags).await?;
+        // A result given late sends its code's integrations as one given in
+        // time does (store::outbox::integrations), in the same transaction.
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM interactions WHERE interaction_id = ?"
+        ))
+        .bind(key)
+        .fetch_one(&mut *tx)
+        .await?;
+        let mut record = stored_interaction(&row)?.record;
+        record.user_tags = result.tags.clone();
+        record.user_tags.sort_unstable();
+        record.user_tags.dedup();
+        let now = crate::store::unix_ms(std::time::SystemTime::now());
+        let deliveries =
+            crate::store::outbox::integrations::enqueue_finished(&mut tx, &record, now).await?;
         tx.commit().await?;
+        if deliveries > 0 {
+            self.outbox_wake().notify_one();
+        }
         Ok(Replaced::Done)
     }
 
@@ -257,5 +275,65 @@ mod tests {
             .await
             .unwrap()
             .is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_late_result_sends_its_codes_webhook() {
+        use crate::store::admin::result_codes::{
+            self, ResultCategory, ResultCodeFlags, ResultCodeInput, ResultCodeType,
+        };
+        use crate::store::outbox::integrations::{self, HttpInput, IntegrationInput};
+        use crate::store::outbox::{DeliveryFilter, DeliveryKind};
+
+        let (store, _dir) = temp_store().await;
+        let code = result_codes::create(
+            &store,
+            ResultCodeInput {
+                category: ResultCategory::Success,
+                kind: ResultCodeType::Call,
+                display_name: "Sale".into(),
+                flags: ResultCodeFlags {
+                    http: true,
+                    ..ResultCodeFlags::default()
+                },
+                extra_time_secs: 0,
+                follow_up_secs: 0,
+            },
+        )
+        .await
+        .unwrap()
+        .item
+        .id;
+        let hook = HttpInput {
+            url: "http://127.0.0.1:9/{InteractionID}".into(),
+            method: Default::default(),
+            headers: Default::default(),
+            secret: None,
+        };
+        let input = IntegrationInput {
+            http: Some(hook),
+            email: None,
+            sms: None,
+        };
+        integrations::set(&store, code, input).await.unwrap();
+        let done = answered(2, 200, true);
+        store
+            .complete_interaction(done.completed().unwrap())
+            .await
+            .unwrap();
+        let all = DeliveryFilter {
+            limit: 10,
+            ..DeliveryFilter::default()
+        };
+        assert!(store.deliveries(&all).await.unwrap().is_empty());
+        let late = result(code as u64, "late", &[]);
+        let replaced = store.replace_result(InteractionId(2), None, &late).await;
+        assert_eq!(replaced.unwrap(), Replaced::Done);
+        let sent = store.deliveries(&all).await.unwrap();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].kind, DeliveryKind::Webhook);
+        assert_eq!(sent[0].target["url"], "http://127.0.0.1:9/2");
+        assert_eq!(sent[0].payload["Note"], "late");
+        assert_eq!(sent[0].payload["ResultCode"], "Sale");
     }
 }

@@ -379,7 +379,6 @@ impl Store {
 
     /// Records attempt `claimed.attempt` and what follows it, in one
     /// transaction.
-    #[allow(clippy::too_many_arguments)]
     pub async fn finish_attempt(
         &self,
         claimed: &Claimed,
