@@ -173,7 +173,6 @@ fn condition(api: &Api, number: &str, weekly: Value) {
 #[test]
 fn a_closed_time_condition_says_goodbye_and_an_open_one_leads_to_the_queue() {
     let (server, api) = demo("");
-    let always: Vec<&str> = vec!["00:00-24:00"];
     let every_day: serde_json::Map<String, Value> = [
         "monday",
         "tuesday",
@@ -184,7 +183,7 @@ fn a_closed_time_condition_says_goodbye_and_an_open_one_leads_to_the_queue() {
         "sunday",
     ]
     .iter()
-    .map(|d| (d.to_string(), json!(always)))
+    .map(|d| (d.to_string(), json!(["00:00-24:00"])))
     .collect();
     condition(&api, "+15550121", json!({}));
     condition(&api, "+15550122", Value::Object(every_day));
