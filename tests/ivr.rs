@@ -87,7 +87,14 @@ fn key_2_leads_to_the_sub_menu_whose_key_3_hangs_up() {
 fn no_key_replays_the_menu_then_takes_the_fallback() {
     let (server, api) = demo("");
     menus(&api, json!({"timeout_secs": 1, "repeat_count": 1}));
-    let run = call(&server, "queue_caller_waits.xml", MENU_DID, &[]);
+    // The menu plays twice with its timeouts, then the goodbye: longer
+    // than SIPp's default wait for one message.
+    let run = call(
+        &server,
+        "queue_caller_waits.xml",
+        MENU_DID,
+        &["-recv_timeout", "60s"],
+    );
     assert_sipp_ok(&run, "the caller (who hears the menu twice, then a BYE)");
     let records = completed_records(&server, 1);
     let r = &records[0].record;
