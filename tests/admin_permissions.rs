@@ -397,6 +397,25 @@ impl World {
             (_, "profiles", None) => {
                 json!({"name": format!("Profile {n}"), "permissions": ["menu.reports"]})
             }
+            (_, "ivr-menus", None) => {
+                let options = match named {
+                    Some(q) => json!({"1": {"kind": "queue", "queue_id": q}}),
+                    None => json!({}),
+                };
+                json!({"project_id": self.project, "name": format!("Menu {n}"),
+                       "prompt": "prompts/en/goodbye", "options": options})
+            }
+            (_, "time-conditions", None) => {
+                let open = match named {
+                    Some(q) => json!({"kind": "queue", "queue_id": q}),
+                    None => json!({"kind": "hangup"}),
+                };
+                json!({"project_id": self.project, "name": format!("Hours {n}"),
+                       "open": open, "closed": {"kind": "hangup"}})
+            }
+            (_, "blacklist", None) => {
+                json!({"project_id": self.project, "number": format!("+1666{n:07}")})
+            }
             (_, "outbound-routes", None) => {
                 let trunk = created(self.admin.post(
                     "/api/trunks",

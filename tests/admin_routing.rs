@@ -157,7 +157,8 @@ fn routes_lead_numbers_to_queues_that_cannot_then_be_deleted() {
     assert_eq!(api.delete(&format!("/api/queues/{support}")).status, 204);
     assert_eq!(
         api.get("/api/routes").json(),
-        json!([{"id": rid, "number": "+15550100", "queue_id": sales}])
+        json!([{"id": rid, "number": "+15550100", "queue_id": sales,
+                 "destination": {"kind": "queue", "queue_id": sales}}])
     );
     assert_eq!(api.delete(&format!("/api/routes/{rid}")).status, 204);
     assert_eq!(api.delete(&format!("/api/queues/{sales}")).status, 204);

@@ -8,8 +8,8 @@
 //! answered exactly as a user of ours with a wrong password would be: the
 //! answers tell a scanner nothing of which names exist. No toll fraud, no
 //! open relay: nothing goes further without credentials.
-//! The dialled number then picks the queue (see [`super::routing`]); an
-//! unknown number gets 404. A user's call to another agent's extension is an
+//! The dialled number then picks the queue or the IVR menu (see
+//! [`super::routing`]); an unknown number gets 404. A user's call to another agent's extension is an
 //! internal call (the consultation of an attended transfer); any other
 //! number a user dials leaves through an outbound route.
 
@@ -140,6 +140,31 @@ pub async fn run(s: Arc<Services>, call: NewCall) {
         refuse(&s, &call, 404, "No number dialled").await;
         return;
     };
+    let caller = caller_number(&call.request);
+    let blocked = routing
+        .project_of_number(&dialled)
+        .and_then(|p| routing.blocked(p, &caller))
+        .cloned();
+    if let Some(block) = blocked {
+        CallMetrics::bump(&s.metrics.blacklisted);
+        tracing::info!(%dialled, %caller, pattern = %block.pattern, "blacklisted caller");
+        match block.prompt {
+            None => refuse(&s, &call, 403, "Forbidden").await,
+            Some(prompt) => {
+                let arrival = arrival_of(&call, dialled, trunk.as_ref());
+                drop(routing);
+                super::ivr_call::run_prompt(s, call, prompt, arrival).await;
+            }
+        }
+        return;
+    }
+    if let Some(start) = routing.entry_for_number(&dialled) {
+        // A route to an IVR menu (or any destination but a queue).
+        let arrival = arrival_of(&call, dialled, trunk.as_ref());
+        drop(routing);
+        super::ivr_call::run(s, call, start, arrival).await;
+        return;
+    }
     let Some(queue) = routing.queue_for_number(&dialled) else {
         if let Some(user) = user {
             // An agent's phone calls a colleague, or out.
@@ -171,18 +196,25 @@ pub async fn run(s: Arc<Services>, call: NewCall) {
         refuse(&s, &call, 404, "No voice queue at this number").await;
         return;
     }
-    let laws = trunk
-        .as_ref()
-        .map(|t| t.laws.clone())
-        .unwrap_or_else(|| vec![Law::Mu, Law::A]);
-    let arrival = Arrival {
-        caller_number: caller_number(&call.request),
-        dialled,
-        laws,
-        trunk: trunk.map(|t| t.name),
-    };
+    let arrival = arrival_of(&call, dialled, trunk.as_ref());
     drop(routing);
     queue_call::run(s, call, queue, arrival).await;
+}
+
+/// What admission learnt about an inbound call to `dialled`.
+fn arrival_of(
+    call: &NewCall,
+    dialled: String,
+    trunk: Option<&super::routing::TrunkInfo>,
+) -> Arrival {
+    Arrival {
+        caller_number: caller_number(&call.request),
+        dialled,
+        laws: trunk
+            .map(|t| t.laws.clone())
+            .unwrap_or_else(|| vec![Law::Mu, Law::A]),
+        trunk: trunk.map(|t| t.name.clone()),
+    }
 }
 
 /// How `user`'s call to `dialled` leaves: the first outbound route of their

@@ -163,8 +163,46 @@ impl CallFlow {
         record_config: cdr::RecordConfig,
         ack_wait: Duration,
     ) -> CallFlow {
-        let id = CallId(arrival.id.0);
         let record = RecordBuilder::new(now, arrival.clone(), record_config);
+        CallFlow::start(
+            now,
+            queue,
+            arrival,
+            record,
+            record_config,
+            Some(now + ack_wait),
+        )
+    }
+
+    /// A call answered at `ivr.entered` that walked IVR menus until `now`
+    /// and joins `queue`: its record carries the time in the menus
+    /// (IvrWaitLength) and the path (IvrEvent).
+    pub fn after_ivr(
+        now: Millis,
+        queue: Arc<QueueInfo>,
+        arrival: cdr::Arrival,
+        record_config: cdr::RecordConfig,
+        ack_wait: Duration,
+        ivr: &super::ivr::Visit,
+    ) -> CallFlow {
+        let mut record = RecordBuilder::new(ivr.entered, arrival.clone(), record_config);
+        let _ = record.handle(ivr.entered, CallEvent::EnteredIvr);
+        record.set_ivr_event(ivr.path.clone());
+        let ack_deadline = (!ivr.acked).then(|| now + ack_wait);
+        let mut flow = CallFlow::start(now, queue, arrival, record, record_config, ack_deadline);
+        flow.acked = ivr.acked;
+        flow
+    }
+
+    fn start(
+        now: Millis,
+        queue: Arc<QueueInfo>,
+        arrival: cdr::Arrival,
+        record: RecordBuilder,
+        record_config: cdr::RecordConfig,
+        ack_deadline: Option<Millis>,
+    ) -> CallFlow {
+        let id = CallId(arrival.id.0);
         let mut flow = CallFlow {
             id,
             record,
@@ -178,7 +216,7 @@ impl CallFlow {
             agent: None,
             record_asked: false,
             acked: false,
-            ack_deadline: Some(now + ack_wait),
+            ack_deadline,
             goodbye_deadline: None,
             ring_deadline: None,
             acw_deadline: None,

@@ -119,6 +119,34 @@ struct QueueCall {
 
 /// Answers the caller and runs the call to its end.
 pub async fn run(s: Arc<Services>, call: NewCall, queue: Arc<QueueInfo>, arrival: Arrival) {
+    if let Some(answered) = answer_caller(&s, call, &arrival, Some(&queue)).await {
+        run_answered(s, answered, queue, arrival, None).await;
+    }
+}
+
+/// An inbound call answered (our 200 sent), with what its task owns: the
+/// caller's dialog and media, its SIP events and its inputs, registered
+/// under `id`.
+pub(super) struct Answered {
+    pub(super) id: CallId,
+    pub(super) owner: Owner,
+    pub(super) events: mpsc::Receiver<SipEvent>,
+    pub(super) inputs: mpsc::Receiver<(CallId, CallInput)>,
+    pub(super) inputs_tx: mpsc::Sender<(CallId, CallInput)>,
+    pub(super) peer: Peer,
+    pub(super) dialog: Dialog,
+    pub(super) media: MediaLeg,
+}
+
+/// Answers the caller: opens the media, sends 200 and registers the call.
+/// `None` when the call was refused (its answer sent); a refusal for want
+/// of resources is an interaction of `queue`, failed, when there is one.
+pub(super) async fn answer_caller(
+    s: &Arc<Services>,
+    call: NewCall,
+    arrival: &Arrival,
+    queue: Option<&QueueInfo>,
+) -> Option<Answered> {
     let NewCall {
         tx,
         request,
@@ -128,7 +156,6 @@ pub async fn run(s: Arc<Services>, call: NewCall, queue: Arc<QueueInfo>, arrival
         owner,
     } = call;
     let id = CallId(new_interaction_id());
-    let span = tracing::info_span!("call", id = id.0, queue = %queue.name);
     let (inputs_tx, inputs) = mpsc::channel(256);
     s.registry.add_call(id, inputs_tx.clone());
     s.registry.set_caller(id, &arrival.caller_number);
@@ -140,7 +167,7 @@ pub async fn run(s: Arc<Services>, call: NewCall, queue: Arc<QueueInfo>, arrival
             reason: "An SDP offer is required".into(),
         })
     } else {
-        MediaLeg::answer(&s, id.0, &offer, &arrival.laws, &from)
+        MediaLeg::answer(s, id.0, &offer, &arrival.laws, &from)
     };
     let (media, sdp) = match media {
         Ok(m) => m,
@@ -153,11 +180,13 @@ pub async fn run(s: Arc<Services>, call: NewCall, queue: Arc<QueueInfo>, arrival
                     .push(crate::sip::message::HeaderName::RetryAfter, "5");
                 // The server could not take a call it should have: the
                 // refusal is an interaction of the queue, failed.
-                store_refused(&s, id, &queue, &arrival).await;
+                if let Some(queue) = queue {
+                    store_refused(s, id, queue, arrival).await;
+                }
             }
             let _ = s.core.respond(tx, resp).await;
             s.registry.remove_call(id);
-            return;
+            return None;
         }
     };
     let contact = s.sip.contact(&from, None);
@@ -168,24 +197,66 @@ pub async fn run(s: Arc<Services>, call: NewCall, queue: Arc<QueueInfo>, arrival
             tracing::info!(error = %e, "INVITE cannot make a dialog");
             let resp = answer(&request, 400, &local_tag, None, None);
             let _ = s.core.respond(tx, resp).await;
-            media.close(&s).await;
+            media.close(s).await;
             s.registry.remove_call(id);
-            return;
+            return None;
         }
     };
     let _ = s.core.respond(tx, ok).await;
     CallMetrics::bump(&s.metrics.answered_callers);
+    Some(Answered {
+        id,
+        owner,
+        events,
+        inputs,
+        inputs_tx,
+        peer: from,
+        dialog,
+        media,
+    })
+}
 
-    let flow = CallFlow::new(
-        now(),
-        queue,
-        record_arrival(&s, id, &arrival),
-        s.settings.records,
-        s.settings.ack_wait,
-    );
+/// Runs an answered call in `queue` to its end; `ivr` when the caller
+/// came through IVR menus first.
+pub(super) async fn run_answered(
+    s: Arc<Services>,
+    answered: Answered,
+    queue: Arc<QueueInfo>,
+    arrival: Arrival,
+    ivr: Option<super::ivr::Visit>,
+) {
+    let Answered {
+        id,
+        owner,
+        events,
+        inputs,
+        inputs_tx,
+        peer,
+        dialog,
+        media,
+    } = answered;
+    let span = tracing::info_span!("call", id = id.0, queue = %queue.name);
+    let record = record_arrival(&s, id, &arrival);
+    let flow = match &ivr {
+        None => CallFlow::new(
+            now(),
+            queue,
+            record,
+            s.settings.records,
+            s.settings.ack_wait,
+        ),
+        Some(visit) => CallFlow::after_ivr(
+            now(),
+            queue,
+            record,
+            s.settings.records,
+            s.settings.ack_wait,
+            visit,
+        ),
+    };
     let mut call = QueueCall {
         caller: Caller {
-            peer: from,
+            peer,
             dialog,
             media,
         },
@@ -222,7 +293,7 @@ pub async fn run(s: Arc<Services>, call: NewCall, queue: Arc<QueueInfo>, arrival
 }
 
 /// The record arrival of an inbound call under `id`.
-fn record_arrival(s: &Services, id: CallId, arrival: &Arrival) -> cdr::Arrival {
+pub(super) fn record_arrival(s: &Services, id: CallId, arrival: &Arrival) -> cdr::Arrival {
     cdr::Arrival {
         id: cdr::InteractionId(id.0),
         interaction_type: cdr::InteractionType::Call,

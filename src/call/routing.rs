@@ -11,12 +11,14 @@ use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
 
+use super::ivr::{self, ConditionId, MenuId, Menus};
 use super::outbound::{OutboundPlan, OutboundRoute};
 use crate::acd::{self, AgentId, ExitTarget, ProjectId, QueueId};
 use crate::media::g711::Law;
 use crate::sip::net::Net;
 use crate::store::admin::destination::{DestinationTransport, OutboundDestination, DEFAULT_PORT};
 use crate::store::admin::dial_pattern::DialPattern;
+use crate::store::admin::ivr::Destination as StoredDestination;
 use crate::store::admin::{outbound_routes, queues};
 use crate::store::{Store, StoreError};
 
@@ -88,11 +90,26 @@ impl QueueInfo {
     }
 }
 
+/// A blacklist entry: callers `pattern` catches are refused (403), or hear
+/// `prompt` and are hung up on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    pub pattern: String,
+    pub prompt: Option<String>,
+}
+
 /// The snapshot.
 #[derive(Debug, Default)]
 pub struct Routing {
     trunks: Vec<TrunkInfo>,
     routes: HashMap<String, QueueId>,
+    /// Routes to anything but a queue (an IVR menu, a hang-up, ...).
+    entries: HashMap<String, ivr::Destination>,
+    menus: Arc<Menus>,
+    /// The project of each menu and time condition.
+    owners: HashMap<ivr::Destination, ProjectId>,
+    /// Each project's blacklist.
+    blacklist: HashMap<ProjectId, Vec<Block>>,
     numbers: HashMap<String, QueueId>,
     queues: HashMap<QueueId, Arc<QueueInfo>>,
     agents: HashMap<String, AgentId>,
@@ -159,8 +176,29 @@ impl Routing {
             routing.queues.insert(info.id, Arc::new(info));
         }
         for r in store.routes().await? {
-            if let Some(queue) = stored(QueueId::from_key(r.queue_id), "route's queue") {
-                routing.routes.insert(r.number, queue);
+            match destination(r.destination) {
+                Some(ivr::Destination::Queue(queue)) => {
+                    routing.routes.insert(r.number, queue);
+                }
+                Some(other) => {
+                    routing.entries.insert(r.number, other);
+                }
+                None => {}
+            }
+        }
+        let (menus, owners) = load_menus(store).await?;
+        routing.menus = Arc::new(menus);
+        routing.owners = owners;
+        for b in crate::store::admin::blacklist::list(store)
+            .await
+            .map_err(|e| StoreError::Invalid(e.to_string()))?
+        {
+            if let Some(project) = stored(ProjectId::from_key(b.project_id), "blacklist's project")
+            {
+                routing.blacklist.entry(project).or_default().push(Block {
+                    pattern: b.number,
+                    prompt: b.prompt,
+                });
             }
         }
         routing.outbound = load_outbound(store).await?;
@@ -216,6 +254,40 @@ impl Routing {
             .or_else(|| self.routes.get(&format!("+{bare}")))
             .or_else(|| self.numbers.get(dialled))?;
         self.queues.get(id).cloned()
+    }
+
+    /// Where a dialled number leads when its route is not a queue's (an
+    /// IVR menu, a hang-up, ...); the same `+` rule as
+    /// [`Routing::queue_for_number`].
+    pub fn entry_for_number(&self, dialled: &str) -> Option<ivr::Destination> {
+        let bare = dialled.trim_start_matches('+');
+        self.entries
+            .get(dialled)
+            .or_else(|| self.entries.get(bare))
+            .or_else(|| self.entries.get(&format!("+{bare}")))
+            .cloned()
+    }
+
+    /// Every IVR menu and time condition.
+    pub fn menus(&self) -> &Arc<Menus> {
+        &self.menus
+    }
+
+    /// The project a dialled number's calls belong to: its queue's, menu's
+    /// or time condition's.
+    pub fn project_of_number(&self, dialled: &str) -> Option<ProjectId> {
+        if let Some(q) = self.queue_for_number(dialled) {
+            return Some(q.project);
+        }
+        self.owners.get(&self.entry_for_number(dialled)?).copied()
+    }
+
+    /// The blacklist entry of `project` that catches `caller`, if any.
+    pub fn blocked(&self, project: ProjectId, caller: &str) -> Option<&Block> {
+        self.blacklist
+            .get(&project)?
+            .iter()
+            .find(|b| crate::store::admin::blacklist::catches(&b.pattern, caller))
     }
 
     pub fn queue(&self, id: QueueId) -> Option<Arc<QueueInfo>> {
@@ -298,6 +370,95 @@ async fn load_outbound(store: &Store) -> Result<OutboundPlan, StoreError> {
         }
     }
     Ok(plan)
+}
+
+/// A stored destination as call control's; one naming an id no id can be
+/// is left out, logged.
+fn destination(d: StoredDestination) -> Option<ivr::Destination> {
+    Some(match d {
+        StoredDestination::Queue { queue_id } => {
+            ivr::Destination::Queue(stored(QueueId::from_key(queue_id), "destination's queue")?)
+        }
+        StoredDestination::Menu { menu_id } => ivr::Destination::Menu(MenuId(stored(
+            u64::try_from(menu_id).ok().filter(|&m| m > 0),
+            "destination's menu",
+        )?)),
+        StoredDestination::Condition { condition_id } => {
+            ivr::Destination::Condition(ConditionId(stored(
+                u64::try_from(condition_id).ok().filter(|&c| c > 0),
+                "destination's time condition",
+            )?))
+        }
+        StoredDestination::Extension { extension } => ivr::Destination::Extension(extension),
+        StoredDestination::Number { number } => ivr::Destination::Number(number),
+        StoredDestination::Hangup => ivr::Destination::Hangup,
+    })
+}
+
+/// Every IVR menu and time condition (in its project's time zone); a key,
+/// fallback or branch that names an impossible id hangs up.
+async fn load_menus(
+    store: &Store,
+) -> Result<(Menus, HashMap<ivr::Destination, ProjectId>), StoreError> {
+    let list = crate::store::admin::ivr::list(store)
+        .await
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let mut menus = Menus::default();
+    let mut owners = HashMap::new();
+    for m in list {
+        let Some(id) = u64::try_from(m.id).ok().map(MenuId) else {
+            continue;
+        };
+        if let Some(p) = ProjectId::from_key(m.project_id) {
+            owners.insert(ivr::Destination::Menu(id), p);
+        }
+        let options = m
+            .options
+            .into_iter()
+            .filter_map(|(key, d)| Some((key.chars().next()?, destination(d)?)))
+            .collect();
+        let menu = ivr::Menu {
+            id,
+            name: m.name,
+            prompt: m.prompt,
+            invalid_prompt: m.invalid_prompt,
+            timeout: std::time::Duration::from_secs(u64::try_from(m.timeout_secs).unwrap_or(5)),
+            repeat: u32::try_from(m.repeat_count).unwrap_or(0),
+            options,
+            fallback: destination(m.fallback).unwrap_or(ivr::Destination::Hangup),
+        };
+        menus.menus.insert(id, Arc::new(menu));
+    }
+    let conditions = crate::store::admin::conditions::list(store)
+        .await
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let zones = store.project_time_zones().await?;
+    for c in conditions {
+        let Some(id) = u64::try_from(c.id).ok().map(ConditionId) else {
+            continue;
+        };
+        if let Some(p) = ProjectId::from_key(c.project_id) {
+            owners.insert(ivr::Destination::Condition(id), p);
+        }
+        let zone = zones
+            .get(&c.project_id)
+            .and_then(|z| jiff::tz::TimeZone::get(z).ok())
+            .unwrap_or(jiff::tz::TimeZone::UTC);
+        let holidays = c.holidays.iter().filter_map(|d| d.parse().ok()).collect();
+        let condition = ivr::Condition {
+            id,
+            name: c.name,
+            schedule: super::schedule::Schedule {
+                weekly: crate::store::admin::conditions::week(&c.weekly),
+                holidays,
+                zone,
+            },
+            open: destination(c.open).unwrap_or(ivr::Destination::Hangup),
+            closed: destination(c.closed).unwrap_or(ivr::Destination::Hangup),
+        };
+        menus.conditions.insert(id, Arc::new(condition));
+    }
+    Ok((menus, owners))
 }
 
 /// A stored id as the dispatch core's; a key no id can be is left out,

@@ -250,6 +250,11 @@ impl RecordBuilder {
         &self.record
     }
 
+    /// The path the caller took through IVR menus (IvrEvent).
+    pub fn set_ivr_event(&mut self, path: String) {
+        self.record.ivr_event = Some(path);
+    }
+
     /// The finished record once [`Self::is_complete`]: the row to complete.
     pub fn completed(&self) -> Option<&InteractionRecord> {
         self.is_complete().then_some(&self.record)

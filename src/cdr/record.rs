@@ -174,6 +174,10 @@ pub struct InteractionRecord {
     pub alert_length: Duration,
     #[serde(rename = "IvrWaitLength", with = "length")]
     pub ivr_wait_length: Duration,
+    /// The path the caller took through IVR menus: one step per menu, such
+    /// as `Main:2,Sales:timeout,Sales:fallback`.
+    #[serde(rename = "IvrEvent", default)]
+    pub ivr_event: Option<String>,
     /// From QueueWaitStart until answer or departure from the queue.
     #[serde(rename = "QueueWaitLength", with = "length")]
     pub queue_wait_length: Duration,
@@ -243,6 +247,7 @@ impl InteractionRecord {
             local_number: arrival.local_number,
             alert_length: Duration::ZERO,
             ivr_wait_length: Duration::ZERO,
+            ivr_event: None,
             queue_wait_length: Duration::ZERO,
             queue_wait_start: None,
             queue_wait_end: None,

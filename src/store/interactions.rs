@@ -91,11 +91,11 @@ pub(super) const COLUMNS: &str =
     queue_wait_start, queue_wait_end, connected_length_ms, hold_length_ms, acw_length_ms, \
     transfer_target, transfer_type, disposition, terminate_side, classification, queue_exit, \
     answered_within_sl, short_abandon, closed_at, verdict, note, action_date, \
-    recording_file, dialing_length_ms";
+    recording_file, dialing_length_ms, ivr_event";
 
 const PLACEHOLDERS: &str =
     "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \
-     ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
+     ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
 
 /// Every column but the key, for the completing upsert.
 const UPDATES: &str = "state = excluded.state, interaction_type = excluded.interaction_type, \
@@ -115,7 +115,7 @@ const UPDATES: &str = "state = excluded.state, interaction_type = excluded.inter
     answered_within_sl = excluded.answered_within_sl, short_abandon = excluded.short_abandon, \
     closed_at = excluded.closed_at, verdict = excluded.verdict, note = excluded.note, \
     action_date = excluded.action_date, recording_file = excluded.recording_file, \
-    dialing_length_ms = excluded.dialing_length_ms";
+    dialing_length_ms = excluded.dialing_length_ms, ivr_event = excluded.ivr_event";
 
 type Query<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>;
 
@@ -429,6 +429,7 @@ fn bind_record<'q>(
         .bind(r.action_date.as_deref())
         .bind(r.recording_file.as_deref())
         .bind(length(r.dialing_length))
+        .bind(r.ivr_event.as_deref())
 }
 
 /// Replaces the agent's tags of a record that has just been completed.
@@ -515,6 +516,7 @@ pub(super) fn stored_interaction(row: &SqliteRow) -> Result<StoredInteraction, S
         user_tags: Vec::new(),
         recording_file: text(34)?,
         dialing_length: len(35)?,
+        ivr_event: text(36)?,
     };
     Ok(StoredInteraction {
         state: RowState::parse(&named(1, "row state")?)?,

@@ -50,11 +50,11 @@ pub struct TrunkRegistration {
     pub expires: u32,
 }
 
-/// A dialled number and the queue its calls enter.
+/// A dialled number and where its calls go.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
     pub number: String,
-    pub queue_id: i64,
+    pub destination: admin::ivr::Destination,
 }
 
 /// The caller IDs set on projects and on queues: `(id, caller ID)` each.
@@ -150,15 +150,26 @@ impl Store {
             .collect()
     }
 
+    /// Every project's time zone (IANA name), by project id.
+    pub async fn project_time_zones(
+        &self,
+    ) -> Result<std::collections::HashMap<i64, String>, StoreError> {
+        let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, time_zone FROM projects")
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows.into_iter().collect())
+    }
+
     /// Every route, by number.
     pub async fn routes(&self) -> Result<Vec<Route>, StoreError> {
-        let rows: Vec<(String, i64)> =
-            sqlx::query_as("SELECT number, queue_id FROM routes ORDER BY number")
-                .fetch_all(self.pool())
-                .await?;
-        Ok(rows
+        Ok(admin::routes::list(self)
+            .await
+            .map_err(|e| StoreError::Invalid(e.to_string()))?
             .into_iter()
-            .map(|(number, queue_id)| Route { number, queue_id })
+            .map(|r| Route {
+                number: r.number,
+                destination: r.destination,
+            })
             .collect())
     }
 
@@ -268,10 +279,7 @@ impl Store {
         .item;
         let route = admin::routes::create(
             self,
-            admin::routes::RouteInput {
-                number: DEMO_ROUTE.into(),
-                queue_id: queue.id,
-            },
+            admin::routes::RouteInput::to_queue(DEMO_ROUTE, queue.id),
         )
         .await
         .map_err(seed_error)?
@@ -351,7 +359,7 @@ mod tests {
             store.routes().await.unwrap(),
             [Route {
                 number: DEMO_ROUTE.into(),
-                queue_id
+                destination: admin::ivr::Destination::Queue { queue_id }
             }]
         );
         let trunks = store.trunks().await.unwrap();

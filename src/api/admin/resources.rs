@@ -112,6 +112,36 @@ resource!(
     &["id"]
 );
 resource!(
+    Menus,
+    "ivr-menus",
+    "IvrMenu",
+    "menu",
+    ivr,
+    store::ivr::Menu,
+    store::ivr::MenuInput,
+    &["id"]
+);
+resource!(
+    TimeConditions,
+    "time-conditions",
+    "TimeCondition",
+    "time condition",
+    conditions,
+    store::conditions::Condition,
+    store::conditions::ConditionInput,
+    &["id"]
+);
+resource!(
+    Blacklist,
+    "blacklist",
+    "BlacklistEntry",
+    "blacklist entry",
+    blacklist,
+    store::blacklist::BlacklistEntry,
+    store::blacklist::BlacklistInput,
+    &["id"]
+);
+resource!(
     OutboundRoutes,
     "outbound-routes",
     "OutboundRoute",

@@ -18,6 +18,8 @@
 
 use super::auth::Principal;
 use super::problem::Problem;
+use crate::store::admin::conditions::{Condition, ConditionInput};
+use crate::store::admin::ivr::{Destination, Menu, MenuInput};
 use crate::store::admin::queue_groups::{QueueGroup, QueueGroupInput};
 use crate::store::admin::queues::{Queue, QueueInput};
 use crate::store::admin::routes::{RouteEntry, RouteInput};
@@ -164,14 +166,76 @@ impl Scoped for QueueInput {
 
 impl Scoped for RouteEntry {
     fn named_queues(&self) -> Vec<(String, i64)> {
-        vec![("queue_id".to_owned(), self.queue_id)]
+        self.queue_id
+            .map(|q| ("queue_id".to_owned(), q))
+            .into_iter()
+            .collect()
     }
 }
 
 impl Scoped for RouteInput {
     fn named_queues(&self) -> Vec<(String, i64)> {
-        vec![("queue_id".to_owned(), self.queue_id)]
+        let from_destination = match &self.destination {
+            Some(Destination::Queue { queue_id }) => Some(*queue_id),
+            _ => None,
+        };
+        self.queue_id
+            .or(from_destination)
+            .map(|q| ("queue_id".to_owned(), q))
+            .into_iter()
+            .collect()
     }
+}
+
+/// The queues a menu's keys and fallback send callers to.
+fn menu_queues<'a>(
+    options: impl Iterator<Item = (&'a String, &'a Destination)>,
+    fallback: &Destination,
+) -> Vec<(String, i64)> {
+    let mut out: Vec<(String, i64)> = options
+        .filter_map(|(key, d)| match d {
+            Destination::Queue { queue_id } => Some((format!("options.{key}.queue_id"), *queue_id)),
+            _ => None,
+        })
+        .collect();
+    if let Destination::Queue { queue_id } = fallback {
+        out.push(("fallback.queue_id".to_owned(), *queue_id));
+    }
+    out
+}
+
+impl Scoped for Menu {
+    fn named_queues(&self) -> Vec<(String, i64)> {
+        menu_queues(self.options.iter(), &self.fallback)
+    }
+}
+
+impl Scoped for MenuInput {
+    fn named_queues(&self) -> Vec<(String, i64)> {
+        menu_queues(self.options.iter(), &self.fallback)
+    }
+}
+
+impl Scoped for Condition {
+    fn named_queues(&self) -> Vec<(String, i64)> {
+        condition_queues(&self.open, &self.closed)
+    }
+}
+
+impl Scoped for ConditionInput {
+    fn named_queues(&self) -> Vec<(String, i64)> {
+        condition_queues(&self.open, &self.closed)
+    }
+}
+
+fn condition_queues(open: &Destination, closed: &Destination) -> Vec<(String, i64)> {
+    [("open", open), ("closed", closed)]
+        .into_iter()
+        .filter_map(|(field, d)| match d {
+            Destination::Queue { queue_id } => Some((format!("{field}.queue_id"), *queue_id)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// What names no queue.
@@ -194,7 +258,9 @@ unscoped!(
     crate::store::admin::trunks::TrunkEntry,
     crate::store::admin::trunks::TrunkInput,
     crate::store::admin::outbound_routes::OutboundRoute,
-    crate::store::admin::outbound_routes::OutboundRouteInput
+    crate::store::admin::outbound_routes::OutboundRouteInput,
+    crate::store::admin::blacklist::BlacklistEntry,
+    crate::store::admin::blacklist::BlacklistInput
 );
 
 #[cfg(test)]
@@ -255,10 +321,7 @@ mod tests {
     #[test]
     fn a_write_may_keep_a_hidden_queue_but_not_add_one() {
         let who = seeing_queue_one();
-        let route = |queue_id| RouteInput {
-            number: "600".into(),
-            queue_id,
-        };
+        let route = |queue_id| RouteInput::to_queue("600", queue_id);
         assert!(check_named(&who, &route(1), &[]).is_ok());
         let refused = check_named(&who, &route(2), &[]).unwrap_err();
         assert_eq!(refused.status, 422);

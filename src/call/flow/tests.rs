@@ -616,3 +616,32 @@ fn an_on_demand_recording_does_not_follow_the_caller_to_the_next_agent() {
         ]
     );
 }
+
+#[test]
+fn a_caller_from_the_ivr_carries_the_walk_into_the_queue_record() {
+    let visit = crate::call::ivr::Visit {
+        entered: t(0),
+        path: "Main:1".into(),
+        acked: true,
+    };
+    let mut flow = CallFlow::after_ivr(
+        t(4),
+        queue(Q1, None, Duration::ZERO),
+        arrival(),
+        cdr::RecordConfig::default(),
+        Duration::from_secs(32),
+        &visit,
+    );
+    drain(&mut flow);
+    // Acknowledged in the IVR already: no ACK timeout ends it.
+    flow.handle_timeout(t(60));
+    assert!(completed(&drain(&mut flow)).is_empty());
+    flow.handle(t(70), Input::CallerHungUp);
+    let records = completed(&drain(&mut flow));
+    assert_eq!(records.len(), 1);
+    let r = &records[0];
+    assert_eq!(r.ivr_wait_length, Duration::from_secs(4));
+    assert_eq!(r.ivr_event.as_deref(), Some("Main:1"));
+    assert_eq!(r.init_moment, t(0));
+    assert_eq!(r.queue_wait_start, Some(t(4)));
+}

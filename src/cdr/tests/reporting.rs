@@ -28,6 +28,7 @@ fn payload_uses_the_finish_interaction_names() {
         "LocalNumber",
         "AlertLength",
         "IvrWaitLength",
+        "IvrEvent",
         "QueueWaitLength",
         "QueueWaitStart",
         "QueueWaitEnd",
@@ -49,7 +50,7 @@ fn payload_uses_the_finish_interaction_names() {
     ] {
         assert!(object.contains_key(name), "{name} missing from {json}");
     }
-    assert_eq!(object.len(), 33);
+    assert_eq!(object.len(), 34);
     assert_eq!(json["RecordingFile"], serde_json::Value::Null);
     assert_eq!(json["Verdict"], serde_json::Value::Null);
     assert_eq!(json["UserTags"], serde_json::json!([]));

@@ -12,10 +12,13 @@
 //! JSON numbers. [`dispatch`] turns the stored configuration into what the
 //! dispatch core (`acd`) takes.
 
+pub mod blacklist;
+pub mod conditions;
 pub mod destination;
 pub mod dial_pattern;
 pub mod dispatch;
 pub mod extensions;
+pub mod ivr;
 pub mod member_groups;
 pub mod outbound_routes;
 pub mod panel;

@@ -632,6 +632,13 @@ pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
     if !routes.is_empty() {
         reasons.push(format!("the route(s) {} lead to it", routes.join(", ")));
     }
+    let menus = super::ivr::menus_naming_queue(&mut tx, id).await?;
+    if !menus.is_empty() {
+        reasons.push(format!(
+            "the menu(s) or time condition(s) {} lead to it",
+            menus.join(", ")
+        ));
+    }
     let agents: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM queue_agents WHERE queue_id = ?")
         .bind(id)
         .fetch_one(&mut *tx)

@@ -1,11 +1,14 @@
-//! Routes: a dialled number (DID) and the queue its calls enter. A number is
-//! routed once (a second route of it is a conflict) and leads to an existing
-//! voice queue (SIP calls never enter a text queue); a queue a route leads to
-//! cannot be deleted.
+//! Routes: a dialled number (DID) and where its calls go: a queue (the
+//! `queue_id` of earlier versions, still accepted alone) or any other
+//! [`Destination`] (an IVR menu, an extension, a number, a hang-up). A
+//! number is routed once (a second route of it is a conflict) and leads to
+//! an existing voice queue (SIP calls never enter a text queue) or menu; a
+//! queue or menu a route leads to cannot be deleted.
 
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
+use super::ivr::{check_destination, Destination};
 use super::{duplicate, new_id, now_ms, taken, AdminError, Check, Saved};
 use crate::store::Store;
 
@@ -15,15 +18,53 @@ pub struct RouteEntry {
     pub id: i64,
     /// The dialled number: digits, optionally after a `+`.
     pub number: String,
-    pub queue_id: i64,
+    /// The queue, when the route leads to one.
+    pub queue_id: Option<i64>,
+    pub destination: Destination,
 }
 
-/// What a client sends to create or replace a route.
+/// What a client sends to create or replace a route: `queue_id` or
+/// `destination`; with both, the destination is a queue and `queue_id`
+/// says which.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RouteInput {
     pub number: String,
-    pub queue_id: i64,
+    #[serde(default)]
+    pub queue_id: Option<i64>,
+    #[serde(default)]
+    pub destination: Option<Destination>,
+}
+
+impl RouteInput {
+    /// A route to a queue.
+    pub fn to_queue(number: &str, queue_id: i64) -> RouteInput {
+        RouteInput {
+            number: number.to_owned(),
+            queue_id: Some(queue_id),
+            destination: None,
+        }
+    }
+}
+
+const SELECT: &str = "SELECT id, number, kind, queue_id, target_id, text FROM routes";
+
+fn entry_of(row: &sqlx::sqlite::SqliteRow) -> Result<RouteEntry, AdminError> {
+    let kind: String = row.try_get(2)?;
+    let destination =
+        Destination::from_columns(&kind, row.try_get(3)?, row.try_get(4)?, row.try_get(5)?)
+            .ok_or_else(|| {
+                crate::store::StoreError::Invalid(format!("route of unknown kind {kind:?}"))
+            })?;
+    Ok(RouteEntry {
+        id: row.try_get(0)?,
+        number: row.try_get(1)?,
+        queue_id: match destination {
+            Destination::Queue { queue_id } => Some(queue_id),
+            _ => None,
+        },
+        destination,
+    })
 }
 
 /// Whether `number` is 1 to 20 digits, optionally after a `+`.
@@ -33,31 +74,19 @@ pub fn is_number(number: &str) -> bool {
 }
 
 pub async fn list(store: &Store) -> Result<Vec<RouteEntry>, AdminError> {
-    let rows = sqlx::query("SELECT id, number, queue_id FROM routes ORDER BY number")
+    let rows = sqlx::query(&format!("{SELECT} ORDER BY number"))
         .fetch_all(store.pool())
         .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(RouteEntry {
-                id: row.try_get(0)?,
-                number: row.try_get(1)?,
-                queue_id: row.try_get(2)?,
-            })
-        })
-        .collect()
+    rows.iter().map(entry_of).collect()
 }
 
 pub async fn get(store: &Store, id: i64) -> Result<RouteEntry, AdminError> {
-    let (number, queue_id) = sqlx::query_as("SELECT number, queue_id FROM routes WHERE id = ?")
+    let row = sqlx::query(&format!("{SELECT} WHERE id = ?"))
         .bind(id)
         .fetch_optional(store.pool())
         .await?
         .ok_or(AdminError::NotFound("route"))?;
-    Ok(RouteEntry {
-        id,
-        number,
-        queue_id,
-    })
+    entry_of(&row)
 }
 
 pub async fn create(store: &Store, input: RouteInput) -> Result<Saved<RouteEntry>, AdminError> {
@@ -88,33 +117,64 @@ async fn save(
     if !is_number(&number) {
         c.fail("number", "must be 1 to 20 digits, optionally after a +");
     }
-    if !super::exists(&mut tx, "queues", input.queue_id).await? {
-        c.fail("queue_id", "no such queue");
-    } else {
-        super::voice_only::check_target(&mut tx, &mut c, "queue_id", input.queue_id).await?;
+    let destination = match (input.queue_id, input.destination) {
+        (Some(queue_id), None) => Some(Destination::Queue { queue_id }),
+        (None, Some(d)) => Some(d),
+        // A form that edits `queue_id` sends the stored destination back.
+        (Some(queue_id), Some(Destination::Queue { .. })) => Some(Destination::Queue { queue_id }),
+        (Some(_), Some(_)) => {
+            c.fail("queue_id", "only a queue destination names a queue_id");
+            None
+        }
+        (None, None) => {
+            c.fail("destination", "required (or queue_id)");
+            None
+        }
+    };
+    if let Some(Destination::Queue { queue_id }) = &destination {
+        if !super::exists(&mut tx, "queues", *queue_id).await? {
+            c.fail("queue_id", "no such queue");
+        } else {
+            super::voice_only::check_target(&mut tx, &mut c, "queue_id", *queue_id).await?;
+        }
+    } else if let Some(d) = &destination {
+        check_destination(&mut tx, &mut c, "destination", d, None).await?;
     }
     c.finish()?;
+    let Some(destination) = destination else {
+        return Err(AdminError::Invalid(Vec::new()));
+    };
+    let (kind, queue_id, target_id, text) = destination.columns();
     if taken(&mut tx, "routes", "number", &number, id).await? {
         return Err(duplicate("number", "route", &number));
     }
     let now = now_ms();
     let route_id = id.unwrap_or_else(new_id);
     if id.is_some() {
-        sqlx::query("UPDATE routes SET number = ?, queue_id = ?, updated_at = ? WHERE id = ?")
-            .bind(&number)
-            .bind(input.queue_id)
-            .bind(now)
-            .bind(route_id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE routes SET number = ?, kind = ?, queue_id = ?, target_id = ?, text = ?, \
+             updated_at = ? WHERE id = ?",
+        )
+        .bind(&number)
+        .bind(kind)
+        .bind(queue_id)
+        .bind(target_id)
+        .bind(text)
+        .bind(now)
+        .bind(route_id)
+        .execute(&mut *tx)
+        .await?;
     } else {
         sqlx::query(
-            "INSERT INTO routes (id, number, queue_id, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO routes (id, number, kind, queue_id, target_id, text, created_at, \
+             updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(route_id)
         .bind(&number)
-        .bind(input.queue_id)
+        .bind(kind)
+        .bind(queue_id)
+        .bind(target_id)
+        .bind(text)
         .bind(now)
         .bind(now)
         .execute(&mut *tx)
@@ -124,7 +184,8 @@ async fn save(
     Ok(Saved::plain(RouteEntry {
         id: route_id,
         number,
-        queue_id: input.queue_id,
+        queue_id,
+        destination,
     }))
 }
 
@@ -149,37 +210,17 @@ mod tests {
     async fn a_number_is_routed_once_to_an_existing_queue() {
         let (store, _dir) = temp_store().await;
         let (_, queue_id) = project_with_queue(&store).await;
-        let bad = create(
-            &store,
-            RouteInput {
-                number: "555-0100".into(),
-                queue_id: 42,
-            },
-        )
-        .await;
+        let bad = create(&store, RouteInput::to_queue("555-0100", 42)).await;
         let Err(AdminError::Invalid(errors)) = bad else {
             panic!("accepted")
         };
         assert_eq!(errors.len(), 2);
-        let made = create(
-            &store,
-            RouteInput {
-                number: "+15550100".into(),
-                queue_id,
-            },
-        )
-        .await
-        .unwrap()
-        .item;
+        let made = create(&store, RouteInput::to_queue("+15550100", queue_id))
+            .await
+            .unwrap()
+            .item;
         assert!(matches!(
-            create(
-                &store,
-                RouteInput {
-                    number: "+15550100".into(),
-                    queue_id,
-                },
-            )
-            .await,
+            create(&store, RouteInput::to_queue("+15550100", queue_id),).await,
             Err(AdminError::Conflict { .. })
         ));
         let Err(AdminError::Conflict { detail, .. }) = queues::delete(&store, queue_id).await

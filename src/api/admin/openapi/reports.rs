@@ -47,6 +47,7 @@ pub(super) fn schemas(out: &mut Map<String, Value>) {
                 "ACWLength": length, "DialingLength": length,
                 "RemoteNumber": {"type": "string"}, "LocalNumber": {"type": "string"},
                 "TransferTarget": text, "TransferType": text, "Disposition": text,
+                "IvrEvent": text,
                 "TerminateSide": text, "Classification": text,
                 "Tags": {"type": "array", "items": {"type": "string"}},
                 "Verdict": id, "Note": text, "ActionDate": text,
