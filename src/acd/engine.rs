@@ -482,27 +482,6 @@ impl Engine {
 
 #[cfg(test)]
 impl Engine {
-    /// Test oracle: the agents free for `call` now whose priority is above
-    /// `agent`'s (members of its queue who could be offered it and did not
-    /// miss it). Offering `call` to `agent` must find none.
-    pub(crate) fn free_above(&self, call: CallId, agent: AgentId) -> Vec<AgentId> {
-        let (Some(c), Some(a)) = (self.calls.get(&call), self.agents.get(&agent)) else {
-            return Vec::new();
-        };
-        let queue = &self.queues[c.queue];
-        let mut above: Vec<AgentId> = queue
-            .members
-            .iter()
-            .filter(|&&b| {
-                let other = &self.agents[&b];
-                other.priority > a.priority && other.eligible_for(queue) && !c.excludes(b, self.now)
-            })
-            .copied()
-            .collect();
-        above.sort();
-        above
-    }
-
     /// Panics if the engine's structures disagree with each other: capacity,
     /// offers and their sessions, waiting sets and the strategy indexes.
     pub(crate) fn check_invariants(&self) {

@@ -5,9 +5,7 @@
 //! dialled, connected, unreachable (retried or not) and cancelled. The
 //! configuration changes underneath: agents are taken off queues and queues
 //! are deleted, and neither is offered anything from them again. Agents'
-//! priorities change too, and no call is offered to an agent while one of
-//! higher priority is free for it (the engine's own check at every offer:
-//! two agents freed at one instant are freed one after the other).
+//! priorities change too (the rules above hold whatever the priorities).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
