@@ -16,8 +16,13 @@ fn the_openapi_document_lists_every_route_and_they_answer() {
     // Resources, the users' extras, the agent panel, interactions, callbacks,
     // the supervisor panel, the wallboard, the supervisor's monitor, reports,
     // the checks of queues and tags.
-    // And voicemail boxes and messages.
-    assert_eq!(paths.len(), 32 + 6 + 18 + 4 + 2 + 5 + 2 + 1 + 4 + 2 + 5);
+    // And voicemail boxes and messages; IVR menus, time conditions and the
+    // blacklist (three more resources); a result code's integrations and the
+    // outbox's deliveries.
+    assert_eq!(
+        paths.len(),
+        32 + 6 + 18 + 4 + 2 + 5 + 2 + 1 + 4 + 2 + 5 + 6 + 4
+    );
     // The operations beyond the five of each resource are answered in
     // tests/admin_users.rs, the agent panel's in tests/agent_panel.rs, the
     // supervisor panel's in tests/supervisor.rs, the wallboard's WebSocket in
@@ -34,18 +39,21 @@ fn the_openapi_document_lists_every_route_and_they_answer() {
         "/api/users/{id}/extensions/{sip_username}",
         "/api/outbound-routes/match",
         "/api/wallboard/socket",
+        // A retry is answered in tests/webhooks.rs.
+        "/api/deliveries/{id}/retry",
     ];
     let beyond = |p: &str| {
         beyond.contains(&p) || p.starts_with("/api/agent/") || p.starts_with("/api/supervisor/")
     };
     for (path, item) in paths.iter().filter(|(p, _)| !beyond(p)) {
         if path.contains("{id}") {
-            let methods: &[&str] = if path.ends_with("/agents") {
+            let methods: &[&str] = if path.ends_with("/agents") || path.ends_with("/integration") {
                 &["get", "put"]
             } else if path.starts_with("/api/callbacks/") {
                 &["delete"]
             } else if path.ends_with("/offered-result-codes")
                 || path.starts_with("/api/interactions/")
+                || path.starts_with("/api/deliveries/")
                 || path.ends_with("/messages")
                 || path.ends_with("/audio")
             {
@@ -128,6 +136,21 @@ fn every_answer_matches_the_openapi_document() {
                     "flags": {"http": true}}),
         ),
     );
+    let integration = format!("/api/result-codes/{}/integration", rc["id"]);
+    conform(
+        "PUT",
+        "/api/result-codes/{id}/integration",
+        api.put(
+            &integration,
+            &json!({"http": {"url": "http://127.0.0.1:9/finished", "secret": "s3cret"}}),
+        ),
+    );
+    let got = conform(
+        "GET",
+        "/api/result-codes/{id}/integration",
+        api.get(&integration),
+    );
+    assert_eq!(got["http"]["signed"], true, "{got}");
     let q = conform(
         "POST",
         "/api/queues",
