@@ -12,8 +12,6 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,6 +20,7 @@ use common::calls::{
     call, change_demo_queue, completed_records, demo, demo_queue, tone_frames, DID,
 };
 use common::http::{assert_problem, Api};
+use common::smtp::Smtp;
 use common::users::{as_user, make_user, token};
 use serde_json::{json, Value};
 use sha2::Digest;
@@ -196,92 +195,6 @@ fn queue_to_voicemail_with(extra: &str, email: Value) -> (common::TestServer, Ap
 
 fn queue_to_voicemail() -> (common::TestServer, Api, i64) {
     queue_to_voicemail_with("", Value::Null)
-}
-
-/// Python's aiosmtpd, keeping each message it receives in a maildir.
-struct Smtp {
-    child: Child,
-    port: u16,
-    maildir: PathBuf,
-    python: PathBuf,
-}
-
-impl Smtp {
-    fn start(dir: &Path) -> Smtp {
-        let venv = std::env::var("SMTP_VENV").unwrap_or_else(|_| "/tmp/aiosmtpd-venv".into());
-        let python = Path::new(&venv).join("bin/python");
-        let has = Command::new(&python)
-            .args(["-c", "import aiosmtpd"])
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(
-            has,
-            "aiosmtpd is missing: python3 -m venv {venv} && {venv}/bin/pip install aiosmtpd==1.4.6"
-        );
-        let port = common::free_port();
-        let maildir = dir.join("maildir");
-        let child = Command::new(&python)
-            .args(["-m", "aiosmtpd", "-n", "-l"])
-            .arg(format!("127.0.0.1:{port}"))
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(&maildir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting aiosmtpd");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "aiosmtpd did not start");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Smtp {
-            child,
-            port,
-            maildir,
-            python,
-        }
-    }
-
-    /// The first `n` mails received: subject, recipients and each
-    /// attachment's name, type and SHA-256.
-    fn wait_for(&self, n: usize) -> Vec<Value> {
-        let script = r#"
-import hashlib, json, mailbox, sys
-out = []
-for m in mailbox.Maildir(sys.argv[1], create=False):
-    files = []
-    for part in m.walk():
-        if not part.is_multipart() and part.get_filename():
-            data = part.get_payload(decode=True)
-            files.append({"name": part.get_filename(), "type": part.get_content_type(),
-                          "sha256": hashlib.sha256(data).hexdigest()})
-    out.append({"subject": str(m["Subject"]), "to": str(m["To"]), "files": files})
-print(json.dumps(out))
-"#;
-        let deadline = Instant::now() + Duration::from_secs(40);
-        loop {
-            if self.maildir.join("new").exists() {
-                let out = Command::new(&self.python)
-                    .args(["-c", script])
-                    .arg(&self.maildir)
-                    .output()
-                    .expect("reading the maildir");
-                let got: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap_or_default();
-                if got.len() >= n {
-                    return got;
-                }
-            }
-            assert!(Instant::now() < deadline, "no mail arrived");
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-}
-
-impl Drop for Smtp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// The box's messages, once `n` are listed.

@@ -9,6 +9,7 @@ pub mod http;
 pub mod media;
 pub mod phone;
 pub mod raw;
+pub mod smtp;
 pub mod tls;
 pub mod users;
 
