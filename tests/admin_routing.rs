@@ -249,7 +249,7 @@ fn queue_exit_kinds_are_checked_and_kept() {
     assert_problem(
         &api.post(
             "/api/queues",
-            &json!({"project_id": p, "name": "X", "number": "605", "exit_kind": "voicemail"}),
+            &json!({"project_id": p, "name": "X", "number": "605", "exit_kind": "fax"}),
         ),
         400,
     );
