@@ -436,6 +436,67 @@ fn a_message_under_a_second_is_not_kept() {
     assert!(walk(&dir).is_empty(), "no file is left");
 }
 
+/// A menu whose fallback is the box: a caller who presses no key is taken
+/// to voicemail and leaves a message there; the record carries the walk, and
+/// the box cannot be deleted while the menu leads to it.
+#[test]
+fn a_menu_leads_the_caller_to_a_voicemail_box_that_is_kept_while_named() {
+    const MENU_DID: &str = "+15550112";
+    let (server, api) = demo("");
+    let queue = demo_queue(&api);
+    let project = &queue["project_id"];
+    let made = api.post(
+        "/api/voicemail-boxes",
+        &json!({"project_id": project, "name": "After hours",
+                "queue_id": queue["id"], "max_message_secs": 60}),
+    );
+    assert_eq!(made.status, 201, "{}", made.body);
+    let box_id = made.json()["id"].as_i64().unwrap();
+    let menu = api.post(
+        "/api/ivr-menus",
+        &json!({"project_id": project, "name": "Main",
+                "prompt": "prompts/en/thank-you-for-holding",
+                "timeout_secs": 1, "repeat_count": 0,
+                "fallback": {"kind": "voicemail", "voicemail_id": box_id}}),
+    );
+    assert_eq!(menu.status, 201, "{}", menu.body);
+    assert_eq!(menu.json()["fallback"]["voicemail_id"], box_id);
+    let route = api.post(
+        "/api/routes",
+        &json!({"number": MENU_DID,
+                "destination": {"kind": "menu", "menu_id": menu.json()["id"]}}),
+    );
+    assert_eq!(route.status, 201, "{}", route.body);
+    std::thread::sleep(Duration::from_millis(300));
+
+    let media = CallerMedia::start(Talk::UntilHangUp);
+    let port = media.port.to_string();
+    let run = call(
+        &server,
+        "queue_caller_rtp.xml",
+        MENU_DID,
+        &["-d", "14000", "-key", "rtp_port", &port],
+    );
+    assert!(run.success, "the caller: {}", run.output);
+    assert!(
+        media.beeped.load(Ordering::Relaxed),
+        "the caller heard no tone"
+    );
+    let talked = media.talked();
+    drop(media);
+    let list = messages(&server, &api, box_id, 1);
+    assert_eq!(list.len(), 1, "{list:#?}");
+    assert_about(list[0]["duration_ms"].as_i64().unwrap(), talked);
+    let records = completed_records(&server, 1);
+    let r = &records[0].record;
+    assert_eq!(r.ivr_event.as_deref(), Some("Main:timeout,Main:fallback"));
+    assert_eq!(list[0]["interaction_id"], json!(r.interaction_id.0));
+
+    let refused = api.delete(&format!("/api/voicemail-boxes/{box_id}"));
+    assert_problem(&refused, 409);
+    assert!(refused.body.contains("Main"), "{}", refused.body);
+}
+
 /// Every file under `dir`.
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else {

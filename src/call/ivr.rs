@@ -42,6 +42,8 @@ pub enum Destination {
     Menu(MenuId),
     /// The open or the closed destination of a time condition, by the clock.
     Condition(ConditionId),
+    /// A voicemail box (its stored id): the caller leaves a message.
+    Voicemail(i64),
     /// An agent's phones, by their extension.
     Extension(String),
     /// A number dialled out through the project's outbound routes.

@@ -8,7 +8,9 @@
 //! prompts' ends, and wakes it at its deadline. When the walk reaches a
 //! queue, the answered caller is handed to the queue call
 //! ([`queue_call::run_answered`]) whose record carries IvrWaitLength and
-//! IvrEvent. A walk that ends anywhere else ends the call here, with its own
+//! IvrEvent. A walk that reaches a voicemail box hands the caller to a
+//! [`Leaving`] here; after the message they hear it was saved and are hung
+//! up. A walk that ends anywhere else ends the call here, with its own
 //! record: a goodbye prompt and BYE, or the caller's hang-up.
 
 use std::sync::Arc;
@@ -28,6 +30,7 @@ use super::ivr::{Action, Destination, Input, Ivr, Visit};
 use super::metrics::CallMetrics;
 use super::queue_call::{self, Answered, Arrival};
 use super::signalling::in_dialog;
+use super::voicemail::{self, deposit::Ending, Leaving};
 use super::{now, sleep_until, CallInput, Services};
 
 /// How long the goodbye prompt may take before the BYE goes anyway.
@@ -35,6 +38,13 @@ const GOODBYE_LIMIT: Duration = Duration::from_secs(30);
 
 /// The goodbye prompt's tag: the core's tags count up from 1.
 const GOODBYE_TAG: u64 = u64::MAX;
+
+/// What the caller hears before the server hangs up.
+enum Last<'a> {
+    /// A file of the media library.
+    File(&'a str),
+    Prompt(Prompt),
+}
 
 /// How the caller's part in the menus ended.
 enum Ended {
@@ -149,6 +159,9 @@ async fn walk(
                 c.goodbye(None).await;
             }
         },
+        Ended::Left(Destination::Voicemail(b)) => {
+            c.leave_voicemail(b, &arrival.caller_number).await
+        }
         Ended::Left(Destination::Hangup | Destination::Menu(_) | Destination::Condition(_)) => {
             c.goodbye(None).await
         }
@@ -285,18 +298,91 @@ impl IvrCall {
         }
     }
 
+    /// Hands the caller to voicemail box `box_id` until their message is
+    /// done, then says how it went and hangs up; a box that is gone is a
+    /// goodbye, counted.
+    async fn leave_voicemail(&mut self, box_id: i64, caller_number: &str) {
+        let s = self.s.clone();
+        let interaction = self.record.record().interaction_id.0;
+        let Some(mut leaving) =
+            Leaving::start(&s, &self.call.media, box_id, caller_number, interaction).await
+        else {
+            CallMetrics::bump(&s.metrics.ivr_unreachable);
+            return self.goodbye(None).await;
+        };
+        let ending = loop {
+            let deadline = leaving
+                .deadline()
+                .map(|at| tokio::time::Instant::now() + at.since(now()));
+            let ending = tokio::select! {
+                event = self.call.events.recv() => match event {
+                    Some(event) => match self.on_sip(event).await {
+                        Some(Ended::Left(_)) | None => None,
+                        Some(gone) => {
+                            leaving.caller_gone(&s, &self.call.media).await;
+                            let why = match gone {
+                                Ended::HungUp => CallEvent::CallerHungUp,
+                                _ => CallEvent::SystemEnded,
+                            };
+                            return self.finish(why).await;
+                        }
+                    },
+                    None => {
+                        leaving.caller_gone(&s, &self.call.media).await;
+                        return self.finish(CallEvent::SystemEnded).await;
+                    }
+                },
+                input = self.call.inputs.recv() => match input {
+                    Some((_, CallInput::Media(MediaEvent::Digit { digit, leg })))
+                        if leg == self.call.media.id =>
+                    {
+                        leaving.digit(&s, &self.call.media, digit.key).await
+                    }
+                    Some((_, CallInput::Media(MediaEvent::Playback {
+                        event: PlayerEvent::AnnouncementDone { tag },
+                        leg,
+                    }))) if leg == self.call.media.id && voicemail::owns_tag(tag) => {
+                        leaving.playback_done(&s, &self.call.media, tag).await
+                    }
+                    Some(_) => None,
+                    None => {
+                        leaving.caller_gone(&s, &self.call.media).await;
+                        return self.finish(CallEvent::SystemEnded).await;
+                    }
+                },
+                _ = sleep_until(deadline) => leaving.timeout(&s, &self.call.media).await,
+            };
+            if let Some(ending) = ending {
+                break ending;
+            }
+        };
+        let last = match ending {
+            Ending::Saved => Prompt::VoicemailSaved,
+            Ending::TooShort => Prompt::Goodbye,
+        };
+        self.last_words(Last::Prompt(last)).await;
+    }
+
     /// Plays the goodbye prompt, or the media library file `prompt`
     /// (while the caller may still hang up), then sends BYE and completes
     /// the record.
     async fn goodbye(&mut self, prompt: Option<&str>) {
+        let last = match prompt {
+            Some(name) => Last::File(name),
+            None => Last::Prompt(Prompt::Goodbye),
+        };
+        self.last_words(last).await;
+    }
+
+    async fn last_words(&mut self, last: Last<'_>) {
         let s = self.s.clone();
-        let sources = match prompt {
-            Some(name) => s
+        let sources = match last {
+            Last::File(name) => s
                 .library
                 .get(name)
                 .map(|source| vec![source.clone()])
                 .ok_or_else(|| format!("{name} is not in the media library")),
-            None => prompts::resolve(&s.library, &s.settings.language, &[Prompt::Goodbye])
+            Last::Prompt(prompt) => prompts::resolve(&s.library, &s.settings.language, &[prompt])
                 .map_err(|e| e.to_string()),
         };
         let played = match sources {

@@ -389,6 +389,7 @@ fn destination(d: StoredDestination) -> Option<ivr::Destination> {
                 "destination's time condition",
             )?))
         }
+        StoredDestination::Voicemail { voicemail_id } => ivr::Destination::Voicemail(voicemail_id),
         StoredDestination::Extension { extension } => ivr::Destination::Extension(extension),
         StoredDestination::Number { number } => ivr::Destination::Number(number),
         StoredDestination::Hangup => ivr::Destination::Hangup,

@@ -280,8 +280,9 @@ impl Store {
         })
     }
 
-    /// Deletes a box no queue exits to, with its messages; returns their
-    /// files for the caller to remove.
+    /// Deletes a box no queue exits to and no route, menu or time condition
+    /// leads to, with its messages; returns their files for the caller to
+    /// remove.
     pub async fn delete_voicemail_box(&self, id: i64) -> Result<Vec<String>, AdminError> {
         let mut tx = self.begin().await?;
         if !super::admin::exists(&mut tx, "voicemail_boxes", id).await? {
@@ -292,9 +293,16 @@ impl Store {
                 .bind(id)
                 .fetch_all(&mut *tx)
                 .await?;
+        let mut reasons = super::admin::ivr::users_of(&mut tx, "voicemail", id).await?;
         if !exits.is_empty() {
+            reasons.insert(
+                0,
+                format!("it is the exit target of the queue(s) {}", exits.join(", ")),
+            );
+        }
+        if !reasons.is_empty() {
             return Err(AdminError::Conflict {
-                detail: format!("it is the exit target of the queue(s) {}", exits.join(", ")),
+                detail: reasons.join("; "),
                 errors: Vec::new(),
             });
         }

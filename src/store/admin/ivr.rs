@@ -1,8 +1,9 @@
 //! IVR menus and the destinations a call is sent to.
 //!
 //! A [`Destination`] is where a route, a menu key or a menu's fallback
-//! sends a caller: a queue, a menu, an agent's extension, an external number
-//! (through the project's outbound routes) or a hang-up. It is stored as a
+//! sends a caller: a queue, a menu, a time condition, a voicemail box, an
+//! agent's extension, an external number (through the project's outbound
+//! routes) or a hang-up. It is stored as a
 //! kind plus the one column its kind names (`queue_id`, a menu id, or
 //! `text`), so the rows that name a queue or a menu can be found, and a
 //! queue or menu still named cannot be deleted (409).
@@ -33,6 +34,10 @@ pub enum Destination {
     Condition {
         condition_id: i64,
     },
+    /// A voicemail box: the caller leaves a message.
+    Voicemail {
+        voicemail_id: i64,
+    },
     /// An agent's phones, by their extension (SIP username).
     Extension {
         extension: String,
@@ -49,6 +54,7 @@ pub const KINDS: &[&str] = &[
     "queue",
     "menu",
     "condition",
+    "voicemail",
     "extension",
     "number",
     "hangup",
@@ -60,6 +66,7 @@ impl Destination {
             Destination::Queue { .. } => "queue",
             Destination::Menu { .. } => "menu",
             Destination::Condition { .. } => "condition",
+            Destination::Voicemail { .. } => "voicemail",
             Destination::Extension { .. } => "extension",
             Destination::Number { .. } => "number",
             Destination::Hangup => "hangup",
@@ -71,9 +78,9 @@ impl Destination {
         let kind = self.kind();
         match self {
             Destination::Queue { queue_id } => (kind, Some(*queue_id), None, None),
-            Destination::Menu { menu_id: id } | Destination::Condition { condition_id: id } => {
-                (kind, None, Some(*id), None)
-            }
+            Destination::Menu { menu_id: id }
+            | Destination::Condition { condition_id: id }
+            | Destination::Voicemail { voicemail_id: id } => (kind, None, Some(*id), None),
             Destination::Extension { extension: t } | Destination::Number { number: t } => {
                 (kind, None, None, Some(t.as_str()))
             }
@@ -98,6 +105,9 @@ impl Destination {
             },
             "condition" => Destination::Condition {
                 condition_id: target_id?,
+            },
+            "voicemail" => Destination::Voicemail {
+                voicemail_id: target_id?,
             },
             "extension" => Destination::Extension { extension: text? },
             "number" => Destination::Number { number: text? },
@@ -135,9 +145,14 @@ pub(crate) async fn check_destination(
                 }
             }
         }
-        Destination::Menu { menu_id: id } | Destination::Condition { condition_id: id } => {
+        Destination::Menu { menu_id: id }
+        | Destination::Condition { condition_id: id }
+        | Destination::Voicemail { voicemail_id: id } => {
             let (table, name, what) = match d {
                 Destination::Menu { .. } => ("ivr_menus", "menu_id", "menu"),
+                Destination::Voicemail { .. } => {
+                    ("voicemail_boxes", "voicemail_id", "voicemail box")
+                }
                 _ => ("time_conditions", "condition_id", "time condition"),
             };
             let owner: Option<i64> =

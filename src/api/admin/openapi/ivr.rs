@@ -23,7 +23,8 @@ pub(super) fn destination() -> Value {
     json!({"oneOf": [
         kind("queue", Some(("queue_id", id.clone()))),
         kind("menu", Some(("menu_id", id.clone()))),
-        kind("condition", Some(("condition_id", id))),
+        kind("condition", Some(("condition_id", id.clone()))),
+        kind("voicemail", Some(("voicemail_id", id))),
         kind("extension", Some(("extension", text(100)))),
         kind("number", Some(("number", json!({"type": "string", "pattern": "^\\+?[0-9]{1,20}$"})))),
         kind("hangup", None),
