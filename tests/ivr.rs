@@ -252,3 +252,66 @@ fn a_blacklisted_caller_is_refused_or_hears_a_prompt() {
     assert_eq!(r.queue, None);
     assert_eq!(server.metric("switchboard_call_blacklisted_total"), 2);
 }
+
+/// The demo queue's timeout sends its waiting caller, still connected, to a
+/// menu: the queue's record says so, the menu's walk has a record of its
+/// own, and the menu cannot be deleted while the queue exits to it.
+#[test]
+fn a_queue_timeout_takes_the_waiting_caller_to_a_menu() {
+    let (server, api) = demo("");
+    let queue = demo_queue(&api);
+    let made = api.post(
+        "/api/ivr-menus",
+        &json!({"project_id": queue["project_id"], "name": "After",
+                "prompt": "prompts/en/thank-you-for-holding",
+                "timeout_secs": 1, "repeat_count": 0, "fallback": {"kind": "hangup"}}),
+    );
+    assert_eq!(made.status, 201, "{}", made.body);
+    let menu = made.json()["id"].as_i64().unwrap();
+    let changed = change_demo_queue(
+        &api,
+        json!({"exit_kind": "menu", "exit_menu_id": menu,
+               "queue_timeout_secs": 30, "position_announcement": "none"}),
+    );
+    assert_eq!(changed["exit_menu_id"], menu);
+    let mut without = demo_queue(&api);
+    without["exit_menu_id"] = Value::Null;
+    let refused = api.put(
+        &format!("/api/queues/{}", without["id"]),
+        &queue_input(&without),
+    );
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    std::thread::sleep(Duration::from_millis(300));
+
+    let run = call(
+        &server,
+        "queue_caller_waits.xml",
+        DID,
+        &["-recv_timeout", "60s"],
+    );
+    assert_sipp_ok(&run, "the caller (queue, then the menu, then a BYE)");
+    let mut records = completed_records(&server, 2);
+    records.sort_by_key(|r| r.record.init_moment);
+    assert_eq!(records.len(), 2, "{records:#?}");
+    let (queued, walked) = (&records[0].record, &records[1].record);
+    assert_eq!(
+        queued.disposition,
+        Some(Disposition::RedirectedByQueueTimeout),
+        "{queued:#?}"
+    );
+    let shown = api
+        .get(&format!("/api/interactions/{}", queued.interaction_id.0))
+        .json();
+    assert_eq!(shown["TransferTarget"], format!("menu-{menu}"));
+    assert_eq!(
+        walked.ivr_event.as_deref(),
+        Some("After:timeout,After:fallback")
+    );
+    assert_eq!(walked.queue, None);
+    assert_eq!(walked.terminate_side, Some(TerminateSide::System));
+    assert_ne!(queued.interaction_id, walked.interaction_id);
+
+    let kept = api.delete(&format!("/api/ivr-menus/{menu}"));
+    assert_eq!(kept.status, 409, "{}", kept.body);
+    assert!(kept.body.contains("exit to it"), "{}", kept.body);
+}

@@ -169,6 +169,8 @@ pub enum ExitTarget {
     Prompt,
     /// Call control lets the caller leave a message in this voicemail box.
     Voicemail(u64),
+    /// Call control takes the caller through this IVR menu.
+    Menu(u64),
 }
 
 /// A Queue and its rules.

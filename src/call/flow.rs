@@ -747,6 +747,12 @@ impl CallFlow {
 
     /// Ends both legs. `why` says who ended it, for the record.
     fn end(&mut self, now: Millis, why: CallEvent) {
+        self.end_with(now, why, None);
+    }
+
+    /// [`CallFlow::end`]; with `menu`, the caller is not hung up but handed
+    /// to that IVR menu.
+    fn end_with(&mut self, now: Millis, why: CallEvent, menu: Option<u64>) {
         if self.phase == Phase::Ended {
             return;
         }
@@ -766,7 +772,7 @@ impl CallFlow {
             // Dispatch gives the agent of a transfer no after-call work.
             self.note(now, CallEvent::AcwEnded);
         }
-        if !caller_left {
+        if !caller_left && menu.is_none() {
             self.push(Action::ByeCaller);
         }
         if agent_left {
@@ -778,7 +784,10 @@ impl CallFlow {
             }
         }
         self.drop_agents();
-        self.push(Action::CloseCaller);
+        match menu {
+            Some(menu) => self.push(Action::EnterMenu { menu }),
+            None => self.push(Action::CloseCaller),
+        }
         self.dispatch(acd::Event::Hangup { call: self.id });
         let grace = self.queue.config.after_call_work + ACW_GRACE;
         self.acw_deadline = Some(now + grace);

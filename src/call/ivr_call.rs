@@ -75,10 +75,53 @@ pub async fn run(s: Arc<Services>, call: NewCall, start: Destination, arrival: A
     CallMetrics::bump(&s.metrics.ivr_calls);
     let id = answered.id;
     let span = tracing::info_span!("ivr", id = id.0);
-    walk(s.clone(), answered, start, arrival, menus)
-        .instrument(span)
-        .await;
+    walk(
+        s.clone(),
+        answered,
+        start,
+        arrival,
+        menus,
+        Walker::Caller(id),
+    )
+    .instrument(span)
+    .await;
     s.registry.remove_call(id);
+}
+
+/// Walks a caller whose queue sent them to `menu` (its exit target): the
+/// caller is answered already, and the walk has a record of its own.
+pub(super) async fn run_after_queue(
+    s: Arc<Services>,
+    answered: Answered,
+    menu: super::ivr::MenuId,
+    arrival: Arrival,
+) {
+    let menus = s.routing.get().menus().clone();
+    CallMetrics::bump(&s.metrics.ivr_calls);
+    let id = answered.id;
+    let record = crate::acd::CallId(super::new_interaction_id());
+    let span = tracing::info_span!("ivr", id = record.0);
+    let start = Destination::Menu(menu);
+    walk(
+        s.clone(),
+        answered,
+        start,
+        arrival,
+        menus,
+        Walker::FromQueue(record),
+    )
+    .instrument(span)
+    .await;
+    s.registry.remove_call(id);
+}
+
+/// Whose walk it is, and so the id of its record.
+#[derive(Clone, Copy)]
+enum Walker {
+    /// A new caller: the record has the call's id.
+    Caller(crate::acd::CallId),
+    /// A caller a queue sent on (who has ACKed long ago): a new record.
+    FromQueue(crate::acd::CallId),
 }
 
 /// Answers a blacklisted caller, plays them the media library file
@@ -121,12 +164,16 @@ async fn walk(
     start: Destination,
     arrival: Arrival,
     menus: Arc<super::ivr::Menus>,
+    walker: Walker,
 ) {
-    let id = answered.id;
+    let (record_id, acked) = match walker {
+        Walker::Caller(id) => (id, false),
+        Walker::FromQueue(id) => (id, true),
+    };
     let entered = now();
     let mut record = RecordBuilder::new(
         entered,
-        queue_call::record_arrival(&s, id, &arrival),
+        queue_call::record_arrival(&s, record_id, &arrival),
         s.settings.records,
     );
     let _ = record.handle(entered, CallEvent::EnteredIvr);
@@ -136,12 +183,12 @@ async fn walk(
         call: answered,
         ivr: Ivr::new(entered, menus, start),
         record,
-        acked: false,
+        acked,
         fixed_path: None,
     };
     let ended = c.walk().await;
     let path = c.ivr.path();
-    tracing::debug!(id = id.0, %path, "IVR walk over");
+    tracing::debug!(id = record_id.0, %path, "IVR walk over");
     match ended {
         Ended::Left(Destination::Queue(q)) => match queue_of(&s, q) {
             Some(queue) => {
@@ -150,7 +197,7 @@ async fn walk(
                     path,
                     acked: c.acked,
                 };
-                queue_call::run_answered(s, c.call, queue, arrival, Some(visit)).await;
+                queue_call::run_answered(s, c.call, queue, arrival, Some(visit), record_id).await;
                 return;
             }
             None => {

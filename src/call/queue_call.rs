@@ -114,13 +114,16 @@ struct QueueCall {
     monitor: monitor::Supervision,
     /// The caller leaving a voicemail message, after a queue timeout.
     voicemail: Option<super::voicemail::Leaving>,
+    /// The IVR menu the caller goes on to once the queue's part is over.
+    menu_next: Option<u64>,
     finished: bool,
 }
 
 /// Answers the caller and runs the call to its end.
 pub async fn run(s: Arc<Services>, call: NewCall, queue: Arc<QueueInfo>, arrival: Arrival) {
     if let Some(answered) = answer_caller(&s, call, &arrival, Some(&queue)).await {
-        run_answered(s, answered, queue, arrival, None).await;
+        let id = answered.id;
+        run_answered(s, answered, queue, arrival, None, id).await;
     }
 }
 
@@ -216,14 +219,16 @@ pub(super) async fn answer_caller(
     })
 }
 
-/// Runs an answered call in `queue` to its end; `ivr` when the caller
-/// came through IVR menus first.
+/// Runs an answered call in `queue` to its end under the record
+/// `record_id` (the call's own id, unless an earlier part of the call had
+/// it); `ivr` when the caller came through IVR menus first.
 pub(super) async fn run_answered(
     s: Arc<Services>,
     answered: Answered,
     queue: Arc<QueueInfo>,
     arrival: Arrival,
     ivr: Option<super::ivr::Visit>,
+    record_id: CallId,
 ) {
     let Answered {
         id,
@@ -235,8 +240,15 @@ pub(super) async fn run_answered(
         dialog,
         media,
     } = answered;
-    let span = tracing::info_span!("call", id = id.0, queue = %queue.name);
-    let record = record_arrival(&s, id, &arrival);
+    let span = tracing::info_span!("call", id = record_id.0, queue = %queue.name);
+    let mut ids = Vec::new();
+    if record_id != id {
+        // Dispatch addresses the call by its record's id.
+        s.registry.add_call(record_id, inputs_tx.clone());
+        s.registry.set_caller(record_id, &arrival.caller_number);
+        ids.push(record_id);
+    }
+    let record = record_arrival(&s, record_id, &arrival);
     let flow = match &ivr {
         None => CallFlow::new(
             now(),
@@ -269,13 +281,14 @@ pub(super) async fn run_answered(
         arrival,
         legs: Vec::new(),
         flow,
-        ids: Vec::new(),
+        ids,
         transferor: None,
         external_plan: None,
         external: None,
         recorder: None,
         monitor: monitor::Supervision::default(),
         voicemail: None,
+        menu_next: None,
         finished: false,
     };
     async {
@@ -287,6 +300,28 @@ pub(super) async fn run_answered(
     .await;
     for id in call.ids.drain(..) {
         s.registry.remove_call(id);
+    }
+    if let Some(menu) = call.menu_next {
+        // The caller stays connected: their dialog, media and channels go
+        // on to the menu, still registered under the task's id.
+        let answered = Answered {
+            id,
+            owner: call.owner,
+            events: call.sip,
+            inputs: call.inputs,
+            inputs_tx: call.inputs_tx,
+            peer: call.caller.peer,
+            dialog: call.caller.dialog,
+            media: call.caller.media,
+        };
+        let menu = super::ivr::MenuId(menu);
+        return Box::pin(super::ivr_call::run_after_queue(
+            s,
+            answered,
+            menu,
+            call.arrival,
+        ))
+        .await;
     }
     s.registry.remove_call(id);
     CallMetrics::bump(&s.metrics.ended);
@@ -605,6 +640,7 @@ impl QueueCall {
                 voicemail,
                 interaction,
             } => return self.leave_voicemail(voicemail, interaction).await,
+            Action::EnterMenu { menu } => self.menu_next = Some(menu),
             Action::LookupQueue(queue) => {
                 let found = s.routing.get().queue(queue).filter(|q| {
                     let calls = q.takes_calls();

@@ -73,6 +73,7 @@ pub fn exit_target(target: &ExitTarget) -> String {
         ExitTarget::Callback => "callback".to_owned(),
         ExitTarget::Prompt => "prompt".to_owned(),
         ExitTarget::Voicemail(b) => format!("voicemail-{b}"),
+        ExitTarget::Menu(m) => format!("menu-{m}"),
     }
 }
 

@@ -188,6 +188,12 @@ fn schemas() -> Map<String, Value> {
                        "description": "the voicemail box: required with exit_kind voicemail, \
                                        refused with the others"}),
             ),
+            (
+                "exit_menu_id",
+                json!({"type": ["integer", "null"], "format": "int64",
+                       "description": "the IVR menu of the queue's project: required with \
+                                       exit_kind menu, refused with the others"}),
+            ),
             ("hold_music", text(100)),
             ("priority", int(0, 100)),
             (

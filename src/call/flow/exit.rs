@@ -2,8 +2,10 @@
 //! the queue timeout send the caller to the queue's exit target: another
 //! queue (the first record is closed and a new one opened), a callback
 //! request, or a goodbye prompt; a target that cannot be reached falls back
-//! to the prompt and is counted, or a voicemail box (the caller leaves a
-//! message, then hears it was saved and is hung up).
+//! to the prompt and is counted, a voicemail box (the caller leaves a
+//! message, then hears it was saved and is hung up), or an IVR menu (the
+//! queue's part of the call, and its record, end there; the caller stays
+//! connected and walks the menu under a record of its own).
 //!
 //! A callback asked for by DTMF keeps the caller's place: the request is
 //! stored first, then the dispatch core puts the callback where the call
@@ -103,6 +105,10 @@ impl CallFlow {
                 self.store_callback(now);
             }
             ExitTarget::Prompt => self.goodbye(now, Prompt::Goodbye),
+            ExitTarget::Menu(menu) => {
+                self.drop_agents();
+                self.end_with(now, CallEvent::SystemEnded, Some(menu));
+            }
             ExitTarget::Voicemail(voicemail) => {
                 self.phase = Phase::Voicemail;
                 self.push(Action::LeaveVoicemail {

@@ -279,6 +279,9 @@ pub enum Action {
     /// Hand the caller to voicemail box `voicemail` for a message under the
     /// record `interaction`; report [`Input::VoicemailOver`].
     LeaveVoicemail { voicemail: u64, interaction: u64 },
+    /// The queue's part of the call is over: take the caller, still
+    /// connected, through IVR menu `menu` (instead of BYE and closing).
+    EnterMenu { menu: u64 },
     /// Answer the request to record the call.
     RecordVerdict(RecordVerdict),
     /// Count it.

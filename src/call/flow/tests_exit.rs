@@ -391,3 +391,46 @@ fn a_missing_voicemail_box_falls_back_to_the_goodbye_and_a_hang_up_ends_the_mess
     assert!(ended.contains(&Action::CloseCaller), "{ended:?}");
     assert!(!ended.contains(&Action::ByeCaller), "{ended:?}");
 }
+
+#[test]
+fn the_queue_timeout_hands_the_connected_caller_to_a_menu_and_completes_the_record() {
+    let (mut flow, _) = answered_into(queue(Q1, Some(ExitTarget::Menu(4)), Duration::ZERO));
+    offer(&mut flow, t(50), A1, false);
+    flow.handle(
+        t(60),
+        Input::Record {
+            call: C1,
+            event: CallEvent::QueueTimeout {
+                target: "menu-4".into(),
+            },
+        },
+    );
+    flow.handle(
+        t(60),
+        Input::Redirect {
+            call: C1,
+            target: ExitTarget::Menu(4),
+        },
+    );
+    let handed = drain(&mut flow);
+    let acts = moves(&handed);
+    // The ringing agent is let go and the caller is not hung up: the menu
+    // takes them on, and the queue's record is complete.
+    assert!(
+        acts.contains(&Action::HangUpAgent { agent: A1 }),
+        "{acts:?}"
+    );
+    assert!(acts.contains(&Action::EnterMenu { menu: 4 }), "{acts:?}");
+    assert!(!acts.contains(&Action::ByeCaller), "{acts:?}");
+    assert!(!acts.contains(&Action::CloseCaller), "{acts:?}");
+    assert_eq!(acts.last(), Some(&Action::Finished), "{acts:?}");
+    let done = completed(&handed);
+    assert_eq!(
+        done[0].disposition,
+        Some(Disposition::RedirectedByQueueTimeout)
+    );
+    assert_eq!(done[0].terminate_side, Some(TerminateSide::System));
+    // Nothing the queue hears afterwards reaches the caller.
+    flow.handle(t(61), Input::Digit('1'));
+    assert!(drain(&mut flow).is_empty());
+}

@@ -170,6 +170,7 @@ impl Queue {
             (ExitKind::Voicemail, _) => self
                 .exit_voicemail_id
                 .map(|b| acd::ExitTarget::Voicemail(id(b))),
+            (ExitKind::Menu, _) => self.exit_menu_id.map(|m| acd::ExitTarget::Menu(id(m))),
             (ExitKind::None, _) | (ExitKind::Queue, None) => None,
         }
     }

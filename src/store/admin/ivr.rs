@@ -534,6 +534,16 @@ pub(crate) async fn users_of(
     if !routes.is_empty() {
         reasons.push(format!("the route(s) {} lead to it", routes.join(", ")));
     }
+    if kind == "menu" {
+        let queues: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM queues WHERE exit_menu_id = ? ORDER BY name")
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?;
+        if !queues.is_empty() {
+            reasons.push(format!("the queue(s) {} exit to it", queues.join(", ")));
+        }
+    }
     Ok(reasons)
 }
 

@@ -43,13 +43,15 @@ named_enum! {
     /// What happens to a caller when the queue timeout passes: nothing (waits
     /// for ever), a move to the queue `exit_queue_id`, a stored callback
     /// request with a prompt saying so, a goodbye prompt (the last two end
-    /// the call), or a message left in the voicemail box `exit_voicemail_id`.
+    /// the call), a message left in the voicemail box `exit_voicemail_id`,
+    /// or the IVR menu `exit_menu_id`.
     ExitKind {
         None = "none",
         Queue = "queue",
         Callback = "callback",
         Prompt = "prompt",
         Voicemail = "voicemail",
+        Menu = "menu",
     }
 }
 
@@ -108,6 +110,8 @@ pub struct Queue {
     /// The voicemail box a caller leaves a message in on timeout (exit kind
     /// `voicemail` only).
     pub exit_voicemail_id: Option<i64>,
+    /// The IVR menu a caller is sent to on timeout (exit kind `menu` only).
+    pub exit_menu_id: Option<i64>,
     pub hold_music: String,
     pub priority: i64,
     pub queue_timeout_secs: i64,
@@ -158,6 +162,8 @@ pub struct QueueInput {
     pub exit_queue_id: Option<i64>,
     #[serde(default)]
     pub exit_voicemail_id: Option<i64>,
+    #[serde(default)]
+    pub exit_menu_id: Option<i64>,
     #[serde(default = "defaults::hold_music")]
     pub hold_music: String,
     #[serde(default)]
@@ -219,7 +225,7 @@ mod defaults {
 const COLUMNS: &str = "id, project_id, name, call_mode, number, strategy, kind, channel_weight, \
     agent_timeout_secs, after_call_work_secs, position_announcement, announcement_frequency_secs, \
     exit_queue_id, hold_music, priority, queue_timeout_secs, service_level_secs, auto_answer, profile, \
-    exit_kind, recording, outbound_caller_id, service_level_target, exit_voicemail_id";
+    exit_kind, recording, outbound_caller_id, service_level_target, exit_voicemail_id, exit_menu_id";
 
 fn from_row(row: &SqliteRow) -> Result<Queue, AdminError> {
     Ok(Queue {
@@ -248,6 +254,7 @@ fn from_row(row: &SqliteRow) -> Result<Queue, AdminError> {
         caller_id: row.try_get(21)?,
         service_level_target: row.try_get(22)?,
         exit_voicemail_id: row.try_get(23)?,
+        exit_menu_id: row.try_get(24)?,
     })
 }
 
@@ -329,6 +336,11 @@ fn settle(
             "only a voicemail exit names a voicemail box",
         ),
     }
+    match (exit_kind, input.exit_menu_id) {
+        (ExitKind::Menu, None) => c.fail("exit_menu_id", "required when exit_kind is menu"),
+        (ExitKind::Menu, Some(_)) | (_, None) => {}
+        (_, Some(_)) => c.fail("exit_menu_id", "only a menu exit names an IVR menu"),
+    }
     c.text("hold_music", &input.hold_music, 100);
     if input.hold_music.contains(['/', '\\']) || input.hold_music.starts_with('.') {
         c.fail(
@@ -373,6 +385,7 @@ fn settle(
             exit_kind,
             exit_queue_id: input.exit_queue_id,
             exit_voicemail_id: input.exit_voicemail_id,
+            exit_menu_id: input.exit_menu_id,
             hold_music: input.hold_music,
             priority: input.priority,
             queue_timeout_secs,
@@ -502,6 +515,20 @@ async fn prepare(
             c.fail("exit_voicemail_id", "no such voicemail box");
         }
     }
+    if let Some(m) = queue.exit_menu_id {
+        let owner: Option<i64> =
+            sqlx::query_scalar("SELECT project_id FROM ivr_menus WHERE id = ?")
+                .bind(m)
+                .fetch_optional(&mut *conn)
+                .await?;
+        match owner {
+            None => c.fail("exit_menu_id", "no such IVR menu"),
+            Some(p) if p != queue.project_id => {
+                c.fail("exit_menu_id", "an IVR menu of another project")
+            }
+            Some(_) => {}
+        }
+    }
     result_codes::check_ids(&mut *conn, &mut c, &queue.result_codes).await?;
     super::profiles::check_name(&mut *conn, &mut c, "profile", queue.profile.as_deref()).await?;
     c.finish()?;
@@ -524,14 +551,15 @@ async fn write(
          position_announcement = ?, announcement_frequency_secs = ?, exit_queue_id = ?, \
          hold_music = ?, priority = ?, queue_timeout_secs = ?, service_level_secs = ?, \
          auto_answer = ?, profile = ?, exit_kind = ?, recording = ?, outbound_caller_id = ?, \
-         service_level_target = ?, exit_voicemail_id = ?, updated_at = ? WHERE id = ?"
+         service_level_target = ?, exit_voicemail_id = ?, exit_menu_id = ?, updated_at = ? \
+         WHERE id = ?"
     } else {
         "INSERT INTO queues (project_id, name, call_mode, number, strategy, kind, channel_weight, \
          agent_timeout_secs, after_call_work_secs, position_announcement, \
          announcement_frequency_secs, exit_queue_id, hold_music, priority, queue_timeout_secs, \
          service_level_secs, auto_answer, profile, exit_kind, recording, outbound_caller_id, \
-         service_level_target, exit_voicemail_id, updated_at, created_at, id) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+         service_level_target, exit_voicemail_id, exit_menu_id, updated_at, created_at, id) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     };
     let mut q = sqlx::query(sql)
         .bind(queue.project_id)
@@ -557,6 +585,7 @@ async fn write(
         .bind(&queue.caller_id)
         .bind(queue.service_level_target)
         .bind(queue.exit_voicemail_id)
+        .bind(queue.exit_menu_id)
         .bind(now);
     if !existing {
         q = q.bind(now);
