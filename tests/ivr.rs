@@ -315,3 +315,45 @@ fn a_queue_timeout_takes_the_waiting_caller_to_a_menu() {
     assert_eq!(kept.status, 409, "{}", kept.body);
     assert!(kept.body.contains("exit to it"), "{}", kept.body);
 }
+
+/// Key 1 leads to agent 1001's extension: their phone rings, answers and
+/// hangs up, and the caller is hung up in turn. Then key 1 leads to a
+/// number no outbound route takes: goodbye. The record's walk says how each went.
+#[test]
+fn a_key_rings_an_extension_and_connects_the_caller() {
+    let (server, api) = demo("");
+    let main = menus(
+        &api,
+        json!({"options": {"1": {"kind": "extension", "extension": "1001"}}}),
+    );
+    let _phones = Phones::start(&server, &["1001"], "agent_hangup.xml");
+    let run = call(&server, "queue_caller_dtmf.xml", MENU_DID, &["-d", "1500"]);
+    assert_sipp_ok(&run, "the caller (connected to 1001, who hangs up)");
+    let records = completed_records(&server, 1);
+    let r = &records[0].record;
+    assert_eq!(
+        r.ivr_event.as_deref(),
+        Some("Main:1,extension-1001:answered"),
+        "{r:#?}"
+    );
+    assert_eq!(r.terminate_side, Some(TerminateSide::System));
+
+    let path = format!("/api/ivr-menus/{main}");
+    let mut menu = api.get(&path).json();
+    menu["options"]["1"] = json!({"kind": "number", "number": "+4930123456"});
+    let changed = api.put(&path, &menu);
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    std::thread::sleep(Duration::from_millis(300));
+    let run = call(&server, "queue_caller_dtmf.xml", MENU_DID, &["-d", "1500"]);
+    assert_sipp_ok(&run, "the caller (who hears goodbye and a BYE)");
+    let records = completed_records(&server, 2);
+    let events: Vec<_> = records
+        .iter()
+        .filter_map(|r| r.record.ivr_event.clone())
+        .collect();
+    assert!(
+        events.contains(&"Main:1,external-+4930123456:unreachable".to_owned()),
+        "{events:?}"
+    );
+    assert_eq!(server.metric("switchboard_call_ivr_unreachable_total"), 1);
+}

@@ -13,6 +13,8 @@
 //! up. A walk that ends anywhere else ends the call here, with its own
 //! record: a goodbye prompt and BYE, or the caller's hang-up.
 
+mod connect;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -212,10 +214,11 @@ async fn walk(
         Ended::Left(Destination::Hangup | Destination::Menu(_) | Destination::Condition(_)) => {
             c.goodbye(None).await
         }
-        Ended::Left(d @ (Destination::Extension(_) | Destination::Number(_))) => {
-            tracing::warn!(destination = ?d, "IVR destination not reachable from a menu yet: goodbye");
-            CallMetrics::bump(&s.metrics.ivr_unreachable);
-            c.goodbye(None).await;
+        Ended::Left(Destination::Extension(ext)) => {
+            c.connect(connect::Target::Extension(ext), &arrival).await
+        }
+        Ended::Left(Destination::Number(number)) => {
+            c.connect(connect::Target::Number(number), &arrival).await
         }
         Ended::HungUp => c.finish(CallEvent::CallerHungUp).await,
         Ended::Lost => c.finish(CallEvent::SystemEnded).await,
@@ -472,6 +475,12 @@ impl IvrCall {
                 }
             }
         }
+        self.hang_up_caller().await;
+    }
+
+    /// Sends the caller BYE and completes the record, ended by the system.
+    async fn hang_up_caller(&mut self) {
+        let s = self.s.clone();
         let bye = in_dialog(&s.sip, &mut self.call.dialog, Method::Bye, &self.call.peer);
         let _ = s
             .core

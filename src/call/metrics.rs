@@ -19,7 +19,7 @@ counters!(
     answered_callers => "Callers answered into a queue or an IVR menu.",
     ivr_calls => "Callers answered into an IVR menu or a time condition.",
     blacklisted => "Calls from blacklisted callers: refused with 403, or answered with a prompt and hung up.",
-    ivr_unreachable => "IVR destinations that could not be reached (a queue since deleted; an extension or number, not yet reached from a menu): a goodbye prompt and hang-up instead.",
+    ivr_unreachable => "IVR destinations that could not be reached (a queue or voicemail box since deleted; an extension or number busy, unanswered or without a route or contact): a goodbye prompt and hang-up instead.",
     outbound_calls => "Outbound calls placed by agents through a trunk.",
     outbound_refused => "Outbound calls refused: no route takes the number, the Dial Plan permission allows none, or the trunk has no address to send to.",
     agent_invites => "INVITEs sent to agent contacts (one per contact rung).",

@@ -846,7 +846,8 @@ impl QueueCall {
     }
 }
 
-fn other_law(law: Law) -> Law {
+/// The G.711 law that is not `law`.
+pub(super) fn other_law(law: Law) -> Law {
     match law {
         Law::Mu => Law::A,
         Law::A => Law::Mu,
