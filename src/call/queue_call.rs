@@ -42,6 +42,7 @@ use crate::sip::tu::{NewCall, Owner, SipEvent};
 
 mod external;
 mod monitor;
+mod pickup;
 mod playback;
 mod sip;
 mod transfer;
@@ -114,6 +115,8 @@ struct QueueCall {
     monitor: monitor::Supervision,
     /// The caller leaving a voicemail message, after a queue timeout.
     voicemail: Option<super::voicemail::Leaving>,
+    /// Pickers' INVITEs, until the core answers or refuses them.
+    pickers: Vec<(AgentId, NewCall)>,
     finished: bool,
 }
 
@@ -276,6 +279,7 @@ pub(super) async fn run_answered(
         recorder: None,
         monitor: monitor::Supervision::default(),
         voicemail: None,
+        pickers: Vec::new(),
         finished: false,
     };
     async {
@@ -479,6 +483,13 @@ impl QueueCall {
             CallInput::Monitor { .. } | CallInput::MonitorChange { .. } => {
                 return self.monitor_input(call, input).await;
             }
+            CallInput::PickUp {
+                agent,
+                call: picker,
+            } => {
+                self.hold_picker(agent, *picker);
+                Input::PickedUp { call, agent }
+            }
             CallInput::RecordNow { agent, reply } => {
                 self.recorder = Some(reply);
                 Input::RecordNow { agent }
@@ -670,6 +681,8 @@ impl QueueCall {
                     ext.leg.close(&s).await;
                 }
             }
+            Action::AnswerPickup { agent } => return self.answer_picker(agent).await,
+            Action::RefusePickup { agent } => self.refuse_picker(agent).await,
             Action::RecordVerdict(verdict) => {
                 if let Some(reply) = self.recorder.take() {
                     let _ = reply.send(verdict);
@@ -805,6 +818,7 @@ impl QueueCall {
             Count::MediaTimeouts => &m.media_timeouts,
             Count::Transfers => &m.transfers,
             Count::TransfersRefused => &m.transfers_refused,
+            Count::Pickups => &m.pickups,
         };
         CallMetrics::bump(counter);
     }
