@@ -189,7 +189,8 @@ mod tests {
     fn who_may_pick_up_whom() {
         // Groups: {A, B, C} and {C, D}.
         let groups = vec![vec![A, B, C], vec![C, D]];
-        let table: Vec<(&str, AgentId, Target, Result<Vec<AgentId>, Refusal>)> = vec![
+        type Row = (&'static str, AgentId, Target, Result<Vec<AgentId>, Refusal>);
+        let table: Vec<Row> = vec![
             ("a member's group", A, Target::Group, Ok(vec![B, C])),
             (
                 "a member of two groups",
