@@ -205,6 +205,12 @@ pub struct CallsConfig {
     /// after-call work) may go on, while new calls get 503, before the server
     /// stops; a second signal stops it at once.
     pub drain_secs: u64,
+    /// What a pickup group's member dials to take any ringing call of
+    /// their groups; empty turns group pickup off.
+    pub pickup_group_code: String,
+    /// What a pickup group's member dials before a colleague's extension
+    /// to take the call ringing it; empty turns directed pickup off.
+    pub pickup_directed_prefix: String,
 }
 
 impl Default for CallsConfig {
@@ -215,6 +221,8 @@ impl Default for CallsConfig {
             short_abandon_secs: 5,
             max_calls: 20_000,
             drain_secs: 30,
+            pickup_group_code: "*8".into(),
+            pickup_directed_prefix: "**".into(),
         }
     }
 }

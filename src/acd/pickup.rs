@@ -81,6 +81,21 @@ impl Engine {
         self.accept(now, id, by)
     }
 
+    /// The offer a group pickup by one of `agents`' colleagues takes: of
+    /// the queue interactions ringing any of `agents` now, the one whose
+    /// caller has waited longest (entered its queue first), with the agent
+    /// it rings (the first of `agents` it rings). Callbacks are left out, as
+    /// in [`Engine::ringing_offer`].
+    pub fn oldest_ringing(&self, agents: &[AgentId]) -> Option<(CallId, AgentId)> {
+        agents
+            .iter()
+            .filter_map(|&a| Some((self.ringing_offer(a)?, a)))
+            .min_by_key(|(c, _)| {
+                let call = &self.calls[c];
+                (call.entered, call.seq)
+            })
+    }
+
     /// The queue interaction ringing `agent`'s phones now, if any (a
     /// callback offer is not one: it cannot be picked up).
     pub fn ringing_offer(&self, agent: AgentId) -> Option<CallId> {

@@ -10,8 +10,9 @@
 //! open relay: nothing goes further without credentials.
 //! The dialled number then picks the queue or the IVR menu (see
 //! [`super::routing`]); an unknown number gets 404. A user's call to another agent's extension is an
-//! internal call (the consultation of an attended transfer); any other
-//! number a user dials leaves through an outbound route.
+//! internal call (the consultation of an attended transfer); a pickup code
+//! ([`super::pickup`]) takes a call ringing a colleague; any other number a
+//! user dials leaves through an outbound route.
 
 use std::future::Future;
 use std::net::IpAddr;
@@ -167,6 +168,11 @@ pub async fn run(s: Arc<Services>, call: NewCall) {
     }
     let Some(queue) = routing.queue_for_number(&dialled) else {
         if let Some(user) = user {
+            if let Some(request) = s.settings.pickup.parse(&dialled) {
+                drop(routing);
+                super::pickup_call::run(s, call, &user, request).await;
+                return;
+            }
             // An agent's phone calls a colleague, or out.
             let out = match routing.agent_of(&dialled) {
                 Some(callee) => internal(&s, &routing, &user, &dialled, callee).await,

@@ -96,6 +96,9 @@ pub struct AgentLeg {
     /// The call's event channel: responses to the leg's ACK-less requests
     /// (BYE, CANCEL) come back there and are ignored by the call.
     owner: Owner,
+    /// The route of a dialog the agent's phone began (a pickup), freed
+    /// with the leg.
+    inbound: Option<DialogKey>,
 }
 
 /// Where one INVITE of a leg goes: the Request-URI and the way there.
@@ -216,7 +219,39 @@ impl AgentLeg {
             auto_answer: ring.auto_answer,
             beeping: false,
             owner: ring.owner.clone(),
+            inbound: None,
         })
+    }
+
+    /// The leg of an agent whose own phone called in and was answered by
+    /// us (a pickup): no contact was rung, the dialog is ours as UAS and
+    /// its route (`key`) already leads to `owner`.
+    pub fn from_phone(
+        agent: AgentId,
+        call: u64,
+        media: MediaLeg,
+        dialog: Dialog,
+        peer: Peer,
+        key: DialogKey,
+        owner: &Owner,
+    ) -> AgentLeg {
+        AgentLeg {
+            agent,
+            aor: String::new(),
+            call,
+            media,
+            forks: Vec::new(),
+            answered: Some(Answered {
+                dialog,
+                peer,
+                key: key.clone(),
+                ack_body: None,
+            }),
+            auto_answer: false,
+            beeping: false,
+            owner: owner.clone(),
+            inbound: Some(key),
+        }
     }
 
     /// Makes the leg the call `call`'s, whose SIP events go to `owner`: its
@@ -459,6 +494,9 @@ impl AgentLeg {
     /// of forks that never answered.
     pub async fn close(self, s: &Services) {
         self.media.close(s).await;
+        if let Some(key) = self.inbound {
+            let _ = s.core.release(key).await;
+        }
         for f in self.forks {
             if self.answered.as_ref().is_none_or(|a| a.key != f.key) {
                 let _ = s.core.release(f.key).await;

@@ -114,6 +114,15 @@ pub enum DispatchInput {
         agent: AgentId,
         reply: oneshot::Sender<bool>,
     },
+    /// `by` picks up the queue call ringing one of `from` (the caller who
+    /// has waited longest): the answer names the call and the agent it was
+    /// ringing, once the dispatch core has handed it to `by` and the call's
+    /// task has been told to cancel the ringing phones.
+    PickUp {
+        by: AgentId,
+        from: Vec<AgentId>,
+        reply: oneshot::Sender<Result<(CallId, AgentId), super::pickup::Refusal>>,
+    },
 }
 
 /// How many inputs may wait for the dispatch task.
@@ -283,7 +292,33 @@ impl Dispatch {
                 }
                 let _ = reply.send(taken.is_ok());
             }
+            DispatchInput::PickUp { by, from, reply } => {
+                let picked = self.pick_up(by, &from);
+                // The call hears of the cancelled phones before the picker.
+                self.drain();
+                let _ = reply.send(picked);
+            }
         }
+    }
+
+    /// Hands the oldest offer ringing one of `from` to `by`.
+    fn pick_up(
+        &mut self,
+        by: AgentId,
+        from: &[AgentId],
+    ) -> Result<(CallId, AgentId), super::pickup::Refusal> {
+        use super::pickup::Refusal;
+        let (call, agent) = self
+            .engine
+            .oldest_ringing(from)
+            .ok_or(Refusal::NothingRinging)?;
+        self.engine
+            .handle(now(), acd::Event::OfferPickedUp { call, agent, by })
+            .map_err(|e| {
+                tracing::info!(%by, error = %e, "pickup refused by dispatch");
+                Refusal::from_acd(&e)
+            })?;
+        Ok((call, agent))
     }
 
     fn on_panel(&mut self, request: PanelRequest) {

@@ -37,6 +37,9 @@
 //!   answered leg from the consultation call, and the core bridges it at
 //!   once under a new record that agent answered. A consultation that is not
 //!   there (any more) leaves the call with the transferring agent.
+//! - A pickup (pickup groups, [`pickup`]) hands the waiting caller to the
+//!   colleague whose phone dialled the pickup code: the ringing legs are
+//!   hung up and the picker's INVITE is answered, bridged.
 //! - A blind transfer to an external number ([`external`]) dials it through
 //!   an outbound route while the caller stays with the agent; only the
 //!   answer hands the caller over.
@@ -435,6 +438,7 @@ impl CallFlow {
             Input::ExternalAnswered => self.external_answered(now),
             Input::ExternalMissed { status } => self.external_missed(now, status),
             Input::ExternalHungUp => self.external_hung_up(now),
+            Input::PickedUp { call, agent } => self.picked_up(call, agent),
             Input::RecordNow { agent } => self.record_now(agent),
             Input::Recording { file } => {
                 if self.connected_agent().is_some() {
@@ -845,6 +849,7 @@ fn take_due(deadline: &mut Option<Millis>, now: Millis) -> bool {
 mod exit;
 mod external;
 mod io;
+mod pickup;
 mod transfer;
 
 pub use io::*;
@@ -855,6 +860,8 @@ mod tests;
 mod tests_exit;
 #[cfg(test)]
 mod tests_external;
+#[cfg(test)]
+mod tests_pickup;
 #[cfg(test)]
 mod tests_resume;
 #[cfg(test)]

@@ -36,6 +36,8 @@ counters!(
     callback_attempts => "Callback offers call control rang an agent with (each may then dial the customer).",
     transfers => "Callers an agent transferred (REFER or the agent panel) and whose transfer was accepted.",
     transfers_refused => "Transfer requests refused (unknown target, target agent not free or not Transferable, malformed REFER).",
+    pickups => "Queue calls a pickup group's member picked up from a colleague's ringing phone (their INVITE answered, bridged).",
+    pickups_refused => "Pickup codes refused: not an agent, in no pickup group or not in the extension's, nothing ringing, the picker not free, or the call gone.",
     monitors_started => "Supervisor monitors (listen, whisper, barge) whose phone answered and joined the call.",
     monitors_failed => "Supervisor monitors whose phone refused, could not be reached or did not answer in time, or whose call left its agent while the phone rang.",
     media_timeouts => "Calls ended because their media went silent.",

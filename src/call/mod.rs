@@ -21,6 +21,8 @@
 //! - [`outbound_call`]: an agent's own call, out through a trunk or to a
 //!   colleague's extension; the latter is the consultation an attended
 //!   transfer ([`consult`]) hands over to the queue call.
+//! - [`pickup_call`]: a member of a pickup group dials the pickup code and
+//!   takes a queue call ringing a colleague's phone ([`pickup`]).
 //! - [`click_dial_call`]: an agent on a desk phone dials from the panel:
 //!   their phone is rung first, then the number ([`click_dial`]).
 //! - The record ([`crate::cdr::RecordBuilder`]) is written when the call
@@ -50,6 +52,8 @@ pub mod monitor;
 pub mod outbound;
 pub mod outbound_call;
 pub mod outbound_target;
+pub mod pickup;
+pub mod pickup_call;
 pub mod queue_call;
 pub mod recording;
 pub mod records;
@@ -146,6 +150,13 @@ pub enum CallInput {
     Resume {
         reply: tokio::sync::oneshot::Sender<(CallId, flow::Resumed)>,
     },
+    /// `agent` picked up the call from a colleague's ringing phone
+    /// (dispatch has handed it to them): answer their INVITE, bridged to
+    /// the caller. Only a queue call holds an offer to pick up.
+    PickUp {
+        agent: AgentId,
+        call: Box<crate::sip::tu::NewCall>,
+    },
     /// The supervisor monitoring the call changes the mode, or stops
     /// (`mode` none).
     MonitorChange {
@@ -205,6 +216,8 @@ pub struct CallSettings {
     pub recordings_dir: std::path::PathBuf,
     /// SRTP towards desk phones we call (`media.srtp`).
     pub srtp: crate::media::sdp::SrtpMode,
+    /// The codes a desk phone dials to pick up a colleague's call.
+    pub pickup: pickup::Codes,
 }
 
 /// Which task owns which call and media leg.

@@ -42,6 +42,7 @@ use crate::sip::tu::{NewCall, Owner, SipEvent};
 
 mod external;
 mod monitor;
+mod pickup;
 mod playback;
 mod sip;
 mod transfer;
@@ -116,6 +117,8 @@ struct QueueCall {
     voicemail: Option<super::voicemail::Leaving>,
     /// The IVR menu the caller goes on to once the queue's part is over.
     menu_next: Option<u64>,
+    /// Pickers' INVITEs, until the core answers or refuses them.
+    pickers: Vec<(AgentId, NewCall)>,
     finished: bool,
 }
 
@@ -289,6 +292,7 @@ pub(super) async fn run_answered(
         monitor: monitor::Supervision::default(),
         voicemail: None,
         menu_next: None,
+        pickers: Vec::new(),
         finished: false,
     };
     async {
@@ -514,6 +518,13 @@ impl QueueCall {
             CallInput::Monitor { .. } | CallInput::MonitorChange { .. } => {
                 return self.monitor_input(call, input).await;
             }
+            CallInput::PickUp {
+                agent,
+                call: picker,
+            } => {
+                self.hold_picker(agent, *picker);
+                Input::PickedUp { call, agent }
+            }
             CallInput::RecordNow { agent, reply } => {
                 self.recorder = Some(reply);
                 Input::RecordNow { agent }
@@ -706,6 +717,8 @@ impl QueueCall {
                     ext.leg.close(&s).await;
                 }
             }
+            Action::AnswerPickup { agent } => return self.answer_picker(agent).await,
+            Action::RefusePickup { agent } => self.refuse_picker(agent).await,
             Action::RecordVerdict(verdict) => {
                 if let Some(reply) = self.recorder.take() {
                     let _ = reply.send(verdict);
@@ -841,6 +854,7 @@ impl QueueCall {
             Count::MediaTimeouts => &m.media_timeouts,
             Count::Transfers => &m.transfers,
             Count::TransfersRefused => &m.transfers_refused,
+            Count::Pickups => &m.pickups,
         };
         CallMetrics::bump(counter);
     }

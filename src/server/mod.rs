@@ -402,6 +402,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             recordings_dir: std::path::absolute(config.recordings_dir())
                 .unwrap_or_else(|_| config.recordings_dir()),
             srtp: config.media.srtp,
+            pickup: crate::call::pickup::Codes {
+                group: config.calls.pickup_group_code.clone(),
+                directed: config.calls.pickup_directed_prefix.clone(),
+            },
         },
         SipLocal::new(sip_udp, sip_tcp)
             .with_websocket(http_local)

@@ -79,3 +79,25 @@ fn pickup_is_refused_when_nothing_rings_or_the_picker_cannot_take_it() {
     assert_eq!(r.acd.ringing_offer(A1), Some(c(1)));
     assert_eq!(r.actions(), vec![]);
 }
+
+#[test]
+fn a_group_pickup_takes_the_caller_who_has_waited_longest() {
+    let mut r = Rig::new(vec![queue(SALES), queue(SUPPORT)]);
+    r.login(t(0), A1, &[SALES]);
+    r.login(t(0), A2, &[SUPPORT]);
+    r.login(t(0), A3, &[]);
+    assert_eq!(r.acd.oldest_ringing(&[A1, A2]), None, "nothing rings");
+    r.arrive(t(1), c(1), SALES);
+    r.arrive(t(2), c(2), SUPPORT);
+    assert_eq!(r.offers(), vec![(c(1), A1), (c(2), A2)]);
+    // Whatever order the group lists its members in.
+    assert_eq!(r.acd.oldest_ringing(&[A2, A1]), Some((c(1), A1)));
+    assert_eq!(r.acd.oldest_ringing(&[A2, A3]), Some((c(2), A2)));
+    r.on(t(3), pick(c(1), A1, A3));
+    assert_eq!(r.acd.oldest_ringing(&[A1, A2]), Some((c(2), A2)));
+    assert_eq!(
+        r.acd.oldest_ringing(&[A1, A3]),
+        None,
+        "A3 talks, A1 is free"
+    );
+}

@@ -196,6 +196,9 @@ pub enum Input {
     ExternalMissed { status: u16 },
     /// The external party hung up after answering.
     ExternalHungUp,
+    /// Dispatch handed record `call` to `agent`, who picked it up from a
+    /// colleague's ringing phone (pickup groups); their INVITE waits.
+    PickedUp { call: CallId, agent: AgentId },
     /// The caller's message is done (`#` or its longest length); `None`
     /// when no message could be left (no such box).
     VoicemailOver {
@@ -282,6 +285,12 @@ pub enum Action {
     /// The queue's part of the call is over: take the caller, still
     /// connected, through IVR menu `menu` (instead of BYE and closing).
     EnterMenu { menu: u64 },
+    /// Answer the picker's INVITE (200 with the SDP answer of a leg on the
+    /// caller's media worker): the agent leg of `agent` from now on. A leg
+    /// that cannot be opened reports [`Input::AgentHungUp`].
+    AnswerPickup { agent: AgentId },
+    /// Refuse the picker's INVITE: the caller no longer waits.
+    RefusePickup { agent: AgentId },
     /// Answer the request to record the call.
     RecordVerdict(RecordVerdict),
     /// Count it.
@@ -311,4 +320,5 @@ pub enum Count {
     MediaTimeouts,
     Transfers,
     TransfersRefused,
+    Pickups,
 }
