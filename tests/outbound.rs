@@ -485,3 +485,44 @@ fn a_busy_external_number_leaves_the_caller_with_the_agent() {
     assert!(phone.contains("SIP/2.0 100 Trying"), "{phone}");
     assert!(phone.contains("SIP/2.0 486 Busy Here"), "{phone}");
 }
+
+/// An IVR menu's key dials an external number: it leaves through the
+/// project's outbound route and trunk (no agent's Dial Plan permission is
+/// involved), the carrier answers and later hangs up, and the caller,
+/// bridged meanwhile, is hung up in turn.
+#[test]
+fn an_ivr_key_dials_a_number_through_the_trunk_and_connects_the_caller() {
+    let (server, api) = demo("");
+    carrier_route(&server, &api);
+    let carrier = Carrier::run(&server, "agent_hangup.xml", 5060);
+    let project = demo_queue(&api)["project_id"].clone();
+    let menu = api.post(
+        "/api/ivr-menus",
+        &json!({"project_id": project, "name": "Main", "prompt": "prompts/en/beep",
+                "options": {"1": {"kind": "number", "number": "4930123456"}}}),
+    );
+    assert_eq!(menu.status, 201, "{}", menu.body);
+    let route = api.post(
+        "/api/routes",
+        &json!({"number": "+15550111",
+                "destination": {"kind": "menu", "menu_id": id(&menu.json())}}),
+    );
+    assert_eq!(route.status, 201, "{}", route.body);
+    std::thread::sleep(Duration::from_millis(300));
+    let run = call(
+        &server,
+        "queue_caller_dtmf.xml",
+        "+15550111",
+        &["-d", "1000"],
+    );
+    assert_sipp_ok(&run, "the caller (connected to the carrier, who hangs up)");
+    let sent = carrier.messages();
+    assert!(sent.contains("INVITE sip:004930123456@"), "{sent}");
+    let records = completed_records(&server, 1);
+    assert_eq!(
+        records[0].record.ivr_event.as_deref(),
+        Some("Main:1,external-4930123456:answered"),
+        "{:#?}",
+        records[0].record
+    );
+}
