@@ -28,6 +28,7 @@ use serde::Deserialize;
 use super::auth::Principal;
 use super::handlers::id;
 use super::problem::{json_body, Problem};
+use super::replace::replacement;
 use super::AdminState;
 use crate::store::voicemail::{VoicemailBox, VoicemailBoxInput, VoicemailMessage};
 use crate::store::StoreError;
@@ -154,7 +155,11 @@ pub async fn get(
     Ok(Json(visible_box(&s, &who, &raw).await?).into_response())
 }
 
-/// `PUT /api/voicemail-boxes/{id}`.
+/// The fields of a box that a replace does not take.
+pub const READ_ONLY: &[&str] = &["id"];
+
+/// `PUT /api/voicemail-boxes/{id}`: the box as `GET` shows it may be sent
+/// back, changed (its `id` must be the path's).
 pub async fn update(
     State(s): State<Arc<AdminState>>,
     Extension(who): Extension<Arc<Principal>>,
@@ -163,9 +168,10 @@ pub async fn update(
     bytes: Bytes,
 ) -> Result<Response, Problem> {
     admin_only(&who)?;
-    let box_id = id(&raw).map_err(|_| no_box())?;
-    let input: VoicemailBoxInput = json_body(&headers, &bytes)?;
-    let saved = s.store.save_voicemail_box(Some(box_id), input).await?;
+    let stored = visible_box(&s, &who, &raw).await?;
+    let held = serde_json::to_value(&stored).unwrap_or_default();
+    let input: VoicemailBoxInput = replacement(&headers, &bytes, READ_ONLY, &held)?;
+    let saved = s.store.save_voicemail_box(Some(stored.id), input).await?;
     Ok(Json(saved).into_response())
 }
 

@@ -46,6 +46,12 @@ pub(super) fn schemas(out: &mut Map<String, Value>) {
             "properties": properties,
         }),
     );
+    let replace = super::replacement(
+        &out["VoicemailBoxInput"],
+        &out["VoicemailBox"],
+        crate::api::admin::voicemail::READ_ONLY,
+    );
+    out.insert("VoicemailBoxReplacement".into(), replace);
     out.insert(
         "VoicemailMessage".into(),
         json!({
@@ -116,8 +122,9 @@ pub(super) fn paths(paths: &mut Map<String, Value>) {
             "put": {
                 "operationId": "replace-voicemail-box",
                 "tags": ["voicemail"],
-                "description": "Replaces a box. Needs queue.all.",
-                "requestBody": body("VoicemailBoxInput"),
+                "description": "Replaces a box; the box as GET shows it may be sent back \
+                                changed. Needs queue.all.",
+                "requestBody": body("VoicemailBoxReplacement"),
                 "responses": with(problems(&[400, 404, 409, 415, 422]), "200",
                                   answer("Replaced", schema_ref("VoicemailBox"))),
             },
