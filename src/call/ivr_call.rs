@@ -205,7 +205,7 @@ impl IvrCall {
                     match s.library.get(&name) {
                         Some(source) => {
                             self.call.media.stop_playback(s).await;
-                            self.call.media.announce(s, vec![source.clone()], tag).await;
+                            self.call.media.announce(s, vec![source], tag).await;
                         }
                         None => {
                             tracing::warn!(prompt = %name, "IVR prompt not in the media library");
@@ -294,10 +294,14 @@ impl IvrCall {
             Some(name) => s
                 .library
                 .get(name)
-                .map(|source| vec![source.clone()])
+                .map(|source| vec![source])
                 .ok_or_else(|| format!("{name} is not in the media library")),
-            None => prompts::resolve(&s.library, &s.settings.language, &[Prompt::Goodbye])
-                .map_err(|e| e.to_string()),
+            None => prompts::resolve(
+                &s.library.snapshot(),
+                &s.settings.language,
+                &[Prompt::Goodbye],
+            )
+            .map_err(|e| e.to_string()),
         };
         let played = match sources {
             Ok(sources) => {
