@@ -187,6 +187,8 @@ fn every_item_read_with_get_is_taken_back_by_put() {
             // deliveries and voicemail messages are made by calls too.
             // A voicemail box's PUT does not take back its GET yet (it
             // refuses `id` and the other read-only fields): a known gap.
+            // Announcements are made by an audio upload, not a JSON POST:
+            // their round trip is in tests/announcements.rs.
             .filter(|r| {
                 !r.contains('/')
                     && ![
@@ -195,6 +197,7 @@ fn every_item_read_with_get_is_taken_back_by_put() {
                         "deliveries",
                         "voicemail-messages",
                         "voicemail-boxes",
+                        "announcements",
                     ]
                     .contains(r)
             })

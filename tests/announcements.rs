@@ -225,6 +225,25 @@ fn wav_mp3_ogg_and_flac_uploads_are_listed_with_their_length_and_served_as_8_khz
         );
         made.push(a);
     }
+    // Every answer so far is the one the OpenAPI document describes.
+    let doc = api.get("/api/openapi.json").json();
+    let conform = |method: &str, path: &str, reply: &common::http::Reply| {
+        let failures = common::http::conformance(&doc, method, path, reply);
+        assert!(failures.is_empty(), "{method} {path}: {failures:?}");
+    };
+    let item = "/api/announcements/{id}";
+    conform(
+        "POST",
+        "/api/announcements",
+        &upload(&api, p, "Prompt-wav", "audio/wav", b"").reply(),
+    );
+    conform("GET", "/api/announcements", &api.get("/api/announcements"));
+    conform(
+        "GET",
+        item,
+        &api.get(&format!("/api/announcements/{}", made[0]["id"])),
+    );
+    conform("GET", item, &api.get("/api/announcements/777"));
     let listed = api
         .get(&format!("/api/announcements?project_id={p}"))
         .json();
@@ -251,6 +270,7 @@ fn wav_mp3_ogg_and_flac_uploads_are_listed_with_their_length_and_served_as_8_khz
 
     // Refusals: each a problem naming why, nothing listed.
     let wav = std::fs::read(&files[0].2).unwrap();
+    conform("PUT", item, &api.put(&at, &wrong));
     let p409 = assert_problem(
         &upload(&api, p, "Prompt-mp3", "audio/wav", &wav).reply(),
         409,
