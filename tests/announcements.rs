@@ -373,8 +373,8 @@ fn wav_mp3_ogg_and_flac_uploads_are_listed_with_their_length_and_served_as_8_khz
 const MENU_DID: &str = "+15550112";
 
 #[test]
-fn a_menu_plays_an_uploaded_mp3_at_once_and_keeps_it_from_deletion() {
-    let (server, api) = demo("");
+fn a_menu_plays_an_uploaded_mp3_at_once_keeps_it_from_deletion_and_after_a_restart() {
+    let (mut server, api) = demo("");
     let queue = demo_queue(&api);
     let p = queue["project_id"].as_i64().unwrap();
     let mp3 = std::fs::read(mp3_tone(server.dir.path(), "welcome", 1200, 2.0)).unwrap();
@@ -439,4 +439,36 @@ fn a_menu_plays_an_uploaded_mp3_at_once_and_keeps_it_from_deletion() {
         assert!(detail.contains(user), "{user} not in {detail}");
     }
     assert_eq!(api.get(&at).status, 200);
+    assert_problem(&api.delete(&format!("/api/projects/{p}")), 409);
+
+    // After a restart the menu still plays it; a file no row lists (an
+    // upload a crash cut short) is removed.
+    let folder = server
+        .dir
+        .path()
+        .join(format!("recordings/announcements/{p}"));
+    let stray = folder.join("123.wav.part");
+    std::fs::write(&stray, b"half a file").unwrap();
+    server.restart();
+    let api = Api {
+        addr: server.http,
+        token: server.admin_token.clone(),
+    };
+    assert!(!stray.exists());
+    assert!(folder.join(format!("{}.wav", a["id"])).is_file());
+    let caller = CallerAudio::start();
+    let port = caller.port.to_string();
+    let run = call(
+        &server,
+        "queue_caller_rtp.xml",
+        MENU_DID,
+        &["-d", "3000", "-key", "rtp_port", &port],
+    );
+    assert!(run.success, "the caller after the restart: {}", run.output);
+    let heard = tone_frames(&caller.samples(), 1200.0);
+    assert!(
+        heard >= 75,
+        "after the restart the caller heard {heard} frames"
+    );
+    assert_eq!(api.get(&at).json()["name"], "Welcome");
 }
