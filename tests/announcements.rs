@@ -298,6 +298,14 @@ fn wav_mp3_ogg_and_flac_uploads_are_listed_with_their_length_and_served_as_8_khz
         not_mp3["type"], "/api/problems/unplayable-audio",
         "{not_mp3}"
     );
+    let octets = assert_problem(
+        &upload(&api, p, "bad", "application/octet-stream", b"no audio here").reply(),
+        422,
+    );
+    assert!(
+        octets["detail"].as_str().unwrap().contains("not a WAV"),
+        "{octets}"
+    );
     let empty = assert_problem(&upload(&api, p, "bad", "audio/flac", b"").reply(), 422);
     assert!(
         empty["detail"].as_str().unwrap().contains("empty"),
@@ -345,7 +353,7 @@ fn wav_mp3_ogg_and_flac_uploads_are_listed_with_their_length_and_served_as_8_khz
     assert_eq!(server.metric("switchboard_announcements_uploaded_total"), 4);
     assert_eq!(
         server.metric("switchboard_announcements_refused_audio_total"),
-        4
+        5
     );
     assert_eq!(
         server.metric("switchboard_announcements_refused_size_total"),
@@ -367,6 +375,11 @@ fn wav_mp3_ogg_and_flac_uploads_are_listed_with_their_length_and_served_as_8_khz
     assert!(!file.exists());
     assert_problem(&api.get(&gone), 404);
     assert_problem(&api.get(&format!("{gone}/audio")), 404);
+
+    // Sent as plain octets, the file's first bytes tell its format.
+    let flac = std::fs::read(&files[3].2).unwrap();
+    let sniffed = created(upload(&api, p, "Octets", "application/octet-stream", &flac).reply());
+    assert_eq!(sniffed["format"], "flac");
 }
 
 /// The number routed to the menu.

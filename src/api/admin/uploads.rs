@@ -4,7 +4,8 @@
 //! - `GET /api/announcements[?project_id=]`: the announcements;
 //! - `POST /api/announcements?project_id=&name=` with the audio file as the
 //!   raw body, `Content-Type` `audio/wav`, `audio/mpeg`, `audio/ogg` or
-//!   `audio/flac`: decoded (WAV with hound; MP3, Ogg Vorbis, FLAC with
+//!   `audio/flac` (or `application/octet-stream`, the format then told by
+//!   the file's first bytes): decoded (WAV with hound; MP3, Ogg Vorbis, FLAC with
 //!   symphonia), mixed to mono and resampled to 8 kHz once, here, never when
 //!   it plays; 201 with the announcement;
 //! - `GET`/`PUT`/`DELETE /api/announcements/{id}`: read one, rename it (the
@@ -231,7 +232,13 @@ pub async fn create(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let Some(format) = AudioFormat::from_content_type(kind) else {
+    let sniffed = kind.split(';').next().is_some_and(|essence| {
+        essence
+            .trim()
+            .eq_ignore_ascii_case("application/octet-stream")
+    });
+    let declared = AudioFormat::from_content_type(kind);
+    if declared.is_none() && !sniffed {
         UploadMetrics::bump(&up.metrics.refused_type);
         tracing::info!(
             content_type = kind,
@@ -240,13 +247,26 @@ pub async fn create(
         return Err(Problem::new(
             "unsupported-media-type",
             format!(
-                "Content-Type is {kind:?}; send audio/wav, audio/mpeg, audio/ogg or audio/flac"
+                "Content-Type is {kind:?}; send audio/wav, audio/mpeg, audio/ogg, audio/flac \
+                 or application/octet-stream"
             ),
         ));
-    };
+    }
     let (name, new) = store::check_new(&s.store, project_of(&q)?, q.name.as_deref()).await?;
     let project_id = project_of(&q)?.unwrap_or_default();
     let bytes = read_limited(up, &headers, body).await?;
+    let Some(format) = declared.or_else(|| AudioFormat::sniff(&bytes)) else {
+        UploadMetrics::bump(&up.metrics.refused_audio);
+        tracing::info!("announcement upload refused: not a known audio file");
+        return Err(Problem::new(
+            "unplayable-audio",
+            "the body is not a WAV, MP3, Ogg or FLAC file",
+        )
+        .with_errors(vec![FieldError {
+            field: "body".into(),
+            message: "not a WAV, MP3, Ogg or FLAC file".into(),
+        }]));
+    };
     let library_name = store::library_name(project_id, new);
     let source = convert(up, library_name.clone(), bytes, format).await?;
     let a = Announcement {
@@ -355,7 +375,8 @@ async fn convert(
         MediaSource::decode(&library_name, bytes, format.as_str(), MAX_SECS)
     })
     .await
-    .map_err(|_| Problem::new("internal-error", "the conversion failed"))?;
+    // A decoder that panics on a malformed file has still refused it.
+    .unwrap_or_else(|_| Err("the decoder failed on this file".into()));
     decoded.map_err(unplayable)
 }
 

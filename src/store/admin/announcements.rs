@@ -39,6 +39,22 @@ impl AudioFormat {
             _ => return None,
         })
     }
+
+    /// The format a file's first bytes tell (for a body sent as
+    /// `application/octet-stream`): `RIFF....WAVE`, `OggS`, `fLaC`, or an
+    /// ID3 tag or MPEG audio frame sync for MP3.
+    pub fn sniff(bytes: &[u8]) -> Option<AudioFormat> {
+        match bytes {
+            [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'A', b'V', b'E', ..] => {
+                Some(AudioFormat::Wav)
+            }
+            [b'O', b'g', b'g', b'S', ..] => Some(AudioFormat::Ogg),
+            [b'f', b'L', b'a', b'C', ..] => Some(AudioFormat::Flac),
+            [b'I', b'D', b'3', ..] => Some(AudioFormat::Mp3),
+            [0xFF, second, ..] if second & 0xE0 == 0xE0 => Some(AudioFormat::Mp3),
+            _ => None,
+        }
+    }
 }
 
 /// A stored announcement.
@@ -307,6 +323,16 @@ mod tests {
             Some(AudioFormat::Wav)
         );
         assert_eq!(AudioFormat::from_content_type("application/json"), None);
+        assert_eq!(AudioFormat::sniff(b"fLaC\0\0"), Some(AudioFormat::Flac));
+        assert_eq!(
+            AudioFormat::sniff(b"RIFF\x24\0\0\0WAVEfmt "),
+            Some(AudioFormat::Wav)
+        );
+        assert_eq!(
+            AudioFormat::sniff(&[0xFF, 0xFB, 0x90]),
+            Some(AudioFormat::Mp3)
+        );
+        assert_eq!(AudioFormat::sniff(b"{}"), None);
         assert!(is_library_name(&library_name(12, 345)));
         for bad in [
             "uploads/1",

@@ -66,7 +66,8 @@ pub(super) fn paths(paths: &mut Map<String, Value>) {
                 "operationId": "upload-announcement",
                 "tags": ["announcements"],
                 "description": format!(
-                    "Uploads an audio file as the raw body; it is decoded, mixed to mono and \
+                    "Uploads an audio file as the raw body (application/octet-stream: the \
+                     format is told by the file's first bytes); it is decoded, mixed to mono and \
                      resampled to 8 kHz once, stored, and playable at once by its \
                      library_name. At most {MAX_SECS} s of audio and media.max_upload_bytes \
                      of body (413). Undecodable, empty or too long audio is a 422 \
@@ -83,6 +84,7 @@ pub(super) fn paths(paths: &mut Map<String, Value>) {
                     "audio/mpeg": {"schema": audio},
                     "audio/ogg": {"schema": audio},
                     "audio/flac": {"schema": audio},
+                    "application/octet-stream": {"schema": audio},
                 }},
                 "responses": with(problems(&[400, 409, 413, 415, 422]), "201",
                                   answer("Uploaded", schema_ref("Announcement"))),
