@@ -188,6 +188,9 @@ pub struct MediaConfig {
     /// offer with SRTP and offers plain RTP; `require` offers only SRTP to
     /// agents' and supervisors' phones. Trunks are always answered in kind.
     pub srtp: crate::media::sdp::SrtpMode,
+    /// The largest announcement upload taken (`POST /api/announcements`),
+    /// in bytes; larger ones are refused with 413.
+    pub max_upload_bytes: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -366,6 +369,7 @@ impl Default for MediaConfig {
             webrtc_port: None,
             recordings_dir: None,
             srtp: Default::default(),
+            max_upload_bytes: 64 << 20,
         }
     }
 }

@@ -18,10 +18,10 @@ fn the_openapi_document_lists_every_route_and_they_answer() {
     // the checks of queues and tags.
     // And voicemail boxes and messages; IVR menus, time conditions and the
     // blacklist (three more resources); a result code's integrations and the
-    // outbox's deliveries.
+    // outbox's deliveries; announcements, one and its audio.
     assert_eq!(
         paths.len(),
-        32 + 6 + 18 + 4 + 2 + 5 + 2 + 1 + 4 + 2 + 5 + 6 + 4
+        32 + 6 + 18 + 4 + 2 + 5 + 2 + 1 + 4 + 2 + 5 + 6 + 4 + 3
     );
     // The operations beyond the five of each resource are answered in
     // tests/admin_users.rs, the agent panel's in tests/agent_panel.rs, the

@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use common::calls::{call, change_demo_queue, demo, demo_queue, Phones, DID};
-use common::http::{request_with, Api, Reply};
+use common::http::{request_bytes, Api, Reply};
 use common::users::{id, make_profile, make_user, profile_id, token};
 use common::TestServer;
 use serde_json::{json, Value};
@@ -79,9 +79,8 @@ fn screen(template: &str) -> Option<&'static str> {
         "profiles" | "permissions" => "menu.profiles",
         "agent-groups" => "menu.agent_groups",
         "pickup-groups" => "menu.pickup_groups",
-        "trunks" | "routes" | "outbound-routes" | "ivr-menus" | "time-conditions" | "blacklist" => {
-            "menu.dial_plan"
-        }
+        "trunks" | "routes" | "outbound-routes" | "ivr-menus" | "time-conditions" | "blacklist"
+        | "announcements" => "menu.dial_plan",
         "interactions" | "recording-listens" => "menu.reports",
         "callbacks" | "supervisor" | "wallboard" => "menu.supervisor_panel",
         "reports" => "menu.reports",
@@ -187,6 +186,27 @@ enum Body {
     None,
     Json(Value),
     Csv(String),
+    /// An announcement's audio file (a WAV).
+    Wav(Vec<u8>),
+}
+
+/// A short WAV: a second of a 440 Hz tone at 8 kHz.
+fn wav() -> Vec<u8> {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 8000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut w = hound::WavWriter::new(&mut out, spec).unwrap();
+    for i in 0..8000 {
+        let t = i as f64 / 8000.0;
+        w.write_sample(((t * 440.0 * std::f64::consts::TAU).sin() * 8000.0) as i16)
+            .unwrap();
+    }
+    w.finalize().unwrap();
+    out.into_inner()
 }
 
 /// The server, its callers and the objects the cases share.
@@ -315,10 +335,11 @@ impl World {
     /// Sends a request as `who`: the supervisor by cookie, the agents by
     /// bearer session token, the admin by the admin token.
     fn send(&self, who: Who, method: &str, path: &str, body: &Body) -> Reply {
-        let (kind, text) = match body {
+        let (kind, bytes) = match body {
             Body::None => ("application/json", None),
-            Body::Json(v) => ("application/json", Some(v.to_string())),
-            Body::Csv(text) => ("text/csv", Some(text.clone())),
+            Body::Json(v) => ("application/json", Some(v.to_string().into_bytes())),
+            Body::Csv(text) => ("text/csv", Some(text.clone().into_bytes())),
+            Body::Wav(bytes) => ("audio/wav", Some(bytes.clone())),
         };
         let header = match who {
             Who::Nobody => None,
@@ -333,13 +354,13 @@ impl World {
             )),
         };
         let headers: Vec<(&str, &str)> = header.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        request_with(
+        request_bytes(
             self.server.http,
             method,
             path,
             &headers,
             kind,
-            text.as_deref(),
+            bytes.as_deref(),
         )
     }
 
@@ -383,6 +404,8 @@ impl World {
             ("GET" | "DELETE", _, _) => return Body::None,
             ("POST", "login", _) => json!({"username": "visitor", "password": "visitor password"}),
             ("POST", "logout", _) => return Body::None,
+            ("POST", "announcements", None) => return Body::Wav(wav()),
+            ("PUT", "announcements", None) => json!({"name": format!("Prompt {n}")}),
             ("POST", "projects", None) | ("PUT", "projects", None) => {
                 json!({"name": format!("Project {n}")})
             }
@@ -479,6 +502,22 @@ impl World {
             scope
         };
         let collection = format!("/api/{resource}");
+        if resource == "announcements" {
+            // Uploaded as audio, named in the query.
+            let path = self.path(&collection, scope);
+            let headers = [("Authorization", format!("Bearer {}", self.admin.token))];
+            let headers: Vec<(&str, &str)> =
+                headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let reply = request_bytes(
+                self.server.http,
+                "POST",
+                &path,
+                &headers,
+                "audio/wav",
+                Some(&wav()),
+            );
+            return id(&created(reply));
+        }
         let Body::Json(body) = self.body("POST", &collection, scope) else {
             unreachable!()
         };
@@ -498,6 +537,11 @@ impl World {
     fn path(&mut self, template: &str, scope: Scope) -> String {
         if template == "/api/interactions" {
             return format!("{template}?has_recording=true");
+        }
+        if template == "/api/announcements" {
+            // An upload's project and name (a list takes the project too).
+            let n = self.next();
+            return format!("{template}?project_id={}&name=Prompt-{n}", self.project);
         }
         if template == "/api/outbound-routes/match" {
             return format!("{template}?project_id={}&number=5551234", self.project);

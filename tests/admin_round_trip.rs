@@ -185,6 +185,8 @@ fn every_item_read_with_get_is_taken_back_by_put() {
             // Interaction records are read-only: written by calls alone;
             // callback requests are asked for and withdrawn, never replaced;
             // deliveries and voicemail messages are made by calls too.
+            // Announcements are made by an audio upload, not a JSON POST:
+            // their round trip is in tests/announcements.rs.
             .filter(|r| {
                 !r.contains('/')
                     && ![
@@ -192,6 +194,7 @@ fn every_item_read_with_get_is_taken_back_by_put() {
                         "callbacks",
                         "deliveries",
                         "voicemail-messages",
+                        "announcements",
                     ]
                     .contains(r)
             })

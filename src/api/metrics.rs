@@ -16,6 +16,7 @@ pub(super) async fn render(State(state): State<Arc<AppState>>) -> impl IntoRespo
     state.call_metrics.render(&mut out);
     state.admin.registrations.render(&mut out);
     state.admin.outbox.render(&mut out);
+    state.admin.uploads.metrics.render(&mut out);
     render_gauges(&state, &mut out);
     let t = state.transports.metrics();
     for (name, value) in [

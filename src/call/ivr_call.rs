@@ -268,7 +268,7 @@ impl IvrCall {
                     match s.library.get(&name) {
                         Some(source) => {
                             self.call.media.stop_playback(s).await;
-                            self.call.media.announce(s, vec![source.clone()], tag).await;
+                            self.call.media.announce(s, vec![source], tag).await;
                         }
                         None => {
                             tracing::warn!(prompt = %name, "IVR prompt not in the media library");
@@ -430,10 +430,12 @@ impl IvrCall {
             Last::File(name) => s
                 .library
                 .get(name)
-                .map(|source| vec![source.clone()])
+                .map(|source| vec![source])
                 .ok_or_else(|| format!("{name} is not in the media library")),
-            Last::Prompt(prompt) => prompts::resolve(&s.library, &s.settings.language, &[prompt])
-                .map_err(|e| e.to_string()),
+            Last::Prompt(prompt) => {
+                prompts::resolve(&s.library.snapshot(), &s.settings.language, &[prompt])
+                    .map_err(|e| e.to_string())
+            }
         };
         let played = match sources {
             Ok(sources) => {

@@ -76,7 +76,7 @@ use crate::acd::{AgentId, CallId, ExitTarget};
 use crate::cdr::{CallEvent, RecordConfig};
 use crate::media::engine::MediaEngine;
 use crate::media::leg::LegId;
-use crate::media::source::MediaLibrary;
+use crate::media::library::LiveLibrary;
 use crate::media::worker::MediaEvent;
 use crate::sip::location::Location;
 use crate::sip::tu::CoreHandle;
@@ -459,7 +459,9 @@ pub struct Services {
     pub media: Arc<MediaEngine>,
     /// The address RTP binds to (unspecified: the one routing to each peer).
     pub media_ip: std::net::IpAddr,
-    pub library: Arc<MediaLibrary>,
+    /// The media library; announcements uploaded through the API join it
+    /// while the server runs.
+    pub library: Arc<LiveLibrary>,
     pub routing: Arc<RoutingHandle>,
     pub dispatch: mpsc::Sender<DispatchInput>,
     pub registry: Arc<Registry>,
@@ -480,7 +482,7 @@ impl Services {
         authorize: Arc<dyn Authorize>,
         media: Arc<MediaEngine>,
         media_ip: std::net::IpAddr,
-        library: Arc<MediaLibrary>,
+        library: Arc<LiveLibrary>,
         routing: Arc<RoutingHandle>,
         dispatch: mpsc::Sender<DispatchInput>,
         registry: Arc<Registry>,

@@ -171,8 +171,12 @@ impl Leaving {
                     self.play(s, leg, greeting, TAG_GREETING).await;
                 }
                 Action::PlayTone => {
-                    let tone = prompts::resolve(&s.library, &s.settings.language, &[Prompt::Beep])
-                        .unwrap_or_default();
+                    let tone = prompts::resolve(
+                        &s.library.snapshot(),
+                        &s.settings.language,
+                        &[Prompt::Beep],
+                    )
+                    .unwrap_or_default();
                     self.play(s, leg, tone, TAG_TONE).await;
                 }
                 Action::StartRecording => self.record(s, leg).await,
@@ -188,12 +192,19 @@ impl Leaving {
     fn greeting(&self, s: &Services) -> Vec<Arc<crate::media::source::MediaSource>> {
         let lang = &s.settings.language;
         if let Some(name) = &self.target.greeting {
-            if let Some(own) = s.library.get(&format!("prompts/{lang}/{name}")) {
-                return vec![own.clone()];
+            // An uploaded announcement by its library name, or a prompt of
+            // the language's folder.
+            let own = (name.contains('/'))
+                .then(|| s.library.get(name))
+                .flatten()
+                .or_else(|| s.library.get(&format!("prompts/{lang}/{name}")));
+            if let Some(own) = own {
+                return vec![own];
             }
             tracing::warn!(greeting = %name, "voicemail greeting not in the media folder: the built-in one plays");
         }
-        prompts::resolve(&s.library, lang, &[Prompt::VoicemailGreeting]).unwrap_or_default()
+        prompts::resolve(&s.library.snapshot(), lang, &[Prompt::VoicemailGreeting])
+            .unwrap_or_default()
     }
 
     async fn play(

@@ -19,6 +19,7 @@ pub mod g711;
 pub mod goertzel;
 pub mod latch;
 pub mod leg;
+pub mod library;
 pub mod mixer;
 pub mod net;
 pub mod player;

@@ -87,13 +87,30 @@ impl MediaSource {
             .and_then(|e| e.to_str())
             .unwrap_or("")
             .to_ascii_lowercase();
-        let (samples, rate, channels) = match ext.as_str() {
-            "wav" => decode_wav(path).map_err(err)?,
-            "mp3" | "ogg" | "oga" | "flac" => decode_symphonia(path, &ext).map_err(err)?,
-            other => return Err(err(format!("unsupported file type {other:?}"))),
+        if !matches!(ext.as_str(), "wav" | "mp3" | "ogg" | "oga" | "flac") {
+            return Err(err(format!("unsupported file type {ext:?}")));
+        }
+        let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+        Self::decode(name, bytes, &ext, u64::MAX).map_err(err)
+    }
+
+    /// Decodes the audio file `bytes`, of the kind the file extension `ext`
+    /// names (`wav`, `mp3`, `ogg`/`oga`, `flac`), refusing more than
+    /// `max_secs` seconds of it without decoding the rest.
+    pub fn decode(
+        name: &str,
+        bytes: Vec<u8>,
+        ext: &str,
+        max_secs: u64,
+    ) -> Result<MediaSource, String> {
+        let input = std::io::Cursor::new(bytes);
+        let (samples, rate, channels) = match ext {
+            "wav" => decode_wav(input, max_secs)?,
+            "mp3" | "ogg" | "oga" | "flac" => decode_symphonia(input, ext, max_secs)?,
+            other => return Err(format!("unsupported file type {other:?}")),
         };
         if samples.is_empty() {
-            return Err(err("no audio in the file".into()));
+            return Err("no audio in the file".into());
         }
         Ok(Self::from_interleaved(name, &samples, rate, channels))
     }
@@ -123,9 +140,20 @@ impl MediaSource {
     }
 }
 
-fn decode_wav(path: &Path) -> Result<(Vec<f32>, u32, usize), String> {
-    let mut r = hound::WavReader::open(path).map_err(|e| e.to_string())?;
+/// The refusal of audio longer than `max_secs`.
+fn too_long(max_secs: u64) -> String {
+    format!("longer than {max_secs} s")
+}
+
+fn decode_wav<R: std::io::Read>(input: R, max_secs: u64) -> Result<(Vec<f32>, u32, usize), String> {
+    let mut r = hound::WavReader::new(input).map_err(|e| e.to_string())?;
     let spec = r.spec();
+    if spec.sample_rate == 0 {
+        return Err("a sample rate of 0".into());
+    }
+    if u64::from(r.duration()) > max_secs.saturating_mul(u64::from(spec.sample_rate)) {
+        return Err(too_long(max_secs));
+    }
     let samples: Result<Vec<f32>, _> = match spec.sample_format {
         hound::SampleFormat::Float => r.samples::<f32>().collect(),
         hound::SampleFormat::Int => {
@@ -142,7 +170,11 @@ fn decode_wav(path: &Path) -> Result<(Vec<f32>, u32, usize), String> {
     ))
 }
 
-fn decode_symphonia(path: &Path, ext: &str) -> Result<(Vec<f32>, u32, usize), String> {
+fn decode_symphonia(
+    input: std::io::Cursor<Vec<u8>>,
+    ext: &str,
+    max_secs: u64,
+) -> Result<(Vec<f32>, u32, usize), String> {
     use symphonia::core::codecs::audio::AudioDecoderOptions;
     use symphonia::core::codecs::CodecParameters;
     use symphonia::core::errors::Error;
@@ -151,8 +183,7 @@ fn decode_symphonia(path: &Path, ext: &str) -> Result<(Vec<f32>, u32, usize), St
     use symphonia::core::io::MediaSourceStream;
     use symphonia::core::meta::MetadataOptions;
 
-    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let mss = MediaSourceStream::new(Box::new(file), Default::default());
+    let mss = MediaSourceStream::new(Box::new(input), Default::default());
     let mut hint = Hint::new();
     hint.with_extension(ext);
     let mut format = symphonia::default::get_probe()
@@ -192,6 +223,10 @@ fn decode_symphonia(path: &Path, ext: &str) -> Result<(Vec<f32>, u32, usize), St
                 channels = buf.spec().channels().count();
                 buf.copy_to_vec_interleaved(&mut chunk);
                 out.extend_from_slice(&chunk);
+                let limit = max_secs.saturating_mul(u64::from(rate) * channels as u64);
+                if out.len() as u64 > limit {
+                    return Err(too_long(max_secs));
+                }
             }
             // A damaged packet is skipped, as players do.
             Err(Error::DecodeError(_)) => continue,
@@ -303,8 +338,17 @@ impl MediaLibrary {
 
     /// Adds or replaces a source.
     pub fn insert(&mut self, source: MediaSource) {
-        self.sources
-            .insert(source.name().to_owned(), Arc::new(source));
+        self.insert_shared(Arc::new(source));
+    }
+
+    /// Adds or replaces a source already shared.
+    pub fn insert_shared(&mut self, source: Arc<MediaSource>) {
+        self.sources.insert(source.name().to_owned(), source);
+    }
+
+    /// Takes a source out; listeners playing it keep their copy.
+    pub fn remove(&mut self, name: &str) -> Option<Arc<MediaSource>> {
+        self.sources.remove(name)
     }
 
     pub fn get(&self, name: &str) -> Option<&Arc<MediaSource>> {

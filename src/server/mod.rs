@@ -26,6 +26,7 @@ use crate::call::{
 };
 use crate::config::Config;
 use crate::media::engine::{EngineConfig, MediaEngine};
+use crate::media::library::LiveLibrary;
 use crate::media::source::MediaLibrary;
 use crate::sip::auth::{ha1, Algorithm};
 use crate::sip::authenticator::{AuthSettings, Authenticator};
@@ -288,7 +289,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
 
     // Call control: the media engine, the dispatch core and the call tasks.
-    let (library, _skipped) = MediaLibrary::load_dir(&config.media.folder);
+    let (mut library, _skipped) = MediaLibrary::load_dir(&config.media.folder);
+    // Uploaded announcements live with the data (beside the recordings),
+    // not in the media folder the server ships with.
+    let announcements_dir = std::path::absolute(config.recordings_dir())
+        .unwrap_or_else(|_| config.recordings_dir())
+        .join("announcements");
+    api::admin::uploads::load(&store, &announcements_dir, &mut library).await;
     let (media_events_tx, media_events) = tokio::sync::mpsc::channel(16 * 1024);
     let workers = match config.media.workers {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -384,7 +391,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         invite_auth,
         media,
         config.media.ip,
-        Arc::new(library),
+        Arc::new(LiveLibrary::new(library)),
         routing.clone(),
         dispatch_tx.clone(),
         registry,
@@ -486,6 +493,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     } else {
         config.http.admin_token.clone()
     };
+    let uploads = Arc::new(api::admin::uploads::Uploads::new(
+        announcements_dir,
+        config.media.max_upload_bytes,
+        calls.library.clone(),
+    ));
     let app = api::router(Arc::new(AppState {
         transports,
         sip_metrics: metrics,
@@ -506,6 +518,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             origins: api::origin::Origins::new(&config.http.allowed_origins, tls.is_some()),
             calls,
             outbox,
+            uploads,
         }),
         agent: agent_api,
     }));

@@ -148,10 +148,12 @@ fn settle(input: &VoicemailBoxInput) -> Result<(), AdminError> {
     );
     if let Some(g) = &input.greeting {
         c.text("greeting", g, 100);
-        if g.contains(['/', '\\']) || g.starts_with('.') {
+        let uploaded = super::admin::announcements::is_library_name(g);
+        if !uploaded && (g.contains(['/', '\\']) || g.starts_with('.')) {
             c.fail(
                 "greeting",
-                "must be a prompt name in the media folder, not a path",
+                "must be a prompt name in the media folder or an announcement's library name, \
+                 not a path",
             );
         }
     }

@@ -83,13 +83,26 @@ pub fn request_with(
     content_type: &str,
     body: Option<&str>,
 ) -> Reply {
+    let body = body.map(str::as_bytes);
+    request_bytes(addr, method, path, headers, content_type, body)
+}
+
+/// [`request_with`] with a body of bytes (an audio file, say).
+pub fn request_bytes(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    content_type: &str,
+    body: Option<&[u8]>,
+) -> Reply {
     let mut s = TcpStream::connect(addr).expect("connecting to HTTP");
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
-    let body = body.unwrap_or("");
+    let body = body.unwrap_or(b"");
     if !body.is_empty() || method == "POST" || method == "PUT" {
         head.push_str(&format!(
             "Content-Type: {content_type}\r\nContent-Length: {}\r\n",
@@ -98,7 +111,7 @@ pub fn request_with(
     }
     head.push_str("\r\n");
     s.write_all(head.as_bytes()).unwrap();
-    s.write_all(body.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).unwrap();
     let text = String::from_utf8_lossy(&raw).into_owned();

@@ -84,9 +84,8 @@ pub fn menu_of(path: &str) -> Option<&'static str> {
         "profiles" | "permissions" => "menu.profiles",
         "agent-groups" => "menu.agent_groups",
         "pickup-groups" => "menu.pickup_groups",
-        "trunks" | "routes" | "outbound-routes" | "ivr-menus" | "time-conditions" | "blacklist" => {
-            "menu.dial_plan"
-        }
+        "trunks" | "routes" | "outbound-routes" | "ivr-menus" | "time-conditions" | "blacklist"
+        | "announcements" => "menu.dial_plan",
         "supervisor" => "menu.supervisor_panel",
         "reports" => "menu.reports",
         _ => return None,

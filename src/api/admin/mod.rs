@@ -36,6 +36,7 @@ mod replace;
 pub mod reports;
 mod resources;
 pub mod scope;
+pub mod uploads;
 mod users;
 pub mod voicemail;
 pub mod wallboard;
@@ -79,6 +80,9 @@ pub struct AdminState {
     pub calls: Arc<crate::call::Services>,
     /// The outbox worker's counters.
     pub outbox: Arc<crate::outbox::OutboxMetrics>,
+    /// Uploaded announcements: where they are stored, and the library they
+    /// join.
+    pub uploads: Arc<uploads::Uploads>,
 }
 
 /// What the OpenAPI document needs of a resource.
@@ -200,6 +204,14 @@ where
                 .put(voicemail::heard)
                 .delete(voicemail::delete_message),
         )
+        .route("/announcements", get(uploads::list).post(uploads::create))
+        .route(
+            "/announcements/{id}",
+            get(uploads::get)
+                .put(uploads::update)
+                .delete(uploads::delete),
+        )
+        .route("/announcements/{id}/audio", get(uploads::audio))
         .route("/callbacks", get(callbacks::list).post(callbacks::create))
         .route("/callbacks/{id}", axum::routing::delete(callbacks::cancel))
         .route("/wallboard", get(wallboard::snapshot))

@@ -15,6 +15,7 @@ use axum::Json;
 use serde_json::{json, Map, Value};
 
 mod agent;
+mod announcements;
 mod callbacks;
 mod check;
 mod deliveries;
@@ -528,6 +529,7 @@ fn schemas() -> Map<String, Value> {
     reports::schemas(&mut out);
     interactions::schemas(&mut out);
     voicemail::schemas(&mut out);
+    announcements::schemas(&mut out);
     for resource in RESOURCES {
         let replace = replacement(
             &out[&format!("{}Input", resource.schema)],
@@ -814,6 +816,7 @@ pub fn document() -> Value {
     check::paths(&mut paths);
     reports::paths(&mut paths);
     voicemail::paths(&mut paths);
+    announcements::paths(&mut paths);
     paths.insert(
         "/api/openapi.json".into(),
         json!({"get": {
@@ -879,6 +882,7 @@ mod tests {
                 + check::EXTRA_PATHS
                 + reports::EXTRA_PATHS
                 + voicemail::EXTRA_PATHS
+                + announcements::EXTRA_PATHS
         );
         let text = doc.to_string();
         for reference in text.split("#/components/schemas/").skip(1) {

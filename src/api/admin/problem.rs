@@ -46,12 +46,22 @@ pub const KINDS: &[(&str, u16, &str)] = &[
     (
         "unsupported-media-type",
         415,
-        "The request body must be application/json",
+        "The request body is not of a type this operation takes",
+    ),
+    (
+        "too-large",
+        413,
+        "The request body is larger than this operation takes",
     ),
     (
         "validation-error",
         422,
         "The input breaks the product's rules",
+    ),
+    (
+        "unplayable-audio",
+        422,
+        "The upload is not audio that can be played",
     ),
     (
         "recording-refused",

@@ -19,7 +19,7 @@ pub(super) async fn hold_music(s: &Services, leg: &MediaLeg, queue: &QueueInfo) 
         .or_else(|| s.library.get(&format!("music/{name}")))
         .or_else(|| s.library.get("music/hold"));
     match music {
-        Some(source) => leg.play_music(s, source.clone()).await,
+        Some(source) => leg.play_music(s, source).await,
         None => tracing::warn!(music = %queue.hold_music, "hold music not in the media folder"),
     }
 }
@@ -49,7 +49,7 @@ pub(super) async fn announce(
     if list.is_empty() {
         list.push(Prompt::ThankYouForHolding);
     }
-    match prompts::resolve(&s.library, &s.settings.language, &list) {
+    match prompts::resolve(&s.library.snapshot(), &s.settings.language, &list) {
         Ok(sources) => leg.announce(s, sources, Playback::Announcement.tag()).await,
         Err(e) => tracing::warn!(error = %e, "announcement not played"),
     }
@@ -64,7 +64,7 @@ pub(super) async fn prompt(
     tag: Playback,
     stop: bool,
 ) -> bool {
-    match prompts::resolve(&s.library, &s.settings.language, &[prompt]) {
+    match prompts::resolve(&s.library.snapshot(), &s.settings.language, &[prompt]) {
         Ok(sources) => {
             if stop {
                 leg.stop_playback(s).await;

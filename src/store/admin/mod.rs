@@ -12,6 +12,7 @@
 //! JSON numbers. [`dispatch`] turns the stored configuration into what the
 //! dispatch core (`acd`) takes.
 
+pub mod announcements;
 pub mod blacklist;
 pub mod conditions;
 pub mod destination;

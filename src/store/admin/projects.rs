@@ -212,6 +212,19 @@ pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
             errors: Vec::new(),
         });
     }
+    let announcements: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM announcements WHERE project_id = ?")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+    if announcements > 0 {
+        return Err(AdminError::Conflict {
+            detail: format!(
+                "the project still has {announcements} announcement(s); delete them first"
+            ),
+            errors: Vec::new(),
+        });
+    }
     sqlx::query("DELETE FROM projects WHERE id = ?")
         .bind(id)
         .execute(&mut *tx)

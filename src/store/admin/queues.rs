@@ -342,10 +342,11 @@ fn settle(
         (_, Some(_)) => c.fail("exit_menu_id", "only a menu exit names an IVR menu"),
     }
     c.text("hold_music", &input.hold_music, 100);
-    if input.hold_music.contains(['/', '\\']) || input.hold_music.starts_with('.') {
+    let uploaded = super::announcements::is_library_name(&input.hold_music);
+    if !uploaded && (input.hold_music.contains(['/', '\\']) || input.hold_music.starts_with('.')) {
         c.fail(
             "hold_music",
-            "must be a name in the media folder, not a path",
+            "must be a name in the media folder or an announcement's library name, not a path",
         );
     }
     c.range("priority", input.priority, 0, 100);
