@@ -69,7 +69,7 @@ impl Outcome {
 
 /// How the ringing ended.
 enum Rung {
-    Answered(AgentLeg),
+    Answered(Box<AgentLeg>),
     Missed(Outcome),
     /// The caller hung up, or the call was lost, meanwhile.
     CallerGone(Ended),
@@ -96,7 +96,7 @@ impl IvrCall {
         tracing::info!(target = %label, outcome = outcome.as_str(), "IVR connection");
         self.fixed_path = Some(format!("{},{label}:{}", self.ivr.path(), outcome.as_str()));
         match rung {
-            Rung::Answered(leg) => self.talk(leg).await,
+            Rung::Answered(leg) => self.talk(*leg).await,
             Rung::Missed(_) => {
                 CallMetrics::bump(&s.metrics.ivr_unreachable);
                 self.goodbye(None).await;
@@ -245,7 +245,7 @@ impl IvrCall {
                 Progress::Answered => {
                     self.call.media.stop_playback(&s).await;
                     self.call.media.bridge(&s, &leg.media).await;
-                    return Rung::Answered(leg);
+                    return Rung::Answered(Box::new(leg));
                 }
                 Progress::Rejected | Progress::BadAnswer | Progress::Failed => {
                     leg.close(&s).await;
