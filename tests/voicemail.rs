@@ -272,24 +272,29 @@ fn assert_about(listed_ms: i64, talked: Duration) {
     );
 }
 
-#[test]
-fn a_caller_sent_to_voicemail_by_the_queue_timeout_leaves_a_message_until_hanging_up() {
-    let (server, api, box_id) = queue_to_voicemail();
+/// A SIPp caller of `number` whose media end talks once it hears the tone
+/// (`pause` after the answer, it hangs up): how long it talked.
+fn leave_message(server: &common::TestServer, number: &str, pause: &str) -> Duration {
     let media = CallerMedia::start(Talk::UntilHangUp);
     let port = media.port.to_string();
     let run = call(
-        &server,
+        server,
         "queue_caller_rtp.xml",
-        DID,
-        &["-d", "38000", "-key", "rtp_port", &port],
+        number,
+        &["-d", pause, "-key", "rtp_port", &port],
     );
     assert!(run.success, "the caller: {}", run.output);
     assert!(
         media.beeped.load(Ordering::Relaxed),
         "the caller heard no tone"
     );
-    let talked = media.talked();
-    drop(media);
+    media.talked()
+}
+
+#[test]
+fn a_caller_sent_to_voicemail_by_the_queue_timeout_leaves_a_message_until_hanging_up() {
+    let (server, api, box_id) = queue_to_voicemail();
+    let talked = leave_message(&server, DID, "38000");
 
     let list = messages(&server, &api, box_id, 1);
     assert_eq!(list.len(), 1, "{list:#?}");
@@ -469,21 +474,7 @@ fn a_menu_leads_the_caller_to_a_voicemail_box_that_is_kept_while_named() {
     assert_eq!(route.status, 201, "{}", route.body);
     std::thread::sleep(Duration::from_millis(300));
 
-    let media = CallerMedia::start(Talk::UntilHangUp);
-    let port = media.port.to_string();
-    let run = call(
-        &server,
-        "queue_caller_rtp.xml",
-        MENU_DID,
-        &["-d", "14000", "-key", "rtp_port", &port],
-    );
-    assert!(run.success, "the caller: {}", run.output);
-    assert!(
-        media.beeped.load(Ordering::Relaxed),
-        "the caller heard no tone"
-    );
-    let talked = media.talked();
-    drop(media);
+    let talked = leave_message(&server, MENU_DID, "14000");
     let list = messages(&server, &api, box_id, 1);
     assert_eq!(list.len(), 1, "{list:#?}");
     assert_about(list[0]["duration_ms"].as_i64().unwrap(), talked);

@@ -70,24 +70,12 @@ struct IvrCall {
 
 /// Answers the caller and walks them from `start` (a menu).
 pub async fn run(s: Arc<Services>, call: NewCall, start: Destination, arrival: Arrival) {
-    let menus = s.routing.get().menus().clone();
     let Some(answered) = queue_call::answer_caller(&s, call, &arrival, None).await else {
         return;
     };
     CallMetrics::bump(&s.metrics.ivr_calls);
     let id = answered.id;
-    let span = tracing::info_span!("ivr", id = id.0);
-    walk(
-        s.clone(),
-        answered,
-        start,
-        arrival,
-        menus,
-        Walker::Caller(id),
-    )
-    .instrument(span)
-    .await;
-    s.registry.remove_call(id);
+    walk_to_end(s, answered, start, arrival, Walker::Caller(id)).await;
 }
 
 /// Walks a caller whose queue sent them to `menu` (its exit target): the
@@ -98,22 +86,30 @@ pub(super) async fn run_after_queue(
     menu: super::ivr::MenuId,
     arrival: Arrival,
 ) {
-    let menus = s.routing.get().menus().clone();
     CallMetrics::bump(&s.metrics.ivr_calls);
-    let id = answered.id;
     let record = crate::acd::CallId(super::new_interaction_id());
-    let span = tracing::info_span!("ivr", id = record.0);
     let start = Destination::Menu(menu);
-    walk(
-        s.clone(),
-        answered,
-        start,
-        arrival,
-        menus,
-        Walker::FromQueue(record),
-    )
-    .instrument(span)
-    .await;
+    walk_to_end(s, answered, start, arrival, Walker::FromQueue(record)).await;
+}
+
+/// Walks the caller from `start` to the end of the call, then forgets the
+/// call's id.
+async fn walk_to_end(
+    s: Arc<Services>,
+    answered: Answered,
+    start: Destination,
+    arrival: Arrival,
+    walker: Walker,
+) {
+    let menus = s.routing.get().menus().clone();
+    let id = answered.id;
+    let record = match walker {
+        Walker::Caller(id) | Walker::FromQueue(id) => id,
+    };
+    let span = tracing::info_span!("ivr", id = record.0);
+    walk(s.clone(), answered, start, arrival, menus, walker)
+        .instrument(span)
+        .await;
     s.registry.remove_call(id);
 }
 

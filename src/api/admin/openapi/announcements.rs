@@ -66,8 +66,9 @@ pub(super) fn paths(paths: &mut Map<String, Value>) {
                 "operationId": "upload-announcement",
                 "tags": ["announcements"],
                 "description": format!(
-                    "Uploads an audio file as the raw body (application/octet-stream: the \
-                     format is told by the file's first bytes); it is decoded, mixed to mono and \
+                    "Uploads an audio file as the raw body: WAV, MP3, Ogg or FLAC, sent as \
+                     application/octet-stream (the format is told by the file's first bytes) \
+                     or as audio/wav, audio/mpeg, audio/ogg or audio/flac. It is decoded, mixed to mono and \
                      resampled to 8 kHz once, stored, and playable at once by its \
                      library_name. At most {MAX_SECS} s of audio and media.max_upload_bytes \
                      of body (413). Undecodable, empty or too long audio is a 422 \
@@ -80,10 +81,6 @@ pub(super) fn paths(paths: &mut Map<String, Value>) {
                      "description": "unique in the project"},
                 ],
                 "requestBody": {"required": true, "content": {
-                    "audio/wav": {"schema": audio},
-                    "audio/mpeg": {"schema": audio},
-                    "audio/ogg": {"schema": audio},
-                    "audio/flac": {"schema": audio},
                     "application/octet-stream": {"schema": audio},
                 }},
                 "responses": with(problems(&[400, 409, 413, 415, 422]), "201",
