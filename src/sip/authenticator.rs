@@ -178,7 +178,7 @@ impl Authenticator {
         let (Ok(algorithm), Ok(count)) = (credentials.algorithm(), credentials.nonce_count())
         else {
             // Unreadable credentials count against the address alone.
-            self.guard.failed(source, now_ms);
+            let _ = self.guard.admit("", source, now_ms);
             return AuthOutcome::Challenge { stale: false };
         };
         if !self.settings.algorithms.contains(&algorithm) {
@@ -189,7 +189,7 @@ impl Authenticator {
             NonceStatus::Stale => return AuthOutcome::Challenge { stale: true },
             NonceStatus::Replayed | NonceStatus::Forged => {
                 tracing::info!(%source, user = %credentials.username, "digest nonce replayed or not ours");
-                self.guard.failed(source, now_ms);
+                let _ = self.guard.admit("", source, now_ms);
                 return AuthOutcome::Challenge { stale: false };
             }
         }
@@ -245,7 +245,6 @@ impl Authenticator {
                     None => tracing::debug!(%source, %user, "authentication for unknown user"),
                 }
                 tracing::info!(%source, %user, "wrong digest response");
-                self.guard.failed(source, now_ms);
                 if let Some(sources) = &self.sources {
                     sources.probed(source);
                 }

@@ -257,7 +257,6 @@ pub async fn login(
         Ok(session) => session,
         Err(e @ LoginError::Failed) => {
             tracing::info!(%source, user = %input.username, "failed login");
-            s.login_guard.failed(source, now);
             return Problem::new("unauthorized", e.to_string()).into_response();
         }
         Err(e @ LoginError::Busy) => {
