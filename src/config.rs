@@ -156,7 +156,8 @@ impl HttpConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DatabaseConfig {
-    /// `sqlite://PATH` (created when missing).
+    /// `sqlite://PATH` (created when missing), or a PostgreSQL server's
+    /// `postgres://USER:PASSWORD@HOST:PORT/NAME` (the database must exist).
     pub url: String,
 }
 

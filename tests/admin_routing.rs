@@ -19,9 +19,7 @@ fn with_store<T>(server: &TestServer, f: impl AsyncFnOnce(&Store) -> T) -> T {
         .build()
         .unwrap();
     rt.block_on(async {
-        let store = Store::open_path(&server.dir.path().join("switchboard.db"))
-            .await
-            .unwrap();
+        let store = Store::open(&server.database_url).await.unwrap();
         let out = f(&store).await;
         store.close().await;
         out

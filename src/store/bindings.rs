@@ -35,14 +35,14 @@ impl Store {
         let _turn = self.write_turn().await;
         let mut tx = self.pool().begin().await?;
         for (aor, rows) in sets {
-            sqlx::query("DELETE FROM registrations WHERE aor = ?")
+            sqlx::query("DELETE FROM registrations WHERE aor = $1")
                 .bind(aor)
                 .execute(&mut *tx)
                 .await?;
             for row in rows {
                 sqlx::query(
                     "INSERT INTO registrations (aor, contact, expires_at_ms, q, call_id, cseq, transport, source, user_agent) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 )
                 .bind(&row.aor)
                 .bind(&row.contact)
@@ -63,7 +63,7 @@ impl Store {
 
     /// Every binding still in force at `now_ms`; expired ones are deleted.
     pub async fn load_bindings(&self, now_ms: i64) -> Result<Vec<BindingRow>, StoreError> {
-        sqlx::query("DELETE FROM registrations WHERE expires_at_ms <= ?")
+        sqlx::query("DELETE FROM registrations WHERE expires_at_ms <= $1")
             .bind(now_ms)
             .execute(self.pool())
             .await?;
@@ -112,7 +112,7 @@ mod tests {
 
     #[tokio::test]
     async fn bindings_are_replaced_per_aor_and_expired_ones_dropped_on_load() {
-        let (store, dir) = temp_store().await;
+        let (store, _dir) = temp_store().await;
         store
             .replace_bindings(&[
                 (
@@ -130,9 +130,10 @@ mod tests {
             .replace_bindings(&[("sip:b@x".into(), vec![])])
             .await
             .unwrap();
+        let url = store.url().to_owned();
         store.close().await;
         // A fresh open of the same file, as after a restart.
-        let store = Store::open_path(&dir.path().join("test.db")).await.unwrap();
+        let store = Store::open(&url).await.unwrap();
         let loaded = store.load_bindings(2000).await.unwrap();
         assert_eq!(loaded, vec![row("sip:a@x", "sip:a@2", 5000)]);
     }

@@ -26,7 +26,7 @@ pub struct BreakDay {
 pub async fn save(store: &Store, row: &BreakDay, now_ms: i64) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO agent_break_days (user_id, day, project_id, used_ms, updated_at) \
-         VALUES (?, ?, ?, ?, ?) \
+         VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (user_id, day) DO UPDATE SET project_id = excluded.project_id, \
          used_ms = excluded.used_ms, updated_at = excluded.updated_at",
     )
@@ -44,12 +44,12 @@ pub async fn save(store: &Store, row: &BreakDay, now_ms: i64) -> Result<(), Stor
 /// row that can still be some project's today.
 pub async fn recent(store: &Store, now_ms: i64) -> Result<Vec<BreakDay>, StoreError> {
     let since = now_ms.saturating_sub(RECENT_MS);
-    sqlx::query("DELETE FROM agent_break_days WHERE updated_at < ?")
+    sqlx::query("DELETE FROM agent_break_days WHERE updated_at < $1")
         .bind(since)
         .execute(store.pool())
         .await?;
     let rows: Vec<(i64, String, i64, i64)> = sqlx::query_as(
-        "SELECT user_id, day, project_id, used_ms FROM agent_break_days WHERE updated_at >= ?",
+        "SELECT user_id, day, project_id, used_ms FROM agent_break_days WHERE updated_at >= $1",
     )
     .bind(since)
     .fetch_all(store.pool())

@@ -232,7 +232,7 @@ impl CallbackUpdate {
 const COLUMNS: &str = "id, queue_id, caller, interaction_id, requested_at, state, attempts, \
                        last_attempt_at, result, agent_id";
 
-fn read(row: &sqlx::sqlite::SqliteRow) -> Result<CallbackRequest, StoreError> {
+fn read(row: &crate::store::DbRow) -> Result<CallbackRequest, StoreError> {
     let interaction: Option<i64> = row.try_get(3)?;
     let result: Option<String> = row.try_get(8)?;
     Ok(CallbackRequest {
@@ -265,7 +265,7 @@ impl Store {
         })?;
         sqlx::query(
             "INSERT INTO callback_requests (id, queue_id, caller, interaction_id, requested_at, \
-             state) VALUES (?, ?, ?, ?, ?, 'waiting')",
+             state) VALUES ($1, $2, $3, $4, $5, 'waiting')",
         )
         .bind(id)
         .bind(queue_id)
@@ -286,7 +286,7 @@ impl Store {
 
     /// One callback request.
     pub async fn callback_request(&self, id: i64) -> Result<Option<CallbackRequest>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM callback_requests WHERE id = ?");
+        let sql = format!("SELECT {COLUMNS} FROM callback_requests WHERE id = $1");
         let row = sqlx::query(&sql)
             .bind(id)
             .fetch_optional(self.pool())
@@ -334,25 +334,25 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let query = match update {
             CallbackUpdate::Offered { agent } => sqlx::query(
-                "UPDATE callback_requests SET state = 'offered', agent_id = ? \
-                 WHERE id = ? AND state IN ('waiting', 'offered', 'dialling')",
+                "UPDATE callback_requests SET state = 'offered', agent_id = $1 \
+                 WHERE id = $2 AND state IN ('waiting', 'offered', 'dialling')",
             )
             .bind(agent),
             CallbackUpdate::Dialling { agent, at_ms } => sqlx::query(
-                "UPDATE callback_requests SET state = 'dialling', agent_id = ?, \
-                 attempts = attempts + 1, last_attempt_at = ? \
-                 WHERE id = ? AND state IN ('waiting', 'offered', 'dialling')",
+                "UPDATE callback_requests SET state = 'dialling', agent_id = $1, \
+                 attempts = attempts + 1, last_attempt_at = $2 \
+                 WHERE id = $3 AND state IN ('waiting', 'offered', 'dialling')",
             )
             .bind(agent)
             .bind(at_ms),
             CallbackUpdate::Waiting => sqlx::query(
                 "UPDATE callback_requests SET state = 'waiting' \
-                 WHERE id = ? AND state IN ('waiting', 'offered', 'dialling')",
+                 WHERE id = $1 AND state IN ('waiting', 'offered', 'dialling')",
             ),
             CallbackUpdate::Ended { result, agent } => sqlx::query(
-                "UPDATE callback_requests SET state = ?, result = ?, \
-                 agent_id = COALESCE(?, agent_id) \
-                 WHERE id = ? AND state IN ('waiting', 'offered', 'dialling')",
+                "UPDATE callback_requests SET state = $1, result = $2, \
+                 agent_id = COALESCE($3, agent_id) \
+                 WHERE id = $4 AND state IN ('waiting', 'offered', 'dialling')",
             )
             .bind(result.state().as_str())
             .bind(result.as_str())
@@ -382,7 +382,7 @@ impl Store {
         let (id, now) = (new_id(), now_ms());
         sqlx::query(
             "INSERT INTO callback_requests (id, queue_id, caller, requested_at, state) \
-             VALUES (?, ?, ?, ?, 'waiting')",
+             VALUES ($1, $2, $3, $4, 'waiting')",
         )
         .bind(id)
         .bind(input.queue_id)
@@ -411,7 +411,7 @@ impl Store {
     pub async fn cancel_callback(&self, id: i64) -> Result<CallbackRequest, AdminError> {
         let done = sqlx::query(
             "UPDATE callback_requests SET state = 'cancelled', result = 'cancelled' \
-             WHERE id = ? AND state IN ('waiting', 'offered', 'dialling')",
+             WHERE id = $1 AND state IN ('waiting', 'offered', 'dialling')",
         )
         .bind(id)
         .execute(self.pool())

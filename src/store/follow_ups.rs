@@ -5,7 +5,7 @@
 //! A later result for the same interaction dismisses what the earlier one
 //! scheduled (in the same transaction that adds the new one).
 
-use sqlx::sqlite::SqliteRow;
+use crate::store::DbRow;
 use sqlx::Row;
 
 use super::admin::{new_id, now_ms};
@@ -113,7 +113,7 @@ pub struct FollowUp {
 const COLUMNS: &str = "id, kind, interaction_id, result_code_id, project_id, queue_id, agent_id, \
     created_by, number, note, due_at, state, created_at, updated_at";
 
-fn from_row(row: &SqliteRow) -> Result<FollowUp, StoreError> {
+fn from_row(row: &DbRow) -> Result<FollowUp, StoreError> {
     Ok(FollowUp {
         id: row.try_get(0)?,
         kind: FollowUpKind::parse(row.try_get(1)?)?,
@@ -142,11 +142,11 @@ impl Store {
     ) -> Result<(FollowUp, Vec<i64>), StoreError> {
         let now = now_ms();
         let _turn = self.write_turn().await;
-        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_checked().await?;
         let replaced = dismiss_open(&mut tx, new.interaction, now).await?;
         let id = new_id();
         sqlx::query(&format!(
-            "INSERT INTO follow_ups ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO follow_ups ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
         ))
         .bind(id)
         .bind(new.kind.as_str())
@@ -189,7 +189,7 @@ impl Store {
     pub async fn dismiss_follow_ups_of(&self, interaction: i64) -> Result<Vec<i64>, StoreError> {
         // Most results follow none: no write for them.
         let open: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM follow_ups WHERE interaction_id = ? AND state IN ('pending', 'due') \
+            "SELECT id FROM follow_ups WHERE interaction_id = $1 AND state IN ('pending', 'due') \
              LIMIT 1",
         )
         .bind(interaction)
@@ -199,7 +199,7 @@ impl Store {
             return Ok(Vec::new());
         }
         let _turn = self.write_turn().await;
-        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_checked().await?;
         let ids = dismiss_open(&mut tx, interaction, now_ms()).await?;
         tx.commit().await?;
         Ok(ids)
@@ -207,7 +207,7 @@ impl Store {
 
     /// The follow-up `id`, if any.
     pub async fn follow_up(&self, id: i64) -> Result<Option<FollowUp>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM follow_ups WHERE id = ?"))
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM follow_ups WHERE id = $1"))
             .bind(id)
             .fetch_optional(self.pool())
             .await?;
@@ -228,7 +228,7 @@ impl Store {
     /// longer pending (closed meanwhile).
     pub async fn follow_up_due(&self, id: i64) -> Result<Option<FollowUp>, StoreError> {
         let done = sqlx::query(
-            "UPDATE follow_ups SET state = 'due', updated_at = ? WHERE id = ? AND state = 'pending'",
+            "UPDATE follow_ups SET state = 'due', updated_at = $1 WHERE id = $2 AND state = 'pending'",
         )
         .bind(now_ms())
         .bind(id)
@@ -263,6 +263,7 @@ impl Store {
         let sql = format!(
             "SELECT {COLUMNS} FROM follow_ups WHERE {owned}{open} ORDER BY due_at, id LIMIT ?"
         );
+        let sql = crate::store::numbered(&sql);
         let mut q = sqlx::query(&sql).bind(agent);
         for queue in queues {
             q = q.bind(queue);
@@ -276,8 +277,8 @@ impl Store {
     pub async fn close_follow_up(&self, id: i64, state: FollowUpState) -> Result<bool, StoreError> {
         debug_assert!(!state.is_open());
         let done = sqlx::query(
-            "UPDATE follow_ups SET state = ?, updated_at = ? \
-             WHERE id = ? AND state IN ('pending', 'due')",
+            "UPDATE follow_ups SET state = $1, updated_at = $2 \
+             WHERE id = $3 AND state IN ('pending', 'due')",
         )
         .bind(state.as_str())
         .bind(now_ms())
@@ -289,19 +290,19 @@ impl Store {
 }
 
 async fn dismiss_open(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut sqlx::Transaction<'_, crate::store::Db>,
     interaction: i64,
     now: i64,
 ) -> Result<Vec<i64>, StoreError> {
     let ids: Vec<i64> = sqlx::query_scalar(
-        "SELECT id FROM follow_ups WHERE interaction_id = ? AND state IN ('pending', 'due')",
+        "SELECT id FROM follow_ups WHERE interaction_id = $1 AND state IN ('pending', 'due')",
     )
     .bind(interaction)
     .fetch_all(&mut **tx)
     .await?;
     sqlx::query(
-        "UPDATE follow_ups SET state = 'dismissed', updated_at = ? \
-         WHERE interaction_id = ? AND state IN ('pending', 'due')",
+        "UPDATE follow_ups SET state = 'dismissed', updated_at = $1 \
+         WHERE interaction_id = $2 AND state IN ('pending', 'due')",
     )
     .bind(now)
     .bind(interaction)

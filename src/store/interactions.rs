@@ -17,8 +17,9 @@
 
 use std::time::{Duration, SystemTime};
 
-use sqlx::sqlite::{SqliteArguments, SqliteRow};
-use sqlx::{Row, Sqlite};
+use sqlx::Row;
+
+use crate::store::{Db, DbArguments, DbRow};
 
 use super::{unix_ms, Store, StoreError};
 use crate::acd::{AgentId, Millis, ProjectId, QueueId, ResultCodeId};
@@ -94,8 +95,8 @@ pub(super) const COLUMNS: &str =
     recording_file, dialing_length_ms, ivr_event";
 
 const PLACEHOLDERS: &str =
-    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \
-     ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
+    "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+     $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37";
 
 /// Every column but the key, for the completing upsert.
 const UPDATES: &str = "state = excluded.state, interaction_type = excluded.interaction_type, \
@@ -117,7 +118,7 @@ const UPDATES: &str = "state = excluded.state, interaction_type = excluded.inter
     action_date = excluded.action_date, recording_file = excluded.recording_file, \
     dialing_length_ms = excluded.dialing_length_ms, ivr_event = excluded.ivr_event";
 
-type Query<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>;
+type Query<'q> = sqlx::query::Query<'q, Db, DbArguments<'q>>;
 
 impl Store {
     /// Writes the row of an interaction that has just arrived. Returns false
@@ -263,9 +264,9 @@ impl Store {
     /// ended is unknown, so TerminateMoment stays empty.
     pub async fn close_interrupted(&self, now: Millis) -> Result<u64, StoreError> {
         let done = sqlx::query(
-            "UPDATE interactions SET state = ?, disposition = ?, classification = ?, closed_at = ?, \
+            "UPDATE interactions SET state = $1, disposition = $2, classification = $3, closed_at = $4, \
                     answered_within_sl = 0, short_abandon = 0 \
-             WHERE state = ?",
+             WHERE state = $5",
         )
         .bind(RowState::Interrupted.as_str())
         .bind(Disposition::Interrupted.as_str())
@@ -285,7 +286,7 @@ impl Store {
         to: Millis,
     ) -> Result<Vec<StoredInteraction>, StoreError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM interactions WHERE init_moment >= ? AND init_moment < ? \
+            "SELECT {COLUMNS} FROM interactions WHERE init_moment >= $1 AND init_moment < $2 \
              ORDER BY init_moment, interaction_id"
         );
         let rows = sqlx::query(&sql)
@@ -300,7 +301,7 @@ impl Store {
         let tags: Vec<(i64, i64)> = sqlx::query_as(
             "SELECT t.interaction_id, t.tag_id FROM interaction_tags t \
              JOIN interactions i ON i.interaction_id = t.interaction_id \
-             WHERE i.init_moment >= ? AND i.init_moment < ? ORDER BY t.interaction_id, t.tag_id",
+             WHERE i.init_moment >= $1 AND i.init_moment < $2 ORDER BY t.interaction_id, t.tag_id",
         )
         .bind(moment(from))
         .bind(moment(to))
@@ -322,7 +323,7 @@ impl Store {
         &self,
         id: InteractionId,
     ) -> Result<Option<StoredInteraction>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM interactions WHERE interaction_id = ?");
+        let sql = format!("SELECT {COLUMNS} FROM interactions WHERE interaction_id = $1");
         let row = sqlx::query(&sql)
             .bind(id.0 as i64)
             .fetch_optional(self.pool())
@@ -331,7 +332,7 @@ impl Store {
             return Ok(None);
         };
         let tags: Vec<i64> = sqlx::query_scalar(
-            "SELECT tag_id FROM interaction_tags WHERE interaction_id = ? ORDER BY tag_id",
+            "SELECT tag_id FROM interaction_tags WHERE interaction_id = $1 ORDER BY tag_id",
         )
         .bind(id.0 as i64)
         .fetch_all(self.pool())
@@ -363,6 +364,7 @@ impl Store {
              FROM interactions \
              WHERE state = ? AND init_moment >= ? AND init_moment < ?{of_queue}"
         );
+        let sql = super::numbered(&sql);
         let mut query = sqlx::query(&sql)
             .bind(Classification::AnsweredWithinServiceLevel.as_str())
             .bind(Classification::AnsweredOutsideServiceLevel.as_str())
@@ -434,7 +436,7 @@ fn bind_record<'q>(
 
 /// Replaces the agent's tags of a record that has just been completed.
 async fn write_user_tags(
-    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    tx: &mut sqlx::Transaction<'_, Db>,
     r: &InteractionRecord,
 ) -> Result<(), StoreError> {
     // A record is completed once, and only completion writes tags: with no
@@ -442,13 +444,13 @@ async fn write_user_tags(
     if r.user_tags.is_empty() {
         return Ok(());
     }
-    sqlx::query("DELETE FROM interaction_tags WHERE interaction_id = ?")
+    sqlx::query("DELETE FROM interaction_tags WHERE interaction_id = $1")
         .bind(r.interaction_id.0 as i64)
         .execute(&mut **tx)
         .await?;
     for tag in &r.user_tags {
         sqlx::query(
-            "INSERT INTO interaction_tags (interaction_id, tag_id) VALUES (?, ?) \
+            "INSERT INTO interaction_tags (interaction_id, tag_id) VALUES ($1, $2) \
              ON CONFLICT DO NOTHING",
         )
         .bind(r.interaction_id.0 as i64)
@@ -459,7 +461,7 @@ async fn write_user_tags(
     Ok(())
 }
 
-pub(super) fn stored_interaction(row: &SqliteRow) -> Result<StoredInteraction, StoreError> {
+pub(super) fn stored_interaction(row: &DbRow) -> Result<StoredInteraction, StoreError> {
     let id = |i: usize| -> Result<Option<u64>, StoreError> {
         Ok(row.try_get::<Option<i64>, _>(i)?.map(|v| v as u64))
     };

@@ -1,10 +1,14 @@
-//! Persistence: configuration, SIP credentials and registrar bindings in SQLite
-//! through sqlx (migrations under `sql/sqlite/`).
+//! Persistence: configuration, SIP credentials, registrar bindings and
+//! interaction records, in SQLite (the embedded default, migrations under
+//! `sql/sqlite/`) or PostgreSQL (`sql/postgres/`), through sqlx's `Any`
+//! driver.
 //!
-//! The SQL is kept portable so that a PostgreSQL backend (`sql/postgres/`) can
-//! implement the same operations. Writes that answer a network request (a
-//! REGISTER's bindings, a failed login) are committed before the answer goes
-//! out: nothing acknowledged is lost.
+//! One text of SQL serves both: placeholders are numbered (`$1`, `$2`, ...,
+//! which both take; SQL composed at run time is written with `?` marks and
+//! passed through [`numbered`]), flags are read with [`flag`], and the few
+//! places where the two differ ask [`Store::backend`]. Writes that answer a
+//! network request (a REGISTER's bindings, a failed login) are committed
+//! before the answer goes out: nothing acknowledged is lost.
 
 pub mod admin;
 mod bindings;
@@ -24,8 +28,9 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use sqlx::any::AnyPoolOptions;
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::Row;
 
 pub use bindings::BindingRow;
 pub use callbacks::{CallbackRequest, CallbackResult, CallbackState};
@@ -38,6 +43,27 @@ pub use routing::{
 };
 pub use users::{SipCredential, UserState};
 
+/// The database every store query runs on.
+pub type Db = sqlx::Any;
+/// A row as the store reads it.
+pub type DbRow = sqlx::any::AnyRow;
+/// One connection (or a transaction's, through `&mut *tx`).
+pub type DbConnection = sqlx::AnyConnection;
+/// The connection pool.
+pub type DbPool = sqlx::AnyPool;
+/// The values bound to one query.
+pub type DbArguments<'q> = sqlx::any::AnyArguments<'q>;
+
+/// The PostgreSQL advisory lock that [`Store::begin_checked`] takes.
+const CHECKED_WRITES_LOCK: i64 = 0x5357_4243_4647; // "SWBCFG"
+
+/// Which engine a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -45,7 +71,7 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("unsupported database URL {0:?}: only sqlite:// is built in")]
+    #[error("unsupported database URL {0:?}: write sqlite://PATH or postgres://USER@HOST/NAME")]
     UnsupportedUrl(String),
     #[error(
         "the database file {0} is empty (0 bytes): it is not a Switchboard database; \
@@ -59,7 +85,9 @@ pub enum StoreError {
 /// A handle to the database; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: DbPool,
+    backend: Backend,
+    url: std::sync::Arc<str>,
     passwords: std::sync::Arc<admin::passwords::Passwords>,
     /// Whose turn it is to write, among the writers that run all the time.
     writes: std::sync::Arc<tokio::sync::Mutex<()>>,
@@ -73,27 +101,62 @@ impl Store {
     /// truncated or failed copy, and taking it for a fresh install would hide
     /// that every setting and record is gone.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
-        if !url.starts_with("sqlite:") {
+        sqlx::any::install_drivers(&[sqlx::sqlite::any::DRIVER, sqlx::postgres::any::DRIVER]).ok();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
+        };
+        let pool = match backend {
+            Backend::Sqlite => {
+                let file = SqliteConnectOptions::from_str(url)?
+                    .get_filename()
+                    .to_path_buf();
+                if std::fs::metadata(&file).is_ok_and(|m| m.is_file() && m.len() == 0) {
+                    return Err(StoreError::EmptyFile(file.display().to_string()));
+                }
+                // The file is created when missing; every connection waits up
+                // to 5 s for the write lock, enforces foreign keys and syncs
+                // the write-ahead log at checkpoints only.
+                let mut url = url.to_owned();
+                if !url.contains("mode=") {
+                    url.push(if url.contains('?') { '&' } else { '?' });
+                    url.push_str("mode=rwc");
+                }
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            use sqlx::Executor;
+                            conn.execute(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await?
+            }
+            Backend::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(url)
+                    .await?
+            }
+        };
+        match backend {
+            Backend::Sqlite => sqlx::migrate!("./sql/sqlite").run(&pool).await?,
+            Backend::Postgres => sqlx::migrate!("./sql/postgres").run(&pool).await?,
         }
-        let options = SqliteConnectOptions::from_str(url)?;
-        let file = options.get_filename();
-        if std::fs::metadata(file).is_ok_and(|m| m.is_file() && m.len() == 0) {
-            return Err(StoreError::EmptyFile(file.display().to_string()));
-        }
-        let options = options
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await?;
-        sqlx::migrate!("./sql/sqlite").run(&pool).await?;
         Ok(Store {
             pool,
+            backend,
+            url: url.into(),
             passwords: std::sync::Arc::new(admin::passwords::Passwords::per_core()),
             writes: std::sync::Arc::default(),
             outbox_wake: std::sync::Arc::default(),
@@ -105,8 +168,13 @@ impl Store {
         Store::open(&format!("sqlite://{}", path.display())).await
     }
 
-    pub(crate) fn pool(&self) -> &SqlitePool {
+    pub(crate) fn pool(&self) -> &DbPool {
         &self.pool
+    }
+
+    /// Which engine this store runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// Waits for this process's turn to write, first come first served.
@@ -119,6 +187,31 @@ impl Store {
     /// each waits only for the transaction ahead of it.
     pub(crate) async fn write_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
         self.writes.lock().await
+    }
+
+    /// A write transaction that holds the write lock from its start, so the
+    /// checks a write makes first (is the name taken? is the queue still
+    /// referenced? is the row still open?) still hold when it writes, and two
+    /// such writers wait for each other instead of failing. SQLite's `BEGIN
+    /// IMMEDIATE` takes its one write lock; on PostgreSQL a transaction-scoped
+    /// advisory lock plays that part among these writers on every node.
+    pub(crate) async fn begin_checked(&self) -> Result<sqlx::Transaction<'_, Db>, StoreError> {
+        match self.backend {
+            Backend::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(CHECKED_WRITES_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(tx)
+            }
+        }
+    }
+
+    /// The URL this store was opened with.
+    pub fn url(&self) -> &str {
+        &self.url
     }
 
     /// Notified when a delivery is queued (the outbox's worker waits on it).
@@ -137,6 +230,68 @@ impl Store {
     }
 }
 
+/// Creates the empty database `name` on the PostgreSQL server that `server`
+/// (a `postgres://` URL of any database there) reaches, and returns its
+/// URL: tests and benchmarks each take a database of their own.
+pub async fn create_postgres_database(server: &str, name: &str) -> Result<String, StoreError> {
+    use sqlx::Connection;
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        return Err(StoreError::Invalid(format!(
+            "database name {name:?}: a-z, 0-9 and _ only"
+        )));
+    }
+    let (base, query) = server.split_once('?').unwrap_or((server, ""));
+    let Some((prefix, _)) = base.rsplit_once('/').filter(|(p, _)| p.contains("//")) else {
+        return Err(StoreError::UnsupportedUrl(server.to_owned()));
+    };
+    let mut admin = sqlx::PgConnection::connect(server).await?;
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await?;
+    admin.close().await?;
+    Ok(if query.is_empty() {
+        format!("{prefix}/{name}")
+    } else {
+        format!("{prefix}/{name}?{query}")
+    })
+}
+
+/// `sql`, composed at run time with `?` marks, with its marks numbered
+/// `$1`, `$2`, ... in order: the placeholder form both engines take. Marks
+/// inside quoted text are left alone.
+pub(crate) fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut quoted = false;
+    let mut n = 0;
+    for c in sql.chars() {
+        match c {
+            '\'' => {
+                quoted = !quoted;
+                out.push(c);
+            }
+            '?' if !quoted => {
+                n += 1;
+                out.push('$');
+                out.push_str(&n.to_string());
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Reads the flag in column `i`: a BOOLEAN in PostgreSQL, 0 or 1 in SQLite.
+pub(crate) fn flag(row: &DbRow, i: usize) -> Result<bool, sqlx::Error> {
+    match row.try_get::<bool, _>(i) {
+        Ok(b) => Ok(b),
+        Err(_) => Ok(row.try_get::<i64, _>(i)? != 0),
+    }
+}
+
 /// Milliseconds since the Unix epoch: the time unit of every stored moment.
 pub fn unix_ms(t: SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH)
@@ -145,13 +300,39 @@ pub fn unix_ms(t: SystemTime) -> i64 {
 }
 
 #[cfg(test)]
+mod tests {
+    use super::numbered;
+
+    #[test]
+    fn marks_are_numbered_in_order_outside_quoted_text() {
+        assert_eq!(
+            numbered("SELECT a FROM t WHERE b = ? AND c IN (?, ?) AND d <> 'why?' LIMIT ?"),
+            "SELECT a FROM t WHERE b = $1 AND c IN ($2, $3) AND d <> 'why?' LIMIT $4"
+        );
+    }
+}
+
+#[cfg(test)]
 pub(crate) mod test_support {
     use super::Store;
 
-    /// A store on a fresh database file in a temporary folder.
+    /// A store on a fresh database: a file in a temporary folder, or, when
+    /// `SWITCHBOARD_TEST_POSTGRES` names a PostgreSQL server, a new database
+    /// there.
     pub async fn temp_store() -> (Store, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open_path(&dir.path().join("test.db")).await.unwrap();
+        let store = match std::env::var("SWITCHBOARD_TEST_POSTGRES") {
+            Ok(server) => {
+                static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+                let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let name = format!("unit_{}_{n}", std::process::id());
+                let url = super::create_postgres_database(&server, &name)
+                    .await
+                    .unwrap();
+                Store::open(&url).await.unwrap()
+            }
+            Err(_) => Store::open_path(&dir.path().join("test.db")).await.unwrap(),
+        };
         (store, dir)
     }
 

@@ -72,7 +72,7 @@ impl Store {
         let sql = format!(
             "SELECT {}, q.name, u.first_name, u.last_name, u.username FROM interactions i \
              LEFT JOIN queues q ON q.id = i.queue_id LEFT JOIN users u ON u.id = i.agent_id \
-             WHERE {filter} ORDER BY i.init_moment DESC, i.interaction_id DESC LIMIT ? OFFSET ?",
+             WHERE {filter} ORDER BY i.init_moment DESC, i.interaction_id DESC LIMIT $1 OFFSET $2",
             columns.join(", ")
         );
         let rows = sqlx::query(&sql)
@@ -96,7 +96,7 @@ impl Store {
 /// The agent's name from the columns first name, last name and username
 /// starting at `at`: first and last name, or the username when they have none.
 pub(super) fn agent_name(
-    row: &sqlx::sqlite::SqliteRow,
+    row: &crate::store::DbRow,
     at: usize,
 ) -> Result<Option<String>, StoreError> {
     let first: Option<String> = row.try_get(at)?;

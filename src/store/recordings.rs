@@ -41,7 +41,7 @@ impl Store {
         };
         sqlx::query(
             "INSERT INTO recording_listens (id, interaction_id, user_id, username, at) \
-             VALUES (?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(listen.id)
         .bind(interaction.0 as i64)
@@ -61,7 +61,7 @@ impl Store {
     ) -> Result<Vec<RecordingListen>, StoreError> {
         let rows: Vec<(i64, i64, Option<i64>, String, i64)> = sqlx::query_as(
             "SELECT id, interaction_id, user_id, username, at FROM recording_listens \
-             WHERE (? IS NULL OR interaction_id = ?) ORDER BY at DESC, id DESC LIMIT ?",
+             WHERE ($1 IS NULL OR interaction_id = $2) ORDER BY at DESC, id DESC LIMIT $3",
         )
         .bind(interaction.map(|i| i.0 as i64))
         .bind(interaction.map(|i| i.0 as i64))

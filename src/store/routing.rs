@@ -107,8 +107,8 @@ impl Store {
     /// Every trunk, by name.
     pub async fn trunks(&self) -> Result<Vec<Trunk>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, name, addresses, username, realm, ha1_md5, ha1_sha256, codecs, enabled, \
-             register, registrar, register_username, register_password, register_expires, \
+            "SELECT id, name, addresses, username, realm, ha1_md5, ha1_sha256, codecs, \
+             CAST(enabled AS INTEGER), CAST(register AS INTEGER), registrar, register_username, register_password, register_expires, \
              outbound_destination FROM trunks ORDER BY name",
         )
         .fetch_all(self.pool())
@@ -124,9 +124,9 @@ impl Store {
                     ha1_md5: row.try_get(5)?,
                     ha1_sha256: row.try_get(6)?,
                     codecs: admin::trunks::json_list(row.try_get(7)?)?,
-                    enabled: row.try_get(8)?,
+                    enabled: super::flag(row, 8)?,
                     registration: match (
-                        row.try_get::<bool, _>(9)?,
+                        super::flag(row, 9)?,
                         row.try_get::<Option<String>, _>(10)?,
                         row.try_get::<Option<String>, _>(11)?,
                         row.try_get::<Option<String>, _>(12)?,
@@ -191,8 +191,9 @@ impl Store {
 
     /// Every queue's assigned agents, by queue and user.
     pub async fn queue_agents(&self) -> Result<Vec<QueueAgent>, StoreError> {
-        let rows: Vec<(i64, i64, bool)> = sqlx::query_as(
-            "SELECT queue_id, user_id, mandatory FROM queue_agents ORDER BY queue_id, user_id",
+        let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT queue_id, user_id, CAST(mandatory AS INTEGER) FROM queue_agents \
+             ORDER BY queue_id, user_id",
         )
         .fetch_all(self.pool())
         .await?;
@@ -201,7 +202,7 @@ impl Store {
             .map(|(queue_id, user_id, mandatory)| QueueAgent {
                 queue_id,
                 user_id,
-                mandatory,
+                mandatory: mandatory != 0,
             })
             .collect())
     }
@@ -311,7 +312,7 @@ impl Store {
         let mut agents = Vec::new();
         for username in DEMO_AGENTS {
             let user: Option<i64> =
-                sqlx::query_scalar("SELECT user_id FROM extensions WHERE sip_username = ?")
+                sqlx::query_scalar("SELECT user_id FROM extensions WHERE sip_username = $1")
                     .bind(username)
                     .fetch_optional(self.pool())
                     .await?;

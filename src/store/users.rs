@@ -66,7 +66,7 @@ impl Store {
     ) -> Result<Option<SipCredential>, StoreError> {
         let row = sqlx::query(
             "SELECT e.user_id, e.sip_username, e.realm, e.ha1_md5, e.ha1_sha256, u.state, u.failed_logins \
-             FROM extensions e JOIN users u ON u.id = e.user_id WHERE e.sip_username = ?",
+             FROM extensions e JOIN users u ON u.id = e.user_id WHERE e.sip_username = $1",
         )
         .bind(sip_username)
         .fetch_optional(self.pool())
@@ -99,7 +99,7 @@ impl Store {
         let now = unix_ms(SystemTime::now());
         let mut tx = self.pool().begin().await?;
         let existing: Option<i64> =
-            sqlx::query_scalar("SELECT user_id FROM extensions WHERE sip_username = ?")
+            sqlx::query_scalar("SELECT user_id FROM extensions WHERE sip_username = $1")
                 .bind(sip_username)
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -107,7 +107,7 @@ impl Store {
             Some(id) => id,
             None => {
                 let found: Option<i64> =
-                    sqlx::query_scalar("SELECT id FROM users WHERE username = ?")
+                    sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
                         .bind(sip_username)
                         .fetch_optional(&mut *tx)
                         .await?;
@@ -116,7 +116,7 @@ impl Store {
                     None => {
                         sqlx::query_scalar(
                             "INSERT INTO users (username, state, created_at, updated_at) \
-                             VALUES (?, 'new', ?, ?) RETURNING id",
+                             VALUES ($1, 'new', $2, $3) RETURNING id",
                         )
                         .bind(sip_username)
                         .bind(now)
@@ -147,7 +147,7 @@ impl Store {
     pub async fn record_login_failure(&self, user_id: i64) -> Result<(), StoreError> {
         let now = unix_ms(SystemTime::now());
         sqlx::query(
-            "UPDATE users SET failed_logins = failed_logins + 1, updated_at = ? WHERE id = ?",
+            "UPDATE users SET failed_logins = failed_logins + 1, updated_at = $1 WHERE id = $2",
         )
         .bind(now)
         .bind(user_id)
@@ -167,8 +167,8 @@ impl Store {
     pub async fn record_login_success(&self, user_id: i64) -> Result<(), StoreError> {
         let now = unix_ms(SystemTime::now());
         sqlx::query(
-            "UPDATE users SET failed_logins = 0, state = 'active', updated_at = ? \
-             WHERE id = ? AND (failed_logins <> 0 OR state = 'new')",
+            "UPDATE users SET failed_logins = 0, state = 'active', updated_at = $1 \
+             WHERE id = $2 AND (failed_logins <> 0 OR state = 'new')",
         )
         .bind(now)
         .bind(user_id)
@@ -182,7 +182,7 @@ impl Store {
 /// extension or replacing its HA1 values) and unlocks the user: the one way
 /// an extension's password is set, from the CLI and from the admin API.
 pub(crate) async fn write_credentials(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::DbConnection,
     user_id: i64,
     sip_username: &str,
     realm: &str,
@@ -191,7 +191,7 @@ pub(crate) async fn write_credentials(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO extensions (user_id, sip_username, realm, ha1_md5, ha1_sha256, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) \
          ON CONFLICT (sip_username) DO UPDATE SET realm = excluded.realm, \
          ha1_md5 = excluded.ha1_md5, ha1_sha256 = excluded.ha1_sha256, updated_at = excluded.updated_at",
     )
@@ -205,8 +205,8 @@ pub(crate) async fn write_credentials(
     .execute(&mut *conn)
     .await?;
     sqlx::query(
-        "UPDATE users SET failed_logins = 0, updated_at = ?, \
-         state = CASE WHEN state = 'locked' THEN 'active' ELSE state END WHERE id = ?",
+        "UPDATE users SET failed_logins = 0, updated_at = $1, \
+         state = CASE WHEN state = 'locked' THEN 'active' ELSE state END WHERE id = $2",
     )
     .bind(now)
     .bind(user_id)
@@ -260,7 +260,7 @@ mod tests {
         let cred = store.sip_credential("1001").await.unwrap().unwrap();
         assert_eq!((cred.failed_logins, cred.state), (0, UserState::Active));
         // Locked by hand, the user is unlocked by the password reset.
-        sqlx::query("UPDATE users SET state = 'locked' WHERE id = ?")
+        sqlx::query("UPDATE users SET state = 'locked' WHERE id = $1")
             .bind(user)
             .execute(store.pool())
             .await

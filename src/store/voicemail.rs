@@ -91,7 +91,8 @@ pub struct NewVoicemailMessage {
 const BOX_COLUMNS: &str =
     "id, project_id, name, queue_id, user_id, greeting, max_message_secs, email";
 const MESSAGE_COLUMNS: &str =
-    "id, box_id, caller_number, interaction_id, started_at, duration_ms, file, heard";
+    "id, box_id, caller_number, interaction_id, started_at, duration_ms, file, \
+     CAST(heard AS INTEGER)";
 
 type BoxRow = (
     i64,
@@ -103,7 +104,7 @@ type BoxRow = (
     i64,
     Option<String>,
 );
-type MessageRow = (i64, i64, String, Option<i64>, i64, i64, String, bool);
+type MessageRow = (i64, i64, String, Option<i64>, i64, i64, String, i64);
 
 fn to_box(r: BoxRow) -> VoicemailBox {
     VoicemailBox {
@@ -127,7 +128,7 @@ fn to_message(r: MessageRow) -> VoicemailMessage {
         started_at: r.4,
         duration_ms: r.5,
         file: r.6,
-        heard: r.7,
+        heard: r.7 != 0,
     }
 }
 
@@ -194,7 +195,7 @@ impl Store {
 
     pub async fn voicemail_box(&self, id: i64) -> Result<Option<VoicemailBox>, StoreError> {
         let row: Option<BoxRow> = sqlx::query_as(&format!(
-            "SELECT {BOX_COLUMNS} FROM voicemail_boxes WHERE id = ?"
+            "SELECT {BOX_COLUMNS} FROM voicemail_boxes WHERE id = $1"
         ))
         .bind(id)
         .fetch_optional(self.pool())
@@ -232,7 +233,7 @@ impl Store {
         for (column, value) in [("queue_id", input.queue_id), ("user_id", input.user_id)] {
             let Some(value) = value else { continue };
             let sql =
-                format!("SELECT COUNT(*) FROM voicemail_boxes WHERE {column} = ? AND id <> ?");
+                format!("SELECT COUNT(*) FROM voicemail_boxes WHERE {column} = $1 AND id <> $2");
             let n: i64 = sqlx::query_scalar(&sql)
                 .bind(value)
                 .bind(box_id)
@@ -247,12 +248,12 @@ impl Store {
         }
         let now = now_ms();
         let sql = if id.is_some() {
-            "UPDATE voicemail_boxes SET project_id = ?, name = ?, queue_id = ?, user_id = ?, \
-             greeting = ?, max_message_secs = ?, email = ?, updated_at = ? WHERE id = ?"
+            "UPDATE voicemail_boxes SET project_id = $1, name = $2, queue_id = $3, user_id = $4, \
+             greeting = $5, max_message_secs = $6, email = $7, updated_at = $8 WHERE id = $9"
         } else {
             "INSERT INTO voicemail_boxes (project_id, name, queue_id, user_id, greeting, \
              max_message_secs, email, updated_at, id, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
         };
         let name = input.name.trim().to_owned();
         let mut q = sqlx::query(sql)
@@ -290,11 +291,12 @@ impl Store {
         if !super::admin::exists(&mut tx, "voicemail_boxes", id).await? {
             return Err(AdminError::NotFound("voicemail box"));
         }
-        let exits: Vec<String> =
-            sqlx::query_scalar("SELECT name FROM queues WHERE exit_voicemail_id = ? ORDER BY name")
-                .bind(id)
-                .fetch_all(&mut *tx)
-                .await?;
+        let exits: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM queues WHERE exit_voicemail_id = $1 ORDER BY name",
+        )
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?;
         let mut reasons = super::admin::ivr::users_of(&mut tx, "voicemail", id).await?;
         if !exits.is_empty() {
             reasons.insert(
@@ -309,15 +311,15 @@ impl Store {
             });
         }
         let files: Vec<String> =
-            sqlx::query_scalar("SELECT file FROM voicemail_messages WHERE box_id = ?")
+            sqlx::query_scalar("SELECT file FROM voicemail_messages WHERE box_id = $1")
                 .bind(id)
                 .fetch_all(&mut *tx)
                 .await?;
-        sqlx::query("DELETE FROM voicemail_messages WHERE box_id = ?")
+        sqlx::query("DELETE FROM voicemail_messages WHERE box_id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM voicemail_boxes WHERE id = ?")
+        sqlx::query("DELETE FROM voicemail_boxes WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await?;
@@ -335,7 +337,7 @@ impl Store {
             return Ok(false);
         };
         let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM queue_agents WHERE queue_id = ? AND user_id = ?",
+            "SELECT COUNT(*) FROM queue_agents WHERE queue_id = $1 AND user_id = $2",
         )
         .bind(queue)
         .bind(user)
@@ -347,8 +349,8 @@ impl Store {
     /// The boxes `user` sees (their own and their queues').
     pub async fn voicemail_boxes_of(&self, user: i64) -> Result<Vec<VoicemailBox>, StoreError> {
         let rows: Vec<BoxRow> = sqlx::query_as(&format!(
-            "SELECT {BOX_COLUMNS} FROM voicemail_boxes WHERE user_id = ? \
-             OR queue_id IN (SELECT queue_id FROM queue_agents WHERE user_id = ?) \
+            "SELECT {BOX_COLUMNS} FROM voicemail_boxes WHERE user_id = $1 \
+             OR queue_id IN (SELECT queue_id FROM queue_agents WHERE user_id = $2) \
              ORDER BY name, id"
         ))
         .bind(user)
@@ -366,7 +368,7 @@ impl Store {
         let id = new_id();
         sqlx::query(
             "INSERT INTO voicemail_messages (id, box_id, caller_number, interaction_id, \
-             started_at, duration_ms, file, heard) VALUES (?, ?, ?, ?, ?, ?, ?, FALSE)",
+             started_at, duration_ms, file, heard) VALUES ($1, $2, $3, $4, $5, $6, $7, FALSE)",
         )
         .bind(id)
         .bind(m.box_id)
@@ -395,8 +397,8 @@ impl Store {
         box_id: i64,
     ) -> Result<Vec<VoicemailMessage>, StoreError> {
         let rows: Vec<MessageRow> = sqlx::query_as(&format!(
-            "SELECT {MESSAGE_COLUMNS} FROM voicemail_messages WHERE box_id = ? \
-             ORDER BY started_at DESC, id DESC LIMIT ?"
+            "SELECT {MESSAGE_COLUMNS} FROM voicemail_messages WHERE box_id = $1 \
+             ORDER BY started_at DESC, id DESC LIMIT $2"
         ))
         .bind(box_id)
         .bind(MAX_MESSAGES)
@@ -407,7 +409,7 @@ impl Store {
 
     pub async fn voicemail_message(&self, id: i64) -> Result<Option<VoicemailMessage>, StoreError> {
         let row: Option<MessageRow> = sqlx::query_as(&format!(
-            "SELECT {MESSAGE_COLUMNS} FROM voicemail_messages WHERE id = ?"
+            "SELECT {MESSAGE_COLUMNS} FROM voicemail_messages WHERE id = $1"
         ))
         .bind(id)
         .fetch_optional(self.pool())
@@ -417,7 +419,7 @@ impl Store {
 
     /// Sets a message's heard flag; false when there is no such message.
     pub async fn mark_voicemail_heard(&self, id: i64, heard: bool) -> Result<bool, StoreError> {
-        let done = sqlx::query("UPDATE voicemail_messages SET heard = ? WHERE id = ?")
+        let done = sqlx::query("UPDATE voicemail_messages SET heard = $1 WHERE id = $2")
             .bind(heard)
             .bind(id)
             .execute(self.pool())
@@ -428,7 +430,7 @@ impl Store {
     /// Deletes a message's row; its file, for the caller to remove.
     pub async fn delete_voicemail_message(&self, id: i64) -> Result<Option<String>, StoreError> {
         let file: Option<String> =
-            sqlx::query_scalar("DELETE FROM voicemail_messages WHERE id = ? RETURNING file")
+            sqlx::query_scalar("DELETE FROM voicemail_messages WHERE id = $1 RETURNING file")
                 .bind(id)
                 .fetch_optional(self.pool())
                 .await?;

@@ -155,7 +155,7 @@ pub fn store_of(server: &TestServer) -> (tokio::runtime::Runtime, Store) {
         .build()
         .unwrap();
     let store = rt
-        .block_on(Store::open_path(&server.dir.path().join("switchboard.db")))
+        .block_on(Store::open(&server.database_url))
         .expect("opening the server's database");
     (rt, store)
 }

@@ -34,7 +34,32 @@ pub struct TestServer {
     pub listeners: Vec<(String, SocketAddr)>,
     /// The admin API token the server printed (`admin-token ...`), if any.
     pub admin_token: String,
+    /// The server's database: the file `switchboard.db` in `dir`, or a new
+    /// PostgreSQL database when `SWITCHBOARD_TEST_POSTGRES` names a server.
+    pub database_url: String,
     child: Child,
+}
+
+/// A new database for one server: see [`TestServer::database_url`].
+pub fn new_database(dir: &Path) -> String {
+    match std::env::var("SWITCHBOARD_TEST_POSTGRES") {
+        Ok(server) => {
+            use std::sync::atomic::{AtomicU32, Ordering};
+            static NEXT: AtomicU32 = AtomicU32::new(0);
+            let name = format!(
+                "it_{}_{}",
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            );
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(switchboard::store::create_postgres_database(&server, &name))
+                .expect("creating a PostgreSQL database")
+        }
+        Err(_) => format!("sqlite://{}", dir.join("switchboard.db").display()),
+    }
 }
 
 impl TestServer {
@@ -44,18 +69,27 @@ impl TestServer {
     pub fn start(extra: &str, users: &[(&str, &str)]) -> TestServer {
         let dir = tempfile::tempdir().expect("temporary folder");
         let config = dir.path().join("switchboard.toml");
-        let db = dir.path().join("switchboard.db");
+        let database_url = new_database(dir.path());
         // The demo project only where a test asks for it.
         let demo = if extra.contains("demo =") {
             ""
         } else {
             "demo = false\n"
         };
-        let toml = format!(
-            "log = \"warn\"\n{demo}{extra}\n[database]\nurl = \"sqlite://{}\"\n",
-            db.display()
-        );
-        let toml = merge_listen_defaults(&toml);
+        let toml = format!("log = \"warn\"\n{demo}{extra}\n[database]\nurl = \"{database_url}\"\n");
+        let mut toml = merge_listen_defaults(&toml);
+        if !database_url.starts_with("sqlite:") && !toml.contains("recordings_dir") {
+            // Recordings stay in the test's folder, as they do beside a
+            // SQLite file.
+            let key = format!(
+                "recordings_dir = \"{}\"\n",
+                dir.path().join("recordings").display()
+            );
+            toml = match toml.find("\n[media]\n") {
+                Some(at) => format!("{}{key}{}", &toml[..at + 9], &toml[at + 9..]),
+                None => format!("{toml}\n[media]\n{key}"),
+            };
+        }
         std::fs::write(&config, toml).expect("writing the configuration");
         if !users.is_empty() {
             let csv = dir.path().join("users.csv");
@@ -93,6 +127,7 @@ impl TestServer {
             config,
             listeners,
             admin_token,
+            database_url,
             child,
         }
     }

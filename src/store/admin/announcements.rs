@@ -95,7 +95,7 @@ pub fn is_library_name(name: &str) -> bool {
 const SELECT: &str =
     "SELECT id, project_id, name, library_name, format, length_ms, created_at FROM announcements";
 
-fn announcement_of(row: &sqlx::sqlite::SqliteRow) -> Result<Announcement, AdminError> {
+fn announcement_of(row: &crate::store::DbRow) -> Result<Announcement, AdminError> {
     Ok(Announcement {
         id: row.try_get(0)?,
         project_id: row.try_get(1)?,
@@ -111,7 +111,7 @@ fn announcement_of(row: &sqlx::sqlite::SqliteRow) -> Result<Announcement, AdminE
 pub async fn list(store: &Store, project_id: Option<i64>) -> Result<Vec<Announcement>, AdminError> {
     let rows = match project_id {
         Some(p) => {
-            sqlx::query(&format!("{SELECT} WHERE project_id = ? ORDER BY name, id"))
+            sqlx::query(&format!("{SELECT} WHERE project_id = $1 ORDER BY name, id"))
                 .bind(p)
                 .fetch_all(store.pool())
                 .await?
@@ -126,7 +126,7 @@ pub async fn list(store: &Store, project_id: Option<i64>) -> Result<Vec<Announce
 }
 
 pub async fn get(store: &Store, id: i64) -> Result<Announcement, AdminError> {
-    let row = sqlx::query(&format!("{SELECT} WHERE id = ?"))
+    let row = sqlx::query(&format!("{SELECT} WHERE id = $1"))
         .bind(id)
         .fetch_optional(store.pool())
         .await?
@@ -165,13 +165,13 @@ pub async fn check_new(
 }
 
 async fn name_taken(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::DbConnection,
     project_id: i64,
     name: &str,
     id: Option<i64>,
 ) -> Result<bool, AdminError> {
     let n: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM announcements WHERE project_id = ? AND name = ? AND id <> ?",
+        "SELECT COUNT(*) FROM announcements WHERE project_id = $1 AND name = $2 AND id <> $3",
     )
     .bind(project_id)
     .bind(name)
@@ -193,7 +193,7 @@ pub async fn insert(store: &Store, a: &Announcement) -> Result<(), AdminError> {
     }
     sqlx::query(
         "INSERT INTO announcements (id, project_id, name, library_name, format, length_ms, \
-         created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(a.id)
     .bind(a.project_id)
@@ -214,7 +214,7 @@ pub async fn rename(store: &Store, id: i64, name: &str) -> Result<Announcement, 
     let name = name.trim().to_owned();
     let mut tx = store.begin().await?;
     let mut a = {
-        let row = sqlx::query(&format!("{SELECT} WHERE id = ?"))
+        let row = sqlx::query(&format!("{SELECT} WHERE id = $1"))
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?
@@ -231,7 +231,7 @@ pub async fn rename(store: &Store, id: i64, name: &str) -> Result<Announcement, 
             &name,
         ));
     }
-    sqlx::query("UPDATE announcements SET name = ?, updated_at = ? WHERE id = ?")
+    sqlx::query("UPDATE announcements SET name = $1, updated_at = $2 WHERE id = $3")
         .bind(&name)
         .bind(now_ms())
         .bind(id)
@@ -245,25 +245,25 @@ pub async fn rename(store: &Store, id: i64, name: &str) -> Result<Announcement, 
 /// What plays `library_name`: `(kind, name)` of every menu, blacklist entry,
 /// voicemail box and queue naming it.
 async fn players(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::DbConnection,
     library_name: &str,
 ) -> Result<Vec<String>, AdminError> {
     const USES: &[(&str, &str)] = &[
         (
             "IVR menu",
-            "SELECT name FROM ivr_menus WHERE prompt = ?1 OR invalid_prompt = ?1 ORDER BY name",
+            "SELECT name FROM ivr_menus WHERE prompt = $1 OR invalid_prompt = $1 ORDER BY name",
         ),
         (
             "blacklist entry",
-            "SELECT number FROM blacklist WHERE prompt = ?1 ORDER BY number",
+            "SELECT number FROM blacklist WHERE prompt = $1 ORDER BY number",
         ),
         (
             "voicemail box",
-            "SELECT name FROM voicemail_boxes WHERE greeting = ?1 ORDER BY name",
+            "SELECT name FROM voicemail_boxes WHERE greeting = $1 ORDER BY name",
         ),
         (
             "queue",
-            "SELECT name FROM queues WHERE hold_music = ?1 ORDER BY name",
+            "SELECT name FROM queues WHERE hold_music = $1 ORDER BY name",
         ),
     ];
     let mut out = Vec::new();
@@ -282,7 +282,7 @@ async fn players(
 pub async fn delete(store: &Store, id: i64) -> Result<Announcement, AdminError> {
     let mut tx = store.begin().await?;
     let a = {
-        let row = sqlx::query(&format!("{SELECT} WHERE id = ?"))
+        let row = sqlx::query(&format!("{SELECT} WHERE id = $1"))
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?
@@ -299,7 +299,7 @@ pub async fn delete(store: &Store, id: i64) -> Result<Announcement, AdminError> 
             errors: Vec::new(),
         });
     }
-    sqlx::query("DELETE FROM announcements WHERE id = ?")
+    sqlx::query("DELETE FROM announcements WHERE id = $1")
         .bind(id)
         .execute(&mut *tx)
         .await?;
@@ -371,7 +371,7 @@ mod tests {
             check_new(&store, Some(777), Some("")).await,
             Err(AdminError::Invalid(e)) if e.len() == 2
         ));
-        sqlx::query("UPDATE queues SET hold_music = ? WHERE project_id = ?")
+        sqlx::query("UPDATE queues SET hold_music = $1 WHERE project_id = $2")
             .bind(&a.library_name)
             .bind(project)
             .execute(store.pool())

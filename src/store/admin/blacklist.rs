@@ -63,7 +63,7 @@ pub fn catches(pattern: &str, caller: &str) -> bool {
 
 const SELECT: &str = "SELECT id, project_id, number, action, prompt FROM blacklist";
 
-fn entry_of(row: &sqlx::sqlite::SqliteRow) -> Result<BlacklistEntry, AdminError> {
+fn entry_of(row: &crate::store::DbRow) -> Result<BlacklistEntry, AdminError> {
     Ok(BlacklistEntry {
         id: row.try_get(0)?,
         project_id: row.try_get(1)?,
@@ -81,7 +81,7 @@ pub async fn list(store: &Store) -> Result<Vec<BlacklistEntry>, AdminError> {
 }
 
 pub async fn get(store: &Store, id: i64) -> Result<BlacklistEntry, AdminError> {
-    let row = sqlx::query(&format!("{SELECT} WHERE id = ?"))
+    let row = sqlx::query(&format!("{SELECT} WHERE id = $1"))
         .bind(id)
         .fetch_optional(store.pool())
         .await?
@@ -137,7 +137,7 @@ async fn save(
     }
     c.finish()?;
     let clash: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM blacklist WHERE project_id = ? AND number = ? AND id <> ?",
+        "SELECT COUNT(*) FROM blacklist WHERE project_id = $1 AND number = $2 AND id <> $3",
     )
     .bind(input.project_id)
     .bind(&number)
@@ -151,8 +151,8 @@ async fn save(
     let now = now_ms();
     if id.is_some() {
         sqlx::query(
-            "UPDATE blacklist SET project_id = ?, number = ?, action = ?, prompt = ?, \
-             updated_at = ? WHERE id = ?",
+            "UPDATE blacklist SET project_id = $1, number = $2, action = $3, prompt = $4, \
+             updated_at = $5 WHERE id = $6",
         )
         .bind(input.project_id)
         .bind(&number)
@@ -165,7 +165,7 @@ async fn save(
     } else {
         sqlx::query(
             "INSERT INTO blacklist (id, project_id, number, action, prompt, created_at, \
-             updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(entry_id)
         .bind(input.project_id)
@@ -188,7 +188,7 @@ async fn save(
 }
 
 pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
-    let done = sqlx::query("DELETE FROM blacklist WHERE id = ?")
+    let done = sqlx::query("DELETE FROM blacklist WHERE id = $1")
         .bind(id)
         .execute(store.pool())
         .await?;

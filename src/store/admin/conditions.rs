@@ -89,7 +89,7 @@ const SELECT: &str = "SELECT id, project_id, name, weekly, holidays, open_kind, 
     open_target_id, open_text, closed_kind, closed_queue_id, closed_target_id, closed_text \
     FROM time_conditions";
 
-fn condition_of(row: &sqlx::sqlite::SqliteRow) -> Result<Condition, AdminError> {
+fn condition_of(row: &crate::store::DbRow) -> Result<Condition, AdminError> {
     let destination = |at: usize| -> Result<Destination, AdminError> {
         let kind: String = row.try_get(at)?;
         Destination::from_columns(
@@ -122,7 +122,7 @@ pub async fn list(store: &Store) -> Result<Vec<Condition>, AdminError> {
 }
 
 pub async fn get(store: &Store, id: i64) -> Result<Condition, AdminError> {
-    let row = sqlx::query(&format!("{SELECT} WHERE id = ?"))
+    let row = sqlx::query(&format!("{SELECT} WHERE id = $1"))
         .bind(id)
         .fetch_optional(store.pool())
         .await?
@@ -200,7 +200,7 @@ async fn save(
     }
     c.finish()?;
     let clash: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM time_conditions WHERE project_id = ? AND name = ? AND id <> ?",
+        "SELECT COUNT(*) FROM time_conditions WHERE project_id = $1 AND name = $2 AND id <> $3",
     )
     .bind(input.project_id)
     .bind(&name)
@@ -217,10 +217,10 @@ async fn save(
     let now = now_ms();
     if id.is_some() {
         sqlx::query(
-            "UPDATE time_conditions SET project_id = ?, name = ?, weekly = ?, holidays = ?, \
-             open_kind = ?, open_queue_id = ?, open_target_id = ?, open_text = ?, \
-             closed_kind = ?, closed_queue_id = ?, closed_target_id = ?, closed_text = ?, \
-             updated_at = ? WHERE id = ?",
+            "UPDATE time_conditions SET project_id = $1, name = $2, weekly = $3, holidays = $4, \
+             open_kind = $5, open_queue_id = $6, open_target_id = $7, open_text = $8, \
+             closed_kind = $9, closed_queue_id = $10, closed_target_id = $11, closed_text = $12, \
+             updated_at = $13 WHERE id = $14",
         )
         .bind(input.project_id)
         .bind(&name)
@@ -243,7 +243,7 @@ async fn save(
             "INSERT INTO time_conditions (id, project_id, name, weekly, holidays, open_kind, \
              open_queue_id, open_target_id, open_text, closed_kind, closed_queue_id, \
              closed_target_id, closed_text, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
         .bind(cond_id)
         .bind(input.project_id)
@@ -291,7 +291,7 @@ pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
             errors: Vec::new(),
         });
     }
-    sqlx::query("DELETE FROM time_conditions WHERE id = ?")
+    sqlx::query("DELETE FROM time_conditions WHERE id = $1")
         .bind(id)
         .execute(&mut *tx)
         .await?;

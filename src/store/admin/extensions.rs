@@ -33,7 +33,7 @@ pub async fn set_extension(
         return Err(AdminError::NotFound("user"));
     }
     let owner: Option<i64> =
-        sqlx::query_scalar("SELECT user_id FROM extensions WHERE sip_username = ?")
+        sqlx::query_scalar("SELECT user_id FROM extensions WHERE sip_username = $1")
             .bind(sip_username)
             .fetch_optional(&mut *tx)
             .await?;
@@ -61,7 +61,7 @@ pub async fn remove_extension(
     id: i64,
     sip_username: &str,
 ) -> Result<(), AdminError> {
-    let done = sqlx::query("DELETE FROM extensions WHERE user_id = ? AND sip_username = ?")
+    let done = sqlx::query("DELETE FROM extensions WHERE user_id = $1 AND sip_username = $2")
         .bind(id)
         .bind(sip_username)
         .execute(store.pool())

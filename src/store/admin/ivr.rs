@@ -121,7 +121,7 @@ impl Destination {
 /// `project`: the queue or menu exists in the project, the extension is
 /// one of ours, the number is a number.
 pub(crate) async fn check_destination(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut crate::store::DbConnection,
     c: &mut Check,
     field: &str,
     d: &Destination,
@@ -130,7 +130,7 @@ pub(crate) async fn check_destination(
     match d {
         Destination::Queue { queue_id } => {
             let owner: Option<i64> =
-                sqlx::query_scalar("SELECT project_id FROM queues WHERE id = ?")
+                sqlx::query_scalar("SELECT project_id FROM queues WHERE id = $1")
                     .bind(queue_id)
                     .fetch_optional(&mut *tx)
                     .await?;
@@ -156,7 +156,7 @@ pub(crate) async fn check_destination(
                 _ => ("time_conditions", "condition_id", "time condition"),
             };
             let owner: Option<i64> =
-                sqlx::query_scalar(&format!("SELECT project_id FROM {table} WHERE id = ?"))
+                sqlx::query_scalar(&format!("SELECT project_id FROM {table} WHERE id = $1"))
                     .bind(id)
                     .fetch_optional(&mut *tx)
                     .await?;
@@ -171,7 +171,7 @@ pub(crate) async fn check_destination(
         }
         Destination::Extension { extension } => {
             let n: i64 =
-                sqlx::query_scalar("SELECT COUNT(*) FROM extensions WHERE sip_username = ?")
+                sqlx::query_scalar("SELECT COUNT(*) FROM extensions WHERE sip_username = $1")
                     .bind(extension)
                     .fetch_one(&mut *tx)
                     .await?;
@@ -266,7 +266,7 @@ pub fn is_prompt_name(name: &str) -> bool {
 const SELECT: &str = "SELECT id, project_id, name, prompt, invalid_prompt, timeout_secs, \
     repeat_count, fallback_kind, fallback_queue_id, fallback_target_id, fallback_text FROM ivr_menus";
 
-fn menu_of(row: &sqlx::sqlite::SqliteRow) -> Result<Menu, AdminError> {
+fn menu_of(row: &crate::store::DbRow) -> Result<Menu, AdminError> {
     let kind: String = row.try_get(7)?;
     let fallback =
         Destination::from_columns(&kind, row.try_get(8)?, row.try_get(9)?, row.try_get(10)?)
@@ -289,12 +289,12 @@ fn menu_of(row: &sqlx::sqlite::SqliteRow) -> Result<Menu, AdminError> {
 /// Every menu's keys: menu id to key to destination. A stored key of a kind
 /// this server does not know is left out, logged.
 async fn options_of(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::DbConnection,
     menu: Option<i64>,
 ) -> Result<Vec<(i64, String, Destination)>, AdminError> {
     let rows = sqlx::query(
         "SELECT menu_id, digit, kind, queue_id, target_id, text FROM ivr_menu_options \
-         WHERE ? IS NULL OR menu_id = ? ORDER BY menu_id, digit",
+         WHERE $1 IS NULL OR menu_id = $2 ORDER BY menu_id, digit",
     )
     .bind(menu)
     .bind(menu)
@@ -327,7 +327,7 @@ pub async fn list(store: &Store) -> Result<Vec<Menu>, AdminError> {
 
 pub async fn get(store: &Store, id: i64) -> Result<Menu, AdminError> {
     let mut conn = store.pool().acquire().await?;
-    let row = sqlx::query(&format!("{SELECT} WHERE id = ?"))
+    let row = sqlx::query(&format!("{SELECT} WHERE id = $1"))
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?
@@ -393,7 +393,7 @@ async fn save(store: &Store, id: Option<i64>, input: MenuInput) -> Result<Saved<
     }
     c.finish()?;
     let clash: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM ivr_menus WHERE project_id = ? AND name = ? AND id <> ?",
+        "SELECT COUNT(*) FROM ivr_menus WHERE project_id = $1 AND name = $2 AND id <> $3",
     )
     .bind(input.project_id)
     .bind(&name)
@@ -407,9 +407,9 @@ async fn save(store: &Store, id: Option<i64>, input: MenuInput) -> Result<Saved<
     let (kind, queue, menu, text) = input.fallback.columns();
     if id.is_some() {
         sqlx::query(
-            "UPDATE ivr_menus SET project_id = ?, name = ?, prompt = ?, invalid_prompt = ?, \
-             timeout_secs = ?, repeat_count = ?, fallback_kind = ?, fallback_queue_id = ?, \
-             fallback_target_id = ?, fallback_text = ?, updated_at = ? WHERE id = ?",
+            "UPDATE ivr_menus SET project_id = $1, name = $2, prompt = $3, invalid_prompt = $4, \
+             timeout_secs = $5, repeat_count = $6, fallback_kind = $7, fallback_queue_id = $8, \
+             fallback_target_id = $9, fallback_text = $10, updated_at = $11 WHERE id = $12",
         )
         .bind(input.project_id)
         .bind(&name)
@@ -425,7 +425,7 @@ async fn save(store: &Store, id: Option<i64>, input: MenuInput) -> Result<Saved<
         .bind(menu_id)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("DELETE FROM ivr_menu_options WHERE menu_id = ?")
+        sqlx::query("DELETE FROM ivr_menu_options WHERE menu_id = $1")
             .bind(menu_id)
             .execute(&mut *tx)
             .await?;
@@ -433,7 +433,7 @@ async fn save(store: &Store, id: Option<i64>, input: MenuInput) -> Result<Saved<
         sqlx::query(
             "INSERT INTO ivr_menus (id, project_id, name, prompt, invalid_prompt, timeout_secs, \
              repeat_count, fallback_kind, fallback_queue_id, fallback_target_id, fallback_text, \
-             created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(menu_id)
         .bind(input.project_id)
@@ -455,7 +455,7 @@ async fn save(store: &Store, id: Option<i64>, input: MenuInput) -> Result<Saved<
         let (kind, queue, menu, text) = d.columns();
         sqlx::query(
             "INSERT INTO ivr_menu_options (menu_id, digit, kind, queue_id, target_id, text) \
-             VALUES (?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(menu_id)
         .bind(key)
@@ -484,15 +484,15 @@ async fn save(store: &Store, id: Option<i64>, input: MenuInput) -> Result<Saved<
 /// menus' keys and fallbacks, time conditions and routes (each but the
 /// target itself), as the sentences of a 409.
 pub(crate) async fn users_of(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut crate::store::DbConnection,
     kind: &str,
     id: i64,
 ) -> Result<Vec<String>, AdminError> {
     let mut reasons = Vec::new();
     let menus: Vec<String> = sqlx::query_scalar(
         "SELECT DISTINCT m.name FROM ivr_menus m LEFT JOIN ivr_menu_options o ON o.menu_id = m.id \
-         WHERE NOT (? = 'menu' AND m.id = ?) AND ((o.kind = ? AND o.target_id = ?) \
-         OR (m.fallback_kind = ? AND m.fallback_target_id = ?)) ORDER BY m.name",
+         WHERE NOT ($1 = 'menu' AND m.id = $2) AND ((o.kind = $3 AND o.target_id = $4) \
+         OR (m.fallback_kind = $5 AND m.fallback_target_id = $6)) ORDER BY m.name",
     )
     .bind(kind)
     .bind(id)
@@ -506,8 +506,8 @@ pub(crate) async fn users_of(
         reasons.push(format!("the menu(s) {} lead to it", menus.join(", ")));
     }
     let conditions: Vec<String> = sqlx::query_scalar(
-        "SELECT name FROM time_conditions WHERE NOT (? = 'condition' AND id = ?) \
-         AND ((open_kind = ? AND open_target_id = ?) OR (closed_kind = ? AND closed_target_id = ?)) \
+        "SELECT name FROM time_conditions WHERE NOT ($1 = 'condition' AND id = $2) \
+         AND ((open_kind = $3 AND open_target_id = $4) OR (closed_kind = $5 AND closed_target_id = $6)) \
          ORDER BY name",
     )
     .bind(kind)
@@ -525,7 +525,7 @@ pub(crate) async fn users_of(
         ));
     }
     let routes: Vec<String> = sqlx::query_scalar(
-        "SELECT number FROM routes WHERE kind = ? AND target_id = ? ORDER BY number",
+        "SELECT number FROM routes WHERE kind = $1 AND target_id = $2 ORDER BY number",
     )
     .bind(kind)
     .bind(id)
@@ -536,7 +536,7 @@ pub(crate) async fn users_of(
     }
     if kind == "menu" {
         let queues: Vec<String> =
-            sqlx::query_scalar("SELECT name FROM queues WHERE exit_menu_id = ? ORDER BY name")
+            sqlx::query_scalar("SELECT name FROM queues WHERE exit_menu_id = $1 ORDER BY name")
                 .bind(id)
                 .fetch_all(&mut *tx)
                 .await?;
@@ -550,19 +550,19 @@ pub(crate) async fn users_of(
 /// The menus (keys, fallback) and time conditions that send callers to the
 /// queue `id`, by name.
 pub(crate) async fn menus_naming_queue(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut crate::store::DbConnection,
     id: i64,
 ) -> Result<Vec<String>, AdminError> {
     let mut names: Vec<String> = sqlx::query_scalar(
         "SELECT DISTINCT m.name FROM ivr_menus m LEFT JOIN ivr_menu_options o ON o.menu_id = m.id \
-         WHERE o.queue_id = ? OR m.fallback_queue_id = ? ORDER BY m.name",
+         WHERE o.queue_id = $1 OR m.fallback_queue_id = $2 ORDER BY m.name",
     )
     .bind(id)
     .bind(id)
     .fetch_all(&mut *tx)
     .await?;
     let conditions: Vec<String> = sqlx::query_scalar(
-        "SELECT name FROM time_conditions WHERE open_queue_id = ? OR closed_queue_id = ? \
+        "SELECT name FROM time_conditions WHERE open_queue_id = $1 OR closed_queue_id = $2 \
          ORDER BY name",
     )
     .bind(id)
@@ -586,11 +586,11 @@ pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
             errors: Vec::new(),
         });
     }
-    sqlx::query("DELETE FROM ivr_menu_options WHERE menu_id = ?")
+    sqlx::query("DELETE FROM ivr_menu_options WHERE menu_id = $1")
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("DELETE FROM ivr_menus WHERE id = ?")
+    sqlx::query("DELETE FROM ivr_menus WHERE id = $1")
         .bind(id)
         .execute(&mut *tx)
         .await?;

@@ -48,12 +48,12 @@ pub struct MemberGroupInput {
 }
 
 async fn members(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::DbConnection,
     kind: Kind,
     id: i64,
 ) -> Result<Vec<i64>, AdminError> {
     let sql = format!(
-        "SELECT user_id FROM {} WHERE group_id = ? ORDER BY user_id",
+        "SELECT user_id FROM {} WHERE group_id = $1 ORDER BY user_id",
         kind.members
     );
     Ok(sqlx::query_scalar(&sql)
@@ -83,7 +83,7 @@ pub async fn list(store: &Store, kind: Kind) -> Result<Vec<MemberGroup>, AdminEr
 
 pub async fn get(store: &Store, kind: Kind, id: i64) -> Result<MemberGroup, AdminError> {
     let mut conn = store.pool().acquire().await?;
-    let sql = format!("SELECT name FROM {} WHERE id = ?", kind.table);
+    let sql = format!("SELECT name FROM {} WHERE id = $1", kind.table);
     let name: String = sqlx::query_scalar(&sql)
         .bind(id)
         .fetch_optional(&mut *conn)
@@ -126,7 +126,7 @@ pub async fn save(
     let group_id = match id {
         Some(id) => {
             let sql = format!(
-                "UPDATE {} SET name = ?, updated_at = ? WHERE id = ?",
+                "UPDATE {} SET name = $1, updated_at = $2 WHERE id = $3",
                 kind.table
             );
             sqlx::query(&sql)
@@ -135,14 +135,14 @@ pub async fn save(
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            let sql = format!("DELETE FROM {} WHERE group_id = ?", kind.members);
+            let sql = format!("DELETE FROM {} WHERE group_id = $1", kind.members);
             sqlx::query(&sql).bind(id).execute(&mut *tx).await?;
             id
         }
         None => {
             let id = new_id();
             let sql = format!(
-                "INSERT INTO {} (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)",
+                "INSERT INTO {} (id, name, created_at, updated_at) VALUES ($1, $2, $3, $4)",
                 kind.table
             );
             sqlx::query(&sql)
@@ -156,7 +156,7 @@ pub async fn save(
         }
     };
     let sql = format!(
-        "INSERT INTO {} (group_id, user_id) VALUES (?, ?)",
+        "INSERT INTO {} (group_id, user_id) VALUES ($1, $2)",
         kind.members
     );
     for user in &input.members {
@@ -177,7 +177,7 @@ pub async fn save(
 }
 
 pub async fn delete(store: &Store, kind: Kind, id: i64) -> Result<(), AdminError> {
-    let sql = format!("DELETE FROM {} WHERE id = ?", kind.table);
+    let sql = format!("DELETE FROM {} WHERE id = $1", kind.table);
     let done = sqlx::query(&sql).bind(id).execute(store.pool()).await?;
     if done.rows_affected() == 0 {
         return Err(AdminError::NotFound(kind.what));

@@ -200,13 +200,13 @@ pub(crate) fn duplicate(field: &str, what: &str, value: &str) -> AdminError {
 
 /// Whether a value of a unique column is already taken (by a row other than `id`).
 pub(crate) async fn taken(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut crate::store::DbConnection,
     table: &str,
     column: &str,
     value: &str,
     id: Option<i64>,
 ) -> Result<bool, AdminError> {
-    let sql = format!("SELECT COUNT(*) FROM {table} WHERE {column} = ? AND id <> ?");
+    let sql = format!("SELECT COUNT(*) FROM {table} WHERE {column} = $1 AND id <> $2");
     let n: i64 = sqlx::query_scalar(&sql)
         .bind(value)
         .bind(id.unwrap_or(0))
@@ -217,11 +217,11 @@ pub(crate) async fn taken(
 
 /// Whether a row with `id` exists in `table`.
 pub(crate) async fn exists(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut crate::store::DbConnection,
     table: &str,
     id: i64,
 ) -> Result<bool, AdminError> {
-    let sql = format!("SELECT COUNT(*) FROM {table} WHERE id = ?");
+    let sql = format!("SELECT COUNT(*) FROM {table} WHERE id = $1");
     let n: i64 = sqlx::query_scalar(&sql)
         .bind(id)
         .fetch_one(&mut *tx)
@@ -233,11 +233,11 @@ pub(crate) async fn exists(
 /// the query's order: a list reads each link table once for all its items
 /// rather than once per item.
 pub(crate) async fn grouped<T>(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::DbConnection,
     sql: &str,
 ) -> Result<HashMap<i64, Vec<T>>, AdminError>
 where
-    T: for<'r> sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite> + Send + Unpin,
+    T: for<'r> sqlx::Decode<'r, crate::store::Db> + sqlx::Type<crate::store::Db> + Send + Unpin,
 {
     let rows: Vec<(i64, T)> = sqlx::query_as(sql).fetch_all(&mut *conn).await?;
     let mut out: HashMap<i64, Vec<T>> = HashMap::new();
@@ -248,12 +248,11 @@ where
 }
 
 impl Store {
-    /// A write transaction. SQLite's `BEGIN IMMEDIATE` takes the write lock at
-    /// once, so the checks a write makes first (is the name taken? is the queue
-    /// still referenced?) still hold when it writes, and two writers wait for
-    /// each other (busy timeout) instead of failing on a lock upgrade.
-    pub(crate) async fn begin(&self) -> Result<sqlx::Transaction<'_, sqlx::Sqlite>, AdminError> {
-        Ok(self.pool().begin_with("BEGIN IMMEDIATE").await?)
+    /// A configuration write: see [`Store::begin_checked`].
+    pub(crate) async fn begin(
+        &self,
+    ) -> Result<sqlx::Transaction<'_, crate::store::Db>, AdminError> {
+        Ok(self.begin_checked().await?)
     }
 }
 

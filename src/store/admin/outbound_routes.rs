@@ -9,8 +9,8 @@
 //! (a number it takes is never stripped to nothing). A trunk a route leads to
 //! cannot be deleted; deleting a project deletes its routes.
 
+use crate::store::DbRow;
 use serde::{Deserialize, Serialize};
-use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
 use super::dial_pattern::{is_dialable, DialPattern};
@@ -129,7 +129,7 @@ pub fn is_caller_id(text: &str) -> bool {
 const COLUMNS: &str =
     "id, project_id, name, position, pattern, strip_digits, prepend, trunk_id, caller_id";
 
-fn from_row(row: &SqliteRow) -> Result<OutboundRoute, sqlx::Error> {
+fn from_row(row: &DbRow) -> Result<OutboundRoute, sqlx::Error> {
     Ok(OutboundRoute {
         id: row.try_get(0)?,
         project_id: row.try_get(1)?,
@@ -155,7 +155,7 @@ pub async fn list(store: &Store) -> Result<Vec<OutboundRoute>, AdminError> {
 
 pub async fn get(store: &Store, id: i64) -> Result<OutboundRoute, AdminError> {
     let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM outbound_routes WHERE id = ?"
+        "SELECT {COLUMNS} FROM outbound_routes WHERE id = $1"
     ))
     .bind(id)
     .fetch_optional(store.pool())
@@ -200,7 +200,7 @@ async fn save(
     c.finish()?;
     let name = input.name.trim().to_owned();
     let clash: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM outbound_routes WHERE project_id = ? AND name = ? AND id <> ?",
+        "SELECT COUNT(*) FROM outbound_routes WHERE project_id = $1 AND name = $2 AND id <> $3",
     )
     .bind(input.project_id)
     .bind(&name)
@@ -229,12 +229,12 @@ async fn save(
     };
     let now = now_ms();
     let sql = if id.is_some() {
-        "UPDATE outbound_routes SET project_id = ?, name = ?, position = ?, pattern = ?, \
-         strip_digits = ?, prepend = ?, trunk_id = ?, caller_id = ?, updated_at = ? WHERE id = ?"
+        "UPDATE outbound_routes SET project_id = $1, name = $2, position = $3, pattern = $4, \
+         strip_digits = $5, prepend = $6, trunk_id = $7, caller_id = $8, updated_at = $9 WHERE id = $10"
     } else {
         "INSERT INTO outbound_routes (project_id, name, position, pattern, strip_digits, \
          prepend, trunk_id, caller_id, updated_at, created_at, id) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
     };
     let mut q = sqlx::query(sql)
         .bind(route.project_id)
@@ -255,7 +255,7 @@ async fn save(
 }
 
 pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
-    let done = sqlx::query("DELETE FROM outbound_routes WHERE id = ?")
+    let done = sqlx::query("DELETE FROM outbound_routes WHERE id = $1")
         .bind(id)
         .execute(store.pool())
         .await?;
@@ -268,11 +268,11 @@ pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
 /// The names of the outbound routes leading to trunk `id`, which keep it
 /// from being deleted.
 pub(crate) async fn using_trunk(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::DbConnection,
     id: i64,
 ) -> Result<Vec<String>, AdminError> {
     Ok(
-        sqlx::query_scalar("SELECT name FROM outbound_routes WHERE trunk_id = ? ORDER BY name")
+        sqlx::query_scalar("SELECT name FROM outbound_routes WHERE trunk_id = $1 ORDER BY name")
             .bind(id)
             .fetch_all(&mut *conn)
             .await?,

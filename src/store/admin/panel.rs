@@ -60,7 +60,7 @@ pub struct ProjectAgent {
 
 pub async fn user(store: &Store, id: i64) -> Result<PanelUser, AdminError> {
     let row: Option<(i64, String, String, String)> =
-        sqlx::query_as("SELECT id, username, first_name, last_name FROM users WHERE id = ?")
+        sqlx::query_as("SELECT id, username, first_name, last_name FROM users WHERE id = $1")
             .bind(id)
             .fetch_optional(store.pool())
             .await?;
@@ -77,7 +77,7 @@ pub async fn user(store: &Store, id: i64) -> Result<PanelUser, AdminError> {
 pub async fn projects(store: &Store, user: i64) -> Result<Vec<(i64, String)>, AdminError> {
     Ok(sqlx::query_as(
         "SELECT p.id, p.name FROM user_projects up JOIN projects p ON p.id = up.project_id \
-         WHERE up.user_id = ? ORDER BY p.name",
+         WHERE up.user_id = $1 ORDER BY p.name",
     )
     .bind(user)
     .fetch_all(store.pool())
@@ -86,10 +86,12 @@ pub async fn projects(store: &Store, user: i64) -> Result<Vec<(i64, String)>, Ad
 
 /// The name of a project.
 pub async fn project_name(store: &Store, project: i64) -> Result<Option<String>, AdminError> {
-    Ok(sqlx::query_scalar("SELECT name FROM projects WHERE id = ?")
-        .bind(project)
-        .fetch_optional(store.pool())
-        .await?)
+    Ok(
+        sqlx::query_scalar("SELECT name FROM projects WHERE id = $1")
+            .bind(project)
+            .fetch_optional(store.pool())
+            .await?,
+    )
 }
 
 /// The queues of `project` that `user` serves, by name.
@@ -98,9 +100,9 @@ pub async fn served_queues(
     user: i64,
     project: i64,
 ) -> Result<Vec<ServedQueue>, AdminError> {
-    let rows: Vec<(i64, String, bool)> = sqlx::query_as(
-        "SELECT q.id, q.name, qa.mandatory FROM queue_agents qa JOIN queues q ON q.id = qa.queue_id \
-         WHERE qa.user_id = ? AND q.project_id = ? ORDER BY q.name, q.id",
+    let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+        "SELECT q.id, q.name, CAST(qa.mandatory AS INTEGER) FROM queue_agents qa JOIN queues q ON q.id = qa.queue_id \
+         WHERE qa.user_id = $1 AND q.project_id = $2 ORDER BY q.name, q.id",
     )
     .bind(user)
     .bind(project)
@@ -111,7 +113,7 @@ pub async fn served_queues(
         .map(|(id, name, mandatory)| ServedQueue {
             id,
             name,
-            mandatory,
+            mandatory: mandatory != 0,
         })
         .collect())
 }
@@ -121,7 +123,7 @@ pub async fn sip_credentials(
     user: i64,
 ) -> Result<Option<SipCredentials>, AdminError> {
     let row: Option<(String, String, String)> = sqlx::query_as(
-        "SELECT sip_username, realm, ha1_md5 FROM extensions WHERE user_id = ? \
+        "SELECT sip_username, realm, ha1_md5 FROM extensions WHERE user_id = $1 \
          ORDER BY sip_username LIMIT 1",
     )
     .bind(user)
@@ -138,7 +140,7 @@ pub async fn sip_credentials(
 pub async fn queue_tags(store: &Store, queue: i64) -> Result<Vec<QueueTag>, AdminError> {
     let rows: Vec<(i64, String, String)> = sqlx::query_as(
         "SELECT t.id, t.name, t.colour FROM tag_queues tq JOIN tags t ON t.id = tq.tag_id \
-         WHERE tq.queue_id = ? ORDER BY t.name, t.id",
+         WHERE tq.queue_id = $1 ORDER BY t.name, t.id",
     )
     .bind(queue)
     .fetch_all(store.pool())
@@ -152,7 +154,7 @@ pub async fn queue_tags(store: &Store, queue: i64) -> Result<Vec<QueueTag>, Admi
 /// Moves every session of `user` to `project` (one project at a time, as a
 /// login into a project does).
 pub async fn set_session_project(store: &Store, user: i64, project: i64) -> Result<(), AdminError> {
-    sqlx::query("UPDATE sessions SET project_id = ? WHERE user_id = ?")
+    sqlx::query("UPDATE sessions SET project_id = $1 WHERE user_id = $2")
         .bind(project)
         .bind(user)
         .execute(store.pool())
@@ -163,7 +165,7 @@ pub async fn set_session_project(store: &Store, user: i64, project: i64) -> Resu
 /// The queues of `project`, by name.
 pub async fn project_queues(store: &Store, project: i64) -> Result<Vec<ProjectQueue>, AdminError> {
     let rows: Vec<(i64, String, String)> = sqlx::query_as(
-        "SELECT id, name, number FROM queues WHERE project_id = ? ORDER BY name, id",
+        "SELECT id, name, number FROM queues WHERE project_id = $1 ORDER BY name, id",
     )
     .bind(project)
     .fetch_all(store.pool())
@@ -181,7 +183,7 @@ pub async fn project_agents(store: &Store, project: i64) -> Result<Vec<ProjectAg
         "SELECT u.id, u.first_name, u.last_name, MIN(e.sip_username) \
          FROM user_projects up JOIN users u ON u.id = up.user_id \
          JOIN extensions e ON e.user_id = u.id \
-         WHERE up.project_id = ? GROUP BY u.id, u.first_name, u.last_name \
+         WHERE up.project_id = $1 GROUP BY u.id, u.first_name, u.last_name \
          ORDER BY u.first_name, u.last_name, u.id",
     )
     .bind(project)

@@ -218,12 +218,12 @@ impl Effective {
 
 /// The keys of the profile `name`, or none when there is no such profile.
 async fn keys_of_profile(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::DbConnection,
     name: &str,
 ) -> Result<Vec<String>, AdminError> {
     Ok(sqlx::query_scalar(
         "SELECT pp.permission FROM profile_permissions pp JOIN profiles p ON p.id = pp.profile_id \
-         WHERE p.name = ? ORDER BY pp.permission",
+         WHERE p.name = $1 ORDER BY pp.permission",
     )
     .bind(name)
     .fetch_all(&mut *conn)
@@ -234,7 +234,7 @@ async fn keys_of_profile(
 /// into no project: then only the user's own profiles and the profiles of
 /// every queue the user serves count).
 pub async fn effective(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::DbConnection,
     user_id: i64,
     project_id: Option<i64>,
 ) -> Result<Effective, AdminError> {
@@ -249,7 +249,7 @@ pub async fn effective(
     };
     let own: Vec<String> = sqlx::query_scalar(
         "SELECT p.name FROM user_profiles up JOIN profiles p ON p.id = up.profile_id \
-         WHERE up.user_id = ? ORDER BY p.name",
+         WHERE up.user_id = $1 ORDER BY p.name",
     )
     .bind(user_id)
     .fetch_all(&mut *conn)
@@ -260,7 +260,7 @@ pub async fn effective(
     }
     if let Some(project_id) = project_id {
         let default: Option<Option<String>> =
-            sqlx::query_scalar("SELECT default_profile FROM projects WHERE id = ?")
+            sqlx::query_scalar("SELECT default_profile FROM projects WHERE id = $1")
                 .bind(project_id)
                 .fetch_optional(&mut *conn)
                 .await?;
@@ -277,7 +277,7 @@ pub async fn effective(
     }
     let served: Vec<(i64, String, String)> = sqlx::query_as(
         "SELECT q.id, q.name, q.profile FROM queue_agents uq JOIN queues q ON q.id = uq.queue_id \
-         WHERE uq.user_id = ? AND q.profile IS NOT NULL AND (? IS NULL OR q.project_id = ?) \
+         WHERE uq.user_id = $1 AND q.profile IS NOT NULL AND ($2 IS NULL OR q.project_id = $3) \
          ORDER BY q.name, q.id",
     )
     .bind(user_id)
@@ -319,7 +319,7 @@ pub async fn of_user(
     }
     if let Some(p) = project {
         let member: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM user_projects WHERE user_id = ? AND project_id = ?",
+            "SELECT COUNT(*) FROM user_projects WHERE user_id = $1 AND project_id = $2",
         )
         .bind(id)
         .bind(p)

@@ -37,9 +37,9 @@ pub struct ProfileInput {
     pub result_codes: Vec<i64>,
 }
 
-async fn keys(conn: &mut sqlx::SqliteConnection, id: i64) -> Result<Vec<String>, AdminError> {
+async fn keys(conn: &mut crate::store::DbConnection, id: i64) -> Result<Vec<String>, AdminError> {
     Ok(sqlx::query_scalar(
-        "SELECT permission FROM profile_permissions WHERE profile_id = ? ORDER BY permission",
+        "SELECT permission FROM profile_permissions WHERE profile_id = $1 ORDER BY permission",
     )
     .bind(id)
     .fetch_all(&mut *conn)
@@ -78,7 +78,7 @@ pub async fn list(store: &Store) -> Result<Vec<Profile>, AdminError> {
 pub async fn get(store: &Store, id: i64) -> Result<Profile, AdminError> {
     let mut conn = store.pool().acquire().await?;
     let (name, description): (String, String) =
-        sqlx::query_as("SELECT name, description FROM profiles WHERE id = ?")
+        sqlx::query_as("SELECT name, description FROM profiles WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *conn)
             .await?
@@ -94,11 +94,11 @@ pub async fn get(store: &Store, id: i64) -> Result<Profile, AdminError> {
 
 /// The result codes a profile offers, in order.
 pub(crate) async fn codes(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::DbConnection,
     id: i64,
 ) -> Result<Vec<i64>, AdminError> {
     Ok(sqlx::query_scalar(
-        "SELECT result_code_id FROM profile_result_codes WHERE profile_id = ? ORDER BY position",
+        "SELECT result_code_id FROM profile_result_codes WHERE profile_id = $1 ORDER BY position",
     )
     .bind(id)
     .fetch_all(&mut *conn)
@@ -143,7 +143,7 @@ async fn save(
     let mut tx = store.begin().await?;
     let old_name: Option<String> = match id {
         Some(id) => Some(
-            sqlx::query_scalar("SELECT name FROM profiles WHERE id = ?")
+            sqlx::query_scalar("SELECT name FROM profiles WHERE id = $1")
                 .bind(id)
                 .fetch_optional(&mut *tx)
                 .await?
@@ -183,7 +183,7 @@ async fn save(
     let profile_id = match id {
         Some(id) => {
             sqlx::query(
-                "UPDATE profiles SET name = ?, description = ?, updated_at = ? WHERE id = ?",
+                "UPDATE profiles SET name = $1, description = $2, updated_at = $3 WHERE id = $4",
             )
             .bind(&name)
             .bind(&input.description)
@@ -193,19 +193,19 @@ async fn save(
             .await?;
             let old = old_name.unwrap_or_default();
             if old != name {
-                sqlx::query("UPDATE projects SET default_profile = ? WHERE default_profile = ?")
+                sqlx::query("UPDATE projects SET default_profile = $1 WHERE default_profile = $2")
                     .bind(&name)
                     .bind(&old)
                     .execute(&mut *tx)
                     .await?;
-                sqlx::query("UPDATE queues SET profile = ? WHERE profile = ?")
+                sqlx::query("UPDATE queues SET profile = $1 WHERE profile = $2")
                     .bind(&name)
                     .bind(&old)
                     .execute(&mut *tx)
                     .await?;
             }
             for table in ["profile_permissions", "profile_result_codes"] {
-                sqlx::query(&format!("DELETE FROM {table} WHERE profile_id = ?"))
+                sqlx::query(&format!("DELETE FROM {table} WHERE profile_id = $1"))
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
@@ -216,7 +216,7 @@ async fn save(
             let id = new_id();
             sqlx::query(
                 "INSERT INTO profiles (id, name, description, created_at, updated_at) \
-                 VALUES (?, ?, ?, ?, ?)",
+                 VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(id)
             .bind(&name)
@@ -229,7 +229,7 @@ async fn save(
         }
     };
     for key in &permissions {
-        sqlx::query("INSERT INTO profile_permissions (profile_id, permission) VALUES (?, ?)")
+        sqlx::query("INSERT INTO profile_permissions (profile_id, permission) VALUES ($1, $2)")
             .bind(profile_id)
             .bind(key)
             .execute(&mut *tx)
@@ -237,7 +237,7 @@ async fn save(
     }
     for (position, code) in result_codes.iter().enumerate() {
         sqlx::query(
-            "INSERT INTO profile_result_codes (profile_id, result_code_id, position) VALUES (?, ?, ?)",
+            "INSERT INTO profile_result_codes (profile_id, result_code_id, position) VALUES ($1, $2, $3)",
         )
         .bind(profile_id)
         .bind(code)
@@ -261,22 +261,22 @@ async fn save(
 /// Deletes a profile that no user, project or queue uses.
 pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
     let mut tx = store.begin().await?;
-    let name: String = sqlx::query_scalar("SELECT name FROM profiles WHERE id = ?")
+    let name: String = sqlx::query_scalar("SELECT name FROM profiles WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(AdminError::NotFound("profile"))?;
-    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM user_profiles WHERE profile_id = ?")
+    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM user_profiles WHERE profile_id = $1")
         .bind(id)
         .fetch_one(&mut *tx)
         .await?;
     let projects: Vec<String> =
-        sqlx::query_scalar("SELECT name FROM projects WHERE default_profile = ? ORDER BY name")
+        sqlx::query_scalar("SELECT name FROM projects WHERE default_profile = $1 ORDER BY name")
             .bind(&name)
             .fetch_all(&mut *tx)
             .await?;
     let queues: Vec<String> =
-        sqlx::query_scalar("SELECT name FROM queues WHERE profile = ? ORDER BY name")
+        sqlx::query_scalar("SELECT name FROM queues WHERE profile = $1 ORDER BY name")
             .bind(&name)
             .fetch_all(&mut *tx)
             .await?;
@@ -302,7 +302,7 @@ pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
             errors: Vec::new(),
         });
     }
-    sqlx::query("DELETE FROM profiles WHERE id = ?")
+    sqlx::query("DELETE FROM profiles WHERE id = $1")
         .bind(id)
         .execute(&mut *tx)
         .await?;
@@ -313,13 +313,13 @@ pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
 /// Checks that `name` (a project's default profile or a queue's profile)
 /// names a profile.
 pub(crate) async fn check_name(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::DbConnection,
     c: &mut Check,
     field: &str,
     name: Option<&str>,
 ) -> Result<(), AdminError> {
     if let Some(name) = name {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM profiles WHERE name = ?")
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM profiles WHERE name = $1")
             .bind(name)
             .fetch_one(&mut *conn)
             .await?;

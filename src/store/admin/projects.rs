@@ -5,8 +5,8 @@
 //! outbound calls made for it whose route sets none). Its time zone, an IANA
 //! name (`UTC` unless set), says when its working day turns.
 
+use crate::store::DbRow;
 use serde::{Deserialize, Serialize};
-use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
 use super::{duplicate, new_id, now_ms, taken, AdminError, Check, Saved};
@@ -49,7 +49,7 @@ fn utc() -> String {
 
 const COLUMNS: &str = "id, name, default_profile, break_minutes, outbound_caller_id, time_zone";
 
-fn from_row(row: &SqliteRow) -> Result<Project, sqlx::Error> {
+fn from_row(row: &DbRow) -> Result<Project, sqlx::Error> {
     Ok(Project {
         id: row.try_get(0)?,
         name: row.try_get(1)?,
@@ -82,7 +82,7 @@ pub async fn list(store: &Store) -> Result<Vec<Project>, AdminError> {
 }
 
 pub async fn get(store: &Store, id: i64) -> Result<Project, AdminError> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM projects WHERE id = ?"))
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM projects WHERE id = $1"))
         .bind(id)
         .fetch_optional(store.pool())
         .await?
@@ -126,8 +126,8 @@ async fn save(
     let project_id = match id {
         Some(id) => {
             let done = sqlx::query(
-                "UPDATE projects SET name = ?, default_profile = ?, break_minutes = ?, \
-                 outbound_caller_id = ?, time_zone = ?, updated_at = ? WHERE id = ?",
+                "UPDATE projects SET name = $1, default_profile = $2, break_minutes = $3, \
+                 outbound_caller_id = $4, time_zone = $5, updated_at = $6 WHERE id = $7",
             )
             .bind(&name)
             .bind(&input.default_profile)
@@ -148,7 +148,7 @@ async fn save(
             sqlx::query(
                 "INSERT INTO projects (id, name, default_profile, break_minutes, \
                  outbound_caller_id, time_zone, created_at, updated_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(id)
             .bind(&name)
@@ -181,7 +181,7 @@ pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
         return Err(AdminError::NotFound("project"));
     }
     let queues: Vec<String> =
-        sqlx::query_scalar("SELECT name FROM queues WHERE project_id = ? ORDER BY name")
+        sqlx::query_scalar("SELECT name FROM queues WHERE project_id = $1 ORDER BY name")
             .bind(id)
             .fetch_all(&mut *tx)
             .await?;
@@ -197,7 +197,7 @@ pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
     }
     let users: Vec<String> = sqlx::query_scalar(
         "SELECT u.username FROM user_projects up JOIN users u ON u.id = up.user_id \
-         WHERE up.project_id = ? ORDER BY u.username",
+         WHERE up.project_id = $1 ORDER BY u.username",
     )
     .bind(id)
     .fetch_all(&mut *tx)
@@ -213,7 +213,7 @@ pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
         });
     }
     let announcements: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM announcements WHERE project_id = ?")
+        sqlx::query_scalar("SELECT COUNT(*) FROM announcements WHERE project_id = $1")
             .bind(id)
             .fetch_one(&mut *tx)
             .await?;
@@ -225,7 +225,7 @@ pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
             errors: Vec::new(),
         });
     }
-    sqlx::query("DELETE FROM projects WHERE id = ?")
+    sqlx::query("DELETE FROM projects WHERE id = $1")
         .bind(id)
         .execute(&mut *tx)
         .await?;

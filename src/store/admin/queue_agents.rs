@@ -23,15 +23,18 @@ pub async fn get(store: &Store, queue_id: i64) -> Result<Vec<Assignment>, AdminE
     if !super::exists(&mut conn, "queues", queue_id).await? {
         return Err(AdminError::NotFound("queue"));
     }
-    let rows: Vec<(i64, bool)> = sqlx::query_as(
-        "SELECT user_id, mandatory FROM queue_agents WHERE queue_id = ? ORDER BY user_id",
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT user_id, CAST(mandatory AS INTEGER) FROM queue_agents WHERE queue_id = $1 ORDER BY user_id",
     )
     .bind(queue_id)
     .fetch_all(&mut *conn)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(user_id, mandatory)| Assignment { user_id, mandatory })
+        .map(|(user_id, mandatory)| Assignment {
+            user_id,
+            mandatory: mandatory != 0,
+        })
         .collect())
 }
 
@@ -55,12 +58,12 @@ pub async fn set(
         }
     }
     c.finish()?;
-    sqlx::query("DELETE FROM queue_agents WHERE queue_id = ?")
+    sqlx::query("DELETE FROM queue_agents WHERE queue_id = $1")
         .bind(queue_id)
         .execute(&mut *tx)
         .await?;
     for a in &agents {
-        sqlx::query("INSERT INTO queue_agents (queue_id, user_id, mandatory) VALUES (?, ?, ?)")
+        sqlx::query("INSERT INTO queue_agents (queue_id, user_id, mandatory) VALUES ($1, $2, $3)")
             .bind(queue_id)
             .bind(a.user_id)
             .bind(a.mandatory)

@@ -25,9 +25,9 @@ pub struct QueueGroupInput {
     pub queues: Vec<i64>,
 }
 
-async fn members(conn: &mut sqlx::SqliteConnection, id: i64) -> Result<Vec<i64>, AdminError> {
+async fn members(conn: &mut crate::store::DbConnection, id: i64) -> Result<Vec<i64>, AdminError> {
     Ok(sqlx::query_scalar(
-        "SELECT queue_id FROM queue_group_members WHERE group_id = ? ORDER BY position",
+        "SELECT queue_id FROM queue_group_members WHERE group_id = $1 ORDER BY position",
     )
     .bind(id)
     .fetch_all(&mut *conn)
@@ -58,7 +58,7 @@ pub async fn list(store: &Store) -> Result<Vec<QueueGroup>, AdminError> {
 
 pub async fn get(store: &Store, id: i64) -> Result<QueueGroup, AdminError> {
     let mut conn = store.pool().acquire().await?;
-    let name: String = sqlx::query_scalar("SELECT name FROM queue_groups WHERE id = ?")
+    let name: String = sqlx::query_scalar("SELECT name FROM queue_groups WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?
@@ -87,7 +87,7 @@ pub async fn update(
 
 /// Checks that every id in `queues` names a queue, once.
 pub(crate) async fn check_queues(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut crate::store::DbConnection,
     c: &mut Check,
     queues: &[i64],
 ) -> Result<(), AdminError> {
@@ -123,13 +123,13 @@ async fn save(
     let now = now_ms();
     let group_id = match id {
         Some(id) => {
-            sqlx::query("UPDATE queue_groups SET name = ?, updated_at = ? WHERE id = ?")
+            sqlx::query("UPDATE queue_groups SET name = $1, updated_at = $2 WHERE id = $3")
                 .bind(&name)
                 .bind(now)
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("DELETE FROM queue_group_members WHERE group_id = ?")
+            sqlx::query("DELETE FROM queue_group_members WHERE group_id = $1")
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
@@ -138,7 +138,7 @@ async fn save(
         None => {
             let id = new_id();
             sqlx::query(
-                "INSERT INTO queue_groups (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)",
+                "INSERT INTO queue_groups (id, name, created_at, updated_at) VALUES ($1, $2, $3, $4)",
             )
             .bind(id)
             .bind(&name)
@@ -151,7 +151,7 @@ async fn save(
     };
     for (position, queue) in input.queues.iter().enumerate() {
         sqlx::query(
-            "INSERT INTO queue_group_members (group_id, queue_id, position) VALUES (?, ?, ?)",
+            "INSERT INTO queue_group_members (group_id, queue_id, position) VALUES ($1, $2, $3)",
         )
         .bind(group_id)
         .bind(queue)
@@ -168,7 +168,7 @@ async fn save(
 }
 
 pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
-    let done = sqlx::query("DELETE FROM queue_groups WHERE id = ?")
+    let done = sqlx::query("DELETE FROM queue_groups WHERE id = $1")
         .bind(id)
         .execute(store.pool())
         .await?;

@@ -13,8 +13,8 @@
 //! after an optional `+`: outbound calls made for the queue (transfers,
 //! callbacks) present it when their route sets none.
 
+use crate::store::{flag, DbRow};
 use serde::{Deserialize, Serialize};
-use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
 pub use super::queue_rules::{
@@ -224,10 +224,10 @@ mod defaults {
 
 const COLUMNS: &str = "id, project_id, name, call_mode, number, strategy, kind, channel_weight, \
     agent_timeout_secs, after_call_work_secs, position_announcement, announcement_frequency_secs, \
-    exit_queue_id, hold_music, priority, queue_timeout_secs, service_level_secs, auto_answer, profile, \
-    exit_kind, recording, outbound_caller_id, service_level_target, exit_voicemail_id, exit_menu_id";
+    exit_queue_id, hold_music, priority, queue_timeout_secs, service_level_secs, CAST(auto_answer AS INTEGER), \
+    profile, exit_kind, recording, outbound_caller_id, service_level_target, exit_voicemail_id, exit_menu_id";
 
-fn from_row(row: &SqliteRow) -> Result<Queue, AdminError> {
+fn from_row(row: &DbRow) -> Result<Queue, AdminError> {
     Ok(Queue {
         id: row.try_get(0)?,
         project_id: row.try_get(1)?,
@@ -246,7 +246,7 @@ fn from_row(row: &SqliteRow) -> Result<Queue, AdminError> {
         priority: row.try_get(14)?,
         queue_timeout_secs: row.try_get(15)?,
         service_level_secs: row.try_get(16)?,
-        auto_answer: row.try_get(17)?,
+        auto_answer: flag(row, 17)?,
         profile: row.try_get(18)?,
         exit_kind: ExitKind::parse(row.try_get(19)?)?,
         result_codes: Vec::new(),
@@ -423,7 +423,7 @@ pub async fn list(store: &Store) -> Result<Vec<Queue>, AdminError> {
 
 pub async fn get(store: &Store, id: i64) -> Result<Queue, AdminError> {
     let mut conn = store.pool().acquire().await?;
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM queues WHERE id = ?"))
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM queues WHERE id = $1"))
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?
@@ -483,7 +483,7 @@ async fn save(
 /// project, exit queue, result codes and profile exist; the number is
 /// free): the queue to store and its warnings. Reads only.
 async fn prepare(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::DbConnection,
     rules: &QueueRules,
     id: Option<i64>,
     input: QueueInput,
@@ -518,7 +518,7 @@ async fn prepare(
     }
     if let Some(m) = queue.exit_menu_id {
         let owner: Option<i64> =
-            sqlx::query_scalar("SELECT project_id FROM ivr_menus WHERE id = ?")
+            sqlx::query_scalar("SELECT project_id FROM ivr_menus WHERE id = $1")
                 .bind(m)
                 .fetch_optional(&mut *conn)
                 .await?;
@@ -541,26 +541,26 @@ async fn prepare(
 
 /// Writes `queue` (prepared), as a new row or over the stored one.
 async fn write(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut crate::store::DbConnection,
     existing: bool,
     queue: &Queue,
 ) -> Result<(), AdminError> {
     let now = now_ms();
     let sql = if existing {
-        "UPDATE queues SET project_id = ?, name = ?, call_mode = ?, number = ?, strategy = ?, \
-         kind = ?, channel_weight = ?, agent_timeout_secs = ?, after_call_work_secs = ?, \
-         position_announcement = ?, announcement_frequency_secs = ?, exit_queue_id = ?, \
-         hold_music = ?, priority = ?, queue_timeout_secs = ?, service_level_secs = ?, \
-         auto_answer = ?, profile = ?, exit_kind = ?, recording = ?, outbound_caller_id = ?, \
-         service_level_target = ?, exit_voicemail_id = ?, exit_menu_id = ?, updated_at = ? \
-         WHERE id = ?"
+        "UPDATE queues SET project_id = $1, name = $2, call_mode = $3, number = $4, strategy = $5, \
+         kind = $6, channel_weight = $7, agent_timeout_secs = $8, after_call_work_secs = $9, \
+         position_announcement = $10, announcement_frequency_secs = $11, exit_queue_id = $12, \
+         hold_music = $13, priority = $14, queue_timeout_secs = $15, service_level_secs = $16, \
+         auto_answer = $17, profile = $18, exit_kind = $19, recording = $20, outbound_caller_id = $21, \
+         service_level_target = $22, exit_voicemail_id = $23, exit_menu_id = $24, updated_at = $25 \
+         WHERE id = $26"
     } else {
         "INSERT INTO queues (project_id, name, call_mode, number, strategy, kind, channel_weight, \
          agent_timeout_secs, after_call_work_secs, position_announcement, \
          announcement_frequency_secs, exit_queue_id, hold_music, priority, queue_timeout_secs, \
          service_level_secs, auto_answer, profile, exit_kind, recording, outbound_caller_id, \
          service_level_target, exit_voicemail_id, exit_menu_id, updated_at, created_at, id) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)"
     };
     let mut q = sqlx::query(sql)
         .bind(queue.project_id)
@@ -598,7 +598,7 @@ async fn write(
 
 /// Whether following exit targets from `start` reaches `queue`.
 async fn exits_lead_back(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::DbConnection,
     start: i64,
     queue: i64,
 ) -> Result<bool, AdminError> {
@@ -609,7 +609,7 @@ async fn exits_lead_back(
             return Ok(true);
         }
         let next: Option<Option<i64>> =
-            sqlx::query_scalar("SELECT exit_queue_id FROM queues WHERE id = ?")
+            sqlx::query_scalar("SELECT exit_queue_id FROM queues WHERE id = $1")
                 .bind(at)
                 .fetch_optional(&mut *conn)
                 .await?;
@@ -632,13 +632,13 @@ pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
     }
     let groups: Vec<String> = sqlx::query_scalar(
         "SELECT g.name FROM queue_groups g JOIN queue_group_members m ON m.group_id = g.id \
-         WHERE m.queue_id = ? ORDER BY g.name",
+         WHERE m.queue_id = $1 ORDER BY g.name",
     )
     .bind(id)
     .fetch_all(&mut *tx)
     .await?;
     let exits: Vec<String> = sqlx::query_scalar(
-        "SELECT name FROM queues WHERE exit_queue_id = ? AND id <> ? ORDER BY name",
+        "SELECT name FROM queues WHERE exit_queue_id = $1 AND id <> $2 ORDER BY name",
     )
     .bind(id)
     .bind(id)
@@ -655,7 +655,7 @@ pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
         ));
     }
     let routes: Vec<String> =
-        sqlx::query_scalar("SELECT number FROM routes WHERE queue_id = ? ORDER BY number")
+        sqlx::query_scalar("SELECT number FROM routes WHERE queue_id = $1 ORDER BY number")
             .bind(id)
             .fetch_all(&mut *tx)
             .await?;
@@ -669,7 +669,7 @@ pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
             menus.join(", ")
         ));
     }
-    let agents: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM queue_agents WHERE queue_id = ?")
+    let agents: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM queue_agents WHERE queue_id = $1")
         .bind(id)
         .fetch_one(&mut *tx)
         .await?;
@@ -677,7 +677,7 @@ pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
         reasons.push(format!("{agents} agent(s) are assigned to it"));
     }
     let callbacks: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM callback_requests WHERE queue_id = ?")
+        sqlx::query_scalar("SELECT COUNT(*) FROM callback_requests WHERE queue_id = $1")
             .bind(id)
             .fetch_one(&mut *tx)
             .await?;
@@ -690,7 +690,7 @@ pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
             errors: Vec::new(),
         });
     }
-    sqlx::query("DELETE FROM queues WHERE id = ?")
+    sqlx::query("DELETE FROM queues WHERE id = $1")
         .bind(id)
         .execute(&mut *tx)
         .await?;

@@ -10,8 +10,8 @@
 //! when the agent gives no date) falls due `follow_up_secs` after the
 //! result (both 0 unless set; migration 0024).
 
+use crate::store::DbRow;
 use serde::{Deserialize, Serialize};
-use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
 use super::{duplicate, named_enum, new_id, now_ms, taken, AdminError, Check, Saved};
@@ -106,7 +106,7 @@ pub struct ResultCodeInput {
 
 const COLUMNS: &str = "id, category, kind, display_name, flags, extra_time_secs, follow_up_secs";
 
-fn from_row(row: &SqliteRow) -> Result<ResultCode, AdminError> {
+fn from_row(row: &DbRow) -> Result<ResultCode, AdminError> {
     let flags: String = row.try_get(4)?;
     Ok(ResultCode {
         id: row.try_get(0)?,
@@ -154,7 +154,7 @@ pub async fn list(store: &Store) -> Result<Vec<ResultCode>, AdminError> {
 }
 
 pub async fn get(store: &Store, id: i64) -> Result<ResultCode, AdminError> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM result_codes WHERE id = ?"))
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM result_codes WHERE id = $1"))
         .bind(id)
         .fetch_optional(store.pool())
         .await?
@@ -198,11 +198,11 @@ async fn save(
     let now = now_ms();
     let code_id = id.unwrap_or_else(new_id);
     let sql = if id.is_some() {
-        "UPDATE result_codes SET category = ?, kind = ?, display_name = ?, flags = ?, \
-         extra_time_secs = ?, follow_up_secs = ?, updated_at = ? WHERE id = ?"
+        "UPDATE result_codes SET category = $1, kind = $2, display_name = $3, flags = $4, \
+         extra_time_secs = $5, follow_up_secs = $6, updated_at = $7 WHERE id = $8"
     } else {
         "INSERT INTO result_codes (category, kind, display_name, flags, extra_time_secs, \
-         follow_up_secs, updated_at, created_at, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+         follow_up_secs, updated_at, created_at, id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
     };
     let mut q = sqlx::query(sql)
         .bind(input.category.as_str())
@@ -236,7 +236,7 @@ pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
     }
     let queues: Vec<String> = sqlx::query_scalar(
         "SELECT q.name FROM queues q JOIN queue_result_codes r ON r.queue_id = q.id \
-         WHERE r.result_code_id = ? ORDER BY q.name",
+         WHERE r.result_code_id = $1 ORDER BY q.name",
     )
     .bind(id)
     .fetch_all(&mut *tx)
@@ -252,7 +252,7 @@ pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
     }
     let profiles: Vec<String> = sqlx::query_scalar(
         "SELECT p.name FROM profiles p JOIN profile_result_codes r ON r.profile_id = p.id \
-         WHERE r.result_code_id = ? ORDER BY p.name",
+         WHERE r.result_code_id = $1 ORDER BY p.name",
     )
     .bind(id)
     .fetch_all(&mut *tx)
@@ -266,7 +266,7 @@ pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
             errors: Vec::new(),
         });
     }
-    sqlx::query("DELETE FROM result_codes WHERE id = ?")
+    sqlx::query("DELETE FROM result_codes WHERE id = $1")
         .bind(id)
         .execute(&mut *tx)
         .await?;
@@ -276,11 +276,11 @@ pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
 
 /// The result codes a queue offers, in the order given.
 pub(crate) async fn of_queue(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::DbConnection,
     queue: i64,
 ) -> Result<Vec<i64>, AdminError> {
     Ok(sqlx::query_scalar(
-        "SELECT result_code_id FROM queue_result_codes WHERE queue_id = ? ORDER BY position",
+        "SELECT result_code_id FROM queue_result_codes WHERE queue_id = $1 ORDER BY position",
     )
     .bind(queue)
     .fetch_all(&mut *conn)
@@ -289,7 +289,7 @@ pub(crate) async fn of_queue(
 
 /// Checks that every id in `codes` names a result code, once.
 pub(crate) async fn check_ids(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::DbConnection,
     c: &mut Check,
     codes: &[i64],
 ) -> Result<(), AdminError> {
@@ -305,17 +305,17 @@ pub(crate) async fn check_ids(
 
 /// Replaces the result codes a queue offers (inside the caller's transaction).
 pub(crate) async fn set_for_queue(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::DbConnection,
     queue: i64,
     codes: &[i64],
 ) -> Result<(), AdminError> {
-    sqlx::query("DELETE FROM queue_result_codes WHERE queue_id = ?")
+    sqlx::query("DELETE FROM queue_result_codes WHERE queue_id = $1")
         .bind(queue)
         .execute(&mut *conn)
         .await?;
     for (position, code) in codes.iter().enumerate() {
         sqlx::query(
-            "INSERT INTO queue_result_codes (queue_id, result_code_id, position) VALUES (?, ?, ?)",
+            "INSERT INTO queue_result_codes (queue_id, result_code_id, position) VALUES ($1, $2, $3)",
         )
         .bind(queue)
         .bind(code)
@@ -351,7 +351,7 @@ pub struct Offered {
 pub async fn offered(store: &Store, queue: i64, user: Option<i64>) -> Result<Offered, AdminError> {
     let mut conn = store.pool().acquire().await?;
     let queue_profile: Option<Option<String>> =
-        sqlx::query_scalar("SELECT profile FROM queues WHERE id = ?")
+        sqlx::query_scalar("SELECT profile FROM queues WHERE id = $1")
             .bind(queue)
             .fetch_optional(&mut *conn)
             .await?;
@@ -373,7 +373,7 @@ pub async fn offered(store: &Store, queue: i64, user: Option<i64>) -> Result<Off
     }
     let mut profiles: Vec<i64> = Vec::new();
     if let Some(name) = queue_profile {
-        let id: Option<i64> = sqlx::query_scalar("SELECT id FROM profiles WHERE name = ?")
+        let id: Option<i64> = sqlx::query_scalar("SELECT id FROM profiles WHERE name = $1")
             .bind(name)
             .fetch_optional(&mut *conn)
             .await?;
@@ -381,7 +381,7 @@ pub async fn offered(store: &Store, queue: i64, user: Option<i64>) -> Result<Off
     }
     if let Some(user) = user {
         let held: Vec<i64> = sqlx::query_scalar(
-            "SELECT profile_id FROM user_profiles WHERE user_id = ? ORDER BY profile_id",
+            "SELECT profile_id FROM user_profiles WHERE user_id = $1 ORDER BY profile_id",
         )
         .bind(user)
         .fetch_all(&mut *conn)

@@ -49,7 +49,7 @@ impl RouteInput {
 
 const SELECT: &str = "SELECT id, number, kind, queue_id, target_id, text FROM routes";
 
-fn entry_of(row: &sqlx::sqlite::SqliteRow) -> Result<RouteEntry, AdminError> {
+fn entry_of(row: &crate::store::DbRow) -> Result<RouteEntry, AdminError> {
     let kind: String = row.try_get(2)?;
     let destination =
         Destination::from_columns(&kind, row.try_get(3)?, row.try_get(4)?, row.try_get(5)?)
@@ -81,7 +81,7 @@ pub async fn list(store: &Store) -> Result<Vec<RouteEntry>, AdminError> {
 }
 
 pub async fn get(store: &Store, id: i64) -> Result<RouteEntry, AdminError> {
-    let row = sqlx::query(&format!("{SELECT} WHERE id = ?"))
+    let row = sqlx::query(&format!("{SELECT} WHERE id = $1"))
         .bind(id)
         .fetch_optional(store.pool())
         .await?
@@ -152,8 +152,8 @@ async fn save(
     let route_id = id.unwrap_or_else(new_id);
     if id.is_some() {
         sqlx::query(
-            "UPDATE routes SET number = ?, kind = ?, queue_id = ?, target_id = ?, text = ?, \
-             updated_at = ? WHERE id = ?",
+            "UPDATE routes SET number = $1, kind = $2, queue_id = $3, target_id = $4, text = $5, \
+             updated_at = $6 WHERE id = $7",
         )
         .bind(&number)
         .bind(kind)
@@ -167,7 +167,7 @@ async fn save(
     } else {
         sqlx::query(
             "INSERT INTO routes (id, number, kind, queue_id, target_id, text, created_at, \
-             updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(route_id)
         .bind(&number)
@@ -190,7 +190,7 @@ async fn save(
 }
 
 pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
-    let done = sqlx::query("DELETE FROM routes WHERE id = ?")
+    let done = sqlx::query("DELETE FROM routes WHERE id = $1")
         .bind(id)
         .execute(store.pool())
         .await?;

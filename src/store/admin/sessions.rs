@@ -75,7 +75,7 @@ pub async fn login(
     project: Option<i64>,
 ) -> Result<NewSession, LoginError> {
     let row: Option<(i64, String, Option<String>)> =
-        sqlx::query_as("SELECT id, state, password_hash FROM users WHERE username = ?")
+        sqlx::query_as("SELECT id, state, password_hash FROM users WHERE username = $1")
             .bind(username)
             .fetch_optional(store.pool())
             .await
@@ -114,7 +114,7 @@ pub async fn login(
     }
     let mut tx = store.begin().await?;
     let projects: Vec<i64> = sqlx::query_scalar(
-        "SELECT project_id FROM user_projects WHERE user_id = ? ORDER BY project_id",
+        "SELECT project_id FROM user_projects WHERE user_id = $1 ORDER BY project_id",
     )
     .bind(user_id)
     .fetch_all(&mut *tx)
@@ -133,21 +133,21 @@ pub async fn login(
     };
     let now = now_ms();
     sqlx::query(
-        "UPDATE users SET failed_logins = 0, state = 'active', updated_at = ? WHERE id = ?",
+        "UPDATE users SET failed_logins = 0, state = 'active', updated_at = $1 WHERE id = $2",
     )
     .bind(now)
     .bind(user_id)
     .execute(&mut *tx)
     .await
     .map_err(AdminError::from)?;
-    sqlx::query("DELETE FROM sessions WHERE user_id = ? AND expires_at <= ?")
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND expires_at <= $2")
         .bind(user_id)
         .bind(now)
         .execute(&mut *tx)
         .await
         .map_err(AdminError::from)?;
     // One project at a time: the user's other sessions follow.
-    sqlx::query("UPDATE sessions SET project_id = ? WHERE user_id = ?")
+    sqlx::query("UPDATE sessions SET project_id = $1 WHERE user_id = $2")
         .bind(project_id)
         .bind(user_id)
         .execute(&mut *tx)
@@ -157,7 +157,7 @@ pub async fn login(
     let expires_at = now + SESSION_MS;
     sqlx::query(
         "INSERT INTO sessions (token_sha256, user_id, project_id, created_at, expires_at) \
-         VALUES (?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(digest(&token))
     .bind(user_id)
@@ -185,7 +185,7 @@ pub async fn find(store: &Store, token: &str) -> Result<Option<Session>, AdminEr
         "SELECT s.user_id, u.username, up.project_id FROM sessions s \
          JOIN users u ON u.id = s.user_id \
          LEFT JOIN user_projects up ON up.user_id = s.user_id AND up.project_id = s.project_id \
-         WHERE s.token_sha256 = ? AND s.expires_at > ? AND u.state IN ('new', 'active')",
+         WHERE s.token_sha256 = $1 AND s.expires_at > $2 AND u.state IN ('new', 'active')",
     )
     .bind(digest(token))
     .bind(now_ms())
@@ -205,7 +205,7 @@ pub async fn find(store: &Store, token: &str) -> Result<Option<Session>, AdminEr
 
 /// Ends the session of `token` (nothing when there is none).
 pub async fn logout(store: &Store, token: &str) -> Result<(), AdminError> {
-    sqlx::query("DELETE FROM sessions WHERE token_sha256 = ?")
+    sqlx::query("DELETE FROM sessions WHERE token_sha256 = $1")
         .bind(digest(token))
         .execute(store.pool())
         .await?;
@@ -254,7 +254,7 @@ mod tests {
             assert!(matches!(e, LoginError::Failed), "{e}");
         }
         login(&store, "ada", "correct horse", None).await.unwrap();
-        sqlx::query("UPDATE users SET state = 'locked' WHERE id = ?")
+        sqlx::query("UPDATE users SET state = 'locked' WHERE id = $1")
             .bind(id)
             .execute(store.pool())
             .await
@@ -290,7 +290,7 @@ mod tests {
             assert_eq!(s.project_id, Some(b));
         }
         // Taken out of the project, the user keeps the session but not the project.
-        sqlx::query("DELETE FROM user_projects WHERE project_id = ?")
+        sqlx::query("DELETE FROM user_projects WHERE project_id = $1")
             .bind(b)
             .execute(store.pool())
             .await

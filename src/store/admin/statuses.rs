@@ -2,8 +2,8 @@
 //! The system status Available (id 1, seeded by the migration) is listed like
 //! any other but cannot be edited or deleted: the dispatch core relies on it.
 
+use crate::store::{flag, DbRow};
 use serde::{Deserialize, Serialize};
-use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
 use super::{duplicate, named_enum, new_id, now_ms, taken, AdminError, Check, Saved};
@@ -66,23 +66,27 @@ fn yes() -> bool {
     true
 }
 
-const COLUMNS: &str = "id, category, name, agent_changeable, supervisor_only, show_on_dashboard, \
-                       transferable, play_sound, crm_card_trigger, active, system";
+// The flags are read as integers: SQLite cannot hand a BOOLEAN column to
+// the store's driver as it is.
+const COLUMNS: &str = "id, category, name, CAST(agent_changeable AS INTEGER), \
+    CAST(supervisor_only AS INTEGER), CAST(show_on_dashboard AS INTEGER), \
+    CAST(transferable AS INTEGER), CAST(play_sound AS INTEGER), \
+    CAST(crm_card_trigger AS INTEGER), CAST(active AS INTEGER), CAST(system AS INTEGER)";
 
-fn from_row(row: &SqliteRow) -> Result<Status, AdminError> {
+fn from_row(row: &DbRow) -> Result<Status, AdminError> {
     let category: String = row.try_get(1)?;
     Ok(Status {
         id: row.try_get(0)?,
         category: StatusCategory::parse(&category)?,
         name: row.try_get(2)?,
-        agent_changeable: row.try_get(3)?,
-        supervisor_only: row.try_get(4)?,
-        show_on_dashboard: row.try_get(5)?,
-        transferable: row.try_get(6)?,
-        play_sound: row.try_get(7)?,
-        crm_card_trigger: row.try_get(8)?,
-        active: row.try_get(9)?,
-        system: row.try_get(10)?,
+        agent_changeable: flag(row, 3)?,
+        supervisor_only: flag(row, 4)?,
+        show_on_dashboard: flag(row, 5)?,
+        transferable: flag(row, 6)?,
+        play_sound: flag(row, 7)?,
+        crm_card_trigger: flag(row, 8)?,
+        active: flag(row, 9)?,
+        system: flag(row, 10)?,
     })
 }
 
@@ -108,7 +112,7 @@ pub async fn list(store: &Store) -> Result<Vec<Status>, AdminError> {
 }
 
 pub async fn get(store: &Store, id: i64) -> Result<Status, AdminError> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM statuses WHERE id = ?"))
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM statuses WHERE id = $1"))
         .bind(id)
         .fetch_optional(store.pool())
         .await?
@@ -128,11 +132,13 @@ pub async fn update(
     save(store, Some(id), input).await
 }
 
-async fn refuse_system(tx: &mut sqlx::SqliteConnection, id: i64) -> Result<(), AdminError> {
-    let system: Option<bool> = sqlx::query_scalar("SELECT system FROM statuses WHERE id = ?")
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
+async fn refuse_system(tx: &mut crate::store::DbConnection, id: i64) -> Result<(), AdminError> {
+    let system: Option<i64> =
+        sqlx::query_scalar("SELECT CAST(system AS INTEGER) FROM statuses WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let system = system.map(|s| s != 0);
     match system {
         None => Err(AdminError::NotFound("status")),
         Some(true) => Err(AdminError::ReadOnly(
@@ -159,13 +165,13 @@ async fn save(
     let now = now_ms();
     let status_id = id.unwrap_or_else(new_id);
     let sql = if id.is_some() {
-        "UPDATE statuses SET category = ?, name = ?, agent_changeable = ?, supervisor_only = ?, \
-         show_on_dashboard = ?, transferable = ?, play_sound = ?, crm_card_trigger = ?, active = ?, \
-         updated_at = ? WHERE id = ?"
+        "UPDATE statuses SET category = $1, name = $2, agent_changeable = $3, supervisor_only = $4, \
+         show_on_dashboard = $5, transferable = $6, play_sound = $7, crm_card_trigger = $8, active = $9, \
+         updated_at = $10 WHERE id = $11"
     } else {
         "INSERT INTO statuses (category, name, agent_changeable, supervisor_only, show_on_dashboard, \
          transferable, play_sound, crm_card_trigger, active, created_at, updated_at, id) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
     };
     let mut q = sqlx::query(sql)
         .bind(input.category.as_str())
@@ -201,7 +207,7 @@ async fn save(
 pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
     let mut tx = store.begin().await?;
     refuse_system(&mut tx, id).await?;
-    sqlx::query("DELETE FROM statuses WHERE id = ?")
+    sqlx::query("DELETE FROM statuses WHERE id = $1")
         .bind(id)
         .execute(&mut *tx)
         .await?;

@@ -36,16 +36,16 @@ pub fn is_colour(s: &str) -> bool {
     s.len() == 7 && s.starts_with('#') && s[1..].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-async fn queues_of(conn: &mut sqlx::SqliteConnection, id: i64) -> Result<Vec<i64>, AdminError> {
+async fn queues_of(conn: &mut crate::store::DbConnection, id: i64) -> Result<Vec<i64>, AdminError> {
     Ok(
-        sqlx::query_scalar("SELECT queue_id FROM tag_queues WHERE tag_id = ? ORDER BY queue_id")
+        sqlx::query_scalar("SELECT queue_id FROM tag_queues WHERE tag_id = $1 ORDER BY queue_id")
             .bind(id)
             .fetch_all(&mut *conn)
             .await?,
     )
 }
 
-fn tag(row: &sqlx::sqlite::SqliteRow, queues: Vec<i64>) -> Result<Tag, AdminError> {
+fn tag(row: &crate::store::DbRow, queues: Vec<i64>) -> Result<Tag, AdminError> {
     Ok(Tag {
         id: row.try_get(0)?,
         name: row.try_get(1)?,
@@ -75,7 +75,7 @@ pub async fn list(store: &Store) -> Result<Vec<Tag>, AdminError> {
 
 pub async fn get(store: &Store, id: i64) -> Result<Tag, AdminError> {
     let mut conn = store.pool().acquire().await?;
-    let row = sqlx::query("SELECT id, name, category, colour FROM tags WHERE id = ?")
+    let row = sqlx::query("SELECT id, name, category, colour FROM tags WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?
@@ -105,7 +105,7 @@ pub async fn check(
 
 /// Checks `input` against the stored configuration: its warnings. Reads only.
 async fn prepare(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::DbConnection,
     id: Option<i64>,
     input: &TagInput,
 ) -> Result<Vec<Warning>, AdminError> {
@@ -143,7 +143,7 @@ async fn save(store: &Store, id: Option<i64>, input: TagInput) -> Result<Saved<T
     let colour = input.colour.to_ascii_lowercase();
     if id.is_some() {
         sqlx::query(
-            "UPDATE tags SET name = ?, category = ?, colour = ?, updated_at = ? WHERE id = ?",
+            "UPDATE tags SET name = $1, category = $2, colour = $3, updated_at = $4 WHERE id = $5",
         )
         .bind(&name)
         .bind(&input.category)
@@ -152,14 +152,14 @@ async fn save(store: &Store, id: Option<i64>, input: TagInput) -> Result<Saved<T
         .bind(tag_id)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("DELETE FROM tag_queues WHERE tag_id = ?")
+        sqlx::query("DELETE FROM tag_queues WHERE tag_id = $1")
             .bind(tag_id)
             .execute(&mut *tx)
             .await?;
     } else {
         sqlx::query(
             "INSERT INTO tags (id, name, category, colour, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(tag_id)
         .bind(&name)
@@ -173,7 +173,7 @@ async fn save(store: &Store, id: Option<i64>, input: TagInput) -> Result<Saved<T
     let mut queues = input.queues;
     queues.sort_unstable();
     for q in &queues {
-        sqlx::query("INSERT INTO tag_queues (tag_id, queue_id) VALUES (?, ?)")
+        sqlx::query("INSERT INTO tag_queues (tag_id, queue_id) VALUES ($1, $2)")
             .bind(tag_id)
             .bind(q)
             .execute(&mut *tx)
@@ -193,7 +193,7 @@ async fn save(store: &Store, id: Option<i64>, input: TagInput) -> Result<Saved<T
 }
 
 pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
-    let done = sqlx::query("DELETE FROM tags WHERE id = ?")
+    let done = sqlx::query("DELETE FROM tags WHERE id = $1")
         .bind(id)
         .execute(store.pool())
         .await?;

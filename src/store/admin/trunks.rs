@@ -9,8 +9,8 @@
 
 use std::net::IpAddr;
 
+use crate::store::{flag, DbRow};
 use serde::{Deserialize, Serialize};
-use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
 use super::destination::OutboundDestination;
@@ -233,18 +233,19 @@ fn check(input: &TrunkInput) -> Check {
     c
 }
 
-const COLUMNS: &str = "id, name, addresses, username, codecs, enabled, register, registrar, \
+const COLUMNS: &str = "id, name, addresses, username, codecs, CAST(enabled AS INTEGER), \
+                       CAST(register AS INTEGER), registrar, \
                        register_username, register_expires, outbound_destination";
 
-fn from_row(row: &SqliteRow) -> Result<TrunkEntry, AdminError> {
+fn from_row(row: &DbRow) -> Result<TrunkEntry, AdminError> {
     Ok(TrunkEntry {
         id: row.try_get(0)?,
         name: row.try_get(1)?,
         addresses: json_list(row.try_get(2)?)?,
         username: row.try_get(3)?,
         codecs: json_list(row.try_get(4)?)?,
-        enabled: row.try_get(5)?,
-        register: row.try_get(6)?,
+        enabled: flag(row, 5)?,
+        register: flag(row, 6)?,
         registrar: row.try_get(7)?,
         register_username: row.try_get(8)?,
         register_expires: row.try_get(9)?,
@@ -266,7 +267,7 @@ pub async fn list(store: &Store) -> Result<Vec<TrunkEntry>, AdminError> {
 }
 
 pub async fn get(store: &Store, id: i64) -> Result<TrunkEntry, AdminError> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM trunks WHERE id = ?"))
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM trunks WHERE id = $1"))
         .bind(id)
         .fetch_optional(store.pool())
         .await?
@@ -315,7 +316,7 @@ async fn save(
     let mut tx = store.begin().await?;
     let stored: Option<StoredCredentials> = match id {
         Some(id) => Some(
-            sqlx::query_as("SELECT username, realm, ha1_md5, ha1_sha256 FROM trunks WHERE id = ?")
+            sqlx::query_as("SELECT username, realm, ha1_md5, ha1_sha256 FROM trunks WHERE id = $1")
                 .bind(id)
                 .fetch_optional(&mut *tx)
                 .await?
@@ -334,7 +335,7 @@ async fn save(
             let kept: Option<(Option<String>, Option<String>)> = match id {
                 Some(id) => {
                     sqlx::query_as(
-                        "SELECT register_username, register_password FROM trunks WHERE id = ?",
+                        "SELECT register_username, register_password FROM trunks WHERE id = $1",
                     )
                     .bind(id)
                     .fetch_optional(&mut *tx)
@@ -401,15 +402,15 @@ async fn save(
         .as_ref()
         .map(|d| d.trim().to_owned());
     let sql = if id.is_some() {
-        "UPDATE trunks SET name = ?, addresses = ?, username = ?, realm = ?, ha1_md5 = ?, \
-         ha1_sha256 = ?, codecs = ?, enabled = ?, register = ?, registrar = ?, \
-         register_username = ?, register_password = ?, register_expires = ?, \
-         outbound_destination = ?, updated_at = ? WHERE id = ?"
+        "UPDATE trunks SET name = $1, addresses = $2, username = $3, realm = $4, ha1_md5 = $5, \
+         ha1_sha256 = $6, codecs = $7, enabled = $8, register = $9, registrar = $10, \
+         register_username = $11, register_password = $12, register_expires = $13, \
+         outbound_destination = $14, updated_at = $15 WHERE id = $16"
     } else {
         "INSERT INTO trunks (name, addresses, username, realm, ha1_md5, ha1_sha256, codecs, \
          enabled, register, registrar, register_username, register_password, register_expires, \
          outbound_destination, updated_at, created_at, id) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
     };
     let mut q = sqlx::query(sql)
         .bind(&name)
@@ -461,7 +462,7 @@ pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
             errors: Vec::new(),
         });
     }
-    let done = sqlx::query("DELETE FROM trunks WHERE id = ?")
+    let done = sqlx::query("DELETE FROM trunks WHERE id = $1")
         .bind(id)
         .execute(&mut *tx)
         .await?;

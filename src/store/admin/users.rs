@@ -11,8 +11,8 @@
 //! `active`. A change of password or a state that cannot log in ends the
 //! user's sessions.
 
+use crate::store::DbRow;
 use serde::{Deserialize, Serialize};
-use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
 use super::{duplicate, grouped, new_id, now_ms, taken, AdminError, Check, FieldError, Saved};
@@ -132,7 +132,7 @@ pub(crate) fn check_fields(c: &mut Check, at: &str, input: &UserInput) {
 
 /// Checks that each id of `ids` names a row of `table`, once.
 pub(crate) async fn check_refs(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::DbConnection,
     c: &mut Check,
     field: &str,
     table: &str,
@@ -188,7 +188,7 @@ const COLUMNS: &str = "id, username, first_name, last_name, state, priority, \
     password_hash IS NOT NULL, failed_logins";
 
 async fn ids(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::DbConnection,
     sql: &str,
     id: i64,
 ) -> Result<Vec<i64>, AdminError> {
@@ -199,7 +199,7 @@ async fn ids(
 }
 
 /// The user of a `COLUMNS` row, its lists still empty.
-fn columns(row: &SqliteRow) -> Result<User, AdminError> {
+fn columns(row: &DbRow) -> Result<User, AdminError> {
     Ok(User {
         id: row.try_get(0)?,
         username: row.try_get(1)?,
@@ -207,7 +207,7 @@ fn columns(row: &SqliteRow) -> Result<User, AdminError> {
         last_name: row.try_get(3)?,
         state: row.try_get(4)?,
         priority: row.try_get(5)?,
-        has_password: row.try_get(6)?,
+        has_password: crate::store::flag(row, 6)?,
         failed_logins: row.try_get(7)?,
         projects: Vec::new(),
         profiles: Vec::new(),
@@ -216,29 +216,29 @@ fn columns(row: &SqliteRow) -> Result<User, AdminError> {
     })
 }
 
-async fn from_row(conn: &mut sqlx::SqliteConnection, row: &SqliteRow) -> Result<User, AdminError> {
+async fn from_row(conn: &mut crate::store::DbConnection, row: &DbRow) -> Result<User, AdminError> {
     let mut user = columns(row)?;
     let id = user.id;
     user.projects = ids(
         conn,
-        "SELECT project_id FROM user_projects WHERE user_id = ? ORDER BY project_id",
+        "SELECT project_id FROM user_projects WHERE user_id = $1 ORDER BY project_id",
         id,
     )
     .await?;
     user.profiles = ids(
         conn,
-        "SELECT profile_id FROM user_profiles WHERE user_id = ? ORDER BY profile_id",
+        "SELECT profile_id FROM user_profiles WHERE user_id = $1 ORDER BY profile_id",
         id,
     )
     .await?;
     user.queues = ids(
         conn,
-        "SELECT queue_id FROM queue_agents WHERE user_id = ? ORDER BY queue_id",
+        "SELECT queue_id FROM queue_agents WHERE user_id = $1 ORDER BY queue_id",
         id,
     )
     .await?;
     user.extensions = sqlx::query_scalar(
-        "SELECT sip_username FROM extensions WHERE user_id = ? ORDER BY sip_username",
+        "SELECT sip_username FROM extensions WHERE user_id = $1 ORDER BY sip_username",
     )
     .bind(id)
     .fetch_all(&mut *conn)
@@ -306,8 +306,11 @@ pub async fn get(store: &Store, id: i64) -> Result<User, AdminError> {
     get_in(&mut conn, id).await
 }
 
-pub(crate) async fn get_in(conn: &mut sqlx::SqliteConnection, id: i64) -> Result<User, AdminError> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE id = ?"))
+pub(crate) async fn get_in(
+    conn: &mut crate::store::DbConnection,
+    id: i64,
+) -> Result<User, AdminError> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?
@@ -330,7 +333,7 @@ async fn save(store: &Store, id: Option<i64>, input: UserInput) -> Result<Saved<
     let mut tx = store.begin().await?;
     let stored_state: Option<String> = match id {
         Some(id) => Some(
-            sqlx::query_scalar("SELECT state FROM users WHERE id = ?")
+            sqlx::query_scalar("SELECT state FROM users WHERE id = $1")
                 .bind(id)
                 .fetch_optional(&mut *tx)
                 .await?
@@ -378,7 +381,7 @@ async fn save(store: &Store, id: Option<i64>, input: UserInput) -> Result<Saved<
 /// The checks of a settled user that need the database: its projects,
 /// profiles and queues exist.
 pub(crate) async fn check_references(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::DbConnection,
     c: &mut Check,
     at: &str,
     user: &Settled,
@@ -404,7 +407,7 @@ pub(crate) async fn check_references(
 
 /// Inserts a new user and its memberships; its id.
 pub(crate) async fn insert(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::DbConnection,
     user: &Settled,
     state: UserState,
 ) -> Result<i64, AdminError> {
@@ -412,7 +415,7 @@ pub(crate) async fn insert(
     let now = now_ms();
     sqlx::query(
         "INSERT INTO users (id, username, first_name, last_name, state, failed_logins, \
-         password_hash, priority, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?)",
+         password_hash, priority, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8, $9)",
     )
     .bind(id)
     .bind(&user.username)
@@ -430,15 +433,15 @@ pub(crate) async fn insert(
 }
 
 async fn write_existing(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::DbConnection,
     id: i64,
     user: &Settled,
     state: UserState,
 ) -> Result<(), AdminError> {
     let now = now_ms();
     sqlx::query(
-        "UPDATE users SET username = ?, first_name = ?, last_name = ?, state = ?, priority = ?, \
-         updated_at = ? WHERE id = ?",
+        "UPDATE users SET username = $1, first_name = $2, last_name = $3, state = $4, priority = $5, \
+         updated_at = $6 WHERE id = $7",
     )
     .bind(&user.username)
     .bind(&user.first_name)
@@ -450,14 +453,14 @@ async fn write_existing(
     .execute(&mut *conn)
     .await?;
     if let Some(hash) = &user.password_hash {
-        sqlx::query("UPDATE users SET password_hash = ?, failed_logins = 0 WHERE id = ?")
+        sqlx::query("UPDATE users SET password_hash = $1, failed_logins = 0 WHERE id = $2")
             .bind(hash)
             .bind(id)
             .execute(&mut *conn)
             .await?;
     }
     for table in ["user_projects", "user_profiles"] {
-        sqlx::query(&format!("DELETE FROM {table} WHERE user_id = ?"))
+        sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
             .bind(id)
             .execute(&mut *conn)
             .await?;
@@ -466,36 +469,38 @@ async fn write_existing(
 }
 
 async fn write_memberships(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::DbConnection,
     id: i64,
     user: &Settled,
 ) -> Result<(), AdminError> {
     // The queues served are the queues' assigned agents: rows for queues
     // still listed keep their mandatory flag, new ones are not mandatory.
     let served: Vec<i64> =
-        sqlx::query_scalar("SELECT queue_id FROM queue_agents WHERE user_id = ?")
+        sqlx::query_scalar("SELECT queue_id FROM queue_agents WHERE user_id = $1")
             .bind(id)
             .fetch_all(&mut *conn)
             .await?;
     for queue in served.iter().filter(|q| !user.queues.contains(q)) {
-        sqlx::query("DELETE FROM queue_agents WHERE user_id = ? AND queue_id = ?")
+        sqlx::query("DELETE FROM queue_agents WHERE user_id = $1 AND queue_id = $2")
             .bind(id)
             .bind(queue)
             .execute(&mut *conn)
             .await?;
     }
     for queue in user.queues.iter().filter(|q| !served.contains(q)) {
-        sqlx::query("INSERT INTO queue_agents (queue_id, user_id, mandatory) VALUES (?, ?, FALSE)")
-            .bind(queue)
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "INSERT INTO queue_agents (queue_id, user_id, mandatory) VALUES ($1, $2, FALSE)",
+        )
+        .bind(queue)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
     }
     for (table, column, values) in [
         ("user_projects", "project_id", &user.projects),
         ("user_profiles", "profile_id", &user.profiles),
     ] {
-        let sql = format!("INSERT INTO {table} (user_id, {column}) VALUES (?, ?)");
+        let sql = format!("INSERT INTO {table} (user_id, {column}) VALUES ($1, $2)");
         for value in values {
             sqlx::query(&sql)
                 .bind(id)
@@ -509,10 +514,10 @@ async fn write_memberships(
 
 /// Ends every session of a user.
 pub(crate) async fn end_sessions(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::DbConnection,
     user_id: i64,
 ) -> Result<(), AdminError> {
-    sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut *conn)
         .await?;
@@ -521,7 +526,7 @@ pub(crate) async fn end_sessions(
 
 /// Deletes a user with its extensions, memberships and sessions.
 pub async fn delete(store: &Store, id: i64) -> Result<(), AdminError> {
-    let done = sqlx::query("DELETE FROM users WHERE id = ?")
+    let done = sqlx::query("DELETE FROM users WHERE id = $1")
         .bind(id)
         .execute(store.pool())
         .await?;

@@ -8,10 +8,10 @@ use super::{AdminError, Check};
 
 /// Whether queue `id` exists and is a text queue.
 pub(crate) async fn is_text(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::DbConnection,
     id: i64,
 ) -> Result<bool, AdminError> {
-    let kind: Option<String> = sqlx::query_scalar("SELECT kind FROM queues WHERE id = ?")
+    let kind: Option<String> = sqlx::query_scalar("SELECT kind FROM queues WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?;
@@ -21,7 +21,7 @@ pub(crate) async fn is_text(
 /// Fails `field` when queue `id` is a text queue: a route or a call's exit
 /// would send SIP calls into it.
 pub(crate) async fn check_target(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::DbConnection,
     c: &mut Check,
     field: &str,
     id: i64,
@@ -38,16 +38,16 @@ pub(crate) async fn check_target(
 /// Fails `type` when queue `id`, about to become a text queue, is where
 /// routes or the exits of call queues send calls.
 pub(crate) async fn check_becoming_text(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::DbConnection,
     c: &mut Check,
     id: i64,
 ) -> Result<(), AdminError> {
-    let routes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM routes WHERE queue_id = ?")
+    let routes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM routes WHERE queue_id = $1")
         .bind(id)
         .fetch_one(&mut *conn)
         .await?;
     let exits: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM queues WHERE exit_queue_id = ? AND kind <> 'text' AND id <> ?",
+        "SELECT COUNT(*) FROM queues WHERE exit_queue_id = $1 AND kind <> 'text' AND id <> $2",
     )
     .bind(id)
     .bind(id)

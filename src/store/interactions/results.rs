@@ -8,7 +8,7 @@
 //! The agent's recent interactions are listed here too, newest first, for
 //! the panel's list of results still to give or change.
 
-use sqlx::Sqlite;
+use crate::store::Db;
 
 use super::{moment, stored_interaction, StoredInteraction, COLUMNS};
 use crate::acd::{AgentId, Millis};
@@ -38,9 +38,9 @@ impl Store {
         let key = id.0 as i64;
         let _turn = self.write_turn().await;
         // Immediate: the check and the write see the same row.
-        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_checked().await?;
         let row: Option<(String, Option<i64>)> =
-            sqlx::query_as("SELECT state, verdict FROM interactions WHERE interaction_id = ?")
+            sqlx::query_as("SELECT state, verdict FROM interactions WHERE interaction_id = $1")
                 .bind(key)
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -54,8 +54,8 @@ impl Store {
             return Ok(Replaced::Changed);
         }
         sqlx::query(
-            "UPDATE interactions SET verdict = ?, note = ?, action_date = ? \
-             WHERE interaction_id = ?",
+            "UPDATE interactions SET verdict = $1, note = $2, action_date = $3 \
+             WHERE interaction_id = $4",
         )
         .bind(result.code.0 as i64)
         .bind(result.note.as_deref())
@@ -67,7 +67,7 @@ impl Store {
         // A result given late sends its code's integrations as one given in
         // time does (store::outbox::integrations), in the same transaction.
         let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM interactions WHERE interaction_id = ?"
+            "SELECT {COLUMNS} FROM interactions WHERE interaction_id = $1"
         ))
         .bind(key)
         .fetch_one(&mut *tx)
@@ -95,8 +95,8 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<StoredInteraction>, StoreError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM interactions WHERE agent_id = ? AND init_moment >= ? \
-             ORDER BY init_moment DESC, interaction_id DESC LIMIT ?"
+            "SELECT {COLUMNS} FROM interactions WHERE agent_id = $1 AND init_moment >= $2 \
+             ORDER BY init_moment DESC, interaction_id DESC LIMIT $3"
         );
         let rows = sqlx::query(&sql)
             .bind(agent.0 as i64)
@@ -110,7 +110,7 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         for s in &mut stored {
             let tags: Vec<i64> = sqlx::query_scalar(
-                "SELECT tag_id FROM interaction_tags WHERE interaction_id = ? ORDER BY tag_id",
+                "SELECT tag_id FROM interaction_tags WHERE interaction_id = $1 ORDER BY tag_id",
             )
             .bind(s.record.interaction_id.0 as i64)
             .fetch_all(self.pool())
@@ -122,11 +122,11 @@ impl Store {
 }
 
 async fn replace_tags(
-    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    tx: &mut sqlx::Transaction<'_, Db>,
     key: i64,
     tags: &[u64],
 ) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM interaction_tags WHERE interaction_id = ?")
+    sqlx::query("DELETE FROM interaction_tags WHERE interaction_id = $1")
         .bind(key)
         .execute(&mut **tx)
         .await?;
@@ -134,7 +134,7 @@ async fn replace_tags(
     tags.sort_unstable();
     tags.dedup();
     for tag in tags {
-        sqlx::query("INSERT INTO interaction_tags (interaction_id, tag_id) VALUES (?, ?)")
+        sqlx::query("INSERT INTO interaction_tags (interaction_id, tag_id) VALUES ($1, $2)")
             .bind(key)
             .bind(tag as i64)
             .execute(&mut **tx)

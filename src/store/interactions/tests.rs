@@ -60,12 +60,13 @@ fn abandoned(id: u64, at: u64, wait: u64) -> InteractionRecord {
 
 #[tokio::test]
 async fn a_record_written_at_arrival_survives_a_restart() {
-    let (store, dir) = temp_store().await;
+    let (store, _dir) = temp_store().await;
     let call = arrived(1, 100);
     assert!(store.open_interaction(call.record()).await.unwrap());
     assert!(!store.open_interaction(call.record()).await.unwrap());
+    let url = store.url().to_owned();
     store.close().await;
-    let store = Store::open_path(&dir.path().join("test.db")).await.unwrap();
+    let store = Store::open(&url).await.unwrap();
     let rows = store.interactions_between(t(0), t(1000)).await.unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].state, RowState::Open);

@@ -206,9 +206,9 @@ fn parse<T: for<'de> Deserialize<'de>>(text: Option<String>) -> Result<Option<T>
         .map_err(|e| StoreError::Invalid(format!("stored integration: {e}")))
 }
 
-async fn stored(conn: &mut sqlx::SqliteConnection, code: i64) -> Result<Stored, StoreError> {
+async fn stored(conn: &mut crate::store::DbConnection, code: i64) -> Result<Stored, StoreError> {
     let row = sqlx::query(
-        "SELECT http, email, sms FROM result_code_integrations WHERE result_code_id = ?",
+        "SELECT http, email, sms FROM result_code_integrations WHERE result_code_id = $1",
     )
     .bind(code)
     .fetch_optional(conn)
@@ -275,7 +275,7 @@ pub async fn set(
     };
     sqlx::query(
         "INSERT INTO result_code_integrations (result_code_id, http, email, sms, updated_at) \
-         VALUES (?, ?, ?, ?, ?) ON CONFLICT (result_code_id) DO UPDATE SET \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (result_code_id) DO UPDATE SET \
          http = excluded.http, email = excluded.email, sms = excluded.sms, \
          updated_at = excluded.updated_at",
     )
@@ -298,7 +298,7 @@ fn to_text<T: Serialize>(part: &Option<T>) -> Option<String> {
 /// Queues the deliveries the result code of a just-completed `record` asks
 /// for, inside the transaction that completed it; returns how many.
 pub(crate) async fn enqueue_finished(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::DbConnection,
     record: &InteractionRecord,
     now: i64,
 ) -> Result<usize, StoreError> {
@@ -309,7 +309,7 @@ pub(crate) async fn enqueue_finished(
     let row = sqlx::query(
         "SELECT c.display_name, c.category, c.kind, c.flags, i.http, i.email, i.sms \
          FROM result_codes c LEFT JOIN result_code_integrations i ON i.result_code_id = c.id \
-         WHERE c.id = ?",
+         WHERE c.id = $1",
     )
     .bind(code)
     .fetch_optional(&mut *conn)
@@ -385,12 +385,12 @@ pub(crate) async fn enqueue_finished(
 
 /// The names behind the record's agent, queue, project and tags.
 async fn names(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::DbConnection,
     record: &InteractionRecord,
 ) -> Result<PayloadNames, StoreError> {
     let mut names = PayloadNames::default();
     if let Some(agent) = record.agent {
-        let row = sqlx::query("SELECT username, first_name, last_name FROM users WHERE id = ?")
+        let row = sqlx::query("SELECT username, first_name, last_name FROM users WHERE id = $1")
             .bind(agent.0 as i64)
             .fetch_optional(&mut *conn)
             .await?;
@@ -402,19 +402,19 @@ async fn names(
         }
     }
     if let Some(queue) = record.queue {
-        names.queue_name = sqlx::query_scalar("SELECT name FROM queues WHERE id = ?")
+        names.queue_name = sqlx::query_scalar("SELECT name FROM queues WHERE id = $1")
             .bind(queue.0 as i64)
             .fetch_optional(&mut *conn)
             .await?;
     }
     if let Some(project) = record.project {
-        names.project_name = sqlx::query_scalar("SELECT name FROM projects WHERE id = ?")
+        names.project_name = sqlx::query_scalar("SELECT name FROM projects WHERE id = $1")
             .bind(project.0 as i64)
             .fetch_optional(&mut *conn)
             .await?;
     }
     for tag in &record.user_tags {
-        let name: Option<String> = sqlx::query_scalar("SELECT name FROM tags WHERE id = ?")
+        let name: Option<String> = sqlx::query_scalar("SELECT name FROM tags WHERE id = $1")
             .bind(*tag as i64)
             .fetch_optional(&mut *conn)
             .await?;

@@ -14,9 +14,9 @@
 
 pub mod integrations;
 
+use crate::store::DbRow;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
 use super::admin::{named_enum, new_id, now_ms};
@@ -143,14 +143,14 @@ pub(crate) struct NewDelivery<'a> {
 }
 
 pub(crate) async fn insert(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::DbConnection,
     d: NewDelivery<'_>,
     now: i64,
 ) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO deliveries (id, kind, state, interaction_id, result_code_id, target, \
          payload, next_attempt_at, created_at, updated_at) \
-         VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, 'pending', $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(d.id)
     .bind(d.kind.as_str())
@@ -173,7 +173,7 @@ fn json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or(Value::Null)
 }
 
-fn from_row(row: &SqliteRow) -> Result<Delivery, StoreError> {
+fn from_row(row: &DbRow) -> Result<Delivery, StoreError> {
     let state = DeliveryState::parse(row.try_get(2)?)?;
     let mut target = json(row.try_get(5)?);
     if let Some(t) = target.as_object_mut() {
@@ -247,6 +247,7 @@ impl Store {
             sql.push_str(" AND interaction_id = ?");
         }
         sql.push_str(" ORDER BY created_at DESC, id LIMIT ?");
+        let sql = crate::store::numbered(&sql);
         let mut q = sqlx::query(&sql);
         if let Some(s) = filter.state {
             q = q.bind(s.as_str());
@@ -284,7 +285,7 @@ impl Store {
 
     /// One delivery with its attempts.
     pub async fn delivery(&self, id: i64) -> Result<Option<Delivery>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM deliveries WHERE id = ?"))
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM deliveries WHERE id = $1"))
             .bind(id)
             .fetch_optional(self.pool())
             .await?;
@@ -294,7 +295,7 @@ impl Store {
         let mut d = from_row(&row)?;
         let rows = sqlx::query(
             "SELECT delivery_id, attempt, started_at, duration_ms, status, error \
-             FROM delivery_attempts WHERE delivery_id = ? ORDER BY attempt",
+             FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempt",
         )
         .bind(id)
         .fetch_all(self.pool())
@@ -311,8 +312,8 @@ impl Store {
     pub async fn retry_delivery(&self, id: i64) -> Result<Delivery, RetryError> {
         let now = now_ms();
         let done = sqlx::query(
-            "UPDATE deliveries SET state = 'pending', next_attempt_at = ?, round_start = attempts, \
-             updated_at = ? WHERE id = ? AND state <> 'delivered'",
+            "UPDATE deliveries SET state = 'pending', next_attempt_at = $1, round_start = attempts, \
+             updated_at = $2 WHERE id = $3 AND state <> 'delivered'",
         )
         .bind(now)
         .bind(now)
@@ -339,10 +340,10 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<Claimed>, StoreError> {
         let rows = sqlx::query(
-            "UPDATE deliveries SET claimed_until = ? WHERE id IN ( \
-                 SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ? \
-                 AND (claimed_until IS NULL OR claimed_until <= ?) \
-                 ORDER BY next_attempt_at LIMIT ?) \
+            "UPDATE deliveries SET claimed_until = $1 WHERE id IN ( \
+                 SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $2 \
+                 AND (claimed_until IS NULL OR claimed_until <= $3) \
+                 ORDER BY next_attempt_at LIMIT $4) \
              RETURNING id, kind, target, payload, attempts, round_start",
         )
         .bind(lease_until)
@@ -397,7 +398,7 @@ impl Store {
         let mut tx = self.pool().begin().await?;
         sqlx::query(
             "INSERT INTO delivery_attempts (delivery_id, attempt, started_at, duration_ms, \
-             status, error) VALUES (?, ?, ?, ?, ?, ?) \
+             status, error) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (delivery_id, attempt) DO NOTHING",
         )
         .bind(claimed.id)
@@ -409,9 +410,9 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         sqlx::query(
-            "UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, \
-             claimed_until = NULL, last_status = ?, last_error = ?, updated_at = ?, \
-             delivered_at = COALESCE(?, delivered_at) WHERE id = ?",
+            "UPDATE deliveries SET state = $1, attempts = $2, next_attempt_at = $3, \
+             claimed_until = NULL, last_status = $4, last_error = $5, updated_at = $6, \
+             delivered_at = COALESCE($7, delivered_at) WHERE id = $8",
         )
         .bind(state.as_str())
         .bind(i64::from(claimed.attempt))
@@ -441,7 +442,7 @@ impl Store {
     }
 }
 
-fn attempt_from_row(row: &SqliteRow) -> Result<Attempt, StoreError> {
+fn attempt_from_row(row: &DbRow) -> Result<Attempt, StoreError> {
     Ok(Attempt {
         attempt: row.try_get::<i64, _>(1)?.max(0) as u32,
         started_at_ms: row.try_get(2)?,

@@ -40,7 +40,7 @@ pub struct StoredAgentEvent {
 /// How many events one INSERT statement carries.
 const PER_STATEMENT: usize = 100;
 
-fn stored(row: &sqlx::sqlite::SqliteRow) -> Result<StoredAgentEvent, StoreError> {
+fn stored(row: &crate::store::DbRow) -> Result<StoredAgentEvent, StoreError> {
     Ok(StoredAgentEvent {
         at: row.try_get(0)?,
         agent: row.try_get(1)?,
@@ -62,7 +62,9 @@ impl Store {
         let mut tx = self.pool().begin().await?;
         for chunk in events.chunks(PER_STATEMENT) {
             let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
-            let sql = format!("INSERT INTO agent_events ({COLUMNS}) VALUES {values}");
+            let sql = crate::store::numbered(&format!(
+                "INSERT INTO agent_events ({COLUMNS}) VALUES {values}"
+            ));
             let mut q = sqlx::query(&sql);
             for e in chunk {
                 q = q
@@ -90,8 +92,8 @@ impl Store {
         agent: Option<i64>,
     ) -> Result<Vec<StoredAgentEvent>, StoreError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM agent_events WHERE at >= ? AND at < ? \
-             AND (? IS NULL OR agent_id = ?) ORDER BY at, id"
+            "SELECT {COLUMNS} FROM agent_events WHERE at >= $1 AND at < $2 \
+             AND ($3 IS NULL OR agent_id = $4) ORDER BY at, id"
         );
         let rows = sqlx::query(&sql)
             .bind(from)
@@ -113,7 +115,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT e.agent_id, e.detail FROM agent_events e JOIN \
              (SELECT agent_id, MAX(id) AS id FROM agent_events \
-              WHERE kind = 'presence' AND at < ? AND (? IS NULL OR agent_id = ?) \
+              WHERE kind = 'presence' AND at < $1 AND ($2 IS NULL OR agent_id = $3) \
               GROUP BY agent_id) last ON last.id = e.id",
         )
         .bind(at)

@@ -290,6 +290,7 @@ impl Store {
              MAX(CASE WHEN {COUNTED} THEN i.queue_wait_length_ms ELSE 0 END) \
              FROM interactions i WHERE {condition} GROUP BY 1"
         );
+        let sql = crate::store::numbered(&sql);
         let rows = sqlx::query(&sql)
             .bind(q.from)
             .bind(q.to)
@@ -346,6 +347,7 @@ impl Store {
              GROUP BY rc.id, rc.display_name, rc.category, rc.kind ORDER BY rc.category, rc.kind, rc.display_name",
             q.condition()
         );
+        let sql = crate::store::numbered(&sql);
         let rows = sqlx::query(&sql)
             .bind(q.from)
             .bind(q.to)
@@ -372,6 +374,7 @@ impl Store {
              GROUP BY t.tag_id, tg.name, tg.category ORDER BY t.tag_id",
             q.condition()
         );
+        let sql = crate::store::numbered(&sql);
         let rows = sqlx::query(&sql)
             .bind(q.from)
             .bind(q.to)
@@ -471,6 +474,7 @@ impl Store {
             "SELECT id, username FROM users WHERE id IN ({})",
             super::list(&ids)
         );
+        let sql = crate::store::numbered(&sql);
         let rows: Vec<(i64, String)> = sqlx::query_as(&sql).fetch_all(self.pool()).await?;
         Ok(rows.into_iter().collect())
     }

@@ -13,8 +13,8 @@ pub mod agent_events;
 pub mod intervals;
 pub mod queue_log;
 
+use crate::store::DbRow;
 use serde::{Deserialize, Serialize};
-use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
 use super::interactions::{stored_interaction, COLUMNS};
@@ -117,8 +117,8 @@ impl CdrFilter {
             }
         }
         if let Some(caller) = &self.caller {
-            parts.push("instr(i.remote_number, ?) > 0".to_owned());
-            args.push(Arg::Text(caller.clone()));
+            parts.push("i.remote_number LIKE ? ESCAPE '\\'".to_owned());
+            args.push(Arg::Text(containing(caller)));
         }
         for (bound, sql) in [
             (self.min_wait_ms, "i.queue_wait_length_ms >= ?"),
@@ -135,7 +135,21 @@ impl CdrFilter {
     }
 }
 
-type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
+/// A LIKE pattern that matches any text containing `part` as it is.
+fn containing(part: &str) -> String {
+    let mut out = String::with_capacity(part.len() + 2);
+    out.push('%');
+    for c in part.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+type Query<'q> = sqlx::query::Query<'q, crate::store::Db, crate::store::DbArguments<'q>>;
 
 fn bind_all(mut q: Query<'_>, args: Vec<Arg>) -> Query<'_> {
     for a in args {
@@ -172,7 +186,7 @@ fn cdr_select(condition: &str) -> String {
         .collect();
     format!(
         "SELECT {}, q.name, u.first_name, u.last_name, u.username, rc.display_name, \
-         (SELECT group_concat(t.tag_id) FROM interaction_tags t \
+         (SELECT string_agg(CAST(t.tag_id AS TEXT), ',') FROM interaction_tags t \
           WHERE t.interaction_id = i.interaction_id) \
          FROM interactions i LEFT JOIN queues q ON q.id = i.queue_id \
          LEFT JOIN users u ON u.id = i.agent_id LEFT JOIN result_codes rc ON rc.id = i.verdict \
@@ -187,7 +201,7 @@ fn column_count() -> usize {
 }
 
 /// Reads one row of [`cdr_select`].
-pub(crate) fn cdr_row(row: &SqliteRow) -> Result<CdrRow, StoreError> {
+pub(crate) fn cdr_row(row: &DbRow) -> Result<CdrRow, StoreError> {
     let n = column_count();
     let mut stored = stored_interaction(row)?;
     let tags: Option<String> = row.try_get(n + 5)?;
@@ -218,12 +232,14 @@ impl Store {
     ) -> Result<CdrPage, StoreError> {
         let (condition, args) = filter.condition(visible);
         let count = format!("SELECT COUNT(*) FROM interactions i WHERE {condition}");
+        let count = crate::store::numbered(&count);
         let total: i64 = bind_all(sqlx::query(&count), args)
             .fetch_one(self.pool())
             .await?
             .try_get(0)?;
         let (condition, args) = filter.condition(visible);
         let sql = format!("{} LIMIT ? OFFSET ?", cdr_select(&condition));
+        let sql = crate::store::numbered(&sql);
         let rows = bind_all(sqlx::query(&sql), args)
             .bind(limit.clamp(0, MAX_CDR_PAGE))
             .bind(offset.max(0))
@@ -245,6 +261,7 @@ impl Store {
         use futures_util::TryStreamExt;
         let (condition, args) = filter.condition(visible);
         let sql = cdr_select(&condition);
+        let sql = crate::store::numbered(&sql);
         let mut rows = bind_all(sqlx::query(&sql), args).fetch(self.pool());
         while let Some(row) = rows.try_next().await? {
             if tx.send(cdr_row(&row)?).await.is_err() {
@@ -260,7 +277,7 @@ impl Store {
         user: i64,
     ) -> Result<Option<serde_json::Value>, StoreError> {
         let text: Option<String> =
-            sqlx::query_scalar("SELECT filter FROM report_filters WHERE user_id = ?")
+            sqlx::query_scalar("SELECT filter FROM report_filters WHERE user_id = $1")
                 .bind(user)
                 .fetch_optional(self.pool())
                 .await?;
@@ -274,7 +291,7 @@ impl Store {
         filter: &serde_json::Value,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO report_filters (user_id, filter, updated_at) VALUES (?, ?, ?) \
+            "INSERT INTO report_filters (user_id, filter, updated_at) VALUES ($1, $2, $3) \
              ON CONFLICT (user_id) DO UPDATE SET filter = excluded.filter, \
              updated_at = excluded.updated_at",
         )
