@@ -47,6 +47,8 @@ pub struct Config {
     pub mail: crate::outbox::MailConfig,
     /// The HTTP SMS gateway.
     pub sms: crate::outbox::SmsConfig,
+    /// One node of several sharing a PostgreSQL database.
+    pub cluster: ClusterConfig,
     /// On a database without projects, create the demo project: queue
     /// Support (number 600, DID +15550100), a trunk for the local machine,
     /// and extensions 1001 and 1002 as its agents.
@@ -291,6 +293,7 @@ impl Default for Config {
             outbox: Default::default(),
             mail: Default::default(),
             sms: Default::default(),
+            cluster: ClusterConfig::default(),
             demo: true,
             log: "info".into(),
         }
@@ -346,6 +349,39 @@ impl Default for HttpConfig {
             allowed_origins: Vec::new(),
             header_read_timeout_secs: 10,
             max_connections_per_source: 256,
+        }
+    }
+}
+
+/// Several nodes on one PostgreSQL database, each serving the projects whose
+/// lease it holds; a SIP edge (deploy/kamailio) sends each project's calls
+/// and registrations to its node.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClusterConfig {
+    /// This node's name, unique among the nodes; empty (the default) runs
+    /// one node alone, serving every project.
+    pub node: String,
+    /// Where the SIP edge reaches this node, e.g. `sip:10.0.0.5:5060`;
+    /// empty takes the first UDP listener's address.
+    pub sip_uri: String,
+    /// How long a project's lease runs without renewal: a node that dies
+    /// loses its projects to the others after this long. Renewed three
+    /// times per period.
+    pub lease_secs: u64,
+    /// The projects (by name) this node takes first, when no live node
+    /// holds them; it takes others only after one lease period up, up to
+    /// its fair share.
+    pub projects: Vec<String>,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig {
+            node: String::new(),
+            sip_uri: String::new(),
+            lease_secs: 3,
+            projects: Vec::new(),
         }
     }
 }
@@ -456,6 +492,20 @@ impl Config {
             return Err(ConfigError::Invalid(
                 "sip.udp and sip.tcp are both empty: the server would not listen for SIP".into(),
             ));
+        }
+        if !self.cluster.node.is_empty() {
+            if !self.database.url.starts_with("postgres") {
+                return Err(ConfigError::Invalid(
+                    "cluster.node is set but database.url is not PostgreSQL: several nodes \
+                     share one postgres:// database"
+                        .into(),
+                ));
+            }
+            if self.cluster.lease_secs == 0 || self.cluster.lease_secs > 600 {
+                return Err(ConfigError::Invalid(
+                    "cluster.lease_secs must be between 1 and 600".into(),
+                ));
+            }
         }
         if self.sip.max_message_size < 1024 {
             return Err(ConfigError::Invalid(

@@ -32,18 +32,15 @@ struct Raw {
     rows: i64,
 }
 
-/// Reads the completed rows of the server's database file with plain SQL.
+/// Reads the completed rows of the server's database with plain SQL.
 fn raw_rows(server: &TestServer) -> (Raw, Vec<(i64, String, i64)>) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     rt.block_on(async {
-        let url = format!(
-            "sqlite://{}?mode=ro",
-            server.dir.path().join("switchboard.db").display()
-        );
-        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&server.database_url).await.unwrap();
         let rows: Vec<(i64, String, String, i64, i64)> = sqlx::query_as(
             "SELECT interaction_id, disposition, classification, queue_wait_length_ms, \
              queue_wait_start FROM interactions WHERE state = 'complete' \

@@ -142,10 +142,16 @@ pub async fn run(s: Arc<Services>, call: NewCall) {
         return;
     };
     let caller = caller_number(&call.request);
-    let blocked = routing
-        .project_of_number(&dialled)
-        .and_then(|p| routing.blocked(p, &caller))
-        .cloned();
+    let project = routing.project_of_number(&dialled);
+    if let Some(p) = project.filter(|p| !s.ownership.owns(*p)) {
+        // Another node serves the project (or will once it takes it over):
+        // the edge tries again there.
+        CallMetrics::bump(&s.metrics.not_ours);
+        tracing::info!(%dialled, project = p.0, "INVITE for a project another node serves");
+        refuse_for_now(&s, &call, "Project served by another node", 1).await;
+        return;
+    }
+    let blocked = project.and_then(|p| routing.blocked(p, &caller)).cloned();
     if let Some(block) = blocked {
         CallMetrics::bump(&s.metrics.blacklisted);
         tracing::info!(%dialled, %caller, pattern = %block.pattern, "blacklisted caller");

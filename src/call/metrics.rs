@@ -12,6 +12,7 @@ counters!(
     forbidden => "INVITEs refused with 403: neither from a trunk nor from an authenticated user.",
     challenged => "INVITEs challenged for digest credentials.",
     unrouted => "INVITEs refused with 404: the dialled number reaches no queue.",
+    not_ours => "INVITEs refused with 503: their project is served by another node.",
     text_queue_refused => "SIP calls kept out of a text queue that a route, queue number, transfer or queue exit led to (404, or the exit's goodbye prompt).",
     over_limit => "INVITEs refused with 503 because calls.max_calls were in progress.",
     refused_stopping => "INVITEs refused with 503 because the server is stopping (draining its calls).",

@@ -50,6 +50,7 @@ pub mod media;
 pub mod metrics;
 pub mod monitor;
 pub mod outbound;
+pub mod ownership;
 pub mod outbound_call;
 pub mod outbound_target;
 pub mod pickup;
@@ -470,6 +471,8 @@ pub struct Services {
     pub metrics: Arc<CallMetrics>,
     /// Told of every completed interaction record.
     pub wallboard: Arc<wallboard::Wallboard>,
+    /// The projects whose new calls this node takes.
+    pub ownership: Arc<ownership::Ownership>,
     next_leg: AtomicU64,
 }
 
@@ -507,8 +510,15 @@ impl Services {
             settings,
             sip,
             metrics,
+            ownership: Arc::new(ownership::Ownership::alone()),
             next_leg: AtomicU64::new(1),
         }
+    }
+
+    /// As one node of several, taking new calls for `ownership`'s projects.
+    pub fn with_ownership(mut self, ownership: Arc<ownership::Ownership>) -> Services {
+        self.ownership = ownership;
+        self
     }
 
     /// A media leg id unique in this process.

@@ -6,6 +6,7 @@
 //! with TLS configured, `listening https ...` last), so scripts and tests
 //! that bind port 0 learn the real addresses.
 
+mod cluster;
 mod directory;
 mod http;
 mod invite_auth;
@@ -106,7 +107,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         Some((cert, key)) => Some(tls::server_config(cert, key)?),
         None => None,
     };
-    let store = Store::open(&config.database.url)
+    // One node of several, or a node alone.
+    let node = (!config.cluster.node.is_empty()).then(|| config.cluster.node.clone());
+    let store = Store::open_as(&config.database.url, node.as_deref())
         .await
         .with_context(|| format!("opening the database {}", config.database.url))?;
     seed_demo(&store, &config).await?;
@@ -260,6 +263,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         directory,
         metrics.clone(),
     ));
+    let registrar_handle = registrar.clone();
     // Connections that close while the server stops leave their bindings to
     // the next start, which drops browsers' anyway: nothing is written then.
     let stopping = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -346,6 +350,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .context("reading today's interaction records for the wallboard")?;
     tracing::info!(records = seeded, "wallboard seeded with today's records");
     let call_metrics = Arc::new(CallMetrics::default());
+    let ownership = Arc::new(match &node {
+        Some(_) => call::ownership::Ownership::shared(),
+        None => call::ownership::Ownership::alone(),
+    });
     let dispatch_parts = call::dispatch::supervisor::DispatchParts {
         store: store.clone(),
         registry: registry.clone(),
@@ -419,7 +427,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             .with_tls(sip_tls),
         call_metrics.clone(),
         wallboard.clone(),
-    ));
+    )
+    .with_ownership(ownership.clone()));
     // Callback entries have no caller's task: call control's callback
     // service takes their offers; open requests go back to dispatch.
     let (callbacks_tx, callbacks_rx) = tokio::sync::mpsc::channel(call::dispatch::CAPACITY);
@@ -475,13 +484,44 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         sockets: Default::default(),
         follow_ups: crate::call::follow_up_service::FollowUps::start(store.clone()).await?,
     });
+    // Configuration changed on another node.
+    let changed_elsewhere = Arc::new(tokio::sync::Notify::new());
     let reload = spawn_reloader(
         store.clone(),
         routing.clone(),
         source_guard,
         dispatch_tx,
         trunk_registrations.clone(),
+        changed_elsewhere.clone(),
     );
+    if let Some(name) = &node {
+        let sip_uri = if config.cluster.sip_uri.is_empty() {
+            let udp = sip_udp
+                .or(sip_tcp)
+                .context("cluster.sip_uri is empty and SIP listens nowhere")?;
+            format!("sip:{udp}")
+        } else {
+            config.cluster.sip_uri.clone()
+        };
+        tracing::info!(node = %name, %sip_uri, "one node of several");
+        tokio::spawn(
+            cluster::Node {
+                store: store.clone(),
+                name: name.clone(),
+                sip_uri,
+                lease: Duration::from_secs(config.cluster.lease_secs),
+                preferred: config.cluster.projects.clone(),
+                ownership: ownership.clone(),
+            }
+            .run(),
+        );
+        tokio::spawn(cluster::follow(
+            store.clone(),
+            name.clone(),
+            registrar_handle.clone(),
+            changed_elsewhere,
+        ));
+    }
 
     let admin_token = if config.http.admin_token.is_empty() {
         let token = api::admin::generate_token();
@@ -555,6 +595,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             http::serve(listener, app, limits, drained).await;
         }
     }
+    if let Some(name) = &node {
+        // The other nodes take this one's projects at once.
+        match store.release_leases(name).await {
+            Ok(n) => tracing::info!(projects = n, "project leases released"),
+            Err(e) => tracing::warn!(error = %e, "releasing the project leases failed"),
+        }
+    }
     // Carriers are told the trunks are gone (Expires: 0) while SIP still runs.
     trunk_registrations.stop_all(Duration::from_secs(5)).await;
     core_task.abort();
@@ -576,12 +623,22 @@ fn spawn_reloader(
     source_guard: Arc<SharedGuard>,
     dispatch: tokio::sync::mpsc::Sender<DispatchInput>,
     registrations: Arc<trunk_registrations::TrunkRegistrations>,
+    elsewhere: Arc<tokio::sync::Notify>,
 ) -> Arc<tokio::sync::Notify> {
     let changed = Arc::new(tokio::sync::Notify::new());
     let notified = changed.clone();
     tokio::spawn(async move {
         loop {
-            notified.notified().await;
+            let here = tokio::select! {
+                _ = notified.notified() => true,
+                _ = elsewhere.notified() => false,
+            };
+            if let (true, Some(node)) = (here, store.node()) {
+                // The other nodes reload too.
+                if let Err(e) = store.notify(cluster::CONFIG_CHANNEL, node).await {
+                    tracing::warn!(error = %e, "telling the other nodes of a change failed");
+                }
+            }
             match Routing::load(&store).await {
                 Ok(r) => {
                     // Trunks' addresses are never blocked, new ones included.

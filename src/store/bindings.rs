@@ -25,6 +25,42 @@ pub struct BindingRow {
     pub user_agent: String,
 }
 
+/// The channel (LISTEN/NOTIFY) on which a node of several tells the others
+/// which AORs' bindings it changed: its name, then one AOR per line.
+pub const BINDINGS_CHANNEL: &str = "switchboard_bindings";
+
+/// The payloads telling `aors` changed, each under PostgreSQL's 8000-byte
+/// limit.
+fn binding_notices<'a>(node: &str, aors: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = node.to_owned();
+    for aor in aors {
+        if current.len() + aor.len() + 1 > 7000 && current.len() > node.len() {
+            out.push(std::mem::replace(&mut current, node.to_owned()));
+        }
+        current.push('\n');
+        current.push_str(aor);
+    }
+    if current.len() > node.len() {
+        out.push(current);
+    }
+    out
+}
+
+fn binding_row(row: &crate::store::DbRow) -> Result<BindingRow, StoreError> {
+    Ok(BindingRow {
+        aor: row.try_get(0)?,
+        contact: row.try_get(1)?,
+        expires_at_ms: row.try_get(2)?,
+        q: row.try_get::<Option<f64>, _>(3)?.map(|q| q as f32),
+        call_id: row.try_get(4)?,
+        cseq: u32::try_from(row.try_get::<i64, _>(5)?).unwrap_or(0),
+        transport: row.try_get(6)?,
+        source: row.try_get(7)?,
+        user_agent: row.try_get(8)?,
+    })
+}
+
 impl Store {
     /// Replaces the binding sets of several addresses-of-record in one
     /// transaction. An empty set removes every binding of its AOR.
@@ -57,8 +93,35 @@ impl Store {
                 .await?;
             }
         }
+        if let Some(node) = self.node() {
+            // The other nodes reload these AORs when this commits.
+            for payload in binding_notices(node, sets.iter().map(|(aor, _)| aor.as_str())) {
+                sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(BINDINGS_CHANNEL)
+                    .bind(payload)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The bindings of `aor` in force at `now_ms`.
+    pub async fn load_bindings_of(
+        &self,
+        aor: &str,
+        now_ms: i64,
+    ) -> Result<Vec<BindingRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT aor, contact, expires_at_ms, q, call_id, cseq, transport, source, user_agent \
+             FROM registrations WHERE aor = $1 AND expires_at_ms > $2 ORDER BY contact",
+        )
+        .bind(aor)
+        .bind(now_ms)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(binding_row).collect()
     }
 
     /// Every binding still in force at `now_ms`; expired ones are deleted.
@@ -73,26 +136,27 @@ impl Store {
         )
         .fetch_all(self.pool())
         .await?;
-        rows.into_iter()
-            .map(|row| {
-                Ok(BindingRow {
-                    aor: row.try_get(0)?,
-                    contact: row.try_get(1)?,
-                    expires_at_ms: row.try_get(2)?,
-                    q: row.try_get::<Option<f64>, _>(3)?.map(|q| q as f32),
-                    call_id: row.try_get(4)?,
-                    cseq: u32::try_from(row.try_get::<i64, _>(5)?).unwrap_or(0),
-                    transport: row.try_get(6)?,
-                    source: row.try_get(7)?,
-                    user_agent: row.try_get(8)?,
-                })
-            })
-            .collect()
+        rows.iter().map(binding_row).collect()
     }
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn binding_notices_name_the_node_and_split_under_the_payload_limit() {
+        assert!(super::binding_notices("a", std::iter::empty()).is_empty());
+        assert_eq!(
+            super::binding_notices("a", ["1001", "1002"].into_iter()),
+            vec!["a\n1001\n1002".to_owned()]
+        );
+        let many: Vec<String> = (0..2000).map(|i| format!("user{i:05}")).collect();
+        let notices = super::binding_notices("node-1", many.iter().map(String::as_str));
+        assert!(notices.len() > 1);
+        assert!(notices.iter().all(|n| n.len() <= 7000 && n.starts_with("node-1\n")));
+        let told: Vec<&str> = notices.iter().flat_map(|n| n.lines().skip(1)).collect();
+        assert_eq!(told, many.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+
     use super::*;
     use crate::store::test_support::temp_store;
 

@@ -39,7 +39,7 @@ pub enum RowState {
 }
 
 impl RowState {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             RowState::Open => "open",
             RowState::Complete => "complete",
@@ -261,18 +261,21 @@ impl Store {
     /// Closes every row left open, marking it interrupted at `now`; returns how
     /// many. Run at start-up, before calls are taken: every open row then
     /// belongs to a call the previous run never finished. The moment the call
-    /// ended is unknown, so TerminateMoment stays empty.
+    /// ended is unknown, so TerminateMoment stays empty. A node of several
+    /// closes only its own rows (and rows no node wrote): the others' calls
+    /// are still going.
     pub async fn close_interrupted(&self, now: Millis) -> Result<u64, StoreError> {
         let done = sqlx::query(
             "UPDATE interactions SET state = $1, disposition = $2, classification = $3, closed_at = $4, \
                     answered_within_sl = 0, short_abandon = 0 \
-             WHERE state = $5",
+             WHERE state = $5 AND ($6 IS NULL OR node IS NULL OR node = $6)",
         )
         .bind(RowState::Interrupted.as_str())
         .bind(Disposition::Interrupted.as_str())
         .bind(Classification::NotCounted.as_str())
         .bind(moment(now))
         .bind(RowState::Open.as_str())
+        .bind(self.node())
         .execute(self.pool())
         .await?;
         Ok(done.rows_affected())

@@ -14,6 +14,7 @@ pub mod admin;
 mod bindings;
 pub mod break_days;
 pub mod callbacks;
+pub mod cluster;
 pub mod follow_ups;
 mod interactions;
 pub mod outbox;
@@ -32,7 +33,7 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::Row;
 
-pub use bindings::BindingRow;
+pub use bindings::{BindingRow, BINDINGS_CHANNEL};
 pub use callbacks::{CallbackRequest, CallbackResult, CallbackState};
 pub use interactions::{Completion, InteractionWrite, Replaced, RowState, StoredInteraction};
 pub use recorded::{QueueScope, Recorded, RecordedPage, MAX_PAGE};
@@ -88,6 +89,8 @@ pub struct Store {
     pool: DbPool,
     backend: Backend,
     url: std::sync::Arc<str>,
+    /// This node's name when it is one of several.
+    node: Option<std::sync::Arc<str>>,
     passwords: std::sync::Arc<admin::passwords::Passwords>,
     /// Whose turn it is to write, among the writers that run all the time.
     writes: std::sync::Arc<tokio::sync::Mutex<()>>,
@@ -101,6 +104,23 @@ impl Store {
     /// truncated or failed copy, and taking it for a fresh install would hide
     /// that every setting and record is gone.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
+        Store::open_as(url, None).await
+    }
+
+    /// Opens the database as the cluster node `node`: the records it writes
+    /// carry its name (PostgreSQL only), and it closes only its own records
+    /// left open.
+    pub async fn open_as(url: &str, node: Option<&str>) -> Result<Store, StoreError> {
+        if let Some(n) = node {
+            if n.is_empty()
+                || n.len() > 64
+                || !n.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+            {
+                return Err(StoreError::Invalid(format!(
+                    "node name {n:?}: 1 to 64 letters, digits, '-', '_' or '.'"
+                )));
+            }
+        }
         sqlx::any::install_drivers(&[sqlx::sqlite::any::DRIVER, sqlx::postgres::any::DRIVER]).ok();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -142,9 +162,22 @@ impl Store {
                     .await?
             }
             Backend::Postgres => {
+                // Rows a node writes name it (interactions.node's default).
+                let set_node: Option<std::sync::Arc<str>> =
+                    node.map(|n| format!("SET switchboard.node = '{n}'").into());
                 AnyPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(10))
+                    .after_connect(move |conn, _| {
+                        let set_node = set_node.clone();
+                        Box::pin(async move {
+                            if let Some(sql) = set_node {
+                                use sqlx::Executor;
+                                conn.execute(&*sql).await?;
+                            }
+                            Ok(())
+                        })
+                    })
                     .connect(url)
                     .await?
             }
@@ -157,6 +190,7 @@ impl Store {
             pool,
             backend,
             url: url.into(),
+            node: node.map(Into::into),
             passwords: std::sync::Arc::new(admin::passwords::Passwords::per_core()),
             writes: std::sync::Arc::default(),
             outbox_wake: std::sync::Arc::default(),
@@ -207,6 +241,11 @@ impl Store {
                 Ok(tx)
             }
         }
+    }
+
+    /// This node's name when it is one of several.
+    pub fn node(&self) -> Option<&str> {
+        self.node.as_deref()
     }
 
     /// The URL this store was opened with.

@@ -69,6 +69,22 @@ impl Phones {
         extra: &[&str],
     ) -> Phones {
         let before = server.metric("switchboard_sip_registrations_total");
+        let n = users.len() as u64;
+        Phones::start_to(server, server.udp, users, behaviour, extra, || {
+            server.metric("switchboard_sip_registrations_total") >= before + n
+        })
+    }
+
+    /// Like [`Phones::start_with`], registering at `target` (a SIP edge in
+    /// front of the server, say) until `registered` says they all are.
+    pub fn start_to(
+        server: &TestServer,
+        target: SocketAddr,
+        users: &[&str],
+        behaviour: &str,
+        extra: &[&str],
+        registered: impl Fn() -> bool,
+    ) -> Phones {
         let pairs: Vec<(&str, String)> = users.iter().map(|u| (*u, format!("pw-{u}"))).collect();
         let pairs: Vec<(&str, &str)> = pairs.iter().map(|(u, p)| (*u, p.as_str())).collect();
         let name = format!("phones-{}-{}-{}.csv", users[0], users.len(), behaviour);
@@ -88,7 +104,7 @@ impl Phones {
                 .args(["-m", &users.len().to_string(), "-r", "50"])
                 .args(["-d", "600000", "-nostdin", "-timeout", "600s"])
                 .args(extra)
-                .arg(server.udp.to_string())
+                .arg(target.to_string())
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(std::fs::File::create(&log).unwrap())
@@ -101,7 +117,7 @@ impl Phones {
         };
         let mut restarts = 0;
         let deadline = Instant::now() + Duration::from_secs(20);
-        while server.metric("switchboard_sip_registrations_total") < before + users.len() as u64 {
+        while !registered() {
             let text = || std::fs::read_to_string(&phones.log).unwrap_or_default();
             // Ports free_port found may be taken before SIPp binds them: it
             // then stops at start-up, and starts again on other ports.

@@ -68,8 +68,24 @@ impl TestServer {
     /// the extensions `users` as `(username, password)`.
     pub fn start(extra: &str, users: &[(&str, &str)]) -> TestServer {
         let dir = tempfile::tempdir().expect("temporary folder");
-        let config = dir.path().join("switchboard.toml");
         let database_url = new_database(dir.path());
+        TestServer::start_in(dir, database_url, extra, users)
+    }
+
+    /// [`TestServer::start`] on the database `database_url`, which other
+    /// servers may share (several nodes on one PostgreSQL database).
+    pub fn start_on(database_url: &str, extra: &str, users: &[(&str, &str)]) -> TestServer {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        TestServer::start_in(dir, database_url.to_owned(), extra, users)
+    }
+
+    fn start_in(
+        dir: tempfile::TempDir,
+        database_url: String,
+        extra: &str,
+        users: &[(&str, &str)],
+    ) -> TestServer {
+        let config = dir.path().join("switchboard.toml");
         // The demo project only where a test asks for it.
         let demo = if extra.contains("demo =") {
             ""
@@ -156,6 +172,13 @@ impl TestServer {
             std::thread::sleep(Duration::from_millis(50));
         }
         None
+    }
+
+    /// Stops the server at once (SIGKILL: nothing gets a chance to flush),
+    /// as a machine that dies.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// Stops the server (SIGKILL: nothing gets a chance to flush) and starts

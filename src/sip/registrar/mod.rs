@@ -119,6 +119,15 @@ impl<D: Directory + BindingStore> Registrar<D> {
         &self.location
     }
 
+    /// Takes `aor`'s bindings as another node stored them (nodes of several
+    /// share registrations, so any of them reaches any phone) and reports
+    /// the change as a REGISTER here would.
+    pub fn adopt(&self, aor: &str, bindings: Vec<Binding>) {
+        let contacts = bindings.len();
+        self.location.update(aor, |set| *set = bindings);
+        self.changed(aor, contacts);
+    }
+
     /// Answers one REGISTER that arrived from `from` at `now_ms`.
     pub async fn register(&self, req: &Request, from: Peer, now_ms: u64) -> Response {
         let authorizations: Vec<&str> = req
