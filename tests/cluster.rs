@@ -86,7 +86,9 @@ impl Edge {
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
-            .expect("running deploy/kamailio/run-edge (install Debian's kamailio; tools/test does)");
+            .expect(
+                "running deploy/kamailio/run-edge (install Debian's kamailio; tools/test does)",
+            );
         let edge = Edge { child, addr, log };
         // Ready once it answers OPTIONS.
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -195,7 +197,11 @@ impl Db {
     }
 }
 
-const USERS: [(&str, &str); 3] = [("1001", "pw-1001"), ("1002", "pw-1002"), ("2001", "pw-2001")];
+const USERS: [(&str, &str); 3] = [
+    ("1001", "pw-1001"),
+    ("1002", "pw-1002"),
+    ("2001", "pw-2001"),
+];
 
 fn node_config(name: &str, prefer: &str) -> String {
     format!(
@@ -282,8 +288,14 @@ fn two_nodes_behind_the_edge_serve_their_projects_and_one_takes_over_the_other()
     std::thread::sleep(Duration::from_millis(500));
 
     // One call into each project, each answered by its agent on its node.
-    assert_sipp_ok(&call_through(&edge, work.path(), "600", 1500), "call to Demo");
-    assert_sipp_ok(&call_through(&edge, work.path(), "700", 1500), "call to Care");
+    assert_sipp_ok(
+        &call_through(&edge, work.path(), "600", 1500),
+        "call to Demo",
+    );
+    assert_sipp_ok(
+        &call_through(&edge, work.path(), "700", 1500),
+        "call to Care",
+    );
     assert_eq!(a.metric("switchboard_call_not_ours_total"), 0);
     let answered_on = |server: &TestServer| server.metric("switchboard_call_agent_answers_total");
     assert_eq!((answered_on(&a), answered_on(&b)), (1, 1));
@@ -303,19 +315,28 @@ fn two_nodes_behind_the_edge_serve_their_projects_and_one_takes_over_the_other()
     });
     let open_deadline = Instant::now() + Duration::from_secs(20);
     while answered_on(&a) < 2 {
-        assert!(Instant::now() < open_deadline, "the third call was not answered");
+        assert!(
+            Instant::now() < open_deadline,
+            "the third call was not answered"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 
     a.kill();
     let took = db.wait_owner(demo, "b", Duration::from_secs(20));
-    eprintln!("cluster: node b served the demo project {} ms after node a was killed", took.as_millis());
+    eprintln!(
+        "cluster: node b served the demo project {} ms after node a was killed",
+        took.as_millis()
+    );
 
     // New calls to the dead node's project reach the survivor and its agent.
     let mut answered = false;
     let deadline = Instant::now() + Duration::from_secs(30);
     while !answered {
-        assert!(Instant::now() < deadline, "no call to Demo answered after the takeover");
+        assert!(
+            Instant::now() < deadline,
+            "no call to Demo answered after the takeover"
+        );
         let run = call_through(&edge, work.path(), "600", 1000);
         answered = run.success;
         if !answered {

@@ -34,7 +34,12 @@ pub const CONFIG_CHANNEL: &str = "switchboard_config";
 /// ones (no lease, or one that ran out) that it prefers, then, once it has
 /// been up for `lease_ms`, other free ones up to its fair share among the
 /// live nodes.
-pub(crate) fn claims(view: &ClusterView, me: &str, lease_ms: i64, preferred: &[String]) -> Vec<i64> {
+pub(crate) fn claims(
+    view: &ClusterView,
+    me: &str,
+    lease_ms: i64,
+    preferred: &[String],
+) -> Vec<i64> {
     let now = view.now;
     let alive = view
         .nodes
@@ -48,7 +53,11 @@ pub(crate) fn claims(view: &ClusterView, me: &str, lease_ms: i64, preferred: &[S
         .find(|n| n.name == me)
         .map_or(0, |n| now - n.started_at);
     let leases: HashMap<i64, _> = view.leases.iter().map(|l| (l.project_id, l)).collect();
-    let free = |id: i64| leases.get(&id).is_none_or(|l| l.expires_at <= now && l.node != me);
+    let free = |id: i64| {
+        leases
+            .get(&id)
+            .is_none_or(|l| l.expires_at <= now && l.node != me)
+    };
     let mut mine = view
         .leases
         .iter()
@@ -169,7 +178,10 @@ pub async fn follow(
                 continue;
             }
         };
-        if let Err(e) = listener.listen_all([BINDINGS_CHANNEL, CONFIG_CHANNEL]).await {
+        if let Err(e) = listener
+            .listen_all([BINDINGS_CHANNEL, CONFIG_CHANNEL])
+            .await
+        {
             tracing::warn!(error = %e, "listening for other nodes' changes failed");
             tokio::time::sleep(Duration::from_secs(1)).await;
             continue;
@@ -267,7 +279,12 @@ mod tests {
         }
     }
 
-    fn view(now: i64, nodes: Vec<NodeRow>, leases: Vec<LeaseRow>, projects: &[&str]) -> ClusterView {
+    fn view(
+        now: i64,
+        nodes: Vec<NodeRow>,
+        leases: Vec<LeaseRow>,
+        projects: &[&str],
+    ) -> ClusterView {
         ClusterView {
             now,
             nodes,
@@ -287,14 +304,24 @@ mod tests {
         let cases: Vec<(&str, ClusterView, &str, Vec<String>, Vec<i64>)> = vec![
             (
                 "a new node takes the projects it prefers at once, and no others",
-                view(1000, vec![node("a", 1000, 1000)], vec![], &["Sales", "Care"]),
+                view(
+                    1000,
+                    vec![node("a", 1000, 1000)],
+                    vec![],
+                    &["Sales", "Care"],
+                ),
                 "a",
                 p(&["Care"]),
                 vec![2],
             ),
             (
                 "up a whole period, it takes the rest up to its share",
-                view(5000, vec![node("a", 1000, 5000)], vec![lease(2, "a", 7000)], &["Sales", "Care"]),
+                view(
+                    5000,
+                    vec![node("a", 1000, 5000)],
+                    vec![lease(2, "a", 7000)],
+                    &["Sales", "Care"],
+                ),
                 "a",
                 p(&["Care"]),
                 vec![1],

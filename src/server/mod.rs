@@ -390,45 +390,47 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
     let (commands_tx, commands) = tokio::sync::mpsc::channel(16 * 1024);
     let (calls_tx, mut calls_rx) = tokio::sync::mpsc::channel(4096);
-    let services = Arc::new(Services::new(
-        CoreHandle {
-            commands: commands_tx.clone(),
-        },
-        store.clone(),
-        location.clone(),
-        invite_auth,
-        media,
-        config.media.ip,
-        Arc::new(LiveLibrary::new(library)),
-        routing.clone(),
-        dispatch_tx.clone(),
-        registry,
-        CallSettings {
-            domain: config.sip.domain.clone(),
-            language: config.calls.language.clone(),
-            rtp_timeout: (config.calls.rtp_timeout_secs > 0)
-                .then(|| Duration::from_secs(config.calls.rtp_timeout_secs)),
-            records: crate::cdr::RecordConfig {
-                short_abandon: Duration::from_secs(config.calls.short_abandon_secs),
+    let services = Arc::new(
+        Services::new(
+            CoreHandle {
+                commands: commands_tx.clone(),
             },
-            ack_wait: Duration::from_secs(32),
-            max_calls: config.calls.max_calls,
-            // Absolute, so records name the file wherever they are read.
-            recordings_dir: std::path::absolute(config.recordings_dir())
-                .unwrap_or_else(|_| config.recordings_dir()),
-            srtp: config.media.srtp,
-            pickup: crate::call::pickup::Codes {
-                group: config.calls.pickup_group_code.clone(),
-                directed: config.calls.pickup_directed_prefix.clone(),
+            store.clone(),
+            location.clone(),
+            invite_auth,
+            media,
+            config.media.ip,
+            Arc::new(LiveLibrary::new(library)),
+            routing.clone(),
+            dispatch_tx.clone(),
+            registry,
+            CallSettings {
+                domain: config.sip.domain.clone(),
+                language: config.calls.language.clone(),
+                rtp_timeout: (config.calls.rtp_timeout_secs > 0)
+                    .then(|| Duration::from_secs(config.calls.rtp_timeout_secs)),
+                records: crate::cdr::RecordConfig {
+                    short_abandon: Duration::from_secs(config.calls.short_abandon_secs),
+                },
+                ack_wait: Duration::from_secs(32),
+                max_calls: config.calls.max_calls,
+                // Absolute, so records name the file wherever they are read.
+                recordings_dir: std::path::absolute(config.recordings_dir())
+                    .unwrap_or_else(|_| config.recordings_dir()),
+                srtp: config.media.srtp,
+                pickup: crate::call::pickup::Codes {
+                    group: config.calls.pickup_group_code.clone(),
+                    directed: config.calls.pickup_directed_prefix.clone(),
+                },
             },
-        },
-        SipLocal::new(sip_udp, sip_tcp)
-            .with_websocket(http_local)
-            .with_tls(sip_tls),
-        call_metrics.clone(),
-        wallboard.clone(),
-    )
-    .with_ownership(ownership.clone()));
+            SipLocal::new(sip_udp, sip_tcp)
+                .with_websocket(http_local)
+                .with_tls(sip_tls),
+            call_metrics.clone(),
+            wallboard.clone(),
+        )
+        .with_ownership(ownership.clone()),
+    );
     // Callback entries have no caller's task: call control's callback
     // service takes their offers; open requests go back to dispatch.
     let (callbacks_tx, callbacks_rx) = tokio::sync::mpsc::channel(call::dispatch::CAPACITY);

@@ -152,7 +152,9 @@ mod tests {
         let many: Vec<String> = (0..2000).map(|i| format!("user{i:05}")).collect();
         let notices = super::binding_notices("node-1", many.iter().map(String::as_str));
         assert!(notices.len() > 1);
-        assert!(notices.iter().all(|n| n.len() <= 7000 && n.starts_with("node-1\n")));
+        assert!(notices
+            .iter()
+            .all(|n| n.len() <= 7000 && n.starts_with("node-1\n")));
         let told: Vec<&str> = notices.iter().flat_map(|n| n.lines().skip(1)).collect();
         assert_eq!(told, many.iter().map(String::as_str).collect::<Vec<_>>());
     }

@@ -245,3 +245,50 @@ async fn close_open_of(
     .await?;
     Ok(done.rows_affected())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::store::test_support::{project_with_queue, temp_store};
+    use crate::store::Backend;
+
+    #[tokio::test]
+    async fn a_lease_is_held_by_one_node_until_it_runs_out_or_is_released() {
+        let (store, _dir) = temp_store().await;
+        let (project, _) = project_with_queue(&store).await;
+        if store.backend() == Backend::Sqlite {
+            // One node's file: several nodes are refused, saying why.
+            let refused = store.node_heartbeat("a", "sip:a").await.unwrap_err();
+            assert!(refused.to_string().contains("PostgreSQL"), "{refused}");
+            return;
+        }
+        store.node_heartbeat("a", "sip:a").await.unwrap();
+        store.node_heartbeat("b", "sip:b").await.unwrap();
+        assert_eq!(
+            store.take_lease(project, "a", 60_000).await.unwrap(),
+            Some(None)
+        );
+        assert_eq!(store.take_lease(project, "b", 60_000).await.unwrap(), None);
+        assert_eq!(
+            store.renew_leases("a", 60_000).await.unwrap(),
+            vec![project]
+        );
+        // a stops renewing: once its lease runs out, b takes the project.
+        assert_eq!(store.renew_leases("a", 1).await.unwrap(), vec![project]);
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        assert_eq!(
+            store.take_lease(project, "b", 60_000).await.unwrap(),
+            Some(Some("a".to_owned()))
+        );
+        assert!(store.renew_leases("a", 60_000).await.unwrap().is_empty());
+        let view = store.cluster_view().await.unwrap();
+        assert_eq!(view.leases.len(), 1);
+        assert_eq!(view.leases[0].node, "b");
+        assert_eq!(view.nodes.len(), 2);
+        // A clean stop gives the project up at once.
+        assert_eq!(store.release_leases("b").await.unwrap(), 1);
+        assert_eq!(
+            store.take_lease(project, "a", 60_000).await.unwrap(),
+            Some(None)
+        );
+    }
+}

@@ -114,14 +114,17 @@ impl Store {
         if let Some(n) = node {
             if n.is_empty()
                 || n.len() > 64
-                || !n.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+                || !n
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
             {
                 return Err(StoreError::Invalid(format!(
                     "node name {n:?}: 1 to 64 letters, digits, '-', '_' or '.'"
                 )));
             }
         }
-        sqlx::any::install_drivers(&[sqlx::sqlite::any::DRIVER, sqlx::postgres::any::DRIVER]).ok();
+        // SQLite and PostgreSQL, once per process.
+        sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {

@@ -268,6 +268,7 @@ impl Store {
     ) -> Result<IntervalReport, StoreError> {
         let buckets = buckets(zone, q.from, q.to, q.step);
         let condition = q.condition();
+        // PostgreSQL sums BIGINT lengths as NUMERIC: they are cast back.
         let sql = format!(
             "SELECT i.init_moment / {SLOT_MS}, \
              SUM(CASE WHEN {COUNTED} THEN 1 ELSE 0 END), \
@@ -284,9 +285,10 @@ impl Store {
                  'answered outside service level', 'abandoned', 'redirected') \
                  THEN 1 ELSE 0 END), \
              SUM(CASE WHEN i.classification = 'short abandon' THEN 1 ELSE 0 END), \
-             SUM(CASE WHEN i.disposition = 'answered' THEN i.queue_wait_length_ms ELSE 0 END), \
-             SUM(CASE WHEN i.disposition = 'answered' \
-                 THEN i.connected_length_ms + i.acw_length_ms ELSE 0 END), \
+             CAST(SUM(CASE WHEN i.disposition = 'answered' THEN i.queue_wait_length_ms \
+                 ELSE 0 END) AS BIGINT), \
+             CAST(SUM(CASE WHEN i.disposition = 'answered' \
+                 THEN i.connected_length_ms + i.acw_length_ms ELSE 0 END) AS BIGINT), \
              MAX(CASE WHEN {COUNTED} THEN i.queue_wait_length_ms ELSE 0 END) \
              FROM interactions i WHERE {condition} GROUP BY 1"
         );
