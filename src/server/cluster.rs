@@ -300,8 +300,15 @@ mod tests {
     #[test]
     fn who_takes_what() {
         let p = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        // (what happens, view, node, preferred, taken)
-        let cases: Vec<(&str, ClusterView, &str, Vec<String>, Vec<i64>)> = vec![
+        // (what happens, the view, the node, its preferred projects, what it takes)
+        type Case = (
+            &'static str,
+            ClusterView,
+            &'static str,
+            Vec<String>,
+            Vec<i64>,
+        );
+        let cases: Vec<Case> = vec![
             (
                 "a new node takes the projects it prefers at once, and no others",
                 view(
